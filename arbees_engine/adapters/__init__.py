@@ -1,0 +1,1 @@
+"""Venue and feed adapters. Each turns one wire format into domain types; nothing else sees it."""

@@ -1,0 +1,4 @@
+"""Redis bus between engine and desk (ARCHITECTURE.md, "The bus contract").
+
+`messages` holds every wire model and is the only engine module the desk needs besides `client`.
+"""

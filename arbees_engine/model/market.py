@@ -1,0 +1,220 @@
+"""Venues, markets and order books: venue-neutral domain types.
+
+Every book is kept from the YES contract's point of view, in dollars per contract:
+a NO bid at q is a YES ask at 1 − q, so the NO ask is 1 − (best YES bid) and the NO bid is
+1 − (best YES ask). This holds on Kalshi (one book, two sides; see
+https://docs.kalshi.com/getting_started/orderbook_responses) and on Polymarket (complementary
+outcome tokens mirror each other's books; https://docs.polymarket.com/developers/CLOB/orderbook).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from .money import ONE, ZERO, MoneyError, to_decimal, to_price
+
+
+class Venue(StrEnum):
+    """Trading venue. The simulated venue reuses these ids with `Market.simulated`."""
+
+    KALSHI = "kalshi"
+    POLYMARKET = "polymarket"
+
+
+class Side(StrEnum):
+    """Which contract: YES pays $1 if the market's outcome happens, NO pays $1 if not."""
+
+    YES = "yes"
+    NO = "no"
+
+    @property
+    def opposite(self) -> "Side":
+        """The other contract."""
+        return Side.NO if self is Side.YES else Side.YES
+
+
+class Outcome(StrEnum):
+    """Which game result makes YES pay: the home team wins, the away team wins, or a draw."""
+
+    HOME = "home"
+    AWAY = "away"
+    DRAW = "draw"
+
+
+class FeeKind(StrEnum):
+    """Fee formula family; implemented in `arbees_engine.execution.fees`."""
+
+    KALSHI = "kalshi"  # rate × C × P × (1 − P), rounded up to the cent
+    POLYMARKET = "polymarket"  # C × P × rate × (P × (1 − P))^exponent (Polymarket fee schedule)
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """A market's taker/maker fee parameters. `rate` is a fraction (0.07 = 7%)."""
+
+    kind: FeeKind
+    taker_rate: Decimal = ZERO
+    maker_rate: Decimal = ZERO
+    exponent: int = 1
+
+
+KALSHI_FEES = FeeSchedule(FeeKind.KALSHI, Decimal("0.07"), Decimal("0.0175"))
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A binary market tied to one game and one outcome.
+
+    market_id: engine-wide id "<venue>:<venue_market_id>" (e.g. "kalshi:KXNBAGAME-26JUN13NYKSAS-SAS").
+    venue_market_id: the venue's own id (Kalshi ticker; Polymarket YES token id).
+    outcome: which game result pays YES; `yes_team` is that team's abbreviation (None for DRAW).
+    tick: minimum price increment in dollars (0.01 or 0.001).
+    """
+
+    market_id: str
+    venue: Venue
+    venue_market_id: str
+    game_id: str
+    outcome: Outcome
+    yes_team: str | None
+    title: str = ""
+    tick: Decimal = Decimal("0.01")
+    fees: FeeSchedule = KALSHI_FEES
+    simulated: bool = False
+    no_token_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+class BookError(ValueError):
+    """Raised for an impossible book update (price outside 0..1, negative size, NaN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """One price level: `price` dollars (0..1), `size` contracts (may be fractional on Kalshi)."""
+
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BookUpdate:
+    """A venue's book message turned into domain terms, for the YES contract.
+
+    is_snapshot: True replaces the whole book; False applies `bids`/`asks` as new absolute
+    sizes per level (size 0 removes a level). `seq` is the venue's sequence number or None.
+    """
+
+    market_id: str
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    is_snapshot: bool
+    seq: int | None = None
+    received_at: datetime | None = None
+
+
+def _check_level(price: object, size: object) -> tuple[Decimal, Decimal]:
+    try:
+        p = to_price(price)
+        s = to_decimal(size, field="size")
+    except MoneyError as exc:
+        raise BookError(str(exc)) from exc
+    if s < ZERO:
+        raise BookError(f"size {s} < 0")
+    return p, s
+
+
+class OrderBook:
+    """Price-level order book for one market's YES contract.
+
+    bids/asks map price (dollars) → size (contracts). `seq` is the last applied sequence number.
+    `stale` is set while the feed is down or the book is being rebuilt; no signal may use a
+    stale book. Methods raise BookError on invalid levels and leave the book unchanged.
+    """
+
+    __slots__ = ("market_id", "bids", "asks", "seq", "updated_at", "stale")
+
+    def __init__(self, market_id: str) -> None:
+        self.market_id = market_id
+        self.bids: dict[Decimal, Decimal] = {}
+        self.asks: dict[Decimal, Decimal] = {}
+        self.seq: int | None = None
+        self.updated_at: datetime | None = None
+        self.stale = True
+
+    def apply(self, update: BookUpdate) -> None:
+        """Apply a snapshot or delta atomically (validated first). Raises BookError."""
+        bids = [_check_level(lv.price, lv.size) for lv in update.bids]
+        asks = [_check_level(lv.price, lv.size) for lv in update.asks]
+        if update.is_snapshot:
+            self.bids = {p: s for p, s in bids if s > 0}
+            self.asks = {p: s for p, s in asks if s > 0}
+        else:
+            for book, levels in ((self.bids, bids), (self.asks, asks)):
+                for p, s in levels:
+                    if s > 0:
+                        book[p] = s
+                    else:
+                        book.pop(p, None)
+        self.seq = update.seq if update.seq is not None else self.seq
+        self.updated_at = update.received_at or self.updated_at
+        self.stale = False
+
+    @property
+    def best_bid(self) -> BookLevel | None:
+        """Highest YES bid, or None."""
+        if not self.bids:
+            return None
+        p = max(self.bids)
+        return BookLevel(p, self.bids[p])
+
+    @property
+    def best_ask(self) -> BookLevel | None:
+        """Lowest YES ask, or None."""
+        if not self.asks:
+            return None
+        p = min(self.asks)
+        return BookLevel(p, self.asks[p])
+
+    @property
+    def mid(self) -> Decimal | None:
+        """(best bid + best ask) / 2 in dollars, or None if either side is empty."""
+        bid, ask = self.best_bid, self.best_ask
+        if bid is None or ask is None:
+            return None
+        return (bid.price + ask.price) / 2
+
+    @property
+    def crossed(self) -> bool:
+        """True when best bid ≥ best ask (a book that cannot be traded on)."""
+        bid, ask = self.best_bid, self.best_ask
+        return bid is not None and ask is not None and bid.price >= ask.price
+
+    def asks_for(self, side: Side) -> list[BookLevel]:
+        """Levels a taker buying `side` would hit, best first.
+
+        Buying YES lifts YES asks; buying NO hits YES bids at price 1 − bid.
+        """
+        if side is Side.YES:
+            return [BookLevel(p, self.asks[p]) for p in sorted(self.asks)]
+        return [BookLevel(ONE - p, self.bids[p]) for p in sorted(self.bids, reverse=True)]
+
+    def bids_for(self, side: Side) -> list[BookLevel]:
+        """Levels a taker selling `side` would hit, best first."""
+        if side is Side.YES:
+            return [BookLevel(p, self.bids[p]) for p in sorted(self.bids, reverse=True)]
+        return [BookLevel(ONE - p, self.asks[p]) for p in sorted(self.asks)]
+
+    def best_ask_for(self, side: Side) -> BookLevel | None:
+        """Best price to buy `side` now, or None."""
+        levels = self.asks_for(side)
+        return levels[0] if levels else None
+
+    def best_bid_for(self, side: Side) -> BookLevel | None:
+        """Best price to sell `side` now, or None."""
+        levels = self.bids_for(side)
+        return levels[0] if levels else None

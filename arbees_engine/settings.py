@@ -1,0 +1,121 @@
+"""Engine settings: `ARBEES_*` environment variables over a TOML file over defaults.
+
+The TOML file is `<platformdirs user_config_dir("arbees")>/config.toml` unless `ARBEES_CONFIG`
+names another; nested tables map to nested models (`[limits] max_position_contracts = 200`), and
+environment variables use `__` for nesting (`ARBEES_LIMITS__DAILY_LOSS_LIMIT=250`).
+Money settings are Decimal dollars; probabilities floats 0..1; durations seconds.
+Loading raises pydantic.ValidationError with every bad field named.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def config_dir() -> Path:
+    """Directory for config.toml and the desk's remembered theme."""
+    return Path(platformdirs.user_config_dir("arbees"))
+
+
+def data_dir() -> Path:
+    """Directory for embedded server data (demo PostgreSQL/Redis) and the kill file."""
+    return Path(platformdirs.user_data_dir("arbees"))
+
+
+def config_file() -> Path:
+    """Path of the TOML settings file (ARBEES_CONFIG overrides)."""
+    return Path(os.environ.get("ARBEES_CONFIG") or config_dir() / "config.toml")
+
+
+class RiskLimits(BaseModel):
+    """Pre-trade limits. Dollars are Decimal; contracts ints; seconds floats."""
+
+    max_position_contracts: int = Field(500, gt=0)
+    max_game_exposure: Decimal = Field(Decimal("150"), gt=0)
+    max_sport_exposure: Decimal = Field(Decimal("400"), gt=0)
+    daily_loss_limit: Decimal = Field(Decimal("250"), gt=0)
+    game_cooldown_s: float = Field(20.0, ge=0)
+    min_price: Decimal = Field(Decimal("0.03"), ge=0, le=1)
+    max_price: Decimal = Field(Decimal("0.97"), ge=0, le=1)
+    quote_stale_s: float = Field(10.0, gt=0)
+    game_state_stale_s: float = Field(30.0, gt=0)
+    min_available_balance: Decimal = Field(Decimal("10"), ge=0)
+
+
+class StrategySettings(BaseModel):
+    """Edge and arbitrage thresholds. min_edge/min_arb_profit: dollars per contract."""
+
+    min_edge: Decimal = Field(Decimal("0.04"), ge=0)
+    min_arb_profit: Decimal = Field(Decimal("0.01"), ge=0)
+    kelly_fraction: float = Field(0.25, gt=0, le=1)
+    max_contracts_per_signal: int = Field(100, gt=0)
+    manual_expiry_s: float = Field(30.0, gt=0)
+    model_weight: float = Field(1.0, ge=0, le=1)
+
+
+class FeeSettings(BaseModel):
+    """Taker fee rates (fractions). Kalshi: https://kalshi.com/docs/kalshi-fee-schedule.pdf."""
+
+    kalshi_taker_rate: Decimal = Decimal("0.07")
+    kalshi_maker_rate: Decimal = Decimal("0.0175")
+    polymarket_default_rate: Decimal = Decimal("0")
+
+
+class EndpointSettings(BaseModel):
+    """Base URLs of the real feeds and venues (configurable so tests can point at 127.0.0.1)."""
+
+    espn_base_url: str = "https://site.api.espn.com/apis/site/v2/sports"
+    kalshi_base_url: str = "https://api.elections.kalshi.com/trade-api/v2"
+    polymarket_gamma_url: str = "https://gamma-api.polymarket.com"
+    polymarket_clob_url: str = "https://clob.polymarket.com"
+    espn_leagues: list[str] = Field(default_factory=lambda: ["basketball/nba", "football/nfl", "hockey/nhl"])
+    poll_live_s: float = Field(5.0, gt=0)
+    poll_idle_s: float = Field(120.0, gt=0)
+    http_timeout_s: float = Field(10.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """All engine settings. See module docstring for sources and precedence."""
+
+    model_config = SettingsConfigDict(env_prefix="ARBEES_", env_nested_delimiter="__", extra="ignore")
+
+    instance: str = "default"
+    database_url: str | None = None
+    redis_url: str | None = None
+    mode: str = Field("auto", pattern="^(auto|manual|halted)$")
+    starting_bankroll: Decimal = Field(Decimal("1000"), gt=0)
+    kill_file: Path | None = None
+    limits: RiskLimits = Field(default_factory=RiskLimits)
+    strategy: StrategySettings = Field(default_factory=StrategySettings)
+    fees: FeeSettings = Field(default_factory=FeeSettings)
+    endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
+    quote_publish_interval_s: float = Field(0.25, gt=0)
+    live: bool = False
+    live_authorization: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: init kwargs, then ARBEES_* env, then the TOML file."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    def effective_kill_file(self) -> Path:
+        """The kill file: its existence engages the kill switch (ARCHITECTURE.md)."""
+        return self.kill_file or data_dir() / self.instance / "KILL"
