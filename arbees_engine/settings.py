@@ -61,7 +61,7 @@ class StrategySettings(BaseModel):
     kelly_fraction: float = Field(0.25, gt=0, le=1)
     max_contracts_per_signal: int = Field(100, gt=0)
     manual_expiry_s: float = Field(30.0, gt=0)
-    model_weight: float = Field(1.0, ge=0, le=1)
+    market_weight: float = Field(0.1, ge=0, le=1)  # shrink model toward the mid (pricing.blend)
 
 
 class FeeSettings(BaseModel):
@@ -80,6 +80,8 @@ class EndpointSettings(BaseModel):
     polymarket_gamma_url: str = "https://gamma-api.polymarket.com"
     polymarket_clob_url: str = "https://clob.polymarket.com"
     espn_leagues: list[str] = Field(default_factory=lambda: ["basketball/nba", "football/nfl", "hockey/nhl"])
+    kalshi_series: list[str] = Field(default_factory=lambda: ["KXNBAGAME", "KXNFLGAME", "KXNHLGAME"])
+    venue_poll_s: float = Field(2.0, gt=0)
     poll_live_s: float = Field(5.0, gt=0)
     poll_idle_s: float = Field(120.0, gt=0)
     http_timeout_s: float = Field(10.0, gt=0)

@@ -1,0 +1,351 @@
+"""The engine: one process, one event loop, in-process hand-offs on the hot path.
+
+    adapters ──Sink──► Engine.on_book / on_game_state ──► pricing ──► strategy ──► risk
+        ──► manual queue | executor (store intent → paper broker → fills → portfolio)
+        ──► store (PostgreSQL, system of record) and bus (Redis, operator view)
+
+Nothing on the path from a venue message to a decision awaits the network: the store writer
+and bus publisher are queues drained by their own tasks (ARCHITECTURE.md, "Lessons").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+
+import structlog
+
+from ..adapters.base import Adapter
+from ..bus.messages import AuditView, BankrollView, EngineStatus
+from ..bus.publisher import BusPublisher
+from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode
+from ..settings import Settings
+from .control import ControlState, kill_file_reason
+from .latency import LatencyRecorder
+from .registry import Registry
+from .trading import TradingDesk
+from .views import game_view, quote_view
+from .writer import StoreWriter
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_clock() -> datetime:
+    """Wall-clock UTC now."""
+    return datetime.now(timezone.utc)
+
+
+class Engine:
+    """Runs adapters into the trading pipeline; `store` and `publisher` may be None in unit tests.
+
+    Implements the adapters' `Sink` protocol. `run(duration_s)` returns after `duration_s`
+    wall-clock seconds (None: until cancelled) and leaves the store and bus flushed.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        adapters: Iterable[Adapter],
+        store=None,
+        publisher_factory: Callable[["Engine"], BusPublisher] | None = None,
+        clock: Clock = utc_clock,
+        matcher=None,
+        on_fill: Callable[..., None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.adapters = list(adapters)
+        self.store = store
+        self.clock = clock
+        self.matcher = matcher
+        self.registry = Registry()
+        self.control = ControlState(mode=Mode(settings.mode))
+        self.latency = LatencyRecorder()
+        self.counts: Counter[str] = Counter()
+        self.input_rejections: Counter[str] = Counter()
+        self.writer = StoreWriter(is_down=_is_store_outage)
+        self.started_at = utc_clock()
+        self._audit_seq = 0
+        self.publisher = publisher_factory(self) if publisher_factory else None
+        self.desk = TradingDesk(self, on_fill=on_fill)
+        self._tasks: list[asyncio.Task] = []
+        self._equivalence: dict[tuple[str, str], bool] = {}
+
+    # -- health -------------------------------------------------------------------------------
+    @property
+    def store_ok(self) -> bool:
+        """False while PostgreSQL is unreachable (no new positions then)."""
+        return self.store is None or self.writer.ok
+
+    @property
+    def bus_ok(self) -> bool:
+        """False while Redis is unreachable (no new positions then)."""
+        return self.publisher is None or self.publisher.ok
+
+    # -- Sink --------------------------------------------------------------------------------
+    def reject(self, source: str, reason: str, detail: str = "") -> None:
+        """Count and log a rejected input."""
+        self.input_rejections[f"{source}:{reason}"] += 1
+        log.warning("input.rejected", source=source, reason=reason, detail=detail[:300])
+
+    def on_game_state(self, state: GameState) -> None:
+        """Take a new game observation: price it, publish it, settle on FINAL, re-evaluate markets."""
+        started = time.perf_counter_ns()
+        try:
+            state.validate()
+        except GameStateError as exc:
+            self.reject("game", "invalid_state", str(exc))
+            return
+        prior = self.registry.priors.get(state.game_id)
+        if state.pregame_home_prob is None and prior is not None:
+            state = state.evolve(pregame_home_prob=prior)
+        previous = self.registry.games.get(state.game_id)
+        self.registry.games[state.game_id] = state
+        self.registry.game_seen_at[state.game_id] = self.clock()
+        if self.matcher is not None:
+            self.matcher.add_game(state)
+        p_home = self.desk.price_game(state)
+        self.counts["game_states"] += 1
+        if previous is None or previous != state:
+            self._publish(game_view(state, p_home, self.clock()))
+            self.writer.submit("game", lambda s=state, p=p_home: self.store.upsert_game(s, p)) if self.store else None
+        if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
+            if previous is None or previous.status != state.status:
+                self.desk.close_game(state)
+            return
+        if state.status is GameStatus.LIVE:
+            self.desk.evaluate_game(state.game_id, started)
+
+    def on_listing(self, listing: MarketListing) -> None:
+        """Match a venue listing to a game (or count the refusal) and register the market."""
+        if self.matcher is None:
+            self.reject(listing.venue.value, "no_matcher", listing.venue_market_id)
+            return
+        result = self.matcher.match(listing)
+        if not hasattr(result, "game_id"):
+            self.reject("match", getattr(result, "reason_code", "refused"), f"{listing.venue_market_id}: {getattr(result, 'detail', '')}")
+            return
+        market = self.matcher.to_market(listing, result)
+        self.registry.listings[market.market_id] = listing
+        self.on_market(market)
+
+    def on_market(self, market: Market) -> None:
+        """Register a market tied to a game."""
+        if self.registry.add_market(market):
+            self.counts["markets"] += 1
+            if self.store:
+                self.writer.submit("market", lambda m=market: self.store.upsert_market(m))
+            self._publish(quote_view(market, self.registry.books.get(market.market_id), self.clock()))
+
+    def on_book(self, update: BookUpdate) -> None:
+        """Apply a book message, then evaluate edges and arbitrage on it."""
+        received = time.perf_counter_ns()
+        market = self.registry.markets.get(update.market_id)
+        if market is None:
+            self.reject("book", "unknown_market", update.market_id)
+            return
+        book = self.registry.books[update.market_id]
+        try:
+            book.apply(update)
+        except BookError as exc:
+            book.stale = True
+            self.reject("book", "invalid_update", f"{update.market_id}: {exc}")
+            return
+        if update.received_at is None:
+            book.updated_at = self.clock()
+        self.latency.record("book", received)
+        self.counts["book_updates"] += 1
+        self._note_prior(market, book)
+        self._publish(quote_view(market, book, self.clock()))
+        self.desk.mark(market.market_id, book)
+        game = self.registry.games.get(market.game_id)
+        if game is not None and game.status is GameStatus.LIVE:
+            self.desk.evaluate_market(market, received)
+
+    def on_book_stale(self, market_id: str, reason: str) -> None:
+        """Mark a book unusable until its next snapshot."""
+        book = self.registry.books.get(market_id)
+        if book is not None:
+            book.stale = True
+            self.counts["book_stale"] += 1
+            market = self.registry.markets.get(market_id)
+            if market:
+                self._publish(quote_view(market, book, self.clock()))
+
+    def _note_prior(self, market: Market, book) -> None:
+        """Pre-game prior from the market itself (issue 5 §2): the mid of a HOME market before start."""
+        game = self.registry.games.get(market.game_id)
+        if game is None or game.status is not GameStatus.SCHEDULED or book.mid is None:
+            return
+        if market.outcome.value == "home":
+            self.registry.priors[market.game_id] = min(0.99, max(0.01, float(book.mid)))
+
+    def equivalent(self, a: Market, b: Market) -> bool:
+        """True when `a` and `b` (different venues) pay on the same outcome under the same terms.
+
+        Simulated markets are equivalent by construction; real ones must pass the matcher's
+        contract-equivalence check (issue 5 §8), and a refusal is counted once per pair.
+        """
+        if a.simulated and b.simulated:
+            return a.game_id == b.game_id and a.outcome is b.outcome
+        key = (a.market_id, b.market_id) if a.market_id < b.market_id else (b.market_id, a.market_id)
+        cached = self._equivalence.get(key)
+        if cached is None:
+            la, lb = self.registry.listings.get(a.market_id), self.registry.listings.get(b.market_id)
+            if la is None or lb is None:
+                cached = False
+            else:
+                from ..matching.equivalence import equivalent
+
+                verdict = equivalent(a, la, b, lb)
+                cached = bool(verdict.ok)
+                if not cached:
+                    self.reject("equivalence", verdict.reason, f"{a.market_id} vs {b.market_id}")
+            self._equivalence[key] = cached
+        return cached
+
+    # -- publishing --------------------------------------------------------------------------
+    def _publish(self, view) -> None:
+        if self.publisher is not None:
+            self.publisher.publish(view)
+
+    def audit(self, actor: str, action: str, entity: str = "", detail: str = "", store: bool = True) -> None:
+        """Record an audit line on the bus (and in the store's audit_log when `store`)."""
+        self._audit_seq += 1
+        view = AuditView(audit_id=f"{int(self.started_at.timestamp())}-{self._audit_seq}", ts=self.clock(),
+                         actor=actor, action=action, entity=entity, detail=detail)
+        if self.publisher is not None:
+            self.publisher.audit(view)
+        if store and self.store is not None:
+            self.writer.submit("audit", lambda: self.store.audit(actor, action, entity, {"detail": detail}))
+
+    def status_view(self) -> EngineStatus:
+        """The EngineStatus published every second and read by `arbees-engine status`."""
+        limits = self.settings.limits.model_dump(mode="json")
+        counts = dict(self.counts)
+        counts.update(games=len(self.registry.games), markets=len(self.registry.markets),
+                      store_backlog=self.writer.backlog, store_dropped=self.writer.dropped)
+        counts.update(self.desk.counts())
+        rejections = dict(self.desk.gate.rejections)
+        rejections.update(self.input_rejections)
+        return EngineStatus(
+            instance=self.settings.instance, mode=self.control.effective_mode.value,
+            kill_engaged=self.control.kill_engaged, kill_reason=self.control.kill_reason,
+            kill_operator=self.control.kill_operator, kill_at=self.control.kill_at,
+            venues=sorted({m.venue.value for m in self.registry.markets.values()}),
+            feed=",".join(a.name for a in self.adapters), store_ok=self.store_ok, bus_ok=self.bus_ok,
+            started_at=self.started_at, updated_at=utc_clock(), counts=counts, rejections=rejections,
+            latency=self.latency.percentiles(), limits={k: str(v) for k, v in limits.items()},
+        )
+
+    def bankroll_view(self) -> BankrollView:
+        """Bankroll figures in dollars."""
+        return self.desk.bankroll_view()
+
+    def all_views(self) -> list:
+        """Every current view, for a full snapshot rewrite (bus resync)."""
+        now = self.clock()
+        views: list = [self.status_view(), self.bankroll_view()]
+        views += [game_view(s, self.registry.model_p_home.get(g), now) for g, s in self.registry.games.items()]
+        views += [quote_view(m, self.registry.books.get(m.market_id), now) for m in self.registry.markets.values()]
+        views += self.desk.entity_views()
+        return views
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def restore(self) -> None:
+        """Load kill switch, mode, positions and bankroll from the store (restart recovery)."""
+        if self.store is None:
+            return
+        state = await self.store.load_engine_state(self.settings.instance)
+        if state is not None:
+            self.control.mode = Mode(state["mode"]) if state.get("mode") else self.control.mode
+            if state.get("kill_engaged"):
+                self.control.engage(state.get("kill_reason") or "restored", state.get("kill_operator") or "engine",
+                                    state.get("kill_at") or self.clock())
+        await self.desk.restore()
+        self.audit("engine", "start", self.settings.instance,
+                   f"mode={self.control.effective_mode.value} kill={self.control.kill_engaged}")
+
+    async def _wait_for_bus(self, timeout_s: float) -> None:
+        """Give the publisher a moment to connect so the first ticks are not refused for it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not self.publisher.ok and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def _kill_file_watch(self) -> None:
+        path = self.settings.effective_kill_file()
+        while True:
+            reason = kill_file_reason(path)
+            if reason and not self.control.kill_engaged:
+                await self.desk.engage_kill(f"kill file: {reason}", "killfile")
+            await asyncio.sleep(0.5)
+
+    async def _status_loop(self) -> None:
+        while True:
+            self._publish(self.status_view())
+            self._publish(self.bankroll_view())
+            self.desk.expire_pending()
+            await asyncio.sleep(1.0)
+
+    async def _run_adapter(self, adapter: Adapter) -> None:
+        try:
+            await adapter.run(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not take the engine down
+            self.reject(adapter.name, "adapter_crashed", repr(exc))
+            log.exception("adapter.crashed", adapter=adapter.name)
+
+    async def run(self, duration_s: float | None = None, stop: asyncio.Event | None = None) -> None:
+        """Run for `duration_s` wall-clock seconds or until `stop` is set, then shut down cleanly."""
+        await self.restore()
+        spawn = asyncio.create_task
+        self._tasks = [spawn(self.writer.run()), spawn(self.desk.run_executor()), spawn(self._status_loop()),
+                       spawn(self._kill_file_watch())]
+        if self.publisher is not None:
+            self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.desk.handle_command))]
+            await self._wait_for_bus(5.0)
+        self._tasks += [spawn(self._run_adapter(a)) for a in self.adapters]
+        stop = stop or asyncio.Event()
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=duration_s)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Cancel tasks, finish in-flight executions, flush store and bus."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.desk.drain()
+        self.audit("engine", "stop", self.settings.instance, "")
+        try:
+            await asyncio.wait_for(self.writer.drain(), timeout=10)
+        except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
+            log.error("store.drain_failed", error=repr(exc), backlog=self.writer.backlog)
+        if self.publisher is not None:
+            self._publish(self.status_view())
+            self._publish(self.bankroll_view())
+            await self.publisher.close()
+
+
+def _is_store_outage(exc: BaseException) -> bool:
+    """True for connection-level failures (retry later), False for a bad row (count, drop)."""
+    name = type(exc).__name__
+    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError)) or name in {
+        "StoreUnavailable", "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError",
+        "ConnectionFailureError", "TooManyConnectionsError",
+    }
+
+
+def deadline_after(now: datetime, seconds: float) -> datetime:
+    """now + seconds."""
+    return now + timedelta(seconds=seconds)

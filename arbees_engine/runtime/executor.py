@@ -1,0 +1,172 @@
+"""Execution and settlement, run one job at a time from the desk's queue.
+
+Order lifecycle (ARCHITECTURE.md, "Store"): the order's intent is written to PostgreSQL with a
+unique client order id BEFORE it is sent; each fill is stored once (fill_id unique) and only a
+newly stored fill moves the portfolio and the bankroll (ledger ref "fill:<fill_id>"), so a fill
+reported twice is counted once. Settlement writes ledger ref "settle:<market>:<side>".
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ..model import Decision, Fill, GameState, GameStatus, Market, Order, OrderStatus, Side, Signal
+from ..model.money import ZERO
+from .views import fill_view, order_view, position_view
+
+if TYPE_CHECKING:
+    from .trading import TradingDesk
+
+log = structlog.get_logger(__name__)
+
+RECENT_ORDERS = 200
+
+
+class Executor:
+    """Turns approved signals into paper IOC orders and keeps portfolio, store and bus in step.
+
+    on_fill(market_id, side, price, contracts): optional hook after each stored fill (the
+    simulated venue uses it to remove the liquidity we took).
+    """
+
+    def __init__(self, desk: "TradingDesk", on_fill: Callable[..., None] | None = None) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.on_fill = on_fill
+        self.recent_orders: OrderedDict[str, Order] = OrderedDict()
+        self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
+
+    async def execute(self, signal: Signal) -> None:
+        """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled."""
+        filled_any, target = False, None
+        for leg in signal.legs:
+            if not self.engine.control.may_open_positions:
+                self.desk.record(signal, Decision.REJECTED if not filled_any else signal.decision, "kill_switch")
+                self.engine.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
+                return
+            contracts = leg.contracts if target is None else min(leg.contracts, target)
+            if contracts <= 0:
+                break
+            order = Order(client_order_id=self.desk.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
+                          venue=leg.venue, side=leg.side, limit_price=leg.limit_price, contracts=contracts,
+                          created_at=self.engine.clock())
+            if not await self._write_intent(order, signal):
+                return
+            filled = await self._send(order)
+            filled_any = filled_any or filled > 0
+            target = filled
+        self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED,
+                         "filled" if filled_any else "no liquidity at the limit")
+
+    async def _write_intent(self, order: Order, signal: Signal) -> bool:
+        store = self.engine.store
+        if store is None:
+            return True
+        try:
+            await store.insert_order_intent(order)
+        except Exception as exc:  # noqa: BLE001 - no intent stored → never send
+            log.error("order.intent_failed", client_order_id=order.client_order_id, error=repr(exc))
+            self.desk.record(signal, Decision.REJECTED, "store_unavailable")
+            return False
+        return True
+
+    async def _send(self, order: Order) -> int:
+        """Paper-execute `order` against the current book; returns contracts filled."""
+        book = self.engine.registry.books.get(order.market_id)
+        order.status = OrderStatus.SENT
+        fills = self.desk.broker.execute(order, book, self.engine.clock()) if book else []
+        if book is None:
+            order.status, order.reason = OrderStatus.REJECTED, "no book"
+        self.orders += 1
+        self._remember(order)
+        self.engine._publish(order_view(order))
+        self.engine.audit("engine", "order", order.client_order_id,
+                          f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",
+                          store=False)  # the orders table trigger writes the store's audit row
+        if self.engine.store is not None:
+            await self.engine.store.update_order(order)
+        for fill in fills:
+            await self.apply_fill(fill)
+        return order.filled_contracts
+
+    def _remember(self, order: Order) -> None:
+        self.recent_orders[order.client_order_id] = order
+        while len(self.recent_orders) > RECENT_ORDERS:
+            old_id, _ = self.recent_orders.popitem(last=False)
+            if self.engine.publisher is not None:
+                self.engine.publisher.remove("order", old_id)
+
+    async def apply_fill(self, fill: Fill) -> bool:
+        """Store `fill` once; only a new fill moves portfolio and bankroll. Returns True if new."""
+        market = self.engine.registry.markets[fill.market_id]
+        store = self.engine.store
+        if store is not None and not await store.record_fill(fill):
+            self.duplicate_fills += 1
+            return False
+        game = self.engine.registry.games.get(market.game_id)
+        if not self.desk.portfolio.apply_fill(fill, market.game_id, game.sport if game else None):
+            self.duplicate_fills += 1
+            return False
+        self.fills += 1
+        self.contracts_filled += fill.contracts
+        position = self.desk.portfolio.position(fill.market_id, fill.side)
+        if store is not None:
+            await store.apply_bankroll_delta(f"fill:{fill.fill_id}", ZERO, fill.fee)
+            await store.upsert_position(position)
+        self.engine._publish(fill_view(fill))
+        self.engine._publish(position_view(position))
+        self.engine.audit("engine", "fill", fill.fill_id,
+                          f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}", store=False)
+        if self.on_fill is not None:
+            self.on_fill(fill.market_id, fill.side, fill.price, fill.contracts)
+        return True
+
+    async def settle_game(self, state: GameState) -> None:
+        """Settle (FINAL) or void (POSTPONED/CANCELED) every market of the game."""
+        for market in self.engine.registry.markets_of(state.game_id):
+            await self._settle_market(market, state)
+            self.engine._publish(self.engine_quote(market))
+
+    def engine_quote(self, market: Market):
+        from .views import quote_view
+
+        return quote_view(market, self.engine.registry.books.get(market.market_id), self.engine.clock())
+
+    async def _settle_market(self, market: Market, state: GameState) -> None:
+        before = {side: self.desk.portfolio.position(market.market_id, side) for side in (Side.YES, Side.NO)}
+        if not any(p is not None and p.contracts > 0 for p in before.values()):
+            return
+        at = self.engine.clock()
+        if state.status is GameStatus.FINAL:
+            realized = self.desk.portfolio.settle(market.market_id, state.winner == market.outcome.value, at)
+            action = "settle"
+        else:
+            realized = self.desk.portfolio.void(market.market_id, at)
+            action = "void"
+        store = self.engine.store
+        for side in (Side.YES, Side.NO):
+            position = self.desk.portfolio.position(market.market_id, side)
+            if position is None or before[side] is None:
+                continue
+            if store is not None:
+                await store.apply_bankroll_delta(f"settle:{market.market_id}:{side.value}", position.realized_pnl, ZERO)
+                await store.upsert_position(position)
+            self.engine._publish(position_view(position))
+        self.engine.audit("engine", action, market.market_id,
+                          f"{state.game_id} {state.status.value} {state.away.abbr} {state.away_score}-{state.home_score} {state.home.abbr}; realized {realized}",
+                          store=False)
+
+    async def restore(self) -> None:
+        """Rebuild the portfolio from stored fills and settlements (restart recovery)."""
+        store = self.engine.store
+        bankroll = await store.init_bankroll(self.engine.settings.starting_bankroll)
+        positions = await store.load_positions(include_settled=True)
+        if positions:
+            self.desk.portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees)
+        log.info("portfolio.restored", positions=len(positions), realized=str(bankroll.realized_pnl))
+

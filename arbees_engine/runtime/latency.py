@@ -1,0 +1,43 @@
+"""Per-stage latency recorder: percentiles over a sliding window of the latest samples.
+
+Stages used by the engine: "book" (venue message received → book applied), "pricing",
+"strategy", "risk", and "tick_to_decision" (message received → risk decision). Milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from ..bus.messages import LatencyView
+
+
+class LatencyRecorder:
+    """Keeps the last `window` samples per stage (nanoseconds) and reports p50/p95/p99 in ms."""
+
+    def __init__(self, window: int = 4096) -> None:
+        self.window = window
+        self._samples: dict[str, deque[int]] = {}
+
+    def record(self, stage: str, started_ns: int, ended_ns: int | None = None) -> None:
+        """Record one duration for `stage`; `ended_ns` defaults to now (time.perf_counter_ns)."""
+        end = time.perf_counter_ns() if ended_ns is None else ended_ns
+        bucket = self._samples.get(stage)
+        if bucket is None:
+            bucket = self._samples[stage] = deque(maxlen=self.window)
+        bucket.append(end - started_ns)
+
+    def percentiles(self) -> dict[str, LatencyView]:
+        """Stage → LatencyView(p50_ms, p95_ms, p99_ms, count) by nearest-rank percentile."""
+        out = {}
+        for stage, samples in self._samples.items():
+            if not samples:
+                continue
+            ordered = sorted(samples)
+            n = len(ordered)
+
+            def rank(q: float) -> float:
+                return ordered[min(n - 1, max(0, int(q * n + 0.999999) - 1))] / 1e6
+
+            out[stage] = LatencyView(p50_ms=round(rank(0.50), 4), p95_ms=round(rank(0.95), 4), p99_ms=round(rank(0.99), 4), count=n)
+        return out

@@ -1,0 +1,133 @@
+"""Operator commands from the bus: kill, resume, approve, reject, set_mode.
+
+Each command is recorded in the store before it runs; a command id seen before is answered
+again with its stored acknowledgement and never executed twice (ARCHITECTURE.md, "Commands").
+The kill switch takes effect in memory first (no order is sent after this returns), then is
+persisted, so a store outage cannot delay a halt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ..bus.messages import Command, CommandAck, CommandAction, utcnow
+from ..model import Decision, Mode
+
+if TYPE_CHECKING:
+    from .trading import TradingDesk
+
+log = structlog.get_logger(__name__)
+
+
+class CommandHandler:
+    """Executes operator commands against one engine; `handle(cmd)` returns the ack to publish."""
+
+    def __init__(self, desk: "TradingDesk") -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self._acks: dict[str, CommandAck] = {}
+
+    async def handle(self, cmd: Command) -> CommandAck:
+        """Run `cmd` once; a repeated command id gets the original acknowledgement again."""
+        if cmd.command_id in self._acks:
+            return self._acks[cmd.command_id]
+        store = self.engine.store
+        if store is not None:
+            try:
+                previous = await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
+                                                      cmd.model_dump(mode="json"), cmd.issued_at)
+            except Exception as exc:  # noqa: BLE001 - the kill must still work without the store
+                log.error("command.record_failed", command_id=cmd.command_id, error=repr(exc))
+                previous = None
+            if previous is not None and previous.get("outcome") != "in_progress":
+                return CommandAck.model_validate(previous)
+        ok, outcome, detail = await self._dispatch(cmd)
+        ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=ok, outcome=outcome,
+                         detail=detail, operator=cmd.operator, acked_at=utcnow())
+        self._acks[cmd.command_id] = ack
+        self.engine.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
+                          f"{outcome}: {detail}" if detail else outcome)
+        if store is not None:
+            self.engine.writer.submit("ack", lambda: store.ack_command(cmd.command_id, ack.model_dump(mode="json")))
+        self.engine._publish(self.engine.status_view())
+        return ack
+
+    async def _dispatch(self, cmd: Command) -> tuple[bool, str, str]:
+        handlers = {
+            CommandAction.KILL: self._kill, CommandAction.RESUME: self._resume, CommandAction.APPROVE: self._approve,
+            CommandAction.REJECT: self._reject, CommandAction.SET_MODE: self._set_mode,
+        }
+        try:
+            return await handlers[cmd.action](cmd)
+        except Exception as exc:  # noqa: BLE001 - the operator must hear about any failure
+            log.exception("command.failed", command_id=cmd.command_id)
+            return False, "failed", repr(exc)
+
+    async def engage_kill(self, reason: str, operator: str) -> bool:
+        """Engage the kill switch now (memory first), then persist it and audit it."""
+        changed = self.engine.control.engage(reason, operator, self.engine.clock())
+        for signal in list(self.desk.pending.values()):
+            self.desk.pending.pop(signal.signal_id)
+            self.desk.record(signal, Decision.EXPIRED, "kill switch engaged")
+        if changed:
+            log.warning("kill_switch.engaged", reason=reason, operator=operator)
+            self.engine.audit(operator, "kill_engaged", self.engine.settings.instance, reason)
+        await self._persist()
+        self.engine._publish(self.engine.status_view())
+        return changed
+
+    async def _persist(self) -> None:
+        store, control = self.engine.store, self.engine.control
+        if store is None:
+            return
+        await store.save_engine_state(self.engine.settings.instance, control.mode, control.kill_engaged,
+                                      control.kill_reason, control.kill_operator)
+
+    async def _kill(self, cmd: Command) -> tuple[bool, str, str]:
+        changed = await self.engage_kill(cmd.reason or "operator kill", cmd.operator)
+        return True, "done", "kill switch engaged" if changed else "kill switch already engaged"
+
+    async def _resume(self, cmd: Command) -> tuple[bool, str, str]:
+        if self.engine.settings.effective_kill_file().exists():
+            return False, "refused", f"kill file {self.engine.settings.effective_kill_file()} still present"
+        changed = self.engine.control.release()
+        await self._persist()
+        return True, "done", "kill switch released" if changed else "kill switch was not engaged"
+
+    async def _set_mode(self, cmd: Command) -> tuple[bool, str, str]:
+        if cmd.mode not in (Mode.AUTO.value, Mode.MANUAL.value, Mode.HALTED.value):
+            return False, "refused", f"unknown mode {cmd.mode!r}"
+        self.engine.control.mode = Mode(cmd.mode)
+        await self._persist()
+        return True, "done", f"mode {cmd.mode}"
+
+    def _pending(self, cmd: Command) -> tuple[object, str]:
+        signal = self.desk.pending.get(cmd.signal_id or "")
+        if signal is None:
+            known = self.desk.signals.get(cmd.signal_id or "")
+            return None, f"signal is {known.decision.value}" if known else "unknown signal"
+        if cmd.signal_version is not None and cmd.signal_version != signal.version:
+            return None, f"signal changed (version {signal.version}, you saw {cmd.signal_version})"
+        return signal, ""
+
+    async def _approve(self, cmd: Command) -> tuple[bool, str, str]:
+        signal, why = self._pending(cmd)
+        if signal is None:
+            return False, "refused", why
+        verdict = self.desk.check(signal)  # re-check price and limits at approval time
+        self.desk.pending.pop(signal.signal_id, None)
+        if not verdict.ok:
+            self.desk.record(signal, Decision.REJECTED, verdict.reason)
+            return False, "refused", f"risk re-check failed: {verdict.reason}"
+        self.desk.approve(signal, f"approved by {cmd.operator}")
+        return True, "done", "approved; executing"
+
+    async def _reject(self, cmd: Command) -> tuple[bool, str, str]:
+        signal, why = self._pending(cmd)
+        if signal is None:
+            return False, "refused", why
+        self.desk.pending.pop(signal.signal_id, None)
+        self.desk.record(signal, Decision.OPERATOR_REJECTED, f"rejected by {cmd.operator}")
+        return True, "done", "rejected"

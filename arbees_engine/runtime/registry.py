@@ -1,0 +1,65 @@
+"""In-memory picture of the world the engine trades: games, markets, books, model probabilities.
+
+Owned by the engine's event loop (single task writes), read by strategy, risk and views.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..model import GameState, Market, MarketListing, OrderBook, Outcome, Sport
+
+
+@dataclass
+class Registry:
+    """games: game_id → latest GameState; markets/books by market_id; listings kept for equivalence.
+
+    game_markets: game_id → market ids. model_p_home: game_id → last P(home wins) 0..1.
+    priors: game_id → pre-game P(home wins) taken from the market before the start.
+    """
+
+    games: dict[str, GameState] = field(default_factory=dict)
+    markets: dict[str, Market] = field(default_factory=dict)
+    books: dict[str, OrderBook] = field(default_factory=dict)
+    listings: dict[str, MarketListing] = field(default_factory=dict)
+    game_markets: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    model_p_home: dict[str, float] = field(default_factory=dict)
+    priors: dict[str, float] = field(default_factory=dict)
+    game_seen_at: dict[str, datetime] = field(default_factory=dict)
+
+    def add_market(self, market: Market) -> bool:
+        """Register a market; returns False if it was already known."""
+        if market.market_id in self.markets:
+            self.markets[market.market_id] = market
+            return False
+        self.markets[market.market_id] = market
+        self.books.setdefault(market.market_id, OrderBook(market.market_id))
+        self.game_markets[market.game_id].append(market.market_id)
+        return True
+
+    def sport_of(self, market_id: str) -> Sport | None:
+        """Sport of the market's game, or None if the game is unknown."""
+        market = self.markets.get(market_id)
+        game = self.games.get(market.game_id) if market else None
+        return game.sport if game else None
+
+    def markets_of(self, game_id: str) -> list[Market]:
+        """Markets tied to `game_id`."""
+        return [self.markets[m] for m in self.game_markets.get(game_id, ())]
+
+    def arb_pairs(self, market: Market) -> list[Market]:
+        """Markets on other venues for the same game and outcome (equivalence checked by caller)."""
+        return [
+            other for other in self.markets_of(market.game_id)
+            if other.venue is not market.venue and other.outcome is market.outcome and other.market_id != market.market_id
+        ]
+
+    def home_mid(self, game_id: str) -> float | None:
+        """Mean mid of the game's HOME markets with a live book, as P(home wins), or None."""
+        mids = [
+            float(book.mid) for m in self.markets_of(game_id)
+            if m.outcome is Outcome.HOME and (book := self.books.get(m.market_id)) and not book.stale and book.mid is not None
+        ]
+        return sum(mids) / len(mids) if mids else None

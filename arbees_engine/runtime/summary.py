@@ -1,0 +1,74 @@
+"""Human-readable exit summary and `status` output (plain text; JSON is the same dicts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..bus.client import Snapshot
+from ..bus.messages import Heartbeat
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Render the dict from TradingDesk.summary() as aligned lines."""
+    lines = ["Arbees engine run summary"]
+    for key in ("games_seen", "games_live", "games_final", "markets"):
+        lines.append(f"  {key.replace('_', ' '):<22}{summary.get(key, 0)}")
+    decisions = summary.get("signals_by_decision", {})
+    total = sum(decisions.values())
+    lines.append(f"  {'signals':<22}{total}  " + "  ".join(f"{k}={v}" for k, v in sorted(decisions.items())))
+    for key in ("orders", "fills", "contracts_filled"):
+        lines.append(f"  {key.replace('_', ' '):<22}{summary.get(key, 0)}")
+    for key in ("fees", "realized_pnl", "unrealized_pnl", "starting_bankroll", "bankroll"):
+        lines.append(f"  {key.replace('_', ' '):<22}${summary.get(key, '0')}")
+    lines.append(f"  {'bankroll identity':<22}{'holds' if summary.get('identity_ok') else 'BROKEN'}")
+    rejections = summary.get("rejections", {})
+    if rejections:
+        lines.append("  rejections by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(rejections.items())))
+    return "\n".join(lines)
+
+
+def status_dict(snap: Snapshot, heartbeat: Heartbeat | None, now: datetime) -> dict[str, Any]:
+    """Status as a JSON-ready dict: engine status, heartbeat age (s), counts of snapshot entities."""
+    engine = snap.engine.model_dump(mode="json") if snap.engine else None
+    age = (now - heartbeat.ts).total_seconds() if heartbeat else None
+    games = snap.entities.get("game", {})
+    quotes = snap.entities.get("quote", {})
+    return {
+        "online": heartbeat is not None,
+        "heartbeat_age_s": round(age, 3) if age is not None else None,
+        "engine": engine,
+        "last_event_id": snap.last_event_id,
+        "games": [
+            {"game_id": g.game_id, "league": g.league, "matchup": f"{g.away} @ {g.home}",
+             "score": f"{g.away_score}-{g.home_score}", "period": g.period, "clock_s": g.clock_s,
+             "status": g.status, "model_p_home": g.model_p_home}
+            for g in sorted(games.values(), key=lambda g: g.game_id)
+        ],
+        "quotes": [
+            {"market_id": q.market_id, "venue": q.venue, "game_id": q.game_id, "yes_team": q.yes_team,
+             "yes_bid": str(q.yes_bid) if q.yes_bid is not None else None,
+             "yes_ask": str(q.yes_ask) if q.yes_ask is not None else None, "stale": q.stale}
+            for q in sorted(quotes.values(), key=lambda q: q.market_id)
+        ],
+        "bankroll": next(iter(snap.entities.get("bankroll", {}).values()), None),
+    }
+
+
+def format_status(data: dict[str, Any]) -> str:
+    """Render status_dict() for a terminal."""
+    engine = data.get("engine")
+    if engine is None:
+        return "no engine state published on this instance"
+    hb = data["heartbeat_age_s"]
+    lines = [
+        f"instance {engine['instance']}  mode {engine['mode'].upper()}  kill {'ENGAGED: ' + engine['kill_reason'] if engine['kill_engaged'] else 'off'}",
+        f"heartbeat {'%.1fs ago' % hb if hb is not None else 'LOST (engine offline)'}  store {'ok' if engine['store_ok'] else 'DOWN'}  bus {'ok' if engine['bus_ok'] else 'DOWN'}",
+        "counts: " + ", ".join(f"{k}={v}" for k, v in sorted(engine["counts"].items())),
+        "rejections: " + (", ".join(f"{k}={v}" for k, v in sorted(engine["rejections"].items())) or "none"),
+        "latency (ms, p50/p95/p99):",
+    ]
+    for stage, lat in sorted(engine["latency"].items()):
+        lines.append(f"  {stage:<18}{lat['p50_ms']:.3f} / {lat['p95_ms']:.3f} / {lat['p99_ms']:.3f}  (n={lat['count']})")
+    lines.append(f"games: {len(data['games'])}  quotes: {len(data['quotes'])}")
+    return "\n".join(lines)

@@ -1,0 +1,285 @@
+"""The decision half of the engine: price → strategy → risk → manual queue or executor.
+
+Hot path (synchronous, no I/O): `evaluate_market` / `evaluate_game` find signals and decide
+them at once with the risk gate. Approved signals and settlements go through one ordered queue
+drained by `run_executor`, so portfolio changes never interleave (see executor.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ..bus.messages import BankrollView
+from ..execution import PaperBroker, client_order_ids, signal_ids
+from ..model import Decision, GameState, GameStatus, Market, Mode, OrderBook, Side, Signal, SignalKind
+from ..model.money import ZERO, round_cent
+from ..portfolio import Portfolio
+from ..pricing import PricingError, blend, model_for, p_outcome
+from ..risk import RiskContext, RiskGate, RiskVerdict
+from ..strategy import find_arb, find_edge
+from .operator_commands import CommandHandler
+from .executor import Executor
+from .views import order_view, position_view, signal_view
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = structlog.get_logger(__name__)
+
+RECENT_SIGNALS = 300
+SIGNAL_INTERVAL_S = 5.0  # sim/real seconds between signals on one market: one idea, not a flood
+
+
+class TradingDesk:
+    """Owns portfolio, risk gate, paper broker, signals and the execution queue of one engine."""
+
+    def __init__(self, engine: "Engine", on_fill: Callable[..., None] | None = None) -> None:
+        self.engine = engine
+        settings = engine.settings
+        start_ms = int(engine.started_at.timestamp() * 1000)
+        self.portfolio = Portfolio(settings.starting_bankroll)
+        self.gate = RiskGate(settings.limits)
+        self.broker = PaperBroker(engine.registry.markets)
+        self.new_signal_id = signal_ids(settings.instance, start_ms=start_ms)
+        self.new_order_id = client_order_ids(settings.instance, start_ms=start_ms)
+        self.signals: OrderedDict[str, Signal] = OrderedDict()
+        self.pending: dict[str, Signal] = {}
+        self.decisions: Counter[str] = Counter()
+        self.last_trade_at: dict[str, datetime] = {}
+        self.last_signal_at: dict[str, datetime] = {}
+        self.queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self.executor = Executor(self, on_fill)
+        self.commands = CommandHandler(self)
+        self.handle_command = self.commands.handle
+        self.engage_kill = self.commands.engage_kill
+
+    # -- pricing -----------------------------------------------------------------------------
+    def price_game(self, state: GameState) -> float | None:
+        """Model P(home wins) for a live/scheduled game (0..1), or None (counted) if unpriceable."""
+        if state.status not in (GameStatus.LIVE, GameStatus.SCHEDULED):
+            self.engine.registry.model_p_home.pop(state.game_id, None)
+            return None
+        started = time.perf_counter_ns()
+        try:
+            p = model_for(state.sport).p_home(state)
+        except (PricingError, KeyError, ValueError) as exc:
+            self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
+            return None
+        self.engine.latency.record("pricing", started)
+        self.engine.registry.model_p_home[state.game_id] = p
+        return p
+
+    def _market_probability(self, state: GameState, market: Market, book: OrderBook) -> tuple[float, float | None] | None:
+        """(probability YES pays after shrinkage toward the mid, market mid) or None."""
+        try:
+            model_p = p_outcome(state, market.outcome)
+        except (PricingError, KeyError, ValueError) as exc:
+            self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
+            return None
+        mid = float(book.mid) if book.mid is not None else None
+        if mid is None:  # one-sided book: no market view to record or shrink toward
+            return None
+        return blend(model_p, mid, self.engine.settings.strategy.market_weight, state), mid
+
+    # -- strategy ----------------------------------------------------------------------------
+    def evaluate_game(self, game_id: str, started_ns: int) -> None:
+        """Re-evaluate every market of a game after its state changed."""
+        for market in self.engine.registry.markets_of(game_id):
+            self.evaluate_market(market, started_ns)
+
+    def evaluate_market(self, market: Market, started_ns: int) -> None:
+        """Look for an edge on `market` and arbitrage against its equivalents; decide each signal."""
+        reg, now = self.engine.registry, self.engine.clock()
+        state, book = reg.games.get(market.game_id), reg.books.get(market.market_id)
+        if state is None or book is None or book.stale or state.status is not GameStatus.LIVE:
+            return
+        stage = time.perf_counter_ns()
+        available = self.portfolio.bankroll.available
+        strategy = self.engine.settings.strategy
+        found: list[Signal] = []
+        if self._may_signal(market.market_id, now):
+            probs = self._market_probability(state, market, book)
+            if probs is not None:
+                signal = find_edge(market.game_id, market, book, probs[0], probs[1], strategy, available, now, self.new_signal_id)
+                if signal is not None:
+                    found.append(signal)
+        for other in reg.arb_pairs(market):
+            key = "|".join(sorted((market.market_id, other.market_id)))
+            if not self._may_signal(key, now) or not self.engine.equivalent(market, other):
+                continue
+            arb = find_arb(market.game_id, market, book, other, reg.books[other.market_id], strategy, available, now, self.new_signal_id)
+            if arb is not None:
+                found.append(arb)
+        self.engine.latency.record("strategy", stage)
+        for signal in found:
+            self.last_signal_at[signal.legs[0].market_id if signal.kind is SignalKind.EDGE else
+                                "|".join(sorted(leg.market_id for leg in signal.legs))] = now
+            self.decide(signal, started_ns)
+
+    def _may_signal(self, key: str, now: datetime) -> bool:
+        last = self.last_signal_at.get(key)
+        return last is None or (now - last).total_seconds() >= SIGNAL_INTERVAL_S
+
+    # -- risk and decisions ------------------------------------------------------------------
+    def risk_context(self) -> RiskContext:
+        """The engine's current state as the risk gate sees it."""
+        eng, reg = self.engine, self.engine.registry
+        return RiskContext(
+            mode=eng.control.effective_mode, kill_engaged=eng.control.kill_engaged, now=eng.clock(),
+            portfolio=self.portfolio, markets=reg.markets,
+            game_sports={g: s.sport for g, s in reg.games.items()}, books=reg.books,
+            game_observed_at=reg.game_seen_at, last_trade_at=self.last_trade_at,
+            store_ok=eng.store_ok, bus_ok=eng.bus_ok,
+        )
+
+    def check(self, signal: Signal) -> RiskVerdict:
+        """Run the risk gate on `signal` now."""
+        started = time.perf_counter_ns()
+        verdict = self.gate.check(signal, self.risk_context())
+        self.engine.latency.record("risk", started)
+        return verdict
+
+    def decide(self, signal: Signal, started_ns: int) -> None:
+        """Risk-check a fresh signal: reject it, queue it for the operator, or approve it."""
+        verdict = self.check(signal)
+        self.engine.latency.record("tick_to_decision", started_ns)
+        now = self.engine.clock()
+        if not verdict.ok:
+            self.record(signal, Decision.REJECTED, verdict.reason)
+        elif self.engine.control.effective_mode is Mode.MANUAL:
+            signal.expires_at = now + timedelta(seconds=self.engine.settings.strategy.manual_expiry_s)
+            self.pending[signal.signal_id] = signal
+            self.record(signal, Decision.PENDING, "awaiting operator")
+        else:
+            self.approve(signal, "auto")
+
+    def approve(self, signal: Signal, reason: str) -> None:
+        """Mark approved and queue for execution; the game's cooldown starts now (reservation)."""
+        self.pending.pop(signal.signal_id, None)
+        self.last_trade_at[signal.game_id] = self.engine.clock()
+        self.record(signal, Decision.APPROVED, reason)
+        self.queue.put_nowait(lambda s=signal: self.executor.execute(s))
+
+    def record(self, signal: Signal, decision: Decision, reason: str) -> None:
+        """Move `signal` to `decision`: count it, keep it in the recent window, publish and store it."""
+        first = signal.signal_id not in self.signals
+        if not first:
+            self.decisions[signal.decision.value] -= 1
+            signal.version += 1
+        signal.decision, signal.reason = decision, reason
+        self.decisions[decision.value] += 1
+        self.signals[signal.signal_id] = signal
+        self.signals.move_to_end(signal.signal_id)
+        self.engine._publish(signal_view(signal))
+        store = self.engine.store
+        if store is not None:
+            job = store.insert_signal if first else store.update_signal
+            self.engine.writer.submit("signal", lambda s=signal, j=job: j(s))
+        while len(self.signals) > RECENT_SIGNALS:
+            old_id, old = next(iter(self.signals.items()))
+            if old_id in self.pending:
+                self.signals.move_to_end(old_id)
+                break
+            del self.signals[old_id]
+            if self.engine.publisher is not None:
+                self.engine.publisher.remove("signal", old_id)
+
+    def expire_pending(self) -> None:
+        """Expire manual signals past their deadline (never executed)."""
+        now = self.engine.clock()
+        for signal in [s for s in self.pending.values() if s.expires_at and s.expires_at <= now]:
+            del self.pending[signal.signal_id]
+            self.record(signal, Decision.EXPIRED, "no operator decision before expiry")
+            self.engine.audit("engine", "signal_expired", signal.signal_id, "")
+
+    # -- marks, settlement, lifecycle --------------------------------------------------------
+    def mark(self, market_id: str, book: OrderBook) -> None:
+        """Mark open positions in `market_id` at the book's mid."""
+        mid = book.mid
+        if mid is not None and (self.portfolio.position(market_id, Side.YES) or self.portfolio.position(market_id, Side.NO)):
+            self.portfolio.mark(market_id, mid)
+
+    def close_game(self, state: GameState) -> None:
+        """Queue settlement (FINAL) or voiding (POSTPONED/CANCELED) of the game's markets."""
+        for signal in [s for s in self.pending.values() if s.game_id == state.game_id]:
+            del self.pending[signal.signal_id]
+            self.record(signal, Decision.EXPIRED, f"game {state.status.value}")
+        self.queue.put_nowait(lambda st=state: self.executor.settle_game(st))
+
+    async def run_executor(self) -> None:
+        """Run queued executions and settlements in order until cancelled."""
+        while True:
+            job = await self.queue.get()
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one failed job must not stop trading bookkeeping
+                log.exception("executor.job_failed")
+            finally:
+                self.queue.task_done()
+
+    async def drain(self) -> None:
+        """Finish queued jobs (shutdown)."""
+        while not self.queue.empty():
+            job = self.queue.get_nowait()
+            try:
+                await job()
+            except Exception:  # noqa: BLE001
+                log.exception("executor.job_failed")
+
+    async def restore(self) -> None:
+        """Rebuild portfolio from the store after a restart."""
+        await self.executor.restore()
+
+    # -- views and summary -------------------------------------------------------------------
+    def bankroll_view(self) -> BankrollView:
+        """Bankroll in dollars (equity, available, P&L, fees, exposure)."""
+        bank = self.portfolio.bankroll
+        positions = self.portfolio.positions()
+        unrealized = sum((p.unrealized_pnl for p in positions), ZERO)
+        return BankrollView(
+            starting=bank.starting, equity=bank.equity, available=bank.available, realized_pnl=bank.realized_pnl,
+            unrealized_pnl=round_cent(unrealized), fees=bank.fees, open_exposure=bank.open_cost,
+            day_realized_pnl=self.portfolio.day_realized(self.engine.clock()), updated_at=self.engine.clock(),
+        )
+
+    def entity_views(self) -> list:
+        """Signals, orders and positions for a snapshot rewrite."""
+        views: list = [signal_view(s) for s in self.signals.values()]
+        views += [order_view(o) for o in self.executor.recent_orders.values()]
+        views += [position_view(p) for p in self.portfolio.positions(include_closed=True)]
+        return views
+
+    def counts(self) -> dict[str, int]:
+        """Counters for EngineStatus."""
+        return {"signals": sum(self.decisions.values()), "pending": len(self.pending),
+                "orders": self.executor.orders, "fills": self.executor.fills,
+                "duplicate_fills": self.executor.duplicate_fills, "risk_passed": self.gate.passed}
+
+    def summary(self) -> dict:
+        """Run summary: games, signals by decision, orders, fills, fees, P&L and bankroll (dollars)."""
+        reg, bank = self.engine.registry, self.portfolio.bankroll
+        statuses = Counter(s.status.value for s in reg.games.values())
+        try:
+            self.portfolio.check_identity()
+            identity = True
+        except AssertionError:
+            identity = False
+        return {
+            "games_seen": len(reg.games), "games_live": statuses.get("live", 0), "games_final": statuses.get("final", 0),
+            "markets": len(reg.markets), "signals_by_decision": {k: v for k, v in self.decisions.items() if v},
+            "orders": self.executor.orders, "fills": self.executor.fills,
+            "contracts_filled": self.executor.contracts_filled, "fees": str(bank.fees),
+            "realized_pnl": str(bank.realized_pnl), "unrealized_pnl": str(self.bankroll_view().unrealized_pnl),
+            "starting_bankroll": str(bank.starting), "bankroll": str(bank.equity), "identity_ok": identity,
+            "rejections": dict(self.gate.rejections),
+        }
+
