@@ -48,7 +48,7 @@ class FeeKind(StrEnum):
     """Fee formula family; implemented in `arbees_engine.execution.fees`."""
 
     KALSHI = "kalshi"  # rate × C × P × (1 − P), rounded up to the cent
-    POLYMARKET = "polymarket"  # C × P × rate × (P × (1 − P))^exponent (Polymarket fee schedule)
+    POLYMARKET = "polymarket"  # C × rate × (P × (1 − P))^exponent, taker only (docs.polymarket.com/trading/fees)
     NONE = "none"
 
 

@@ -301,8 +301,8 @@ class Engine:
             self.reject(adapter.name, "adapter_crashed", repr(exc))
             log.exception("adapter.crashed", adapter=adapter.name)
 
-    async def run(self, duration_s: float | None = None, stop: asyncio.Event | None = None) -> None:
-        """Run for `duration_s` wall-clock seconds or until `stop` is set, then shut down cleanly."""
+    async def start(self, *, with_adapters: bool = True) -> None:
+        """Restore state and start background tasks (and the adapters unless told not to)."""
         await self.restore()
         spawn = asyncio.create_task
         self._tasks = [spawn(self.writer.run()), spawn(self.desk.run_executor()), spawn(self._status_loop()),
@@ -310,7 +310,12 @@ class Engine:
         if self.publisher is not None:
             self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.desk.handle_command))]
             await self._wait_for_bus(5.0)
-        self._tasks += [spawn(self._run_adapter(a)) for a in self.adapters]
+        if with_adapters:
+            self._tasks += [spawn(self._run_adapter(a)) for a in self.adapters]
+
+    async def run(self, duration_s: float | None = None, stop: asyncio.Event | None = None) -> None:
+        """Run for `duration_s` wall-clock seconds or until `stop` is set, then shut down cleanly."""
+        await self.start()
         stop = stop or asyncio.Event()
         try:
             await asyncio.wait_for(stop.wait(), timeout=duration_s)
@@ -318,6 +323,10 @@ class Engine:
             pass
         finally:
             await self.shutdown()
+
+    async def settle_queue(self) -> None:
+        """Wait until every queued execution and settlement has finished."""
+        await self.desk.queue.join()
 
     async def shutdown(self) -> None:
         """Cancel tasks, finish in-flight executions, flush store and bus."""

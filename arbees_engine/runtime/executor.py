@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ..model import Decision, Fill, GameState, GameStatus, Market, Order, OrderStatus, Side, Signal
+from ..model import Sport, Decision, Fill, GameState, GameStatus, Market, Order, OrderStatus, Side, Signal
 from ..model.money import ZERO
 from .views import fill_view, order_view, position_view
 
@@ -162,11 +162,27 @@ class Executor:
                           store=False)
 
     async def restore(self) -> None:
-        """Rebuild the portfolio from stored fills and settlements (restart recovery)."""
+        """Rebuild the portfolio from the store after a restart (positions + bankroll ledger).
+
+        Open positions in simulated markets belong to a simulated world that died with its
+        process: they are voided (cost refunded, fees kept) and audited, never left dangling.
+        """
         store = self.engine.store
         bankroll = await store.init_bankroll(self.engine.settings.starting_bankroll)
         positions = await store.load_positions(include_settled=True)
-        if positions:
-            self.desk.portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees)
-        log.info("portfolio.restored", positions=len(positions), realized=str(bankroll.realized_pnl))
-
+        portfolio = self.desk.portfolio
+        sports = {}
+        for game_id in {p.game_id for p in positions if p.contracts > 0}:
+            row = await store.load_game_row(game_id)
+            if row is not None:
+                sports[game_id] = Sport(row["sport"])
+        portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=self.engine.clock())
+        orphans = sorted({p.market_id for p in positions if p.contracts > 0 and p.market_id.startswith("sim-")})
+        for market_id in orphans:
+            portfolio.void(market_id, self.engine.clock())
+            for side in (Side.YES, Side.NO):
+                position = portfolio.position(market_id, side)
+                if position is not None:
+                    await store.upsert_position(position)
+            self.engine.audit("engine", "void_orphan", market_id, "simulated market from an earlier session")
+        log.info("portfolio.restored", positions=len(positions), voided=len(orphans), realized=str(bankroll.realized_pnl))

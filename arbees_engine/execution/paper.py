@@ -1,0 +1,101 @@
+"""Paper broker: immediate-or-cancel limit buys filled against the live book, no venue traffic.
+
+Choices (documented because they shape paper P&L):
+- One Fill per book level touched, fee = fees.taker_fee on that fill. Venues charge per
+  match, so per-level rounding (Kalshi rounds each fill up to the cent) is the honest model.
+- Book sizes may be fractional; only whole contracts are taken at each level (floored).
+- Liquidity a paper order took is remembered per market until the book changes (new `seq` or
+  `updated_at`): a second order against the same, unchanged book cannot fill the same size.
+  The venue's next update replaces those levels with the truth. The book itself is not mutated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+import structlog
+
+from arbees_engine.model import BookLevel, Fill, Market, Order, OrderBook, OrderStatus
+
+from . import depth
+from .fees import taker_fee
+
+log = structlog.get_logger(__name__)
+
+
+class PaperBroker:
+    """Fills IOC orders from a book.
+
+    markets: market_id → Market (for the fee schedule); a live mapping is fine (read per order).
+    """
+
+    def __init__(self, markets: Mapping[str, Market]) -> None:
+        self._markets = markets
+        # market_id → (book version, {(side, price): contracts already taken})
+        self._taken: dict[str, tuple[tuple[object, object], dict[tuple[str, Decimal], int]]] = {}
+
+    def _taken_for(self, book: OrderBook) -> dict[tuple[str, Decimal], int]:
+        version = (book.seq, book.updated_at)
+        current = self._taken.get(book.market_id)
+        if current is None or current[0] != version:
+            current = (version, {})
+            self._taken[book.market_id] = current
+        return current[1]
+
+    def execute(self, order: Order, book: OrderBook, now: datetime) -> list[Fill]:
+        """Fill `order` immediately against `book` up to its limit price and contracts; cancel the rest.
+
+        Sets order.status (FILLED, PARTIAL, CANCELLED, or REJECTED for an unknown market, a book
+        of another market or non-positive contracts), order.filled_contracts and order.reason.
+        Returns the fills (fill_id "<client_order_id>-<n>", n from 1), best price first.
+        """
+        reason = self._reject_reason(order, book)
+        if reason:
+            order.status, order.reason = OrderStatus.REJECTED, reason
+            log.warning("paper_order_rejected", client_order_id=order.client_order_id, reason=reason)
+            return []
+        if book.stale:
+            order.status, order.reason = OrderStatus.CANCELLED, "stale_book"
+            return []
+        schedule = self._markets[order.market_id].fees
+        taken = self._taken_for(book)
+        levels = [
+            BookLevel(lv.price, lv.size - taken.get((order.side.value, lv.price), 0))
+            for lv in book.asks_for(order.side)
+        ]
+        fills = []
+        for n, take in enumerate(depth.walk(levels, order.contracts, order.limit_price), start=1):
+            key = (order.side.value, take.price)
+            taken[key] = taken.get(key, 0) + take.contracts
+            fills.append(Fill(
+                fill_id=f"{order.client_order_id}-{n}",
+                client_order_id=order.client_order_id,
+                market_id=order.market_id,
+                venue=order.venue,
+                side=order.side,
+                price=take.price,
+                contracts=take.contracts,
+                fee=taker_fee(schedule, take.price, take.contracts),
+                filled_at=now,
+            ))
+        order.filled_contracts = sum(f.contracts for f in fills)
+        if order.filled_contracts == order.contracts:
+            order.status = OrderStatus.FILLED
+        elif order.filled_contracts:
+            order.status, order.reason = OrderStatus.PARTIAL, "ioc_remainder_cancelled"
+        else:
+            order.status, order.reason = OrderStatus.CANCELLED, "no_liquidity_at_limit"
+        return fills
+
+    def _reject_reason(self, order: Order, book: OrderBook) -> str:
+        if order.market_id not in self._markets:
+            return "unknown_market"
+        if book.market_id != order.market_id:
+            return "book_market_mismatch"
+        if order.contracts <= 0:
+            return "non_positive_contracts"
+        if not (Decimal(0) <= order.limit_price <= Decimal(1)):
+            return "limit_out_of_range"
+        return ""

@@ -1,0 +1,5 @@
+"""Positions, settlement, P&L and bankroll: `from arbees_engine.portfolio import Portfolio`."""
+
+from .portfolio import Portfolio, PortfolioError
+
+__all__ = ["Portfolio", "PortfolioError"]

@@ -1,0 +1,208 @@
+"""Positions, settlement and bankroll, in exact Decimal dollars.
+
+We only buy and exit by settlement, so a position is (contracts, cost, fees) per market side.
+Bankroll identity (model/trading.py): equity = starting + Σ realized − Σ fees, and
+available cash = equity − open cost. `check_identity` verifies the aggregates against the
+positions to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+from arbees_engine.model import Bankroll, Fill, Position, Side, Sport
+from arbees_engine.model.money import ONE, ZERO, round_cent
+
+
+class PortfolioError(AssertionError):
+    """Raised for an impossible fill (bad sizes, fill into a settled market) or a broken identity."""
+
+
+def _utc_midnight(now: datetime) -> datetime:
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    return datetime.combine(now.date(), time(0), tzinfo=UTC)
+
+
+def _as_utc(at: datetime) -> datetime:
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+class Portfolio:
+    """In-memory book of positions and the bankroll.
+
+    starting: starting bankroll in dollars (> 0). Not thread-safe; the engine loop owns it.
+    Raises PortfolioError for a non-positive starting bankroll.
+    """
+
+    def __init__(self, starting: Decimal) -> None:
+        if not isinstance(starting, Decimal) or starting <= ZERO:
+            raise PortfolioError(f"starting bankroll {starting!r} must be a positive Decimal")
+        self._bankroll = Bankroll(starting=starting)
+        self._positions: dict[tuple[str, Side], Position] = {}
+        self._game_sport: dict[str, Sport] = {}
+        self._settled_markets: set[str] = set()
+        self._fill_ids: set[str] = set()
+        self._pnl_events: list[tuple[datetime, Decimal]] = []  # (when, realized − fees) for day P&L
+
+    # ---- updates -------------------------------------------------------------------------
+    def apply_fill(self, fill: Fill, game_id: str, sport: Sport | None) -> bool:
+        """Add a buy fill to its position and the bankroll (fees paid, open cost up).
+
+        sport: the game's sport for exposure_by_sport (None when unknown: the game then counts
+        toward no sport until a later fill names it).
+
+        Returns False (and changes nothing) for a fill_id already applied, so replays are safe.
+        Raises PortfolioError for contracts ≤ 0, price outside 0..1, a negative fee, or a fill
+        into a market already settled/voided.
+        """
+        if fill.fill_id in self._fill_ids:
+            return False
+        if fill.contracts <= 0 or not (ZERO <= fill.price <= ONE) or fill.fee < ZERO:
+            raise PortfolioError(f"bad fill {fill.fill_id}: {fill.contracts} @ {fill.price} fee {fill.fee}")
+        if fill.market_id in self._settled_markets:
+            raise PortfolioError(f"fill {fill.fill_id} into settled market {fill.market_id}")
+        key = (fill.market_id, fill.side)
+        pos = self._positions.get(key)
+        if pos is None:
+            pos = self._positions[key] = Position(fill.market_id, fill.venue, game_id, fill.side)
+        pos.contracts += fill.contracts
+        pos.cost += fill.notional
+        pos.fees += fill.fee
+        if sport is not None:
+            self._game_sport[game_id] = sport
+        self._fill_ids.add(fill.fill_id)
+        b = self._bankroll
+        b.fees += fill.fee
+        b.open_cost += fill.notional
+        b.version += 1
+        self._pnl_events.append((_as_utc(fill.filled_at), -fill.fee))
+        return True
+
+    def restore(
+        self,
+        positions: Iterable[Position],
+        realized_pnl: Decimal,
+        fees: Decimal,
+        *,
+        game_sports: Mapping[str, Sport] | None = None,
+        day_pnl: Decimal = ZERO,
+        at: datetime | None = None,
+    ) -> None:
+        """Replace all state with what the store holds after a restart.
+
+        positions: every stored position (settled ones included; their markets stay closed).
+        realized_pnl / fees: the bankroll ledger's totals in dollars; open cost is recomputed
+        from open positions. game_sports: game_id → Sport for exposure_by_sport. day_pnl:
+        realized − fees already booked today (dollars, recorded at `at`, default now) so the
+        daily loss limit survives a restart. Raises nothing; call check_identity to verify the
+        store's ledger agrees with its positions.
+        """
+        self._positions = {(p.market_id, p.side): p for p in positions}
+        self._settled_markets = {p.market_id for p in self._positions.values() if p.settled}
+        self._game_sport = dict(game_sports or {})
+        self._fill_ids = set()
+        self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_pnl)] if day_pnl else []
+        open_cost = sum((p.cost for p in self._positions.values() if p.contracts and not p.settled), ZERO)
+        self._bankroll = Bankroll(self._bankroll.starting, realized_pnl, fees, open_cost, self._bankroll.version + 1)
+
+    def mark(self, market_id: str, mid: Decimal) -> None:
+        """Mark open positions of `market_id` at the YES mid (dollars): YES at mid, NO at 1 − mid."""
+        for side in (Side.YES, Side.NO):
+            pos = self._positions.get((market_id, side))
+            if pos is not None and not pos.settled:
+                pos.mark = mid if side is Side.YES else ONE - mid
+
+    def settle(self, market_id: str, yes_won: bool, at: datetime | None = None) -> Decimal:
+        """Settle `market_id`: each open position realises payout − cost (payout $1 per winning
+        contract), closes (contracts 0, settled) and releases its open cost. Returns the total
+        realized P&L in dollars (excluding fees, already paid). Settling twice returns 0.
+        `at`: settlement time for daily P&L (default now, UTC).
+        """
+        def payout(pos: Position) -> Decimal:
+            return (ONE if (pos.side is Side.YES) == yes_won else ZERO) * pos.contracts
+
+        return self._close(market_id, at, payout)
+
+    def void(self, market_id: str, at: datetime | None = None) -> Decimal:
+        """Close `market_id` for a cancelled/postponed game: the cost is refunded (realized 0);
+        fees already paid are NOT refunded (conservative; venues differ). Returns 0."""
+        return self._close(market_id, at, lambda pos: pos.cost)
+
+    def _close(self, market_id: str, at: datetime | None, payout_of) -> Decimal:
+        if market_id in self._settled_markets:
+            return ZERO
+        self._settled_markets.add(market_id)
+        total = ZERO
+        for side in (Side.YES, Side.NO):
+            pos = self._positions.get((market_id, side))
+            if pos is None:
+                continue
+            realized = payout_of(pos) - pos.cost
+            self._bankroll.open_cost -= pos.cost
+            self._bankroll.realized_pnl += realized
+            pos.realized_pnl += realized
+            pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, 0, True, None
+            total += realized
+        self._bankroll.version += 1
+        self._pnl_events.append((_as_utc(at or datetime.now(UTC)), total))
+        return total
+
+    # ---- queries -------------------------------------------------------------------------
+    @property
+    def bankroll(self) -> Bankroll:
+        """A copy of the bankroll (equity = starting + realized − fees; available = equity − open cost)."""
+        return replace(self._bankroll, extra=dict(self._bankroll.extra))
+
+    def positions(self, include_closed: bool = False) -> list[Position]:
+        """Positions with open contracts (all positions ever with include_closed=True)."""
+        return [p for p in self._positions.values() if include_closed or p.contracts > 0]
+
+    def position(self, market_id: str, side: Side) -> Position | None:
+        """The position on (market_id, side), or None if never traded."""
+        return self._positions.get((market_id, side))
+
+    def is_settled(self, market_id: str) -> bool:
+        """True once `market_id` was settled or voided."""
+        return market_id in self._settled_markets
+
+    def exposure_by_game(self, game_id: str) -> Decimal:
+        """Dollars at cost in open positions of `game_id`."""
+        return sum((p.cost for p in self._positions.values() if p.game_id == game_id and p.contracts), ZERO)
+
+    def exposure_by_sport(self, sport: Sport) -> Decimal:
+        """Dollars at cost in open positions of games of `sport`."""
+        return sum(
+            (p.cost for p in self._positions.values() if p.contracts and self._game_sport.get(p.game_id) == sport),
+            ZERO,
+        )
+
+    def sport_of(self, game_id: str) -> Sport | None:
+        """Sport recorded for `game_id` by its fills, or None."""
+        return self._game_sport.get(game_id)
+
+    def day_realized(self, now: datetime) -> Decimal:
+        """Realized P&L minus fees since UTC midnight of `now`, dollars."""
+        start = _utc_midnight(now)
+        return sum((amount for at, amount in self._pnl_events if at >= start), ZERO)
+
+    def unrealized(self) -> Decimal:
+        """Σ unrealized P&L of marked open positions, dollars."""
+        return sum((p.unrealized_pnl for p in self._positions.values()), ZERO)
+
+    def check_identity(self) -> None:
+        """Raise PortfolioError unless, to the cent, equity = starting + Σ position realized −
+        Σ position fees, open cost = Σ open position cost, and no position is negative."""
+        positions = list(self._positions.values())
+        realized = sum((p.realized_pnl for p in positions), ZERO)
+        fees = sum((p.fees for p in positions), ZERO)
+        open_cost = sum((p.cost for p in positions), ZERO)
+        b = self._bankroll
+        if round_cent(b.equity) != round_cent(b.starting + realized - fees):
+            raise PortfolioError(f"equity {b.equity} != starting {b.starting} + realized {realized} - fees {fees}")
+        if round_cent(b.open_cost) != round_cent(open_cost):
+            raise PortfolioError(f"open cost {b.open_cost} != positions' cost {open_cost}")
+        if any(p.contracts < 0 or p.cost < ZERO for p in positions):
+            raise PortfolioError("negative position")

@@ -1,0 +1,191 @@
+"""Pre-trade checks. Each returns None (pass) or a stable snake_case reason code.
+
+All take (signal, ctx, limits). Money in Decimal dollars, durations in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from arbees_engine.execution import depth
+from arbees_engine.execution.fees import taker_fee
+from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, Sport
+from arbees_engine.model.money import ZERO
+from arbees_engine.settings import RiskLimits
+
+from .context import RiskContext
+
+Check = Callable[[Signal, RiskContext, RiskLimits], str | None]
+
+
+def _age_s(now: datetime, then: datetime | None) -> float:
+    return float("inf") if then is None else (now - then).total_seconds()
+
+
+def _fees(signal: Signal, ctx: RiskContext) -> Decimal:
+    """Worst-case taker fees at each leg's limit price, dollars."""
+    legs = signal.legs
+    return sum((taker_fee(ctx.markets[leg.market_id].fees, leg.limit_price, leg.contracts) for leg in legs), ZERO)
+
+
+def invalid_signal(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
+    """No legs, a non-positive leg, an ARB without two equal legs, or a leg on an unknown market."""
+    if not signal.legs or any(leg.contracts <= 0 for leg in signal.legs):
+        return "invalid_signal"
+    legs = signal.legs
+    if signal.kind is SignalKind.ARB and (len(legs) != 2 or legs[0].contracts != legs[1].contracts):
+        return "invalid_signal"
+    if any(leg.market_id not in ctx.markets for leg in signal.legs):
+        return "unknown_market"
+    return None
+
+
+def kill_switch(signal, ctx, limits):
+    """The kill switch is engaged."""
+    return "kill_switch" if ctx.kill_engaged else None
+
+
+def mode_halted(signal, ctx, limits):
+    """The engine is HALTED."""
+    return "mode_halted" if ctx.mode is Mode.HALTED else None
+
+
+def control_plane_down(signal, ctx, limits):
+    """Store (PostgreSQL) or bus (Redis) unreachable: no new positions (ARCHITECTURE.md)."""
+    return None if (ctx.store_ok and ctx.bus_ok) else "control_plane_down"
+
+
+def stale_quote(signal, ctx, limits):
+    """A leg's book is missing, flagged stale, or older than quote_stale_s."""
+    for leg in signal.legs:
+        book = ctx.books.get(leg.market_id)
+        if book is None or book.stale or _age_s(ctx.now, book.updated_at) > limits.quote_stale_s:
+            return "stale_quote"
+    return None
+
+
+def stale_game(signal, ctx, limits):
+    """The game's latest state is missing or older than game_state_stale_s."""
+    if _age_s(ctx.now, ctx.game_observed_at.get(signal.game_id)) > limits.game_state_stale_s:
+        return "stale_game"
+    return None
+
+
+def price_band(signal, ctx, limits):
+    """A leg's limit price lies outside min_price..max_price."""
+    ok = all(limits.min_price <= leg.limit_price <= limits.max_price for leg in signal.legs)
+    return None if ok else "price_band"
+
+
+def price_moved(signal, ctx, limits):
+    """The book no longer offers a leg's full size at or below its limit price."""
+    for leg in signal.legs:
+        book = ctx.books.get(leg.market_id)
+        takes = depth.walk(book.asks_for(leg.side), leg.contracts, leg.limit_price) if book else []
+        if depth.total_contracts(takes) < leg.contracts:
+            return "price_moved"
+    return None
+
+
+def max_position(signal, ctx, limits):
+    """Held + new contracts on a market side would exceed max_position_contracts."""
+    for leg in signal.legs:
+        pos = ctx.portfolio.position(leg.market_id, leg.side)
+        held = pos.contracts if pos else 0
+        if held + leg.contracts > limits.max_position_contracts:
+            return "max_position"
+    return None
+
+
+def game_exposure(signal, ctx, limits):
+    """Dollars at cost in the game plus this signal's worst-case cost would exceed max_game_exposure."""
+    if ctx.portfolio.exposure_by_game(signal.game_id) + signal.cost > limits.max_game_exposure:
+        return "game_exposure"
+    return None
+
+
+def sport_exposure(signal, ctx, limits):
+    """Dollars at cost in the game's sport plus this signal's cost would exceed max_sport_exposure."""
+    sport = ctx.game_sports.get(signal.game_id)
+    if sport is None:
+        return "unknown_game"
+    if ctx.portfolio.exposure_by_sport(sport) + signal.cost > limits.max_sport_exposure:
+        return "sport_exposure"
+    return None
+
+
+def daily_loss(signal, ctx, limits):
+    """Realized P&L minus fees since UTC midnight is at or below −daily_loss_limit."""
+    return "daily_loss" if ctx.portfolio.day_realized(ctx.now) <= -limits.daily_loss_limit else None
+
+
+def cooldown(signal, ctx, limits):
+    """We traded this game less than game_cooldown_s ago."""
+    return "cooldown" if _age_s(ctx.now, ctx.last_trade_at.get(signal.game_id)) < limits.game_cooldown_s else None
+
+
+def _paying_results(outcome: Outcome, side: Side, sport: Sport | None) -> frozenset[Outcome]:
+    """Game results for which a contract pays: YES pays on `outcome`, NO on every other result."""
+    results = {Outcome.HOME, Outcome.AWAY} | ({Outcome.DRAW} if sport is Sport.SOCCER else set())
+    return frozenset({outcome}) if side is Side.YES else frozenset(results - {outcome})
+
+
+def opposing_position(signal, ctx, limits):
+    """An EDGE leg would bet against a held position (or another leg) in the same game.
+
+    Two holdings oppose when no game result pays both (e.g. YES home vs YES away or NO home).
+    ARB signals are exempt: their legs are the two sides of one outcome by design and the pair
+    is direction-neutral. Consequence: after an ARB, EDGE trades in that game are refused.
+    """
+    if signal.kind is SignalKind.ARB:
+        return None
+    sport = ctx.game_sports.get(signal.game_id)
+
+    def pays(market_id: str, side: Side) -> frozenset[Outcome]:
+        return _paying_results(ctx.markets[market_id].outcome, side, sport)
+
+    held = [pays(p.market_id, p.side) for p in ctx.portfolio.positions()
+            if p.game_id == signal.game_id and p.market_id in ctx.markets]
+    new: list[frozenset[Outcome]] = []
+    for leg in signal.legs:
+        mine = pays(leg.market_id, leg.side)
+        if any(not (mine & other) for other in held + new):
+            return "opposing_position"
+        new.append(mine)
+    return None
+
+
+def insufficient_balance(signal, ctx, limits):
+    """Worst-case cost + fees exceeds available cash minus min_available_balance."""
+    spendable = ctx.portfolio.bankroll.available - limits.min_available_balance
+    return "insufficient_balance" if signal.cost + _fees(signal, ctx) > spendable else None
+
+
+#: Order matters: the first failing check is the reported reason.
+CHECKS: tuple[Check, ...] = (
+    kill_switch,
+    mode_halted,
+    control_plane_down,
+    invalid_signal,
+    stale_quote,
+    stale_game,
+    price_band,
+    price_moved,
+    max_position,
+    game_exposure,
+    sport_exposure,
+    daily_loss,
+    cooldown,
+    opposing_position,
+    insufficient_balance,
+)
+
+#: Checks that need every leg's market known; skipped once invalid_signal/unknown_market fails.
+NEEDS_MARKETS = frozenset({price_moved, opposing_position, insufficient_balance})
+
+
+def leg_summary(leg: Leg) -> str:
+    """Short text for logs: "kalshi:T yes 10@0.55"."""
+    return f"{leg.market_id} {leg.side.value} {leg.contracts}@{leg.limit_price}"

@@ -1,0 +1,21 @@
+"""Process runtime helpers: private PostgreSQL/Redis servers for tests and `arbees demo`."""
+
+from .embedded import (
+    PG_SUPERUSER,
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    EmbeddedServerError,
+    MissingBinaryError,
+    find_binary,
+    free_port,
+)
+
+__all__ = [
+    "PG_SUPERUSER",
+    "EmbeddedPostgres",
+    "EmbeddedRedis",
+    "EmbeddedServerError",
+    "MissingBinaryError",
+    "find_binary",
+    "free_port",
+]

@@ -1,0 +1,142 @@
+"""Model-vs-market edge signals on one venue.
+
+Buying YES costs the YES ask; buying NO costs 1 − (best YES bid) (model/market.py). For a side
+with model probability p, a level at price P clears when p − P − fee/contract(P) ≥ min_edge.
+Size = fractional Kelly (strategy/sizing.py) at the all-in cost, capped by settings and by the
+depth of clearing levels; edge is recomputed on the exact fills (per-level venue-rounded fees).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from arbees_engine.execution import depth
+from arbees_engine.execution.fees import fee_per_contract_estimate
+from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind
+from arbees_engine.model.money import ONE, ZERO, probability_to_decimal
+from arbees_engine.settings import StrategySettings
+
+from .sizing import kelly_contracts, kelly_fraction_binary
+
+IdSource = Callable[[], str]
+EDGE_QUANTUM = Decimal("0.000001")
+
+
+def uuid_ids() -> str:
+    """Default id source: a random uuid4 hex (use an IdFactory for reproducible runs)."""
+    return uuid.uuid4().hex
+
+
+def clearing_levels(market: Market, book: OrderBook, side: Side, p: Decimal, min_edge: Decimal) -> list[depth.Take]:
+    """Whole-contract levels to buy `side` whose marginal edge p − P − fee/contract ≥ min_edge.
+
+    Uses the unrounded marginal fee rate; stops at the first level that does not clear
+    (levels are best first, so deeper ones cannot clear either).
+    """
+    takes: list[depth.Take] = []
+    for level in book.asks_for(side):
+        if not (ZERO < level.price < ONE):
+            continue
+        if p - level.price - fee_per_contract_estimate(market.fees, level.price) < min_edge:
+            break
+        qty = depth.whole_contracts(level.size)
+        if qty > 0:
+            takes.append(depth.Take(level.price, qty))
+    return takes
+
+
+def _all_in_cost(market: Market, takes: list[depth.Take]) -> Decimal:
+    """(notional + fees) / contracts in dollars for non-empty takes."""
+    n = depth.total_contracts(takes)
+    return (depth.notional(takes) + depth.fees(market.fees, takes)) / n
+
+
+def _size(
+    market: Market, levels: list[depth.Take], p: Decimal, settings: StrategySettings, bankroll: Decimal
+) -> list[depth.Take]:
+    """Kelly-size against the best level's all-in cost, then re-size at the walked VWAP cost."""
+    cap = min(settings.max_contracts_per_signal, depth.total_contracts(levels))
+    first = levels[0].price + fee_per_contract_estimate(market.fees, levels[0].price)
+    n = kelly_contracts(p, first, bankroll, settings.kelly_fraction, cap) if first < ONE else 0
+    for _ in range(3):  # deeper levels raise the cost, which lowers Kelly: iterate to a fixed point
+        if n <= 0:
+            return []
+        takes = depth.prefix(levels, n)
+        cost = _all_in_cost(market, takes)
+        if cost >= ONE:
+            return []
+        n_next = min(n, kelly_contracts(p, cost, bankroll, settings.kelly_fraction, cap))
+        if n_next == n:
+            return takes
+        n = n_next
+    return depth.prefix(levels, n) if n > 0 else []
+
+
+def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, now, ids) -> Signal | None:
+    levels = clearing_levels(market, book, side, p, settings.min_edge)
+    if not levels:
+        return None
+    takes = _size(market, levels, p, settings, bankroll)
+    n = depth.total_contracts(takes)
+    if n == 0:
+        return None
+    cost = _all_in_cost(market, takes)
+    edge = (p - cost).quantize(EDGE_QUANTUM, rounding=ROUND_FLOOR)  # never overstate
+    if edge < settings.min_edge:
+        return None  # venue rounding on a small order ate the edge
+    leg = Leg(market.market_id, market.venue, side, takes[-1].price, n)
+    return Signal(
+        signal_id=ids(),
+        kind=SignalKind.EDGE,
+        game_id=game_id,
+        legs=(leg,),
+        model_prob=float(p),
+        market_prob=market_p,
+        edge=edge,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.manual_expiry_s),
+        kelly_fraction=settings.kelly_fraction * float(kelly_fraction_binary(p, cost)),
+    )
+
+
+def _market_prob(book: OrderBook, side: Side, market_p: float | None) -> float:
+    """The market's probability for `side`: given YES prob or the book mid (NO = 1 − YES)."""
+    if market_p is None:
+        mid = book.mid
+        market_p = float(mid) if mid is not None else float("nan")
+    return market_p if side is Side.YES else 1.0 - market_p
+
+
+def find_edge(
+    game_id: str,
+    market: Market,
+    book: OrderBook,
+    p_yes: float,
+    market_p: float | None,
+    settings: StrategySettings,
+    bankroll_available: Decimal,
+    now: datetime,
+    ids: IdSource = uuid_ids,
+) -> Signal | None:
+    """Best EDGE signal on `market` (buy YES with p_yes or NO with 1 − p_yes), or None.
+
+    p_yes: model probability the market's YES pays (float 0..1; converted to Decimal here,
+    MoneyError if NaN/out of range). market_p: market's YES probability for the record (None →
+    book mid). bankroll_available: dollars Kelly may size against. `ids` makes signal ids.
+    The leg's limit_price is the worst level used; contracts are Kelly-sized and capped by
+    `settings.max_contracts_per_signal` and the depth of levels that clear `settings.min_edge`.
+    Returns None for a stale or crossed book or when no side clears min_edge.
+    """
+    p = probability_to_decimal(p_yes)
+    if book.stale or book.crossed:
+        return None
+    best: Signal | None = None
+    for side, p_side in ((Side.YES, p), (Side.NO, ONE - p)):
+        signal = _side_signal(game_id, market, book, side, p_side, _market_prob(book, side, market_p),
+                              settings, bankroll_available, now, ids)
+        if signal is not None and (best is None or signal.edge > best.edge):
+            best = signal
+    return best
