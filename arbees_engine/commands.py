@@ -23,7 +23,7 @@ def _operator(args: argparse.Namespace) -> str:
 def _redis_url(settings: Settings) -> str | None:
     url = settings.redis_url
     if url is None:
-        from .runtime.discovery import read_embedded_urls
+        from .bus.discovery import read_embedded_urls
 
         url = (read_embedded_urls(settings.instance) or {}).get("redis_url")
     return url
@@ -32,7 +32,7 @@ def _redis_url(settings: Settings) -> str | None:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the engine until --for elapses or SIGINT/SIGTERM; print the summary; exit 0."""
     from .runtime.builder import build_engine
-    from .runtime.discovery import forget_embedded_urls, write_embedded_urls
+    from .bus.discovery import forget_embedded_urls, write_embedded_urls
     from .runtime.services import services
     from .runtime.summary import format_summary
     from .store.migrate import migrate

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ..bus.client import Snapshot
 from ..bus.messages import Heartbeat
+
+
+def money(value: object) -> str:
+    """Dollars for display: exact, trailing zeros beyond the cent dropped ("6.778650" → "6.77865")."""
+    dec = Decimal(str(value))
+    text = f"{dec:.2f}" if dec == dec.quantize(Decimal("0.01")) else format(dec.normalize(), "f")
+    return text
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -20,7 +28,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     for key in ("orders", "fills", "contracts_filled"):
         lines.append(f"  {key.replace('_', ' '):<22}{summary.get(key, 0)}")
     for key in ("fees", "realized_pnl", "unrealized_pnl", "starting_bankroll", "bankroll"):
-        lines.append(f"  {key.replace('_', ' '):<22}${summary.get(key, '0')}")
+        lines.append(f"  {key.replace('_', ' '):<22}${money(summary.get(key, '0'))}")
     lines.append(f"  {'bankroll identity':<22}{'holds' if summary.get('identity_ok') else 'BROKEN'}")
     rejections = summary.get("rejections", {})
     if rejections:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..settings import data_dir
+import platformdirs
+
+
+def data_dir() -> Path:
+    """platformdirs user data dir of Arbees (same as arbees_engine.settings.data_dir)."""
+    return Path(platformdirs.user_data_dir("arbees"))
 
 
 def _path(instance: str) -> Path:

@@ -1,0 +1,82 @@
+"""`arbees demo`: run a simulated engine in a child process and attach the desk to it.
+
+The engine runs as `python -m arbees_engine run --venue sim` (its own process, so the desk keeps
+importing nothing of the engine but its bus), with embedded PostgreSQL and Redis unless
+ARBEES_DATABASE_URL / ARBEES_REDIS_URL are set. The desk finds the embedded Redis through the
+endpoints file the engine writes (arbees_engine.bus.discovery). Quitting the desk stops the
+engine (SIGTERM), whose run summary is then printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from arbees_engine.bus.discovery import forget_embedded_urls, read_embedded_urls
+
+START_TIMEOUT_S = 90.0
+
+
+def engine_command(args: argparse.Namespace, instance: str) -> list[str]:
+    """argv of the child engine."""
+    cmd = [sys.executable, "-m", "arbees_engine", "--instance", instance, "run", "--venue", "sim",
+           "--seed", str(args.seed), "--speed", str(args.speed), "--games", str(args.games)]
+    if args.duration is not None:
+        cmd += ["--for", str(args.duration)]
+    if args.mode:
+        cmd += ["--mode", args.mode]
+    return cmd
+
+
+def _wait_for_redis(proc: subprocess.Popen, instance: str, log_path: Path) -> str:
+    """The engine's Redis URL once it is up; raises SystemExit if the engine dies or times out."""
+    configured = os.environ.get("ARBEES_REDIS_URL")
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the engine exited with {proc.returncode} before the desk could attach:\n{_tail(log_path)}")
+        urls = read_embedded_urls(instance)
+        if configured or urls:
+            return configured or urls["redis_url"]
+        time.sleep(0.2)  # polling a child process's start-up: no event to wait on
+    proc.terminate()
+    raise SystemExit(f"the engine did not start within {START_TIMEOUT_S:.0f} s:\n{_tail(log_path)}")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def run_demo(args: argparse.Namespace, run_desk) -> int:
+    """Start the simulated engine; with --headless just wait for it, else attach the desk."""
+    instance = args.instance if args.instance != "default" else "demo"
+    forget_embedded_urls(instance)  # a stale file from a killed run must not mislead us
+    if args.headless:
+        return subprocess.call(engine_command(args, instance))
+    log_path = Path(tempfile.gettempdir()) / f"arbees-demo-{instance}-{os.getpid()}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(engine_command(args, instance), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            args.redis = _wait_for_redis(proc, instance, log_path)
+            args.instance = instance
+            run_desk(args)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    print(_tail(log_path, 20))
+    print(f"(engine log: {log_path})")
+    return 0
