@@ -1,0 +1,18 @@
+"""Market matching: tie venue listings to games and outcomes; check cross-venue equivalence.
+
+    matcher = Matcher(); matcher.add_game(state)
+    result = matcher.match(listing)          # Match | Refusal
+    market = matcher.to_market(listing, result)
+    equivalent(market_a, listing_a, market_b, listing_b)  # Equivalence(ok, reason)
+"""
+
+from .aliases import AliasBook, AliasDataError, LeagueAliases, default_aliases, normalize
+from .equivalence import Equivalence, Terms, equivalent, parse_terms
+from .matcher import REASON_CODES, Match, Matcher, MatchResult, Refusal
+from .bench import BenchResult, bench_matching
+
+__all__ = [
+    "REASON_CODES", "AliasBook", "AliasDataError", "BenchResult", "Equivalence", "Terms", "bench_matching",
+    "equivalent", "parse_terms", "LeagueAliases", "Match", "MatchResult", "Matcher", "Refusal",
+    "default_aliases", "normalize",
+]
