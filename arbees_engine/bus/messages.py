@@ -88,7 +88,11 @@ class GameView(_Msg):
 
 
 class QuoteView(_Msg):
-    """One market and its top of book (YES contract, dollars). `stale`: not usable for signals."""
+    """One market and its top of book (YES contract, dollars). `stale`: not usable for signals.
+
+    A market the matcher refused is still shown ("watched": game_id "", never traded) with the
+    refusal in `note`, e.g. "unmatched: no_game".
+    """
 
     kind: Literal["quote"] = "quote"
     market_id: str
@@ -104,6 +108,7 @@ class QuoteView(_Msg):
     seq: int | None = None
     stale: bool = False
     simulated: bool = False
+    note: str = ""
     updated_at: datetime
 
     @property

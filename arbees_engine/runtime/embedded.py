@@ -122,9 +122,11 @@ class _Service:
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:  # pragma: no cover - overridden
+        """Start the server and wait until it serves; no-op if already running."""
         raise NotImplementedError
 
     def stop(self) -> None:  # pragma: no cover - overridden
+        """Stop the server and wait for it to exit; no-op if not running."""
         raise NotImplementedError
 
     @property
@@ -289,7 +291,7 @@ class EmbeddedPostgres(_Service):
                 return
             last_error = _log_tail(self.log_path)
             _stop_process(self.proc, signal.SIGQUIT, 10)
-        self.proc = None
+        self.stop()  # removes the socket dir
         raise EmbeddedServerError(f"postgres did not become ready; log tail:\n{last_error}")
 
     def stop(self) -> None:

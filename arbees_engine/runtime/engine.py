@@ -27,7 +27,8 @@ from .control import ControlState, kill_file_reason
 from .latency import LatencyRecorder
 from .registry import Registry
 from .trading import TradingDesk
-from .views import game_view, quote_view
+from ..model import OrderBook
+from .views import game_view, quote_view, watched_quote_view
 from .writer import StoreWriter
 
 log = structlog.get_logger(__name__)
@@ -127,11 +128,21 @@ class Engine:
             return
         result = self.matcher.match(listing)
         if not hasattr(result, "game_id"):
-            self.reject("match", getattr(result, "reason_code", "refused"), f"{listing.venue_market_id}: {getattr(result, 'detail', '')}")
+            self._watch(listing, result)
             return
         market = self.matcher.to_market(listing, result)
         self.registry.listings[market.market_id] = listing
         self.on_market(market)
+
+    def _watch(self, listing: MarketListing, refusal) -> None:
+        """Show a refused market (with its reason) without ever trading it."""
+        market_id = f"{listing.venue.value}:{listing.venue_market_id}"
+        note = f"unmatched: {refusal.reason_code}"
+        if market_id not in self.registry.watched:
+            self.reject("match", refusal.reason_code, f"{listing.venue_market_id}: {refusal.detail}")
+        self.registry.watched[market_id] = (listing, note)
+        self.registry.books.setdefault(market_id, OrderBook(market_id))
+        self._publish(watched_quote_view(market_id, listing, None, note, self.clock()))
 
     def on_market(self, market: Market) -> None:
         """Register a market tied to a game."""
@@ -146,7 +157,7 @@ class Engine:
         received = time.perf_counter_ns()
         market = self.registry.markets.get(update.market_id)
         if market is None:
-            self.reject("book", "unknown_market", update.market_id)
+            self._watched_book(update)
             return
         book = self.registry.books[update.market_id]
         try:
@@ -165,6 +176,21 @@ class Engine:
         game = self.registry.games.get(market.game_id)
         if game is not None and game.status is GameStatus.LIVE:
             self.desk.evaluate_market(market, received)
+
+    def _watched_book(self, update: BookUpdate) -> None:
+        watched = self.registry.watched.get(update.market_id)
+        if watched is None:
+            self.reject("book", "unknown_market", update.market_id)
+            return
+        book = self.registry.books[update.market_id]
+        try:
+            book.apply(update)
+        except BookError as exc:
+            book.stale = True
+            self.reject("book", "invalid_update", f"{update.market_id}: {exc}")
+            return
+        listing, note = watched
+        self._publish(watched_quote_view(update.market_id, listing, book, note, self.clock()))
 
     def on_book_stale(self, market_id: str, reason: str) -> None:
         """Mark a book unusable until its next snapshot."""
@@ -252,6 +278,8 @@ class Engine:
         views: list = [self.status_view(), self.bankroll_view()]
         views += [game_view(s, self.registry.model_p_home.get(g), now) for g, s in self.registry.games.items()]
         views += [quote_view(m, self.registry.books.get(m.market_id), now) for m in self.registry.markets.values()]
+        views += [watched_quote_view(mid, listing, self.registry.books.get(mid), note, now)
+                  for mid, (listing, note) in self.registry.watched.items()]
         views += self.desk.entity_views()
         return views
 
@@ -349,8 +377,10 @@ class Engine:
 def _is_store_outage(exc: BaseException) -> bool:
     """True for connection-level failures (retry later), False for a bad row (count, drop)."""
     name = type(exc).__name__
-    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError)) or name in {
-        "StoreUnavailable", "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError",
+    from ..store.errors import StoreUnavailable
+
+    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable)) or name in {
+        "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError",
         "ConnectionFailureError", "TooManyConnectionsError",
     }
 

@@ -18,6 +18,7 @@ class Registry:
 
     game_markets: game_id → market ids. model_p_home: game_id → last P(home wins) 0..1.
     priors: game_id → pre-game P(home wins) taken from the market before the start.
+    watched: market_id → (listing, refusal reason) for markets shown but never traded.
     """
 
     games: dict[str, GameState] = field(default_factory=dict)
@@ -28,6 +29,7 @@ class Registry:
     model_p_home: dict[str, float] = field(default_factory=dict)
     priors: dict[str, float] = field(default_factory=dict)
     game_seen_at: dict[str, datetime] = field(default_factory=dict)
+    watched: dict[str, tuple[MarketListing, str]] = field(default_factory=dict)
 
     def add_market(self, market: Market) -> bool:
         """Register a market; returns False if it was already known."""

@@ -13,7 +13,7 @@ from ..bus.messages import (
     QuoteView,
     SignalView,
 )
-from ..model import Fill, GameState, Market, Order, OrderBook, Position, Signal
+from ..model import Fill, GameState, Market, MarketListing, Order, OrderBook, Position, Signal
 
 
 def game_view(state: GameState, model_p_home: float | None, now: datetime) -> GameView:
@@ -36,6 +36,20 @@ def quote_view(market: Market, book: OrderBook | None, now: datetime) -> QuoteVi
         yes_bid=bid.price if bid else None, yes_ask=ask.price if ask else None,
         yes_bid_size=bid.size if bid else None, yes_ask_size=ask.size if ask else None,
         seq=book.seq if book else None, stale=book is None or book.stale, simulated=market.simulated,
+        updated_at=(book.updated_at if book and book.updated_at else now),
+    )
+
+
+def watched_quote_view(market_id: str, listing: MarketListing, book: OrderBook | None, note: str, now: datetime) -> QuoteView:
+    """Quote of a market the matcher refused: from its book if any, else the listing's top of book."""
+    bid = book.best_bid if book else None
+    ask = book.best_ask if book else None
+    return QuoteView(
+        market_id=market_id, venue=listing.venue.value, game_id="", outcome="", yes_team=None,
+        title=listing.title or listing.yes_label,
+        yes_bid=bid.price if bid else listing.best_bid, yes_ask=ask.price if ask else listing.best_ask,
+        yes_bid_size=bid.size if bid else None, yes_ask_size=ask.size if ask else None,
+        seq=book.seq if book else None, stale=book is None or book.stale, note=note,
         updated_at=(book.updated_at if book and book.updated_at else now),
     )
 

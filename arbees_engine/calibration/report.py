@@ -1,0 +1,86 @@
+"""Plain-text calibration report card: overall scores, reliability table, per-stratum split, bootstrap."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from .loaders import CalibrationRow
+from .metrics import ReliabilityBin, bootstrap_brier_diff, brier, calibration_error, log_loss, reliability
+
+TOLERANCE = 0.03  # reliability target: |mean p − observed| ≤ 0.03 in bins with ≥ MIN_BIN rows
+MIN_BIN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Brier, log loss, count-weighted calibration error and reliability bins for one forecast column."""
+
+    n: int
+    brier: float
+    log_loss: float
+    cal_error: float
+    bins: list[ReliabilityBin]
+
+    @property
+    def failing_bins(self) -> list[ReliabilityBin]:
+        """Bins with ≥ MIN_BIN rows whose gap exceeds TOLERANCE."""
+        return [b for b in self.bins if b.count >= MIN_BIN and abs(b.gap) > TOLERANCE]
+
+
+def score(ps: Sequence[float], ys: Sequence[float]) -> Scores:
+    """All summary scores for forecasts `ps` against outcomes `ys`."""
+    bins = reliability(ps, ys)
+    return Scores(len(ps), brier(ps, ys), log_loss(ps, ys), calibration_error(bins), bins)
+
+
+def print_report(rows: Sequence[CalibrationRow], ps: Sequence[float], reference: str | None, draws: int) -> None:
+    """Print the report for model forecasts `ps` on `rows` (and `reference` on the same rows)."""
+    ys = [r.outcome for r in rows]
+    refs = [r.references[reference] for r in rows] if reference else None
+    model = score(ps, ys)
+    print(f"rows: {len(rows)}  games: {len({r.game_id for r in rows})}")
+    _print_scores("model", model)
+    if refs is not None:
+        _print_scores(f"reference {reference}", score(refs, ys))
+    _print_bins("model", model)
+    if refs is not None:
+        _print_bins(f"reference {reference}", score(refs, ys))
+    _print_strata(rows, ps, refs, ys)
+    if refs is not None:
+        diff, lo, hi = bootstrap_brier_diff(ps, refs, ys, [r.game_id for r in rows], draws=draws)
+        verdict = "better" if hi < 0 else "worse" if lo > 0 else "no significant difference"
+        print(f"\nBrier(model) − Brier({reference}) = {diff:+.4f}  game-level bootstrap 95% CI "
+              f"[{lo:+.4f}, {hi:+.4f}] ({draws} draws): {verdict}")
+
+
+def _print_scores(label: str, s: Scores) -> None:
+    fails = s.failing_bins
+    status = "all bins with ≥200 rows within ±0.03" if not fails else (
+        "bins outside ±0.03: " + ", ".join(f"{b.centre:.2f} ({b.gap:+.3f}, n={b.count})" for b in fails))
+    print(f"{label:<28} Brier {s.brier:.4f}  log loss {s.log_loss:.4f}  cal. error {s.cal_error:.4f}  [{status}]")
+
+
+def _print_bins(label: str, s: Scores) -> None:
+    print(f"\nreliability ({label}): bin   n      mean_p  observed  gap")
+    for b in s.bins:
+        flag = "  <-- outside ±0.03" if b.count >= MIN_BIN and abs(b.gap) > TOLERANCE else ""
+        print(f"  {b.centre:4.2f}  {b.count:6d}  {b.mean_p:6.3f}  {b.observed:6.3f}  {b.gap:+.3f}{flag}")
+
+
+def _print_strata(rows: Sequence[CalibrationRow], ps: Sequence[float], refs: Sequence[float] | None,
+                  ys: Sequence[float]) -> None:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[r.stratum].append(i)
+    header = "\nby period:  stratum      n   Brier  log loss"
+    print(header + ("   ref Brier  ref log loss" if refs is not None else ""))
+    for name in sorted(groups):
+        idx = groups[name]
+        p, y = [ps[i] for i in idx], [ys[i] for i in idx]
+        line = f"  {name:<10} {len(idx):6d}  {brier(p, y):.4f}  {log_loss(p, y):.4f}"
+        if refs is not None:
+            r = [refs[i] for i in idx]
+            line += f"      {brier(r, y):.4f}     {log_loss(r, y):.4f}"
+        print(line)

@@ -1,0 +1,81 @@
+"""American football win probability: a small logistic model on time-scaled situation features.
+
+Form (home perspective, r = regulation time left / 3600 s, k = 1/√(r + C), s = +1/−1/0 for
+home/away/unknown possession):
+    logit P = S·√r + β_lead·lead·k + β_ep·s·EP·k
+- S·√r is Stern's drift term μ·r/(σ√r) (Stern 1994, JASA 89(427), which also motivates the
+  lead/√r scaling). S = `HOME_EDGE_LOGIT` = logit(0.57), the NFL home win rate of the 2000s–2010s
+  (held fixed, not fitted: with ~60 games a fitted intercept was the dominant CV error), or
+  logit(prior) when the engine supplies a pre-game prior (then P at kick-off ≈ prior).
+- EP = expected points of the possession, linear in yards to the end zone as in the expected-points
+  curves of Carter & Machol (1971, Operations Research 19(2)) and nflscrapR (Yurko, Ventura &
+  Horowitz 2019, JQAS 15(3)): EP ≈ 6.2 − 0.075·yardline_100 (≈ 0.6 at the own 25, 2.45 at midfield,
+  5.8 at the opponent 5), less 0.1 point per yard to go (≤ 20) on 3rd down and 0.2 on 4th down.
+- Timeouts were tried (Δtimeouts·k and ·(1−r)): they did not improve game-level CV Brier and took a
+  counter-intuitive sign on this small sample, so they are left out.
+Constants fitted by `arbees-engine fit --sport football --data
+/work/shared/data/wp/nfl_nflscrapR_postseason_2009_2019_pbp.csv` (Newton/IRLS with a small ridge,
+quarters 1–4 live plays; C chosen by game-level 5-fold CV).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from arbees_engine.model import GameState, Sport
+
+from .base import clip_p, final_result, logit, sigmoid, validate_state
+
+TIME_FLOOR = 0.002  # C (game-level CV over 0.002..0.04)
+HOME_EDGE_LOGIT = logit(0.57)  # S without a prior (published NFL home win rate, not fitted)
+COEFS = (0.0758, 0.0415)  # β_lead, β_ep (fit)
+REGULATION_SECONDS = 3600.0
+DEFAULT_YARD_LINE = 75  # touchback spot, used when the feed gives no yard line
+
+
+def expected_points(state: GameState) -> float:
+    """Expected points of the offence's possession (points, ≈ −1.5..6.1); see module docstring."""
+    yard = state.yard_line_100 if state.yard_line_100 is not None else DEFAULT_YARD_LINE
+    ep = 6.2 - 0.075 * yard
+    if state.down is not None and state.down >= 3 and state.distance is not None:
+        ep -= 0.1 * (state.down - 2) * min(state.distance, 20)
+    return ep
+
+
+def situation_features(state: GameState, time_floor: float = TIME_FLOOR) -> tuple[float, tuple[float, ...]]:
+    """(√r, (lead·k, s·EP·k)) for `state`; shared by the model and the fitter."""
+    total = state.regulation_seconds or REGULATION_SECONDS
+    if state.period == 0:
+        r = 1.0
+    elif state.seconds_remaining_regulation > 0:
+        r = state.seconds_remaining_regulation / total
+    else:
+        r = state.clock_s / total  # overtime: time left in the extra period
+    k = 1.0 / math.sqrt(r + time_floor)
+    s = 1.0 if state.possession == "home" else -1.0 if state.possession == "away" else 0.0
+    return math.sqrt(r), (state.lead * k, s * expected_points(state) * k)
+
+
+@dataclass(frozen=True, slots=True)
+class FootballModel:
+    """Logistic situation model; p_home(state) → P(home wins) in [1e-4, 1 − 1e-4]. Raises PricingError."""
+
+    home_edge: float = HOME_EDGE_LOGIT
+    coefs: tuple[float, ...] = COEFS
+    time_floor: float = TIME_FLOOR
+    sport: Sport = Sport.FOOTBALL
+
+    def p_home(self, state: GameState) -> float:
+        """P(home wins) for `state` (formula in the module docstring)."""
+        validate_state(state, self.sport)
+        settled = final_result(state)
+        if settled is not None:
+            return settled
+        if state.period > 0 and state.seconds_remaining_regulation <= 0 and state.clock_s <= 0:
+            # between regulation and overtime, or clock expired: the lead decides, a tie is a coin flip
+            return clip_p(1.0 if state.lead > 0 else 0.0 if state.lead < 0 else 0.5)
+        root_r, feats = situation_features(state, self.time_floor)
+        strength = self.home_edge if state.pregame_home_prob is None else logit(state.pregame_home_prob)
+        z = strength * root_r + sum(c * f for c, f in zip(self.coefs, feats))
+        return clip_p(sigmoid(z))

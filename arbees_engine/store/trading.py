@@ -1,0 +1,155 @@
+"""Store methods for signals, orders, fills and positions (mixed into `Store`).
+
+Order intents are written before they are sent, keyed by a client_order_id that is unique forever;
+a fill is stored once however often the venue reports it (ARCHITECTURE.md, "Store").
+Triggers in migrations/0002 write an audit row for every change to orders, fills and positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from ..model import Fill, Order, OrderStatus, Position, Signal
+from .errors import DuplicateOrderError, NotFoundError
+from .rows import fill_from_row, legs_to_json, order_from_row, position_from_row, signal_from_row
+
+if TYPE_CHECKING:
+    from .store import Store as _Base
+else:
+    _Base = object
+
+
+class TradingMixin(_Base):
+    """Signals, orders, fills, positions. Relies on `Store._acquire`/`_transaction`."""
+
+    async def insert_signal(self, signal: Signal) -> None:
+        """Store a new signal. StoreConstraintError for probabilities outside 0..1 or NaN."""
+        async with self._acquire() as conn:
+            await conn.execute(
+                """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge,
+                       kelly_fraction, decision, reason, version, created_at, expires_at)
+                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)""",
+                signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
+                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.kelly_fraction),
+                signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
+            )
+
+    async def update_signal(self, signal: Signal) -> None:
+        """Record a signal's decision, reason and version (decided_at set when not pending).
+
+        Raises NotFoundError if the signal was never inserted.
+        """
+        async with self._acquire() as conn:
+            status = await conn.execute(
+                """UPDATE signals SET decision = $2, reason = $3, version = $4,
+                       decided_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+                   WHERE signal_id = $1""",
+                signal.signal_id, signal.decision.value, signal.reason, signal.version,
+            )
+        if status.endswith(" 0"):
+            raise NotFoundError(f"signal {signal.signal_id} not found")
+
+    async def load_signals(self, *, game_id: str | None = None, limit: int = 500) -> list[Signal]:
+        """Most recent signals first, optionally for one game."""
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT * FROM signals WHERE $1::text IS NULL OR game_id = $1
+                   ORDER BY created_at DESC, signal_id LIMIT $2""",
+                game_id, limit,
+            )
+        return [signal_from_row(r) for r in rows]
+
+    async def insert_order_intent(self, order: Order) -> None:
+        """Write an order before it is sent. Raises DuplicateOrderError if client_order_id was used."""
+        async with self._acquire() as conn:
+            try:
+                await conn.execute(
+                    """INSERT INTO orders (client_order_id, signal_id, market_id, venue, side, limit_price,
+                           contracts, filled_contracts, status, paper, venue_order_id, reason, created_at)
+                       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)""",
+                    order.client_order_id, order.signal_id, order.market_id, order.venue.value,
+                    order.side.value, order.limit_price, order.contracts, order.filled_contracts,
+                    order.status.value, order.paper, order.venue_order_id, order.reason, order.created_at,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise DuplicateOrderError(f"client_order_id {order.client_order_id} already stored") from exc
+
+    async def update_order(self, order: Order) -> None:
+        """Store an order's status, filled_contracts, venue_order_id and reason.
+
+        Raises NotFoundError for an unknown client_order_id; StoreConstraintError if
+        filled_contracts exceeds contracts.
+        """
+        async with self._acquire() as conn:
+            status = await conn.execute(
+                """UPDATE orders SET status = $2, filled_contracts = $3, venue_order_id = $4, reason = $5,
+                       updated_at = now() WHERE client_order_id = $1""",
+                order.client_order_id, order.status.value, order.filled_contracts, order.venue_order_id,
+                order.reason,
+            )
+        if status.endswith(" 0"):
+            raise NotFoundError(f"order {order.client_order_id} not found")
+
+    async def load_orders(
+        self, *, statuses: Iterable[OrderStatus] | None = None, signal_id: str | None = None, limit: int = 1000
+    ) -> list[Order]:
+        """Orders, newest first, filtered by status set and/or signal_id."""
+        wanted = [s.value for s in statuses] if statuses is not None else None
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT * FROM orders WHERE ($1::text[] IS NULL OR status = ANY($1))
+                       AND ($2::text IS NULL OR signal_id = $2)
+                   ORDER BY created_at DESC, client_order_id LIMIT $3""",
+                wanted, signal_id, limit,
+            )
+        return [order_from_row(r) for r in rows]
+
+    async def record_fill(self, fill: Fill) -> bool:
+        """Store a fill once. Returns False if this fill_id was already stored (nothing changes).
+
+        StoreConstraintError if its order was never stored or a value is out of range.
+        """
+        async with self._acquire() as conn:
+            inserted = await conn.fetchval(
+                """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
+                       filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+                   ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id""",
+                fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
+                fill.price, fill.contracts, fill.fee, fill.filled_at,
+            )
+        return inserted is not None
+
+    async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
+        """Fills in the order they happened, optionally for one order."""
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT * FROM fills WHERE $1::text IS NULL OR client_order_id = $1
+                   ORDER BY filled_at, fill_id""",
+                client_order_id,
+            )
+        return [fill_from_row(r) for r in rows]
+
+    async def upsert_position(self, position: Position) -> None:
+        """Insert or replace the position for (market_id, side)."""
+        async with self._acquire() as conn:
+            await conn.execute(
+                """INSERT INTO positions (market_id, side, venue, game_id, contracts, cost, realized_pnl, fees,
+                       settled, mark, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
+                   ON CONFLICT (market_id, side) DO UPDATE SET venue=EXCLUDED.venue, game_id=EXCLUDED.game_id,
+                       contracts=EXCLUDED.contracts, cost=EXCLUDED.cost, realized_pnl=EXCLUDED.realized_pnl,
+                       fees=EXCLUDED.fees, settled=EXCLUDED.settled, mark=EXCLUDED.mark, updated_at=now()""",
+                position.market_id, position.side.value, position.venue.value, position.game_id,
+                position.contracts, position.cost, position.realized_pnl, position.fees, position.settled,
+                position.mark,
+            )
+
+    async def load_positions(self, *, include_settled: bool = True) -> list[Position]:
+        """Stored positions ordered by (market_id, side); settled ones only if `include_settled`."""
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM positions WHERE $1 OR NOT settled ORDER BY market_id, side", include_settled
+            )
+        return [position_from_row(r) for r in rows]

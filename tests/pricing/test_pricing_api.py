@@ -1,0 +1,62 @@
+"""Public pricing API: registry, outcome mapping (soccer draws), blend, speed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from arbees_engine.model import Outcome, Sport
+from arbees_engine.pricing import PricingError, WinProbModel, blend, blend_detail, model_for, p_outcome
+from pricing_states import live_state
+
+
+@pytest.mark.parametrize("sport", list(Sport))
+def test_every_sport_has_a_model_honouring_the_protocol(sport):
+    model = model_for(sport)
+    assert isinstance(model, WinProbModel) and model.sport is sport
+
+
+def test_unknown_sport_raises():
+    with pytest.raises(PricingError):
+        model_for("curling")
+
+
+def test_soccer_draw_makes_both_team_markets_lose():
+    state = live_state(Sport.SOCCER, 0, 1800.0)
+    home, draw, away = (p_outcome(state, o) for o in (Outcome.HOME, Outcome.DRAW, Outcome.AWAY))
+    assert home + draw + away == pytest.approx(1.0)
+    assert draw > 0.2 and home + away < 0.8
+
+
+def test_two_way_sports_map_home_away_and_draw():
+    state = live_state(Sport.BASKETBALL, 5, 600.0)
+    assert p_outcome(state, Outcome.HOME) + p_outcome(state, Outcome.AWAY) == pytest.approx(1.0)
+    assert p_outcome(state, Outcome.DRAW) == pytest.approx(1e-4)
+
+
+def test_blend_shrinks_toward_market_more_when_uncertain():
+    early = live_state(Sport.BASKETBALL, 0, 2800.0)
+    late = live_state(Sport.BASKETBALL, 0, 60.0, possession="home", pregame_home_prob=0.6)
+    early_r = blend_detail(0.8, 0.5, 0.2, early)
+    late_r = blend_detail(0.8, 0.5, 0.2, late)
+    assert 0.5 < early_r.p < late_r.p < 0.8 and early_r.weight > late_r.weight >= 0.2
+    assert blend(0.8, None, 0.3) == pytest.approx(0.8)
+    assert blend(0.8, 0.5, 0.0) == pytest.approx(0.8) and blend(0.8, 0.5, 1.0) == pytest.approx(0.5)
+    for bad in ((float("nan"), 0.5, 0.2), (0.5, 1.5, 0.2), (0.5, 0.5, -0.1)):
+        with pytest.raises(PricingError):
+            blend(*bad)
+
+
+@pytest.mark.parametrize("sport", [Sport.BASKETBALL, Sport.FOOTBALL, Sport.HOCKEY, Sport.SOCCER])
+def test_p_home_is_cheap(sport):
+    model = model_for(sport)
+    states = [live_state(sport, lead % 7 - 3, 100.0 + 37.0 * lead) for lead in range(50)]
+    for s in states:  # warm the per-time caches as a live feed would
+        model.p_home(s)
+    start = time.perf_counter()
+    for _ in range(20):
+        for s in states:
+            model.p_home(s)
+    per_call = (time.perf_counter() - start) / 1000
+    assert per_call < 200e-6

@@ -1,0 +1,145 @@
+"""Property tests for every sport model: bounds, monotone in lead, end-of-game limits, symmetry, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arbees_engine.model import GameStatus, Sport
+from arbees_engine.pricing import PricingError, model_for
+from arbees_engine.pricing.basketball import SternModel
+from arbees_engine.pricing.football import FootballModel
+from arbees_engine.pricing.hockey import PoissonHockeyModel
+from arbees_engine.pricing.soccer import PoissonSoccerModel
+from pricing_states import REGULATION, live_state, swapped
+
+CLOCK_SPORTS = [Sport.BASKETBALL, Sport.FOOTBALL, Sport.HOCKEY, Sport.SOCCER]
+LEAD_RANGE = {Sport.BASKETBALL: 40, Sport.FOOTBALL: 35, Sport.HOCKEY: 6, Sport.SOCCER: 5}
+NEUTRAL = {  # home advantage removed: swapping home and away must give 1 − p
+    Sport.BASKETBALL: SternModel(mu=0.0),
+    Sport.FOOTBALL: FootballModel(home_edge=0.0),
+    Sport.HOCKEY: PoissonHockeyModel(rate_home=3.0 / 3600, rate_away=3.0 / 3600, ot_home_share=0.5, shootout_home=0.5),
+    Sport.SOCCER: PoissonSoccerModel(rate_home=1.3 / 5400, rate_away=1.3 / 5400),
+}
+priors = st.one_of(st.none(), st.floats(0.02, 0.98))
+possessions = st.sampled_from([None, "home", "away"])
+fast = settings(max_examples=60, deadline=None)
+
+
+def _state(sport: Sport, lead: int, frac_left: float, prior: float | None, possession: str | None):
+    state = live_state(sport, lead, REGULATION[sport] * frac_left, pregame_home_prob=prior)
+    if sport is Sport.FOOTBALL and possession:
+        return state.evolve(possession=possession, down=1, distance=10, yard_line_100=60)
+    if sport is Sport.BASKETBALL:
+        return state.evolve(possession=possession)
+    return state
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS)
+@fast
+@given(lead=st.integers(-40, 40), frac=st.floats(0.0, 1.0), prior=priors, possession=possessions)
+def test_probability_strictly_inside_unit_interval(sport, lead, frac, prior, possession):
+    p = model_for(sport).p_home(_state(sport, lead, frac, prior, possession))
+    assert 1e-4 <= p <= 1 - 1e-4 and math.isfinite(p)
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS)
+@fast
+@given(lead=st.integers(-30, 30), frac=st.floats(0.0, 1.0), prior=priors, possession=possessions)
+def test_monotone_non_decreasing_in_home_lead(sport, lead, frac, prior, possession):
+    model = model_for(sport)
+    lo = model.p_home(_state(sport, lead, frac, prior, possession))
+    hi = model.p_home(_state(sport, lead + 1, frac, prior, possession))
+    assert hi >= lo - 1e-12
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS)
+@fast
+@given(margin=st.integers(1, 30), prior=priors, possession=possessions)
+def test_lead_wins_and_deficit_loses_as_time_runs_out(sport, margin, prior, possession):
+    margin = max(margin, {Sport.BASKETBALL: 4, Sport.FOOTBALL: 9}.get(sport, 1))  # more than one score
+    model = model_for(sport)
+    assert model.p_home(_state(sport, margin, 1 / REGULATION[sport], prior, possession)) > 0.97
+    assert model.p_home(_state(sport, -margin, 1 / REGULATION[sport], prior, possession)) < 0.03
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS)
+@fast
+@given(lead=st.integers(-20, 20), frac=st.floats(0.0, 1.0), prior=priors, possession=possessions)
+def test_swapping_home_and_away_mirrors_probability_without_home_edge(sport, lead, frac, prior, possession):
+    model = NEUTRAL[sport]
+    if sport is Sport.SOCCER:
+        prior = None  # a soccer prior is P(home win) only; the swapped game's prior (away win) is not 1 − it
+    state = _state(sport, lead, frac, prior, possession)
+    if sport is Sport.SOCCER:  # a draw is neither side's win: P(home | s) = P(away | swap(s))
+        home, draw, away = model.p_outcomes(state)
+        assert model.p_outcomes(swapped(state)) == pytest.approx((away, draw, home), abs=2e-3)
+    else:
+        assert model.p_home(state) + model.p_home(swapped(state)) == pytest.approx(1.0, abs=2e-3)
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS + [Sport.BASEBALL])
+@pytest.mark.parametrize("change", [
+    {"clock_s": float("nan")}, {"seconds_remaining_regulation": -1.0}, {"clock_s": float("inf")},
+    {"pregame_home_prob": 1.5}, {"pregame_home_prob": 0.0}, {"pregame_home_prob": float("nan")},
+    {"home_score": -1}, {"possession": "left"},
+])
+def test_impossible_input_raises_pricing_error(sport, change):
+    state = live_state(sport, 1, 100.0) if sport is not Sport.BASEBALL else live_state(sport, 1)
+    with pytest.raises(PricingError):
+        model_for(sport).p_home(state.evolve(**change))
+
+
+def test_football_situation_out_of_range_raises():
+    for change in ({"down": 5}, {"yard_line_100": 101}, {"distance": -2}, {"home_timeouts": -1}):
+        with pytest.raises(PricingError):
+            model_for(Sport.FOOTBALL).p_home(live_state(Sport.FOOTBALL, 0, 900.0, **change))
+
+
+def test_wrong_sport_state_raises():
+    with pytest.raises(PricingError, match="cannot price"):
+        model_for(Sport.HOCKEY).p_home(live_state(Sport.BASKETBALL, 0, 100.0))
+
+
+@fast
+@given(lead=st.integers(-8, 8), inning=st.integers(1, 12), half=st.sampled_from(["top", "bottom"]),
+       outs=st.integers(0, 2), prior=priors)
+def test_baseball_bounds_and_monotone(lead, inning, half, outs, prior):
+    model = model_for(Sport.BASEBALL)
+    state = live_state(Sport.BASEBALL, lead, period=inning, extra={"half": half, "outs": str(outs)},
+                       pregame_home_prob=prior)
+    p = model.p_home(state)
+    up = model.p_home(live_state(Sport.BASEBALL, lead + 1, period=inning, extra={"half": half, "outs": str(outs)},
+                                 pregame_home_prob=prior))
+    assert 1e-4 <= p <= up <= 1 - 1e-4
+
+
+def test_baseball_late_lead_is_near_certain_and_bad_outs_raise():
+    model = model_for(Sport.BASEBALL)
+    assert model.p_home(live_state(Sport.BASEBALL, 3, period=9, extra={"half": "top", "outs": "2"})) > 0.97
+    assert model.p_home(live_state(Sport.BASEBALL, -3, period=9, extra={"half": "bottom", "outs": "2"})) < 0.03
+    with pytest.raises(PricingError):
+        model.p_home(live_state(Sport.BASEBALL, 0, period=3, extra={"outs": "7"}))
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS + [Sport.BASEBALL])
+def test_final_state_settles_to_the_result(sport):
+    model = model_for(sport)
+    won = live_state(sport, 2, 0.0, status=GameStatus.FINAL)
+    lost = live_state(sport, -2, 0.0, status=GameStatus.FINAL)
+    assert model.p_home(won) == pytest.approx(1.0, abs=1e-3)
+    assert model.p_home(lost) == pytest.approx(0.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS)
+def test_prior_sets_the_pregame_probability(sport):
+    model = model_for(sport)
+    pre = live_state(sport, 0, REGULATION[sport], period=0, clock_s=0.0, seconds_remaining_regulation=0.0,
+                     status=GameStatus.SCHEDULED)
+    for prior in (0.25, 0.7):
+        p = model.p_home(pre.evolve(pregame_home_prob=prior))
+        tolerance = 0.03 if sport is not Sport.SOCCER else 0.01
+        assert p == pytest.approx(prior, abs=tolerance)
