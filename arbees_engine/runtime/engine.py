@@ -315,9 +315,12 @@ class Engine:
 
     async def _status_loop(self) -> None:
         while True:
-            self._publish(self.status_view())
-            self._publish(self.bankroll_view())
-            self.desk.expire_pending()
+            try:
+                self._publish(self.status_view())
+                self._publish(self.bankroll_view())
+                self.desk.expire_pending()
+            except Exception:  # noqa: BLE001 - status must keep flowing; the bug is logged
+                log.exception("status.failed")
             await asyncio.sleep(1.0)
 
     async def _run_adapter(self, adapter: Adapter) -> None:
