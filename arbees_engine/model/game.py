@@ -93,6 +93,7 @@ class GameState:
       down/distance/yard_line_100: American football situation (yards from the offence's goal
         line to the opponent's end zone, nflscrapR's `yardline_100`), None when unknown.
       home_timeouts/away_timeouts: None when unknown.
+      inning_half/outs: baseball half-inning ("top"/"bottom") and outs (0..2), None when unknown.
       observed_at: when the engine received it (UTC).
     Raises GameStateError (from `validate`) for negative scores or non-finite clocks.
     """
@@ -115,6 +116,8 @@ class GameState:
     yard_line_100: int | None = None
     home_timeouts: int | None = None
     away_timeouts: int | None = None
+    inning_half: str | None = None  # baseball: "top" or "bottom"
+    outs: int | None = None  # baseball: outs in the current half-inning, 0..2
     start_time: datetime | None = None
     observed_at: datetime | None = None
     pregame_home_prob: float | None = None
