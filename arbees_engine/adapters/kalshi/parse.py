@@ -1,0 +1,277 @@
+"""Kalshi REST JSON → domain types (pure functions; the websocket adapter may reuse them).
+
+Shapes (https://docs.kalshi.com/api-reference/market/get-markets,
+https://docs.kalshi.com/api-reference/market/get-market-orderbook,
+https://docs.kalshi.com/getting_started/orderbook_responses):
+  GET /markets → {"markets": [...], "cursor": "..."}; GET /events/{t} → {"event": {...}, "markets": [...]}
+  GET /markets/{t}/orderbook → {"orderbook_fp": {"yes_dollars": [["0.0800", "444.32"], ...],
+  "no_dollars": [...]}}: BIDS only, each side ascending with the best LAST. A NO bid at q is a
+  YES ask at 1 − q. Legacy: {"orderbook": {"yes": [[8, 444], ...], "no": [...]}} in integer cents.
+Numbers may arrive as JSON numbers or strings (ccxt's recorder stringifies them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from ...model import ONE, BookLevel, BookUpdate, MarketListing, Venue
+from ..wire import (
+    ParseError,
+    Rejection,
+    decimal_or_none,
+    need,
+    need_dict,
+    need_list,
+    need_str,
+    price,
+    size,
+    timestamp,
+)
+
+OPEN_STATUSES = {"active", "open"}
+SETTLED_STATUSES = {"settled", "finalized", "determined"}
+CLOSED_STATUSES = {"closed", "inactive", "paused", "initialized", "unopened", "disputed", "amended"}
+TICK_BY_STRUCTURE = {"linear_cent": Decimal("0.01"), "deci_cent": Decimal("0.001")}
+_TICKER_DATE = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})")
+_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
+
+
+def normalise_status(raw: str) -> str:
+    """Kalshi market status → "open" | "closed" | "settled". Raises ParseError("bad_status")."""
+    status = raw.lower()
+    if status in OPEN_STATUSES:
+        return "open"
+    if status in SETTLED_STATUSES:
+        return "settled"
+    if status in CLOSED_STATUSES:
+        return "closed"
+    raise ParseError("bad_status", f"status={raw!r}")
+
+
+def market_tick(market: dict) -> Decimal:
+    """Minimum price increment in dollars: `price_level_structure` (linear_cent 0.01,
+    deci_cent 0.001), else the finest `price_ranges[].step`, else 0.01."""
+    structure = market.get("price_level_structure")
+    if isinstance(structure, str) and structure in TICK_BY_STRUCTURE:
+        return TICK_BY_STRUCTURE[structure]
+    ranges = market.get("price_ranges")
+    ranges = ranges if isinstance(ranges, list) else []
+    steps = [decimal_or_none(r.get("step"), "price_ranges.step") for r in ranges if isinstance(r, dict)]
+    steps = [s for s in steps if s is not None and s > 0]
+    return min(steps) if steps else Decimal("0.01")
+
+
+def _quote(market: dict, name: str) -> Decimal | None:
+    """Top-of-book `yes_bid`/`yes_ask` in dollars from `<name>_dollars` or legacy cents."""
+    if market.get(f"{name}_dollars") not in (None, ""):
+        return price(market[f"{name}_dollars"], f"{name}_dollars")
+    if market.get(name) not in (None, ""):
+        return cents_price(market[name], name)
+    return None
+
+
+def cents_price(value: object, field: str) -> Decimal:
+    """A legacy integer-cent price (56) → dollars (0.56). Raises ParseError("bad_price")."""
+    cents = decimal_or_none(value, field)
+    if cents is None:
+        raise ParseError("bad_price", f"{field}={value!r}")
+    return price(cents / 100, field)
+
+
+def _result(market: dict, status: str) -> str | None:
+    result = str(market.get("result") or "").lower()
+    if result in ("yes", "no"):
+        return result
+    if status == "settled":
+        value = decimal_or_none(market.get("settlement_value_dollars"), "settlement_value_dollars")
+        if value is not None and value in (0, 1):
+            return "yes" if value == 1 else "no"
+    return None
+
+
+def event_date(ticker: str) -> str:
+    """ISO date encoded in a Kalshi ticker ("KXNBAGAME-26JUN13NYKSAS" → "2026-06-13"), or ""."""
+    match = _TICKER_DATE.search(ticker)
+    if not match or match.group(2) not in _MONTHS:
+        return ""
+    year, month, day = match.groups()
+    return f"20{year}-{_MONTHS.index(month) + 1:02d}-{day}"
+
+
+def parse_market(market: object, event: dict | None = None) -> MarketListing:
+    """One Kalshi market object → MarketListing. Raises ParseError.
+
+    `starts_at` is `occurrence_datetime`, else `expected_expiration_time` (Kalshi gives no game
+    start; for game markets these sit at the expected END of play), else `open_time`; the
+    ticker's date is in `extra["event_date"]`. `event` (from GET /events) adds series/competition.
+    """
+    market = need_dict(market, "market")
+    ticker = need_str(market, "ticker", "market")
+    event_ticker = need_str(market, "event_ticker", ticker)
+    status = normalise_status(need_str(market, "status", ticker))
+    yes_label = str(market.get("yes_sub_title") or "")
+    no_label = str(market.get("no_sub_title") or "")
+    rules = "\n\n".join(str(market.get(k) or "").strip() for k in ("rules_primary", "rules_secondary"))
+    event = event or {}
+    extra = {
+        "event_date": event_date(event_ticker),
+        "price_level_structure": str(market.get("price_level_structure") or ""),
+        "market_type": str(market.get("market_type") or ""),
+        "raw_status": str(market["status"]),
+    }
+    for key in ("series_ticker", "sub_title", "category"):
+        if event.get(key):
+            extra[f"event_{key}"] = str(event[key])
+    if isinstance(event.get("product_metadata"), dict) and event["product_metadata"].get("competition"):
+        extra["competition"] = str(event["product_metadata"]["competition"])
+    starts = market.get("occurrence_datetime") or market.get("expected_expiration_time") or market.get("open_time")
+    return MarketListing(
+        venue=Venue.KALSHI,
+        venue_market_id=ticker,
+        event_id=event_ticker,
+        title=str(market.get("title") or event.get("title") or ""),
+        yes_label=yes_label,
+        no_label=no_label if no_label != yes_label else "",
+        league_hint=str(event.get("series_ticker") or event_ticker.split("-")[0]),
+        starts_at=timestamp(starts, "starts_at"),
+        closes_at=timestamp(market.get("close_time"), "close_time"),
+        status=status,
+        result=_result(market, status),
+        tick=market_tick(market),
+        rules=rules.strip(),
+        best_bid=_quote(market, "yes_bid"),
+        best_ask=_quote(market, "yes_ask"),
+        extra=extra,
+    )
+
+
+def _parse_market_list(markets: Iterable, event: dict | None) -> tuple[list[MarketListing], list[Rejection]]:
+    listings: list[MarketListing] = []
+    rejections: list[Rejection] = []
+    for index, market in enumerate(markets):
+        try:
+            listings.append(parse_market(market, event))
+        except ParseError as exc:
+            where = market.get("ticker") if isinstance(market, dict) else None
+            rejections.append(Rejection.of(exc, f"market {where or '#' + str(index)}"))
+    return listings, rejections
+
+
+def parse_markets(payload: object) -> tuple[list[MarketListing], str | None, list[Rejection]]:
+    """GET /markets → (listings, next cursor or None when there are no more pages, rejections).
+
+    Raises ParseError only if the payload is not an object with a `markets` list.
+    """
+    payload = need_dict(payload, "markets response")
+    markets = need_list(need(payload, "markets", "response"), "markets")
+    listings, rejections = _parse_market_list(markets, None)
+    return listings, (str(payload.get("cursor") or "") or None), rejections
+
+
+def parse_event(payload: object) -> tuple[list[MarketListing], list[Rejection]]:
+    """GET /events/{event_ticker} → (listings of its markets with event context, rejections).
+
+    Markets are read from top-level `markets` or, with nested markets, `event.markets`.
+    Raises ParseError if there is no `event` object.
+    """
+    payload = need_dict(payload, "event response")
+    event = need_dict(need(payload, "event", "response"), "event")
+    markets = payload.get("markets") if payload.get("markets") is not None else event.get("markets", [])
+    return _parse_market_list(need_list(markets, "markets"), event)
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    keys: tuple[str, ...]
+    cents: bool
+
+
+_YES = (_Side(("yes_dollars", "yes_dollars_fp"), False), _Side(("yes",), True))
+_NO = (_Side(("no_dollars", "no_dollars_fp"), False), _Side(("no",), True))
+
+
+def parse_levels(levels: object, *, cents: bool, field: str) -> list[tuple[Decimal, Decimal]]:
+    """[[price, count], ...] → [(price dollars, size)] validated; `cents` for legacy ints.
+
+    Raises ParseError for non-list levels, prices outside 0..1 (after the cents conversion),
+    NaN, negative sizes.
+    """
+    out = []
+    for level in need_list(levels, field):
+        if not isinstance(level, (list, tuple)) or len(level) < 2:
+            raise ParseError("bad_level", f"{field} level {level!r} is not [price, size]")
+        name = f"{field}.price"
+        level_price = cents_price(level[0], name) if cents else price(level[0], name)
+        out.append((level_price, size(level[1], f"{field}.size")))
+    return out
+
+
+def _side_levels(book: dict, sides: tuple[_Side, ...], name: str) -> list[tuple[Decimal, Decimal]]:
+    for side in sides:
+        for key in side.keys:
+            if book.get(key) is not None:
+                return parse_levels(book[key], cents=side.cents, field=f"{name}.{key}")
+    return []
+
+
+def book_from_sides(
+    book: dict, market_id: str, received_at: datetime | None, *, seq: int | None = None
+) -> BookUpdate:
+    """A Kalshi book object (REST `orderbook_fp`/`orderbook`, or a WS snapshot `msg`) → YES-side
+    snapshot. YES bids = yes levels; YES asks = 1 − NO bid levels. Levels best first. Absent or
+    null sides are empty. Raises ParseError."""
+    yes = _side_levels(book, _YES, "book")
+    no = _side_levels(book, _NO, "book")
+    bids = tuple(BookLevel(p, s) for p, s in sorted(yes, key=lambda lv: lv[0], reverse=True))
+    asks = tuple(BookLevel(ONE - p, s) for p, s in sorted(no, key=lambda lv: lv[0], reverse=True))
+    return BookUpdate(market_id, bids, asks, is_snapshot=True, seq=seq, received_at=received_at)
+
+
+def parse_orderbook(payload: object, market_id: str, received_at: datetime | None = None) -> BookUpdate:
+    """GET /markets/{ticker}/orderbook → BookUpdate snapshot for `market_id`. Raises ParseError."""
+    payload = need_dict(payload, "orderbook response")
+    for key in ("orderbook_fp", "orderbook"):
+        if payload.get(key) is not None:
+            return book_from_sides(need_dict(payload[key], key), market_id, received_at)
+    raise ParseError("missing_field", "neither orderbook_fp nor orderbook present")
+
+
+@dataclass(frozen=True, slots=True)
+class KalshiTrade:
+    """One public trade: `yes_price` dollars, `count` contracts, `taker_side` "yes"/"no"."""
+
+    trade_id: str
+    ticker: str
+    yes_price: Decimal
+    count: Decimal
+    taker_side: str
+    created_at: datetime | None
+
+
+def parse_trades(payload: object) -> tuple[list[KalshiTrade], list[Rejection]]:
+    """GET /markets/trades → (trades, rejections). Raises ParseError without a `trades` list."""
+    trades: list[KalshiTrade] = []
+    rejections: list[Rejection] = []
+    for index, raw in enumerate(need_list(need(need_dict(payload, "trades response"), "trades"), "trades")):
+        try:
+            raw = need_dict(raw, "trade")
+            dollars = raw.get("yes_price_dollars")
+            yes_price = price(dollars, "yes_price_dollars") if dollars is not None else cents_price(need(raw, "yes_price", "trade"), "yes_price")
+            count = raw.get("count_fp", raw.get("count"))
+            trades.append(
+                KalshiTrade(
+                    trade_id=need_str(raw, "trade_id", "trade"),
+                    ticker=need_str(raw, "ticker", "trade"),
+                    yes_price=yes_price,
+                    count=size(count, "count"),
+                    taker_side=str(raw.get("taker_side") or ""),
+                    created_at=timestamp(raw.get("created_time"), "created_time"),
+                )
+            )
+        except ParseError as exc:
+            rejections.append(Rejection.of(exc, f"trade #{index}"))
+    return trades, rejections

@@ -1,0 +1,185 @@
+"""Kalshi REST venue (paper, unauthenticated public endpoints): discover markets, poll books.
+
+Endpoints (https://docs.kalshi.com/api-reference/market/get-markets,
+https://docs.kalshi.com/api-reference/events/get-event,
+https://docs.kalshi.com/api-reference/market/get-market-orderbook):
+  GET {base}/markets?series_ticker=S&status=open&limit=200[&cursor=C]   (cursor pagination)
+  GET {base}/events/{event_ticker}
+  GET {base}/markets/{ticker}/orderbook
+Books are pushed as YES-side snapshots with market_id "kalshi:<ticker>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import TypeVar
+
+import httpx
+import structlog
+
+from ...model import MarketListing
+from ..base import Sink
+from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
+from ..wire import ParseError, Rejection
+from .parse import parse_event, parse_markets, parse_orderbook
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "kalshi"
+T = TypeVar("T")
+_TICKER = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+def engine_market_id(ticker: str) -> str:
+    """Engine-wide id of a Kalshi market ("kalshi:<ticker>"), as `Market.market_id`."""
+    return f"{SOURCE}:{ticker}"
+
+
+def _check_ticker(ticker: str) -> str:
+    if not _TICKER.match(ticker):
+        raise ValueError(f"not a Kalshi ticker: {ticker!r}")
+    return ticker
+
+
+class KalshiRestVenue:
+    """Polls Kalshi's public REST API into the sink.
+
+    series_tickers: e.g. ["KXNBAGAME"], discovered via GET /markets (all pages);
+    event_tickers: e.g. ["KXNBAGAME-26JUN13NYKSAS"], via GET /events/{t}.
+    poll_s: seconds between order-book rounds; discover_every_s: seconds between discoveries.
+    Every listing goes to `sink.on_listing`; the books of "open" ones to `sink.on_book`.
+    Failures are counted via `sink.reject("kalshi", reason, detail)`; `run` never raises on them.
+    """
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        base_url: str,
+        client: httpx.AsyncClient,
+        series_tickers: Sequence[str] = (),
+        event_tickers: Sequence[str] = (),
+        poll_s: float = 2.0,
+        *,
+        discover_every_s: float = 60.0,
+        market_status: str | None = "open",
+        max_pages: int = 50,
+        concurrency: int = 8,
+        policy: RetryPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = client
+        self.series_tickers = [_check_ticker(t) for t in series_tickers]
+        self.event_tickers = [_check_ticker(t) for t in event_tickers]
+        self.poll_s = poll_s
+        self.discover_every_s = discover_every_s
+        self.market_status = market_status
+        self.max_pages = max_pages
+        self.policy = policy
+        self._limit = asyncio.Semaphore(concurrency)
+        self.listings: dict[str, MarketListing] = {}
+
+    async def run(self, sink: Sink) -> None:
+        """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
+        loop = asyncio.get_running_loop()
+        next_discovery = loop.time()
+        while True:
+            if loop.time() >= next_discovery:
+                complete = await self.discover(sink)
+                # A failed discovery is retried at the next round instead of in discover_every_s.
+                next_discovery = loop.time() + (self.discover_every_s if complete else 0.0)
+            await self.poll_books(sink)
+            await asyncio.sleep(self.poll_s)
+
+    async def _fetch(self, path: str, sink: Sink, params: dict | None = None) -> object | None:
+        try:
+            return await get_json(self.client, f"{self.base_url}{path}", params, policy=self.policy)
+        except (FetchError, ParseError) as exc:
+            self._reject(sink, exc.reason, f"{path}: {exc.detail}")
+        except Exception as exc:  # noqa: BLE001 - whatever the wire does, the venue keeps polling
+            log.exception("kalshi_fetch_bug")
+            self._reject(sink, "unexpected", f"{type(exc).__name__}: {exc}")
+        return None
+
+    def _reject(self, sink: Sink, reason: str, detail: str) -> None:
+        log.warning("kalshi_rejected", reason=reason, detail=detail)
+        sink.reject(SOURCE, reason, detail)
+
+    def _accept(self, listings: list[MarketListing], rejections: list[Rejection], sink: Sink) -> None:
+        for rejection in rejections:
+            self._reject(sink, rejection.reason, rejection.detail)
+        for listing in listings:
+            self.listings[listing.venue_market_id] = listing
+            sink.on_listing(listing)
+
+    async def discover(self, sink: Sink) -> bool:
+        """One discovery round over all series (paginated) and events; False if any request or
+        page failed (what did arrive is still pushed)."""
+        complete = True
+        for series in self.series_tickers:
+            complete &= await self._discover_series(series, sink)
+        for event in self.event_tickers:
+            payload = await self._fetch(f"/events/{event}", sink)
+            parsed = self._guarded(sink, parse_event, payload) if payload is not None else None
+            if parsed is None:
+                complete = False
+                continue
+            self._accept(*parsed, sink)
+        return complete
+
+    async def _discover_series(self, series: str, sink: Sink) -> bool:
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(self.max_pages):
+            params = {"series_ticker": series, "limit": 200}
+            if self.market_status:
+                params["status"] = self.market_status
+            if cursor:
+                params["cursor"] = cursor
+            payload = await self._fetch("/markets", sink, params)
+            page = self._guarded(sink, parse_markets, payload) if payload is not None else None
+            if page is None:
+                return False
+            listings, cursor, rejections = page
+            self._accept(listings, rejections, sink)
+            if not cursor or cursor in seen:
+                return True
+            seen.add(cursor)
+        return True
+
+    def _guarded(self, sink: Sink, parse: Callable[[object], T], payload: object, where: str = "") -> T | None:
+        """parse(payload), or None after counting a ParseError (or, defensively, any bug)."""
+        prefix = f"{where}: " if where else ""
+        try:
+            return parse(payload)
+        except ParseError as exc:
+            self._reject(sink, exc.reason, prefix + exc.detail)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not kill the venue
+            log.exception("kalshi_parse_bug")
+            self._reject(sink, "unexpected", f"{prefix}{type(exc).__name__}: {exc}")
+        return None
+
+    async def poll_books(self, sink: Sink) -> None:
+        """Fetch the order book of every open listing once and push the snapshots."""
+        tickers = [t for t, listing in self.listings.items() if listing.status == "open"]
+        for bad in [t for t in tickers if not _TICKER.match(t)]:
+            self._reject(sink, "bad_ticker", repr(bad))
+            tickers.remove(bad)
+        await asyncio.gather(*(self._poll_book(t, sink) for t in tickers))
+
+    async def _poll_book(self, ticker: str, sink: Sink) -> None:
+        async with self._limit:
+            payload = await self._fetch(f"/markets/{ticker}/orderbook", sink)
+        if payload is None:
+            sink.on_book_stale(engine_market_id(ticker), "fetch failed")
+            return
+        market_id = engine_market_id(ticker)
+        update = self._guarded(sink, lambda p: parse_orderbook(p, market_id, datetime.now(timezone.utc)), payload, ticker)
+        if update is None:
+            sink.on_book_stale(market_id, "bad book")
+            return
+        sink.on_book(update)
+

@@ -1,0 +1,300 @@
+"""Kalshi order-book stream over the v2 websocket.
+
+Protocol (https://docs.kalshi.com/getting_started/quick_start_websockets,
+https://docs.kalshi.com/asyncapi.yaml, https://docs.kalshi.com/websockets/orderbook-updates):
+- handshake signed like REST with `GET /trade-api/ws/v2` (see `auth.py`);
+- commands `{"id", "cmd": "subscribe", "params": {"channels": [...], "market_tickers": [...]}}`,
+  `update_subscription` (`{"sids": [sid], "market_tickers": [...], "action": "add_markets" |
+  "delete_markets"}`, exactly one sid) and `unsubscribe` (`{"sids": [...]}`);
+- replies `subscribed` (`msg.channel`, `msg.sid`), `ok`, `error` (`msg.code`, `msg.msg`);
+- `orderbook_snapshot` then `orderbook_delta`, with `seq` increasing by 1 per subscription (sid).
+  Levels are [price, size]; fixed-point `yes_dollars_fp`/`no_dollars_fp`, `price_dollars`,
+  `delta_fp` or legacy cents `yes`/`no`, `price`, `delta`. An empty book omits the side arrays.
+- Kalshi sends control pings; the websockets library answers them.
+
+A YES bid at p is a `yes` level; a `no` level at q is a YES ask at 1 − q. Deltas are changes in
+size; this class keeps per-level state and emits ABSOLUTE sizes (size 0 removes the level).
+A seq gap marks every market of that sid stale and resubscribes (fresh snapshots); a repeated or
+old seq is ignored. Every anomaly is counted in `stats` and reported via `sink.reject`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import structlog
+from websockets.asyncio.client import connect
+
+from ...model import ONE, BookLevel, BookUpdate, to_decimal, to_price
+from ..recording import Recorder
+from ..reconnect import ReconnectPolicy, run_with_reconnect
+from .auth import KalshiSigner
+
+log = structlog.get_logger(__name__)
+
+KALSHI_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
+KALSHI_WS_PATH = "/trade-api/ws/v2"
+BOOK_CHANNEL = "orderbook_delta"
+TICKER_CHANNEL = "ticker"
+
+
+class FrameError(ValueError):
+    """A frame that does not fit the documented schema."""
+
+
+def _levels(msg: dict, side: str) -> dict[Decimal, Decimal]:
+    """Snapshot side → {price dollars: size}. Absent arrays mean an empty side."""
+    for key, cents in ((f"{side}_dollars_fp", False), (f"{side}_dollars", False), (side, True)):
+        if key in msg:
+            out: dict[Decimal, Decimal] = {}
+            for price, size in msg[key] or []:
+                p = to_price(to_decimal(price) / 100 if cents else price)
+                s = to_decimal(size, field="size")
+                if s < 0:
+                    raise FrameError(f"negative size {s}")
+                if s > 0:
+                    out[p] = s
+            return out
+    return {}
+
+
+def _delta(msg: dict) -> tuple[str, Decimal, Decimal]:
+    """Delta frame → (side, price dollars, size change)."""
+    side = msg.get("side")
+    if side not in ("yes", "no"):
+        raise FrameError(f"bad side {side!r}")
+    price = to_price(msg["price_dollars"]) if "price_dollars" in msg else to_price(to_decimal(msg["price"]) / 100)
+    change = to_decimal(msg["delta_fp"] if "delta_fp" in msg else msg["delta"], field="delta")
+    return side, price, change
+
+
+class KalshiBookStream:
+    """Adapter streaming Kalshi order books for a set of market tickers into a Sink.
+
+    tickers: market tickers (e.g. "KXNBAGAME-26JUN13NYKSAS-SAS"); market ids are "kalshi:<ticker>".
+    url: websocket URL; signer: KalshiSigner for the handshake (None = unsigned, public data only).
+    policy: ReconnectPolicy (one per connection); recorder: optional Recorder of raw frames.
+    max_queue: websockets receive-queue bound (backpressure for slow consumers).
+    """
+
+    name = "kalshi"
+    sources = (name,)  # recording sources this stream parses
+
+    def __init__(self, tickers, *, url: str = KALSHI_WS_URL, signer: KalshiSigner | None = None,
+                 policy: ReconnectPolicy | None = None, recorder: Recorder | None = None,
+                 max_queue: int | None = 64, ws_path: str = KALSHI_WS_PATH) -> None:
+        self.tickers: set[str] = set(tickers)
+        self.url, self.signer, self.ws_path = url, signer, ws_path
+        self.policy = policy or ReconnectPolicy()
+        self.recorder, self.max_queue = recorder, max_queue
+        self.stats: Counter[str] = Counter()
+        self.books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
+        self.last_ticker: dict[str, dict] = {}
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[str, frozenset[str]]] = {}  # command id → (channel, tickers)
+        self._sids: dict[str, int] = {}  # channel → sid
+        self._seq: dict[int, int] = {}  # book sid → last applied seq
+        self._awaiting: set[str] = set(self.tickers)  # no trustworthy snapshot yet
+        self._ws = None
+        self._sink = None
+
+    # ---- connection -------------------------------------------------------------------
+    async def run(self, sink) -> None:
+        """Stream until cancelled, reconnecting under `policy`. Never raises on bad input."""
+        self._sink = sink
+        await run_with_reconnect(self._session, self.policy, lambda: self._mark_all_stale("disconnected"), log)
+
+    async def _session(self) -> None:
+        headers = self.signer.headers("GET", self.ws_path) if self.signer else {}
+        async with connect(self.url, additional_headers=headers, max_queue=self.max_queue,
+                           open_timeout=5) as ws:
+            self._ws = ws
+            self.policy.on_connected()
+            self._sids.clear()
+            self._seq.clear()
+            self._pending.clear()
+            try:
+                for cmd in self._subscribe_all():
+                    await ws.send(json.dumps(cmd))
+                async for raw in ws:
+                    for cmd in self.handle_raw(raw, self._sink):
+                        await ws.send(json.dumps(cmd))
+            finally:
+                self._ws = None
+
+    async def add_markets(self, tickers) -> None:
+        """Start streaming more tickers (update_subscription add_markets when connected)."""
+        new = set(tickers) - self.tickers
+        self.tickers |= new
+        self._awaiting |= new
+        await self._update(new, "add_markets")
+
+    async def remove_markets(self, tickers) -> None:
+        """Stop streaming tickers (update_subscription delete_markets); their books go stale."""
+        gone = set(tickers) & self.tickers
+        self.tickers -= gone
+        for t in gone:
+            self.books.pop(t, None)
+            self._mark_stale(t, "unsubscribed")
+        await self._update(gone, "delete_markets")
+
+    async def _update(self, tickers: set[str], action: str) -> None:
+        if not tickers or self._ws is None:
+            return
+        pending = {channel for channel, _ in self._pending.values()}
+        for channel in (BOOK_CHANNEL, TICKER_CHANNEL):
+            if channel in self._sids:
+                await self._ws.send(json.dumps(self._update_cmd(channel, tickers, action)))
+            elif channel not in pending and action == "add_markets":
+                await self._ws.send(json.dumps(self._subscribe(channel)))
+            # else: a subscribe is in flight; its ack tops it up (see _dispatch)
+
+    def _update_cmd(self, channel: str, tickers: set[str], action: str) -> dict:
+        return {"id": next(self._ids), "cmd": "update_subscription",
+                "params": {"sids": [self._sids[channel]], "market_tickers": sorted(tickers), "action": action}}
+
+    def _subscribe_all(self) -> list[dict]:
+        return [self._subscribe(ch) for ch in (BOOK_CHANNEL, TICKER_CHANNEL)] if self.tickers else []
+
+    def _subscribe(self, channel: str) -> dict:
+        cid = next(self._ids)
+        self._pending[cid] = (channel, frozenset(self.tickers))
+        return {"id": cid, "cmd": "subscribe",
+                "params": {"channels": [channel], "market_tickers": sorted(self.tickers)}}
+
+    # ---- frames -----------------------------------------------------------------------
+    async def replay(self, source, sink) -> None:
+        """Feed recorded (source, received_at, raw) tuples for "kalshi" through the same parser."""
+        async for src, received_at, raw in source:
+            if src in self.sources:
+                self.handle_raw(raw, sink, received_at)
+
+    def handle_raw(self, raw: str | bytes, sink, received_at: float | None = None, *,
+                   source: str | None = None) -> list[dict]:
+        """Parse one frame, update state and the sink; return commands to send (resubscribes).
+        `source` is accepted for symmetry with other streams (Kalshi has one source)."""
+        received_at = time.time() if received_at is None else received_at
+        self._sink = sink
+        if self.recorder is not None:
+            self.recorder.record(self.name, raw, received_at)
+        try:
+            frame = json.loads(raw)
+            if not isinstance(frame, dict):
+                raise FrameError("frame is not an object")
+            return self._dispatch(frame, sink, received_at)
+        except (ValueError, KeyError, TypeError) as exc:  # MoneyError/BookError are ValueErrors
+            self._reject(sink, "malformed", f"{type(exc).__name__}: {exc}"[:200])
+            return []
+
+    def _dispatch(self, frame: dict, sink, received_at: float) -> list[dict]:
+        kind = frame.get("type")
+        if kind == "subscribed":
+            channel, sid = frame["msg"]["channel"], int(frame["msg"]["sid"])
+            _, asked = self._pending.pop(frame.get("id"), (channel, frozenset(self.tickers)))
+            self._sids[channel] = sid
+            self._seq.pop(sid, None)  # a new subscription (sids restart per connection)
+            missing = self.tickers - asked  # markets added while the subscribe was in flight
+            return [self._update_cmd(channel, missing, "add_markets")] if missing else []
+        if kind in ("orderbook_snapshot", "orderbook_delta"):
+            return self._book_frame(frame, sink, received_at)
+        if kind == TICKER_CHANNEL:
+            self.last_ticker[frame["msg"]["market_ticker"]] = frame["msg"]
+            self.stats["ticker"] += 1
+            return []
+        if kind == "ping":  # an app-level ping, should Kalshi ever send one
+            return [{"type": "pong"}]
+        if kind == "error":
+            self._reject(sink, f"venue_error_{frame.get('msg', {}).get('code')}", json.dumps(frame)[:200])
+            return []
+        if kind in ("ok", "unsubscribed"):
+            return []
+        self.stats["unknown_type"] += 1
+        return []
+
+    def _book_frame(self, frame: dict, sink, received_at: float) -> list[dict]:
+        sid, seq, msg = int(frame["sid"]), int(frame["seq"]), frame["msg"]
+        ticker = msg["market_ticker"]
+        if sid != self._sids.get(BOOK_CHANNEL):
+            self.stats["unknown_sid"] += 1  # e.g. frames of a subscription we just dropped
+            return []
+        last = self._seq.get(sid)
+        if last is not None and seq <= last:
+            self._reject(sink, "stale_seq", f"sid={sid} seq={seq} last={last}")
+            return []
+        if last is not None and seq != last + 1:
+            self._reject(sink, "seq_gap", f"sid={sid} seq={seq} last={last}")
+            return self._resync(sid, "seq_gap")
+        is_snapshot = frame["type"] == "orderbook_snapshot"
+        if is_snapshot:
+            book = {"yes": _levels(msg, "yes"), "no": _levels(msg, "no")}
+        else:
+            side, price, change = _delta(msg)  # parse before touching state
+        self._seq[sid] = seq
+        if ticker not in self.tickers:
+            self.stats["unrequested_market"] += 1
+            return []
+        if is_snapshot:
+            self.books[ticker] = book
+            self._awaiting.discard(ticker)
+            update = BookUpdate(f"kalshi:{ticker}", self._side_levels(book["yes"], False),
+                                self._side_levels(book["no"], True), True, seq, _ts(received_at))
+        else:
+            if ticker in self._awaiting:
+                self.stats["delta_while_stale"] += 1
+                return []
+            levels = self.books[ticker][side]
+            size = levels.get(price, Decimal(0)) + change
+            if size < 0:
+                self._reject(sink, "negative_level", f"{ticker} {side}@{price} -> {size}")
+                return self._resync(sid, "negative_level")
+            if size == 0:
+                levels.pop(price, None)
+            else:
+                levels[price] = size
+            lv = (BookLevel(ONE - price if side == "no" else price, size),)
+            update = BookUpdate(f"kalshi:{ticker}", lv if side == "yes" else (),
+                                lv if side == "no" else (), False, seq, _ts(received_at))
+        self.stats["book_updates"] += 1
+        self.policy.on_book_message()
+        sink.on_book(update)
+        return []
+
+    @staticmethod
+    def _side_levels(levels: dict[Decimal, Decimal], invert: bool) -> tuple[BookLevel, ...]:
+        return tuple(BookLevel(ONE - p if invert else p, s) for p, s in sorted(levels.items()))
+
+    def _resync(self, sid: int, reason: str) -> list[dict]:
+        """Drop the broken subscription and subscribe again; every market waits for a snapshot."""
+        self.stats["resyncs"] += 1
+        self._mark_all_stale(reason)
+        self._sids.pop(BOOK_CHANNEL, None)
+        self._seq.pop(sid, None)
+        unsub = {"id": next(self._ids), "cmd": "unsubscribe", "params": {"sids": [sid]}}
+        return [unsub, self._subscribe(BOOK_CHANNEL)]
+
+    def _mark_all_stale(self, reason: str) -> None:
+        for ticker in sorted(self.tickers):
+            self._mark_stale(ticker, reason)
+
+    def _mark_stale(self, ticker: str, reason: str) -> None:
+        if ticker in self._awaiting:
+            return  # already stale; the engine hears it once per outage
+        self._awaiting.add(ticker)
+        self.books.pop(ticker, None)
+        if self._sink is not None:
+            self._sink.on_book_stale(f"kalshi:{ticker}", reason)
+
+    def _reject(self, sink, reason: str, detail: str) -> None:
+        self.stats[reason] += 1
+        log.info("kalshi_ws_reject", reason=reason, detail=detail)
+        if sink is not None:
+            sink.reject(self.name, reason, detail)
+
+
+def _ts(received_at: float) -> datetime:
+    return datetime.fromtimestamp(received_at, UTC)

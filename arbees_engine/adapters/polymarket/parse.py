@@ -1,0 +1,206 @@
+"""Polymarket Gamma and CLOB JSON → domain types (pure functions; the WS adapter may reuse them).
+
+Gamma (https://docs.polymarket.com/developers/gamma-markets-api/get-events): GET /events → a
+JSON array of events, each with `markets[]` whose `outcomes`, `outcomePrices` and `clobTokenIds`
+are JSON-ENCODED STRINGS; sports events carry `teams[]` with `ordering` "home"/"away".
+CLOB (https://docs.polymarket.com/developers/CLOB/prices-books/get-book): GET /book?token_id=T →
+{"bids": [{"price": "0.07", "size": "…"}] ascending, "asks": […] descending (best LAST),
+"hash", "timestamp" (ms string)}; the WS market-channel `book` event has the same shape plus
+`event_type: "book"` (https://docs.polymarket.com/developers/CLOB/websocket/market-channel).
+The book of the YES token (outcome[0]) is the YES book; NO is its mirror.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from ...model import BookLevel, BookUpdate, FeeKind, FeeSchedule, MarketListing, Venue
+from ..wire import (
+    ParseError,
+    Rejection,
+    decimal_or_none,
+    embedded_json_list,
+    need,
+    need_dict,
+    need_list,
+    need_str,
+    price,
+    size,
+    timestamp,
+    to_int,
+    unix_time,
+)
+
+NO_FEES = FeeSchedule(FeeKind.NONE)
+
+
+def fee_schedule(market: dict) -> FeeSchedule:
+    """`feesEnabled` + `feeSchedule` {rate, exponent, takerOnly} → FeeSchedule(POLYMARKET, …);
+    NONE when fees are disabled or no schedule is given (https://docs.polymarket.com/trading/fees)."""
+    schedule = market.get("feeSchedule")
+    if not market.get("feesEnabled") or not isinstance(schedule, dict):
+        return NO_FEES
+    rate = decimal_or_none(schedule.get("rate"), "feeSchedule.rate") or Decimal(0)
+    if rate < 0 or rate > 1:
+        raise ParseError("bad_fee", f"feeSchedule.rate={rate}")
+    maker = Decimal(0) if schedule.get("takerOnly", True) else rate
+    return FeeSchedule(FeeKind.POLYMARKET, rate, maker, to_int(schedule.get("exponent", 1), "feeSchedule.exponent"))
+
+
+def _status(market: dict, prices: list) -> tuple[str, str | None]:
+    """(status, result): closed with outcomePrices ["1","0"] → settled/yes, ["0","1"] → settled/no."""
+    if market.get("closed"):
+        values = [decimal_or_none(p, "outcomePrices") for p in prices]
+        if len(values) == 2 and None not in values and sorted(values) == [0, 1]:
+            return "settled", "yes" if values[0] == 1 else "no"
+        return "closed", None
+    if market.get("active", True) and market.get("acceptingOrders", True) is not False:
+        return "open", None
+    return "closed", None
+
+
+def _event_context(event: dict | None) -> dict:
+    """Teams, roles and league from a Gamma event (or {} without one)."""
+    if not event:
+        return {"teams": (), "roles": {}, "league": "", "event_id": "", "start": None}
+    teams, roles = [], {}
+    raw_teams = event.get("teams")
+    for team in raw_teams if isinstance(raw_teams, list) else []:
+        if isinstance(team, dict) and team.get("name"):
+            teams.append(str(team["name"]))
+            if team.get("ordering") in ("home", "away"):
+                roles[str(team["name"])] = team["ordering"]
+    sport = event.get("sport") if isinstance(event.get("sport"), dict) else {}
+    league = event.get("seriesSlug") or sport.get("sport") or ""
+    return {
+        "teams": tuple(teams),
+        "roles": roles,
+        "league": str(league),
+        "event_id": str(event.get("slug") or event.get("id") or ""),
+        "start": event.get("startTime") or event.get("eventDate"),
+    }
+
+
+def parse_market(market: object, event: dict | None = None) -> MarketListing:
+    """One Gamma market (two outcomes) → MarketListing. Raises ParseError.
+
+    venue_market_id = clobTokenIds[0] (YES = outcome[0]), no_token_id = clobTokenIds[1],
+    yes_label/no_label = outcomes[0]/[1]. Without `event`, the market's embedded `events[0]` is
+    used. `extra` carries what the matcher needs to refuse non-moneyline markets:
+    sports_market_type ("" if absent), neg_risk, condition_id, gamma_id, game_id.
+    """
+    market = need_dict(market, "market")
+    gamma_id = need_str(market, "id", "market")
+    outcomes = embedded_json_list(need(market, "outcomes", gamma_id), "outcomes")
+    tokens = embedded_json_list(need(market, "clobTokenIds", gamma_id), "clobTokenIds")
+    prices = embedded_json_list(market.get("outcomePrices") or "[]", "outcomePrices")
+    if len(outcomes) != 2 or len(tokens) != 2:
+        raise ParseError("not_binary", f"market {gamma_id}: {len(outcomes)} outcomes, {len(tokens)} tokens")
+    if event is None and isinstance(market.get("events"), list) and market["events"]:
+        event = market["events"][0] if isinstance(market["events"][0], dict) else None
+    context = _event_context(event)
+    status, result = _status(market, prices)
+    tick = decimal_or_none(market.get("orderPriceMinTickSize"), "orderPriceMinTickSize") or Decimal("0.01")
+    best_bid, best_ask = market.get("bestBid"), market.get("bestAsk")
+    return MarketListing(
+        venue=Venue.POLYMARKET,
+        venue_market_id=str(tokens[0]),
+        event_id=context["event_id"] or gamma_id,
+        title=str(market.get("question") or ""),
+        yes_label=str(outcomes[0]),
+        no_label=str(outcomes[1]),
+        teams=context["teams"],
+        team_roles=context["roles"],
+        league_hint=context["league"],
+        starts_at=timestamp(market.get("gameStartTime") or market.get("eventStartTime") or context["start"], "start"),
+        closes_at=timestamp(market.get("endDate"), "endDate"),
+        status=status,
+        result=result,
+        tick=tick,
+        fees=fee_schedule(market),
+        rules=str(market.get("description") or ""),
+        best_bid=price(best_bid, "bestBid") if best_bid is not None else None,
+        best_ask=price(best_ask, "bestAsk") if best_ask is not None else None,
+        no_token_id=str(tokens[1]),
+        slug=str(market.get("slug") or ""),
+        extra={
+            "sports_market_type": str(market.get("sportsMarketType") or ""),
+            "neg_risk": "true" if market.get("negRisk") else "false",
+            "condition_id": str(market.get("conditionId") or ""),
+            "gamma_id": gamma_id,
+            "game_id": str(market.get("gameId") or (event or {}).get("gameId") or ""),
+            "fee_type": str(market.get("feeType") or ""),
+        },
+    )
+
+
+def parse_events(payload: object) -> tuple[list[MarketListing], list[Rejection]]:
+    """GET /events (a JSON array, or {"data": [...]} from keyset pages) → (listings, rejections).
+
+    Every two-outcome market of every event becomes a listing with event context; a market or
+    event that cannot be parsed is a rejection. Raises ParseError if there is no event list.
+    """
+    events = payload.get("data", payload.get("events")) if isinstance(payload, dict) else payload
+    listings: list[MarketListing] = []
+    rejections: list[Rejection] = []
+    for index, event in enumerate(need_list(events, "events")):
+        if not isinstance(event, dict) or not isinstance(event.get("markets"), list):
+            rejections.append(Rejection("bad_event", f"event #{index} has no markets list"))
+            continue
+        for market in event["markets"]:
+            try:
+                listings.append(parse_market(market, event))
+            except ParseError as exc:
+                where = market.get("id") if isinstance(market, dict) else "?"
+                rejections.append(Rejection.of(exc, f"event {event.get('id')} market {where}"))
+    return listings, rejections
+
+
+def _levels(raw: object, field: str) -> list[BookLevel]:
+    levels = []
+    for level in need_list(raw, field):
+        if not isinstance(level, dict):
+            raise ParseError("bad_level", f"{field} level {level!r} is not an object")
+        levels.append(BookLevel(price(level.get("price"), f"{field}.price"), size(level.get("size"), f"{field}.size")))
+    return levels
+
+
+def parse_book(payload: object, market_id: str, received_at: datetime | None = None) -> BookUpdate:
+    """CLOB REST /book or WS `book` event → YES-token snapshot for `market_id`, levels best first.
+
+    Missing `bids`/`asks` are empty. Raises ParseError for another `event_type`, bad levels
+    (price outside 0..1, NaN, negative size, non-list).
+    """
+    payload = need_dict(payload, "book")
+    event_type = payload.get("event_type")
+    if event_type not in (None, "book"):
+        raise ParseError("bad_event_type", f"event_type={event_type!r}, expected book")
+    bids = sorted(_levels(payload.get("bids") or [], "bids"), key=lambda lv: lv.price, reverse=True)
+    asks = sorted(_levels(payload.get("asks") or [], "asks"), key=lambda lv: lv.price)
+    return BookUpdate(market_id, tuple(bids), tuple(asks), is_snapshot=True, seq=None, received_at=received_at)
+
+
+def book_timestamp(payload: dict) -> datetime | None:
+    """The venue's `timestamp` (Unix ms, string or number) of a book as aware UTC, or None."""
+    raw = payload.get("timestamp")
+    if raw is None:
+        return None
+    return unix_time(to_int(raw, "timestamp") / 1000, "timestamp")
+
+
+def parse_midpoint(payload: object) -> Decimal:
+    """CLOB GET /midpoint → {"mid": "0.1515"} → Decimal dollars. Raises ParseError."""
+    return price(need(need_dict(payload, "midpoint"), "mid", "midpoint"), "mid")
+
+
+def parse_prices_history(payload: object) -> list[tuple[datetime, Decimal]]:
+    """CLOB GET /prices-history → [(time UTC, price dollars)]; `t` Unix s and `p` as numbers or
+    strings. Raises ParseError on any bad point."""
+    points = need_list(need(need_dict(payload, "prices-history"), "history", "response"), "history")
+    out = []
+    for point in points:
+        point = need_dict(point, "history point")
+        when = unix_time(to_int(need(point, "t", "point"), "t"), "t")
+        out.append((when, price(need(point, "p", "point"), "p")))
+    return out

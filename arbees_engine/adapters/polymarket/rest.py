@@ -1,0 +1,158 @@
+"""Polymarket REST venue (paper): discover sports moneylines via Gamma, poll CLOB books.
+
+Endpoints (https://docs.polymarket.com/developers/gamma-markets-api/get-events,
+https://docs.polymarket.com/developers/CLOB/prices-books/get-book):
+  GET {gamma}/events?tag_id=1&active=true&closed=false&limit=100&offset=N   (offset pages)
+  GET {clob}/book?token_id=<YES token id>
+Books are pushed as YES-token snapshots with market_id "polymarket:<YES token id>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection
+from datetime import datetime, timezone
+from typing import TypeVar
+
+import httpx
+import structlog
+
+from ...model import MarketListing
+from ..base import Sink
+from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
+from ..wire import ParseError
+from .parse import parse_book, parse_events
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "polymarket"
+T = TypeVar("T")
+SPORTS_TAG_ID = "1"  # Gamma tag "Sports" (fixture gamma_events_sports_game_mlp_open.json)
+
+
+def engine_market_id(yes_token_id: str) -> str:
+    """Engine-wide id of a Polymarket market ("polymarket:<YES token id>"), as `Market.market_id`."""
+    return f"{SOURCE}:{yes_token_id}"
+
+
+class PolymarketRestVenue:
+    """Polls Gamma for sports events and the CLOB for books of their open markets.
+
+    gamma_url / clob_url: settings `endpoints.polymarket_gamma_url` / `polymarket_clob_url`.
+    tag_id: Gamma tag to list (default "1", Sports); market_types: `sportsMarketType` values to
+    emit (default moneyline only; others are skipped silently, they are not errors).
+    poll_s: seconds between book rounds; discover_every_s: seconds between Gamma discoveries.
+    Failures are counted via `sink.reject("polymarket", reason, detail)`; `run` never raises on them.
+    """
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        gamma_url: str,
+        clob_url: str,
+        client: httpx.AsyncClient,
+        *,
+        tag_id: str = SPORTS_TAG_ID,
+        market_types: Collection[str] = ("moneyline",),
+        poll_s: float = 2.0,
+        discover_every_s: float = 60.0,
+        page_size: int = 100,
+        max_pages: int = 20,
+        concurrency: int = 8,
+        policy: RetryPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.gamma_url = gamma_url.rstrip("/")
+        self.clob_url = clob_url.rstrip("/")
+        self.client = client
+        self.tag_id = tag_id
+        self.market_types = set(market_types)
+        self.poll_s = poll_s
+        self.discover_every_s = discover_every_s
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.policy = policy
+        self._limit = asyncio.Semaphore(concurrency)
+        self.listings: dict[str, MarketListing] = {}
+
+    async def run(self, sink: Sink) -> None:
+        """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
+        loop = asyncio.get_running_loop()
+        next_discovery = loop.time()
+        while True:
+            if loop.time() >= next_discovery:
+                complete = await self.discover(sink)
+                # A failed discovery is retried at the next round instead of in discover_every_s.
+                next_discovery = loop.time() + (self.discover_every_s if complete else 0.0)
+            await self.poll_books(sink)
+            await asyncio.sleep(self.poll_s)
+
+    def _reject(self, sink: Sink, reason: str, detail: str) -> None:
+        log.warning("polymarket_rejected", reason=reason, detail=detail)
+        sink.reject(SOURCE, reason, detail)
+
+    def _guarded(self, sink: Sink, parse: Callable[[object], T], payload: object, where: str = "") -> T | None:
+        """parse(payload), or None after counting a ParseError (or, defensively, any bug)."""
+        prefix = f"{where}: " if where else ""
+        try:
+            return parse(payload)
+        except ParseError as exc:
+            self._reject(sink, exc.reason, prefix + exc.detail)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not kill the venue
+            log.exception("polymarket_parse_bug")
+            self._reject(sink, "unexpected", f"{prefix}{type(exc).__name__}: {exc}")
+        return None
+
+    async def _fetch(self, url: str, sink: Sink, params: dict) -> object | None:
+        try:
+            return await get_json(self.client, url, params, policy=self.policy)
+        except (FetchError, ParseError) as exc:
+            self._reject(sink, exc.reason, exc.detail)
+        except Exception as exc:  # noqa: BLE001 - whatever the wire does, the venue keeps polling
+            log.exception("polymarket_fetch_bug")
+            self._reject(sink, "unexpected", f"{type(exc).__name__}: {exc}")
+        return None
+
+    async def discover(self, sink: Sink) -> bool:
+        """One Gamma discovery round (offset pagination until a short page); False if a page
+        failed (listings that did arrive are still pushed)."""
+        for page in range(self.max_pages):
+            params = {
+                "tag_id": self.tag_id,
+                "active": "true",
+                "closed": "false",
+                "limit": self.page_size,
+                "offset": page * self.page_size,
+            }
+            payload = await self._fetch(f"{self.gamma_url}/events", sink, params)
+            parsed = self._guarded(sink, parse_events, payload) if payload is not None else None
+            if parsed is None:
+                return False
+            listings, rejections = parsed
+            for rejection in rejections:
+                self._reject(sink, rejection.reason, rejection.detail)
+            for listing in listings:
+                if listing.extra.get("sports_market_type") in self.market_types:
+                    self.listings[listing.venue_market_id] = listing
+                    sink.on_listing(listing)
+            if not isinstance(payload, list) or len(payload) < self.page_size:
+                return True
+        return True
+
+    async def poll_books(self, sink: Sink) -> None:
+        """Fetch the YES-token book of every open listing once and push the snapshots."""
+        tokens = [t for t, listing in self.listings.items() if listing.status == "open"]
+        await asyncio.gather(*(self._poll_book(token, sink) for token in tokens))
+
+    async def _poll_book(self, token: str, sink: Sink) -> None:
+        market_id = engine_market_id(token)
+        async with self._limit:
+            payload = await self._fetch(f"{self.clob_url}/book", sink, {"token_id": token})
+        if payload is None:
+            sink.on_book_stale(market_id, "fetch failed")
+            return
+        update = self._guarded(sink, lambda p: parse_book(p, market_id, datetime.now(timezone.utc)), payload, token)
+        if update is None:
+            sink.on_book_stale(market_id, "bad book")
+            return
+        sink.on_book(update)

@@ -1,0 +1,319 @@
+"""Polymarket CLOB market-channel book stream (paper trading only).
+
+Protocol (https://docs.polymarket.com/developers/CLOB/websocket/wss-overview,
+https://docs.polymarket.com/developers/CLOB/websocket/market-channel, and the migration guide for
+the 2025-09-15 `price_change` schema):
+- connect to wss://ws-subscriptions-clob.polymarket.com/ws/market, send
+  `{"assets_ids": [...], "type": "market"}`; later `{"assets_ids": [...], "operation":
+  "subscribe" | "unsubscribe"}`; keep alive by sending the text "PING" every ~10 s ("PONG" back);
+- `book`: full snapshot per asset, `bids` ascending and `asks` descending (best LAST);
+- `price_change` (current): `price_changes[]` of {asset_id, price, size (new total, "0"
+  removes), side BUY|SELL, hash, best_bid, best_ask}; legacy (pre 2025-09): one flat change
+  {asset_id, price, size, side, hash} (or a `changes[]` list) per event;
+- `tick_size_change` (old/new tick) and `last_trade_price`; a frame may be a JSON list of events.
+
+Continuity: the venue's book hash cannot be recomputed locally, so a book is trusted while the
+best bid/ask we compute equal the `best_bid`/`best_ask` the venue reports with each change, and
+timestamps do not go backwards. Otherwise the asset is marked stale and resynced from REST
+`GET /book?token_id=` (injectable `fetch_book`; https://docs.polymarket.com/api-reference/orderbook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter, deque
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import structlog
+from websockets.asyncio.client import connect
+
+from ...model import ONE, ZERO, BookLevel, BookUpdate, to_decimal, to_price
+from ..recording import Recorder
+from ..reconnect import ReconnectPolicy, run_with_reconnect
+
+log = structlog.get_logger(__name__)
+
+POLYMARKET_WS_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+REST_SOURCE = "polymarket-rest"  # recording source of resync snapshots, so replays reproduce them
+
+
+class FrameError(ValueError):
+    """An event that does not fit the documented schema."""
+
+
+def _ts(received_at: float) -> datetime:
+    return datetime.fromtimestamp(received_at, UTC)
+
+
+def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):
+    """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
+    import httpx
+
+    async def fetch(asset_id: str) -> dict:
+        async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
+            resp = await client.get("/book", params={"token_id": asset_id})
+            resp.raise_for_status()
+            return resp.json()
+
+    return fetch
+
+
+def _book_side(levels) -> dict[Decimal, Decimal]:
+    out: dict[Decimal, Decimal] = {}
+    for lv in levels or []:
+        p, s = to_price(lv["price"]), to_decimal(lv["size"], field="size")
+        if s < 0:
+            raise FrameError(f"negative size {s}")
+        if s > 0:
+            out[p] = s
+    return out
+
+
+class PolymarketBookStream:
+    """Adapter streaming Polymarket books for token (asset) ids; market ids "polymarket:<asset>".
+
+    fetch_book: async (asset_id) -> REST book dict used to resync (None = resubscribe instead).
+    ping_interval_s: seconds between "PING" keep-alives. Other args as `KalshiBookStream`.
+    """
+
+    name = "polymarket"
+    sources = (name, REST_SOURCE)  # recording sources this stream parses
+
+    def __init__(self, asset_ids, *, url: str = POLYMARKET_WS_URL, fetch_book=None,
+                 policy: ReconnectPolicy | None = None, recorder: Recorder | None = None,
+                 ping_interval_s: float = 10.0, max_queue: int | None = 64) -> None:
+        self.asset_ids: set[str] = set(asset_ids)
+        self.url, self.fetch_book, self.ping_interval_s = url, fetch_book, ping_interval_s
+        self.policy = policy or ReconnectPolicy()
+        self.recorder, self.max_queue = recorder, max_queue
+        self.stats: Counter[str] = Counter()
+        self.books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
+        self.ticks: dict[str, Decimal] = {}
+        self.last_trade: dict[str, dict] = {}
+        self._last_ts: dict[str, int] = {}
+        self._hashes: dict[str, deque[str]] = {}
+        self._awaiting: set[str] = set(self.asset_ids)
+        self._resyncing: dict[str, asyncio.Task] = {}
+        self._sink = None
+        self._ws = None
+
+    async def run(self, sink) -> None:
+        """Stream until cancelled, reconnecting under `policy`. Never raises on bad input."""
+        self._sink = sink
+        await run_with_reconnect(self._session, self.policy, lambda: self._mark_all_stale("disconnected"), log)
+
+    async def _session(self) -> None:
+        async with connect(self.url, max_queue=self.max_queue, open_timeout=5) as ws:
+            self._ws = ws
+            self.policy.on_connected()
+            pinger = asyncio.create_task(self._keepalive(ws))
+            try:
+                if self.asset_ids:
+                    await ws.send(json.dumps({"assets_ids": sorted(self.asset_ids), "type": "market"}))
+                async for raw in ws:
+                    for asset in self.handle_raw(raw, self._sink):
+                        self._start_resync(asset)
+            finally:
+                pinger.cancel()
+                for task in list(self._resyncing.values()):
+                    task.cancel()  # a REST book must not freshen a market whose feed is down
+                self._ws = None
+
+    async def _keepalive(self, ws) -> None:
+        while True:
+            await asyncio.sleep(self.ping_interval_s)  # the venue's keep-alive period
+            await ws.send("PING")
+
+    async def add_assets(self, asset_ids) -> None:
+        """Subscribe more assets while connected (`operation: subscribe`)."""
+        new = set(asset_ids) - self.asset_ids
+        self.asset_ids |= new
+        self._awaiting |= new
+        if new and self._ws is not None:
+            await self._ws.send(json.dumps({"assets_ids": sorted(new), "operation": "subscribe"}))
+
+    async def remove_assets(self, asset_ids) -> None:
+        """Stop streaming assets (`operation: unsubscribe`); their books go stale."""
+        gone = set(asset_ids) & self.asset_ids
+        for asset in sorted(gone):
+            self._mark_stale(asset, "unsubscribed")
+        self.asset_ids -= gone
+        if gone and self._ws is not None:
+            await self._ws.send(json.dumps({"assets_ids": sorted(gone), "operation": "unsubscribe"}))
+
+    # ---- resync ------------------------------------------------------------------------
+    def _start_resync(self, asset: str) -> None:
+        if asset not in self._resyncing:
+            self._resyncing[asset] = asyncio.create_task(self._resync(asset))
+
+    async def _resync(self, asset: str) -> None:
+        try:
+            if self.fetch_book is None:
+                if self._ws is not None:
+                    await self._ws.send(json.dumps({"assets_ids": [asset], "operation": "subscribe"}))
+                return
+            book = await self.fetch_book(asset)
+            book.setdefault("asset_id", asset)
+            self.handle_raw(json.dumps(book), self._sink, source=REST_SOURCE)
+        except Exception as exc:  # noqa: BLE001 - stays stale; the next gap check retries
+            self._reject(self._sink, "resync_failed", f"{asset}: {type(exc).__name__}")
+        finally:
+            self._resyncing.pop(asset, None)
+
+    # ---- frames ------------------------------------------------------------------------
+    async def replay(self, source, sink) -> None:
+        """Feed recorded (source, received_at, raw) tuples through the same parser (no resync I/O)."""
+        async for src, received_at, raw in source:
+            if src in self.sources:
+                self.handle_raw(raw, sink, received_at, source=src)
+
+    def handle_raw(self, raw, sink, received_at: float | None = None, *, source: str | None = None) -> list[str]:
+        """Parse one frame (an event or a list of events); return asset ids needing a resync."""
+        received_at = time.time() if received_at is None else received_at
+        source = source or self.name
+        self._sink = sink
+        if self.recorder is not None:
+            self.recorder.record(source, raw, received_at)
+        if raw in ("PONG", b"PONG"):
+            self.stats["pong"] += 1
+            return []
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            self._reject(sink, "malformed", str(exc)[:200])
+            return []
+        events = payload if isinstance(payload, list) else [payload]
+        resync: list[str] = []
+        for event in events:
+            try:
+                if not isinstance(event, dict):
+                    raise FrameError("event is not an object")
+                if source == REST_SOURCE:
+                    event = {**event, "event_type": "book"}
+                resync += self._event(event, sink, received_at)
+            except (ValueError, KeyError, TypeError) as exc:
+                self._reject(sink, "malformed", f"{type(exc).__name__}: {exc}"[:200])
+        return resync
+
+    def _event(self, ev: dict, sink, received_at: float) -> list[str]:
+        kind = ev.get("event_type")
+        if kind == "book":
+            self._apply_book(ev, sink, received_at)
+            return []
+        if kind == "price_change":
+            if "price_changes" in ev:
+                return self._price_changes(ev, ev["price_changes"], sink, received_at)
+            changes = ev.get("changes") or [ev]  # legacy: one flat change or a changes[] list
+            return self._price_changes(ev, [{**c, "asset_id": ev["asset_id"], "hash": ev.get("hash")}
+                                            for c in changes], sink, received_at)
+        if kind == "tick_size_change":
+            self.ticks[ev["asset_id"]] = to_price(ev["new_tick_size"])
+        elif kind == "last_trade_price":
+            self.last_trade[ev["asset_id"]] = ev
+        else:
+            self.stats["unknown_type"] += 1
+            return []
+        self.stats[kind] += 1
+        return []
+
+    def _apply_book(self, ev: dict, sink, received_at: float) -> None:
+        asset = ev["asset_id"]
+        book = {"bids": _book_side(ev.get("bids", ev.get("buys"))),
+                "asks": _book_side(ev.get("asks", ev.get("sells")))}
+        if asset not in self.asset_ids:
+            self.stats["unrequested_asset"] += 1
+            return
+        self.books[asset] = book
+        self._awaiting.discard(asset)
+        self._last_ts[asset] = int(ev.get("timestamp") or 0)
+        self._hashes[asset] = deque([ev["hash"]] if ev.get("hash") else [], maxlen=256)
+        if "tick_size" in ev:
+            self.ticks[asset] = to_price(ev["tick_size"])
+        self._emit(sink, BookUpdate(f"polymarket:{asset}", _levels(book["bids"]), _levels(book["asks"]),
+                                    True, None, _ts(received_at)))
+
+    def _price_changes(self, ev: dict, changes: list, sink, received_at: float) -> list[str]:
+        ts = int(ev["timestamp"]) if ev.get("timestamp") else None  # None: cannot order-check
+        by_asset: dict[str, list] = {}
+        for ch in changes:
+            side = {"BUY": "bids", "SELL": "asks"}.get(str(ch["side"]).upper())
+            if side is None:
+                raise FrameError(f"bad side {ch['side']!r}")
+            parsed = (side, to_price(ch["price"]), to_decimal(ch["size"], field="size"))
+            if parsed[2] < 0:
+                raise FrameError(f"negative size {parsed[2]}")
+            by_asset.setdefault(ch["asset_id"], []).append((parsed, ch))
+        resync = []
+        for asset, items in by_asset.items():
+            if asset not in self.asset_ids:
+                self.stats["unrequested_asset"] += 1
+            elif asset in self._awaiting:
+                self.stats["delta_while_stale"] += 1
+            elif (h := items[-1][1].get("hash")) and h in self._hashes[asset]:
+                self._reject(sink, "duplicate", f"{asset} hash {h}")
+            elif ts is not None and ts < self._last_ts[asset]:
+                self._reject(sink, "out_of_order", f"{asset} ts {ts} < {self._last_ts[asset]}")
+                resync += self._stale(asset, "out_of_order")
+            else:
+                resync += self._apply_changes(asset, ts, items, sink, received_at)
+        return resync
+
+    def _apply_changes(self, asset, ts, items, sink, received_at) -> list[str]:
+        book = self.books[asset]
+        bids: list[BookLevel] = []
+        asks: list[BookLevel] = []
+        for (side, price, size), ch in items:
+            if size == 0:
+                book[side].pop(price, None)
+            else:
+                book[side][price] = size
+            (bids if side == "bids" else asks).append(BookLevel(price, size))
+            if ch.get("hash"):
+                self._hashes[asset].append(ch["hash"])
+        if ts is not None:
+            self._last_ts[asset] = ts
+        last = items[-1][1]
+        if "best_bid" in last and "best_ask" in last:
+            ours = (max(book["bids"], default=ZERO), min(book["asks"], default=ONE))
+            theirs = (to_decimal(last["best_bid"]), to_decimal(last["best_ask"]))
+            if ours != theirs:
+                self._reject(sink, "book_mismatch", f"{asset} ours {ours} venue {theirs}")
+                return self._stale(asset, "book_mismatch")
+        self._emit(sink, BookUpdate(f"polymarket:{asset}", tuple(bids), tuple(asks), False, None,
+                                    _ts(received_at)))
+        return []
+
+    def _emit(self, sink, update: BookUpdate) -> None:
+        self.stats["book_updates"] += 1
+        self.policy.on_book_message()
+        sink.on_book(update)
+
+    def _stale(self, asset: str, reason: str) -> list[str]:
+        self.stats["resyncs"] += 1
+        self._mark_stale(asset, reason)
+        return [asset]
+
+    def _mark_all_stale(self, reason: str) -> None:
+        for asset in sorted(self.asset_ids):
+            self._mark_stale(asset, reason)
+
+    def _mark_stale(self, asset: str, reason: str) -> None:
+        if asset in self._awaiting:
+            return
+        self._awaiting.add(asset)
+        self.books.pop(asset, None)
+        if self._sink is not None:
+            self._sink.on_book_stale(f"polymarket:{asset}", reason)
+
+    def _reject(self, sink, reason: str, detail: str) -> None:
+        self.stats[reason] += 1
+        log.info("polymarket_ws_reject", reason=reason, detail=detail)
+        if sink is not None:
+            sink.reject(self.name, reason, detail)
+
+
+def _levels(side: dict[Decimal, Decimal]) -> tuple[BookLevel, ...]:
+    return tuple(BookLevel(p, s) for p, s in sorted(side.items()))

@@ -1,0 +1,129 @@
+"""A local Polymarket CLOB market-channel server (127.0.0.1): websocket + REST `GET /book`.
+
+Keeps the true book per asset; on `{"assets_ids": [...], "type": "market"}` sends a JSON list of
+`book` events (bids ascending, asks descending: best LAST, as the venue does); pushes
+`price_change` in the current (price_changes[] with best_bid/best_ask) or legacy flat schema;
+answers "PING" with "PONG"; serves the REST book on the same port for resyncs.
+Faults: "lost" (change applied but never sent), "duplicate", "old" (timestamp in the past).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import serve
+
+
+class FakePolymarketWs:
+    def __init__(self, books: dict[str, dict[str, dict[Decimal, Decimal]]]) -> None:
+        self.books = books
+        self.ts = 1_757_908_892_351
+        self.version = 0
+        self.conns: list = []
+        self.pings = 0
+        self.rest_calls = 0
+        self.connections = 0
+        self._changed = asyncio.Event()
+
+    async def __aenter__(self) -> "FakePolymarketWs":
+        self.server = await serve(self._handler, "127.0.0.1", 0, process_request=self._rest)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/market"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def wait_until(self, predicate, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+    def _hash(self) -> str:
+        return f"{self.version:040x}"
+
+    def book_event(self, asset: str) -> dict:
+        b = self.books[asset]
+        return {"event_type": "book", "market": "0xmarket", "asset_id": asset, "timestamp": str(self.ts),
+                "hash": self._hash(),
+                "bids": [{"price": str(p), "size": str(s)} for p, s in sorted(b["bids"].items())],
+                "asks": [{"price": str(p), "size": str(s)} for p, s in sorted(b["asks"].items(), reverse=True)]}
+
+    def _rest(self, connection, request):
+        url = urlsplit(request.path)
+        if url.path != "/book":
+            return None  # a websocket upgrade
+        self.rest_calls += 1
+        self._changed.set()
+        body = self.book_event(parse_qs(url.query)["token_id"][0])
+        del body["event_type"]
+        return connection.respond(HTTPStatus.OK, json.dumps(body))
+
+    async def _handler(self, ws) -> None:
+        self.connections += 1
+        self.conns.append(ws)
+        try:
+            async for raw in ws:
+                if raw == "PING":
+                    self.pings += 1
+                    self._changed.set()
+                    await ws.send("PONG")
+                    continue
+                msg = json.loads(raw)
+                await ws.send(json.dumps([self.book_event(a) for a in msg["assets_ids"] if a in self.books]))
+        except Exception:
+            pass
+        finally:
+            if ws in self.conns:
+                self.conns.remove(ws)
+
+    def yes_view(self, asset: str):
+        return dict(self.books[asset]["bids"]), dict(self.books[asset]["asks"])
+
+    async def change(self, asset: str, side: str, price, size, *, fault: str | None = None,
+                     legacy: bool = False) -> None:
+        """Set a level's total size (0 removes) and push a price_change."""
+        price, size = Decimal(str(price)), Decimal(str(size))
+        levels = self.books[asset]["bids" if side == "BUY" else "asks"]
+        if size == 0:
+            levels.pop(price, None)
+        else:
+            levels[price] = size
+        self.ts += 5
+        self.version += 1
+        if fault == "lost":
+            return
+        b = self.books[asset]
+        ts = self.ts - 1000 if fault == "old" else self.ts
+        if legacy:
+            event = {"event_type": "price_change", "asset_id": asset, "market": "0xmarket", "price": str(price),
+                     "side": side, "size": str(size), "hash": self._hash(), "timestamp": str(ts)}
+        else:
+            event = {"event_type": "price_change", "market": "0xmarket", "timestamp": str(ts),
+                     "price_changes": [{"asset_id": asset, "price": str(price), "size": str(size), "side": side,
+                                        "hash": self._hash(), "best_bid": str(max(b["bids"], default="0")),
+                                        "best_ask": str(min(b["asks"], default="1"))}]}
+        for _ in range(2 if fault == "duplicate" else 1):
+            await self.send_raw(json.dumps(event))
+
+    async def send_raw(self, raw: str) -> None:
+        for ws in list(self.conns):
+            await ws.send(raw)
+
+    async def drop(self) -> None:
+        for ws in list(self.conns):
+            ws.transport.abort()
+        self.conns.clear()
