@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--operator", default=None)
 
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    bench = sub.add_parser("bench", help="hot-path throughput and per-stage latency on the simulated world")
+    bench.add_argument("--games", type=int, default=50)
+    bench.add_argument("--sim-seconds", type=int, default=1800)
+    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument("--json", action="store_true")
     sub.add_parser("calibrate", help="win-probability report card", add_help=False)
     sub.add_parser("fit", help="refit model parameters", add_help=False)
     return parser
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": commands.cmd_run, "status": commands.cmd_status, "kill": commands.cmd_kill,
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
+        "bench": commands.cmd_bench,
     }[args.command]
     try:
         return asyncio.run(handler(settings, args))

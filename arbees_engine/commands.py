@@ -135,3 +135,12 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     applied = await migrate(settings.database_url)
     print(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
     return 0
+
+
+async def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the hot-path benchmark and print its figures."""
+    from .runtime.bench import format_bench, run_bench
+
+    result = await run_bench(args.games, args.sim_seconds, args.seed)
+    print(json.dumps(result, indent=2) if args.json else format_bench(result))
+    return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from ..adapters.http import make_client
 from ..bus.publisher import BusPublisher
@@ -30,7 +31,9 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
     if venues == ["sim"]:
         from ..adapters.sim import SimWorld
 
-        world = SimWorld(seed=args.seed, speed=args.speed, n_games=args.games)
+        # A session tag keeps this run's market ids apart from earlier runs in the same database.
+        session = format(int(time.time()), "x")
+        world = SimWorld(seed=args.seed, speed=args.speed, n_games=args.games, session=session)
         return Engine(settings, [world], store=store, publisher_factory=publisher, clock=world.clock.now,
                       on_fill=world.consume)
     from ..matching import Matcher

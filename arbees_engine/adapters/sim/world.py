@@ -47,13 +47,16 @@ class SimWorld:
     seed: everything is a function of it. speed: sim seconds per wall second (None or inf = as
     fast as possible). n_games: concurrent games (≥ 1). sports: leagues to play (League or its
     value, e.g. "nba"). start: sim start time (aware UTC); default derived from the seed.
+    session: alphanumeric tag put in every game and market id ("sim:nba:<session>3") so that
+    ids of two runs sharing one database never collide; "" (default) keeps ids seed-only.
     Raises ValueError for n_games < 1, speed ≤ 0 or NaN, an unknown or empty sports list.
     """
 
     name = "sim"
 
     def __init__(self, seed: int = 1, speed: float | None = 1.0, n_games: int = 8,
-                 sports: Iterable[League | str] = DEFAULT_LEAGUES, start: datetime | None = None) -> None:
+                 sports: Iterable[League | str] = DEFAULT_LEAGUES, start: datetime | None = None,
+                 session: str = "") -> None:
         if n_games < 1:
             raise ValueError(f"n_games must be ≥ 1, got {n_games}")
         if speed is not None and not (speed > 0):
@@ -62,7 +65,9 @@ class SimWorld:
         unknown = [lg for lg in leagues if lg not in supported_leagues()]
         if not leagues or unknown:
             raise ValueError(f"sports must be a non-empty subset of {[lg.value for lg in supported_leagues()]}")
-        self.seed, self.speed, self.n_games, self.leagues = seed, speed, n_games, leagues
+        if session and not session.isalnum():
+            raise ValueError(f"session must be alphanumeric, got {session!r}")
+        self.seed, self.speed, self.n_games, self.leagues, self.session = seed, speed, n_games, leagues, session
         self.clock = SimClock(start or default_start(seed))
         self.sink_errors = 0
         self._rng = random.Random(seed)
@@ -198,9 +203,11 @@ class SimWorld:
     def _add_game(self, league: League, start_s: int) -> SimGame:
         self._count += 1
         busy = {t.abbr for g in self._active if g.spec.league is league for t in (g.home, g.away)}
-        pool = [t for t in team_pool(league) if t.abbr not in busy] or list(team_pool(league))
+        pool = [t for t in team_pool(league) if t.abbr not in busy]
+        if len(pool) < 2:  # more concurrent games than free teams: let a team play twice
+            pool = list(team_pool(league))
         home, away = self._rng.sample(pool, 2)
-        game = SimGame(f"sim:{league.value}:{self._count}", league, home, away, start_s, self._rng.getrandbits(64))
+        game = SimGame(f"sim:{league.value}:{self.session}{self._count}", league, home, away, start_s, self._rng.getrandbits(64))
         for s in range(start_s, self.clock.elapsed_s + 1):  # fast-forward a game already under way
             game.tick(s)
         self._games[game.game_id] = game
