@@ -301,6 +301,18 @@ class Removed(_Msg):
         return f"{self.entity_kind}:{self.entity_id}"
 
 
+class Resync(_Msg):
+    """The engine rewrote the whole snapshot (after a Redis outage or an event backlog overflow):
+    a reader must reload the snapshot and tail from its `last_event_id`."""
+
+    kind: Literal["resync"] = "resync"
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return "resync"
+
+
 class CommandAction(StrEnum):
     """Operator actions (ARCHITECTURE.md, "Commands")."""
 
@@ -369,6 +381,7 @@ BusEvent = Annotated[
         AuditView,
         Removed,
         CommandAck,
+        Resync,
     ],
     Field(discriminator="kind"),
 ]

@@ -34,6 +34,7 @@ from .messages import (
     CommandAck,
     Heartbeat,
     Removed,
+    Resync,
     pack,
     snapshot_field,
     unpack_as,
@@ -43,6 +44,7 @@ from .messages import (
 log = structlog.get_logger(__name__)
 
 CommandHandler = Callable[[Command], Awaitable[CommandAck]]
+_HISTORY_KINDS = ("audit", "ack", "fill")  # streamed, never part of the snapshot
 
 
 class BusPublisher:
@@ -124,22 +126,25 @@ class BusPublisher:
 
     async def _write(self, events: list[BaseModel], resync: bool) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
+            last_id = None
             if resync:
+                # The rewritten snapshot already reflects every queued state change; only
+                # history (audit, acks, fills) still needs to go down the stream.
+                events = [v for v in events if v.kind in _HISTORY_KINDS]  # type: ignore[attr-defined]
                 pipe.delete(self.keys.snapshot)
                 for view in self._state_provider():
                     pipe.hset(self.keys.snapshot, snapshot_field(view), pack(view))
-            last_id = None
+                last_id = self._next_id()
+                pipe.xadd(self.keys.events, {"k": "resync", "d": pack(Resync(reason="snapshot rewritten"))}, id=last_id,
+                          maxlen=EVENTS_MAXLEN, approximate=True)
             for view in events:
                 last_id = self._next_id()
                 pipe.xadd(self.keys.events, {"k": view.kind, "d": pack(view)}, id=last_id,  # type: ignore[attr-defined]
                           maxlen=EVENTS_MAXLEN, approximate=True)
                 if isinstance(view, Removed):
                     pipe.hdel(self.keys.snapshot, f"{view.entity_kind}:{view.entity_id}")
-                elif view.kind not in ("audit", "ack", "fill"):  # type: ignore[attr-defined]
+                elif view.kind not in _HISTORY_KINDS:  # type: ignore[attr-defined]
                     pipe.hset(self.keys.snapshot, snapshot_field(view), pack(view))
-            if resync and last_id is None:
-                last_id = self._next_id()
-                pipe.xadd(self.keys.events, {"k": "resync", "d": b""}, id=last_id, maxlen=EVENTS_MAXLEN, approximate=True)
             if last_id is not None:
                 pipe.hset(self.keys.snapshot, "last_event_id", last_id)
             for view in self._audit_batch:
@@ -184,15 +189,14 @@ class BusPublisher:
         while True:
             try:
                 if not self.ok:
-                    await self._init_ids()
+                    await self._init_ids()  # raises while Redis is still down
                     self._need_resync = True
+                    self.ok = True  # before the resync, so the rewritten status says bus ok
+                    log.info("bus.up")
                 await self.flush()
                 if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL_S:
                     await self.beat()
                     last_beat = time.monotonic()
-                if not self.ok:
-                    log.info("bus.up")
-                self.ok = True
             except (RedisError, OSError) as exc:
                 if self.ok:
                     log.error("bus.down", error=str(exc))

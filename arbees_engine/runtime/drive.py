@@ -6,6 +6,7 @@ delivered, then the executor queue is awaited, so the same seed always gives the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from .engine import Engine
@@ -19,6 +20,7 @@ async def drive_sim(engine: Engine, world, sim_seconds: int, until: Callable[[En
             world._dispatch(engine, event)
         engine.desk.expire_pending()
         await engine.settle_queue()
+        await asyncio.sleep(0)  # let the store writer and bus publisher run, as they would live
         if until is not None and until(engine):
             return second
     return sim_seconds
