@@ -2,5 +2,7 @@
 
 Entry points for the CLI: `cli.calibrate_main(argv) -> int` (`arbees-engine calibrate`) and
 `cli.fit_main(argv) -> int` (`arbees-engine fit`). Loaders: `loaders.load_nfl`, `loaders.load_kalshi`,
-`loaders_pbp.load_nba`, `loaders_pbp.load_nhl` → list[CalibrationRow]. Metrics in `metrics`.
+`loaders_pbp.load_nba`, `loaders_pbp.load_nhl` → list[CalibrationRow]. Metrics in `metrics` (Brier, log
+loss, reliability, game-level bootstraps of the Brier difference and of each bin's gap). Held-out
+estimates: `oof.out_of_fold` (game-level K-fold forecasts; `calibrate --out-of-fold K`).
 """

@@ -1,7 +1,7 @@
 """`arbees-engine calibrate` and `arbees-engine fit`: the win-probability report card and the refits.
 
     calibrate --sport SPORT --data FILE [--reference COLUMN] [--draws N] [--at-goals] [--include-ot]
-              [--rating TEAM=POINTS ...]
+              [--rating TEAM=POINTS ...] [--out-of-fold K]
     fit --sport {football,basketball,hockey} --data FILE [--folds K] [--rating TEAM=POINTS ...]
 Exit codes: 0 done, 2 bad input (missing file, unknown layout, reference absent from the rows).
 """
@@ -18,6 +18,7 @@ from arbees_engine.pricing import model_for
 
 from .loaders import CalibrationRow, LoaderError, load_kalshi, load_nfl
 from .loaders_pbp import load_nba, load_nhl
+from .oof import out_of_fold
 from .report import print_report
 
 
@@ -51,7 +52,8 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     """Score the sport's model on a data file and print Brier, log loss, reliability and the period split.
 
     With --reference COLUMN the reference is scored on exactly the same rows (those where it exists),
-    with a game-level bootstrap 95 % interval for Brier(model) − Brier(reference).
+    with a game-level bootstrap 95 % interval for Brier(model) − Brier(reference). With --out-of-fold K
+    the model's forecasts are game-level K-fold out-of-fold (constants refitted without each game).
     """
     parser = argparse.ArgumentParser(prog="arbees-engine calibrate", description=calibrate_main.__doc__)
     parser.add_argument("--sport", required=True, choices=[s.value for s in Sport])
@@ -63,28 +65,36 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--at-goals", action="store_true", help="NHL: add a state after every goal")
     parser.add_argument("--rating", action="append", default=[], metavar="TEAM=POINTS",
                         help="NBA: pre-game team rating in points vs average (sets the prior), repeatable")
+    parser.add_argument("--out-of-fold", type=int, default=0, metavar="K",
+                        help="score game-level K-fold out-of-fold forecasts instead of the shipped constants")
     args = parser.parse_args(argv)
     sport = Sport(args.sport)
+    model = model_for(sport)
     try:
         rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating))
+        if args.out_of_fold:
+            rows, ps = out_of_fold(sport, args.data, rows, args.out_of_fold)
+        else:
+            ps = [model.p_home(r.state) for r in rows]
     except LoaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.reference:
-        rows = [r for r in rows if args.reference in r.references]
+        keep = [i for i, r in enumerate(rows) if args.reference in r.references]
+        rows, ps = [rows[i] for i in keep], [ps[i] for i in keep]
         if not rows:
             print(f"error: no rows carry reference {args.reference!r}", file=sys.stderr)
             return 2
-    model = model_for(sport)
-    print(f"model: {type(model).__name__}  data: {args.data}")
-    print_report(rows, [model.p_home(r.state) for r in rows], args.reference, args.draws)
+    kind = f"game-level {args.out_of_fold}-fold out-of-fold" if args.out_of_fold else "shipped constants (in-sample)"
+    print(f"model: {type(model).__name__} ({kind})  data: {args.data}")
+    print_report(rows, ps, args.reference, args.draws)
     return 0
 
 
 def fit_main(argv: Sequence[str] | None = None) -> int:
     """Refit a model's constants on a data file (deterministic, game-level CV) and print them."""
     from .fit import fit_basketball, fit_football, rounded
-    from .fit_hockey import cv_home_edge, fit_hockey, model_from_fit
+    from .fit_hockey import cv_hockey, fit_goal_logs, model_from_fit, read_goal_logs
 
     parser = argparse.ArgumentParser(prog="arbees-engine fit", description=fit_main.__doc__)
     parser.add_argument("--sport", required=True, choices=["football", "basketball", "hockey"])
@@ -95,13 +105,18 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.sport == "hockey":
-            games = args.data.with_name(args.data.name.replace("goals", "games"))
-            fit = fit_hockey(games)
-            share, cv = cv_home_edge(load_nhl(games), fit, k=args.folds)
-            print(fit)
-            print(f"  home-edge share kept (game-level {args.folds}-fold CV) = {share}; CV Brier = {cv:.4f}")
-            model = model_from_fit(fit, share)
-            print(f"  rate_home = {model.rate_home * 3600:.4f}/60min  rate_away = {model.rate_away * 3600:.4f}/60min")
+            games_path = args.data.with_name(args.data.name.replace("goals", "games"))
+            games, goals = read_goal_logs(games_path)
+            fit = fit_goal_logs(games, goals)
+            model = model_from_fit(fit)
+            _, cv, plain = cv_hockey(load_nhl(games_path), games, goals, k=args.folds)
+            print(f"hockey: {fit.games} games, {fit.ot_games} overtimes")
+            print(f"  rate per side = {fit.mean_rate * 3600:.4f}/60min (home {fit.rate_home * 3600:.4f}, "
+                  f"away {fit.rate_away * 3600:.4f}; home ice comes from default_prior = {model.default_prior:.4f})")
+            print(f"  pull_trailing_mult = {fit.pull_trailing_mult:.4f}")
+            print(f"  pull_leading_mult = {fit.pull_leading_mult:.4f}")
+            print(f"  ot_rate = {fit.ot_rate * 3600:.4f}/60min")
+            print(f"  game-level {args.folds}-fold CV Brier = {cv:.4f}; plain Poisson (poisson_plain) = {plain:.4f}")
             return 0
         rows = load_rows(Sport(args.sport), args.data, ratings=parse_ratings(args.rating))
     except LoaderError as exc:

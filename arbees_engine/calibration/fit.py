@@ -21,13 +21,19 @@ from .metrics import brier
 
 @dataclass(frozen=True, slots=True)
 class FitResult:
-    """Fitted parameters (name → value), out-of-fold Brier and in-sample Brier of the final fit."""
+    """Fitted parameters (name → value), out-of-fold Brier and in-sample Brier of the final fit.
+
+    `rows` are the rows actually fitted and `oof` their out-of-fold forecasts (same order), so a
+    reference can be scored on exactly the same rows.
+    """
 
     params: dict[str, float]
     cv_brier: float
     fit_brier: float
     n_rows: int
     n_games: int
+    rows: tuple[CalibrationRow, ...] = ()
+    oof: tuple[float, ...] = ()
 
 
 def game_folds(rows: Sequence[CalibrationRow], k: int = 5) -> list[int]:
@@ -101,6 +107,7 @@ def fit_football(rows: Sequence[CalibrationRow], floors: Sequence[float] = (0.00
     rows = [r for r in rows if r.state.seconds_remaining_regulation > 0 and r.state.period <= 4]
     folds = game_folds(rows, k)
     best: tuple[float, float] | None = None
+    best_oof: list[float] = []
     for floor in floors:
         xs, ys, offs = _football_xy(rows, floor)
         oof = [0.0] * len(rows)
@@ -112,18 +119,21 @@ def fit_football(rows: Sequence[CalibrationRow], floors: Sequence[float] = (0.00
                     oof[i] = sigmoid(offs[i] + sum(b * v for b, v in zip(beta, xs[i])))
         score = brier(oof, ys)
         if best is None or score < best[1]:
-            best = (floor, score)
+            best, best_oof = (floor, score), oof
     floor, cv = best  # type: ignore[misc]
     xs, ys, offs = _football_xy(rows, floor)
     beta = logistic_irls(xs, ys, offsets=offs)
     model = FootballModel(coefs=tuple(beta), time_floor=floor)
     params = {"time_floor": floor, "home_edge_logit (fixed)": HOME_EDGE_LOGIT, "lead": beta[0], "expected_points": beta[1]}
-    return FitResult(params, cv, brier([model.p_home(r.state) for r in rows], ys), len(rows), len({r.game_id for r in rows}))
+    return FitResult(params, cv, brier([model.p_home(r.state) for r in rows], ys), len(rows),
+                     len({r.game_id for r in rows}), tuple(rows), tuple(best_oof))
 
 
 def _grid_cv(rows: Sequence[CalibrationRow], grid: list[dict[str, float]],
-             make: Callable[..., object], k: int) -> tuple[dict[str, float], float]:
-    """Pick the grid point with the lowest Brier on each training split; return (all-data best, CV Brier)."""
+             make: Callable[..., object], k: int) -> tuple[dict[str, float], float, list[float]]:
+    """Pick the grid point with the lowest Brier on each training split.
+
+    Returns (all-data best grid point, CV Brier, out-of-fold forecasts per row)."""
     folds = game_folds(rows, k)
     ys = [r.outcome for r in rows]
     preds = [[make(**g).p_home(r.state) for r in rows] for g in grid]  # type: ignore[attr-defined]
@@ -137,7 +147,7 @@ def _grid_cv(rows: Sequence[CalibrationRow], grid: list[dict[str, float]],
         for i, g in enumerate(folds):
             if g == f:
                 oof[i] = preds[j][i]
-    return grid[best_on(list(range(len(rows))))], brier(oof, ys)
+    return grid[best_on(list(range(len(rows))))], brier(oof, ys), oof
 
 
 def fit_basketball(rows: Sequence[CalibrationRow], k: int = 5) -> FitResult:
@@ -150,10 +160,10 @@ def fit_basketball(rows: Sequence[CalibrationRow], k: int = 5) -> FitResult:
         {"mu": HOME_EDGE_POINTS, "sigma": s / 2, "possession_points": pp / 4}
         for s in range(22, 33) for pp in range(0, 7)
     ]
-    best, cv = _grid_cv(rows, grid, SternModel, k)
+    best, cv, oof = _grid_cv(rows, grid, SternModel, k)
     model = SternModel(**best)
     fit = brier([model.p_home(r.state) for r in rows], [r.outcome for r in rows])
-    return FitResult(dict(best), cv, fit, len(rows), len({r.game_id for r in rows}))
+    return FitResult(dict(best), cv, fit, len(rows), len({r.game_id for r in rows}), tuple(rows), tuple(oof))
 
 
 def rounded(params: dict[str, float], digits: int = 4) -> dict[str, float]:

@@ -1,13 +1,13 @@
-"""Hockey rate fits from NHL goal logs: regulation rates, pulled-goalie window, overtime, shootout.
+"""Hockey rate fits from NHL goal logs, and their game-level cross-validation against the plain Poisson.
 
-All estimates are Poisson maximum-likelihood rates (goals / exposure seconds). The small-sample ones
-(overtime home share, shootout home win rate) are shrunk toward 0.5 with `PSEUDO` pseudo-counts per
-side, since ~100 overtimes cannot pin a 2-point edge. Data layout: wp/SOURCES.md §3.
+All estimates are Poisson maximum-likelihood rates (goals / exposure seconds): the mean regulation
+rate per side, the pulled-goalie window multipliers and the 3-on-3 overtime rate. Home ice is not
+fitted (the model takes the published league home win rate, see pricing/hockey.py), and neither are
+the overtime / shootout home shares (set to ½). Data layout: wp/SOURCES.md §3.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -15,8 +15,9 @@ from typing import Sequence
 from arbees_engine.pricing.hockey import OT_SECONDS, PULL_SECONDS, PoissonHockeyModel
 
 from .loaders import CalibrationRow, LoaderError, num, read_csv
+from .metrics import brier
 
-PSEUDO = 20.0
+GoalLog = dict[str, list[tuple[float, str]]]  # game id → [(game seconds elapsed, "home"/"away"), ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,30 +29,42 @@ class HockeyFit:
     pull_trailing_mult: float
     pull_leading_mult: float
     ot_rate: float
-    ot_home_share: float
-    shootout_home: float
     games: int
     ot_games: int
-    shootouts: int
+
+    @property
+    def mean_rate(self) -> float:
+        """Mean regulation goals per second per side (the model's rate before the home-ice tilt)."""
+        return 0.5 * (self.rate_home + self.rate_away)
+
+
+def read_goal_logs(games_path: Path, goals_path: Path | None = None) -> tuple[list[dict[str, str]], GoalLog]:
+    """(game rows, goal log per game id) from the games and goals CSVs. Raises LoaderError on a bad layout."""
+    games_path = Path(games_path)
+    goals_path = goals_path or games_path.with_name(games_path.name.replace("games", "goals"))
+    goals: GoalLog = {}
+    for i, row in enumerate(read_csv(goals_path), start=2):
+        t = num(row, "game_seconds_elapsed", f"{goals_path}:{i}")
+        if t is None or row.get("scoring_team") not in ("home", "away"):
+            raise LoaderError(f"{goals_path}:{i}: goal without time or side")
+        goals.setdefault(row["game_id"], []).append((t, row["scoring_team"]))
+    return read_csv(games_path), goals
 
 
 def fit_hockey(games_path: Path, goals_path: Path | None = None, pull_seconds: float = PULL_SECONDS) -> HockeyFit:
-    """Fit the hockey constants from the games and goals CSVs. Raises LoaderError on a bad layout."""
-    games_path = Path(games_path)
-    goals_path = goals_path or games_path.with_name(games_path.name.replace("games", "goals"))
-    goals: dict[str, list[tuple[float, str]]] = {}
-    for i, row in enumerate(read_csv(goals_path), start=2):
-        t = num(row, "game_seconds_elapsed", f"{goals_path}:{i}")
-        if t is None or row["scoring_team"] not in ("home", "away"):
-            raise LoaderError(f"{goals_path}:{i}: goal without time or side")
-        goals.setdefault(row["game_id"], []).append((t, row["scoring_team"]))
-    games = read_csv(games_path)
+    """Fit the hockey constants on every game in the CSVs. Raises LoaderError on a bad layout."""
+    games, goals = read_goal_logs(games_path, goals_path)
+    return fit_goal_logs(games, goals, pull_seconds)
+
+
+def fit_goal_logs(games: Sequence[dict[str, str]], goals: GoalLog, pull_seconds: float = PULL_SECONDS) -> HockeyFit:
+    """Poisson MLE rates from `games` (rows of the games CSV) and their goal logs."""
+    if not games:
+        raise LoaderError("no games to fit")
     reg = {"home": 0, "away": 0}
     late_goals = {"trailing": 0, "leading": 0}
-    late_exposure = 0.0
-    ot_goals = {"home": 0, "away": 0}
-    ot_exposure = 0.0
-    ot_games = so_games = so_home = 0
+    late_exposure = ot_exposure = 0.0
+    ot_goals = ot_games = 0
     window = 3600.0 - pull_seconds
     for row in games:
         log = sorted(goals.get(row["game_id"], []))
@@ -59,15 +72,11 @@ def fit_hockey(games_path: Path, goals_path: Path | None = None, pull_seconds: f
         for _, side in reg_goals:
             reg[side] += 1
         late_exposure += _late_window(reg_goals, window, late_goals)
-        if (num(row, "went_ot", games_path.name) or 0) >= 1:
+        if (num(row, "went_ot", "games") or 0) >= 1:
             ot_games += 1
-            ot = [(t - 3600.0, side) for t, side in log if t >= 3600.0]
-            ot_exposure += min(OT_SECONDS, ot[0][0]) if ot else OT_SECONDS
-            for _, side in ot[:1]:
-                ot_goals[side] += 1
-        if (num(row, "shootout", games_path.name) or 0) >= 1:
-            so_games += 1
-            so_home += int((num(row, "home_win", games_path.name) or 0) == 1)
+            ot = [t - 3600.0 for t, _ in log if t >= 3600.0]
+            ot_exposure += min(OT_SECONDS, ot[0]) if ot else OT_SECONDS
+            ot_goals += bool(ot)
     n = len(games)
     rate_home, rate_away = reg["home"] / (3600.0 * n), reg["away"] / (3600.0 * n)
     base = 0.5 * (rate_home + rate_away)
@@ -75,10 +84,7 @@ def fit_hockey(games_path: Path, goals_path: Path | None = None, pull_seconds: f
         rate_home=rate_home, rate_away=rate_away,
         pull_trailing_mult=late_goals["trailing"] / late_exposure / base if late_exposure else 1.0,
         pull_leading_mult=late_goals["leading"] / late_exposure / base if late_exposure else 1.0,
-        ot_rate=sum(ot_goals.values()) / ot_exposure if ot_exposure else 0.0,
-        ot_home_share=(ot_goals["home"] + PSEUDO) / (sum(ot_goals.values()) + 2 * PSEUDO),
-        shootout_home=(so_home + PSEUDO) / (so_games + 2 * PSEUDO),
-        games=n, ot_games=ot_games, shootouts=so_games,
+        ot_rate=ot_goals / ot_exposure if ot_exposure else 0.0, games=n, ot_games=ot_games,
     )
 
 
@@ -101,24 +107,35 @@ def _late_window(reg_goals: list[tuple[float, str]], start: float, counts: dict[
     return exposure
 
 
-def model_from_fit(fit: HockeyFit, home_edge_share: float = 1.0) -> PoissonHockeyModel:
-    """PoissonHockeyModel from `fit`, keeping `home_edge_share` of the fitted log rate ratio (0 = equal rates)."""
-    mean = 0.5 * (fit.rate_home + fit.rate_away)
-    delta = 0.5 * math.log(fit.rate_home / fit.rate_away) * home_edge_share
+def model_from_fit(fit: HockeyFit) -> PoissonHockeyModel:
+    """PoissonHockeyModel with `fit`'s mean rate for both sides (home ice from the default prior)."""
     return PoissonHockeyModel(
-        rate_home=mean * math.exp(delta), rate_away=mean * math.exp(-delta),
-        pull_trailing_mult=fit.pull_trailing_mult, pull_leading_mult=fit.pull_leading_mult,
-        ot_rate=fit.ot_rate, ot_home_share=fit.ot_home_share, shootout_home=fit.shootout_home,
+        rate_home=fit.mean_rate, rate_away=fit.mean_rate, pull_trailing_mult=fit.pull_trailing_mult,
+        pull_leading_mult=fit.pull_leading_mult, ot_rate=fit.ot_rate,
     )
 
 
-def cv_home_edge(rows: Sequence[CalibrationRow], fit: HockeyFit, k: int = 5) -> tuple[float, float]:
-    """(home-edge share in {0, ¼, ½, ¾, 1} with the lowest Brier, its game-level k-fold CV Brier).
+def cv_hockey(rows: Sequence[CalibrationRow], games: Sequence[dict[str, str]], goals: GoalLog,
+              k: int = 5, reference: str = "poisson_plain") -> tuple[list[float], float, float]:
+    """Game-level k-fold CV: (out-of-fold forecasts per row, their Brier, `reference` Brier on the rows).
 
-    Only the share is chosen by CV; the rates come from `fit` on all games (a mild leak, stated).
+    Folds deal games sorted by id round-robin (as `fit.game_folds`); each fold's forecasts come from
+    constants fitted on the other folds' games only. Raises LoaderError if a row's game is unknown.
     """
-    from .fit import _grid_cv
+    from .fit import game_folds
 
-    grid = [{"home_edge_share": s / 4} for s in range(5)]
-    best, cv = _grid_cv(rows, grid, lambda home_edge_share: model_from_fit(fit, home_edge_share), k)
-    return best["home_edge_share"], cv
+    folds = game_folds(rows, k)
+    fold_of_game = {r.game_id: f for r, f in zip(rows, folds)}
+    by_id = {f"nhl:{g['game_id']}": g for g in games}
+    missing = set(fold_of_game) - set(by_id)
+    if missing:
+        raise LoaderError(f"rows for games absent from the games file: {sorted(missing)[:3]}")
+    oof = [0.0] * len(rows)
+    for f in range(k):
+        train = [g for gid, g in by_id.items() if fold_of_game.get(gid, -1) != f]
+        model = model_from_fit(fit_goal_logs(train, goals))
+        for i, row in enumerate(rows):
+            if folds[i] == f:
+                oof[i] = model.p_home(row.state)
+    ys = [r.outcome for r in rows]
+    return oof, brier(oof, ys), brier([r.references[reference] for r in rows], ys)

@@ -16,9 +16,9 @@ from .loaders import CalibrationRow, LoaderError, as_int, num, read_csv
 PLAIN_STERN = SternModel(mu=0.0, sigma=12.0, possession_points=0.0)  # SOURCES.md §2 baseline
 NHL_PLAIN_RATE = 5.83 / 2 / 3600.0  # league-average regulation goals per side per second (SOURCES.md §3)
 PLAIN_POISSON = PoissonHockeyModel(rate_home=NHL_PLAIN_RATE, rate_away=NHL_PLAIN_RATE, pull_seconds=0.0,
-                                   ot_rate=0.0, shootout_home=0.5)
+                                   ot_rate=0.0, ot_home_share=0.5, shootout_home=0.5, default_prior=None)
 HOME_AWAY_POISSON = PoissonHockeyModel(rate_home=3.07 / 3600, rate_away=2.76 / 3600, pull_seconds=0.0,
-                                       ot_rate=0.0, shootout_home=0.5)
+                                       ot_rate=0.0, ot_home_share=0.5, shootout_home=0.5, default_prior=None)
 
 
 def _nba_possession(event: str, team: str, result: str, home: str, away: str, current: str | None) -> str | None:

@@ -89,3 +89,39 @@ def bootstrap_brier_diff(
     stats.sort()
     point = sum(s[0] for s in sums) / sum(s[1] for s in sums)
     return point, stats[int(0.025 * draws)], stats[min(draws - 1, int(0.975 * draws))]
+
+
+def bootstrap_bin_gaps(
+    ps: Sequence[float], ys: Sequence[float], games: Sequence[str], width: float = 0.05,
+    draws: int = 1000, seed: int = 0,
+) -> dict[int, tuple[float, float]]:
+    """Game-level bootstrap 95 % interval of (mean p − observed) per reliability bin: {bin index: (lo, hi)}.
+
+    Bin index k is the bin centred on k·`width` (as in `reliability`). Whole games are resampled, since
+    every row of a game shares one outcome; a bin absent from a draw is skipped for that draw.
+    """
+    _check(ps, ys)
+    per_game: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0, 0.0]))
+    for p, y, g in zip(ps, ys, games):
+        acc = per_game[g][round(p / width)]
+        acc[0] += 1
+        acc[1] += p
+        acc[2] += y
+    tables = list(per_game.values())
+    rng = random.Random(seed)
+    gaps: dict[int, list[float]] = defaultdict(list)
+    for _ in range(draws):
+        total: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for _ in tables:
+            for k, (n, sp, sy) in tables[rng.randrange(len(tables))].items():
+                acc = total[k]
+                acc[0] += n
+                acc[1] += sp
+                acc[2] += sy
+        for k, (n, sp, sy) in total.items():
+            gaps[k].append((sp - sy) / n)
+    out = {}
+    for k, values in gaps.items():
+        values.sort()
+        out[k] = (values[int(0.025 * len(values))], values[min(len(values) - 1, int(0.975 * len(values)))])
+    return out

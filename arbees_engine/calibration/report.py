@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .loaders import CalibrationRow
-from .metrics import ReliabilityBin, bootstrap_brier_diff, brier, calibration_error, log_loss, reliability
+from .metrics import ReliabilityBin, bootstrap_bin_gaps, bootstrap_brier_diff, brier, calibration_error, log_loss, reliability
 
 TOLERANCE = 0.03  # reliability target: |mean p − observed| ≤ 0.03 in bins with ≥ MIN_BIN rows
 MIN_BIN = 200
@@ -44,9 +44,10 @@ def print_report(rows: Sequence[CalibrationRow], ps: Sequence[float], reference:
     _print_scores("model", model)
     if refs is not None:
         _print_scores(f"reference {reference}", score(refs, ys))
-    _print_bins("model", model)
+    games = [r.game_id for r in rows]
+    _print_bins("model", model, bootstrap_bin_gaps(ps, ys, games, draws=draws))
     if refs is not None:
-        _print_bins(f"reference {reference}", score(refs, ys))
+        _print_bins(f"reference {reference}", score(refs, ys), bootstrap_bin_gaps(refs, ys, games, draws=draws))
     _print_strata(rows, ps, refs, ys)
     if refs is not None:
         diff, lo, hi = bootstrap_brier_diff(ps, refs, ys, [r.game_id for r in rows], draws=draws)
@@ -62,11 +63,28 @@ def _print_scores(label: str, s: Scores) -> None:
     print(f"{label:<28} Brier {s.brier:.4f}  log loss {s.log_loss:.4f}  cal. error {s.cal_error:.4f}  [{status}]")
 
 
-def _print_bins(label: str, s: Scores) -> None:
-    print(f"\nreliability ({label}): bin   n      mean_p  observed  gap")
+def failing_bins_beyond_noise(ps: Sequence[float], ys: Sequence[float], games: Sequence[str],
+                              draws: int = 1000) -> list[ReliabilityBin]:
+    """Failing bins (≥ MIN_BIN rows, |gap| > TOLERANCE) whose game-level bootstrap 95 % CI excludes 0."""
+    intervals = bootstrap_bin_gaps(ps, ys, games, draws=draws)
+    out = []
+    for b in score(ps, ys).failing_bins:
+        lo, hi = intervals[round(b.centre / 0.05)]
+        if not lo <= 0.0 <= hi:
+            out.append(b)
+    return out
+
+
+def _print_bins(label: str, s: Scores, intervals: dict[int, tuple[float, float]]) -> None:
+    """Reliability table; the interval is a game-level bootstrap 95 % CI of the gap (0 inside: noise-level)."""
+    print(f"\nreliability ({label}): bin   n      mean_p  observed  gap     gap 95% CI (games)")
     for b in s.bins:
+        lo, hi = intervals.get(round(b.centre / 0.05), (float("nan"), float("nan")))
         flag = "  <-- outside ±0.03" if b.count >= MIN_BIN and abs(b.gap) > TOLERANCE else ""
-        print(f"  {b.centre:4.2f}  {b.count:6d}  {b.mean_p:6.3f}  {b.observed:6.3f}  {b.gap:+.3f}{flag}")
+        if flag and lo <= 0.0 <= hi:
+            flag += " (CI includes 0)"
+        print(f"  {b.centre:4.2f}  {b.count:6d}  {b.mean_p:6.3f}  {b.observed:6.3f}  {b.gap:+.3f}  "
+              f"[{lo:+.3f}, {hi:+.3f}]{flag}")
 
 
 def _print_strata(rows: Sequence[CalibrationRow], ps: Sequence[float], refs: Sequence[float] | None,

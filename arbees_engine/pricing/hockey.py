@@ -1,18 +1,29 @@
-"""Ice hockey win probability: Poisson goal processes with overtime, shootout and pulled goalies.
+"""Ice hockey win probability: Poisson goal processes with home ice, overtime, shootout and pulled goalies.
 
 Goals for each side arrive as independent Poisson processes (Mullet 1977, "Simeon Poisson and the
 National Hockey League", Operations Research 25(2); Buttrey, Washburn & Price 2011, JQAS 7(3)),
 so the goal difference over the time left is Skellam. Additions over that plain model:
-- fitted regulation rates (the home/away split is kept only as far as game-level CV supports it);
-- a pre-game prior tilts the rates (m·e^δ, m·e^−δ) so that P(home wins) before puck drop = prior;
+- a pre-game prior tilts the rates (m·e^δ, m·e^−δ) so that P(home wins) before puck drop = prior.
+  Without a market prior the prior is the league home win rate `HOME_WIN_RATE` (published, not
+  fitted: 2019-20 NHL home record 577-367-138, i.e. 577 wins in 1,082 games, The Hockey Writers,
+  https://thehockeywriters.com/nhl-home-ice-advantage-2020-21/). The dev split's own home/away
+  split is NOT used: its 163 games (home sides won 52.8 % overall) would
+  teach a home *disadvantage* in level games that the league does not show (home sides won 42 % of
+  the dev states level after puck drop and 11 of its 33 overtimes);
 - the last `PULL_SECONDS` with the trailing side down 1–2 goals use multiplied rates
   (extra attacker / empty net: both sides score faster, Beaudoin & Swartz 2010, "Strategies for
   pulling the goalie in hockey", The American Statistician 64(3));
 - a tie at the end of regulation goes to a 5-minute 3-on-3 sudden-death overtime (higher rate,
-  `OT_RATE`), then a shootout won by the home side with probability `SHOOTOUT_HOME`.
-Constants fitted by `arbees-engine fit --sport hockey --data /work/shared/data/wp/nhl_games_2017_2020.csv`
-(goal counts over exposure, see calibration/fit_hockey.py). Regular-season overtime rules only;
-playoff overtime (20-minute 5-on-5 sudden death) is not modelled.
+  `OT_RATE`), then a shootout. Overtime goals and shootouts are split 50/50 (set, not fitted:
+  33 overtimes and 12 shootouts in the dev split cannot identify a home edge there).
+Tried and dropped (game-level 5-fold CV on the dev split, ≤ 0.0002 Brier either way, i.e. noise):
+per-period rate multipliers (P2 long change), and a Bayesian team-strength posterior (log rate
+ratio ~ N(0, τ²), τ = 0.15 or 0.3, updated by the goals so far). Goal rates by score state (score
+effects) were measured but are noisy on ~1,000 goals and confounded with team strength; not added.
+Fitted constants (mean rate, pulled-goalie multipliers, OT rate) come from
+`arbees-engine fit --sport hockey --data /work/shared/data/wp/nhl_games_2017_2020.csv`
+(goal counts over exposure, see calibration/fit_hockey.py, which also prints the out-of-fold Brier).
+Regular-season overtime rules only; playoff overtime (20-minute 5-on-5 sudden death) is not modelled.
 """
 
 from __future__ import annotations
@@ -25,18 +36,18 @@ from arbees_engine.model import GameState, Sport
 
 from .base import clip_p, final_result, validate_state
 
-# Regulation goals per second. Fitted: home 3.1350 and away 2.7791 per 60 min (163 games, 2017-18),
-# but game-level CV over the share of that home edge to keep chose 0 on this split (home sides won
-# only 52.8 %), so both sides get the mean rate; a pre-game prior from the market restores the edge.
+# Regulation goals per second per side before the home-ice tilt: the fitted mean of home 3.1350 and
+# away 2.7791 per 60 min (163 games, 2017-18); home ice enters through HOME_WIN_RATE instead.
 RATE_HOME = 2.9571 / 3600.0
 RATE_AWAY = 2.9571 / 3600.0
+HOME_WIN_RATE = 577 / 1082  # P(home wins) with no market prior (published, see module docstring)
 PULL_SECONDS = 150.0  # window length (set, not fitted: typical goalie-pull time)
 PULL_TRAILING_MULT = 2.0658  # trailing side's rate multiplier while its goalie is pulled (fit)
 PULL_LEADING_MULT = 3.7381  # leading side's rate multiplier (empty-net goals, fit)
 OT_SECONDS = 300.0
 OT_RATE = 11.1867 / 3600.0  # total 3-on-3 goals per second (fit, 33 overtimes)
-OT_HOME_SHARE = 0.4590  # share of overtime goals scored by the home side (fit, shrunk to 0.5)
-SHOOTOUT_HOME = 0.4423  # P(home wins a shootout) (fit over 12 shootouts, shrunk to 0.5)
+OT_HOME_SHARE = 0.5  # share of overtime goals scored by the home side (set, see docstring)
+SHOOTOUT_HOME = 0.5  # P(home wins a shootout) (set, see docstring)
 MAX_GOALS = 14  # minimum Poisson support per side for one segment
 
 
@@ -66,7 +77,9 @@ def _pmf(mu: float) -> list[float]:
 class PoissonHockeyModel:
     """Poisson/Skellam hockey model; p_home(state) → P(home wins) in [1e-4, 1 − 1e-4]. Raises PricingError.
 
-    Set `pull_seconds=0`, equal rates and `ot_rate=0` to get the plain league-average Poisson model.
+    `default_prior` is the P(home wins) used when the state has no pre-game prior (None: use the
+    rates as given). Set `default_prior=None`, `pull_seconds=0`, equal rates and `ot_rate=0` to get
+    the plain league-average Poisson model.
     """
 
     rate_home: float = RATE_HOME
@@ -77,6 +90,7 @@ class PoissonHockeyModel:
     ot_rate: float = OT_RATE
     ot_home_share: float = OT_HOME_SHARE
     shootout_home: float = SHOOTOUT_HOME
+    default_prior: float | None = HOME_WIN_RATE
     sport: Sport = Sport.HOCKEY
 
     def p_home(self, state: GameState) -> float:
@@ -85,7 +99,8 @@ class PoissonHockeyModel:
         settled = final_result(state, tie_value=self.shootout_home)
         if settled is not None:
             return settled
-        rh, ra = self._rates(state.pregame_home_prob)
+        prior = state.pregame_home_prob if state.pregame_home_prob is not None else self.default_prior
+        rh, ra = self._rates(prior)
         total = state.regulation_seconds or 3600.0
         if state.period == 0:
             return clip_p(_cached_regulation(self, 0, round(total), rh, ra))

@@ -21,7 +21,8 @@ LEAD_RANGE = {Sport.BASKETBALL: 40, Sport.FOOTBALL: 35, Sport.HOCKEY: 6, Sport.S
 NEUTRAL = {  # home advantage removed: swapping home and away must give 1 − p
     Sport.BASKETBALL: SternModel(mu=0.0),
     Sport.FOOTBALL: FootballModel(home_edge=0.0),
-    Sport.HOCKEY: PoissonHockeyModel(rate_home=3.0 / 3600, rate_away=3.0 / 3600, ot_home_share=0.5, shootout_home=0.5),
+    Sport.HOCKEY: PoissonHockeyModel(rate_home=3.0 / 3600, rate_away=3.0 / 3600, ot_home_share=0.5, shootout_home=0.5,
+                                      default_prior=None),
     Sport.SOCCER: PoissonSoccerModel(rate_home=1.3 / 5400, rate_away=1.3 / 5400),
 }
 priors = st.one_of(st.none(), st.floats(0.02, 0.98))
@@ -143,3 +144,14 @@ def test_prior_sets_the_pregame_probability(sport):
         p = model.p_home(pre.evolve(pregame_home_prob=prior))
         tolerance = 0.03 if sport is not Sport.SOCCER else 0.01
         assert p == pytest.approx(prior, abs=tolerance)
+
+
+def test_football_kickoff_and_try_spots_are_not_scrimmage_expected_points():
+    """nflscrapR/ESPN give no down on kickoffs and tries: the spot (opponent 30, the 2) must not count
+    as a drive there, so the state prices like a possession at the touchback spot."""
+    model = model_for(Sport.FOOTBALL)
+    base = live_state(Sport.FOOTBALL, 7, 1800.0, possession="home")
+    touchback = model.p_home(base.evolve(yard_line_100=None))
+    for spot in (2, 30, 35):
+        assert model.p_home(base.evolve(yard_line_100=spot)) == pytest.approx(touchback)
+    assert model.p_home(base.evolve(down=1, distance=10, yard_line_100=30)) > touchback
