@@ -1,0 +1,262 @@
+"""ArbeesApp: the Textual desk. Attaches to an engine through a `DeskSource`, keeps a plain-Python
+`DeskState`, and repaints changed rows on a timer (quote bursts coalesce between ticks).
+
+Workers (async, no threads) read the bus and post Messages (arbees_tui.messages); handlers
+apply them to the state; `tick()` paints what changed inside `batch_update()` every
+`paint_interval_s` seconds. Every command carries the operator's name and is tracked until its
+CommandAck arrives or `command_timeout_s` passes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.worker import Worker, WorkerState
+
+from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcnow
+
+from .commands import DeskCommands
+from .config import DeskConfig, load_config, save_config
+from .feed import Feed
+from .messages import CommandSendFailed, DeskError, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
+from .screens.audit_log import AuditScreen
+from .screens.confirm import ConfirmScreen
+from .screens.game import GameScreen
+from .screens.help import HelpScreen
+from .screens.main import MAIN_BINDINGS, MainScreen
+from .state import DeskState, PendingCommand
+from .themes import DEFAULT_THEME, load_themes
+
+APP_BINDINGS = [
+    Binding("ctrl+k,exclamation_mark", "kill", "KILL", key_display="^k", priority=True, id="desk.kill"),
+    Binding("R", "resume", "Resume", key_display="R", id="desk.resume"),
+    Binding("m", "toggle_mode", "Mode", id="desk.mode"),
+    Binding("l", "audit_log", "Log", id="desk.audit"),
+    Binding("question_mark", "help", "Help", key_display="?", id="desk.help"),
+    Binding("ctrl+p,colon", "command_palette", "Palette", key_display=":", show=False, id="desk.palette"),
+    Binding("q", "quit", "Quit", id="desk.quit"),
+]
+
+
+class ArbeesApp(App):
+    """The desk. `source`: a DeskSource; `clock`: () → aware UTC datetime (inject a fixed one in
+    tests); `new_id`: () → command id; `config_path`: where the theme choice is remembered
+    (None: not remembered); `frozen`: no cursor blink (snapshots)."""
+
+    CSS_PATH = "desk.tcss"
+    TITLE = "arbees"
+    BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {DeskCommands}
+
+    def __init__(self, source: Any, *, instance: str = "default", operator: str = "operator",
+                 clock: Callable[[], datetime] = utcnow, new_id: Callable[[], str] | None = None,
+                 theme: str | None = None, config_path: Path | None = None, frozen: bool = False,
+                 command_timeout_s: float = 5.0, paint_interval_s: float = 0.25,
+                 heartbeat_interval_s: float = 1.0, read_only: bool = False) -> None:
+        super().__init__()
+        self.source = source
+        self.instance = instance
+        self.operator = operator
+        self.clock = clock
+        self.new_id = new_id or (lambda: uuid.uuid4().hex)
+        self.frozen = frozen
+        self.read_only = read_only
+        self.command_timeout_s = command_timeout_s
+        self.paint_interval_s = paint_interval_s
+        self.config_path = config_path
+        self.config = load_config(config_path) if config_path else DeskConfig()
+        self.requested_theme = theme or self.config.theme or DEFAULT_THEME
+        self.state = DeskState()
+        self.link = "connecting"
+        self.link_detail = ""
+        self.errors: list[str] = []
+        self.paints = 0
+        self.heartbeat_polls = 0
+        if frozen:
+            self.animation_level = "none"
+        self.feed = Feed(source, self.post_message, heartbeat_interval_s=heartbeat_interval_s)
+        self.desk_theme_names: list[str] = []
+
+    # --- start-up -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for theme in load_themes():
+            self.register_theme(theme)
+            self.desk_theme_names.append(theme.name)
+        if self.requested_theme in self.available_themes:
+            self.theme = self.requested_theme
+        else:
+            self.report_error("theme", f"unknown theme {self.requested_theme!r}; using {DEFAULT_THEME}")
+            self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.push_screen(MainScreen())
+        self.run_worker(self.feed.run_events(), name="events", group="feed", exit_on_error=False)
+        self.run_worker(self.feed.run_heartbeat(), name="heartbeat", group="feed", exit_on_error=False)
+        self.set_interval(self.paint_interval_s, self.tick)
+
+    def _remember_theme(self, theme: Any) -> None:
+        if self.config_path is not None:
+            self.config.theme = theme.name
+            save_config(self.config_path, self.config)
+
+    # --- worker messages ------------------------------------------------------------------------
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        self.state.apply_snapshot(message.snapshot)
+        self.tick()
+
+    def on_events_received(self, message: EventsReceived) -> None:
+        acked = [view for _id, view in message.events if getattr(view, "kind", "") == "ack"]
+        try:
+            self.state.apply_events(message.events)
+        finally:
+            self.feed.consumed()
+        for ack in acked:
+            pending = self.state.commands.get(ack.command_id)
+            if pending is not None:
+                self._announce(pending)
+
+    def on_link_changed(self, message: LinkChanged) -> None:
+        if message.state == "connecting" and self.link == "down":
+            return  # retries keep showing "down" (with its cause) until attached again
+        if message.state == "down" and self.link != "down":
+            self.report_error("link", message.detail)
+        self.link, self.link_detail = message.state, message.detail
+        self.state.dirty.header = True
+
+    def on_heartbeat_seen(self, message: HeartbeatSeen) -> None:
+        self.state.heartbeat = message.heartbeat
+        self.heartbeat_polls += 1
+        self.state.dirty.header = True
+
+    def on_command_send_failed(self, message: CommandSendFailed) -> None:
+        pending = self.state.commands.get(message.command_id)
+        if pending is not None and pending.status == "pending":
+            pending.status, pending.detail = "failed", f"not sent: {message.detail}"
+            self.state.dirty.header = True
+            self._announce(pending)
+
+    def on_desk_error(self, message: DeskError) -> None:
+        self.report_error(message.where, message.detail)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_error(event.worker.name or "worker", repr(event.worker.error))
+
+    def report_error(self, where: str, detail: str) -> None:
+        """The one place errors reach the operator: a toast plus the error list (newest last)."""
+        self.errors.append(f"{where}: {detail}")
+        del self.errors[:-50]
+        self.notify(f"{where}: {detail}", title="desk error", severity="error", timeout=8)
+
+    # --- painting -------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Expire old commands, then paint what changed on the visible screen."""
+        now = self.clock()
+        for pending in self.state.expire_commands(now, self.command_timeout_s):
+            self._announce(pending)
+        dirty = self.state.take_dirty()
+        screen = self.screen
+        try:
+            with self.batch_update():
+                main = self._main_screen()
+                if main is not None and main.is_mounted:
+                    main.paint(self.state, dirty, now, self.link, self.link_detail)
+                if screen is not main and hasattr(screen, "paint"):
+                    screen.paint(self.state, now)
+        except NoMatches:  # screen composing or tearing down: paint everything next tick
+            self.state.dirty.everything = True
+        self.paints += 1
+
+    def _main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def send(self, action: CommandAction, **fields: Any) -> PendingCommand | None:
+        """Build a Command with the operator's name, track it as pending, send it off the UI.
+        In read-only mode nothing is sent (returns None) and the operator is told so."""
+        if self.read_only:
+            self.notify(f"read-only desk: {action.value} not sent", severity="warning", timeout=4)
+            return None
+        command = Command(command_id=self.new_id(), operator=self.operator, issued_at=self.clock(),
+                          action=action, **fields)
+        pending = PendingCommand(command.command_id, action.value, command.issued_at,
+                                 signal_id=command.signal_id)
+        self.state.track_command(pending)
+        self.run_worker(self._send(command), name=f"send-{action.value}", group="commands", exit_on_error=False)
+        self.tick()
+        return pending
+
+    async def _send(self, command: Command) -> None:
+        try:
+            await self.source.send_command(command)
+        except Exception as exc:  # link down: shown as a failed command, loudly
+            self.post_message(CommandSendFailed(command.command_id, f"{type(exc).__name__}: {exc}"))
+
+    def _announce(self, pending: PendingCommand) -> None:
+        ok = pending.status == "done"
+        text = f"{pending.action}: {pending.status}" + (f" — {pending.detail}" if pending.detail else "")
+        loud = pending.action in ("kill", "resume") and not ok
+        self.notify(text, title="KILL SWITCH" if pending.action == "kill" else "command",
+                    severity="information" if ok else "error", timeout=15 if loud else 5)
+
+    def decide_signal(self, signal: SignalView | None, approve: bool) -> None:
+        """Approve/reject the signal exactly as the operator saw it (id + version)."""
+        if signal is None:
+            self.notify("no pending signal selected", severity="warning", timeout=3)
+            return
+        action = CommandAction.APPROVE if approve else CommandAction.REJECT
+        self.send(action, signal_id=signal.signal_id, signal_version=signal.version)
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_kill(self) -> None:
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        self.push_screen(ConfirmScreen("ENGAGE KILL SWITCH?", "Stops new orders now and cancels resting "
+                                       f"live orders on instance {self.instance}.\nOnly an explicit resume lifts it.",
+                                       "KILL"), self._kill_confirmed)
+
+    def _kill_confirmed(self, ok: bool | None) -> None:
+        if ok:
+            self.send(CommandAction.KILL, reason=f"desk kill switch ({self.operator})")
+
+    def action_resume(self) -> None:
+        self.push_screen(ConfirmScreen("Resume trading?", "Lifts the kill switch; the engine resumes in its "
+                                       "configured mode.", "Resume"), self._resume_confirmed)
+
+    def _resume_confirmed(self, ok: bool | None) -> None:
+        if ok:
+            self.send(CommandAction.RESUME, reason="desk resume")
+
+    def action_toggle_mode(self) -> None:
+        target = "auto" if self.state.mode == "manual" else "manual"
+        self.push_screen(ConfirmScreen(f"Switch to {target.upper()} mode?",
+                                       "auto: approved signals execute. manual: they wait for a or r.",
+                                       f"Switch to {target}", danger=target == "auto"),
+                         lambda ok: ok and self.send(CommandAction.SET_MODE, mode=target))
+
+    def action_audit_log(self) -> None:
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(APP_BINDINGS + MAIN_BINDINGS))
+
+    def open_game(self, game_id: str) -> None:
+        """Push the game detail screen."""
+        self.push_screen(GameScreen(game_id))

@@ -1,0 +1,92 @@
+"""`arbees` command line: attach the desk to an engine, or run the desk bench.
+
+    arbees [--redis URL] [--instance NAME] [--theme NAME] [--operator NAME] [--read-only]
+    arbees bench-desk [--games N] [--markets N] [--rate EV_PER_S] [--seconds S]
+    arbees demo ...            (wired by the lead: see run_demo)
+
+Defaults: $ARBEES_REDIS_URL or redis://127.0.0.1:6379/0; $ARBEES_INSTANCE or "default";
+operator = login user (getpass.getuser()).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Parser for the desk and its subcommands."""
+    parser = argparse.ArgumentParser(prog="arbees", description="Arbees trading desk (Textual).")
+    parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="Redis URL of the engine's bus")
+    parser.add_argument("--instance", default=os.environ.get("ARBEES_INSTANCE", "default"),
+                        help="engine instance name (Redis namespace arbees:<instance>:)")
+    parser.add_argument("--theme", default=None, help="theme name (arbees-dark, arbees-light, arbees-high-contrast)")
+    parser.add_argument("--operator", default=None, help="operator name on commands (default: login user)")
+    parser.add_argument("--read-only", action="store_true", help="watch only: no kill/resume/mode/approve/reject")
+    sub = parser.add_subparsers(dest="command")
+    bench = sub.add_parser("bench-desk", help="drive the desk headless under synthetic load")
+    bench.add_argument("--games", type=int, default=500)
+    bench.add_argument("--markets", type=int, default=2000)
+    bench.add_argument("--rate", type=float, default=200.0, help="events per second")
+    bench.add_argument("--seconds", type=float, default=10.0)
+    demo = sub.add_parser("demo", help="run a simulated engine (embedded PostgreSQL/Redis) and attach the desk")
+    demo.add_argument("--headless", action="store_true", help="run the engine only and print its summary")
+    demo.add_argument("--for", dest="duration", type=float, default=None, help="stop the engine after SECONDS")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--speed", default="5", help="simulation speed factor or 'max'")
+    demo.add_argument("--games", type=int, default=8)
+    demo.add_argument("--mode", choices=["auto", "manual"], default=None)
+    return parser
+
+
+def operator_name(args: argparse.Namespace) -> str:
+    """--operator, else the login user."""
+    if args.operator:
+        return args.operator
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "operator"
+
+
+def run_desk(args: argparse.Namespace) -> int:
+    """Attach the desk to a live engine over Redis."""
+    from .app import ArbeesApp
+    from .config import default_config_path
+    from .source import RedisSource
+
+    source = RedisSource(args.redis, args.instance)
+    app = ArbeesApp(source, instance=args.instance, operator=operator_name(args), theme=args.theme,
+                    config_path=default_config_path(), read_only=args.read_only)
+    app.run()
+    return 0
+
+
+# ---- LEAD HOOK: `arbees demo` -------------------------------------------------------------------
+def run_demo(args: argparse.Namespace) -> int:
+    """`arbees demo`: simulated engine in a child process, desk attached (see demo.py)."""
+    from .demo import run_demo as demo
+
+    return demo(args, run_desk)
+
+
+# -------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `arbees` script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "bench-desk":
+        from .bench import main as bench_main
+
+        return bench_main(args.games, args.markets, args.rate, args.seconds)
+    if args.command == "demo":
+        return run_demo(args)
+    return run_desk(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Header bar: instance, mode (colour-coded), kill switch, bankroll, P&L, exposure, heartbeat age,
+connection state; plus the HALTED banner that stays until the engine resumes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.markup import escape
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from .. import format as fmt
+from ..state import DeskState
+
+MODE_STYLE = {"auto": "$success", "manual": "$warning", "halted": "$error"}
+HEARTBEAT_STALE_S = 3.0
+
+
+def engine_health(state: DeskState, now: datetime) -> tuple[str, str]:
+    """("online" | "stale" | "offline", age text) from the last heartbeat poll."""
+    beat = state.heartbeat
+    if beat is None:
+        return "offline", fmt.DASH
+    secs = (now - beat.ts).total_seconds()
+    return ("stale" if secs > HEARTBEAT_STALE_S else "online"), fmt.age(now, beat.ts)
+
+
+def _pnl(value) -> str:
+    text = fmt.dollars(value, signed=True)
+    if value is None or value == 0:
+        return text
+    return f"[$success]{text}[/]" if value > 0 else f"[$error]{text}[/]"
+
+
+class HeaderBar(Widget):
+    """Two lines of context; repainted (never re-laid-out) on ticks when the text changed."""
+
+    def __init__(self, instance: str, **kwargs) -> None:
+        super().__init__(id="header", **kwargs)
+        self.instance = instance
+        self._markup = ""
+
+    def render(self) -> Content:
+        return Content.from_markup(self._markup)
+
+    def render_state(self, state: DeskState, now: datetime, link: str, link_detail: str) -> str:
+        mode = state.mode
+        mode_txt = f"[b reverse {MODE_STYLE.get(mode, '$foreground')}] {mode.upper()} [/]"
+        if state.pending_kill():
+            kill = "[b reverse $warning] KILL PENDING [/]"
+        elif state.kill_failed() is not None:
+            kill = f"[b reverse $error] KILL {state.kill_failed().status.upper()} [/]"
+        elif state.kill_engaged:
+            kill = "[b $error]kill:ON[/]"
+        else:
+            kill = "kill:off"
+        bank = state.bankroll
+        line1 = (f"[b]{escape(self.instance)}[/] {mode_txt} {kill}  "
+                 f"eq [b]{fmt.dollars(bank.equity if bank else None)}[/]  "
+                 f"day {_pnl(bank.day_realized_pnl if bank else None)}  "
+                 f"unrl {_pnl(bank.unrealized_pnl if bank else None)}  "
+                 f"exp {fmt.dollars(bank.open_exposure if bank else None)}")
+        health, hb_age = engine_health(state, now)
+        health_style = {"online": "$success", "stale": "$warning", "offline": "$error"}[health]
+        link_style = {"connected": "$success", "connecting": "$warning"}.get(link, "$error")
+        line2 = (f"engine [b {health_style}]{health.upper()}[/] hb {hb_age}  "
+                 f"link [{link_style}]{link}[/]")
+        if link_detail and link != "connected":
+            line2 += f" [$text-muted]{escape(link_detail[:60])}[/]"
+        return f"{line1}\n{line2}"
+
+    def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:
+        """Repaint from state (only when the text changed)."""
+        markup = self.render_state(state, now, link, link_detail)
+        if markup != self._markup:
+            self._markup = markup
+            self.refresh()
+
+
+class HaltedBanner(Static):
+    """Unmistakable full-width banner while the kill switch is engaged."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", id="halted-banner", **kwargs)
+
+    def show(self, state: DeskState) -> None:
+        """Repaint from state (only when the text changed)."""
+        engine = state.engine
+        halted = state.kill_engaged
+        if self.display != halted:
+            self.display = halted
+        if halted and engine is not None:
+            who = f" by {engine.kill_operator}" if engine.kill_operator else ""
+            why = f": {engine.kill_reason}" if engine.kill_reason else ""
+            self.update(escape(f"■ HALTED — kill switch engaged{who}{why} — R to resume ■"))

@@ -1,0 +1,74 @@
+"""In-place DataTable updates by row key: only changed cells are written (DESK.md pattern 3)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+
+class SyncTable(DataTable):
+    """A DataTable that remembers what each cell shows so `put_row` writes only what changed.
+
+    COLUMNS: (key, label, width) triples, set by subclasses. Fixed widths keep columns from
+    jumping while values stream in. Call inside `app.batch_update()`.
+    """
+
+    COLUMNS: tuple[tuple[str, str, int], ...] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._cells: dict[str, tuple[Any, ...]] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def put_row(self, key: str, cells: tuple[Any, ...]) -> bool:
+        """Add the row or update its changed cells; returns True if the row is new."""
+        old = self._cells.get(key)
+        if old is None:
+            self.add_row(*cells, key=key)
+            self._cells[key] = cells
+            return True
+        if old != cells:
+            for (col_key, _label, _width), before, after in zip(self.COLUMNS, old, cells):
+                if before != after:
+                    try:
+                        self.update_cell(key, col_key, after)
+                    except (CellDoesNotExist, RowDoesNotExist):
+                        pass
+            self._cells[key] = cells
+        return False
+
+    def drop_row(self, key: str) -> None:
+        """Remove a row if present."""
+        if self._cells.pop(key, None) is not None:
+            try:
+                self.remove_row(key)
+            except RowDoesNotExist:
+                pass
+
+    def has_key(self, key: str) -> bool:
+        """True if a row with this key is shown."""
+        return key in self._cells
+
+    def row_keys(self) -> Iterable[str]:
+        """Keys of the rows shown (a copy)."""
+        return list(self._cells)
+
+    def reset(self) -> None:
+        """Drop every row (resync or a new filter); the only place a table is cleared."""
+        self.clear()
+        self._cells.clear()
+
+    def selected_key(self) -> str | None:
+        """Row key under the cursor, or None when empty."""
+        if not self._cells or self.row_count == 0:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except CellDoesNotExist:
+            return None
+        return row_key.value

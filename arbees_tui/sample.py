@@ -1,0 +1,138 @@
+"""Deterministic sample data for snapshot tests, the bench and demos: views only, fixed ids.
+
+`sample_snapshot(now, ...)` builds a small believable desk; `synthetic_snapshot(now, games)`
+builds a large one (bench); `QuoteStorm` yields quote/game events at a requested rate.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from arbees_engine.bus.messages import (
+    AuditView, BankrollView, EngineStatus, FillView, GameView, Heartbeat, LegView, PositionView,
+    QuoteView, SignalView,
+)
+
+from .state import Snapshot
+
+TEAMS = [("BOS", "LAL"), ("NYK", "MIA"), ("KC", "BUF"), ("DAL", "PHI"), ("NYY", "LAD"), ("TOR", "EDM"),
+         ("GSW", "DEN"), ("SF", "DET")]
+SPORTS = ["nba", "nba", "nfl", "nfl", "mlb", "nhl", "nba", "nfl"]
+
+
+def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instance: str = "default") -> EngineStatus:
+    """EngineStatus in `mode`; kill=True engages the kill switch (operator "ops", reason "drill")."""
+    return EngineStatus(instance=instance, mode="halted" if kill else mode, kill_engaged=kill,
+                        kill_reason="drill" if kill else "", kill_operator="ops" if kill else "",
+                        kill_at=now if kill else None, venues=["kalshi", "polymarket"], feed="sim",
+                        started_at=now - timedelta(hours=1), updated_at=now)
+
+
+def heartbeat(now: datetime, mode: str = "auto", kill: bool = False, age_s: float = 0.4, pid: int = 4242) -> Heartbeat:
+    """A heartbeat `age_s` seconds old."""
+    return Heartbeat(instance="default", pid=pid, seq=7, ts=now - timedelta(seconds=age_s), mode=mode, kill_engaged=kill)
+
+
+def _game(i: int, now: datetime) -> GameView:
+    away, home = TEAMS[i % len(TEAMS)]
+    suffix = "" if i < len(TEAMS) else str(i // len(TEAMS))
+    return GameView(game_id=f"g{i:04d}", sport=SPORTS[i % len(SPORTS)], league=SPORTS[i % len(SPORTS)].upper(),
+                    home=home + suffix, away=away + suffix, home_score=(i * 7) % 31, away_score=(i * 5) % 29,
+                    period=1 + i % 4, clock_s=float((i * 97) % 720), status="live",
+                    model_p_home=round(0.30 + (i * 0.077) % 0.5, 3), updated_at=now)
+
+
+def _quotes(game: GameView, i: int, now: datetime) -> list[QuoteView]:
+    out = []
+    base = Decimal(str(round(game.model_p_home or 0.5, 2)))
+    for j, venue in enumerate(("kalshi", "polymarket")):
+        skew = Decimal((i + j) % 5 - 2) / 100
+        bid = min(Decimal("0.97"), max(Decimal("0.02"), base + skew - Decimal("0.01")))
+        out.append(QuoteView(market_id=f"{venue[0].upper()}-{game.game_id}-{game.home}", venue=venue,
+                             game_id=game.game_id, outcome="home", yes_team=game.home, title=f"{game.home} to win",
+                             yes_bid=bid, yes_ask=bid + Decimal("0.02"), yes_bid_size=Decimal(100 + i),
+                             yes_ask_size=Decimal(80 + i), seq=1, updated_at=now))
+    return out
+
+
+def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games: int = 6) -> Snapshot:
+    """A small desk: `games` live games with quotes on both venues, signals (pending when manual),
+    two positions, a bankroll and audit lines. Deterministic for a given `now`."""
+    snap = Snapshot(engine=engine_status(now, mode, kill), last_event_id="100-0")
+    ents = snap.entities
+    for i in range(games):
+        g = _game(i, now)
+        ents.setdefault("game", {})[g.game_id] = g
+        for q in _quotes(g, i, now):
+            ents.setdefault("quote", {})[q.market_id] = q
+    leg = LegView(market_id="K-g0000-LAL", venue="kalshi", side="yes", limit_price=Decimal("0.41"), contracts=25)
+    sigs = [
+        SignalView(signal_id="s-001", version=1, signal_kind="edge", game_id="g0000", legs=[leg], model_prob=0.48,
+                   market_prob=0.41, edge=Decimal("0.052"), decision="executed", reason="", created_at=now - timedelta(minutes=4)),
+        SignalView(signal_id="s-002", version=1, signal_kind="arb", game_id="g0001", legs=[leg], model_prob=0.55,
+                   market_prob=0.50, edge=Decimal("0.021"), decision="rejected", reason="max exposure per game",
+                   created_at=now - timedelta(minutes=2)),
+    ]
+    if mode == "manual" and not kill:
+        sigs.append(SignalView(signal_id="s-003", version=2, signal_kind="edge", game_id="g0002", legs=[leg],
+                               model_prob=0.61, market_prob=0.55, edge=Decimal("0.043"), decision="pending",
+                               created_at=now - timedelta(seconds=5), expires_at=now + timedelta(seconds=25)))
+    for s in sigs:
+        ents.setdefault("signal", {})[s.signal_id] = s
+    for pid, mkt, venue, side, qty, avg, mark in (("p1", "K-g0000-LAL", "kalshi", "yes", 25, "0.41", "0.47"),
+                                                  ("p2", "P-g0003-PHI", "polymarket", "no", 40, "0.35", "0.31")):
+        unrl = (Decimal(mark) - Decimal(avg)) * qty
+        ents.setdefault("position", {})[pid] = PositionView(
+            position_id=pid, market_id=mkt, venue=venue, game_id="g0000", side=side, contracts=qty,
+            avg_price=Decimal(avg), mark=Decimal(mark), unrealized_pnl=unrl, realized_pnl=Decimal("0"), fees=Decimal("0.35"))
+    ents["fill"] = {"f1": FillView(fill_id="f1", client_order_id="o1", market_id="K-g0000-LAL", venue="kalshi",
+                                   side="yes", price=Decimal("0.41"), contracts=25, fee=Decimal("0.35"),
+                                   filled_at=now - timedelta(minutes=4))}
+    ents["bankroll"] = {"bankroll": BankrollView(
+        starting=Decimal("10000"), equity=Decimal("10012.40"), available=Decimal("9745.15"),
+        realized_pnl=Decimal("12.75"), unrealized_pnl=Decimal("3.10"), fees=Decimal("0.35"),
+        open_exposure=Decimal("24.25"), day_realized_pnl=Decimal("12.75"), updated_at=now)}
+    snap.audit = [AuditView(audit_id=10 - n, ts=now - timedelta(minutes=n), actor=actor, action=action, entity=ent,
+                            detail=detail)
+                  for n, (actor, action, ent, detail) in enumerate([
+                      ("engine", "fill", "o1", "25 @ 0.41 kalshi"),
+                      ("engine", "signal", "s-002", "rejected: max exposure per game"),
+                      ("ops", "set_mode", "engine", f"mode={mode}"),
+                      ("engine", "start", "engine", "instance default")])]
+    return snap
+
+
+def synthetic_snapshot(now: datetime, games: int = 500, markets_per_game: int = 4) -> Snapshot:
+    """A large desk for the bench: `games` games × `markets_per_game` markets (2 per venue)."""
+    snap = Snapshot(engine=engine_status(now, "auto"), last_event_id="0-0")
+    for i in range(games):
+        g = _game(i, now)
+        snap.entities.setdefault("game", {})[g.game_id] = g
+        for k in range(markets_per_game // 2):
+            for q in _quotes(g, i + k, now):
+                q = q.model_copy(update={"market_id": f"{q.market_id}-{k}"}) if k else q
+                snap.entities.setdefault("quote", {})[q.market_id] = q
+    return snap
+
+
+class QuoteStorm:
+    """Random quote moves (and a game update every 20th event) over a synthetic snapshot's markets."""
+
+    def __init__(self, snapshot: Snapshot, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.quotes = list(snapshot.entities.get("quote", {}).values())
+        self.games = list(snapshot.entities.get("game", {}).values())
+        self.n = 0
+
+    def next(self, now: datetime):
+        """One event view."""
+        self.n += 1
+        if self.n % 20 == 0:
+            g = self.rng.choice(self.games)
+            return g.model_copy(update={"model_p_home": round(self.rng.uniform(0.05, 0.95), 3), "updated_at": now,
+                                        "clock_s": max(0.0, g.clock_s - 1)})
+        q = self.rng.choice(self.quotes)
+        bid = Decimal(self.rng.randint(5, 90)) / 100
+        return q.model_copy(update={"yes_bid": bid, "yes_ask": bid + Decimal("0.02"), "updated_at": now})

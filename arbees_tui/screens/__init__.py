@@ -1,0 +1,1 @@
+"""Screens: main desk, confirmation modal, game detail, audit log, help."""

@@ -1,0 +1,115 @@
+"""Game screen (`enter` on a game): its markets on both venues, a chart of model probability and
+market mid over time, and its signals and fills. Refreshed from the app's tick."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+
+from .. import format as fmt
+from ..panels.table_sync import SyncTable
+from ..state import DeskState
+
+
+class MarketsTable(SyncTable):
+    """The game's markets on every venue; row key = market_id."""
+    COLUMNS = (("venue", "Venue", 10), ("market", "Market", 16), ("yes", "YES team", 8), ("bid", "Bid¢", 5),
+               ("ask", "Ask¢", 5), ("size", "Size b/a", 9), ("state", "State", 5))
+
+
+class GameSignalsTable(SyncTable):
+    """The game's signals; row key = signal_id."""
+    COLUMNS = (("at", "At", 8), ("kind", "Kind", 5), ("edge", "Edge", 6), ("decision", "Decision", 9), ("reason", "Reason", 24))
+
+
+class FillsTable(SyncTable):
+    """Fills on the game's markets; row key = fill_id."""
+    COLUMNS = (("at", "At", 8), ("market", "Market", 16), ("side", "Side", 4), ("qty", "Qty", 4), ("px", "Px¢", 5), ("fee", "Fee", 6))
+
+
+class GameScreen(Screen):
+    """Detail of one game. esc goes back."""
+
+    BINDINGS = [Binding("escape", "back", "Back", id="game.back")]
+
+    def __init__(self, game_id: str) -> None:
+        super().__init__()
+        self.game_id = game_id
+        self._chart_points = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="game-title")
+        with Horizontal(id="game-top"):
+            yield MarketsTable(id="game-markets")
+            yield PlotextPlot(id="game-chart")
+        with Horizontal(id="game-bottom"):
+            yield GameSignalsTable(id="game-signals")
+            yield FillsTable(id="game-fills")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#game-markets").border_title = "Markets"
+        self.query_one("#game-chart").border_title = "Model vs market (home win)"
+        self.query_one("#game-signals").border_title = "Signals"
+        self.query_one("#game-fills").border_title = "Fills"
+        self.paint(self.app.state, self.app.clock())
+
+    def paint(self, state: DeskState, now: datetime) -> None:
+        """Refresh every part from state (tables in place; chart only when history grew)."""
+        game = state.games.get(self.game_id)
+        if game is None:
+            self.query_one("#game-title", Static).update(f"game {self.game_id} is no longer listed")
+            return
+        self.query_one("#game-title", Static).update(
+            f"[b]{game.away} @ {game.home}[/]  {game.away_score}-{game.home_score}  "
+            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {game.league}  "
+            f"model {fmt.prob(game.model_p_home)}  edge {fmt.edge_cents(state.game_edge(self.game_id))}")
+        markets = self.query_one(MarketsTable)
+        for market_id in sorted(state.quotes_by_game.get(self.game_id, ())):
+            q = state.quotes[market_id]
+            size = f"{q.yes_bid_size or 0:.0f}/{q.yes_ask_size or 0:.0f}"
+            markets.put_row(market_id, (q.venue, market_id, q.yes_team or q.outcome, fmt.cents(q.yes_bid),
+                                        fmt.cents(q.yes_ask), size, "stale" if q.stale else "ok"))
+        for key in markets.row_keys():
+            if key not in state.quotes:
+                markets.drop_row(key)
+        signals = self.query_one(GameSignalsTable)
+        for sig in sorted((s for s in state.signals.values() if s.game_id == self.game_id), key=lambda s: s.created_at):
+            signals.put_row(sig.signal_id, (sig.created_at.strftime("%H:%M:%S"), sig.signal_kind,
+                                            fmt.edge_cents(sig.edge), sig.decision, sig.reason))
+        game_markets = state.quotes_by_game.get(self.game_id, set())
+        fills = self.query_one(FillsTable)
+        for fill in sorted((f for f in state.fills.values() if f.market_id in game_markets), key=lambda f: f.filled_at):
+            fills.put_row(fill.fill_id, (fill.filled_at.strftime("%H:%M:%S"), fill.market_id, fill.side.upper(),
+                                         str(fill.contracts), fmt.cents(fill.price), fmt.dollars(fill.fee)))
+        self._paint_chart(state)
+
+    def _paint_chart(self, state: DeskState) -> None:
+        points = list(state.history.get(self.game_id, ()))
+        if len(points) == self._chart_points:
+            return
+        self._chart_points = len(points)
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        if points:
+            t0 = points[0][0]
+            xs = [(t - t0).total_seconds() / 60 for t, _m, _q in points]
+            model = [(x, m * 100) for x, (_t, m, _q) in zip(xs, points) if m is not None]
+            mids = [(x, q * 100) for x, (_t, _m, q) in zip(xs, points) if q is not None]
+            if model:
+                plt.plot([x for x, _ in model], [y for _, y in model], label="model", marker="braille")
+            if mids:
+                plt.plot([x for x, _ in mids], [y for _, y in mids], label="mid", marker="braille")
+        plt.ylim(0, 100)
+        plt.xlabel("minutes")
+        plot.refresh()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,115 @@
+"""The main desk screen: header, HALTED banner, games, signals, positions and audit panels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from ..panels.audit import AuditPanel
+from ..panels.games import GamesTable
+from ..panels.header import HaltedBanner, HeaderBar
+from ..panels.positions import PositionsTable
+from ..panels.signals import PendingTable, SignalsPanel
+from ..state import DeskState, Dirty
+
+MAIN_BINDINGS = [
+    Binding("a", "approve", "Approve", id="signal.approve"),
+    Binding("r", "reject", "Reject", id="signal.reject"),
+    Binding("slash", "filter", "Find", key_display="/", id="games.filter"),
+    Binding("s", "sort", "Sort", id="games.sort"),
+    Binding("escape", "clear_filter", "Back", show=False, id="games.clear_filter"),
+]
+
+
+class MainScreen(Screen):
+    """Panels are refreshed by `paint()` from the app's tick, inside `app.batch_update()`."""
+
+    BINDINGS = MAIN_BINDINGS
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self.app.instance)
+        yield HaltedBanner()
+        yield Input(placeholder="filter games (esc clears)", id="filter")
+        yield GamesTable()
+        with Horizontal(id="lower"):
+            yield SignalsPanel(id="signals")
+            yield PositionsTable()
+        yield AuditPanel()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.cursor_blink = not getattr(self.app, "frozen", False)
+        filt.display = False
+        self.query_one(GamesTable).focus()
+
+    def paint(self, state: DeskState, dirty: Dirty, now: datetime, link: str, link_detail: str) -> None:
+        """Apply `dirty` to the panels (None keys = full sync after a snapshot)."""
+        full = dirty.everything
+        self.query_one(HeaderBar).show(state, now, link, link_detail)
+        self.query_one(HaltedBanner).show(state)
+        if full or dirty.games:
+            self.query_one(GamesTable).sync(state, None if full else dirty.games)
+        self.query_one(SignalsPanel).sync(state, None if full else dirty.signals, now)
+        if full or dirty.positions:
+            self.query_one(PositionsTable).sync(state, None if full else dirty.positions)
+        if full or dirty.audit:
+            self.query_one(AuditPanel).show(state)
+
+    # --- verbs ----------------------------------------------------------------------------------
+
+    def selected_pending(self) -> Any:
+        """The SignalView under the pending table's cursor, frozen at the time of the keypress."""
+        key = self.query_one(PendingTable).selected_key()
+        return self.app.state.signals.get(key) if key else None
+
+    def action_approve(self) -> None:
+        self.app.decide_signal(self.selected_pending(), approve=True)
+
+    def action_reject(self) -> None:
+        self.app.decide_signal(self.selected_pending(), approve=False)
+
+    def action_filter(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.display = True
+        filt.focus()
+
+    def action_clear_filter(self) -> None:
+        filt = self.query_one("#filter", Input)
+        if filt.display or filt.value:
+            filt.value = ""
+            filt.display = False
+            self._set_filter("")
+            self.query_one(GamesTable).focus()
+
+    def action_sort(self) -> None:
+        column = self.query_one(GamesTable).cycle_sort()
+        self.notify(f"games sorted by {column}", timeout=2)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self._set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(GamesTable).focus()
+
+    def _set_filter(self, text: str) -> None:
+        table = self.query_one(GamesTable)
+        table.filter_text = text.strip()
+        with self.app.batch_update():
+            table.sync(self.app.state, None)
+            table.apply_sort()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "games" and event.row_key.value:
+            self.app.open_game(event.row_key.value)
+
+    def on_resize(self) -> None:
+        self.query_one(AuditPanel).show(self.app.state)

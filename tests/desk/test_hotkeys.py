@@ -1,0 +1,294 @@
+"""Pilot tests for every desk hotkey over an in-memory source (engine stand-in acks commands)."""
+
+from __future__ import annotations
+
+from arbees_engine.bus.messages import CommandAck, CommandAction, EngineStatus
+
+from arbees_tui.panels.games import GamesTable
+from arbees_tui.panels.header import HaltedBanner, HeaderBar
+from arbees_tui.panels.signals import PendingTable
+from arbees_tui.screens.audit_log import AuditScreen, AuditTable
+from arbees_tui.screens.confirm import ConfirmScreen
+from arbees_tui.screens.game import GameScreen, MarketsTable
+from arbees_tui.screens.help import HelpScreen
+from arbees_tui.screens.main import MainScreen
+
+from .deskkit import NOW, FakeClock, ack_ok, make_app, settle, wait_for
+
+
+def header_text(app) -> str:
+    return str(app.screen.query_one(HeaderBar).render())
+
+
+async def confirm(pilot) -> None:
+    """Move focus from the default Cancel to Confirm and press it."""
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    assert pilot.app.focused.id == "cancel"  # the safe choice is focused
+    await pilot.press("right", "enter")
+
+
+async def test_kill_confirm_pending_then_halted_banner_until_resume():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        cmd = app.source.commands[0]
+        assert (cmd.action, cmd.operator, cmd.command_id) == (CommandAction.KILL, "alice", "c-0001")
+        assert "KILL PENDING" in header_text(app)
+        assert not app.screen.query_one(HaltedBanner).display
+        app.source.push(CommandAck(command_id="c-0001", action="kill", ok=True, outcome="done", acked_at=NOW))
+        await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "done")
+        app.tick()
+        await pilot.pause()
+        assert "KILL PENDING" not in header_text(app) and "HALTED" in header_text(app)
+        assert app.screen.query_one(HaltedBanner).display
+        # the banner stays until the engine reports the kill lifted
+        await pilot.press("R")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: len(app.source.commands) == 2)
+        assert app.source.commands[1].action == CommandAction.RESUME
+        app.tick()
+        assert app.screen.query_one(HaltedBanner).display
+        engine = app.state.engine.model_copy(update={"kill_engaged": False, "mode": "auto"})
+        app.source.push(CommandAck(command_id="c-0002", action="resume", ok=True, outcome="done", acked_at=NOW), engine)
+        await wait_for(pilot, lambda: not app.state.kill_engaged)
+        app.tick()
+        await pilot.pause()
+        assert not app.screen.query_one(HaltedBanner).display and "AUTO" in header_text(app)
+
+
+async def test_bang_opens_kill_dialog_and_cancel_sends_nothing():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("!")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")  # Cancel is focused
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.press("!")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert app.source.commands == []
+
+
+async def test_kill_without_ack_times_out_loudly():
+    clock = FakeClock()
+    app = make_app(clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        clock.advance(6)
+        app.tick()
+        assert app.state.commands["c-0001"].status == "timeout"
+        await wait_for(pilot, lambda: any(n.severity == "error" and "timeout" in n.message for n in app._notifications))
+        assert "KILL PENDING" not in header_text(app) and "KILL TIMEOUT" in header_text(app)
+
+
+async def test_failed_kill_ack_is_shown_as_error():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        app.source.push(CommandAck(command_id="c-0001", action="kill", ok=False, outcome="failed",
+                                   detail="store unreachable", acked_at=NOW))
+        await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "failed")
+        await wait_for(pilot, lambda: any(n.severity == "error" and "store unreachable" in n.message
+                                          for n in app._notifications))
+        app.tick()
+        assert "KILL FAILED" in header_text(app)
+
+
+async def test_approve_and_reject_send_id_and_version_and_show_outcome():
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pending = app.screen.query_one(PendingTable)
+        assert pending.selected_key() == "s-003"
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        cmd = app.source.commands[0]
+        assert (cmd.action, cmd.signal_id, cmd.signal_version, cmd.operator) == (CommandAction.APPROVE, "s-003", 2, "alice")
+        app.tick()
+        assert "approve pending" in str(pending.get_cell("s-003", "cmd"))
+        app.source.push(CommandAck(command_id="c-0001", action="approve", ok=False, outcome="refused",
+                                   detail="price moved", acked_at=NOW))
+        await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "refused")
+        app.tick()
+        assert "refused (price moved)" in str(pending.get_cell("s-003", "cmd"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(app.source.commands) == 2)
+        assert app.source.commands[1].action == CommandAction.REJECT
+
+
+async def test_approve_with_no_pending_signal_warns():
+    app = make_app(mode="auto")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: any("no pending signal" in n.message for n in app._notifications))
+        assert app.source.commands == []
+
+
+async def test_mode_switch_is_confirmed_and_acked():
+    app = make_app(mode="auto", auto_ack=ack_ok)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: app.state.commands.get("c-0001") and app.state.commands["c-0001"].status == "done")
+        cmd = app.source.commands[0]
+        assert (cmd.action, cmd.mode) == (CommandAction.SET_MODE, "manual")
+
+
+async def test_enter_opens_game_screen_and_escape_backs_out():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(GamesTable)
+        first = table.selected_key()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, GameScreen))
+        assert app.screen.game_id == first
+        assert set(app.screen.query_one(MarketsTable).row_keys()) == app.state.quotes_by_game[first]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+async def test_audit_screen_search_and_back():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        table = app.screen.query_one(AuditTable)
+        assert table.row_count == 4
+        await pilot.press("slash", *"actor:ops")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        await pilot.press("escape")  # clears the search first
+        await wait_for(pilot, lambda: table.row_count == 4)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+async def test_help_lists_every_binding_id():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        ids = {row[2] for row in app.screen.rows}
+        assert {"desk.kill", "desk.resume", "desk.mode", "desk.audit", "desk.help", "desk.quit",
+                "signal.approve", "signal.reject", "games.filter", "games.sort"} <= ids
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+async def test_filter_and_sort_games():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(GamesTable)
+        await pilot.press("slash", *"nfl")
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == 6)
+        await pilot.press("s", "s")  # matchup → sport → edge
+        assert table.border_subtitle.startswith("sort: edge")
+        edges = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        assert edges[0] == "+1.2¢" and edges[-1] == "-0.4¢"
+
+
+async def test_palette_lists_desk_commands():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await pilot.press(*"Kill switch")
+        await wait_for(pilot, lambda: "Kill switch" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+
+async def test_q_quits_without_sending_anything():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app._exit_renderables is not None or not app.is_running)
+    assert app.source.commands == []
+
+
+async def test_engine_status_event_updates_mode_live():
+    app = make_app(mode="auto")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status: EngineStatus = app.state.engine.model_copy(update={"mode": "manual"})
+        app.source.push(status)
+        await wait_for(pilot, lambda: app.state.mode == "manual")
+        app.tick()
+        assert "MANUAL" in header_text(app)
+
+
+async def test_resize_relays_out_and_heartbeat_staleness_shows():
+    from datetime import timedelta
+
+    from arbees_tui.sample import heartbeat
+    from arbees_tui.source import MemorySource
+    from arbees_tui.sample import sample_snapshot
+
+    source = MemorySource(sample_snapshot(NOW), heartbeat(NOW, age_s=4.0))
+    app = make_app(source=source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "STALE" in header_text(app)
+        small = app.screen.query_one(GamesTable).size.height
+        await pilot.resize_terminal(160, 48)
+        await wait_for(pilot, lambda: app.screen.query_one(GamesTable).size.height > small)
+        source.beat = heartbeat(NOW, age_s=0.2)
+        await wait_for(pilot, lambda: app.state.heartbeat.ts == NOW - timedelta(seconds=0.2))
+        app.tick()
+        assert "ONLINE" in header_text(app)
+
+
+async def test_read_only_desk_sends_nothing():
+    app = make_app(mode="manual")
+    app.read_only = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.press("ctrl+k")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: sum("read-only" in n.message for n in app._notifications) == 2)
+        assert app.source.commands == [] and app.state.commands == {}
+
+
+async def test_command_that_cannot_be_sent_fails_loudly_and_worker_errors_reach_the_operator():
+    from arbees_tui.sample import heartbeat, sample_snapshot
+    from arbees_tui.source import MemorySource
+
+    class BrokenSend(MemorySource):
+        async def send_command(self, command):
+            raise ConnectionError("redis gone")
+
+    app = make_app(source=BrokenSend(sample_snapshot(NOW), heartbeat(NOW)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await confirm(pilot)
+        await wait_for(pilot, lambda: app.state.commands.get("c-0001") is not None
+                       and app.state.commands["c-0001"].status == "failed")
+        assert "redis gone" in app.state.commands["c-0001"].detail
+
+        async def crash():
+            raise RuntimeError("boom")
+
+        app.run_worker(crash(), name="crashy", exit_on_error=False)
+        await wait_for(pilot, lambda: any("crashy" in e and "boom" in e for e in app.errors))

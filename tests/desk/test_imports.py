@@ -1,0 +1,37 @@
+"""Layering: the desk imports only arbees_engine.bus from the engine; the engine never imports Textual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def modules_after(import_stmt: str) -> list[str]:
+    code = f"import sys, json\n{import_stmt}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_desk_imports_only_the_bus_from_the_engine():
+    mods = modules_after("import arbees_tui.app, arbees_tui.cli, arbees_tui.bench, arbees_tui.source\n"
+                         "arbees_tui.source.RedisSource('redis://127.0.0.1:1/0', 'x')")
+    engine = [m for m in mods if m.startswith("arbees_engine")]
+    assert "arbees_tui.app" in mods and "arbees_engine.bus.client" in mods
+    outside_bus = [m for m in engine if m != "arbees_engine" and not m.startswith("arbees_engine.bus")]
+    assert outside_bus == [], outside_bus
+    assert not {"arbees_engine.runtime", "arbees_engine.store", "arbees_engine.strategy"} & set(mods)
+
+
+def test_engine_never_imports_textual():
+    root = REPO / "arbees_engine"
+    names = sorted({p.parent.name for p in root.glob("*/__init__.py")} | {p.stem for p in root.glob("*.py")} - {"__init__", "__main__"})
+    # a module another engineer is still writing may not import yet; that is their test's concern
+    stmt = "\n".join(f"try:\n    import arbees_engine.{name}\nexcept Exception:\n    pass" for name in names)
+    mods = modules_after("import arbees_engine\n" + stmt)
+    assert "arbees_engine.bus" in mods
+    assert not [m for m in mods if m == "textual" or m.startswith("textual.")]
+    assert not [m for m in mods if m.startswith("arbees_tui")]

@@ -1,0 +1,95 @@
+"""SVG snapshot tests (pytest-textual-snapshot) from deterministic data: fixed clock, ids, no animation.
+
+Regenerate deliberately with `pytest tests/desk --snapshot-update` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from arbees_tui.source import MemorySource
+from arbees_tui.sample import sample_snapshot
+
+from .deskkit import NOW, make_app, settle, wait_for
+
+SMALL, LARGE = (80, 24), (160, 48)
+SIZES = pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+
+
+@SIZES
+@pytest.mark.parametrize("mode", ["auto", "manual", "halted"])
+def test_main_screen(snap_compare, mode, size):
+    app = make_app(mode="auto" if mode == "halted" else mode, kill=mode == "halted")
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@SIZES
+def test_kill_confirmation_dialog(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle, press=["ctrl+k"])
+
+
+async def _history_then_open_game(pilot) -> None:
+    await settle(pilot)
+    app = pilot.app
+    game = app.state.games["g0004"]
+    quote = app.state.quotes["K-g0004-LAD"]
+    for i in range(12):
+        at = NOW + timedelta(minutes=i)
+        app.source.push(game.model_copy(update={"model_p_home": 0.60 + 0.02 * (i % 6), "updated_at": at}),
+                        quote.model_copy(update={"yes_bid": Decimal("0.55") + Decimal(i) / 100,
+                                                 "yes_ask": Decimal("0.57") + Decimal(i) / 100, "updated_at": at}))
+    await wait_for(pilot, lambda: len(app.state.history["g0004"]) >= 12)
+    app.open_game("g0004")
+    await pilot.pause()
+    app.tick()
+    await pilot.pause()
+
+
+@SIZES
+def test_game_screen(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=_history_then_open_game)
+
+
+@SIZES
+def test_audit_log_screen(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle, press=["l"])
+
+
+@SIZES
+def test_help_screen(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle, press=["question_mark"])
+
+
+@pytest.mark.parametrize("theme", ["arbees-dark", "arbees-light", "arbees-high-contrast"])
+def test_each_theme(snap_compare, theme):
+    assert snap_compare(make_app(mode="manual", theme=theme), terminal_size=LARGE, run_before=settle)
+
+
+@SIZES
+def test_engine_offline(snap_compare, size):
+    assert snap_compare(make_app(online=False), terminal_size=size, run_before=settle)
+
+
+class DeadLink(MemorySource):
+    """A source whose Redis is unreachable."""
+
+    async def load_snapshot(self):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+    async def heartbeat(self):
+        raise ConnectionError("Connection refused.")
+
+
+async def _link_down(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.link == "down" and app.heartbeat_polls > 0)
+    app.tick()
+    await pilot.pause()
+
+
+def test_redis_unreachable(snap_compare):
+    app = make_app(source=DeadLink(sample_snapshot(NOW)))
+    assert snap_compare(app, terminal_size=SMALL, run_before=_link_down)
