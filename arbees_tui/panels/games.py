@@ -23,7 +23,7 @@ class GamesTable(SyncTable):
     """Live games. Row key = game_id."""
 
     COLUMNS = (
-        ("sport", "Sport", 5), ("matchup", "Matchup", 13), ("score", "Score", 5), ("clock", "Clock", 8),
+        ("sport", "Lg", 4), ("matchup", "Matchup", 13), ("score", "Score", 7), ("clock", "Clock", 8),
         ("model", "Model", 6), ("kalshi", "Kalshi", 6), ("poly", "Poly", 6), ("edge", "Edge", 6),
     )
 
@@ -39,7 +39,7 @@ class GamesTable(SyncTable):
         k = state.home_quote(game_id, "kalshi")
         p = state.home_quote(game_id, "polymarket")
         return (
-            g.sport.upper(),
+            g.league.upper()[:4],
             f"{g.away} @ {g.home}",
             f"{g.away_score}-{g.home_score}",
             fmt.game_clock(g.period, g.clock_s, g.status),

@@ -32,6 +32,6 @@ class PositionsTable(SyncTable):
                 self.drop_row(key)
                 continue
             self.put_row(key, (
-                pos.market_id, pos.venue[:4], pos.side.upper(), str(pos.contracts),
+                pos.market_id.split(":", 1)[-1], pos.venue[:4], pos.side.upper(), str(pos.contracts),
                 fmt.cents(pos.avg_price), fmt.cents(pos.mark), fmt.dollars(pos.unrealized_pnl, signed=True),
             ))
