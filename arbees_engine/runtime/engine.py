@@ -34,6 +34,7 @@ from .writer import StoreWriter
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+QUOTE_SAMPLE_S = 5.0  # seconds between stored top-of-book samples per market
 
 
 def utc_clock() -> datetime:
@@ -75,6 +76,7 @@ class Engine:
         self.desk = TradingDesk(self, on_fill=on_fill)
         self._tasks: list[asyncio.Task] = []
         self._equivalence: dict[tuple[str, str], bool] = {}
+        self._quote_sampled_at: dict[str, datetime] = {}
 
     # -- health -------------------------------------------------------------------------------
     @property
@@ -172,6 +174,7 @@ class Engine:
         self.counts["book_updates"] += 1
         self._note_prior(market, book)
         self._publish(quote_view(market, book, self.clock()))
+        self._sample_quote(market.market_id, book)
         self.desk.mark(market.market_id, book)
         game = self.registry.games.get(market.game_id)
         if game is not None and game.status is GameStatus.LIVE:
@@ -201,6 +204,20 @@ class Engine:
             market = self.registry.markets.get(market_id)
             if market:
                 self._publish(quote_view(market, book, self.clock()))
+
+    def _sample_quote(self, market_id: str, book: OrderBook) -> None:
+        """Store the top of book at most once per QUOTE_SAMPLE_S (engine clock) per market."""
+        if self.store is None:
+            return
+        now = self.clock()
+        last = self._quote_sampled_at.get(market_id)
+        if last is not None and (now - last).total_seconds() < QUOTE_SAMPLE_S:
+            return
+        self._quote_sampled_at[market_id] = now
+        bid, ask = book.best_bid, book.best_ask
+        self.writer.submit("quote", lambda: self.store.insert_quote(
+            market_id, now, bid.price if bid else None, ask.price if ask else None,
+            bid.size if bid else None, ask.size if ask else None))
 
     def _note_prior(self, market: Market, book) -> None:
         """Pre-game prior from the market itself (issue 5 §2): the mid of a HOME market before start."""

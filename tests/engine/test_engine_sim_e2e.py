@@ -48,6 +48,7 @@ async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
         assert bank["fees"] == portfolio.fees and bank["realized_pnl"] == portfolio.realized_pnl
         fills_fees = await conn.fetchval("SELECT coalesce(sum(fee), 0) FROM fills")
         assert round_cent(bank["starting"] + bank["realized_pnl"] - fills_fees) == round_cent(portfolio.equity)
+        assert await conn.fetchval("SELECT count(*) FROM quotes") > 0  # sampled top of book is stored
         settled = await conn.fetchval("SELECT count(*) FROM positions WHERE settled")
         assert settled >= 1
         assert Decimal(summary["realized_pnl"]) != 0
