@@ -24,6 +24,7 @@ from ..bus.publisher import BusPublisher
 from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode
 from ..settings import Settings
 from .control import ControlState, kill_file_reason
+from . import status
 from .latency import LatencyRecorder
 from .registry import Registry
 from .trading import TradingDesk
@@ -158,18 +159,16 @@ class Engine:
         """Apply a book message, then evaluate edges and arbitrage on it."""
         received = time.perf_counter_ns()
         market = self.registry.markets.get(update.market_id)
-        if market is None:
-            self._watched_book(update)
+        watched = self.registry.watched.get(update.market_id) if market is None else None
+        if market is None and watched is None:
+            self.reject("book", "unknown_market", update.market_id)
             return
-        book = self.registry.books[update.market_id]
-        try:
-            book.apply(update)
-        except BookError as exc:
-            book.stale = True
-            self.reject("book", "invalid_update", f"{update.market_id}: {exc}")
+        book = self._apply_book(update)
+        if book is None:
             return
-        if update.received_at is None:
-            book.updated_at = self.clock()
+        if watched is not None:  # shown, never traded
+            self._publish(watched_quote_view(update.market_id, watched[0], book, watched[1], self.clock()))
+            return
         self.latency.record("book", received)
         self.counts["book_updates"] += 1
         self._note_prior(market, book)
@@ -180,20 +179,18 @@ class Engine:
         if game is not None and game.status is GameStatus.LIVE:
             self.desk.evaluate_market(market, received)
 
-    def _watched_book(self, update: BookUpdate) -> None:
-        watched = self.registry.watched.get(update.market_id)
-        if watched is None:
-            self.reject("book", "unknown_market", update.market_id)
-            return
+    def _apply_book(self, update: BookUpdate) -> OrderBook | None:
+        """Apply `update` to its book; on a bad update count it, mark the book stale, return None."""
         book = self.registry.books[update.market_id]
         try:
             book.apply(update)
         except BookError as exc:
             book.stale = True
             self.reject("book", "invalid_update", f"{update.market_id}: {exc}")
-            return
-        listing, note = watched
-        self._publish(watched_quote_view(update.market_id, listing, book, note, self.clock()))
+            return None
+        if update.received_at is None:
+            book.updated_at = self.clock()
+        return book
 
     def on_book_stale(self, market_id: str, reason: str) -> None:
         """Mark a book unusable until its next snapshot."""
@@ -268,22 +265,7 @@ class Engine:
 
     def status_view(self) -> EngineStatus:
         """The EngineStatus published every second and read by `arbees-engine status`."""
-        limits = self.settings.limits.model_dump(mode="json")
-        counts = dict(self.counts)
-        counts.update(games=len(self.registry.games), markets=len(self.registry.markets),
-                      store_backlog=self.writer.backlog, store_dropped=self.writer.dropped)
-        counts.update(self.desk.counts())
-        rejections = dict(self.desk.gate.rejections)
-        rejections.update(self.input_rejections)
-        return EngineStatus(
-            instance=self.settings.instance, mode=self.control.effective_mode.value,
-            kill_engaged=self.control.kill_engaged, kill_reason=self.control.kill_reason,
-            kill_operator=self.control.kill_operator, kill_at=self.control.kill_at,
-            venues=sorted({m.venue.value for m in self.registry.markets.values()}),
-            feed=",".join(a.name for a in self.adapters), store_ok=self.store_ok, bus_ok=self.bus_ok,
-            started_at=self.started_at, updated_at=utc_clock(), counts=counts, rejections=rejections,
-            latency=self.latency.percentiles(), limits={k: str(v) for k, v in limits.items()},
-        )
+        return status.engine_status(self)
 
     def bankroll_view(self) -> BankrollView:
         """Bankroll figures in dollars."""
@@ -291,14 +273,7 @@ class Engine:
 
     def all_views(self) -> list:
         """Every current view, for a full snapshot rewrite (bus resync)."""
-        now = self.clock()
-        views: list = [self.status_view(), self.bankroll_view()]
-        views += [game_view(s, self.registry.model_p_home.get(g), now) for g, s in self.registry.games.items()]
-        views += [quote_view(m, self.registry.books.get(m.market_id), now) for m in self.registry.markets.values()]
-        views += [watched_quote_view(mid, listing, self.registry.books.get(mid), note, now)
-                  for mid, (listing, note) in self.registry.watched.items()]
-        views += self.desk.entity_views()
-        return views
+        return status.all_views(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def restore(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
