@@ -1,6 +1,6 @@
 """`arbees-engine`: run the engine, inspect it, and control it from the shell.
 
-Subcommands: run, status, kill, resume, mode, migrate, calibrate, fit. Settings come from
+Subcommands: run, record, status, kill, resume, mode, migrate, calibrate, fit, bench-reconnect. Settings come from
 `ARBEES_*` variables and the TOML config file (see arbees_engine.settings). Exit codes: 0 ok,
 1 failure (message on stderr), 2 usage error, 3 engine not reachable / command not acknowledged.
 """
@@ -46,8 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--for", dest="duration", type=float, default=None, help="stop after SECONDS (wall clock)")
     run.add_argument("--games", type=int, default=8, help="simulated concurrent games")
     run.add_argument("--mode", choices=["auto", "manual"], help="trading mode at start (a persisted kill still wins)")
-    run.add_argument("--replay", help="replay a recording instead of connecting to venues")
+    run.add_argument("--replay", help="replay a recording (from `record`) instead of connecting to venues; "
+                     "--speed paces it (default 1.0 = as recorded, 'max' = as fast as possible)")
     run.add_argument("--json-summary", action="store_true", help="print the exit summary as JSON")
+
+    record = sub.add_parser("record", help="run the engine on real venues and record every raw message")
+    record.add_argument("--out", required=True, help="recording file (appended to; created if missing)")
+    record.add_argument("--venue", default="kalshi,polymarket", help="comma list of 'kalshi,polymarket'")
+    record.add_argument("--feed", default="espn", help="game feed ('espn')")
+    record.add_argument("--for", dest="duration", type=float, default=None, help="stop after SECONDS (wall clock)")
+    record.add_argument("--mode", choices=["auto", "manual"], help="trading mode at start (paper unless live is authorised)")
+    record.add_argument("--json-summary", action="store_true", help="print the exit summary as JSON")
+
+    bench = sub.add_parser("bench-reconnect", help="reconnect-time percentiles against a local websocket server")
+    bench.add_argument("--n", type=int, default=50, help="forced disconnects (default 50)")
+    bench.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
     status = sub.add_parser("status", help="show the running engine's state from Redis")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -83,11 +96,21 @@ def main(argv: list[str] | None = None) -> int:
     from .logs import configure_logging
 
     configure_logging()
+    if args.command == "bench-reconnect":
+        from .adapters.reconnect import bench_reconnect
+
+        if args.n < 1:
+            print("--n must be at least 1", file=sys.stderr)
+            return 2
+        result = bench_reconnect(args.n)
+        if args.json:
+            print(json.dumps(result))
+        return 0
     settings = Settings(**({"instance": args.instance} if args.instance else {}))
     from . import commands
 
     handler = {
-        "run": commands.cmd_run, "status": commands.cmd_status, "kill": commands.cmd_kill,
+        "run": commands.cmd_run, "record": commands.cmd_record, "status": commands.cmd_status, "kill": commands.cmd_kill,
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
         "bench": commands.cmd_bench,
     }[args.command]

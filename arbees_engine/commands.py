@@ -46,12 +46,15 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         if svc.embedded:
             write_embedded_urls(settings.instance, svc.database_url, svc.redis_url)
         try:
-            engine = build_engine(settings, args, store=store, redis_url=svc.redis_url)
-            stop = asyncio.Event()
+            stop = asyncio.Event()  # set by a signal, or by the replay when the recording is done
+            engine = build_engine(settings, args, store=store, redis_url=svc.redis_url, stop=stop)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await engine.run(args.duration, stop=stop)
+            try:
+                await engine.run(args.duration, stop=stop)
+            finally:
+                await _close_io(engine)
             summary = engine.desk.summary()
         finally:
             await store.close()
@@ -59,6 +62,30 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 forget_embedded_urls(settings.instance)
     print(json.dumps(summary, indent=2, default=str) if args.json_summary else format_summary(summary))
     return 0
+
+
+async def _close_io(engine) -> None:
+    """Close what the builder opened for real venues: the recording and the live order client."""
+    recorder = getattr(engine, "recorder", None)
+    if recorder is not None:
+        recorder.close()
+    live_orders = getattr(engine, "live_orders", None)
+    if live_orders is not None:
+        await live_orders.aclose()
+
+
+async def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
+    """`record --out FILE`: the normal engine on real venues (paper unless live is authorised)
+    with every raw venue/feed message appended to FILE; replay it with `run --replay FILE`."""
+    from pathlib import Path
+
+    if "sim" in [v.strip() for v in args.venue.split(",")]:
+        print("record needs real venues (--venue kalshi,polymarket); the simulated venue is not recorded",
+              file=sys.stderr)
+        return 2
+    settings = settings.model_copy(update={"record_file": Path(args.out)})
+    run_args = argparse.Namespace(**vars(args), replay=None, seed=1, speed=1.0, games=8)
+    return await cmd_run(settings, run_args)
 
 
 async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:

@@ -85,6 +85,13 @@ class EndpointSettings(BaseModel):
     poll_live_s: float = Field(5.0, gt=0)
     poll_idle_s: float = Field(120.0, gt=0)
     http_timeout_s: float = Field(10.0, gt=0)
+    # Websocket books (issue 4). Kalshi's channel needs an API key; Polymarket's market channel is public.
+    use_websockets: bool = True
+    kalshi_ws_url: str = "wss://api.elections.kalshi.com/trade-api/ws/v2"
+    polymarket_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+    kalshi_key_id: str | None = None
+    kalshi_key_file: Path | None = None
+    discover_every_s: float = Field(60.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -105,6 +112,7 @@ class Settings(BaseSettings):
     quote_publish_interval_s: float = Field(0.25, gt=0)
     live: bool = False
     live_authorization: str | None = None
+    record_file: Path | None = None  # append every raw venue/feed message here (adapters.recording)
 
     @classmethod
     def settings_customise_sources(

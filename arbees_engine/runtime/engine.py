@@ -78,6 +78,7 @@ class Engine:
         self._tasks: list[asyncio.Task] = []
         self._equivalence: dict[tuple[str, str], bool] = {}
         self._quote_sampled_at: dict[str, datetime] = {}
+        self.live_brokers: dict = {}  # Venue → live broker; empty means paper everywhere
 
     # -- health -------------------------------------------------------------------------------
     @property
@@ -144,8 +145,8 @@ class Engine:
         if market_id not in self.registry.watched:
             self.reject("match", refusal.reason_code, f"{listing.venue_market_id}: {refusal.detail}")
         self.registry.watched[market_id] = (listing, note)
-        self.registry.books.setdefault(market_id, OrderBook(market_id))
-        self._publish(watched_quote_view(market_id, listing, None, note, self.clock()))
+        book = self.registry.books.setdefault(market_id, OrderBook(market_id))
+        self._publish(watched_quote_view(market_id, listing, book if not book.stale else None, note, self.clock()))
 
     def on_market(self, market: Market) -> None:
         """Register a market tied to a game."""

@@ -75,11 +75,17 @@ class Executor:
         return True
 
     async def _send(self, order: Order) -> int:
-        """Paper-execute `order` against the current book; returns contracts filled."""
+        """Execute `order` (live broker of its venue if authorised, else paper against the current
+        book); returns contracts filled."""
         book = self.engine.registry.books.get(order.market_id)
         order.status = OrderStatus.SENT
-        fills = self.desk.broker.execute(order, book, self.engine.clock()) if book else []
-        if book is None:
+        live = self.engine.live_brokers.get(order.venue)
+        if live is not None:  # authorised live venue (ARBEES_LIVE + authorisation + credentials)
+            fills = await live.execute(order, self.engine.clock())
+        elif book is not None:
+            fills = self.desk.broker.execute(order, book, self.engine.clock())
+        else:
+            fills = []
             order.status, order.reason = OrderStatus.REJECTED, "no book"
         self.orders += 1
         self._remember(order)

@@ -1,0 +1,87 @@
+"""Live Kalshi execution: an IOC order through `KalshiOrderClient`, its fills as domain Fills.
+
+Used by the engine's executor only when live trading is authorised (ARBEES_LIVE=1 and the
+authorisation phrase and credentials; see orders.py). Fill fields per
+https://docs.kalshi.com/api-reference/portfolio/get-fills: `fill_id` (or `trade_id`), `count_fp`
+(or legacy `count`), `yes_price_dollars`/`no_price_dollars` (or legacy cents `yes_price`/`no_price`).
+The taker fee is computed from the market's fee schedule (Kalshi fee schedule PDF), since the
+fills endpoint does not report it per fill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import ROUND_FLOOR
+
+import httpx
+import structlog
+
+from ...execution.fees import taker_fee
+from ...model import Fill, Market, Order, OrderStatus, Side
+from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
+from .orders import KalshiApiError, KalshiOrderClient, RateLimited
+
+log = structlog.get_logger(__name__)
+
+
+class KalshiLiveBroker:
+    """Sends orders to Kalshi. `markets`: market_id → Market (for fee schedules), read per order."""
+
+    def __init__(self, client: KalshiOrderClient, markets: Mapping[str, Market]) -> None:
+        self.client = client
+        self.markets = markets
+        self.bad_fills = 0
+
+    async def execute(self, order: Order, now: datetime) -> list[Fill]:
+        """Place `order` (IOC, its client_order_id makes a resend idempotent) and return its fills.
+
+        A lost reply is reconciled by client order id; a venue refusal or exhausted rate limit
+        marks the order REJECTED with the reason. Never raises for venue errors.
+        """
+        order.paper = False
+        try:
+            await self.client.place_ioc(order)
+        except httpx.TransportError as exc:
+            log.warning("kalshi.order_reply_lost", client_order_id=order.client_order_id, error=str(exc))
+            await self.client.reconcile(order)
+        except (KalshiApiError, RateLimited) as exc:
+            order.status, order.reason = OrderStatus.REJECTED, str(exc)[:200]
+            return []
+        if not order.venue_order_id:
+            return []
+        raw = await self.client.get_fills(order.venue_order_id)
+        fills = []
+        for n, item in enumerate(raw, start=1):
+            fill = self._fill(item, order, n, now)
+            if fill is not None:
+                fills.append(fill)
+        return fills
+
+    def _fill(self, item: dict, order: Order, n: int, now: datetime) -> Fill | None:
+        try:
+            contracts = int(to_decimal(item.get("count_fp", item.get("count")), field="count").to_integral_value(ROUND_FLOOR))
+            price = _price(item, order.side)
+        except (MoneyError, TypeError, ValueError) as exc:
+            self.bad_fills += 1
+            log.error("kalshi.bad_fill", client_order_id=order.client_order_id, error=str(exc), fill=str(item)[:300])
+            return None
+        market = self.markets[order.market_id]
+        fill_id = str(item.get("fill_id") or item.get("trade_id") or f"{order.client_order_id}-{n}")
+        return Fill(fill_id=f"kalshi:{fill_id}", client_order_id=order.client_order_id, market_id=order.market_id,
+                    venue=order.venue, side=order.side, price=price, contracts=contracts,
+                    fee=taker_fee(market.fees, price, contracts), filled_at=now)
+
+
+def _price(item: dict, side: Side):
+    """The fill's price for our side in dollars; from the other side's price when only that is given."""
+    own, other = ("yes", "no") if side is Side.YES else ("no", "yes")
+    for key, flip in ((f"{own}_price_dollars", False), (f"{other}_price_dollars", True)):
+        if item.get(key) is not None:
+            value = to_price(item[key])
+            return 1 - value if flip else value
+    for key, flip in ((f"{own}_price", False), (f"{other}_price", True)):
+        if item.get(key) is not None:
+            value = cents_to_price(item[key])
+            return 1 - value if flip else value
+    raise MoneyError("fill has no price")
