@@ -13,7 +13,7 @@ import asyncio
 from typing import Any, Callable
 
 import structlog
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, retry_base, retry_if_exception_type, wait_exponential
 from textual.message import Message
 
 from arbees_engine.bus.messages import Resync
@@ -21,6 +21,18 @@ from arbees_engine.bus.messages import Resync
 from .messages import EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 
 log = structlog.get_logger(__name__)
+
+
+class _NotCancelling(retry_base):
+    """Never retry while the worker is being cancelled (redis-py may turn the cancellation into a
+    ConnectionError, which would otherwise be retried forever and block the desk's exit)."""
+
+    def __call__(self, retry_state) -> bool:  # noqa: ANN001 - tenacity's RetryCallState
+        task = asyncio.current_task()
+        return task is None or not task.cancelling()
+
+
+_not_cancelling = _NotCancelling()
 
 
 class Feed:
@@ -47,7 +59,7 @@ class Feed:
     async def run_events(self) -> None:
         """Forever: attach, tail; on error report the link down and retry with backoff."""
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(Exception),
+            retry=retry_if_exception_type(Exception) & _not_cancelling,
             wait=wait_exponential(multiplier=0.2, max=self.max_backoff_s),
             before_sleep=self._report_down,
         )

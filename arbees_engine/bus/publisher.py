@@ -198,6 +198,7 @@ class BusPublisher:
                     await self.beat()
                     last_beat = time.monotonic()
             except (RedisError, OSError) as exc:
+                _raise_if_cancelling()
                 if self.ok:
                     log.error("bus.down", error=str(exc))
                 self.ok = False
@@ -228,6 +229,7 @@ class BusPublisher:
                 for entry_id, fields in entries:
                     await self._handle_entry(handler, entry_id, fields)
             except (RedisError, OSError) as exc:
+                _raise_if_cancelling()
                 log.warning("bus.commands_down", error=str(exc))
                 backlog = True
                 await asyncio.sleep(0.5)
@@ -252,3 +254,11 @@ class BusPublisher:
         except (RedisError, OSError):
             pass
         await self.redis.aclose()
+
+
+def _raise_if_cancelling() -> None:
+    """redis-py turns a cancellation during a command into a ConnectionError; a task being
+    cancelled must still stop, not retry forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()

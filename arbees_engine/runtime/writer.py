@@ -79,5 +79,8 @@ class StoreWriter:
                 await self._run_one()
                 delay = 0.2
             except Exception:  # noqa: BLE001 - store outage: back off, keep the job
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # a driver may mask the cancellation
+                    raise asyncio.CancelledError() from None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
