@@ -126,8 +126,38 @@ def _log_retry(state: RetryCallState) -> None:
 DEFAULT_POLICY = RetryPolicy()
 
 
-async def _get_once(client: httpx.AsyncClient, url: str, params: dict | None) -> httpx.Response:
-    response = await client.get(url, params=params)
+class ConditionalCache:
+    """ETag / Last-Modified validators per URL, for conditional GETs (RFC 9110 §13.1): the next
+    request sends If-None-Match / If-Modified-Since and a 304 answer means "unchanged"."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, dict[str, str]] = {}
+        self.not_modified = 0
+
+    def headers(self, url: str) -> dict[str, str]:
+        """Request headers carrying the validators last seen for `url` (empty if none)."""
+        seen = self._validators.get(url, {})
+        out = {}
+        if "etag" in seen:
+            out["If-None-Match"] = seen["etag"]
+        if "last-modified" in seen:
+            out["If-Modified-Since"] = seen["last-modified"]
+        return out
+
+    def remember(self, url: str, response: httpx.Response) -> None:
+        """Keep the response's validators for the next request to `url`."""
+        kept = {k: response.headers[k] for k in ("etag", "last-modified") if k in response.headers}
+        if kept:
+            self._validators[url] = kept
+
+
+#: Returned by get_json when a conditional GET answered 304 Not Modified.
+NOT_MODIFIED = object()
+
+
+async def _get_once(client: httpx.AsyncClient, url: str, params: dict | None,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
+    response = await client.get(url, params=params, headers=headers)
     if response.status_code >= 400:
         raise FetchError(
             f"http_{response.status_code}",
@@ -143,8 +173,11 @@ async def get_json(
     params: dict | None = None,
     *,
     policy: RetryPolicy = DEFAULT_POLICY,
+    cache: ConditionalCache | None = None,
 ) -> object:
     """GET `url` and decode its JSON body, retrying per `policy`.
+
+    With `cache`, the request is conditional and NOT_MODIFIED is returned for a 304 answer.
 
     Raises FetchError (status or transport failure after retries) or ParseError("bad_json")
     for a body that is not JSON (e.g. truncated). Never retries a bad body: it is counted.
@@ -152,15 +185,22 @@ async def get_json(
     try:
         async for attempt in policy.retrying():
             with attempt:
-                response = await _get_once(client, url, params)
+                response = await _get_once(client, url, params, cache.headers(url) if cache else None)
     except httpx.TransportError as exc:
         raise FetchError("transport", f"GET {url}: {type(exc).__name__}: {exc}") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # decoding, redirects, bad URL: not retried
         raise FetchError("request_error", f"GET {url}: {type(exc).__name__}: {exc}") from exc
+    if cache is not None:
+        if response.status_code == 304:
+            cache.not_modified += 1
+            return NOT_MODIFIED
+        cache.remember(url, response)
     return decode_json(response.content, url)
 
 
 __all__ = [
+    "NOT_MODIFIED",
+    "ConditionalCache",
     "DEFAULT_POLICY",
     "FetchError",
     "ParseError",

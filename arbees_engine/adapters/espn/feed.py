@@ -1,6 +1,7 @@
 """ESPN scoreboard poller: adaptive interval per league, never dies on HTTP or parse errors.
 
-Polls `{base_url}/{sport}/{league}/scoreboard` (e.g. `basketball/nba`) for each configured
+Polls `{base_url}/{sport}/{league}/scoreboard` (e.g. `basketball/nba`) with conditional GETs
+(ETag / Last-Modified, RFC 9110 §13.1) for each configured
 league: every `poll_live_s` seconds while any game of that league is LIVE, else `poll_idle_s`.
 """
 
@@ -14,7 +15,7 @@ import structlog
 
 from ...model import GameStatus, League
 from ..base import Sink
-from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
+from ..http import DEFAULT_POLICY, NOT_MODIFIED, ConditionalCache, FetchError, RetryPolicy, get_json
 from ..wire import ParseError
 from .parse import parse_scoreboard
 
@@ -80,6 +81,8 @@ class EspnFeed:
         self.poll_live_s = poll_live_s
         self.poll_idle_s = poll_idle_s
         self.policy = policy
+        self.cache = ConditionalCache()  # ETag / Last-Modified per scoreboard URL
+        self._live: dict[str, bool] = {}
 
     async def run(self, sink: Sink) -> None:
         """Poll every league concurrently until cancelled. Never raises on bad input."""
@@ -100,7 +103,9 @@ class EspnFeed:
         """
         url = f"{self.base_url}/{path}/scoreboard"
         try:
-            payload = await get_json(self.client, url, policy=self.policy)
+            payload = await get_json(self.client, url, policy=self.policy, cache=self.cache)
+            if payload is NOT_MODIFIED:  # conditional GET: nothing changed since the last poll
+                return self._live.get(path, True)
             games, rejections = parse_scoreboard(payload, league, datetime.now(timezone.utc))
         except (FetchError, ParseError) as exc:
             log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail)
@@ -115,4 +120,5 @@ class EspnFeed:
             sink.reject(SOURCE, rejection.reason, f"{path}: {rejection.detail}")
         for game in games:
             sink.on_game_state(game)
-        return any(game.status is GameStatus.LIVE for game in games)
+        self._live[path] = any(game.status is GameStatus.LIVE for game in games)
+        return self._live[path]
