@@ -190,4 +190,27 @@ class Executor:
                 if position is not None:
                     await store.upsert_position(position)
             self.engine.audit("engine", "void_orphan", market_id, "simulated market from an earlier session")
+        await self._reconcile_live_orders()
         log.info("portfolio.restored", positions=len(positions), voided=len(orphans), realized=str(bankroll.realized_pnl))
+
+    async def _reconcile_live_orders(self) -> None:
+        """Orders a crash left as intent/sent are looked up at their venue by client order id;
+        their fills are stored once and applied (ARCHITECTURE.md, "Store")."""
+        brokers = self.engine.live_brokers
+        if not brokers:
+            return
+        store = self.engine.store
+        open_orders = await store.load_orders(statuses=[OrderStatus.INTENT, OrderStatus.SENT])
+        if not open_orders:
+            return
+        stored_markets = {m.market_id: m for m in await store.load_markets()}
+        for order in open_orders:
+            broker = brokers.get(order.venue)
+            market = self.engine.registry.markets.get(order.market_id) or stored_markets.get(order.market_id)
+            if broker is None or market is None:
+                continue
+            self.engine.registry.add_market(market)
+            for fill in await broker.reconcile(order, self.engine.clock()):
+                await self.apply_fill(fill)
+            await store.update_order(order)
+            self.engine.audit("engine", "order_reconciled", order.client_order_id, order.status.value)

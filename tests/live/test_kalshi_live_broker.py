@@ -61,3 +61,37 @@ async def test_venue_refusal_is_an_unfilled_order_not_a_crash(rsa_key):
         assert engine.desk.portfolio.position(MARKET.market_id, Side.YES) is None
         assert engine.desk.signals["sig-live-1"].decision.value == "unfilled"
         await client.aclose()
+
+
+async def test_restart_reconciles_an_order_sent_before_a_crash(rsa_key, pg_dsn):
+    from arbees_engine.model import Order
+    from arbees_engine.store.store import Store
+
+    store = await Store.connect(pg_dsn)
+    try:
+        with FakeKalshiRest(rsa_key.public_key(), liquidity=4) as server:
+            client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
+            await store.upsert_game(GameState("espn:nba:1", Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"),
+                                              Team("NYK", "Knicks"), GameStatus.LIVE))
+            await store.upsert_market(MARKET)
+            order = Order("arb-crash-1", "sig-x", MARKET.market_id, Venue.KALSHI, Side.YES, D("0.42"), 4,
+                          datetime.now(UTC))
+            await store.insert_order_intent(order)
+            await client.place_ioc(order)  # reached the venue; the engine died before booking the fill
+
+            engine = Engine(Settings(database_url=pg_dsn, redis_url=None), [], store=store)
+            engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, engine.registry.markets)
+            await engine.restore()
+            position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+            assert position is not None and position.contracts == 4
+            assert await store.count_fills() == 1
+            (stored,) = await store.load_orders()
+            assert stored.status.value == "filled" and stored.filled_contracts == 4
+
+            again = Engine(Settings(database_url=pg_dsn, redis_url=None), [], store=store)  # a second restart
+            again.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, again.registry.markets)
+            await again.restore()
+            assert await store.count_fills() == 1  # nothing booked twice
+            await client.aclose()
+    finally:
+        await store.close()

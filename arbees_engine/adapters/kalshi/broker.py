@@ -48,6 +48,15 @@ class KalshiLiveBroker:
         except (KalshiApiError, RateLimited) as exc:
             order.status, order.reason = OrderStatus.REJECTED, str(exc)[:200]
             return []
+        return await self._fills(order, now)
+
+    async def reconcile(self, order: Order, now: datetime) -> list[Fill]:
+        """After a restart: look `order` up by client order id, refresh its status and return its
+        fills (the executor stores each once). An order that never reached the venue stays as is."""
+        await self.client.reconcile(order)
+        return await self._fills(order, now)
+
+    async def _fills(self, order: Order, now: datetime) -> list[Fill]:
         if not order.venue_order_id:
             return []
         raw = await self.client.get_fills(order.venue_order_id)
