@@ -28,7 +28,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     for key in ("orders", "fills", "contracts_filled"):
         lines.append(f"  {key.replace('_', ' '):<22}{summary.get(key, 0)}")
     for key in ("fees", "realized_pnl", "unrealized_pnl", "starting_bankroll", "bankroll"):
-        lines.append(f"  {key.replace('_', ' '):<22}${money(summary.get(key, '0'))}")
+        amount = money(summary.get(key, "0"))
+        lines.append(f"  {key.replace('_', ' '):<22}{'-$' + amount[1:] if amount.startswith('-') else '$' + amount}")
     lines.append(f"  {'bankroll identity':<22}{'holds' if summary.get('identity_ok') else 'BROKEN'}")
     rejections = summary.get("rejections", {})
     if rejections:
