@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import itertools
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -25,15 +24,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-import redis
 
 from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store import Store, migrate
+from harness import _REDIS_DATABASES, TEMPLATE_DB, fresh_database, fresh_redis_db
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE_DB = "arbees_template"
-_REDIS_DATABASES = 1024  # db 0 is left for ad-hoc use; tests cycle through 1..1023
-_db_counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -91,32 +87,14 @@ def redis_server(_server_root: Path) -> Iterator[EmbeddedRedis]:
 @pytest.fixture
 async def pg_dsn(pg_server: EmbeddedPostgres) -> AsyncIterator[str]:
     """DSN of a fresh database holding every migration, private to this test."""
-    name = f"arbees_test_{next(_db_counter)}"
-    admin = await asyncpg.connect(pg_server.dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        # FILE_COPY: ~15 ms for our small template vs ~200 ms for PG15's default WAL_LOG.
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
-    finally:
-        await admin.close()
-    yield pg_server.dsn_for(name)
-    admin = await asyncpg.connect(pg_server.dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(pg_server) as dsn:
+        yield dsn
 
 
 @pytest.fixture
-def redis_url(redis_server: EmbeddedRedis) -> Iterator[str]:
+def redis_url(redis_server: EmbeddedRedis) -> str:
     """URL of an empty logical Redis database private to this test."""
-    db = next(_db_counter) % (_REDIS_DATABASES - 1) + 1
-    client = redis.Redis(host="127.0.0.1", port=redis_server.port, db=db)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-    yield redis_server.url_for(db)
+    return fresh_redis_db(redis_server)
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from harness import fresh_database, fresh_redis_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
 
@@ -41,29 +41,13 @@ def kalshi_key_file(tmp_path: Path, kalshi_key: rsa.RSAPrivateKey) -> Path:
 @pytest.fixture
 async def second_pg_dsn(pg_server) -> AsyncIterator[str]:
     """A second fresh, migrated database (the replay run's), dropped afterwards."""
-    name = f"arbees_live_engine_{next(_extra)}"
-    admin = await asyncpg.connect(pg_server.dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "arbees_template" STRATEGY FILE_COPY')
-    finally:
-        await admin.close()
-    yield pg_server.dsn_for(name)
-    admin = await asyncpg.connect(pg_server.dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(pg_server) as dsn:
+        yield dsn
 
 
 @pytest.fixture
-def second_redis_url(redis_server, redis_url: str) -> Iterator[str]:
-    """Another empty logical Redis database (from the top of the range, away from `redis_url`'s)."""
-    db = 1023 - next(_extra) % 200
-    assert not redis_url.endswith(f"/{db}")
-    client = redis.Redis(host="127.0.0.1", port=redis_server.port, db=db)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-    yield redis_server.url_for(db)
+def second_redis_url(redis_server, redis_url: str) -> str:
+    """Another empty logical Redis database, distinct from `redis_url`'s."""
+    url = fresh_redis_db(redis_server)
+    assert url != redis_url
+    return url

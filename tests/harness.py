@@ -1,0 +1,53 @@
+"""Test harness helpers shared by conftest files: fresh PostgreSQL databases and Redis dbs.
+
+A plain module (not a conftest) so any test folder can import it: `from harness import ...`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+
+import asyncpg
+import redis
+
+from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
+
+TEMPLATE_DB = "arbees_template"
+_REDIS_DATABASES = 1024  # db 0 is left for ad-hoc use; tests cycle through 1..1023
+_db_counter = itertools.count(1)
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(server: EmbeddedPostgres) -> AsyncIterator[str]:
+    """A new database copied from the migrated template; dropped on exit. Yields its DSN."""
+    name = f"arbees_test_{next(_db_counter)}"
+    admin = await asyncpg.connect(server.dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # FILE_COPY: ~15 ms for our small template vs ~200 ms for PG15's default WAL_LOG.
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
+    finally:
+        await admin.close()
+    try:
+        yield server.dsn_for(name)
+    finally:
+        admin = await asyncpg.connect(server.dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def fresh_redis_db(server: EmbeddedRedis) -> str:
+    """URL of a just-flushed logical Redis database no other live test uses."""
+    db = next(_db_counter) % (_REDIS_DATABASES - 1) + 1
+    client = redis.Redis(host="127.0.0.1", port=server.port, db=db)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return server.url_for(db)
+
+
