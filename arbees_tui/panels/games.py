@@ -44,8 +44,8 @@ class GamesTable(SyncTable):
             f"{g.away_score}-{g.home_score}",
             fmt.game_clock(g.period, g.clock_s, g.status),
             fmt.prob(g.model_p_home),
-            fmt.bid_ask(k.yes_bid, k.yes_ask) if k else fmt.DASH,
-            fmt.bid_ask(p.yes_bid, p.yes_ask) if p else fmt.DASH,
+            _quote_cell(k),
+            _quote_cell(p),
             fmt.edge_cents(state.game_edge(game_id)),
         )
 
@@ -83,3 +83,11 @@ class GamesTable(SyncTable):
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.apply_sort()
         return SORTS[self.sort_index]
+
+
+def _quote_cell(quote: Any) -> str:
+    """"bid/ask" in cents; a stale book (feed down or being rebuilt) is marked "~" and never traded."""
+    if quote is None:
+        return fmt.DASH
+    text = fmt.bid_ask(quote.yes_bid, quote.yes_ask)
+    return f"~{text}" if quote.stale else text

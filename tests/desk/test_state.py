@@ -114,3 +114,17 @@ def test_decided_signals_are_bounded_but_pending_kept():
         state.apply_event(template.model_copy(update={"signal_id": f"x{i}", "created_at": NOW + timedelta(seconds=i)}))
     assert len(state.signals) <= SIGNALS_KEEP
     assert "s-003" in state.signals and f"x{SIGNALS_KEEP + 4}" in state.signals and "x0" not in state.signals
+
+
+def test_stale_quote_is_marked_in_the_games_table():
+    from arbees_tui.panels.games import GamesTable
+
+    state = DeskState()
+    state.apply_snapshot(sample_snapshot(NOW))
+    game_id = next(iter(state.games))
+    quote = state.home_quote(game_id, "kalshi")
+    table = GamesTable()
+    fresh = table.cells(state, game_id)[5]
+    state.apply_event(quote.model_copy(update={"stale": True}))
+    stale = table.cells(state, game_id)[5]
+    assert not fresh.startswith("~") and stale == "~" + fresh
