@@ -84,6 +84,7 @@ class GameView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.game_id
 
 
@@ -113,6 +114,7 @@ class QuoteView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.market_id
 
     @property
@@ -153,6 +155,7 @@ class SignalView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.signal_id
 
 
@@ -175,6 +178,7 @@ class OrderView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.client_order_id
 
 
@@ -194,6 +198,7 @@ class FillView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.fill_id
 
 
@@ -216,6 +221,7 @@ class PositionView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.position_id
 
 
@@ -235,6 +241,7 @@ class BankrollView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return "bankroll"
 
 
@@ -270,6 +277,7 @@ class EngineStatus(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return "engine"
 
 
@@ -286,6 +294,7 @@ class AuditView(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return str(self.audit_id)
 
 
@@ -298,6 +307,7 @@ class Removed(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return f"{self.entity_kind}:{self.entity_id}"
 
 
@@ -310,6 +320,7 @@ class Resync(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return "resync"
 
 
@@ -354,6 +365,7 @@ class CommandAck(_Msg):
 
     @property
     def key(self) -> str:
+        """Snapshot key of this view within its kind."""
         return self.command_id
 
 

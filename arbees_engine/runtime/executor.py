@@ -16,7 +16,8 @@ import structlog
 
 from ..model import Sport, Decision, Fill, GameState, GameStatus, Market, Order, OrderStatus, Side, Signal
 from ..model.money import ZERO
-from .views import fill_view, order_view, position_view
+from ..bus.messages import QuoteView
+from .views import fill_view, order_view, position_view, quote_view
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
@@ -137,9 +138,8 @@ class Executor:
             await self._settle_market(market, state)
             self.engine._publish(self.engine_quote(market))
 
-    def engine_quote(self, market: Market):
-        from .views import quote_view
-
+    def engine_quote(self, market: Market) -> QuoteView:
+        """The market's current QuoteView (republished after settlement)."""
         return quote_view(market, self.engine.registry.books.get(market.market_id), self.engine.clock())
 
     async def _settle_market(self, market: Market, state: GameState) -> None:

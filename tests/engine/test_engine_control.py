@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from arbees_engine.bus.messages import CommandAction
@@ -110,3 +112,22 @@ async def test_manual_mode_approve_executes_reject_and_expiry_never_do(pg_dsn, r
     actions = await _audit_actions(pg_dsn)
     assert ("carol", "command_approve") in actions and ("carol", "command_reject") in actions
     assert ("engine", "signal_expired") in actions
+
+
+async def test_kill_file_engages_the_kill_switch_and_blocks_resume_while_present(pg_dsn, redis_url, tmp_path):
+    kill_file = tmp_path / "KILL"
+    settings = sim_settings(pg_dsn, redis_url, kill_file=str(kill_file))
+    async with sim_engine(settings, seed=7) as (engine, world, _store):
+        await drive_sim(engine, world, 60)
+        kill_file.write_text("exchange outage drill\n")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not engine.control.kill_engaged:  # the watcher polls the file every 0.5 s
+            assert loop.time() < deadline, "kill file not noticed"
+            await asyncio.sleep(0.05)
+        assert engine.control.kill_operator == "killfile" and "exchange outage drill" in engine.control.kill_reason
+        refused = await send(settings, command(CommandAction.RESUME, operator="bob"))
+        assert refused is not None and not refused.ok and "kill file" in refused.detail
+        kill_file.unlink()
+        ack = await send(settings, command(CommandAction.RESUME, operator="bob"))
+        assert ack is not None and ack.ok and not engine.control.kill_engaged
