@@ -22,6 +22,17 @@ from .oof import out_of_fold
 from .report import print_report
 
 
+
+def _sport_name(text: str) -> str:
+    """A sport family name, accepting league names as aliases ("nfl" → "football")."""
+    from ..model import LEAGUE_SPORT, League
+
+    lowered = text.strip().lower()
+    try:
+        return LEAGUE_SPORT[League(lowered)].value
+    except ValueError:
+        return lowered
+
 def parse_ratings(items: Sequence[str]) -> dict[str, float]:
     """["GSW=11.35", ...] → {"GSW": 11.35}. Raises LoaderError for a malformed item."""
     out = {}
@@ -56,7 +67,8 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     the model's forecasts are game-level K-fold out-of-fold (constants refitted without each game).
     """
     parser = argparse.ArgumentParser(prog="arbees-engine calibrate", description=calibrate_main.__doc__)
-    parser.add_argument("--sport", required=True, choices=[s.value for s in Sport])
+    parser.add_argument("--sport", required=True, type=_sport_name, choices=[s.value for s in Sport],
+                        help="sport family, or a league name (nfl, nba, nhl, mlb, epl, ...)")
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--reference", default=None, help="home_wp (NFL), stern_plain (NBA), "
                         "poisson_plain / poisson_home_away (NHL), kalshi (Kalshi candles)")
@@ -97,7 +109,7 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
     from .fit_hockey import cv_hockey, fit_goal_logs, model_from_fit, read_goal_logs
 
     parser = argparse.ArgumentParser(prog="arbees-engine fit", description=fit_main.__doc__)
-    parser.add_argument("--sport", required=True, choices=["football", "basketball", "hockey"])
+    parser.add_argument("--sport", required=True, type=_sport_name, choices=["football", "basketball", "hockey"])
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--rating", action="append", default=[], metavar="TEAM=POINTS",
