@@ -86,6 +86,7 @@ class ArbeesApp(App):
     # --- start-up -------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        """Register desk themes and keymap, push MainScreen, start the events/heartbeat workers and the paint timer."""
         for theme in load_themes():
             self.register_theme(theme)
             self.desk_theme_names.append(theme.name)
@@ -110,10 +111,12 @@ class ArbeesApp(App):
     # --- worker messages ------------------------------------------------------------------------
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        """SnapshotLoaded: replace the state with the snapshot (attach or resync) and paint at once."""
         self.state.apply_snapshot(message.snapshot)
         self.tick()
 
     def on_events_received(self, message: EventsReceived) -> None:
+        """EventsReceived: apply the batch, release the feed's next read, and toast each ack's command."""
         acked = [view for _id, view in message.events if getattr(view, "kind", "") == "ack"]
         try:
             self.state.apply_events(message.events)
@@ -125,6 +128,7 @@ class ArbeesApp(App):
                 self._announce(pending)
 
     def on_link_changed(self, message: LinkChanged) -> None:
+        """LinkChanged: update link state for the header; a drop is reported, retries stay "down"."""
         if message.state == "connecting" and self.link == "down":
             return  # retries keep showing "down" (with its cause) until attached again
         if message.state == "down" and self.link != "down":
@@ -133,11 +137,13 @@ class ArbeesApp(App):
         self.state.dirty.header = True
 
     def on_heartbeat_seen(self, message: HeartbeatSeen) -> None:
+        """HeartbeatSeen: store the heartbeat (None = engine offline), count the poll, mark the header dirty."""
         self.state.heartbeat = message.heartbeat
         self.heartbeat_polls += 1
         self.state.dirty.header = True
 
     def on_command_send_failed(self, message: CommandSendFailed) -> None:
+        """CommandSendFailed: mark the still-pending command failed ("not sent") and announce it."""
         pending = self.state.commands.get(message.command_id)
         if pending is not None and pending.status == "pending":
             pending.status, pending.detail = "failed", f"not sent: {message.detail}"
@@ -145,9 +151,11 @@ class ArbeesApp(App):
             self._announce(pending)
 
     def on_desk_error(self, message: DeskError) -> None:
+        """DeskError: route a worker's error to `report_error`."""
         self.report_error(message.where, message.detail)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker.StateChanged: report a worker that ended in ERROR (by name) with its exception."""
         if event.state == WorkerState.ERROR:
             self.report_error(event.worker.name or "worker", repr(event.worker.error))
 
@@ -224,6 +232,7 @@ class ArbeesApp(App):
     # --- actions --------------------------------------------------------------------------------
 
     def action_kill(self) -> None:
+        """ctrl+k or !: ask to engage the kill switch (not if a dialog is already open); sends KILL on confirm."""
         if isinstance(self.screen, ConfirmScreen):
             return
         self.push_screen(ConfirmScreen("ENGAGE KILL SWITCH?", "Stops new orders now and cancels resting "
@@ -235,6 +244,7 @@ class ArbeesApp(App):
             self.send(CommandAction.KILL, reason=f"desk kill switch ({self.operator})")
 
     def action_resume(self) -> None:
+        """R: ask to resume trading; sends RESUME on confirm."""
         self.push_screen(ConfirmScreen("Resume trading?", "Lifts the kill switch; the engine resumes in its "
                                        "configured mode.", "Resume"), self._resume_confirmed)
 
@@ -243,6 +253,7 @@ class ArbeesApp(App):
             self.send(CommandAction.RESUME, reason="desk resume")
 
     def action_toggle_mode(self) -> None:
+        """m: ask to switch manual ↔ auto mode; sends SET_MODE with the other mode on confirm."""
         target = "auto" if self.state.mode == "manual" else "manual"
         self.push_screen(ConfirmScreen(f"Switch to {target.upper()} mode?",
                                        "auto: approved signals execute. manual: they wait for a or r.",
@@ -250,10 +261,12 @@ class ArbeesApp(App):
                          lambda ok: ok and self.send(CommandAction.SET_MODE, mode=target))
 
     def action_audit_log(self) -> None:
+        """l: open the audit log screen (unless it is already showing)."""
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
 
     def action_help(self) -> None:
+        """?: open the help screen listing the app and main-screen bindings (unless already showing)."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(APP_BINDINGS + MAIN_BINDINGS))
 

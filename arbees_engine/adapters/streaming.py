@@ -146,6 +146,7 @@ class _SeenSink:
         self.seen: dict[str, str] = {}  # venue_market_id → status
 
     def on_listing(self, listing) -> None:  # noqa: ANN001 - Sink protocol
+        """Note the listing's status under its venue_market_id, then forward it to the engine sink."""
         self.seen[listing.venue_market_id] = listing.status
         self._sink.on_listing(listing)
 

@@ -32,6 +32,7 @@ async def run_bench(games: int = 50, sim_seconds: int = 1800, seed: int = 1) -> 
         "book_updates": engine.counts["book_updates"], "game_states": engine.counts["game_states"],
         "book_updates_per_s": round(engine.counts["book_updates"] / wall, 1),
         "signals": sum(summary["signals_by_decision"].values()), "fills": summary["fills"],
+        "realized_pnl": summary["realized_pnl"], "fees": summary["fees"], "identity_ok": summary["identity_ok"],
         "latency_ms": {k: v.model_dump() for k, v in engine.latency.percentiles().items()},
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -41,7 +42,8 @@ def format_bench(r: dict) -> str:
     """Plain-text rendering of run_bench()'s figures."""
     lines = [f"games {r['games']}  sim {r['sim_seconds']} s in {r['wall_s']} s wall  "
              f"book updates {r['book_updates']} ({r['book_updates_per_s']}/s)  game states {r['game_states']}",
-             f"signals {r['signals']}  fills {r['fills']}  peak RSS {r['peak_rss_mib']} MiB",
+             f"signals {r['signals']}  fills {r['fills']}  realized P&L ${r['realized_pnl']}  fees ${r['fees']}  "
+             f"identity {'holds' if r['identity_ok'] else 'BROKEN'}  peak RSS {r['peak_rss_mib']} MiB",
              "stage              p50 ms    p95 ms    p99 ms       n"]
     for stage, v in sorted(r["latency_ms"].items()):
         lines.append(f"{stage:<16}{v['p50_ms']:>9.4f}{v['p95_ms']:>10.4f}{v['p99_ms']:>10.4f}{v['count']:>8}")

@@ -25,6 +25,7 @@ class AuditPanel(Widget):
         self._markup = ""
 
     def render(self) -> Content:
+        """Draw the markup last set by `show`."""
         return Content.from_markup(self._markup)
 
     def show(self, state: DeskState) -> None:

@@ -42,9 +42,11 @@ class HeaderBar(Widget):
         self._markup = ""
 
     def render(self) -> Content:
+        """Draw the markup last set by `show`."""
         return Content.from_markup(self._markup)
 
     def render_state(self, state: DeskState, now: datetime, link: str, link_detail: str) -> str:
+        """Two lines of markup: instance, mode, kill state, bankroll ($); engine health, heartbeat age, link."""
         mode = state.mode
         mode_txt = f"[b reverse {MODE_STYLE.get(mode, '$foreground')}] {mode.upper()} [/]"
         if state.pending_kill():

@@ -98,6 +98,7 @@ class SignalsPanel(Vertical):
     """Pending table above recent table."""
 
     def compose(self):
+        """Pending signals table above the recent signals table."""
         yield PendingTable()
         yield RecentTable()
 

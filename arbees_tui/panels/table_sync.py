@@ -22,6 +22,7 @@ class SyncTable(DataTable):
         self._cells: dict[str, tuple[Any, ...]] = {}
 
     def on_mount(self) -> None:
+        """Add the COLUMNS (key, label, width) to the table."""
         for key, label, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
 

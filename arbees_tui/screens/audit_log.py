@@ -47,12 +47,14 @@ class AuditScreen(Screen):
         self._shown: str | None = None
 
     def compose(self) -> ComposeResult:
+        """Title, search input, audit table and footer."""
         yield Static("[b]Audit log[/] — newest first", id="audit-title")
         yield Input(placeholder="search: words, actor:NAME, action:NAME", id="audit-search")
         yield AuditTable(id="audit-table")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        """Set cursor blink (off when frozen), fill the table from state and focus it."""
         self.query_one(Input).cursor_blink = not getattr(self.app, "frozen", False)
         self.fill(self.app.state)
         self.query_one(AuditTable).focus()
@@ -77,15 +79,19 @@ class AuditScreen(Screen):
             self.fill(state)
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Input.Changed on the search box: refilter the table as the operator types."""
         self.fill(self.app.state)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Input.Submitted (enter) on the search box: move focus to the table."""
         self.query_one(AuditTable).focus()
 
     def action_search(self) -> None:
+        """/: focus the search input."""
         self.query_one(Input).focus()
 
     def action_back(self) -> None:
+        """esc: clear the search if set (refocusing the table), otherwise go back."""
         search = self.query_one(Input)
         if search.value:
             search.value = ""

@@ -25,6 +25,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.danger = danger
 
     def compose(self) -> ComposeResult:
+        """Title, body and the Cancel / confirm buttons (red confirm when `danger`)."""
         with Vertical(id="confirm-box", classes="danger" if self.danger else ""):
             yield Static(self.title_text, id="confirm-title", markup=False)
             yield Static(self.body, id="confirm-body", markup=False)
@@ -33,14 +34,18 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
+        """Focus Cancel so a stray enter never confirms."""
         self.query_one("#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Button.Pressed: dismiss True only for the confirm button, else False."""
         event.stop()
         self.dismiss(event.button.id == "confirm")
 
     def action_cancel(self) -> None:
+        """esc: dismiss with False."""
         self.dismiss(False)
 
     def action_switch(self) -> None:
+        """left/right: move focus to the next button."""
         self.focus_next(Button)

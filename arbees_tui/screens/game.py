@@ -44,6 +44,7 @@ class GameScreen(Screen):
         self._chart_points = -1
 
     def compose(self) -> ComposeResult:
+        """Title, markets table and chart on top, signals and fills tables below, footer."""
         yield Static(id="game-title")
         with Horizontal(id="game-top"):
             yield MarketsTable(id="game-markets")
@@ -54,6 +55,7 @@ class GameScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        """Set the panel border titles and paint from the app's state."""
         self.query_one("#game-markets").border_title = "Markets"
         self.query_one("#game-chart").border_title = "Model vs market (home win)"
         self.query_one("#game-signals").border_title = "Signals"
@@ -112,4 +114,5 @@ class GameScreen(Screen):
         plot.refresh()
 
     def action_back(self) -> None:
+        """esc: go back to the previous screen."""
         self.app.pop_screen()

@@ -30,6 +30,7 @@ class HelpScreen(ModalScreen[None]):
         self.rows = binding_rows(bindings)
 
     def compose(self) -> ComposeResult:
+        """One scrollable text of keys, descriptions and binding ids, plus usage tips."""
         lines = ["[b]Arbees desk — keys[/]", ""]
         for keys, desc, bid in self.rows:
             lines.append(f"[b $accent]{escape(keys):<16}[/] {desc:<10} [$text-muted]{bid}[/]")
@@ -41,4 +42,5 @@ class HelpScreen(ModalScreen[None]):
             yield Static("\n".join(lines), id="help-text")
 
     def action_close(self) -> None:
+        """esc, ? or q: close the help screen."""
         self.dismiss(None)

@@ -33,6 +33,7 @@ class MainScreen(Screen):
     BINDINGS = MAIN_BINDINGS
 
     def compose(self) -> ComposeResult:
+        """Header, HALTED banner, hidden filter input, games table, signals + positions, audit panel, footer."""
         yield HeaderBar(self.app.instance)
         yield HaltedBanner()
         yield Input(placeholder="filter games (esc clears)", id="filter")
@@ -44,6 +45,7 @@ class MainScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        """Hide the filter input (no cursor blink when frozen) and focus the games table."""
         filt = self.query_one("#filter", Input)
         filt.cursor_blink = not getattr(self.app, "frozen", False)
         filt.display = False
@@ -70,17 +72,21 @@ class MainScreen(Screen):
         return self.app.state.signals.get(key) if key else None
 
     def action_approve(self) -> None:
+        """a: approve the pending signal under the cursor."""
         self.app.decide_signal(self.selected_pending(), approve=True)
 
     def action_reject(self) -> None:
+        """r: reject the pending signal under the cursor."""
         self.app.decide_signal(self.selected_pending(), approve=False)
 
     def action_filter(self) -> None:
+        """/: show and focus the games filter input."""
         filt = self.query_one("#filter", Input)
         filt.display = True
         filt.focus()
 
     def action_clear_filter(self) -> None:
+        """esc: clear and hide the games filter (if shown or set), then refocus the games table."""
         filt = self.query_one("#filter", Input)
         if filt.display or filt.value:
             filt.value = ""
@@ -89,14 +95,17 @@ class MainScreen(Screen):
             self.query_one(GamesTable).focus()
 
     def action_sort(self) -> None:
+        """s: sort the games table by the next column and toast its name."""
         column = self.query_one(GamesTable).cycle_sort()
         self.notify(f"games sorted by {column}", timeout=2)
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Input.Changed on #filter: refilter the games table as the operator types."""
         if event.input.id == "filter":
             self._set_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Input.Submitted on #filter (enter): keep the filter and move focus to the games table."""
         if event.input.id == "filter":
             self.query_one(GamesTable).focus()
 
@@ -108,8 +117,10 @@ class MainScreen(Screen):
             table.apply_sort()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """DataTable.RowSelected (enter) on the games table: open that game's screen."""
         if event.data_table.id == "games" and event.row_key.value:
             self.app.open_game(event.row_key.value)
 
     def on_resize(self) -> None:
+        """Resize: repaint the audit panel so its line count fits the new height."""
         self.query_one(AuditPanel).show(self.app.state)
