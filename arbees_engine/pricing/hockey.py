@@ -51,7 +51,7 @@ SHOOTOUT_HOME = 0.5  # P(home wins a shootout) (set, see docstring)
 MAX_GOALS = 14  # minimum Poisson support per side for one segment
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # bounded: ~5 MiB, a daemon prices for days
 def _diff_dist(mu_home: float, mu_away: float) -> tuple[tuple[int, float], ...]:
     """Distribution of (home − away) goals for Poisson means mu_home, mu_away: ((diff, prob), ...)."""
     ph = _pmf(mu_home)
