@@ -18,7 +18,7 @@ async def drive_sim(engine: Engine, world, sim_seconds: int, until: Callable[[En
     for second in range(1, sim_seconds + 1):
         for event in world.step():
             world._dispatch(engine, event)
-        engine.desk.expire_pending()
+        engine.housekeeping()
         await engine.settle_queue()
         await asyncio.sleep(0)  # let the store writer and bus publisher run, as they would live
         if until is not None and until(engine):

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 QUOTE_SAMPLE_S = 5.0  # seconds between stored top-of-book samples per market
+FINISHED_GAME_KEEP_S = 900.0  # a finished game stays on the desk this long (engine clock), then goes
 
 
 def utc_clock() -> datetime:
@@ -105,6 +106,8 @@ class Engine:
         except GameStateError as exc:
             self.reject("game", "invalid_state", str(exc))
             return
+        if state.game_id in self.registry.forgotten:
+            return
         prior = self.registry.priors.get(state.game_id)
         if state.pregame_home_prob is None and prior is not None:
             state = state.evolve(pregame_home_prob=prior)
@@ -120,6 +123,7 @@ class Engine:
             self.writer.submit("game", lambda s=state, p=p_home: self.store.upsert_game(s, p)) if self.store else None
         if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
             if previous is None or previous.status != state.status:
+                self.registry.finished_at[state.game_id] = self.clock()
                 self.desk.close_game(state)
             return
         if state.status is GameStatus.LIVE:
@@ -306,12 +310,36 @@ class Engine:
                 await self.desk.engage_kill(f"kill file: {reason}", "killfile")
             await asyncio.sleep(0.5)
 
+    def housekeeping(self) -> None:
+        """Expire manual signals; forget games finished more than FINISHED_GAME_KEEP_S ago whose
+        positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
+        self.desk.expire_pending()
+        now = self.clock()
+        for game_id, state in list(self.registry.games.items()):
+            if state.status in (GameStatus.SCHEDULED, GameStatus.LIVE):
+                continue
+            finished = self.registry.finished_at.get(game_id, now)
+            if (now - finished).total_seconds() < FINISHED_GAME_KEEP_S:
+                continue
+            if any(p.game_id == game_id for p in self.desk.portfolio.positions()):
+                continue  # settlement still queued or pending
+            for market_id in self.registry.forget_game(game_id):
+                self._remove("quote", market_id)
+            self._remove("game", game_id)
+            if self.matcher is not None:
+                self.matcher.remove_game(game_id)
+            self.counts["games_forgotten"] += 1
+
+    def _remove(self, kind: str, entity_id: str) -> None:
+        if self.publisher is not None:
+            self.publisher.remove(kind, entity_id)
+
     async def _status_loop(self) -> None:
         while True:
             try:
                 self._publish(self.status_view())
                 self._publish(self.bankroll_view())
-                self.desk.expire_pending()
+                self.housekeeping()
             except Exception:  # noqa: BLE001 - status must keep flowing; the bug is logged
                 log.exception("status.failed")
             await asyncio.sleep(1.0)

@@ -19,6 +19,7 @@ class Registry:
     game_markets: game_id → market ids. model_p_home: game_id → last P(home wins) 0..1.
     priors: game_id → pre-game P(home wins) taken from the market before the start.
     watched: market_id → (listing, refusal reason) for markets shown but never traded.
+    finished_at: game_id → when it was first seen final/postponed/canceled; forgotten: ids dropped.
     """
 
     games: dict[str, GameState] = field(default_factory=dict)
@@ -30,6 +31,8 @@ class Registry:
     priors: dict[str, float] = field(default_factory=dict)
     game_seen_at: dict[str, datetime] = field(default_factory=dict)
     watched: dict[str, tuple[MarketListing, str]] = field(default_factory=dict)
+    finished_at: dict[str, datetime] = field(default_factory=dict)
+    forgotten: set[str] = field(default_factory=set)
 
     def add_market(self, market: Market) -> bool:
         """Register a market; returns False if it was already known."""
@@ -40,6 +43,18 @@ class Registry:
         self.books.setdefault(market.market_id, OrderBook(market.market_id))
         self.game_markets[market.game_id].append(market.market_id)
         return True
+
+    def forget_game(self, game_id: str) -> list[str]:
+        """Drop a game and its markets and books; returns the dropped market ids."""
+        market_ids = self.game_markets.pop(game_id, [])
+        for market_id in market_ids:
+            self.markets.pop(market_id, None)
+            self.books.pop(market_id, None)
+            self.listings.pop(market_id, None)
+        for table in (self.games, self.model_p_home, self.priors, self.game_seen_at, self.finished_at):
+            table.pop(game_id, None)
+        self.forgotten.add(game_id)  # a feed that keeps listing it must not bring it back
+        return market_ids
 
     def sport_of(self, market_id: str) -> Sport | None:
         """Sport of the market's game, or None if the game is unknown."""

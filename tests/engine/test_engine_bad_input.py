@@ -48,3 +48,23 @@ def test_bad_books_and_states_are_counted_and_the_engine_carries_on():
             world._dispatch(engine, event)
     assert engine.counts["book_updates"] > before and not book.stale  # recovered on the next snapshot
     assert all(g.status in GameStatus for g in engine.registry.games.values())
+
+
+def test_finished_games_are_forgotten_after_a_while_and_stay_gone():
+    engine, world = _engine()
+    settled_game = None
+    for _ in range(3 * 3600):  # run until a game has been final for longer than the keep time
+        for event in world.step():
+            world._dispatch(engine, event)
+        engine.housekeeping()
+        if engine.counts["games_forgotten"]:
+            break
+    assert engine.counts["games_forgotten"] >= 1
+    settled_game = next(iter(engine.registry.forgotten))
+    assert settled_game not in engine.registry.games
+    assert all(m.game_id != settled_game for m in engine.registry.markets.values())
+    final_state = world._games[settled_game].state(world.clock.now(), world.clock.now())
+    engine.on_game_state(final_state)  # a feed still listing it
+    assert settled_game not in engine.registry.games
+    live = [g for g in engine.registry.games.values() if g.status.value == "live"]
+    assert live, "live games must be kept"
