@@ -35,6 +35,13 @@ class _NotCancelling(retry_base):
 _not_cancelling = _NotCancelling()
 
 
+def _stop_if_cancelling() -> None:
+    """Raise CancelledError if this task is being cancelled but a driver absorbed the exception."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()
+
+
 class Feed:
     """Runs the event and heartbeat loops over a DeskSource, posting Messages with `post`."""
 
@@ -77,6 +84,7 @@ class Feed:
             self.post(LinkChanged("connected"))
             after = snapshot.last_event_id
             while not self._resync:
+                _stop_if_cancelling()
                 events = await self.source.read_events(after, block_ms=self.block_ms)
                 cut = next((i for i, (_id, ev) in enumerate(events) if isinstance(ev, Resync)), None)
                 if cut is not None:  # the engine rewrote its snapshot: reload it, drop the rest
@@ -115,6 +123,7 @@ class Feed:
     async def run_heartbeat(self) -> None:
         """Forever: poll the heartbeat every interval; trigger a resync when the engine returns."""
         while True:
+            _stop_if_cancelling()
             try:
                 beat = await self.source.heartbeat()
             except Exception as exc:  # link down: the event loop reports it; show the engine as unknown

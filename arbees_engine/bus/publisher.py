@@ -187,6 +187,7 @@ class BusPublisher:
         """Flush and heartbeat until cancelled; survives Redis outages (ok=False meanwhile)."""
         last_beat = 0.0
         while True:
+            _raise_if_cancelling()  # a driver may have absorbed the CancelledError itself
             try:
                 if not self.ok:
                     await self._init_ids()  # raises while Redis is still down
@@ -215,6 +216,7 @@ class BusPublisher:
         consumer = consumer or f"engine-{os.getpid()}"
         backlog = True
         while True:
+            _raise_if_cancelling()
             try:
                 try:
                     await self.redis.xgroup_create(self.keys.commands, COMMAND_GROUP, id="0", mkstream=True)

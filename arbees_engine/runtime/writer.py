@@ -72,6 +72,9 @@ class StoreWriter:
         """Process jobs until cancelled."""
         delay = 0.2
         while True:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # a driver may have absorbed the cancellation
+                raise asyncio.CancelledError()
             if not self._jobs:
                 self._wake.clear()
                 await self._wake.wait()
