@@ -23,6 +23,7 @@ import structlog
 from ...model import MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
+from ..polling import discover_and_poll
 from ..wire import ParseError, Rejection
 from .parse import parse_event, parse_markets, parse_orderbook
 
@@ -84,15 +85,8 @@ class KalshiRestVenue:
 
     async def run(self, sink: Sink) -> None:
         """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
-        loop = asyncio.get_running_loop()
-        next_discovery = loop.time()
-        while True:
-            if loop.time() >= next_discovery:
-                complete = await self.discover(sink)
-                # A failed discovery is retried at the next round instead of in discover_every_s.
-                next_discovery = loop.time() + (self.discover_every_s if complete else 0.0)
-            await self.poll_books(sink)
-            await asyncio.sleep(self.poll_s)
+        await discover_and_poll(lambda: self.discover(sink), lambda: self.poll_books(sink),
+                                self.poll_s, self.discover_every_s)
 
     async def _fetch(self, path: str, sink: Sink, params: dict | None = None) -> object | None:
         try:
