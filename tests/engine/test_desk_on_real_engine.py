@@ -29,6 +29,15 @@ def _command(app: ArbeesApp, command_id: str):
     return app.state.commands.get(command_id)
 
 
+async def _pending_selected(pilot, app: ArbeesApp) -> None:
+    """Repaint until the pending table has a row under its cursor (what `a`/`r` act on)."""
+    def selected() -> bool:
+        app.tick()
+        return app.screen.selected_pending() is not None
+
+    await wait_for(pilot, selected, timeout_s=10)
+
+
 async def _attached(pilot, app: ArbeesApp, engine) -> None:
     await wait_for(pilot, lambda: app.feed.attaches > 0 and app.state.engine is not None
                    and len(app.state.games) == len(engine.registry.games), timeout_s=15)
@@ -76,8 +85,7 @@ async def test_mode_switch_and_manual_approve_and_reject(pg_dsn, redis_url):
             target = next(iter(engine.desk.pending))
             await wait_for(pilot, lambda: target in app.state.signals and app.state.signals[target].decision == "pending",
                            timeout_s=15)
-            app.tick()
-            await pilot.pause()
+            await _pending_selected(pilot, app)
             orders = engine.desk.executor.orders
             await pilot.press("a")
             await wait_for(pilot, lambda: bool(app.state.signal_commands), timeout_s=5)
@@ -94,8 +102,7 @@ async def test_mode_switch_and_manual_approve_and_reject(pg_dsn, redis_url):
             victim = next(iter(engine.desk.pending))
             await wait_for(pilot, lambda: victim in app.state.signals and app.state.signals[victim].decision == "pending",
                            timeout_s=15)
-            app.tick()
-            await pilot.pause()
+            await _pending_selected(pilot, app)
             orders = engine.desk.executor.orders
             app.state.signal_commands.clear()
             await pilot.press("r")
