@@ -70,14 +70,15 @@ def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games
     leg = LegView(market_id="K-g0000-LAL", venue="kalshi", side="yes", limit_price=Decimal("0.41"), contracts=25)
     sigs = [
         SignalView(signal_id="s-001", version=1, signal_kind="edge", game_id="g0000", legs=[leg], model_prob=0.48,
-                   market_prob=0.41, edge=Decimal("0.052"), decision="executed", reason="", created_at=now - timedelta(minutes=4)),
+                   raw_model_prob=0.50, market_weight=0.12, market_prob=0.41, edge=Decimal("0.052"), decision="executed", reason="", created_at=now - timedelta(minutes=4)),
         SignalView(signal_id="s-002", version=1, signal_kind="arb", game_id="g0001", legs=[leg], model_prob=0.55,
                    market_prob=0.50, edge=Decimal("0.021"), decision="rejected", reason="max exposure per game",
                    created_at=now - timedelta(minutes=2)),
     ]
     if mode == "manual" and not kill:
         sigs.append(SignalView(signal_id="s-003", version=2, signal_kind="edge", game_id="g0002", legs=[leg],
-                               model_prob=0.61, market_prob=0.55, edge=Decimal("0.043"), decision="pending",
+                               model_prob=0.61, raw_model_prob=0.63, market_weight=0.2, market_prob=0.55,
+                               edge=Decimal("0.043"), decision="pending",
                                created_at=now - timedelta(seconds=5), expires_at=now + timedelta(seconds=25)))
     for s in sigs:
         ents.setdefault("signal", {})[s.signal_id] = s

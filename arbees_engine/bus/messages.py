@@ -136,7 +136,12 @@ class LegView(_Msg):
 
 
 class SignalView(_Msg):
-    """A signal and its decision. edge: dollars per contract after fees. `version` guards approvals."""
+    """A signal and its decision. edge: dollars per contract after fees. `version` guards approvals.
+
+    model_prob: probability (0..1) the signal traded on for its side, i.e. the model shrunk toward
+    the mid; raw_model_prob: the sport model's own probability before shrinkage (None for ARB);
+    market_weight: the shrink weight used (0..1); market_prob: the market mid for that side.
+    """
 
     kind: Literal["signal"] = "signal"
     signal_id: str
@@ -148,6 +153,8 @@ class SignalView(_Msg):
     market_prob: Prob
     edge: Decimal
     kelly_fraction: float = 0.0
+    raw_model_prob: Prob | None = None
+    market_weight: Prob = 0.0
     decision: str
     reason: str = ""
     created_at: datetime

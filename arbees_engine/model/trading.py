@@ -56,8 +56,11 @@ class Leg:
 class Signal:
     """A trade idea from the strategy.
 
-    model_prob: the probability the signal used that the leg's `side` pays (0..1, float).
+    model_prob: the probability the signal used that the leg's `side` pays (0..1, float): the
+      model's, shrunk toward the market mid (pricing.blend_detail).
     market_prob: the market's mid for that side (0..1), for the record.
+    raw_model_prob: the sport model's own probability for that side before the shrinkage (0..1),
+      None for ARB (no model involved). market_weight: the shrink weight w actually used (0..1).
     edge: expected value per contract after fees, in dollars (model_prob − price − fee/contract);
       for ARB, $1 − total cost per pair after fees.
     kelly_fraction: fraction of bankroll the sizing used.
@@ -74,6 +77,8 @@ class Signal:
     created_at: datetime
     expires_at: datetime | None = None
     kelly_fraction: float = 0.0
+    raw_model_prob: float | None = None
+    market_weight: float = 0.0
     decision: Decision = Decision.PENDING
     reason: str = ""
     version: int = 1

@@ -21,7 +21,7 @@ from ..execution import PaperBroker, client_order_ids, signal_ids
 from ..model import Decision, GameState, GameStatus, Market, Mode, OrderBook, Side, Signal, SignalKind
 from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
-from ..pricing import PricingError, blend, model_for, p_outcome
+from ..pricing import BlendResult, PricingError, blend_detail, model_for, p_outcome
 from ..risk import RiskContext, RiskGate, RiskVerdict
 from ..strategy import find_arb, find_edge
 from .operator_commands import CommandHandler
@@ -76,8 +76,8 @@ class TradingDesk:
         self.engine.registry.model_p_home[state.game_id] = p
         return p
 
-    def _market_probability(self, state: GameState, market: Market, book: OrderBook) -> tuple[float, float | None] | None:
-        """(probability YES pays after shrinkage toward the mid, market mid) or None."""
+    def _market_probability(self, state: GameState, market: Market, book: OrderBook) -> tuple[BlendResult, float] | None:
+        """(model P(YES pays) shrunk toward the market mid with its inputs, mid) or None (counted)."""
         try:
             model_p = p_outcome(state, market.outcome)
         except (PricingError, KeyError, ValueError) as exc:
@@ -86,7 +86,7 @@ class TradingDesk:
         mid = float(book.mid) if book.mid is not None else None
         if mid is None:  # one-sided book: no market view to record or shrink toward
             return None
-        return blend(model_p, mid, self.engine.settings.strategy.market_weight, state), mid
+        return blend_detail(model_p, mid, self.engine.settings.strategy.market_weight, state), mid
 
     # -- strategy ----------------------------------------------------------------------------
     def evaluate_game(self, game_id: str, started_ns: int) -> None:
@@ -107,7 +107,9 @@ class TradingDesk:
         if self._may_signal(market.market_id, now):
             probs = self._market_probability(state, market, book)
             if probs is not None:
-                signal = find_edge(market.game_id, market, book, probs[0], probs[1], strategy, available, now, self.new_signal_id)
+                blended, mid = probs
+                signal = find_edge(market.game_id, market, book, blended.p, mid, strategy, available, now,
+                                   self.new_signal_id, raw_p_yes=blended.model_p, market_weight=blended.weight)
                 if signal is not None:
                     found.append(signal)
         for other in reg.arb_pairs(market):

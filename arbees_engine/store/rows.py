@@ -94,7 +94,7 @@ def signal_from_row(row: Mapping[str, Any]) -> Signal:
         legs=legs_from_json(row["legs"]), model_prob=row["model_prob"], market_prob=row["market_prob"],
         edge=row["edge"], created_at=row["created_at"], expires_at=row["expires_at"],
         kelly_fraction=row["kelly_fraction"], decision=Decision(row["decision"]), reason=row["reason"],
-        version=row["version"],
+        version=row["version"], raw_model_prob=row["raw_model_prob"], market_weight=row["market_weight"],
     )
 
 

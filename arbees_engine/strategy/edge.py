@@ -75,7 +75,7 @@ def _size(
     return depth.prefix(levels, n) if n > 0 else []
 
 
-def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, now, ids) -> Signal | None:
+def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, now, ids, raw) -> Signal | None:
     levels = clearing_levels(market, book, side, p, settings.min_edge)
     if not levels:
         return None
@@ -99,6 +99,8 @@ def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, n
         created_at=now,
         expires_at=now + timedelta(seconds=settings.manual_expiry_s),
         kelly_fraction=settings.kelly_fraction * float(kelly_fraction_binary(p, cost)),
+        raw_model_prob=raw[0],
+        market_weight=raw[1],
     )
 
 
@@ -120,12 +122,18 @@ def find_edge(
     bankroll_available: Decimal,
     now: datetime,
     ids: IdSource = uuid_ids,
+    *,
+    raw_p_yes: float | None = None,
+    market_weight: float = 0.0,
 ) -> Signal | None:
     """Best EDGE signal on `market` (buy YES with p_yes or NO with 1 − p_yes), or None.
 
-    p_yes: model probability the market's YES pays (float 0..1; converted to Decimal here,
-    MoneyError if NaN/out of range). market_p: market's YES probability for the record (None →
-    book mid). bankroll_available: dollars Kelly may size against. `ids` makes signal ids.
+    p_yes: probability the market's YES pays that the signal trades on (float 0..1, usually the
+    model shrunk toward the mid; converted to Decimal here, MoneyError if NaN/out of range).
+    market_p: market's YES probability for the record (None → book mid). raw_p_yes and
+    market_weight: the model's own YES probability before shrinkage and the weight used, recorded
+    on the signal (raw_model_prob is given for the signal's side). bankroll_available: dollars
+    Kelly may size against. `ids` makes signal ids.
     The leg's limit_price is the worst level used; contracts are Kelly-sized and capped by
     `settings.max_contracts_per_signal` and the depth of levels that clear `settings.min_edge`.
     Returns None for a stale or crossed book or when no side clears min_edge.
@@ -135,8 +143,9 @@ def find_edge(
         return None
     best: Signal | None = None
     for side, p_side in ((Side.YES, p), (Side.NO, ONE - p)):
+        raw = None if raw_p_yes is None else raw_p_yes if side is Side.YES else 1.0 - raw_p_yes
         signal = _side_signal(game_id, market, book, side, p_side, _market_prob(book, side, market_p),
-                              settings, bankroll_available, now, ids)
+                              settings, bankroll_available, now, ids, (raw, market_weight))
         if signal is not None and (best is None or signal.edge > best.edge):
             best = signal
     return best

@@ -25,7 +25,8 @@ class MarketsTable(SyncTable):
 
 class GameSignalsTable(SyncTable):
     """The game's signals; row key = signal_id."""
-    COLUMNS = (("at", "At", 8), ("kind", "Kind", 5), ("edge", "Edge", 6), ("decision", "Decision", 9), ("reason", "Reason", 24))
+    COLUMNS = (("at", "At", 8), ("kind", "Kind", 5), ("model", "Model", 6), ("used", "Used", 6), ("mid", "Mid", 6),
+               ("edge", "Edge", 6), ("decision", "Decision", 9), ("reason", "Reason", 24))
 
 
 class FillsTable(SyncTable):
@@ -84,7 +85,9 @@ class GameScreen(Screen):
         signals = self.query_one(GameSignalsTable)
         for sig in sorted((s for s in state.signals.values() if s.game_id == self.game_id), key=lambda s: s.created_at):
             signals.put_row(sig.signal_id, (sig.created_at.strftime("%H:%M:%S"), sig.signal_kind,
-                                            fmt.edge_cents(sig.edge), sig.decision, sig.reason))
+                                            fmt.prob(sig.raw_model_prob), fmt.prob(sig.model_prob),
+                                            fmt.prob(sig.market_prob), fmt.edge_cents(sig.edge), sig.decision,
+                                            sig.reason))
         game_markets = state.quotes_by_game.get(self.game_id, set())
         fills = self.query_one(FillsTable)
         for fill in sorted((f for f in state.fills.values() if f.market_id in game_markets), key=lambda f: f.filled_at):

@@ -9,6 +9,7 @@ import asyncpg
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Removed
 from arbees_engine.model.money import round_cent
+from arbees_engine.pricing.base import logit
 from arbees_engine.runtime.drive import drive_sim
 
 from engine_harness import sim_engine, sim_settings
@@ -22,6 +23,23 @@ def _replay(events) -> dict[str, dict[str, object]]:
         elif event.kind in ("game", "quote", "signal", "position", "order", "bankroll"):
             state.setdefault(event.kind, {})[event.key] = event
     return state
+
+
+async def _assert_signals_record_model_and_shrunk_probability(conn, base_weight: float) -> None:
+    """Issue 5 §5: each edge signal stores the model's own P and the shrunk P it traded on, and the
+    latter is the log-odds pool of the former with the stored mid at the stored weight."""
+    rows = await conn.fetch("SELECT kind, model_prob, raw_model_prob, market_prob, market_weight FROM signals")
+    edges = [r for r in rows if r["kind"] == "edge"]
+    assert edges and all(r["raw_model_prob"] is None and r["market_weight"] == 0 for r in rows if r["kind"] == "arb")
+    shrunk = 0
+    for r in edges:
+        assert r["raw_model_prob"] is not None and base_weight <= r["market_weight"] <= 1
+        raw, mid, used, w = r["raw_model_prob"], r["market_prob"], r["model_prob"], r["market_weight"]
+        if 0.02 < min(raw, mid, used) and max(raw, mid, used) < 0.98:
+            pooled = (1 - w) * logit(raw) + w * logit(mid)
+            assert abs(logit(used) - pooled) < 1e-3, r
+            shrunk += abs(used - raw) > 1e-4
+    assert shrunk >= 1  # the weight is not a no-op
 
 
 async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
@@ -49,6 +67,7 @@ async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
         fills_fees = await conn.fetchval("SELECT coalesce(sum(fee), 0) FROM fills")
         assert round_cent(bank["starting"] + bank["realized_pnl"] - fills_fees) == round_cent(portfolio.equity)
         assert await conn.fetchval("SELECT count(*) FROM quotes") > 0  # sampled top of book is stored
+        await _assert_signals_record_model_and_shrunk_probability(conn, settings.strategy.market_weight)
         settled = await conn.fetchval("SELECT count(*) FROM positions WHERE settled")
         assert settled >= 1
         assert Decimal(summary["realized_pnl"]) != 0

@@ -20,6 +20,15 @@ async def test_signal_probability_out_of_range_is_rejected(store, prob: float) -
     assert await store.count_rows("signals") == 0
 
 
+@pytest.mark.parametrize("field, value", [("raw_model_prob", 1.2), ("raw_model_prob", math.nan),
+                                          ("market_weight", -0.1), ("market_weight", 1.5)])
+async def test_signal_raw_model_probability_and_weight_out_of_range_are_rejected(store, field, value) -> None:
+    with pytest.raises(StoreConstraintError) as err:
+        await store.insert_signal(f.signal(**{field: value}))
+    assert err.value.constraint == f"signals_{field}_check"
+    assert await store.count_rows("signals") == 0
+
+
 @pytest.mark.parametrize("price", [Decimal("-0.1"), Decimal("1.01"), Decimal("NaN")])
 async def test_order_price_out_of_range_is_rejected(store, price: Decimal) -> None:
     with pytest.raises(StoreConstraintError) as err:

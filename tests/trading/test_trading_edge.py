@@ -42,6 +42,16 @@ def test_buys_no_at_one_minus_best_bid():
     assert leg.limit_price in (D("0.55"), D("0.60"))
     assert sig.model_prob == pytest.approx(0.70) and sig.market_prob == pytest.approx(0.53)
     assert sig.edge >= S.min_edge
+    assert sig.raw_model_prob is None and sig.market_weight == 0.0  # not given: nothing recorded
+
+
+def test_records_the_models_own_probability_for_the_side_it_buys():
+    m = market()
+    b = book(m.market_id, bids=[("0.45", 20), ("0.40", 100)], asks=[("0.50", 100)])
+    sig = find_edge(GAME, m, b, 0.30, 0.47, S, D("1000"), NOW, ids=Counter(), raw_p_yes=0.26, market_weight=0.3)
+    assert sig is not None and sig.legs[0].side is Side.NO
+    assert sig.raw_model_prob == pytest.approx(0.74) and sig.model_prob == pytest.approx(0.70)
+    assert sig.market_weight == 0.3
 
 
 def test_no_signal_without_edge():
