@@ -41,7 +41,8 @@ def _game(i: int, now: datetime) -> GameView:
     return GameView(game_id=f"g{i:04d}", sport=SPORTS[i % len(SPORTS)], league=SPORTS[i % len(SPORTS)].upper(),
                     home=home + suffix, away=away + suffix, home_score=(i * 7) % 31, away_score=(i * 5) % 29,
                     period=1 + i % 4, clock_s=float((i * 97) % 720), status="live",
-                    model_p_home=round(0.30 + (i * 0.077) % 0.5, 3), updated_at=now)
+                    model_p_home=round(0.30 + (i * 0.077) % 0.5, 3), updated_at=now,
+                    **({"pregame_home_prob": 0.62, "prior_source": "market"} if i % 2 == 0 else {}))
 
 
 def _quotes(game: GameView, i: int, now: datetime) -> list[QuoteView]:

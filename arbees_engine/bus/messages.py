@@ -66,7 +66,11 @@ class BusKeys:
 
 
 class GameView(_Msg):
-    """A game as the desk shows it. clock_s: seconds left in the period; model_p_home: 0..1."""
+    """A game as the desk shows it. clock_s: seconds left in the period; model_p_home: 0..1.
+
+    pregame_home_prob: the pre-game prior P(home wins) 0..1 the model uses (None: the league's
+    home rate); prior_source: where it came from ("spread", "feed", "market", "").
+    """
 
     kind: Literal["game"] = "game"
     game_id: str
@@ -80,6 +84,8 @@ class GameView(_Msg):
     clock_s: float
     status: str
     model_p_home: Prob | None = None
+    pregame_home_prob: Prob | None = None
+    prior_source: str = ""
     updated_at: datetime
 
     @property

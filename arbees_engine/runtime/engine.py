@@ -108,9 +108,7 @@ class Engine:
             return
         if state.game_id in self.registry.forgotten:
             return
-        prior = self.registry.priors.get(state.game_id)
-        if state.pregame_home_prob is None and prior is not None:
-            state = state.evolve(pregame_home_prob=prior)
+        state = self.registry.priors.observe_game(state)
         previous = self.registry.games.get(state.game_id)
         self.registry.games[state.game_id] = state
         self.registry.game_seen_at[state.game_id] = self.clock()
@@ -119,8 +117,10 @@ class Engine:
         p_home = self.desk.price_game(state)
         self.counts["game_states"] += 1
         if previous is None or previous != state:
-            self._publish(game_view(state, p_home, self.clock()))
-            self.writer.submit("game", lambda s=state, p=p_home: self.store.upsert_game(s, p)) if self.store else None
+            source = prior.source if (prior := self.registry.priors.get(state.game_id)) else "feed"
+            self._publish(game_view(state, p_home, self.clock(), source))
+            if self.store:
+                self.writer.submit("game", lambda s=state, p=p_home, src=source: self.store.upsert_game(s, p, src))
         if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
             if previous is None or previous.status != state.status:
                 self.registry.finished_at[state.game_id] = self.clock()
@@ -221,13 +221,11 @@ class Engine:
             market_id, now, bid.price if bid else None, ask.price if ask else None,
             bid.size if bid else None, ask.size if ask else None))
 
-    def _note_prior(self, market: Market, book) -> None:
-        """Pre-game prior from the market itself (issue 5 §2): the mid of a HOME market before start."""
+    def _note_prior(self, market: Market, book: OrderBook) -> None:
+        """Offer the book to the prior book; a newly taken prior re-prices the scheduled game."""
         game = self.registry.games.get(market.game_id)
-        if game is None or game.status is not GameStatus.SCHEDULED or book.mid is None:
-            return
-        if market.outcome.value == "home":
-            self.registry.priors[market.game_id] = min(0.99, max(0.01, float(book.mid)))
+        if self.registry.priors.observe_book(game, market, book) and game is not None:
+            self.on_game_state(game)
 
     def equivalent(self, a: Market, b: Market) -> bool:
         """True when `a` and `b` (different venues) pay on the same outcome under the same terms.
@@ -282,7 +280,7 @@ class Engine:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def restore(self) -> None:
-        """Load kill switch, mode, positions and bankroll from the store (restart recovery)."""
+        """Load kill switch, mode, positions, bankroll and pre-game priors from the store (restart recovery)."""
         if self.store is None:
             return
         state = await self.store.load_engine_state(self.settings.instance)
@@ -292,6 +290,8 @@ class Engine:
                 self.control.engage(state.get("kill_reason") or "restored", state.get("kill_operator") or "engine",
                                     state.get("kill_at") or self.clock())
         await self.desk.restore()
+        for game_id, p_home, source, started in await self.store.load_priors():
+            self.registry.priors.restore(game_id, p_home, source, started)
         self.audit("engine", "start", self.settings.instance,
                    f"mode={self.control.effective_mode.value} kill={self.control.kill_engaged}")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..model import GameState, Market, MarketListing, OrderBook, Outcome, Sport
+from .priors import PriorBook
 
 
 @dataclass
@@ -17,7 +18,7 @@ class Registry:
     """games: game_id → latest GameState; markets/books by market_id; listings kept for equivalence.
 
     game_markets: game_id → market ids. model_p_home: game_id → last P(home wins) 0..1.
-    priors: game_id → pre-game P(home wins) taken from the market before the start.
+    priors: pre-game P(home wins) per game, frozen at the start (runtime/priors.py).
     watched: market_id → (listing, refusal reason) for markets shown but never traded.
     finished_at: game_id → when it was first seen final/postponed/canceled; forgotten: ids dropped.
     """
@@ -28,7 +29,7 @@ class Registry:
     listings: dict[str, MarketListing] = field(default_factory=dict)
     game_markets: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     model_p_home: dict[str, float] = field(default_factory=dict)
-    priors: dict[str, float] = field(default_factory=dict)
+    priors: PriorBook = field(default_factory=PriorBook)
     game_seen_at: dict[str, datetime] = field(default_factory=dict)
     watched: dict[str, tuple[MarketListing, str]] = field(default_factory=dict)
     finished_at: dict[str, datetime] = field(default_factory=dict)

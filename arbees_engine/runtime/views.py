@@ -16,13 +16,14 @@ from ..bus.messages import (
 from ..model import Fill, GameState, Market, MarketListing, Order, OrderBook, Position, Signal
 
 
-def game_view(state: GameState, model_p_home: float | None, now: datetime) -> GameView:
-    """A GameView of `state` with the model's P(home wins) (0..1) or None."""
+def game_view(state: GameState, model_p_home: float | None, now: datetime, prior_source: str = "") -> GameView:
+    """A GameView of `state` with the model's P(home wins) (0..1) or None and the prior's source."""
     return GameView(
         game_id=state.game_id, sport=state.sport.value, league=state.league.value,
         home=state.home.abbr, away=state.away.abbr, home_score=state.home_score, away_score=state.away_score,
         period=state.period, clock_s=float(state.clock_s), status=state.status.value,
-        model_p_home=model_p_home, updated_at=state.observed_at or now,
+        model_p_home=model_p_home, pregame_home_prob=state.pregame_home_prob,
+        prior_source=prior_source if state.pregame_home_prob is not None else "", updated_at=state.observed_at or now,
     )
 
 

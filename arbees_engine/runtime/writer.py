@@ -24,6 +24,7 @@ class StoreWriter:
     def __init__(self, max_queue: int = 100_000, is_down: Callable[[BaseException], bool] | None = None) -> None:
         self._jobs: deque[tuple[str, Job]] = deque()
         self._wake = asyncio.Event()
+        self._turn = asyncio.Lock()  # run() and drain() may both consume: one job at a time, once
         self.max_queue = max_queue
         self.ok = True
         self.dropped = 0
@@ -46,11 +47,17 @@ class StoreWriter:
         return len(self._jobs)
 
     async def drain(self) -> None:
-        """Run queued jobs until the queue is empty (used at shutdown and in tests)."""
+        """Run queued jobs until the queue is empty (used at shutdown and in tests). Safe while
+        `run()` is consuming too: each job still runs exactly once, in order."""
         while self._jobs:
             await self._run_one()
 
     async def _run_one(self) -> None:
+        async with self._turn:
+            if self._jobs:
+                await self._run_head()
+
+    async def _run_head(self) -> None:
         name, job = self._jobs[0]
         try:
             await job()

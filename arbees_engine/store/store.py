@@ -103,22 +103,35 @@ class Store(TradingMixin, ControlMixin):
             yield conn
 
     # -- games, markets, quotes -------------------------------------------------------------
-    async def upsert_game(self, state: GameState, model_p_home: float | None = None) -> None:
-        """Insert or update a game's latest state and model home-win probability (0..1 or None)."""
+    async def upsert_game(self, state: GameState, model_p_home: float | None = None, prior_source: str = "") -> None:
+        """Insert or update a game's latest state, model home-win probability (0..1 or None) and
+        pre-game prior (`state.pregame_home_prob`, with its source: "", "spread", "feed", "market")."""
         async with self._acquire() as conn:
             await conn.execute(
                 """INSERT INTO games (game_id, sport, league, home, home_name, away, away_name, status,
-                       home_score, away_score, period, clock_s, start_time, model_p_home, updated_at)
-                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14, now())
+                       home_score, away_score, period, clock_s, start_time, model_p_home, pregame_home_prob,
+                       prior_source, updated_at)
+                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())
                    ON CONFLICT (game_id) DO UPDATE SET sport=EXCLUDED.sport, league=EXCLUDED.league,
                        home=EXCLUDED.home, home_name=EXCLUDED.home_name, away=EXCLUDED.away,
                        away_name=EXCLUDED.away_name, status=EXCLUDED.status, home_score=EXCLUDED.home_score,
                        away_score=EXCLUDED.away_score, period=EXCLUDED.period, clock_s=EXCLUDED.clock_s,
-                       start_time=EXCLUDED.start_time, model_p_home=EXCLUDED.model_p_home, updated_at=now()""",
+                       start_time=EXCLUDED.start_time, model_p_home=EXCLUDED.model_p_home,
+                       pregame_home_prob=EXCLUDED.pregame_home_prob, prior_source=EXCLUDED.prior_source,
+                       updated_at=now()""",
                 state.game_id, state.sport.value, state.league.value, state.home.abbr, state.home.name,
                 state.away.abbr, state.away.name, state.status.value, state.home_score, state.away_score,
-                state.period, float(state.clock_s), state.start_time, model_p_home,
+                state.period, float(state.clock_s), state.start_time, model_p_home, state.pregame_home_prob,
+                prior_source if state.pregame_home_prob is not None else "",
             )
+
+    async def load_priors(self) -> list[tuple[str, float, str, bool]]:
+        """(game_id, pregame P(home wins), source, started) for every scheduled or live game with a prior."""
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT game_id, pregame_home_prob, prior_source, status FROM games
+                   WHERE pregame_home_prob IS NOT NULL AND status IN ('scheduled', 'live')""")
+        return [(r["game_id"], r["pregame_home_prob"], r["prior_source"] or "feed", r["status"] == "live") for r in rows]
 
     async def load_game_row(self, game_id: str) -> dict | None:
         """The stored `games` row as a dict, or None."""

@@ -12,9 +12,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
+from arbees_engine.bus.messages import GameView
+
 from .. import format as fmt
 from ..panels.table_sync import SyncTable
 from ..state import DeskState
+
+
+def _prior(game: GameView) -> str:
+    """"71.0% market", or "league" when the model runs on the league's home rate."""
+    if game.pregame_home_prob is None:
+        return "league"
+    return f"{fmt.prob(game.pregame_home_prob)} {game.prior_source}".rstrip()
 
 
 class MarketsTable(SyncTable):
@@ -72,7 +81,8 @@ class GameScreen(Screen):
         self.query_one("#game-title", Static).update(
             f"[b]{game.away} @ {game.home}[/]  {game.away_score}-{game.home_score}  "
             f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {game.league}  "
-            f"model {fmt.prob(game.model_p_home)}  edge {fmt.edge_cents(state.game_edge(self.game_id))}")
+            f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
+            f"edge {fmt.edge_cents(state.game_edge(self.game_id))}")
         markets = self.query_one(MarketsTable)
         for market_id in sorted(state.quotes_by_game.get(self.game_id, ())):
             q = state.quotes[market_id]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...model import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Team
+from ...pricing.spread import home_margin_from_line, spread_home_prob
 from ..wire import ParseError, Rejection, dig, need, need_dict, need_list, need_str, timestamp, to_float, to_int
 from .clock import clock_rules, game_clock
 
@@ -141,6 +142,23 @@ def _extra(status_type: dict, situation: dict) -> dict[str, str]:
     return extra
 
 
+def _spread_prior(competition: dict, league: League, teams: dict[str, Team]) -> tuple[float | None, str]:
+    """(P(home wins) from the first `odds[].details` line such as "TEN -5.5", that line) or (None, "").
+
+    ESPN puts the sportsbook line on pre-game events (`competitions[0].odds`, recorded in the NFL
+    scoreboard fixture); conversion in pricing/spread.py. A line naming neither team is ignored.
+    """
+    odds = competition.get("odds")
+    for item in odds if isinstance(odds, list) else ():
+        details = item.get("details") if isinstance(item, dict) else None
+        if not isinstance(details, str):
+            continue
+        margin = home_margin_from_line(details, teams["home"].abbr, teams["away"].abbr)
+        if margin is not None:
+            return spread_home_prob(margin, league), details
+    return None, ""
+
+
 def parse_event(event: dict, league: League, observed_at: datetime | None) -> GameState:
     """One scoreboard `events[]` element → a validated GameState. Raises ParseError."""
     event = need_dict(event, "event")
@@ -164,6 +182,12 @@ def parse_event(event: dict, league: League, observed_at: datetime | None) -> Ga
         scores[side] = 0 if raw is None else parse_score(raw, f"competitor[{side}].score")
     situation = competition.get("situation") if isinstance(competition.get("situation"), dict) else {}
     state_fields = _situation(situation, sides, teams) if game_status is GameStatus.LIVE else {}
+    extra = _extra(status_type, situation)
+    if game_status is GameStatus.SCHEDULED:  # a line is a pre-game view only; the engine freezes it
+        prior, line = _spread_prior(competition, league, teams)
+        if prior is not None:
+            state_fields["pregame_home_prob"] = prior
+            extra["prior_line"] = line
     state = GameState(
         game_id=f"espn:{league.value}:{event_id}",
         sport=LEAGUE_SPORT[league],
@@ -179,7 +203,7 @@ def parse_event(event: dict, league: League, observed_at: datetime | None) -> Ga
         regulation_seconds=float(rules.regulation_s),
         start_time=timestamp(event.get("date") or competition.get("date"), "event.date"),
         observed_at=observed_at,
-        extra=_extra(status_type, situation),
+        extra=extra,
         **state_fields,
     )
     try:
