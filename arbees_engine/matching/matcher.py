@@ -26,6 +26,9 @@ REASON_CODES = frozenset({
     "team_sources_disagree", "opponent_mismatch", "date_mismatch", "no_game", "ambiguous_game",
     "ambiguous_doubleheader", "game_postponed", "yes_label_mismatch", "draw_not_possible", "unknown_venue",
 })
+# Refusals that depend on which games the matcher knows: a game added later may resolve them.
+GAME_DEPENDENT_REFUSALS = frozenset({"no_game", "date_mismatch", "opponent_mismatch", "ambiguous_game",
+                                     "ambiguous_doubleheader", "game_postponed"})
 DOUBLEHEADER_TOLERANCE = timedelta(minutes=45)
 
 
@@ -241,4 +244,4 @@ def _et_minutes_apart(start: datetime, wall) -> float:
     return abs((local.hour * 60 + local.minute) - (wall.hour * 60 + wall.minute))
 
 
-__all__ = ["REASON_CODES", "Match", "MatchResult", "Matcher", "Refusal"]
+__all__ = ["GAME_DEPENDENT_REFUSALS", "REASON_CODES", "Match", "MatchResult", "Matcher", "Refusal"]

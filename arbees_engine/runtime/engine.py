@@ -28,6 +28,7 @@ from . import status
 from .latency import LatencyRecorder
 from .registry import Registry
 from .trading import TradingDesk
+from ..matching.matcher import GAME_DEPENDENT_REFUSALS, Match
 from ..model import OrderBook
 from .views import game_view, quote_view, watched_quote_view
 from .writer import StoreWriter
@@ -72,6 +73,7 @@ class Engine:
         self.counts: Counter[str] = Counter()
         self.input_rejections: Counter[str] = Counter()
         self.writer = StoreWriter(is_down=_is_store_outage)
+        self._rematch_due = False  # a new game arrived: refused markets may now match
         self.started_at = utc_clock()
         self._audit_seq = 0
         self.publisher = publisher_factory(self) if publisher_factory else None
@@ -114,6 +116,7 @@ class Engine:
         self.registry.game_seen_at[state.game_id] = self.clock()
         if self.matcher is not None:
             self.matcher.add_game(state)
+            self._rematch_due |= previous is None
         p_home = self.desk.price_game(state)
         self.counts["game_states"] += 1
         if previous is None or previous != state:
@@ -135,12 +138,31 @@ class Engine:
             self.reject(listing.venue.value, "no_matcher", listing.venue_market_id)
             return
         result = self.matcher.match(listing)
-        if not hasattr(result, "game_id"):
+        if isinstance(result, Match):
+            self._register(listing, result)
+        else:
             self._watch(listing, result)
-            return
-        market = self.matcher.to_market(listing, result)
+
+    def _register(self, listing: MarketListing, match: Match) -> None:
+        market = self.matcher.to_market(listing, match)
+        self.registry.watched.pop(market.market_id, None)
         self.registry.listings[market.market_id] = listing
         self.on_market(market)
+
+    def rematch_watched(self) -> int:
+        """Match again the refused markets whose refusal depends on the known games (a game added
+        since may be the one they wait for). Returns how many now match; run from housekeeping."""
+        self._rematch_due = False
+        taken = 0
+        for listing, note in list(self.registry.watched.values()):
+            if self.matcher is None or note.removeprefix("unmatched: ") not in GAME_DEPENDENT_REFUSALS:
+                continue
+            result = self.matcher.match(listing)
+            if isinstance(result, Match):
+                self._register(listing, result)
+                taken += 1
+        self.counts["rematched"] += taken
+        return taken
 
     def _watch(self, listing: MarketListing, refusal) -> None:
         """Show a refused market (with its reason) without ever trading it."""
@@ -314,6 +336,8 @@ class Engine:
         """Expire manual signals; forget games finished more than FINISHED_GAME_KEEP_S ago whose
         positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
         self.desk.expire_pending()
+        if self._rematch_due:
+            self.rematch_watched()
         now = self.clock()
         for game_id, state in list(self.registry.games.items()):
             if state.status in (GameStatus.SCHEDULED, GameStatus.LIVE):
