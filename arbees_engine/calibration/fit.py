@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from arbees_engine.pricing.base import sigmoid
 from arbees_engine.pricing.basketball import HOME_EDGE_POINTS, SternModel
-from arbees_engine.pricing.football import HOME_EDGE_LOGIT, FootballModel, situation_features
+from arbees_engine.pricing.football import HOME_EDGE_LOGIT, FootballModel, home_strength, situation_features
 
 from .loaders import CalibrationRow
 from .metrics import brier
@@ -92,12 +92,12 @@ def logistic_irls(xs: Sequence[Sequence[float]], ys: Sequence[float], ridge: flo
 
 
 def _football_xy(rows: Sequence[CalibrationRow], floor: float) -> tuple[list[list[float]], list[float], list[float]]:
-    """Features, outcomes and the fixed home-edge offsets S·√r."""
+    """Features, outcomes and the fixed home-strength offsets S·√r (football.home_strength)."""
     xs, offs = [], []
     for r in rows:
         root_r, feats = situation_features(r.state, floor)
         xs.append(list(feats))
-        offs.append(HOME_EDGE_LOGIT * root_r)
+        offs.append(home_strength(r.state) * root_r)
     return xs, [r.outcome for r in rows], offs
 
 

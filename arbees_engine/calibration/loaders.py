@@ -67,14 +67,42 @@ def _timeouts(value: float | None) -> int | None:
     return None if value is None or value < 0 else int(value)
 
 
-def load_nfl(path: Path, include_overtime: bool = False) -> list[CalibrationRow]:
+def _nfl_game_context(rows: list[dict[str, str]], path: Path, postseason: bool | None) -> dict[str, tuple[bool, bool]]:
+    """game_id → (postseason, neutral site) for nflscrapR/nflfastR rows.
+
+    Postseason: nflfastR's `season_type` == "POST" when the column exists, else `postseason`, else
+    the file name says "post" (nflscrapR keeps playoffs in `post_season/post_pbp_*` files).
+    Neutral: nflfastR's `location` == "Neutral" when present; otherwise in a postseason file each
+    season's last game (by the date-based game id) is the Super Bowl, played at a neutral site.
+    """
+    name_says_post = "post" in Path(path).name.lower()
+    context: dict[str, tuple[bool, bool]] = {}
+    last_of_season: dict[str, str] = {}
+    for row in rows:
+        gid = row.get("game_id", "")
+        post = row.get("season_type", "").upper() == "POST" if "season_type" in row else (
+            name_says_post if postseason is None else postseason)
+        neutral = row.get("location", "").lower() == "neutral"
+        context[gid] = (post, neutral)
+        season = row.get("season", "")
+        if post and "location" not in row and gid > last_of_season.get(season, ""):
+            last_of_season[season] = gid
+    for gid in last_of_season.values():
+        context[gid] = (True, True)
+    return context
+
+
+def load_nfl(path: Path, include_overtime: bool = False, postseason: bool | None = None) -> list[CalibrationRow]:
     """nflscrapR play-by-play (SOURCES.md §1) → one row per play; reference `home_wp` when present.
 
     Quarters 1–4 only unless `include_overtime`. Outcome from `home_win` (final score, not the
-    lagging `total_*` columns). Stratum = "Q<quarter>".
+    lagging `total_*` columns). Stratum = "Q<quarter>". Each state carries `postseason` and
+    `neutral_site` (see `_nfl_game_context`; `postseason` overrides the file-name rule).
     """
     out = []
-    for i, row in enumerate(read_csv(path), start=2):
+    rows = read_csv(path)
+    context = _nfl_game_context(rows, path, postseason)
+    for i, row in enumerate(rows, start=2):
         where = f"{path}:{i}"
         qtr = as_int(num(row, "qtr", where))
         y = num(row, "home_win", where)
@@ -95,6 +123,7 @@ def load_nfl(path: Path, include_overtime: bool = False) -> list[CalibrationRow]
             yard_line_100=as_int(num(row, "yardline_100", where)),
             home_timeouts=_timeouts(num(row, "home_timeouts_remaining", where)),
             away_timeouts=_timeouts(num(row, "away_timeouts_remaining", where)),
+            postseason=context[row["game_id"]][0], neutral_site=context[row["game_id"]][1],
         )
         ref = num(row, "home_wp", where)
         refs = {} if ref is None else {"home_wp": ref}

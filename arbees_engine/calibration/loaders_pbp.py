@@ -17,6 +17,8 @@ PLAIN_STERN = SternModel(mu=0.0, sigma=12.0, possession_points=0.0)  # SOURCES.m
 NHL_PLAIN_RATE = 5.83 / 2 / 3600.0  # league-average regulation goals per side per second (SOURCES.md §3)
 PLAIN_POISSON = PoissonHockeyModel(rate_home=NHL_PLAIN_RATE, rate_away=NHL_PLAIN_RATE, pull_seconds=0.0,
                                    ot_rate=0.0, ot_home_share=0.5, shootout_home=0.5, default_prior=None)
+# SOURCES.md §3 baseline, the target's "plain Poisson with league-average rates": the league's
+# average home and away regulation rates, a tie at 60:00 counted as ½.
 HOME_AWAY_POISSON = PoissonHockeyModel(rate_home=3.07 / 3600, rate_away=2.76 / 3600, pull_seconds=0.0,
                                        ot_rate=0.0, ot_home_share=0.5, shootout_home=0.5, default_prior=None)
 

@@ -95,6 +95,9 @@ class GameState:
       home_timeouts/away_timeouts: None when unknown.
       inning_half/outs: baseball half-inning ("top"/"bottom") and outs (0..2), None when unknown.
       observed_at: when the engine received it (UTC).
+      postseason: a playoff game (ESPN `season.type` 3); neutral_site: neither side is at home
+        (ESPN `competitions[].neutralSite`: Super Bowl, international series). Models drop the home
+        edge at a neutral site; NFL uses the playoff home rate in the postseason.
     Raises GameStateError (from `validate`) for negative scores or non-finite clocks.
     """
 
@@ -121,6 +124,8 @@ class GameState:
     start_time: datetime | None = None
     observed_at: datetime | None = None
     pregame_home_prob: float | None = None
+    postseason: bool = False
+    neutral_site: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def validate(self) -> "GameState":

@@ -100,6 +100,8 @@ class RunsModel:
         if half == "bottom" and inning >= INNINGS and state.lead > 0:
             return clip_p(1.0)  # walk-off: the game is over
         p0 = _p_neutral(state.lead, away, home)
-        prior = self.home_prior if state.pregame_home_prob is None else state.pregame_home_prob
+        prior = state.pregame_home_prob
+        if prior is None:
+            prior = 0.5 if state.neutral_site else self.home_prior
         shift = logit(prior) * math.sqrt(min(1.0, left))
         return clip_p(sigmoid(logit(clip_p(p0)) + shift))

@@ -47,9 +47,10 @@ class SternModel:
     sport: Sport = Sport.BASKETBALL
 
     def drift(self, state: GameState) -> float:
-        """μ in points per regulation game: σ·Φ⁻¹(prior) if a prior is known, else the home edge."""
+        """μ in points per regulation game: σ·Φ⁻¹(prior) if a prior is known, else the home edge
+        (0 at a neutral site)."""
         if state.pregame_home_prob is None:
-            return self.mu
+            return 0.0 if state.neutral_site else self.mu
         return self.sigma * phi_inv(state.pregame_home_prob)
 
     def p_home(self, state: GameState) -> float:

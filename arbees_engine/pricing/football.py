@@ -4,9 +4,14 @@ Form (home perspective, r = regulation time left / 3600 s, k = 1/√(r + C), s =
 home/away/unknown possession):
     logit P = S·√r + β_lead·lead·k + β_ep·s·EP·k
 - S·√r is Stern's drift term μ·r/(σ√r) (Stern 1994, JASA 89(427), which also motivates the
-  lead/√r scaling). S = `HOME_EDGE_LOGIT` = logit(0.57), the NFL home win rate of the 2000s–2010s
-  (held fixed, not fitted: with ~60 games a fitted intercept was the dominant CV error), or
-  logit(prior) when the engine supplies a pre-game prior (then P at kick-off ≈ prior).
+  lead/√r scaling). S (`home_strength`) is logit(prior) when the engine supplies a pre-game prior
+  (then P at kick-off ≈ prior); otherwise a published home win rate, held fixed, not fitted (with
+  ~60 games a fitted intercept was the dominant CV error): 0 at a neutral site (Super Bowl,
+  international games); `POSTSEASON_HOME_RATE` = 62.7 % in the playoffs, where the home side is
+  the higher seed (94 of 150 non-Super-Bowl playoff games 2001–2015, "NFL home field advantage,
+  some notes", codeandfootball.wordpress.com, 2017-01-02; 1940–2011: 293-140, .677, Kacsmar,
+  Cold Hard Football Facts 2012); `HOME_EDGE_LOGIT` = logit(0.57), the regular-season home win
+  rate (729 of 1,280 games 2012–2016, 56.95 %, same codeandfootball source).
 - EP = expected points of the possession, linear in yards to the end zone as in the expected-points
   curves of Carter & Machol (1971, Operations Research 19(2)) and nflscrapR (Yurko, Ventura &
   Horowitz 2019, JQAS 15(3)): EP ≈ 6.2 − 0.075·yardline_100 (≈ 0.6 at the own 25, 2.45 at midfield,
@@ -32,9 +37,10 @@ from arbees_engine.model import GameState, Sport
 
 from .base import clip_p, final_result, logit, sigmoid, validate_state
 
-TIME_FLOOR = 0.005  # C (game-level CV over 0.002..0.04)
-HOME_EDGE_LOGIT = logit(0.57)  # S without a prior (published NFL home win rate, not fitted)
-COEFS = (0.0771, 0.0539)  # β_lead, β_ep (fit)
+TIME_FLOOR = 0.002  # C (game-level CV over 0.002..0.04)
+HOME_EDGE_LOGIT = logit(0.57)  # S without a prior, regular season (published, not fitted)
+POSTSEASON_HOME_RATE = 0.627  # playoff home win rate, non-neutral games (published, not fitted)
+COEFS = (0.0751, 0.0510)  # β_lead, β_ep (fit)
 REGULATION_SECONDS = 3600.0
 DEFAULT_YARD_LINE = 75  # touchback spot, used when the feed gives no yard line
 
@@ -48,6 +54,16 @@ def expected_points(state: GameState) -> float:
     if state.down is not None and state.down >= 3 and state.distance is not None:
         ep -= 0.1 * (state.down - 2) * min(state.distance, 20)
     return ep
+
+
+def home_strength(state: GameState, home_edge: float = HOME_EDGE_LOGIT) -> float:
+    """S in logits: logit(prior) if the state has a pre-game prior, else 0 at a neutral site, the
+    playoff home rate in the postseason, or `home_edge` (see module docstring for sources)."""
+    if state.pregame_home_prob is not None:
+        return logit(state.pregame_home_prob)
+    if state.neutral_site:
+        return 0.0
+    return logit(POSTSEASON_HOME_RATE) if state.postseason else home_edge
 
 
 def situation_features(state: GameState, time_floor: float = TIME_FLOOR) -> tuple[float, tuple[float, ...]]:
@@ -83,6 +99,6 @@ class FootballModel:
             # between regulation and overtime, or clock expired: the lead decides, a tie is a coin flip
             return clip_p(1.0 if state.lead > 0 else 0.0 if state.lead < 0 else 0.5)
         root_r, feats = situation_features(state, self.time_floor)
-        strength = self.home_edge if state.pregame_home_prob is None else logit(state.pregame_home_prob)
+        strength = home_strength(state, self.home_edge)
         z = strength * root_r + sum(c * f for c, f in zip(self.coefs, feats))
         return clip_p(sigmoid(z))

@@ -99,7 +99,9 @@ class PoissonHockeyModel:
         settled = final_result(state, tie_value=self.shootout_home)
         if settled is not None:
             return settled
-        prior = state.pregame_home_prob if state.pregame_home_prob is not None else self.default_prior
+        prior = state.pregame_home_prob
+        if prior is None and self.default_prior is not None:
+            prior = 0.5 if state.neutral_site else self.default_prior
         rh, ra = self._rates(prior)
         total = state.regulation_seconds or 3600.0
         if state.period == 0:

@@ -51,7 +51,7 @@ class PoissonSoccerModel:
             left = total
         else:
             left = state.seconds_remaining_regulation
-        rh, ra = self._rates(state.pregame_home_prob, total)
+        rh, ra = self._rates(state.pregame_home_prob, total, state.neutral_site)
         t = round(left * STOPPAGE_FACTOR)
         home = draw = 0.0
         for d, prob in _diff_dist(round(rh * t, 6), round(ra * t, 6)):
@@ -62,9 +62,10 @@ class PoissonSoccerModel:
                 draw += prob
         return _normalise(home, draw, 1.0 - home - draw)
 
-    def _rates(self, prior: float | None, total: float) -> tuple[float, float]:
-        if prior is None:
-            return self.rate_home, self.rate_away
+    def _rates(self, prior: float | None, total: float, neutral: bool = False) -> tuple[float, float]:
+        if prior is None:  # league rates; a neutral site gives both sides the mean rate
+            mean = 0.5 * (self.rate_home + self.rate_away)
+            return (mean, mean) if neutral else (self.rate_home, self.rate_away)
         return _tilted(self.rate_home, self.rate_away, round(prior, 3), round(total * STOPPAGE_FACTOR))
 
 

@@ -199,3 +199,16 @@ def test_parse_is_pure_and_does_not_mutate_payload() -> None:
     before = copy.deepcopy(payload)
     parse_scoreboard(payload, League.NFL, NOW)
     assert payload == before
+
+
+def test_neutral_site_and_postseason_come_from_the_payload() -> None:
+    nba = parse_scoreboard(load_fixture("espn/scoreboard_nba_final_20260115.json"), League.NBA)[0]
+    neutral = [g for g in nba if g.neutral_site]
+    assert len(neutral) == 1 and not any(g.postseason for g in nba)  # the recorded neutral-site game
+    payload = load_fixture("espn/scoreboard_nfl_2022wk1_in_post_pre.json")
+    regular = parse_scoreboard(payload, League.NFL)[0]
+    assert not any(g.postseason or g.neutral_site for g in regular)
+    playoff = copy.deepcopy(payload)
+    for event in playoff["events"]:
+        event["season"] = {"year": 2022, "type": 3, "slug": "post-season"}
+    assert all(g.postseason for g in parse_scoreboard(playoff, League.NFL)[0])

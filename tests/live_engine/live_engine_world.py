@@ -51,8 +51,9 @@ def kalshi_utator_markets() -> dict:
 
 
 def kalshi_books() -> dict:
-    """True books (yes/no bid ladders, dollars → contracts). TOR's YES ask 0.55 is cheap against
-    the model's ~0.71 for the home side leading by 6 in the 2nd, so auto mode buys it."""
+    """True books (yes/no bid ladders, dollars → contracts). TOR's YES ask 0.55 is below the model's
+    0.70 for the home side leading by 6 in the 2nd at a neutral site (0.61 after shrinking toward
+    the mid), so auto mode buys it once the minimum edge allows ~3.8¢ (see test_record_replay)."""
     return {
         TOR: {"yes": {D("0.50"): D("40")}, "no": {D("0.45"): D("30")}},
         UTA: {"yes": {D("0.44"): D("20")}, "no": {D("0.48"): D("25")}},
@@ -118,11 +119,12 @@ class Venues:
         return env
 
     @staticmethod
-    def replay_env(pg_dsn: str, redis_url: str, instance: str) -> dict[str, str]:
+    def replay_env(pg_dsn: str, redis_url: str, instance: str, **extra: str) -> dict[str, str]:
         """Environment for a replay: no venue endpoints at all (the recording names them)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARBEES_")}
         env.update({"ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": instance,
                     "ARBEES_KILL_FILE": "/nonexistent/arbees-kill", "ARBEES_CONFIG": "/nonexistent/arbees.toml"})
+        env.update(extra)
         return env
 
 

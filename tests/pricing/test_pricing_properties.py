@@ -155,3 +155,25 @@ def test_football_kickoff_and_try_spots_are_not_scrimmage_expected_points():
     for spot in (2, 30, 35):
         assert model.p_home(base.evolve(yard_line_100=spot)) == pytest.approx(touchback)
     assert model.p_home(base.evolve(down=1, distance=10, yard_line_100=30)) > touchback
+
+
+@pytest.mark.parametrize("sport", CLOCK_SPORTS)
+@fast
+@given(lead=st.integers(-20, 20), frac=st.floats(0.0, 1.0), possession=possessions)
+def test_shipped_models_drop_the_home_edge_at_a_neutral_site(sport, lead, frac, possession):
+    model = model_for(sport)
+    state = _state(sport, lead, frac, None, possession).evolve(neutral_site=True)
+    if sport is Sport.SOCCER:
+        home, draw, away = model.p_outcomes(state)
+        assert model.p_outcomes(swapped(state)) == pytest.approx((away, draw, home), abs=2e-3)
+    else:
+        assert model.p_home(state) + model.p_home(swapped(state)) == pytest.approx(1.0, abs=2e-3)
+
+
+@pytest.mark.parametrize("context, expected", [
+    ({}, 0.57), ({"postseason": True}, 0.627), ({"postseason": True, "neutral_site": True}, 0.5),
+    ({"postseason": True, "pregame_home_prob": 0.3}, 0.3),  # a prior always wins
+])
+def test_football_kickoff_probability_follows_the_game_context(context, expected):
+    kickoff = live_state(Sport.FOOTBALL, 0, REGULATION[Sport.FOOTBALL]).evolve(**context)
+    assert model_for(Sport.FOOTBALL).p_home(kickoff) == pytest.approx(expected, abs=0.01)

@@ -6,7 +6,8 @@ shared/fixtures/SOURCES.md). Each `events[]` element holds `competitions[0]` wit
 `competitors[]` (`homeAway`, `score` as a string, `team.abbreviation/displayName`), `status`
 (`clock` seconds, `displayClock`, `period`, `type.state` pre/in/post, `type.name`,
 `type.completed`) and, in football, `situation` (`down`, `distance`, `yardLine`, `possession`
-= team id, `possessionText` "NO 10", timeouts).
+= team id, `possessionText` "NO 10", timeouts). Also read: `event.season` (playoffs),
+`competitions[0].neutralSite` and, before the start, `competitions[0].odds[].details` (the line).
 """
 
 from __future__ import annotations
@@ -159,6 +160,13 @@ def _spread_prior(competition: dict, league: League, teams: dict[str, Team]) -> 
     return None, ""
 
 
+def _is_postseason(event: dict) -> bool:
+    """ESPN `event.season`: {"type": 3, "slug": "post-season"} for playoffs (1 pre, 2 regular).
+    Soccer `type` values are competition-season ids, so only the slug counts there."""
+    season = event.get("season") if isinstance(event.get("season"), dict) else {}
+    return season.get("slug") == "post-season" or (season.get("type") == 3 and not season.get("slug"))
+
+
 def parse_event(event: dict, league: League, observed_at: datetime | None) -> GameState:
     """One scoreboard `events[]` element → a validated GameState. Raises ParseError."""
     event = need_dict(event, "event")
@@ -203,6 +211,8 @@ def parse_event(event: dict, league: League, observed_at: datetime | None) -> Ga
         regulation_seconds=float(rules.regulation_s),
         start_time=timestamp(event.get("date") or competition.get("date"), "event.date"),
         observed_at=observed_at,
+        postseason=_is_postseason(event),
+        neutral_site=competition.get("neutralSite") is True,
         extra=extra,
         **state_fields,
     )
