@@ -33,13 +33,14 @@ class MarketsTable(SyncTable):
 
 
 class GameSignalsTable(SyncTable):
-    """The game's signals; row key = signal_id."""
-    COLUMNS = (("at", "At", 8), ("kind", "Kind", 5), ("model", "Model", 6), ("used", "Used", 6), ("mid", "Mid", 6),
-               ("edge", "Edge", 6), ("decision", "Decision", 9), ("reason", "Reason", 24))
+    """The game's signals, newest first; row key = signal_id. Model: the sport model's own P for
+    the side bought; Used: after shrinking toward the mid (what the edge was computed on)."""
+    COLUMNS = (("at", "At", 8), ("edge", "Edge", 6), ("decision", "Decision", 9), ("reason", "Reason", 14),
+               ("model", "Model", 6), ("used", "Used", 6), ("mid", "Mid", 6), ("kind", "Kind", 5))
 
 
 class FillsTable(SyncTable):
-    """Fills on the game's markets; row key = fill_id."""
+    """Fills on the game's markets, newest first; row key = fill_id."""
     COLUMNS = (("at", "At", 8), ("market", "Market", 16), ("side", "Side", 4), ("qty", "Qty", 4), ("px", "Px¢", 5), ("fee", "Fee", 6))
 
 
@@ -92,17 +93,21 @@ class GameScreen(Screen):
         for key in markets.row_keys():
             if key not in state.quotes:
                 markets.drop_row(key)
-        signals = self.query_one(GameSignalsTable)
-        for sig in sorted((s for s in state.signals.values() if s.game_id == self.game_id), key=lambda s: s.created_at):
-            signals.put_row(sig.signal_id, (sig.created_at.strftime("%H:%M:%S"), sig.signal_kind,
-                                            fmt.prob(sig.raw_model_prob), fmt.prob(sig.model_prob),
-                                            fmt.prob(sig.market_prob), fmt.edge_cents(sig.edge), sig.decision,
-                                            sig.reason))
+        signals, added = self.query_one(GameSignalsTable), False
+        for sig in (s for s in state.signals.values() if s.game_id == self.game_id):
+            added |= signals.put_row(sig.signal_id, (
+                sig.created_at.strftime("%H:%M:%S"), fmt.edge_cents(sig.edge), sig.decision, sig.reason,
+                fmt.prob(sig.raw_model_prob), fmt.prob(sig.model_prob), fmt.prob(sig.market_prob), sig.signal_kind))
+        if added:
+            signals.sort("at", reverse=True)
         game_markets = state.quotes_by_game.get(self.game_id, set())
-        fills = self.query_one(FillsTable)
-        for fill in sorted((f for f in state.fills.values() if f.market_id in game_markets), key=lambda f: f.filled_at):
-            fills.put_row(fill.fill_id, (fill.filled_at.strftime("%H:%M:%S"), fill.market_id, fill.side.upper(),
-                                         str(fill.contracts), fmt.cents(fill.price), fmt.dollars(fill.fee)))
+        fills, added = self.query_one(FillsTable), False
+        for fill in (f for f in state.fills.values() if f.market_id in game_markets):
+            added |= fills.put_row(fill.fill_id, (fill.filled_at.strftime("%H:%M:%S"), fill.market_id,
+                                                  fill.side.upper(), str(fill.contracts), fmt.cents(fill.price),
+                                                  fmt.dollars(fill.fee)))
+        if added:
+            fills.sort("at", reverse=True)
         self._paint_chart(state)
 
     def _paint_chart(self, state: DeskState) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from arbees_engine.bus.messages import CommandAck, CommandAction, EngineStatus
+from datetime import timedelta
+from decimal import Decimal
+
+from arbees_engine.bus.messages import CommandAck, CommandAction, EngineStatus, LegView, SignalView
 
 from arbees_tui.panels.games import GamesTable
 from arbees_tui.panels.header import HaltedBanner, HeaderBar
 from arbees_tui.panels.signals import PendingTable
 from arbees_tui.screens.audit_log import AuditScreen, AuditTable
 from arbees_tui.screens.confirm import ConfirmScreen
-from arbees_tui.screens.game import GameScreen, MarketsTable
+from arbees_tui.screens.game import GameScreen, GameSignalsTable, MarketsTable
 from arbees_tui.screens.help import HelpScreen
 from arbees_tui.screens.main import MainScreen
 
@@ -159,6 +162,26 @@ async def test_enter_opens_game_screen_and_escape_backs_out():
         assert set(app.screen.query_one(MarketsTable).row_keys()) == app.state.quotes_by_game[first]
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+async def test_game_screen_lists_signals_newest_first_with_model_and_used_probability():
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        first = app.screen.query_one(GamesTable).selected_key()
+        leg = LegView(market_id="K-x", venue="kalshi", side="yes", limit_price=Decimal("0.40"), contracts=5)
+        for i in range(3):
+            app.source.push(SignalView(signal_id=f"sig-{i}", version=1, signal_kind="edge", game_id=first, legs=[leg],
+                                       model_prob=0.50 + i / 100, raw_model_prob=0.55 + i / 100, market_weight=0.2,
+                                       market_prob=0.42, edge=Decimal("0.05"), decision="rejected", reason="cooldown",
+                                       created_at=NOW + timedelta(seconds=10 * i)))
+        await wait_for(pilot, lambda: "sig-2" in app.state.signals)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, GameScreen))
+        table = app.screen.query_one(GameSignalsTable)
+        await wait_for(pilot, lambda: {"sig-0", "sig-1", "sig-2"} <= set(table.row_keys()))
+        assert [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(3)] == ["sig-2", "sig-1", "sig-0"]
+        assert table.get_row("sig-2")[4:7] == ["57.0%", "52.0%", "42.0%"]
 
 
 async def test_audit_screen_search_and_back():
