@@ -4,12 +4,15 @@ The engine runs as `python -m arbees_engine run --venue sim` (its own process, s
 importing nothing of the engine but its bus), with embedded PostgreSQL and Redis unless
 ARBEES_DATABASE_URL / ARBEES_REDIS_URL are set. The desk finds the embedded Redis through the
 endpoints file the engine writes (arbees_engine.bus.discovery). Quitting the desk stops the
-engine (SIGTERM), whose run summary is then printed.
+engine (SIGTERM), whose run summary is then printed. If the desk dies instead (an SSH drop sends it
+SIGHUP), Linux delivers SIGTERM to the engine too (prctl PR_SET_PDEATHSIG, see prctl(2)), so no
+orphaned engine keeps trading a demo nobody watches.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import signal
 import subprocess
@@ -21,6 +24,7 @@ from pathlib import Path
 from arbees_engine.bus.discovery import forget_embedded_urls, read_embedded_urls
 
 START_TIMEOUT_S = 90.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def engine_command(args: argparse.Namespace, instance: str) -> list[str]:
@@ -32,6 +36,22 @@ def engine_command(args: argparse.Namespace, instance: str) -> list[str]:
     if args.mode:
         cmd += ["--mode", args.mode]
     return cmd
+
+
+def spawn_child(argv: list[str], log) -> subprocess.Popen:
+    """Start `argv` in its own session (the terminal's ^C goes to the desk only), writing to `log`;
+    on Linux the child gets SIGTERM when this process dies, however it dies."""
+    parent = os.getpid()
+    linux = sys.platform.startswith("linux")
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=(lambda: _die_with_parent(parent)) if linux else None)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Runs in the child between fork and exec: ask the kernel for SIGTERM when the parent exits."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(1)  # could not arm it, or the parent is already gone: do not run unattended
 
 
 def _wait_for_redis(proc: subprocess.Popen, instance: str, log_path: Path) -> str:
@@ -64,8 +84,7 @@ def run_demo(args: argparse.Namespace, run_desk) -> int:
         return subprocess.call(engine_command(args, instance))
     log_path = Path(tempfile.gettempdir()) / f"arbees-demo-{instance}-{os.getpid()}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(engine_command(args, instance), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = spawn_child(engine_command(args, instance), log)
         try:
             args.redis = _wait_for_redis(proc, instance, log_path)
             args.instance = instance
