@@ -140,6 +140,8 @@ class GameState:
             raise GameStateError(f"{self.game_id}: period {self.period} < 0")
         if self.possession not in (None, "home", "away"):
             raise GameStateError(f"{self.game_id}: possession {self.possession!r}")
+        if self.inning_half not in (None, "top", "bottom") or self.outs not in (None, 0, 1, 2):
+            raise GameStateError(f"{self.game_id}: inning half {self.inning_half!r} / outs {self.outs!r}")
         if self.pregame_home_prob is not None and not (0.0 < self.pregame_home_prob < 1.0):
             raise GameStateError(f"{self.game_id}: pregame_home_prob {self.pregame_home_prob!r} not in (0, 1)")
         return self

@@ -8,8 +8,8 @@ tables); the rest-of-inning chance of no run with 1 or 2 outs (bases empty) is f
 A tie after nine goes to extra innings, each side equally likely to win them (neutral model).
 The home edge or a pre-game prior enters as a logit shift that fades with √(share of game left).
 
-State mapping: `period` = inning (1-based); `extra["half"]` = "top"/"bottom" (default "top");
-`extra["outs"]` = 0..2 (default 0). Base runners are not used.
+State mapping: `period` = inning (1-based); `inning_half` = "top"/"bottom" (unknown: "top");
+`outs` = 0..2 (unknown: 0). Base runners are not used.
 """
 
 from __future__ import annotations
@@ -80,11 +80,8 @@ class RunsModel:
         settled = final_result(state)
         if settled is not None:
             return settled
-        half = state.extra.get("half", "top")
-        try:
-            outs = int(state.extra.get("outs", "0"))
-        except ValueError as exc:
-            raise PricingError(f"{state.game_id}: outs {state.extra.get('outs')!r} is not an integer") from exc
+        half = state.inning_half or "top"
+        outs = state.outs or 0
         if half not in ("top", "bottom") or not 0 <= outs <= 2:
             raise PricingError(f"{state.game_id}: half {half!r} / outs {outs} out of range")
         inning = max(1, state.period)

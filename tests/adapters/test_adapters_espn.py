@@ -212,3 +212,36 @@ def test_neutral_site_and_postseason_come_from_the_payload() -> None:
     for event in playoff["events"]:
         event["season"] = {"year": 2022, "type": 3, "slug": "post-season"}
     assert all(g.postseason for g in parse_scoreboard(playoff, League.NFL)[0])
+
+
+def _mlb_event(short_detail: str, period: int, outs: object) -> dict:
+    """The recorded NFL live event reshaped as an MLB one (ESPN uses the same event layout; the
+    half-inning is only in `status.type.shortDetail`, outs in `situation.outs`)."""
+    payload = copy.deepcopy(load_fixture("espn/scoreboard_nfl_2022wk1_in_post_pre.json"))
+    event = next(e for e in payload["events"] if e["status"]["type"]["state"] == "in")
+    competition = event["competitions"][0]
+    for status in (event["status"], competition.get("status") or event["status"]):
+        status.update(period=period, clock=0.0, displayClock="0:00")
+        status["type"].update(shortDetail=short_detail, detail=short_detail)
+    competition["situation"] = {"outs": outs, "balls": 1, "strikes": 2, "onFirst": True}
+    return {"events": [event]}
+
+
+@pytest.mark.parametrize("detail, period, outs, expected", [
+    ("Top 5th", 5, 1, (5, "top", 1)),
+    ("Bot 9th", 9, 2, (9, "bottom", 2)),
+    ("Mid 3rd", 3, 3, (3, "bottom", 0)),   # break before the bottom half: the stale 3 outs are ignored
+    ("End 7th", 7, 3, (8, "top", 0)),      # break before the top of the 8th
+    ("Rain Delay", 4, 1, (4, None, None)),  # unreadable half: left unknown, never guessed
+])
+def test_mlb_half_inning_and_outs(detail, period, outs, expected) -> None:
+    games, rejections = parse_scoreboard(_mlb_event(detail, period, outs), League.MLB)
+    assert rejections == [] and len(games) == 1
+    game = games[0]
+    assert (game.sport, game.status) == (Sport.BASEBALL, GameStatus.LIVE)
+    assert (game.period, game.inning_half, game.outs) == expected
+
+
+def test_mlb_impossible_outs_are_a_counted_rejection() -> None:
+    games, rejections = parse_scoreboard(_mlb_event("Top 2nd", 2, 5), League.MLB)
+    assert games == [] and [r.reason for r in rejections] == ["bad_situation"]

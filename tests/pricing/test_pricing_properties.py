@@ -110,20 +110,29 @@ def test_wrong_sport_state_raises():
        outs=st.integers(0, 2), prior=priors)
 def test_baseball_bounds_and_monotone(lead, inning, half, outs, prior):
     model = model_for(Sport.BASEBALL)
-    state = live_state(Sport.BASEBALL, lead, period=inning, extra={"half": half, "outs": str(outs)},
-                       pregame_home_prob=prior)
+    state = live_state(Sport.BASEBALL, lead, period=inning, inning_half=half, outs=outs, pregame_home_prob=prior)
     p = model.p_home(state)
-    up = model.p_home(live_state(Sport.BASEBALL, lead + 1, period=inning, extra={"half": half, "outs": str(outs)},
+    up = model.p_home(live_state(Sport.BASEBALL, lead + 1, period=inning, inning_half=half, outs=outs,
                                  pregame_home_prob=prior))
     assert 1e-4 <= p <= up <= 1 - 1e-4
 
 
+@fast
+@given(lead=st.integers(-4, 4), inning=st.integers(1, 9), half=st.sampled_from(["top", "bottom"]), prior=priors)
+def test_baseball_each_out_helps_the_fielding_side(lead, inning, half, prior):
+    model = model_for(Sport.BASEBALL)
+    ps = [model.p_home(live_state(Sport.BASEBALL, lead, period=inning, inning_half=half, outs=outs,
+                                  pregame_home_prob=prior)) for outs in (0, 1, 2)]
+    # the away side bats in the top: outs are good for home there, bad in the bottom
+    assert ps == sorted(ps) if half == "top" else ps == sorted(ps, reverse=True)
+
+
 def test_baseball_late_lead_is_near_certain_and_bad_outs_raise():
     model = model_for(Sport.BASEBALL)
-    assert model.p_home(live_state(Sport.BASEBALL, 3, period=9, extra={"half": "top", "outs": "2"})) > 0.97
-    assert model.p_home(live_state(Sport.BASEBALL, -3, period=9, extra={"half": "bottom", "outs": "2"})) < 0.03
+    assert model.p_home(live_state(Sport.BASEBALL, 3, period=9, inning_half="top", outs=2)) > 0.97
+    assert model.p_home(live_state(Sport.BASEBALL, -3, period=9, inning_half="bottom", outs=2)) < 0.03
     with pytest.raises(PricingError):
-        model.p_home(live_state(Sport.BASEBALL, 0, period=3, extra={"outs": "7"}))
+        model.p_home(live_state(Sport.BASEBALL, 0, period=3, outs=7))
 
 
 @pytest.mark.parametrize("sport", CLOCK_SPORTS + [Sport.BASEBALL])
