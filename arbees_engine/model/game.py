@@ -95,6 +95,8 @@ class GameState:
       home_timeouts/away_timeouts: None when unknown.
       inning_half/outs: baseball half-inning ("top"/"bottom") and outs (0..2), None when unknown.
       observed_at: when the engine received it (UTC).
+      added_time_s: soccer, seconds already played in the current half's added (stoppage) time
+        (ESPN displayClock "90'+3'" → 180); 0 outside stoppage time and in other sports.
       postseason: a playoff game (ESPN `season.type` 3); neutral_site: neither side is at home
         (ESPN `competitions[].neutralSite`: Super Bowl, international series). Models drop the home
         edge at a neutral site; NFL uses the playoff home rate in the postseason.
@@ -124,6 +126,7 @@ class GameState:
     start_time: datetime | None = None
     observed_at: datetime | None = None
     pregame_home_prob: float | None = None
+    added_time_s: float = 0.0
     postseason: bool = False
     neutral_site: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
@@ -132,7 +135,7 @@ class GameState:
         """Return self if the state is possible, else raise GameStateError."""
         if self.home_score < 0 or self.away_score < 0:
             raise GameStateError(f"{self.game_id}: negative score")
-        for name in ("clock_s", "seconds_remaining_regulation", "regulation_seconds"):
+        for name in ("clock_s", "seconds_remaining_regulation", "regulation_seconds", "added_time_s"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise GameStateError(f"{self.game_id}: {name}={value!r} is not a finite non-negative number")

@@ -5,8 +5,13 @@ Dixon, M. J. & Coles, S. G. (1997) "Modelling association football scores and in
 football betting market", JRSS C 46(2); in-play form as in Dixon & Robinson (1998) "A birth process
 model for association football matches", JRSS D 47(3): goals left ~ Poisson(λ·t) per side, so the
 final margin is lead + Skellam. Markets settle on 90 minutes plus stoppage time (no extra time).
-Default rates are long-run top-flight averages (home 1.50, away 1.15 goals per 90 minutes, e.g.
-football-data.co.uk EPL 2000-2019); stoppage time stretches the clock by `STOPPAGE_FACTOR`.
+Default rates are long-run top-flight averages (home 1.50, away 1.15 goals per match, e.g.
+football-data.co.uk EPL 2000-2019), spread over the whole match including added time.
+Added time: a match averaged 101:42 in the 2023/24 Premier League, i.e. 11:42 added
+(premierleague.com/news/3860720); `EXPECTED_ADDED_S` splits that about 1:2 between the halves.
+The feed's clock stops at 45:00 / 90:00 during added time, so the time left is the regulation
+time left plus the expected added time still to come; inside added time (`added_time_s`, from
+ESPN's "90'+3'") it is the expected added time not yet played, never less than `MIN_ADDED_LEFT_S`.
 A pre-game prior tilts the rates (m·e^δ, m·e^−δ) so that P(home win) before kick-off equals it.
 """
 
@@ -21,9 +26,11 @@ from arbees_engine.model import GameState, GameStatus, Sport
 from .base import P_MIN, clip_p, validate_state
 from .hockey import _diff_dist
 
-RATE_HOME = 1.50 / 5400.0  # goals per second of regulation
-RATE_AWAY = 1.15 / 5400.0
-STOPPAGE_FACTOR = 96.0 / 90.0  # ≈ 6 minutes of added time per match
+EXPECTED_ADDED_S = (240.0, 460.0)  # first half, second half (total 700 s ≈ 11:42, see docstring)
+MIN_ADDED_LEFT_S = 60.0  # the whistle has not gone: at least this much play is still possible
+MATCH_SECONDS = 5400.0 + sum(EXPECTED_ADDED_S)
+RATE_HOME = 1.50 / MATCH_SECONDS  # goals per second of play
+RATE_AWAY = 1.15 / MATCH_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +52,8 @@ class PoissonSoccerModel:
         """(P(home win), P(draw), P(away win)) at the end of regulation plus stoppage."""
         validate_state(state, self.sport)
         total = state.regulation_seconds or 5400.0
-        if state.status is GameStatus.FINAL:
-            left = 0.0
-        elif state.period == 0:
-            left = total
-        else:
-            left = state.seconds_remaining_regulation
         rh, ra = self._rates(state.pregame_home_prob, total, state.neutral_site)
-        t = round(left * STOPPAGE_FACTOR)
+        t = round(play_left_s(state))
         home = draw = 0.0
         for d, prob in _diff_dist(round(rh * t, 6), round(ra * t, 6)):
             final = state.lead + d
@@ -66,7 +67,25 @@ class PoissonSoccerModel:
         if prior is None:  # league rates; a neutral site gives both sides the mean rate
             mean = 0.5 * (self.rate_home + self.rate_away)
             return (mean, mean) if neutral else (self.rate_home, self.rate_away)
-        return _tilted(self.rate_home, self.rate_away, round(prior, 3), round(total * STOPPAGE_FACTOR))
+        return _tilted(self.rate_home, self.rate_away, round(prior, 3), round(total + sum(EXPECTED_ADDED_S)))
+
+
+def play_left_s(state: GameState) -> float:
+    """Seconds of play left in regulation including expected added time (see module docstring)."""
+    if state.status is GameStatus.FINAL:
+        return 0.0
+    total = state.regulation_seconds or 5400.0
+    half, (added_1, added_2) = total / 2, EXPECTED_ADDED_S
+    if state.period == 0 or state.status is GameStatus.SCHEDULED:
+        return total + added_1 + added_2
+    left = min(total, state.seconds_remaining_regulation)
+    if left > half:  # first half running
+        return left + added_1 + added_2
+    if state.period <= 1 and state.added_time_s > 0:  # first-half added time
+        return max(added_1 - state.added_time_s, MIN_ADDED_LEFT_S) + half + added_2
+    if left > 0 or state.period <= 1:  # second half running (or half-time: its added time is over)
+        return left + added_2
+    return max(added_2 - state.added_time_s, MIN_ADDED_LEFT_S)
 
 
 def _normalise(home: float, draw: float, away: float) -> tuple[float, float, float]:

@@ -245,3 +245,19 @@ def test_mlb_half_inning_and_outs(detail, period, outs, expected) -> None:
 def test_mlb_impossible_outs_are_a_counted_rejection() -> None:
     games, rejections = parse_scoreboard(_mlb_event("Top 2nd", 2, 5), League.MLB)
     assert games == [] and [r.reason for r in rejections] == ["bad_situation"]
+
+
+@pytest.mark.parametrize("display, clock, period, remaining, added", [
+    ("90'+8'", 5400, 2, 0.0, 480.0),   # the recorded full-time clock, replayed as still running
+    ("67'", 4020, 2, 1380.0, 0.0),
+    ("45'+2'", 2700, 1, 2700.0, 120.0),
+])
+def test_soccer_added_time_comes_from_the_display_clock(display, clock, period, remaining, added) -> None:
+    payload = copy.deepcopy(load_fixture("espn/scoreboard_soccer_eng1_ft_and_postponed_20260321.json"))
+    event = payload["events"][0]
+    for status in (event["status"], event["competitions"][0]["status"]):
+        status.update(clock=clock, displayClock=display, period=period)
+        status["type"].update(name="STATUS_SECOND_HALF", state="in", completed=False, shortDetail=display)
+    games, rejections = parse_scoreboard({"events": [event]}, League.EPL)
+    assert rejections == [] and games[0].status is GameStatus.LIVE
+    assert (games[0].seconds_remaining_regulation, games[0].added_time_s) == (remaining, added)

@@ -63,8 +63,14 @@ def test_monotone_non_decreasing_in_home_lead(sport, lead, frac, prior, possessi
 def test_lead_wins_and_deficit_loses_as_time_runs_out(sport, margin, prior, possession):
     margin = max(margin, {Sport.BASKETBALL: 4, Sport.FOOTBALL: 9}.get(sport, 1))  # more than one score
     model = model_for(sport)
-    assert model.p_home(_state(sport, margin, 1 / REGULATION[sport], prior, possession)) > 0.97
-    assert model.p_home(_state(sport, -margin, 1 / REGULATION[sport], prior, possession)) < 0.03
+
+    def at_the_end(lead: int):
+        state = _state(sport, lead, 1 / REGULATION[sport], prior, possession)
+        # soccer's clock stops at 90:00: the end is deep into added time ("90'+15'")
+        return state.evolve(seconds_remaining_regulation=0.0, added_time_s=900.0) if sport is Sport.SOCCER else state
+
+    assert model.p_home(at_the_end(margin)) > 0.97
+    assert model.p_home(at_the_end(-margin)) < 0.03
 
 
 @pytest.mark.parametrize("sport", CLOCK_SPORTS)
@@ -186,3 +192,20 @@ def test_shipped_models_drop_the_home_edge_at_a_neutral_site(sport, lead, frac, 
 def test_football_kickoff_probability_follows_the_game_context(context, expected):
     kickoff = live_state(Sport.FOOTBALL, 0, REGULATION[Sport.FOOTBALL]).evolve(**context)
     assert model_for(Sport.FOOTBALL).p_home(kickoff) == pytest.approx(expected, abs=0.01)
+
+
+def test_soccer_counts_expected_added_time_that_the_feed_clock_does_not_show():
+    """ESPN's clock stops at 90:00; added time is only in "90'+N'" (added_time_s)."""
+    from arbees_engine.pricing.soccer import EXPECTED_ADDED_S, MIN_ADDED_LEFT_S, play_left_s
+
+    model = model_for(Sport.SOCCER)
+    at_90 = live_state(Sport.SOCCER, 1, 0.0, period=2)
+    assert play_left_s(at_90) == EXPECTED_ADDED_S[1]
+    into = [model.p_outcomes(at_90.evolve(added_time_s=60.0 * m)) for m in (0, 3, 6, 20)]
+    homes = [p[0] for p in into]
+    assert homes == sorted(homes) and 0.85 < homes[0] < 0.97  # 1–0 at 90:00 is not yet won
+    assert play_left_s(at_90.evolve(added_time_s=1200.0)) == MIN_ADDED_LEFT_S
+    level = model.p_outcomes(live_state(Sport.SOCCER, 0, 0.0, period=2, added_time_s=120.0))
+    assert 0.80 < level[1] < 0.97  # the draw is likely, not certain
+    first_half = live_state(Sport.SOCCER, 0, 2700.0, period=1, added_time_s=120.0)
+    assert play_left_s(first_half) == max(EXPECTED_ADDED_S[0] - 120.0, MIN_ADDED_LEFT_S) + 2700.0 + EXPECTED_ADDED_S[1]

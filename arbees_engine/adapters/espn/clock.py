@@ -47,6 +47,17 @@ def clock_rules(league: League) -> ClockRules:
 
 _MIN_SEC = re.compile(r"^\s*(\d+):(\d{1,2}(?:\.\d+)?)\s*$")
 _SOCCER_MIN = re.compile(r"^\s*(\d+)'")
+_SOCCER_ADDED = re.compile(r"^\s*\d+'\s*\+\s*(\d+)'?")
+
+
+def added_time_seconds(display: object) -> float:
+    """Seconds played in stoppage time from a soccer displayClock: "90'+8'" → 480, "67'" → 0.
+
+    ESPN's `status.clock` stops at 2700 / 5400 during added time (recorded EPL fixture: clock 5400
+    at "90'+8'"), so the display is the only place the added minutes appear.
+    """
+    match = _SOCCER_ADDED.match(str(display or ""))
+    return float(match.group(1)) * 60 if match else 0.0
 
 
 def parse_display_clock(text: str, counts_up: bool = False) -> float:

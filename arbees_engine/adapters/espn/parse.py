@@ -17,7 +17,7 @@ from datetime import datetime
 from ...model import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
 from ...pricing.spread import home_margin_from_line, spread_home_prob
 from ..wire import ParseError, Rejection, dig, need, need_dict, need_list, need_str, timestamp, to_float, to_int
-from .clock import clock_rules, game_clock
+from .clock import added_time_seconds, clock_rules, game_clock
 from .innings import inning_state
 
 _CANCELED_NAMES = {"STATUS_CANCELED", "STATUS_CANCELLED", "STATUS_ABANDONED", "STATUS_FORFEIT"}
@@ -191,6 +191,8 @@ def parse_event(event: dict, league: League, observed_at: datetime | None) -> Ga
         scores[side] = 0 if raw is None else parse_score(raw, f"competitor[{side}].score")
     situation = competition.get("situation") if isinstance(competition.get("situation"), dict) else {}
     state_fields = _situation(situation, sides, teams) if game_status is GameStatus.LIVE else {}
+    if game_status is GameStatus.LIVE and LEAGUE_SPORT[league] is Sport.SOCCER:
+        state_fields["added_time_s"] = added_time_seconds(status.get("displayClock"))
     if game_status is GameStatus.LIVE and LEAGUE_SPORT[league] is Sport.BASEBALL:
         state_fields.update(inning_state(period, status_type, situation))
         period = state_fields.pop("period", period)

@@ -183,6 +183,7 @@ class SimGame:
         """The game as a feed would report it now (validated)."""
         status = {Phase.SCHEDULED: GameStatus.SCHEDULED, Phase.FINAL: GameStatus.FINAL}.get(self.phase, GameStatus.LIVE)
         live = self.phase in (Phase.PLAY, Phase.BREAK)
+        regulation_left, added = self.process.feed_clock(self)
         extra = {"simulated": "1", "phase": self.phase.value}
         if self.shootout:
             extra["shootout"] = "1"
@@ -190,7 +191,7 @@ class SimGame:
             game_id=self.game_id, sport=self.spec.sport, league=self.spec.league, home=self.home, away=self.away,
             status=status, home_score=self.home_score, away_score=self.away_score, period=self.period,
             clock_s=float(self.clock_s if self.phase is Phase.PLAY else 0),
-            seconds_remaining_regulation=float(self.regulation_left_s()),
+            seconds_remaining_regulation=regulation_left, added_time_s=added,
             regulation_seconds=float(self.spec.regulation_s),
             possession=self.process.possession if live else None,
             yard_line_100=self.process.yard_line_100 if live else None,

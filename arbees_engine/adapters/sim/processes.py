@@ -37,6 +37,9 @@ class ScoreProcess(Protocol):
     def shootout_home_wins(self) -> bool:
         """Decide a shootout (hockey only)."""
 
+    def feed_clock(self, game: "SimGame") -> tuple[float, float]:
+        """(seconds_remaining_regulation, added_time_s) as a real feed would report them."""
+
     def true_probs(self, game: "SimGame") -> tuple[float, float, float]:
         """(P(home wins), P(draw), P(away wins)) given everything public right now."""
 
@@ -55,6 +58,10 @@ class _Base:
     def period_length(self, period: int, base_s: int) -> int:
         """Periods last their nominal length by default (seconds)."""
         return base_s
+
+    def feed_clock(self, game: "SimGame") -> tuple[float, float]:
+        """The sim's own regulation clock, no added time (every sport but soccer)."""
+        return float(game.regulation_left_s()), 0.0
 
     def shootout_home_wins(self) -> bool:
         """A coin flip by default."""
@@ -247,12 +254,29 @@ class Hockey(_Poisson):
 
 
 class Soccer(_Poisson):
-    """≈1.3 goals per team per 90 min (plus stoppage time); gap = 0.25 + N(0, 0.35).
-    Stoppage time is drawn per half (1–4 min, 2–7 min) and counted in the half's clock."""
+    """≈1.3 goals per team per match (added time included); gap = 0.25 + N(0, 0.35).
+    Added time is drawn per half (2–6 min, 4–11 min: about the 2023/24 Premier League's 11:42 per
+    match) and counted in the half's clock; the feed reports it the way ESPN does (`feed_clock`)."""
 
     def __init__(self, rng: random.Random) -> None:
-        super().__init__(rng, 1.3, 5400.0, 0.25 + rng.gauss(0.0, 0.35))
-        self.added = {1: rng.randint(60, 240), 2: rng.randint(120, 420)}
+        gap = 0.25 + rng.gauss(0.0, 0.35)
+        self.added = {1: rng.randint(120, 360), 2: rng.randint(240, 660)}
+        super().__init__(rng, 1.3, 5400.0 + self.added[1] + self.added[2], gap)
+
+    def feed_clock(self, game: "SimGame") -> tuple[float, float]:
+        """(regulation seconds left without added time, seconds played in this half's added time):
+        the clock stops at 45:00 / 90:00 and "90'+N'" shows the added minutes."""
+        from .game import Phase
+
+        base, periods = game.spec.period_s, game.spec.periods
+        if game.phase is Phase.SCHEDULED:
+            return float(base * periods), 0.0
+        if game.phase is not Phase.PLAY or game.period > periods:
+            return float(base * max(0, periods - game.period)), 0.0
+        added = self.added.get(game.period, 0)
+        in_half = max(0, game.clock_s - added)
+        into_added = float(added - game.clock_s) if game.clock_s < added else 0.0
+        return float(in_half + base * (periods - game.period)), into_added
 
     def period_length(self, period: int, base_s: int) -> int:
         """45 minutes plus this half's stoppage time."""
