@@ -17,6 +17,7 @@ from arbees_engine.model import GameState, Outcome, Sport
 
 from .base import P_MAX, P_MIN, PricingError, WinProbModel, clip_p, logit, remaining_fraction, sigmoid
 from .baseball import RunsModel
+from .baseball import remaining_share as baseball_remaining
 from .basketball import SternModel
 from .football import FootballModel
 from .hockey import PoissonHockeyModel
@@ -73,7 +74,8 @@ def blend_detail(
 
     logit p = (1 − w)·logit(model_p) + w·logit(market_mid), with
     w = weight + (1 − weight)·u·½ and uncertainty u = share of regulation left (early game) raised
-    by ¼ for each missing piece of state (possession, pre-game prior), capped at 1. So w = weight
+    by ¼ for each missing piece of state (football possession, pre-game prior), capped at 1; in
+    baseball the share left is counted in outs (innings carry no clock). So w = weight
     late in a fully observed game and up to (1 + weight)/2 at tip-off. Source: Genest & Zidek (1986)
     "Combining probability distributions", Statistical Science 1(1). No market mid → model_p.
     Raises PricingError for a probability outside [0, 1] / NaN or a weight outside [0, 1].
@@ -87,8 +89,10 @@ def blend_detail(
         raise PricingError(f"market_mid={market_mid!r} must be a finite number in [0, 1]")
     w = weight
     if state is not None:
-        u = remaining_fraction(state)
-        u += 0.25 * (state.possession is None) + 0.25 * (state.pregame_home_prob is None)
+        u = baseball_remaining(state) if state.sport is Sport.BASEBALL else remaining_fraction(state)
+        # possession only matters where the model uses it heavily (football's expected points)
+        u += 0.25 * (state.sport is Sport.FOOTBALL and state.possession is None)
+        u += 0.25 * (state.pregame_home_prob is None)
         w = weight + (1.0 - weight) * 0.5 * min(1.0, u)
     z = (1.0 - w) * logit(clip_p(model_p)) + w * logit(clip_p(market_mid))
     return BlendResult(min(P_MAX, max(P_MIN, sigmoid(z))), w, model_p, market_mid)

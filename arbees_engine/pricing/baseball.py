@@ -8,8 +8,9 @@ tables); the rest-of-inning chance of no run with 1 or 2 outs (bases empty) is f
 A tie after nine goes to extra innings, each side equally likely to win them (neutral model).
 The home edge or a pre-game prior enters as a logit shift that fades with √(share of game left).
 
-State mapping: `period` = inning (1-based); `inning_half` = "top"/"bottom" (unknown: "top");
-`outs` = 0..2 (unknown: 0). Base runners are not used.
+State mapping: `period` = inning (1-based); `inning_half` = "top"/"bottom"; `outs` = 0..2
+(unknown: 0). A live game whose half-inning the feed did not give (a delay, an unreadable status)
+raises PricingError rather than guessing. Base runners are not used.
 """
 
 from __future__ import annotations
@@ -67,6 +68,29 @@ def _p_neutral(lead: int, away: tuple[int, int | None], home: tuple[int, int | N
     return win + 0.5 * tie
 
 
+def _half_and_outs(state: GameState) -> tuple[str, int]:
+    """("top"/"bottom", outs) of a started game. Raises PricingError when the half is unknown."""
+    if state.period == 0:
+        return "top", 0
+    if state.inning_half not in ("top", "bottom"):
+        raise PricingError(f"{state.game_id}: half-inning unknown; not priced")
+    outs = state.outs or 0
+    if not 0 <= outs <= 2:
+        raise PricingError(f"{state.game_id}: outs {outs} out of range")
+    return state.inning_half, outs
+
+
+def remaining_share(state: GameState) -> float:
+    """Share of the nine innings' outs still to be made, 0..1 (1 before the first pitch); extra
+    innings count as the last half-inning. Raises PricingError when the half is unknown."""
+    if state.period == 0:
+        return 1.0
+    half, outs = _half_and_outs(state)
+    after = max(0, INNINGS - max(1, state.period))
+    halves_after = 2 * after + (1 if half == "top" else 0)
+    return min(1.0, (halves_after + (3 - outs) / 3) / (2 * INNINGS))
+
+
 @dataclass(frozen=True, slots=True)
 class RunsModel:
     """Lindsey-style win expectancy; p_home(state) → P(home wins) in [1e-4, 1 − 1e-4]. Raises PricingError."""
@@ -80,20 +104,16 @@ class RunsModel:
         settled = final_result(state)
         if settled is not None:
             return settled
-        half = state.inning_half or "top"
-        outs = state.outs or 0
-        if half not in ("top", "bottom") or not 0 <= outs <= 2:
-            raise PricingError(f"{state.game_id}: half {half!r} / outs {outs} out of range")
+        half, outs = _half_and_outs(state)
         inning = max(1, state.period)
         after = max(0, INNINGS - inning)
+        left = remaining_share(state)
         if state.period == 0:
-            away, home, left = (INNINGS, None), (INNINGS, None), 1.0
+            away, home = (INNINGS, None), (INNINGS, None)
         elif half == "top":
             away, home = (after, outs), (after + 1, None)
-            left = (2 * after + 1 + (3 - outs) / 3) / (2 * INNINGS)
         else:
             away, home = (after, None), (after, outs)
-            left = (2 * after + (3 - outs) / 3) / (2 * INNINGS)
         if half == "bottom" and inning >= INNINGS and state.lead > 0:
             return clip_p(1.0)  # walk-off: the game is over
         p0 = _p_neutral(state.lead, away, home)

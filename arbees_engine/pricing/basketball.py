@@ -17,6 +17,10 @@ strength looks like variance), and the fit lands on the bound, 16. The rating is
 Simple Rating System (basketball-reference.com), i.e. pre-season information. μ is held at the
 NBA home edge of 2.5 points (full-file fit 2.44) since one team's strength would leak into it.
 With a pre-game prior the drift is μ = σ·Φ⁻¹(prior), so that Φ(μ/σ) = prior at tip-off.
+Other leagues: σ and μ are the NBA's scaled by the ratio of the leagues' spread σ
+(pricing/spread.py: NCAAB 10, WNBA 10.8, NBA 12), i.e. the same game-to-game spread of results
+relative to the NBA; NCAAB's home edge is the published 4 points instead (Winston, "Mathletics",
+ch. 43). The clock rules (WNBA 4×10 min, NCAAB 2×20) come with the state (`regulation_seconds`).
 """
 
 from __future__ import annotations
@@ -24,14 +28,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from arbees_engine.model import GameState, Sport
+from arbees_engine.model import GameState, League, Sport
 
 from .base import clip_p, final_result, phi, phi_inv, validate_state
+from .spread import SPREAD_SIGMA
 
 HOME_EDGE_POINTS = 2.5  # μ: NBA home edge in points (held fixed: the file has one team; full-file fit 2.44)
 SIGMA_POINTS = 16.0  # σ: s.d. of the regulation margin, points (fit, at the 11–16 bound)
 POSSESSION_POINTS = 0.5  # points credited to the side with the ball (fit; NBA ≈ 1.1 points per possession)
 OVERTIME_SECONDS = 300.0
+LEAGUE_HOME_EDGE_POINTS = {League.NCAAB: 4.0}  # published home edges where they differ from scaling
+
+
+def league_scale(league: League) -> float:
+    """σ (and default μ) multiplier for `league` relative to the NBA (1.0 for the NBA or unknown)."""
+    return SPREAD_SIGMA.get(league, SPREAD_SIGMA[League.NBA]) / SPREAD_SIGMA[League.NBA]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +61,13 @@ class SternModel:
         """μ in points per regulation game: σ·Φ⁻¹(prior) if a prior is known, else the home edge
         (0 at a neutral site)."""
         if state.pregame_home_prob is None:
-            return 0.0 if state.neutral_site else self.mu
-        return self.sigma * phi_inv(state.pregame_home_prob)
+            if state.neutral_site:
+                return 0.0
+            return LEAGUE_HOME_EDGE_POINTS.get(state.league, self.mu * league_scale(state.league))
+        return self._sigma(state) * phi_inv(state.pregame_home_prob)
+
+    def _sigma(self, state: GameState) -> float:
+        return self.sigma * league_scale(state.league)
 
     def p_home(self, state: GameState) -> float:
         """P(home wins) for `state` (see module docstring for the formula)."""
@@ -60,8 +76,8 @@ class SternModel:
         if settled is not None:
             return settled
         total = state.regulation_seconds or 2880.0
-        mu = self.drift(state)
-        p_ot = self._p_from(0.0, OVERTIME_SECONDS / total, mu, 0.5)
+        mu, sigma = self.drift(state), self._sigma(state)
+        p_ot = self._p_from(0.0, OVERTIME_SECONDS / total, mu, 0.5, sigma)
         lead = float(state.lead)
         if state.possession is not None and (state.seconds_remaining_regulation > 0 or state.clock_s > 0):
             lead += self.possession_points if state.possession == "home" else -self.possession_points
@@ -71,14 +87,15 @@ class SternModel:
             r = state.seconds_remaining_regulation / total
         else:  # overtime (or the break before it): the clock is what is left
             r = state.clock_s / total
-        return clip_p(self._p_from(lead, r, mu, p_ot))
+        return clip_p(self._p_from(lead, r, mu, p_ot, sigma))
 
-    def _p_from(self, lead: float, r: float, mu: float, p_tie: float) -> float:
+    @staticmethod
+    def _p_from(lead: float, r: float, mu: float, p_tie: float, sigma: float) -> float:
         """P(win) with `lead` and share `r` of a regulation game left; ties resolve at `p_tie`."""
         if r <= 0.0:
             return 1.0 if lead >= 0.5 else 0.0 if lead <= -0.5 else p_tie
         mean = lead + mu * r
-        sd = self.sigma * math.sqrt(r)
+        sd = sigma * math.sqrt(r)
         above = 1.0 - phi((0.5 - mean) / sd)
         tie = phi((0.5 - mean) / sd) - phi((-0.5 - mean) / sd)
         return above + tie * p_tie

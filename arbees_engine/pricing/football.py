@@ -23,6 +23,12 @@ home/away/unknown possession):
   the fix improved game-level CV Brier (0.1754 → 0.1752) and left fewer reliability misses.
 - Timeouts were tried (Δtimeouts·k and ·(1−r)): they did not improve game-level CV Brier and took a
   counter-intuitive sign on this small sample, so they are left out.
+Overtime: an NFL regular-season overtime lasts 10 minutes and may end tied (both HOME and AWAY
+then lose). Tied in overtime with t seconds left, P(tie) = exp(−λt), λ chosen so that a full
+overtime ends tied 5.7 % of the time (nflverse game log 2017–2025, "NFL overtime explained",
+nflanalytic.com; ESPN counted 5 of 63, 7.9 %, through 2021); the rest splits as the model says.
+Playoff overtime cannot end tied. College overtime is untimed (alternating possessions from the
+25), which this model does not describe: those states raise PricingError rather than guess.
 Constants fitted by `arbees-engine fit --sport football --data
 /work/shared/data/wp/nfl_nflscrapR_postseason_2009_2019_pbp.csv` (Newton/IRLS with a small ridge,
 quarters 1–4 live plays; C chosen by game-level 5-fold CV).
@@ -33,9 +39,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from arbees_engine.model import GameState, Sport
+from arbees_engine.model import GameState, GameStatus, League, Sport
 
-from .base import clip_p, final_result, logit, sigmoid, validate_state
+from .base import P_MAX, P_MIN, PricingError, clip_p, final_result, logit, sigmoid, validate_state
 
 TIME_FLOOR = 0.002  # C (game-level CV over 0.002..0.04)
 HOME_EDGE_LOGIT = logit(0.57)  # S without a prior, regular season (published, not fitted)
@@ -43,6 +49,8 @@ POSTSEASON_HOME_RATE = 0.627  # playoff home win rate, non-neutral games (publis
 COEFS = (0.0751, 0.0510)  # β_lead, β_ep (fit)
 REGULATION_SECONDS = 3600.0
 DEFAULT_YARD_LINE = 75  # touchback spot, used when the feed gives no yard line
+OT_SECONDS = 600.0  # NFL regular-season overtime (since 2017)
+OT_TIE_RATE = -math.log(0.057) / OT_SECONDS  # scoring events per second (see module docstring)
 
 
 def expected_points(state: GameState) -> float:
@@ -90,11 +98,33 @@ class FootballModel:
     sport: Sport = Sport.FOOTBALL
 
     def p_home(self, state: GameState) -> float:
-        """P(home wins) for `state` (formula in the module docstring)."""
+        """P(home wins) for `state` (a tie is not a home win)."""
+        return self.p_outcomes(state)[0]
+
+    def p_outcomes(self, state: GameState) -> tuple[float, float, float]:
+        """(P(home wins), P(tie), P(away wins)) for `state`; see the module docstring. Raises
+        PricingError for bad input and for college overtime."""
         validate_state(state, self.sport)
-        settled = final_result(state)
-        if settled is not None:
-            return settled
+        tie = self._p_tie(state)
+        if state.status is GameStatus.FINAL:
+            return (P_MIN, P_MAX, P_MIN) if tie else (final_result(state), P_MIN, clip_p(1 - final_result(state)))
+        q = self._p_home_if_decided(state)
+        return clip_p((1.0 - tie) * q), clip_p(tie) if tie else P_MIN, clip_p((1.0 - tie) * (1.0 - q))
+
+    def _p_tie(self, state: GameState) -> float:
+        """P(the game ends tied): only a level NFL regular-season game in (or about to start) overtime."""
+        in_overtime = state.period > 4 or (state.period == 4 and state.seconds_remaining_regulation <= 0)
+        if state.league is League.NCAAF and state.period > 4 and state.status is GameStatus.LIVE:
+            raise PricingError(f"{state.game_id}: college overtime is untimed; not priced")
+        if state.lead != 0 or state.postseason or state.league is not League.NFL or not in_overtime:
+            return 0.0
+        if state.status is GameStatus.FINAL:
+            return 1.0
+        left = state.clock_s if state.period > 4 else OT_SECONDS
+        return math.exp(-OT_TIE_RATE * left)
+
+    def _p_home_if_decided(self, state: GameState) -> float:
+        """P(home wins | the game does not end tied)."""
         if state.period > 0 and state.seconds_remaining_regulation <= 0 and state.clock_s <= 0:
             # between regulation and overtime, or clock expired: the lead decides, a tie is a coin flip
             return clip_p(1.0 if state.lead > 0 else 0.0 if state.lead < 0 else 0.5)

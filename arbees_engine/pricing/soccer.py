@@ -12,6 +12,8 @@ Added time: a match averaged 101:42 in the 2023/24 Premier League, i.e. 11:42 ad
 The feed's clock stops at 45:00 / 90:00 during added time, so the time left is the regulation
 time left plus the expected added time still to come; inside added time (`added_time_s`, from
 ESPN's "90'+3'") it is the expected added time not yet played, never less than `MIN_ADDED_LEFT_S`.
+Extra time (period > 2, cup ties) is not priced: the markets' 90-minute result is already fixed
+and the live score includes extra-time goals (settlement uses the regulation score, runtime).
 A pre-game prior tilts the rates (m·e^δ, m·e^−δ) so that P(home win) before kick-off equals it.
 """
 
@@ -23,7 +25,7 @@ from functools import lru_cache
 
 from arbees_engine.model import GameState, GameStatus, Sport
 
-from .base import P_MIN, clip_p, validate_state
+from .base import P_MIN, PricingError, clip_p, validate_state
 from .hockey import _diff_dist
 
 EXPECTED_ADDED_S = (240.0, 460.0)  # first half, second half (total 700 s ≈ 11:42, see docstring)
@@ -51,6 +53,9 @@ class PoissonSoccerModel:
     def p_outcomes(self, state: GameState) -> tuple[float, float, float]:
         """(P(home win), P(draw), P(away win)) at the end of regulation plus stoppage."""
         validate_state(state, self.sport)
+        if state.status is GameStatus.LIVE and state.period > 2:
+            # the 90-minute result is already decided and the live score now includes extra time
+            raise PricingError(f"{state.game_id}: extra time; 90-minute markets are decided, not priced")
         total = state.regulation_seconds or 5400.0
         rh, ra = self._rates(state.pregame_home_prob, total, state.neutral_site)
         t = round(play_left_s(state))

@@ -6,7 +6,9 @@ spread and σ the standard deviation of results about the spread:
   Statistician 45(3), 179–183);
 - NBA 12, NCAA basketball 10, college football 16 (Jeff Sagarin's historical figures, quoted in
   W. Winston, "Mathletics" (2009), ch. 43 "From point ratings to probabilities");
-- WNBA 12: no published figure found, so the NBA value is used; treat WNBA priors as rougher.
+- WNBA 10.8: no published figure found; derived from the NBA's 12 scaled by √(possessions per
+  game), WNBA ≈ 80 per 40 min against NBA ≈ 99 per 48 min (Basketball-Reference league pace), since
+  the margin's variance grows with the number of possessions. Treat WNBA priors as rougher.
 Only point-spread sports are listed: hockey, soccer and baseball lines are fixed ±1.5 goal/run
 lines that say little about strength, so those leagues get no spread prior (None).
 """
@@ -24,7 +26,7 @@ SPREAD_SIGMA: dict[League, float] = {
     League.NFL: 13.86,
     League.NCAAF: 16.0,
     League.NBA: 12.0,
-    League.WNBA: 12.0,
+    League.WNBA: 10.8,
     League.NCAAB: 10.0,
 }
 P_FLOOR = 0.01  # a prior is never a certainty: 1 % .. 99 %

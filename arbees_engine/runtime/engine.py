@@ -21,7 +21,7 @@ import structlog
 from ..adapters.base import Adapter
 from ..bus.messages import AuditView, BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
-from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode
+from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode, Sport
 from ..settings import Settings
 from .control import ControlState, kill_file_reason
 from . import status
@@ -113,6 +113,8 @@ class Engine:
         state = self.registry.priors.observe_game(state)
         previous = self.registry.games.get(state.game_id)
         self.registry.games[state.game_id] = state
+        if state.sport is Sport.SOCCER and state.status is GameStatus.LIVE and 1 <= state.period <= 2:
+            self.registry.regulation_scores[state.game_id] = (state.home_score, state.away_score)
         self.registry.game_seen_at[state.game_id] = self.clock()
         if self.matcher is not None:
             self.matcher.add_game(state)

@@ -21,6 +21,8 @@ class Registry:
     priors: pre-game P(home wins) per game, frozen at the start (runtime/priors.py).
     watched: market_id → (listing, refusal reason) for markets shown but never traded.
     finished_at: game_id → when it was first seen final/postponed/canceled; forgotten: ids dropped.
+    regulation_scores: soccer game_id → (home, away) last seen in regulation (periods 1–2), what
+      90-minute markets settle on when a cup tie goes to extra time.
     """
 
     games: dict[str, GameState] = field(default_factory=dict)
@@ -34,6 +36,7 @@ class Registry:
     watched: dict[str, tuple[MarketListing, str]] = field(default_factory=dict)
     finished_at: dict[str, datetime] = field(default_factory=dict)
     forgotten: set[str] = field(default_factory=set)
+    regulation_scores: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add_market(self, market: Market) -> bool:
         """Register a market; returns False if it was already known."""
@@ -52,7 +55,8 @@ class Registry:
             self.markets.pop(market_id, None)
             self.books.pop(market_id, None)
             self.listings.pop(market_id, None)
-        for table in (self.games, self.model_p_home, self.priors, self.game_seen_at, self.finished_at):
+        for table in (self.games, self.model_p_home, self.priors, self.game_seen_at, self.finished_at,
+                      self.regulation_scores):
             table.pop(game_id, None)
         self.forgotten.add(game_id)  # a feed that keeps listing it must not bring it back
         return market_ids

@@ -18,7 +18,7 @@ import structlog
 
 from ..bus.messages import BankrollView
 from ..execution import PaperBroker, client_order_ids, signal_ids
-from ..model import Decision, GameState, GameStatus, Market, Mode, OrderBook, Side, Signal, SignalKind
+from ..model import Decision, GameState, GameStatus, Market, Mode, OrderBook, Side, Signal, SignalKind, Sport
 from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..pricing import BlendResult, PricingError, blend_detail, model_for, p_outcome
@@ -71,6 +71,7 @@ class TradingDesk:
             p = model_for(state.sport).p_home(state)
         except (PricingError, KeyError, ValueError) as exc:
             self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
+            self.engine.registry.model_p_home.pop(state.game_id, None)  # never show a stale price
             return None
         self.engine.latency.record("pricing", started)
         self.engine.registry.model_p_home[state.game_id] = p
@@ -213,7 +214,23 @@ class TradingDesk:
         for signal in [s for s in self.pending.values() if s.game_id == state.game_id]:
             del self.pending[signal.signal_id]
             self.record(signal, Decision.EXPIRED, f"game {state.status.value}")
-        self.queue.put_nowait(lambda st=state: self.executor.settle_game(st))
+        settle_on = self._regulation_result(state)
+        if settle_on is not None:
+            self.queue.put_nowait(lambda st=settle_on: self.executor.settle_game(st))
+
+    def _regulation_result(self, state: GameState) -> GameState | None:
+        """The state markets settle on. Soccer markets settle on 90 minutes plus added time, but a
+        cup tie's final score includes extra time (ESPN period > 2): use the last regulation score
+        seen; without one, hold the settlement (counted, audited) for the operator."""
+        if state.status is not GameStatus.FINAL or state.sport is not Sport.SOCCER or state.period <= 2:
+            return state
+        score = self.engine.registry.regulation_scores.get(state.game_id)
+        if score is None:
+            self.engine.reject("settlement", "extra_time_regulation_score_unknown", state.game_id)
+            self.engine.audit("engine", "settlement_held", state.game_id,
+                              "went to extra time and the 90-minute score was never seen: settle by hand")
+            return None
+        return state.evolve(home_score=score[0], away_score=score[1])
 
     async def run_executor(self) -> None:
         """Run queued executions and settlements in order until cancelled."""

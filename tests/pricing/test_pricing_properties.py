@@ -81,7 +81,7 @@ def test_swapping_home_and_away_mirrors_probability_without_home_edge(sport, lea
     if sport is Sport.SOCCER:
         prior = None  # a soccer prior is P(home win) only; the swapped game's prior (away win) is not 1 − it
     state = _state(sport, lead, frac, prior, possession)
-    if sport is Sport.SOCCER:  # a draw is neither side's win: P(home | s) = P(away | swap(s))
+    if sport in (Sport.SOCCER, Sport.FOOTBALL):  # a draw/tie is neither side's win: P(home | s) = P(away | swap(s))
         home, draw, away = model.p_outcomes(state)
         assert model.p_outcomes(swapped(state)) == pytest.approx((away, draw, home), abs=2e-3)
     else:
@@ -178,7 +178,7 @@ def test_football_kickoff_and_try_spots_are_not_scrimmage_expected_points():
 def test_shipped_models_drop_the_home_edge_at_a_neutral_site(sport, lead, frac, possession):
     model = model_for(sport)
     state = _state(sport, lead, frac, None, possession).evolve(neutral_site=True)
-    if sport is Sport.SOCCER:
+    if sport in (Sport.SOCCER, Sport.FOOTBALL):  # NFL overtime can end tied
         home, draw, away = model.p_outcomes(state)
         assert model.p_outcomes(swapped(state)) == pytest.approx((away, draw, home), abs=2e-3)
     else:
@@ -209,3 +209,40 @@ def test_soccer_counts_expected_added_time_that_the_feed_clock_does_not_show():
     assert 0.80 < level[1] < 0.97  # the draw is likely, not certain
     first_half = live_state(Sport.SOCCER, 0, 2700.0, period=1, added_time_s=120.0)
     assert play_left_s(first_half) == max(EXPECTED_ADDED_S[0] - 120.0, MIN_ADDED_LEFT_S) + 2700.0 + EXPECTED_ADDED_S[1]
+
+
+def test_basketball_leagues_scale_sigma_and_home_edge():
+    from arbees_engine.model import League
+    from arbees_engine.pricing.basketball import SIGMA_POINTS, SternModel
+    from arbees_engine.pricing.base import phi
+
+    model = model_for(Sport.BASKETBALL)
+    tip = {lg: live_state(Sport.BASKETBALL, 0, None, league=lg, period=0) for lg in (League.NBA, League.WNBA, League.NCAAB)}
+    assert model.p_home(tip[League.NCAAB]) == pytest.approx(phi(4.0 / (SIGMA_POINTS * 10 / 12)), abs=2e-3)
+    assert model.p_home(tip[League.WNBA]) == pytest.approx(model.p_home(tip[League.NBA]), abs=2e-3)  # same home rate
+    # NCAAB, up 10 with 5:00 of 40 minutes left: tighter games than the NBA make the lead worth more
+    college = live_state(Sport.BASKETBALL, 10, 300.0, league=League.NCAAB, regulation_seconds=2400.0, period=2)
+    nba_sigma = SternModel(mu=model.mu, sigma=SIGMA_POINTS * 12 / 10)  # what the NBA σ would give
+    assert model.p_home(college) > nba_sigma.p_home(college) + 0.01 and model.p_home(college) > 0.98
+
+
+def test_nfl_regular_season_overtime_can_end_tied_and_college_overtime_is_not_priced():
+    from arbees_engine.model import League, Outcome
+    from arbees_engine.pricing import p_outcome
+    from arbees_engine.pricing.football import OT_SECONDS
+
+    def overtime(clock: float, **changes):
+        return live_state(Sport.FOOTBALL, 0, 0.0, period=5, clock_s=clock, **changes)
+
+    model = model_for(Sport.FOOTBALL)
+    ties = [model.p_outcomes(overtime(t))[1] for t in (OT_SECONDS, 300.0, 60.0, 5.0)]
+    assert ties == sorted(ties) and ties[0] == pytest.approx(0.057, abs=1e-3) and ties[-1] > 0.95
+    home, tie, away = model.p_outcomes(overtime(60.0))
+    assert home + tie + away == pytest.approx(1.0, abs=1e-3) and home < 0.2 and away < 0.2
+    assert p_outcome(overtime(60.0), Outcome.AWAY) == pytest.approx(away)  # not 1 − P(home)
+    playoff = model.p_outcomes(overtime(60.0, postseason=True))
+    assert playoff[1] < 1e-3 and playoff[0] + playoff[2] == pytest.approx(1.0, abs=1e-3)
+    tied_final = overtime(0.0).evolve(status=GameStatus.FINAL)
+    assert model.p_home(tied_final) < 1e-3 and p_outcome(tied_final, Outcome.AWAY) < 1e-3
+    with pytest.raises(PricingError, match="college overtime"):
+        model.p_home(overtime(0.0, league=League.NCAAF))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -97,17 +96,6 @@ def test_final_game_settles_its_markets() -> None:
                 world.consume(markets[final.game_id][0], Side.YES, Decimal("0.99"), 1)
             return
     pytest.fail("no game finished")
-
-
-def test_stepping_eight_games_costs_well_under_a_millisecond_per_sim_second() -> None:
-    world = SimWorld(seed=1, n_games=8)
-    run_steps(world, 10)
-    chunks = []
-    for _ in range(4):  # best of four 15-minute chunks, so a busy test machine does not decide
-        started = time.perf_counter()
-        run_steps(world, 900)
-        chunks.append((time.perf_counter() - started) / 900 * 1000)
-    assert min(chunks) < 1.0, chunks
 
 
 def test_clock_and_constructor_checks() -> None:

@@ -1,0 +1,66 @@
+"""Soccer markets settle on 90 minutes plus added time: a cup tie decided in extra time settles on
+the last regulation score the engine saw, or is held for the operator when it saw none."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal as D
+
+from arbees_engine.model import Fill, GameState, GameStatus, League, Market, Outcome, Side, Sport, Team, Venue
+from arbees_engine.runtime.engine import Engine
+from arbees_engine.settings import Settings
+
+NOW = datetime(2026, 4, 15, 21, 0, tzinfo=timezone.utc)
+TIE = GameState(game_id="espn:ucl:1", sport=Sport.SOCCER, league=League.UCL, home=Team("ARS", "Arsenal"),
+                away=Team("RMA", "Real Madrid"), status=GameStatus.LIVE, period=2, home_score=1, away_score=1,
+                regulation_seconds=5400.0, start_time=NOW)
+
+
+async def _engine_holding_home_yes() -> tuple[Engine, Market]:
+    engine = Engine(Settings(database_url=None, redis_url=None), [], clock=lambda: NOW)
+    home = Market("kalshi:UCL-ARS", Venue.KALSHI, "UCL-ARS", TIE.game_id, Outcome.HOME, "ARS")
+    engine.on_market(home)
+    engine.desk.portfolio.apply_fill(Fill("f1", "o1", home.market_id, Venue.KALSHI, Side.YES, D("0.40"), 10, D("0"), NOW),
+                                     TIE.game_id, Sport.SOCCER)
+    return engine, home
+
+
+async def _settle(engine: Engine) -> None:
+    while not engine.desk.queue.empty():
+        await engine.desk.queue.get_nowait()()
+
+
+async def test_extra_time_winner_does_not_win_a_ninety_minute_market():
+    engine, home = await _engine_holding_home_yes()
+    engine.on_game_state(TIE)  # 1–1 at full time
+    engine.on_game_state(TIE.evolve(period=3, home_score=2))  # extra time goal
+    engine.on_game_state(TIE.evolve(period=4, home_score=2, status=GameStatus.FINAL))
+    await _settle(engine)
+    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    assert position.settled and position.realized_pnl == D("-4.00")  # the 90 minutes ended level: YES lost
+
+
+async def test_extra_time_final_without_a_regulation_score_is_held_for_the_operator():
+    engine, home = await _engine_holding_home_yes()
+    engine.on_game_state(TIE.evolve(period=4, home_score=2, status=GameStatus.FINAL))  # first seen already over
+    await _settle(engine)
+    assert not engine.desk.portfolio.position(home.market_id, Side.YES).settled
+    assert engine.input_rejections["settlement:extra_time_regulation_score_unknown"] == 1
+
+
+async def test_a_game_decided_in_regulation_settles_on_its_final_score():
+    engine, home = await _engine_holding_home_yes()
+    engine.on_game_state(TIE.evolve(home_score=2))
+    engine.on_game_state(TIE.evolve(home_score=2, status=GameStatus.FINAL))
+    await _settle(engine)
+    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    assert position.settled and position.realized_pnl == D("6.00")
+
+
+async def test_extra_time_states_are_not_priced_so_no_false_edge_is_traded():
+    engine, _home = await _engine_holding_home_yes()
+    engine.on_game_state(TIE)
+    assert TIE.game_id in engine.registry.model_p_home
+    engine.on_game_state(TIE.evolve(period=3, home_score=2))
+    assert engine.input_rejections["pricing:unpriceable_state"] == 1
+    assert TIE.game_id not in engine.registry.model_p_home
