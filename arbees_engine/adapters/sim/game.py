@@ -195,5 +195,8 @@ class SimGame:
             regulation_seconds=float(self.spec.regulation_s),
             possession=self.process.possession if live else None,
             yard_line_100=self.process.yard_line_100 if live else None,
+            # a simulated drive has no downs: report it as the 1st-and-10 it is modelled as
+            down=1 if live and self.process.yard_line_100 is not None else None,
+            distance=10 if live and self.process.yard_line_100 is not None else None,
             start_time=start_time, observed_at=observed_at, pregame_home_prob=self.pregame_home_prob, extra=extra,
         ).validate()
