@@ -233,6 +233,8 @@ def _mlb_event(short_detail: str, period: int, outs: object) -> dict:
     ("Mid 3rd", 3, 3, (3, "bottom", 0)),   # break before the bottom half: the stale 3 outs are ignored
     ("End 7th", 7, 3, (8, "top", 0)),      # break before the top of the 8th
     ("Rain Delay", 4, 1, (4, None, None)),  # unreadable half: left unknown, never guessed
+    ("Top 6th", 6, 3, (6, "bottom", 0)),    # the third out shown before the status moves on
+    ("Bot 6th", 6, 3, (7, "top", 0)),
 ])
 def test_mlb_half_inning_and_outs(detail, period, outs, expected) -> None:
     games, rejections = parse_scoreboard(_mlb_event(detail, period, outs), League.MLB)

@@ -18,18 +18,19 @@ def inning_state(period: int, status_type: dict, situation: dict) -> dict:
     """{"period", "inning_half", "outs"} for a live game; {} when the half cannot be read.
 
     "Mid N" is the break before the bottom of N (bottom, 0 outs); "End N" the break before the top
-    of N + 1 (top, 0 outs). Raises ParseError for outs outside 0..2.
+    of N + 1 (top, 0 outs); a third out shown before the status moves on counts the same way.
+    Raises ParseError for outs outside 0..3.
     """
     text = str(status_type.get("shortDetail") or status_type.get("detail") or "").strip().lower()
     half = _HALF_WORDS.get(text.split(" ", 1)[0]) if text else None
     if half is None or period < 1:
         return {}
-    if half == "mid":
-        return {"period": period, "inning_half": "bottom", "outs": 0}
-    if half == "end":
-        return {"period": period + 1, "inning_half": "top", "outs": 0}
-    outs = situation.get("outs")
+    outs = situation.get("outs") if half in ("top", "bottom") else 0
     outs = 0 if outs is None else to_int(outs, "situation.outs")
-    if not 0 <= outs <= 2:
+    if not 0 <= outs <= 3:
         raise ParseError("bad_situation", f"outs={outs}")
+    if half == "mid" or (half == "top" and outs == 3):
+        return {"period": period, "inning_half": "bottom", "outs": 0}
+    if half == "end" or (half == "bottom" and outs == 3):
+        return {"period": period + 1, "inning_half": "top", "outs": 0}
     return {"period": period, "inning_half": half, "outs": outs}
