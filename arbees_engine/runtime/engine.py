@@ -28,8 +28,8 @@ from . import status
 from .latency import LatencyRecorder
 from .registry import Registry
 from .trading import TradingDesk
-from ..matching.matcher import GAME_DEPENDENT_REFUSALS, Match
 from ..model import OrderBook
+from .listings import ListingIntake
 from .views import game_view, quote_view, watched_quote_view
 from .writer import StoreWriter
 
@@ -73,13 +73,12 @@ class Engine:
         self.counts: Counter[str] = Counter()
         self.input_rejections: Counter[str] = Counter()
         self.writer = StoreWriter(is_down=_is_store_outage)
-        self._rematch_due = False  # a new game arrived: refused markets may now match
         self.started_at = utc_clock()
         self._audit_seq = 0
         self.publisher = publisher_factory(self) if publisher_factory else None
         self.desk = TradingDesk(self, on_fill=on_fill)
         self._tasks: list[asyncio.Task] = []
-        self._equivalence: dict[tuple[str, str], bool] = {}
+        self.listings = ListingIntake(self)
         self._quote_sampled_at: dict[str, datetime] = {}
         self.live_brokers: dict = {}  # Venue → live broker; empty means paper everywhere
 
@@ -118,7 +117,7 @@ class Engine:
         self.registry.game_seen_at[state.game_id] = self.clock()
         if self.matcher is not None:
             self.matcher.add_game(state)
-            self._rematch_due |= previous is None
+            self.listings.rematch_due |= previous is None
         p_home = self.desk.price_game(state)
         self.counts["game_states"] += 1
         if previous is None or previous != state:
@@ -135,46 +134,8 @@ class Engine:
             self.desk.evaluate_game(state.game_id, started)
 
     def on_listing(self, listing: MarketListing) -> None:
-        """Match a venue listing to a game (or count the refusal) and register the market."""
-        if self.matcher is None:
-            self.reject(listing.venue.value, "no_matcher", listing.venue_market_id)
-            return
-        result = self.matcher.match(listing)
-        if isinstance(result, Match):
-            self._register(listing, result)
-        else:
-            self._watch(listing, result)
-
-    def _register(self, listing: MarketListing, match: Match) -> None:
-        market = self.matcher.to_market(listing, match)
-        self.registry.watched.pop(market.market_id, None)
-        self.registry.listings[market.market_id] = listing
-        self.on_market(market)
-
-    def rematch_watched(self) -> int:
-        """Match again the refused markets whose refusal depends on the known games (a game added
-        since may be the one they wait for). Returns how many now match; run from housekeeping."""
-        self._rematch_due = False
-        taken = 0
-        for listing, note in list(self.registry.watched.values()):
-            if self.matcher is None or note.removeprefix("unmatched: ") not in GAME_DEPENDENT_REFUSALS:
-                continue
-            result = self.matcher.match(listing)
-            if isinstance(result, Match):
-                self._register(listing, result)
-                taken += 1
-        self.counts["rematched"] += taken
-        return taken
-
-    def _watch(self, listing: MarketListing, refusal) -> None:
-        """Show a refused market (with its reason) without ever trading it."""
-        market_id = f"{listing.venue.value}:{listing.venue_market_id}"
-        note = f"unmatched: {refusal.reason_code}"
-        if market_id not in self.registry.watched:
-            self.reject("match", refusal.reason_code, f"{listing.venue_market_id}: {refusal.detail}")
-        self.registry.watched[market_id] = (listing, note)
-        book = self.registry.books.setdefault(market_id, OrderBook(market_id))
-        self._publish(watched_quote_view(market_id, listing, book if not book.stale else None, note, self.clock()))
+        """Match a venue listing to a game, or show it as watched with the refusal (runtime/listings.py)."""
+        self.listings.take(listing)
 
     def on_market(self, market: Market) -> None:
         """Register a market tied to a game."""
@@ -252,28 +213,8 @@ class Engine:
             self.on_game_state(game)
 
     def equivalent(self, a: Market, b: Market) -> bool:
-        """True when `a` and `b` (different venues) pay on the same outcome under the same terms.
-
-        Simulated markets are equivalent by construction; real ones must pass the matcher's
-        contract-equivalence check (issue 5 §8), and a refusal is counted once per pair.
-        """
-        if a.simulated and b.simulated:
-            return a.game_id == b.game_id and a.outcome is b.outcome
-        key = (a.market_id, b.market_id) if a.market_id < b.market_id else (b.market_id, a.market_id)
-        cached = self._equivalence.get(key)
-        if cached is None:
-            la, lb = self.registry.listings.get(a.market_id), self.registry.listings.get(b.market_id)
-            if la is None or lb is None:
-                cached = False
-            else:
-                from ..matching.equivalence import equivalent
-
-                verdict = equivalent(a, la, b, lb)
-                cached = bool(verdict.ok)
-                if not cached:
-                    self.reject("equivalence", verdict.reason, f"{a.market_id} vs {b.market_id}")
-            self._equivalence[key] = cached
-        return cached
+        """True when `a` and `b` pay on the same outcome under the same terms (runtime/listings.py)."""
+        return self.listings.equivalent(a, b)
 
     # -- publishing --------------------------------------------------------------------------
     def _publish(self, view) -> None:
@@ -338,8 +279,8 @@ class Engine:
         """Expire manual signals; forget games finished more than FINISHED_GAME_KEEP_S ago whose
         positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
         self.desk.expire_pending()
-        if self._rematch_due:
-            self.rematch_watched()
+        if self.listings.rematch_due:
+            self.listings.rematch_watched()
         now = self.clock()
         for game_id, state in list(self.registry.games.items()):
             if state.status in (GameStatus.SCHEDULED, GameStatus.LIVE):

@@ -55,4 +55,4 @@ def test_refused_for_no_game_then_matched_when_the_game_arrives():
     assert "kalshi:KXELONMARS-99" in engine.registry.watched  # not a game-dependent refusal
 
     engine.on_game_state(FINALS.evolve(home_score=0))  # a known game does not trigger another pass
-    assert not engine._rematch_due
+    assert not engine.listings.rematch_due
