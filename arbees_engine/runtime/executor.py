@@ -8,6 +8,7 @@ reported twice is counted once. Settlement writes ledger ref "settle:<market>:<s
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 RECENT_ORDERS = 200
+RESOLVE_RETRY_S = 30.0  # seconds between lookups of an order whose outcome is unknown
+RESOLVE_ATTEMPTS = 3  # lookups that must miss before the order counts as never sent
 
 
 class Executor:
@@ -39,10 +42,23 @@ class Executor:
         self.engine = desk.engine
         self.on_fill = on_fill
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
+        self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
+        self._resolve_attempts: dict[str, int] = {}
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
 
     async def execute(self, signal: Signal) -> None:
-        """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled."""
+        """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
+
+        Refused before any send: a leg on a venue that is not live while another venue trades
+        live (a real leg hedged by a simulated one is a naked position), and a leg on a market
+        with an order whose outcome is still unknown. A leg whose outcome is unknown stops the
+        signal and is reconciled later (`resolve_unknown`).
+        """
+        refusal = self._pre_send_refusal(signal)
+        if refusal is not None:
+            self.desk.record(signal, Decision.REJECTED, refusal)
+            self.engine.audit("engine", "order_blocked", signal.signal_id, refusal)
+            return
         filled_any, target = False, None
         for leg in signal.legs:
             if not self.engine.control.may_open_positions:
@@ -59,9 +75,52 @@ class Executor:
                 return
             filled = await self._send(order)
             filled_any = filled_any or filled > 0
+            if order.status is OrderStatus.SENT:  # outcome unknown: never send the next leg blind
+                self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED, order.reason)
+                return
+            if target is not None and filled < target:
+                self.engine.audit("engine", "arb_legged", signal.signal_id,
+                                  f"{target - filled} contracts of the first leg are unhedged")
             target = filled
         self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED,
                          "filled" if filled_any else "no liquidity at the limit")
+
+    def _pre_send_refusal(self, signal: Signal) -> str | None:
+        live = self.engine.live_brokers
+        if live and any(leg.venue not in live for leg in signal.legs):
+            return "venue_not_live: a live desk never mixes real and paper legs"
+        if any(o.market_id == leg.market_id for o in self.unresolved.values() for leg in signal.legs):
+            return "order_outcome_unknown: an earlier order on this market is being reconciled"
+        return None
+
+    def _watch_unknown(self, order: Order) -> None:
+        """Keep an order whose outcome is unknown and re-check it every RESOLVE_RETRY_S."""
+        self.unresolved[order.client_order_id] = order
+        self.engine.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
+        loop = asyncio.get_running_loop()
+        loop.call_later(RESOLVE_RETRY_S, self.desk.queue.put_nowait, lambda o=order: self.resolve_unknown(o))
+
+    async def resolve_unknown(self, order: Order) -> None:
+        """Look an unknown-outcome order up again: book its fills, or call it never sent after
+        RESOLVE_ATTEMPTS lookups that did not find it at the venue."""
+        live = self.engine.live_brokers.get(order.venue)
+        if live is None or order.client_order_id not in self.unresolved:
+            return
+        fills = await live.reconcile(order, self.engine.clock())
+        attempts = self._resolve_attempts[order.client_order_id] = self._resolve_attempts.get(order.client_order_id, 0) + 1
+        if order.status is OrderStatus.SENT and not order.venue_order_id and attempts >= RESOLVE_ATTEMPTS:
+            order.status, order.reason = OrderStatus.REJECTED, "never reached the venue (not found by client order id)"
+        if order.status is OrderStatus.SENT:
+            self._watch_unknown(order)
+            return
+        del self.unresolved[order.client_order_id]
+        self._resolve_attempts.pop(order.client_order_id, None)
+        if self.engine.store is not None:
+            await self.engine.store.update_order(order)
+        self.engine._publish(order_view(order))
+        self.engine.audit("engine", "order_resolved", order.client_order_id, f"{order.status.value} {order.filled_contracts}")
+        for fill in fills:
+            await self.apply_fill(fill)
 
     async def _write_intent(self, order: Order, signal: Signal) -> bool:
         store = self.engine.store
@@ -98,6 +157,8 @@ class Executor:
             await self.engine.store.update_order(order)
         for fill in fills:
             await self.apply_fill(fill)
+        if order.status is OrderStatus.SENT:
+            self._watch_unknown(order)
         return order.filled_contracts
 
     def _remember(self, order: Order) -> None:

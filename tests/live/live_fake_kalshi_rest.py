@@ -3,7 +3,8 @@
 Verifies every request's RSA-PSS signature over timestamp + METHOD + path-without-query with the
 public key and rejects timestamps older than 5 s (401). Fills IOC buys against `liquidity`,
 answers a reused client_order_id with 409 `order_already_exists`, and injects 429s
-(`Retry-After`) and a "response lost after the order was placed" fault.
+(`Retry-After`), a "response lost after the order was placed" fault, a 502 after the order was
+placed (`gateway_error_after_create`) and failing lookups (`fail_gets` 503s).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class FakeKalshiRest:
         self.fail_429 = 0
         self.retry_after = "0.05"
         self.drop_next_post_response = False
+        self.gateway_error_after_create = False
+        self.fail_gets = 0
         self.lock = threading.Lock()
 
     def __enter__(self) -> "FakeKalshiRest":
@@ -82,6 +85,10 @@ class FakeKalshiRest:
                 self.requests.append((method, url.path, 429))
                 return self._reply(h, 429, {"error": {"code": "too_many_requests", "message": "slow down"}},
                                    {"Retry-After": self.retry_after})
+            if method == "GET" and self.fail_gets:
+                self.fail_gets -= 1
+                self.requests.append((method, url.path, 503))
+                return self._reply(h, 503, {"error": {"code": "service_unavailable", "message": "try later"}})
             self.requests.append((method, url.path, 200))
             path, query = url.path[len(PREFIX):], parse_qs(url.query)
             if method == "POST" and path == "/portfolio/orders":
@@ -112,6 +119,9 @@ class FakeKalshiRest:
             self.fills.append({"fill_id": str(uuid.uuid4()), "order_id": order["order_id"], "ticker": body["ticker"],
                                "side": body["side"], "count_fp": f"{filled:.2f}",
                                "yes_price_dollars": body.get("yes_price_dollars")})
+        if self.gateway_error_after_create:
+            self.gateway_error_after_create = False
+            return self._reply(h, 502, {"error": {"code": "bad_gateway", "message": "upstream timed out"}})
         if self.drop_next_post_response:
             self.drop_next_post_response = False
             h.close_connection = True

@@ -95,3 +95,53 @@ async def test_restart_reconciles_an_order_sent_before_a_crash(rsa_key, pg_dsn):
             await client.aclose()
     finally:
         await store.close()
+
+
+async def test_a_gateway_error_after_the_order_was_placed_is_looked_up_not_booked_as_rejected(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=6) as server:
+        client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
+        server.gateway_error_after_create = True
+        engine = _engine(client)
+        await engine.desk.executor.execute(_signal(10))
+        order = next(iter(engine.desk.executor.recent_orders.values()))
+        assert order.status.value == "partial" and order.filled_contracts == 6
+        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES).contracts == 6
+        assert engine.desk.signals["sig-live-1"].decision.value == "executed"
+        await client.aclose()
+
+
+async def test_an_unknown_outcome_blocks_the_market_until_a_later_lookup_books_the_fills(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=4) as server:
+        client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
+        server.gateway_error_after_create, server.fail_gets = True, 10
+        engine = _engine(client)
+        executor = engine.desk.executor
+        await executor.execute(_signal(10))
+        order = next(iter(executor.recent_orders.values()))
+        assert order.status.value == "sent" and "outcome unknown" in order.reason
+        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES) is None  # nothing booked blind
+        assert list(executor.unresolved) == [order.client_order_id]
+        again = Signal("sig-live-2", SignalKind.EDGE, "espn:nba:1", _signal(3).legs, 0.5, 0.42, D("0.05"), datetime.now(UTC))
+        posts = sum(1 for m, p, _ in server.requests if m == "POST")
+        await executor.execute(again)
+        assert engine.desk.signals["sig-live-2"].reason.startswith("order_outcome_unknown")
+        assert sum(1 for m, p, _ in server.requests if m == "POST") == posts  # nothing sent meanwhile
+        server.fail_gets = 0
+        await executor.resolve_unknown(order)
+        assert order.status.value == "partial" and not executor.unresolved
+        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES).contracts == 4
+        await client.aclose()
+
+
+async def test_a_live_desk_never_pairs_a_real_leg_with_a_paper_one(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key()) as server:
+        client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
+        engine = _engine(client)
+        legs = (Leg(MARKET.market_id, Venue.KALSHI, Side.YES, D("0.45"), 30),
+                Leg("polymarket:123", Venue.POLYMARKET, Side.NO, D("0.50"), 30))
+        arb = Signal("arb-1", SignalKind.ARB, "espn:nba:1", legs, 1.0, 0.95, D("0.03"), datetime.now(UTC))
+        await engine.desk.executor.execute(arb)
+        assert engine.desk.signals["arb-1"].decision.value == "rejected"
+        assert engine.desk.signals["arb-1"].reason.startswith("venue_not_live")
+        assert not [r for r in server.requests if r[0] == "POST"] and not engine.desk.executor.recent_orders
+        await client.aclose()

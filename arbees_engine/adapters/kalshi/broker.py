@@ -36,19 +36,33 @@ class KalshiLiveBroker:
     async def execute(self, order: Order, now: datetime) -> list[Fill]:
         """Place `order` (IOC, its client_order_id makes a resend idempotent) and return its fills.
 
-        A lost reply is reconciled by client order id; a venue refusal or exhausted rate limit
-        marks the order REJECTED with the reason. Never raises for venue errors.
+        A definite venue refusal (4xx) marks the order REJECTED. A lost reply or a 5xx is looked
+        up by client order id; if that lookup (or reading the fills) fails too, the order stays
+        SENT with reason "outcome unknown" and no fills: the executor reconciles it later and
+        refuses new orders on the market meanwhile. Never raises.
         """
         order.paper = False
         try:
-            await self.client.place_ioc(order)
-        except httpx.TransportError as exc:
-            log.warning("kalshi.order_reply_lost", client_order_id=order.client_order_id, error=str(exc))
-            await self.client.reconcile(order)
-        except (KalshiApiError, RateLimited) as exc:
-            order.status, order.reason = OrderStatus.REJECTED, str(exc)[:200]
+            try:
+                await self.client.place_ioc(order)
+            except RateLimited as exc:  # retries exhausted before the venue took the order
+                order.status, order.reason = OrderStatus.REJECTED, str(exc)[:200]
+                return []
+            except KalshiApiError as exc:
+                if order.status is OrderStatus.REJECTED:
+                    return []
+                log.warning("kalshi.order_outcome_unknown", client_order_id=order.client_order_id, error=str(exc))
+                await self.client.reconcile(order)
+            except httpx.TransportError as exc:
+                log.warning("kalshi.order_reply_lost", client_order_id=order.client_order_id, error=str(exc))
+                await self.client.reconcile(order)
+            if order.status is OrderStatus.SENT and not order.venue_order_id:
+                order.reason = "outcome unknown: not found at the venue yet"
+            return await self._fills(order, now)
+        except (KalshiApiError, RateLimited, httpx.HTTPError) as exc:
+            order.status, order.reason = OrderStatus.SENT, f"outcome unknown: {str(exc)[:160]}"
+            log.error("kalshi.order_unresolved", client_order_id=order.client_order_id, error=str(exc))
             return []
-        return await self._fills(order, now)
 
     async def reconcile(self, order: Order, now: datetime) -> list[Fill]:
         """After a restart: look `order` up by client order id, refresh its status and return its

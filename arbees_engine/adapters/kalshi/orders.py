@@ -131,7 +131,8 @@ class KalshiOrderClient:
     async def place_ioc(self, order: Order) -> Order:
         """Send `order` as an IOC limit buy and update it from the venue's reply (or the existing
         order when the client_order_id was already placed). Returns the same Order object.
-        Raises KalshiApiError (e.g. 401 bad/expired signature) or RateLimited after retries."""
+        Raises KalshiApiError (e.g. 401 bad/expired signature: order REJECTED; a 5xx: order left
+        SENT, its outcome unknown) or RateLimited after retries."""
         ticker = order.market_id.split(":", 1)[-1]
         price_key = "yes_price_dollars" if order.side is Side.YES else "no_price_dollars"
         body = {"ticker": ticker, "client_order_id": order.client_order_id, "side": order.side.value,
@@ -141,6 +142,9 @@ class KalshiOrderClient:
         try:
             venue_order = (await self._request("POST", "/portfolio/orders", json=body))["order"]
         except KalshiApiError as exc:
+            if exc.status >= 500:  # a gateway error may follow an accepted order: the outcome is unknown
+                order.reason = f"{exc.status} {exc.code}: outcome unknown"
+                raise
             if not _is_duplicate(exc):
                 order.status, order.reason = OrderStatus.REJECTED, f"{exc.status} {exc.code}"
                 raise
