@@ -147,7 +147,8 @@ class OrderBook:
         self.stale = True
 
     def apply(self, update: BookUpdate) -> None:
-        """Apply a snapshot or delta atomically (validated first). Raises BookError."""
+        """Apply a snapshot or delta atomically (validated first). Raises BookError. Only a snapshot
+        clears `stale`: a delta on top of a book we stopped trusting is still untrustworthy."""
         bids = [_check_level(lv.price, lv.size) for lv in update.bids]
         asks = [_check_level(lv.price, lv.size) for lv in update.asks]
         if update.is_snapshot:
@@ -162,7 +163,8 @@ class OrderBook:
                         book.pop(p, None)
         self.seq = update.seq if update.seq is not None else self.seq
         self.updated_at = update.received_at or self.updated_at
-        self.stale = False
+        if update.is_snapshot:  # only a full snapshot makes a stale book trustworthy again
+            self.stale = False
 
     @property
     def best_bid(self) -> BookLevel | None:

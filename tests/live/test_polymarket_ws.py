@@ -97,10 +97,12 @@ async def test_lost_duplicate_old_and_malformed_frames():
             await server.send_raw("not json")
             await server.send_raw(json.dumps([{"event_type": "price_change", "market": "m", "timestamp": "1",
                                                "price_changes": [{"asset_id": Y, "price": "7", "size": "1", "side": "BUY"}]}, 5]))
+            # an update that cannot be applied leaves Y's book unknown: stale, then resynced from REST
+            await sink.wait_for(lambda: ("stale", f"polymarket:{Y}", "malformed") in sink.events)
             await server.change(Y, "BUY", "0.11", "2")
-            await sink.wait_for(in_sync(sink, server, X, Y))
+            await sink.wait_for(lambda: server.rest_calls == 3 and in_sync(sink, server, X, Y)())
     assert stream.stats["duplicate"] == 1 and stream.stats["book_mismatch"] == 1
-    assert stream.stats["out_of_order"] == 1 and stream.stats["resyncs"] == 2
+    assert stream.stats["out_of_order"] == 1 and stream.stats["resyncs"] == 3
     assert stream.stats["malformed"] == 3
     sink.assert_no_update_while_stale()
 
@@ -122,3 +124,42 @@ async def test_drop_marks_stale_and_recovers():
             assert stream.stats["unrequested_asset"] == 1
     assert server.connections == 2 and len(stream.policy.reconnect_times) == 1
     sink.assert_no_update_while_stale()
+
+
+def _event(kind: str, asset: str, ts: int, **fields) -> str:
+    return json.dumps({"event_type": kind, "asset_id": asset, "market": "m", "timestamp": str(ts), **fields})
+
+
+def _change(asset: str, ts: int, side: str, price: str, size: str, order_hash: str, bid: str, ask: str) -> str:
+    return json.dumps({"event_type": "price_change", "market": "m", "timestamp": str(ts), "price_changes": [
+        {"asset_id": asset, "side": side, "price": price, "size": size, "hash": order_hash,
+         "best_bid": bid, "best_ask": ask}]})
+
+
+def test_a_later_change_of_the_same_order_is_applied_and_only_a_no_op_repeat_is_a_duplicate():
+    sink, stream = RecordingSink(), PolymarketBookStream([X])
+    stream.handle_raw(_event("book", X, 1000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink)
+    stream.handle_raw(_change(X, 1001, "BUY", "0.45", "500", "order-h", "0.45", "0.60"), sink)  # the order rests
+    stream.handle_raw(_change(X, 1001, "BUY", "0.45", "500", "order-h", "0.45", "0.60"), sink)  # the same frame again
+    assert stream.stats["duplicate"] == 1
+    stream.handle_raw(_change(X, 1002, "BUY", "0.45", "0", "order-h", "0.40", "0.60"), sink)  # the order's cancel
+    book = sink.books[f"polymarket:{X}"]
+    assert book.best_bid.price == D("0.40") and not book.stale and stream.stats["duplicate"] == 1
+
+
+def test_a_rest_snapshot_overtaken_by_the_socket_is_dropped_and_changes_during_a_resync_are_replayed():
+    sink, stream = RecordingSink(), PolymarketBookStream([X])
+    stream.handle_raw(_event("book", X, 2000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink)
+    stream.handle_raw(_change(X, 2001, "BUY", "0.42", "5", "h1", "0.42", "0.60"), sink)
+    rest_old = json.dumps({"asset_id": X, "timestamp": "1500", "bids": [{"price": "0.30", "size": "1"}], "asks": []})
+    stream.handle_raw(rest_old, sink, source="polymarket-rest")  # fetched before the socket moved on
+    book = sink.books[f"polymarket:{X}"]
+    assert book.best_bid.price == D("0.42") and stream.stats["stale_snapshot"] == 1
+    # now a gap: the asset awaits a snapshot; a change arriving meanwhile is kept, then replayed
+    assert stream.handle_raw(_change(X, 1999, "BUY", "0.41", "1", "h2", "0.42", "0.60"), sink) == [X]  # out of order
+    stream.handle_raw(_change(X, 2005, "SELL", "0.55", "3", "h3", "0.42", "0.55"), sink)  # during the fetch
+    rest_new = json.dumps({"asset_id": X, "timestamp": "2003", "bids": [{"price": "0.42", "size": "5"}],
+                           "asks": [{"price": "0.60", "size": "10"}]})
+    stream.handle_raw(rest_new, sink, source="polymarket-rest")
+    book = sink.books[f"polymarket:{X}"]
+    assert not book.stale and book.best_ask.price == D("0.55")  # the 2005 change is not lost

@@ -114,3 +114,14 @@ def test_client_order_ids_unique_sortable_and_session_scoped():
     again = client_order_ids("desk-1", start_ms=1_750_000_000_000)
     assert [again() for _ in range(3)] == made[:3]  # deterministic when the session is fixed
     assert IdFactory("x").session.startswith("arb-x-")
+
+
+def test_only_a_snapshot_makes_a_stale_book_trustworthy_again():
+    from arbees_engine.model import BookLevel, BookUpdate
+
+    b = book("kalshi:HOME", bids=[("0.40", 10)], asks=[("0.45", 10)])
+    b.stale = True
+    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (), False, 2, NOW))
+    assert b.stale and b.best_bid.price == D("0.41")  # applied, but still not tradeable
+    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (BookLevel(D("0.45"), D("9")),), True, 3, NOW))
+    assert not b.stale

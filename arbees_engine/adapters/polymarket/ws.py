@@ -37,6 +37,8 @@ from ..reconnect import ReconnectPolicy, run_with_reconnect
 log = structlog.get_logger(__name__)
 
 POLYMARKET_WS_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+RESYNC_RETRY_S = 2.0  # minimum seconds between REST resyncs of one asset after a failure
+MAX_BUFFERED = 500  # price changes kept per asset while its snapshot is awaited
 REST_SOURCE = "polymarket-rest"  # recording source of resync snapshots, so replays reproduce them
 
 
@@ -97,6 +99,9 @@ class PolymarketBookStream:
         self._hashes: dict[str, deque[str]] = {}
         self._awaiting: set[str] = set(self.asset_ids)
         self._resyncing: dict[str, asyncio.Task] = {}
+        # price changes seen while waiting for a snapshot, replayed on top of it when newer
+        self._buffered: dict[str, list[tuple[int | None, list, float]]] = {}
+        self._resync_failed: dict[str, float] = {}  # asset → monotonic time of its last failed resync
         self._sink = None
         self._ws = None
 
@@ -146,6 +151,9 @@ class PolymarketBookStream:
 
     # ---- resync ------------------------------------------------------------------------
     def _start_resync(self, asset: str) -> None:
+        failed_at = self._resync_failed.get(asset)
+        if failed_at is not None and time.monotonic() - failed_at < RESYNC_RETRY_S:
+            return  # the REST endpoint just failed for this asset: do not hammer it
         if asset not in self._resyncing:
             self._resyncing[asset] = asyncio.create_task(self._resync(asset))
 
@@ -158,7 +166,8 @@ class PolymarketBookStream:
             book = await self.fetch_book(asset)
             book.setdefault("asset_id", asset)
             self.handle_raw(json.dumps(book), self._sink, source=REST_SOURCE)
-        except Exception as exc:  # noqa: BLE001 - stays stale; the next gap check retries
+        except Exception as exc:  # noqa: BLE001 - stays stale; the next change retries (rate-limited)
+            self._resync_failed[asset] = time.monotonic()
             self._reject(self._sink, "resync_failed", f"{asset}: {type(exc).__name__}")
         finally:
             self._resyncing.pop(asset, None)
@@ -196,6 +205,11 @@ class PolymarketBookStream:
                 resync += self._event(event, sink, received_at)
             except (ValueError, KeyError, TypeError) as exc:
                 self._reject(sink, "malformed", f"{type(exc).__name__}: {exc}"[:200])
+                # an update we could not apply leaves its books unknown (no sequence numbers to
+                # notice it later): mark them stale and resync
+                for asset in _asset_ids(event) & self.asset_ids:
+                    if asset not in self._awaiting:
+                        resync += self._stale(asset, "malformed")
         return resync
 
     def _event(self, ev: dict, sink, received_at: float) -> list[str]:
@@ -226,14 +240,22 @@ class PolymarketBookStream:
         if asset not in self.asset_ids:
             self.stats["unrequested_asset"] += 1
             return
+        ts = int(ev.get("timestamp") or 0)
+        if asset not in self._awaiting and ts and ts < self._last_ts.get(asset, 0):
+            self._reject(sink, "stale_snapshot", f"{asset} snapshot ts {ts} < applied {self._last_ts[asset]}")
+            return  # a REST reply overtaken by the websocket: what we hold is newer
         self.books[asset] = book
         self._awaiting.discard(asset)
-        self._last_ts[asset] = int(ev.get("timestamp") or 0)
+        self._resync_failed.pop(asset, None)
+        self._last_ts[asset] = ts
         self._hashes[asset] = deque([ev["hash"]] if ev.get("hash") else [], maxlen=256)
         if "tick_size" in ev:
             self.ticks[asset] = to_price(ev["tick_size"])
         self._emit(sink, BookUpdate(f"polymarket:{asset}", _levels(book["bids"]), _levels(book["asks"]),
                                     True, None, _ts(received_at)))
+        for change_ts, items, at in self._buffered.pop(asset, []):
+            if change_ts is not None and change_ts > ts:  # newer than the snapshot: not in it yet
+                self._apply_changes(asset, change_ts, items, sink, at)
 
     def _price_changes(self, ev: dict, changes: list, sink, received_at: float) -> list[str]:
         ts = int(ev["timestamp"]) if ev.get("timestamp") else None  # None: cannot order-check
@@ -252,14 +274,27 @@ class PolymarketBookStream:
                 self.stats["unrequested_asset"] += 1
             elif asset in self._awaiting:
                 self.stats["delta_while_stale"] += 1
-            elif (h := items[-1][1].get("hash")) and h in self._hashes[asset]:
-                self._reject(sink, "duplicate", f"{asset} hash {h}")
+                buffered = self._buffered.setdefault(asset, [])
+                if len(buffered) < MAX_BUFFERED:
+                    buffered.append((ts, items, received_at))
+                if asset in self._resync_failed and asset not in self._resyncing:
+                    resync.append(asset)  # a failed resync is retried by the next change
+            elif self._is_replay(asset, items):
+                self._reject(sink, "duplicate", f"{asset} hash {items[-1][1].get('hash')}")
             elif ts is not None and ts < self._last_ts[asset]:
                 self._reject(sink, "out_of_order", f"{asset} ts {ts} < {self._last_ts[asset]}")
                 resync += self._stale(asset, "out_of_order")
             else:
                 resync += self._apply_changes(asset, ts, items, sink, received_at)
         return resync
+
+    def _is_replay(self, asset: str, items: list) -> bool:
+        """A change already applied: every hash seen and every level already at that size. The
+        hash is the ORDER's (docs: market channel, price_change), so a later change of the same
+        order (e.g. its cancel) repeats it; only a no-op repeat is a duplicate."""
+        book, seen = self.books[asset], self._hashes[asset]
+        return all(ch.get("hash") and ch["hash"] in seen and book[side].get(price, ZERO) == size
+                   for (side, price, size), ch in items)
 
     def _apply_changes(self, asset, ts, items, sink, received_at) -> list[str]:
         book = self.books[asset]
@@ -313,6 +348,14 @@ class PolymarketBookStream:
         log.info("polymarket_ws_reject", reason=reason, detail=detail)
         if sink is not None:
             sink.reject(self.name, reason, detail)
+
+
+def _asset_ids(event: object) -> set[str]:
+    """Asset ids an event names (top level or in price_changes[]), for marking them stale."""
+    if not isinstance(event, dict):
+        return set()
+    ids = {event.get("asset_id")} | {c.get("asset_id") for c in event.get("price_changes") or [] if isinstance(c, dict)}
+    return {str(i) for i in ids if i}
 
 
 def _levels(side: dict[Decimal, Decimal]) -> tuple[BookLevel, ...]:
