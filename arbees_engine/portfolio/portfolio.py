@@ -90,6 +90,7 @@ class Portfolio:
         game_sports: Mapping[str, Sport] | None = None,
         day_pnl: Decimal = ZERO,
         at: datetime | None = None,
+        starting: Decimal | None = None,
     ) -> None:
         """Replace all state with what the store holds after a restart.
 
@@ -97,7 +98,8 @@ class Portfolio:
         realized_pnl / fees: the bankroll ledger's totals in dollars; open cost is recomputed
         from open positions. game_sports: game_id → Sport for exposure_by_sport. day_pnl:
         realized − fees already booked today (dollars, recorded at `at`, default now) so the
-        daily loss limit survives a restart. Raises nothing; call check_identity to verify the
+        daily loss limit survives a restart. starting: the store's starting bankroll, which
+        wins over the configured one (the ledger's totals are relative to it). Raises nothing; call check_identity to verify the
         store's ledger agrees with its positions.
         """
         self._positions = {(p.market_id, p.side): p for p in positions}
@@ -106,7 +108,8 @@ class Portfolio:
         self._fill_ids = set()
         self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_pnl)] if day_pnl else []
         open_cost = sum((p.cost for p in self._positions.values() if p.contracts and not p.settled), ZERO)
-        self._bankroll = Bankroll(self._bankroll.starting, realized_pnl, fees, open_cost, self._bankroll.version + 1)
+        start = self._bankroll.starting if starting is None else starting
+        self._bankroll = Bankroll(start, realized_pnl, fees, open_cost, self._bankroll.version + 1)
 
     def mark(self, market_id: str, mid: Decimal) -> None:
         """Mark open positions of `market_id` at the YES mid (dollars): YES at mid, NO at 1 − mid."""

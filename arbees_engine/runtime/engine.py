@@ -125,6 +125,8 @@ class Engine:
             self._publish(game_view(state, p_home, self.clock(), source))
             if self.store:
                 self.writer.submit("game", lambda s=state, p=p_home, src=source: self.store.upsert_game(s, p, src))
+        if state.status in (GameStatus.LIVE, GameStatus.SCHEDULED):
+            self.registry.finished_at.pop(state.game_id, None)  # a suspended game resumed
         if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
             if previous is None or previous.status != state.status:
                 self.registry.finished_at[state.game_id] = self.clock()

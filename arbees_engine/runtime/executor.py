@@ -9,6 +9,7 @@ reported twice is counted once. Settlement writes ledger ref "settle:<market>:<s
 from __future__ import annotations
 
 import asyncio
+from datetime import timezone
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -194,8 +195,17 @@ class Executor:
         return True
 
     async def settle_game(self, state: GameState) -> None:
-        """Settle (FINAL) or void (POSTPONED/CANCELED) every market of the game."""
+        """Settle every market of a FINAL game. A postponed, suspended or canceled game voids only
+        simulated markets: a real venue keeps the position open (a suspended game resumes, a
+        postponed one is often replayed, a cancellation follows the venue's rules), so it is held,
+        audited, and settled if the game later ends."""
         for market in self.engine.registry.markets_of(state.game_id):
+            if state.status is not GameStatus.FINAL and not market.simulated:
+                if any(p is not None and p.contracts > 0 for p in
+                       (self.desk.portfolio.position(market.market_id, s) for s in (Side.YES, Side.NO))):
+                    self.engine.audit("engine", "settlement_held", market.market_id,
+                                      f"game {state.status.value}: position kept open for the venue's resolution")
+                continue
             await self._settle_market(market, state)
             self.engine._publish(self.engine_quote(market))
 
@@ -242,7 +252,10 @@ class Executor:
             row = await store.load_game_row(game_id)
             if row is not None:
                 sports[game_id] = Sport(row["sport"])
-        portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=self.engine.clock())
+        now = self.engine.clock()
+        day_start = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=now,
+                          day_pnl=await store.ledger_net_since(day_start), starting=bankroll.starting)
         orphans = sorted({p.market_id for p in positions if p.contracts > 0 and p.market_id.startswith("sim-")})
         for market_id in orphans:
             portfolio.void(market_id, self.engine.clock())

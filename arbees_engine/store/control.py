@@ -43,6 +43,14 @@ class ControlMixin(_Base):
             row = await conn.fetchrow("SELECT * FROM bankroll WHERE id = 1")
         return bankroll_from_row(row) if row else None
 
+    async def ledger_net_since(self, since: datetime) -> Decimal:
+        """Σ (realized_delta − fee_delta) of ledger entries written at or after `since`, dollars
+        (the day's P&L after a restart, for the daily loss limit)."""
+        async with self._acquire() as conn:
+            value = await conn.fetchval(
+                "SELECT coalesce(sum(realized_delta - fee_delta), 0) FROM bankroll_ledger WHERE created_at >= $1", since)
+        return Decimal(value)
+
     async def apply_bankroll_delta(self, ref: str, realized_delta: Decimal, fee_delta: Decimal) -> BankrollRow:
         """Add `realized_delta` to realized P&L and `fee_delta` to fees (dollars), once per `ref`.
 

@@ -64,3 +64,17 @@ async def test_extra_time_states_are_not_priced_so_no_false_edge_is_traded():
     engine.on_game_state(TIE.evolve(period=3, home_score=2))
     assert engine.input_rejections["pricing:unpriceable_state"] == 1
     assert TIE.game_id not in engine.registry.model_p_home
+
+
+async def test_a_suspended_game_keeps_real_positions_open_and_settles_when_it_ends():
+    engine, home = await _engine_holding_home_yes()
+    engine.on_game_state(TIE)
+    engine.on_game_state(TIE.evolve(status=GameStatus.POSTPONED))  # ESPN maps suspended/postponed here
+    await _settle(engine)
+    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    assert not position.settled and position.contracts == 10  # not voided: the venue has not resolved it
+    engine.on_game_state(TIE.evolve(home_score=2))  # resumed
+    engine.on_game_state(TIE.evolve(home_score=2, status=GameStatus.FINAL))
+    await _settle(engine)
+    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    assert position.settled and position.realized_pnl == D("6.00")
