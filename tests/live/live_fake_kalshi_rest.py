@@ -33,6 +33,7 @@ class FakeKalshiRest:
         self.drop_next_post_response = False
         self.gateway_error_after_create = False
         self.fail_gets = 0
+        self.fee_cost: str | None = None  # when set, fills report Kalshi's `fee_cost` (dollars)
         self.lock = threading.Lock()
 
     def __enter__(self) -> "FakeKalshiRest":
@@ -118,7 +119,8 @@ class FakeKalshiRest:
         if filled:
             self.fills.append({"fill_id": str(uuid.uuid4()), "order_id": order["order_id"], "ticker": body["ticker"],
                                "side": body["side"], "count_fp": f"{filled:.2f}",
-                               "yes_price_dollars": body.get("yes_price_dollars")})
+                               "yes_price_dollars": body.get("yes_price_dollars"),
+                               **({"fee_cost": self.fee_cost} if self.fee_cost is not None else {})})
         if self.gateway_error_after_create:
             self.gateway_error_after_create = False
             return self._reply(h, 502, {"error": {"code": "bad_gateway", "message": "upstream timed out"}})

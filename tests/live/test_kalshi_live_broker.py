@@ -145,3 +145,14 @@ async def test_a_live_desk_never_pairs_a_real_leg_with_a_paper_one(rsa_key):
         assert engine.desk.signals["arb-1"].reason.startswith("venue_not_live")
         assert not [r for r in server.requests if r[0] == "POST"] and not engine.desk.executor.recent_orders
         await client.aclose()
+
+
+async def test_the_fee_kalshi_reports_on_a_fill_is_the_fee_booked(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=25) as server:
+        server.fee_cost = "0.4200"  # the venue's own accounting (rounding refunded), not ceil(0.07·25·0.42·0.58) = 0.43
+        client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
+        engine = _engine(client)
+        await engine.desk.executor.execute(_signal(25))
+        position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+        assert position.fees == D("0.42") != taker_fee(KALSHI_FEES, D("0.42"), 25)
+        await client.aclose()

@@ -4,8 +4,9 @@ Used by the engine's executor only when live trading is authorised (ARBEES_LIVE=
 authorisation phrase and credentials; see orders.py). Fill fields per
 https://docs.kalshi.com/api-reference/portfolio/get-fills: `fill_id` (or `trade_id`), `count_fp`
 (or legacy `count`), `yes_price_dollars`/`no_price_dollars` (or legacy cents `yes_price`/`no_price`).
-The taker fee is computed from the market's fee schedule (Kalshi fee schedule PDF), since the
-fills endpoint does not report it per fill.
+The fee is the fill's own `fee_cost` (dollars) when the venue reports it, since Kalshi rounds fees
+per order and refunds the rounding across fills; otherwise it is computed from the market's fee
+schedule (Kalshi fee schedule PDF).
 """
 
 from __future__ import annotations
@@ -91,9 +92,14 @@ class KalshiLiveBroker:
             return None
         market = self.markets[order.market_id]
         fill_id = str(item.get("fill_id") or item.get("trade_id") or f"{order.client_order_id}-{n}")
+        try:
+            fee = to_decimal(item["fee_cost"], field="fee_cost") if item.get("fee_cost") is not None else None
+        except MoneyError:
+            fee = None
+        if fee is None or fee < 0:
+            fee = taker_fee(market.fees, price, contracts)
         return Fill(fill_id=f"kalshi:{fill_id}", client_order_id=order.client_order_id, market_id=order.market_id,
-                    venue=order.venue, side=order.side, price=price, contracts=contracts,
-                    fee=taker_fee(market.fees, price, contracts), filled_at=now)
+                    venue=order.venue, side=order.side, price=price, contracts=contracts, fee=fee, filled_at=now)
 
 
 def _price(item: dict, side: Side):
