@@ -183,3 +183,16 @@ async def test_gamma_pagination_by_offset() -> None:
             assert await venue.discover(sink) is True
         assert [r.split("offset=")[1] for r in server.requests] == ["0", "1"]
     assert len(sink.listings) == 1
+
+
+def test_fee_schedule_is_parsed_and_enabled_fees_without_a_schedule_are_refused():
+    from arbees_engine.adapters.polymarket.parse import NO_FEES, fee_schedule
+    from arbees_engine.model import FeeKind
+
+    assert fee_schedule({}) is NO_FEES and fee_schedule({"feesEnabled": False}) is NO_FEES
+    fees = fee_schedule({"feesEnabled": True, "feeSchedule": {"rate": "0.03", "exponent": 1, "takerOnly": True}})
+    assert (fees.kind, fees.taker_rate, fees.maker_rate) == (FeeKind.POLYMARKET, Decimal("0.03"), Decimal(0))
+    with pytest.raises(ParseError, match="feeSchedule"):
+        fee_schedule({"feesEnabled": True})
+    with pytest.raises(ParseError):
+        fee_schedule({"feesEnabled": True, "feeSchedule": {"rate": "1.5"}})

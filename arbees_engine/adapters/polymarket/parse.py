@@ -37,10 +37,14 @@ NO_FEES = FeeSchedule(FeeKind.NONE)
 
 def fee_schedule(market: dict) -> FeeSchedule:
     """`feesEnabled` + `feeSchedule` {rate, exponent, takerOnly} → FeeSchedule(POLYMARKET, …);
-    NONE when fees are disabled or no schedule is given (https://docs.polymarket.com/trading/fees)."""
+    NONE when fees are disabled (https://docs.polymarket.com/trading/fees). Raises ParseError
+    ("bad_fee") when fees are enabled but the schedule is missing: trading it as fee-free could
+    turn a 1¢ arbitrage into a loss, so the listing is refused rather than guessed."""
     schedule = market.get("feeSchedule")
-    if not market.get("feesEnabled") or not isinstance(schedule, dict):
+    if not market.get("feesEnabled"):
         return NO_FEES
+    if not isinstance(schedule, dict):
+        raise ParseError("bad_fee", "feesEnabled without a feeSchedule")
     rate = decimal_or_none(schedule.get("rate"), "feeSchedule.rate") or Decimal(0)
     if rate < 0 or rate > 1:
         raise ParseError("bad_fee", f"feeSchedule.rate={rate}")
