@@ -89,19 +89,28 @@ def price_moved(signal, ctx, limits):
     return None
 
 
+def _reserved(ctx, keep) -> Decimal:
+    """Worst-case cost (dollars) of approved-but-unexecuted signals for which keep(signal) holds."""
+    return sum((s.cost for s in ctx.reserved if keep(s)), Decimal(0))
+
+
 def max_position(signal, ctx, limits):
-    """Held + new contracts on a market side would exceed max_position_contracts."""
+    """Held + reserved + new contracts on a market side would exceed max_position_contracts."""
     for leg in signal.legs:
         pos = ctx.portfolio.position(leg.market_id, leg.side)
-        held = pos.contracts if pos else 0
+        held = (pos.contracts if pos else 0) + sum(
+            other.contracts for s in ctx.reserved for other in s.legs
+            if (other.market_id, other.side) == (leg.market_id, leg.side))
         if held + leg.contracts > limits.max_position_contracts:
             return "max_position"
     return None
 
 
 def game_exposure(signal, ctx, limits):
-    """Dollars at cost in the game plus this signal's worst-case cost would exceed max_game_exposure."""
-    if ctx.portfolio.exposure_by_game(signal.game_id) + signal.cost > limits.max_game_exposure:
+    """Dollars at cost in the game (held + reserved) plus this signal's worst-case cost would exceed
+    max_game_exposure."""
+    reserved = _reserved(ctx, lambda s: s.game_id == signal.game_id)
+    if ctx.portfolio.exposure_by_game(signal.game_id) + reserved + signal.cost > limits.max_game_exposure:
         return "game_exposure"
     return None
 
@@ -111,7 +120,8 @@ def sport_exposure(signal, ctx, limits):
     sport = ctx.game_sports.get(signal.game_id)
     if sport is None:
         return "unknown_game"
-    if ctx.portfolio.exposure_by_sport(sport) + signal.cost > limits.max_sport_exposure:
+    reserved = _reserved(ctx, lambda s: ctx.game_sports.get(s.game_id) is sport)
+    if ctx.portfolio.exposure_by_sport(sport) + reserved + signal.cost > limits.max_sport_exposure:
         return "sport_exposure"
     return None
 
@@ -159,7 +169,7 @@ def opposing_position(signal, ctx, limits):
 
 def insufficient_balance(signal, ctx, limits):
     """Worst-case cost + fees exceeds available cash minus min_available_balance."""
-    spendable = ctx.portfolio.bankroll.available - limits.min_available_balance
+    spendable = ctx.portfolio.bankroll.available - limits.min_available_balance - _reserved(ctx, lambda s: True)
     return "insufficient_balance" if signal.cost + _fees(signal, ctx) > spendable else None
 
 

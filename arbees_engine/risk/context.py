@@ -20,6 +20,8 @@ class RiskContext:
     game_observed_at: game_id → when its latest GameState was received.
     last_trade_at: game_id → time of our last trade in that game (cooldown).
     store_ok / bus_ok: PostgreSQL / Redis reachable; either down → no new positions.
+    reserved: signals approved but not yet executed; their worst-case cost and contracts count
+      against the exposure, position and balance limits as if already held.
     """
 
     mode: Mode
@@ -33,6 +35,7 @@ class RiskContext:
     last_trade_at: Mapping[str, datetime] = field(default_factory=dict)
     store_ok: bool = True
     bus_ok: bool = True
+    reserved: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
@@ -51,6 +52,7 @@ class TradingDesk:
         self.new_order_id = client_order_ids(settings.instance, start_ms=start_ms)
         self.signals: OrderedDict[str, Signal] = OrderedDict()
         self.pending: dict[str, Signal] = {}
+        self.reserved: dict[str, Signal] = {}  # approved, queued for the executor, not yet run
         self.decisions: Counter[str] = Counter()
         self.last_trade_at: dict[str, datetime] = {}
         self.last_signal_at: dict[str, datetime] = {}
@@ -102,7 +104,7 @@ class TradingDesk:
         if state is None or book is None or book.stale or state.status is not GameStatus.LIVE:
             return
         stage = time.perf_counter_ns()
-        available = self.portfolio.bankroll.available
+        available = self.portfolio.bankroll.available - sum((s.cost for s in self.reserved.values()), ZERO)
         strategy = self.engine.settings.strategy
         found: list[Signal] = []
         if self._may_signal(market.market_id, now):
@@ -110,7 +112,8 @@ class TradingDesk:
             if probs is not None:
                 blended, mid = probs
                 signal = find_edge(market.game_id, market, book, blended.p, mid, strategy, available, now,
-                                   self.new_signal_id, raw_p_yes=blended.model_p, market_weight=blended.weight)
+                                   self.new_signal_id, raw_p_yes=blended.model_p, market_weight=blended.weight,
+                                   staked=self._staked(market.market_id))
                 if signal is not None:
                     found.append(signal)
         for other in reg.arb_pairs(market):
@@ -126,6 +129,17 @@ class TradingDesk:
                                 "|".join(sorted(leg.market_id for leg in signal.legs))] = now
             self.decide(signal, started_ns)
 
+    def _staked(self, market_id: str) -> dict[Side, Decimal]:
+        """Dollars already at risk per side of `market_id`: open position cost plus approved signals."""
+        out: dict[Side, Decimal] = {}
+        for side in (Side.YES, Side.NO):
+            pos = self.portfolio.position(market_id, side)
+            held = pos.cost if pos is not None and not pos.settled else ZERO
+            queued = sum((leg.limit_price * leg.contracts for s in self.reserved.values() for leg in s.legs
+                          if (leg.market_id, leg.side) == (market_id, side)), ZERO)
+            out[side] = held + queued
+        return out
+
     def _may_signal(self, key: str, now: datetime) -> bool:
         last = self.last_signal_at.get(key)
         return last is None or (now - last).total_seconds() >= SIGNAL_INTERVAL_S
@@ -139,7 +153,7 @@ class TradingDesk:
             portfolio=self.portfolio, markets=reg.markets,
             game_sports={g: s.sport for g, s in reg.games.items()}, books=reg.books,
             game_observed_at=reg.game_seen_at, last_trade_at=self.last_trade_at,
-            store_ok=eng.store_ok, bus_ok=eng.bus_ok,
+            store_ok=eng.store_ok, bus_ok=eng.bus_ok, reserved=tuple(self.reserved.values()),
         )
 
     def check(self, signal: Signal) -> RiskVerdict:
@@ -168,7 +182,14 @@ class TradingDesk:
         self.pending.pop(signal.signal_id, None)
         self.last_trade_at[signal.game_id] = self.engine.clock()
         self.record(signal, Decision.APPROVED, reason)
-        self.queue.put_nowait(lambda s=signal: self.executor.execute(s))
+        self.reserved[signal.signal_id] = signal  # counts against the limits until it has run
+        self.queue.put_nowait(lambda s=signal: self._execute_reserved(s))
+
+    async def _execute_reserved(self, signal: Signal) -> None:
+        try:
+            await self.executor.execute(signal)
+        finally:
+            self.reserved.pop(signal.signal_id, None)
 
     def record(self, signal: Signal, decision: Decision, reason: str) -> None:
         """Move `signal` to `decision`: count it, keep it in the recent window, publish and store it."""

@@ -9,7 +9,7 @@ depth of clearing levels; edge is recomputed on the exact fills (per-level venue
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -55,12 +55,13 @@ def _all_in_cost(market: Market, takes: list[depth.Take]) -> Decimal:
 
 
 def _size(
-    market: Market, levels: list[depth.Take], p: Decimal, settings: StrategySettings, bankroll: Decimal
+    market: Market, levels: list[depth.Take], p: Decimal, settings: StrategySettings, bankroll: Decimal,
+    staked: Decimal = ZERO,
 ) -> list[depth.Take]:
     """Kelly-size against the best level's all-in cost, then re-size at the walked VWAP cost."""
     cap = min(settings.max_contracts_per_signal, depth.total_contracts(levels))
     first = levels[0].price + fee_per_contract_estimate(market.fees, levels[0].price)
-    n = kelly_contracts(p, first, bankroll, settings.kelly_fraction, cap) if first < ONE else 0
+    n = kelly_contracts(p, first, bankroll, settings.kelly_fraction, cap, staked) if first < ONE else 0
     for _ in range(3):  # deeper levels raise the cost, which lowers Kelly: iterate to a fixed point
         if n <= 0:
             return []
@@ -68,18 +69,18 @@ def _size(
         cost = _all_in_cost(market, takes)
         if cost >= ONE:
             return []
-        n_next = min(n, kelly_contracts(p, cost, bankroll, settings.kelly_fraction, cap))
+        n_next = min(n, kelly_contracts(p, cost, bankroll, settings.kelly_fraction, cap, staked))
         if n_next == n:
             return takes
         n = n_next
     return depth.prefix(levels, n) if n > 0 else []
 
 
-def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, now, ids, raw) -> Signal | None:
+def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, now, ids, raw, staked) -> Signal | None:
     levels = clearing_levels(market, book, side, p, settings.min_edge)
     if not levels:
         return None
-    takes = _size(market, levels, p, settings, bankroll)
+    takes = _size(market, levels, p, settings, bankroll, staked)
     n = depth.total_contracts(takes)
     if n == 0:
         return None
@@ -125,6 +126,7 @@ def find_edge(
     *,
     raw_p_yes: float | None = None,
     market_weight: float = 0.0,
+    staked: Mapping[Side, Decimal] | None = None,
 ) -> Signal | None:
     """Best EDGE signal on `market` (buy YES with p_yes or NO with 1 − p_yes), or None.
 
@@ -133,7 +135,8 @@ def find_edge(
     market_p: market's YES probability for the record (None → book mid). raw_p_yes and
     market_weight: the model's own YES probability before shrinkage and the weight used, recorded
     on the signal (raw_model_prob is given for the signal's side). bankroll_available: dollars
-    Kelly may size against. `ids` makes signal ids.
+    Kelly may size against; staked: dollars already at risk per side of this market (held or
+    approved), deducted from the Kelly stake. `ids` makes signal ids.
     The leg's limit_price is the worst level used; contracts are Kelly-sized and capped by
     `settings.max_contracts_per_signal` and the depth of levels that clear `settings.min_edge`.
     Returns None for a stale or crossed book or when no side clears min_edge.
@@ -145,7 +148,8 @@ def find_edge(
     for side, p_side in ((Side.YES, p), (Side.NO, ONE - p)):
         raw = None if raw_p_yes is None else raw_p_yes if side is Side.YES else 1.0 - raw_p_yes
         signal = _side_signal(game_id, market, book, side, p_side, _market_prob(book, side, market_p),
-                              settings, bankroll_available, now, ids, (raw, market_weight))
+                              settings, bankroll_available, now, ids, (raw, market_weight),
+                              (staked or {}).get(side, ZERO))
         if signal is not None and (best is None or signal.edge > best.edge):
             best = signal
     return best

@@ -41,11 +41,15 @@ def kelly_contracts(
     bankroll: Decimal,
     kelly_fraction: float,
     max_contracts: int,
+    staked: Decimal = ZERO,
 ) -> int:
-    """Whole contracts to buy: floor(kelly_fraction × f* × bankroll / cost), capped at max_contracts.
+    """Whole contracts to buy: floor((kelly_fraction × f* × bankroll − staked) / cost), capped at
+    max_contracts.
 
     bankroll: dollars available (≤ 0 gives 0); kelly_fraction: 0 < k ≤ 1 (float setting,
-    converted exactly via repr). Returns an int in [0, max_contracts]. Raises SizingError.
+    converted exactly via repr); staked: dollars already at risk on this same bet (held or
+    approved), so repeated signals top the stake up to the Kelly target instead of adding a
+    fresh Kelly stake each time. Returns an int in [0, max_contracts]. Raises SizingError.
     """
     if not (0 < kelly_fraction <= 1):
         raise SizingError(f"kelly_fraction {kelly_fraction} outside (0, 1]")
@@ -54,6 +58,8 @@ def kelly_contracts(
     f_star = kelly_fraction_binary(p, cost)
     if f_star == ZERO:
         return 0
-    stake = Decimal(repr(float(kelly_fraction))) * f_star * bankroll
+    stake = Decimal(repr(float(kelly_fraction))) * f_star * bankroll - max(staked, ZERO)
+    if stake <= ZERO:
+        return 0
     contracts = int((stake / cost).to_integral_value(rounding=ROUND_FLOOR))
     return max(0, min(contracts, max_contracts))

@@ -162,3 +162,17 @@ def test_counts_accumulate():
         gate.check(edge_signal(), ctx(kill_engaged=True))
     gate.check(edge_signal(), ctx())
     assert gate.rejections["kill_switch"] == 3 and gate.passed == 1
+
+
+def test_approved_but_unexecuted_signals_count_against_the_limits():
+    from arbees_engine.settings import RiskLimits
+
+    limits = RiskLimits(max_game_exposure=D("150"), max_sport_exposure=D("100"), max_position_contracts=150)
+    gate = RiskGate(limits)
+    queued = edge_signal(OTHER.market_id, contracts=120, game_id=OTHER.game_id)  # $60 reserved in the other game
+    assert gate.check(edge_signal(contracts=100), ctx()).ok  # $50 alone is fine
+    verdict = gate.check(edge_signal(contracts=100), ctx(reserved=(queued,)))
+    assert not verdict.ok and verdict.reason == "sport_exposure"  # $60 + $50 > $100 before any fill
+    same_market = edge_signal(contracts=100)
+    assert "max_position" in RiskGate(RiskLimits(max_position_contracts=150)).check(
+        edge_signal(contracts=100), ctx(reserved=(same_market,))).reasons

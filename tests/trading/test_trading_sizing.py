@@ -51,3 +51,14 @@ def test_kelly_bounds(p, c, bankroll, k, cap):
         assert n == 0
     if n < cap:  # one more contract would overshoot the Kelly stake
         assert (n + 1) * c > D(repr(k)) * f * bankroll
+
+
+def test_kelly_tops_up_to_the_target_instead_of_stacking_fresh_stakes():
+    from decimal import Decimal as D
+
+    from arbees_engine.strategy.sizing import kelly_contracts
+
+    fresh = kelly_contracts(D("0.60"), D("0.50"), D("1000"), 0.25, 10_000)  # k·f*·B = 0.25·0.2·1000 = $50
+    assert fresh == 100
+    assert kelly_contracts(D("0.60"), D("0.50"), D("1000"), 0.25, 10_000, staked=D("30")) == 40
+    assert kelly_contracts(D("0.60"), D("0.50"), D("1000"), 0.25, 10_000, staked=D("50")) == 0
