@@ -211,3 +211,21 @@ def test_top_of_book_accepts_numbers_and_legacy_cents() -> None:
 def test_ticker_allowlist_for_urls() -> None:
     with pytest.raises(ValueError):
         KalshiRestVenue("http://127.0.0.1:1", None, ["../admin"])  # type: ignore[arg-type]
+
+
+async def test_a_market_that_drops_out_of_a_complete_discovery_is_closed_and_no_longer_polled() -> None:
+    both = load_fixture("kalshi", "markets_open_two_tickers.json")
+    both["cursor"] = ""
+    kept, gone = both["markets"][0]["ticker"], both["markets"][1]["ticker"]
+    one = {**both, "markets": both["markets"][:1]}
+    sink = RecordingSink()
+    with start_fixture_server() as server:
+        server.route("/markets", Reply(200, both), Reply(200, one))
+        async with make_client(5.0) as client:
+            venue = KalshiRestVenue(server.url, client, ["KXELONMARS"], policy=FAST)
+            assert await venue.discover(sink) and venue.listings[gone].status == "open"
+            assert await venue.discover(sink)  # the venue no longer lists `gone`
+            assert venue.listings[gone].status == "closed" and venue.listings[kept].status == "open"
+            assert (f"kalshi:{gone}", "no longer listed") in sink.stale
+            await venue.poll_books(sink)
+            assert server.hits(f"/markets/{gone}/orderbook") == 0 and server.hits(f"/markets/{kept}/orderbook") == 1

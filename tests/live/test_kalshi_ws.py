@@ -195,3 +195,19 @@ async def test_starting_empty_then_adding_markets_subscribes():
             await stream.add_markets([B])
             await sink.wait_for(lambda: in_sync(sink, server, A)() and in_sync(sink, server, B)())
     assert stream.stats["malformed"] == 0
+
+
+def test_a_refused_subscribe_is_sent_again_a_bounded_number_of_times():
+    sink = RecordingSink()
+    stream = KalshiBookStream(["KXA-1"])
+    book_cmd = next(c for c in stream._subscribe_all() if c["params"]["channels"] == ["orderbook_delta"])
+    refused_id, retries = book_cmd["id"], []
+    for _ in range(5):
+        error = {"type": "error", "id": refused_id, "msg": {"code": 8, "msg": "Internal error"}}
+        commands = stream.handle_raw(json.dumps(error), sink)
+        retries.append(len(commands))
+        if commands:
+            assert commands[0]["cmd"] == "subscribe" and commands[0]["params"]["channels"] == ["orderbook_delta"]
+            refused_id = commands[0]["id"]
+    assert retries == [1, 1, 1, 0, 0]  # MAX_SUBSCRIBE_RETRIES, then it waits for the next reconnect
+    assert stream.stats["venue_error_8"] == 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TypeVar
 
@@ -82,6 +83,7 @@ class KalshiRestVenue:
         self.policy = policy
         self._limit = asyncio.Semaphore(concurrency)
         self.listings: dict[str, MarketListing] = {}
+        self._seen: set[str] = set()  # tickers listed in the current discovery round
 
     async def run(self, sink: Sink) -> None:
         """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
@@ -107,12 +109,13 @@ class KalshiRestVenue:
             self._reject(sink, rejection.reason, rejection.detail)
         for listing in listings:
             self.listings[listing.venue_market_id] = listing
+            self._seen.add(listing.venue_market_id)
             sink.on_listing(listing)
 
     async def discover(self, sink: Sink) -> bool:
         """One discovery round over all series (paginated) and events; False if any request or
         page failed (what did arrive is still pushed)."""
-        complete = True
+        complete, self._seen = True, set()
         for series in self.series_tickers:
             complete &= await self._discover_series(series, sink)
         for event in self.event_tickers:
@@ -122,7 +125,17 @@ class KalshiRestVenue:
                 complete = False
                 continue
             self._accept(*parsed, sink)
+        if complete:
+            self._close_vanished(sink)
         return complete
+
+    def _close_vanished(self, sink: Sink) -> None:
+        """After a complete round: an open listing the venue no longer lists has closed; stop
+        polling it and mark its book stale (never after a partial round, which proves nothing)."""
+        for ticker, listing in list(self.listings.items()):
+            if ticker not in self._seen and listing.status == "open":
+                self.listings[ticker] = replace(listing, status="closed")
+                sink.on_book_stale(engine_market_id(ticker), "no longer listed")
 
     async def _discover_series(self, series: str, sink: Sink) -> bool:
         cursor: str | None = None

@@ -41,6 +41,7 @@ KALSHI_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
 KALSHI_WS_PATH = "/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
 TICKER_CHANNEL = "ticker"
+MAX_SUBSCRIBE_RETRIES = 3  # a refused subscribe is sent again at most this often per connection
 
 
 class FrameError(ValueError):
@@ -97,6 +98,7 @@ class KalshiBookStream:
         self.last_ticker: dict[str, dict] = {}
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[str, frozenset[str]]] = {}  # command id → (channel, tickers)
+        self._subscribe_retries: Counter[str] = Counter()  # refused subscribes retried, per channel
         self._sids: dict[str, int] = {}  # channel → sid
         self._seq: dict[int, int] = {}  # book sid → last applied seq
         self._awaiting: set[str] = set(self.tickers)  # no trustworthy snapshot yet
@@ -118,6 +120,7 @@ class KalshiBookStream:
             self._sids.clear()
             self._seq.clear()
             self._pending.clear()
+            self._subscribe_retries.clear()
             try:
                 for cmd in self._subscribe_all():
                     await ws.send(json.dumps(cmd))
@@ -195,6 +198,7 @@ class KalshiBookStream:
         kind = frame.get("type")
         if kind == "subscribed":
             channel, sid = frame["msg"]["channel"], int(frame["msg"]["sid"])
+            self._subscribe_retries.pop(channel, None)
             _, asked = self._pending.pop(frame.get("id"), (channel, frozenset(self.tickers)))
             self._sids[channel] = sid
             self._seq.pop(sid, None)  # a new subscription (sids restart per connection)
@@ -210,6 +214,10 @@ class KalshiBookStream:
             return [{"type": "pong"}]
         if kind == "error":
             self._reject(sink, f"venue_error_{frame.get('msg', {}).get('code')}", json.dumps(frame)[:200])
+            refused = self._pending.pop(frame.get("id"), None)  # so a later update may subscribe again
+            if refused is not None and refused[0] not in self._sids and self._subscribe_retries[refused[0]] < MAX_SUBSCRIBE_RETRIES:
+                self._subscribe_retries[refused[0]] += 1
+                return [self._subscribe(refused[0])]  # its markets stay stale until a subscribe succeeds
             return []
         if kind in ("ok", "unsubscribed"):
             return []
