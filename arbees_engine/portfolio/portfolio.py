@@ -48,6 +48,28 @@ class Portfolio:
         self._pnl_events: list[tuple[datetime, Decimal]] = []  # (when, realized − fees) for day P&L
 
     # ---- updates -------------------------------------------------------------------------
+    def has_fill(self, fill_id: str) -> bool:
+        """True if `fill_id` was applied in this process."""
+        return fill_id in self._fill_ids
+
+    def preview_fill(self, fill: Fill, game_id: str) -> Position:
+        """The position `fill` would leave (a copy; nothing changes), so the store can book fill,
+        fee and position in one transaction before memory follows. Raises PortfolioError like
+        apply_fill."""
+        self._check_fill(fill)
+        held = self._positions.get((fill.market_id, fill.side))
+        pos = replace(held) if held is not None else Position(fill.market_id, fill.venue, game_id, fill.side)
+        pos.contracts += fill.contracts
+        pos.cost += fill.notional
+        pos.fees += fill.fee
+        return pos
+
+    def _check_fill(self, fill: Fill) -> None:
+        if fill.contracts <= 0 or not (ZERO <= fill.price <= ONE) or fill.fee < ZERO:
+            raise PortfolioError(f"bad fill {fill.fill_id}: {fill.contracts} @ {fill.price} fee {fill.fee}")
+        if fill.market_id in self._settled_markets:
+            raise PortfolioError(f"fill {fill.fill_id} into settled market {fill.market_id}")
+
     def apply_fill(self, fill: Fill, game_id: str, sport: Sport | None) -> bool:
         """Add a buy fill to its position and the bankroll (fees paid, open cost up).
 
@@ -60,10 +82,7 @@ class Portfolio:
         """
         if fill.fill_id in self._fill_ids:
             return False
-        if fill.contracts <= 0 or not (ZERO <= fill.price <= ONE) or fill.fee < ZERO:
-            raise PortfolioError(f"bad fill {fill.fill_id}: {fill.contracts} @ {fill.price} fee {fill.fee}")
-        if fill.market_id in self._settled_markets:
-            raise PortfolioError(f"fill {fill.fill_id} into settled market {fill.market_id}")
+        self._check_fill(fill)
         key = (fill.market_id, fill.side)
         pos = self._positions.get(key)
         if pos is None:

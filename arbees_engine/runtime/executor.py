@@ -154,10 +154,10 @@ class Executor:
         self.engine.audit("engine", "order", order.client_order_id,
                           f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",
                           store=False)  # the orders table trigger writes the store's audit row
+        for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
+            await self.apply_fill(fill)
         if self.engine.store is not None:
             await self.engine.store.update_order(order)
-        for fill in fills:
-            await self.apply_fill(fill)
         if order.status is OrderStatus.SENT:
             self._watch_unknown(order)
         return order.filled_contracts
@@ -170,22 +170,21 @@ class Executor:
                 self.engine.publisher.remove("order", old_id)
 
     async def apply_fill(self, fill: Fill) -> bool:
-        """Store `fill` once; only a new fill moves portfolio and bankroll. Returns True if new."""
+        """Book `fill` once: the store takes fill, fee and resulting position in one transaction,
+        then the in-memory portfolio follows. Returns True if new (a repeat changes nothing)."""
         market = self.engine.registry.markets[fill.market_id]
-        store = self.engine.store
-        if store is not None and not await store.record_fill(fill):
+        store, portfolio = self.engine.store, self.desk.portfolio
+        if portfolio.has_fill(fill.fill_id):
+            self.duplicate_fills += 1
+            return False
+        if store is not None and not await store.book_fill(fill, portfolio.preview_fill(fill, market.game_id)):
             self.duplicate_fills += 1
             return False
         game = self.engine.registry.games.get(market.game_id)
-        if not self.desk.portfolio.apply_fill(fill, market.game_id, game.sport if game else None):
-            self.duplicate_fills += 1
-            return False
+        portfolio.apply_fill(fill, market.game_id, game.sport if game else None)
         self.fills += 1
         self.contracts_filled += fill.contracts
-        position = self.desk.portfolio.position(fill.market_id, fill.side)
-        if store is not None:
-            await store.apply_bankroll_delta(f"fill:{fill.fill_id}", ZERO, fill.fee)
-            await store.upsert_position(position)
+        position = portfolio.position(fill.market_id, fill.side)
         self.engine._publish(fill_view(fill))
         self.engine._publish(position_view(position))
         self.engine.audit("engine", "fill", fill.fill_id,

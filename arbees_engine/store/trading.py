@@ -127,6 +127,34 @@ class TradingMixin(_Base):
             )
         return inserted is not None
 
+    async def book_fill(self, fill: Fill, position: Position) -> bool:
+        """Store `fill`, its fee in the bankroll ledger (ref "fill:<fill_id>") and the `position`
+        it leaves, in ONE transaction: a crash cannot leave a stored fill that the books miss.
+        Returns False (nothing changes) if the fill was stored before. StoreConstraintError for
+        an unknown order or out-of-range values; StoreUnavailable if PostgreSQL is down.
+        """
+        async with self._transaction() as conn:
+            inserted = await conn.fetchval(
+                """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
+                       filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+                   ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id""",
+                fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
+                fill.price, fill.contracts, fill.fee, fill.filled_at,
+            )
+            if inserted is None:
+                return False
+            entry = await conn.fetchval(
+                """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, 0, $2)
+                   ON CONFLICT (ref) DO NOTHING RETURNING entry_id""", f"fill:{fill.fill_id}", fill.fee)
+            if entry is not None:
+                updated = await conn.execute(
+                    """UPDATE bankroll SET fees = fees + $1, version = version + 1, updated_at = now()
+                       WHERE id = 1""", fill.fee)
+                if updated.endswith(" 0"):
+                    raise NotFoundError("bankroll not initialised")  # rolls the fill back too
+            await self._upsert_position(conn, position)
+        return True
+
     async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
         """Fills in the order they happened, optionally for one order."""
         async with self._acquire() as conn:
@@ -140,16 +168,20 @@ class TradingMixin(_Base):
     async def upsert_position(self, position: Position) -> None:
         """Insert or replace the position for (market_id, side)."""
         async with self._acquire() as conn:
-            await conn.execute(
-                """INSERT INTO positions (market_id, side, venue, game_id, contracts, cost, realized_pnl, fees,
-                       settled, mark, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
-                   ON CONFLICT (market_id, side) DO UPDATE SET venue=EXCLUDED.venue, game_id=EXCLUDED.game_id,
-                       contracts=EXCLUDED.contracts, cost=EXCLUDED.cost, realized_pnl=EXCLUDED.realized_pnl,
-                       fees=EXCLUDED.fees, settled=EXCLUDED.settled, mark=EXCLUDED.mark, updated_at=now()""",
-                position.market_id, position.side.value, position.venue.value, position.game_id,
-                position.contracts, position.cost, position.realized_pnl, position.fees, position.settled,
-                position.mark,
-            )
+            await self._upsert_position(conn, position)
+
+    @staticmethod
+    async def _upsert_position(conn: asyncpg.Connection, position: Position) -> None:
+        await conn.execute(
+            """INSERT INTO positions (market_id, side, venue, game_id, contracts, cost, realized_pnl, fees,
+                   settled, mark, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
+               ON CONFLICT (market_id, side) DO UPDATE SET venue=EXCLUDED.venue, game_id=EXCLUDED.game_id,
+                   contracts=EXCLUDED.contracts, cost=EXCLUDED.cost, realized_pnl=EXCLUDED.realized_pnl,
+                   fees=EXCLUDED.fees, settled=EXCLUDED.settled, mark=EXCLUDED.mark, updated_at=now()""",
+            position.market_id, position.side.value, position.venue.value, position.game_id,
+            position.contracts, position.cost, position.realized_pnl, position.fees, position.settled,
+            position.mark,
+        )
 
     async def load_positions(self, *, include_settled: bool = True) -> list[Position]:
         """Stored positions ordered by (market_id, side); settled ones only if `include_settled`."""

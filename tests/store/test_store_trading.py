@@ -91,3 +91,19 @@ async def test_game_upsert_keeps_latest(store) -> None:
     row = await store.load_game_row("espn:nba:1")
     assert (row["home_score"], row["period"], row["model_p_home"], row["home_name"]) == (53, 4, 0.7, "San Antonio Spurs")
     assert await store.count_rows("games") == 1
+
+
+async def test_book_fill_stores_fill_fee_and_position_together_or_not_at_all(store) -> None:
+    from arbees_engine.store import StoreConstraintError
+
+    await store.init_bankroll(Decimal("1000"))
+    await store.insert_order_intent(f.order())
+    with pytest.raises(StoreConstraintError):  # the position row fails: the fill must not stay behind
+        await store.book_fill(f.fill(), f.position(contracts=-1))
+    assert await store.count_rows("fills") == 0 and await store.count_rows("bankroll_ledger") == 0
+    assert await store.book_fill(f.fill(), f.position()) is True
+    assert await store.book_fill(f.fill(), f.position()) is False  # a repeat changes nothing
+    bankroll = await store.load_bankroll()
+    assert bankroll.fees == Decimal("0.07") and await store.count_rows("fills") == 1
+    [held] = await store.load_positions()
+    assert held == f.position()
