@@ -118,13 +118,18 @@ class TradingMixin(_Base):
         StoreConstraintError if its order was never stored or a value is out of range.
         """
         async with self._acquire() as conn:
-            inserted = await conn.fetchval(
-                """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
-                       filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-                   ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id""",
-                fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
-                fill.price, fill.contracts, fill.fee, fill.filled_at,
-            )
+            return await self._insert_fill(conn, fill)
+
+    @staticmethod
+    async def _insert_fill(conn: asyncpg.Connection, fill: Fill) -> bool:
+        """INSERT the fill unless its fill_id exists; True if inserted."""
+        inserted = await conn.fetchval(
+            """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
+                   filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+               ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id""",
+            fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
+            fill.price, fill.contracts, fill.fee, fill.filled_at,
+        )
         return inserted is not None
 
     async def book_fill(self, fill: Fill, position: Position) -> bool:
@@ -134,14 +139,7 @@ class TradingMixin(_Base):
         an unknown order or out-of-range values; StoreUnavailable if PostgreSQL is down.
         """
         async with self._transaction() as conn:
-            inserted = await conn.fetchval(
-                """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
-                       filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-                   ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id""",
-                fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
-                fill.price, fill.contracts, fill.fee, fill.filled_at,
-            )
-            if inserted is None:
+            if not await self._insert_fill(conn, fill):
                 return False
             entry = await conn.fetchval(
                 """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, 0, $2)
