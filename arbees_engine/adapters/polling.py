@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
+
+from ..model import MarketListing
+from .base import Sink
+
+
+def close_vanished(listings: MutableMapping[str, MarketListing], seen: set[str], sink: Sink,
+                   market_id: Callable[[str], str]) -> int:
+    """After a COMPLETE discovery round: an open listing the venue no longer lists has closed;
+    mark it closed (so it is no longer polled) and its book stale. Returns how many closed.
+    Never call it after a partial round, which proves nothing about what is missing."""
+    closed = 0
+    for key, listing in list(listings.items()):
+        if key not in seen and listing.status == "open":
+            listings[key] = replace(listing, status="closed")
+            sink.on_book_stale(market_id(key), "no longer listed")
+            closed += 1
+    return closed
 
 
 async def discover_and_poll(

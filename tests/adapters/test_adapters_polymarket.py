@@ -196,3 +196,18 @@ def test_fee_schedule_is_parsed_and_enabled_fees_without_a_schedule_are_refused(
         fee_schedule({"feesEnabled": True})
     with pytest.raises(ParseError):
         fee_schedule({"feesEnabled": True, "feeSchedule": {"rate": "1.5"}})
+
+
+async def test_a_market_whose_event_closed_is_no_longer_polled() -> None:
+    events = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")
+    sink = RecordingSink()
+    with start_fixture_server() as server:
+        server.route("/events", Reply(200, events), Reply(200, []))  # the event closes: Gamma stops listing it
+        async with make_client(5.0) as client:
+            venue = PolymarketRestVenue(server.url, server.url, client, policy=FAST)
+            assert await venue.discover(sink) and venue.listings[MLP_YES].status == "open"
+            assert await venue.discover(sink)
+            assert venue.listings[MLP_YES].status == "closed"
+            assert (f"polymarket:{MLP_YES}", "no longer listed") in sink.stale
+            await venue.poll_books(sink)
+        assert server.hits("/book") == 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TypeVar
 
@@ -24,7 +23,7 @@ import structlog
 from ...model import MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
-from ..polling import discover_and_poll
+from ..polling import close_vanished, discover_and_poll
 from ..wire import ParseError, Rejection
 from .parse import parse_event, parse_markets, parse_orderbook
 
@@ -126,16 +125,8 @@ class KalshiRestVenue:
                 continue
             self._accept(*parsed, sink)
         if complete:
-            self._close_vanished(sink)
+            close_vanished(self.listings, self._seen, sink, engine_market_id)
         return complete
-
-    def _close_vanished(self, sink: Sink) -> None:
-        """After a complete round: an open listing the venue no longer lists has closed; stop
-        polling it and mark its book stale (never after a partial round, which proves nothing)."""
-        for ticker, listing in list(self.listings.items()):
-            if ticker not in self._seen and listing.status == "open":
-                self.listings[ticker] = replace(listing, status="closed")
-                sink.on_book_stale(engine_market_id(ticker), "no longer listed")
 
     async def _discover_series(self, series: str, sink: Sink) -> bool:
         cursor: str | None = None

@@ -20,7 +20,7 @@ import structlog
 from ...model import MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
-from ..polling import discover_and_poll
+from ..polling import close_vanished, discover_and_poll
 from ..wire import ParseError
 from .parse import parse_book, parse_events
 
@@ -109,7 +109,9 @@ class PolymarketRestVenue:
 
     async def discover(self, sink: Sink) -> bool:
         """One Gamma discovery round (offset pagination until a short page); False if a page
-        failed (listings that did arrive are still pushed)."""
+        failed (listings that did arrive are still pushed). After a complete round, listings the
+        venue no longer lists are closed (polling.close_vanished)."""
+        seen: set[str] = set()
         for page in range(self.max_pages):
             params = {
                 "tag_id": self.tag_id,
@@ -128,10 +130,12 @@ class PolymarketRestVenue:
             for listing in listings:
                 if listing.extra.get("sports_market_type") in self.market_types:
                     self.listings[listing.venue_market_id] = listing
+                    seen.add(listing.venue_market_id)
                     sink.on_listing(listing)
             if not isinstance(payload, list) or len(payload) < self.page_size:
+                close_vanished(self.listings, seen, sink, engine_market_id)
                 return True
-        return True
+        return True  # max_pages reached: not known to be complete, so nothing is closed
 
     async def poll_books(self, sink: Sink) -> None:
         """Fetch the YES-token book of every open listing once and push the snapshots."""
