@@ -197,6 +197,7 @@ class Matcher:
             tick=listing.tick,
             fees=listing.fees,
             no_token_id=listing.no_token_id,
+            min_order_contracts=listing.min_order_contracts,
             extra={"match_method": match.method},
         )
 

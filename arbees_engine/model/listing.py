@@ -27,6 +27,7 @@ class MarketListing:
     starts_at: scheduled start (UTC) where known; closes_at: trading close.
     status: venue status normalised to "open", "closed" or "settled"; result: "yes"/"no" when settled.
     rules: resolution text (Kalshi rules_primary/secondary, Polymarket description) for equivalence.
+    min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`).
     best_bid/best_ask: top of book if the listing carries it (dollars), else None.
     """
 
@@ -50,4 +51,5 @@ class MarketListing:
     best_ask: Decimal | None = None
     no_token_id: str | None = None
     slug: str = ""
+    min_order_contracts: int = 1
     extra: dict[str, str] = field(default_factory=dict, hash=False)

@@ -86,6 +86,7 @@ class Market:
     fees: FeeSchedule = KALSHI_FEES
     simulated: bool = False
     no_token_id: str | None = None
+    min_order_contracts: int = 1  # the venue refuses smaller orders (Polymarket orderMinSize)
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 

@@ -92,8 +92,8 @@ def _direction(game_id, market_a, book_a, side_a, market_b, book_b, settings, bu
                          settings.min_arb_profit)
     cap = min(depth.total_contracts(ta), settings.max_contracts_per_signal)
     n = _affordable(market_a, ta, market_b, tb, budget, cap) if budget > ZERO else 0
-    if n <= 0:
-        return None
+    if n <= 0 or n < max(market_a.min_order_contracts, market_b.min_order_contracts):
+        return None  # nothing affordable, or below a venue's minimum order size
     ta, tb = depth.prefix(ta, n), depth.prefix(tb, n)
     profit = ((n - _pair_cost(market_a, ta, market_b, tb)) / n).quantize(EDGE_QUANTUM, rounding=ROUND_FLOOR)
     if profit < settings.min_arb_profit:

@@ -82,7 +82,7 @@ def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, n
         return None
     takes = _size(market, levels, p, settings, bankroll, staked)
     n = depth.total_contracts(takes)
-    if n == 0:
+    if n < max(1, market.min_order_contracts):  # the venue would refuse a smaller order
         return None
     cost = _all_in_cost(market, takes)
     edge = (p - cost).quantize(EDGE_QUANTUM, rounding=ROUND_FLOOR)  # never overstate

@@ -211,3 +211,10 @@ async def test_a_market_whose_event_closed_is_no_longer_polled() -> None:
             assert (f"polymarket:{MLP_YES}", "no longer listed") in sink.stale
             await venue.poll_books(sink)
         assert server.hits("/book") == 0
+
+
+def test_minimum_order_size_is_carried_from_gamma_to_the_market():
+    from arbees_engine.adapters.polymarket.parse import parse_events
+
+    listings, _ = parse_events(load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"))
+    assert {listing.min_order_contracts for listing in listings} == {5}  # the fixture's orderMinSize: 5

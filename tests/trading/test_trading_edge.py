@@ -121,3 +121,13 @@ def test_edge_properties(bids, asks, p, bankroll, poly):
     assert p_side - all_in / leg.contracts >= S.min_edge  # edge holds on the exact fills
     assert 1 <= leg.contracts <= S.max_contracts_per_signal
     assert all_in <= D(bankroll)
+
+
+def test_no_signal_smaller_than_the_venues_minimum_order():
+    from dataclasses import replace
+
+    m = replace(market(), min_order_contracts=50)
+    b = book(m.market_id, bids=[("0.48", 100)], asks=[("0.50", 30), ("0.52", 50), ("0.60", 100)])
+    assert find_edge(GAME, m, b, 0.60, None, S, D("1000"), NOW) is not None  # sizes to 70 ≥ 50
+    tiny = replace(m, min_order_contracts=80)
+    assert find_edge(GAME, tiny, b, 0.60, None, S, D("1000"), NOW) is None

@@ -13,7 +13,7 @@ The book of the YES token (outcome[0]) is the YES book; NO is its mirror.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from ...model import BookLevel, BookUpdate, FeeKind, FeeSchedule, MarketListing, Venue
 from ..wire import (
@@ -50,6 +50,16 @@ def fee_schedule(market: dict) -> FeeSchedule:
         raise ParseError("bad_fee", f"feeSchedule.rate={rate}")
     maker = Decimal(0) if schedule.get("takerOnly", True) else rate
     return FeeSchedule(FeeKind.POLYMARKET, rate, maker, to_int(schedule.get("exponent", 1), "feeSchedule.exponent"))
+
+
+def _min_order(market: dict) -> int:
+    """`orderMinSize` (shares) rounded up to whole contracts; 1 when absent. ParseError if < 0."""
+    size = decimal_or_none(market.get("orderMinSize"), "orderMinSize")
+    if size is None:
+        return 1
+    if size < 0:
+        raise ParseError("bad_size", f"orderMinSize={size}")
+    return max(1, int(size.to_integral_value(rounding=ROUND_CEILING)))
 
 
 def _status(market: dict, prices: list) -> tuple[str, str | None]:
@@ -128,6 +138,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         best_ask=price(best_ask, "bestAsk") if best_ask is not None else None,
         no_token_id=str(tokens[1]),
         slug=str(market.get("slug") or ""),
+        min_order_contracts=_min_order(market),
         extra={
             "sports_market_type": str(market.get("sportsMarketType") or ""),
             "neg_risk": "true" if market.get("negRisk") else "false",
