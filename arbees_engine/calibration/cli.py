@@ -45,12 +45,16 @@ def parse_ratings(items: Sequence[str]) -> dict[str, float]:
     return out
 
 
+SEASON_TYPES = {"auto": None, "regular": False, "post": True}
+
+
 def load_rows(sport: Sport, data: Path, include_ot: bool = False, at_goals: bool = False,
-              ratings: dict[str, float] | None = None) -> list[CalibrationRow]:
-    """Pick the loader for `sport` and the file's layout. Raises LoaderError for an unknown pairing."""
+              ratings: dict[str, float] | None = None, season_type: str = "auto") -> list[CalibrationRow]:
+    """Pick the loader for `sport` and the file's layout. Raises LoaderError for an unknown pairing.
+    season_type (NFL): "auto" (nflfastR `season_type`, else "post" in the file name), "regular", "post"."""
     name = data.name.lower()
     if sport is Sport.FOOTBALL:
-        return load_nfl(data, include_overtime=include_ot)
+        return load_nfl(data, include_overtime=include_ot, postseason=SEASON_TYPES[season_type])
     if sport is Sport.BASKETBALL:
         return load_kalshi(data) if "kalshi" in name else load_nba(data, ratings)
     if sport is Sport.HOCKEY:
@@ -75,6 +79,9 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=1000, help="bootstrap draws (default 1000)")
     parser.add_argument("--include-ot", action="store_true", help="NFL: also score overtime plays")
     parser.add_argument("--at-goals", action="store_true", help="NHL: add a state after every goal")
+    parser.add_argument("--season-type", choices=sorted(SEASON_TYPES), default="auto",
+                        help="NFL: playoff games use the playoff home rate and a neutral Super Bowl; auto "
+                        "reads nflfastR's season_type, else 'post' in the file name")
     parser.add_argument("--rating", action="append", default=[], metavar="TEAM=POINTS",
                         help="NBA: pre-game team rating in points vs average (sets the prior), repeatable")
     parser.add_argument("--out-of-fold", type=int, default=0, metavar="K",
@@ -83,7 +90,8 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     sport = Sport(args.sport)
     model = model_for(sport)
     try:
-        rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating))
+        rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating),
+                         args.season_type)
         if args.out_of_fold:
             rows, ps = out_of_fold(sport, args.data, rows, args.out_of_fold)
         else:

@@ -40,7 +40,7 @@ def print_report(rows: Sequence[CalibrationRow], ps: Sequence[float], reference:
     ys = [r.outcome for r in rows]
     refs = [r.references[reference] for r in rows] if reference else None
     model = score(ps, ys)
-    print(f"rows: {len(rows)}  games: {len({r.game_id for r in rows})}")
+    print(f"rows: {len(rows)}  games: {len({r.game_id for r in rows})}{_context(rows)}")
     _print_scores("model", model)
     if refs is not None:
         _print_scores(f"reference {reference}", score(refs, ys))
@@ -61,6 +61,14 @@ def _print_scores(label: str, s: Scores) -> None:
     status = "all bins with ≥200 rows within ±0.03" if not fails else (
         "bins outside ±0.03: " + ", ".join(f"{b.centre:.2f} ({b.gap:+.3f}, n={b.count})" for b in fails))
     print(f"{label:<28} Brier {s.brier:.4f}  log loss {s.log_loss:.4f}  cal. error {s.cal_error:.4f}  [{status}]")
+
+
+def _context(rows) -> str:
+    """"  playoff games: 66 (6 at a neutral site)" when the rows carry game context, else ""."""
+    games = {r.game_id: r.state for r in rows}
+    post = sum(s.postseason for s in games.values())
+    neutral = sum(s.neutral_site for s in games.values())
+    return f"  playoff games: {post} ({neutral} at a neutral site)" if post or neutral else ""
 
 
 def failing_bins_beyond_noise(ps: Sequence[float], ys: Sequence[float], games: Sequence[str],

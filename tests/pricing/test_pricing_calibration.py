@@ -198,3 +198,15 @@ def test_calibrate_out_of_fold_prints_the_held_out_card(capsys):
     assert calibrate_main(["--sport", "basketball", "--data", str(KALSHI), "--out-of-fold", "5"]) == 2
     assert calibrate_main(["--sport", "hockey", "--data", str(NHL), "--out-of-fold", "1"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_nfl_season_type_is_read_from_the_file_and_can_be_set(capsys):
+    assert calibrate_main(["--sport", "nfl", "--data", str(NFL), "--reference", "home_wp", "--draws", "20"]) == 0
+    auto = capsys.readouterr().out
+    assert "playoff games: 66 (6 at a neutral site)" in auto  # six Super Bowls
+    assert calibrate_main(["--sport", "nfl", "--data", str(NFL), "--reference", "home_wp", "--draws", "20",
+                           "--season-type", "regular"]) == 0
+    regular = capsys.readouterr().out
+    assert "playoff games" not in regular
+    brier_of = lambda out: float(out.split("model")[2].split("Brier")[1].split()[0])  # noqa: E731
+    assert brier_of(auto) < brier_of(regular)  # the playoff context helps on playoff games
