@@ -16,7 +16,9 @@ def engine_status(engine: "Engine") -> EngineStatus:
     registry = engine.registry
     counts = dict(engine.counts)
     counts.update(games=len(registry.games), markets=len(registry.markets), watched_markets=len(registry.watched),
-                  store_backlog=engine.writer.backlog, store_dropped=engine.writer.dropped)
+                  store_backlog=engine.writer.backlog, store_dropped=engine.writer.dropped,
+                  orders_outcome_unknown=len(engine.desk.executor.unresolved),
+                  signals_reserved=len(engine.desk.reserved))
     counts.update(engine.desk.counts())
     rejections = dict(engine.desk.gate.rejections)
     rejections.update(engine.input_rejections)

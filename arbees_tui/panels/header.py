@@ -70,6 +70,9 @@ class HeaderBar(Widget):
                  f"link [{link_style}]{link}[/]")
         if link_detail and link != "connected":
             line2 += f" [$text-muted]{escape(link_detail[:60])}[/]"
+        unknown = state.engine.counts.get("orders_outcome_unknown", 0) if state.engine else 0
+        if unknown:  # a live order whose fate the venue has not told us: the operator must know
+            line2 += f"  [b reverse $error] {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN [/]"
         return f"{line1}\n{line2}"
 
     def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:

@@ -315,3 +315,13 @@ async def test_command_that_cannot_be_sent_fails_loudly_and_worker_errors_reach_
 
         app.run_worker(crash(), name="crashy", exit_on_error=False)
         await wait_for(pilot, lambda: any("crashy" in e and "boom" in e for e in app.errors))
+
+
+async def test_header_shouts_when_a_live_order_outcome_is_unknown():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "OUTCOME UNKNOWN" not in header_text(app)
+        counts = {**app.state.engine.counts, "orders_outcome_unknown": 2}
+        app.source.push(app.state.engine.model_copy(update={"counts": counts}))
+        await wait_for(pilot, lambda: "2 ORDERS OUTCOME UNKNOWN" in header_text(app))

@@ -121,6 +121,7 @@ async def test_an_unknown_outcome_blocks_the_market_until_a_later_lookup_books_t
         assert order.status.value == "sent" and "outcome unknown" in order.reason
         assert engine.desk.portfolio.position(MARKET.market_id, Side.YES) is None  # nothing booked blind
         assert list(executor.unresolved) == [order.client_order_id]
+        assert engine.status_view().counts["orders_outcome_unknown"] == 1  # shown in status and on the desk
         again = Signal("sig-live-2", SignalKind.EDGE, "espn:nba:1", _signal(3).legs, 0.5, 0.42, D("0.05"), datetime.now(UTC))
         posts = sum(1 for m, p, _ in server.requests if m == "POST")
         await executor.execute(again)
