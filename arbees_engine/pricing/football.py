@@ -105,17 +105,18 @@ class FootballModel:
         """(P(home wins), P(tie), P(away wins)) for `state`; see the module docstring. Raises
         PricingError for bad input and for college overtime."""
         validate_state(state, self.sport)
+        if state.league is League.NCAAF and state.period > 4 and state.status is GameStatus.LIVE:
+            raise PricingError(f"{state.game_id}: college overtime is untimed; not priced")
         tie = self._p_tie(state)
         if state.status is GameStatus.FINAL:
-            return (P_MIN, P_MAX, P_MIN) if tie else (final_result(state), P_MIN, clip_p(1 - final_result(state)))
+            settled = final_result(state)
+            return (P_MIN, P_MAX, P_MIN) if tie else (settled, P_MIN, clip_p(1 - settled))
         q = self._p_home_if_decided(state)
         return clip_p((1.0 - tie) * q), clip_p(tie) if tie else P_MIN, clip_p((1.0 - tie) * (1.0 - q))
 
     def _p_tie(self, state: GameState) -> float:
         """P(the game ends tied): only a level NFL regular-season game in (or about to start) overtime."""
         in_overtime = state.period > 4 or (state.period == 4 and state.seconds_remaining_regulation <= 0)
-        if state.league is League.NCAAF and state.period > 4 and state.status is GameStatus.LIVE:
-            raise PricingError(f"{state.game_id}: college overtime is untimed; not priced")
         if state.lead != 0 or state.postseason or state.league is not League.NFL or not in_overtime:
             return 0.0
         if state.status is GameStatus.FINAL:

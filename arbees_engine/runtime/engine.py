@@ -21,15 +21,15 @@ import structlog
 from ..adapters.base import Adapter
 from ..bus.messages import AuditView, BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
-from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode, Sport
+from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
+                     OrderBook, Sport)
 from ..settings import Settings
-from .control import ControlState, kill_file_reason
 from . import status
+from .control import ControlState, kill_file_reason
 from .latency import LatencyRecorder
 from .registry import Registry
-from .trading import TradingDesk
-from ..model import OrderBook
 from .listings import ListingIntake
+from .trading import TradingDesk
 from .views import game_view, quote_view, watched_quote_view
 from .writer import StoreWriter
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timezone
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -44,7 +44,7 @@ class Executor:
         self.on_fill = on_fill
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
-        self._resolve_attempts: dict[str, int] = {}
+        self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
 
     async def execute(self, signal: Signal) -> None:
@@ -95,33 +95,39 @@ class Executor:
         return None
 
     def _watch_unknown(self, order: Order) -> None:
-        """Keep an order whose outcome is unknown and re-check it every RESOLVE_RETRY_S."""
+        """Keep an order whose outcome is unknown (audited once) and re-check it every RESOLVE_RETRY_S."""
+        if order.client_order_id not in self.unresolved:
+            self.engine.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
         self.unresolved[order.client_order_id] = order
-        self.engine.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
         loop = asyncio.get_running_loop()
         loop.call_later(RESOLVE_RETRY_S, self.desk.queue.put_nowait, lambda o=order: self.resolve_unknown(o))
 
     async def resolve_unknown(self, order: Order) -> None:
         """Look an unknown-outcome order up again: book its fills, or call it never sent after
-        RESOLVE_ATTEMPTS lookups that did not find it at the venue."""
+        RESOLVE_ATTEMPTS lookups that did not find it at the venue. A failed lookup is retried."""
+        cid = order.client_order_id
         live = self.engine.live_brokers.get(order.venue)
-        if live is None or order.client_order_id not in self.unresolved:
+        if live is None or cid not in self.unresolved:
             return
-        fills = await live.reconcile(order, self.engine.clock())
-        attempts = self._resolve_attempts[order.client_order_id] = self._resolve_attempts.get(order.client_order_id, 0) + 1
-        if order.status is OrderStatus.SENT and not order.venue_order_id and attempts >= RESOLVE_ATTEMPTS:
+        self._resolve_attempts[cid] += 1
+        try:
+            fills = await live.reconcile(order, self.engine.clock())
+        except Exception as exc:  # noqa: BLE001 - the venue is still unreachable: it proves nothing
+            log.warning("order.lookup_failed", client_order_id=cid, error=repr(exc))
+            self._watch_unknown(order)
+            return
+        if order.status is OrderStatus.SENT and not order.venue_order_id and self._resolve_attempts[cid] >= RESOLVE_ATTEMPTS:
             order.status, order.reason = OrderStatus.REJECTED, "never reached the venue (not found by client order id)"
         if order.status is OrderStatus.SENT:
             self._watch_unknown(order)
             return
-        del self.unresolved[order.client_order_id]
-        self._resolve_attempts.pop(order.client_order_id, None)
+        del self.unresolved[cid], self._resolve_attempts[cid]
+        for fill in fills:  # as in _send: fills first, then the order's final status
+            await self.apply_fill(fill)
         if self.engine.store is not None:
             await self.engine.store.update_order(order)
         self.engine._publish(order_view(order))
-        self.engine.audit("engine", "order_resolved", order.client_order_id, f"{order.status.value} {order.filled_contracts}")
-        for fill in fills:
-            await self.apply_fill(fill)
+        self.engine.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
 
     async def _write_intent(self, order: Order, signal: Signal) -> bool:
         store = self.engine.store

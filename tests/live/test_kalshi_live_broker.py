@@ -127,6 +127,8 @@ async def test_an_unknown_outcome_blocks_the_market_until_a_later_lookup_books_t
         await executor.execute(again)
         assert engine.desk.signals["sig-live-2"].reason.startswith("order_outcome_unknown")
         assert sum(1 for m, p, _ in server.requests if m == "POST") == posts  # nothing sent meanwhile
+        await executor.resolve_unknown(order)  # the venue still fails the lookup: keep waiting, no crash
+        assert list(executor.unresolved) == [order.client_order_id] and order.status.value == "sent"
         server.fail_gets = 0
         await executor.resolve_unknown(order)
         assert order.status.value == "partial" and not executor.unresolved

@@ -163,3 +163,14 @@ def test_a_rest_snapshot_overtaken_by_the_socket_is_dropped_and_changes_during_a
     stream.handle_raw(rest_new, sink, source="polymarket-rest")
     book = sink.books[f"polymarket:{X}"]
     assert not book.stale and book.best_ask.price == D("0.55")  # the 2005 change is not lost
+
+
+def test_a_replayed_change_that_disagrees_with_the_venue_asks_for_another_resync():
+    sink, stream = RecordingSink(), PolymarketBookStream([X])
+    stream.handle_raw(_event("book", X, 3000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink)
+    stream.handle_raw(_change(X, 2999, "BUY", "0.41", "1", "h1", "0.41", "0.60"), sink)  # out of order: resync
+    stream.handle_raw(_change(X, 3005, "BUY", "0.45", "2", "h2", "0.47", "0.60"), sink)  # buffered; venue says 0.47
+    rest = json.dumps({"asset_id": X, "timestamp": "3001", "bids": [{"price": "0.40", "size": "10"}],
+                       "asks": [{"price": "0.60", "size": "10"}]})
+    assert stream.handle_raw(rest, sink, source="polymarket-rest") == [X]
+    assert sink.books[f"polymarket:{X}"].stale and stream.stats["book_mismatch"] == 1

@@ -215,8 +215,7 @@ class PolymarketBookStream:
     def _event(self, ev: dict, sink, received_at: float) -> list[str]:
         kind = ev.get("event_type")
         if kind == "book":
-            self._apply_book(ev, sink, received_at)
-            return []
+            return self._apply_book(ev, sink, received_at)
         if kind == "price_change":
             if "price_changes" in ev:
                 return self._price_changes(ev, ev["price_changes"], sink, received_at)
@@ -233,17 +232,19 @@ class PolymarketBookStream:
         self.stats[kind] += 1
         return []
 
-    def _apply_book(self, ev: dict, sink, received_at: float) -> None:
+    def _apply_book(self, ev: dict, sink, received_at: float) -> list[str]:
+        """Apply a full book (socket or REST), then the buffered changes newer than it; returns the
+        assets a replayed change found out of step (to resync)."""
         asset = ev["asset_id"]
         book = {"bids": _book_side(ev.get("bids", ev.get("buys"))),
                 "asks": _book_side(ev.get("asks", ev.get("sells")))}
         if asset not in self.asset_ids:
             self.stats["unrequested_asset"] += 1
-            return
+            return []
         ts = int(ev.get("timestamp") or 0)
         if asset not in self._awaiting and ts and ts < self._last_ts.get(asset, 0):
             self._reject(sink, "stale_snapshot", f"{asset} snapshot ts {ts} < applied {self._last_ts[asset]}")
-            return  # a REST reply overtaken by the websocket: what we hold is newer
+            return []  # a REST reply overtaken by the websocket: what we hold is newer
         self.books[asset] = book
         self._awaiting.discard(asset)
         self._resync_failed.pop(asset, None)
@@ -255,7 +256,10 @@ class PolymarketBookStream:
                                     True, None, _ts(received_at)))
         for change_ts, items, at in self._buffered.pop(asset, []):
             if change_ts is not None and change_ts > ts:  # newer than the snapshot: not in it yet
-                self._apply_changes(asset, change_ts, items, sink, at)
+                resync = self._apply_changes(asset, change_ts, items, sink, at)
+                if resync:
+                    return resync
+        return []
 
     def _price_changes(self, ev: dict, changes: list, sink, received_at: float) -> list[str]:
         ts = int(ev["timestamp"]) if ev.get("timestamp") else None  # None: cannot order-check
