@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replay", help="replay a recording (from `record`) instead of connecting to venues; "
                      "--speed paces it (default 1.0 = as recorded, 'max' = as fast as possible)")
     run.add_argument("--json-summary", action="store_true", help="print the exit summary as JSON")
+    run.add_argument("--fresh-book", action="store_true",
+                     help="--venue sim only: start from an empty book (drops and recreates the embedded database; "
+                     "refused with ARBEES_DATABASE_URL)")
 
     record = sub.add_parser("record", help="run the engine on real venues and record every raw message")
     record.add_argument("--out", required=True, help="recording file (appended to; created if missing)")

@@ -40,7 +40,10 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.mode:
         settings = settings.model_copy(update={"mode": args.mode})
-    async with services(settings) as svc:
+    if args.fresh_book and (args.venue != "sim" or args.replay or settings.database_url is not None):
+        print("error: --fresh-book is for --venue sim on the embedded database only", file=sys.stderr)
+        return 2
+    async with services(settings, fresh_book=args.fresh_book) as svc:
         await migrate(svc.database_url)
         store = await Store.connect(svc.database_url)
         if svc.embedded:

@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", default="5", help="simulation speed factor or 'max'")
     demo.add_argument("--games", type=int, default=8)
     demo.add_argument("--mode", choices=["auto", "manual"], default=None)
+    demo.add_argument("--keep-book", action="store_true",
+                      help="keep the previous demo's positions, P&L and kill switch (default: each demo starts "
+                      "a new simulated world with an empty book)")
     return parser
 
 

@@ -31,6 +31,8 @@ def engine_command(args: argparse.Namespace, instance: str) -> list[str]:
     """argv of the child engine."""
     cmd = [sys.executable, "-m", "arbees_engine", "--instance", instance, "run", "--venue", "sim",
            "--seed", str(args.seed), "--speed", str(args.speed), "--games", str(args.games)]
+    if not args.keep_book and "ARBEES_DATABASE_URL" not in os.environ:
+        cmd.append("--fresh-book")  # a new simulated world each run: its book starts empty too
     if args.duration is not None:
         cmd += ["--for", str(args.duration)]
     if args.mode:

@@ -317,9 +317,11 @@ class EmbeddedPostgres(_Service):
 
     url = dsn
 
-    async def create_database(self, name: str, *, template: str | None = None) -> str:
+    async def create_database(self, name: str, *, template: str | None = None, fresh: bool = False) -> str:
         """Create database `name` (optionally `TEMPLATE template`) unless it exists; return its DSN.
 
+        fresh=True drops an existing `name` first (its sessions are closed: `DROP DATABASE ... WITH
+        (FORCE)`, PostgreSQL 13+), so the caller starts from an empty database.
         Names must be plain identifiers ([a-z_][a-z0-9_]*). Raises ValueError otherwise.
         """
         import asyncpg  # local: keeps the module importable without the driver
@@ -329,6 +331,8 @@ class EmbeddedPostgres(_Service):
                 raise ValueError(f"database name {ident!r} is not a plain lower-case identifier")
         conn = await asyncpg.connect(self.dsn)
         try:
+            if fresh:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:
                 suffix = f' TEMPLATE "{template}"' if template else ""

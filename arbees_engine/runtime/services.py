@@ -30,14 +30,21 @@ class Services:
 
 
 @contextlib.asynccontextmanager
-async def services(settings: Settings, *, quiet: bool = False) -> AsyncIterator[Services]:
-    """Yield Services, starting embedded servers for whichever URL is not configured."""
+async def services(settings: Settings, *, quiet: bool = False, fresh_book: bool = False) -> AsyncIterator[Services]:
+    """Yield Services, starting embedded servers for whichever URL is not configured.
+
+    fresh_book=True drops and recreates the embedded database (an empty book: `arbees demo`
+    starts a new simulated world each run). Raises ValueError when a database URL is configured:
+    an operator's own database is never dropped.
+    """
+    if fresh_book and settings.database_url is not None:
+        raise ValueError("a fresh book drops the embedded database only; ARBEES_DATABASE_URL is set")
     async with contextlib.AsyncExitStack() as stack:
         db_url, redis_url = settings.database_url, settings.redis_url
         base = data_dir() / "embedded" / settings.instance
         if db_url is None:
             pg = stack.enter_context(EmbeddedPostgres(base / "postgres", fast=False))
-            db_url = await pg.create_database("arbees")
+            db_url = await pg.create_database("arbees", fresh=fresh_book)
             if not quiet:
                 print(f"embedded PostgreSQL on 127.0.0.1:{pg.port} (data {pg.cluster_dir})", flush=True)
         if redis_url is None:

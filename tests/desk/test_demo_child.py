@@ -57,3 +57,22 @@ def test_engine_child_is_terminated_when_the_desk_process_is_killed(tmp_path):
         os.waitpid(child_pid, 0)
     except ChildProcessError:
         pass  # reparented: not ours to reap
+
+
+def test_each_demo_starts_an_empty_book_unless_asked_to_keep_it(monkeypatch):
+    from arbees_tui.cli import build_parser
+    from arbees_tui.demo import engine_command
+
+    monkeypatch.delenv("ARBEES_DATABASE_URL", raising=False)
+    fresh = engine_command(build_parser().parse_args(["demo"]), "demo")
+    kept = engine_command(build_parser().parse_args(["demo", "--keep-book"]), "demo")
+    assert "--fresh-book" in fresh and "--fresh-book" not in kept
+    monkeypatch.setenv("ARBEES_DATABASE_URL", "postgresql://127.0.0.1:1/operators_own")
+    assert "--fresh-book" not in engine_command(build_parser().parse_args(["demo"]), "demo")
+
+
+def test_engine_refuses_a_fresh_book_outside_the_simulated_venue():
+    # a subprocess: the engine's CLI configures process-wide logging
+    done = subprocess.run([sys.executable, "-m", "arbees_engine", "run", "--venue", "kalshi", "--feed", "espn",
+                           "--fresh-book"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--fresh-book is for --venue sim" in done.stderr

@@ -63,6 +63,26 @@ async def test_postgres_start_stop_restart_keeps_data(open_dir: Path) -> None:
     assert server.pid is None
 
 
+async def test_fresh_database_is_empty_even_with_a_session_open(pg_server) -> None:
+    conn = await asyncpg.connect(await pg_server.create_database("fresh_book"))
+    await conn.execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
+    dsn = await pg_server.create_database("fresh_book", fresh=True)  # FORCE closes `conn`
+    assert conn.is_closed() or not await _still_usable(conn)
+    again = await asyncpg.connect(dsn)
+    try:
+        assert await again.fetchval("SELECT count(*) FROM pg_tables WHERE tablename = 'kept'") == 0
+    finally:
+        await again.close()
+
+
+async def _still_usable(conn) -> bool:
+    try:
+        await conn.fetchval("SELECT 1")
+        return True
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError):
+        return False
+
+
 async def test_store_reports_unavailable_when_server_goes_away(open_dir: Path) -> None:
     server = EmbeddedPostgres(open_dir / "pg")
     server.start()
