@@ -87,7 +87,7 @@ async def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     settings = settings.model_copy(update={"record_file": Path(args.out)})
-    run_args = argparse.Namespace(**vars(args), replay=None, seed=1, speed=1.0, games=8)
+    run_args = argparse.Namespace(**vars(args), replay=None, seed=1, speed=1.0, games=8, fresh_book=False)
     return await cmd_run(settings, run_args)
 
 

@@ -243,6 +243,17 @@ class StreamingVenue:
         if new or gone:
             log.info("venue.subscriptions", venue=self.name, added=len(new), removed=len(gone), total=len(self.subscribed))
 
+    async def lookup_round(self, venue_market_id: str, sink: Sink) -> bool:
+        """One recorded lookup of a single market's status and result (`rest.lookup`), used to
+        settle positions on the venue's own resolution. Returns True if a listing was pushed."""
+        try:
+            return bool(await record_op(self.recorder, f"{self.name}.lookup", {"id": venue_market_id},
+                                        lambda: self.rest.lookup(venue_market_id, sink)))
+        except Exception as exc:  # noqa: BLE001 - a lookup bug must not end the venue
+            log.exception("lookup.crashed", venue=self.name)
+            sink.reject(self.name, "lookup_crashed", repr(exc))
+            return False
+
     async def poll_round(self, sink: Sink) -> None:
         """One recorded round of REST book polling (no-stream fallback)."""
         await record_op(self.recorder, f"{self.name}.poll_books", {}, lambda: self.rest.poll_books(sink))

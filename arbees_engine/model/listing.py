@@ -25,7 +25,9 @@ class MarketListing:
       a name to "home"/"away" where the venue says so (Polymarket `teams[].ordering`).
     league_hint: the venue's league/sport code if any ("nba", "mlp", "KXNBAGAME").
     starts_at: scheduled start (UTC) where known; closes_at: trading close.
-    status: venue status normalised to "open", "closed" or "settled"; result: "yes"/"no" when settled.
+    status: venue status normalised to "open", "closed" or "settled" (final, cannot change).
+    result: when settled, the venue's own resolution: "yes" or "no"; "void" (positions returned at
+      cost, Kalshi); "split" (each YES and NO contract pays $0.50, a Polymarket 50-50). Else None.
     rules: resolution text (Kalshi rules_primary/secondary, Polymarket description) for equivalence.
     min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`).
     best_bid/best_ask: top of book if the listing carries it (dollars), else None.

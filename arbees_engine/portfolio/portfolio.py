@@ -143,8 +143,18 @@ class Portfolio:
         realized P&L in dollars (excluding fees, already paid). Settling twice returns 0.
         `at`: settlement time for daily P&L (default now, UTC).
         """
+        return self.settle_value(market_id, ONE if yes_won else ZERO, at)
+
+    def settle_value(self, market_id: str, yes_value: Decimal, at: datetime | None = None) -> Decimal:
+        """Settle `market_id` with each YES contract paying `yes_value` dollars (0..1) and each NO
+        contract 1 − `yes_value`: 1/0 for a YES/NO result, 0.50 for a 50-50 resolution (Polymarket).
+        Returns the total realized P&L in dollars (fees excluded); 0 when already settled.
+        Raises ValueError for a value outside 0..1."""
+        if not ZERO <= yes_value <= ONE:
+            raise ValueError(f"settlement value {yes_value} outside 0..1")
+
         def payout(pos: Position) -> Decimal:
-            return (ONE if (pos.side is Side.YES) == yes_won else ZERO) * pos.contracts
+            return (yes_value if pos.side is Side.YES else ONE - yes_value) * pos.contracts
 
         return self._close(market_id, at, payout)
 

@@ -278,9 +278,10 @@ class Engine:
             await asyncio.sleep(0.5)
 
     def housekeeping(self) -> None:
-        """Expire manual signals; forget games finished more than FINISHED_GAME_KEEP_S ago whose
-        positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
+        """Expire manual signals; look up venue results of positions awaiting them; forget games
+        finished more than FINISHED_GAME_KEEP_S ago whose positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
         self.desk.expire_pending()
+        self.desk.settlement.request_lookups()
         if self.listings.rematch_due:
             self.listings.rematch_watched()
         now = self.clock()

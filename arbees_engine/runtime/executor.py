@@ -1,9 +1,9 @@
-"""Execution and settlement, run one job at a time from the desk's queue.
+"""Execution, run one job at a time from the desk's queue (settlement: runtime/settlement.py).
 
 Order lifecycle (ARCHITECTURE.md, "Store"): the order's intent is written to PostgreSQL with a
 unique client order id BEFORE it is sent; each fill is stored once (fill_id unique) and only a
 newly stored fill moves the portfolio and the bankroll (ledger ref "fill:<fill_id>"), so a fill
-reported twice is counted once. Settlement writes ledger ref "settle:<market>:<side>".
+reported twice is counted once.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ..model import Sport, Decision, Fill, GameState, GameStatus, Market, Order, OrderStatus, Side, Signal
-from ..model.money import ZERO
-from ..bus.messages import QuoteView
-from .views import fill_view, order_view, position_view, quote_view
+from ..model import Decision, Fill, Order, OrderStatus, Side, Signal, Sport
+from .views import fill_view, order_view, position_view
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
@@ -198,49 +196,6 @@ class Executor:
         if self.on_fill is not None:
             self.on_fill(fill.market_id, fill.side, fill.price, fill.contracts)
         return True
-
-    async def settle_game(self, state: GameState) -> None:
-        """Settle every market of a FINAL game. A postponed, suspended or canceled game voids only
-        simulated markets: a real venue keeps the position open (a suspended game resumes, a
-        postponed one is often replayed, a cancellation follows the venue's rules), so it is held,
-        audited, and settled if the game later ends."""
-        for market in self.engine.registry.markets_of(state.game_id):
-            if state.status is not GameStatus.FINAL and not market.simulated:
-                if any(p is not None and p.contracts > 0 for p in
-                       (self.desk.portfolio.position(market.market_id, s) for s in (Side.YES, Side.NO))):
-                    self.engine.audit("engine", "settlement_held", market.market_id,
-                                      f"game {state.status.value}: position kept open for the venue's resolution")
-                continue
-            await self._settle_market(market, state)
-            self.engine._publish(self.engine_quote(market))
-
-    def engine_quote(self, market: Market) -> QuoteView:
-        """The market's current QuoteView (republished after settlement)."""
-        return quote_view(market, self.engine.registry.books.get(market.market_id), self.engine.clock())
-
-    async def _settle_market(self, market: Market, state: GameState) -> None:
-        before = {side: self.desk.portfolio.position(market.market_id, side) for side in (Side.YES, Side.NO)}
-        if not any(p is not None and p.contracts > 0 for p in before.values()):
-            return
-        at = self.engine.clock()
-        if state.status is GameStatus.FINAL:
-            realized = self.desk.portfolio.settle(market.market_id, state.winner == market.outcome.value, at)
-            action = "settle"
-        else:
-            realized = self.desk.portfolio.void(market.market_id, at)
-            action = "void"
-        store = self.engine.store
-        for side in (Side.YES, Side.NO):
-            position = self.desk.portfolio.position(market.market_id, side)
-            if position is None or before[side] is None:
-                continue
-            if store is not None:
-                await store.apply_bankroll_delta(f"settle:{market.market_id}:{side.value}", position.realized_pnl, ZERO)
-                await store.upsert_position(position)
-            self.engine._publish(position_view(position))
-        self.engine.audit("engine", action, market.market_id,
-                          f"{state.game_id} {state.status.value} {state.away.abbr} {state.away_score}-{state.home_score} {state.home.abbr}; realized {realized}",
-                          store=False)
 
     async def restore(self) -> None:
         """Rebuild the portfolio from the store after a restart (positions + bankroll ledger).

@@ -29,7 +29,9 @@ class ListingIntake:
         self._equivalence: dict[tuple[str, str], bool] = {}
 
     def take(self, listing: MarketListing) -> None:
-        """Match `listing` and register its market, or watch it (counted once per market)."""
+        """Match `listing` and register its market, or watch it (counted once per market); a
+        venue result on it also goes to settlement (runtime/settlement.py)."""
+        self.engine.desk.settlement.on_listing(listing)  # a venue result settles our position
         matcher = self.engine.matcher
         if matcher is None:
             self.engine.reject(listing.venue.value, "no_matcher", listing.venue_market_id)

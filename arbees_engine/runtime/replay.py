@@ -4,7 +4,7 @@ The recording (`adapters/recording.py` format, written by `arbees-engine record`
 with `ARBEES_RECORD_FILE`) holds, in receive order:
   ("meta", t, json)            the configuration the adapters were built with (base URLs, series);
   ("op", t, msgpack)           one REST operation and every HTTP response it received
-                               ("espn.poll", "kalshi.discover", "polymarket.discover", "*.poll_books");
+                               ("espn.poll", "kalshi.discover", "polymarket.discover", "*.poll_books", "*.lookup");
   ("kalshi" | "polymarket" | "polymarket-rest", t, raw)   websocket frames / resync books;
   ("<venue>-conn", t, "down")  a dropped connection.
 `ReplayDriver` rebuilds the real adapters (EspnFeed, KalshiRestVenue, PolymarketRestVenue, the
@@ -163,5 +163,7 @@ class ReplayDriver:
             await self.venues[venue_name].discover_round(sink)
         elif venue_name in self.venues and action == "poll_books":
             await self.venues[venue_name].poll_round(sink)
+        elif venue_name in self.venues and action == "lookup":
+            await self.venues[venue_name].lookup_round(str(args.get("id", "")), sink)
         else:
             self.skipped += 1

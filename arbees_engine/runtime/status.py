@@ -18,6 +18,8 @@ def engine_status(engine: "Engine") -> EngineStatus:
     counts.update(games=len(registry.games), markets=len(registry.markets), watched_markets=len(registry.watched),
                   store_backlog=engine.writer.backlog, store_dropped=engine.writer.dropped,
                   orders_outcome_unknown=len(engine.desk.executor.unresolved),
+                  settlements_awaiting_venue=len(engine.desk.settlement.awaiting()),
+                  settlement_mismatches=engine.desk.settlement.mismatches,
                   signals_reserved=len(engine.desk.reserved))
     counts.update(engine.desk.counts())
     rejections = dict(engine.desk.gate.rejections)

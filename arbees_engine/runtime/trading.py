@@ -27,6 +27,7 @@ from ..risk import RiskContext, RiskGate, RiskVerdict
 from ..strategy import find_arb, find_edge
 from .operator_commands import CommandHandler
 from .executor import Executor
+from .settlement import Settlement
 from .views import order_view, position_view, signal_view
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class TradingDesk:
         self.last_trade_at: dict[str, datetime] = {}
         self.last_signal_at: dict[str, datetime] = {}
         self.queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self.settlement = Settlement(self)
         self.executor = Executor(self, on_fill)
         self.commands = CommandHandler(self)
         self.handle_command = self.commands.handle
@@ -237,7 +239,7 @@ class TradingDesk:
             self.record(signal, Decision.EXPIRED, f"game {state.status.value}")
         settle_on = self._regulation_result(state)
         if settle_on is not None:
-            self.queue.put_nowait(lambda st=settle_on: self.executor.settle_game(st))
+            self.queue.put_nowait(lambda st=settle_on: self.settlement.settle_game(st))
 
     def _regulation_result(self, state: GameState) -> GameState | None:
         """The state markets settle on. Soccer markets settle on 90 minutes plus added time, but a

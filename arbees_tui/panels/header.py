@@ -73,6 +73,11 @@ class HeaderBar(Widget):
         unknown = state.engine.counts.get("orders_outcome_unknown", 0) if state.engine else 0
         if unknown:  # a live order whose fate the venue has not told us: the operator must know
             line2 += f"  [b reverse $error] {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN [/]"
+        counts = state.engine.counts if state.engine else {}
+        if counts.get("settlement_mismatches", 0):  # the venue paid differently from the final score
+            line2 += f"  [b $error]{counts['settlement_mismatches']} settled unlike the score[/]"
+        if counts.get("settlements_awaiting_venue", 0):
+            line2 += f"  [$warning]{counts['settlements_awaiting_venue']} awaiting venue settlement[/]"
         return f"{line1}\n{line2}"
 
     def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:

@@ -229,3 +229,34 @@ async def test_a_market_that_drops_out_of_a_complete_discovery_is_closed_and_no_
             assert (f"kalshi:{gone}", "no longer listed") in sink.stale
             await venue.poll_books(sink)
             assert server.hits(f"/markets/{gone}/orderbook") == 0 and server.hits(f"/markets/{kept}/orderbook") == 1
+
+
+@pytest.mark.parametrize("status, result, expected", [
+    ("finalized", "yes", ("settled", "yes")),
+    ("finalized", "void", ("settled", "void")),
+    ("determined", "yes", ("closed", None)),  # can still be disputed and amended
+    ("disputed", "no", ("closed", None)),
+    ("finalized", "scalar", ("settled", None)),
+])
+def test_only_a_finalized_result_counts(status, result, expected) -> None:
+    from arbees_engine.adapters.kalshi.parse import parse_market
+
+    raw = dict(load_fixture("kalshi", "markets_nba_game_settled.json")["markets"][1], status=status, result=result)
+    raw.pop("settlement_value_dollars", None)
+    listing = parse_market(raw)
+    assert (listing.status, listing.result) == expected
+
+
+async def test_lookup_pushes_one_market_and_counts_failures() -> None:
+    nyk = load_fixture("kalshi", "markets_nba_game_settled.json")["markets"][1]
+    routes = {f"/markets/{nyk['ticker']}": Reply(200, {"market": nyk}), "/markets/KXGONE-1": Reply(404, {}),
+              "/markets/KXBAD-1": Reply(200, {"market": {"ticker": "KXBAD-1"}})}
+    with start_fixture_server(routes) as server:
+        async with make_client(5.0) as client:
+            venue, sink = KalshiRestVenue(server.url, client, policy=FAST), RecordingSink()
+            assert await venue.lookup(nyk["ticker"], sink)
+            assert [(l.venue_market_id, l.status, l.result) for l in sink.listings] == [(nyk["ticker"], "settled", "yes")]
+            assert not await venue.lookup("KXGONE-1", sink) and not await venue.lookup("KXBAD-1", sink)
+            assert not await venue.lookup("../etc/passwd", sink)
+    reasons = [r[1] for r in sink.rejections]
+    assert reasons == ["http_404", "missing_field", "bad_ticker"] and len(sink.listings) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -218,3 +219,26 @@ def test_minimum_order_size_is_carried_from_gamma_to_the_market():
 
     listings, _ = parse_events(load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"))
     assert {listing.min_order_contracts for listing in listings} == {5}  # the fixture's orderMinSize: 5
+
+
+def test_a_50_50_resolution_is_settled_split() -> None:
+    raw = dict(load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json"), outcomePrices='["0.5", "0.5"]')
+    assert (parse_market(raw).status, parse_market(raw).result) == ("settled", "split")
+    still_open = dict(raw, closed=False, active=True, acceptingOrders=True)
+    assert (parse_market(still_open).status, parse_market(still_open).result) == ("open", None)
+
+
+async def test_lookup_finds_the_resolved_market_by_token_or_reports_nothing() -> None:
+    from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
+
+    resolved = load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json")
+    token = json.loads(resolved["clobTokenIds"])[0]
+    routes = {f"/markets?clob_token_ids={token}": Reply(200, [resolved]), "/markets?clob_token_ids=123": Reply(200, [])}
+    with start_fixture_server(routes) as server:
+        async with make_client(5.0) as client:
+            venue = PolymarketRestVenue(server.url, server.url, client, policy=RetryPolicy(attempts=1))
+            sink = RecordingSink()
+            assert await venue.lookup(token, sink)
+            assert not await venue.lookup("123", sink)  # not resolved yet: nothing pushed, nothing counted
+    assert [(l.venue_market_id, l.result) for l in sink.listings] == [(token, "yes")] and sink.rejections == []
+    assert all("closed=true" in r for r in server.requests)

@@ -325,3 +325,14 @@ async def test_header_shouts_when_a_live_order_outcome_is_unknown():
         counts = {**app.state.engine.counts, "orders_outcome_unknown": 2}
         app.source.push(app.state.engine.model_copy(update={"counts": counts}))
         await wait_for(pilot, lambda: "2 ORDERS OUTCOME UNKNOWN" in header_text(app))
+
+
+async def test_header_shows_settlements_awaiting_the_venue_and_mismatches():
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert "awaiting venue settlement" not in header_text(app)
+        counts = {**app.state.engine.counts, "settlements_awaiting_venue": 3, "settlement_mismatches": 1}
+        app.source.push(app.state.engine.model_copy(update={"counts": counts}))
+        await wait_for(pilot, lambda: "3 awaiting venue settlement" in header_text(app)
+                       and "1 settled unlike the score" in header_text(app))

@@ -1,12 +1,14 @@
-"""Soccer markets settle on 90 minutes plus added time: a cup tie decided in extra time settles on
-the last regulation score the engine saw, or is held for the operator when it saw none."""
+"""Soccer markets settle on 90 minutes plus added time: a cup tie decided in extra time is expected
+to settle on the last regulation score the engine saw (held for the operator when it saw none); a
+real venue's market then settles on the venue's own result, compared with that expectation."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal as D
 
-from arbees_engine.model import Fill, GameState, GameStatus, League, Market, Outcome, Side, Sport, Team, Venue
+from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Outcome, Side, Sport,
+                                 Team, Venue)
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
@@ -30,14 +32,24 @@ async def _settle(engine: Engine) -> None:
         await engine.desk.queue.get_nowait()()
 
 
+async def _venue_resolves(engine: Engine, result: str) -> None:
+    engine.on_listing(MarketListing(Venue.KALSHI, "UCL-ARS", "UCL", "Arsenal vs Real Madrid", "Arsenal",
+                                    status="settled", result=result))
+    await _settle(engine)
+
+
 async def test_extra_time_winner_does_not_win_a_ninety_minute_market():
     engine, home = await _engine_holding_home_yes()
     engine.on_game_state(TIE)  # 1–1 at full time
     engine.on_game_state(TIE.evolve(period=3, home_score=2))  # extra time goal
     engine.on_game_state(TIE.evolve(period=4, home_score=2, status=GameStatus.FINAL))
     await _settle(engine)
+    assert engine.desk.settlement.expected == {home.market_id: "no"}  # the 90 minutes ended level: YES lost
+    assert not engine.desk.portfolio.position(home.market_id, Side.YES).settled  # the venue decides
+    await _venue_resolves(engine, "no")
     position = engine.desk.portfolio.position(home.market_id, Side.YES)
-    assert position.settled and position.realized_pnl == D("-4.00")  # the 90 minutes ended level: YES lost
+    assert position.settled and position.realized_pnl == D("-4.00")
+    assert engine.desk.settlement.mismatches == 0
 
 
 async def test_extra_time_final_without_a_regulation_score_is_held_for_the_operator():
@@ -53,6 +65,8 @@ async def test_a_game_decided_in_regulation_settles_on_its_final_score():
     engine.on_game_state(TIE.evolve(home_score=2))
     engine.on_game_state(TIE.evolve(home_score=2, status=GameStatus.FINAL))
     await _settle(engine)
+    assert engine.desk.settlement.expected == {home.market_id: "yes"}
+    await _venue_resolves(engine, "yes")
     position = engine.desk.portfolio.position(home.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("6.00")
 
@@ -76,5 +90,6 @@ async def test_a_suspended_game_keeps_real_positions_open_and_settles_when_it_en
     engine.on_game_state(TIE.evolve(home_score=2))  # resumed
     engine.on_game_state(TIE.evolve(home_score=2, status=GameStatus.FINAL))
     await _settle(engine)
+    await _venue_resolves(engine, "yes")
     position = engine.desk.portfolio.position(home.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("6.00")

@@ -33,8 +33,11 @@ from ..wire import (
 )
 
 OPEN_STATUSES = {"active", "open"}
-SETTLED_STATUSES = {"settled", "finalized", "determined"}
-CLOSED_STATUSES = {"closed", "inactive", "paused", "initialized", "unopened", "disputed", "amended"}
+# Only a finalized market has a result that can no longer change: "determined" can still be
+# "disputed" and "amended" (https://docs.kalshi.com/getting_started/market_lifecycle).
+SETTLED_STATUSES = {"settled", "finalized"}
+CLOSED_STATUSES = {"closed", "inactive", "paused", "initialized", "unopened", "determined", "disputed", "amended"}
+RESULTS = ("yes", "no", "void")  # `result`; void = positions returned at cost (Kalshi Settlement.market_result)
 TICK_BY_STRUCTURE = {"linear_cent": Decimal("0.01"), "deci_cent": Decimal("0.001")}
 _TICKER_DATE = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})")
 _MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
@@ -83,8 +86,11 @@ def cents_price(value: object, field: str) -> Decimal:
 
 
 def _result(market: dict, status: str) -> str | None:
+    """The venue's result once final: "yes", "no" or "void"; None before (or for a scalar result)."""
+    if status != "settled":
+        return None  # a determined result can still be disputed and amended
     result = str(market.get("result") or "").lower()
-    if result in ("yes", "no"):
+    if result in RESULTS:
         return result
     if status == "settled":
         value = decimal_or_none(market.get("settlement_value_dollars"), "settlement_value_dollars")

@@ -6,6 +6,7 @@ https://docs.kalshi.com/api-reference/market/get-market-orderbook):
   GET {base}/markets?series_ticker=S&status=open&limit=200[&cursor=C]   (cursor pagination)
   GET {base}/events/{event_ticker}
   GET {base}/markets/{ticker}/orderbook
+  GET {base}/markets/{ticker}            (one market: its status and result, for settlement)
 Books are pushed as YES-side snapshots with market_id "kalshi:<ticker>".
 """
 
@@ -25,7 +26,7 @@ from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
 from ..wire import ParseError, Rejection
-from .parse import parse_event, parse_markets, parse_orderbook
+from .parse import parse_event, parse_market, parse_markets, parse_orderbook
 
 log = structlog.get_logger(__name__)
 
@@ -159,6 +160,21 @@ class KalshiRestVenue:
             log.exception("kalshi_parse_bug")
             self._reject(sink, "unexpected", f"{prefix}{type(exc).__name__}: {exc}")
         return None
+
+    async def lookup(self, ticker: str, sink: Sink) -> bool:
+        """GET /markets/{ticker} (https://docs.kalshi.com/api-reference/market/get-market) and push
+        the listing (status, result) to `sink.on_listing`. Returns False, counted, when the ticker
+        is malformed or the fetch or parse fails."""
+        if not _TICKER.match(ticker):
+            self._reject(sink, "bad_ticker", repr(ticker))
+            return False
+        payload = await self._fetch(f"/markets/{ticker}", sink)
+        listing = self._guarded(sink, lambda p: parse_market(p.get("market") if isinstance(p, dict) else p),
+                                payload, ticker) if payload is not None else None
+        if listing is None:
+            return False
+        sink.on_listing(listing)
+        return True
 
     async def poll_books(self, sink: Sink) -> None:
         """Fetch the order book of every open listing once and push the snapshots."""

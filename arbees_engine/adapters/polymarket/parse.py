@@ -63,11 +63,15 @@ def _min_order(market: dict) -> int:
 
 
 def _status(market: dict, prices: list) -> tuple[str, str | None]:
-    """(status, result): closed with outcomePrices ["1","0"] → settled/yes, ["0","1"] → settled/no."""
+    """(status, result): closed with outcomePrices ["1","0"] → settled/yes, ["0","1"] → settled/no,
+    ["0.5","0.5"] → settled/split (a 50-50 resolution: each share pays $0.50, the UMA "unknown/
+    50-50" outcome, https://docs.polymarket.com/developers/resolution/UMA)."""
     if market.get("closed"):
         values = [decimal_or_none(p, "outcomePrices") for p in prices]
         if len(values) == 2 and None not in values and sorted(values) == [0, 1]:
             return "settled", "yes" if values[0] == 1 else "no"
+        if len(values) == 2 and values == [Decimal("0.5"), Decimal("0.5")]:
+            return "settled", "split"
         return "closed", None
     if market.get("active", True) and market.get("acceptingOrders", True) is not False:
         return "open", None

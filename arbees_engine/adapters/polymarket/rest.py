@@ -4,6 +4,7 @@ Endpoints (https://docs.polymarket.com/developers/gamma-markets-api/get-events,
 https://docs.polymarket.com/developers/CLOB/prices-books/get-book):
   GET {gamma}/events?tag_id=1&active=true&closed=false&limit=100&offset=N   (offset pages)
   GET {clob}/book?token_id=<YES token id>
+  GET {gamma}/markets?clob_token_ids=<YES token id>&closed=true   (one resolved market, for settlement)
 Books are pushed as YES-token snapshots with market_id "polymarket:<YES token id>".
 """
 
@@ -22,7 +23,7 @@ from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
 from ..wire import ParseError
-from .parse import parse_book, parse_events
+from .parse import parse_book, parse_events, parse_market
 
 log = structlog.get_logger(__name__)
 
@@ -136,6 +137,21 @@ class PolymarketRestVenue:
                 close_vanished(self.listings, seen, sink, engine_market_id)
                 return True
         return True  # max_pages reached: not known to be complete, so nothing is closed
+
+    async def lookup(self, token: str, sink: Sink) -> bool:
+        """Look up the resolved market of YES token `token` on Gamma (GET /markets filtered by
+        `clob_token_ids`, https://docs.polymarket.com/api-reference/markets/list-markets) and push
+        its listing (status, result) to `sink.on_listing`. Returns False when it is not resolved
+        yet (no closed market) or the fetch or parse fails (counted)."""
+        payload = await self._fetch(f"{self.gamma_url}/markets", sink, {"clob_token_ids": token, "closed": "true"})
+        markets = payload.get("data", payload.get("markets")) if isinstance(payload, dict) else payload
+        if not isinstance(markets, list) or not markets:
+            return False
+        listing = self._guarded(sink, parse_market, markets[0], token)
+        if listing is None or listing.venue_market_id != token:
+            return False
+        sink.on_listing(listing)
+        return True
 
     async def poll_books(self, sink: Sink) -> None:
         """Fetch the YES-token book of every open listing once and push the snapshots."""

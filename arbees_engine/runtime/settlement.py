@@ -1,0 +1,189 @@
+"""Settlement: simulated markets on their game's end, real venues' markets on the venue's result.
+
+A simulated market settles when its simulated game ends: the simulation is the venue. A real
+venue's contract pays what the VENUE resolves, which can differ from the feed's final score (an
+NFL tie, a game the venue voids, a Polymarket 50-50 resolution, a score the feed corrects later).
+So a position on a real market is never settled from the feed. Once the market's game is over
+(FINAL, POSTPONED, CANCELED), its listing has closed, or a restart finds a position
+whose market is no longer listed, the engine looks the market up at its venue (the adapter's
+`lookup_round`: Kalshi GET /markets/{ticker}, Polymarket Gamma /markets?clob_token_ids=…) every
+`LOOKUP_EVERY_S` seconds until the venue reports a FINAL result, then settles on it:
+  yes / no → $1 per winning contract (https://docs.kalshi.com/getting_started/market_settlement);
+  void     → cost returned, fees kept (Kalshi `market_result` "void");
+  split    → $0.50 per YES and per NO contract (Polymarket 50-50, UMA "unknown" outcome).
+The feed's expected result (from the final score) is compared with the venue's: a difference is
+counted as rejection "settlement:venue_result_differs" and audited, and the book follows the venue.
+Settlement writes ledger ref "settle:<market>:<side>" (the bankroll identity's settlement term).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ..model import GameState, GameStatus, Market, MarketListing, Side
+from ..model.money import ZERO
+from .views import position_view, quote_view
+
+if TYPE_CHECKING:
+    from .trading import TradingDesk
+
+log = structlog.get_logger(__name__)
+
+LOOKUP_EVERY_S = 60.0  # seconds between venue lookups of one market awaiting its result
+VENUE_RESULTS = ("yes", "no", "void", "split")  # MarketListing.result values once settled
+SPLIT_VALUE = Decimal("0.5")  # dollars per contract of either side in a 50-50 resolution
+_GAME_OVER = (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED)
+
+
+def engine_market_id(listing: MarketListing) -> str:
+    """The engine-wide id of a real venue's listing ("kalshi:<ticker>", "polymarket:<token>")."""
+    return f"{listing.venue.value}:{listing.venue_market_id}"
+
+
+def is_simulated(market_id: str) -> bool:
+    """True for a market of the built-in simulated venue (ids "sim-<venue>:…")."""
+    return market_id.startswith("sim-")
+
+
+class Settlement:
+    """Settles the desk's positions; one per engine, engine loop only.
+
+    expected: market_id → "yes"/"no", what the feed's final score says the market resolves to
+    (kept until the venue's result arrives, for the comparison).
+    """
+
+    def __init__(self, desk: "TradingDesk") -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.expected: dict[str, str] = {}
+        self.settled_by_venue = 0
+        self.mismatches = 0
+        self._looked_up_at: dict[str, datetime] = {}
+        self._inflight: set[str] = set()
+
+    # -- the feed says a game is over --------------------------------------------------------
+    async def settle_game(self, state: GameState) -> None:
+        """Settle the simulated markets of a FINAL game (void them when POSTPONED/CANCELED);
+        a real venue's market with a position is left open until its venue resolves it, with the
+        feed's expected result noted and audited."""
+        for market in self.engine.registry.markets_of(state.game_id):
+            if not self._has_position(market.market_id):
+                continue
+            if market.simulated:
+                await self._settle_simulated(market, state)
+                self.engine._publish(quote_view(market, self.engine.registry.books.get(market.market_id),
+                                                self.engine.clock()))
+                continue
+            expected = self._feed_result(market, state)
+            if expected is not None:
+                self.expected[market.market_id] = expected
+            self.engine.audit("engine", "settlement_awaiting_venue", market.market_id,
+                              f"game {state.status.value}; feed expects {expected or 'no result'}; "
+                              "settles on the venue's own result")
+
+    @staticmethod
+    def _feed_result(market: Market, state: GameState) -> str | None:
+        if state.status is not GameStatus.FINAL:
+            return None
+        return "yes" if state.winner == market.outcome.value else "no"
+
+    async def _settle_simulated(self, market: Market, state: GameState) -> None:
+        if state.status is GameStatus.FINAL:
+            await self._close(market.market_id, "yes" if state.winner == market.outcome.value else "no",
+                              f"{state.game_id} final {state.away.abbr} {state.away_score}-{state.home_score} "
+                              f"{state.home.abbr}")
+        elif state.status in (GameStatus.POSTPONED, GameStatus.CANCELED):
+            await self._close(market.market_id, "void", f"{state.game_id} {state.status.value}")
+
+    # -- the venue says a market is resolved -------------------------------------------------
+    def on_listing(self, listing: MarketListing) -> bool:
+        """Take a listing's venue result: a position on a settled listing is queued for settlement
+        on the venue's result. Returns True when the listing is settled (final)."""
+        if listing.status != "settled":
+            return False
+        market_id = engine_market_id(listing)
+        if listing.result not in VENUE_RESULTS:
+            self.engine.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
+            return True
+        if self._has_position(market_id) and not self.desk.portfolio.is_settled(market_id):
+            self.desk.queue.put_nowait(lambda: self.settle_on_venue(market_id, listing.result))
+        return True
+
+    async def settle_on_venue(self, market_id: str, result: str) -> None:
+        """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed."""
+        if not self._has_position(market_id):
+            return
+        expected = self.expected.pop(market_id, None)
+        await self._close(market_id, result, "venue result")
+        self.settled_by_venue += 1
+        if expected is not None and expected != result:
+            self.mismatches += 1
+            self.engine.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
+            self.engine.audit("engine", "settlement_mismatch", market_id,
+                              f"the feed's final score gives {expected}, the venue resolved {result}; "
+                              "booked at the venue's result")
+
+    async def _close(self, market_id: str, result: str, why: str) -> None:
+        """Close both sides of `market_id` at `result`, then store and publish the positions."""
+        portfolio, at = self.desk.portfolio, self.engine.clock()
+        before = {side: portfolio.position(market_id, side) for side in (Side.YES, Side.NO)}
+        if result == "void":
+            realized = portfolio.void(market_id, at)
+        else:
+            realized = portfolio.settle_value(market_id, {"yes": Decimal(1), "no": ZERO}.get(result, SPLIT_VALUE), at)
+        store = self.engine.store
+        for side in (Side.YES, Side.NO):
+            position = portfolio.position(market_id, side)
+            if position is None or before[side] is None:
+                continue
+            if store is not None:
+                await store.apply_bankroll_delta(f"settle:{market_id}:{side.value}", position.realized_pnl, ZERO)
+                await store.upsert_position(position)
+            self.engine._publish(position_view(position))
+        action = "void" if result == "void" else "settle"
+        self.engine.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
+
+    # -- looking results up ------------------------------------------------------------------
+    def awaiting(self) -> list[str]:
+        """Real markets with an open position whose venue result is awaited: the game is over,
+        the listing closed, or the market is unknown to this run (restored after a restart)."""
+        registry, out = self.engine.registry, []
+        for market_id in sorted({p.market_id for p in self.desk.portfolio.positions()}):
+            if is_simulated(market_id):
+                continue
+            market = registry.markets.get(market_id)
+            game = registry.games.get(market.game_id) if market is not None else None
+            listing = registry.listings.get(market_id)
+            if (market is None or game is None or game.status in _GAME_OVER
+                    or (listing is not None and listing.status != "open")):
+                out.append(market_id)
+        return out
+
+    def request_lookups(self) -> list[asyncio.Task]:
+        """Start a venue lookup for each awaited market not looked up in the last LOOKUP_EVERY_S
+        seconds (engine clock); housekeeping calls it. Returns the started lookup tasks (a lookup
+        pushes the venue's listing into the engine, whose result settles the position)."""
+        now, started = self.engine.clock(), []
+        venues = {a.name: a for a in self.engine.adapters if hasattr(a, "lookup_round")}
+        for market_id in self.awaiting():
+            venue, _, venue_market_id = market_id.partition(":")
+            last = self._looked_up_at.get(market_id)
+            if venue not in venues or market_id in self._inflight or (
+                    last is not None and (now - last).total_seconds() < LOOKUP_EVERY_S):
+                continue
+            self._looked_up_at[market_id] = now
+            self._inflight.add(market_id)
+            task = asyncio.get_running_loop().create_task(venues[venue].lookup_round(venue_market_id, self.engine))
+            task.add_done_callback(lambda _t, m=market_id: self._inflight.discard(m))
+            started.append(task)
+        return started
+
+    def _has_position(self, market_id: str) -> bool:
+        portfolio = self.desk.portfolio
+        return any(p is not None and p.contracts > 0
+                   for p in (portfolio.position(market_id, side) for side in (Side.YES, Side.NO)))
