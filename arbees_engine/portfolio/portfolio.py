@@ -122,7 +122,9 @@ class Portfolio:
         store's ledger agrees with its positions.
         """
         self._positions = {(p.market_id, p.side): p for p in positions}
-        self._settled_markets = {p.market_id for p in self._positions.values() if p.settled}
+        open_markets = {p.market_id for p in self._positions.values() if p.contracts > 0}
+        # a market counts as settled only when no side is still open (an open side must settle)
+        self._settled_markets = {p.market_id for p in self._positions.values() if p.settled} - open_markets
         self._game_sport = dict(game_sports or {})
         self._fill_ids = set()
         self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_pnl)] if day_pnl else []
@@ -219,6 +221,16 @@ class Portfolio:
         """Realized P&L minus fees since UTC midnight of `now`, dollars."""
         start = _utc_midnight(now)
         return sum((amount for at, amount in self._pnl_events if at >= start), ZERO)
+
+    def day_pnl_for_loss_limit(self, now: datetime) -> Decimal:
+        """day_realized(now) plus the unrealized P&L of open positions in games where another
+        position has already settled, dollars. The legs of one game settle at different times
+        (each venue resolves on its own clock), so the losing leg of a hedged arbitrage must not
+        count as a loss while its winning leg still waits for its venue."""
+        part_settled = {p.game_id for p in self._positions.values() if p.settled}
+        waiting = sum((p.unrealized_pnl for p in self._positions.values()
+                       if p.contracts > 0 and p.game_id in part_settled), ZERO)
+        return self.day_realized(now) + waiting
 
     def unrealized(self) -> Decimal:
         """Σ unrealized P&L of marked open positions, dollars."""

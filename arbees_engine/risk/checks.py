@@ -127,8 +127,9 @@ def sport_exposure(signal, ctx, limits):
 
 
 def daily_loss(signal, ctx, limits):
-    """Realized P&L minus fees since UTC midnight is at or below −daily_loss_limit."""
-    return "daily_loss" if ctx.portfolio.day_realized(ctx.now) <= -limits.daily_loss_limit else None
+    """Realized P&L minus fees since UTC midnight, with the marked value of the still-open legs of
+    partly settled games (Portfolio.day_pnl_for_loss_limit), is at or below −daily_loss_limit."""
+    return "daily_loss" if ctx.portfolio.day_pnl_for_loss_limit(ctx.now) <= -limits.daily_loss_limit else None
 
 
 def cooldown(signal, ctx, limits):

@@ -354,6 +354,7 @@ class Engine:
         """Cancel tasks, finish in-flight executions, flush store and bus."""
         await cancel_and_wait(self._tasks)
         self._tasks = []
+        await self.desk.settlement.close()  # venue lookups in flight must not queue work after the drain
         await self.desk.drain()
         self.audit("engine", "stop", self.settings.instance, "")
         try:

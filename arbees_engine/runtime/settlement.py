@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-LOOKUP_EVERY_S = 60.0  # seconds between venue lookups of one market awaiting its result
+LOOKUP_EVERY_S = 60.0  # seconds before the second lookup of a market awaiting its result
+LOOKUP_MAX_S = 3600.0  # the wait doubles after each lookup without a result, up to this
 VENUE_RESULTS = ("yes", "no", "void", "split")  # MarketListing.result values once settled
 SPLIT_VALUE = Decimal("0.5")  # dollars per contract of either side in a 50-50 resolution
 _GAME_OVER = (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED)
@@ -64,7 +65,8 @@ class Settlement:
         self.settled_by_venue = 0
         self.mismatches = 0
         self._looked_up_at: dict[str, datetime] = {}
-        self._inflight: set[str] = set()
+        self._lookups_made: dict[str, int] = {}
+        self._inflight: dict[str, asyncio.Task] = {}
 
     # -- the feed says a game is over --------------------------------------------------------
     async def settle_game(self, state: GameState) -> None:
@@ -72,12 +74,12 @@ class Settlement:
         a real venue's market with a position is left open until its venue resolves it, with the
         feed's expected result noted and audited."""
         for market in self.engine.registry.markets_of(state.game_id):
+            self.engine._publish(quote_view(market, self.engine.registry.books.get(market.market_id),
+                                            self.engine.clock()))
             if not self._has_position(market.market_id):
                 continue
             if market.simulated:
                 await self._settle_simulated(market, state)
-                self.engine._publish(quote_view(market, self.engine.registry.books.get(market.market_id),
-                                                self.engine.clock()))
                 continue
             expected = self._feed_result(market, state)
             if expected is not None:
@@ -136,14 +138,11 @@ class Settlement:
             realized = portfolio.void(market_id, at)
         else:
             realized = portfolio.settle_value(market_id, {"yes": Decimal(1), "no": ZERO}.get(result, SPLIT_VALUE), at)
-        store = self.engine.store
-        for side in (Side.YES, Side.NO):
-            position = portfolio.position(market_id, side)
-            if position is None or before[side] is None:
-                continue
-            if store is not None:
-                await store.apply_bankroll_delta(f"settle:{market_id}:{side.value}", position.realized_pnl, ZERO)
-                await store.upsert_position(position)
+        closed = [p for side in (Side.YES, Side.NO)
+                  if before[side] is not None and (p := portfolio.position(market_id, side)) is not None]
+        if self.engine.store is not None:  # ledger lines and positions of both sides: one transaction
+            await self.engine.store.book_settlement(closed)
+        for position in closed:
             self.engine._publish(position_view(position))
         action = "void" if result == "void" else "settle"
         self.engine.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
@@ -165,23 +164,37 @@ class Settlement:
         return out
 
     def request_lookups(self) -> list[asyncio.Task]:
-        """Start a venue lookup for each awaited market not looked up in the last LOOKUP_EVERY_S
-        seconds (engine clock); housekeeping calls it. Returns the started lookup tasks (a lookup
-        pushes the venue's listing into the engine, whose result settles the position)."""
+        """Start a venue lookup for each awaited market that is due (engine clock); housekeeping
+        calls it. A market is due at once, then LOOKUP_EVERY_S after its first lookup, the wait
+        doubling after each lookup (a venue can take hours to finalise) up to LOOKUP_MAX_S.
+        Returns the started tasks; a lookup pushes the venue's listing into the engine, whose
+        result settles the position. Tasks are kept until done and cancelled by `close`."""
         now, started = self.engine.clock(), []
         venues = {a.name: a for a in self.engine.adapters if hasattr(a, "lookup_round")}
         for market_id in self.awaiting():
             venue, _, venue_market_id = market_id.partition(":")
-            last = self._looked_up_at.get(market_id)
-            if venue not in venues or market_id in self._inflight or (
-                    last is not None and (now - last).total_seconds() < LOOKUP_EVERY_S):
+            if venue not in venues or market_id in self._inflight or not self._due(market_id, now):
                 continue
             self._looked_up_at[market_id] = now
-            self._inflight.add(market_id)
+            self._lookups_made[market_id] = self._lookups_made.get(market_id, 0) + 1
             task = asyncio.get_running_loop().create_task(venues[venue].lookup_round(venue_market_id, self.engine))
-            task.add_done_callback(lambda _t, m=market_id: self._inflight.discard(m))
+            self._inflight[market_id] = task
+            task.add_done_callback(lambda _t, m=market_id: self._inflight.pop(m, None))
             started.append(task)
         return started
+
+    def _due(self, market_id: str, now: datetime) -> bool:
+        last, made = self._looked_up_at.get(market_id), self._lookups_made.get(market_id, 0)
+        if last is None:
+            return True
+        return (now - last).total_seconds() >= min(LOOKUP_EVERY_S * 2 ** (made - 1), LOOKUP_MAX_S)
+
+    async def close(self) -> None:
+        """Cancel lookups still in flight (engine shutdown) and wait for them to end."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _has_position(self, market_id: str) -> bool:
         portfolio = self.desk.portfolio

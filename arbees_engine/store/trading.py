@@ -7,7 +7,7 @@ Triggers in migrations/0002 write an audit row for every change to orders, fills
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -152,6 +152,32 @@ class TradingMixin(_Base):
                     raise NotFoundError("bankroll not initialised")  # rolls the fill back too
             await self._upsert_position(conn, position)
         return True
+
+    async def book_settlement(self, positions: Sequence[Position]) -> bool:
+        """Store the settlement of one market's closed `positions` in ONE transaction: per side a
+        ledger line "settle:<market_id>:<side>" adding the position's realized P&L (dollars; only
+        settlement realizes P&L, so it is the settlement amount) and the position row. A crash
+        cannot leave a ledger line without its closed position, or one side without the other.
+        Returns False (nothing changes) when the market's settlement was stored before.
+        Raises NotFoundError if the bankroll was never initialised; StoreUnavailable if down.
+        """
+        async with self._transaction() as conn:
+            applied = False
+            for position in positions:
+                entry = await conn.fetchval(
+                    """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, $2, 0)
+                       ON CONFLICT (ref) DO NOTHING RETURNING entry_id""",
+                    f"settle:{position.market_id}:{position.side.value}", position.realized_pnl)
+                if entry is None:
+                    continue
+                applied = True
+                updated = await conn.execute(
+                    """UPDATE bankroll SET realized_pnl = realized_pnl + $1, version = version + 1,
+                           updated_at = now() WHERE id = 1""", position.realized_pnl)
+                if updated.endswith(" 0"):
+                    raise NotFoundError("bankroll not initialised")  # rolls everything back
+                await self._upsert_position(conn, position)
+        return applied
 
     async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
         """Fills in the order they happened, optionally for one order."""

@@ -224,6 +224,9 @@ def test_minimum_order_size_is_carried_from_gamma_to_the_market():
 def test_a_50_50_resolution_is_settled_split() -> None:
     raw = dict(load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json"), outcomePrices='["0.5", "0.5"]')
     assert (parse_market(raw).status, parse_market(raw).result) == ("settled", "split")
+    for status in ("proposed", "disputed"):  # the oracle has not settled it: closed, no result yet
+        pending = parse_market(dict(raw, umaResolutionStatus=status))
+        assert (pending.status, pending.result) == ("closed", None)
     still_open = dict(raw, closed=False, active=True, acceptingOrders=True)
     assert (parse_market(still_open).status, parse_market(still_open).result) == ("open", None)
 

@@ -5,7 +5,7 @@ final score, stored with the ledger, and never settled from the feed alone."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 
 from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
+from arbees_engine.adapters.kalshi.parse import parse_market
 from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
 from arbees_engine.adapters.streaming import StreamingVenue
 from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Order, Outcome, Side,
@@ -85,7 +86,9 @@ async def test_the_feed_alone_never_settles_a_real_market_and_the_venue_result_d
     assert not position.settled and position.contracts == 10
     assert engine.desk.settlement.expected == {MARKET.market_id: "yes"}
     assert engine.desk.settlement.awaiting() == [MARKET.market_id]
-    await _venue_says(engine, "yes", status="closed")  # determined, not final: nothing moves
+    determined = parse_market(dict(_kalshi_market(NYK), status="determined"))  # can still be disputed
+    engine.on_listing(determined)
+    await engine.settle_queue()
     assert not engine.desk.portfolio.position(MARKET.market_id, Side.YES).settled
     await _venue_says(engine, "yes")
     position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
@@ -163,3 +166,32 @@ async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_s
                 await engine.shutdown()
         assert server.hits(f"/kalshi/markets/{NYK}") == 1 and server.hits("/gamma/markets") == 1
         assert f"clob_token_ids={faze}" in next(r for r in server.requests if r.startswith("/gamma/markets"))
+
+
+async def test_lookups_back_off_while_the_venue_has_no_result_and_stop_at_shutdown(store):
+    open_market = dict(_kalshi_market(NYK), status="active", result="")
+    clock = {"now": NOW}
+    with start_fixture_server({f"/markets/{NYK}": Reply(200, {"market": open_market})}) as server:
+        async with make_client(5.0) as client:
+            kalshi = StreamingVenue(KalshiRestVenue(server.url, client))
+            engine = Engine(Settings(database_url="postgresql://unused", redis_url=None, instance="test"), [kalshi],
+                            store=store, clock=lambda: clock["now"])
+            await engine.start(with_adapters=False)
+            try:
+                await _buy(engine, MARKET, Side.YES, "0.60", 10)
+                engine.on_game_state(GAME.evolve(clock_s=0.0, status=GameStatus.FINAL))
+                await engine.settle_queue()
+                made = []
+                for seconds in (0, 30, 60, 100, 179, 180, 419, 420):  # due after 60, then 120, then 240 s
+                    clock["now"] = NOW + timedelta(seconds=seconds)
+                    for task in engine.desk.settlement.request_lookups():
+                        assert await task is True  # the venue answered: still open, nothing settles
+                        made.append(seconds)
+                assert made == [0, 60, 180, 420]
+                assert not engine.desk.portfolio.position(MARKET.market_id, Side.YES).settled
+                clock["now"] = NOW + timedelta(seconds=900)
+                pending = engine.desk.settlement.request_lookups()
+                assert len(pending) == 1
+            finally:
+                await engine.shutdown()  # cancels the lookup in flight, if it still is
+            assert all(task.done() for task in pending) and engine.desk.settlement._inflight == {}

@@ -107,3 +107,21 @@ async def test_book_fill_stores_fill_fee_and_position_together_or_not_at_all(sto
     assert bankroll.fees == Decimal("0.07") and await store.count_rows("fills") == 1
     [held] = await store.load_positions()
     assert held == f.position()
+
+
+async def test_a_settlement_is_booked_once_and_all_or_nothing(store) -> None:
+    from decimal import Decimal as D
+
+    from arbees_engine.model import Side
+    from arbees_engine.store import NotFoundError
+
+    yes = f.position(side=Side.YES, contracts=0, cost=D("0"), realized_pnl=D("6.00"), settled=True)
+    no = f.position(side=Side.NO, contracts=0, cost=D("0"), realized_pnl=D("-2.20"), settled=True)
+    with pytest.raises(NotFoundError):  # no bankroll yet: nothing of it may stay behind
+        await store.book_settlement([yes, no])
+    assert await store.load_positions() == [] and await store.count_rows("bankroll_ledger") == 0
+    await store.init_bankroll(D("1000"))
+    assert await store.book_settlement([yes, no])
+    assert not await store.book_settlement([yes, no])  # a replayed settlement changes nothing
+    assert (await store.load_bankroll()).realized_pnl == D("3.80")
+    assert {(p.side, p.settled) for p in await store.load_positions()} == {(Side.YES, True), (Side.NO, True)}

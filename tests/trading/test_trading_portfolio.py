@@ -175,3 +175,32 @@ def test_fill_without_known_sport_counts_toward_no_sport():
     pf.apply_fill(fill(mid="k:A"), "g1", None)
     assert pf.exposure_by_game("g1") == D("4.00") and pf.exposure_by_sport(Sport.BASKETBALL) == 0
     assert pf.sport_of("g1") is None
+
+
+def test_a_market_with_a_side_still_open_after_restore_is_not_settled_and_can_settle():
+    pf = Portfolio(D("1000"))
+    pf.apply_fill(fill(mid="k:A", side=Side.YES, price="0.40", contracts=10, fee="0"), "g1", Sport.BASKETBALL)
+    pf.apply_fill(fill(mid="k:A", side=Side.NO, price="0.50", contracts=10, fee="0"), "g1", Sport.BASKETBALL)
+    half = copy.deepcopy(pf.positions())  # a crash stored the YES side settled, the NO side not yet
+    yes = next(p for p in half if p.side is Side.YES)
+    yes.realized_pnl, yes.cost, yes.contracts, yes.settled = D("6.00"), D("0"), 0, True
+    restored = Portfolio(D("1000"))
+    restored.restore(half, D("6.00"), D("0"), game_sports={"g1": Sport.BASKETBALL}, at=NOW)
+    assert not restored.is_settled("k:A")
+    assert restored.settle("k:A", yes_won=True, at=NOW) == D("-5.00")  # the open NO side loses its cost
+    assert restored.position("k:A", Side.NO).settled and restored.bankroll.open_cost == 0
+    restored.check_identity()
+
+
+def test_the_losing_leg_of_a_part_settled_hedge_does_not_count_against_the_day_while_its_pair_waits():
+    pf = Portfolio(D("1000"))
+    pf.apply_fill(fill(mid="kalshi:G", side=Side.NO, price="0.45", contracts=600, fee="0"), "g1", Sport.BASKETBALL)
+    pf.apply_fill(fill(mid="polymarket:G", side=Side.YES, price="0.50", contracts=600, fee="0"), "g1", Sport.BASKETBALL)
+    pf.apply_fill(fill(mid="kalshi:OTHER", side=Side.YES, price="0.50", contracts=100, fee="0"), "g2", Sport.BASKETBALL)
+    pf.mark("polymarket:G", D("0.99"))
+    pf.mark("kalshi:OTHER", D("0.10"))  # an open loss in an unsettled game is not counted
+    pf.settle("kalshi:G", yes_won=True, at=NOW)  # Kalshi finalised first: the NO leg lost
+    assert pf.day_realized(NOW) == D("-270.00")
+    assert pf.day_pnl_for_loss_limit(NOW) == D("-270.00") + D("594.00") - D("300.00")
+    pf.settle("polymarket:G", yes_won=True, at=NOW)
+    assert pf.day_pnl_for_loss_limit(NOW) == pf.day_realized(NOW) == D("30.00")

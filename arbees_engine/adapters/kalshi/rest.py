@@ -168,7 +168,8 @@ class KalshiRestVenue:
         if not _TICKER.match(ticker):
             self._reject(sink, "bad_ticker", repr(ticker))
             return False
-        payload = await self._fetch(f"/markets/{ticker}", sink)
+        async with self._limit:
+            payload = await self._fetch(f"/markets/{ticker}", sink)
         listing = self._guarded(sink, lambda p: parse_market(p.get("market") if isinstance(p, dict) else p),
                                 payload, ticker) if payload is not None else None
         if listing is None:

@@ -65,8 +65,12 @@ def _min_order(market: dict) -> int:
 def _status(market: dict, prices: list) -> tuple[str, str | None]:
     """(status, result): closed with outcomePrices ["1","0"] → settled/yes, ["0","1"] → settled/no,
     ["0.5","0.5"] → settled/split (a 50-50 resolution: each share pays $0.50, the UMA "unknown/
-    50-50" outcome, https://docs.polymarket.com/developers/resolution/UMA)."""
+    50-50" outcome, https://docs.polymarket.com/developers/resolution/UMA). A market whose
+    `umaResolutionStatus` is present but not "resolved" (proposed, disputed) is only closed."""
     if market.get("closed"):
+        uma = market.get("umaResolutionStatus")
+        if uma is not None and str(uma).lower() != "resolved":
+            return "closed", None  # proposed or disputed: the oracle has not settled it yet
         values = [decimal_or_none(p, "outcomePrices") for p in prices]
         if len(values) == 2 and None not in values and sorted(values) == [0, 1]:
             return "settled", "yes" if values[0] == 1 else "no"

@@ -143,7 +143,8 @@ class PolymarketRestVenue:
         `clob_token_ids`, https://docs.polymarket.com/api-reference/markets/list-markets) and push
         its listing (status, result) to `sink.on_listing`. Returns False when it is not resolved
         yet (no closed market) or the fetch or parse fails (counted)."""
-        payload = await self._fetch(f"{self.gamma_url}/markets", sink, {"clob_token_ids": token, "closed": "true"})
+        async with self._limit:
+            payload = await self._fetch(f"{self.gamma_url}/markets", sink, {"clob_token_ids": token, "closed": "true"})
         markets = payload.get("data", payload.get("markets")) if isinstance(payload, dict) else payload
         if not isinstance(markets, list) or not markets:
             return False
