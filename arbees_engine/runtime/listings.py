@@ -31,7 +31,10 @@ class ListingIntake:
     def take(self, listing: MarketListing) -> None:
         """Match `listing` and register its market, or watch it (counted once per market); a
         venue result on it also goes to settlement (runtime/settlement.py)."""
-        self.engine.desk.settlement.on_listing(listing)  # a venue result settles our position
+        settlement = self.engine.desk.settlement
+        if settlement.on_listing(listing) and settlement.looked_up(listing) \
+                and f"{listing.venue.value}:{listing.venue_market_id}" not in self.engine.registry.markets:
+            return  # our lookup of a market this run never listed: settle it, do not show it as unmatched
         matcher = self.engine.matcher
         if matcher is None:
             self.engine.reject(listing.venue.value, "no_matcher", listing.venue_market_id)

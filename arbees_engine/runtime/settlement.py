@@ -183,6 +183,10 @@ class Settlement:
             started.append(task)
         return started
 
+    def looked_up(self, listing: MarketListing) -> bool:
+        """True when `listing` is a market this engine has looked up for settlement."""
+        return engine_market_id(listing) in self._looked_up_at
+
     def _due(self, market_id: str, now: datetime) -> bool:
         last, made = self._looked_up_at.get(market_id), self._lookups_made.get(market_id, 0)
         if last is None:

@@ -18,6 +18,7 @@ from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
 from arbees_engine.adapters.streaming import StreamingVenue
 from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Order, Outcome, Side,
                                  Sport, Team, Venue)
+from arbees_engine.matching.matcher import Matcher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from fixture_server import Reply, start_fixture_server
@@ -42,7 +43,7 @@ def _polymarket_resolved() -> dict:
 
 async def _engine(store, adapters=()) -> Engine:
     engine = Engine(Settings(database_url="postgresql://unused", redis_url=None, instance="test"), list(adapters),
-                    store=store, clock=lambda: NOW)
+                    store=store, clock=lambda: NOW, matcher=Matcher())
     await engine.start(with_adapters=False)
     return engine
 
@@ -161,6 +162,7 @@ async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_s
                 assert portfolio.position(MARKET.market_id, Side.YES).realized_pnl == D("4.00")  # NYK finalized yes
                 assert portfolio.position(poly.market_id, Side.NO).realized_pnl == D("-1.50")  # FaZe won: NO lost
                 assert engine.desk.settlement.settled_by_venue == 2 and engine.desk.settlement.awaiting() == []
+                assert engine.registry.watched == {}  # settled lookups are not shown as unmatched markets
                 portfolio.check_identity()
             finally:
                 await engine.shutdown()
