@@ -10,6 +10,7 @@ Docs: https://textual.textualize.io/guide/design/#themes
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from pathlib import Path
 
@@ -21,9 +22,11 @@ _FIELDS = {"name", "primary", "secondary", "warning", "error", "success", "accen
 
 
 def themes_dir() -> Path:
-    """$ARBEES_THEMES_DIR, else the repo's themes/ folder next to the package."""
+    """$ARBEES_THEMES_DIR, else the repo's themes/ folder in a checkout, else
+    `<sys.prefix>/share/arbees/themes` where a wheel installs them."""
     env = os.environ.get("ARBEES_THEMES_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "themes"
+    checkout = Path(__file__).resolve().parents[1] / "themes"
+    return Path(env) if env else checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "arbees" / "themes"
 
 
 def load_theme(path: Path) -> Theme:

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -28,12 +29,15 @@ _FILE_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def migrations_dir() -> Path:
-    """Directory of migration files: $ARBEES_MIGRATIONS_DIR, else `<repo root>/migrations`.
+    """Directory of migration files: $ARBEES_MIGRATIONS_DIR, else `<repo root>/migrations` in a
+    checkout, else `<sys.prefix>/share/arbees/migrations` where a wheel installs them.
 
-    Raises MigrationError if neither exists.
+    Raises MigrationError if none exists.
     """
     override = os.environ.get("ARBEES_MIGRATIONS_DIR")
-    path = Path(override) if override else Path(__file__).resolve().parents[2] / "migrations"
+    checkout = Path(__file__).resolve().parents[2] / "migrations"
+    installed = Path(sys.prefix) / "share" / "arbees" / "migrations"
+    path = Path(override) if override else checkout if checkout.is_dir() else installed
     if not path.is_dir():
         raise MigrationError(f"migrations directory {path} not found (set ARBEES_MIGRATIONS_DIR)")
     return path

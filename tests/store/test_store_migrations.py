@@ -84,3 +84,17 @@ async def test_duplicate_migration_numbers_are_refused(pg_server, tmp_path: Path
     (tmp_path / "0001_b.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="two migrations numbered 0001"):
         await migrate(await _empty_db(pg_server), tmp_path)
+
+
+def test_a_wheel_installs_every_migration_and_theme_under_share_arbees() -> None:
+    """pyproject's data-files put them where migrations_dir()/themes_dir() look outside a checkout."""
+    import glob
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    data_files = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    for target, folder, suffix in (("share/arbees/migrations", "migrations", ".sql"),
+                                   ("share/arbees/themes", "themes", ".toml")):
+        shipped = {Path(p).name for pattern in data_files[target] for p in glob.glob(str(root / pattern))}
+        assert shipped == {p.name for p in (root / folder).iterdir() if p.suffix == suffix} and shipped
