@@ -38,7 +38,17 @@ def _command_state(state: DeskState, signal_id: str) -> str:
 
 
 class PendingTable(SyncTable):
-    """Signals waiting for the operator. Row key = signal_id."""
+    """Signals waiting for the operator, oldest first. Row key = signal_id.
+
+    `a`/`r` act on `chosen`, the signal the operator picked, never on whatever row the cursor
+    drifts to: rows come and go under the cursor (a signal expires, another desk decides it, a
+    resync), and Textual keeps the cursor at the same POSITION, i.e. on another signal. So:
+    - the operator picks with the cursor keys, a click or enter (each sets `chosen`);
+    - after every sync the cursor is put back on `chosen`;
+    - if `chosen` disappears, nothing is chosen and the cursor is hidden until the operator
+      picks again (a/r then say so);
+    - the first signal to appear in an empty table is chosen (it is the highlighted row).
+    """
 
     COLUMNS = (("game", "Game", 8), ("edge", "Edge", 6), ("px", "Px¢", 4), ("exp", "Exp", 4),
                ("cmd", "Command", 24), ("qty", "Qty", 4), ("leg", "Leg", 8))
@@ -46,13 +56,15 @@ class PendingTable(SyncTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="pending", **kwargs)
         self.border_title = "Pending signals"
+        self.chosen: str | None = None
 
     def sync(self, state: DeskState, keys: Iterable[str] | None, now: datetime) -> None:
-        """Rows for pending signals; countdowns are refreshed for every pending row each call."""
-        if keys is None:
-            self.reset()
+        """Rows for pending signals (keys None: a full resync, applied as a diff, never a clear);
+        countdowns are refreshed for every pending row each call."""
+        was_empty = self.row_count == 0
         wanted = {s.signal_id for s in state.pending_signals()}
-        for key in set(keys or ()) | set(self.row_keys()) | wanted:
+        touched = set(keys or ()) | set(self.row_keys()) | wanted
+        for key in sorted(touched, key=lambda k: _created(state, k)):  # new rows append oldest first
             sig = state.signals.get(key)
             if key not in wanted or sig is None:
                 self.drop_row(key)
@@ -60,6 +72,80 @@ class PendingTable(SyncTable):
             side, qty, px = _leg(sig)
             self.put_row(key, (_matchup(state, sig), fmt.edge_cents(sig.edge), px, fmt.countdown(now, sig.expires_at),
                                _command_state(state, key), qty, side))
+        self._keep_choice(was_empty)
+
+    def _keep_choice(self, was_empty: bool) -> None:
+        if self.chosen is not None and self.has_key(self.chosen):
+            index = self.get_row_index(self.chosen)
+            if self.cursor_row != index:
+                self.move_cursor(row=index, animate=False)
+        elif self.chosen is not None:  # the picked signal left the table: pick again
+            self.chosen = None
+            self.show_cursor = False
+        elif was_empty and self.row_count:
+            self.show_cursor = True
+            self.move_cursor(row=0, animate=False)
+            self.chosen = self._key_at_cursor()
+
+    def selected_key(self) -> str | None:
+        """The signal the operator chose, if still shown; else None."""
+        return self.chosen if self.chosen is not None and self.has_key(self.chosen) else None
+
+    def _key_at_cursor(self) -> str | None:
+        return super().selected_key() if self.show_cursor else None
+
+    def _pick(self) -> None:
+        self.show_cursor = True
+        self.chosen = self._key_at_cursor()
+
+    def _move(self, move) -> None:  # noqa: ANN001 - a bound DataTable action
+        """With the cursor hidden (the choice was lost) a first key only shows it on its row;
+        else move. Either way the row under the cursor is chosen, also when the move raises
+        SkipAction (nothing to move to: Textual then tries the next binding)."""
+        if not self.show_cursor:
+            self._pick()
+            return
+        try:
+            move()
+        finally:
+            self._pick()
+
+    # the operator's own cursor moves choose a signal; programmatic moves never do
+    def action_cursor_up(self) -> None:
+        """up: choose the signal above."""
+        self._move(super().action_cursor_up)
+
+    def action_cursor_down(self) -> None:
+        """down: choose the signal below."""
+        self._move(super().action_cursor_down)
+
+    def action_page_up(self) -> None:
+        """pageup: choose the signal a page up."""
+        self._move(super().action_page_up)
+
+    def action_page_down(self) -> None:
+        """pagedown: choose the signal a page down."""
+        self._move(super().action_page_down)
+
+    def action_scroll_top(self) -> None:
+        """ctrl+home: choose the oldest signal."""
+        self._move(super().action_scroll_top)
+
+    def action_scroll_bottom(self) -> None:
+        """ctrl+end: choose the newest signal."""
+        self._move(super().action_scroll_bottom)
+
+    def on_data_table_row_selected(self, event: SyncTable.RowSelected) -> None:
+        """A click on the highlighted row, or enter: choose that signal."""
+        if event.data_table is self:
+            self.show_cursor = True
+            self.chosen = event.row_key.value
+
+
+def _created(state: DeskState, signal_id: str) -> tuple:
+    """Sort key: signals by creation time, unknown ids (about to be dropped) last."""
+    sig = state.signals.get(signal_id)
+    return (0, sig.created_at, signal_id) if sig is not None else (1, None, signal_id)
 
 
 class RecentTable(SyncTable):

@@ -336,3 +336,37 @@ async def test_header_shows_settlements_awaiting_the_venue_and_mismatches():
         app.source.push(app.state.engine.model_copy(update={"counts": counts}))
         await wait_for(pilot, lambda: "3 awaiting venue settlement" in header_text(app)
                        and "1 settled unlike the score" in header_text(app))
+
+
+async def test_approve_acts_on_the_chosen_signal_even_when_rows_come_and_go_under_the_cursor():
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pending = app.screen.query_one(PendingTable)
+        base = app.state.signals["s-003"]
+        for i in range(3):  # newer pending signals below s-003
+            app.source.push(base.model_copy(update={"signal_id": f"p-{i}", "version": 1,
+                                                    "created_at": base.created_at + timedelta(seconds=i + 1)}))
+        await wait_for(pilot, lambda: pending.row_count == 4)
+        assert [pending.coordinate_to_cell_key((r, 0)).row_key.value for r in range(4)] == ["s-003", "p-0", "p-1", "p-2"]
+        pending.focus()
+        await pilot.press("down")  # the operator picks p-0
+        assert pending.selected_key() == "p-0"
+        app.source.push(base.model_copy(update={"version": 3, "decision": "expired"}))  # the row above leaves
+        await wait_for(pilot, lambda: pending.row_count == 3)
+        assert pending.selected_key() == "p-0" and pending.cursor_row == 0
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        assert app.source.commands[0].signal_id == "p-0"  # not p-1, now at the cursor's old position
+        app.source.push(app.state.signals["p-0"].model_copy(update={"version": 2, "decision": "rejected"}))
+        await wait_for(pilot, lambda: pending.row_count == 2)  # decided elsewhere: nothing is chosen now
+        assert pending.selected_key() is None and not pending.show_cursor
+        await pilot.press("a")
+        await wait_for(pilot, lambda: any("no pending signal" in n.message for n in app._notifications))
+        assert len(app.source.commands) == 1
+        await pilot.press("down")  # picking again shows the cursor and chooses the row under it
+        assert pending.show_cursor and pending.selected_key() in {"p-1", "p-2"}
+        chosen = pending.selected_key()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(app.source.commands) == 2)
+        assert app.source.commands[1].signal_id == chosen
