@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from ..model import LEAGUE_SPORT, League, Market, MarketListing, Outcome, Sport, Venue
 from .aliases import default_aliases
 from .evidence import Refuse, extract
+from .tickers import WIN_OR_DRAW as _WIN_OR_DRAW
 from .matcher import _league_of
 
 INCLUDED, REGULATION, UNKNOWN = "included", "regulation", "unknown"
@@ -31,12 +32,18 @@ _OT_EXCLUDED = re.compile(rf"\b(?:not includ\w*|exclud\w*|does not include|do no
                           rf"without)\b[^.]{{0,40}}\b{_OT}\b", re.I)
 _OT_INCLUDED = re.compile(rf"\b(?:includ\w*|inclusive of|after|counts?|incl\.)\b[^.]{{0,40}}\b{_OT}\b|"
                           rf"\b{_OT}\b[^.]{{0,30}}\b(?:counts?|included|will count)\b", re.I)
+# negation AFTER the overtime word: "Overtime does not count", "overtime and shootouts are not included/excluded"
+_OT_NEGATED = re.compile(rf"\b{_OT}\b[^.]{{0,40}}\b(?:not|n't|never)\b[^.]{{0,15}}\b(?:count\w*|includ\w*)\b|"
+                         rf"\b{_OT}\b[^.]{{0,40}}\bexcluded\b", re.I)
 _REGULATION = re.compile(r"\b(?:regulation|regular time|90 minutes|60 minutes|full[- ]time result)\b", re.I)
-_WIN_OR_DRAW = re.compile(r"\b(?:wins? or draws?|wins? or ties?|draws? or wins?|does not lose|doesn't lose)\b", re.I)
+
 _DRAW_FIFTY = re.compile(r"\b(?:tie|draw|tied|drawn)\b[^.]{0,120}\b50-50\b", re.I)
 _DRAW_NO = re.compile(r"\b(?:tie|draw|tied|drawn)\b[^.]{0,80}\bresolves?\b[^.]{0,10}\bno\b|"
                       r"\botherwise\b[^.]{0,60}\b(?:resolve|resolves)\b[^.]{0,10}\bno\b", re.I)
 _KALSHI_IF_WINS = re.compile(r"\bif\b[^.]{1,80}\bwins?\b[^.]*\bresolves? to yes\b", re.I)
+# a postponement with a deadline or its own resolution: not "follows the game", whatever else is said
+_POSTPONED_DEADLINE = re.compile(r"\bpostpon\w*[^.]{0,160}\b(?:\d+\s*(?:days?|hours?)|resolves?\b[^.]{0,10}\b(?:no|yes))\b",
+                                 re.I)
 _POSTPONED_FOLLOWS = re.compile(r"\bpostpon\w*[^.]{0,80}\b(?:remain open|until the (?:game|match) has been (?:completed|played)"
                                 r"|rescheduled)\b|\boriginally scheduled for\b", re.I)
 _DELAY_FIFTY = re.compile(r"\bdelayed beyond (\d+) days\b[^.]{0,120}\b50-50\b", re.I)
@@ -64,7 +71,10 @@ class Terms:
 
 
 def _overtime(text: str, league: League) -> str:
-    excluded, included, regulation = _OT_EXCLUDED.search(text), _OT_INCLUDED.search(text), _REGULATION.search(text)
+    excluded = _OT_EXCLUDED.search(text) or _OT_NEGATED.search(text)
+    # "included" is read only outside the phrases that exclude overtime ("not included", "excluding …")
+    included = _OT_INCLUDED.search(_OT_EXCLUDED.sub(" ", _OT_NEGATED.sub(" ", text)))
+    regulation = _REGULATION.search(text)
     if excluded and not included:
         return REGULATION
     if included and not excluded and not regulation:
@@ -97,6 +107,8 @@ def parse_terms(listing: MarketListing, league: League, outcome: Outcome) -> Ter
     delay = _DELAY_FIFTY.search(text)
     if delay:
         postponed = f"fifty_fifty_after_{delay.group(1)}d"
+    elif _POSTPONED_DEADLINE.search(text):
+        postponed = UNKNOWN  # a deadline or its own resolution: not shown equal to anything else
     elif _POSTPONED_FOLLOWS.search(text):
         postponed = "follows_game"
     else:

@@ -9,13 +9,14 @@ moneylines at all (not a game ticker, a spread/total, a Yes/No market without a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from ..model import League, MarketListing, Venue
 from .tickers import (
     LEAGUE_CODES,
     NOT_MONEYLINE,
+    WIN_OR_DRAW,
     TickerError,
     kalshi_series_league,
     kalshi_yes_code,
@@ -170,7 +171,10 @@ def _polymarket(listing: MarketListing, ev: Evidence) -> None:
 
 def extract(listing: MarketListing) -> Evidence:
     """Read a listing's league, date, team references and YES side. Raises Refuse."""
-    ev = Evidence(venue=listing.venue, starts_at=listing.starts_at)
+    starts = listing.starts_at
+    if starts is not None and starts.tzinfo is None:
+        starts = starts.replace(tzinfo=timezone.utc)  # venue times are UTC; never compare naive with aware
+    ev = Evidence(venue=listing.venue, starts_at=starts)
     _hint_league(ev, listing.league_hint)
     if listing.venue is Venue.KALSHI:
         _kalshi(listing, ev)
@@ -178,8 +182,10 @@ def extract(listing: MarketListing) -> Evidence:
         _polymarket(listing, ev)
     else:
         raise Refuse("unknown_venue", f"venue {listing.venue!r}")
-    if NOT_MONEYLINE.search(listing.title):
-        raise Refuse("not_moneyline", f"title {listing.title!r} is not a game-winner market")
-    if ev.day is None and listing.starts_at is not None:
-        ev.day = eastern_date(listing.starts_at)
+    if NOT_MONEYLINE.search(listing.title) or NOT_MONEYLINE.search(listing.yes_label):
+        raise Refuse("not_moneyline", f"title {listing.title!r} / YES {listing.yes_label!r} is not a game-winner market")
+    if WIN_OR_DRAW.search(listing.rules or ""):
+        raise Refuse("not_moneyline", "the rules pay YES on a win or a draw (double chance)")
+    if ev.day is None and ev.starts_at is not None:
+        ev.day = eastern_date(ev.starts_at)
     return ev

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import structlog
 
-from ..model import GameState, GameStatus, League, Market, MarketListing, Outcome, Sport
+from ..model import GameState, GameStatus, League, Market, MarketListing, Outcome, Sport, Venue
 from .aliases import AliasBook, LeagueAliases, default_aliases
 from .evidence import EASTERN, Evidence, Refuse, eastern_date, extract
 from .resolve import resolve_pair, resolve_yes
@@ -25,11 +25,13 @@ REASON_CODES = frozenset({
     "unknown_league", "league_mismatch", "not_moneyline", "unknown_team", "ambiguous_team", "shared_mascot_only",
     "team_sources_disagree", "opponent_mismatch", "date_mismatch", "no_game", "ambiguous_game",
     "ambiguous_doubleheader", "game_postponed", "yes_label_mismatch", "draw_not_possible", "unknown_venue",
+    "start_mismatch",
 })
 # Refusals that depend on which games the matcher knows: a game added later may resolve them.
 GAME_DEPENDENT_REFUSALS = frozenset({"no_game", "date_mismatch", "opponent_mismatch", "ambiguous_game",
-                                     "ambiguous_doubleheader", "game_postponed"})
+                                     "ambiguous_doubleheader", "game_postponed", "start_mismatch"})
 DOUBLEHEADER_TOLERANCE = timedelta(minutes=45)
+START_TOLERANCE = timedelta(hours=3)  # a Polymarket gameStartTime this far from the game's start: another game
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +146,10 @@ class Matcher:
             raise Refuse("date_mismatch", f"market date {ev.day} (US Eastern) but these teams play on {days}")
         if len({frozenset((g.home_key, g.away_key)) for g in dated}) > 1:
             raise Refuse("ambiguous_team", f"teams {sorted(side_a)} / {sorted(side_b)} fit several pairings")
-        if len(dated) == 1:
-            return dated[0]
         if ev.day is None:
-            raise Refuse("ambiguous_game", f"{len(dated)} games between these teams and the market gives no date")
+            raise Refuse("ambiguous_game", f"{len(dated)} game(s) between these teams and the market gives no date")
+        if len(dated) == 1:
+            return _check_single(ev, dated[0], la.sport)
         return _pick_doubleheader(ev, dated)
 
     def _diagnose_missing(self, ev: Evidence, league: League, side_a: frozenset[str],
@@ -222,18 +224,41 @@ def _game_key(la: LeagueAliases | None, team) -> str:
     return f"?{team.abbr.upper()}"
 
 
+def _check_single(ev: Evidence, game: _Indexed, sport: Sport) -> _Indexed:
+    """The only known game of these teams that day, if the listing's own start and game number
+    agree with it: game 2 of a doubleheader must not match game 1 because game 2 is not known yet.
+    Raises Refuse("start_mismatch" / "ambiguous_doubleheader"), both retried when games arrive."""
+    start = _utc(game.state.start_time)
+    if ev.start_et is not None and start is not None and _et_minutes_apart(start, ev.start_et) > 45:
+        raise Refuse("start_mismatch", f"the market's {ev.start_et:%H:%M} ET start is not {game.state.game_id}'s")
+    if sport is Sport.BASEBALL and ev.game_number in (1, 2):  # a doubleheader with one game known
+        raise Refuse("ambiguous_doubleheader", f"market names game {ev.game_number} of a doubleheader; "
+                                               f"only {game.state.game_id} is known")
+    # Kalshi's starts_at is the expected END of play, not the start: only Polymarket's is compared
+    if ev.venue is Venue.POLYMARKET and ev.starts_at is not None and start is not None \
+            and abs(start - ev.starts_at) > START_TOLERANCE:
+        raise Refuse("start_mismatch", f"the market starts {ev.starts_at:%Y-%m-%d %H:%M}Z, "
+                                       f"{game.state.game_id} at {start:%Y-%m-%d %H:%M}Z")
+    return game
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """`moment` as an aware datetime (naive ones are UTC), or None."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 def _pick_doubleheader(ev: Evidence, games: list[_Indexed]) -> _Indexed:
     """Choose among same-day games of the same teams by ET start, game number or start time."""
-    ordered = sorted(games, key=lambda g: g.state.start_time or datetime.max.replace(tzinfo=EASTERN))
+    ordered = sorted(games, key=lambda g: _utc(g.state.start_time) or datetime.max.replace(tzinfo=EASTERN))
     if ev.start_et is not None:
-        hits = [g for g in ordered if g.state.start_time and _et_minutes_apart(g.state.start_time, ev.start_et) <= 45]
+        hits = [g for g in ordered if g.state.start_time and _et_minutes_apart(_utc(g.state.start_time), ev.start_et) <= 45]
         if len(hits) == 1:
             return hits[0]
     elif ev.game_number in (1, 2) and len(ordered) == 2:
         return ordered[ev.game_number - 1]
-    elif ev.starts_at is not None:
+    elif ev.starts_at is not None and ev.venue is Venue.POLYMARKET:  # Kalshi's is the expected end
         hits = [g for g in ordered if g.state.start_time
-                and abs(g.state.start_time - ev.starts_at) <= DOUBLEHEADER_TOLERANCE]
+                and abs(_utc(g.state.start_time) - ev.starts_at) <= DOUBLEHEADER_TOLERANCE]
         if len(hits) == 1:
             return hits[0]
     raise Refuse("ambiguous_doubleheader",

@@ -86,6 +86,8 @@ def resolve_pair(ev: Evidence, la: LeagueAliases) -> tuple[Side, Side, str, bool
 def resolve_yes(ev: Evidence, la: LeagueAliases, home: str, away: str) -> tuple[Outcome, str | None]:
     """Map YES onto (Outcome, team key) for the game (home, away). Raises Refuse."""
     if ev.yes_draw:
+        if ev.yes_label or ev.yes_code:  # e.g. ticker "-TIE" but yes_sub_title "Arsenal"
+            raise Refuse("yes_label_mismatch", f"YES is a draw but also names {ev.yes_label or ev.yes_code!r}")
         return Outcome.DRAW, None
     game = {home, away}
     from_code = from_label = None

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from arbees_engine.model import Decision, Mode
 from arbees_engine.runtime.drive import drive_sim
 from arbees_tui.app import ArbeesApp
+from arbees_tui.panels.signals import PendingTable
 from arbees_tui.panels.header import engine_health
 from arbees_tui.source import RedisSource
 
@@ -30,12 +31,19 @@ def _command(app: ArbeesApp, command_id: str):
 
 
 async def _pending_selected(pilot, app: ArbeesApp) -> None:
-    """Repaint until the pending table has a row under its cursor (what `a`/`r` act on)."""
-    def selected() -> bool:
-        app.tick()
-        return app.screen.selected_pending() is not None
+    """Repaint until a pending row is shown, then, like an operator, pick one with the cursor keys
+    unless one is already chosen (what `a`/`r` act on)."""
+    table = app.screen.query_one(PendingTable)
 
-    await wait_for(pilot, selected, timeout_s=10)
+    def shown() -> bool:
+        app.tick()
+        return table.row_count > 0
+
+    await wait_for(pilot, shown, timeout_s=10)
+    if app.screen.selected_pending() is None:
+        table.focus()
+        await pilot.press("down")
+    assert app.screen.selected_pending() is not None
 
 
 async def _attached(pilot, app: ArbeesApp, engine) -> None:
