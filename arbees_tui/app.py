@@ -44,6 +44,9 @@ APP_BINDINGS = [
 ]
 
 
+KILL_TITLE = "ENGAGE KILL SWITCH?"
+
+
 class ArbeesApp(App):
     """The desk. `source`: a DeskSource; `clock`: () → aware UTC datetime (inject a fixed one in
     tests); `new_id`: () → command id; `config_path`: where the theme choice is remembered
@@ -172,6 +175,8 @@ class ArbeesApp(App):
         now = self.clock()
         for pending in self.state.expire_commands(now, self.command_timeout_s):
             self._announce(pending)
+        if not self.screen_stack:  # quitting: nothing left to paint
+            return
         dirty = self.state.take_dirty()
         screen = self.screen
         try:
@@ -232,10 +237,16 @@ class ArbeesApp(App):
     # --- actions --------------------------------------------------------------------------------
 
     def action_kill(self) -> None:
-        """ctrl+k or !: ask to engage the kill switch (not if a dialog is already open); sends KILL on confirm."""
-        if isinstance(self.screen, ConfirmScreen):
+        """ctrl+k or !: ask to engage the kill switch; sends KILL on confirm. Another question that is
+        open (mode, resume) is cancelled first: the kill switch must never wait behind a dialog."""
+        screen = self.screen
+        if isinstance(screen, ConfirmScreen):
+            if screen.title_text == KILL_TITLE:
+                return  # already asking
+            screen.dismiss(False)
+            self.call_later(self.action_kill)  # once the other dialog is gone
             return
-        self.push_screen(ConfirmScreen("ENGAGE KILL SWITCH?", "Stops new orders now and cancels resting "
+        self.push_screen(ConfirmScreen(KILL_TITLE, "Stops new orders now and cancels resting "
                                        f"live orders on instance {self.instance}.\nOnly an explicit resume lifts it.",
                                        "KILL"), self._kill_confirmed)
 

@@ -21,11 +21,20 @@ from enum import StrEnum
 from typing import Annotated, Literal, Union
 
 import msgpack
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 Dollars = Decimal
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Price = Annotated[Decimal, Field(ge=0, le=1)]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A timestamp without a zone is UTC (the bus's convention); any other is converted to UTC, so
+    a reader never compares naive with aware times."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 HEARTBEAT_TTL_S = 5.0
 HEARTBEAT_INTERVAL_S = 1.0
@@ -86,7 +95,7 @@ class GameView(_Msg):
     model_p_home: Prob | None = None
     pregame_home_prob: Prob | None = None
     prior_source: str = ""
-    updated_at: datetime
+    updated_at: UtcDatetime
 
     @property
     def key(self) -> str:
@@ -116,7 +125,7 @@ class QuoteView(_Msg):
     stale: bool = False
     simulated: bool = False
     note: str = ""
-    updated_at: datetime
+    updated_at: UtcDatetime
 
     @property
     def key(self) -> str:
@@ -163,8 +172,8 @@ class SignalView(_Msg):
     market_weight: Prob = 0.0
     decision: str
     reason: str = ""
-    created_at: datetime
-    expires_at: datetime | None = None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
 
     @property
     def key(self) -> str:
@@ -187,7 +196,7 @@ class OrderView(_Msg):
     status: str
     paper: bool
     reason: str = ""
-    created_at: datetime
+    created_at: UtcDatetime
 
     @property
     def key(self) -> str:
@@ -207,7 +216,7 @@ class FillView(_Msg):
     price: Price
     contracts: int
     fee: Decimal
-    filled_at: datetime
+    filled_at: UtcDatetime
 
     @property
     def key(self) -> str:
@@ -250,7 +259,7 @@ class BankrollView(_Msg):
     fees: Decimal
     open_exposure: Decimal
     day_realized_pnl: Decimal
-    updated_at: datetime
+    updated_at: UtcDatetime
 
     @property
     def key(self) -> str:
@@ -276,13 +285,13 @@ class EngineStatus(_Msg):
     kill_engaged: bool
     kill_reason: str = ""
     kill_operator: str = ""
-    kill_at: datetime | None = None
+    kill_at: UtcDatetime | None = None
     venues: list[str] = Field(default_factory=list)
     feed: str = ""
     store_ok: bool = True
     bus_ok: bool = True
-    started_at: datetime
-    updated_at: datetime
+    started_at: UtcDatetime
+    updated_at: UtcDatetime
     counts: dict[str, int] = Field(default_factory=dict)
     rejections: dict[str, int] = Field(default_factory=dict)
     latency: dict[str, LatencyView] = Field(default_factory=dict)
@@ -299,7 +308,7 @@ class AuditView(_Msg):
 
     kind: Literal["audit"] = "audit"
     audit_id: int | str
-    ts: datetime
+    ts: UtcDatetime
     actor: str
     action: str
     entity: str = ""
@@ -356,7 +365,7 @@ class Command(_Msg):
 
     command_id: str
     operator: str
-    issued_at: datetime
+    issued_at: UtcDatetime
     action: CommandAction
     reason: str = ""
     signal_id: str | None = None
@@ -374,7 +383,7 @@ class CommandAck(_Msg):
     outcome: str
     detail: str = ""
     operator: str = ""
-    acked_at: datetime
+    acked_at: UtcDatetime
 
     @property
     def key(self) -> str:
@@ -388,7 +397,7 @@ class Heartbeat(_Msg):
     instance: str
     pid: int
     seq: int
-    ts: datetime
+    ts: UtcDatetime
     mode: str
     kill_engaged: bool
 

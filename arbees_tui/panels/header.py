@@ -63,8 +63,9 @@ class HeaderBar(Widget):
                  f"day {_pnl(bank.day_realized_pnl if bank else None)}  "
                  f"unrl {_pnl(bank.unrealized_pnl if bank else None)}  "
                  f"exp {fmt.dollars(bank.open_exposure if bank else None)}")
-        health, hb_age = engine_health(state, now)
-        health_style = {"online": "$success", "stale": "$warning", "offline": "$error"}[health]
+        # with our own link down we cannot see the engine's heartbeat: it may well still be trading
+        health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
+        health_style = {"online": "$success", "stale": "$warning", "offline": "$error", "unknown": "$warning"}[health]
         link_style = {"connected": "$success", "connecting": "$warning"}.get(link, "$error")
         line2 = (f"engine [b {health_style}]{health.upper()}[/] hb {hb_age}  "
                  f"link [{link_style}]{link}[/]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from rich.markup import escape
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
@@ -30,14 +31,14 @@ class SyncTable(DataTable):
         """Add the row or update its changed cells; returns True if the row is new."""
         old = self._cells.get(key)
         if old is None:
-            self.add_row(*cells, key=key)
+            self.add_row(*(_literal(c) for c in cells), key=key)
             self._cells[key] = cells
             return True
         if old != cells:
             for (col_key, _label, _width), before, after in zip(self.COLUMNS, old, cells):
                 if before != after:
                     try:
-                        self.update_cell(key, col_key, after)
+                        self.update_cell(key, col_key, _literal(after))
                     except (CellDoesNotExist, RowDoesNotExist):
                         pass
             self._cells[key] = cells
@@ -73,3 +74,10 @@ class SyncTable(DataTable):
         except CellDoesNotExist:
             return None
         return row_key.value
+
+
+def _literal(cell: Any) -> Any:
+    """A string cell shown literally: DataTable reads plain strings as markup, so an engine-sent
+    "[/venue]" in a reason or team name would raise MarkupError and end the desk. Escaped, not
+    wrapped in Text, so the column stays sortable."""
+    return escape(cell) if isinstance(cell, str) else cell

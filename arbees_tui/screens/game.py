@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from rich.markup import escape
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
@@ -80,8 +81,8 @@ class GameScreen(Screen):
             self.query_one("#game-title", Static).update(f"game {self.game_id} is no longer listed")
             return
         self.query_one("#game-title", Static).update(
-            f"[b]{game.away} @ {game.home}[/]  {game.away_score}-{game.home_score}  "
-            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {game.league}  "
+            f"[b]{escape(game.away)} @ {escape(game.home)}[/]  {game.away_score}-{game.home_score}  "
+            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {escape(str(game.league))}  "
             f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
             f"edge {fmt.edge_cents(state.game_edge(self.game_id))}")
         markets = self.query_one(MarketsTable)

@@ -54,6 +54,7 @@ class MainScreen(Screen):
     def paint(self, state: DeskState, dirty: Dirty, now: datetime, link: str, link_detail: str) -> None:
         """Apply `dirty` to the panels (None keys = full sync after a snapshot)."""
         full = dirty.everything
+        self.set_class(link != "connected", "-stale")  # dims the tables: what they show may be old
         self.query_one(HeaderBar).show(state, now, link, link_detail)
         self.query_one(HaltedBanner).show(state)
         if full or dirty.games:

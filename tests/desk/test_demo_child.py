@@ -16,7 +16,9 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     out = Path(sys.argv[1])
     def stop(signum, frame):
-        out.write_text(f"terminated by {signum}")
+        tmp = out.with_suffix(".tmp")  # written whole, then renamed: the test never reads it half-written
+        tmp.write_text(f"terminated by {signum}")
+        tmp.rename(out)
         sys.exit(0)
     signal.signal(signal.SIGTERM, stop)
     out.with_suffix(".ready").write_text("ready")

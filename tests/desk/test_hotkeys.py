@@ -370,3 +370,53 @@ async def test_approve_acts_on_the_chosen_signal_even_when_rows_come_and_go_unde
         await pilot.press("r")
         await wait_for(pilot, lambda: len(app.source.commands) == 2)
         assert app.source.commands[1].signal_id == chosen
+
+
+async def test_kill_switch_cancels_another_open_question_instead_of_waiting_behind_it():
+    app = make_app(mode="auto")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")  # "switch to manual?" is open
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.title_text.startswith("ENGAGE KILL"))
+        await confirm(pilot)
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        assert app.source.commands[0].action == CommandAction.KILL  # and no mode change was sent
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+
+
+async def test_engine_text_is_shown_literally_and_naive_times_are_utc():
+    from arbees_engine.bus.messages import AuditView
+
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        base = app.state.signals["s-003"]
+        naive = base.created_at.replace(tzinfo=None)
+        raw = base.model_dump(mode="json") | {"signal_id": "s-naive", "version": 1, "reason": "bad [/venue] reply",
+                                              "created_at": naive.isoformat(), "expires_at": None}
+        signal = SignalView.model_validate(raw)
+        assert signal.created_at.tzinfo is not None and signal.created_at == base.created_at
+        app.source.push(signal, AuditView(audit_id="a-x", ts=NOW, actor="engine[/x]", action="note",
+                                          entity="[b]e", detail="bad [/venue] reply"))
+        await wait_for(pilot, lambda: "s-naive" in app.state.signals)
+        app.tick()  # sorting pending rows compares its time with aware ones: no TypeError
+        await pilot.press("l")  # the audit log renders "[/venue]" as text, no MarkupError
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        table = app.screen.query_one(AuditTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        assert app.errors == [] and app.is_running
+
+
+async def test_a_lost_link_dims_the_tables_and_shows_the_engine_as_unknown():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert not app.screen.has_class("-stale") and "engine ONLINE" in header_text(app)
+        app.link, app.link_detail = "down", "connection refused"
+        app.tick()
+        assert app.screen.has_class("-stale") and "engine UNKNOWN" in header_text(app)
+        app.link = "connected"
+        app.tick()
+        assert not app.screen.has_class("-stale")
