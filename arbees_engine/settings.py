@@ -62,6 +62,12 @@ class StrategySettings(BaseModel):
     max_contracts_per_signal: int = Field(100, gt=0)
     manual_expiry_s: float = Field(30.0, gt=0)
     market_weight: float = Field(0.1, ge=0, le=1)  # shrink model toward the mid (pricing.blend)
+    # Cross-venue arbitrage needs both contracts' terms shown equal (matching/equivalence.py).
+    # Kalshi's game rules state no cancellation or postponement terms, so by default no real
+    # Kalshi–Polymarket pair qualifies; an operator who has read both venues' rulebooks may
+    # accept those two terms being unknown (overtime, draw and orientation are always checked).
+    arb_accept_unknown_cancellation: bool = False
+    arb_accept_unknown_postponement: bool = False
 
 
 class FeeSettings(BaseModel):

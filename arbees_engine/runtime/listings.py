@@ -93,9 +93,13 @@ class ListingIntake:
             la, lb = listings.get(a.market_id), listings.get(b.market_id)
             cached = False
             if la is not None and lb is not None:
-                verdict = contract_equivalence(a, la, b, lb)
+                strategy = self.engine.settings.strategy
+                verdict = contract_equivalence(
+                    a, la, b, lb, accept_unknown_postponement=strategy.arb_accept_unknown_postponement,
+                    accept_unknown_cancellation=strategy.arb_accept_unknown_cancellation)
                 cached = bool(verdict.ok)
                 if not cached:
-                    self.engine.reject("equivalence", verdict.reason, f"{a.market_id} vs {b.market_id}")
+                    code, _, why = verdict.reason.partition(":")  # count by code; the detail names the pair
+                    self.engine.reject("equivalence", code, f"{a.market_id} vs {b.market_id}:{why}")
             self._equivalence[key] = cached
         return cached

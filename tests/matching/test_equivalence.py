@@ -154,3 +154,23 @@ def test_parse_terms_on_real_rules_text():
     cs2 = parse_terms(polymarket_listing(load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json")),
                       League.NBA, Outcome.HOME)
     assert cs2.canceled == "fifty_fifty"
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_the_engine_refuses_unknown_cancellation_terms_unless_the_operator_accepts_them(accept):
+    from arbees_engine.runtime.engine import Engine
+    from arbees_engine.settings import Settings, StrategySettings
+
+    settings = Settings(database_url=None, redis_url=None,
+                        strategy=StrategySettings(arb_accept_unknown_cancellation=accept))
+    engine = Engine(settings, [], matcher=Matcher())
+    engine.on_game_state(game("espn:nba:g5", "nba", ("SA", "San Antonio Spurs"), ("NY", "New York Knicks"),
+                              "2026-06-14T00:30:00Z"))
+    kalshi = _kalshi_fixture("-SAS")
+    poly = _poly("Knicks vs. Spurs", ("Spurs", "Knicks"), "nba-nyk-sas-2026-06-13", POLY_NBA_RULES)
+    engine.on_listing(kalshi)
+    engine.on_listing(poly)
+    a, b = (engine.registry.markets[f"{l.venue.value}:{l.venue_market_id}"] for l in (kalshi, poly))
+    assert engine.listings.equivalent(a, b) is accept
+    assert (engine.input_rejections["equivalence:rules_unknown_cancellation"] == 1) is not accept  # by code only
+    assert all(k.count(":") == 1 for k in engine.input_rejections)
