@@ -146,9 +146,11 @@ class ArbeesApp(App):
         self.state.dirty.header = True
 
     def on_command_send_failed(self, message: CommandSendFailed) -> None:
-        """CommandSendFailed: mark the still-pending command failed ("not sent") and announce it."""
+        """CommandSendFailed: mark the command failed ("not sent") and announce it, also when it had
+        already timed out waiting for an acknowledgement."""
         pending = self.state.commands.get(message.command_id)
-        if pending is not None and pending.status == "pending":
+        # "timeout" too: a send slower than the command timeout failed, it was never delivered
+        if pending is not None and pending.status in ("pending", "timeout"):
             pending.status, pending.detail = "failed", f"not sent: {message.detail}"
             self.state.dirty.header = True
             self._announce(pending)
@@ -230,6 +232,11 @@ class ArbeesApp(App):
         """Approve/reject the signal exactly as the operator saw it (id + version)."""
         if signal is None:
             self.notify("no pending signal selected", severity="warning", timeout=3)
+            return
+        earlier = self.state.commands.get(self.state.signal_commands.get(signal.signal_id, ""))
+        if earlier is not None and earlier.status == "pending":  # a double press must not send twice
+            self.notify(f"{earlier.action} of {signal.signal_id} already sent; waiting for the engine",
+                        severity="warning", timeout=3)
             return
         action = CommandAction.APPROVE if approve else CommandAction.REJECT
         self.send(action, signal_id=signal.signal_id, signal_version=signal.version)

@@ -420,3 +420,27 @@ async def test_a_lost_link_dims_the_tables_and_shows_the_engine_as_unknown():
         app.link = "connected"
         app.tick()
         assert not app.screen.has_class("-stale")
+
+
+async def test_a_double_press_sends_one_approve():
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a", "a")
+        await wait_for(pilot, lambda: any("already sent" in n.message for n in app._notifications))
+        assert len(app.source.commands) == 1 and app.source.commands[0].signal_id == "s-003"
+
+
+async def test_a_send_that_fails_after_the_timeout_shows_not_sent():
+    from arbees_tui.messages import CommandSendFailed
+
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "c-0001" in app.state.commands)
+        app.state.expire_commands(NOW + timedelta(hours=1), app.command_timeout_s)
+        assert app.state.commands["c-0001"].status == "timeout"
+        app.post_message(CommandSendFailed("c-0001", "redis: connection refused"))
+        await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "failed")
+        assert app.state.commands["c-0001"].detail == "not sent: redis: connection refused"
