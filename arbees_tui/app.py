@@ -79,6 +79,7 @@ class ArbeesApp(App):
         self.link = "connecting"
         self.link_detail = ""
         self.errors: list[str] = []
+        self._sent: dict[str, Command] = {}  # commands sent, kept until acknowledged (resent on reattach)
         self.paints = 0
         self.heartbeat_polls = 0
         if frozen:
@@ -114,8 +115,18 @@ class ArbeesApp(App):
     # --- worker messages ------------------------------------------------------------------------
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
-        """SnapshotLoaded: replace the state with the snapshot (attach or resync) and paint at once."""
+        """SnapshotLoaded: replace the state with the snapshot (attach or resync) and paint at once.
+        Commands still awaiting their acknowledgement are sent again with the same id: an ack
+        published while the desk was reattaching precedes the new snapshot and is never read, and
+        the engine answers a repeated command id again without running it twice."""
         self.state.apply_snapshot(message.snapshot)
+        for command_id, command in list(self._sent.items()):
+            pending = self.state.commands.get(command_id)
+            if pending is None or pending.status != "pending":
+                del self._sent[command_id]
+                continue
+            self.run_worker(self._send(command), name=f"resend-{command.action.value}", group="commands",
+                            exit_on_error=False)
         self.tick()
 
     def on_events_received(self, message: EventsReceived) -> None:
@@ -211,6 +222,7 @@ class ArbeesApp(App):
         pending = PendingCommand(command.command_id, action.value, command.issued_at,
                                  signal_id=command.signal_id)
         self.state.track_command(pending)
+        self._sent[command.command_id] = command
         self.run_worker(self._send(command), name=f"send-{action.value}", group="commands", exit_on_error=False)
         self.tick()
         return pending

@@ -16,6 +16,7 @@ Stable fixture names other test packages rely on:
 from __future__ import annotations
 
 import asyncio
+import os
 import concurrent.futures
 import shutil
 import tempfile
@@ -25,12 +26,20 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from hypothesis import settings as hypothesis_settings
+
 from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store import Store, migrate
 from harness import _REDIS_DATABASES, TEMPLATE_DB, fresh_database, fresh_redis_db
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+
+# Property tests: the same examples on every run in CI ("ci", reproducible: a red build is a real
+# bug, never a lucky draw); HYPOTHESIS_PROFILE=explore searches fresh random examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

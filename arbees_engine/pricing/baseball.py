@@ -6,7 +6,8 @@ and gets win probability by convolving the innings left. The distribution below 
 frequency of runs per half-inning (Tango, Lichtman & Dolphin 2007, "The Book", run frequency
 tables); the rest-of-inning chance of no run with 1 or 2 outs (bases empty) is from the same tables.
 A tie after nine goes to extra innings, each side equally likely to win them (neutral model).
-The home edge or a pre-game prior enters as a logit shift that fades with √(share of game left).
+The home edge or a pre-game prior enters as a logit shift that fades with √(share of game left),
+counted in half-innings (constant within one, so an out never helps the batting side).
 
 State mapping: `period` = inning (1-based); `inning_half` = "top"/"bottom"; `outs` = 0..2
 (unknown: 0). A live game whose half-inning the feed did not give (a delay, an unreadable status)
@@ -80,12 +81,14 @@ def _half_and_outs(state: GameState) -> tuple[str, int]:
     return state.inning_half, outs
 
 
-def remaining_share(state: GameState) -> float:
+def remaining_share(state: GameState, count_outs: bool = True) -> float:
     """Share of the nine innings' outs still to be made, 0..1 (1 before the first pitch); extra
-    innings count as the last half-inning. Raises PricingError when the half is unknown."""
+    innings count as the last half-inning. count_outs=False: as at the start of the current
+    half-inning. Raises PricingError when the half is unknown."""
     if state.period == 0:
         return 1.0
     half, outs = _half_and_outs(state)
+    outs = outs if count_outs else 0
     after = max(0, INNINGS - max(1, state.period))
     halves_after = 2 * after + (1 if half == "top" else 0)
     return min(1.0, (halves_after + (3 - outs) / 3) / (2 * INNINGS))
@@ -107,7 +110,9 @@ class RunsModel:
         half, outs = _half_and_outs(state)
         inning = max(1, state.period)
         after = max(0, INNINGS - inning)
-        left = remaining_share(state)
+        # The strength shift fades by half-innings, not by outs: fading it with each out would
+        # let an out help the batting side (a weak home team's handicap shrinking as it makes outs).
+        left = remaining_share(state, count_outs=False)
         if state.period == 0:
             away, home = (INNINGS, None), (INNINGS, None)
         elif half == "top":

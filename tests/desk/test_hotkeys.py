@@ -30,13 +30,19 @@ async def confirm(pilot) -> None:
     await pilot.press("right", "enter")
 
 
+async def send_kill(pilot) -> None:
+    """Settle, press ctrl+k, confirm, and wait until the desk has sent the one KILL command."""
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press("ctrl+k")
+    await confirm(pilot)
+    await wait_for(pilot, lambda: len(app.source.commands) == 1)
+
+
 async def test_kill_confirm_pending_then_halted_banner_until_resume():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+k")
-        await confirm(pilot)
-        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        await send_kill(pilot)
         cmd = app.source.commands[0]
         assert (cmd.action, cmd.operator, cmd.command_id) == (CommandAction.KILL, "alice", "c-0001")
         assert "KILL PENDING" in header_text(app)
@@ -81,10 +87,7 @@ async def test_kill_without_ack_times_out_loudly():
     clock = FakeClock()
     app = make_app(clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+k")
-        await confirm(pilot)
-        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        await send_kill(pilot)
         clock.advance(6)
         app.tick()
         assert app.state.commands["c-0001"].status == "timeout"
@@ -95,10 +98,7 @@ async def test_kill_without_ack_times_out_loudly():
 async def test_failed_kill_ack_is_shown_as_error():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+k")
-        await confirm(pilot)
-        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        await send_kill(pilot)
         app.source.push(CommandAck(command_id="c-0001", action="kill", ok=False, outcome="failed",
                                    detail="store unreachable", acked_at=NOW))
         await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "failed")
@@ -444,3 +444,20 @@ async def test_a_send_that_fails_after_the_timeout_shows_not_sent():
         app.post_message(CommandSendFailed("c-0001", "redis: connection refused"))
         await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "failed")
         assert app.state.commands["c-0001"].detail == "not sent: redis: connection refused"
+
+
+async def test_a_command_awaiting_its_ack_is_sent_again_with_the_same_id_after_a_resync():
+    from arbees_tui.messages import SnapshotLoaded
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send_kill(pilot)
+        app.post_message(SnapshotLoaded(await app.source.load_snapshot()))  # the desk reattached
+        await wait_for(pilot, lambda: len(app.source.commands) == 2)
+        assert [c.command_id for c in app.source.commands] == ["c-0001", "c-0001"]  # the engine runs it once
+        app.source.push(CommandAck(command_id="c-0001", action="kill", ok=True, outcome="done", acked_at=NOW))
+        await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "done")
+        app.post_message(SnapshotLoaded(await app.source.load_snapshot()))
+        await pilot.pause()
+        await settle(pilot)
+        assert len(app.source.commands) == 2  # acknowledged: not sent again
