@@ -34,7 +34,9 @@ from .state import DeskState, PendingCommand
 from .themes import DEFAULT_THEME, load_themes
 
 APP_BINDINGS = [
-    Binding("ctrl+k,exclamation_mark", "kill", "KILL", key_display="^k", priority=True, id="desk.kill"),
+    Binding("ctrl+k", "kill", "KILL", key_display="^k", priority=True, id="desk.kill"),
+    # "!" also kills, but not over a text box, where it is just a character
+    Binding("exclamation_mark", "kill", "KILL", show=False, id="desk.kill_bang"),
     Binding("R", "resume", "Resume", key_display="R", id="desk.resume"),
     Binding("m", "toggle_mode", "Mode", id="desk.mode"),
     Binding("l", "audit_log", "Log", id="desk.audit"),

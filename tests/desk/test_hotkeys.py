@@ -461,3 +461,15 @@ async def test_a_command_awaiting_its_ack_is_sent_again_with_the_same_id_after_a
         await pilot.pause()
         await settle(pilot)
         assert len(app.source.commands) == 2  # acknowledged: not sent again
+
+
+async def test_an_exclamation_mark_typed_in_the_filter_is_text_and_ctrl_k_still_kills_from_there():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "!")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.screen.query_one("#filter").value == "!"
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
