@@ -58,7 +58,9 @@ class GamesTable(SyncTable):
         return all(word in hay for word in self.filter_text.lower().split())
 
     def sync(self, state: DeskState, keys: Iterable[str] | None) -> None:
-        """Apply changed games (`keys`), or all of them when keys is None (snapshot/filter)."""
+        """Apply changed games (`keys`), or all of them when keys is None (snapshot/filter). The
+        cursor stays on the game it was on when rows are added, re-sorted or removed around it."""
+        before = self.selected_key()
         if keys is None:
             self.reset()
             keys = sorted(state.games)
@@ -70,6 +72,8 @@ class GamesTable(SyncTable):
                 self.drop_row(game_id)
         if added:
             self.apply_sort()
+        if before is not None and self.has_key(before) and self.selected_key() != before:
+            self.move_cursor(row=self.get_row_index(before), animate=False)
 
     def apply_sort(self) -> None:
         """Sort rows by the current sort column (numeric columns descending)."""
@@ -79,9 +83,12 @@ class GamesTable(SyncTable):
         self.border_subtitle = f"sort: {column}" + (f"  filter: {self.filter_text}" if self.filter_text else "")
 
     def cycle_sort(self) -> str:
-        """Next sort column; returns its name."""
+        """Next sort column; returns its name. The cursor stays on its game."""
+        before = self.selected_key()
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.apply_sort()
+        if before is not None and self.has_key(before):
+            self.move_cursor(row=self.get_row_index(before), animate=False)
         return SORTS[self.sort_index]
 
 

@@ -473,3 +473,23 @@ async def test_an_exclamation_mark_typed_in_the_filter_is_text_and_ctrl_k_still_
         assert app.screen.query_one("#filter").value == "!"
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+
+async def test_the_games_cursor_stays_on_its_game_when_a_new_game_sorts_in_above_it():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        games = app.screen.query_one(GamesTable)
+        games.focus()
+        await pilot.press("down", "down")
+        chosen = games.selected_key()
+        first = games.coordinate_to_cell_key((0, 0)).row_key.value
+        template = app.state.games[first]
+        app.source.push(template.model_copy(update={"game_id": "a-new-first", "league": "AAA", "sport": "aaa"}))
+        await wait_for(pilot, lambda: "a-new-first" in app.state.games)
+        app.tick()
+        await pilot.pause()
+        assert games.has_key("a-new-first") and games.selected_key() == chosen
+        await pilot.press("s")  # a re-sort keeps it too
+        await pilot.pause()
+        assert games.selected_key() == chosen
