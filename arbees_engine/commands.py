@@ -40,9 +40,12 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.mode:
         settings = settings.model_copy(update={"mode": args.mode})
-    if args.fresh_book and (args.venue != "sim" or args.replay or settings.database_url is not None):
+    if args.fresh_book and (args.venue != "sim" or args.replay):
         print("error: --fresh-book is for --venue sim on the embedded database only", file=sys.stderr)
         return 2
+    if args.fresh_book and settings.database_url is not None:  # e.g. from config.toml: never dropped
+        print("warning: --fresh-book ignored: the database is configured, not embedded", file=sys.stderr)
+        args.fresh_book = False
     async with services(settings, fresh_book=args.fresh_book) as svc:
         await migrate(svc.database_url)
         store = await Store.connect(svc.database_url)

@@ -24,6 +24,7 @@ from pathlib import Path
 from arbees_engine.bus.discovery import forget_embedded_urls, read_embedded_urls
 
 START_TIMEOUT_S = 90.0
+DEMO_INSTANCE = "demo"  # the demo's own instance: the only one whose book a demo empties
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -31,8 +32,8 @@ def engine_command(args: argparse.Namespace, instance: str) -> list[str]:
     """argv of the child engine."""
     cmd = [sys.executable, "-m", "arbees_engine", "--instance", instance, "run", "--venue", "sim",
            "--seed", str(args.seed), "--speed", str(args.speed), "--games", str(args.games)]
-    if not args.keep_book and "ARBEES_DATABASE_URL" not in os.environ:
-        cmd.append("--fresh-book")  # a new simulated world each run: its book starts empty too
+    if instance == DEMO_INSTANCE and not args.keep_book and "ARBEES_DATABASE_URL" not in os.environ:
+        cmd.append("--fresh-book")  # a new simulated world each run: its book starts empty (never another instance's)
     if args.duration is not None:
         cmd += ["--for", str(args.duration)]
     if args.mode:
@@ -80,7 +81,7 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 def run_demo(args: argparse.Namespace, run_desk) -> int:
     """Start the simulated engine; with --headless just wait for it, else attach the desk."""
-    instance = args.instance if args.instance != "default" else "demo"
+    instance = args.instance if args.instance != "default" else DEMO_INSTANCE
     forget_embedded_urls(instance)  # a stale file from a killed run must not mislead us
     if args.headless:
         return subprocess.call(engine_command(args, instance))

@@ -231,7 +231,8 @@ def _check_single(ev: Evidence, game: _Indexed, sport: Sport) -> _Indexed:
     start = _utc(game.state.start_time)
     if ev.start_et is not None and start is not None and _et_minutes_apart(start, ev.start_et) > 45:
         raise Refuse("start_mismatch", f"the market's {ev.start_et:%H:%M} ET start is not {game.state.game_id}'s")
-    if sport is Sport.BASEBALL and ev.game_number in (1, 2):  # a doubleheader with one game known
+    # a doubleheader with one game known; in the postseason "Game N" is the series game, never a doubleheader
+    if sport is Sport.BASEBALL and ev.game_number in (1, 2) and not game.state.postseason:
         raise Refuse("ambiguous_doubleheader", f"market names game {ev.game_number} of a doubleheader; "
                                                f"only {game.state.game_id} is known")
     # Kalshi's starts_at is the expected END of play, not the start: only Polymarket's is compared

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
+from textual import events
 from textual.containers import Vertical
 
 from .. import format as fmt
@@ -134,6 +135,14 @@ class PendingTable(SyncTable):
     def action_scroll_bottom(self) -> None:
         """ctrl+end: choose the newest signal."""
         self._move(super().action_scroll_bottom)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row chooses it (DataTable itself only reports a click on the highlighted row)."""
+        row = (event.style.meta or {}).get("row") if event.style else None
+        if isinstance(row, int) and 0 <= row < self.row_count:
+            self.show_cursor = True
+            self.move_cursor(row=row, animate=False)
+            self._pick()
 
     def on_data_table_row_selected(self, event: SyncTable.RowSelected) -> None:
         """A click on the highlighted row, or enter: choose that signal."""

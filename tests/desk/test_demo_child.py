@@ -69,6 +69,7 @@ def test_each_demo_starts_an_empty_book_unless_asked_to_keep_it(monkeypatch):
     fresh = engine_command(build_parser().parse_args(["demo"]), "demo")
     kept = engine_command(build_parser().parse_args(["demo", "--keep-book"]), "demo")
     assert "--fresh-book" in fresh and "--fresh-book" not in kept
+    assert "--fresh-book" not in engine_command(build_parser().parse_args(["demo"]), "paper-night")  # not the demo's book
     monkeypatch.setenv("ARBEES_DATABASE_URL", "postgresql://127.0.0.1:1/operators_own")
     assert "--fresh-book" not in engine_command(build_parser().parse_args(["demo"]), "demo")
 
@@ -78,3 +79,14 @@ def test_engine_refuses_a_fresh_book_outside_the_simulated_venue():
     done = subprocess.run([sys.executable, "-m", "arbees_engine", "run", "--venue", "kalshi", "--feed", "espn",
                            "--fresh-book"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--fresh-book is for --venue sim" in done.stderr
+
+
+def test_a_configured_database_is_never_dropped_by_a_fresh_book(pg_dsn, redis_url, tmp_path):
+    env = {**os.environ, "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url,
+           "ARBEES_KILL_FILE": str(tmp_path / "KILL")}
+    done = subprocess.run([sys.executable, "-m", "arbees_engine", "--instance", "fresh-test", "run", "--venue", "sim",
+                           "--speed", "max", "--for", "1", "--fresh-book"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "--fresh-book ignored: the database is configured" in done.stderr
+    assert "DROP DATABASE" not in done.stderr and "bankroll identity     holds" in done.stdout

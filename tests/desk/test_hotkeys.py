@@ -338,16 +338,25 @@ async def test_header_shows_settlements_awaiting_the_venue_and_mismatches():
                        and "1 settled unlike the score" in header_text(app))
 
 
+async def push_newer_pending(pilot, n: int) -> PendingTable:
+    """Push pending signals p-0..p-(n-1), newer than the sample's s-003; returns the pending table
+    once it shows all n + 1 rows (s-003 first)."""
+    app = pilot.app
+    pending = app.screen.query_one(PendingTable)
+    base = app.state.signals["s-003"]
+    for i in range(n):
+        app.source.push(base.model_copy(update={"signal_id": f"p-{i}", "version": 1,
+                                                "created_at": base.created_at + timedelta(seconds=i + 1)}))
+    await wait_for(pilot, lambda: pending.row_count == n + 1)
+    return pending
+
+
 async def test_approve_acts_on_the_chosen_signal_even_when_rows_come_and_go_under_the_cursor():
     app = make_app(mode="manual")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        pending = app.screen.query_one(PendingTable)
+        pending = await push_newer_pending(pilot, 3)
         base = app.state.signals["s-003"]
-        for i in range(3):  # newer pending signals below s-003
-            app.source.push(base.model_copy(update={"signal_id": f"p-{i}", "version": 1,
-                                                    "created_at": base.created_at + timedelta(seconds=i + 1)}))
-        await wait_for(pilot, lambda: pending.row_count == 4)
         assert [pending.coordinate_to_cell_key((r, 0)).row_key.value for r in range(4)] == ["s-003", "p-0", "p-1", "p-2"]
         pending.focus()
         await pilot.press("down")  # the operator picks p-0
@@ -493,3 +502,17 @@ async def test_the_games_cursor_stays_on_its_game_when_a_new_game_sorts_in_above
         await pilot.press("s")  # a re-sort keeps it too
         await pilot.pause()
         assert games.selected_key() == chosen
+
+
+async def test_clicking_a_pending_row_chooses_it():
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pending = await push_newer_pending(pilot, 1)
+        assert pending.selected_key() == "s-003"
+        await pilot.click(PendingTable, offset=(3, 3))  # border, header, s-003, then p-0
+        await pilot.pause()
+        assert pending.selected_key() == "p-0"
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        assert app.source.commands[0].signal_id == "p-0"

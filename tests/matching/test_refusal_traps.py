@@ -115,3 +115,11 @@ def test_a_postponement_deadline_is_not_read_as_following_the_game():
     assert parse_terms(k, League.NBA, Outcome.HOME).postponed == "unknown"
     plain = replace(k, rules="If San Antonio wins the game originally scheduled for Jun 13, 2026, then the market resolves to Yes.")
     assert parse_terms(plain, League.NBA, Outcome.HOME).postponed == "follows_game"
+
+
+def test_a_world_series_game_number_is_not_a_doubleheader():
+    ws = game("ws1", "mlb", ("NYY", "New York Yankees"), ("LAD", "Los Angeles Dodgers"), "2026-10-24T00:08:00Z")
+    ws = ws.evolve(postseason=True)
+    listing = _kalshi("KXMLBGAME-26OCT23LADNYY-NYY", "New York Y", "Game 1: Los Angeles D at New York Y Winner?")
+    result = _matcher(ws).match(listing)
+    assert isinstance(result, Match) and result.game_id == "ws1" and result.yes_team == "NYY"
