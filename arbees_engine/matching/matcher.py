@@ -189,7 +189,7 @@ class Matcher:
     def to_market(self, listing: MarketListing, match: Match) -> Market:
         """Build the domain Market for a matched listing (market_id "<venue>:<venue_market_id>")."""
         return Market(
-            market_id=f"{listing.venue.value}:{listing.venue_market_id}",
+            market_id=listing.market_id,
             venue=listing.venue,
             venue_market_id=listing.venue_market_id,
             game_id=match.game_id,

@@ -55,3 +55,8 @@ class MarketListing:
     slug: str = ""
     min_order_contracts: int = 1
     extra: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def market_id(self) -> str:
+        """The engine-wide id of this venue market, as `Market.market_id`: "<venue>:<venue_market_id>"."""
+        return f"{self.venue.value}:{self.venue_market_id}"

@@ -33,7 +33,7 @@ class ListingIntake:
         venue result on it also goes to settlement (runtime/settlement.py)."""
         settlement = self.engine.desk.settlement
         if settlement.on_listing(listing) and settlement.looked_up(listing) \
-                and f"{listing.venue.value}:{listing.venue_market_id}" not in self.engine.registry.markets:
+                and listing.market_id not in self.engine.registry.markets:
             return  # our lookup of a market this run never listed: settle it, do not show it as unmatched
         matcher = self.engine.matcher
         if matcher is None:
@@ -70,7 +70,7 @@ class ListingIntake:
     def _watch(self, listing: MarketListing, refusal: Refusal) -> None:
         """Show a refused market (with its reason) without ever trading it."""
         engine, registry = self.engine, self.engine.registry
-        market_id = f"{listing.venue.value}:{listing.venue_market_id}"
+        market_id = listing.market_id
         note = f"{WATCH_PREFIX}{refusal.reason_code}"
         if market_id not in registry.watched:
             engine.reject("match", refusal.reason_code, f"{listing.venue_market_id}: {refusal.detail}")

@@ -41,11 +41,6 @@ SPLIT_VALUE = Decimal("0.5")  # dollars per contract of either side in a 50-50 r
 _GAME_OVER = (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED)
 
 
-def engine_market_id(listing: MarketListing) -> str:
-    """The engine-wide id of a real venue's listing ("kalshi:<ticker>", "polymarket:<token>")."""
-    return f"{listing.venue.value}:{listing.venue_market_id}"
-
-
 def is_simulated(market_id: str) -> bool:
     """True for a market of the built-in simulated venue (ids "sim-<venue>:…")."""
     return market_id.startswith("sim-")
@@ -108,7 +103,7 @@ class Settlement:
         on the venue's result. Returns True when the listing is settled (final)."""
         if listing.status != "settled":
             return False
-        market_id = engine_market_id(listing)
+        market_id = listing.market_id
         if listing.result not in VENUE_RESULTS:
             self.engine.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
             return True
@@ -185,7 +180,7 @@ class Settlement:
 
     def looked_up(self, listing: MarketListing) -> bool:
         """True when `listing` is a market this engine has looked up for settlement."""
-        return engine_market_id(listing) in self._looked_up_at
+        return listing.market_id in self._looked_up_at
 
     def _due(self, market_id: str, now: datetime) -> bool:
         last, made = self._looked_up_at.get(market_id), self._lookups_made.get(market_id, 0)

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from textual import events
 from textual.containers import Vertical
+from textual.widgets import DataTable
 
 from .. import format as fmt
 from ..state import DeskState
@@ -36,6 +37,15 @@ def _command_state(state: DeskState, signal_id: str) -> str:
         return ""
     text = f"{pending.action} {pending.status}"
     return f"{text} ({pending.detail})" if pending.detail and pending.status != "done" else text
+
+
+def _choosing(move):
+    """A DataTable cursor action that, run by the operator's key, also chooses the row it lands on."""
+    def action(self: "PendingTable") -> None:
+        self._move(lambda: move(self))
+
+    action.__doc__ = f"{move.__name__.removeprefix('action_').replace('_', ' ')}: move, then choose that signal."
+    return action
 
 
 class PendingTable(SyncTable):
@@ -112,29 +122,12 @@ class PendingTable(SyncTable):
             self._pick()
 
     # the operator's own cursor moves choose a signal; programmatic moves never do
-    def action_cursor_up(self) -> None:
-        """up: choose the signal above."""
-        self._move(super().action_cursor_up)
-
-    def action_cursor_down(self) -> None:
-        """down: choose the signal below."""
-        self._move(super().action_cursor_down)
-
-    def action_page_up(self) -> None:
-        """pageup: choose the signal a page up."""
-        self._move(super().action_page_up)
-
-    def action_page_down(self) -> None:
-        """pagedown: choose the signal a page down."""
-        self._move(super().action_page_down)
-
-    def action_scroll_top(self) -> None:
-        """ctrl+home: choose the oldest signal."""
-        self._move(super().action_scroll_top)
-
-    def action_scroll_bottom(self) -> None:
-        """ctrl+end: choose the newest signal."""
-        self._move(super().action_scroll_bottom)
+    action_cursor_up = _choosing(DataTable.action_cursor_up)
+    action_cursor_down = _choosing(DataTable.action_cursor_down)
+    action_page_up = _choosing(DataTable.action_page_up)
+    action_page_down = _choosing(DataTable.action_page_down)
+    action_scroll_top = _choosing(DataTable.action_scroll_top)
+    action_scroll_bottom = _choosing(DataTable.action_scroll_bottom)
 
     def on_click(self, event: events.Click) -> None:
         """A click on a row chooses it (DataTable itself only reports a click on the highlighted row)."""
