@@ -1,7 +1,7 @@
 """`arbees-engine calibrate` and `arbees-engine fit`: the win-probability report card and the refits.
 
     calibrate --sport SPORT --data FILE [--reference COLUMN] [--draws N] [--at-goals] [--include-ot]
-              [--rating TEAM=POINTS ...] [--out-of-fold K]
+              [--rating TEAM=POINTS ...] [--out-of-fold K] [--feasibility N]
     fit --sport {football,basketball,hockey} --data FILE [--folds K] [--rating TEAM=POINTS ...]
 Exit codes: 0 done, 2 bad input (missing file, unknown layout, reference absent from the rows).
 """
@@ -16,11 +16,11 @@ from typing import Sequence
 from arbees_engine.model import Sport
 from arbees_engine.pricing import model_for
 
+from .feasibility import describe, simulate
 from .loaders import CalibrationRow, LoaderError, load_kalshi, load_nfl
 from .loaders_pbp import load_nba, load_nhl
 from .oof import out_of_fold
-from .report import print_report
-
+from .report import print_report, score
 
 
 def _sport_name(text: str) -> str:
@@ -69,6 +69,8 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     With --reference COLUMN the reference is scored on exactly the same rows (those where it exists),
     with a game-level bootstrap 95 % interval for Brier(model) − Brier(reference). With --out-of-fold K
     the model's forecasts are game-level K-fold out-of-fold (constants refitted without each game).
+    With --feasibility N (default 200) it also simulates an exactly calibrated model on the data's games
+    and state times and prints how often that model meets the reliability target (feasibility.py).
     """
     parser = argparse.ArgumentParser(prog="arbees-engine calibrate", description=calibrate_main.__doc__)
     parser.add_argument("--sport", required=True, type=_sport_name, choices=[s.value for s in Sport],
@@ -86,6 +88,10 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
                         help="NBA: pre-game team rating in points vs average (sets the prior), repeatable")
     parser.add_argument("--out-of-fold", type=int, default=0, metavar="K",
                         help="score game-level K-fold out-of-fold forecasts instead of the shipped constants")
+    parser.add_argument("--feasibility", type=int, default=200, metavar="N",
+                        help="simulate N samples of an exactly calibrated model on the data's games and "
+                        "state times, to show how often the reliability target can be met at all "
+                        "(default 200; 0 skips)")
     args = parser.parse_args(argv)
     sport = Sport(args.sport)
     model = model_for(sport)
@@ -108,6 +114,9 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     kind = f"game-level {args.out_of_fold}-fold out-of-fold" if args.out_of_fold else "shipped constants (in-sample)"
     print(f"model: {type(model).__name__} ({kind})  data: {args.data}")
     print_report(rows, ps, args.reference, args.draws)
+    if args.feasibility > 0 and not rows[0].game_id.startswith("kalshi:"):
+        model_misses = len(score(ps, [r.outcome for r in rows]).failing_bins)
+        print("\n" + describe(simulate(rows, sport, args.feasibility), model_misses))
     return 0
 
 
