@@ -21,7 +21,8 @@ class PortfolioError(AssertionError):
     """Raised for an impossible fill (bad sizes, fill into a settled market) or a broken identity."""
 
 
-def _utc_midnight(now: datetime) -> datetime:
+def utc_midnight(now: datetime) -> datetime:
+    """00:00 UTC of `now`'s UTC day (naive `now` means UTC): where the daily loss limit's day starts."""
     now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     return datetime.combine(now.date(), time(0), tzinfo=UTC)
 
@@ -44,6 +45,7 @@ class Portfolio:
         self._positions: dict[tuple[str, Side], Position] = {}
         self._game_sport: dict[str, Sport] = {}
         self._settled_markets: set[str] = set()
+        self._settled_at: dict[str, datetime] = {}  # market_id → when it settled (UTC), when known
         self._fill_ids: set[str] = set()
         self._pnl_events: list[tuple[datetime, Decimal]] = []  # (when, realized − fees) for day P&L
 
@@ -119,18 +121,28 @@ class Portfolio:
         realized − fees already booked today (dollars, recorded at `at`, default now) so the
         daily loss limit survives a restart. starting: the store's starting bankroll, which
         wins over the configured one (the ledger's totals are relative to it). Raises nothing; call check_identity to verify the
-        store's ledger agrees with its positions.
+        store's ledger agrees with its positions. When restored markets settled is unknown until
+        `note_settled_at` is told (until then none counts as settled today for the loss limit).
         """
         self._positions = {(p.market_id, p.side): p for p in positions}
         open_markets = {p.market_id for p in self._positions.values() if p.contracts > 0}
         # a market counts as settled only when no side is still open (an open side must settle)
         self._settled_markets = {p.market_id for p in self._positions.values() if p.settled} - open_markets
         self._game_sport = dict(game_sports or {})
+        self._settled_at = {}
         self._fill_ids = set()
         self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_pnl)] if day_pnl else []
         open_cost = sum((p.cost for p in self._positions.values() if p.contracts and not p.settled), ZERO)
         start = self._bankroll.starting if starting is None else starting
         self._bankroll = Bankroll(start, realized_pnl, fees, open_cost, self._bankroll.version + 1)
+
+    def note_settled_at(self, settled_at: Mapping[str, datetime]) -> None:
+        """Record when restored markets settled: market_id → time (naive means UTC), e.g. from the
+        store's settlement ledger lines after a restart. Markets that are not settled here, and
+        markets whose settlement this process booked itself, are left as they are."""
+        for market_id, at in settled_at.items():
+            if market_id in self._settled_markets:
+                self._settled_at.setdefault(market_id, _as_utc(at))
 
     def mark(self, market_id: str, mid: Decimal) -> None:
         """Mark open positions of `market_id` at the YES mid (dollars): YES at mid, NO at 1 − mid."""
@@ -168,7 +180,9 @@ class Portfolio:
     def _close(self, market_id: str, at: datetime | None, payout_of) -> Decimal:
         if market_id in self._settled_markets:
             return ZERO
+        at = _as_utc(at or datetime.now(UTC))
         self._settled_markets.add(market_id)
+        self._settled_at[market_id] = at
         total = ZERO
         for side in (Side.YES, Side.NO):
             pos = self._positions.get((market_id, side))
@@ -181,7 +195,7 @@ class Portfolio:
             pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, 0, True, None
             total += realized
         self._bankroll.version += 1
-        self._pnl_events.append((_as_utc(at or datetime.now(UTC)), total))
+        self._pnl_events.append((at, total))
         return total
 
     # ---- queries -------------------------------------------------------------------------
@@ -219,17 +233,22 @@ class Portfolio:
 
     def day_realized(self, now: datetime) -> Decimal:
         """Realized P&L minus fees since UTC midnight of `now`, dollars."""
-        start = _utc_midnight(now)
+        start = utc_midnight(now)
         return sum((amount for at, amount in self._pnl_events if at >= start), ZERO)
 
     def day_pnl_for_loss_limit(self, now: datetime) -> Decimal:
-        """day_realized(now) plus the unrealized P&L of open positions in games where another
-        position has already settled, dollars. The legs of one game settle at different times
-        (each venue resolves on its own clock), so the losing leg of a hedged arbitrage must not
-        count as a loss while its winning leg still waits for its venue."""
-        part_settled = {p.game_id for p in self._positions.values() if p.settled}
+        """day_realized(now) plus the unrealized P&L (at their marks) of open positions in games
+        where another position settled today (since UTC midnight of `now`, the window of
+        day_realized), dollars. The legs of one game settle at different times (each venue
+        resolves on its own clock), so the losing leg of a hedged arbitrage must not count as a
+        loss while its winning leg still waits for its venue. A leg settled on an earlier day is
+        not in today's realized P&L, so the open leg of its game does not offset today's losses;
+        neither does one whose settlement time is unknown (restored, not yet `note_settled_at`)."""
+        start = utc_midnight(now)
+        settled_today = {p.game_id for p in self._positions.values()
+                         if p.settled and (at := self._settled_at.get(p.market_id)) is not None and at >= start}
         waiting = sum((p.unrealized_pnl for p in self._positions.values()
-                       if p.contracts > 0 and p.game_id in part_settled), ZERO)
+                       if p.contracts > 0 and p.game_id in settled_today), ZERO)
         return self.day_realized(now) + waiting
 
     def unrealized(self) -> Decimal:

@@ -128,7 +128,8 @@ def sport_exposure(signal, ctx, limits):
 
 def daily_loss(signal, ctx, limits):
     """Realized P&L minus fees since UTC midnight, with the marked value of the still-open legs of
-    partly settled games (Portfolio.day_pnl_for_loss_limit), is at or below −daily_loss_limit."""
+    games with a leg settled since that midnight (Portfolio.day_pnl_for_loss_limit), is at or below
+    −daily_loss_limit. A leg settled on an earlier UTC day does not loosen today's limit."""
     return "daily_loss" if ctx.portfolio.day_pnl_for_loss_limit(ctx.now) <= -limits.daily_loss_limit else None
 
 

@@ -13,6 +13,9 @@ whose market is no longer listed, the engine looks the market up at its venue (t
   split    → $0.50 per YES and per NO contract (Polymarket 50-50, UMA "unknown" outcome).
 The feed's expected result (from the final score) is compared with the venue's: a difference is
 counted as rejection "settlement:venue_result_differs" and audited, and the book follows the venue.
+The expectation and, later, the venue's result are kept in the store (`settlement_expectations`,
+migrations/0004), so a restart between the feed's final and the venue's result still compares
+them, and the desk header's count of markets settled unlike the score is the store's count.
 Settlement writes ledger ref "settle:<market>:<side>" (the bankroll identity's settlement term).
 """
 
@@ -27,6 +30,8 @@ import structlog
 
 from ..model import GameState, GameStatus, Market, MarketListing, Side
 from ..model.money import ZERO
+from ..portfolio.portfolio import utc_midnight
+from ..store.errors import StoreError
 from .views import position_view, quote_view
 
 if TYPE_CHECKING:
@@ -50,7 +55,10 @@ class Settlement:
     """Settles the desk's positions; one per engine, engine loop only.
 
     expected: market_id → "yes"/"no", what the feed's final score says the market resolves to
-    (kept until the venue's result arrives, for the comparison).
+    (kept until the venue's result arrives, for the comparison; also in the store, which answers
+    for markets this run never saw final). mismatches: markets the venue settled unlike the
+    feed's score — the store's count once `restore` ran (all runs), else this run's.
+    restore_failures: consecutive restores the store could not answer (retried each housekeeping).
     """
 
     def __init__(self, desk: "TradingDesk") -> None:
@@ -59,9 +67,54 @@ class Settlement:
         self.expected: dict[str, str] = {}
         self.settled_by_venue = 0
         self.mismatches = 0
+        self._mismatch_reads = 0  # bumped whenever `mismatches` is set, so a stale read cannot win
+        self._restoring: asyncio.Task | None = None
+        self.restore_failures = 0  # consecutive failed restores (store down at start)
         self._looked_up_at: dict[str, datetime] = {}
         self._lookups_made: dict[str, int] = {}
         self._inflight: dict[str, asyncio.Task] = {}
+
+    # -- after a restart ---------------------------------------------------------------------
+    async def restore(self) -> None:
+        """Load what settlement keeps in the store after a restart: the count of markets settled
+        unlike the score (`mismatches`), and when today's settled markets settled (the daily loss
+        limit's window, Portfolio.note_settled_at). Runs once per engine (later calls wait for the
+        first); `request_lookups` starts it, so the engine's first housekeeping restores it.
+        Without a store it does nothing. Raises StoreError when the store cannot answer (a later
+        call tries again)."""
+        task = self._start_restore()
+        if task is not None:
+            await asyncio.shield(task)  # a caller's cancellation must not cancel the shared load
+
+    def _start_restore(self) -> asyncio.Task | None:
+        """The restore task, started unless it runs or ran well; None without a store."""
+        if self._restoring is None and self.engine.store is not None:
+            self._restoring = asyncio.get_running_loop().create_task(self._load())
+            self._restoring.add_done_callback(self._restored)
+        return self._restoring
+
+    async def _load(self) -> None:
+        store, reads = self.engine.store, self._mismatch_reads
+        since = utc_midnight(self.engine.clock())
+        self.desk.portfolio.note_settled_at(await store.settled_markets_since(since))
+        count = await store.count_settlement_mismatches()
+        if reads == self._mismatch_reads:  # no settlement of this run counted meanwhile
+            self._set_mismatches(count)
+
+    def _restored(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            self._restoring = None
+        elif task.exception() is not None:
+            self._restoring = None  # the next housekeeping tries again
+            self.restore_failures += 1
+            if self.restore_failures == 1:  # once per outage, not every second
+                log.warning("settlement.restore_failed", error=repr(task.exception()))
+        else:
+            self.restore_failures = 0
+
+    def _set_mismatches(self, count: int) -> None:
+        self.mismatches = count
+        self._mismatch_reads += 1
 
     # -- the feed says a game is over --------------------------------------------------------
     async def settle_game(self, state: GameState) -> None:
@@ -79,9 +132,21 @@ class Settlement:
             expected = self._feed_result(market, state)
             if expected is not None:
                 self.expected[market.market_id] = expected
+                await self._store_expectation(market, expected)
             self.engine.audit("engine", "settlement_awaiting_venue", market.market_id,
                               f"game {state.status.value}; feed expects {expected or 'no result'}; "
                               "settles on the venue's own result")
+
+    async def _store_expectation(self, market: Market, expected: str) -> None:
+        """Keep the feed's expectation in the store for a restart; a store failure is counted and
+        logged (this run still compares from memory)."""
+        if self.engine.store is None:
+            return
+        try:
+            await self.engine.store.save_settlement_expectation(market.market_id, market.game_id, expected,
+                                                                self.engine.clock())
+        except StoreError as exc:
+            self.engine.reject("settlement", "expectation_not_stored", f"{market.market_id}: {exc}")
 
     @staticmethod
     def _feed_result(market: Market, state: GameState) -> str | None:
@@ -112,18 +177,41 @@ class Settlement:
         return True
 
     async def settle_on_venue(self, market_id: str, result: str) -> None:
-        """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed."""
+        """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed's
+        expectation (this run's, else the store's from an earlier run). Raises StoreError when
+        the store cannot be read or book the settlement (nothing changes; a later lookup retries)."""
         if not self._has_position(market_id):
             return
-        expected = self.expected.pop(market_id, None)
+        expected = self.expected.get(market_id)
+        if expected is None and self.engine.store is not None:
+            expected = await self.engine.store.load_settlement_expectation(market_id)
+        game_id = next(p.game_id for side in (Side.YES, Side.NO)
+                       if (p := self.desk.portfolio.position(market_id, side)) is not None)
         await self._close(market_id, result, "venue result")
+        self.expected.pop(market_id, None)
         self.settled_by_venue += 1
-        if expected is not None and expected != result:
-            self.mismatches += 1
+        differs = expected is not None and expected != result
+        if differs:
             self.engine.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
             self.engine.audit("engine", "settlement_mismatch", market_id,
                               f"the feed's final score gives {expected}, the venue resolved {result}; "
                               "booked at the venue's result")
+        if expected is not None:
+            await self._record_result(market_id, game_id, expected, result, differs)
+
+    async def _record_result(self, market_id: str, game_id: str, expected: str, result: str, differs: bool) -> None:
+        """Store the venue's result beside the expectation and take the mismatch count from the
+        store; without a store, or when it fails (counted, logged), count in memory."""
+        store = self.engine.store
+        if store is not None:
+            try:
+                await store.record_settlement_result(market_id, game_id, expected, result, self.engine.clock())
+                self._set_mismatches(await store.count_settlement_mismatches())
+                return
+            except StoreError as exc:
+                self.engine.reject("settlement", "result_not_stored", f"{market_id}: {exc}")
+        if differs:
+            self._set_mismatches(self.mismatches + 1)
 
     async def _close(self, market_id: str, result: str, why: str) -> None:
         """Close both sides of `market_id` at `result`, then store and publish the positions."""
@@ -163,7 +251,9 @@ class Settlement:
         calls it. A market is due at once, then LOOKUP_EVERY_S after its first lookup, the wait
         doubling after each lookup (a venue can take hours to finalise) up to LOOKUP_MAX_S.
         Returns the started tasks; a lookup pushes the venue's listing into the engine, whose
-        result settles the position. Tasks are kept until done and cancelled by `close`."""
+        result settles the position. Tasks are kept until done and cancelled by `close`. The first
+        call also starts `restore` (settlement state kept in the store), not among the returned tasks."""
+        self._start_restore()
         now, started = self.engine.clock(), []
         venues = {a.name: a for a in self.engine.adapters if hasattr(a, "lookup_round")}
         for market_id in self.awaiting():
@@ -189,8 +279,8 @@ class Settlement:
         return (now - last).total_seconds() >= min(LOOKUP_EVERY_S * 2 ** (made - 1), LOOKUP_MAX_S)
 
     async def close(self) -> None:
-        """Cancel lookups still in flight (engine shutdown) and wait for them to end."""
-        tasks = list(self._inflight.values())
+        """Cancel lookups still in flight and a restore (engine shutdown) and wait for them to end."""
+        tasks = list(self._inflight.values()) + ([self._restoring] if self._restoring is not None else [])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -278,8 +278,11 @@ class TradingDesk:
                 log.exception("executor.job_failed")
 
     async def restore(self) -> None:
-        """Rebuild portfolio from the store after a restart."""
+        """Rebuild the portfolio, then settlement's kept state (mismatch count, today's settlement
+        times for the daily loss limit), from the store after a restart. Raises StoreError when
+        the store cannot answer."""
         await self.executor.restore()
+        await self.settlement.restore()
 
     # -- views and summary -------------------------------------------------------------------
     def bankroll_view(self) -> BankrollView:

@@ -36,7 +36,7 @@ _CONNECTION_ERRORS = (
 )
 _COUNTABLE = frozenset(
     {"games", "markets", "quotes", "signals", "orders", "fills", "positions", "bankroll_ledger", "audit_log",
-     "commands", "engine_state"}
+     "commands", "engine_state", "settlement_expectations"}
 )
 
 

@@ -1,4 +1,4 @@
-"""Store methods for signals, orders, fills and positions (mixed into `Store`).
+"""Store methods for signals, orders, fills, positions and settlements (mixed into `Store`).
 
 Order intents are written before they are sent, keyed by a client_order_id that is unique forever;
 a fill is stored once however often the venue reports it (ARCHITECTURE.md, "Store").
@@ -8,6 +8,7 @@ Triggers in migrations/0002 write an audit row for every change to orders, fills
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -178,6 +179,67 @@ class TradingMixin(_Base):
                     raise NotFoundError("bankroll not initialised")  # rolls everything back
                 await self._upsert_position(conn, position)
         return applied
+
+    async def settled_markets_since(self, since: datetime) -> dict[str, datetime]:
+        """market_id → when its first settlement ledger line ("settle:<market_id>:<side>", written by
+        book_settlement) was stored, for markets settled at or after `since` (UTC). The same clock
+        and window as ledger_net_since, so after a restart the daily loss limit knows which markets
+        settled today. Other refs are ignored. Raises StoreUnavailable if the server is down."""
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                r"""SELECT substring(ref FROM '^settle:(.+):(?:yes|no)$') AS market_id, min(created_at) AS at
+                    FROM bankroll_ledger WHERE created_at >= $1 AND ref ~ '^settle:.+:(yes|no)$'
+                    GROUP BY 1""", since)
+        return {r["market_id"]: r["at"] for r in rows}
+
+    # -- settlement expectations (migrations/0004) -------------------------------------------
+    async def save_settlement_expectation(self, market_id: str, game_id: str, expected: str,
+                                          final_at: datetime) -> bool:
+        """Keep the feed's `expected` result ("yes"/"no") of a real venue's market whose game the feed
+        declared final at `final_at` (UTC), until the venue resolves it. A later call (the feed
+        corrected the score) replaces the expectation but keeps the first `final_at`; a market the
+        venue already resolved is left unchanged (returns False, else True).
+        Raises StoreConstraintError for another `expected`; StoreUnavailable if the server is down."""
+        async with self._acquire() as conn:
+            stored = await conn.fetchval(
+                """INSERT INTO settlement_expectations (market_id, game_id, expected, final_at) VALUES ($1,$2,$3,$4)
+                   ON CONFLICT (market_id) DO UPDATE SET expected = EXCLUDED.expected, game_id = EXCLUDED.game_id,
+                       final_at = coalesce(settlement_expectations.final_at, EXCLUDED.final_at), updated_at = now()
+                   WHERE settlement_expectations.venue_result IS NULL
+                   RETURNING market_id""",
+                market_id, game_id, expected, final_at)
+        return stored is not None
+
+    async def load_settlement_expectation(self, market_id: str) -> str | None:
+        """The feed's stored expected result ("yes"/"no") of `market_id` while its venue has not
+        resolved it, else None. Raises StoreUnavailable if the server is down."""
+        async with self._acquire() as conn:
+            return await conn.fetchval(
+                "SELECT expected FROM settlement_expectations WHERE market_id = $1 AND venue_result IS NULL",
+                market_id)
+
+    async def record_settlement_result(self, market_id: str, game_id: str, expected: str, result: str,
+                                       settled_at: datetime) -> None:
+        """Record the venue's `result` ("yes", "no", "void", "split") of a market the feed expected to
+        resolve `expected`, settled at `settled_at` (UTC). Writes the row when the expectation itself
+        was never stored (its final_at then stays NULL). Recording twice keeps the first result.
+        Raises StoreConstraintError for an unknown result or expectation; StoreUnavailable if down."""
+        async with self._acquire() as conn:
+            await conn.execute(
+                """INSERT INTO settlement_expectations (market_id, game_id, expected, venue_result, settled_at)
+                   VALUES ($1,$2,$3,$4,$5)
+                   ON CONFLICT (market_id) DO UPDATE SET venue_result = EXCLUDED.venue_result,
+                       settled_at = EXCLUDED.settled_at, updated_at = now()
+                   WHERE settlement_expectations.venue_result IS NULL""",
+                market_id, game_id, expected, result, settled_at)
+
+    async def count_settlement_mismatches(self) -> int:
+        """Markets whose venue result differed from the feed's expected result, over the store's
+        whole history (the desk header's "settled unlike the score"). Raises StoreUnavailable."""
+        async with self._acquire() as conn:
+            return int(await conn.fetchval(
+                "SELECT count(*) FROM settlement_expectations WHERE venue_result IS NOT NULL "
+                "AND venue_result <> expected"))
 
     async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
         """Fills in the order they happened, optionally for one order."""
