@@ -50,7 +50,9 @@ class PairSource:
 
 @dataclass(slots=True)
 class Evidence:
-    """What a listing says. `day` is a US Eastern date; `start_et` an Eastern wall-clock start."""
+    """What a listing says. `day` is a US Eastern date (ticker/slug date, else the listing's
+    date-only start, else its start time's Eastern date); `start_et` an Eastern wall-clock start;
+    `starts_at` an aware UTC start time, only when the venue gives a time of day."""
 
     venue: Venue
     leagues: dict[str, League] = field(default_factory=dict)
@@ -186,6 +188,20 @@ def extract(listing: MarketListing) -> Evidence:
         raise Refuse("not_moneyline", f"title {listing.title!r} / YES {listing.yes_label!r} is not a game-winner market")
     if WIN_OR_DRAW.search(listing.rules or ""):
         raise Refuse("not_moneyline", "the rules pay YES on a win or a draw (double chance)")
+    _date_only_start(listing, ev)
     if ev.day is None and ev.starts_at is not None:
         ev.day = eastern_date(ev.starts_at)
     return ev
+
+
+def _date_only_start(listing: MarketListing, ev: Evidence) -> None:
+    """A date-only start (`listing.start_date`, Polymarket `eventDate`) is the game's Eastern date,
+    like the slug date, and never a 00:00Z start time: it dates a listing that has no other date
+    and must agree with the date it has. Raises Refuse("date_mismatch") when they disagree."""
+    if listing.start_date is None:
+        return
+    if ev.day is None:
+        ev.day = listing.start_date
+    elif ev.day != listing.start_date:
+        raise Refuse("date_mismatch", f"the listing's date {ev.day} (US Eastern) disagrees with its "
+                                      f"date-only start {listing.start_date}")

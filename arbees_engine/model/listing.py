@@ -7,7 +7,7 @@ Adapters fill what their venue provides; the matcher (`arbees_engine.matching`) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from .market import FeeSchedule, KALSHI_FEES, Venue
@@ -25,6 +25,9 @@ class MarketListing:
       a name to "home"/"away" where the venue says so (Polymarket `teams[].ordering`).
     league_hint: the venue's league/sport code if any ("nba", "mlp", "KXNBAGAME").
     starts_at: scheduled start (UTC) where known; closes_at: trading close.
+    start_date: the venue's date-only start where it gives no start time (Polymarket event
+      `eventDate`, "2026-04-05"): a calendar date in the venue's own date convention (US Eastern,
+      as its slug date), never a moment; the matcher checks it against the game's Eastern date.
     status: venue status normalised to "open", "closed" or "settled" (final, cannot change).
     result: when settled, the venue's own resolution: "yes" or "no"; "void" (positions returned at
       cost, Kalshi); "split" (each YES and NO contract pays $0.50, a Polymarket 50-50). Else None.
@@ -43,6 +46,7 @@ class MarketListing:
     team_roles: dict[str, str] = field(default_factory=dict, hash=False)
     league_hint: str = ""
     starts_at: datetime | None = None
+    start_date: date | None = None
     closes_at: datetime | None = None
     status: str = "open"
     result: str | None = None

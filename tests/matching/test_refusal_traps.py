@@ -1,14 +1,17 @@
 """Traps a read-only review found, each now refused (or read as unknown) instead of matched wrongly:
 game 2 of a doubleheader before it is listed, negated overtime wording, double-chance markets,
-postponement deadlines, a draw YES contradicted by a team label, naive times, a listing with no date."""
+postponement deadlines, a draw YES contradicted by a team label, naive times, a listing with no date,
+a date-only Polymarket `eventDate` read as a 00:00Z start."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+import json
+from datetime import date, datetime
 
 import pytest
 
+from arbees_engine.adapters.polymarket import parse_market
 from arbees_engine.matching import Match, Matcher, Refusal
 from arbees_engine.matching.equivalence import equivalent, parse_terms
 from arbees_engine.matching.matcher import GAME_DEPENDENT_REFUSALS
@@ -123,3 +126,47 @@ def test_a_world_series_game_number_is_not_a_doubleheader():
     listing = _kalshi("KXMLBGAME-26OCT23LADNYY-NYY", "New York Y", "Game 1: Los Angeles D at New York Y Winner?")
     result = _matcher(ws).match(listing)
     assert isinstance(result, Match) and result.game_id == "ws1" and result.yes_team == "NYY"
+
+
+# An evening NBA game: 20:30 ET on 2026-06-13 is 00:30Z on 2026-06-14.
+EVENING = game("nba1", "nba", ("SA", "San Antonio Spurs"), ("NY", "New York Knicks"), "2026-06-14T00:30:00Z")
+
+
+def _gamma_market(event: dict) -> dict:
+    """A Gamma moneyline market (JSON-encoded string fields, as GET /events sends them) in `event`."""
+    return {"id": "g1", "question": "Knicks vs. Spurs", "outcomes": json.dumps(["Knicks", "Spurs"]),
+            "clobTokenIds": json.dumps(["tok-yes", "tok-no"]), "sportsMarketType": "moneyline",
+            "slug": event["slug"], "events": [event]}
+
+
+def test_a_date_only_event_date_is_a_date_not_a_midnight_utc_start():
+    # the event gives only `eventDate`: once read as 2026-06-13T00:00Z, 24.5 h before the game: start_mismatch
+    event = {"slug": "nba-nyk-sas-2026-06-13", "eventDate": "2026-06-13", "seriesSlug": "nba",
+             "teams": [{"name": "San Antonio Spurs", "ordering": "home"}, {"name": "New York Knicks", "ordering": "away"}]}
+    listing = parse_market(_gamma_market(event))
+    result = _matcher(EVENING).match(listing)
+    assert isinstance(result, Match) and result.game_id == "nba1" and result.yes_team == "NY", result
+    assert (listing.starts_at, listing.start_date) == (None, date(2026, 6, 13))
+    timed = parse_market(_gamma_market({**event, "startTime": "2026-06-14T00:30:00Z"}))
+    assert timed.start_date is None and timed.starts_at == EVENING.start_time
+
+
+def test_a_date_only_start_dates_an_undated_listing_by_the_eastern_calendar():
+    undated = _poly("Knicks vs. Spurs", ("Knicks", "Spurs"), "", league_hint="nba")
+    # as 00:00Z, 2026-06-13 would be 2026-06-12 in US Eastern: date_mismatch
+    result = _matcher(EVENING).match(replace(undated, start_date=date(2026, 6, 13)))
+    assert isinstance(result, Match) and result.game_id == "nba1"
+    wrong_day = _matcher(EVENING).match(replace(undated, start_date=date(2026, 6, 14)))
+    assert isinstance(wrong_day, Refusal) and wrong_day.reason_code == "date_mismatch"
+
+
+def test_a_date_only_start_that_contradicts_the_slug_date_is_refused():
+    listing = _poly("Knicks vs. Spurs", ("Knicks", "Spurs"), "nba-nyk-sas-2026-06-13")
+    result = _matcher(EVENING).match(replace(listing, start_date=date(2026, 6, 12)))
+    assert isinstance(result, Refusal) and result.reason_code == "date_mismatch"
+
+
+def test_a_date_only_start_does_not_pick_a_doubleheader_game():
+    listing = _poly("Yankees vs. Red Sox", ("Yankees", "Red Sox"), "mlb-nyy-bos-2026-07-04")
+    result = _matcher(G1, G2).match(replace(listing, start_date=date(2026, 7, 4)))
+    assert isinstance(result, Refusal) and result.reason_code == "ambiguous_doubleheader"

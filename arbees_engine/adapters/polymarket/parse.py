@@ -12,7 +12,7 @@ The book of the YES token (outcome[0]) is the YES book; NO is its mirror.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from ...model import BookLevel, BookUpdate, FeeKind, FeeSchedule, MarketListing, Venue
@@ -104,6 +104,20 @@ def _event_context(event: dict | None) -> dict:
     }
 
 
+def _start(market: dict, context: dict) -> tuple[datetime | None, date | None]:
+    """(starts_at, start_date) from the first start field given: market `gameStartTime`, market
+    `eventStartTime`, event `startTime`, event `eventDate` (Gamma GET /events). A date-only value
+    ("2026-04-05", as `eventDate` is) is a calendar date, returned as start_date and never read as
+    a 00:00Z start; any other value goes to `timestamp` (ParseError("bad_time") on garbage)."""
+    value = market.get("gameStartTime") or market.get("eventStartTime") or context["start"]
+    if isinstance(value, str):
+        try:
+            return None, datetime.strptime(value.strip(), "%Y-%m-%d").date()
+        except ValueError:
+            pass  # it has a time of day (or is garbage, which timestamp refuses)
+    return timestamp(value, "start"), None
+
+
 def parse_market(market: object, event: dict | None = None) -> MarketListing:
     """One Gamma market (two outcomes) → MarketListing. Raises ParseError.
 
@@ -123,6 +137,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         event = market["events"][0] if isinstance(market["events"][0], dict) else None
     context = _event_context(event)
     status, result = _status(market, prices)
+    starts_at, start_date = _start(market, context)
     tick = decimal_or_none(market.get("orderPriceMinTickSize"), "orderPriceMinTickSize") or Decimal("0.01")
     best_bid, best_ask = market.get("bestBid"), market.get("bestAsk")
     return MarketListing(
@@ -135,7 +150,8 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         teams=context["teams"],
         team_roles=context["roles"],
         league_hint=context["league"],
-        starts_at=timestamp(market.get("gameStartTime") or market.get("eventStartTime") or context["start"], "start"),
+        starts_at=starts_at,
+        start_date=start_date,
         closes_at=timestamp(market.get("endDate"), "endDate"),
         status=status,
         result=result,
