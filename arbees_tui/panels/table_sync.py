@@ -77,7 +77,16 @@ class SyncTable(DataTable):
 
 
 def _literal(cell: Any) -> Any:
-    """A string cell shown literally: DataTable reads plain strings as markup, so an engine-sent
-    "[/venue]" in a reason or team name would raise MarkupError and end the desk. Escaped, not
-    wrapped in Text, so the column stays sortable."""
-    return escape(cell) if isinstance(cell, str) else cell
+    """A string cell shown literally: DataTable reads plain strings as markup (rich
+    `Text.from_markup`), so an engine-sent "[/venue]" in a reason or team name would raise
+    MarkupError and end the desk. Escaped, not wrapped in Text, so the column stays sortable.
+
+    `rich.markup.escape` also doubles a lone trailing backslash, so that markup appended after
+    it stays markup; a cell is never appended to and the parser keeps a backslash literally
+    unless a tag follows it, so that extra backslash would show ("C:\\" as "C:\\\\"): dropped."""
+    if not isinstance(cell, str):
+        return cell
+    escaped = escape(cell)
+    if cell.endswith("\\") and not cell.endswith("\\\\"):
+        escaped = escaped[:-1]  # the backslash rich appended for concatenation
+    return escaped
