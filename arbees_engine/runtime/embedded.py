@@ -10,6 +10,13 @@ exists, else `nobody`, and the cluster directory is owned by that user.
 Readiness is polled with a bounded deadline: postgres is ready once its `postmaster.pid` status
 line reads "ready" (what `pg_ctl -w` waits for; see src/include/utils/pidfile.h) and its TCP port
 accepts a connection; redis once it answers PING with +PONG.
+
+Each server gets a watchdog process (`_Watchdog`) so that it does not outlive the process that
+started it, even when that process is SIGKILLed (atexit does not run then). Neither server can
+watch its parent itself, and PR_SET_PDEATHSIG is tied to the creating *thread* (prctl(2): the
+signal fires when that thread exits), while servers are often started from worker threads
+(`async with`, `asyncio.to_thread`). The watchdog holds the read end of a pipe whose only write
+end this process holds (non-inheritable, PEP 446): EOF on it means this process is gone.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -116,10 +124,95 @@ def _stop_process(proc: subprocess.Popen[bytes], first_signal: int, timeout_s: f
         proc.wait(timeout=10)
 
 
+# Run by `_Watchdog` as `python -I -S -c _WATCHDOG_CODE PID FIRST_SIGNAL GRACE_S STARTTIME` (stdlib only).
+# stdin: one byte = disarmed (the server was stopped by its owner), EOF = the owner died. Then it
+# signals the server's process group (the server leads it: start_new_session), waits `GRACE_S`
+# for the leader to go and escalates to SIGKILL. STARTTIME (/proc/PID/stat field 22, proc(5))
+# proves PID still is the server, not a later process that reused the pid.
+_WATCHDOG_CODE = r"""
+import os, signal, sys, time
+pid, first, grace, started = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+def server_alive():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == started and fields[0] not in ("Z", "X")
+if os.read(0, 1) or not server_alive():
+    sys.exit(0)
+try:
+    os.killpg(pid, first)
+except ProcessLookupError:
+    sys.exit(0)
+deadline = time.monotonic() + grace
+while server_alive() and time.monotonic() < deadline:
+    time.sleep(0.05)
+if server_alive():
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+"""
+
+
+def _start_time(pid: int) -> str:
+    """Start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22, proc(5)); "" if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+class _Watchdog:
+    """A helper process that stops server `pid` (its process group) if this process dies first.
+
+    first_signal/grace_s: the server's own clean-shutdown signal and how long to wait for it
+    before SIGKILL. The helper runs in a session of its own, so a kill of this process's group
+    does not take it along. `disarm()` (from the owner's `stop()`) makes it exit doing nothing.
+    A child forked from this process without exec keeps the pipe open: the server then lives
+    until that child exits too.
+    """
+
+    def __init__(self, pid: int, first_signal: int, grace_s: float) -> None:
+        cmd = [sys.executable, "-I", "-S", "-c", _WATCHDOG_CODE, str(pid), str(int(first_signal)), str(grace_s),
+               _start_time(pid)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, cwd="/", start_new_session=True)
+
+    def disarm(self) -> None:
+        """Tell the helper the server was stopped on purpose and wait for it to exit (≤ 5 s, then SIGKILL)."""
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write(b"x")
+                self.proc.stdin.close()
+            except OSError:
+                pass  # it already exited
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
 class _Service:
     """Shared start/stop plumbing: sync `start()`/`stop()`, sync and async context managers."""
 
     proc: subprocess.Popen[bytes] | None = None
+    _watchdog: _Watchdog | None = None
+
+    def _watch(self, first_signal: int, grace_s: float) -> None:
+        """Arm a watchdog that stops `self.proc` with `first_signal` (then SIGKILL after `grace_s`)
+        should this process die without calling `stop()`."""
+        self._unwatch()
+        if self.proc is not None:
+            self._watchdog = _Watchdog(self.proc.pid, first_signal, grace_s)
+
+    def _unwatch(self) -> None:
+        """Disarm the watchdog, if any (call once the server is stopped)."""
+        if self._watchdog is not None:
+            self._watchdog.disarm()
+            self._watchdog = None
 
     def start(self) -> None:  # pragma: no cover - overridden
         """Start the server and wait until it serves; no-op if already running."""
@@ -282,6 +375,7 @@ class EmbeddedPostgres(_Service):
             with open(self.log_path, "ab") as log_file:
                 self.proc = subprocess.Popen(self._server_cmd(self.port), stdout=log_file, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, **self._popen_kwargs())
+            self._watch(signal.SIGINT, 30)
             deadline = time.monotonic() + self.start_timeout_s
             while time.monotonic() < deadline and self.proc.poll() is None and not self._ready():
                 time.sleep(0.05)
@@ -291,6 +385,7 @@ class EmbeddedPostgres(_Service):
                 return
             last_error = _log_tail(self.log_path)
             _stop_process(self.proc, signal.SIGQUIT, 10)
+            self._unwatch()
         self.stop()  # removes the socket dir
         raise EmbeddedServerError(f"postgres did not become ready; log tail:\n{last_error}")
 
@@ -300,6 +395,7 @@ class EmbeddedPostgres(_Service):
         if self.proc is not None:
             _stop_process(self.proc, signal.SIGINT, 30)
             self.proc = None
+        self._unwatch()
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
@@ -377,6 +473,7 @@ class EmbeddedRedis(_Service):
             with open(self.log_path, "ab") as log_file:
                 self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              start_new_session=True)
+            self._watch(signal.SIGTERM, 15)
             deadline = time.monotonic() + self.start_timeout_s
             while time.monotonic() < deadline and self.proc.poll() is None and not self._pong():
                 time.sleep(0.02)
@@ -385,6 +482,7 @@ class EmbeddedRedis(_Service):
                 log.info("embedded.redis.started", port=self.port, pid=self.proc.pid)
                 return
             _stop_process(self.proc, signal.SIGKILL, 5)
+            self._unwatch()
         self.proc = None
         raise EmbeddedServerError(f"redis-server did not answer PING; log tail:\n{_log_tail(self.log_path)}")
 
@@ -394,6 +492,7 @@ class EmbeddedRedis(_Service):
         if self.proc is not None:
             _stop_process(self.proc, signal.SIGTERM, 15)
             self.proc = None
+        self._unwatch()
 
     def url_for(self, db: int = 0) -> str:
         """redis://127.0.0.1:PORT/<db>."""
