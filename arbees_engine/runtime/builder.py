@@ -171,7 +171,7 @@ def build_venue(settings: Settings, venue: str, client, *, signer=None, recorder
         rest = PolymarketRestVenue(ep.polymarket_gamma_url, ep.polymarket_clob_url, client, poll_s=ep.venue_poll_s)
         stream = None
         if streaming and ep.use_websockets and _same_deployment(ep, "polymarket_clob_url", "polymarket_ws_url"):
-            stream = PolymarketBookStream([], url=ep.polymarket_ws_url, recorder=recorder,
+            stream = PolymarketBookStream([], url=ep.polymarket_ws_url, recorder=recorder, listings=rest.listings,
                                           fetch_book=rest_book_fetcher(ep.polymarket_clob_url, ep.http_timeout_s),
                                           policy=ReportingPolicy(venue="polymarket", recorder=recorder))
     else:

@@ -12,11 +12,13 @@ import asyncio
 from datetime import timezone
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
 
-from ..model import Decision, Fill, Order, OrderStatus, Side, Signal, Sport
+from ..model import Decision, Fill, Leg, Order, OrderStatus, Side, Signal, Sport
+from ..model.market import Rounding, TickError, price_grid
 from .views import fill_view, order_view, position_view
 
 if TYPE_CHECKING:
@@ -48,18 +50,28 @@ class Executor:
     async def execute(self, signal: Signal) -> None:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
 
+        Each leg's limit (dollars for the leg's own contract) is sent on its market's tick grid
+        (`price_grid`): an off-grid limit is rounded DOWN to the nearest grid price below it, so an
+        order never pays more than the signal meant (counted in `engine.counts["limit_rounded_to_tick"]`).
+
         Refused before any send: a leg on a venue that is not live while another venue trades
-        live (a real leg hedged by a simulated one is a naked position), and a leg on a market
-        with an order whose outcome is still unknown. A leg whose outcome is unknown stops the
-        signal and is reconciled later (`resolve_unknown`).
+        live (a real leg hedged by a simulated one is a naked position), a leg on a market
+        with an order whose outcome is still unknown, and a leg whose limit has no grid price
+        above $0 at or below it, or whose market or grid is unknown (reason "limit_off_tick_grid:
+        …" / "limit_out_of_range: …" / "unknown_market: …" / "bad_tick_grid: …", counted as
+        `engine.reject("execution", code)`).
+        A leg whose outcome is unknown stops the signal and is reconciled later (`resolve_unknown`).
         """
         refusal = self._pre_send_refusal(signal)
+        limits: list[Decimal] = []
+        if refusal is None:
+            limits, refusal = self._grid_limits(signal)
         if refusal is not None:
             self.desk.record(signal, Decision.REJECTED, refusal)
             self.engine.audit("engine", "order_blocked", signal.signal_id, refusal)
             return
         filled_any, target = False, None
-        for leg in signal.legs:
+        for leg, limit in zip(signal.legs, limits):
             if not self.engine.control.may_open_positions:
                 self.desk.record(signal, Decision.REJECTED if not filled_any else signal.decision, "kill_switch")
                 self.engine.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
@@ -68,7 +80,7 @@ class Executor:
             if contracts <= 0:
                 break
             order = Order(client_order_id=self.desk.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
-                          venue=leg.venue, side=leg.side, limit_price=leg.limit_price, contracts=contracts,
+                          venue=leg.venue, side=leg.side, limit_price=limit, contracts=contracts,
                           created_at=self.engine.clock())
             if not await self._write_intent(order, signal):
                 return
@@ -91,6 +103,43 @@ class Executor:
         if any(o.market_id == leg.market_id for o in self.unresolved.values() for leg in signal.legs):
             return "order_outcome_unknown: an earlier order on this market is being reconciled"
         return None
+
+    def _grid_limits(self, signal: Signal) -> tuple[list[Decimal], str | None]:
+        """Every leg's limit (dollars) on its market's tick grid, rounded DOWN; or ([], refusal)
+        naming the first leg that cannot be sent, counted as `engine.reject("execution", code)`."""
+        limits: list[Decimal] = []
+        for leg in signal.legs:
+            limit, refusal = self._grid_limit(leg)
+            if refusal is not None:
+                code, _, detail = refusal.partition(": ")
+                self.engine.reject("execution", code, f"{signal.signal_id}: {detail}")
+                return [], refusal
+            if limit != leg.limit_price:
+                self.engine.counts["limit_rounded_to_tick"] += 1
+                log.info("order.limit_rounded_to_tick", signal_id=signal.signal_id, market_id=leg.market_id,
+                         side=leg.side.value, limit=str(leg.limit_price), sent=str(limit))
+            limits.append(limit)
+        return limits, None
+
+    def _grid_limit(self, leg: Leg) -> tuple[Decimal, None] | tuple[None, str]:
+        """(limit on the grid, None) or (None, "code: detail"). The grid is the market's
+        `price_grid` with its latest listing's schedule (Kalshi `price_ranges`)."""
+        if not (leg.limit_price.is_finite() and 0 < leg.limit_price <= 1):
+            return None, f"limit_out_of_range: {leg.market_id} {leg.side.value} limit {leg.limit_price} is not in (0, 1]"
+        registry = self.engine.registry
+        market = registry.markets.get(leg.market_id)
+        if market is None:
+            return None, f"unknown_market: {leg.market_id} is not registered, its tick grid is unknown"
+        listing = registry.listings.get(leg.market_id)
+        try:
+            grid = price_grid(market, listing.extra if listing is not None else None)
+        except TickError as exc:
+            return None, f"bad_tick_grid: {leg.market_id}: {exc}"
+        limit = grid.round_for(leg.side, leg.limit_price, Rounding.DOWN)
+        if limit is None or limit <= 0:
+            return None, (f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} has no "
+                          f"grid price above $0 at or below it (grid {grid.text})")
+        return limit, None
 
     def _watch_unknown(self, order: Order) -> None:
         """Keep an order whose outcome is unknown (audited once) and re-check it every RESOLVE_RETRY_S."""

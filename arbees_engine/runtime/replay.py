@@ -113,7 +113,8 @@ class ReplayDriver:
         from ..adapters.polymarket.ws import PolymarketBookStream
 
         for venue in venues:  # books always parse through the streams, as they did live
-            venue.stream = KalshiBookStream([]) if venue.name == "kalshi" else PolymarketBookStream([])
+            venue.stream = (KalshiBookStream([]) if venue.name == "kalshi"
+                            else PolymarketBookStream([], listings=venue.rest.listings))  # tick changes re-list
         self.by_source = {src: v.stream for v in venues for src in v.stream.sources}
 
     async def run(self, sink) -> None:

@@ -37,6 +37,11 @@ def test_without_kalshi_key_kalshi_polls_rest_and_polymarket_streams():
     assert engine.live_orders is None
 
 
+def test_polymarket_stream_shares_the_rest_listings_so_a_tick_change_re_lists_the_market():
+    poly = _venues(build_engine(_settings(), ARGS, store=None, redis_url=None))["polymarket"]
+    assert poly.stream.listings is poly.rest.listings  # tick_size_change updates what discovery listed
+
+
 def test_with_kalshi_key_both_stream(kalshi_key_file):
     engine = build_engine(_settings(kalshi_key_id="kid", kalshi_key_file=kalshi_key_file, kalshi_ws_url="ws://127.0.0.1:9/x/ws"),
                           ARGS, store=None, redis_url=None)

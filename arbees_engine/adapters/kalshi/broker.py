@@ -21,7 +21,7 @@ import structlog
 from ...execution.fees import taker_fee
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
-from .orders import KalshiApiError, KalshiOrderClient, RateLimited
+from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited
 
 log = structlog.get_logger(__name__)
 
@@ -37,10 +37,11 @@ class KalshiLiveBroker:
     async def execute(self, order: Order, now: datetime) -> list[Fill]:
         """Place `order` (IOC, its client_order_id makes a resend idempotent) and return its fills.
 
-        A definite venue refusal (4xx) marks the order REJECTED. A lost reply or a 5xx is looked
-        up by client order id; if that lookup (or reading the fills) fails too, the order stays
-        SENT with reason "outcome unknown" and no fills: the executor reconciles it later and
-        refuses new orders on the market meanwhile. Never raises.
+        A definite venue refusal (4xx), or a limit the client cannot write exactly as a 4-decimal
+        dollar string (`orders.price_dollars`; never sent), marks the order REJECTED. A lost reply
+        or a 5xx is looked up by client order id; if that lookup (or reading the fills) fails too,
+        the order stays SENT with reason "outcome unknown" and no fills: the executor reconciles it
+        later and refuses new orders on the market meanwhile. Never raises.
         """
         order.paper = False
         try:
@@ -48,6 +49,9 @@ class KalshiLiveBroker:
                 await self.client.place_ioc(order)
             except RateLimited as exc:  # retries exhausted before the venue took the order
                 order.status, order.reason = OrderStatus.REJECTED, str(exc)[:200]
+                return []
+            except InvalidOrder:  # never sent: place_ioc marked it REJECTED with the reason
+                log.error("kalshi.order_invalid", client_order_id=order.client_order_id, reason=order.reason)
                 return []
             except KalshiApiError as exc:
                 if order.status is OrderStatus.REJECTED:

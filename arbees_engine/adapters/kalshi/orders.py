@@ -50,12 +50,28 @@ class KalshiApiError(RuntimeError):
         self.status, self.code, self.message = status, code, message
 
 
+class InvalidOrder(ValueError):
+    """An order the client refuses to send (it is marked REJECTED with the reason first)."""
+
+
 class RateLimited(Exception):
     """HTTP 429; `retry_after_s` from the Retry-After header (seconds) or None."""
 
     def __init__(self, retry_after_s: float | None) -> None:
         super().__init__(f"rate limited (retry after {retry_after_s})")
         self.retry_after_s = retry_after_s
+
+
+PRICE_QUANTUM = Decimal("0.0001")  # `*_dollars` strings carry up to 4 decimals (fixed_point_migration)
+
+
+def price_dollars(price: Decimal) -> str:
+    """A limit price as Kalshi's fixed-point dollar string, exactly ("0.55" → "0.5500"); see
+    https://docs.kalshi.com/getting_started/fixed_point_migration. Raises InvalidOrder for a price
+    outside 0..1 or one that needs more than 4 decimals (formatting would round it, maybe up)."""
+    if not (price.is_finite() and 0 <= price <= 1) or price != price.quantize(PRICE_QUANTUM):
+        raise InvalidOrder(f"limit {price} is not a 4-decimal dollar price in 0..1")
+    return f"{price.quantize(PRICE_QUANTUM)}"
 
 
 def live_trading_allowed(env: Mapping[str, str] | None = None) -> bool:
@@ -132,12 +148,18 @@ class KalshiOrderClient:
         """Send `order` as an IOC limit buy and update it from the venue's reply (or the existing
         order when the client_order_id was already placed). Returns the same Order object.
         Raises KalshiApiError (e.g. 401 bad/expired signature: order REJECTED; a 5xx: order left
-        SENT, its outcome unknown) or RateLimited after retries."""
+        SENT, its outcome unknown), RateLimited after retries, or InvalidOrder (order REJECTED,
+        nothing sent) for a limit `price_dollars` cannot write exactly."""
         ticker = order.market_id.split(":", 1)[-1]
         price_key = "yes_price_dollars" if order.side is Side.YES else "no_price_dollars"
+        try:
+            limit = price_dollars(order.limit_price)
+        except InvalidOrder as exc:
+            order.status, order.reason = OrderStatus.REJECTED, f"invalid_price: {exc}"
+            raise
         body = {"ticker": ticker, "client_order_id": order.client_order_id, "side": order.side.value,
                 "action": "buy", "count": order.contracts, "type": "limit",
-                price_key: f"{order.limit_price:.4f}", "time_in_force": "immediate_or_cancel"}
+                price_key: limit, "time_in_force": "immediate_or_cancel"}
         order.status = OrderStatus.SENT
         try:
             venue_order = (await self._request("POST", "/portfolio/orders", json=body))["order"]

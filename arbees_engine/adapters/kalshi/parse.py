@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ...model import ONE, BookLevel, BookUpdate, MarketListing, Venue
+from ...model.market import TICK_SCHEDULE_KEY, TickError, TickSchedule
 from ..wire import (
     ParseError,
     Rejection,
@@ -38,7 +39,14 @@ OPEN_STATUSES = {"active", "open"}
 SETTLED_STATUSES = {"settled", "finalized"}
 CLOSED_STATUSES = {"closed", "inactive", "paused", "initialized", "unopened", "determined", "disputed", "amended"}
 RESULTS = ("yes", "no", "void")  # `result`; void = positions returned at cost (Kalshi Settlement.market_result)
-TICK_BY_STRUCTURE = {"linear_cent": Decimal("0.01"), "deci_cent": Decimal("0.001")}
+# `price_level_structure` → grid, used when a market gives no `price_ranges`
+# (https://docs.kalshi.com/getting_started/fixed_point_migration, "Price Level Structures").
+TICK_BY_STRUCTURE = {
+    "linear_cent": TickSchedule.uniform(Decimal("0.01")),
+    "deci_cent": TickSchedule.uniform(Decimal("0.001")),
+    "tapered_deci_cent": TickSchedule.of((("0", "0.10", "0.001"), ("0.10", "0.90", "0.01"), ("0.90", "1", "0.001"))),
+}
+DEFAULT_TICKS = TICK_BY_STRUCTURE["linear_cent"]
 _TICKER_DATE = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})")
 _MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
 
@@ -55,17 +63,28 @@ def normalise_status(raw: str) -> str:
     raise ParseError("bad_status", f"status={raw!r}")
 
 
-def market_tick(market: dict) -> Decimal:
-    """Minimum price increment in dollars: `price_level_structure` (linear_cent 0.01,
-    deci_cent 0.001), else the finest `price_ranges[].step`, else 0.01."""
-    structure = market.get("price_level_structure")
-    if isinstance(structure, str) and structure in TICK_BY_STRUCTURE:
-        return TICK_BY_STRUCTURE[structure]
+def market_ticks(market: dict) -> TickSchedule:
+    """The market's price grid in dollars: its `price_ranges` [{start, end, step}] (dollar strings,
+    the exact valid intervals and steps), else the documented grid of its `price_level_structure`
+    (linear_cent, deci_cent, tapered_deci_cent: $0.001 below $0.10 and above $0.90, $0.01 between),
+    else $0.01 throughout (https://docs.kalshi.com/getting_started/fixed_point_migration).
+    Raises ParseError("bad_tick") for `price_ranges` that are not a list of valid ranges."""
     ranges = market.get("price_ranges")
-    ranges = ranges if isinstance(ranges, list) else []
-    steps = [decimal_or_none(r.get("step"), "price_ranges.step") for r in ranges if isinstance(r, dict)]
-    steps = [s for s in steps if s is not None and s > 0]
-    return min(steps) if steps else Decimal("0.01")
+    if ranges not in (None, []):
+        try:
+            rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges")]
+            triples = [tuple(need(r, key, "price_ranges[]") for key in ("start", "end", "step")) for r in rows]
+            return TickSchedule.of(triples)
+        except (TickError, ParseError) as exc:
+            raise ParseError("bad_tick", f"price_ranges={str(ranges)[:200]}: {exc}") from exc
+    structure = market.get("price_level_structure")
+    return TICK_BY_STRUCTURE.get(structure, DEFAULT_TICKS) if isinstance(structure, str) else DEFAULT_TICKS
+
+
+def market_tick(market: dict) -> Decimal:
+    """Minimum price increment in dollars: the finest step of `market_ticks(market)` (0.01 or
+    0.001). Raises ParseError("bad_tick") as `market_ticks`."""
+    return market_ticks(market).finest
 
 
 def _quote(market: dict, name: str) -> Decimal | None:
@@ -123,9 +142,11 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     no_label = str(market.get("no_sub_title") or "")
     rules = "\n\n".join(str(market.get(k) or "").strip() for k in ("rules_primary", "rules_secondary"))
     event = event or {}
+    ticks = market_ticks(market)
     extra = {
         "event_date": event_date(event_ticker),
         "price_level_structure": str(market.get("price_level_structure") or ""),
+        TICK_SCHEDULE_KEY: ticks.text,
         "market_type": str(market.get("market_type") or ""),
         "raw_status": str(market["status"]),
     }
@@ -147,7 +168,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         closes_at=timestamp(market.get("close_time"), "close_time"),
         status=status,
         result=_result(market, status),
-        tick=market_tick(market),
+        tick=ticks.finest,
         rules=rules.strip(),
         best_bid=_quote(market, "yes_bid"),
         best_ask=_quote(market, "yes_ask"),

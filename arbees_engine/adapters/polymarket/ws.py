@@ -10,7 +10,14 @@ the 2025-09-15 `price_change` schema):
 - `price_change` (current): `price_changes[]` of {asset_id, price, size (new total, "0"
   removes), side BUY|SELL, hash, best_bid, best_ask}; legacy (pre 2025-09): one flat change
   {asset_id, price, size, side, hash} (or a `changes[]` list) per event;
-- `tick_size_change` (old/new tick) and `last_trade_price`; a frame may be a JSON list of events.
+- `tick_size_change` {asset_id, old_tick_size, new_tick_size} and `last_trade_price`; a frame may
+  be a JSON list of events. `book` events may carry the current `tick_size`.
+
+Ticks: a new tick (from `tick_size_change` or a book's `tick_size`) of a listed market (`listings`)
+goes out as that market's listing with `tick` replaced, through `sink.on_listing` like any other
+market change, so the engine's `Market.tick` follows it. A tick that is not a finite number with
+0 < tick < 1 dividing $1 exactly is counted and logged as the rejection "bad_tick_size"; the book
+is unaffected.
 
 Continuity: the venue's book hash cannot be recomputed locally, so a book is trusted while the
 best bid/ask we compute equal the `best_bid`/`best_ask` the venue reports with each change, and
@@ -24,13 +31,15 @@ import asyncio
 import json
 import time
 from collections import Counter, deque
+from collections.abc import MutableMapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, ZERO, BookLevel, BookUpdate, to_decimal, to_price
+from ...model import ONE, ZERO, BookLevel, BookUpdate, MarketListing, MoneyError, to_decimal, to_price
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 
@@ -78,7 +87,11 @@ class PolymarketBookStream:
     """Adapter streaming Polymarket books for token (asset) ids; market ids "polymarket:<asset>".
 
     fetch_book: async (asset_id) -> REST book dict used to resync (None = resubscribe instead).
-    ping_interval_s: seconds between "PING" keep-alives. Other args as `KalshiBookStream`.
+    ping_interval_s: seconds between "PING" keep-alives.
+    listings: YES token id → the market's latest MarketListing (pass `PolymarketRestVenue.listings`,
+      which discovery keeps current); a tick change of a listed market is re-emitted through
+      `sink.on_listing` with the new `tick` (and stored back here). Without it, ticks are only kept
+      in `ticks` (dollars) and counted as "tick_unlisted". Other args as `KalshiBookStream`.
     """
 
     name = "polymarket"
@@ -86,7 +99,8 @@ class PolymarketBookStream:
 
     def __init__(self, asset_ids, *, url: str = POLYMARKET_WS_URL, fetch_book=None,
                  policy: ReconnectPolicy | None = None, recorder: Recorder | None = None,
-                 ping_interval_s: float = 10.0, max_queue: int | None = 64) -> None:
+                 ping_interval_s: float = 10.0, max_queue: int | None = 64,
+                 listings: MutableMapping[str, MarketListing] | None = None) -> None:
         self.asset_ids: set[str] = set(asset_ids)
         self.url, self.fetch_book, self.ping_interval_s = url, fetch_book, ping_interval_s
         self.policy = policy or ReconnectPolicy()
@@ -94,6 +108,7 @@ class PolymarketBookStream:
         self.stats: Counter[str] = Counter()
         self.books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self.ticks: dict[str, Decimal] = {}
+        self.listings: MutableMapping[str, MarketListing] = listings if listings is not None else {}
         self.last_trade: dict[str, dict] = {}
         self._last_ts: dict[str, int] = {}
         self._hashes: dict[str, deque[str]] = {}
@@ -223,7 +238,8 @@ class PolymarketBookStream:
             return self._price_changes(ev, [{**c, "asset_id": ev["asset_id"], "hash": ev.get("hash")}
                                             for c in changes], sink, received_at)
         if kind == "tick_size_change":
-            self.ticks[ev["asset_id"]] = to_price(ev["new_tick_size"])
+            if not self._set_tick(ev.get("asset_id"), ev.get("new_tick_size"), sink, "new_tick_size"):
+                return []
         elif kind == "last_trade_price":
             self.last_trade[ev["asset_id"]] = ev
         else:
@@ -251,7 +267,7 @@ class PolymarketBookStream:
         self._last_ts[asset] = ts
         self._hashes[asset] = deque([ev["hash"]] if ev.get("hash") else [], maxlen=256)
         if "tick_size" in ev:
-            self.ticks[asset] = to_price(ev["tick_size"])
+            self._set_tick(asset, ev["tick_size"], sink, "tick_size")
         self._emit(sink, BookUpdate(f"polymarket:{asset}", _levels(book["bids"]), _levels(book["asks"]),
                                     True, None, _ts(received_at)))
         for change_ts, items, at in self._buffered.pop(asset, []):
@@ -324,6 +340,32 @@ class PolymarketBookStream:
         self._emit(sink, BookUpdate(f"polymarket:{asset}", tuple(bids), tuple(asks), False, None,
                                     _ts(received_at)))
         return []
+
+    def _set_tick(self, asset: object, raw: object, sink, field: str) -> bool:
+        """Take `raw` as the minimum tick (dollars) of `asset`: keep it in `ticks` and, for a listed
+        market whose listing has another tick, emit the listing again with it (`sink.on_listing`).
+        Returns False after counting "bad_tick_size" for a missing asset or a tick that is not a
+        finite number with 0 < tick < 1 dividing $1 exactly; never raises."""
+        try:
+            tick = to_decimal(raw, field=field)
+        except MoneyError as exc:
+            self._reject(sink, "bad_tick_size", f"{asset}: {exc}"[:200])
+            return False
+        if not isinstance(asset, str) or not asset or not (ZERO < tick < ONE) or ONE % tick != 0:
+            self._reject(sink, "bad_tick_size", f"{asset}: {field}={raw!r}"[:200])
+            return False
+        self.ticks[asset] = tick
+        listing = self.listings.get(asset)
+        if listing is None:
+            self.stats["tick_unlisted"] += 1
+        elif listing.tick != tick:
+            listing = replace(listing, tick=tick)
+            self.listings[asset] = listing
+            self.stats["tick_updates"] += 1
+            log.info("polymarket_tick_changed", asset=asset, tick=str(tick))
+            if sink is not None:
+                sink.on_listing(listing)
+        return True
 
     def _emit(self, sink, update: BookUpdate) -> None:
         self.stats["book_updates"] += 1
