@@ -17,6 +17,7 @@ from typing import Any, Callable
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcnow
@@ -181,7 +182,13 @@ class ArbeesApp(App):
         """The one place errors reach the operator: a toast plus the error list (newest last)."""
         self.errors.append(f"{where}: {detail}")
         del self.errors[:-50]
-        self.notify(f"{where}: {detail}", title="desk error", severity="error", timeout=8)
+        self.toast(f"{where}: {detail}", title="desk error", severity="error", timeout=8)
+
+    def toast(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+              timeout: float | None = None) -> None:
+        """Every desk toast: `notify` with markup off, so the engine text it carries (rejection
+        reasons, error details, ids) is shown literally (see arbees_tui/literal.py)."""
+        self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # --- painting -------------------------------------------------------------------------------
 
@@ -217,7 +224,7 @@ class ArbeesApp(App):
         """Build a Command with the operator's name, track it as pending, send it off the UI.
         In read-only mode nothing is sent (returns None) and the operator is told so."""
         if self.read_only:
-            self.notify(f"read-only desk: {action.value} not sent", severity="warning", timeout=4)
+            self.toast(f"read-only desk: {action.value} not sent", severity="warning", timeout=4)
             return None
         command = Command(command_id=self.new_id(), operator=self.operator, issued_at=self.clock(),
                           action=action, **fields)
@@ -239,18 +246,18 @@ class ArbeesApp(App):
         ok = pending.status == "done"
         text = f"{pending.action}: {pending.status}" + (f" — {pending.detail}" if pending.detail else "")
         loud = pending.action in ("kill", "resume") and not ok
-        self.notify(text, title="KILL SWITCH" if pending.action == "kill" else "command",
-                    severity="information" if ok else "error", timeout=15 if loud else 5)
+        self.toast(text, title="KILL SWITCH" if pending.action == "kill" else "command",
+                   severity="information" if ok else "error", timeout=15 if loud else 5)
 
     def decide_signal(self, signal: SignalView | None, approve: bool) -> None:
         """Approve/reject the signal exactly as the operator saw it (id + version)."""
         if signal is None:
-            self.notify("no pending signal selected", severity="warning", timeout=3)
+            self.toast("no pending signal selected", severity="warning", timeout=3)
             return
         earlier = self.state.commands.get(self.state.signal_commands.get(signal.signal_id, ""))
         if earlier is not None and earlier.status == "pending":  # a double press must not send twice
-            self.notify(f"{earlier.action} of {signal.signal_id} already sent; waiting for the engine",
-                        severity="warning", timeout=3)
+            self.toast(f"{earlier.action} of {signal.signal_id} already sent; waiting for the engine",
+                       severity="warning", timeout=3)
             return
         action = CommandAction.APPROVE if approve else CommandAction.REJECT
         self.send(action, signal_id=signal.signal_id, signal_version=signal.version)

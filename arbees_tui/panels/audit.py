@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.markup import escape
 from textual.content import Content
 from textual.widget import Widget
 
+from ..literal import literal, same_look
 from ..state import DeskState
 from arbees_engine.bus.messages import AuditView
 
@@ -22,17 +22,17 @@ class AuditPanel(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(id="audit", **kwargs)
         self.border_title = "Audit"
-        self._markup = ""
+        self._content = literal()
 
     def render(self) -> Content:
-        """Draw the markup last set by `show`."""
-        return Content.from_markup(self._markup)
+        """Draw the content last set by `show`."""
+        return self._content
 
     def show(self, state: DeskState) -> None:
-        """Render the newest lines that fit the panel's height."""
+        """Render the newest lines that fit the panel's height, shown literally (`literal`)."""
         rows = max(1, self.size.height or 3)
-        lines = [escape(audit_line(v)) for v in list(state.audit)[:rows]]
-        markup = "\n".join(lines) or "[$text-muted]no audit lines yet[/]"
-        if markup != self._markup:
-            self._markup = markup
+        lines = "\n".join(audit_line(v) for v in list(state.audit)[:rows])
+        content = literal(lines) if lines else literal(("no audit lines yet", "$text-muted"))
+        if not same_look(content, self._content):
+            self._content = content
             self.refresh()

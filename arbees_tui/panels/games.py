@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import format as fmt
+from ..literal import literal
 from ..state import DeskState
 from .table_sync import SyncTable
 
@@ -80,7 +81,8 @@ class GamesTable(SyncTable):
         column = SORTS[self.sort_index]
         numeric = column in ("edge", "model")
         self.sort(column, key=_num if numeric else None, reverse=numeric)
-        self.border_subtitle = f"sort: {column}" + (f"  filter: {self.filter_text}" if self.filter_text else "")
+        shown = f"sort: {column}" + (f"  filter: {self.filter_text}" if self.filter_text else "")
+        self.border_subtitle = literal(shown)  # the operator's filter words, shown literally
 
     def cycle_sort(self) -> str:
         """Next sort column; returns its name. The cursor stays on its game."""

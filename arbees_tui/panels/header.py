@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual.markup import escape
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
 from .. import format as fmt
+from ..literal import literal, same_look
 from ..state import DeskState
 
 MODE_STYLE = {"auto": "$success", "manual": "$warning", "halted": "$error"}
@@ -26,11 +26,12 @@ def engine_health(state: DeskState, now: datetime) -> tuple[str, str]:
     return ("stale" if secs > HEARTBEAT_STALE_S else "online"), fmt.age(now, beat.ts)
 
 
-def _pnl(value) -> str:
+def _pnl(value) -> tuple[str, str]:
+    """Signed dollars, green when up and red when down."""
     text = fmt.dollars(value, signed=True)
     if value is None or value == 0:
-        return text
-    return f"[$success]{text}[/]" if value > 0 else f"[$error]{text}[/]"
+        return text, ""
+    return text, "$success" if value > 0 else "$error"
 
 
 class HeaderBar(Widget):
@@ -39,53 +40,53 @@ class HeaderBar(Widget):
     def __init__(self, instance: str, **kwargs) -> None:
         super().__init__(id="header", **kwargs)
         self.instance = instance
-        self._markup = ""
+        self._content = literal()
 
     def render(self) -> Content:
-        """Draw the markup last set by `show`."""
-        return Content.from_markup(self._markup)
+        """Draw the content last set by `show`."""
+        return self._content
 
-    def render_state(self, state: DeskState, now: datetime, link: str, link_detail: str) -> str:
-        """Two lines of markup: instance, mode, kill state, bankroll ($); engine health, heartbeat age, link."""
+    def render_state(self, state: DeskState, now: datetime, link: str, link_detail: str) -> Content:
+        """Two lines: instance, mode, kill state, bankroll ($); engine health, heartbeat age, link.
+        The instance and the link's error text are shown literally (`literal`)."""
         mode = state.mode
-        mode_txt = f"[b reverse {MODE_STYLE.get(mode, '$foreground')}] {mode.upper()} [/]"
+        mode_txt = (f" {mode.upper()} ", f"b reverse {MODE_STYLE.get(mode, '$foreground')}")
         if state.pending_kill():
-            kill = "[b reverse $warning] KILL PENDING [/]"
+            kill = (" KILL PENDING ", "b reverse $warning")
         elif state.kill_failed() is not None:
-            kill = f"[b reverse $error] KILL {state.kill_failed().status.upper()} [/]"
+            kill = (f" KILL {state.kill_failed().status.upper()} ", "b reverse $error")
         elif state.kill_engaged:
-            kill = "[b $error]kill:ON[/]"
+            kill = ("kill:ON", "b $error")
         else:
-            kill = "kill:off"
+            kill = ("kill:off", "")
         bank = state.bankroll
-        line1 = (f"[b]{escape(self.instance)}[/] {mode_txt} {kill}  "
-                 f"eq [b]{fmt.dollars(bank.equity if bank else None)}[/]  "
-                 f"day {_pnl(bank.day_realized_pnl if bank else None)}  "
-                 f"unrl {_pnl(bank.unrealized_pnl if bank else None)}  "
-                 f"exp {fmt.dollars(bank.open_exposure if bank else None)}")
+        line1 = [(self.instance, "b"), " ", mode_txt, " ", kill,
+                 "  eq ", (fmt.dollars(bank.equity if bank else None), "b"),
+                 "  day ", _pnl(bank.day_realized_pnl if bank else None),
+                 "  unrl ", _pnl(bank.unrealized_pnl if bank else None),
+                 f"  exp {fmt.dollars(bank.open_exposure if bank else None)}"]
         # with our own link down we cannot see the engine's heartbeat: it may well still be trading
         health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
         health_style = {"online": "$success", "stale": "$warning", "offline": "$error", "unknown": "$warning"}[health]
         link_style = {"connected": "$success", "connecting": "$warning"}.get(link, "$error")
-        line2 = (f"engine [b {health_style}]{health.upper()}[/] hb {hb_age}  "
-                 f"link [{link_style}]{link}[/]")
+        line2 = ["engine ", (health.upper(), f"b {health_style}"), f" hb {hb_age}  link ", (link, link_style)]
         if link_detail and link != "connected":
-            line2 += f" [$text-muted]{escape(link_detail[:60])}[/]"
+            line2 += [" ", (link_detail[:60], "$text-muted")]
         unknown = state.engine.counts.get("orders_outcome_unknown", 0) if state.engine else 0
         if unknown:  # a live order whose fate the venue has not told us: the operator must know
-            line2 += f"  [b reverse $error] {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN [/]"
+            line2 += ["  ", (f" {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN ", "b reverse $error")]
         counts = state.engine.counts if state.engine else {}
         if counts.get("settlement_mismatches", 0):  # the venue paid differently from the final score
-            line2 += f"  [b $error]{counts['settlement_mismatches']} settled unlike the score[/]"
+            line2 += ["  ", (f"{counts['settlement_mismatches']} settled unlike the score", "b $error")]
         if counts.get("settlements_awaiting_venue", 0):
-            line2 += f"  [$warning]{counts['settlements_awaiting_venue']} awaiting venue settlement[/]"
-        return f"{line1}\n{line2}"
+            line2 += ["  ", (f"{counts['settlements_awaiting_venue']} awaiting venue settlement", "$warning")]
+        return literal(*line1, "\n", *line2)
 
     def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:
-        """Repaint from state (only when the text changed)."""
-        markup = self.render_state(state, now, link, link_detail)
-        if markup != self._markup:
-            self._markup = markup
+        """Repaint from state (only when the text or its styles changed)."""
+        content = self.render_state(state, now, link, link_detail)
+        if not same_look(content, self._content):
+            self._content = content
             self.refresh()
 
 
@@ -104,4 +105,4 @@ class HaltedBanner(Static):
         if halted and engine is not None:
             who = f" by {engine.kill_operator}" if engine.kill_operator else ""
             why = f": {engine.kill_reason}" if engine.kill_reason else ""
-            self.update(escape(f"■ HALTED — kill switch engaged{who}{why} — R to resume ■"))
+            self.update(literal(f"■ HALTED — kill switch engaged{who}{why} — R to resume ■"))

@@ -9,13 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from rich.markup import escape
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from arbees_engine.bus.messages import GameView
 
 from .. import format as fmt
+from ..literal import literal
 from ..panels.table_sync import SyncTable
 from ..state import DeskState
 
@@ -75,16 +75,17 @@ class GameScreen(Screen):
         self.paint(self.app.state, self.app.clock())
 
     def paint(self, state: DeskState, now: datetime) -> None:
-        """Refresh every part from state (tables in place; chart only when history grew)."""
+        """Refresh every part from state (tables in place; chart only when history grew). The title's
+        engine text (teams, league, prior source) is shown literally."""
         game = state.games.get(self.game_id)
         if game is None:
-            self.query_one("#game-title", Static).update(f"game {self.game_id} is no longer listed")
+            self.query_one("#game-title", Static).update(literal(f"game {self.game_id} is no longer listed"))
             return
-        self.query_one("#game-title", Static).update(
-            f"[b]{escape(game.away)} @ {escape(game.home)}[/]  {game.away_score}-{game.home_score}  "
-            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {escape(str(game.league))}  "
+        self.query_one("#game-title", Static).update(literal(
+            (f"{game.away} @ {game.home}", "b"), f"  {game.away_score}-{game.home_score}  "
+            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {game.league}  "
             f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
-            f"edge {fmt.edge_cents(state.game_edge(self.game_id))}")
+            f"edge {fmt.edge_cents(state.game_edge(self.game_id))}"))
         markets = self.query_one(MarketsTable)
         for market_id in sorted(state.quotes_by_game.get(self.game_id, ())):
             q = state.quotes[market_id]

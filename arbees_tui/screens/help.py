@@ -5,9 +5,16 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from ..literal import literal
+
+TIPS = ("", "enter on a game opens its markets, chart, signals and fills.",
+        "tab moves between tables; arrows move the cursor and scroll.",
+        "ctrl+p or : opens the command palette (also themes).",
+        "Destructive commands ask first; Cancel is focused.", "q quits the desk; trading goes on.")
 
 
 def binding_rows(bindings: list[Binding]) -> list[tuple[str, str, str]]:
@@ -31,15 +38,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """One scrollable text of keys, descriptions and binding ids, plus usage tips."""
-        lines = ["[b]Arbees desk — keys[/]", ""]
+        lines = [literal(("Arbees desk — keys", "b")), literal()]
         for keys, desc, bid in self.rows:
-            lines.append(f"[b $accent]{escape(keys):<16}[/] {desc:<10} [$text-muted]{bid}[/]")
-        lines += ["", "enter on a game opens its markets, chart, signals and fills.",
-                  "tab moves between tables; arrows move the cursor and scroll.",
-                  "ctrl+p or : opens the command palette (also themes).",
-                  "Destructive commands ask first; Cancel is focused.", "q quits the desk; trading goes on."]
+            lines.append(literal((f"{keys:<16}", "b $accent"), f" {desc:<10} ", (bid, "$text-muted")))
+        lines += [literal(tip) for tip in TIPS]
         with VerticalScroll(id="help-box"):
-            yield Static("\n".join(lines), id="help-text")
+            yield Static(Content("\n").join(lines), id="help-text")
 
     def action_close(self) -> None:
         """esc, ? or q: close the help screen."""

@@ -98,7 +98,7 @@ class MainScreen(Screen):
     def action_sort(self) -> None:
         """s: sort the games table by the next column and toast its name."""
         column = self.query_one(GamesTable).cycle_sort()
-        self.notify(f"games sorted by {column}", timeout=2)
+        self.app.toast(f"games sorted by {column}", timeout=2)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Input.Changed on #filter: refilter the games table as the operator types."""
