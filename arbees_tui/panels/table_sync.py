@@ -24,13 +24,20 @@ class SyncTable(DataTable):
 
     def on_mount(self) -> None:
         """Add the COLUMNS (key, label, width) to the table."""
-        for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self._ensure_columns()
+
+    def _ensure_columns(self) -> None:
+        """Add the COLUMNS once. A paint can reach a table of a just-pushed screen before its
+        mount handler ran; adding a row to a table with no columns raises ValueError."""
+        if not self.columns:
+            for key, label, width in self.COLUMNS:
+                self.add_column(label, key=key, width=width)
 
     def put_row(self, key: str, cells: tuple[Any, ...]) -> bool:
         """Add the row or update its changed cells; returns True if the row is new."""
         old = self._cells.get(key)
         if old is None:
+            self._ensure_columns()
             self.add_row(*(_literal(c) for c in cells), key=key)
             self._cells[key] = cells
             return True

@@ -13,6 +13,7 @@ import pytest
 from arbees_engine.bus.messages import LegView, SignalView
 from arbees_tui.source import MemorySource
 from arbees_tui.sample import sample_snapshot
+from arbees_tui.screens.game import GameScreen
 
 from .deskkit import NOW, make_app, settle, wait_for
 
@@ -48,7 +49,8 @@ async def _history_then_open_game(pilot) -> None:
                                edge=Decimal("0.052"), decision="executed", created_at=NOW))
     await wait_for(pilot, lambda: len(app.state.history["g0004"]) >= 12 and "s-g4" in app.state.signals)
     app.open_game("g0004")
-    await pilot.pause()
+    # the footer composes its keys after the screen is pushed: without this wait the shot can miss them
+    await wait_for(pilot, lambda: isinstance(app.screen, GameScreen) and len(app.screen.query("FooterKey")) > 0)
     app.tick()
     await pilot.pause()
 

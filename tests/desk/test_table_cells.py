@@ -44,3 +44,18 @@ async def test_a_cell_shows_engine_text_exactly_when_added_and_when_updated(text
         await pilot.pause()
         assert _shown(table, 0) == text
         assert app.is_running
+
+
+async def test_a_row_put_before_the_table_is_mounted_gets_the_columns_once():
+    """A paint can reach the table of a just-pushed screen before its mount handler runs (the game
+    screen's markets table did, crashing the desk with "More values provided than there are columns")."""
+    app = _TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        early = _Table()  # not mounted yet
+        assert early.put_row("r", ("first",)) and early.row_count == 1
+        await app.screen.mount(early)
+        await wait_for(pilot, lambda: early.is_mounted)
+        assert [c.key.value for c in early.columns.values()] == ["text"]  # on_mount added none again
+        early.put_row("r", ("second",))
+        await pilot.pause()
+        assert _shown(early, 0) == "second"
