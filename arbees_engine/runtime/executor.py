@@ -51,8 +51,11 @@ class Executor:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
 
         Each leg's limit (dollars for the leg's own contract) is sent on its market's tick grid
-        (`price_grid`): an off-grid limit is rounded DOWN to the nearest grid price below it, so an
-        order never pays more than the signal meant (counted in `engine.counts["limit_rounded_to_tick"]`).
+        (`price_grid`): a single leg's off-grid limit is rounded DOWN to the nearest grid price below
+        it, so an order never pays more than the signal meant (counted in
+        `engine.counts["limit_rounded_to_tick"]`). A multi-leg signal (arbitrage) with any leg off the
+        grid is refused before any send (`limit_off_tick_grid`): its legs are priced together, and a
+        rounded second leg could miss after the first filled.
 
         Refused before any send: a leg on a venue that is not live while another venue trades
         live (a real leg hedged by a simulated one is a naked position), a leg on a market
@@ -113,6 +116,13 @@ class Executor:
             if refusal is not None:
                 code, _, detail = refusal.partition(": ")
                 self.engine.reject("execution", code, f"{signal.signal_id}: {detail}")
+                return [], refusal
+            if limit != leg.limit_price and len(signal.legs) > 1:
+                # the legs were priced together off the books: a leg rounded away from the price the
+                # arbitrage saw may not fill after the first leg did, leaving a naked position
+                refusal = (f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} is off "
+                           f"the grid (nearest below {limit}); a multi-leg signal is sent only at its own prices")
+                self.engine.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
                 return [], refusal
             if limit != leg.limit_price:
                 self.engine.counts["limit_rounded_to_tick"] += 1

@@ -99,8 +99,11 @@ async def test_an_on_grid_limit_goes_out_unchanged(rsa_key):
 
 @pytest.mark.parametrize(("legs", "code"), [
     (((f"kalshi:{NYK}", Side.YES, "0.004"),), "limit_off_tick_grid"),  # cent grid: nothing above $0 at or below
-    (((f"kalshi:{SAS}", Side.YES, "0.555"), (f"kalshi:{NYK}", Side.NO, "0.009")), "limit_off_tick_grid"),
-    (((f"kalshi:{SAS}", Side.YES, "0.555"), ("kalshi:NOT-REGISTERED", Side.NO, "0.40")), "unknown_market"),
+    (((f"kalshi:{SAS}", Side.YES, "0.55"), (f"kalshi:{NYK}", Side.NO, "0.009")), "limit_off_tick_grid"),
+    # an arbitrage leg that would only need rounding (0.455 → 0.45 on the cent grid) is refused too:
+    # rounded, it could miss after the first leg filled and leave that leg naked
+    (((f"kalshi:{SAS}", Side.YES, "0.55"), (f"kalshi:{NYK}", Side.NO, "0.455")), "limit_off_tick_grid"),
+    (((f"kalshi:{SAS}", Side.YES, "0.55"), ("kalshi:NOT-REGISTERED", Side.NO, "0.40")), "unknown_market"),
     (((f"kalshi:{SAS}", Side.YES, "0"),), "limit_out_of_range"),  # a $0 buy is no order
 ])
 async def test_a_leg_with_no_grid_price_refuses_the_whole_signal_before_any_send(rsa_key, legs, code):
