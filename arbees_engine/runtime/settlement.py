@@ -32,6 +32,7 @@ from ..model import GameState, GameStatus, Market, MarketListing, Side
 from ..model.money import ZERO
 from ..portfolio.portfolio import utc_midnight
 from ..store.errors import StoreError
+from ..store.trading import SettlementVerdict
 from .views import position_view, quote_view
 
 if TYPE_CHECKING:
@@ -57,8 +58,7 @@ class Settlement:
     expected: market_id → "yes"/"no", what the feed's final score says the market resolves to
     (kept until the venue's result arrives, for the comparison; also in the store, which answers
     for markets this run never saw final). mismatches: markets the venue settled unlike the
-    feed's score — the store's count once `restore` ran (all runs), else this run's.
-    restore_failures: consecutive restores the store could not answer (retried each housekeeping).
+    feed's score — the store's count (all runs), or this run's without a store.
     """
 
     def __init__(self, desk: "TradingDesk") -> None:
@@ -67,54 +67,22 @@ class Settlement:
         self.expected: dict[str, str] = {}
         self.settled_by_venue = 0
         self.mismatches = 0
-        self._mismatch_reads = 0  # bumped whenever `mismatches` is set, so a stale read cannot win
-        self._restoring: asyncio.Task | None = None
-        self.restore_failures = 0  # consecutive failed restores (store down at start)
         self._looked_up_at: dict[str, datetime] = {}
         self._lookups_made: dict[str, int] = {}
         self._inflight: dict[str, asyncio.Task] = {}
 
     # -- after a restart ---------------------------------------------------------------------
     async def restore(self) -> None:
-        """Load what settlement keeps in the store after a restart: the count of markets settled
-        unlike the score (`mismatches`), and when today's settled markets settled (the daily loss
-        limit's window, Portfolio.note_settled_at). Runs once per engine (later calls wait for the
-        first); `request_lookups` starts it, so the engine's first housekeeping restores it.
-        Without a store it does nothing. Raises StoreError when the store cannot answer (a later
-        call tries again)."""
-        task = self._start_restore()
-        if task is not None:
-            await asyncio.shield(task)  # a caller's cancellation must not cancel the shared load
-
-    def _start_restore(self) -> asyncio.Task | None:
-        """The restore task, started unless it runs or ran well; None without a store."""
-        if self._restoring is None and self.engine.store is not None:
-            self._restoring = asyncio.get_running_loop().create_task(self._load())
-            self._restoring.add_done_callback(self._restored)
-        return self._restoring
-
-    async def _load(self) -> None:
-        store, reads = self.engine.store, self._mismatch_reads
-        since = utc_midnight(self.engine.clock())
-        self.desk.portfolio.note_settled_at(await store.settled_markets_since(since))
-        count = await store.count_settlement_mismatches()
-        if reads == self._mismatch_reads:  # no settlement of this run counted meanwhile
-            self._set_mismatches(count)
-
-    def _restored(self, task: asyncio.Task) -> None:
-        if task.cancelled():
-            self._restoring = None
-        elif task.exception() is not None:
-            self._restoring = None  # the next housekeeping tries again
-            self.restore_failures += 1
-            if self.restore_failures == 1:  # once per outage, not every second
-                log.warning("settlement.restore_failed", error=repr(task.exception()))
-        else:
-            self.restore_failures = 0
-
-    def _set_mismatches(self, count: int) -> None:
-        self.mismatches = count
-        self._mismatch_reads += 1
+        """Load what settlement keeps in the store after a restart (TradingDesk.restore, at engine
+        start, after the portfolio): the count of markets settled unlike the score (`mismatches`)
+        and when today's settled markets settled (the daily loss limit's window,
+        Portfolio.note_settled_at). Without a store it does nothing. Raises StoreError when the
+        store cannot answer (the engine does not start, as for the rest of its book)."""
+        store = self.engine.store
+        if store is None:
+            return
+        self.desk.portfolio.note_settled_at(await store.settled_markets_since(utc_midnight(self.engine.clock())))
+        self.mismatches = await store.count_settlement_mismatches()
 
     # -- the feed says a game is over --------------------------------------------------------
     async def settle_game(self, state: GameState) -> None:
@@ -187,7 +155,9 @@ class Settlement:
             expected = await self.engine.store.load_settlement_expectation(market_id)
         game_id = next(p.game_id for side in (Side.YES, Side.NO)
                        if (p := self.desk.portfolio.position(market_id, side)) is not None)
-        await self._close(market_id, result, "venue result")
+        verdict = None if expected is None else SettlementVerdict(market_id, game_id, expected, result,
+                                                                   self.engine.clock())
+        await self._close(market_id, result, "venue result", verdict)
         self.expected.pop(market_id, None)
         self.settled_by_venue += 1
         differs = expected is not None and expected != result
@@ -196,25 +166,25 @@ class Settlement:
             self.engine.audit("engine", "settlement_mismatch", market_id,
                               f"the feed's final score gives {expected}, the venue resolved {result}; "
                               "booked at the venue's result")
-        if expected is not None:
-            await self._record_result(market_id, game_id, expected, result, differs)
+        if verdict is not None:
+            await self._recount_mismatches(market_id, differs)
 
-    async def _record_result(self, market_id: str, game_id: str, expected: str, result: str, differs: bool) -> None:
-        """Store the venue's result beside the expectation and take the mismatch count from the
-        store; without a store, or when it fails (counted, logged), count in memory."""
+    async def _recount_mismatches(self, market_id: str, differs: bool) -> None:
+        """Take the mismatch count from the store (the verdict was booked with the settlement);
+        without a store, or when it cannot answer (counted, logged), count in memory."""
         store = self.engine.store
         if store is not None:
             try:
-                await store.record_settlement_result(market_id, game_id, expected, result, self.engine.clock())
-                self._set_mismatches(await store.count_settlement_mismatches())
+                self.mismatches = await store.count_settlement_mismatches()
                 return
             except StoreError as exc:
-                self.engine.reject("settlement", "result_not_stored", f"{market_id}: {exc}")
+                self.engine.reject("settlement", "mismatch_count_unavailable", f"{market_id}: {exc}")
         if differs:
-            self._set_mismatches(self.mismatches + 1)
+            self.mismatches += 1
 
-    async def _close(self, market_id: str, result: str, why: str) -> None:
-        """Close both sides of `market_id` at `result`, then store and publish the positions."""
+    async def _close(self, market_id: str, result: str, why: str, verdict: SettlementVerdict | None = None) -> None:
+        """Close both sides of `market_id` at `result`, then store (with the venue's `verdict` against
+        the feed, in the same transaction) and publish the positions."""
         portfolio, at = self.desk.portfolio, self.engine.clock()
         before = {side: portfolio.position(market_id, side) for side in (Side.YES, Side.NO)}
         if result == "void":
@@ -224,7 +194,7 @@ class Settlement:
         closed = [p for side in (Side.YES, Side.NO)
                   if before[side] is not None and (p := portfolio.position(market_id, side)) is not None]
         if self.engine.store is not None:  # ledger lines and positions of both sides: one transaction
-            await self.engine.store.book_settlement(closed)
+            await self.engine.store.book_settlement(closed, verdict)
         for position in closed:
             self.engine._publish(position_view(position))
         action = "void" if result == "void" else "settle"
@@ -251,9 +221,7 @@ class Settlement:
         calls it. A market is due at once, then LOOKUP_EVERY_S after its first lookup, the wait
         doubling after each lookup (a venue can take hours to finalise) up to LOOKUP_MAX_S.
         Returns the started tasks; a lookup pushes the venue's listing into the engine, whose
-        result settles the position. Tasks are kept until done and cancelled by `close`. The first
-        call also starts `restore` (settlement state kept in the store), not among the returned tasks."""
-        self._start_restore()
+        result settles the position. Tasks are kept until done and cancelled by `close`."""
         now, started = self.engine.clock(), []
         venues = {a.name: a for a in self.engine.adapters if hasattr(a, "lookup_round")}
         for market_id in self.awaiting():
@@ -279,8 +247,8 @@ class Settlement:
         return (now - last).total_seconds() >= min(LOOKUP_EVERY_S * 2 ** (made - 1), LOOKUP_MAX_S)
 
     async def close(self) -> None:
-        """Cancel lookups still in flight and a restore (engine shutdown) and wait for them to end."""
-        tasks = list(self._inflight.values()) + ([self._restoring] if self._restoring is not None else [])
+        """Cancel lookups still in flight (engine shutdown) and wait for them to end."""
+        tasks = list(self._inflight.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

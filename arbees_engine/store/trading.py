@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import asyncpg
 
@@ -22,6 +22,25 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+
+class SettlementVerdict(NamedTuple):
+    """The venue's `result` ("yes"/"no"/"void"/"split") of `market_id` (game `game_id`), which the
+    feed's final score said resolves `expected` ("yes"/"no"), settled at `settled_at` (UTC)."""
+
+    market_id: str
+    game_id: str
+    expected: str
+    result: str
+    settled_at: datetime
+
+
+# The venue's result beside the feed's expectation (migrations/0004); the first result wins.
+_RECORD_RESULT = """
+    INSERT INTO settlement_expectations (market_id, game_id, expected, venue_result, settled_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (market_id) DO UPDATE SET expected = EXCLUDED.expected, venue_result = EXCLUDED.venue_result,
+        settled_at = EXCLUDED.settled_at, updated_at = now()
+    WHERE settlement_expectations.venue_result IS NULL"""
 
 class TradingMixin(_Base):
     """Signals, orders, fills, positions. Relies on `Store._acquire`/`_transaction`."""
@@ -154,15 +173,20 @@ class TradingMixin(_Base):
             await self._upsert_position(conn, position)
         return True
 
-    async def book_settlement(self, positions: Sequence[Position]) -> bool:
+    async def book_settlement(self, positions: Sequence[Position], verdict: SettlementVerdict | None = None) -> bool:
         """Store the settlement of one market's closed `positions` in ONE transaction: per side a
         ledger line "settle:<market_id>:<side>" adding the position's realized P&L (dollars; only
-        settlement realizes P&L, so it is the settlement amount) and the position row. A crash
-        cannot leave a ledger line without its closed position, or one side without the other.
-        Returns False (nothing changes) when the market's settlement was stored before.
-        Raises NotFoundError if the bankroll was never initialised; StoreUnavailable if down.
+        settlement realizes P&L, so it is the settlement amount) and the position row, and with
+        `verdict` the venue's result beside the feed's expectation (`record_settlement_result`). A
+        crash cannot leave a ledger line without its closed position, one side without the other,
+        or a settled market whose mismatch with the feed goes uncounted.
+        Returns False (no ledger change) when the market's settlement was stored before.
+        Raises NotFoundError if the bankroll was never initialised; StoreConstraintError for an
+        unknown result; StoreUnavailable if down.
         """
         async with self._transaction() as conn:
+            if verdict is not None:
+                await conn.execute(_RECORD_RESULT, *verdict)
             applied = False
             for position in positions:
                 entry = await conn.fetchval(
@@ -221,17 +245,13 @@ class TradingMixin(_Base):
     async def record_settlement_result(self, market_id: str, game_id: str, expected: str, result: str,
                                        settled_at: datetime) -> None:
         """Record the venue's `result` ("yes", "no", "void", "split") of a market the feed expected to
-        resolve `expected`, settled at `settled_at` (UTC). Writes the row when the expectation itself
-        was never stored (its final_at then stays NULL). Recording twice keeps the first result.
+        resolve `expected` (the expectation the engine compared with: it replaces a stored one, which
+        a failed save of a corrected score could have left stale), settled at `settled_at` (UTC).
+        Writes the row when the expectation itself was never stored (its final_at then stays NULL).
+        Recording twice keeps the first result.
         Raises StoreConstraintError for an unknown result or expectation; StoreUnavailable if down."""
         async with self._acquire() as conn:
-            await conn.execute(
-                """INSERT INTO settlement_expectations (market_id, game_id, expected, venue_result, settled_at)
-                   VALUES ($1,$2,$3,$4,$5)
-                   ON CONFLICT (market_id) DO UPDATE SET venue_result = EXCLUDED.venue_result,
-                       settled_at = EXCLUDED.settled_at, updated_at = now()
-                   WHERE settlement_expectations.venue_result IS NULL""",
-                market_id, game_id, expected, result, settled_at)
+            await conn.execute(_RECORD_RESULT, market_id, game_id, expected, result, settled_at)
 
     async def count_settlement_mismatches(self) -> int:
         """Markets whose venue result differed from the feed's expected result, over the store's

@@ -18,13 +18,8 @@ POLY = Market("polymarket:NYK-TOKEN", Venue.POLYMARKET, "NYK-TOKEN", GAME.game_i
 
 
 async def _restarted(store):
-    """A started engine on `store` whose settlement state was restored (as its first housekeeping does)."""
-    engine = await _engine(store)
-    engine.housekeeping()
-    restoring = engine.desk.settlement._restoring
-    assert restoring is not None  # housekeeping starts the restore
-    await engine.desk.settlement.restore()
-    return engine
+    """A started engine on `store`: its start restored the settlement state (TradingDesk.restore)."""
+    return await _engine(store)
 
 
 @pytest.mark.parametrize("venue_result, mismatches", [("no", 1), ("yes", 0)])

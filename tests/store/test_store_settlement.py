@@ -11,7 +11,8 @@ import pytest
 
 import store_factories as f
 from arbees_engine.model import Side
-from arbees_engine.store import StoreConstraintError
+from arbees_engine.store import NotFoundError, StoreConstraintError
+from arbees_engine.store.trading import SettlementVerdict
 
 GAME = "espn:nba:1"
 
@@ -65,3 +66,22 @@ async def test_settled_markets_since_reads_settlement_ledger_lines_in_the_window
     settled = await store.settled_markets_since(since)
     assert list(settled) == [f.MARKET_ID] and settled[f.MARKET_ID] >= since  # "kalshi:…" keeps its colon
     assert set(await store.settled_markets_since(now - timedelta(days=2))) == {f.MARKET_ID, "polymarket:OLD"}
+
+
+async def test_the_result_replaces_a_stale_stored_expectation_with_the_one_the_engine_compared(store):
+    """The feed said yes (stored), corrected to no (that save failed), the venue resolved no: the
+    engine saw no mismatch, so the store must not count one either."""
+    assert await store.save_settlement_expectation(f.MARKET_ID, GAME, "yes", f.T0)
+    await store.record_settlement_result(f.MARKET_ID, GAME, "no", "no", f.T0 + timedelta(hours=2))
+    assert await store.count_settlement_mismatches() == 0
+
+
+async def test_the_verdict_is_booked_in_the_settlement_transaction_or_not_at_all(store):
+    closed = f.position(side=Side.YES, realized_pnl=D("6.00"), contracts=0, cost=D("0"), settled=True)
+    verdict = SettlementVerdict(f.MARKET_ID, GAME, "no", "yes", f.T0)
+    with pytest.raises(NotFoundError):  # no bankroll yet: the whole settlement rolls back
+        await store.book_settlement([closed], verdict)
+    assert await store.count_rows("settlement_expectations") == 0
+    await store.init_bankroll(D("1000"))
+    assert await store.book_settlement([closed], verdict)
+    assert await store.count_settlement_mismatches() == 1 and await store.load_settlement_expectation(f.MARKET_ID) is None
