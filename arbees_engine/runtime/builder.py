@@ -174,6 +174,7 @@ def build_venue(settings: Settings, venue: str, client, *, signer=None, recorder
             stream = PolymarketBookStream([], url=ep.polymarket_ws_url, recorder=recorder, listings=rest.listings,
                                           fetch_book=rest_book_fetcher(ep.polymarket_clob_url, ep.http_timeout_s),
                                           policy=ReportingPolicy(venue="polymarket", recorder=recorder))
+            rest.streamed_ticks = stream.ticks  # discovery keeps a tick the socket announced after Gamma's
     else:
         raise ValueError(f"unknown venue {venue!r} (expected sim, kalshi, polymarket)")
     composite = StreamingVenue(rest, stream, discover_every_s=ep.discover_every_s, poll_s=ep.venue_poll_s,

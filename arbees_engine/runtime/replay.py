@@ -113,8 +113,11 @@ class ReplayDriver:
         from ..adapters.polymarket.ws import PolymarketBookStream
 
         for venue in venues:  # books always parse through the streams, as they did live
-            venue.stream = (KalshiBookStream([]) if venue.name == "kalshi"
-                            else PolymarketBookStream([], listings=venue.rest.listings))  # tick changes re-list
+            if venue.name == "kalshi":
+                venue.stream = KalshiBookStream([])
+            else:  # tick changes re-list the market and outlive Gamma's older tick, as live (builder)
+                venue.stream = PolymarketBookStream([], listings=venue.rest.listings)
+                venue.rest.streamed_ticks = venue.stream.ticks
         self.by_source = {src: v.stream for v in venues for src in v.stream.sources}
 
     async def run(self, sink) -> None:

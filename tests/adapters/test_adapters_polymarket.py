@@ -245,3 +245,18 @@ async def test_lookup_finds_the_resolved_market_by_token_or_reports_nothing() ->
             assert not await venue.lookup("123", sink)  # not resolved yet: nothing pushed, nothing counted
     assert [(l.venue_market_id, l.result) for l in sink.listings] == [(token, "yes")] and sink.rejections == []
     assert all("closed=true" in r for r in server.requests)
+
+
+async def test_discovery_keeps_a_tick_the_market_channel_announced_after_gammas() -> None:
+    """Gamma's orderPriceMinTickSize can lag a socket tick_size_change; a rediscovery must not put
+    the coarser tick back (the executor would round limits onto the wrong grid)."""
+    event = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")
+    sink = RecordingSink()
+    with start_fixture_server({"/events?tag_id=1": event}) as server:
+        async with make_client(5.0) as client:
+            venue = PolymarketRestVenue(server.url, server.url, client, policy=FAST)
+            assert await venue.discover(sink)
+            gamma_tick = venue.listings[MLP_YES].tick
+            venue.streamed_ticks = {MLP_YES: gamma_tick / 10}  # what PolymarketBookStream.ticks holds
+            assert await venue.discover(sink)
+    assert sink.listings[-1].tick == venue.listings[MLP_YES].tick == gamma_tick / 10

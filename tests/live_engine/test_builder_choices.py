@@ -40,6 +40,7 @@ def test_without_kalshi_key_kalshi_polls_rest_and_polymarket_streams():
 def test_polymarket_stream_shares_the_rest_listings_so_a_tick_change_re_lists_the_market():
     poly = _venues(build_engine(_settings(), ARGS, store=None, redis_url=None))["polymarket"]
     assert poly.stream.listings is poly.rest.listings  # tick_size_change updates what discovery listed
+    assert poly.rest.streamed_ticks is poly.stream.ticks  # and discovery keeps the socket's newer tick
 
 
 def test_with_kalshi_key_both_stream(kalshi_key_file):

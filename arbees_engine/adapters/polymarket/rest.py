@@ -11,8 +11,10 @@ Books are pushed as YES-token snapshots with market_id "polymarket:<YES token id
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import TypeVar
 
 import httpx
@@ -76,6 +78,9 @@ class PolymarketRestVenue:
         self.policy = policy
         self._limit = asyncio.Semaphore(concurrency)
         self.listings: dict[str, MarketListing] = {}
+        # YES token id → the latest tick the market channel announced (PolymarketBookStream.ticks,
+        # shared by the builder): newer than Gamma's orderPriceMinTickSize, which can lag it.
+        self.streamed_ticks: Mapping[str, Decimal] = {}
 
     async def run(self, sink: Sink) -> None:
         """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
@@ -130,6 +135,9 @@ class PolymarketRestVenue:
                 self._reject(sink, rejection.reason, rejection.detail)
             for listing in listings:
                 if listing.extra.get("sports_market_type") in self.market_types:
+                    tick = self.streamed_ticks.get(listing.venue_market_id)
+                    if tick is not None and tick != listing.tick:
+                        listing = replace(listing, tick=tick)
                     self.listings[listing.venue_market_id] = listing
                     seen.add(listing.venue_market_id)
                     sink.on_listing(listing)
