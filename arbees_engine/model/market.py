@@ -200,6 +200,10 @@ class TickSchedule:
 
 #: `MarketListing.extra` key where a venue parser writes a price-dependent grid (`TickSchedule.text`).
 TICK_SCHEDULE_KEY = "tick_schedule"
+#: Prefix of a TICK_SCHEDULE_KEY value that marks the venue's stated grid as unusable (e.g. a Kalshi
+#: `price_ranges` step of 0): "refused: <why>". The listing is still kept (status, result: settlement
+#: needs it), but `price_grid` raises TickError on it, so no order is sent on that market.
+TICK_SCHEDULE_REFUSED = "refused: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +240,13 @@ def price_grid(market: Market, listing_extra: Mapping[str, str] | None = None) -
     price-dependent grid writes it there under TICK_SCHEDULE_KEY (Kalshi `price_ranges`). It is used
     when its finest step equals `market.tick`; otherwise (no schedule, or one the market's tick has
     since moved away from, e.g. a Polymarket `tick_size_change`) the grid is uniform at `market.tick`.
-    Raises TickError for unreadable schedule text or an impossible `market.tick`.
+    Raises TickError for schedule text marked TICK_SCHEDULE_REFUSED (the venue's grid was rejected
+    when the listing was parsed: trading stops, whatever `market.tick` says), for unreadable schedule
+    text, or for an impossible `market.tick`.
     """
     text = (listing_extra or {}).get(TICK_SCHEDULE_KEY)
+    if text and text.startswith(TICK_SCHEDULE_REFUSED):
+        raise TickError(f"the venue's price grid was rejected ({text.removeprefix(TICK_SCHEDULE_REFUSED)})")
     if text:
         schedule = TickSchedule.from_text(text)
         if schedule.finest == market.tick:

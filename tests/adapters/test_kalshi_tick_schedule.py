@@ -9,7 +9,7 @@ import pytest
 
 from arbees_engine.adapters.kalshi import market_tick, market_ticks, parse_markets
 from arbees_engine.adapters.wire import ParseError
-from arbees_engine.model.market import TICK_SCHEDULE_KEY, Rounding, TickSchedule
+from arbees_engine.model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickSchedule
 from fixture_server import load_fixture
 
 # The documented tapered_deci_cent ranges, in the wire shape of the fixtures' `price_ranges`.
@@ -66,20 +66,26 @@ def test_listings_carry_the_grid_for_execution():
     assert tapered.tick == D("0.001") and tapered.extra["price_level_structure"] == "tapered_deci_cent"
 
 
-@pytest.mark.parametrize("ranges", [
+# `price_ranges` no grid can be built from (reused by test_kalshi_bad_tick_grid.py).
+MALFORMED_RANGES = [
     [{"start": "0", "end": "1", "step": "0"}],
+    [{"start": "0", "end": "1", "step": "-0.01"}],
     [{"start": "0", "end": "1", "step": "NaN"}],
     [{"start": "0", "end": "1.7", "step": "0.01"}],
     [{"start": "0", "end": "1"}],
     ["0.01"],
     {"start": "0", "end": "1", "step": "0.01"},
-])
-def test_malformed_ranges_reject_the_market_with_bad_tick(ranges):
+]
+
+
+@pytest.mark.parametrize("ranges", MALFORMED_RANGES)
+def test_malformed_ranges_are_a_counted_bad_tick_that_refuses_the_grid_not_the_listing(ranges):
     payload = load_fixture("kalshi", "markets_open_two_tickers.json")
     payload["markets"][0]["price_ranges"] = ranges
     with pytest.raises(ParseError) as info:
         market_ticks(payload["markets"][0])
     assert info.value.reason == "bad_tick"
     listings, _, rejections = parse_markets(payload)
-    assert [m.venue_market_id for m in listings] == ["KXCOLONIZEMARS-50"]
+    assert [m.venue_market_id for m in listings] == ["KXELONMARS-99", "KXCOLONIZEMARS-50"]
+    assert listings[0].extra[TICK_SCHEDULE_KEY].startswith(TICK_SCHEDULE_REFUSED)  # price_grid refuses orders
     assert [r.reason for r in rejections] == ["bad_tick"] and "KXELONMARS-99" in rejections[0].detail

@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ...model import ONE, BookLevel, BookUpdate, MarketListing, Venue
-from ...model.market import TICK_SCHEDULE_KEY, TickError, TickSchedule
+from ...model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
 from ..wire import (
     ParseError,
     Rejection,
@@ -77,8 +77,25 @@ def market_ticks(market: dict) -> TickSchedule:
             return TickSchedule.of(triples)
         except (TickError, ParseError) as exc:
             raise ParseError("bad_tick", f"price_ranges={str(ranges)[:200]}: {exc}") from exc
+    return _structure_ticks(market)
+
+
+def _structure_ticks(market: dict) -> TickSchedule:
+    """The documented grid of the market's `price_level_structure`, else $0.01 throughout."""
     structure = market.get("price_level_structure")
     return TICK_BY_STRUCTURE.get(structure, DEFAULT_TICKS) if isinstance(structure, str) else DEFAULT_TICKS
+
+
+def listing_ticks(market: dict) -> tuple[TickSchedule, str, ParseError | None]:
+    """(grid, TICK_SCHEDULE_KEY text, None) for a usable grid (`market_ticks`). For malformed
+    `price_ranges`: (the `price_level_structure` grid or $0.01, TICK_SCHEDULE_REFUSED text,
+    the ParseError("bad_tick")), so the listing (status, result) is kept for settlement while
+    `price_grid` refuses orders on it. Never raises."""
+    try:
+        ticks = market_ticks(market)
+    except ParseError as exc:
+        return _structure_ticks(market), f"{TICK_SCHEDULE_REFUSED}{exc.detail}", exc
+    return ticks, ticks.text, None
 
 
 def market_tick(market: dict) -> Decimal:
@@ -133,7 +150,16 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     `starts_at` is `occurrence_datetime`, else `expected_expiration_time` (Kalshi gives no game
     start; for game markets these sit at the expected END of play), else `open_time`; the
     ticker's date is in `extra["event_date"]`. `event` (from GET /events) adds series/competition.
+    Malformed `price_ranges` do not raise: the listing is kept with its grid refused
+    (`listing_ticks`); `parse_market_checked` also returns that as a Rejection to count.
     """
+    return parse_market_checked(market, event)[0]
+
+
+def parse_market_checked(market: object, event: dict | None = None) -> tuple[MarketListing, list[Rejection]]:
+    """`parse_market`, plus the rejections that did not drop the listing: a malformed
+    `price_ranges` → Rejection("bad_tick", "market <ticker>: …; orders refused"). The caller
+    counts them (as `parse_markets` / `KalshiRestVenue` do). Raises ParseError as `parse_market`."""
     market = need_dict(market, "market")
     ticker = need_str(market, "ticker", "market")
     event_ticker = need_str(market, "event_ticker", ticker)
@@ -142,11 +168,13 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     no_label = str(market.get("no_sub_title") or "")
     rules = "\n\n".join(str(market.get(k) or "").strip() for k in ("rules_primary", "rules_secondary"))
     event = event or {}
-    ticks = market_ticks(market)
+    ticks, schedule_text, bad_grid = listing_ticks(market)
+    rejections = [] if bad_grid is None else [Rejection(
+        bad_grid.reason, f"market {ticker}: {bad_grid.detail}; listed on the {ticks.text} grid, orders refused")]
     extra = {
         "event_date": event_date(event_ticker),
         "price_level_structure": str(market.get("price_level_structure") or ""),
-        TICK_SCHEDULE_KEY: ticks.text,
+        TICK_SCHEDULE_KEY: schedule_text,
         "market_type": str(market.get("market_type") or ""),
         "raw_status": str(market["status"]),
     }
@@ -156,7 +184,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     if isinstance(event.get("product_metadata"), dict) and event["product_metadata"].get("competition"):
         extra["competition"] = str(event["product_metadata"]["competition"])
     starts = market.get("occurrence_datetime") or market.get("expected_expiration_time") or market.get("open_time")
-    return MarketListing(
+    listing = MarketListing(
         venue=Venue.KALSHI,
         venue_market_id=ticker,
         event_id=event_ticker,
@@ -174,6 +202,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         best_ask=_quote(market, "yes_ask"),
         extra=extra,
     )
+    return listing, rejections
 
 
 def _parse_market_list(markets: Iterable, event: dict | None) -> tuple[list[MarketListing], list[Rejection]]:
@@ -181,10 +210,13 @@ def _parse_market_list(markets: Iterable, event: dict | None) -> tuple[list[Mark
     rejections: list[Rejection] = []
     for index, market in enumerate(markets):
         try:
-            listings.append(parse_market(market, event))
+            listing, kept_with = parse_market_checked(market, event)
         except ParseError as exc:
             where = market.get("ticker") if isinstance(market, dict) else None
             rejections.append(Rejection.of(exc, f"market {where or '#' + str(index)}"))
+            continue
+        listings.append(listing)
+        rejections.extend(kept_with)
     return listings, rejections
 
 

@@ -26,7 +26,7 @@ from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
 from ..wire import ParseError, Rejection
-from .parse import parse_event, parse_market, parse_markets, parse_orderbook
+from .parse import parse_event, parse_market_checked, parse_markets, parse_orderbook
 
 log = structlog.get_logger(__name__)
 
@@ -104,9 +104,13 @@ class KalshiRestVenue:
         log.warning("kalshi_rejected", reason=reason, detail=detail)
         sink.reject(SOURCE, reason, detail)
 
-    def _accept(self, listings: list[MarketListing], rejections: list[Rejection], sink: Sink) -> None:
+    def _reject_all(self, sink: Sink, rejections: list[Rejection]) -> None:
+        """Count and log each rejection (`_reject`), also those that kept their listing."""
         for rejection in rejections:
             self._reject(sink, rejection.reason, rejection.detail)
+
+    def _accept(self, listings: list[MarketListing], rejections: list[Rejection], sink: Sink) -> None:
+        self._reject_all(sink, rejections)
         for listing in listings:
             self.listings[listing.venue_market_id] = listing
             self._seen.add(listing.venue_market_id)
@@ -164,16 +168,19 @@ class KalshiRestVenue:
     async def lookup(self, ticker: str, sink: Sink) -> bool:
         """GET /markets/{ticker} (https://docs.kalshi.com/api-reference/market/get-market) and push
         the listing (status, result) to `sink.on_listing`. Returns False, counted, when the ticker
-        is malformed or the fetch or parse fails."""
+        is malformed or the fetch or parse fails. A rejection that keeps the listing (malformed
+        `price_ranges`: orders refused, settlement still possible) is counted and the listing pushed."""
         if not _TICKER.match(ticker):
             self._reject(sink, "bad_ticker", repr(ticker))
             return False
         async with self._limit:
             payload = await self._fetch(f"/markets/{ticker}", sink)
-        listing = self._guarded(sink, lambda p: parse_market(p.get("market") if isinstance(p, dict) else p),
-                                payload, ticker) if payload is not None else None
-        if listing is None:
+        parsed = self._guarded(sink, lambda p: parse_market_checked(p.get("market") if isinstance(p, dict) else p),
+                               payload, ticker) if payload is not None else None
+        if parsed is None:
             return False
+        listing, rejections = parsed
+        self._reject_all(sink, rejections)
         sink.on_listing(listing)
         return True
 
