@@ -17,17 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from arbees_engine.runtime.embedded import _pid_alive, _port_open
+from arbees_engine.runtime.embedded import _pid_alive, _port_open, _start_time
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 
-# Writes {"servers": {name: [pid, port]}, "watchdogs": [pid, ...]} to $ARBEES_PIDS atomically.
+# Writes {"servers": {name: [pid, port, start]}, "watchdogs": [[pid, start], ...]} to $ARBEES_PIDS
+# atomically; `start` is the pid's /proc start time (`_start_time`), read by the process that owns it.
 _REPORT = '''
 def report(servers):
     import json, os
-    out = {"servers": {name: [s.pid, s.port] for name, s in servers.items()},
-           "watchdogs": [s._watchdog.proc.pid for s in servers.values() if getattr(s, "_watchdog", None)]}
+    from arbees_engine.runtime.embedded import _start_time
+    watchdogs = [s._watchdog.proc.pid for s in servers.values() if getattr(s, "_watchdog", None)]
+    out = {"servers": {name: [s.pid, s.port, _start_time(s.pid)] for name, s in servers.items()},
+           "watchdogs": [[pid, _start_time(pid)] for pid in watchdogs]}
     with open(os.environ["ARBEES_PIDS"] + ".tmp", "w") as f:
         json.dump(out, f)
     os.replace(os.environ["ARBEES_PIDS"] + ".tmp", os.environ["ARBEES_PIDS"])
@@ -67,6 +70,18 @@ def _until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _kill_group_if_same(pid: int, started: str) -> bool:
+    """SIGKILL the process group led by `pid` only while `pid` still is the process recorded with
+    /proc start time `started` (not a later process that reused the pid); True if signalled."""
+    if not started or _start_time(pid) != started or not _pid_alive(pid):
+        return False
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _child_cmd(kind: str, work: Path) -> list[str]:
     if kind == "thread":
         return [sys.executable, "-c", _THREAD_CHILD]
@@ -94,19 +109,38 @@ def test_sigkilled_test_run_leaves_no_server_running(kind: str) -> None:
         report = json.loads(pids_file.read_text())
         servers = report["servers"]
         assert set(servers) == {"postgres", "redis"}
-        assert all(_pid_alive(pid) and _port_open(port) for pid, port in servers.values())
+        assert all(_pid_alive(pid) and _port_open(port) and started for pid, port, started in servers.values())
 
         os.killpg(child.pid, signal.SIGKILL)  # the whole run's group, as a CI timeout would
         child.wait(timeout=10)
 
-        _until(lambda: not any(_pid_alive(pid) for pid, _ in servers.values()), 60, "servers stopped")
-        assert not any(_port_open(port) for _, port in servers.values())
-        _until(lambda: not any(_pid_alive(pid) for pid in report["watchdogs"]), 10, "watchdogs exited")
+        _until(lambda: not any(_pid_alive(pid) for pid, _, _ in servers.values()), 60, "servers stopped")
+        assert not any(_port_open(port) for _, port, _ in servers.values())
+        _until(lambda: not any(_pid_alive(pid) for pid, _ in report["watchdogs"]), 10, "watchdogs exited")
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait(timeout=10)
-        for pid in [pid for pid, _ in report["servers"].values()] + report["watchdogs"]:
-            if _pid_alive(pid):  # only on failure: what this test's child started
-                os.killpg(pid, signal.SIGKILL)
+        recorded = [(pid, started) for pid, _, started in report["servers"].values()] + report["watchdogs"]
+        for pid, started in recorded:  # only on failure: what this test's child started, never a reused pid
+            _kill_group_if_same(pid, started)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_cleanup_kills_only_the_recorded_process_not_a_reused_pid() -> None:
+    # A group leader of our own stands in for a recorded server; a different start time stands in for
+    # the same pid reused by an unrelated process after the server exited.
+    proc = subprocess.Popen([sys.executable, "-c", "import threading; threading.Event().wait()"],
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        started = _start_time(proc.pid)  # its /proc entry exists once Popen returned (fork done)
+        assert started
+        assert not _kill_group_if_same(proc.pid, str(int(started) + 1))  # "reused": left alone
+        assert not _kill_group_if_same(proc.pid, "")  # never recorded: left alone
+        assert proc.poll() is None
+        assert _kill_group_if_same(proc.pid, started)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import glob
 import hashlib
 import os
@@ -157,11 +158,20 @@ if server_alive():
 
 
 def _start_time(pid: int) -> str:
-    """Start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22, proc(5)); "" if gone."""
+    """Start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22, proc(5)); "" if gone
+    (or where there is no /proc/<pid>/stat: not Linux)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
     except (OSError, IndexError):
         return ""
+
+
+@functools.cache
+def _warn_unwatched() -> None:
+    """Log once per process that servers are not watched here: without /proc/<pid>/stat a watchdog
+    cannot prove a pid still is its server, so a server outlives a SIGKILLed owner on this platform."""
+    log.warning("embedded.unwatched", platform=sys.platform,
+                reason="no /proc/<pid>/stat: servers are not watched on this platform and outlive a killed owner")
 
 
 class _Watchdog:
@@ -203,10 +213,25 @@ class _Service:
 
     def _watch(self, first_signal: int, grace_s: float) -> None:
         """Arm a watchdog that stops `self.proc` with `first_signal` (then SIGKILL after `grace_s`)
-        should this process die without calling `stop()`."""
+        should this process die without calling `stop()`. Where /proc is unreadable (not Linux) no
+        watchdog is started and a warning is logged once (`_warn_unwatched`).
+
+        Raises EmbeddedServerError when the watchdog cannot be launched (EMFILE, ENOMEM, ...): the
+        server is stopped first (`stop()`), never left running unwatched."""
         self._unwatch()
-        if self.proc is not None:
+        if self.proc is None:
+            return
+        if not _start_time(os.getpid()):  # our own stat unreadable: no /proc on this platform
+            _warn_unwatched()
+            return
+        try:
             self._watchdog = _Watchdog(self.proc.pid, first_signal, grace_s)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the server must not run unwatched
+            pid = self.proc.pid
+            log.error("embedded.watchdog_failed", pid=pid, error=repr(exc))
+            self.stop()
+            raise EmbeddedServerError(f"could not launch the watchdog of server pid {pid} ({exc!r}); "
+                                      "the server was stopped") from exc
 
     def _unwatch(self) -> None:
         """Disarm the watchdog, if any (call once the server is stopped)."""
@@ -359,7 +384,8 @@ class EmbeddedPostgres(_Service):
         """initdb if needed, start postgres, wait until it accepts connections.
 
         Raises MissingBinaryError, or EmbeddedServerError (with the server log's tail) if the
-        server exits or is not ready within `start_timeout_s`.
+        server exits or is not ready within `start_timeout_s`, or (server stopped) if its watchdog
+        cannot be launched.
         """
         if self.pid is not None:
             return
@@ -461,7 +487,9 @@ class EmbeddedRedis(_Service):
             return False
 
     def start(self) -> None:
-        """Start redis-server and wait for PING → PONG. Raises EmbeddedServerError on failure."""
+        """Start redis-server and wait for PING → PONG. Raises MissingBinaryError, or
+        EmbeddedServerError if it does not answer within `start_timeout_s` or (server stopped) if
+        its watchdog cannot be launched."""
         if self.pid is not None:
             return
         binary = find_binary("redis-server", "redis-server", ("/usr/local/bin", "/usr/bin"))
