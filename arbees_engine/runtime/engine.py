@@ -304,12 +304,19 @@ class Engine:
         if self.publisher is not None:
             self.publisher.remove(kind, entity_id)
 
+    def status_pass(self) -> None:
+        """One pass of the status loop (every second): publish status, bankroll and the open
+        positions whose mark moved, then run housekeeping."""
+        self._publish(self.status_view())
+        self._publish(self.bankroll_view())
+        for view in self.desk.remarked_position_views():
+            self._publish(view)
+        self.housekeeping()
+
     async def _status_loop(self) -> None:
         while True:
             try:
-                self._publish(self.status_view())
-                self._publish(self.bankroll_view())
-                self.housekeeping()
+                self.status_pass()
             except Exception:  # noqa: BLE001 - status must keep flowing; the bug is logged
                 log.exception("status.failed")
             await asyncio.sleep(1.0)

@@ -58,6 +58,7 @@ class TradingDesk:
         self.last_trade_at: dict[str, datetime] = {}
         self.last_signal_at: dict[str, datetime] = {}
         self.queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._shown_marks: dict[tuple[str, Side], Decimal | None] = {}  # open positions' last published marks
         self.settlement = Settlement(self)
         self.executor = Executor(self, on_fill)
         self.commands = CommandHandler(self)
@@ -231,6 +232,15 @@ class TradingDesk:
         mid = book.mid
         if mid is not None and (self.portfolio.position(market_id, Side.YES) or self.portfolio.position(market_id, Side.NO)):
             self.portfolio.mark(market_id, mid)
+
+    def remarked_position_views(self) -> list:
+        """PositionViews of open positions whose mark (dollars) moved since they were last shown.
+        Marks follow every book update, which is too often to publish; the status loop calls this
+        once a second so the desk's positions show the mark and unrealized P&L the header sums."""
+        shown, open_positions = self._shown_marks, self.portfolio.positions()
+        self._shown_marks = {(p.market_id, p.side): p.mark for p in open_positions}  # bounded by what is held
+        return [position_view(p) for p in open_positions
+                if (p.market_id, p.side) not in shown or shown[(p.market_id, p.side)] != p.mark]
 
     def close_game(self, state: GameState) -> None:
         """Queue settlement (FINAL) or voiding (POSTPONED/CANCELED) of the game's markets."""
