@@ -4,15 +4,17 @@
     result = matcher.match(listing)          # Match | Refusal
     market = matcher.to_market(listing, result)
     equivalent(market_a, listing_a, market_b, listing_b)  # Equivalence(ok, reason)
+
+The throughput benchmark is `python -m arbees_engine.matching.bench` (not imported here, so that
+running it as a module does not load it twice).
 """
 
 from .aliases import AliasBook, AliasDataError, LeagueAliases, default_aliases, normalize
 from .equivalence import Equivalence, Terms, equivalent, parse_terms
 from .matcher import REASON_CODES, Match, Matcher, MatchResult, Refusal
-from .bench import BenchResult, bench_matching
 
 __all__ = [
-    "REASON_CODES", "AliasBook", "AliasDataError", "BenchResult", "Equivalence", "Terms", "bench_matching",
+    "REASON_CODES", "AliasBook", "AliasDataError", "Equivalence", "Terms",
     "equivalent", "parse_terms", "LeagueAliases", "Match", "MatchResult", "Matcher", "Refusal",
     "default_aliases", "normalize",
 ]
