@@ -76,8 +76,8 @@ class Executor:
         filled_any, target = False, None
         for leg, limit in zip(signal.legs, limits):
             if not self.engine.control.may_open_positions:
-                self.desk.record(signal, Decision.REJECTED if not filled_any else signal.decision, "kill_switch")
                 self.engine.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
+                self._stop(signal, filled_any, target, "kill_switch")
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
             if contracts <= 0:
@@ -85,7 +85,8 @@ class Executor:
             order = Order(client_order_id=self.desk.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
                           venue=leg.venue, side=leg.side, limit_price=limit, contracts=contracts,
                           created_at=self.engine.clock())
-            if not await self._write_intent(order, signal):
+            if not await self._write_intent(order):
+                self._stop(signal, filled_any, target, "store_unavailable")
                 return
             filled = await self._send(order)
             filled_any = filled_any or filled > 0
@@ -186,7 +187,20 @@ class Executor:
         self.engine._publish(order_view(order))
         self.engine.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
 
-    async def _write_intent(self, order: Order, signal: Signal) -> bool:
+    def _stop(self, signal: Signal, filled_any: bool, unhedged: int | None, reason: str) -> None:
+        """End `signal` before its next leg is sent (kill switch, no order intent stored). With
+        fills already booked it is EXECUTED, not rejected, and a first leg left without its hedge
+        (`unhedged` contracts) is audited as arb_legged so the operator sees the naked size."""
+        if not filled_any:
+            self.desk.record(signal, Decision.REJECTED, reason)
+            return
+        if unhedged:
+            self.engine.audit("engine", "arb_legged", signal.signal_id,
+                              f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg")
+        self.desk.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
+
+    async def _write_intent(self, order: Order) -> bool:
+        """Store the order's intent before it is sent; False (logged) when the store cannot."""
         store = self.engine.store
         if store is None:
             return True
@@ -194,7 +208,6 @@ class Executor:
             await store.insert_order_intent(order)
         except Exception as exc:  # noqa: BLE001 - no intent stored → never send
             log.error("order.intent_failed", client_order_id=order.client_order_id, error=repr(exc))
-            self.desk.record(signal, Decision.REJECTED, "store_unavailable")
             return False
         return True
 
