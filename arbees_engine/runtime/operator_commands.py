@@ -116,6 +116,12 @@ class CommandHandler:
         signal, why = self._pending(cmd)
         if signal is None:
             return False, "refused", why
+        stale = self.desk.revalidate(signal)  # expiry, and the edge on the game's state now
+        if stale is not None:
+            self.desk.pending.pop(signal.signal_id, None)
+            decision, reason = stale
+            self.desk.record(signal, decision, reason)
+            return False, "refused", f"re-check failed: {reason}"
         verdict = self.desk.check(signal)  # re-check price and limits at approval time
         self.desk.pending.pop(signal.signal_id, None)
         if not verdict.ok:

@@ -107,18 +107,13 @@ class TradingDesk:
         if state is None or book is None or book.stale or state.status is not GameStatus.LIVE:
             return
         stage = time.perf_counter_ns()
-        available = self.portfolio.bankroll.available - sum((s.cost for s in self.reserved.values()), ZERO)
+        available = self._available()
         strategy = self.engine.settings.strategy
         found: list[Signal] = []
         if self._may_signal(market.market_id, now):
-            probs = self._market_probability(state, market, book)
-            if probs is not None:
-                blended, mid = probs
-                signal = find_edge(market.game_id, market, book, blended.p, mid, strategy, available, now,
-                                   self.new_signal_id, raw_p_yes=blended.model_p, market_weight=blended.weight,
-                                   staked=self._staked(market.market_id))
-                if signal is not None:
-                    found.append(signal)
+            signal = self._edge(market, state, book, available, now, self.new_signal_id)
+            if signal is not None:
+                found.append(signal)
         for other in reg.arb_pairs(market):
             key = "|".join(sorted((market.market_id, other.market_id)))
             if not self._may_signal(key, now) or not self.engine.equivalent(market, other):
@@ -131,6 +126,48 @@ class TradingDesk:
             self.last_signal_at[signal.legs[0].market_id if signal.kind is SignalKind.EDGE else
                                 "|".join(sorted(leg.market_id for leg in signal.legs))] = now
             self.decide(signal, started_ns)
+
+    def _available(self) -> Decimal:
+        """Dollars Kelly may size against: available cash less approved-but-unexecuted signals."""
+        return self.portfolio.bankroll.available - sum((s.cost for s in self.reserved.values()), ZERO)
+
+    def _edge(self, market: Market, state: GameState, book: OrderBook, available: Decimal, now: datetime,
+              ids: Callable[[], str]) -> Signal | None:
+        """The EDGE signal the model and `book` give on `market` now (find_edge, Kelly-sized against
+        `available` dollars less what is already staked on the market), or None."""
+        probs = self._market_probability(state, market, book)
+        if probs is None:
+            return None
+        blended, mid = probs
+        return find_edge(market.game_id, market, book, blended.p, mid, self.engine.settings.strategy, available,
+                         now, ids, raw_p_yes=blended.model_p, market_weight=blended.weight,
+                         staked=self._staked(market.market_id))
+
+    def revalidate(self, signal: Signal) -> tuple[Decision, str] | None:
+        """Why a pending signal may no longer be approved, as (decision, reason), or None if it may.
+
+        Expired (now ≥ expires_at, also between housekeeping sweeps) → EXPIRED. An EDGE signal is
+        priced again on the game's current state and book: REJECTED "edge_gone" when the model no
+        longer gives an edge on its side (the score changed while it waited), "resized" when Kelly
+        now sizes it smaller than when it was made (another signal of the market was approved
+        meanwhile). An ARB is priced on books alone: the risk gate's price re-check covers it.
+        """
+        now = self.engine.clock()
+        if signal.expires_at is not None and now >= signal.expires_at:
+            return Decision.EXPIRED, "expired before approval"
+        if signal.kind is not SignalKind.EDGE:
+            return None
+        leg, reg = signal.legs[0], self.engine.registry
+        market, state, book = reg.markets.get(leg.market_id), reg.games.get(signal.game_id), reg.books.get(leg.market_id)
+        if market is None or state is None or book is None or book.stale or state.status is not GameStatus.LIVE:
+            return Decision.REJECTED, "edge_gone: the game or its book is no longer live"
+        fresh = self._edge(market, state, book, self._available(), now, lambda: signal.signal_id)
+        if fresh is None or fresh.legs[0].side is not leg.side:
+            return Decision.REJECTED, "edge_gone: the game's current state and book give no edge on this side"
+        if fresh.legs[0].contracts < leg.contracts:
+            return Decision.REJECTED, (f"resized: the edge now sizes {fresh.legs[0].contracts} contracts, not "
+                                       f"{leg.contracts}; approve a fresh signal")
+        return None
 
     def _staked(self, market_id: str) -> dict[Side, Decimal]:
         """Dollars already at risk per side of `market_id`: open position cost plus approved signals."""

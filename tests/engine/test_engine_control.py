@@ -83,7 +83,7 @@ async def test_manual_mode_approve_executes_reject_and_expiry_never_do(pg_dsn, r
             assert desk.signals[signal.signal_id].decision in (Decision.EXECUTED, Decision.UNFILLED)
             assert desk.executor.orders >= 1
         else:  # the re-check refused it: then nothing may have been sent
-            assert "risk re-check" in ack.detail and desk.executor.orders == 0
+            assert "re-check failed" in ack.detail and desk.executor.orders == 0
 
         await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
         victim = next(iter(desk.pending.values()))

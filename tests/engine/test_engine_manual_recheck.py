@@ -1,0 +1,95 @@
+"""Manual mode: approving a pending signal prices it again on the game as it is now. A score change
+while it waited, a lapsed expiry, or a sibling signal approved first refuses it (nothing is sent)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal as D
+
+from arbees_engine.bus.messages import Command, CommandAction
+from arbees_engine.model import BookLevel, BookUpdate, Decision, GameState, GameStatus, League, Market, Outcome
+from arbees_engine.model import Side, Sport, Team, Venue
+from arbees_engine.runtime.engine import Engine
+from arbees_engine.settings import Settings
+
+NOW = datetime(2026, 11, 25, 20, 0, tzinfo=timezone.utc)
+HOME = Market("kalshi:KC-WIN", Venue.KALSHI, "KC-WIN", "espn:nfl:9", Outcome.HOME, "KC")
+# Q4, 4:00 left, Kansas City up 10: the model prices the home win far above the 80¢ ask
+LEADING = GameState(game_id="espn:nfl:9", sport=Sport.FOOTBALL, league=League.NFL, home=Team("KC", "Chiefs"),
+                    away=Team("DEN", "Broncos"), status=GameStatus.LIVE, home_score=24, away_score=14, period=4,
+                    clock_s=240.0, seconds_remaining_regulation=240.0, regulation_seconds=3600.0, start_time=NOW)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _engine() -> tuple[Engine, _Clock]:
+    clock = _Clock()
+    engine = Engine(Settings(database_url=None, redis_url=None, mode="manual"), [], clock=clock)
+    engine.on_game_state(LEADING)
+    engine.on_market(HOME)
+    return engine, clock
+
+
+def _quote(engine: Engine, clock: _Clock, seq: int) -> None:
+    engine.on_book(BookUpdate(HOME.market_id, (BookLevel(D("0.78"), D("2000")),), (BookLevel(D("0.80"), D("2000")),),
+                              True, seq, clock.now))
+
+
+async def _approve(engine: Engine, signal_id: str, n: int = 1):
+    signal = engine.desk.signals[signal_id]
+    return await engine.desk.handle_command(Command(command_id=f"c{n}", operator="op", issued_at=NOW,
+                                                    action=CommandAction.APPROVE, signal_id=signal_id,
+                                                    signal_version=signal.version))
+
+
+def _only_pending(engine: Engine) -> str:
+    (signal_id,) = engine.desk.pending
+    assert engine.desk.pending[signal_id].legs[0].side is Side.YES
+    return signal_id
+
+
+async def test_a_score_change_while_pending_refuses_the_approval():
+    engine, clock = _engine()
+    _quote(engine, clock, 1)
+    signal_id = _only_pending(engine)
+    engine.on_game_state(LEADING.evolve(home_score=14, away_score=24))  # the lead flipped; same second
+    ack = await _approve(engine, signal_id)
+    await engine.desk.drain()  # the executions the approval queued (no engine loop runs here)
+    assert not ack.ok and ack.detail.startswith("re-check failed: edge_gone")
+    assert engine.desk.signals[signal_id].decision is Decision.REJECTED and engine.desk.executor.orders == 0
+
+
+async def test_an_approval_after_expiry_is_refused_even_before_the_sweep():
+    engine, clock = _engine()
+    _quote(engine, clock, 1)
+    signal_id = _only_pending(engine)
+    clock.now = engine.desk.signals[signal_id].expires_at  # housekeeping has not run yet
+    ack = await _approve(engine, signal_id)
+    assert not ack.ok and "expired" in ack.detail
+    assert engine.desk.signals[signal_id].decision is Decision.EXPIRED and engine.desk.executor.orders == 0
+
+
+async def test_a_second_pending_signal_of_a_market_is_not_stacked_on_the_first():
+    engine, clock = _engine()
+    _quote(engine, clock, 1)
+    first = _only_pending(engine)
+    clock.now += timedelta(seconds=6)  # one signal per market per 5 s
+    _quote(engine, clock, 2)
+    second = next(s for s in engine.desk.pending if s != first)
+    assert engine.desk.signals[second].legs[0].contracts == engine.desk.signals[first].legs[0].contracts
+    assert (await _approve(engine, first, 1)).ok
+    await engine.desk.drain()  # the executions the approval queued (no engine loop runs here)
+    assert engine.desk.executor.fills >= 1
+    clock.now += timedelta(seconds=21)  # past the game's 20 s cooldown, inside the second's 30 s expiry
+    engine.on_game_state(LEADING.evolve(clock_s=239.0, seconds_remaining_regulation=239.0))
+    _quote(engine, clock, 3)
+    ack = await _approve(engine, second, 2)  # sized before the first was held: Kelly's target is taken
+    assert not ack.ok and ack.detail.startswith(("re-check failed: resized", "re-check failed: edge_gone")), ack.detail
+    assert engine.desk.signals[second].decision is Decision.REJECTED
+    assert engine.desk.executor.orders == 1
