@@ -74,9 +74,21 @@ def stale_game(signal, ctx, limits):
 
 
 def price_band(signal, ctx, limits):
-    """A leg's limit price lies outside min_price..max_price."""
-    ok = all(limits.min_price <= leg.limit_price <= limits.max_price for leg in signal.legs)
-    return None if ok else "price_band"
+    """A leg could fill outside min_price..max_price (dollars per contract).
+
+    Rejected when a leg's limit price lies outside the band, or when any ask level the leg would
+    take (its book walked from the best price up to the limit for its contracts, as the broker
+    fills) is below min_price: a buy fills at every cheaper level first. A leg whose book is
+    missing is checked on its limit only (stale_quote rejects it).
+    """
+    for leg in signal.legs:
+        if not limits.min_price <= leg.limit_price <= limits.max_price:
+            return "price_band"
+        book = ctx.books.get(leg.market_id)
+        takes = depth.walk(book.asks_for(leg.side), leg.contracts, leg.limit_price) if book else []
+        if any(take.price < limits.min_price for take in takes):
+            return "price_band"
+    return None
 
 
 def price_moved(signal, ctx, limits):
@@ -90,37 +102,41 @@ def price_moved(signal, ctx, limits):
 
 
 def _reserved(ctx, keep) -> Decimal:
-    """Worst-case cost (dollars) of approved-but-unexecuted signals for which keep(signal) holds."""
-    return sum((s.cost for s in ctx.reserved if keep(s)), Decimal(0))
+    """Worst-case cost (dollars, limit × contracts) of the legs approved or sent but not yet held
+    (reserved signals and unresolved orders, `RiskContext.commitments`) in a game for which
+    keep(game_id) holds; game_id is None for an order on an unknown market."""
+    return sum((c.cost for c in ctx.commitments() if keep(c.game_id)), ZERO)
 
 
 def max_position(signal, ctx, limits):
-    """Held + reserved + new contracts on a market side would exceed max_position_contracts."""
+    """Held + committed (reserved signals, unresolved orders) + new contracts on a market side
+    would exceed max_position_contracts."""
+    committed = ctx.commitments()
     for leg in signal.legs:
         pos = ctx.portfolio.position(leg.market_id, leg.side)
         held = (pos.contracts if pos else 0) + sum(
-            other.contracts for s in ctx.reserved for other in s.legs
-            if (other.market_id, other.side) == (leg.market_id, leg.side))
+            c.contracts for c in committed if (c.market_id, c.side) == (leg.market_id, leg.side))
         if held + leg.contracts > limits.max_position_contracts:
             return "max_position"
     return None
 
 
 def game_exposure(signal, ctx, limits):
-    """Dollars at cost in the game (held + reserved) plus this signal's worst-case cost would exceed
-    max_game_exposure."""
-    reserved = _reserved(ctx, lambda s: s.game_id == signal.game_id)
+    """Dollars at cost in the game (held + reserved signals + unresolved orders) plus this signal's
+    worst-case cost would exceed max_game_exposure."""
+    reserved = _reserved(ctx, lambda game_id: game_id == signal.game_id)
     if ctx.portfolio.exposure_by_game(signal.game_id) + reserved + signal.cost > limits.max_game_exposure:
         return "game_exposure"
     return None
 
 
 def sport_exposure(signal, ctx, limits):
-    """Dollars at cost in the game's sport plus this signal's cost would exceed max_sport_exposure."""
+    """Dollars at cost in the game's sport (held + reserved signals + unresolved orders) plus this
+    signal's cost would exceed max_sport_exposure."""
     sport = ctx.game_sports.get(signal.game_id)
     if sport is None:
         return "unknown_game"
-    reserved = _reserved(ctx, lambda s: ctx.game_sports.get(s.game_id) is sport)
+    reserved = _reserved(ctx, lambda game_id: ctx.game_sports.get(game_id) is sport)
     if ctx.portfolio.exposure_by_sport(sport) + reserved + signal.cost > limits.max_sport_exposure:
         return "sport_exposure"
     return None
@@ -170,8 +186,9 @@ def opposing_position(signal, ctx, limits):
 
 
 def insufficient_balance(signal, ctx, limits):
-    """Worst-case cost + fees exceeds available cash minus min_available_balance."""
-    spendable = ctx.portfolio.bankroll.available - limits.min_available_balance - _reserved(ctx, lambda s: True)
+    """Worst-case cost + fees exceeds available cash minus min_available_balance minus the
+    worst-case cost of reserved signals and unresolved orders (dollars)."""
+    spendable = ctx.portfolio.bankroll.available - limits.min_available_balance - _reserved(ctx, lambda _: True)
     return "insufficient_balance" if signal.cost + _fees(signal, ctx) > spendable else None
 
 

@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
-from arbees_engine.model import Market, Mode, OrderBook, Sport
+from arbees_engine.model import Market, Mode, Order, OrderBook, Side, Signal, Sport
 from arbees_engine.portfolio import Portfolio
+
+
+class Commitment(NamedTuple):
+    """One leg counted against the limits before it is held: `contracts` on (market_id, side) in
+    game_id (None: unknown), costing at most `cost` dollars (limit price × contracts, before fees)."""
+
+    game_id: str | None
+    market_id: str
+    side: Side
+    contracts: int
+    cost: Decimal
 
 
 @dataclass(slots=True)
@@ -22,6 +35,9 @@ class RiskContext:
     store_ok / bus_ok: PostgreSQL / Redis reachable; either down → no new positions.
     reserved: signals approved but not yet executed; their worst-case cost and contracts count
       against the exposure, position and balance limits as if already held.
+    unresolved_orders: live orders whose outcome is unknown (sent, may have filled; the executor's
+      `unresolved`); each counts at its worst case, every contract filled at its limit, against the
+      same limits until it is resolved. Both are read through `commitments()`.
     """
 
     mode: Mode
@@ -35,7 +51,24 @@ class RiskContext:
     last_trade_at: Mapping[str, datetime] = field(default_factory=dict)
     store_ok: bool = True
     bus_ok: bool = True
-    reserved: tuple = ()
+    reserved: tuple[Signal, ...] = ()
+    unresolved_orders: tuple[Order, ...] = ()
+
+    def commitments(self) -> tuple[Commitment, ...]:
+        """Every leg that may still become a position but is not in the portfolio: each leg of a
+        reserved signal and each unresolved order, at its worst case (all contracts at the limit).
+
+        game_id comes from the signal, or for an order from its market in `markets`; an order on a
+        market no longer in `markets` has game_id None (it still counts against the position and
+        balance limits, but against no game or sport). Never raises.
+        """
+        legs = [Commitment(s.game_id, leg.market_id, leg.side, leg.contracts, leg.limit_price * leg.contracts)
+                for s in self.reserved for leg in s.legs]
+        for order in self.unresolved_orders:
+            market = self.markets.get(order.market_id)
+            legs.append(Commitment(market.game_id if market is not None else None, order.market_id, order.side,
+                                   order.contracts, order.limit_price * order.contracts))
+        return tuple(legs)
 
 
 @dataclass(frozen=True, slots=True)

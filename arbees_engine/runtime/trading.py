@@ -186,7 +186,8 @@ class TradingDesk:
 
     # -- risk and decisions ------------------------------------------------------------------
     def risk_context(self) -> RiskContext:
-        """The engine's current state as the risk gate sees it."""
+        """The engine's current state as the risk gate sees it; approved-but-unrun signals and live
+        orders whose outcome is unknown count against the limits at their worst case."""
         eng, reg = self.engine, self.engine.registry
         return RiskContext(
             mode=eng.control.effective_mode, kill_engaged=eng.control.kill_engaged, now=eng.clock(),
@@ -194,6 +195,7 @@ class TradingDesk:
             game_sports={g: s.sport for g, s in reg.games.items()}, books=reg.books,
             game_observed_at=reg.game_seen_at, last_trade_at=self.last_trade_at,
             store_ok=eng.store_ok, bus_ok=eng.bus_ok, reserved=tuple(self.reserved.values()),
+            unresolved_orders=tuple(self.executor.unresolved.values()),
         )
 
     def check(self, signal: Signal) -> RiskVerdict:
