@@ -70,14 +70,6 @@ class StrategySettings(BaseModel):
     arb_accept_unknown_postponement: bool = False
 
 
-class FeeSettings(BaseModel):
-    """Taker fee rates (fractions). Kalshi: https://kalshi.com/docs/kalshi-fee-schedule.pdf."""
-
-    kalshi_taker_rate: Decimal = Decimal("0.07")
-    kalshi_maker_rate: Decimal = Decimal("0.0175")
-    polymarket_default_rate: Decimal = Decimal("0")
-
-
 class EndpointSettings(BaseModel):
     """Base URLs of the real feeds and venues (configurable so tests can point at 127.0.0.1)."""
 
@@ -113,7 +105,6 @@ class Settings(BaseSettings):
     kill_file: Path | None = None
     limits: RiskLimits = Field(default_factory=RiskLimits)
     strategy: StrategySettings = Field(default_factory=StrategySettings)
-    fees: FeeSettings = Field(default_factory=FeeSettings)
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
     quote_publish_interval_s: float = Field(0.25, gt=0)
     live: bool = False
