@@ -16,6 +16,7 @@ from .market import (
     Outcome,
     Side,
     Venue,
+    paying_results,
 )
 from .listing import MarketListing
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal, to_price

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from .game import Sport
 from .money import ONE, ZERO, MoneyError, floor_to_tick, to_decimal, to_price
 
 
@@ -43,6 +44,13 @@ class Outcome(StrEnum):
     HOME = "home"
     AWAY = "away"
     DRAW = "draw"
+
+
+def paying_results(outcome: Outcome, side: Side, sport: Sport | None) -> frozenset[Outcome]:
+    """Game results for which a contract pays: YES pays on `outcome`, NO on every other result
+    (home, away, and a draw in soccer, the only sport here whose games can end level)."""
+    results = {Outcome.HOME, Outcome.AWAY} | ({Outcome.DRAW} if sport is Sport.SOCCER else set())
+    return frozenset({outcome}) if side is Side.YES else frozenset(results - {outcome})
 
 
 class FeeKind(StrEnum):

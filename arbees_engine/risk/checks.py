@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from arbees_engine.execution import depth
 from arbees_engine.execution.fees import taker_fee
-from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, Sport
+from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, Sport, paying_results
 from arbees_engine.model.money import ZERO
 from arbees_engine.settings import RiskLimits
 
@@ -154,12 +154,6 @@ def cooldown(signal, ctx, limits):
     return "cooldown" if _age_s(ctx.now, ctx.last_trade_at.get(signal.game_id)) < limits.game_cooldown_s else None
 
 
-def _paying_results(outcome: Outcome, side: Side, sport: Sport | None) -> frozenset[Outcome]:
-    """Game results for which a contract pays: YES pays on `outcome`, NO on every other result."""
-    results = {Outcome.HOME, Outcome.AWAY} | ({Outcome.DRAW} if sport is Sport.SOCCER else set())
-    return frozenset({outcome}) if side is Side.YES else frozenset(results - {outcome})
-
-
 def opposing_position(signal, ctx, limits):
     """An EDGE leg would bet against a held position (or another leg) in the same game.
 
@@ -172,7 +166,7 @@ def opposing_position(signal, ctx, limits):
     sport = ctx.game_sports.get(signal.game_id)
 
     def pays(market_id: str, side: Side) -> frozenset[Outcome]:
-        return _paying_results(ctx.markets[market_id].outcome, side, sport)
+        return paying_results(ctx.markets[market_id].outcome, side, sport)
 
     held = [pays(p.market_id, p.side) for p in ctx.portfolio.positions()
             if p.game_id == signal.game_id and p.market_id in ctx.markets]

@@ -19,7 +19,8 @@ import structlog
 
 from ..bus.messages import BankrollView
 from ..execution import PaperBroker, client_order_ids, signal_ids
-from ..model import Decision, GameState, GameStatus, Market, Mode, OrderBook, Side, Signal, SignalKind, Sport
+from ..model import (Decision, GameState, GameStatus, Market, Mode, OrderBook, Side, Signal, SignalKind, Sport,
+                     paying_results)
 from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..pricing import BlendResult, PricingError, blend_detail, model_for, p_outcome
@@ -141,7 +142,7 @@ class TradingDesk:
         blended, mid = probs
         return find_edge(market.game_id, market, book, blended.p, mid, self.engine.settings.strategy, available,
                          now, ids, raw_p_yes=blended.model_p, market_weight=blended.weight,
-                         staked=self._staked(market.market_id))
+                         staked=self._staked(market))
 
     def revalidate(self, signal: Signal) -> tuple[Decision, str] | None:
         """Why a pending signal may no longer be approved, as (decision, reason), or None if it may.
@@ -169,15 +170,27 @@ class TradingDesk:
                                        f"{leg.contracts}; approve a fresh signal")
         return None
 
-    def _staked(self, market_id: str) -> dict[Side, Decimal]:
-        """Dollars already at risk per side of `market_id`: open position cost plus approved signals."""
+    def _staked(self, market: Market) -> dict[Side, Decimal]:
+        """Dollars already at risk per side of `market`: the cost of open positions and of approved,
+        unrun legs in its game that pay on exactly the same results (`paying_results`: the same
+        outcome on the other venue; in a two-way sport also the other team's market on the other
+        side), so Kelly sizes one bet on an outcome however many venues list it."""
+        reg = self.engine.registry
+        game = reg.games.get(market.game_id)
+        sport = game.sport if game is not None else None
+
+        def pays(market_id: str, side: Side) -> frozenset | None:
+            other = reg.markets.get(market_id)
+            return paying_results(other.outcome, side, sport) if other is not None else None
+
+        held = [(p.market_id, p.side, p.cost) for p in self.portfolio.positions()
+                if p.game_id == market.game_id and not p.settled]
+        held += [(leg.market_id, leg.side, leg.limit_price * leg.contracts) for s in self.reserved.values()
+                 if s.game_id == market.game_id for leg in s.legs]
         out: dict[Side, Decimal] = {}
         for side in (Side.YES, Side.NO):
-            pos = self.portfolio.position(market_id, side)
-            held = pos.cost if pos is not None and not pos.settled else ZERO
-            queued = sum((leg.limit_price * leg.contracts for s in self.reserved.values() for leg in s.legs
-                          if (leg.market_id, leg.side) == (market_id, side)), ZERO)
-            out[side] = held + queued
+            target = paying_results(market.outcome, side, sport)
+            out[side] = sum((cost for market_id, leg_side, cost in held if pays(market_id, leg_side) == target), ZERO)
         return out
 
     def _may_signal(self, key: str, now: datetime) -> bool:

@@ -1,5 +1,6 @@
 """Manual mode: approving a pending signal prices it again on the game as it is now. A score change
-while it waited, a lapsed expiry, or a sibling signal approved first refuses it (nothing is sent)."""
+while it waited, a lapsed expiry, or a sibling signal approved first refuses it (nothing is sent).
+Kelly sizing counts what is already staked on the same result, on any venue or market of the game."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 from arbees_engine.bus.messages import Command, CommandAction
-from arbees_engine.model import BookLevel, BookUpdate, Decision, GameState, GameStatus, League, Market, Outcome
+from arbees_engine.model import BookLevel, BookUpdate, Decision, Fill, GameState, GameStatus, League, Market, Outcome
 from arbees_engine.model import Side, Sport, Team, Venue
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
@@ -93,3 +94,18 @@ async def test_a_second_pending_signal_of_a_market_is_not_stacked_on_the_first()
     assert not ack.ok and ack.detail.startswith(("re-check failed: resized", "re-check failed: edge_gone")), ack.detail
     assert engine.desk.signals[second].decision is Decision.REJECTED
     assert engine.desk.executor.orders == 1
+
+
+def test_kelly_counts_a_bet_on_the_same_result_held_on_another_venue_or_market():
+    """Kalshi HOME YES held: Polymarket HOME YES and (two-way NFL) AWAY NO pay on the same result, so
+    their Kelly stake is reduced by it; HOME NO pays on the other result and is not."""
+    engine, _clock = _engine()
+    poly_home = Market("polymarket:KC", Venue.POLYMARKET, "KC", "espn:nfl:9", Outcome.HOME, "KC")
+    poly_away = Market("polymarket:DEN", Venue.POLYMARKET, "DEN", "espn:nfl:9", Outcome.AWAY, "DEN")
+    for market in (poly_home, poly_away):
+        engine.on_market(market)
+    engine.desk.portfolio.apply_fill(Fill("f1", "o1", HOME.market_id, Venue.KALSHI, Side.YES, D("0.80"), 50,
+                                          D("0.56"), NOW), HOME.game_id, Sport.FOOTBALL)
+    assert engine.desk._staked(poly_home) == {Side.YES: D("40.00"), Side.NO: D("0")}
+    assert engine.desk._staked(poly_away) == {Side.YES: D("0"), Side.NO: D("40.00")}
+    assert engine.desk._staked(HOME)[Side.YES] == D("40.00")  # the market itself, as before
