@@ -116,7 +116,8 @@ class CommandHandler:
         signal, why = self._pending(cmd)
         if signal is None:
             return False, "refused", why
-        stale = self.desk.revalidate(signal)  # expiry, and the edge on the game's state now
+        seen = signal.contracts
+        stale = self.desk.revalidate(signal)  # expiry, and the edge on the game's state now (may cut the size)
         if stale is not None:
             self.desk.pending.pop(signal.signal_id, None)
             decision, reason = stale
@@ -127,8 +128,9 @@ class CommandHandler:
         if not verdict.ok:
             self.desk.record(signal, Decision.REJECTED, verdict.reason)
             return False, "refused", f"risk re-check failed: {verdict.reason}"
-        self.desk.approve(signal, f"approved by {cmd.operator}")
-        return True, "done", "approved; executing"
+        resized = f"; resized {seen} → {signal.contracts} contracts (Kelly now)" if signal.contracts != seen else ""
+        self.desk.approve(signal, f"approved by {cmd.operator}{resized}")
+        return True, "done", f"approved; executing{resized}"
 
     async def _reject(self, cmd: Command) -> tuple[bool, str, str]:
         signal, why = self._pending(cmd)

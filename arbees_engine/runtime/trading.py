@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -83,12 +84,15 @@ class TradingDesk:
         self.engine.registry.model_p_home[state.game_id] = p
         return p
 
-    def _market_probability(self, state: GameState, market: Market, book: OrderBook) -> tuple[BlendResult, float] | None:
-        """(model P(YES pays) shrunk toward the market mid with its inputs, mid) or None (counted)."""
+    def _market_probability(self, state: GameState, market: Market, book: OrderBook,
+                            count: bool = True) -> tuple[BlendResult, float] | None:
+        """(model P(YES pays) shrunk toward the market mid with its inputs, mid) or None (an
+        unpriceable state is counted when `count`: once per observation, not per re-check)."""
         try:
             model_p = p_outcome(state, market.outcome)
         except (PricingError, KeyError, ValueError) as exc:
-            self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
+            if count:
+                self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
             return None
         mid = float(book.mid) if book.mid is not None else None
         if mid is None:  # one-sided book: no market view to record or shrink toward
@@ -129,14 +133,16 @@ class TradingDesk:
             self.decide(signal, started_ns)
 
     def _available(self) -> Decimal:
-        """Dollars Kelly may size against: available cash less approved-but-unexecuted signals."""
-        return self.portfolio.bankroll.available - sum((s.cost for s in self.reserved.values()), ZERO)
+        """Dollars Kelly may size against: available cash less approved-but-unexecuted signals and
+        live orders whose outcome is unknown (each at its worst case, as the risk gate counts them)."""
+        unresolved = sum((o.limit_price * o.contracts for o in self.executor.unresolved.values()), ZERO)
+        return self.portfolio.bankroll.available - sum((s.cost for s in self.reserved.values()), ZERO) - unresolved
 
     def _edge(self, market: Market, state: GameState, book: OrderBook, available: Decimal, now: datetime,
-              ids: Callable[[], str]) -> Signal | None:
+              ids: Callable[[], str], count: bool = True) -> Signal | None:
         """The EDGE signal the model and `book` give on `market` now (find_edge, Kelly-sized against
-        `available` dollars less what is already staked on the market), or None."""
-        probs = self._market_probability(state, market, book)
+        `available` dollars less what is already staked on the same result), or None."""
+        probs = self._market_probability(state, market, book, count)
         if probs is None:
             return None
         blended, mid = probs
@@ -149,9 +155,10 @@ class TradingDesk:
 
         Expired (now ≥ expires_at, also between housekeeping sweeps) → EXPIRED. An EDGE signal is
         priced again on the game's current state and book: REJECTED "edge_gone" when the model no
-        longer gives an edge on its side (the score changed while it waited), "resized" when Kelly
-        now sizes it smaller than when it was made (another signal of the market was approved
-        meanwhile). An ARB is priced on books alone: the risk gate's price re-check covers it.
+        longer gives an edge on its side (the score changed while it waited). When Kelly now sizes
+        it smaller (another signal on the same result was approved meanwhile, or the bankroll
+        moved) its size is cut to that before approval (`_resize`), never raised. An ARB is priced
+        on books alone: the risk gate's price re-check covers it.
         """
         now = self.engine.clock()
         if signal.expires_at is not None and now >= signal.expires_at:
@@ -162,19 +169,28 @@ class TradingDesk:
         market, state, book = reg.markets.get(leg.market_id), reg.games.get(signal.game_id), reg.books.get(leg.market_id)
         if market is None or state is None or book is None or book.stale or state.status is not GameStatus.LIVE:
             return Decision.REJECTED, "edge_gone: the game or its book is no longer live"
-        fresh = self._edge(market, state, book, self._available(), now, lambda: signal.signal_id)
+        fresh = self._edge(market, state, book, self._available(), now, lambda: signal.signal_id, count=False)
         if fresh is None or fresh.legs[0].side is not leg.side:
-            return Decision.REJECTED, "edge_gone: the game's current state and book give no edge on this side"
+            return Decision.REJECTED, ("edge_gone: the game's current state, book and what is already staked "
+                                       "on this result give no edge on this side")
         if fresh.legs[0].contracts < leg.contracts:
-            return Decision.REJECTED, (f"resized: the edge now sizes {fresh.legs[0].contracts} contracts, not "
-                                       f"{leg.contracts}; approve a fresh signal")
+            self._resize(signal, fresh.legs[0].contracts)
         return None
 
+    def _resize(self, signal: Signal, contracts: int) -> None:
+        """Cut a pending EDGE signal to `contracts` at its limit price (audited; the approval that
+        follows publishes and stores the new size and version)."""
+        leg = signal.legs[0]
+        signal.legs = (replace(leg, contracts=contracts),)
+        self.engine.audit("engine", "signal_resized", signal.signal_id,
+                          f"{leg.contracts} → {contracts} contracts: Kelly sizes it smaller now")
+
     def _staked(self, market: Market) -> dict[Side, Decimal]:
-        """Dollars already at risk per side of `market`: the cost of open positions and of approved,
-        unrun legs in its game that pay on exactly the same results (`paying_results`: the same
-        outcome on the other venue; in a two-way sport also the other team's market on the other
-        side), so Kelly sizes one bet on an outcome however many venues list it."""
+        """Dollars already at risk per side of `market`: the cost of open positions, of approved,
+        unrun legs and of live orders whose outcome is unknown, in its game, that pay on exactly
+        the same results (`paying_results`: the same outcome on the other venue; in a two-way sport
+        also the other team's market on the other side), so Kelly sizes one bet on an outcome
+        however many venues list it."""
         reg = self.engine.registry
         game = reg.games.get(market.game_id)
         sport = game.sport if game is not None else None
@@ -187,6 +203,8 @@ class TradingDesk:
                 if p.game_id == market.game_id and not p.settled]
         held += [(leg.market_id, leg.side, leg.limit_price * leg.contracts) for s in self.reserved.values()
                  if s.game_id == market.game_id for leg in s.legs]
+        held += [(o.market_id, o.side, o.limit_price * o.contracts) for o in self.executor.unresolved.values()
+                 if (m := reg.markets.get(o.market_id)) is not None and m.game_id == market.game_id]
         out: dict[Side, Decimal] = {}
         for side in (Side.YES, Side.NO):
             target = paying_results(market.outcome, side, sport)

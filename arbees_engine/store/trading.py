@@ -63,16 +63,17 @@ class TradingMixin(_Base):
             )
 
     async def update_signal(self, signal: Signal) -> None:
-        """Record a signal's decision, reason and version (decided_at set when not pending).
+        """Record a signal's decision, reason, version and legs (an approval can cut a pending
+        signal's size; decided_at set when not pending).
 
         Raises NotFoundError if the signal was never inserted.
         """
         async with self._acquire() as conn:
             status = await conn.execute(
-                """UPDATE signals SET decision = $2, reason = $3, version = $4,
+                """UPDATE signals SET decision = $2, reason = $3, version = $4, legs = $5,
                        decided_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
                    WHERE signal_id = $1""",
-                signal.signal_id, signal.decision.value, signal.reason, signal.version,
+                signal.signal_id, signal.decision.value, signal.reason, signal.version, legs_to_json(signal.legs),
             )
         if status.endswith(" 0"):
             raise NotFoundError(f"signal {signal.signal_id} not found")

@@ -37,8 +37,8 @@ def _engine() -> tuple[Engine, _Clock]:
     return engine, clock
 
 
-def _quote(engine: Engine, clock: _Clock, seq: int) -> None:
-    engine.on_book(BookUpdate(HOME.market_id, (BookLevel(D("0.78"), D("2000")),), (BookLevel(D("0.80"), D("2000")),),
+def _quote(engine: Engine, clock: _Clock, seq: int, market: Market = HOME, bid: str = "0.78", ask: str = "0.80") -> None:
+    engine.on_book(BookUpdate(market.market_id, (BookLevel(D(bid), D("2000")),), (BookLevel(D(ask), D("2000")),),
                               True, seq, clock.now))
 
 
@@ -90,10 +90,35 @@ async def test_a_second_pending_signal_of_a_market_is_not_stacked_on_the_first()
     clock.now += timedelta(seconds=21)  # past the game's 20 s cooldown, inside the second's 30 s expiry
     engine.on_game_state(LEADING.evolve(clock_s=239.0, seconds_remaining_regulation=239.0))
     _quote(engine, clock, 3)
-    ack = await _approve(engine, second, 2)  # sized before the first was held: Kelly's target is taken
-    assert not ack.ok and ack.detail.startswith(("re-check failed: resized", "re-check failed: edge_gone")), ack.detail
-    assert engine.desk.signals[second].decision is Decision.REJECTED
-    assert engine.desk.executor.orders == 1
+    ack = await _approve(engine, second, 2)  # sized before the first was held: cut to what Kelly has left
+    resized = engine.desk.signals[second].contracts
+    assert ack.ok and ack.detail == f"approved; executing; resized 100 → {resized} contracts (Kelly now)"
+    assert 0 < resized < 100
+    await engine.desk.drain()
+    assert engine.desk.portfolio.position(HOME.market_id, Side.YES).contracts == 100 + resized
+    fresh = engine.desk._edge(HOME, engine.registry.games[HOME.game_id], engine.registry.books[HOME.market_id],
+                              engine.desk._available(), clock.now, lambda: "probe")
+    assert fresh is None  # Kelly's target on this result is now held: no further edge signal
+
+
+async def test_an_approval_after_another_games_signal_is_resized_not_refused():
+    """Approving one game's signal moves the bankroll Kelly sizes against; a pending signal of another
+    game is then cut to its new size, never refused for it."""
+    engine, clock = _engine()
+    other = LEADING.evolve(game_id="espn:nfl:10")
+    away_game = Market("kalshi:KC10-WIN", Venue.KALSHI, "KC10-WIN", "espn:nfl:10", Outcome.HOME, "KC")
+    engine.on_game_state(other)
+    engine.on_market(away_game)
+    _quote(engine, clock, 1, bid="0.86", ask="0.88")  # at 88¢ Kelly sizes below the 100-contract cap
+    _quote(engine, clock, 1, away_game, bid="0.86", ask="0.88")
+    first, second = (s for s in engine.desk.pending)
+    sized = engine.desk.signals[second].contracts
+    assert (await _approve(engine, first, 1)).ok
+    await engine.desk.drain()
+    ack = await _approve(engine, second, 2)
+    assert ack.ok and engine.desk.signals[second].contracts < sized, ack.detail
+    await engine.desk.drain()
+    assert engine.desk.executor.orders == 2
 
 
 def test_kelly_counts_a_bet_on_the_same_result_held_on_another_venue_or_market():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -55,6 +56,16 @@ async def test_signal_round_trip_and_decision(store) -> None:
     [loaded] = await store.load_signals(game_id="espn:nba:1")
     assert loaded == sig
     assert loaded.legs[0].limit_price == Decimal("0.56")
+
+
+async def test_a_signal_cut_at_approval_stores_its_new_size(store) -> None:
+    sig = f.signal()
+    await store.insert_signal(sig)
+    sig.legs = (replace(sig.legs[0], contracts=sig.legs[0].contracts - 3),)
+    sig.decision, sig.version = Decision.APPROVED, 2
+    await store.update_signal(sig)
+    [loaded] = await store.load_signals(game_id="espn:nba:1")
+    assert loaded.legs == sig.legs
 
 
 async def test_position_upsert_replaces_and_loads(store) -> None:
