@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from arbees_engine.adapters.kalshi import market_tick, market_ticks, parse_markets
+from arbees_engine.adapters.kalshi import market_ticks, parse_markets
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickSchedule
 from fixture_server import load_fixture
@@ -25,8 +25,8 @@ def _open_markets() -> dict[str, dict]:
 def test_recorded_linear_and_deci_cent_markets_get_uniform_grids_from_their_ranges():
     markets = _open_markets()
     linear, deci = markets["KXELONMARS-99"], markets["KXCOLONIZEMARS-50"]
-    assert market_ticks(linear) == TickSchedule.uniform(D("0.01")) and market_tick(linear) == D("0.01")
-    assert market_ticks(deci) == TickSchedule.uniform(D("0.001")) and market_tick(deci) == D("0.001")
+    assert market_ticks(linear) == TickSchedule.uniform(D("0.01")) and market_ticks(linear).finest == D("0.01")
+    assert market_ticks(deci) == TickSchedule.uniform(D("0.001")) and market_ticks(deci).finest == D("0.001")
     assert market_ticks(linear).round_to_grid(D("0.555"), Rounding.DOWN) == D("0.55")
     assert market_ticks(deci).on_grid(D("0.555"))
 
@@ -38,7 +38,7 @@ def test_a_tapered_market_gets_three_bands_not_one_finest_tick():
     assert [(r.start, r.end, r.step) for r in grid.ranges] == [
         (D("0"), D("0.1"), D("0.001")), (D("0.1"), D("0.9"), D("0.01")), (D("0.9"), D("1"), D("0.001"))]
     assert grid.on_grid(D("0.055")) and not grid.on_grid(D("0.555")) and grid.on_grid(D("0.905"))
-    assert market_tick(market) == D("0.001")  # Market.tick keeps meaning "finest step"
+    assert market_ticks(market).finest == D("0.001")  # Market.tick keeps meaning "finest step"
 
 
 def test_without_ranges_the_structure_name_gives_the_documented_grid():

@@ -98,12 +98,6 @@ def listing_ticks(market: dict) -> tuple[TickSchedule, str, ParseError | None]:
     return ticks, ticks.text, None
 
 
-def market_tick(market: dict) -> Decimal:
-    """Minimum price increment in dollars: the finest step of `market_ticks(market)` (0.01 or
-    0.001). Raises ParseError("bad_tick") as `market_ticks`."""
-    return market_ticks(market).finest
-
-
 def _quote(market: dict, name: str) -> Decimal | None:
     """Top-of-book `yes_bid`/`yes_ask` in dollars from `<name>_dollars` or legacy cents."""
     if market.get(f"{name}_dollars") not in (None, ""):
