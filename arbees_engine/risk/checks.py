@@ -155,7 +155,8 @@ def cooldown(signal, ctx, limits):
 
 
 def opposing_position(signal, ctx, limits):
-    """An EDGE leg would bet against a held position (or another leg) in the same game.
+    """An EDGE leg would bet against a held position, a committed leg (approved and unrun, or a
+    live order whose outcome is unknown: `RiskContext.commitments`) or another leg, in the same game.
 
     Two holdings oppose when no game result pays both (e.g. YES home vs YES away or NO home).
     ARB signals are exempt: their legs are the two sides of one outcome by design and the pair
@@ -170,6 +171,8 @@ def opposing_position(signal, ctx, limits):
 
     held = [pays(p.market_id, p.side) for p in ctx.portfolio.positions()
             if p.game_id == signal.game_id and p.market_id in ctx.markets]
+    held += [pays(c.market_id, c.side) for c in ctx.commitments()
+             if c.game_id == signal.game_id and c.market_id in ctx.markets]
     new: list[frozenset[Outcome]] = []
     for leg in signal.legs:
         mine = pays(leg.market_id, leg.side)

@@ -75,7 +75,7 @@ def test_an_unresolved_order_holds_back_cash_even_on_a_market_no_longer_register
 def test_reserved_signals_and_unresolved_orders_add_up():
     limits = RiskLimits(max_game_exposure=D("100"))
     queued = edge_signal(contracts=60)  # $30 reserved on kalshi:HOME
-    order = unknown("polymarket:away", contracts=50, price="0.50")  # $25 unresolved in the same game
+    order = unknown("polymarket:away", contracts=50, price="0.50", side=Side.NO)  # $25 unresolved, same game and result
     both = ctx(reserved=(queued,), unresolved_orders=(order,))
     at_limit = edge_signal("polymarket:home", contracts=90, venue=Venue.POLYMARKET)  # $30 + $25 + $45 = $100
     over = edge_signal("polymarket:home", contracts=91, venue=Venue.POLYMARKET)  # $100.50
@@ -116,3 +116,12 @@ def test_price_band_walks_the_no_side_from_the_yes_bids():
 @pytest.mark.parametrize("price", ["0.02", "0.98"])
 def test_a_limit_outside_the_band_is_still_refused_without_depth(price):
     assert RiskGate().check(edge_signal(price=price), ctx()).reason == "price_band"
+
+
+def test_an_edge_against_a_committed_leg_of_the_game_is_opposing():
+    """A live order on YES home whose outcome is unknown (it may be held) opposes a new YES away."""
+    verdict = RiskGate().check(edge_signal("polymarket:away", Side.YES, venue=Venue.POLYMARKET),
+                               ctx(unresolved_orders=(unknown("kalshi:HOME", contracts=10),)))
+    assert "opposing_position" in verdict.reasons
+    assert "opposing_position" not in RiskGate().check(edge_signal("polymarket:away", Side.YES,
+                                                                   venue=Venue.POLYMARKET), ctx()).reasons
