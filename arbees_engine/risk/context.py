@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +21,26 @@ class Commitment(NamedTuple):
     side: Side
     contracts: int
     cost: Decimal
+
+
+def commitments(reserved: Iterable[Signal], unresolved_orders: Iterable[Order],
+                markets: Mapping[str, Market]) -> tuple[Commitment, ...]:
+    """Every leg that may still become a position but is not in the portfolio: each leg of a
+    reserved (approved, unrun) signal and each live order whose outcome is unknown, at its worst
+    case (all contracts at the limit, dollars). The one definition the risk gate and Kelly sizing
+    share.
+
+    game_id comes from the signal, or for an order from its market in `markets`; an order on a
+    market no longer in `markets` has game_id None (it still counts against the position and
+    balance limits, but against no game or sport). Never raises.
+    """
+    legs = [Commitment(s.game_id, leg.market_id, leg.side, leg.contracts, leg.limit_price * leg.contracts)
+            for s in reserved for leg in s.legs]
+    for order in unresolved_orders:
+        market = markets.get(order.market_id)
+        legs.append(Commitment(market.game_id if market is not None else None, order.market_id, order.side,
+                               order.contracts, order.limit_price * order.contracts))
+    return tuple(legs)
 
 
 @dataclass(slots=True)
@@ -55,20 +75,8 @@ class RiskContext:
     unresolved_orders: tuple[Order, ...] = ()
 
     def commitments(self) -> tuple[Commitment, ...]:
-        """Every leg that may still become a position but is not in the portfolio: each leg of a
-        reserved signal and each unresolved order, at its worst case (all contracts at the limit).
-
-        game_id comes from the signal, or for an order from its market in `markets`; an order on a
-        market no longer in `markets` has game_id None (it still counts against the position and
-        balance limits, but against no game or sport). Never raises.
-        """
-        legs = [Commitment(s.game_id, leg.market_id, leg.side, leg.contracts, leg.limit_price * leg.contracts)
-                for s in self.reserved for leg in s.legs]
-        for order in self.unresolved_orders:
-            market = self.markets.get(order.market_id)
-            legs.append(Commitment(market.game_id if market is not None else None, order.market_id, order.side,
-                                   order.contracts, order.limit_price * order.contracts))
-        return tuple(legs)
+        """Every leg that may still become a position but is not in the portfolio (`commitments`)."""
+        return commitments(self.reserved, self.unresolved_orders, self.markets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..pricing import BlendResult, PricingError, blend_detail, model_for, p_outcome
 from ..risk import RiskContext, RiskGate, RiskVerdict
+from ..risk.context import Commitment, commitments
 from ..strategy import find_arb, find_edge
 from .operator_commands import CommandHandler
 from .executor import Executor
@@ -132,11 +133,14 @@ class TradingDesk:
                                 "|".join(sorted(leg.market_id for leg in signal.legs))] = now
             self.decide(signal, started_ns)
 
+    def _commitments(self) -> tuple[Commitment, ...]:
+        """Approved-but-unrun legs and live orders whose outcome is unknown, at their worst case,
+        exactly as the risk gate counts them (risk.context.commitments)."""
+        return commitments(self.reserved.values(), self.executor.unresolved.values(), self.engine.registry.markets)
+
     def _available(self) -> Decimal:
-        """Dollars Kelly may size against: available cash less approved-but-unexecuted signals and
-        live orders whose outcome is unknown (each at its worst case, as the risk gate counts them)."""
-        unresolved = sum((o.limit_price * o.contracts for o in self.executor.unresolved.values()), ZERO)
-        return self.portfolio.bankroll.available - sum((s.cost for s in self.reserved.values()), ZERO) - unresolved
+        """Dollars Kelly may size against: available cash less what is committed (`_commitments`)."""
+        return self.portfolio.bankroll.available - sum((c.cost for c in self._commitments()), ZERO)
 
     def _edge(self, market: Market, state: GameState, book: OrderBook, available: Decimal, now: datetime,
               ids: Callable[[], str], count: bool = True) -> Signal | None:
@@ -201,10 +205,7 @@ class TradingDesk:
 
         held = [(p.market_id, p.side, p.cost) for p in self.portfolio.positions()
                 if p.game_id == market.game_id and not p.settled]
-        held += [(leg.market_id, leg.side, leg.limit_price * leg.contracts) for s in self.reserved.values()
-                 if s.game_id == market.game_id for leg in s.legs]
-        held += [(o.market_id, o.side, o.limit_price * o.contracts) for o in self.executor.unresolved.values()
-                 if (m := reg.markets.get(o.market_id)) is not None and m.game_id == market.game_id]
+        held += [(c.market_id, c.side, c.cost) for c in self._commitments() if c.game_id == market.game_id]
         out: dict[Side, Decimal] = {}
         for side in (Side.YES, Side.NO):
             target = paying_results(market.outcome, side, sport)
