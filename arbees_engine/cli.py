@@ -1,6 +1,7 @@
 """`arbees-engine`: run the engine, inspect it, and control it from the shell.
 
-Subcommands: run, record, status, kill, resume, mode, migrate, calibrate, fit, bench-reconnect. Settings come from
+Subcommands: run, record, status, kill, resume, mode, operator, migrate, calibrate, fit, bench-reconnect.
+kill, resume and mode are signed with an operator key (`operator add NAME`; bus/signing.py). Settings come from
 `ARBEES_*` variables and the TOML config file (see arbees_engine.settings). Exit codes: 0 ok,
 1 failure (message on stderr), 2 usage error, 3 engine not reachable / command not acknowledged.
 """
@@ -9,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
-import os
 import sys
 
-from . import __version__
+from . import __version__, operator_cli
 from .settings import Settings
 
 
@@ -25,10 +24,6 @@ def _speed(text: str) -> float | None:
     if not value > 0:
         raise argparse.ArgumentTypeError("speed must be > 0 or 'max'")
     return value
-
-
-def _operator() -> str:
-    return os.environ.get("ARBEES_OPERATOR") or getpass.getuser()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,12 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     kill = sub.add_parser("kill", help="engage the kill switch (stops new orders at once)")
     kill.add_argument("--reason", required=True)
-    kill.add_argument("--operator", default=None)
+    key_help = "sign with this operator key (default: the only key, or the login user's)"
+    kill.add_argument("--operator", default=None, help=key_help)
     resume = sub.add_parser("resume", help="lift the kill switch")
-    resume.add_argument("--operator", default=None)
+    resume.add_argument("--operator", default=None, help=key_help)
     mode = sub.add_parser("mode", help="switch trading mode")
     mode.add_argument("mode", choices=["auto", "manual"])
-    mode.add_argument("--operator", default=None)
+    mode.add_argument("--operator", default=None, help=key_help)
+    operator_cli.add_parser(sub)
 
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
     bench = sub.add_parser("bench", help="hot-path throughput and per-stage latency on the simulated world")
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": commands.cmd_run, "record": commands.cmd_record, "status": commands.cmd_status, "kill": commands.cmd_kill,
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
-        "bench": commands.cmd_bench,
+        "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator,
     }[args.command]
     try:
         return asyncio.run(handler(settings, args))

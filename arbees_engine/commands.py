@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import os
 import signal
@@ -12,12 +11,8 @@ import sys
 import uuid
 
 from .bus.client import BusClient
-from .bus.messages import Command, CommandAction, utcnow
+from .bus.messages import CommandAction, utcnow
 from .settings import Settings
-
-
-def _operator(args: argparse.Namespace) -> str:
-    return getattr(args, "operator", None) or os.environ.get("ARBEES_OPERATOR") or getpass.getuser()
 
 
 def _redis_url(settings: Settings) -> str | None:
@@ -119,43 +114,59 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if snap.engine is not None else 3
 
 
-async def _send(settings: Settings, command: Command) -> int:
+async def _send(settings: Settings, args: argparse.Namespace, action: CommandAction, **fields: object) -> int:
+    """Sign the command with the operator's key, send it, print the engine's answer.
+
+    Exit 0 done, 1 refused/failed or no usable key, 3 engine unreachable or the command expired
+    unanswered (the engine refuses it from then on)."""
+    from .bus.operators import OperatorError, default_key_name, load_key
+
+    keys = settings.effective_operator_keys_dir()
+    name = default_key_name(getattr(args, "operator", None) or os.environ.get("ARBEES_OPERATOR"), keys)
+    try:
+        if name is None:
+            raise OperatorError(f"no operator key in {keys}")
+        key = load_key(name, keys)
+    except OperatorError as exc:
+        print(f"{action.value}: {exc}. Create one with `arbees-engine operator add NAME`"
+              f" (the kill file {settings.effective_kill_file()} needs no key)", file=sys.stderr)
+        return 1
     url = _redis_url(settings)
     if url is None:
         print("no Redis configured (ARBEES_REDIS_URL) and no embedded engine running", file=sys.stderr)
         return 3
+    command = key.new_command(settings.instance, utcnow(), settings.command_ttl_s, command_id=uuid.uuid4().hex,
+                              action=action, **fields)
     client = BusClient(url, settings.instance)
     try:
-        ack = await client.command_and_wait(command, timeout_s=10.0)
+        ack = await client.command_and_wait(command, skew_s=settings.command_clock_skew_s)
     except Exception as exc:  # noqa: BLE001 - any Redis failure is "not reachable"
         print(f"cannot reach Redis at {url}: {exc}", file=sys.stderr)
         return 3
     finally:
         await client.close()
     if ack is None:
-        print(f"{command.action.value}: sent ({command.command_id}) but not acknowledged within 10 s: is the engine running?", file=sys.stderr)
+        print(f"{action.value}: timed out: sent ({command.command_id}) but not acknowledged before it expired at "
+              f"{command.expires_at:%H:%M:%S} UTC; the engine will not run it now. Is the engine running?",
+              file=sys.stderr)
         return 3
-    print(f"{command.action.value}: {ack.outcome}{': ' + ack.detail if ack.detail else ''}")
+    print(f"{action.value}: {ack.outcome}{': ' + ack.detail if ack.detail else ''}")
     return 0 if ack.ok else 1
-
-
-def _command(args: argparse.Namespace, action: CommandAction, **fields: object) -> Command:
-    return Command(command_id=uuid.uuid4().hex, operator=_operator(args), issued_at=utcnow(), action=action, **fields)
 
 
 async def cmd_kill(settings: Settings, args: argparse.Namespace) -> int:
     """Engage the kill switch and wait for the engine's acknowledgement."""
-    return await _send(settings, _command(args, CommandAction.KILL, reason=args.reason))
+    return await _send(settings, args, CommandAction.KILL, reason=args.reason)
 
 
 async def cmd_resume(settings: Settings, args: argparse.Namespace) -> int:
     """Lift the kill switch."""
-    return await _send(settings, _command(args, CommandAction.RESUME))
+    return await _send(settings, args, CommandAction.RESUME)
 
 
 async def cmd_mode(settings: Settings, args: argparse.Namespace) -> int:
     """Switch between auto and manual."""
-    return await _send(settings, _command(args, CommandAction.SET_MODE, mode=args.mode))
+    return await _send(settings, args, CommandAction.SET_MODE, mode=args.mode)
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     live: bool = False
     live_authorization: str | None = None
     record_file: Path | None = None  # append every raw venue/feed message here (adapters.recording)
+    # Operator commands (bus/signing.py): signed, valid command_ttl_s seconds; the engine refuses a
+    # longer lifetime than command_max_ttl_s or an issued_at more than command_clock_skew_s ahead.
+    operators_file: Path | None = None  # authorized operators (default bus.operators.operators_file())
+    operator_keys_dir: Path | None = None  # this user's private keys (default bus.operators.keys_dir())
+    command_ttl_s: float = Field(10.0, gt=0)
+    command_max_ttl_s: float = Field(60.0, gt=0)
+    command_clock_skew_s: float = Field(2.0, ge=0)
 
     @classmethod
     def settings_customise_sources(
@@ -126,3 +133,15 @@ class Settings(BaseSettings):
     def effective_kill_file(self) -> Path:
         """The kill file: its existence engages the kill switch (ARCHITECTURE.md)."""
         return self.kill_file or data_dir() / self.instance / "KILL"
+
+    def effective_operators_file(self) -> Path:
+        """The authorized-operators file the engine verifies command signatures against."""
+        from .bus.operators import operators_file
+
+        return self.operators_file or operators_file()
+
+    def effective_operator_keys_dir(self) -> Path:
+        """Where `operator add` writes and the CLI reads private operator keys."""
+        from .bus.operators import keys_dir
+
+        return self.operator_keys_dir or keys_dir()

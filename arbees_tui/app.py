@@ -3,8 +3,10 @@
 
 Workers (async, no threads) read the bus and post Messages (arbees_tui.messages); handlers
 apply them to the state; `tick()` paints what changed inside `batch_update()` every
-`paint_interval_s` seconds. Every command carries the operator's name and is tracked until its
-CommandAck arrives or `command_timeout_s` passes.
+`paint_interval_s` seconds. Every command is signed with the operator's key (bus/signing.py),
+valid `command_ttl_s` seconds, and tracked until its CommandAck arrives or it has expired
+(expires_at + the clock-skew allowance by the desk's wall clock): only then is it "timeout", when
+the engine can no longer run it. Without a key the desk watches but sends nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcnow
+from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S, OperatorKey
 
 from .commands import DeskCommands
 from .config import DeskConfig, load_config, save_config
@@ -53,7 +56,9 @@ KILL_TITLE = "ENGAGE KILL SWITCH?"
 class ArbeesApp(App):
     """The desk. `source`: a DeskSource; `clock`: () → aware UTC datetime (inject a fixed one in
     tests); `new_id`: () → command id; `config_path`: where the theme choice is remembered
-    (None: not remembered); `frozen`: no cursor blink (snapshots)."""
+    (None: not remembered); `frozen`: no cursor blink (snapshots). `key`: the operator's signing
+    key (its name is the operator); None: no command is sent and `key_problem` says why on screen.
+    `command_ttl_s`: a command's lifetime (seconds); `clock_skew_s`: the engine's allowance."""
 
     CSS_PATH = "desk.tcss"
     TITLE = "arbees"
@@ -61,24 +66,29 @@ class ArbeesApp(App):
     COMMANDS = App.COMMANDS | {DeskCommands}
 
     def __init__(self, source: Any, *, instance: str = "default", operator: str = "operator",
+                 key: OperatorKey | None = None, key_problem: str = "",
                  clock: Callable[[], datetime] = utcnow, new_id: Callable[[], str] | None = None,
                  theme: str | None = None, config_path: Path | None = None, frozen: bool = False,
-                 command_timeout_s: float = 5.0, paint_interval_s: float = 0.25,
-                 heartbeat_interval_s: float = 1.0, read_only: bool = False) -> None:
+                 command_ttl_s: float = DEFAULT_TTL_S, clock_skew_s: float = CLOCK_SKEW_S,
+                 paint_interval_s: float = 0.25, heartbeat_interval_s: float = 1.0, read_only: bool = False) -> None:
         super().__init__()
         self.source = source
         self.instance = instance
-        self.operator = operator
+        self.key = key
+        self.operator = key.name if key is not None else operator
+        self.key_problem = "" if key is not None or read_only else (key_problem or "no operator key")
         self.clock = clock
         self.new_id = new_id or (lambda: uuid.uuid4().hex)
         self.frozen = frozen
         self.read_only = read_only
-        self.command_timeout_s = command_timeout_s
+        self.command_ttl_s = command_ttl_s
+        self.clock_skew_s = clock_skew_s
         self.paint_interval_s = paint_interval_s
         self.config_path = config_path
         self.config = load_config(config_path) if config_path else DeskConfig()
         self.requested_theme = theme or self.config.theme or DEFAULT_THEME
         self.state = DeskState()
+        self.state.key_problem = self.key_problem
         self.link = "connecting"
         self.link_detail = ""
         self.errors: list[str] = []
@@ -109,6 +119,10 @@ class ArbeesApp(App):
         self.run_worker(self.feed.run_events(), name="events", group="feed", exit_on_error=False)
         self.run_worker(self.feed.run_heartbeat(), name="heartbeat", group="feed", exit_on_error=False)
         self.set_interval(self.paint_interval_s, self.tick)
+        if self.key_problem:
+            self.toast(f"{self.key_problem}. This desk only watches: kill, resume, mode and approve/reject need "
+                       "an operator key (arbees-engine operator add NAME). The kill file needs none.",
+                       title="NO OPERATOR KEY", severity="warning", timeout=20)
 
     def _remember_theme(self, theme: Any) -> None:
         if self.config_path is not None:
@@ -195,7 +209,7 @@ class ArbeesApp(App):
     def tick(self) -> None:
         """Expire old commands, then paint what changed on the visible screen."""
         now = self.clock()
-        for pending in self.state.expire_commands(now, self.command_timeout_s):
+        for pending in self.state.expire_commands(now, self.clock_skew_s):
             self._announce(pending)
         if not self.screen_stack:  # quitting: nothing left to paint
             return
@@ -221,15 +235,20 @@ class ArbeesApp(App):
     # --- commands -------------------------------------------------------------------------------
 
     def send(self, action: CommandAction, **fields: Any) -> PendingCommand | None:
-        """Build a Command with the operator's name, track it as pending, send it off the UI.
-        In read-only mode nothing is sent (returns None) and the operator is told so."""
+        """Build a Command signed with the operator's key, track it as pending, send it off the UI.
+        Read-only or without a key nothing is sent (returns None) and the operator is told why."""
         if self.read_only:
             self.toast(f"read-only desk: {action.value} not sent", severity="warning", timeout=4)
             return None
-        command = Command(command_id=self.new_id(), operator=self.operator, issued_at=self.clock(),
-                          action=action, **fields)
+        if self.key is None:
+            self.toast(f"{action.value} not sent: {self.key_problem}. Create a key with `arbees-engine operator "
+                       "add NAME` and restart the desk (--operator NAME); the kill file needs no key.",
+                       title="NO OPERATOR KEY", severity="error", timeout=10)
+            return None
+        command = self.key.new_command(self.instance, self.clock(), self.command_ttl_s, command_id=self.new_id(),
+                                       action=action, **fields)
         pending = PendingCommand(command.command_id, action.value, command.issued_at,
-                                 signal_id=command.signal_id)
+                                 signal_id=command.signal_id, expires_at=command.expires_at)
         self.state.track_command(pending)
         self._sent[command.command_id] = command
         self.run_worker(self._send(command), name=f"send-{action.value}", group="commands", exit_on_error=False)

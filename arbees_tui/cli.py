@@ -5,7 +5,8 @@
     arbees demo ...            (wired by the lead: see run_demo)
 
 Defaults: $ARBEES_REDIS_URL or redis://127.0.0.1:6379/0; $ARBEES_INSTANCE or "default";
-operator = login user (getpass.getuser()).
+operator key = --operator NAME, else the only key in the keys dir, else the login user's
+(arbees_engine.bus.operators); without one the desk watches only and says so on screen.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--instance", default=os.environ.get("ARBEES_INSTANCE", "default"),
                         help="engine instance name (Redis namespace arbees:<instance>:)")
     parser.add_argument("--theme", default=None, help="theme name (arbees-dark, arbees-light, arbees-high-contrast)")
-    parser.add_argument("--operator", default=None, help="operator name on commands (default: login user)")
+    parser.add_argument("--operator", default=None, help="operator key that signs commands (default: the only "
+                        "key, or the login user's; see `arbees-engine operator add`)")
     parser.add_argument("--read-only", action="store_true", help="watch only: no kill/resume/mode/approve/reject")
     sub = parser.add_subparsers(dest="command")
     bench = sub.add_parser("bench-desk", help="drive the desk headless under synthetic load")
@@ -55,6 +57,21 @@ def operator_name(args: argparse.Namespace) -> str:
         return "operator"
 
 
+def operator_key(args: argparse.Namespace):
+    """(OperatorKey, "") for --operator or the default key, or (None, why there is none)."""
+    from arbees_engine.bus.operators import OperatorError, default_key_name, keys_dir, load_key
+
+    if args.read_only:
+        return None, ""
+    name = default_key_name(args.operator)
+    if name is None:
+        return None, f"no operator key in {keys_dir()}"
+    try:
+        return load_key(name), ""
+    except OperatorError as exc:
+        return None, str(exc)
+
+
 def run_desk(args: argparse.Namespace) -> int:
     """Attach the desk to a live engine over Redis."""
     from .app import ArbeesApp
@@ -62,8 +79,9 @@ def run_desk(args: argparse.Namespace) -> int:
     from .source import RedisSource
 
     source = RedisSource(args.redis, args.instance)
-    app = ArbeesApp(source, instance=args.instance, operator=operator_name(args), theme=args.theme,
-                    config_path=default_config_path(), read_only=args.read_only)
+    key, problem = operator_key(args)
+    app = ArbeesApp(source, instance=args.instance, operator=operator_name(args), key=key, key_problem=problem,
+                    theme=args.theme, config_path=default_config_path(), read_only=args.read_only)
     app.run()
     return 0
 

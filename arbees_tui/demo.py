@@ -7,6 +7,9 @@ endpoints file the engine writes (arbees_engine.bus.discovery). Quitting the des
 engine (SIGTERM), whose run summary is then printed. If the desk dies instead (an SSH drop sends it
 SIGHUP), Linux delivers SIGTERM to the engine too (prctl PR_SET_PDEATHSIG, see prctl(2)), so no
 orphaned engine keeps trading a demo nobody watches.
+Commands are signed (bus/signing.py): unless ARBEES_OPERATORS_FILE is set, the demo uses its own
+operator set under the user data dir (`<data dir>/arbees/<instance>/operators.toml` and
+`operators/`) with one key named after the login user, created on the first demo.
 """
 
 from __future__ import annotations
@@ -79,9 +82,46 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
+def demo_operators(instance: str) -> None:
+    """Point this process (and the engine it spawns) at the demo's own operator set, and create the
+    login user's key in it if missing. Does nothing when ARBEES_OPERATORS_FILE is already set."""
+    if "ARBEES_OPERATORS_FILE" in os.environ:
+        return
+    import platformdirs
+
+    from arbees_engine.bus import operators
+
+    base = Path(platformdirs.user_data_dir("arbees")) / instance
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["ARBEES_OPERATORS_FILE"] = str(base / "operators.toml")
+    os.environ.setdefault("ARBEES_OPERATOR_KEYS_DIR", str(base / "operators"))
+    name = operators.default_key_name(None) or _login_name()
+    if name not in operators.key_names():
+        key = operators.create_key(name)
+        operators.deauthorize(name)
+        operators.authorize(name, key.public_text)
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return operators_name(getpass.getuser())
+    except (KeyError, OSError):
+        return "demo"
+
+
+def operators_name(user: str) -> str:
+    """`user` if it is a valid operator name, else "demo"."""
+    from arbees_engine.bus.operators import NAME_RE
+
+    return user if NAME_RE.match(user) else "demo"
+
+
 def run_demo(args: argparse.Namespace, run_desk) -> int:
     """Start the simulated engine; with --headless just wait for it, else attach the desk."""
     instance = args.instance if args.instance != "default" else DEMO_INSTANCE
+    demo_operators(instance)
     forget_embedded_urls(instance)  # a stale file from a killed run must not mislead us
     if args.headless:
         return subprocess.call(engine_command(args, instance))

@@ -46,6 +46,7 @@ class PendingCommand:
     signal_id: str | None = None
     status: str = "pending"
     detail: str = ""
+    expires_at: datetime | None = None  # the signed command's expiry (None: issued_at)
 
 
 @dataclass
@@ -95,6 +96,7 @@ class DeskState:
         self.audit: deque[AuditView] = deque(maxlen=AUDIT_KEEP)  # newest first
         self.commands: dict[str, PendingCommand] = {}
         self.signal_commands: dict[str, str] = {}  # signal_id → last command_id
+        self.key_problem = ""  # why this desk cannot sign commands ("" = it can); shown in the header
         self.history: dict[str, deque[tuple[datetime, float | None, float | None]]] = {}
         self.last_event_id = "0-0"
         self.events_applied = 0
@@ -235,13 +237,16 @@ class DeskState:
         self.dirty.header = True
         return pending
 
-    def expire_commands(self, now: datetime, timeout_s: float) -> list[PendingCommand]:
-        """Mark pending commands older than `timeout_s` seconds as "timeout"; returns them."""
+    def expire_commands(self, now: datetime, skew_s: float) -> list[PendingCommand]:
+        """Mark "timeout" the pending commands no engine can still run: `now` is past their
+        expires_at by more than the clock-skew allowance `skew_s` seconds; returns them."""
         expired = []
         for pending in self.commands.values():
-            if pending.status == "pending" and (now - pending.issued_at).total_seconds() > timeout_s:
+            expires = pending.expires_at or pending.issued_at
+            if pending.status == "pending" and (now - expires).total_seconds() > skew_s:
                 pending.status = "timeout"
-                pending.detail = f"no acknowledgement within {timeout_s:g} s"
+                pending.detail = (f"no acknowledgement before it expired at {expires:%H:%M:%S} UTC; "
+                                  "the engine will not run it now")
                 expired.append(pending)
                 if pending.signal_id:
                     self.dirty.signals.add(pending.signal_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
 
 import redis.asyncio as aioredis
 import structlog
@@ -25,7 +27,9 @@ from .messages import (
     pack,
     unpack_as,
     unpack_event,
+    utcnow,
 )
+from .signing import CLOCK_SKEW_S, timed_out
 
 log = structlog.get_logger(__name__)
 
@@ -108,14 +112,27 @@ class BusClient:
         """Append a command to the engine's command stream."""
         await self.redis.xadd(self.keys.commands, {"d": pack(command)})
 
-    async def command_and_wait(self, command: Command, timeout_s: float = 5.0) -> CommandAck | None:
-        """Send `command` and wait for its acknowledgement event; None after `timeout_s` seconds."""
+    async def command_and_wait(self, command: Command, timeout_s: float = 5.0,
+                               clock: Callable[[], datetime] = utcnow, skew_s: float = CLOCK_SKEW_S) -> CommandAck | None:
+        """Send `command` and wait for its acknowledgement event.
+
+        Returns None only once the command can no longer run: `clock` (the wall clock, as the
+        engine's) is past its expires_at by `skew_s` seconds (bus/signing.py, `timed_out`), so a
+        None ("timed out") never turns into a command executed later. A command without
+        expires_at (unsigned: the engine refuses it) waits `timeout_s` seconds."""
         after = await self.last_event_id()
         await self.send_command(command)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while (left := deadline - loop.time()) > 0:
-            for entry_id, event in await self.read_events(after, block_ms=max(1, int(left * 1000))):
+
+        def left() -> float:
+            if command.expires_at is None:
+                return deadline - loop.time()
+            return 0.0 if timed_out(command, clock(), skew_s) else \
+                max(0.001, (command.expires_at - clock()).total_seconds() + skew_s)
+
+        while (wait := left()) > 0:
+            for entry_id, event in await self.read_events(after, block_ms=max(1, int(min(wait, 1.0) * 1000))):
                 after = entry_id
                 if isinstance(event, CommandAck) and event.command_id == command.command_id:
                     return event

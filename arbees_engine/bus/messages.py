@@ -357,10 +357,12 @@ class CommandAction(StrEnum):
 
 
 class Command(_Msg):
-    """An operator command. `command_id` is unique; a repeated id is answered again, not re-run.
+    """An operator command, signed by the operator's key (bus/signing.py gives the encoding).
 
+    command_id: unique nonce; a repeated id is answered again, never re-run. operator: the
+    signing key's name. issued_at/expires_at: the engine refuses it after expires_at (wall clock).
     signal_id/signal_version: for approve/reject, the signal as the operator saw it.
-    mode: for set_mode, "auto" or "manual".
+    mode: for set_mode, "auto" or "manual". signature: base64 Ed25519 ("" = unsigned, refused).
     """
 
     command_id: str
@@ -371,10 +373,13 @@ class Command(_Msg):
     signal_id: str | None = None
     signal_version: int | None = None
     mode: str | None = None
+    expires_at: UtcDatetime | None = None
+    signature: str = ""
 
 
 class CommandAck(_Msg):
-    """The engine's answer to a command: ok, and `outcome` ("done", "refused", "failed") with detail."""
+    """The engine's answer to a command: ok, and `outcome` ("done", "refused", "failed") with detail.
+    `operator`: the verified owner of the signing key ("" when the signature did not verify)."""
 
     kind: Literal["ack"] = "ack"
     command_id: str

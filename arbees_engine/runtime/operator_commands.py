@@ -1,7 +1,9 @@
 """Operator commands from the bus: kill, resume, approve, reject, set_mode.
 
-Each command is recorded in the store before it runs; a command id seen before is answered
-again with its stored acknowledgement and never executed twice (ARCHITECTURE.md, "Commands").
+A command runs only when signed by an authorized operator's key and fresh (runtime/command_guard.py);
+the operator recorded in acks and audit is the key's owner. Each command is recorded in the store
+before it runs; a command id seen before (also across restarts) is answered again with its stored
+acknowledgement and never executed twice (ARCHITECTURE.md, "Commands").
 The kill switch takes effect in memory first (no order is sent after this returns), then is
 persisted, so a store outage cannot delay a halt.
 """
@@ -14,6 +16,7 @@ import structlog
 
 from ..bus.messages import Command, CommandAck, CommandAction, utcnow
 from ..model import Decision, Mode
+from .command_guard import CommandGuard, Refusal
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
@@ -22,36 +25,79 @@ log = structlog.get_logger(__name__)
 
 
 class CommandHandler:
-    """Executes operator commands against one engine; `handle(cmd)` returns the ack to publish."""
+    """Executes operator commands against one engine; `handle(cmd)` returns the ack to publish.
+
+    `guard` (runtime/command_guard.py) decides whether a command may run; its `clock` is the wall
+    clock commands expire by (tests inject one)."""
 
     def __init__(self, desk: "TradingDesk") -> None:
         self.desk = desk
         self.engine = desk.engine
+        self.guard = CommandGuard(self.engine.settings)
         self._acks: dict[str, CommandAck] = {}
 
     async def handle(self, cmd: Command) -> CommandAck:
-        """Run `cmd` once; a repeated command id gets the original acknowledgement again."""
+        """Run `cmd` once if it is signed by an authorized operator and fresh; a repeated command id
+        gets the original acknowledgement again; anything else is refused, counted and audited."""
+        refusal = self.guard.authenticate(cmd)
+        if refusal is not None:  # not recorded under its id: an unverified sender owns no command id
+            return self._refuse(cmd, "", refusal)
         if cmd.command_id in self._acks:
-            return self._acks[cmd.command_id]
-        store = self.engine.store
-        if store is not None:
-            try:
-                previous = await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
-                                                      cmd.model_dump(mode="json"), cmd.issued_at)
-            except Exception as exc:  # noqa: BLE001 - the kill must still work without the store
-                log.error("command.record_failed", command_id=cmd.command_id, error=repr(exc))
-                previous = None
-            if previous is not None and previous.get("outcome") != "in_progress":
-                return CommandAck.model_validate(previous)
+            return self._replayed(cmd, self._acks[cmd.command_id])
+        previous = await self._record(cmd)
+        if previous is not None and previous.get("outcome") != "in_progress":
+            return self._replayed(cmd, CommandAck.model_validate(previous))
+        if previous is not None and cmd.action is not CommandAction.KILL:  # a kill is safe to finish again
+            return self._refuse(cmd, cmd.operator, Refusal("interrupted", "recorded before an engine restart "
+                                                           "and never acknowledged; not run again"), store=True)
+        refusal = self.guard.freshness(cmd)  # checked after the store write, right before it runs
+        if refusal is not None:
+            return self._refuse(cmd, cmd.operator, refusal, store=True)
         ok, outcome, detail = await self._dispatch(cmd)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=ok, outcome=outcome,
                          detail=detail, operator=cmd.operator, acked_at=utcnow())
-        self._acks[cmd.command_id] = ack
         self.engine.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
                           f"{outcome}: {detail}" if detail else outcome)
+        return self._settle(cmd, ack)
+
+    async def _record(self, cmd: Command) -> dict | None:
+        """Store the command before it runs: None if new, else what the store knows of its id."""
+        store = self.engine.store
+        if store is None:
+            return None
+        try:
+            return await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
+                                              cmd.model_dump(mode="json"), cmd.issued_at)
+        except Exception as exc:  # noqa: BLE001 - the kill must still work without the store
+            log.error("command.record_failed", command_id=cmd.command_id, error=repr(exc))
+            return None
+
+    def _settle(self, cmd: Command, ack: CommandAck) -> CommandAck:
+        """Remember the ack (memory and store) and publish the engine status it may have changed."""
+        self._acks[cmd.command_id] = ack
+        store = self.engine.store
         if store is not None:
             self.engine.writer.submit("ack", lambda: store.ack_command(cmd.command_id, ack.model_dump(mode="json")))
         self.engine._publish(self.engine.status_view())
+        return ack
+
+    def _refuse(self, cmd: Command, owner: str, refusal: Refusal, store: bool = False) -> CommandAck:
+        """Refuse without running: count `command:<reason>`, audit (actor = the verified key owner, or
+        "unverified"), and acknowledge with outcome "refused"; `store`: remember it under its id."""
+        self.engine.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
+        claimed = "" if owner else f" (claims operator {cmd.operator!r})"
+        self.engine.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
+                          refusal.text() + claimed)
+        ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=False, outcome="refused",
+                         detail=refusal.text(), operator=owner, acked_at=utcnow())
+        return self._settle(cmd, ack) if store else ack
+
+    def _replayed(self, cmd: Command, ack: CommandAck) -> CommandAck:
+        """A command id seen before: counted and audited, answered with its first ack, never re-run."""
+        self.engine.reject("command", "replayed", f"{cmd.action.value} {cmd.command_id}")
+        self.engine.audit(cmd.operator, "command_replayed", f"{cmd.action.value}:{cmd.command_id}",
+                          f"answered with its first acknowledgement ({ack.outcome}); not run again")
+        self._acks[cmd.command_id] = ack
         return ack
 
     async def _dispatch(self, cmd: Command) -> tuple[bool, str, str]:

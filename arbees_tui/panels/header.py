@@ -72,6 +72,8 @@ class HeaderBar(Widget):
         line2 = ["engine ", (health.upper(), f"b {health_style}"), f" hb {hb_age}  link ", (link, link_style)]
         if link_detail and link != "connected":
             line2 += [" ", (link_detail[:60], "$text-muted")]
+        if state.key_problem:  # commands cannot be signed: the desk only watches
+            line2 += ["  ", (" NO OPERATOR KEY: watch only ", "b reverse $warning")]
         unknown = state.engine.counts.get("orders_outcome_unknown", 0) if state.engine else 0
         if unknown:  # a live order whose fate the venue has not told us: the operator must know
             line2 += ["  ", (f" {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN ", "b reverse $error")]

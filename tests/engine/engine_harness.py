@@ -3,33 +3,62 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.bus.client import BusClient
+from arbees_engine.bus import operators
 from arbees_engine.bus.messages import Command, CommandAction, utcnow
+from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.runtime.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
 
 
+#: Operators the test engines authorize (keys made once per test process, never written as key files).
+TEST_OPERATORS = {name: OperatorKey(name, Ed25519PrivateKey.generate())
+                  for name in ("alice", "bob", "carol", "dora", "op", "tester")}
+_operators_file: list[Path] = []
+
+
+def authorized_test_operators() -> Path:
+    """An authorized-operators file (0600 in a fresh 0700 dir) listing TEST_OPERATORS."""
+    if not _operators_file:
+        path = Path(tempfile.mkdtemp(prefix="arbees-test-operators-")) / "operators.toml"
+        for key in TEST_OPERATORS.values():
+            operators.authorize(key.name, key.public_text, path)
+        _operators_file.append(path)
+    return _operators_file[0]
+
+
 def sim_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
-    """Settings for a test engine; the kill file points into a fresh temp name so none exists."""
+    """Settings for a test engine; the kill file points into a fresh temp name so none exists;
+    the authorized operators are TEST_OPERATORS."""
     base = dict(database_url=pg_dsn, redis_url=redis_url, instance="test",
-                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}")
+                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}", operators_file=authorized_test_operators())
     base.update(overrides)
     return Settings(**base)
 
 
 @contextlib.asynccontextmanager
-async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8) -> AsyncIterator[tuple[Engine, SimWorld, Store]]:
-    """A started engine (no adapter task: drive it with runtime.drive.drive_sim) and its world."""
+async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8,
+                     command_clock: Callable[[], datetime] | None = None) -> AsyncIterator[tuple[Engine, SimWorld, Store]]:
+    """A started engine (no adapter task: drive it with runtime.drive.drive_sim) and its world.
+    `command_clock`: the wall clock commands expire by (default the real one)."""
     store = await Store.connect(settings.database_url)
     world = SimWorld(seed=seed, speed=None, n_games=n_games)
     engine = Engine(settings, [world], store=store, publisher_factory=_publisher(settings, settings.redis_url),
                     clock=world.clock.now, on_fill=world.consume)
+    if command_clock is not None:
+        engine.desk.commands.guard.clock = command_clock
     await engine.start(with_adapters=False)
     try:
         yield engine, world, store
@@ -38,9 +67,11 @@ async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8) -> Asy
         await store.close()
 
 
-def command(action: CommandAction, operator: str = "tester", **fields) -> Command:
-    """A fresh operator command."""
-    return Command(command_id=uuid.uuid4().hex, operator=operator, issued_at=utcnow(), action=action, **fields)
+def command(action: CommandAction, operator: str = "tester", instance: str = "test", now: datetime | None = None,
+            ttl_s: float = 10.0, **fields) -> Command:
+    """A fresh operator command signed by TEST_OPERATORS[operator], issued `now` (default: wall clock)."""
+    return TEST_OPERATORS[operator].new_command(instance, now or utcnow(), ttl_s, command_id=uuid.uuid4().hex,
+                                                action=action, **fields)
 
 
 async def send(settings: Settings, cmd: Command, timeout_s: float = 10.0):

@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
-from arbees_engine.bus.messages import Command, CommandAction
+from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import BookLevel, BookUpdate, Decision, Fill, GameState, GameStatus, League, Market, Outcome
 from arbees_engine.model import Side, Sport, Team, Venue
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
+
+from engine_harness import authorized_test_operators, command
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=timezone.utc)
 HOME = Market("kalshi:KC-WIN", Venue.KALSHI, "KC-WIN", "espn:nfl:9", Outcome.HOME, "KC")
@@ -31,7 +33,9 @@ class _Clock:
 
 def _engine() -> tuple[Engine, _Clock]:
     clock = _Clock()
-    engine = Engine(Settings(database_url=None, redis_url=None, mode="manual"), [], clock=clock)
+    engine = Engine(Settings(database_url=None, redis_url=None, mode="manual", instance="test",
+                             operators_file=authorized_test_operators()), [], clock=clock)
+    engine.desk.commands.guard.clock = clock  # commands expire by this clock too
     engine.on_game_state(LEADING)
     engine.on_market(HOME)
     return engine, clock
@@ -44,8 +48,8 @@ def _quote(engine: Engine, clock: _Clock, seq: int, market: Market = HOME, bid: 
 
 async def _approve(engine: Engine, signal_id: str, n: int = 1):
     signal = engine.desk.signals[signal_id]
-    return await engine.desk.handle_command(Command(command_id=f"c{n}", operator="op", issued_at=NOW,
-                                                    action=CommandAction.APPROVE, signal_id=signal_id,
+    clock = engine.desk.commands.guard.clock
+    return await engine.desk.handle_command(command(CommandAction.APPROVE, operator="op", now=clock(), signal_id=signal_id,
                                                     signal_version=signal.version))
 
 
