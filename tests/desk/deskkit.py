@@ -19,12 +19,16 @@ import pytest
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
 from arbees_engine.bus.messages import Command, CommandAck  # noqa: E402
+from arbees_engine.bus.signing import OperatorKey  # noqa: E402
 from arbees_tui.app import ArbeesApp  # noqa: E402
 from arbees_tui.sample import heartbeat, sample_snapshot  # noqa: E402
 from arbees_tui.source import MemorySource  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 1, 0, 0, tzinfo=timezone.utc)
+ALICE = OperatorKey("alice", Ed25519PrivateKey.generate())  # the desks' operator key in these tests
 
 
 class FakeClock:
@@ -48,13 +52,14 @@ def ack_ok(command: Command) -> list[CommandAck]:
 
 def make_app(mode: str = "auto", kill: bool = False, online: bool = True, auto_ack: Any = None,
              clock: Callable[[], datetime] | None = None, theme: str | None = None,
-             config_path: Path | None = None, source: Any = None) -> ArbeesApp:
-    """An ArbeesApp over a MemorySource with the sample desk; deterministic ids c-0001, c-0002, ..."""
+             config_path: Path | None = None, source: Any = None, key: OperatorKey | None = ALICE) -> ArbeesApp:
+    """An ArbeesApp over a MemorySource with the sample desk; deterministic ids c-0001, c-0002, ...;
+    commands signed with `key` (None: a desk without an operator key)."""
     if source is None:
         beat = heartbeat(NOW, mode, kill) if online else None
         source = MemorySource(sample_snapshot(NOW, mode=mode, kill=kill), beat, auto_ack=auto_ack)
     ids = itertools.count(1)
-    return ArbeesApp(source, operator="alice", clock=clock or (lambda: NOW), new_id=lambda: f"c-{next(ids):04d}",
+    return ArbeesApp(source, operator="alice", key=key, clock=clock or (lambda: NOW), new_id=lambda: f"c-{next(ids):04d}",
                      theme=theme, config_path=config_path, frozen=True, heartbeat_interval_s=0.05)
 
 

@@ -83,14 +83,20 @@ async def test_bang_opens_kill_dialog_and_cancel_sends_nothing():
         assert app.source.commands == []
 
 
-async def test_kill_without_ack_times_out_loudly():
+async def test_kill_without_ack_times_out_loudly_only_once_the_engine_can_no_longer_run_it():
     clock = FakeClock()
     app = make_app(clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await send_kill(pilot)
-        clock.advance(6)
+        cmd = app.source.commands[0]
+        assert (cmd.expires_at - cmd.issued_at).total_seconds() == app.command_ttl_s == 10
+        clock.now = cmd.expires_at + timedelta(seconds=app.clock_skew_s)  # an engine up to the skew behind may still run it
+        app.tick()
+        assert app.state.commands["c-0001"].status == "pending" and "KILL PENDING" in header_text(app)
+        clock.advance(0.001)
         app.tick()
         assert app.state.commands["c-0001"].status == "timeout"
+        assert "will not run it now" in app.state.commands["c-0001"].detail
         await wait_for(pilot, lambda: any(n.severity == "error" and "timeout" in n.message for n in app._notifications))
         assert "KILL PENDING" not in header_text(app) and "KILL TIMEOUT" in header_text(app)
 
@@ -448,7 +454,7 @@ async def test_a_send_that_fails_after_the_timeout_shows_not_sent():
         await settle(pilot)
         await pilot.press("a")
         await wait_for(pilot, lambda: "c-0001" in app.state.commands)
-        app.state.expire_commands(NOW + timedelta(hours=1), app.command_timeout_s)
+        app.state.expire_commands(NOW + timedelta(hours=1), app.clock_skew_s)
         assert app.state.commands["c-0001"].status == "timeout"
         app.post_message(CommandSendFailed("c-0001", "redis: connection refused"))
         await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "failed")

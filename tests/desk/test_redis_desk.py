@@ -16,13 +16,13 @@ from arbees_tui.panels.signals import PendingTable
 from arbees_tui.sample import sample_snapshot
 from arbees_tui.source import RedisSource
 
-from .deskkit import NOW, settle, wait_for
+from .deskkit import ALICE, NOW, settle, wait_for
 from .fake_engine import FakeEngine
 
 
 def desk(url: str) -> ArbeesApp:
     ids = itertools.count(1)
-    return ArbeesApp(RedisSource(url, "default"), operator="alice", clock=lambda: NOW, frozen=True,
+    return ArbeesApp(RedisSource(url, "default"), key=ALICE, clock=lambda: NOW, frozen=True,
                      new_id=lambda: f"r-{next(ids):04d}", heartbeat_interval_s=0.05)
 
 

@@ -69,11 +69,11 @@ def test_refused_ack_keeps_engine_detail():
     assert "s-003" in state.take_dirty().signals
 
 
-def test_unacked_command_times_out():
+def test_unacked_command_times_out_only_after_its_expiry_and_the_skew():
     state, _ = loaded()
-    state.track_command(PendingCommand("c3", "resume", NOW))
-    assert state.expire_commands(NOW + timedelta(seconds=4), 5.0) == []
-    expired = state.expire_commands(NOW + timedelta(seconds=6), 5.0)
+    state.track_command(PendingCommand("c3", "resume", NOW, expires_at=NOW + timedelta(seconds=10)))
+    assert state.expire_commands(NOW + timedelta(seconds=12), 2.0) == []
+    expired = state.expire_commands(NOW + timedelta(seconds=12.5), 2.0)
     assert [c.command_id for c in expired] == ["c3"] and state.commands["c3"].status == "timeout"
 
 

@@ -17,13 +17,13 @@ from arbees_tui.panels.header import engine_health
 from arbees_tui.source import RedisSource
 
 from desk.deskkit import wait_for
-from engine_harness import sim_engine, sim_settings
+from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
 
 
 def _desk(settings) -> ArbeesApp:
     ids = itertools.count(1)
-    return ArbeesApp(RedisSource(settings.redis_url, settings.instance), instance=settings.instance, operator="dora",
-                     new_id=lambda: f"d-{next(ids):04d}", heartbeat_interval_s=0.1, command_timeout_s=10)
+    return ArbeesApp(RedisSource(settings.redis_url, settings.instance), instance=settings.instance,
+                     key=TEST_OPERATORS["dora"], new_id=lambda: f"d-{next(ids):04d}", heartbeat_interval_s=0.1)
 
 
 def _command(app: ArbeesApp, command_id: str):
