@@ -63,7 +63,7 @@ async def run_bench(games: int = 500, markets_per_game: int = 4, rate: float = 2
     snap = synthetic_snapshot(now, games=games, markets_per_game=markets_per_game)
     source = MemorySource(snap, heartbeat(now))
     storm = QuoteStorm(snap)
-    app = ArbeesApp(source, frozen=True)
+    app = ArbeesApp(source, frozen=True, read_only=True)  # it only watches: no key needed
     result = BenchResult()
     async with app.run_test(size=size) as pilot:
         while app.state.events_applied == 0 and len(app.state.games) < games:

@@ -74,14 +74,19 @@ def operator_key(args: argparse.Namespace):
 
 def run_desk(args: argparse.Namespace) -> int:
     """Attach the desk to a live engine over Redis."""
+    from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S
+
     from .app import ArbeesApp
     from .config import default_config_path
     from .source import RedisSource
 
     source = RedisSource(args.redis, args.instance)
     key, problem = operator_key(args)
+    ttl = float(os.environ.get("ARBEES_COMMAND_TTL_S", DEFAULT_TTL_S))  # the engine's settings, same variables
+    skew = float(os.environ.get("ARBEES_COMMAND_CLOCK_SKEW_S", CLOCK_SKEW_S))
     app = ArbeesApp(source, instance=args.instance, operator=operator_name(args), key=key, key_problem=problem,
-                    theme=args.theme, config_path=default_config_path(), read_only=args.read_only)
+                    theme=args.theme, config_path=default_config_path(), read_only=args.read_only,
+                    command_ttl_s=ttl, clock_skew_s=skew)
     app.run()
     return 0
 

@@ -54,7 +54,7 @@ class CommandGuard:
         self.skew = timedelta(seconds=settings.command_clock_skew_s)
         self.keys: dict = {}
         self.load_error = ""
-        self._stamp: tuple | None = None
+        self._stamp: tuple | None | bool = False  # False: never read
         self.reload()
 
     def reload(self) -> None:
@@ -64,7 +64,7 @@ class CommandGuard:
             stamp = (info.st_ino, info.st_mtime_ns, info.st_size, info.st_mode, info.st_uid)
         except FileNotFoundError:
             stamp = None
-        if stamp == self._stamp and self._stamp is not None:
+        if stamp == self._stamp:
             return
         self._stamp = stamp
         try:
@@ -75,6 +75,8 @@ class CommandGuard:
             return
         if not self.keys:
             log.warning("operators.none", path=str(self.path), hint="arbees-engine operator add NAME")
+        else:
+            log.info("operators.loaded", path=str(self.path), operators=sorted(self.keys))
 
     def authenticate(self, cmd: Command) -> Refusal | None:
         """None when `cmd` is signed by the key of the operator it names; else the refusal."""
