@@ -10,6 +10,7 @@ import stat
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from arbees_engine import cli
@@ -22,6 +23,14 @@ from arbees_engine.model import Mode
 from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
 
 T0 = datetime(2026, 12, 4, 18, 0, 0, 250000, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging():
+    """cli.main configures structlog to print to the (captured) stderr of the moment: undo it after."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture
