@@ -2,6 +2,8 @@
 
     operator add NAME                      new Ed25519 key <keys dir>/NAME.key (0600) + authorize it
     operator add NAME --public-key B64     authorize someone else's public key (no private key here)
+    operator add NAME --key-only           only create the key and print its public key (for an engine
+                                           whose operators file another account owns)
     operator list                          authorized operators, and which keys this user holds
     operator remove NAME                   de-authorize NAME and delete this user's NAME.key
 
@@ -26,6 +28,8 @@ def add_parser(sub) -> None:
     add = verbs.add_parser("add", help="create NAME's key and authorize it (refuses to overwrite)")
     add.add_argument("name")
     add.add_argument("--public-key", default=None, help="authorize this base64 Ed25519 public key instead")
+    add.add_argument("--key-only", action="store_true", help="create the key and print its public key; "
+                     "do not touch the operators file")
     verbs.add_parser("list", help="authorized operators and the keys this user holds")
     remove = verbs.add_parser("remove", help="de-authorize NAME and delete this user's key file for it")
     remove.add_argument("name")
@@ -47,6 +51,11 @@ async def cmd_operator(settings: Settings, args: argparse.Namespace) -> int:
 
 def _add(args: argparse.Namespace, keys, authorized) -> int:
     name = operators.check_name(args.name)
+    if args.key_only:
+        key = operators.create_key(name, keys)
+        print(f"created {keys / (name + '.key')} (mode 0600)\npublic key {key.public_text}\n"
+              f"authorize it with: arbees-engine operator add {name} --public-key {key.public_text}")
+        return 0
     if name in operators.authorized_names(authorized):
         raise operators.OperatorError(f"{name!r} is already authorized in {authorized}")
     if args.public_key:

@@ -119,6 +119,10 @@ def test_operator_add_list_remove_cli(key_paths, capsys):
     assert "alice" in listing and "(key here)" in listing and public in listing
     assert cli.main(["operator", "remove", "alice"]) == 0
     assert set(operators.load_authorized()) == {"bob"} and not (keys / "alice.key").exists()
+    capsys.readouterr()
+    assert cli.main(["operator", "add", "gina", "--key-only"]) == 0
+    printed = capsys.readouterr().out
+    assert operators.load_key("gina").public_text in printed and set(operators.load_authorized()) == {"bob"}
 
 
 def test_cli_kill_without_a_key_refuses_and_points_at_the_kill_file(key_paths, capsys, monkeypatch):
