@@ -203,3 +203,19 @@ async def test_an_operators_file_others_can_write_authorizes_nobody(pg_dsn, redi
         path.chmod(0o600)  # fixed: read again without a restart
         ack = await send(settings, command(CommandAction.KILL, operator="alice", reason="x"))
         assert ack is not None and ack.ok and engine.control.kill_engaged
+
+
+async def test_a_command_cut_off_by_a_crash_before_its_ack_is_not_run_again_except_a_kill(pg_dsn, redis_url):
+    settings = sim_settings(pg_dsn, redis_url)
+    clock = WallClock()
+    kill = command(CommandAction.KILL, operator="alice", now=clock(), reason="halt")
+    resume = command(CommandAction.RESUME, operator="alice", now=clock())
+    async with sim_engine(settings, command_clock=clock) as (engine, _world, store):
+        for cmd in (kill, resume):  # what a crash between recording and acknowledging leaves behind
+            assert await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
+                                              cmd.model_dump(mode="json"), cmd.issued_at) is None
+        ack = await send(settings, kill)
+        assert ack is not None and ack.ok and engine.control.kill_engaged  # a kill is safe to finish
+        ack = await send(settings, resume)
+        assert ack is not None and not ack.ok and ack.detail.startswith("interrupted:")
+        assert engine.control.kill_engaged and engine.input_rejections["command:interrupted"] == 1
