@@ -11,7 +11,8 @@ The file is read again whenever it changes (an `operator add` needs no restart).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -41,6 +42,30 @@ class Refusal:
     def text(self) -> str:
         """"<reason>: <detail>", the acknowledgement's detail."""
         return f"{self.reason}: {self.detail}"
+
+
+@dataclass
+class AuditBudget:
+    """Token bucket for audit rows of unverified refusals: a flood of forged commands is still
+    counted one by one, but writes at most `burst` rows at once and `per_s` rows a second after,
+    so it cannot crowd the store writer's queue. `allow()` → True if this one may be audited."""
+
+    burst: float = 20.0
+    per_s: float = 1.0
+    tokens: float = 20.0
+    suppressed: int = 0
+    _at: float = field(default_factory=time.monotonic)
+
+    def allow(self) -> bool:
+        """Take a token if there is one; count a suppressed row otherwise."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.per_s)
+        self._at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        self.suppressed += 1
+        return False
 
 
 class CommandGuard:

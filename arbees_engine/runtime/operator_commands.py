@@ -16,7 +16,7 @@ import structlog
 
 from ..bus.messages import Command, CommandAck, CommandAction, utcnow
 from ..model import Decision, Mode
-from .command_guard import CommandGuard, Refusal
+from .command_guard import AuditBudget, CommandGuard, Refusal
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
@@ -34,6 +34,7 @@ class CommandHandler:
         self.desk = desk
         self.engine = desk.engine
         self.guard = CommandGuard(self.engine.settings)
+        self.unverified_audits = AuditBudget()
         self._acks: dict[str, CommandAck] = {}
 
     async def handle(self, cmd: Command) -> CommandAck:
@@ -86,8 +87,9 @@ class CommandHandler:
         "unverified"), and acknowledge with outcome "refused"; `store`: remember it under its id."""
         self.engine.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
         claimed = "" if owner else f" (claims operator {cmd.operator!r})"
-        self.engine.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
-                          refusal.text() + claimed)
+        if owner or self.unverified_audits.allow():  # a flood of forgeries is counted, not all audited
+            self.engine.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
+                              refusal.text() + claimed)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=False, outcome="refused",
                          detail=refusal.text(), operator=owner, acked_at=utcnow())
         return self._settle(cmd, ack) if store else ack

@@ -219,3 +219,24 @@ async def test_a_command_cut_off_by_a_crash_before_its_ack_is_not_run_again_exce
         ack = await send(settings, resume)
         assert ack is not None and not ack.ok and ack.detail.startswith("interrupted:")
         assert engine.control.kill_engaged and engine.input_rejections["command:interrupted"] == 1
+
+
+async def test_a_flood_of_forged_commands_is_all_counted_but_audits_a_bounded_number(pg_dsn, redis_url):
+    settings = sim_settings(pg_dsn, redis_url)
+    async with sim_engine(settings) as (engine, _world, _store):
+        raw = aioredis.Redis.from_url(settings.redis_url)
+        try:
+            async with raw.pipeline(transaction=False) as pipe:
+                for n in range(200):
+                    payload = {"command_id": f"flood-{n}", "operator": "alice",
+                               "issued_at": datetime.now(timezone.utc).isoformat(), "action": "resume"}
+                    pipe.xadd(BusKeys(settings.instance).commands, {"d": msgpack.packb(payload, use_bin_type=True)})
+                await pipe.execute()
+        finally:
+            await raw.aclose()
+        ack = await _ack_for(settings, "flood-199")
+        assert ack is not None and ack.detail.startswith("unsigned:")
+        assert engine.input_rejections["command:unsigned"] == 200
+        await engine.writer.drain()
+        audited = len(await _audit(pg_dsn, "command_refused"))
+        assert 20 <= audited < 40 and engine.desk.commands.unverified_audits.suppressed == 200 - audited
