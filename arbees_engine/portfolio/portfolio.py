@@ -172,6 +172,31 @@ class Portfolio:
 
         return self._close(market_id, at, payout)
 
+    def preview_settlement(self, market_id: str, yes_value: Decimal | None) -> list[Position]:
+        """The positions settling `market_id` would leave (copies; nothing changes), so the store
+        can book the settlement before memory follows (`settle_value` / `void` then apply it).
+        yes_value: dollars per YES contract (0..1; each NO pays 1 − it), None to void (cost
+        returned). [] when the market is already settled or never traded. Raises ValueError for a
+        value outside 0..1."""
+        if yes_value is not None and not ZERO <= yes_value <= ONE:
+            raise ValueError(f"settlement value {yes_value} outside 0..1")
+        if market_id in self._settled_markets:
+            return []
+        closed = []
+        for side in (Side.YES, Side.NO):
+            held = self._positions.get((market_id, side))
+            if held is None:
+                continue
+            pos = replace(held)
+            if yes_value is None:
+                payout = pos.cost
+            else:
+                payout = (yes_value if side is Side.YES else ONE - yes_value) * pos.contracts
+            pos.realized_pnl += payout - pos.cost
+            pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, 0, True, None
+            closed.append(pos)
+        return closed
+
     def void(self, market_id: str, at: datetime | None = None) -> Decimal:
         """Close `market_id` for a cancelled/postponed game: the cost is refunded (realized 0);
         fees already paid are NOT refunded (conservative; venues differ). Returns 0."""

@@ -66,8 +66,9 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
     if venues == ["sim"]:
         from ..adapters.sim import SimWorld
 
-        # A session tag keeps this run's market ids apart from earlier runs in the same database.
-        session = format(int(time.time()), "x")
+        # A session tag keeps this run's market ids apart from earlier runs in the same database
+        # (milliseconds: an engine restarted within the same second must not reuse them).
+        session = format(time.time_ns() // 1_000_000, "x")
         world = SimWorld(seed=args.seed, speed=args.speed, n_games=args.games, session=session)
         return Engine(settings, [world], store=store, publisher_factory=publisher, clock=world.clock.now,
                       on_fill=world.consume)

@@ -1,24 +1,29 @@
 """Execution, run one job at a time from the desk's queue (settlement: runtime/settlement.py).
 
-Order lifecycle (ARCHITECTURE.md, "Store"): the order's intent is written to PostgreSQL with a
-unique client order id BEFORE it is sent; each fill is stored once (fill_id unique) and only a
-newly stored fill moves the portfolio and the bankroll (ledger ref "fill:<fill_id>"), so a fill
-reported twice is counted once.
+Order lifecycle (ARCHITECTURE.md, "Store"): the signal's row, then the order's intent are written
+to PostgreSQL with a unique client order id BEFORE it is sent; each fill is stored once (fill_id
+unique, with its order's filled count in the same transaction) and only a newly stored fill moves
+the portfolio and the bankroll (ledger ref "fill:<fill_id>"), so a fill reported twice is counted
+once. Fills and the order's final status are retried while the store is down (runtime/durable.py)
+and reach memory only once committed; a restart reconciles what a crash left open
+(runtime/recovery.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timezone
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
 
-from ..model import Decision, Fill, Leg, Order, OrderStatus, Side, Signal, Sport
+from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal
 from ..model.market import Rounding, TickError, price_grid
+from ..store.errors import StoreError, StoreUnavailable
+from .durable import Stored, until_stored
+from .recovery import Recovery
 from .views import fill_view, order_view, position_view
 
 if TYPE_CHECKING:
@@ -46,6 +51,7 @@ class Executor:
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
+        self.recovery = Recovery(self)
 
     async def execute(self, signal: Signal) -> None:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
@@ -73,6 +79,9 @@ class Executor:
             self.desk.record(signal, Decision.REJECTED, refusal)
             self.engine.audit("engine", "order_blocked", signal.signal_id, refusal)
             return
+        if not await self._store_signal(signal):
+            self._stop(signal, False, None, "store_unavailable")
+            return
         filled_any, target = False, None
         for leg, limit in zip(signal.legs, limits):
             if not self.engine.control.may_open_positions:
@@ -84,7 +93,7 @@ class Executor:
                 break
             order = Order(client_order_id=self.desk.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
                           venue=leg.venue, side=leg.side, limit_price=limit, contracts=contracts,
-                          created_at=self.engine.clock())
+                          created_at=self.engine.clock(), paper=leg.venue not in self.engine.live_brokers)
             if not await self._write_intent(order):
                 self._stop(signal, filled_any, target, "store_unavailable")
                 return
@@ -182,8 +191,7 @@ class Executor:
         del self.unresolved[cid], self._resolve_attempts[cid]
         for fill in fills:  # as in _send: fills first, then the order's final status
             await self.apply_fill(fill)
-        if self.engine.store is not None:
-            await self.engine.store.update_order(order)
+        await self.store_status(order)
         self.engine._publish(order_view(order))
         self.engine.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
 
@@ -199,8 +207,28 @@ class Executor:
                               f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg")
         self.desk.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
+    def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored]:
+        """`durable.until_stored` for this engine: retried until committed or the desk stops."""
+        return until_stored(what, write, stopping=lambda: self.desk.stopping, counts=self.engine.counts)
+
+    async def _store_signal(self, signal: Signal) -> bool:
+        """Store the signal's row (awaited) before its first order intent, so no order lacks it;
+        False (logged) when the store cannot: then nothing is sent (its decision goes through
+        the store writer, which keeps retrying)."""
+        store = self.engine.store
+        if store is None:
+            return True
+        try:
+            await store.upsert_signal(signal)
+        except StoreError as exc:
+            log.error("signal.store_failed", signal_id=signal.signal_id, error=repr(exc))
+            return False
+        return True
+
     async def _write_intent(self, order: Order) -> bool:
-        """Store the order's intent before it is sent; False (logged) when the store cannot."""
+        """Store the order's intent before it is sent; False (logged) when the store cannot. An
+        outage may have cut the reply of a write that committed: the order is then closed as never
+        sent through the store writer (retried until the store is back)."""
         store = self.engine.store
         if store is None:
             return True
@@ -208,8 +236,17 @@ class Executor:
             await store.insert_order_intent(order)
         except Exception as exc:  # noqa: BLE001 - no intent stored → never send
             log.error("order.intent_failed", client_order_id=order.client_order_id, error=repr(exc))
+            if isinstance(exc, StoreUnavailable):
+                self.engine.writer.submit("order", lambda cid=order.client_order_id: store.close_unsent_order(
+                    cid, "never sent: the store did not confirm its intent"))
             return False
         return True
+
+    async def store_status(self, order: Order) -> None:
+        """Store the order's status after its fills, retried while the store is down."""
+        store = self.engine.store
+        if store is not None:
+            await self.until_stored("order", lambda: store.update_order(order))
 
     async def _send(self, order: Order) -> int:
         """Execute `order` (live broker of its venue if authorised, else paper against the current
@@ -232,8 +269,7 @@ class Executor:
                           store=False)  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
             await self.apply_fill(fill)
-        if self.engine.store is not None:
-            await self.engine.store.update_order(order)
+        await self.store_status(order)
         if order.status is OrderStatus.SENT:
             self._watch_unknown(order)
         return order.filled_contracts
@@ -246,16 +282,22 @@ class Executor:
                 self.engine.publisher.remove("order", old_id)
 
     async def apply_fill(self, fill: Fill) -> bool:
-        """Book `fill` once: the store takes fill, fee and resulting position in one transaction,
-        then the in-memory portfolio follows. Returns True if new (a repeat changes nothing)."""
+        """Book `fill` once: the store takes fill, fee, the order's filled count and the resulting
+        position in one transaction (retried while the store is down), then the in-memory
+        portfolio follows. Returns True if new (a repeat changes nothing). Raises StoreUnavailable
+        when the desk stops before the store is back (the fill is then reconciled at restart)."""
         market = self.engine.registry.markets[fill.market_id]
         store, portfolio = self.engine.store, self.desk.portfolio
         if portfolio.has_fill(fill.fill_id):
             self.duplicate_fills += 1
             return False
-        if store is not None and not await store.book_fill(fill, portfolio.preview_fill(fill, market.game_id)):
-            self.duplicate_fills += 1
-            return False
+        if store is not None:
+            position = portfolio.preview_fill(fill, market.game_id)
+            booked = await self.until_stored("fill", lambda: store.book_fill(fill, position))
+            if not booked.value and not booked.retried:  # stored before this run: already in the book
+                self.duplicate_fills += 1
+                return False
+            # "already stored" after a failed attempt: that attempt committed and lost its reply
         game = self.engine.registry.games.get(market.game_id)
         portfolio.apply_fill(fill, market.game_id, game.sport if game else None)
         self.fills += 1
@@ -270,53 +312,6 @@ class Executor:
         return True
 
     async def restore(self) -> None:
-        """Rebuild the portfolio from the store after a restart (positions + bankroll ledger).
-
-        Open positions in simulated markets belong to a simulated world that died with its
-        process: they are voided (cost refunded, fees kept) and audited, never left dangling.
-        """
-        store = self.engine.store
-        bankroll = await store.init_bankroll(self.engine.settings.starting_bankroll)
-        positions = await store.load_positions(include_settled=True)
-        portfolio = self.desk.portfolio
-        sports = {}
-        for game_id in {p.game_id for p in positions if p.contracts > 0}:
-            row = await store.load_game_row(game_id)
-            if row is not None:
-                sports[game_id] = Sport(row["sport"])
-        now = self.engine.clock()
-        day_start = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-        portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=now,
-                          day_pnl=await store.ledger_net_since(day_start), starting=bankroll.starting)
-        orphans = sorted({p.market_id for p in positions if p.contracts > 0 and p.market_id.startswith("sim-")})
-        for market_id in orphans:
-            portfolio.void(market_id, self.engine.clock())
-            for side in (Side.YES, Side.NO):
-                position = portfolio.position(market_id, side)
-                if position is not None:
-                    await store.upsert_position(position)
-            self.engine.audit("engine", "void_orphan", market_id, "simulated market from an earlier session")
-        await self._reconcile_live_orders()
-        log.info("portfolio.restored", positions=len(positions), voided=len(orphans), realized=str(bankroll.realized_pnl))
-
-    async def _reconcile_live_orders(self) -> None:
-        """Orders a crash left as intent/sent are looked up at their venue by client order id;
-        their fills are stored once and applied (ARCHITECTURE.md, "Store")."""
-        brokers = self.engine.live_brokers
-        if not brokers:
-            return
-        store = self.engine.store
-        open_orders = await store.load_orders(statuses=[OrderStatus.INTENT, OrderStatus.SENT])
-        if not open_orders:
-            return
-        stored_markets = {m.market_id: m for m in await store.load_markets()}
-        for order in open_orders:
-            broker = brokers.get(order.venue)
-            market = self.engine.registry.markets.get(order.market_id) or stored_markets.get(order.market_id)
-            if broker is None or market is None:
-                continue
-            self.engine.registry.add_market(market)
-            for fill in await broker.reconcile(order, self.engine.clock()):
-                await self.apply_fill(fill)
-            await store.update_order(order)
-            self.engine.audit("engine", "order_reconciled", order.client_order_id, order.status.value)
+        """Rebuild the portfolio from the store after a restart and reconcile what a crash left
+        open (orders, settlements of simulated games): runtime/recovery.py."""
+        await self.recovery.run()

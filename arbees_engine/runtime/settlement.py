@@ -17,6 +17,11 @@ The expectation and, later, the venue's result are kept in the store (`settlemen
 migrations/0004), so a restart between the feed's final and the venue's result still compares
 them, and the desk header's count of markets settled unlike the score is the store's count.
 Settlement writes ledger ref "settle:<market>:<side>" (the bankroll identity's settlement term).
+Memory follows the store: a settlement is booked first and applied to the portfolio only once
+committed. While PostgreSQL is down it waits in `pending` (the status count
+`settlements_awaiting_store`) and is tried again from the desk's queue, the wait doubling from
+RETRY_FIRST_S to RETRY_MAX_S, until the store takes it or the engine stops; a restart then
+settles what is still open (runtime/recovery.py).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import structlog
@@ -31,7 +37,7 @@ import structlog
 from ..model import GameState, GameStatus, Market, MarketListing, Side
 from ..model.money import ZERO
 from ..portfolio.portfolio import utc_midnight
-from ..store.errors import StoreError
+from ..store.errors import StoreError, StoreUnavailable
 from ..store.trading import SettlementVerdict
 from .views import position_view, quote_view
 
@@ -45,6 +51,8 @@ LOOKUP_MAX_S = 3600.0  # the wait doubles after each lookup without a result, up
 VENUE_RESULTS = ("yes", "no", "void", "split")  # MarketListing.result values once settled
 SPLIT_VALUE = Decimal("0.5")  # dollars per contract of either side in a 50-50 resolution
 _GAME_OVER = (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED)
+RETRY_FIRST_S = 0.5  # seconds before a settlement the store could not take is tried again
+RETRY_MAX_S = 10.0  # the wait doubles after each failed attempt, up to this
 
 
 def is_simulated(market_id: str) -> bool:
@@ -59,6 +67,8 @@ class Settlement:
     (kept until the venue's result arrives, for the comparison; also in the store, which answers
     for markets this run never saw final). mismatches: markets the venue settled unlike the
     feed's score — the store's count (all runs), or this run's without a store.
+    pending: market_id → the settlement job waiting for the store (retried); retries: failed
+    attempts so far (both in the engine status).
     """
 
     def __init__(self, desk: "TradingDesk") -> None:
@@ -70,6 +80,10 @@ class Settlement:
         self._looked_up_at: dict[str, datetime] = {}
         self._lookups_made: dict[str, int] = {}
         self._inflight: dict[str, asyncio.Task] = {}
+        self.pending: dict[str, Callable[[], Awaitable[None]]] = {}
+        self.retries = 0
+        self._failures: dict[str, int] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
 
     # -- after a restart ---------------------------------------------------------------------
     async def restore(self) -> None:
@@ -95,7 +109,7 @@ class Settlement:
             if not self._has_position(market.market_id):
                 continue
             if market.simulated:
-                await self._settle_simulated(market, state)
+                await self.attempt(market.market_id, lambda m=market: self._settle_simulated(m, state))
                 continue
             expected = self._feed_result(market, state)
             if expected is not None:
@@ -124,11 +138,11 @@ class Settlement:
 
     async def _settle_simulated(self, market: Market, state: GameState) -> None:
         if state.status is GameStatus.FINAL:
-            await self._close(market.market_id, "yes" if state.winner == market.outcome.value else "no",
+            await self.close_market(market.market_id, "yes" if state.winner == market.outcome.value else "no",
                               f"{state.game_id} final {state.away.abbr} {state.away_score}-{state.home_score} "
                               f"{state.home.abbr}")
         elif state.status in (GameStatus.POSTPONED, GameStatus.CANCELED):
-            await self._close(market.market_id, "void", f"{state.game_id} {state.status.value}")
+            await self.close_market(market.market_id, "void", f"{state.game_id} {state.status.value}")
 
     # -- the venue says a market is resolved -------------------------------------------------
     def on_listing(self, listing: MarketListing) -> bool:
@@ -141,14 +155,15 @@ class Settlement:
             self.engine.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
             return True
         if self._has_position(market_id) and not self.desk.portfolio.is_settled(market_id):
-            self.desk.queue.put_nowait(lambda: self.settle_on_venue(market_id, listing.result))
+            result = listing.result
+            self.desk.queue.put_nowait(lambda: self.attempt(market_id, lambda: self.settle_on_venue(market_id, result)))
         return True
 
     async def settle_on_venue(self, market_id: str, result: str) -> None:
         """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed's
         expectation (this run's, else the store's from an earlier run). Raises StoreError when
         the store cannot be read or book the settlement (nothing changes; a later lookup retries)."""
-        if not self._has_position(market_id):
+        if not self._has_position(market_id) or self.desk.portfolio.is_settled(market_id):
             return
         expected = self.expected.get(market_id)
         if expected is None and self.engine.store is not None:
@@ -157,7 +172,7 @@ class Settlement:
                        if (p := self.desk.portfolio.position(market_id, side)) is not None)
         verdict = None if expected is None else SettlementVerdict(market_id, game_id, expected, result,
                                                                    self.engine.clock())
-        await self._close(market_id, result, "venue result", verdict)
+        await self.close_market(market_id, result, "venue result", verdict)
         self.expected.pop(market_id, None)
         self.settled_by_venue += 1
         differs = expected is not None and expected != result
@@ -182,23 +197,60 @@ class Settlement:
         if differs:
             self.mismatches += 1
 
-    async def _close(self, market_id: str, result: str, why: str, verdict: SettlementVerdict | None = None) -> None:
-        """Close both sides of `market_id` at `result`, then store (with the venue's `verdict` against
-        the feed, in the same transaction) and publish the positions."""
+    # -- booking, and retrying while the store is down ---------------------------------------
+    async def attempt(self, market_id: str, job: Callable[[], Awaitable[None]]) -> None:
+        """Run settlement `job` of `market_id`; if the store is down, keep it pending and queue it
+        again after a wait that doubles from RETRY_FIRST_S up to RETRY_MAX_S (forever, until the
+        store takes it or the desk stops). Other errors propagate."""
+        try:
+            await job()
+        except StoreUnavailable as exc:
+            self._defer(market_id, job, exc)
+            return
+        self.pending.pop(market_id, None)
+        self._failures.pop(market_id, None)
+        if (timer := self._timers.pop(market_id, None)) is not None:
+            timer.cancel()
+
+    def _defer(self, market_id: str, job: Callable[[], Awaitable[None]], exc: StoreUnavailable) -> None:
+        failures = self._failures[market_id] = self._failures.get(market_id, 0) + 1
+        self.retries += 1
+        if market_id not in self.pending:
+            log.error("settlement.store_unavailable", market_id=market_id, error=str(exc))
+            self.engine.audit("engine", "settlement_deferred", market_id, f"the store is unavailable: {exc}")
+        self.pending[market_id] = job
+        if (timer := self._timers.pop(market_id, None)) is not None:
+            timer.cancel()
+        if self.desk.stopping:
+            return  # shutdown: the next start settles what is still open (runtime/recovery.py)
+        delay = min(RETRY_FIRST_S * 2 ** (failures - 1), RETRY_MAX_S)
+        self._timers[market_id] = asyncio.get_running_loop().call_later(delay, self._requeue, market_id)
+
+    def _requeue(self, market_id: str) -> None:
+        self._timers.pop(market_id, None)
+        job = self.pending.get(market_id)
+        if job is not None:
+            self.desk.queue.put_nowait(lambda: self.attempt(market_id, job))
+
+    async def close_market(self, market_id: str, result: str, why: str,
+                           verdict: SettlementVerdict | None = None) -> Decimal:
+        """Settle both sides of `market_id` at `result` (VENUE_RESULTS): book the closed positions in
+        the store (with the venue's `verdict` against the feed, one transaction), then apply them
+        to the portfolio and publish them. Returns the realized P&L in dollars (0 when already
+        settled). Raises StoreUnavailable when the store is down (memory unchanged)."""
         portfolio, at = self.desk.portfolio, self.engine.clock()
-        before = {side: portfolio.position(market_id, side) for side in (Side.YES, Side.NO)}
-        if result == "void":
-            realized = portfolio.void(market_id, at)
-        else:
-            realized = portfolio.settle_value(market_id, {"yes": Decimal(1), "no": ZERO}.get(result, SPLIT_VALUE), at)
-        closed = [p for side in (Side.YES, Side.NO)
-                  if before[side] is not None and (p := portfolio.position(market_id, side)) is not None]
+        value = None if result == "void" else {"yes": Decimal(1), "no": ZERO}.get(result, SPLIT_VALUE)
+        closed = portfolio.preview_settlement(market_id, value)
+        if not closed:
+            return ZERO
         if self.engine.store is not None:  # ledger lines and positions of both sides: one transaction
-            await self.engine.store.book_settlement(closed, verdict)
+            await self.engine.store.book_settlement(closed, verdict)  # False: already booked; apply it too
+        realized = portfolio.void(market_id, at) if value is None else portfolio.settle_value(market_id, value, at)
         for position in closed:
             self.engine._publish(position_view(position))
         action = "void" if result == "void" else "settle"
         self.engine.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
+        return realized
 
     # -- looking results up ------------------------------------------------------------------
     def awaiting(self) -> list[str]:
@@ -247,7 +299,11 @@ class Settlement:
         return (now - last).total_seconds() >= min(LOOKUP_EVERY_S * 2 ** (made - 1), LOOKUP_MAX_S)
 
     async def close(self) -> None:
-        """Cancel lookups still in flight (engine shutdown) and wait for them to end."""
+        """Cancel lookups still in flight and settlement retries not yet due (engine shutdown) and
+        wait for the lookups to end. What is still pending stays counted."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         tasks = list(self._inflight.values())
         for task in tasks:
             task.cancel()

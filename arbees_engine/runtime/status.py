@@ -20,6 +20,8 @@ def engine_status(engine: "Engine") -> EngineStatus:
                   orders_outcome_unknown=len(engine.desk.executor.unresolved),
                   settlements_awaiting_venue=len(engine.desk.settlement.awaiting()),
                   settlement_mismatches=engine.desk.settlement.mismatches,
+                  settlements_awaiting_store=len(engine.desk.settlement.pending),
+                  settlement_store_retries=engine.desk.settlement.retries,
                   signals_reserved=len(engine.desk.reserved))
     counts.update(engine.desk.counts())
     rejections = dict(engine.desk.gate.rejections)

@@ -61,6 +61,7 @@ class TradingDesk:
         self.last_trade_at: dict[str, datetime] = {}
         self.last_signal_at: dict[str, datetime] = {}
         self.queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self.stopping = False  # set by drain(): store writes are tried once more, not retried
         self._shown_marks: dict[tuple[str, Side], Decimal | None] = {}  # open positions' last published marks
         self.settlement = Settlement(self)
         self.executor = Executor(self, on_fill)
@@ -277,9 +278,8 @@ class TradingDesk:
         self.signals.move_to_end(signal.signal_id)
         self.engine._publish(signal_view(signal))
         store = self.engine.store
-        if store is not None:
-            job = store.insert_signal if first else store.update_signal
-            self.engine.writer.submit("signal", lambda s=signal, j=job: j(s))
+        if store is not None:  # an upsert: the executor may have stored the row first (before an order)
+            self.engine.writer.submit("signal", lambda s=signal: store.upsert_signal(s))
         while len(self.signals) > RECENT_SIGNALS:
             old_id, old = next(iter(self.signals.items()))
             if old_id in self.pending:
@@ -350,7 +350,9 @@ class TradingDesk:
                 self.queue.task_done()
 
     async def drain(self) -> None:
-        """Finish queued jobs (shutdown)."""
+        """Finish queued jobs (shutdown). From now on a write the store refuses is not retried:
+        what it leaves open is reconciled at the next start (runtime/recovery.py)."""
+        self.stopping = True
         while not self.queue.empty():
             job = self.queue.get_nowait()
             try:

@@ -1,7 +1,9 @@
 """Store methods for signals, orders, fills, positions and settlements (mixed into `Store`).
 
 Order intents are written before they are sent, keyed by a client_order_id that is unique forever;
-a fill is stored once however often the venue reports it (ARCHITECTURE.md, "Store").
+a fill is stored once however often the venue reports it (ARCHITECTURE.md, "Store"), and in the
+same transaction moves its order's `filled_contracts`, so an order's filled count always equals
+the sum of its stored fills (a crash between the two is impossible; `update_order` never writes it).
 Triggers in migrations/0002 write an audit row for every change to orders, fills and positions.
 """
 
@@ -78,6 +80,28 @@ class TradingMixin(_Base):
         if status.endswith(" 0"):
             raise NotFoundError(f"signal {signal.signal_id} not found")
 
+    async def upsert_signal(self, signal: Signal) -> None:
+        """Store a signal whether or not it was stored before: insert it, or record its decision,
+        reason, version and legs (as update_signal) unless the stored row has a newer version.
+        The engine writes a signal with this before its first order intent (awaited, so no order
+        lacks its `signals` row) and through the store writer for every decision, in any order.
+        Raises StoreConstraintError for a probability or weight outside 0..1 or NaN."""
+        async with self._acquire() as conn:
+            await conn.execute(
+                """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge,
+                       kelly_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
+                       market_weight, decided_at)
+                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,
+                           CASE WHEN $9 = 'pending' THEN NULL ELSE now() END)
+                   ON CONFLICT (signal_id) DO UPDATE SET decision = EXCLUDED.decision, reason = EXCLUDED.reason,
+                       version = EXCLUDED.version, legs = EXCLUDED.legs, decided_at = EXCLUDED.decided_at
+                   WHERE signals.version <= EXCLUDED.version""",
+                signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
+                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.kelly_fraction),
+                signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
+                None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight),
+            )
+
     async def load_signals(self, *, game_id: str | None = None, limit: int = 500) -> list[Signal]:
         """Most recent signals first, optionally for one game."""
         async with self._acquire() as conn:
@@ -104,20 +128,55 @@ class TradingMixin(_Base):
                 raise DuplicateOrderError(f"client_order_id {order.client_order_id} already stored") from exc
 
     async def update_order(self, order: Order) -> None:
-        """Store an order's status, filled_contracts, venue_order_id and reason.
+        """Store an order's status, venue_order_id and reason. Its filled_contracts is the sum of
+        its stored fills (kept by `record_fill`/`book_fill`), never the caller's count: book the
+        fills first, then the status.
 
-        Raises NotFoundError for an unknown client_order_id; StoreConstraintError if
-        filled_contracts exceeds contracts.
+        Raises NotFoundError for an unknown client_order_id.
         """
         async with self._acquire() as conn:
             status = await conn.execute(
-                """UPDATE orders SET status = $2, filled_contracts = $3, venue_order_id = $4, reason = $5,
-                       updated_at = now() WHERE client_order_id = $1""",
-                order.client_order_id, order.status.value, order.filled_contracts, order.venue_order_id,
-                order.reason,
+                """UPDATE orders SET status = $2, venue_order_id = $3, reason = $4, updated_at = now()
+                   WHERE client_order_id = $1""",
+                order.client_order_id, order.status.value, order.venue_order_id, order.reason,
             )
         if status.endswith(" 0"):
             raise NotFoundError(f"order {order.client_order_id} not found")
+
+    async def close_unsent_order(self, client_order_id: str, reason: str) -> bool:
+        """Mark an order whose intent was written but which was never sent CANCELLED with `reason`
+        (an intent whose write could not be confirmed is never sent). Only an order still in
+        'intent' with no fills changes; returns True if one did. Raises StoreUnavailable."""
+        async with self._acquire() as conn:
+            status = await conn.execute(
+                """UPDATE orders SET status = 'cancelled', reason = $2, updated_at = now()
+                   WHERE client_order_id = $1 AND status = 'intent' AND filled_contracts = 0""",
+                client_order_id, reason)
+        return not status.endswith(" 0")
+
+    async def reconcile_paper_orders(self, never_sent: str, from_fills: str,
+                                     live_venues: Sequence[str] = ()) -> list[tuple[str, str, int]]:
+        """After a restart: close every paper order a crash left 'intent' or 'sent'. A paper order
+        lives only in the process that sent it, so what its stored fills say is all it did: with
+        no fill it is CANCELLED (never sent, or sent with nothing booked), else FILLED or PARTIAL
+        (an IOC's rest is cancelled) by its fills; the reason written is `never_sent` or `from_fills`.
+        Orders on `live_venues` (venue values with a live broker now) are left to a venue lookup. Any order whose
+        filled_contracts differs from its fills' sum (rows older than that rule) is repaired too.
+        Returns [(client_order_id, new status, filled contracts)] of the orders closed, in one
+        transaction. Raises StoreUnavailable."""
+        async with self._transaction() as conn:
+            await conn.execute(
+                """UPDATE orders o SET filled_contracts = f.filled, updated_at = now()
+                   FROM (SELECT client_order_id, sum(contracts)::int AS filled FROM fills GROUP BY 1) f
+                   WHERE o.client_order_id = f.client_order_id AND o.filled_contracts <> f.filled
+                       AND f.filled <= o.contracts""")
+            rows = await conn.fetch(
+                """UPDATE orders SET status = CASE WHEN filled_contracts = 0 THEN 'cancelled'
+                           WHEN filled_contracts >= contracts THEN 'filled' ELSE 'partial' END,
+                       reason = CASE WHEN filled_contracts = 0 THEN $1 ELSE $2 END, updated_at = now()
+                   WHERE paper AND status IN ('intent', 'sent') AND NOT venue = ANY($3::text[])
+                   RETURNING client_order_id, status, filled_contracts""", never_sent, from_fills, list(live_venues))
+        return [(r["client_order_id"], r["status"], r["filled_contracts"]) for r in rows]
 
     async def load_orders(
         self, *, statuses: Iterable[OrderStatus] | None = None, signal_id: str | None = None, limit: int = 1000
@@ -134,16 +193,19 @@ class TradingMixin(_Base):
         return [order_from_row(r) for r in rows]
 
     async def record_fill(self, fill: Fill) -> bool:
-        """Store a fill once. Returns False if this fill_id was already stored (nothing changes).
+        """Store a fill once, with its order's filled_contracts, in one transaction. Returns False
+        if this fill_id was already stored (nothing changes).
 
-        StoreConstraintError if its order was never stored or a value is out of range.
+        StoreConstraintError if its order was never stored, a value is out of range, or the
+        order's fills would exceed its contracts (orders_filled_contracts_check).
         """
-        async with self._acquire() as conn:
+        async with self._transaction() as conn:
             return await self._insert_fill(conn, fill)
 
     @staticmethod
     async def _insert_fill(conn: asyncpg.Connection, fill: Fill) -> bool:
-        """INSERT the fill unless its fill_id exists; True if inserted."""
+        """INSERT the fill unless its fill_id exists and add its contracts to its order's
+        filled_contracts (call inside a transaction); True if inserted."""
         inserted = await conn.fetchval(
             """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
                    filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
@@ -151,7 +213,12 @@ class TradingMixin(_Base):
             fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
             fill.price, fill.contracts, fill.fee, fill.filled_at,
         )
-        return inserted is not None
+        if inserted is None:
+            return False
+        await conn.execute(
+            """UPDATE orders SET filled_contracts = filled_contracts + $2, updated_at = now()
+               WHERE client_order_id = $1""", fill.client_order_id, fill.contracts)
+        return True
 
     async def book_fill(self, fill: Fill, position: Position) -> bool:
         """Store `fill`, its fee in the bankroll ledger (ref "fill:<fill_id>") and the `position`

@@ -66,8 +66,11 @@ async def test_raw_sql_checks(pg_dsn: str, sql: str, args: list) -> None:
 
 
 async def test_fill_contracts_cannot_exceed_order(store) -> None:
-    await store.insert_order_intent(f.order())
-    bad = f.order(filled_contracts=11)
-    with pytest.raises(StoreConstraintError) as err:
-        await store.update_order(bad)
+    await store.insert_order_intent(f.order())  # 10 contracts
+    assert await store.record_fill(f.fill("fill-1")) and await store.record_fill(f.fill("fill-2"))  # 4 + 4
+    with pytest.raises(StoreConstraintError) as err:  # 4 more would fill 12 of 10
+        await store.record_fill(f.fill("fill-3"))
     assert err.value.constraint == "orders_filled_contracts_check"
+    assert await store.count_fills() == 2  # the refused fill is not stored either
+    [order] = await store.load_orders()
+    assert order.filled_contracts == 8

@@ -18,15 +18,15 @@ async def _actions(store, prefix: str) -> list[str]:
 async def test_triggers_audit_orders_fills_positions_bankroll(store) -> None:
     order = f.order()
     await store.insert_order_intent(order)
+    await store.record_fill(f.fill())  # moves the order's filled count: an orders.update row too
+    await store.record_fill(f.fill())  # duplicate: no row, so no audit row
     order.status, order.filled_contracts = OrderStatus.FILLED, 10
     await store.update_order(order)
-    await store.record_fill(f.fill())
-    await store.record_fill(f.fill())  # duplicate: no row, so no audit row
     await store.upsert_position(f.position())
     await store.init_bankroll(Decimal("1000"))
     await store.apply_bankroll_delta("fill:fill-1", Decimal("0"), Decimal("0.07"))
 
-    assert await _actions(store, "orders:coid-1") == ["orders.insert", "orders.update"]
+    assert await _actions(store, "orders:coid-1") == ["orders.insert", "orders.update", "orders.update"]
     assert await _actions(store, "fills:fill-1") == ["fills.insert"]
     assert await _actions(store, f"positions:{f.MARKET_ID}:yes") == ["positions.insert"]
     assert await _actions(store, "bankroll:1") == ["bankroll.insert", "bankroll.update"]

@@ -38,6 +38,7 @@ async def test_duplicate_client_order_id_raises(store) -> None:
 async def test_order_round_trip_and_update(store) -> None:
     intent = f.order()
     await store.insert_order_intent(intent)
+    await store.record_fill(f.fill())  # 4 contracts: the order's filled count is its fills' sum
     intent.status, intent.filled_contracts, intent.venue_order_id = OrderStatus.PARTIAL, 4, "v-9"
     await store.update_order(intent)
     [loaded] = await store.load_orders(statuses=[OrderStatus.PARTIAL])

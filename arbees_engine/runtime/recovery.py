@@ -1,0 +1,142 @@
+"""What the engine does with the store's book when it starts again after a stop or a crash.
+
+1. The portfolio (positions, bankroll ledger totals, today's P&L) is rebuilt from the store.
+2. Paper orders a crash left `intent` or `sent` are closed from their stored fills
+   (`Store.reconcile_paper_orders`): with no fill CANCELLED (never sent), else FILLED/PARTIAL by
+   the fills (a paper order exists only in the process that sent it, so its booked fills are all
+   it did). An order is paper when its venue had no live broker as it was written.
+3. Open positions on simulated markets belong to a world that died with its process. A market
+   whose game the store knows FINAL is settled on that result (paid, as the live engine would
+   have: the feed's stored expectation, else the stored final score); a market whose game never
+   finished (or was postponed/cancelled) is voided (cost returned, fees kept).
+4. Live orders left `intent`/`sent`, and any open order on a venue that trades live in this run,
+   are looked up at their venue by client order id; their fills are stored once and applied
+   (ARCHITECTURE.md, "Store").
+Each step is counted in `engine.counts` ("recovered_*", shown by `arbees-engine status`), logged
+and audited. Raises StoreError when the store cannot answer (the engine then does not start).
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ..model import GameStatus, OrderStatus, Sport
+from ..store.trading import SettlementVerdict
+from .settlement import is_simulated
+
+if TYPE_CHECKING:
+    from .executor import Executor
+
+log = structlog.get_logger(__name__)
+
+NEVER_SENT = "reconciled at restart: paper order with no fill booked before the engine stopped"
+FROM_FILLS = "reconciled at restart: status from the fills booked before the engine stopped"
+
+
+class Recovery:
+    """Runs the start-up reconciliation of one engine (`run`), after which `counts` says what it did."""
+
+    def __init__(self, executor: "Executor") -> None:
+        self.executor = executor
+        self.desk = executor.desk
+        self.engine = executor.engine
+
+    def _count(self, what: str, n: int = 1) -> None:
+        if n:
+            self.engine.counts[f"recovered_{what}"] += n
+
+    async def run(self) -> None:
+        """Restore, then reconcile orders and orphaned simulated positions (module docstring)."""
+        positions = await self._restore_portfolio()
+        await self._reconcile_paper_orders()
+        await self._settle_orphans()
+        await self._reconcile_live_orders()
+        done = {k: v for k, v in self.engine.counts.items() if k.startswith("recovered_")}
+        log.info("portfolio.restored", positions=positions, realized=str(self.desk.portfolio.bankroll.realized_pnl),
+                 **done)
+
+    async def _restore_portfolio(self) -> int:
+        store = self.engine.store
+        bankroll = await store.init_bankroll(self.engine.settings.starting_bankroll)
+        positions = await store.load_positions(include_settled=True)
+        sports = {}
+        for game_id in {p.game_id for p in positions if p.contracts > 0}:
+            row = await store.load_game_row(game_id)
+            if row is not None:
+                sports[game_id] = Sport(row["sport"])
+        now = self.engine.clock()
+        day_start = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.desk.portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=now,
+                                    day_pnl=await store.ledger_net_since(day_start), starting=bankroll.starting)
+        return len(positions)
+
+    async def _reconcile_paper_orders(self) -> None:
+        live = [venue.value for venue in self.engine.live_brokers]
+        for client_order_id, status, filled in await self.engine.store.reconcile_paper_orders(NEVER_SENT, FROM_FILLS,
+                                                                                               live):
+            self._count("orders_never_sent" if filled == 0 else "orders_from_fills")
+            log.info("order.reconciled", client_order_id=client_order_id, status=status, filled=filled)
+            self.engine.audit("engine", "order_reconciled", client_order_id, f"{status} {filled} (paper, at restart)")
+
+    async def _settle_orphans(self) -> None:
+        """Settle (paid) or void each open simulated position left by an earlier session."""
+        portfolio = self.desk.portfolio
+        orphans = sorted({(p.market_id, p.game_id) for p in portfolio.positions() if is_simulated(p.market_id)})
+        for market_id, game_id in orphans:
+            result, why = await self._stored_result(market_id, game_id)
+            verdict = None
+            if result in ("yes", "no"):
+                verdict = SettlementVerdict(market_id, game_id, result, result, self.engine.clock())
+            await self.desk.settlement.close_market(market_id, result, why, verdict)
+            paid = result != "void"
+            self._count("settlements_paid" if paid else "positions_voided")
+            self.engine.audit("engine", "settle_orphan" if paid else "void_orphan", market_id, why)
+
+    async def _stored_result(self, market_id: str, game_id: str) -> tuple[str, str]:
+        """("yes"/"no"/"void", why) for an orphaned simulated market, from what the store kept."""
+        store = self.engine.store
+        expected = await store.load_settlement_expectation(market_id)
+        if expected is not None:
+            return expected, "simulated game final in an earlier session (stored result)"
+        row = await store.load_game_row(game_id)
+        status = row["status"] if row is not None else None
+        if status != GameStatus.FINAL.value:
+            return "void", f"simulated market from an earlier session (game {status or 'unknown'})"
+        if row["sport"] == Sport.SOCCER.value and row["period"] > 2:
+            return "void", "simulated soccer game went to extra time: its 90-minute score is unknown"
+        market = next((m for m in await store.load_markets(game_id) if m.market_id == market_id), None)
+        if market is None:
+            return "void", "simulated market from an earlier session (market not stored)"
+        home, away = row["home_score"], row["away_score"]
+        winner = "draw" if home == away else "home" if home > away else "away"
+        return ("yes" if winner == market.outcome.value else "no",
+                f"simulated game final in an earlier session: {row['away']} {away}-{home} {row['home']}")
+
+    async def _reconcile_live_orders(self) -> None:
+        """Orders a crash left as intent/sent on a live venue are looked up there by client order
+        id; their fills are stored once and applied. Without that venue's live broker they stay
+        open (counted as recovered_live_orders_unchecked) until a live engine starts."""
+        store = self.engine.store
+        brokers = self.engine.live_brokers
+        open_orders = [o for o in await store.load_orders(statuses=[OrderStatus.INTENT, OrderStatus.SENT])
+                       if not o.paper or o.venue in brokers]
+        if not open_orders:
+            return
+        stored_markets = {m.market_id: m for m in await store.load_markets()}
+        for order in open_orders:
+            broker = brokers.get(order.venue)
+            market = self.engine.registry.markets.get(order.market_id) or stored_markets.get(order.market_id)
+            if broker is None or market is None:
+                self._count("live_orders_unchecked")
+                log.warning("order.unreconciled", client_order_id=order.client_order_id,
+                            reason="no live broker for its venue" if broker is None else "market unknown")
+                continue
+            self.engine.registry.add_market(market)
+            for fill in await broker.reconcile(order, self.engine.clock()):
+                await self.executor.apply_fill(fill)
+            await store.update_order(order)
+            self._count("live_orders")
+            self.engine.audit("engine", "order_reconciled", order.client_order_id, order.status.value)
