@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     live: bool = False
     live_authorization: str | None = None
     record_file: Path | None = None  # append every raw venue/feed message here (adapters.recording)
+    # Store writer (runtime/writer.py): hard bound of queued rows; a backlog over `store_backlog_unhealthy`
+    # rows makes the store count as down (no new positions); seconds a shutdown spends draining it.
+    store_queue_max: int = Field(200_000, gt=0)
+    store_backlog_unhealthy: int = Field(10_000, gt=0)
+    store_drain_timeout_s: float = Field(30.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ import structlog
 
 from ..bus.messages import Command, CommandAck, CommandAction, utcnow
 from ..model import Decision, Mode
+from ..store.batch import ack_job
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
@@ -50,7 +51,8 @@ class CommandHandler:
         self.engine.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
                           f"{outcome}: {detail}" if detail else outcome)
         if store is not None:
-            self.engine.writer.submit("ack", lambda: store.ack_command(cmd.command_id, ack.model_dump(mode="json")))
+            self.engine.writer.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
+                                             cmd.issued_at, ack.model_dump(mode="json")))
         self.engine._publish(self.engine.status_view())
         return ack
 
