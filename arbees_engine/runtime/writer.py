@@ -194,6 +194,11 @@ class StoreWriter:
                 await asyncio.sleep(1.0)
 
     async def _write_one_batch(self) -> None:
+        """One batch for run(). Shielded: cancelling run() (shutdown) never interrupts a transaction
+        half way, which could leave it unknown whether it committed; drain() then waits for it."""
+        await asyncio.shield(asyncio.ensure_future(self._write_locked()))
+
+    async def _write_locked(self) -> None:
         async with self._turn:
             if self.backlog:
                 await self._write_next()
