@@ -32,7 +32,7 @@ from .registry import Registry
 from .listings import ListingIntake
 from .trading import TradingDesk
 from .views import game_view, quote_view, watched_quote_view
-from .writer import StoreWriter
+from .writer import StoreWriter, is_store_outage
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,7 @@ class Engine:
         self.counts: Counter[str] = Counter()
         self.input_rejections: Counter[str] = Counter()
         self.writer = StoreWriter(lambda: self.store, max_queue=settings.store_queue_max,
-                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=_is_store_outage)
+                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage)
         self.store_drain: dict = {}  # what the shutdown drain wrote (StoreWriter.flush)
         self.started_at = utc_clock()
         self._audit_seq = 0
@@ -372,17 +372,6 @@ class Engine:
             self._publish(self.status_view())
             self._publish(self.bankroll_view())
             await self.publisher.close()
-
-
-def _is_store_outage(exc: BaseException) -> bool:
-    """True for connection-level failures (retry later), False for a bad row (count, drop)."""
-    name = type(exc).__name__
-    from ..store.errors import StoreUnavailable
-
-    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable)) or name in {
-        "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError",
-        "ConnectionFailureError", "TooManyConnectionsError",
-    }
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task], grace_s: float = 2.0, rounds: int = 5) -> None:

@@ -28,12 +28,30 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential
 
 from ..store.batch import WriteJob
+from ..store.errors import StoreUnavailable
 from .latency import LatencyRecorder
 
 log = structlog.get_logger(__name__)
 
 Job = Callable[[], Awaitable[object]]
 BATCH_ROWS = 1000  # jobs per transaction: large enough to amortise round trips, small enough to retry
+# Server conditions that pass (retry the batch later) rather than a row the database refuses: lost
+# connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
+# 53), a read-only server (25006, a standby being promoted), serialization/deadlock (class 40).
+# https://www.postgresql.org/docs/current/errcodes-appendix.html; names are asyncpg's classes.
+_TRANSIENT = frozenset({
+    "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError", "ConnectionFailureError",
+    "TooManyConnectionsError", "AdminShutdownError", "CrashShutdownError", "InsufficientResourcesError",
+    "DiskFullError", "OutOfMemoryError", "ReadOnlySQLTransactionError", "SerializationError",
+    "DeadlockDetectedError",
+})
+
+
+def is_store_outage(exc: BaseException) -> bool:
+    """True when a write failed because of the server or the network (keep the rows, retry later),
+    False for a bad row (drop it, count it)."""
+    return (isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable))
+            or type(exc).__name__ in _TRANSIENT)
 
 
 class StoreWriter:
@@ -53,7 +71,7 @@ class StoreWriter:
         self._wake, self._room = asyncio.Event(), asyncio.Event()
         self._turn = asyncio.Lock()  # run() and drain() may both consume: one batch at a time, once
         self.max_queue, self.unhealthy_backlog, self.batch_rows = max_queue, unhealthy_backlog, batch_rows
-        self._is_down = is_down or (lambda exc: isinstance(exc, (OSError, ConnectionError)))
+        self._is_down = is_down or is_store_outage
         self.submitted: Counter[str] = Counter()
         self.written_by_kind: Counter[str] = Counter()
         self.dropped_by_kind: Counter[str] = Counter()

@@ -14,7 +14,6 @@ from structlog.testing import capture_logs
 
 from arbees_engine.model import (Decision, GameState, GameStatus, League, Leg, Market, Outcome, Side, Signal,
                                  SignalKind, Sport, Team, Venue)
-from arbees_engine.runtime.engine import _is_store_outage
 from arbees_engine.runtime.writer import StoreWriter
 from arbees_engine.store import Store
 from arbees_engine.store.batch import ack_job, audit_job, game_job, market_job, quote_job, signal_job
@@ -88,7 +87,7 @@ async def test_batches_store_the_same_rows_as_the_single_row_methods(pg_server, 
                 await store.record_command("c1", "alice", "kill", {"reason": "x"}, T0)
             for _job, (method, *args) in ops:
                 await getattr(single, method)(*args)
-            writer = StoreWriter(lambda: batched, batch_rows=batch_rows, is_down=_is_store_outage)
+            writer = StoreWriter(lambda: batched, batch_rows=batch_rows)
             for n, (job, _call) in enumerate(ops, 1):
                 writer.write(job)
                 if drain_every and n % drain_every == 0:
@@ -108,7 +107,7 @@ async def test_batches_store_the_same_rows_as_the_single_row_methods(pg_server, 
 
 
 async def test_a_bad_row_is_dropped_counted_and_logged_and_the_rest_of_its_batch_is_written(store):
-    writer = StoreWriter(lambda: store, is_down=_is_store_outage)
+    writer = StoreWriter(lambda: store)
     for n in range(10):
         bid = D("1.5") if n == 4 else D("0.50")  # quotes.bid CHECK (bid <= 1) refuses 1.5
         writer.write(quote_job("kalshi:M1", T0 + timedelta(seconds=n), bid, D("0.52"), D("10"), D("10")))
@@ -138,7 +137,7 @@ async def test_a_network_cut_in_the_middle_of_a_batch_loses_and_doubles_nothing(
     proxy = CuttingProxy(pg_server.port)
     await proxy.start()
     store = await Store.connect(proxy.dsn(pg_dsn.rsplit("/", 1)[1]), command_timeout_s=10)
-    writer = StoreWriter(lambda: store, is_down=_is_store_outage)
+    writer = StoreWriter(lambda: store)
     runner = None
     try:
         entities = [f"row-{n:03d}" for n in range(600)]
