@@ -25,6 +25,7 @@ from ..adapters.sim import SimWorld
 from ..settings import Settings
 from .drive import drive_sim
 from .engine import Engine
+from .latency import LatencyRecorder
 
 
 async def run_bench(games: int = 50, sim_seconds: int = 1800, seed: int = 1) -> dict:
@@ -80,15 +81,27 @@ async def run_store_bench(games: int = 200, speed: float = 10.0, seconds: float 
             world = SimWorld(seed=seed, speed=speed, n_games=games)
             settings = Settings(database_url=dsn, redis_url=None, kill_file=Path(tmp) / "KILL")
             engine = Engine(settings, [world], store=store, clock=world.clock.now, on_fill=world.consume)
-            started = time.perf_counter()
+            started, lag = time.perf_counter(), LatencyRecorder(window=100_000)
+            watcher = asyncio.create_task(_watch_loop_lag(lag))
             await engine.run(seconds)
             wall = time.perf_counter() - started
+            watcher.cancel()
             tables = {t: await store.count_rows(t) for t in _COUNTED_TABLES}
         finally:
             await store.close()
     return {"games": games, "speed": speed, "seconds": seconds, "wall_s": round(wall, 3),
             "book_updates": engine.counts["book_updates"], "writer": engine.writer.figures(),
-            "drain": engine.store_drain, "tables": tables}
+            "drain": engine.store_drain, "tables": tables,
+            "loop_lag_ms": lag.percentiles()["loop_lag"].model_dump()}
+
+
+async def _watch_loop_lag(lag: LatencyRecorder, every_s: float = 0.05) -> None:
+    """Record how late a `every_s` sleep wakes (ms): time the event loop spent unable to run tasks,
+    which the store writer's latency includes."""
+    while True:
+        due = time.perf_counter_ns() + int(every_s * 1e9)
+        await asyncio.sleep(every_s)
+        lag.record("loop_lag", due)
 
 
 def format_store_bench(r: dict) -> str:
@@ -106,4 +119,5 @@ def format_store_bench(r: dict) -> str:
         "dropped by kind: " + ("  ".join(f"{k}={v}" for k, v in sorted(w["dropped_by_kind"].items())) or "none"),
         f"shutdown drain: {sum(d['rows'].values())} rows in {d['seconds']} s, {d['left']} left",
         "PostgreSQL rows: " + "  ".join(f"{k}={v}" for k, v in r["tables"].items()),
+        f"event loop lag (ms): p50 {r['loop_lag_ms']['p50_ms']}  p99 {r['loop_lag_ms']['p99_ms']}",
     ])

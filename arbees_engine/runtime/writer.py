@@ -13,8 +13,8 @@ A job with an awaitable (`submit(name, job)`) runs on its own, in queue order.
   refuses new positions while the store is behind (ARCHITECTURE.md).
 - Outage (connection refused/reset, PostgreSQL shutting down): the batch is kept and retried with
   capped exponential backoff (tenacity); `ok` is False meanwhile.
-- A bad row (the database rejects it): the batch is retried row by row; the bad row is counted
-  as dropped by kind and logged with the row; the rest are written.
+- A bad row (the database rejects it): the batch is retried in halves, in order, down to single
+  rows; the bad row is counted as dropped by kind and logged with the row; the rest are written.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
+from itertools import islice
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -34,7 +35,7 @@ from .latency import LatencyRecorder
 log = structlog.get_logger(__name__)
 
 Job = Callable[[], Awaitable[object]]
-BATCH_ROWS = 1000  # jobs per transaction: large enough to amortise round trips, small enough to retry
+BATCH_ROWS = 5000  # jobs per transaction at most: a batch costs a few round trips whatever its size
 # Server conditions that pass (retry the batch later) rather than a row the database refuses: lost
 # connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
 # 53), a read-only server (25006, a standby being promoted), serialization/deadlock (class 40).
@@ -280,37 +281,34 @@ class StoreWriter:
         self._inflight.popleft()
 
     async def _write_rows(self) -> None:
-        """The batch in one transaction; if the database rejects it, row by row."""
-        groups: dict[str, list[tuple]] = {}
-        for job in self._inflight:
-            groups.setdefault(job.kind, []).append(job.row)
+        """The in-flight batch in one transaction; if the database rejects it, halves of it in order,
+        down to single rows, so a bad row costs only itself (and about 2·log2(batch) transactions)."""
         store = self._store()
+        await self._write_prefix(store, len(self._inflight))
+
+    async def _write_prefix(self, store, n: int) -> None:
+        """Write the first `n` in-flight jobs; committed jobs leave in-flight at once, so an outage
+        half way (raised) resumes after the last one committed."""
+        jobs = list(islice(self._inflight, n))
+        groups: dict[str, list[tuple]] = {}
+        for job in jobs:
+            groups.setdefault(job.kind, []).append(job.row)
         try:
             await store.write_batch(list(groups.items()))
         except Exception as exc:  # noqa: BLE001 - an outage is raised; anything else is a bad row somewhere
             if self._is_down(exc):
                 raise
-            log.warning("store.batch_rejected", rows=len(self._inflight), error=repr(exc))
-            await self._write_one_by_one(store)
-            return
-        for kind, rows in groups.items():
-            self.written_by_kind[kind] += len(rows)
-        self._inflight.clear()
-
-    async def _write_one_by_one(self, store) -> None:
-        """Each in-flight row on its own, in order; rows written leave in-flight at once, so an
-        outage half way resumes after the last one written."""
-        while self._inflight:
-            job = self._inflight[0]
-            try:
-                await store.write_row(job.kind, job.row)
-            except Exception as exc:  # noqa: BLE001 - classify as in _run_call
-                if self._is_down(exc):
-                    raise
+            if n == 1:
                 self.failed += 1
-                self._drop(job, "rejected", repr(exc))
-            else:
-                self.written_by_kind[job.kind] += 1
+                self._drop(jobs[0], "rejected", repr(exc))
+                self._inflight.popleft()
+                return
+            log.warning("store.batch_rejected", rows=n, error=repr(exc))
+            await self._write_prefix(store, n // 2)
+            await self._write_prefix(store, n - n // 2)
+            return
+        for job in jobs:
+            self.written_by_kind[job.kind] += 1
             self._inflight.popleft()
 
 

@@ -4,10 +4,10 @@ A `WriteJob` is one row the hot path hands to `runtime.writer.StoreWriter`: its 
 SQL in `WRITE_SQL`, `row` holds the statement's parameters, and `key` (when set) names the entity
 it supersedes: a newer job with the same (kind, key) replaces a queued one's row (latest upsert wins).
 `BatchMixin.write_batch` stores many jobs in one transaction with asyncpg's `executemany` (one
-round trip per kind, https://magicstack.github.io/asyncpg/current/api/index.html#asyncpg.connection.Connection.executemany);
-`write_row` stores one (the writer's fallback to find a bad row inside a failed batch).
-Every statement is idempotent except the audit insert, so a retried batch never doubles a row
-the database already holds (games/markets/signals/acks upsert, quotes ignore a repeated (market_id, ts)).
+round trip per kind, https://magicstack.github.io/asyncpg/current/api/index.html#asyncpg.connection.Connection.executemany).
+A batch commits whole or not at all, so one retried after an outage doubles nothing. The statements
+are idempotent too (games/markets/signals/acks upsert, quotes ignore a repeated (market_id, ts)),
+except the audit insert: only a connection lost after COMMIT reached the server could double a batch's audit rows.
 """
 
 from __future__ import annotations
@@ -137,8 +137,3 @@ class BatchMixin(_Base):
         async with self._transaction() as conn:
             for kind, rows in groups:
                 await conn.executemany(WRITE_SQL[kind], rows)
-
-    async def write_row(self, kind: str, row: tuple) -> None:
-        """Store one row of `kind` on its own."""
-        async with self._acquire() as conn:
-            await conn.execute(WRITE_SQL[kind], *row)

@@ -167,3 +167,14 @@ async def test_a_network_cut_in_the_middle_of_a_batch_loses_and_doubles_nothing(
             await asyncio.gather(runner, return_exceptions=True)
         await store.close()
         await proxy.close()
+
+
+async def test_bad_rows_anywhere_in_a_large_batch_cost_only_themselves_and_keep_the_order(store):
+    writer = StoreWriter(lambda: store)
+    bad = {0, 57, 58, 433, 999}
+    for n in range(1000):
+        writer.write(audit_job(None if n in bad else "engine", "tick", f"row-{n:04d}", {}))  # actor NOT NULL
+    await writer.drain()
+    stored = [r["entity"] for r in reversed(await store.recent_audit(2000))]
+    assert stored == [f"row-{n:04d}" for n in range(1000) if n not in bad]
+    assert writer.dropped_by_kind == {"audit": len(bad)} and writer.written == 1000 - len(bad)
