@@ -81,15 +81,16 @@ async def run_store_bench(games: int = 200, speed: float = 10.0, seconds: float 
             world = SimWorld(seed=seed, speed=speed, n_games=games)
             settings = Settings(database_url=dsn, redis_url=None, kill_file=Path(tmp) / "KILL")
             engine = Engine(settings, [world], store=store, clock=world.clock.now, on_fill=world.consume)
-            started, lag = time.perf_counter(), LatencyRecorder(window=100_000)
+            started, lag, sim_start = time.perf_counter(), LatencyRecorder(window=100_000), world.clock.now()
             watcher = asyncio.create_task(_watch_loop_lag(lag))
             await engine.run(seconds)
             wall = time.perf_counter() - started
             watcher.cancel()
+            sim_run = (world.clock.now() - sim_start).total_seconds()
             tables = {t: await store.count_rows(t) for t in _COUNTED_TABLES}
         finally:
             await store.close()
-    return {"games": games, "speed": speed, "seconds": seconds, "wall_s": round(wall, 3),
+    return {"games": games, "speed": speed, "seconds": seconds, "wall_s": round(wall, 3), "sim_seconds": sim_run,
             "book_updates": engine.counts["book_updates"], "writer": engine.writer.figures(),
             "drain": engine.store_drain, "tables": tables,
             "loop_lag_ms": lag.percentiles()["loop_lag"].model_dump()}
@@ -109,6 +110,7 @@ def format_store_bench(r: dict) -> str:
     w, d = r["writer"], r["drain"]
     return "\n".join([
         f"games {r['games']}  speed {r['speed']}  for {r['seconds']} s ({r['wall_s']} s with shutdown)  "
+        f"sim seconds run {r['sim_seconds']:.0f} (achieved speed {r['sim_seconds'] / r['seconds']:.1f})  "
         f"book updates {r['book_updates']}",
         f"store writer: submitted {w['submitted']}  written {w['written']}  dropped {w['dropped']}  "
         f"coalesced {w['coalesced']}  failed {w['failed']}  left {w['backlog']}",
