@@ -133,3 +133,24 @@ async def test_a_backlog_over_the_threshold_is_unhealthy_until_it_is_back_under_
     assert not writer.ok  # 3 left: over half the threshold
     await writer._write_locked()
     assert writer.ok and writer.reason == "" and writer.backlog == 2
+
+
+async def test_the_run_summary_and_status_show_the_writers_figures_and_why_the_store_is_down():
+    from arbees_engine.runtime.summary import format_status, format_summary
+
+    writer = StoreWriter(unhealthy_backlog=1)
+
+    async def noop() -> None:
+        return None
+
+    for n in range(3):
+        writer.submit("audit", noop)
+    behind = writer.reason
+    report = await writer.flush(5.0)
+    text = format_summary({"store_writer": {**writer.figures(), "drain": report}})
+    assert "store rows written    3  audit=3" in text and "store rows dropped    0" in text
+    assert "shutdown drain        3 rows in" in text and "left 0" in text
+    engine = {"instance": "t", "mode": "auto", "kill_engaged": False, "kill_reason": "", "store_ok": False,
+              "store_reason": behind, "bus_ok": True, "counts": {}, "rejections": {}, "latency": {}}
+    status = format_status({"engine": engine, "heartbeat_age_s": 0.5, "games": [], "quotes": []})
+    assert "store DOWN (store writer 3 rows behind (over 1))" in status
