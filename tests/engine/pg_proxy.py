@@ -1,6 +1,6 @@
 """A TCP proxy in front of the test PostgreSQL that can cut the network mid-statement.
 
-`CuttingProxy(upstream_port)`: `await start()` listens on 127.0.0.1 (its `port`); `cut_on(marker)`
+`CuttingProxy(upstream_port)`: `await start()` listens on 127.0.0.1 (its `port`); `cut_now()` cuts at once; `cut_on(marker)`
 makes the proxy, the moment a client sends bytes containing `marker` (e.g. a row's id inside an
 executemany), abort every proxied connection before forwarding them and stop listening (new
 connections are refused, as from a stopped server) until `await restore()`. `cut` is set then.
@@ -53,7 +53,8 @@ class CuttingProxy:
             transport.abort()
         self._transports.clear()
 
-    def _cut_now(self) -> None:
+    def cut_now(self) -> None:
+        """Abort every connection and refuse new ones until restore()."""
         self._abort_all()
         if self._server is not None:
             self._server.close()  # refuse new connections
@@ -73,7 +74,7 @@ class CuttingProxy:
         try:
             while data := await src.read(65536):
                 if watch and self._marker is not None and self._marker in tail + data:
-                    self._cut_now()
+                    self.cut_now()
                     return
                 tail = data[-64:]
                 dst.write(data)

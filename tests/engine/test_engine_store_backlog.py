@@ -1,11 +1,13 @@
 """The engine and its store writer: a writer too far behind counts as the store being down (no new
-positions, the reason in status), and a clean shutdown writes every queued row."""
+positions, the reason in status), a clean shutdown writes every queued row, and a PostgreSQL outage
+(the network to it cut, then back) loses none."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
+import pytest
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.runtime.builder import _publisher
@@ -14,6 +16,7 @@ from arbees_engine.runtime.engine import Engine
 from arbees_engine.store import Store
 
 from engine_harness import sim_engine, sim_settings
+from pg_proxy import CuttingProxy
 
 
 async def _until(condition, timeout_s: float = 20.0) -> None:
@@ -89,3 +92,27 @@ async def test_a_clean_shutdown_writes_every_queued_row(pg_dsn, redis_url):
     assert stored["game"] == len(registry.games) + len(registry.forgotten) and stored["market"] == engine.counts["markets"]
     assert stored["signal"] == sum(engine.desk.decisions.values()) > 0
     assert sum(engine.store_drain["rows"].values()) >= queued - 1  # the hold job itself counts as written
+
+
+@pytest.mark.slow
+async def test_a_postgres_outage_and_return_lose_no_queued_row(pg_server, pg_dsn, redis_url):
+    proxy = CuttingProxy(pg_server.port)
+    await proxy.start()
+    settings = sim_settings(proxy.dsn(pg_dsn.rsplit("/", 1)[1]), redis_url)
+    try:
+        async with sim_engine(settings, seed=7) as (engine, world, _store):
+            await drive_sim(engine, world, 10 * 60)
+            proxy.cut_now()
+            await drive_sim(engine, world, 10 * 60)
+            await _until(lambda: not engine.store_ok)
+            assert "PostgreSQL unreachable" in engine.status_view().store_reason
+            await drive_sim(engine, world, 10 * 60)
+            assert engine.writer.backlog > 0
+            await proxy.restore()
+            await _until(lambda: engine.store_ok and engine.writer.backlog == 0)
+        writer, stored = engine.writer, await _stored_counts(pg_dsn)
+        assert writer.dropped == 0 and engine.store_drain["left"] == 0
+        assert stored["quote"] == writer.submitted["quote"] > 0
+        assert stored["audit"] == writer.submitted["audit"]
+    finally:
+        await proxy.close()
