@@ -278,7 +278,7 @@ class TradingDesk:
         self.signals.move_to_end(signal.signal_id)
         self.engine._publish(signal_view(signal))
         if self.engine.store is not None:
-            self.engine.writer.write(signal_job(signal, update=not first))
+            self.engine.writer.write(signal_job(signal))
         while len(self.signals) > RECENT_SIGNALS:
             old_id, old = next(iter(self.signals.items()))
             if old_id in self.pending:

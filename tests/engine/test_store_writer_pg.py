@@ -44,7 +44,7 @@ def _operations() -> list[tuple[object, tuple]]:
         market = Market(f"kalshi:M{g}", Venue.KALSHI, f"M{g}", f"espn:nba:{g}", Outcome.HOME, "SAS", f"game {g}")
         ops.append((market_job(market), ("upsert_market", market)))
         signal = _signal(g)
-        ops.append((signal_job(signal, update=False), ("insert_signal", signal)))
+        ops.append((signal_job(signal), ("insert_signal", signal)))
         for minute in range(5):
             state = GAME.evolve(game_id=f"espn:nba:{g}", home_score=2 * minute, clock_s=600.0 - 60 * minute,
                                 pregame_home_prob=0.55 if g else None)
@@ -58,7 +58,7 @@ def _operations() -> list[tuple[object, tuple]]:
                         ("audit", "engine", "tick", f"game:{g}", {"detail": str(minute)})))
         for version, decision in ((2, Decision.PENDING), (3, Decision.APPROVED), (4, Decision.EXECUTED)):
             signal = replace(signal, version=version, decision=decision, reason=f"v{version}")
-            ops.append((signal_job(signal, update=True), ("update_signal", signal)))
+            ops.append((signal_job(signal), ("update_signal", signal)))
     ack = {"command_id": "c1", "ok": True, "outcome": "done", "amount": D("1.25")}
     ops.append((ack_job("c1", "alice", "kill", {"reason": "x"}, T0, ack), ("ack_command", "c1", ack)))
     return ops
@@ -178,3 +178,15 @@ async def test_bad_rows_anywhere_in_a_large_batch_cost_only_themselves_and_keep_
     stored = [r["entity"] for r in reversed(await store.recent_audit(2000))]
     assert stored == [f"row-{n:04d}" for n in range(1000) if n not in bad]
     assert writer.dropped_by_kind == {"audit": len(bad)} and writer.written == 1000 - len(bad)
+
+
+async def test_an_older_signal_version_never_overwrites_a_newer_one(store):
+    writer = StoreWriter(lambda: store)
+    newer = replace(_signal(1), version=3, decision=Decision.EXECUTED, reason="filled")
+    writer.write(signal_job(newer))
+    await writer.drain()
+    writer.write(signal_job(replace(newer, version=2, decision=Decision.APPROVED, reason="auto")))  # arrives late
+    await writer.drain()
+    (stored,) = await store.load_signals()
+    assert (stored.version, stored.decision, stored.reason) == (3, Decision.EXECUTED, "filled")
+    assert writer.written == 2 and writer.dropped == 0
