@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sim-seconds", type=int, default=1800)
     bench.add_argument("--seed", type=int, default=1)
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--store", action="store_true", help="store writer bench: run the sim in wall-clock time "
+                       "at --speed for --for seconds against a private PostgreSQL; print the writer's figures")
+    bench.add_argument("--speed", type=float, default=10.0, help="--store: simulation speed factor (default 10)")
+    bench.add_argument("--for", dest="duration", type=float, default=60.0, help="--store: wall seconds (default 60)")
     sub.add_parser("calibrate", help="win-probability report card", add_help=False)
     sub.add_parser("fit", help="refit model parameters", add_help=False)
     return parser

@@ -57,6 +57,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             finally:
                 await _close_io(engine)
             summary = engine.desk.summary()
+            summary["store_writer"] = {**engine.writer.figures(), "drain": engine.store_drain}
         finally:
             await store.close()
             if svc.embedded:
@@ -182,9 +183,16 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the hot-path benchmark and print its figures."""
-    from .runtime.bench import format_bench, run_bench
+    """Run the hot-path benchmark (or with --store the store writer benchmark) and print its figures."""
+    from .runtime.bench import format_bench, format_store_bench, run_bench, run_store_bench
 
+    if getattr(args, "store", False):
+        if not (args.speed > 0 and args.duration > 0 and args.games > 0):
+            print("--speed, --for and --games must be > 0", file=sys.stderr)
+            return 2
+        result = await run_store_bench(args.games, args.speed, args.duration, args.seed)
+        print(json.dumps(result, indent=2, default=str) if args.json else format_store_bench(result))
+        return 0
     result = await run_bench(args.games, args.sim_seconds, args.seed)
     print(json.dumps(result, indent=2) if args.json else format_bench(result))
     return 0

@@ -289,6 +289,7 @@ class EngineStatus(_Msg):
     venues: list[str] = Field(default_factory=list)
     feed: str = ""
     store_ok: bool = True
+    store_reason: str = ""  # why store_ok is False: PostgreSQL unreachable, or the writer's backlog (rows)
     bus_ok: bool = True
     started_at: UtcDatetime
     updated_at: UtcDatetime

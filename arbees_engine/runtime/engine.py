@@ -24,6 +24,7 @@ from ..bus.publisher import BusPublisher
 from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
                      OrderBook, Sport)
 from ..settings import Settings
+from ..store.batch import audit_job, game_job, market_job, quote_job
 from . import status
 from .control import ControlState, kill_file_reason
 from .latency import LatencyRecorder
@@ -31,7 +32,7 @@ from .registry import Registry
 from .listings import ListingIntake
 from .trading import TradingDesk
 from .views import game_view, quote_view, watched_quote_view
-from .writer import StoreWriter
+from .writer import StoreWriter, is_store_outage
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +73,9 @@ class Engine:
         self.latency = LatencyRecorder()
         self.counts: Counter[str] = Counter()
         self.input_rejections: Counter[str] = Counter()
-        self.writer = StoreWriter(is_down=_is_store_outage)
+        self.writer = StoreWriter(lambda: self.store, max_queue=settings.store_queue_max,
+                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage)
+        self.store_drain: dict = {}  # what the shutdown drain wrote (StoreWriter.flush)
         self.started_at = utc_clock()
         self._audit_seq = 0
         self.publisher = publisher_factory(self) if publisher_factory else None
@@ -85,7 +88,7 @@ class Engine:
     # -- health -------------------------------------------------------------------------------
     @property
     def store_ok(self) -> bool:
-        """False while PostgreSQL is unreachable (no new positions then)."""
+        """False while PostgreSQL is unreachable or the store writer is too far behind (no new positions then)."""
         return self.store is None or self.writer.ok
 
     @property
@@ -124,7 +127,7 @@ class Engine:
             source = prior.source if (prior := self.registry.priors.get(state.game_id)) else "feed"
             self._publish(game_view(state, p_home, self.clock(), source))
             if self.store:
-                self.writer.submit("game", lambda s=state, p=p_home, src=source: self.store.upsert_game(s, p, src))
+                self.writer.write(game_job(state, p_home, source))
         if state.status in (GameStatus.LIVE, GameStatus.SCHEDULED):
             self.registry.finished_at.pop(state.game_id, None)  # a suspended game resumed
         if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
@@ -144,7 +147,7 @@ class Engine:
         if self.registry.add_market(market):
             self.counts["markets"] += 1
             if self.store:
-                self.writer.submit("market", lambda m=market: self.store.upsert_market(m))
+                self.writer.write(market_job(market))
             self._publish(quote_view(market, self.registry.books.get(market.market_id), self.clock()))
 
     def on_book(self, update: BookUpdate) -> None:
@@ -204,9 +207,8 @@ class Engine:
             return
         self._quote_sampled_at[market_id] = now
         bid, ask = book.best_bid, book.best_ask
-        self.writer.submit("quote", lambda: self.store.insert_quote(
-            market_id, now, bid.price if bid else None, ask.price if ask else None,
-            bid.size if bid else None, ask.size if ask else None))
+        self.writer.write(quote_job(market_id, now, bid.price if bid else None, ask.price if ask else None,
+                                    bid.size if bid else None, ask.size if ask else None))
 
     def _note_prior(self, market: Market, book: OrderBook) -> None:
         """Offer the book to the prior book; a newly taken prior re-prices the scheduled game."""
@@ -231,7 +233,7 @@ class Engine:
         if self.publisher is not None:
             self.publisher.audit(view)
         if store and self.store is not None:
-            self.writer.submit("audit", lambda: self.store.audit(actor, action, entity, {"detail": detail}))
+            self.writer.write(audit_job(actor, action, entity, {"detail": detail}))
 
     def status_view(self) -> EngineStatus:
         """The EngineStatus published every second and read by `arbees-engine status`."""
@@ -358,31 +360,18 @@ class Engine:
         await self.desk.queue.join()
 
     async def shutdown(self) -> None:
-        """Cancel tasks, finish in-flight executions, flush store and bus."""
+        """Cancel tasks, finish in-flight executions, flush store (retrying an outage for at most
+        settings.store_drain_timeout_s; what it wrote lands in `store_drain`) and bus."""
         await cancel_and_wait(self._tasks)
         self._tasks = []
         await self.desk.settlement.close()  # venue lookups in flight must not queue work after the drain
         await self.desk.drain()
         self.audit("engine", "stop", self.settings.instance, "")
-        try:
-            await asyncio.wait_for(self.writer.drain(), timeout=10)
-        except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
-            log.error("store.drain_failed", error=repr(exc), backlog=self.writer.backlog)
+        self.store_drain = await self.writer.flush(self.settings.store_drain_timeout_s)
         if self.publisher is not None:
             self._publish(self.status_view())
             self._publish(self.bankroll_view())
             await self.publisher.close()
-
-
-def _is_store_outage(exc: BaseException) -> bool:
-    """True for connection-level failures (retry later), False for a bad row (count, drop)."""
-    name = type(exc).__name__
-    from ..store.errors import StoreUnavailable
-
-    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable)) or name in {
-        "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError",
-        "ConnectionFailureError", "TooManyConnectionsError",
-    }
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task], grace_s: float = 2.0, rounds: int = 5) -> None:

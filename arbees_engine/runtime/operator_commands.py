@@ -17,6 +17,7 @@ import structlog
 from ..bus.messages import Command, CommandAck, CommandAction, utcnow
 from ..model import Decision, Mode
 from .command_guard import AuditBudget, CommandGuard, Refusal
+from ..store.batch import ack_job
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
@@ -78,7 +79,8 @@ class CommandHandler:
         self._acks[cmd.command_id] = ack
         store = self.engine.store
         if store is not None:
-            self.engine.writer.submit("ack", lambda: store.ack_command(cmd.command_id, ack.model_dump(mode="json")))
+            self.engine.writer.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
+                                             cmd.issued_at, ack.model_dump(mode="json")))
         self.engine._publish(self.engine.status_view())
         return ack
 

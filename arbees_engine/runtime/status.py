@@ -16,7 +16,9 @@ def engine_status(engine: "Engine") -> EngineStatus:
     registry = engine.registry
     counts = dict(engine.counts)
     counts.update(games=len(registry.games), markets=len(registry.markets), watched_markets=len(registry.watched),
-                  store_backlog=engine.writer.backlog, store_dropped=engine.writer.dropped,
+                  store_backlog=engine.writer.backlog, store_backlog_peak=engine.writer.backlog_peak,
+                  store_written=engine.writer.written, store_dropped=engine.writer.dropped,
+                  store_coalesced=sum(engine.writer.coalesced.values()),
                   orders_outcome_unknown=len(engine.desk.executor.unresolved),
                   settlements_awaiting_venue=len(engine.desk.settlement.awaiting()),
                   settlement_mismatches=engine.desk.settlement.mismatches,
@@ -32,9 +34,10 @@ def engine_status(engine: "Engine") -> EngineStatus:
         instance=engine.settings.instance, mode=control.effective_mode.value, kill_engaged=control.kill_engaged,
         kill_reason=control.kill_reason, kill_operator=control.kill_operator, kill_at=control.kill_at,
         venues=sorted({m.venue.value for m in registry.markets.values()}),
-        feed=",".join(a.name for a in engine.adapters), store_ok=engine.store_ok, bus_ok=engine.bus_ok,
+        feed=",".join(a.name for a in engine.adapters), store_ok=engine.store_ok,
+        store_reason=engine.writer.reason if engine.store is not None else "", bus_ok=engine.bus_ok,
         started_at=engine.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
-        latency=engine.latency.percentiles(), limits={k: str(v) for k, v in limits.items()},
+        latency={**engine.latency.percentiles(), **engine.writer.latency.percentiles()}, limits={k: str(v) for k, v in limits.items()},
     )
 
 

@@ -34,7 +34,34 @@ def format_summary(summary: dict[str, Any]) -> str:
     rejections = summary.get("rejections", {})
     if rejections:
         lines.append("  rejections by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(rejections.items())))
+    if "store_writer" in summary:
+        lines += format_store_writer(summary["store_writer"])
     return "\n".join(lines)
+
+
+def _by_kind(counts: dict[str, int]) -> str:
+    return "  ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+
+
+def format_store_writer(w: dict[str, Any]) -> list[str]:
+    """Lines for StoreWriter.figures() (plus its shutdown "drain" report): rows written, dropped
+    and coalesced (by kind), backlog peak (rows) and write latency p50/p99 (ms)."""
+    lines = [f"  {'store rows written':<22}{w['written']}  {_by_kind(w['written_by_kind'])}",
+             f"  {'store rows dropped':<22}{w['dropped']}  {_by_kind(w['dropped_by_kind'])}".rstrip(),
+             f"  {'store rows coalesced':<22}{w['coalesced']}  {_by_kind(w['coalesced_by_kind'])}".rstrip(),
+             f"  {'store backlog peak':<22}{w['backlog_peak']}  write p50/p99 "
+             f"{w['store_write_p50_ms']}/{w['store_write_p99_ms']} ms"]
+    drain = w.get("drain")
+    if drain:
+        lines.append(f"  {'shutdown drain':<22}{sum(drain['rows'].values())} rows in {drain['seconds']} s  "
+                     f"{_by_kind(drain['rows'])}  left {drain['left']}")
+    return lines
+
+
+def _store_health(engine: dict[str, Any]) -> str:
+    if engine["store_ok"]:
+        return "ok"
+    return f"DOWN ({engine['store_reason']})" if engine.get("store_reason") else "DOWN"
 
 
 def status_dict(snap: Snapshot, heartbeat: Heartbeat | None, now: datetime) -> dict[str, Any]:
@@ -72,7 +99,7 @@ def format_status(data: dict[str, Any]) -> str:
     hb = data["heartbeat_age_s"]
     lines = [
         f"instance {engine['instance']}  mode {engine['mode'].upper()}  kill {'ENGAGED: ' + engine['kill_reason'] if engine['kill_engaged'] else 'off'}",
-        f"heartbeat {'%.1fs ago' % hb if hb is not None else 'LOST (engine offline)'}  store {'ok' if engine['store_ok'] else 'DOWN'}  bus {'ok' if engine['bus_ok'] else 'DOWN'}",
+        f"heartbeat {'%.1fs ago' % hb if hb is not None else 'LOST (engine offline)'}  store {_store_health(engine)}  bus {'ok' if engine['bus_ok'] else 'DOWN'}",
         "counts: " + ", ".join(f"{k}={v}" for k, v in sorted(engine["counts"].items())),
         "rejections: " + (", ".join(f"{k}={v}" for k, v in sorted(engine["rejections"].items())) or "none"),
         "latency (ms, p50/p95/p99):",

@@ -27,6 +27,7 @@ from ..portfolio import Portfolio
 from ..pricing import BlendResult, PricingError, blend_detail, model_for, p_outcome
 from ..risk import RiskContext, RiskGate, RiskVerdict
 from ..risk.context import Commitment, commitments
+from ..store.batch import signal_job
 from ..strategy import find_arb, find_edge
 from .operator_commands import CommandHandler
 from .executor import Executor
@@ -277,9 +278,8 @@ class TradingDesk:
         self.signals[signal.signal_id] = signal
         self.signals.move_to_end(signal.signal_id)
         self.engine._publish(signal_view(signal))
-        store = self.engine.store
-        if store is not None:  # an upsert: the executor may have stored the row first (before an order)
-            self.engine.writer.submit("signal", lambda s=signal: store.upsert_signal(s))
+        if self.engine.store is not None:
+            self.engine.writer.write(signal_job(signal))
         while len(self.signals) > RECENT_SIGNALS:
             old_id, old = next(iter(self.signals.items()))
             if old_id in self.pending:

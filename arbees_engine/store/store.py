@@ -4,7 +4,7 @@ Money goes in and out as Decimal (asyncpg maps NUMERIC ⇄ decimal.Decimal exact
 https://magicstack.github.io/asyncpg/current/usage.html#type-conversion); jsonb as Python objects.
 Connection failures become StoreUnavailable; rule violations StoreConstraintError.
 Methods are split by area: games/markets/quotes here, trading rows in `trading.py`,
-bankroll/audit/commands/engine state in `control.py`.
+bankroll/audit/commands/engine state in `control.py`, the background writer's batches in `batch.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import asyncpg
 import structlog
 
 from ..model import GameState, Market
+from .batch import GAME_SQL, MARKET_SQL, BatchMixin, game_job, market_job
 from .control import ControlMixin
 from .errors import StoreConstraintError, StoreError, StoreUnavailable
 from .rows import json_dumps, market_from_row
@@ -46,7 +47,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=json_dumps, decoder=json.loads, schema="pg_catalog")
 
 
-class Store(TradingMixin, ControlMixin):
+class Store(TradingMixin, ControlMixin, BatchMixin):
     """Async access to the Arbees tables. Create with `await Store.connect(dsn)`; `await close()`.
 
     Every method raises StoreUnavailable when PostgreSQL cannot be reached and
@@ -107,23 +108,7 @@ class Store(TradingMixin, ControlMixin):
         """Insert or update a game's latest state, model home-win probability (0..1 or None) and
         pre-game prior (`state.pregame_home_prob`, with its source: "", "spread", "feed", "market")."""
         async with self._acquire() as conn:
-            await conn.execute(
-                """INSERT INTO games (game_id, sport, league, home, home_name, away, away_name, status,
-                       home_score, away_score, period, clock_s, start_time, model_p_home, pregame_home_prob,
-                       prior_source, updated_at)
-                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())
-                   ON CONFLICT (game_id) DO UPDATE SET sport=EXCLUDED.sport, league=EXCLUDED.league,
-                       home=EXCLUDED.home, home_name=EXCLUDED.home_name, away=EXCLUDED.away,
-                       away_name=EXCLUDED.away_name, status=EXCLUDED.status, home_score=EXCLUDED.home_score,
-                       away_score=EXCLUDED.away_score, period=EXCLUDED.period, clock_s=EXCLUDED.clock_s,
-                       start_time=EXCLUDED.start_time, model_p_home=EXCLUDED.model_p_home,
-                       pregame_home_prob=EXCLUDED.pregame_home_prob, prior_source=EXCLUDED.prior_source,
-                       updated_at=now()""",
-                state.game_id, state.sport.value, state.league.value, state.home.abbr, state.home.name,
-                state.away.abbr, state.away.name, state.status.value, state.home_score, state.away_score,
-                state.period, float(state.clock_s), state.start_time, model_p_home, state.pregame_home_prob,
-                prior_source if state.pregame_home_prob is not None else "",
-            )
+            await conn.execute(GAME_SQL, *game_job(state, model_p_home, prior_source).row)
 
     async def load_priors(self) -> list[tuple[str, float, str, bool]]:
         """(game_id, pregame P(home wins), source, started) for every scheduled or live game with a prior."""
@@ -142,22 +127,8 @@ class Store(TradingMixin, ControlMixin):
     async def upsert_market(self, market: Market) -> None:
         """Insert or update a market by market_id. StoreConstraintError if (venue, venue_market_id)
         already belongs to another market_id."""
-        fees = market.fees
         async with self._acquire() as conn:
-            await conn.execute(
-                """INSERT INTO markets (market_id, venue, venue_market_id, game_id, outcome, yes_team, title, tick,
-                       fee_kind, taker_rate, maker_rate, fee_exponent, simulated, no_token_id, updated_at)
-                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14, now())
-                   ON CONFLICT (market_id) DO UPDATE SET venue=EXCLUDED.venue,
-                       venue_market_id=EXCLUDED.venue_market_id, game_id=EXCLUDED.game_id,
-                       outcome=EXCLUDED.outcome, yes_team=EXCLUDED.yes_team, title=EXCLUDED.title,
-                       tick=EXCLUDED.tick, fee_kind=EXCLUDED.fee_kind, taker_rate=EXCLUDED.taker_rate,
-                       maker_rate=EXCLUDED.maker_rate, fee_exponent=EXCLUDED.fee_exponent,
-                       simulated=EXCLUDED.simulated, no_token_id=EXCLUDED.no_token_id, updated_at=now()""",
-                market.market_id, market.venue.value, market.venue_market_id, market.game_id, market.outcome.value,
-                market.yes_team, market.title, market.tick, fees.kind.value, fees.taker_rate, fees.maker_rate,
-                fees.exponent, market.simulated, market.no_token_id,
-            )
+            await conn.execute(MARKET_SQL, *market_job(market).row)
 
     async def load_markets(self, game_id: str | None = None) -> list[Market]:
         """All stored markets, or those of one game, ordered by market_id."""
