@@ -82,25 +82,15 @@ class TradingMixin(_Base):
 
     async def upsert_signal(self, signal: Signal) -> None:
         """Store a signal whether or not it was stored before: insert it, or record its decision,
-        reason, version and legs (as update_signal) unless the stored row has a newer version.
-        The engine writes a signal with this before its first order intent (awaited, so no order
-        lacks its `signals` row) and through the store writer for every decision, in any order.
+        reason, version and legs unless the stored row has a newer version (the store writer's
+        `signal_job` row and SQL, store/batch.py). The engine writes a signal with this before its
+        first order intent (awaited, so no order lacks its `signals` row) and through the store
+        writer for every decision, in any order.
         Raises StoreConstraintError for a probability or weight outside 0..1 or NaN."""
+        from .batch import SIGNAL_SQL, signal_job  # local: batch imports this module's row helpers
+
         async with self._acquire() as conn:
-            await conn.execute(
-                """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge,
-                       kelly_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
-                       market_weight, decided_at)
-                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,
-                           CASE WHEN $9 = 'pending' THEN NULL ELSE now() END)
-                   ON CONFLICT (signal_id) DO UPDATE SET decision = EXCLUDED.decision, reason = EXCLUDED.reason,
-                       version = EXCLUDED.version, legs = EXCLUDED.legs, decided_at = EXCLUDED.decided_at
-                   WHERE signals.version <= EXCLUDED.version""",
-                signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
-                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.kelly_fraction),
-                signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
-                None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight),
-            )
+            await conn.execute(SIGNAL_SQL, *signal_job(signal).row)
 
     async def load_signals(self, *, game_id: str | None = None, limit: int = 500) -> list[Signal]:
         """Most recent signals first, optionally for one game."""
