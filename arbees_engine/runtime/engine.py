@@ -23,6 +23,7 @@ from ..bus.messages import AuditView, BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
 from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
                      OrderBook, Sport)
+from ..ops.core import Operations
 from ..settings import Settings
 from . import status
 from .control import ControlState, kill_file_reason
@@ -81,6 +82,7 @@ class Engine:
         self.listings = ListingIntake(self)
         self._quote_sampled_at: dict[str, datetime] = {}
         self.live_brokers: dict = {}  # Venue → live broker; empty means paper everywhere
+        self.ops = Operations(self)  # lag, metrics, systemd notify, alerts (arbees_engine/ops)
 
     # -- health -------------------------------------------------------------------------------
     @property
@@ -170,6 +172,7 @@ class Engine:
         game = self.registry.games.get(market.game_id)
         if game is not None and game.status is GameStatus.LIVE:
             self.desk.evaluate_market(market, received)
+        self.ops.on_tick(market, received)
 
     def _apply_book(self, update: BookUpdate) -> OrderBook | None:
         """Apply `update` to its book; on a bad update count it, mark the book stale, return None."""
@@ -230,6 +233,7 @@ class Engine:
                          actor=actor, action=action, entity=entity, detail=detail)
         if self.publisher is not None:
             self.publisher.audit(view)
+        self.ops.on_audit(view)
         if store and self.store is not None:
             self.writer.submit("audit", lambda: self.store.audit(actor, action, entity, {"detail": detail}))
 
@@ -312,6 +316,7 @@ class Engine:
         for view in self.desk.remarked_position_views():
             self._publish(view)
         self.housekeeping()
+        self.ops.on_status()
 
     async def _status_loop(self) -> None:
         while True:
@@ -335,7 +340,7 @@ class Engine:
         await self.restore()
         spawn = asyncio.create_task
         self._tasks = [spawn(self.writer.run()), spawn(self.desk.run_executor()), spawn(self._status_loop()),
-                       spawn(self._kill_file_watch())]
+                       spawn(self._kill_file_watch())] + [spawn(job) for job in self.ops.start()]
         if self.publisher is not None:
             self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.desk.handle_command))]
             await self._wait_for_bus(5.0)
@@ -359,6 +364,7 @@ class Engine:
 
     async def shutdown(self) -> None:
         """Cancel tasks, finish in-flight executions, flush store and bus."""
+        self.ops.stopping()
         await cancel_and_wait(self._tasks)
         self._tasks = []
         await self.desk.settlement.close()  # venue lookups in flight must not queue work after the drain
@@ -372,6 +378,7 @@ class Engine:
             self._publish(self.status_view())
             self._publish(self.bankroll_view())
             await self.publisher.close()
+        await self.ops.close()
 
 
 def _is_store_outage(exc: BaseException) -> bool:

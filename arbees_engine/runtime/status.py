@@ -22,6 +22,7 @@ def engine_status(engine: "Engine") -> EngineStatus:
                   settlement_mismatches=engine.desk.settlement.mismatches,
                   signals_reserved=len(engine.desk.reserved))
     counts.update(engine.desk.counts())
+    counts.update(engine.ops.status_counts())
     rejections = dict(engine.desk.gate.rejections)
     rejections.update(engine.input_rejections)
     control = engine.control
@@ -32,7 +33,7 @@ def engine_status(engine: "Engine") -> EngineStatus:
         venues=sorted({m.venue.value for m in registry.markets.values()}),
         feed=",".join(a.name for a in engine.adapters), store_ok=engine.store_ok, bus_ok=engine.bus_ok,
         started_at=engine.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
-        latency=engine.latency.percentiles(), limits={k: str(v) for k, v in limits.items()},
+        latency=engine.latency.percentiles() | engine.ops.status_latency(), limits={k: str(v) for k, v in limits.items()},
     )
 
 
