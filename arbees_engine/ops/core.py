@@ -46,6 +46,7 @@ class Operations:
         self.health = HealthWatch()
         self.notifier = ServiceNotifier()
         self.ready = False
+        self.ready_event = asyncio.Event()  # set with READY=1
         self.loop: asyncio.AbstractEventLoop | None = None
         self.metrics = None
         self._started = time.monotonic()
@@ -135,6 +136,7 @@ class Operations:
             self.notifier.status("starting: waiting for " + ", ".join(missing))
             await asyncio.sleep(READY_POLL_S)
         self.ready = True
+        self.ready_event.set()
         note = f" (still no {', '.join(missing)})" if missing else ""
         self.notifier.ready(self.status_line() + note)
         log.info("engine.ready", missing=missing)

@@ -27,6 +27,7 @@ class LoopLagMonitor:
         self.histogram = LogHistogram()
         self.last_s = 0.0
         self.recent_max_s = 0.0
+        self._waiters: list[asyncio.Future] = []
 
     @property
     def max_s(self) -> float:
@@ -39,6 +40,16 @@ class LoopLagMonitor:
         self.histogram.record(int(lag_s * 1e9))
         self.last_s = lag_s
         self.recent_max_s = max(self.recent_max_s, lag_s)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(lag_s)
+
+    async def next_sample(self) -> float:
+        """Wait for the next sample and return its lag (seconds); for tests and probes."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return await waiter
 
     def take_recent_max(self) -> float:
         """Worst lag since the previous call (seconds), then reset."""
