@@ -39,6 +39,7 @@ class Operations:
         cfg = engine.settings.ops
         self.looplag = LoopLagMonitor(cfg.loop_lag_interval_s)
         self.tick_latency = LogHistogram()  # ns, every applied book update, whole run
+        self.game_latency = LogHistogram()  # ns, every live game-state observation, whole run
         self.ticks_by_venue: Counter[str] = Counter()
         self.orders: Counter[tuple[str, str]] = Counter()  # (venue, order status)
         self.fills: Counter[str] = Counter()
@@ -56,6 +57,10 @@ class Operations:
         """A book update was applied and evaluated: count it by venue, record message-in → done."""
         self.ticks_by_venue[market.venue.value] += 1
         self.tick_latency.record(time.perf_counter_ns() - received_ns)
+
+    def on_game_tick(self, received_ns: int) -> None:
+        """A live game state was priced and evaluated: record observation in → done."""
+        self.game_latency.record(time.perf_counter_ns() - received_ns)
 
     def on_audit(self, view: AuditView) -> None:
         """Count orders/fills by venue and outcome; alert on the actions in events.AUDIT_ALERTS."""
@@ -164,7 +169,8 @@ class Operations:
     def status_latency(self) -> dict[str, LatencyView]:
         """Whole-run histograms as EngineStatus.latency entries (ms)."""
         out = {}
-        for name, hist in (("event_loop_lag", self.looplag.histogram), ("tick_all", self.tick_latency)):
+        for name, hist in (("event_loop_lag", self.looplag.histogram), ("tick_all", self.tick_latency),
+                           ("game_all", self.game_latency)):
             if hist.count:
                 s = hist.summary_ms()
                 out[name] = LatencyView(p50_ms=s["p50_ms"], p95_ms=s["p95_ms"], p99_ms=s["p99_ms"], count=s["count"])

@@ -89,6 +89,8 @@ def engine_families(engine: "Engine", ops: "Operations") -> list:
                    ops.looplag.histogram),
         _histogram("arbees_tick_to_decision_seconds", "Book message in → evaluated, on every book update.",
                    ops.tick_latency),
+        _histogram("arbees_game_to_decision_seconds", "Live game state in → evaluated, on every observation.",
+                   ops.game_latency),
         _labelled(CounterMetricFamily, "arbees_alerts", "Operator alerts by outcome.", "outcome", ops.alerts.counts),
         GaugeMetricFamily("arbees_kill_engaged", "1 while the kill switch is engaged.",
                           value=float(engine.control.kill_engaged)),

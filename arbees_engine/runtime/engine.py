@@ -136,6 +136,7 @@ class Engine:
             return
         if state.status is GameStatus.LIVE:
             self.desk.evaluate_game(state.game_id, started)
+            self.ops.on_game_tick(started)
 
     def on_listing(self, listing: MarketListing) -> None:
         """Match a venue listing to a game, or show it as watched with the refusal (runtime/listings.py)."""
