@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -87,6 +88,14 @@ def good_setup(tmp_path, monkeypatch, pg_dsn, redis_url, rsa_pair):
     server.close()
 
 
+@pytest.fixture
+def keep_logging():
+    """main() configures structlog onto this test's captured stderr; put the old config back."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
 def _by_subject(found) -> dict[str, list]:
     out: dict[str, list] = {}
     for f in found:
@@ -134,7 +143,7 @@ async def test_refused_kalshi_key(good_setup, monkeypatch):
     assert found["Kalshi login"][0].level == FAIL and "refused key 'someone-else'" in found["Kalshi login"][0].text
 
 
-def test_bad_setting_via_the_cli(good_setup, monkeypatch, capsys):
+def test_bad_setting_via_the_cli(good_setup, monkeypatch, capsys, keep_logging):
     monkeypatch.setenv("ARBEES_MODE", "yolo")
     assert main(["doctor", "--venue", "none"]) == 1
     out = capsys.readouterr().out
@@ -142,6 +151,6 @@ def test_bad_setting_via_the_cli(good_setup, monkeypatch, capsys):
     assert "1 problem(s) to fix" in out
 
 
-def test_good_setup_via_the_cli(good_setup, capsys):
+def test_good_setup_via_the_cli(good_setup, capsys, keep_logging):
     assert main(["doctor"]) == 0
     assert capsys.readouterr().out.strip().endswith("all checks passed")

@@ -38,9 +38,13 @@ async def test_scrape_while_the_sim_runs(pg_dsn, redis_url):
         await asyncio.wait_for(engine.ops.ready_event.wait(), 10)
         after = await _scrape(client, port)
         ready = await client.get(f"http://127.0.0.1:{port}/readyz")
+        status = engine.status_view()
+    assert {"event_loop_lag", "tick_all", "game_all"} <= set(status.latency)
+    assert status.counts["loop_lag_max_us"] >= 0
     ticks = {k[1][0][1]: v for k, v in after.items() if k[0] == "arbees_ticks_total"}
     assert set(ticks) == {"kalshi", "polymarket"} and all(v > 0 for v in ticks.values())
     assert after[("arbees_book_updates_total", ())] == sum(ticks.values())
+    assert status.latency["tick_all"].count == sum(ticks.values())  # every tick, not only signal ticks
     assert after[("arbees_game_states_total", ())] > before[("arbees_game_states_total", ())]
     assert after[("arbees_tick_to_decision_seconds_count", ())] == sum(ticks.values())
     assert after[("arbees_event_loop_lag_seconds_count", ())] > 0
