@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ..bus.messages import AuditView, LatencyView
-from .alerts import AlertSender
+from .alerts import WARNING, Alert, AlertSender
 from .events import HealthWatch, audit_alert, venue_book_ages
 from .histogram import LogHistogram
 from .looplag import LoopLagMonitor
@@ -40,6 +40,8 @@ class Operations:
         self.looplag = LoopLagMonitor(cfg.loop_lag_interval_s)
         self.tick_latency = LogHistogram()  # ns, every applied book update, whole run
         self.game_latency = LogHistogram()  # ns, every live game-state observation, whole run
+        self.store_write_latency = LogHistogram()  # ns, each store write job's own run time
+        self._time_store_writes(engine.writer)
         self.ticks_by_venue: Counter[str] = Counter()
         self.orders: Counter[tuple[str, str]] = Counter()  # (venue, order status)
         self.fills: Counter[str] = Counter()
@@ -57,6 +59,22 @@ class Operations:
         """A book update was applied and evaluated: count it by venue, record message-in → done."""
         self.ticks_by_venue[market.venue.value] += 1
         self.tick_latency.record(time.perf_counter_ns() - received_ns)
+
+    def _time_store_writes(self, writer) -> None:
+        """Wrap `writer.submit` so each job's run time (the PostgreSQL round trips, not the wait
+        in the queue) lands in store_write_latency; the writer itself stays untouched."""
+        submit, record = writer.submit, self.store_write_latency.record
+
+        def timed_submit(name, job):
+            async def timed():
+                started = time.perf_counter_ns()
+                try:
+                    return await job()
+                finally:
+                    record(time.perf_counter_ns() - started)
+            submit(name, timed)
+
+        writer.submit = timed_submit
 
     def on_game_tick(self, received_ns: int) -> None:
         """A live game state was priced and evaluated: record observation in → done."""
@@ -90,8 +108,13 @@ class Operations:
         if cfg.metrics_port is not None:
             from .metrics import MetricsServer
 
-            self.metrics = MetricsServer(self.engine, self, cfg.metrics_host, cfg.metrics_port)
-            log.info("metrics.listening", host=cfg.metrics_host, port=self.metrics.port)
+            try:
+                self.metrics = MetricsServer(self.engine, self, cfg.metrics_host, cfg.metrics_port)
+                log.info("metrics.listening", host=cfg.metrics_host, port=self.metrics.port)
+            except OSError as exc:  # a taken port must not stop trading; the operator is told
+                log.error("metrics.bind_failed", host=cfg.metrics_host, port=cfg.metrics_port, error=str(exc))
+                self.alerts.send(Alert("metrics_bind_failed", "Metrics not served",
+                                       f"{cfg.metrics_host}:{cfg.metrics_port}: {exc}", WARNING))
         jobs = [self.looplag.run(), self._await_ready()]
         if self.notifier.watchdog_s:
             jobs.append(self._watchdog())

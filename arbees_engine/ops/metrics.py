@@ -81,6 +81,8 @@ def engine_families(engine: "Engine", ops: "Operations") -> list:
                   "Seconds since the venue's freshest usable book changed (engine clock); -1: none yet.", "venue",
                   {v: (-1.0 if a is None else a) for v, a in venue_book_ages(engine, engine.clock()).items()}),
         GaugeMetricFamily("arbees_store_backlog", "Store writes waiting.", value=engine.writer.backlog),
+        _histogram("arbees_store_write_seconds", "Run time of each store write job (PostgreSQL round trips).",
+                   ops.store_write_latency),
         CounterMetricFamily("arbees_store_written", "Store writes done.", value=engine.writer.written),
         CounterMetricFamily("arbees_store_dropped", "Store writes dropped (queue full).", value=engine.writer.dropped),
         GaugeMetricFamily("arbees_bus_backlog", "Bus events waiting to be flushed to Redis.", value=ops.bus_backlog()),

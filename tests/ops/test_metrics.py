@@ -48,12 +48,26 @@ async def test_scrape_while_the_sim_runs(pg_dsn, redis_url):
     assert after[("arbees_game_states_total", ())] > before[("arbees_game_states_total", ())]
     assert after[("arbees_tick_to_decision_seconds_count", ())] == sum(ticks.values())
     assert after[("arbees_event_loop_lag_seconds_count", ())] > 0
+    assert after[("arbees_store_write_seconds_count", ())] > before[("arbees_store_write_seconds_count", ())]
+    assert after[("arbees_store_write_seconds_sum", ())] > 0
     assert sum(v for k, v in after.items() if k[0] == "arbees_signals_total") > 0
     assert sum(v for k, v in after.items() if k[0] == "arbees_orders_total") == engine.desk.executor.orders > 0
     assert after[("arbees_bankroll_dollars", ())] > 0
     assert after[("arbees_up", (("part", "store"),))] == 1.0
     assert ("arbees_exposure_dollars", (("sport", "soccer"),)) in after
     assert (ready.status_code, ready.text) == (200, "ready\n")
+
+
+async def test_a_taken_port_does_not_stop_the_engine(pg_dsn, redis_url):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = ops_settings(pg_dsn, redis_url, ops={"metrics_port": taken.getsockname()[1]})
+        async with ops_engine(settings) as (engine, world):
+            await drive_sim(engine, world, 5)
+            assert engine.ops.metrics is None and engine.counts["book_updates"] > 0
 
 
 async def test_metrics_off_by_default(pg_dsn, redis_url):
