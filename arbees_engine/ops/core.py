@@ -42,6 +42,8 @@ class Operations:
         self.game_latency = LogHistogram()  # ns, every live game-state observation, whole run
         self.store_write_latency = LogHistogram()  # ns, each store write job's own run time
         self._time_store_writes(engine.writer)
+        self._frame_ns: int | None = None  # perf_counter_ns when the frame being handled came in
+        self._stamp_frames()
         self.ticks_by_venue: Counter[str] = Counter()
         self.orders: Counter[tuple[str, str]] = Counter()  # (venue, order status)
         self.fills: Counter[str] = Counter()
@@ -56,9 +58,11 @@ class Operations:
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_tick(self, market: "Market", received_ns: int) -> None:
-        """A book update was applied and evaluated: count it by venue, record message-in → done."""
+        """A book update was applied and evaluated: count it by venue, record frame (or, without a
+        frame, message) in → done."""
         self.ticks_by_venue[market.venue.value] += 1
-        self.tick_latency.record(time.perf_counter_ns() - received_ns)
+        started = received_ns if self._frame_ns is None else self._frame_ns
+        self.tick_latency.record(time.perf_counter_ns() - started)
 
     def _time_store_writes(self, writer) -> None:
         """Wrap `writer.submit` so each job's run time (the PostgreSQL round trips, not the wait
@@ -75,6 +79,25 @@ class Operations:
             submit(name, timed)
 
         writer.submit = timed_submit
+
+    def _stamp_frames(self) -> None:
+        """Wrap each adapter's book stream `handle_raw` (called as soon as a websocket frame is read,
+        before it is decoded) so on_tick measures frame in → evaluated, decoding included; the
+        adapters stay untouched. The simulated venue has no frames: its ticks start at on_book."""
+        for adapter in self.engine.adapters:
+            stream = getattr(adapter, "stream", None)
+            handle_raw = getattr(stream, "handle_raw", None)
+            if callable(handle_raw):
+                stream.handle_raw = self._stamped(handle_raw)
+
+    def _stamped(self, handle_raw):
+        def stamped(*args, **kwargs):
+            self._frame_ns = time.perf_counter_ns()
+            try:
+                return handle_raw(*args, **kwargs)
+            finally:
+                self._frame_ns = None
+        return stamped
 
     def on_game_tick(self, received_ns: int) -> None:
         """A live game state was priced and evaluated: record observation in → done."""
