@@ -99,7 +99,9 @@ class OpsSettings(BaseModel):
     alert_urls: apprise URLs (e.g. "tgram://TOKEN/CHAT", "ntfy://topic", "json://host:port/path");
     alert_dedupe_s: the same alert is not repeated within this many seconds;
     alert_per_minute: at most this many alerts in any 60 s; ready_timeout_s: systemd READY=1 is sent
-    after this long even if some venue has shown no book yet; loop_lag_interval_s: lag sampling period.
+    after this long even if some venue has shown no book yet; venue_silent_s: a venue whose every book
+is stale, or whose freshest book is older than this, is "stale" (alert, /readyz; a quiet market
+may rightly not change for a minute); loop_lag_interval_s: lag sampling period.
     """
 
     metrics_host: str = "127.0.0.1"
@@ -108,6 +110,7 @@ class OpsSettings(BaseModel):
     alert_dedupe_s: float = Field(300.0, ge=0)
     alert_per_minute: int = Field(20, gt=0)
     ready_timeout_s: float = Field(60.0, gt=0)
+    venue_silent_s: float = Field(120.0, gt=0)
     loop_lag_interval_s: float = Field(0.05, gt=0)
 
 

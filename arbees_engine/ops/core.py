@@ -16,7 +16,7 @@ import structlog
 
 from ..bus.messages import AuditView, LatencyView
 from .alerts import WARNING, Alert, AlertSender
-from .events import HealthWatch, audit_alert, venue_book_ages
+from .events import HealthWatch, audit_alert, stale_venues
 from .histogram import LogHistogram
 from .looplag import LoopLagMonitor
 from .notify import ServiceNotifier
@@ -166,10 +166,8 @@ class Operations:
         return wanted
 
     def stale_venues(self) -> list[str]:
-        """Venues whose freshest usable book is older than limits.quote_stale_s (or has none)."""
-        limit = self.engine.settings.limits.quote_stale_s
-        ages = venue_book_ages(self.engine, self.engine.clock())
-        return sorted(v for v, age in ages.items() if age is None or age > limit)
+        """Venues gone stale (events.stale_venues)."""
+        return stale_venues(self.engine)
 
     def readiness(self) -> tuple[int, str]:
         """(200, "ready") or (503, why) for /readyz: ready, store and bus up, no stale venue."""

@@ -44,8 +44,8 @@ def audit_alert(view: AuditView) -> Alert | None:
 class HealthWatch:
     """Remembers the last health seen and returns an alert for each change (down and back up).
 
-    Conditions (each a name → True when bad): store_down, bus_down, venue_stale:<venue> (no fresh,
-    non-stale book of the venue within limits.quote_stale_s while it has markets), halted (mode
+    Conditions (each a name → True when bad): store_down, bus_down, venue_stale:<venue> (see
+    stale_venues), halted (mode
     halted by the operator), daily_loss_limit (today's loss reached limits.daily_loss_limit).
     """
 
@@ -78,16 +78,21 @@ def venue_book_ages(engine: "Engine", now: datetime) -> dict[str, float | None]:
     return ages
 
 
+def stale_venues(engine: "Engine") -> list[str]:
+    """Venues with markets whose every book is stale (feed watchdog, gap, disconnect) or whose
+    freshest usable book changed more than settings.ops.venue_silent_s ago (engine clock)."""
+    limit = engine.settings.ops.venue_silent_s
+    ages = venue_book_ages(engine, engine.clock())
+    return sorted(v for v, age in ages.items() if age is None or age > limit)
+
+
 def _bad_conditions(engine: "Engine") -> list[str]:
     bad = []
     if not engine.store_ok:
         bad.append("store_down")
     if not engine.bus_ok:
         bad.append("bus_down")
-    limit = engine.settings.limits.quote_stale_s
-    for venue, age in venue_book_ages(engine, engine.clock()).items():
-        if age is None or age > limit:
-            bad.append(f"venue_stale:{venue}")
+    bad += [f"venue_stale:{venue}" for venue in stale_venues(engine)]
     if engine.control.mode is Mode.HALTED:
         bad.append("halted")
     if engine.desk.portfolio.day_pnl_for_loss_limit(engine.clock()) <= -engine.settings.limits.daily_loss_limit:
@@ -106,7 +111,7 @@ def _describe(name: str, engine: "Engine", bad: bool) -> tuple[str, str, str]:
     title = titles[kind][0 if bad else 1]
     body = {"store_down": "no new positions while PostgreSQL is unreachable",
             "bus_down": "no new positions while Redis is unreachable",
-            "venue_stale": f"no fresh book from {venue} within {engine.settings.limits.quote_stale_s} s",
+            "venue_stale": f"every {venue} book is stale, or none changed within {engine.settings.ops.venue_silent_s} s",
             "halted": "mode set to halted", "daily_loss_limit":
             f"today's P&L {engine.desk.portfolio.day_pnl_for_loss_limit(engine.clock())} ≤ "
             f"−{engine.settings.limits.daily_loss_limit}: new positions refused"}[kind]
