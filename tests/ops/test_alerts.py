@@ -69,6 +69,7 @@ async def test_engine_events_reach_the_operator(pg_dsn, redis_url, sink):
     await _arrives(sink, "Engine stopped")
     assert engine.ops.alerts.counts["failed"] == 0
     assert engine.ops.alerts.counts["sent"] == len(sink.received)
+    print("\nalerts received:", sink.titles())
 
 
 async def test_audit_path_alerts(sink):
