@@ -47,6 +47,7 @@ class Operations:
         self.ticks_by_venue: Counter[str] = Counter()
         self.orders: Counter[tuple[str, str]] = Counter()  # (venue, order status)
         self.fills: Counter[str] = Counter()
+        self.stale_marks: Counter[tuple[str, str]] = Counter()  # (venue, reason): feed/gap/disconnect trips
         self.alerts = AlertSender(cfg.alert_urls, dedupe_s=cfg.alert_dedupe_s, per_minute=cfg.alert_per_minute)
         self.health = HealthWatch()
         self.notifier = ServiceNotifier()
@@ -98,6 +99,11 @@ class Operations:
             finally:
                 self._frame_ns = None
         return stamped
+
+    def on_book_stale(self, market_id: str, reason: str) -> None:
+        """A venue adapter marked a book unusable (disconnect, sequence gap, fetch failure…): count
+        it by venue and reason (the reason's first word only, so labels stay few)."""
+        self.stale_marks[(self._venue(market_id), (reason.split() or ["unknown"])[0][:40])] += 1
 
     def on_game_tick(self, received_ns: int) -> None:
         """A live game state was priced and evaluated: record observation in → done."""

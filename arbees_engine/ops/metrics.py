@@ -60,6 +60,8 @@ def engine_families(engine: "Engine", ops: "Operations") -> list:
         CounterMetricFamily("arbees_game_states", "Game-state observations taken.", value=counts["game_states"]),
         CounterMetricFamily("arbees_book_stale", "Books marked stale (feed watchdog, gap, bad update).",
                             value=counts["book_stale"]),
+        _labelled(CounterMetricFamily, "arbees_book_stale_by_reason", "Books marked stale, by venue and reason.",
+                  ("venue", "reason"), ops.stale_marks),
         _labelled(CounterMetricFamily, "arbees_signals", "Signals by decision.", "decision",
                   {k.value if hasattr(k, "value") else str(k): v for k, v in desk.decisions.items()}),
         _labelled(CounterMetricFamily, "arbees_rejections", "Risk and input rejections by reason.", "reason", rejections),

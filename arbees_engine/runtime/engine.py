@@ -194,6 +194,7 @@ class Engine:
         if book is not None:
             book.stale = True
             self.counts["book_stale"] += 1
+            self.ops.on_book_stale(market_id, reason)
             market = self.registry.markets.get(market_id)
             if market:
                 self._publish(quote_view(market, book, self.clock()))

@@ -66,6 +66,8 @@ async def test_engine_events_reach_the_operator(pg_dsn, redis_url, sink):
             if market.venue is Venue.KALSHI:
                 engine.on_book_stale(market_id, "test: feed silent")
         assert "kalshi" in (await _arrives(sink, "Venue kalshi stale"))["message"]
+        assert engine.ops.stale_marks[("kalshi", "test:")] == sum(
+            m.venue is Venue.KALSHI for m in engine.registry.markets.values())
     await _arrives(sink, "Engine stopped")
     assert engine.ops.alerts.counts["failed"] == 0
     assert engine.ops.alerts.counts["sent"] == len(sink.received)
