@@ -1,8 +1,10 @@
 """Operations: the engine's one hook object for lag, metrics, systemd notification and alerts.
 
-The engine calls five hooks and nothing else: `start()` (tasks to spawn), `on_tick()` (end of
-each applied book update), `on_audit()` (every audit line), `on_status()` (the 1 s status pass)
-and `stopping()` / `close()` at shutdown. Everything else reads the engine's existing state.
+The engine calls these hooks and nothing else: `start()` (tasks to spawn), `on_tick()` (end of
+each applied book update), `on_game_tick()` (end of each live game state), `on_book_stale()`,
+`on_audit()` (every audit line), `on_status()` (the 1 s status pass) and `stopping()` / `close()`
+at shutdown. Store writes and websocket frames are timed by wrapping `writer.submit` and each
+stream's `handle_raw` at construction. Everything else reads the engine's existing state.
 """
 
 from __future__ import annotations
