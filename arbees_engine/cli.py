@@ -1,6 +1,6 @@
 """`arbees-engine`: run the engine, inspect it, and control it from the shell.
 
-Subcommands: run, record, status, kill, resume, mode, operator, migrate, calibrate, fit, bench-reconnect.
+Subcommands: run, record, status, kill, resume, mode, operator, migrate, doctor, calibrate, fit, bench-reconnect.
 kill, resume and mode are signed with an operator key (`operator add NAME`; bus/signing.py). Settings come from
 `ARBEES_*` variables and the TOML config file (see arbees_engine.settings). Exit codes: 0 ok,
 1 failure (message on stderr), 2 usage error, 3 engine not reachable / command not acknowledged.
@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     operator_cli.add_parser(sub)
 
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    doctor = sub.add_parser("doctor", help="check settings, key files, servers, venues and the clock")
+    doctor.add_argument("--venue", default="kalshi,polymarket,espn",
+                        help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none")
     bench = sub.add_parser("bench", help="hot-path throughput and per-stage latency on the simulated world")
     bench.add_argument("--games", type=int, default=50)
     bench.add_argument("--sim-seconds", type=int, default=1800)
@@ -110,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(result))
         return 0
+    if args.command == "doctor":  # loads the settings itself: reporting a bad one is its job
+        from .ops.doctor import format_findings, run_doctor
+
+        found = asyncio.run(run_doctor([v.strip() for v in args.venue.split(",") if v.strip() not in ("", "none")]))
+        print(format_findings(found))
+        return 1 if any(f.level == "FAIL" for f in found) else 0
     settings = Settings(**({"instance": args.instance} if args.instance else {}))
     from . import commands
 

@@ -92,6 +92,28 @@ class EndpointSettings(BaseModel):
     discover_every_s: float = Field(60.0, gt=0)
 
 
+class OpsSettings(BaseModel):
+    """Process operations (arbees_engine/ops). Metrics are off unless `metrics_port` is set, and
+    bind 127.0.0.1 unless `metrics_host` says otherwise (nothing is open by default).
+
+    alert_urls: apprise URLs (e.g. "tgram://TOKEN/CHAT", "ntfy://topic", "json://host:port/path");
+    alert_dedupe_s: the same alert is not repeated within this many seconds;
+    alert_per_minute: at most this many alerts in any 60 s; ready_timeout_s: systemd READY=1 is sent
+    after this long even if some venue has shown no book yet; venue_silent_s: a venue whose every book
+is stale, or whose freshest book is older than this, is "stale" (alert, /readyz; a quiet market
+may rightly not change for a minute); loop_lag_interval_s: lag sampling period.
+    """
+
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    alert_urls: list[str] = Field(default_factory=list)
+    alert_dedupe_s: float = Field(300.0, ge=0)
+    alert_per_minute: int = Field(20, gt=0)
+    ready_timeout_s: float = Field(60.0, gt=0)
+    venue_silent_s: float = Field(120.0, gt=0)
+    loop_lag_interval_s: float = Field(0.05, gt=0)
+
+
 class Settings(BaseSettings):
     """All engine settings. See module docstring for sources and precedence."""
 
@@ -106,6 +128,7 @@ class Settings(BaseSettings):
     limits: RiskLimits = Field(default_factory=RiskLimits)
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     quote_publish_interval_s: float = Field(0.25, gt=0)
     live: bool = False
     live_authorization: str | None = None

@@ -84,6 +84,11 @@ class BusPublisher:
         self._wake = asyncio.Event()
 
     # -- hot path: in-memory only ------------------------------------------------------------
+    @property
+    def backlog(self) -> int:
+        """Events queued in memory, not yet flushed to Redis (the bus's lag in events)."""
+        return len(self._events)
+
     def publish(self, view: BaseModel) -> None:
         """Queue an entity view; quotes are coalesced per market."""
         if view.kind == "quote":  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from ..bus.messages import AuditView, BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
 from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
                      OrderBook, Sport)
+from ..ops.core import Operations
 from ..settings import Settings
 from ..store.batch import audit_job, game_job, market_job, quote_job
 from . import status
@@ -84,6 +85,7 @@ class Engine:
         self.listings = ListingIntake(self)
         self._quote_sampled_at: dict[str, datetime] = {}
         self.live_brokers: dict = {}  # Venue → live broker; empty means paper everywhere
+        self.ops = Operations(self)  # lag, metrics, systemd notify, alerts (arbees_engine/ops)
 
     # -- health -------------------------------------------------------------------------------
     @property
@@ -137,6 +139,7 @@ class Engine:
             return
         if state.status is GameStatus.LIVE:
             self.desk.evaluate_game(state.game_id, started)
+            self.ops.on_game_tick(started)
 
     def on_listing(self, listing: MarketListing) -> None:
         """Match a venue listing to a game, or show it as watched with the refusal (runtime/listings.py)."""
@@ -173,6 +176,7 @@ class Engine:
         game = self.registry.games.get(market.game_id)
         if game is not None and game.status is GameStatus.LIVE:
             self.desk.evaluate_market(market, received)
+        self.ops.on_tick(market, received)
 
     def _apply_book(self, update: BookUpdate) -> OrderBook | None:
         """Apply `update` to its book; on a bad update count it, mark the book stale, return None."""
@@ -193,6 +197,7 @@ class Engine:
         if book is not None:
             book.stale = True
             self.counts["book_stale"] += 1
+            self.ops.on_book_stale(market_id, reason)
             market = self.registry.markets.get(market_id)
             if market:
                 self._publish(quote_view(market, book, self.clock()))
@@ -232,6 +237,7 @@ class Engine:
                          actor=actor, action=action, entity=entity, detail=detail)
         if self.publisher is not None:
             self.publisher.audit(view)
+        self.ops.on_audit(view)
         if store and self.store is not None:
             self.writer.write(audit_job(actor, action, entity, {"detail": detail}))
 
@@ -314,6 +320,7 @@ class Engine:
         for view in self.desk.remarked_position_views():
             self._publish(view)
         self.housekeeping()
+        self.ops.on_status()
 
     async def _status_loop(self) -> None:
         while True:
@@ -337,7 +344,7 @@ class Engine:
         await self.restore()
         spawn = asyncio.create_task
         self._tasks = [spawn(self.writer.run()), spawn(self.desk.run_executor()), spawn(self._status_loop()),
-                       spawn(self._kill_file_watch())]
+                       spawn(self._kill_file_watch())] + [spawn(job) for job in self.ops.start()]
         if self.publisher is not None:
             self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.desk.handle_command))]
             await self._wait_for_bus(5.0)
@@ -362,6 +369,7 @@ class Engine:
     async def shutdown(self) -> None:
         """Cancel tasks, finish in-flight executions, flush store (retrying an outage for at most
         settings.store_drain_timeout_s; what it wrote lands in `store_drain`) and bus."""
+        self.ops.stopping()
         await cancel_and_wait(self._tasks)
         self._tasks = []
         await self.desk.settlement.close()  # venue lookups in flight must not queue work after the drain
@@ -372,6 +380,7 @@ class Engine:
             self._publish(self.status_view())
             self._publish(self.bankroll_view())
             await self.publisher.close()
+        await self.ops.close()
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task], grace_s: float = 2.0, rounds: int = 5) -> None:

@@ -2,6 +2,8 @@
 
 Stages used by the engine: "book" (venue message received → book applied), "pricing",
 "strategy", "risk", and "tick_to_decision" (message received → risk decision). Milliseconds.
+`percentiles()` covers the latest `window` samples (the live view); `whole_run()` every sample
+since start, from a constant-memory log histogram (ops/histogram.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import time
 from collections import deque
 
 from ..bus.messages import LatencyView
+from ..ops.histogram import LogHistogram
 
 
 class LatencyRecorder:
@@ -18,6 +21,7 @@ class LatencyRecorder:
     def __init__(self, window: int = 4096) -> None:
         self.window = window
         self._samples: dict[str, deque[int]] = {}
+        self._whole: dict[str, LogHistogram] = {}
 
     def record(self, stage: str, started_ns: int, ended_ns: int | None = None) -> None:
         """Record one duration for `stage`; `ended_ns` defaults to now (time.perf_counter_ns)."""
@@ -26,6 +30,18 @@ class LatencyRecorder:
         if bucket is None:
             bucket = self._samples[stage] = deque(maxlen=self.window)
         bucket.append(end - started_ns)
+        whole = self._whole.get(stage)
+        if whole is None:
+            whole = self._whole[stage] = LogHistogram()
+        whole.record(end - started_ns)
+
+    def histogram(self, stage: str) -> LogHistogram:
+        """The whole-run histogram of `stage` (ns); an empty one if the stage was never recorded."""
+        return self._whole.get(stage) or LogHistogram()
+
+    def whole_run(self) -> dict[str, dict[str, float | int]]:
+        """Stage → LogHistogram.summary_ms() over every sample since start (ms)."""
+        return {stage: hist.summary_ms() for stage, hist in self._whole.items()}
 
     def percentiles(self) -> dict[str, LatencyView]:
         """Stage → LatencyView(p50_ms, p95_ms, p99_ms, count) by nearest-rank percentile."""

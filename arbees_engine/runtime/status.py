@@ -26,6 +26,7 @@ def engine_status(engine: "Engine") -> EngineStatus:
                   settlement_store_retries=engine.desk.settlement.retries,
                   signals_reserved=len(engine.desk.reserved))
     counts.update(engine.desk.counts())
+    counts.update(engine.ops.status_counts())
     rejections = dict(engine.desk.gate.rejections)
     rejections.update(engine.input_rejections)
     control = engine.control
@@ -37,7 +38,8 @@ def engine_status(engine: "Engine") -> EngineStatus:
         feed=",".join(a.name for a in engine.adapters), store_ok=engine.store_ok,
         store_reason=engine.writer.reason if engine.store is not None else "", bus_ok=engine.bus_ok,
         started_at=engine.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
-        latency={**engine.latency.percentiles(), **engine.writer.latency.percentiles()}, limits={k: str(v) for k, v in limits.items()},
+        latency=engine.latency.percentiles() | engine.writer.latency.percentiles() | engine.ops.status_latency(),
+        limits={k: str(v) for k, v in limits.items()},
     )
 
 
