@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import tempfile
+import uuid
+from datetime import datetime
+from pathlib import Path
 from collections.abc import AsyncIterator
 
 import asyncpg
 import redis
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from arbees_engine.bus import operators
+from arbees_engine.bus.messages import Command, CommandAction, utcnow
+from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
 
 TEMPLATE_DB = "arbees_template"
@@ -51,3 +59,24 @@ def fresh_redis_db(server: EmbeddedRedis) -> str:
     return server.url_for(db)
 
 
+#: Operators the test engines authorize (keys made once per test process, never written as key files).
+TEST_OPERATORS = {name: OperatorKey(name, Ed25519PrivateKey.generate())
+                  for name in ("alice", "bob", "carol", "dora", "op", "tester")}
+_operators_file: list[Path] = []
+
+
+def authorized_test_operators() -> Path:
+    """An authorized-operators file (0600 in a fresh 0700 dir) listing TEST_OPERATORS."""
+    if not _operators_file:
+        path = Path(tempfile.mkdtemp(prefix="arbees-test-operators-")) / "operators.toml"
+        for key in TEST_OPERATORS.values():
+            operators.authorize(key.name, key.public_text, path)
+        _operators_file.append(path)
+    return _operators_file[0]
+
+
+def command(action: CommandAction, operator: str = "tester", instance: str = "test", now: datetime | None = None,
+            ttl_s: float = 10.0, **fields) -> Command:
+    """A fresh operator command signed by TEST_OPERATORS[operator], issued `now` (default: wall clock)."""
+    return TEST_OPERATORS[operator].new_command(instance, now or utcnow(), ttl_s, command_id=uuid.uuid4().hex,
+                                                action=action, **fields)

@@ -10,33 +10,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.bus.client import BusClient
-from arbees_engine.bus import operators
 from arbees_engine.bus.messages import Command, CommandAction, utcnow
-from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.runtime.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
-
-
-#: Operators the test engines authorize (keys made once per test process, never written as key files).
-TEST_OPERATORS = {name: OperatorKey(name, Ed25519PrivateKey.generate())
-                  for name in ("alice", "bob", "carol", "dora", "op", "tester")}
-_operators_file: list[Path] = []
-
-
-def authorized_test_operators() -> Path:
-    """An authorized-operators file (0600 in a fresh 0700 dir) listing TEST_OPERATORS."""
-    if not _operators_file:
-        path = Path(tempfile.mkdtemp(prefix="arbees-test-operators-")) / "operators.toml"
-        for key in TEST_OPERATORS.values():
-            operators.authorize(key.name, key.public_text, path)
-        _operators_file.append(path)
-    return _operators_file[0]
+from harness import TEST_OPERATORS, authorized_test_operators, command  # noqa: F401 - re-exported for tests
 
 
 def sim_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
@@ -65,13 +46,6 @@ async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8,
     finally:
         await engine.shutdown()
         await store.close()
-
-
-def command(action: CommandAction, operator: str = "tester", instance: str = "test", now: datetime | None = None,
-            ttl_s: float = 10.0, **fields) -> Command:
-    """A fresh operator command signed by TEST_OPERATORS[operator], issued `now` (default: wall clock)."""
-    return TEST_OPERATORS[operator].new_command(instance, now or utcnow(), ttl_s, command_id=uuid.uuid4().hex,
-                                                action=action, **fields)
 
 
 async def send(settings: Settings, cmd: Command, timeout_s: float = 10.0):

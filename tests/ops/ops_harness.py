@@ -11,12 +11,14 @@ from arbees_engine.runtime.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
+from harness import authorized_test_operators
 
 
 def ops_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
-    """Settings for a test engine: instance "ops-test", a kill file that does not exist."""
+    """Settings for a test engine: instance "ops-test", a kill file that does not exist, the harness's
+    test operators authorized (commands signed with harness.command)."""
     base = dict(database_url=pg_dsn, redis_url=redis_url, instance="ops-test",
-                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}")
+                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}", operators_file=authorized_test_operators())
     base.update(overrides)
     return Settings(**base)
 

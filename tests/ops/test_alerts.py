@@ -7,12 +7,11 @@ counted failures."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 
 from arbees_engine.bus.client import BusClient
-from arbees_engine.bus.messages import Command, CommandAction, utcnow
+from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Venue
 from arbees_engine.ops.alerts import Alert, AlertSender
 from arbees_engine.runtime.drive import drive_sim
@@ -20,6 +19,7 @@ from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
 from alert_sink import AlertSink
+from harness import command
 from ops_harness import ops_engine, ops_settings
 
 
@@ -33,7 +33,7 @@ def sink():
 async def _command(settings, action: CommandAction, **fields):
     client = BusClient(settings.redis_url, settings.instance)
     try:
-        cmd = Command(command_id=uuid.uuid4().hex, operator="tester", issued_at=utcnow(), action=action, **fields)
+        cmd = command(action, instance=settings.instance, **fields)
         ack = await client.command_and_wait(cmd, timeout_s=10.0)
     finally:
         await client.close()
