@@ -113,7 +113,7 @@ class EspnFeed:
             return True
         except Exception as exc:  # noqa: BLE001 - the feed must survive anything the wire sends
             log.exception("espn_poll_error", league=path)
-            sink.reject(SOURCE, "unexpected", f"{path}: {type(exc).__name__}: {exc}")
+            sink.reject(SOURCE, f"bad_frame:{type(exc).__name__}", f"{path}: {exc}"[:300])
             return True
         for rejection in rejections:
             log.warning("espn_event_rejected", league=path, reason=rejection.reason, detail=rejection.detail)

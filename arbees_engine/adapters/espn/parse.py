@@ -20,6 +20,8 @@ from ..wire import ParseError, Rejection, dig, need, need_dict, need_list, need_
 from .clock import added_time_seconds, clock_rules, game_clock
 from .innings import inning_state
 
+#: Highest score accepted (cricket aside, no supported sport comes near it).
+MAX_SCORE = 10_000
 _CANCELED_NAMES = {"STATUS_CANCELED", "STATUS_CANCELLED", "STATUS_ABANDONED", "STATUS_FORFEIT"}
 _POSTPONED_NAMES = {"STATUS_POSTPONED", "STATUS_SUSPENDED", "STATUS_DELAYED_POSTPONED"}
 
@@ -60,8 +62,8 @@ def parse_score(value: object, field: str) -> int:
         if not as_float.is_integer():
             raise ParseError("bad_score", f"{field}={value!r}") from None
         score = int(as_float)
-    if score < 0:
-        raise ParseError("bad_score", f"{field}={score} < 0")
+    if not 0 <= score <= MAX_SCORE:
+        raise ParseError("bad_score", f"{field}={score:.6g} is outside 0..{MAX_SCORE}")
     return score
 
 

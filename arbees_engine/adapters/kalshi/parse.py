@@ -30,6 +30,7 @@ from ..wire import (
     need_str,
     price,
     size,
+    text,
     timestamp,
 )
 
@@ -72,7 +73,7 @@ def market_ticks(market: dict) -> TickSchedule:
     ranges = market.get("price_ranges")
     if ranges not in (None, []):
         try:
-            rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges")]
+            rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges", 100)]
             triples = [tuple(need(r, key, "price_ranges[]") for key in ("start", "end", "step")) for r in rows]
             return TickSchedule.of(triples)
         except (TickError, ParseError) as exc:
@@ -158,34 +159,34 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
     ticker = need_str(market, "ticker", "market")
     event_ticker = need_str(market, "event_ticker", ticker)
     status = normalise_status(need_str(market, "status", ticker))
-    yes_label = str(market.get("yes_sub_title") or "")
-    no_label = str(market.get("no_sub_title") or "")
-    rules = "\n\n".join(str(market.get(k) or "").strip() for k in ("rules_primary", "rules_secondary"))
+    yes_label = text(market.get("yes_sub_title"), "yes_sub_title")
+    no_label = text(market.get("no_sub_title"), "no_sub_title")
+    rules = "\n\n".join(text(market.get(k), k).strip() for k in ("rules_primary", "rules_secondary"))
     event = event or {}
     ticks, schedule_text, bad_grid = listing_ticks(market)
     rejections = [] if bad_grid is None else [Rejection(
         bad_grid.reason, f"market {ticker}: {bad_grid.detail}; listed on the {ticks.text} grid, orders refused")]
     extra = {
         "event_date": event_date(event_ticker),
-        "price_level_structure": str(market.get("price_level_structure") or ""),
+        "price_level_structure": text(market.get("price_level_structure"), "price_level_structure"),
         TICK_SCHEDULE_KEY: schedule_text,
-        "market_type": str(market.get("market_type") or ""),
+        "market_type": text(market.get("market_type"), "market_type"),
         "raw_status": str(market["status"]),
     }
     for key in ("series_ticker", "sub_title", "category"):
         if event.get(key):
-            extra[f"event_{key}"] = str(event[key])
+            extra[f"event_{key}"] = text(event[key], f"event.{key}")
     if isinstance(event.get("product_metadata"), dict) and event["product_metadata"].get("competition"):
-        extra["competition"] = str(event["product_metadata"]["competition"])
+        extra["competition"] = text(event["product_metadata"]["competition"], "competition")
     starts = market.get("occurrence_datetime") or market.get("expected_expiration_time") or market.get("open_time")
     listing = MarketListing(
         venue=Venue.KALSHI,
         venue_market_id=ticker,
         event_id=event_ticker,
-        title=str(market.get("title") or event.get("title") or ""),
+        title=text(market.get("title") or event.get("title"), "title"),
         yes_label=yes_label,
         no_label=no_label if no_label != yes_label else "",
-        league_hint=str(event.get("series_ticker") or event_ticker.split("-")[0]),
+        league_hint=text(event.get("series_ticker") or event_ticker.split("-")[0], "series_ticker"),
         starts_at=timestamp(starts, "starts_at"),
         closes_at=timestamp(market.get("close_time"), "close_time"),
         status=status,
@@ -222,7 +223,7 @@ def parse_markets(payload: object) -> tuple[list[MarketListing], str | None, lis
     payload = need_dict(payload, "markets response")
     markets = need_list(need(payload, "markets", "response"), "markets")
     listings, rejections = _parse_market_list(markets, None)
-    return listings, (str(payload.get("cursor") or "") or None), rejections
+    return listings, (text(payload.get("cursor"), "cursor", 4096) or None), rejections
 
 
 def parse_event(payload: object) -> tuple[list[MarketListing], list[Rejection]]:
@@ -321,7 +322,7 @@ def parse_trades(payload: object) -> tuple[list[KalshiTrade], list[Rejection]]:
                     ticker=need_str(raw, "ticker", "trade"),
                     yes_price=yes_price,
                     count=size(count, "count"),
-                    taker_side=str(raw.get("taker_side") or ""),
+                    taker_side=text(raw.get("taker_side"), "taker_side"),
                     created_at=timestamp(raw.get("created_time"), "created_time"),
                 )
             )

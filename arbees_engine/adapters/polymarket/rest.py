@@ -100,7 +100,7 @@ class PolymarketRestVenue:
             self._reject(sink, exc.reason, prefix + exc.detail)
         except Exception as exc:  # noqa: BLE001 - a parser bug must not kill the venue
             log.exception("polymarket_parse_bug")
-            self._reject(sink, "unexpected", f"{prefix}{type(exc).__name__}: {exc}")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", f"{prefix}{exc}"[:300])
         return None
 
     async def _fetch(self, url: str, sink: Sink, params: dict) -> object | None:
@@ -110,7 +110,7 @@ class PolymarketRestVenue:
             self._reject(sink, exc.reason, exc.detail)
         except Exception as exc:  # noqa: BLE001 - whatever the wire does, the venue keeps polling
             log.exception("polymarket_fetch_bug")
-            self._reject(sink, "unexpected", f"{type(exc).__name__}: {exc}")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", str(exc)[:300])
         return None
 
     async def discover(self, sink: Sink) -> bool:
