@@ -213,6 +213,7 @@ class KalshiBookStream:
             _, asked = self._pending.pop(frame.get("id"), (channel, frozenset(self.tickers)))
             self._sids[channel] = sid
             self._seq.pop(sid, None)  # a new subscription (sids restart per connection)
+            self.stats["subscribed"] += 1
             missing = self.tickers - asked  # markets added while the subscribe was in flight
             return [self._update_cmd(channel, missing, "add_markets")] if missing else []
         if kind in ("orderbook_snapshot", "orderbook_delta"):
@@ -225,6 +226,7 @@ class KalshiBookStream:
             self.stats["ticker"] += 1
             return []
         if kind == "ping":  # an app-level ping, should Kalshi ever send one
+            self.stats["ping"] += 1
             return [{"type": "pong"}]
         if kind == "error":
             msg = frame.get("msg")
@@ -237,6 +239,7 @@ class KalshiBookStream:
                 return [self._subscribe(refused[0])]  # its markets stay stale until a subscribe succeeds
             return []
         if kind in ("ok", "unsubscribed"):
+            self.stats[kind] += 1
             return []
         self.stats["unknown_type"] += 1
         return []

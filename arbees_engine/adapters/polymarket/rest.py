@@ -24,7 +24,7 @@ from ...model import MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
-from ..wire import ParseError
+from ..wire import ParseError, decode_json
 from .parse import parse_book, parse_events, parse_market
 
 log = structlog.get_logger(__name__)
@@ -179,3 +179,14 @@ class PolymarketRestVenue:
             sink.on_book_stale(market_id, "bad book")
             return
         sink.on_book(update)
+
+
+def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):
+    """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
+    async def fetch(asset_id: str) -> dict:
+        async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
+            resp = await client.get("/book", params={"token_id": asset_id})
+            resp.raise_for_status()
+            return decode_json(resp.content, "polymarket book")  # bounded like every frame
+
+    return fetch

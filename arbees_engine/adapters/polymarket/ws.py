@@ -49,6 +49,7 @@ from ...model import ONE, ZERO, BookLevel, BookUpdate, MarketListing
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..wire import ParseError, decode_json, decimal_or_none, need_list
+from .rest import rest_book_fetcher  # noqa: F401 - re-exported: the stream's usual fetch_book
 from .frames import FrameError, asset_id, asset_ids, book_side, change, changes_of, event_ts, levels, order_hash, venue_best
 
 log = structlog.get_logger(__name__)
@@ -61,19 +62,6 @@ REST_SOURCE = "polymarket-rest"  # recording source of resync snapshots, so repl
 
 def _ts(received_at: float) -> datetime:
     return datetime.fromtimestamp(received_at, UTC)
-
-
-def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):
-    """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
-    import httpx
-
-    async def fetch(asset_id: str) -> dict:
-        async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
-            resp = await client.get("/book", params={"token_id": asset_id})
-            resp.raise_for_status()
-            return decode_json(resp.content, "polymarket book")  # bounded like every frame
-
-    return fetch
 
 
 class PolymarketBookStream:
@@ -203,6 +191,8 @@ class PolymarketBookStream:
         except ParseError as exc:
             self._malformed(sink, exc)
             return []
+        if not events:
+            self.stats["empty"] += 1
         resync: list[str] = []
         for event in events:
             resync += self._guarded_event(event, sink, received_at, source)
@@ -287,6 +277,8 @@ class PolymarketBookStream:
         for raw_change in changes:
             asset, parsed, _, ch = change(raw_change)  # validates the hash too
             by_asset.setdefault(asset, []).append((parsed, ch))
+        if not by_asset:
+            self.stats["empty"] += 1
         resync = []
         for asset, items in by_asset.items():
             if asset not in self.asset_ids:
