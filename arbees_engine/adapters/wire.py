@@ -15,6 +15,7 @@ none of these checks ever expands a number (int("1e1000000") would take minutes)
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -29,8 +30,9 @@ from ..model.market import MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number
 #: Deepest JSON nesting accepted (recorded venue payloads nest at most 15 deep; Python's decoder
 #: raises RecursionError near 1,000).
 MAX_JSON_DEPTH = 64
-#: Largest JSON body decoded, in characters (websocket frames are already capped at 1 MiB).
-MAX_JSON_CHARS = 32 * 2**20
+#: Largest JSON body decoded, in characters: 4 × the largest recorded body (an ESPN scoreboard of
+#: 1.1 MB); websocket frames are already capped at 1 MiB by the websockets library.
+MAX_JSON_CHARS = 4 * 2**20
 #: Longest list accepted anywhere (book sides, markets per page, events, price changes).
 MAX_LIST_LEN = 10_000
 #: Longest id-like string (tickers, token ids, hashes, statuses) and free text (titles, rules).
@@ -262,25 +264,51 @@ def embedded_json_list(value: object, field: str) -> list:
     return need_list(value, field)
 
 
-_JSON_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET_BYTES = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+@functools.lru_cache(maxsize=8)
+def _opening_run(max_depth: int) -> re.Pattern:
+    return re.compile(rb"[\[{]{%d}" % (max_depth + 1))
+
+
+def _brackets(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
+
+
+def _nesting(brackets: bytes, max_depth: int) -> str | None:
+    """None when `brackets` (only []{} left) balance within `max_depth` levels, else "too_deep"
+    or "unbalanced". Innermost pairs are removed pass by pass: brackets nested d deep vanish in
+    d passes; a pass that removes nothing leaves brackets that cannot balance."""
+    if _opening_run(max_depth).search(brackets):
+        return "too_deep"
+    for _ in range(max_depth):
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if not shorter:
+            return None
+        if len(shorter) == len(brackets):
+            return "unbalanced"
+        brackets = shorter
+    return "too_deep"
 
 
 def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
-    """Raise ParseError("too_deep") when JSON `text` nests arrays/objects deeper than `max_depth`.
+    """Raise ParseError("too_deep") when JSON `text` nests arrays/objects deeper than `max_depth`,
+    ParseError("bad_json") when its brackets cannot balance. Brackets inside strings do not count.
 
-    Brackets inside strings do not count. Cheap: with no more brackets than `max_depth` there is
-    nothing to scan; otherwise one C-speed regex pass over strings and brackets only."""
-    if text.count("[") + text.count("{") <= max_depth:
+    C-speed string operations only, never a Python loop per character: with no more brackets
+    than `max_depth` there is nothing to check; else all brackets are kept (bytes.translate) and
+    `_nesting` decides. Only when that fails (brackets inside strings can unbalance it) are the
+    strings cut out (split on quotes when nothing is escaped, else a regex) and it decides again."""
+    if text.count("[") + text.count("{") <= max_depth or _nesting(_brackets(text), max_depth) is None:
         return
-    depth = 0
-    for match in _JSON_NESTING.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
-            depth += 1
-            if depth > max_depth:
-                raise ParseError("too_deep", f"JSON nests deeper than {max_depth}")
-        elif token in ("]", "}"):
-            depth -= 1
+    outside = "".join(text.split('"')[0::2]) if "\\" not in text else _JSON_STRING.sub("", text)
+    verdict = _nesting(_brackets(outside), max_depth)
+    if verdict == "too_deep":
+        raise ParseError("too_deep", f"JSON nests deeper than {max_depth}")
+    if verdict == "unbalanced":
+        raise ParseError("bad_json", "brackets do not balance")
 
 
 def _bounded_int_literal(literal: str) -> int:
