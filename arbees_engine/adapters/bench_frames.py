@@ -100,7 +100,9 @@ class FrameSink:
 @dataclass(frozen=True)
 class Case:
     """One recorded payload and the boundary it goes through. `handle(raw, sink)` returns how
-    many stream counters the frame moved (0 for REST/ESPN, whose every outcome reaches the sink)."""
+    many counters the frame moved outside the sink: a stream's `stats`, or 1 for a REST/ESPN
+    response that was parsed (even an empty page is an outcome; its elements each become a
+    domain object or a counted Rejection inside the parsers)."""
 
     parser: str
     name: str
@@ -127,9 +129,10 @@ def _rest_handler(venue, parse: Callable[[object], object], push: Callable) -> C
             venue._reject(sink, exc.reason, exc.detail)
             return 0
         result = venue._guarded(sink, parse, payload)
-        if result is not None:
-            push(venue, result, sink)
-        return 0
+        if result is None:
+            return 0  # counted by _guarded
+        push(venue, result, sink)
+        return 1
     return handle
 
 
@@ -145,7 +148,7 @@ def _count(venue, result, sink) -> None:  # noqa: ANN001 - trades, history point
     items, rejections = result if isinstance(result, tuple) else ([result], [])
     for rejection in rejections:
         venue._reject(sink, rejection.reason, rejection.detail)
-    sink.outputs += max(1, len(items) if isinstance(items, list) else 1)  # an empty list is a response too
+    sink.outputs += len(items) if isinstance(items, list) else 1
 
 
 def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink], int]:
@@ -158,7 +161,7 @@ def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink
             sink.reject("espn", exc.reason, exc.detail)
             return 0
         feed.take(payload, path, league, sink)
-        return 0
+        return 1
     return handle
 
 
