@@ -114,7 +114,7 @@ def need_str(obj: Mapping, key: str, what: str = "", max_chars: int = MAX_ID_CHA
     if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
         raise ParseError("bad_field", f"{what}.{key} is an integer out of range")
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-        raise ParseError("bad_field", f"{what}.{key}={_short(value)} is not a non-empty string")
+        raise ParseError("bad_field", f"{what}.{key}={short(value)} is not a non-empty string")
     text = str(value)
     if len(text) > max_chars:
         raise ParseError("too_long", f"{what}.{key} has {len(text)} characters, more than {max_chars}")
@@ -138,7 +138,7 @@ def text(value: object, field: str, max_chars: int = MAX_TEXT_CHARS) -> str:
     return out
 
 
-def _short(value: object) -> str:
+def short(value: object) -> str:
     """A log-safe repr: at most 80 characters, without ever rendering a huge container."""
     if isinstance(value, (dict, list)):
         return f"<{type(value).__name__} of {len(value)}>"
@@ -162,7 +162,7 @@ def to_int(value: object, field: str, low: int = INT_MIN, high: int = INT_MAX) -
         except ValueError:
             out = None
     if out is None:
-        raise ParseError("bad_number", f"{field}={_short(value)} is not an integer")
+        raise ParseError("bad_number", f"{field}={short(value)} is not an integer")
     if not low <= out <= high:
         raise ParseError("bad_number", f"{field} is outside {low}..{high}")
     return out
@@ -173,13 +173,13 @@ def to_float(value: object, field: str) -> float:
     otherwise. For probabilities and clocks, never money."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (
             isinstance(value, str) and len(value) > _MAX_NUMBER_CHARS):
-        raise ParseError("bad_number", f"{field}={_short(value)} is not a number")
+        raise ParseError("bad_number", f"{field}={short(value)} is not a number")
     try:
         out = float(value)
     except (ValueError, OverflowError):
-        raise ParseError("bad_number", f"{field}={_short(value)} is not a number") from None
+        raise ParseError("bad_number", f"{field}={short(value)} is not a number") from None
     if not math.isfinite(out):
-        raise ParseError("bad_number", f"{field}={_short(value)} is not finite")
+        raise ParseError("bad_number", f"{field}={short(value)} is not finite")
     return out
 
 
@@ -228,7 +228,7 @@ def timestamp(value: object, field: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > _MAX_NUMBER_CHARS:
-        raise ParseError("bad_time", f"{field}={_short(value)}")
+        raise ParseError("bad_time", f"{field}={short(value)}")
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:

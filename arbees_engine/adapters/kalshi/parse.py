@@ -29,6 +29,7 @@ from ..wire import (
     need_list,
     need_str,
     price,
+    short,
     size,
     text,
     timestamp,
@@ -61,7 +62,7 @@ def normalise_status(raw: str) -> str:
         return "settled"
     if status in CLOSED_STATUSES:
         return "closed"
-    raise ParseError("bad_status", f"status={raw!r}")
+    raise ParseError("bad_status", f"status={short(raw)}")
 
 
 def market_ticks(market: dict) -> TickSchedule:
@@ -112,7 +113,7 @@ def cents_price(value: object, field: str) -> Decimal:
     """A legacy integer-cent price (56) → dollars (0.56). Raises ParseError("bad_price")."""
     cents = decimal_or_none(value, field)
     if cents is None:
-        raise ParseError("bad_price", f"{field}={value!r}")
+        raise ParseError("bad_price", f"{field}={short(value)}")
     return price(cents / 100, field)
 
 
@@ -257,7 +258,7 @@ def parse_levels(levels: object, *, cents: bool, field: str) -> list[tuple[Decim
     out = []
     for level in need_list(levels, field):
         if not isinstance(level, (list, tuple)) or len(level) < 2:
-            raise ParseError("bad_level", f"{field} level {level!r} is not [price, size]")
+            raise ParseError("bad_level", f"{field} level {short(level)} is not [price, size]")
         name = f"{field}.price"
         level_price = cents_price(level[0], name) if cents else price(level[0], name)
         out.append((level_price, size(level[1], f"{field}.size")))

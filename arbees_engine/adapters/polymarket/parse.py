@@ -26,6 +26,7 @@ from ..wire import (
     need_list,
     need_str,
     price,
+    short,
     size,
     text,
     timestamp,
@@ -207,7 +208,7 @@ def _levels(raw: object, field: str) -> list[BookLevel]:
     levels = []
     for level in need_list(raw, field):
         if not isinstance(level, dict):
-            raise ParseError("bad_level", f"{field} level {level!r} is not an object")
+            raise ParseError("bad_level", f"{field} level {short(level)} is not an object")
         levels.append(BookLevel(price(level.get("price"), f"{field}.price"), size(level.get("size"), f"{field}.size")))
     return levels
 
@@ -221,7 +222,7 @@ def parse_book(payload: object, market_id: str, received_at: datetime | None = N
     payload = need_dict(payload, "book")
     event_type = payload.get("event_type")
     if event_type not in (None, "book"):
-        raise ParseError("bad_event_type", f"event_type={event_type!r}, expected book")
+        raise ParseError("bad_event_type", f"event_type={short(event_type)}, expected book")
     bids = sorted(_levels(payload.get("bids") or [], "bids"), key=lambda lv: lv.price, reverse=True)
     asks = sorted(_levels(payload.get("asks") or [], "asks"), key=lambda lv: lv.price)
     return BookUpdate(market_id, tuple(bids), tuple(asks), is_snapshot=True, seq=None, received_at=received_at)
