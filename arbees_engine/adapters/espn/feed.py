@@ -123,16 +123,17 @@ class EspnFeed:
         try:
             games, rejections = parse_scoreboard(payload, league, datetime.now(timezone.utc))
         except ParseError as exc:
-            log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail)
-            sink.reject(SOURCE, exc.reason, f"{path}: {exc.detail}")
+            log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail[:300])
+            sink.reject(SOURCE, exc.reason, f"{path}: {exc.detail[:300]}")
             return True
         except Exception as exc:  # noqa: BLE001 - the feed must survive anything the wire sends
             log.exception("espn_poll_error", league=path)
             sink.reject(SOURCE, f"bad_frame:{type(exc).__name__}", f"{path}: {exc}"[:300])
             return True
         for rejection in rejections:
-            log.warning("espn_event_rejected", league=path, reason=rejection.reason, detail=rejection.detail)
-            sink.reject(SOURCE, rejection.reason, f"{path}: {rejection.detail}")
+            detail = rejection.detail[:300]  # a rejected value can be a megabyte long
+            log.warning("espn_event_rejected", league=path, reason=rejection.reason, detail=detail)
+            sink.reject(SOURCE, rejection.reason, f"{path}: {detail}")
         for game in games:
             sink.on_game_state(game)
         self._live[path] = any(game.status is GameStatus.LIVE for game in games)

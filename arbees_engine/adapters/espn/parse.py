@@ -247,7 +247,7 @@ def parse_scoreboard(
         try:
             games.append(parse_event(event, league, observed_at))
         except ParseError as exc:
-            where = event.get("id") if isinstance(event, dict) else None
+            where = short(event.get("id")) if isinstance(event, dict) and event.get("id") else None
             rejections.append(Rejection.of(exc, f"event {where or '#' + str(index)}"))
     return games, rejections
 

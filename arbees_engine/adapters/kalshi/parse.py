@@ -208,7 +208,7 @@ def _parse_market_list(markets: Iterable, event: dict | None) -> tuple[list[Mark
         try:
             listing, kept_with = parse_market_checked(market, event)
         except ParseError as exc:
-            where = market.get("ticker") if isinstance(market, dict) else None
+            where = short(market.get("ticker")) if isinstance(market, dict) and market.get("ticker") else None
             rejections.append(Rejection.of(exc, f"market {where or '#' + str(index)}"))
             continue
         listings.append(listing)

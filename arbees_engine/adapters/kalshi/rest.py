@@ -101,6 +101,7 @@ class KalshiRestVenue:
         return None
 
     def _reject(self, sink: Sink, reason: str, detail: str) -> None:
+        detail = detail[:300]  # a rejected value can be a megabyte long
         log.warning("kalshi_rejected", reason=reason, detail=detail)
         sink.reject(SOURCE, reason, detail)
 

@@ -199,8 +199,8 @@ def parse_events(payload: object) -> tuple[list[MarketListing], list[Rejection]]
             try:
                 listings.append(parse_market(market, event))
             except ParseError as exc:
-                where = market.get("id") if isinstance(market, dict) else "?"
-                rejections.append(Rejection.of(exc, f"event {event.get('id')} market {where}"))
+                where = short(market.get("id")) if isinstance(market, dict) else "?"
+                rejections.append(Rejection.of(exc, f"event {short(event.get('id'))} market {where}"))
     return listings, rejections
 
 

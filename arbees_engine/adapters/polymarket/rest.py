@@ -88,6 +88,7 @@ class PolymarketRestVenue:
                                 self.poll_s, self.discover_every_s)
 
     def _reject(self, sink: Sink, reason: str, detail: str) -> None:
+        detail = detail[:300]  # a rejected value can be a megabyte long
         log.warning("polymarket_rejected", reason=reason, detail=detail)
         sink.reject(SOURCE, reason, detail)
 
