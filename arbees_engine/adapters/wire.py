@@ -5,7 +5,7 @@ object) or returns `Rejection`s next to what it could parse (one bad element amo
 count both through `sink.reject(source, reason, detail)`.
 
 Bounds (issue 11, "no frame can hurt the engine"): every value from a venue or feed is bounded
-here BEFORE any arithmetic, by the one helper `model.market.bounded_number` and the limits below:
+here BEFORE any arithmetic, by the one helper `model.bounds.bounded_number` and the limits below:
 bodies are decoded with a nesting-depth limit (`decode_json`), prices are 0..1 dollars, sizes
 0..MAX_LEVEL_CONTRACTS contracts with at most MAX_PLACES decimal places, integers (sequence
 numbers, timestamps, scores) lie within [−2^63, 2^63), ids and text have a maximum length, lists
@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from ..model import ONE, ZERO, MoneyError
-from ..model.market import MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number
+from ..model.bounds import MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number
 
 #: Deepest JSON nesting accepted (recorded venue payloads nest at most 15 deep; Python's decoder
 #: raises RecursionError near 1,000).
@@ -185,7 +185,7 @@ def to_float(value: object, field: str) -> float:
 
 def bounded(value: object, field: str, *, low: Decimal, high: Decimal, reason: str,
             places: int = MAX_PLACES) -> Decimal:
-    """`model.market.bounded_number` with its MoneyError turned into ParseError(`reason`): the one
+    """`model.bounds.bounded_number` with its MoneyError turned into ParseError(`reason`): the one
     bound every parser's numbers go through (low ≤ value ≤ high, ≤ `places` decimal places)."""
     try:
         return bounded_number(value, field=field, low=low, high=high, places=places)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from arbees_engine.model import BookLevel, FeeSchedule
-from arbees_engine.model.market import MAX_LEVEL_CONTRACTS
+from arbees_engine.model.bounds import MAX_LEVEL_CONTRACTS
 from arbees_engine.model.money import ZERO
 
 from .fees import taker_fee

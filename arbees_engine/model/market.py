@@ -16,7 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .game import Sport
-from .money import ONE, ZERO, MoneyError, floor_to_tick, to_decimal, to_price
+from .bounds import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number, check_level, levels_after  # noqa: F401
+from .money import ONE, ZERO, MoneyError, floor_to_tick, to_decimal
 
 
 class Venue(StrEnum):
@@ -267,46 +268,6 @@ class BookError(ValueError):
     MAX_LEVEL_CONTRACTS, too many decimal places, more than MAX_BOOK_LEVELS levels on a side)."""
 
 
-#: Largest size one book level (or one trade) may hold, in contracts. The deepest recorded venue
-#: level is < 10^7 contracts; the bound keeps every later int()/sum cheap (a size of "1e1000000"
-#: once stalled the event loop for 78 s in `execution.depth.whole_contracts`).
-MAX_LEVEL_CONTRACTS = Decimal(10**9)
-#: Decimal places a price (dollars) or size (contracts) may carry. Venues quote at most 4 for prices
-#: (FINEST_TICK) and 2 for sizes (Kalshi `_fp` strings); more is refused, so Decimal arithmetic
-#: (28 significant digits) on them stays exact.
-MAX_PLACES = 6
-#: Most levels one side of a book may hold: at 4-place prices there are at most 10,001 distinct ones.
-MAX_BOOK_LEVELS = 10_001
-_NUMBER_TYPES = (str, int, float, Decimal)
-_MAX_NUMBER_CHARS = 64
-
-
-def bounded_number(value: object, *, field: str, low: Decimal, high: Decimal, places: int = MAX_PLACES) -> Decimal:
-    """`value` (str/int/float/Decimal) as a finite Decimal with low ≤ value ≤ high and at most
-    `places` decimal places (trailing zeros beyond them are dropped: "444.3200000" → 444.320000).
-
-    Checked without ever expanding the number (no int(), no str() of a huge int), so "1e1000000",
-    a 10^6-character string or a 5,000-digit int is refused in microseconds.
-    Raises MoneyError for another type, NaN/inf, garbage or a value out of bounds.
-    """
-    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
-        raise MoneyError(f"{field}: a {type(value).__name__} is not a number")
-    if isinstance(value, str) and len(value) > _MAX_NUMBER_CHARS:
-        raise MoneyError(f"{field}: a {len(value)}-character string is not a number")
-    if isinstance(value, int) and not -(10**18) <= value <= 10**18:
-        raise MoneyError(f"{field}: integer out of range")
-    dec = to_decimal(value, field=field)
-    if not low <= dec <= high:
-        raise MoneyError(f"{field}: {dec:.6g} is outside {low}..{high}")
-    exponent = dec.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places:
-        rounded = dec.quantize(Decimal(1).scaleb(-places))  # safe: |dec| ≤ high keeps it short
-        if rounded != dec:
-            raise MoneyError(f"{field}: {dec:.12g}… has more than {places} decimal places")
-        dec = rounded
-    return dec
-
-
 @dataclass(frozen=True, slots=True)
 class BookLevel:
     """One price level: `price` dollars (0..1), `size` contracts (may be fractional on Kalshi)."""
@@ -331,21 +292,6 @@ class BookUpdate:
     received_at: datetime | None = None
 
 
-def _check_level(price: object, size: object) -> tuple[Decimal, Decimal]:
-    """(price dollars in 0..1, size contracts in 0..MAX_LEVEL_CONTRACTS), both ≤ MAX_PLACES places."""
-    try:
-        p = bounded_number(price, field="price", low=ZERO, high=ONE)
-        s = bounded_number(size, field="size", low=ZERO, high=MAX_LEVEL_CONTRACTS)
-    except MoneyError as exc:
-        raise BookError(str(exc)) from exc
-    return p, s
-
-
-def _grown(side: dict[Decimal, Decimal], levels: list[tuple[Decimal, Decimal]]) -> int:
-    """At most how many levels `side` holds once delta `levels` are applied (new prices added)."""
-    return len(side) + len({p for p, s in levels if s > 0 and p not in side})
-
-
 class OrderBook:
     """Price-level order book for one market's YES contract.
 
@@ -367,17 +313,18 @@ class OrderBook:
     def apply(self, update: BookUpdate) -> None:
         """Apply a snapshot or delta atomically (validated first). Raises BookError. Only a snapshot
         clears `stale`: a delta on top of a book we stopped trusting is still untrustworthy."""
-        bids = [_check_level(lv.price, lv.size) for lv in update.bids]
-        asks = [_check_level(lv.price, lv.size) for lv in update.asks]
-        if update.is_snapshot:
-            new_bids = {p: s for p, s in bids if s > 0}
-            new_asks = {p: s for p, s in asks if s > 0}
-            if max(len(new_bids), len(new_asks)) > MAX_BOOK_LEVELS:
-                raise BookError(f"{self.market_id}: more than {MAX_BOOK_LEVELS} levels on a side")
-            self.bids, self.asks = new_bids, new_asks
+        try:
+            bids = [check_level(lv.price, lv.size) for lv in update.bids]
+            asks = [check_level(lv.price, lv.size) for lv in update.asks]
+        except MoneyError as exc:
+            raise BookError(str(exc)) from exc
+        snapshot = update.is_snapshot
+        if max(levels_after(self.bids, bids, snapshot), levels_after(self.asks, asks, snapshot)) > MAX_BOOK_LEVELS:
+            raise BookError(f"{self.market_id}: more than {MAX_BOOK_LEVELS} levels on a side")
+        if snapshot:
+            self.bids = {p: s for p, s in bids if s > 0}
+            self.asks = {p: s for p, s in asks if s > 0}
         else:
-            if _grown(self.bids, bids) > MAX_BOOK_LEVELS or _grown(self.asks, asks) > MAX_BOOK_LEVELS:
-                raise BookError(f"{self.market_id}: more than {MAX_BOOK_LEVELS} levels on a side")
             for book, levels in ((self.bids, bids), (self.asks, asks)):
                 for p, s in levels:
                     if s > 0:

@@ -1,4 +1,4 @@
-"""The shared bounds (adapters/wire.py, model.market.bounded_number): every number, string, list and
+"""The shared bounds (adapters/wire.py, model.bounds.bounded_number): every number, string, list and
 nesting level from a venue is bounded before arithmetic, refused with a stable reason, fast."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from arbees_engine.adapters.wire import (MAX_JSON_DEPTH, ParseError, check_depth
                                          price, size, size_change, text, to_int)
 from arbees_engine.execution.depth import walk, whole_contracts
 from arbees_engine.model import BookError, BookLevel, BookUpdate, OrderBook
-from arbees_engine.model.market import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS
+from arbees_engine.model.bounds import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS
 
 HUGE = ["1e1000000", "1e10000000", "9e999999", "-1e1000000", 10**4000, "1" * 100, float("inf"), float("nan"), "NaN"]
 

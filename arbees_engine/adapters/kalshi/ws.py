@@ -38,7 +38,7 @@ import structlog
 from websockets.asyncio.client import connect
 
 from ...model import ONE, BookLevel, BookUpdate
-from ...model.market import MAX_LEVEL_CONTRACTS
+from ...model.bounds import MAX_LEVEL_CONTRACTS
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..wire import INT_MAX, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
