@@ -66,11 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n", type=int, default=50, help="forced disconnects (default 50)")
     bench.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
-    frames = sub.add_parser("bench-frames", help="recorded + hostile frames through every parser: rejections, worst frame time")
-    frames.add_argument("--fixtures", type=Path, default=None, help="recorded payloads (default ../shared/fixtures)")
-    frames.add_argument("--paths", type=int, default=12, help="fields mutated per recorded payload (default 12)")
-    frames.add_argument("--seed", type=int, default=11)
-    frames.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _add_bench_frames(sub)
     status = sub.add_parser("status", help="show the running engine's state from Redis")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -92,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("calibrate", help="win-probability report card", add_help=False)
     sub.add_parser("fit", help="refit model parameters", add_help=False)
     return parser
+
+
+def _add_bench_frames(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`bench-frames` options (as `adapters.bench_frames.add_arguments`, without importing the adapters)."""
+    frames = sub.add_parser("bench-frames", help="recorded + hostile frames through every parser: rejections, worst frame time")
+    frames.add_argument("--fixtures", type=Path, default=None, help="recorded payloads (default ../shared/fixtures)")
+    frames.add_argument("--paths", type=int, default=12, help="fields mutated per recorded payload (default 12)")
+    frames.add_argument("--seed", type=int, default=11)
+    frames.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
