@@ -90,3 +90,16 @@ def test_the_book_refuses_what_once_stalled_the_engine_and_caps_its_sides() -> N
     assert len(book.bids) == MAX_BOOK_LEVELS  # unchanged by the refused delta
     assert whole_contracts(D("1e1000000")) == 10**9  # a level built elsewhere is capped, not expanded
     assert walk([BookLevel(D("0.5"), D("1e1000000"))], 5)[0].contracts == 5
+
+
+@pytest.mark.parametrize("step", ["1e-1000000", "1e-7", "NaN", "9e999999"])
+def test_a_kalshi_tick_step_out_of_bounds_refuses_the_grid_but_keeps_the_listing(step) -> None:
+    from arbees_engine.adapters.kalshi.parse import parse_market_checked
+    from arbees_engine.model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED
+    from fixture_server import load_fixture
+
+    market = dict(load_fixture("kalshi", "markets_open_two_tickers.json")["markets"][0])
+    market["price_ranges"] = [{"start": "0", "end": "1", "step": step}]
+    listing, rejections = parse_market_checked(market)
+    assert [r.reason for r in rejections] == ["bad_tick"]
+    assert listing.extra[TICK_SCHEDULE_KEY].startswith(TICK_SCHEDULE_REFUSED)

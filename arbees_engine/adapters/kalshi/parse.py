@@ -75,7 +75,8 @@ def market_ticks(market: dict) -> TickSchedule:
     if ranges not in (None, []):
         try:
             rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges", 100)]
-            triples = [tuple(need(r, key, "price_ranges[]") for key in ("start", "end", "step")) for r in rows]
+            triples = [tuple(price(need(r, key, "price_ranges[]"), f"price_ranges.{key}") for key in ("start", "end", "step"))
+                       for r in rows]  # bounded like every price: a step of 1e-1000000 would overflow
             return TickSchedule.of(triples)
         except (TickError, ParseError) as exc:
             raise ParseError("bad_tick", f"price_ranges={str(ranges)[:200]}: {exc}") from exc
