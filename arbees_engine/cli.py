@@ -1,6 +1,6 @@
 """`arbees-engine`: run the engine, inspect it, and control it from the shell.
 
-Subcommands: run, record, status, kill, resume, mode, operator, migrate, doctor, calibrate, fit, bench-reconnect.
+Subcommands: run, record, status, kill, resume, mode, operator, migrate, doctor, calibrate, fit, bench-reconnect, bench-frames.
 kill, resume and mode are signed with an operator key (`operator add NAME`; bus/signing.py). Settings come from
 `ARBEES_*` variables and the TOML config file (see arbees_engine.settings). Exit codes: 0 ok,
 1 failure (message on stderr), 2 usage error, 3 engine not reachable / command not acknowledged.
@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from . import __version__, operator_cli
 from .settings import Settings
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n", type=int, default=50, help="forced disconnects (default 50)")
     bench.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
+    _add_bench_frames(sub)
     status = sub.add_parser("status", help="show the running engine's state from Redis")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -92,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_bench_frames(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`bench-frames` options (as `adapters.bench_frames.add_arguments`, without importing the adapters)."""
+    frames = sub.add_parser("bench-frames", help="recorded + hostile frames through every parser: rejections, worst frame time")
+    frames.add_argument("--fixtures", type=Path, default=None, help="recorded payloads (default ../shared/fixtures)")
+    frames.add_argument("--paths", type=int, default=12, help="fields mutated per recorded payload (default 12)")
+    frames.add_argument("--seed", type=int, default=11)
+    frames.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `arbees-engine` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -103,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     from .logs import configure_logging
 
     configure_logging()
+    if args.command == "bench-frames":
+        from .adapters.bench_frames import run_cli
+
+        return run_cli(args)
     if args.command == "bench-reconnect":
         from .adapters.reconnect import bench_reconnect
 

@@ -3,18 +3,48 @@
 Every adapter parser is a pure function `dict → domain types` that raises `ParseError` (one bad
 object) or returns `Rejection`s next to what it could parse (one bad element among many). Feeds
 count both through `sink.reject(source, reason, detail)`.
+
+Bounds (issue 11, "no frame can hurt the engine"): every value from a venue or feed is bounded
+here BEFORE any arithmetic, by the one helper `model.bounds.bounded_number` and the limits below:
+bodies are decoded with a nesting-depth limit (`decode_json`), prices are 0..1 dollars, sizes
+0..MAX_LEVEL_CONTRACTS contracts with at most MAX_PLACES decimal places, integers (sequence
+numbers, timestamps, scores) lie within [−2^63, 2^63), ids and text have a maximum length, lists
+a maximum length. A value out of bounds is a ParseError with a stable reason, so feeds count it;
+none of these checks ever expands a number (int("1e1000000") would take minutes).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from ..model import MoneyError, to_decimal, to_price
+from ..model import ONE, ZERO, MoneyError
+from ..model.bounds import MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number
+
+#: Deepest JSON nesting accepted (recorded venue payloads nest at most 15 deep; Python's decoder
+#: raises RecursionError near 1,000).
+MAX_JSON_DEPTH = 64
+#: Largest JSON body decoded, in characters: 4 × the largest recorded body (an ESPN scoreboard of
+#: 1.1 MB); websocket frames are already capped at 1 MiB by the websockets library.
+MAX_JSON_CHARS = 4 * 2**20
+#: Longest list accepted anywhere (book sides, markets per page, events, price changes).
+MAX_LIST_LEN = 10_000
+#: Longest id-like string (tickers, token ids, hashes, statuses) and free text (titles, rules).
+MAX_ID_CHARS = 256
+MAX_TEXT_CHARS = 65_536
+#: Integers (sequence numbers, sids, Unix timestamps, scores) lie in [INT_MIN, INT_MAX].
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
+#: Longest numeric string read as an integer or float.
+_MAX_NUMBER_CHARS = 64
+#: Largest generic decimal (fee rates, settlement values, minimum order sizes) in absolute value.
+_MAX_DECIMAL = Decimal(10**12)
 
 
 class ParseError(ValueError):
@@ -50,10 +80,13 @@ def need_dict(value: object, what: str) -> dict:
     return dict(value)
 
 
-def need_list(value: object, what: str) -> list:
-    """Return `value` if it is a JSON array, else raise ParseError("not_list")."""
+def need_list(value: object, what: str, max_len: int = MAX_LIST_LEN) -> list:
+    """Return `value` if it is a JSON array of at most `max_len` elements, else raise
+    ParseError("not_list") or ParseError("too_long")."""
     if not isinstance(value, list):
         raise ParseError("not_list", f"{what} is {type(value).__name__}, expected list")
+    if len(value) > max_len:
+        raise ParseError("too_long", f"{what} has {len(value)} elements, more than {max_len}")
     return value
 
 
@@ -74,73 +107,117 @@ def dig(obj: object, *keys: str) -> object:
     return obj
 
 
-def need_str(obj: Mapping, key: str, what: str = "") -> str:
-    """A non-empty string field (numbers are accepted and stringified, as ids sometimes are)."""
+def need_str(obj: Mapping, key: str, what: str = "", max_chars: int = MAX_ID_CHARS) -> str:
+    """A non-empty string field of at most `max_chars` characters (numbers are accepted and
+    stringified, as ids sometimes are). Raises ParseError("missing_field" | "bad_field" | "too_long")."""
     value = need(obj, key, what)
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
+        raise ParseError("bad_field", f"{what}.{key} is an integer out of range")
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-        raise ParseError("bad_field", f"{what}.{key}={value!r} is not a non-empty string")
-    return str(value)
+        raise ParseError("bad_field", f"{what}.{key}={short(value)} is not a non-empty string")
+    text = str(value)
+    if len(text) > max_chars:
+        raise ParseError("too_long", f"{what}.{key} has {len(text)} characters, more than {max_chars}")
+    return text
 
 
-def to_int(value: object, field: str) -> int:
-    """An integer from an int or a numeric string ("26"); ParseError("bad_number") otherwise."""
+def text(value: object, field: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Optional free text (a title, label, rules): None/"" → ""; a string or number as text.
+
+    Raises ParseError("bad_field") for an object/array/boolean and ParseError("too_long") past
+    `max_chars` characters."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ParseError("bad_field", f"{field} is {type(value).__name__}, expected text")
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise ParseError("bad_field", f"{field} is an integer out of range")
+    out = str(value)
+    if len(out) > max_chars:
+        raise ParseError("too_long", f"{field} has {len(out)} characters, more than {max_chars}")
+    return out
+
+
+def short(value: object) -> str:
+    """A log-safe repr: at most 80 characters, without ever rendering a huge container."""
+    if isinstance(value, (dict, list)):
+        return f"<{type(value).__name__} of {len(value)}>"
+    out = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:80]) + "…"
+    return out[:100]
+
+
+def to_int(value: object, field: str, low: int = INT_MIN, high: int = INT_MAX) -> int:
+    """An integer in [low, high] from an int, an integral float or a numeric string ("26", at most
+    64 characters); ParseError("bad_number") otherwise (sequence numbers, timestamps, counts)."""
+    out: int | None = None
     if isinstance(value, bool):
-        raise ParseError("bad_number", f"{field}={value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        out = None
+    elif isinstance(value, int):
+        out = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 2.0**64:
+        out = int(value)
+    elif isinstance(value, str) and len(value) <= _MAX_NUMBER_CHARS:
         try:
-            return int(value.strip())
+            out = int(value.strip())
         except ValueError:
-            pass
-    raise ParseError("bad_number", f"{field}={value!r} is not an integer")
+            out = None
+    if out is None:
+        raise ParseError("bad_number", f"{field}={short(value)} is not an integer")
+    if not low <= out <= high:
+        raise ParseError("bad_number", f"{field} is outside {low}..{high}")
+    return out
 
 
 def to_float(value: object, field: str) -> float:
-    """A finite float from a number or numeric string; ParseError("bad_number") otherwise."""
-    if isinstance(value, bool):
-        raise ParseError("bad_number", f"{field}={value!r}")
+    """A finite float from a number or numeric string (≤ 64 characters); ParseError("bad_number")
+    otherwise. For probabilities and clocks, never money."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (
+            isinstance(value, str) and len(value) > _MAX_NUMBER_CHARS):
+        raise ParseError("bad_number", f"{field}={short(value)} is not a number")
     try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParseError("bad_number", f"{field}={value!r} is not a number") from None
+        out = float(value)
+    except (ValueError, OverflowError):
+        raise ParseError("bad_number", f"{field}={short(value)} is not a number") from None
     if not math.isfinite(out):
-        raise ParseError("bad_number", f"{field}={value!r} is not finite")
+        raise ParseError("bad_number", f"{field}={short(value)} is not finite")
     return out
+
+
+def bounded(value: object, field: str, *, low: Decimal, high: Decimal, reason: str,
+            places: int = MAX_PLACES) -> Decimal:
+    """`model.bounds.bounded_number` with its MoneyError turned into ParseError(`reason`): the one
+    bound every parser's numbers go through (low ≤ value ≤ high, ≤ `places` decimal places)."""
+    try:
+        return bounded_number(value, field=field, low=low, high=high, places=places)
+    except MoneyError as exc:
+        raise ParseError(reason, str(exc)[:200]) from None
 
 
 def price(value: object, field: str = "price") -> Decimal:
-    """A contract price in dollars within [0, 1] from a string or number (ccxt stringifies).
-
-    Raises ParseError("bad_price") for 1.7, NaN, garbage.
-    """
-    try:
-        return to_price(value, field=field)
-    except MoneyError as exc:
-        raise ParseError("bad_price", str(exc)) from None
+    """A contract price in dollars within [0, 1], at most MAX_PLACES places, from a string or
+    number (ccxt stringifies). Raises ParseError("bad_price") for 1.7, NaN, garbage."""
+    return bounded(value, field, low=ZERO, high=ONE, reason="bad_price")
 
 
 def size(value: object, field: str = "size") -> Decimal:
-    """A non-negative (possibly fractional) contract count. Raises ParseError("bad_size")."""
-    try:
-        out = to_decimal(value, field=field)
-    except MoneyError as exc:
-        raise ParseError("bad_size", str(exc)) from None
-    if out < 0:
-        raise ParseError("bad_size", f"{field}={out} < 0")
-    return out
+    """A (possibly fractional) contract count in 0..MAX_LEVEL_CONTRACTS, at most MAX_PLACES
+    places. Raises ParseError("bad_size")."""
+    return bounded(value, field, low=ZERO, high=MAX_LEVEL_CONTRACTS, reason="bad_size")
+
+
+def size_change(value: object, field: str = "delta") -> Decimal:
+    """A signed change of a level's size (a Kalshi delta) within ±MAX_LEVEL_CONTRACTS contracts.
+    Raises ParseError("bad_size")."""
+    return bounded(value, field, low=-MAX_LEVEL_CONTRACTS, high=MAX_LEVEL_CONTRACTS, reason="bad_size")
 
 
 def decimal_or_none(value: object, field: str) -> Decimal | None:
-    """An optional finite Decimal: None stays None, anything unparsable raises ParseError."""
+    """An optional Decimal within ±10^12 with at most 12 decimal places (fee rates, settlement
+    values, tick sizes, minimum order sizes): None or "" stays None; anything else unparsable or
+    out of bounds raises ParseError("bad_number")."""
     if value is None or value == "":
         return None
-    try:
-        return to_decimal(value, field=field)
-    except MoneyError as exc:
-        raise ParseError("bad_number", str(exc)) from None
+    return bounded(value, field, low=-_MAX_DECIMAL, high=_MAX_DECIMAL, places=12, reason="bad_number")
 
 
 def timestamp(value: object, field: str) -> datetime | None:
@@ -150,8 +227,8 @@ def timestamp(value: object, field: str) -> datetime | None:
     """
     if value is None or value == "":
         return None
-    if not isinstance(value, str):
-        raise ParseError("bad_time", f"{field}={value!r}")
+    if not isinstance(value, str) or len(value) > _MAX_NUMBER_CHARS:
+        raise ParseError("bad_time", f"{field}={short(value)}")
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -164,6 +241,8 @@ def timestamp(value: object, field: str) -> datetime | None:
 def unix_time(seconds: float, field: str) -> datetime:
     """Unix seconds → aware UTC datetime; ParseError("bad_time") when out of datetime's range."""
     try:
+        if not math.isfinite(seconds):
+            raise ValueError("not finite")
         return datetime.fromtimestamp(seconds, timezone.utc)
     except (OverflowError, OSError, ValueError):
         raise ParseError("bad_time", f"{field}={seconds!r} is out of range") from None
@@ -177,18 +256,84 @@ def embedded_json_list(value: object, field: str) -> list:
     """
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = decode_json(value, field, max_depth=2)
+        except ParseError:
             raise ParseError("bad_field", f"{field} is not JSON: {value[:80]!r}") from None
     if not isinstance(value, list):
         raise ParseError("bad_field", f"{field} is not a list")
-    return value
+    return need_list(value, field)
 
 
-def decode_json(body: bytes | str, what: str) -> object:
-    """json.loads that raises ParseError("bad_json") for truncated or invalid bodies (NaN allowed
-    by Python's decoder is refused later by the price checks)."""
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET_BYTES = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+@functools.lru_cache(maxsize=8)
+def _opening_run(max_depth: int) -> re.Pattern:
+    return re.compile(rb"[\[{]{%d}" % (max_depth + 1))
+
+
+def _brackets(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
+
+
+def _nesting(brackets: bytes, max_depth: int) -> str | None:
+    """None when `brackets` (only []{} left) balance within `max_depth` levels, else "too_deep"
+    or "unbalanced". Innermost pairs are removed pass by pass: brackets nested d deep vanish in
+    d passes; a pass that removes nothing leaves brackets that cannot balance."""
+    if _opening_run(max_depth).search(brackets):
+        return "too_deep"
+    for _ in range(max_depth):
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if not shorter:
+            return None
+        if len(shorter) == len(brackets):
+            return "unbalanced"
+        brackets = shorter
+    return "too_deep"
+
+
+def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Raise ParseError("too_deep") when JSON `text` nests arrays/objects deeper than `max_depth`,
+    ParseError("bad_json") when its brackets cannot balance. Brackets inside strings do not count.
+
+    C-speed string operations only, never a Python loop per character: with no more brackets
+    than `max_depth` there is nothing to check; else all brackets are kept (bytes.translate) and
+    `_nesting` decides. Only when that fails (brackets inside strings can unbalance it) are the
+    strings cut out (split on quotes when nothing is escaped, else a regex) and it decides again."""
+    if text.count("[") + text.count("{") <= max_depth or _nesting(_brackets(text), max_depth) is None:
+        return
+    outside = "".join(text.split('"')[0::2]) if "\\" not in text else _JSON_STRING.sub("", text)
+    verdict = _nesting(_brackets(outside), max_depth)
+    if verdict == "too_deep":
+        raise ParseError("too_deep", f"JSON nests deeper than {max_depth}")
+    if verdict == "unbalanced":
+        raise ParseError("bad_json", "brackets do not balance")
+
+
+def _bounded_int_literal(literal: str) -> int:
+    if len(literal) > _MAX_NUMBER_CHARS:
+        raise ValueError(f"a {len(literal)}-digit integer")
+    return int(literal)
+
+
+def decode_json(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH,
+                max_chars: int = MAX_JSON_CHARS) -> object:
+    """Decode an untrusted JSON body (UTF-8 bytes or text) with bounds, never raising anything but
+    ParseError: "bad_json" for invalid/truncated JSON, an integer literal over 64 digits or
+    non-UTF-8 bytes (NaN, Infinity and 1e400 decode to non-finite floats, which every number
+    bound then refuses with its own reason, e.g. "bad_price"); "too_long" past `max_chars`; "too_deep" past `max_depth`
+    nesting (checked before decoding: json's recursion would raise RecursionError)."""
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body_text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    except UnicodeDecodeError as exc:
         raise ParseError("bad_json", f"{what}: {exc}") from None
+    if not isinstance(body_text, str):
+        raise ParseError("bad_json", f"{what}: a {type(body).__name__} is not JSON text")
+    if len(body_text) > max_chars:
+        raise ParseError("too_long", f"{what}: {len(body_text)} characters, more than {max_chars}")
+    check_depth(body_text, max_depth)
+    try:
+        return json.loads(body_text, parse_int=_bounded_int_literal)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise ParseError("bad_json", f"{what}: {exc}"[:300]) from None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from arbees_engine.model import BookLevel, FeeSchedule
+from arbees_engine.model.bounds import MAX_LEVEL_CONTRACTS
 from arbees_engine.model.money import ZERO
 
 from .fees import taker_fee
@@ -20,10 +21,14 @@ class Take:
 
 
 def whole_contracts(size: Decimal) -> int:
-    """Floor a book size (contracts, maybe fractional) to whole contracts; negative → 0."""
+    """Floor a book size (contracts, maybe fractional) to whole contracts; negative → 0.
+
+    Capped at MAX_LEVEL_CONTRACTS (10^9): `OrderBook.apply` already refuses larger levels, and the
+    cap keeps int() cheap for any level built elsewhere (int() of Decimal("1e1000000") takes
+    minutes, which once froze the event loop)."""
     if size <= ZERO:
         return 0
-    return int(size.to_integral_value(rounding=ROUND_FLOOR))
+    return int(min(size, MAX_LEVEL_CONTRACTS).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def walk(levels: list[BookLevel], contracts: int, limit: Decimal | None = None) -> list[Take]:

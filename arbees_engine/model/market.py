@@ -16,7 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .game import Sport
-from .money import ONE, ZERO, MoneyError, floor_to_tick, to_decimal, to_price
+from .bounds import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number, check_level, levels_after  # noqa: F401
+from .money import ONE, ZERO, MoneyError, floor_to_tick, to_decimal
 
 
 class Venue(StrEnum):
@@ -263,7 +264,8 @@ def price_grid(market: Market, listing_extra: Mapping[str, str] | None = None) -
 
 
 class BookError(ValueError):
-    """Raised for an impossible book update (price outside 0..1, negative size, NaN)."""
+    """Raised for an impossible book update (price outside 0..1, negative size, NaN, a size above
+    MAX_LEVEL_CONTRACTS, too many decimal places, more than MAX_BOOK_LEVELS levels on a side)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,17 +292,6 @@ class BookUpdate:
     received_at: datetime | None = None
 
 
-def _check_level(price: object, size: object) -> tuple[Decimal, Decimal]:
-    try:
-        p = to_price(price)
-        s = to_decimal(size, field="size")
-    except MoneyError as exc:
-        raise BookError(str(exc)) from exc
-    if s < ZERO:
-        raise BookError(f"size {s} < 0")
-    return p, s
-
-
 class OrderBook:
     """Price-level order book for one market's YES contract.
 
@@ -322,9 +313,15 @@ class OrderBook:
     def apply(self, update: BookUpdate) -> None:
         """Apply a snapshot or delta atomically (validated first). Raises BookError. Only a snapshot
         clears `stale`: a delta on top of a book we stopped trusting is still untrustworthy."""
-        bids = [_check_level(lv.price, lv.size) for lv in update.bids]
-        asks = [_check_level(lv.price, lv.size) for lv in update.asks]
-        if update.is_snapshot:
+        try:
+            bids = [check_level(lv.price, lv.size) for lv in update.bids]
+            asks = [check_level(lv.price, lv.size) for lv in update.asks]
+        except MoneyError as exc:
+            raise BookError(str(exc)) from exc
+        snapshot = update.is_snapshot
+        if max(levels_after(self.bids, bids, snapshot), levels_after(self.asks, asks, snapshot)) > MAX_BOOK_LEVELS:
+            raise BookError(f"{self.market_id}: more than {MAX_BOOK_LEVELS} levels on a side")
+        if snapshot:
             self.bids = {p: s for p, s in bids if s > 0}
             self.asks = {p: s for p, s in asks if s > 0}
         else:

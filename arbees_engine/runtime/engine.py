@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 import structlog
 
 from ..adapters.base import Adapter
+from ..adapters.espn.freshness import stale_reason
 from ..bus.messages import AuditView, BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
 from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
@@ -105,7 +106,8 @@ class Engine:
         log.warning("input.rejected", source=source, reason=reason, detail=detail[:300])
 
     def on_game_state(self, state: GameState) -> None:
-        """Take a new game observation: price it, publish it, settle on FINAL, re-evaluate markets."""
+        """Take a new game observation: price it, publish it, settle on FINAL, re-evaluate markets.
+        An ESPN state older than the one held is refused and counted "espn:stale_state"."""
         started = time.perf_counter_ns()
         try:
             state.validate()
@@ -114,8 +116,11 @@ class Engine:
             return
         if state.game_id in self.registry.forgotten:
             return
-        state = self.registry.priors.observe_game(state)
         previous = self.registry.games.get(state.game_id)
+        if previous is not None and state.game_id.startswith("espn:") and (why := stale_reason(previous, state)):
+            self.reject("espn", "stale_state", f"{state.game_id}: {why}")  # adapters/espn/freshness.py
+            return
+        state = self.registry.priors.observe_game(state)
         self.registry.games[state.game_id] = state
         if state.sport is Sport.SOCCER and state.status is GameStatus.LIVE and 1 <= state.period <= 2:
             self.registry.regulation_scores[state.game_id] = (state.home_score, state.away_score)

@@ -1,21 +1,28 @@
-"""Property: replacing any part of a recorded payload with arbitrary JSON never makes a parser
-raise anything but ParseError (so feeds can count it instead of crashing)."""
+"""Properties: replacing any part of a recorded payload with arbitrary JSON never makes a parser
+raise anything but ParseError (so feeds can count it instead of crashing); and no hostile frame
+(adapters/hostile.py) pushed through any parser's real boundary into an order book
+(adapters/bench_frames.py) raises out of it, is caught only by the boundary's catch-all
+("bad_frame:*": the bounds must refuse it first), vanishes without a counted trace, or takes
+longer than FRAME_BOUND_S (catching the 78 s class of stall without timing flakiness)."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import random
+
+from arbees_engine.adapters.bench_frames import FrameSink, cases, run_frame
 from arbees_engine.adapters.espn import parse_scoreboard, parse_summary
+from arbees_engine.adapters.hostile import HOSTILE_VALUES, RAW_MUTATIONS, dumps, value_mutations
 from arbees_engine.adapters.kalshi import parse_event, parse_markets, parse_orderbook, parse_trades
 from arbees_engine.adapters.polymarket import parse_book, parse_events, parse_market, parse_prices_history
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model import League
-from fixture_server import load_fixture
+from fixture_server import FIXTURES_DIR, load_fixture
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
@@ -39,27 +46,7 @@ CASES: list[tuple[str, str, Callable[[object], object]]] = [
 ]
 
 
-def paths(node: object, prefix: tuple = ()) -> list[tuple]:
-    """Every key/index path inside a JSON value (the root is ())."""
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, prefix + (key,))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += paths(value, prefix + (index,))
-    return found
-
-
-def replaced(payload: object, path: tuple, value: object) -> object:
-    if not path:
-        return value
-    out = copy.deepcopy(payload)
-    node = out
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-    return out
+from arbees_engine.adapters.hostile import paths, replaced  # noqa: E402 - shared with the benchmark
 
 
 @pytest.mark.parametrize(("venue", "name", "parse"), CASES, ids=[c[1] for c in CASES])
@@ -76,3 +63,46 @@ def test_mutated_payloads_only_raise_parse_error(venue: str, name: str, parse: C
             pass
 
     check()
+
+
+FRAME_BOUND_S = 1.0  # generous: a frame costs < 50 ms (bench-frames); the old stall took 78 s
+BOUNDARY_CASES = cases(FIXTURES_DIR)
+BOUNDARY_PATHS = [paths(case.payload) for case in BOUNDARY_CASES]
+
+
+def _assert_handled(case, label: str, raw: str | bytes) -> None:
+    sink = FrameSink()
+    outcome = run_frame(case, raw, sink)
+    where = f"{case.parser} {case.name} {label}"
+    assert outcome.escaped is None, f"{where}: {outcome.escaped} escaped the boundary"
+    assert not [r for r in sink.rejects if ":bad_frame:" in r], f"{where}: only the catch-all caught it {sink.rejects}"
+    assert outcome.traces > 0, f"{where}: dropped without a counted trace"
+    assert outcome.elapsed_s < FRAME_BOUND_S, f"{where}: took {outcome.elapsed_s:.3f} s"
+
+
+def test_every_parser_has_a_recorded_frame_it_takes() -> None:
+    assert {c.parser for c in BOUNDARY_CASES} == {"kalshi-ws", "kalshi-rest", "polymarket-ws", "polymarket-rest", "espn"}
+    for case in BOUNDARY_CASES:
+        sink = FrameSink()
+        outcome = run_frame(case, dumps(case.payload), sink)
+        assert outcome.escaped is None and sink.outputs + outcome.traces > 0, case.name
+
+
+@pytest.mark.parametrize("case", BOUNDARY_CASES, ids=[f"{c.parser}:{c.name}" for c in BOUNDARY_CASES])
+def test_every_hostile_value_and_raw_damage_is_refused_in_bounded_time(case) -> None:
+    """Every HOSTILE_VALUES entry at the root and 1 seeded path, and every RAW_MUTATIONS entry."""
+    for label, raw in value_mutations(case.payload, random.Random(case.name), max_paths=2):
+        _assert_handled(case, label, raw)
+    for name, mutate in RAW_MUTATIONS.items():
+        _assert_handled(case, name, mutate(dumps(case.payload)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_mutated_frames_never_escape_stall_or_vanish(data) -> None:
+    """Hypothesis picks the parser, the field and the value (hostile or arbitrary JSON)."""
+    index = data.draw(st.integers(0, len(BOUNDARY_CASES) - 1), label="case")
+    case, all_paths = BOUNDARY_CASES[index], BOUNDARY_PATHS[index]
+    path = all_paths[data.draw(st.integers(0, len(all_paths) - 1), label="path")]
+    value = data.draw(st.sampled_from(HOSTILE_VALUES) | JSON, label="value")
+    _assert_handled(case, f"{path}={str(value)[:40]}", dumps(replaced(case.payload, path, value)))

@@ -45,6 +45,9 @@ def clock_rules(league: League) -> ClockRules:
     return CLOCK_RULES.get(league) or CLOCK_RULES[LEAGUE_SPORT[league]]
 
 
+#: Bounds on a live clock: periods (innings, overtimes) and clock seconds.
+MAX_PERIOD = 100
+MAX_CLOCK_S = 100_000.0
 _MIN_SEC = re.compile(r"^\s*(\d+):(\d{1,2}(?:\.\d+)?)\s*$")
 _SOCCER_MIN = re.compile(r"^\s*(\d+)'")
 _SOCCER_ADDED = re.compile(r"^\s*\d+'\s*\+\s*(\d+)'?")
@@ -56,13 +59,15 @@ def added_time_seconds(display: object) -> float:
     ESPN's `status.clock` stops at 2700 / 5400 during added time (recorded EPL fixture: clock 5400
     at "90'+8'"), so the display is the only place the added minutes appear.
     """
-    match = _SOCCER_ADDED.match(str(display or ""))
+    match = _SOCCER_ADDED.match(str(display or "")[:32])
     return float(match.group(1)) * 60 if match else 0.0
 
 
 def parse_display_clock(text: str, counts_up: bool = False) -> float:
     """Seconds from "1:38" (98), "0.0" (0), "9.4", or a soccer minute "67'" / "90'+8'" (minutes
-    elapsed before added time, ×60). Raises ParseError("bad_clock")."""
+    elapsed before added time, ×60). Raises ParseError("bad_clock"), also past 32 characters."""
+    if len(text) > 32:
+        raise ParseError("bad_clock", f"displayClock has {len(text)} characters")
     if counts_up:
         match = _SOCCER_MIN.match(text)
         if match:
@@ -79,7 +84,10 @@ def parse_display_clock(text: str, counts_up: bool = False) -> float:
 def _clock_value(status: dict, rules: ClockRules) -> float:
     raw = status.get("clock")
     if raw is not None:
-        return max(0.0, to_float(raw, "status.clock"))
+        value = to_float(raw, "status.clock")
+        if value > MAX_CLOCK_S:
+            raise ParseError("bad_clock", f"status.clock={value:.6g} > {MAX_CLOCK_S}")
+        return max(0.0, value)
     display = status.get("displayClock")
     return parse_display_clock(str(display), rules.counts_up) if display else 0.0
 
@@ -92,10 +100,10 @@ def game_clock(status: dict, game_status: GameStatus, rules: ClockRules) -> tupl
     90 min − elapsed, period clock = period × 45 min − elapsed, floored at 0.
     """
     if game_status is GameStatus.FINAL:
-        return to_int(status.get("period") or 0, "status.period"), 0.0, 0.0
+        return to_int(status.get("period") or 0, "status.period", 0, MAX_PERIOD), 0.0, 0.0
     if game_status is not GameStatus.LIVE:
         return 0, 0.0, rules.regulation_s
-    period = to_int(need(status, "period", "status"), "status.period")
+    period = to_int(need(status, "period", "status"), "status.period", 0, MAX_PERIOD)
     if rules.period_s == 0:  # baseball: innings, no clock
         return period, 0.0, 0.0
     value = _clock_value(status, rules)

@@ -104,20 +104,36 @@ class EspnFeed:
         url = f"{self.base_url}/{path}/scoreboard"
         try:
             payload = await get_json(self.client, url, policy=self.policy, cache=self.cache)
-            if payload is NOT_MODIFIED:  # conditional GET: nothing changed since the last poll
-                return self._live.get(path, True)
-            games, rejections = parse_scoreboard(payload, league, datetime.now(timezone.utc))
-        except (FetchError, ParseError) as exc:
+        except (FetchError, ParseError) as exc:  # ParseError: the body failed wire.decode_json
             log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail)
             sink.reject(SOURCE, exc.reason, f"{path}: {exc.detail}")
             return True
         except Exception as exc:  # noqa: BLE001 - the feed must survive anything the wire sends
             log.exception("espn_poll_error", league=path)
-            sink.reject(SOURCE, "unexpected", f"{path}: {type(exc).__name__}: {exc}")
+            sink.reject(SOURCE, f"bad_frame:{type(exc).__name__}", f"{path}: {exc}"[:300])
+            return True
+        if payload is NOT_MODIFIED:  # conditional GET: nothing changed since the last poll
+            return self._live.get(path, True)
+        return self.take(payload, path, league, sink)
+
+    def take(self, payload: object, path: str, league: League, sink: Sink) -> bool:
+        """Parse one decoded scoreboard of `league` and push its games; True when a game is LIVE
+        or the payload failed. The feed's boundary: a bad payload or event is counted (its
+        ParseError reason, or "bad_frame:<ExceptionType>" for anything else), never raised."""
+        try:
+            games, rejections = parse_scoreboard(payload, league, datetime.now(timezone.utc))
+        except ParseError as exc:
+            log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail[:300])
+            sink.reject(SOURCE, exc.reason, f"{path}: {exc.detail[:300]}")
+            return True
+        except Exception as exc:  # noqa: BLE001 - the feed must survive anything the wire sends
+            log.exception("espn_poll_error", league=path)
+            sink.reject(SOURCE, f"bad_frame:{type(exc).__name__}", f"{path}: {exc}"[:300])
             return True
         for rejection in rejections:
-            log.warning("espn_event_rejected", league=path, reason=rejection.reason, detail=rejection.detail)
-            sink.reject(SOURCE, rejection.reason, f"{path}: {rejection.detail}")
+            detail = rejection.detail[:300]  # a rejected value can be a megabyte long
+            log.warning("espn_event_rejected", league=path, reason=rejection.reason, detail=detail)
+            sink.reject(SOURCE, rejection.reason, f"{path}: {detail}")
         for game in games:
             sink.on_game_state(game)
         self._live[path] = any(game.status is GameStatus.LIVE for game in games)

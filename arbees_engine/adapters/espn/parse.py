@@ -16,10 +16,13 @@ from datetime import datetime
 
 from ...model import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
 from ...pricing.spread import home_margin_from_line, spread_home_prob
-from ..wire import ParseError, Rejection, dig, need, need_dict, need_list, need_str, timestamp, to_float, to_int
+from ..wire import (MAX_ID_CHARS, ParseError, Rejection, dig, need, need_dict, need_list, need_str, short, text,
+                    timestamp, to_float, to_int)
 from .clock import added_time_seconds, clock_rules, game_clock
 from .innings import inning_state
 
+#: Highest score accepted (cricket aside, no supported sport comes near it).
+MAX_SCORE = 10_000
 _CANCELED_NAMES = {"STATUS_CANCELED", "STATUS_CANCELLED", "STATUS_ABANDONED", "STATUS_FORFEIT"}
 _POSTPONED_NAMES = {"STATUS_POSTPONED", "STATUS_SUSPENDED", "STATUS_DELAYED_POSTPONED"}
 
@@ -43,7 +46,7 @@ def map_status(status_type: dict) -> GameStatus:
         return GameStatus.LIVE
     if state == "post":
         return GameStatus.FINAL if completed else GameStatus.POSTPONED
-    raise ParseError("bad_status", f"status.type state={state!r} name={name!r}")
+    raise ParseError("bad_status", f"status.type state={short(state)} name={short(name)}")
 
 
 def parse_score(value: object, field: str) -> int:
@@ -56,12 +59,12 @@ def parse_score(value: object, field: str) -> int:
         try:
             as_float = to_float(value, field)
         except ParseError:
-            raise ParseError("bad_score", f"{field}={value!r} is not a number") from None
+            raise ParseError("bad_score", f"{field}={short(value)} is not a number") from None
         if not as_float.is_integer():
-            raise ParseError("bad_score", f"{field}={value!r}") from None
+            raise ParseError("bad_score", f"{field}={short(value)}") from None
         score = int(as_float)
-    if score < 0:
-        raise ParseError("bad_score", f"{field}={score} < 0")
+    if not 0 <= score <= MAX_SCORE:
+        raise ParseError("bad_score", f"{field}={score:.6g} is outside 0..{MAX_SCORE}")
     return score
 
 
@@ -71,7 +74,8 @@ def _team(competitor: dict, where: str) -> Team:
     name = team.get("displayName") or team.get("name") or abbr
     if not abbr or not name:
         raise ParseError("missing_field", f"{where}.team has no abbreviation/displayName")
-    return Team(abbr=str(abbr), name=str(name))
+    return Team(abbr=text(abbr, f"{where}.team.abbreviation", MAX_ID_CHARS),
+                name=text(name, f"{where}.team.displayName", MAX_ID_CHARS))
 
 
 def _sides(competition: dict) -> dict[str, dict]:
@@ -81,7 +85,7 @@ def _sides(competition: dict) -> dict[str, dict]:
         competitor = need_dict(competitor, "competitor")
         side = competitor.get("homeAway")
         if side not in ("home", "away") or side in sides:
-            raise ParseError("bad_competitors", f"homeAway={side!r} missing or repeated")
+            raise ParseError("bad_competitors", f"homeAway={short(side)} missing or repeated")
         sides[side] = competitor
     if set(sides) != {"home", "away"}:
         raise ParseError("bad_competitors", f"need one home and one away, got {sorted(sides)}")
@@ -137,7 +141,8 @@ def _situation(situation: dict, sides: dict[str, dict], teams: dict[str, Team]) 
 
 
 def _extra(status_type: dict, situation: dict) -> dict[str, str]:
-    extra = {"espn_status": str(status_type.get("name") or ""), "detail": str(status_type.get("shortDetail") or "")}
+    extra = {"espn_status": text(status_type.get("name"), "status.type.name", MAX_ID_CHARS),
+             "detail": text(status_type.get("shortDetail"), "status.type.shortDetail", MAX_ID_CHARS)}
     home_pct = dig(situation, "lastPlay", "probability", "homeWinPercentage")
     if home_pct is not None:
         extra["espn_home_win_pct"] = str(home_pct)
@@ -242,7 +247,7 @@ def parse_scoreboard(
         try:
             games.append(parse_event(event, league, observed_at))
         except ParseError as exc:
-            where = event.get("id") if isinstance(event, dict) else None
+            where = short(event.get("id")) if isinstance(event, dict) and event.get("id") else None
             rejections.append(Rejection.of(exc, f"event {where or '#' + str(index)}"))
     return games, rejections
 

@@ -29,7 +29,9 @@ from ..wire import (
     need_list,
     need_str,
     price,
+    short,
     size,
+    text,
     timestamp,
 )
 
@@ -60,7 +62,7 @@ def normalise_status(raw: str) -> str:
         return "settled"
     if status in CLOSED_STATUSES:
         return "closed"
-    raise ParseError("bad_status", f"status={raw!r}")
+    raise ParseError("bad_status", f"status={short(raw)}")
 
 
 def market_ticks(market: dict) -> TickSchedule:
@@ -72,8 +74,9 @@ def market_ticks(market: dict) -> TickSchedule:
     ranges = market.get("price_ranges")
     if ranges not in (None, []):
         try:
-            rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges")]
-            triples = [tuple(need(r, key, "price_ranges[]") for key in ("start", "end", "step")) for r in rows]
+            rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges", 100)]
+            triples = [tuple(price(need(r, key, "price_ranges[]"), f"price_ranges.{key}") for key in ("start", "end", "step"))
+                       for r in rows]  # bounded like every price: a step of 1e-1000000 would overflow
             return TickSchedule.of(triples)
         except (TickError, ParseError) as exc:
             raise ParseError("bad_tick", f"price_ranges={str(ranges)[:200]}: {exc}") from exc
@@ -111,7 +114,7 @@ def cents_price(value: object, field: str) -> Decimal:
     """A legacy integer-cent price (56) → dollars (0.56). Raises ParseError("bad_price")."""
     cents = decimal_or_none(value, field)
     if cents is None:
-        raise ParseError("bad_price", f"{field}={value!r}")
+        raise ParseError("bad_price", f"{field}={short(value)}")
     return price(cents / 100, field)
 
 
@@ -158,34 +161,34 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
     ticker = need_str(market, "ticker", "market")
     event_ticker = need_str(market, "event_ticker", ticker)
     status = normalise_status(need_str(market, "status", ticker))
-    yes_label = str(market.get("yes_sub_title") or "")
-    no_label = str(market.get("no_sub_title") or "")
-    rules = "\n\n".join(str(market.get(k) or "").strip() for k in ("rules_primary", "rules_secondary"))
+    yes_label = text(market.get("yes_sub_title"), "yes_sub_title")
+    no_label = text(market.get("no_sub_title"), "no_sub_title")
+    rules = "\n\n".join(text(market.get(k), k).strip() for k in ("rules_primary", "rules_secondary"))
     event = event or {}
     ticks, schedule_text, bad_grid = listing_ticks(market)
     rejections = [] if bad_grid is None else [Rejection(
         bad_grid.reason, f"market {ticker}: {bad_grid.detail}; listed on the {ticks.text} grid, orders refused")]
     extra = {
         "event_date": event_date(event_ticker),
-        "price_level_structure": str(market.get("price_level_structure") or ""),
+        "price_level_structure": text(market.get("price_level_structure"), "price_level_structure"),
         TICK_SCHEDULE_KEY: schedule_text,
-        "market_type": str(market.get("market_type") or ""),
+        "market_type": text(market.get("market_type"), "market_type"),
         "raw_status": str(market["status"]),
     }
     for key in ("series_ticker", "sub_title", "category"):
         if event.get(key):
-            extra[f"event_{key}"] = str(event[key])
+            extra[f"event_{key}"] = text(event[key], f"event.{key}")
     if isinstance(event.get("product_metadata"), dict) and event["product_metadata"].get("competition"):
-        extra["competition"] = str(event["product_metadata"]["competition"])
+        extra["competition"] = text(event["product_metadata"]["competition"], "competition")
     starts = market.get("occurrence_datetime") or market.get("expected_expiration_time") or market.get("open_time")
     listing = MarketListing(
         venue=Venue.KALSHI,
         venue_market_id=ticker,
         event_id=event_ticker,
-        title=str(market.get("title") or event.get("title") or ""),
+        title=text(market.get("title") or event.get("title"), "title"),
         yes_label=yes_label,
         no_label=no_label if no_label != yes_label else "",
-        league_hint=str(event.get("series_ticker") or event_ticker.split("-")[0]),
+        league_hint=text(event.get("series_ticker") or event_ticker.split("-")[0], "series_ticker"),
         starts_at=timestamp(starts, "starts_at"),
         closes_at=timestamp(market.get("close_time"), "close_time"),
         status=status,
@@ -206,7 +209,7 @@ def _parse_market_list(markets: Iterable, event: dict | None) -> tuple[list[Mark
         try:
             listing, kept_with = parse_market_checked(market, event)
         except ParseError as exc:
-            where = market.get("ticker") if isinstance(market, dict) else None
+            where = short(market.get("ticker")) if isinstance(market, dict) and market.get("ticker") else None
             rejections.append(Rejection.of(exc, f"market {where or '#' + str(index)}"))
             continue
         listings.append(listing)
@@ -222,7 +225,7 @@ def parse_markets(payload: object) -> tuple[list[MarketListing], str | None, lis
     payload = need_dict(payload, "markets response")
     markets = need_list(need(payload, "markets", "response"), "markets")
     listings, rejections = _parse_market_list(markets, None)
-    return listings, (str(payload.get("cursor") or "") or None), rejections
+    return listings, (text(payload.get("cursor"), "cursor", 4096) or None), rejections
 
 
 def parse_event(payload: object) -> tuple[list[MarketListing], list[Rejection]]:
@@ -256,7 +259,7 @@ def parse_levels(levels: object, *, cents: bool, field: str) -> list[tuple[Decim
     out = []
     for level in need_list(levels, field):
         if not isinstance(level, (list, tuple)) or len(level) < 2:
-            raise ParseError("bad_level", f"{field} level {level!r} is not [price, size]")
+            raise ParseError("bad_level", f"{field} level {short(level)} is not [price, size]")
         name = f"{field}.price"
         level_price = cents_price(level[0], name) if cents else price(level[0], name)
         out.append((level_price, size(level[1], f"{field}.size")))
@@ -321,7 +324,7 @@ def parse_trades(payload: object) -> tuple[list[KalshiTrade], list[Rejection]]:
                     ticker=need_str(raw, "ticker", "trade"),
                     yes_price=yes_price,
                     count=size(count, "count"),
-                    taker_side=str(raw.get("taker_side") or ""),
+                    taker_side=text(raw.get("taker_side"), "taker_side"),
                     created_at=timestamp(raw.get("created_time"), "created_time"),
                 )
             )

@@ -97,10 +97,11 @@ class KalshiRestVenue:
             self._reject(sink, exc.reason, f"{path}: {exc.detail}")
         except Exception as exc:  # noqa: BLE001 - whatever the wire does, the venue keeps polling
             log.exception("kalshi_fetch_bug")
-            self._reject(sink, "unexpected", f"{type(exc).__name__}: {exc}")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", str(exc)[:300])
         return None
 
     def _reject(self, sink: Sink, reason: str, detail: str) -> None:
+        detail = detail[:300]  # a rejected value can be a megabyte long
         log.warning("kalshi_rejected", reason=reason, detail=detail)
         sink.reject(SOURCE, reason, detail)
 
@@ -162,7 +163,7 @@ class KalshiRestVenue:
             self._reject(sink, exc.reason, prefix + exc.detail)
         except Exception as exc:  # noqa: BLE001 - a parser bug must not kill the venue
             log.exception("kalshi_parse_bug")
-            self._reject(sink, "unexpected", f"{prefix}{type(exc).__name__}: {exc}")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", f"{prefix}{exc}"[:300])
         return None
 
     async def lookup(self, ticker: str, sink: Sink) -> bool:

@@ -16,6 +16,13 @@ A YES bid at p is a `yes` level; a `no` level at q is a YES ask at 1 − q. Delt
 size; this class keeps per-level state and emits ABSOLUTE sizes (size 0 removes the level).
 A seq gap marks every market of that sid stale and resubscribes (fresh snapshots); a repeated or
 old seq is ignored. Every anomaly is counted in `stats` and reported via `sink.reject`.
+
+Bounds (adapters/wire.py): a frame is decoded with `decode_json` (depth, length), sids and seqs
+are integers in 0..2^63−1, prices 0..1 dollars, sizes and deltas within ±10^9 contracts with at
+most 6 places; a level pushed past 10^9 contracts is refused and resynced like a negative one.
+A schema violation is counted as "malformed" (stats also count "malformed:<reason>"); any other
+exception a frame raises is caught in `handle_raw` (the one boundary of the connection loop) and
+counted as "bad_frame:<ExceptionType>", so no frame ever drops the connection.
 """
 
 from __future__ import annotations
@@ -30,10 +37,13 @@ from decimal import Decimal
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, BookLevel, BookUpdate, to_decimal, to_price
+from ...model import ONE, BookLevel, BookUpdate
+from ...model.bounds import MAX_LEVEL_CONTRACTS
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
+from ..wire import INT_MAX, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
 from .auth import KalshiSigner
+from .parse import cents_price, parse_levels
 
 log = structlog.get_logger(__name__)
 
@@ -49,29 +59,23 @@ class FrameError(ValueError):
 
 
 def _levels(msg: dict, side: str) -> dict[Decimal, Decimal]:
-    """Snapshot side → {price dollars: size}. Absent arrays mean an empty side."""
+    """Snapshot side → {price dollars: size} (bounded by `parse.parse_levels`). Absent arrays
+    mean an empty side. Raises ParseError."""
     for key, cents in ((f"{side}_dollars_fp", False), (f"{side}_dollars", False), (side, True)):
         if key in msg:
-            out: dict[Decimal, Decimal] = {}
-            for price, size in msg[key] or []:
-                p = to_price(to_decimal(price) / 100 if cents else price)
-                s = to_decimal(size, field="size")
-                if s < 0:
-                    raise FrameError(f"negative size {s}")
-                if s > 0:
-                    out[p] = s
-            return out
+            levels = parse_levels(msg[key] or [], cents=cents, field=f"{side}.{key}")
+            return {p: s for p, s in levels if s > 0}
     return {}
 
 
 def _delta(msg: dict) -> tuple[str, Decimal, Decimal]:
-    """Delta frame → (side, price dollars, size change)."""
+    """Delta frame → (side, price dollars, size change). Raises ParseError/FrameError/KeyError."""
     side = msg.get("side")
     if side not in ("yes", "no"):
-        raise FrameError(f"bad side {side!r}")
-    price = to_price(msg["price_dollars"]) if "price_dollars" in msg else to_price(to_decimal(msg["price"]) / 100)
-    change = to_decimal(msg["delta_fp"] if "delta_fp" in msg else msg["delta"], field="delta")
-    return side, price, change
+        raise FrameError(f"bad side {side!r:.40}")
+    level_price = price(msg["price_dollars"], "price_dollars") if "price_dollars" in msg else cents_price(msg["price"], "price")
+    change = size_change(msg["delta_fp"] if "delta_fp" in msg else msg["delta"], "delta")
+    return side, level_price, change
 
 
 class KalshiBookStream:
@@ -186,47 +190,64 @@ class KalshiBookStream:
         if self.recorder is not None:
             self.recorder.record(self.name, raw, received_at)
         try:
-            frame = json.loads(raw)
+            frame = decode_json(raw, "kalshi frame")
             if not isinstance(frame, dict):
                 raise FrameError("frame is not an object")
             return self._dispatch(frame, sink, received_at)
+        except ParseError as exc:  # a bound or schema check of adapters/wire.py
+            self.stats[f"malformed:{exc.reason}"] += 1
+            self._reject(sink, "malformed", f"{exc.reason}: {exc.detail}"[:200])
         except (ValueError, KeyError, TypeError) as exc:  # MoneyError/BookError are ValueErrors
             self._reject(sink, "malformed", f"{type(exc).__name__}: {exc}"[:200])
-            return []
+        except Exception as exc:  # noqa: BLE001 - the boundary: no frame may drop the connection
+            log.exception("kalshi_ws_frame_bug")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", str(exc)[:200])
+        return []
 
     def _dispatch(self, frame: dict, sink, received_at: float) -> list[dict]:
         kind = frame.get("type")
         if kind == "subscribed":
-            channel, sid = frame["msg"]["channel"], int(frame["msg"]["sid"])
+            msg = need_dict(frame.get("msg"), "subscribed.msg")
+            channel, sid = need_str(msg, "channel", "subscribed"), to_int(msg.get("sid"), "sid", 0, INT_MAX)
             self._subscribe_retries.pop(channel, None)
             _, asked = self._pending.pop(frame.get("id"), (channel, frozenset(self.tickers)))
             self._sids[channel] = sid
             self._seq.pop(sid, None)  # a new subscription (sids restart per connection)
+            self.stats["subscribed"] += 1
             missing = self.tickers - asked  # markets added while the subscribe was in flight
             return [self._update_cmd(channel, missing, "add_markets")] if missing else []
         if kind in ("orderbook_snapshot", "orderbook_delta"):
             return self._book_frame(frame, sink, received_at)
         if kind == TICKER_CHANNEL:
-            self.last_ticker[frame["msg"]["market_ticker"]] = frame["msg"]
+            msg = need_dict(frame.get("msg"), "ticker.msg")
+            ticker = need_str(msg, "market_ticker", "ticker")
+            if ticker in self.tickers:  # kept per requested market only: bounded memory
+                self.last_ticker[ticker] = msg
             self.stats["ticker"] += 1
             return []
         if kind == "ping":  # an app-level ping, should Kalshi ever send one
+            self.stats["ping"] += 1
             return [{"type": "pong"}]
         if kind == "error":
-            self._reject(sink, f"venue_error_{frame.get('msg', {}).get('code')}", json.dumps(frame)[:200])
+            msg = frame.get("msg")
+            code = msg.get("code") if isinstance(msg, dict) else None
+            code = code if isinstance(code, int) and not isinstance(code, bool) and 0 <= code < 10**6 else None
+            self._reject(sink, f"venue_error_{code}", json.dumps(frame)[:200])
             refused = self._pending.pop(frame.get("id"), None)  # so a later update may subscribe again
             if refused is not None and refused[0] not in self._sids and self._subscribe_retries[refused[0]] < MAX_SUBSCRIBE_RETRIES:
                 self._subscribe_retries[refused[0]] += 1
                 return [self._subscribe(refused[0])]  # its markets stay stale until a subscribe succeeds
             return []
         if kind in ("ok", "unsubscribed"):
+            self.stats[kind] += 1
             return []
         self.stats["unknown_type"] += 1
         return []
 
     def _book_frame(self, frame: dict, sink, received_at: float) -> list[dict]:
-        sid, seq, msg = int(frame["sid"]), int(frame["seq"]), frame["msg"]
-        ticker = msg["market_ticker"]
+        sid, seq = to_int(frame.get("sid"), "sid", 0, INT_MAX), to_int(frame.get("seq"), "seq", 0, INT_MAX)
+        msg = need_dict(frame.get("msg"), "book.msg")
+        ticker = need_str(msg, "market_ticker", "book")
         if sid != self._sids.get(BOOK_CHANNEL):
             self.stats["unknown_sid"] += 1  # e.g. frames of a subscription we just dropped
             return []
@@ -260,6 +281,9 @@ class KalshiBookStream:
             if size < 0:
                 self._reject(sink, "negative_level", f"{ticker} {side}@{price} -> {size}")
                 return self._resync(sid, "negative_level")
+            if size > MAX_LEVEL_CONTRACTS:
+                self._reject(sink, "oversized_level", f"{ticker} {side}@{price} -> {size}")
+                return self._resync(sid, "oversized_level")
             if size == 0:
                 levels.pop(price, None)
             else:

@@ -26,11 +26,14 @@ from ..wire import (
     need_list,
     need_str,
     price,
+    short,
     size,
+    text,
     timestamp,
     to_int,
     unix_time,
 )
+from ..wire import MAX_ID_CHARS
 
 NO_FEES = FeeSchedule(FeeKind.NONE)
 
@@ -49,7 +52,7 @@ def fee_schedule(market: dict) -> FeeSchedule:
     if rate < 0 or rate > 1:
         raise ParseError("bad_fee", f"feeSchedule.rate={rate}")
     maker = Decimal(0) if schedule.get("takerOnly", True) else rate
-    return FeeSchedule(FeeKind.POLYMARKET, rate, maker, to_int(schedule.get("exponent", 1), "feeSchedule.exponent"))
+    return FeeSchedule(FeeKind.POLYMARKET, rate, maker, to_int(schedule.get("exponent", 1), "feeSchedule.exponent", 0, 10))
 
 
 def _min_order(market: dict) -> int:
@@ -90,16 +93,17 @@ def _event_context(event: dict | None) -> dict:
     raw_teams = event.get("teams")
     for team in raw_teams if isinstance(raw_teams, list) else []:
         if isinstance(team, dict) and team.get("name"):
-            teams.append(str(team["name"]))
+            name = text(team["name"], "teams[].name", MAX_ID_CHARS)
+            teams.append(name)
             if team.get("ordering") in ("home", "away"):
-                roles[str(team["name"])] = team["ordering"]
+                roles[name] = team["ordering"]
     sport = event.get("sport") if isinstance(event.get("sport"), dict) else {}
     league = event.get("seriesSlug") or sport.get("sport") or ""
     return {
         "teams": tuple(teams),
         "roles": roles,
-        "league": str(league),
-        "event_id": str(event.get("slug") or event.get("id") or ""),
+        "league": text(league, "seriesSlug", MAX_ID_CHARS),
+        "event_id": text(event.get("slug") or event.get("id"), "event.slug", MAX_ID_CHARS),
         "start": event.get("startTime") or event.get("eventDate"),
     }
 
@@ -133,18 +137,22 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     prices = embedded_json_list(market.get("outcomePrices") or "[]", "outcomePrices")
     if len(outcomes) != 2 or len(tokens) != 2:
         raise ParseError("not_binary", f"market {gamma_id}: {len(outcomes)} outcomes, {len(tokens)} tokens")
+    outcomes = [text(o, "outcomes[]", MAX_ID_CHARS) for o in outcomes]
+    tokens = [text(t, "clobTokenIds[]", MAX_ID_CHARS) for t in tokens]
     if event is None and isinstance(market.get("events"), list) and market["events"]:
         event = market["events"][0] if isinstance(market["events"][0], dict) else None
     context = _event_context(event)
     status, result = _status(market, prices)
     starts_at, start_date = _start(market, context)
     tick = decimal_or_none(market.get("orderPriceMinTickSize"), "orderPriceMinTickSize") or Decimal("0.01")
+    if not Decimal(0) < tick < 1:
+        raise ParseError("bad_tick", f"market {gamma_id}: orderPriceMinTickSize={tick:.6g} is not in (0, 1)")
     best_bid, best_ask = market.get("bestBid"), market.get("bestAsk")
     return MarketListing(
         venue=Venue.POLYMARKET,
         venue_market_id=str(tokens[0]),
         event_id=context["event_id"] or gamma_id,
-        title=str(market.get("question") or ""),
+        title=text(market.get("question"), "question"),
         yes_label=str(outcomes[0]),
         no_label=str(outcomes[1]),
         teams=context["teams"],
@@ -157,19 +165,19 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         result=result,
         tick=tick,
         fees=fee_schedule(market),
-        rules=str(market.get("description") or ""),
+        rules=text(market.get("description"), "description"),
         best_bid=price(best_bid, "bestBid") if best_bid is not None else None,
         best_ask=price(best_ask, "bestAsk") if best_ask is not None else None,
         no_token_id=str(tokens[1]),
-        slug=str(market.get("slug") or ""),
+        slug=text(market.get("slug"), "slug", MAX_ID_CHARS),
         min_order_contracts=_min_order(market),
         extra={
-            "sports_market_type": str(market.get("sportsMarketType") or ""),
+            "sports_market_type": text(market.get("sportsMarketType"), "sportsMarketType", MAX_ID_CHARS),
             "neg_risk": "true" if market.get("negRisk") else "false",
-            "condition_id": str(market.get("conditionId") or ""),
+            "condition_id": text(market.get("conditionId"), "conditionId", MAX_ID_CHARS),
             "gamma_id": gamma_id,
-            "game_id": str(market.get("gameId") or (event or {}).get("gameId") or ""),
-            "fee_type": str(market.get("feeType") or ""),
+            "game_id": text(market.get("gameId") or (event or {}).get("gameId"), "gameId", MAX_ID_CHARS),
+            "fee_type": text(market.get("feeType"), "feeType", MAX_ID_CHARS),
         },
     )
 
@@ -191,8 +199,8 @@ def parse_events(payload: object) -> tuple[list[MarketListing], list[Rejection]]
             try:
                 listings.append(parse_market(market, event))
             except ParseError as exc:
-                where = market.get("id") if isinstance(market, dict) else "?"
-                rejections.append(Rejection.of(exc, f"event {event.get('id')} market {where}"))
+                where = short(market.get("id")) if isinstance(market, dict) else "?"
+                rejections.append(Rejection.of(exc, f"event {short(event.get('id'))} market {where}"))
     return listings, rejections
 
 
@@ -200,7 +208,7 @@ def _levels(raw: object, field: str) -> list[BookLevel]:
     levels = []
     for level in need_list(raw, field):
         if not isinstance(level, dict):
-            raise ParseError("bad_level", f"{field} level {level!r} is not an object")
+            raise ParseError("bad_level", f"{field} level {short(level)} is not an object")
         levels.append(BookLevel(price(level.get("price"), f"{field}.price"), size(level.get("size"), f"{field}.size")))
     return levels
 
@@ -214,7 +222,7 @@ def parse_book(payload: object, market_id: str, received_at: datetime | None = N
     payload = need_dict(payload, "book")
     event_type = payload.get("event_type")
     if event_type not in (None, "book"):
-        raise ParseError("bad_event_type", f"event_type={event_type!r}, expected book")
+        raise ParseError("bad_event_type", f"event_type={short(event_type)}, expected book")
     bids = sorted(_levels(payload.get("bids") or [], "bids"), key=lambda lv: lv.price, reverse=True)
     asks = sorted(_levels(payload.get("asks") or [], "asks"), key=lambda lv: lv.price)
     return BookUpdate(market_id, tuple(bids), tuple(asks), is_snapshot=True, seq=None, received_at=received_at)
@@ -225,7 +233,7 @@ def book_timestamp(payload: dict) -> datetime | None:
     raw = payload.get("timestamp")
     if raw is None:
         return None
-    return unix_time(to_int(raw, "timestamp") / 1000, "timestamp")
+    return unix_time(to_int(raw, "timestamp", 0, 10**14) / 1000, "timestamp")
 
 
 def parse_midpoint(payload: object) -> Decimal:
@@ -240,6 +248,6 @@ def parse_prices_history(payload: object) -> list[tuple[datetime, Decimal]]:
     out = []
     for point in points:
         point = need_dict(point, "history point")
-        when = unix_time(to_int(need(point, "t", "point"), "t"), "t")
+        when = unix_time(to_int(need(point, "t", "point"), "t", 0, 10**11), "t")
         out.append((when, price(need(point, "p", "point"), "p")))
     return out

@@ -24,7 +24,7 @@ from ...model import MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
-from ..wire import ParseError
+from ..wire import ParseError, decode_json
 from .parse import parse_book, parse_events, parse_market
 
 log = structlog.get_logger(__name__)
@@ -88,6 +88,7 @@ class PolymarketRestVenue:
                                 self.poll_s, self.discover_every_s)
 
     def _reject(self, sink: Sink, reason: str, detail: str) -> None:
+        detail = detail[:300]  # a rejected value can be a megabyte long
         log.warning("polymarket_rejected", reason=reason, detail=detail)
         sink.reject(SOURCE, reason, detail)
 
@@ -100,7 +101,7 @@ class PolymarketRestVenue:
             self._reject(sink, exc.reason, prefix + exc.detail)
         except Exception as exc:  # noqa: BLE001 - a parser bug must not kill the venue
             log.exception("polymarket_parse_bug")
-            self._reject(sink, "unexpected", f"{prefix}{type(exc).__name__}: {exc}")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", f"{prefix}{exc}"[:300])
         return None
 
     async def _fetch(self, url: str, sink: Sink, params: dict) -> object | None:
@@ -110,7 +111,7 @@ class PolymarketRestVenue:
             self._reject(sink, exc.reason, exc.detail)
         except Exception as exc:  # noqa: BLE001 - whatever the wire does, the venue keeps polling
             log.exception("polymarket_fetch_bug")
-            self._reject(sink, "unexpected", f"{type(exc).__name__}: {exc}")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", str(exc)[:300])
         return None
 
     async def discover(self, sink: Sink) -> bool:
@@ -179,3 +180,14 @@ class PolymarketRestVenue:
             sink.on_book_stale(market_id, "bad book")
             return
         sink.on_book(update)
+
+
+def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):
+    """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
+    async def fetch(asset_id: str) -> dict:
+        async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
+            resp = await client.get("/book", params={"token_id": asset_id})
+            resp.raise_for_status()
+            return decode_json(resp.content, "polymarket book")  # bounded like every frame
+
+    return fetch

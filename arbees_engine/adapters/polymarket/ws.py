@@ -23,6 +23,12 @@ Continuity: the venue's book hash cannot be recomputed locally, so a book is tru
 best bid/ask we compute equal the `best_bid`/`best_ask` the venue reports with each change, and
 timestamps do not go backwards. Otherwise the asset is marked stale and resynced from REST
 `GET /book?token_id=` (injectable `fetch_book`; https://docs.polymarket.com/api-reference/orderbook).
+
+Bounds: frames are decoded with `wire.decode_json` (depth, length) and every event's numbers,
+ids and lists are bounded by `frames.py`. A schema violation is "malformed" (stats also count
+"malformed:<reason>"); any other exception an event raises is caught in `handle_raw`, the one
+boundary of the connection loop, and counted as "bad_frame:<ExceptionType>"; either way the
+event's assets are marked stale and resynced, and the connection stays up.
 """
 
 from __future__ import annotations
@@ -39,9 +45,12 @@ from decimal import Decimal
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, ZERO, BookLevel, BookUpdate, MarketListing, MoneyError, to_decimal, to_price
+from ...model import ONE, ZERO, BookLevel, BookUpdate, MarketListing
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
+from ..wire import ParseError, decode_json, decimal_or_none, need_list
+from .rest import rest_book_fetcher  # noqa: F401 - re-exported: the stream's usual fetch_book
+from .frames import FrameError, asset_id, asset_ids, book_side, change, changes_of, event_ts, levels, order_hash, venue_best
 
 log = structlog.get_logger(__name__)
 
@@ -51,36 +60,8 @@ MAX_BUFFERED = 500  # price changes kept per asset while its snapshot is awaited
 REST_SOURCE = "polymarket-rest"  # recording source of resync snapshots, so replays reproduce them
 
 
-class FrameError(ValueError):
-    """An event that does not fit the documented schema."""
-
-
 def _ts(received_at: float) -> datetime:
     return datetime.fromtimestamp(received_at, UTC)
-
-
-def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):
-    """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
-    import httpx
-
-    async def fetch(asset_id: str) -> dict:
-        async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
-            resp = await client.get("/book", params={"token_id": asset_id})
-            resp.raise_for_status()
-            return resp.json()
-
-    return fetch
-
-
-def _book_side(levels) -> dict[Decimal, Decimal]:
-    out: dict[Decimal, Decimal] = {}
-    for lv in levels or []:
-        p, s = to_price(lv["price"]), to_decimal(lv["size"], field="size")
-        if s < 0:
-            raise FrameError(f"negative size {s}")
-        if s > 0:
-            out[p] = s
-    return out
 
 
 class PolymarketBookStream:
@@ -205,43 +186,55 @@ class PolymarketBookStream:
             self.stats["pong"] += 1
             return []
         try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            self._reject(sink, "malformed", str(exc)[:200])
+            payload = decode_json(raw, "polymarket frame")
+            events = need_list(payload, "events") if isinstance(payload, list) else [payload]
+        except ParseError as exc:
+            self._malformed(sink, exc)
             return []
-        events = payload if isinstance(payload, list) else [payload]
+        if not events:
+            self.stats["empty"] += 1
         resync: list[str] = []
         for event in events:
-            try:
-                if not isinstance(event, dict):
-                    raise FrameError("event is not an object")
-                if source == REST_SOURCE:
-                    event = {**event, "event_type": "book"}
-                resync += self._event(event, sink, received_at)
-            except (ValueError, KeyError, TypeError) as exc:
-                self._reject(sink, "malformed", f"{type(exc).__name__}: {exc}"[:200])
-                # an update we could not apply leaves its books unknown (no sequence numbers to
-                # notice it later): mark them stale and resync
-                for asset in _asset_ids(event) & self.asset_ids:
-                    if asset not in self._awaiting:
-                        resync += self._stale(asset, "malformed")
+            resync += self._guarded_event(event, sink, received_at, source)
         return resync
+
+    def _guarded_event(self, event: object, sink, received_at: float, source: str) -> list[str]:
+        """`_event` behind the boundary: every exception is counted, never raised. An update we
+        could not apply leaves its books unknown (no sequence numbers to notice it later): its
+        assets are marked stale and resynced."""
+        try:
+            if not isinstance(event, dict):
+                raise FrameError("event is not an object")
+            if source == REST_SOURCE:
+                event = {**event, "event_type": "book"}
+            return self._event(event, sink, received_at)
+        except ParseError as exc:
+            self._malformed(sink, exc)
+        except (ValueError, KeyError, TypeError) as exc:  # FrameError, and schema slips
+            self._reject(sink, "malformed", f"{type(exc).__name__}: {exc}"[:200])
+        except Exception as exc:  # noqa: BLE001 - the boundary: no frame may drop the connection
+            log.exception("polymarket_ws_frame_bug")
+            self._reject(sink, f"bad_frame:{type(exc).__name__}", str(exc)[:200])
+        return [a for asset in sorted(asset_ids(event) & self.asset_ids) if asset not in self._awaiting
+                for a in self._stale(asset, "malformed")]
+
+    def _malformed(self, sink, exc: ParseError) -> None:
+        self.stats[f"malformed:{exc.reason}"] += 1
+        self._reject(sink, "malformed", f"{exc.reason}: {exc.detail}"[:200])
 
     def _event(self, ev: dict, sink, received_at: float) -> list[str]:
         kind = ev.get("event_type")
         if kind == "book":
             return self._apply_book(ev, sink, received_at)
         if kind == "price_change":
-            if "price_changes" in ev:
-                return self._price_changes(ev, ev["price_changes"], sink, received_at)
-            changes = ev.get("changes") or [ev]  # legacy: one flat change or a changes[] list
-            return self._price_changes(ev, [{**c, "asset_id": ev["asset_id"], "hash": ev.get("hash")}
-                                            for c in changes], sink, received_at)
+            return self._price_changes(ev, changes_of(ev), sink, received_at)
         if kind == "tick_size_change":
             if not self._set_tick(ev.get("asset_id"), ev.get("new_tick_size"), sink, "new_tick_size"):
                 return []
         elif kind == "last_trade_price":
-            self.last_trade[ev["asset_id"]] = ev
+            asset = asset_id(ev)
+            if asset in self.asset_ids:  # kept per subscribed asset only: bounded memory
+                self.last_trade[asset] = ev
         else:
             self.stats["unknown_type"] += 1
             return []
@@ -251,13 +244,14 @@ class PolymarketBookStream:
     def _apply_book(self, ev: dict, sink, received_at: float) -> list[str]:
         """Apply a full book (socket or REST), then the buffered changes newer than it; returns the
         assets a replayed change found out of step (to resync)."""
-        asset = ev["asset_id"]
-        book = {"bids": _book_side(ev.get("bids", ev.get("buys"))),
-                "asks": _book_side(ev.get("asks", ev.get("sells")))}
+        asset = asset_id(ev)
+        book = {"bids": book_side(ev.get("bids", ev.get("buys")), "bids"),
+                "asks": book_side(ev.get("asks", ev.get("sells")), "asks")}
         if asset not in self.asset_ids:
             self.stats["unrequested_asset"] += 1
             return []
-        ts = int(ev.get("timestamp") or 0)
+        ts = event_ts(ev) or 0
+        book_hash = order_hash(ev)
         if asset not in self._awaiting and ts and ts < self._last_ts.get(asset, 0):
             self._reject(sink, "stale_snapshot", f"{asset} snapshot ts {ts} < applied {self._last_ts[asset]}")
             return []  # a REST reply overtaken by the websocket: what we hold is newer
@@ -265,10 +259,10 @@ class PolymarketBookStream:
         self._awaiting.discard(asset)
         self._resync_failed.pop(asset, None)
         self._last_ts[asset] = ts
-        self._hashes[asset] = deque([ev["hash"]] if ev.get("hash") else [], maxlen=256)
+        self._hashes[asset] = deque([book_hash] if book_hash else [], maxlen=256)
         if "tick_size" in ev:
             self._set_tick(asset, ev["tick_size"], sink, "tick_size")
-        self._emit(sink, BookUpdate(f"polymarket:{asset}", _levels(book["bids"]), _levels(book["asks"]),
+        self._emit(sink, BookUpdate(f"polymarket:{asset}", levels(book["bids"]), levels(book["asks"]),
                                     True, None, _ts(received_at)))
         for change_ts, items, at in self._buffered.pop(asset, []):
             if change_ts is not None and change_ts > ts:  # newer than the snapshot: not in it yet
@@ -278,16 +272,13 @@ class PolymarketBookStream:
         return []
 
     def _price_changes(self, ev: dict, changes: list, sink, received_at: float) -> list[str]:
-        ts = int(ev["timestamp"]) if ev.get("timestamp") else None  # None: cannot order-check
+        ts = event_ts(ev)  # None: cannot order-check
         by_asset: dict[str, list] = {}
-        for ch in changes:
-            side = {"BUY": "bids", "SELL": "asks"}.get(str(ch["side"]).upper())
-            if side is None:
-                raise FrameError(f"bad side {ch['side']!r}")
-            parsed = (side, to_price(ch["price"]), to_decimal(ch["size"], field="size"))
-            if parsed[2] < 0:
-                raise FrameError(f"negative size {parsed[2]}")
-            by_asset.setdefault(ch["asset_id"], []).append((parsed, ch))
+        for raw_change in changes:
+            asset, parsed, _, ch = change(raw_change)  # validates the hash too
+            by_asset.setdefault(asset, []).append((parsed, ch))
+        if not by_asset:
+            self.stats["empty"] += 1
         resync = []
         for asset, items in by_asset.items():
             if asset not in self.asset_ids:
@@ -330,10 +321,9 @@ class PolymarketBookStream:
                 self._hashes[asset].append(ch["hash"])
         if ts is not None:
             self._last_ts[asset] = ts
-        last = items[-1][1]
-        if "best_bid" in last and "best_ask" in last:
+        theirs = venue_best(items[-1][1])
+        if theirs is not None:
             ours = (max(book["bids"], default=ZERO), min(book["asks"], default=ONE))
-            theirs = (to_decimal(last["best_bid"]), to_decimal(last["best_ask"]))
             if ours != theirs:
                 self._reject(sink, "book_mismatch", f"{asset} ours {ours} venue {theirs}")
                 return self._stale(asset, "book_mismatch")
@@ -347,12 +337,13 @@ class PolymarketBookStream:
         Returns False after counting "bad_tick_size" for a missing asset or a tick that is not a
         finite number with 0 < tick < 1 dividing $1 exactly; never raises."""
         try:
-            tick = to_decimal(raw, field=field)
-        except MoneyError as exc:
-            self._reject(sink, "bad_tick_size", f"{asset}: {exc}"[:200])
+            tick = decimal_or_none(raw, field)
+        except ParseError as exc:
+            self._reject(sink, "bad_tick_size", f"{str(asset)[:80]}: {exc.detail}"[:200])
             return False
-        if not isinstance(asset, str) or not asset or not (ZERO < tick < ONE) or ONE % tick != 0:
-            self._reject(sink, "bad_tick_size", f"{asset}: {field}={raw!r}"[:200])
+        if (not isinstance(asset, str) or not asset or len(asset) > 256 or tick is None
+                or not (ZERO < tick < ONE) or ONE % tick != 0):
+            self._reject(sink, "bad_tick_size", f"{str(asset)[:80]}: {field}={str(raw)[:40]!r}"[:200])
             return False
         self.ticks[asset] = tick
         listing = self.listings.get(asset)
@@ -395,14 +386,3 @@ class PolymarketBookStream:
         if sink is not None:
             sink.reject(self.name, reason, detail)
 
-
-def _asset_ids(event: object) -> set[str]:
-    """Asset ids an event names (top level or in price_changes[]), for marking them stale."""
-    if not isinstance(event, dict):
-        return set()
-    ids = {event.get("asset_id")} | {c.get("asset_id") for c in event.get("price_changes") or [] if isinstance(c, dict)}
-    return {str(i) for i in ids if i}
-
-
-def _levels(side: dict[Decimal, Decimal]) -> tuple[BookLevel, ...]:
-    return tuple(BookLevel(p, s) for p, s in sorted(side.items()))

@@ -1,0 +1,398 @@
+"""Frame benchmark: recorded venue/feed payloads and hostile mutations of them, pushed through
+every parser's real boundary and into order books, one frame at a time, timed.
+
+Parsers and their boundaries (what the engine runs):
+  kalshi-ws       KalshiBookStream.handle_raw            (primed: subscribed, snapshot before a delta)
+  polymarket-ws   PolymarketBookStream.handle_raw        (primed: a book for every asset named)
+  kalshi-rest     wire.decode_json + KalshiRestVenue._guarded (markets, event, orderbook, trades)
+  polymarket-rest wire.decode_json + PolymarketRestVenue._guarded (events, market, book, history, midpoint)
+  espn            wire.decode_json + EspnFeed.take       (scoreboards; summaries via parse_summary)
+Each book that comes out is applied to an `OrderBook` and walked in whole contracts on both sides
+(`execution.depth.walk`), the path a "1e1000000" size once froze for 78 s.
+
+Prints frames per parser, rejections by reason, exceptions that escaped a boundary (must be 0) and
+the largest single-frame processing time (target < 50 ms).
+Run: `arbees-engine bench-frames [--paths N] [--fixtures DIR] [--json]` or
+`python -m arbees_engine.adapters.bench_frames`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..execution.depth import walk
+from ..model import BookError, GameStateError, League, OrderBook, Side
+from .espn.feed import EspnFeed
+from .espn.parse import parse_summary
+from .hostile import raw_mutations, value_mutations
+from .kalshi.parse import parse_event, parse_markets, parse_orderbook, parse_trades
+from .kalshi.rest import KalshiRestVenue
+from .kalshi.ws import KalshiBookStream
+from .polymarket.parse import parse_book, parse_events, parse_market, parse_midpoint, parse_prices_history
+from .polymarket.rest import PolymarketRestVenue
+from .polymarket.ws import PolymarketBookStream
+from .wire import ParseError, decode_json
+
+TARGET_MS = 50.0
+LOCAL = "http://127.0.0.1:9"  # never contacted: only the parse boundaries run
+
+
+@dataclass
+class FrameSink:
+    """A Sink that applies every book to an OrderBook and walks its depth; counts everything.
+
+    rejects: "source:reason" → count (as Engine.input_rejections); outputs: domain objects taken."""
+
+    books: dict[str, OrderBook] = field(default_factory=dict)
+    rejects: Counter = field(default_factory=Counter)
+    outputs: int = 0
+    stale: int = 0
+
+    def on_book(self, update) -> None:  # noqa: ANN001 - Sink protocol
+        """Apply to the market's OrderBook (a BookError is counted "book:invalid_update"), then walk."""
+        self.outputs += 1
+        book = self.books.setdefault(update.market_id, OrderBook(update.market_id))
+        try:
+            book.apply(update)
+        except BookError as exc:
+            self.reject("book", "invalid_update", str(exc))
+            return
+        for side in (Side.YES, Side.NO):
+            walk(book.asks_for(side), 10**9)
+            walk(book.bids_for(side), 10**9)
+
+    def on_game_state(self, state) -> None:  # noqa: ANN001 - Sink protocol
+        """Validate like the engine does (a GameStateError is counted "game:invalid_state")."""
+        self.outputs += 1
+        try:
+            state.validate()
+        except GameStateError as exc:
+            self.reject("game", "invalid_state", str(exc))
+
+    def on_listing(self, listing) -> None:  # noqa: ANN001 - Sink protocol
+        """Count it."""
+        self.outputs += 1
+
+    on_market = on_listing
+
+    def on_book_stale(self, market_id: str, reason: str) -> None:
+        """Count it."""
+        self.stale += 1
+
+    def reject(self, source: str, reason: str, detail: str = "") -> None:
+        """Count it under "source:reason"."""
+        self.rejects[f"{source}:{reason}"] += 1
+
+    def trace(self) -> int:
+        """Everything this sink has seen (a frame that changes none of it left no trace here)."""
+        return self.outputs + self.stale + sum(self.rejects.values())
+
+
+@dataclass(frozen=True)
+class Case:
+    """One recorded payload and the boundary it goes through. `handle(raw, sink)` returns how
+    many counters the frame moved outside the sink: a stream's `stats`, or 1 for a REST/ESPN
+    response that was parsed (even an empty page is an outcome; its elements each become a
+    domain object or a counted Rejection inside the parsers)."""
+
+    parser: str
+    name: str
+    payload: object
+    handle: Callable[[str | bytes, FrameSink], int]
+
+
+def _stream_handler(make: Callable[[], object], primes: list[str]) -> Callable[[str | bytes, FrameSink], int]:
+    def handle(raw: str | bytes, sink: FrameSink) -> int:
+        stream = make()
+        for frame in primes:
+            stream.handle_raw(frame, FrameSink(), 1.0)
+        before = sum(stream.stats.values())
+        stream.handle_raw(raw, sink, 2.0)
+        return sum(stream.stats.values()) - before
+    return handle
+
+
+def _rest_handler(venue, parse: Callable[[object], object], push: Callable) -> Callable[[str | bytes, FrameSink], int]:
+    def handle(raw: str | bytes, sink: FrameSink) -> int:
+        try:
+            payload = decode_json(raw, "body")  # what adapters/http.get_json does with a body
+        except ParseError as exc:
+            venue._reject(sink, exc.reason, exc.detail)
+            return 0
+        result = venue._guarded(sink, parse, payload)
+        if result is None:
+            return 0  # counted by _guarded
+        push(venue, result, sink)
+        return 1
+    return handle
+
+
+def _listings(venue, result, sink) -> None:  # noqa: ANN001
+    listings, *_, rejections = result
+    for rejection in rejections:
+        venue._reject(sink, rejection.reason, rejection.detail)
+    for listing in listings:
+        sink.on_listing(listing)
+
+
+def _count(venue, result, sink) -> None:  # noqa: ANN001 - trades, history points, a midpoint
+    items, rejections = result if isinstance(result, tuple) else ([result], [])
+    for rejection in rejections:
+        venue._reject(sink, rejection.reason, rejection.detail)
+    sink.outputs += len(items) if isinstance(items, list) else 1
+
+
+def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink], int]:
+    feed = EspnFeed([], LOCAL, client=None)  # type: ignore[arg-type] - never fetches
+
+    def handle(raw: str | bytes, sink: FrameSink) -> int:
+        try:
+            payload = decode_json(raw, "scoreboard")
+        except ParseError as exc:
+            sink.reject("espn", exc.reason, exc.detail)
+            return 0
+        feed.take(payload, path, league, sink)
+        return 1
+    return handle
+
+
+def _summary_handler(raw: str | bytes, sink: FrameSink) -> int:
+    try:
+        sink.on_game_state(parse_summary(decode_json(raw, "summary"), League.NBA))
+    except ParseError as exc:
+        sink.reject("espn", exc.reason, exc.detail)
+    return 0
+
+
+_ESPN = {"scoreboard_nba_events_in_post_2022pre_extracted.json": ("basketball/nba", League.NBA),
+         "scoreboard_nba_final_20260115.json": ("basketball/nba", League.NBA),
+         "scoreboard_ncaaf_fbs_week_teamtracker.json": ("football/college-football", League.NCAAF),
+         "scoreboard_nfl_2022wk1_in_post_pre.json": ("football/nfl", League.NFL),
+         "scoreboard_nhl_2022pre_in_post.json": ("hockey/nhl", League.NHL),
+         "scoreboard_soccer_eng1_ft_and_postponed_20260321.json": ("soccer/eng.1", League.EPL),
+         "scoreboards_many_leagues_teamtracker.json": ("basketball/nba", League.NBA)}
+_KALSHI_REST = {"markets_open_two_tickers.json": (parse_markets, _listings),
+                "markets_nba_game_settled.json": (parse_markets, _listings),
+                "event_nba_game_settled.json": (parse_event, _listings),
+                "orderbook_fp_full_KXELONMARS-99.json": (lambda p: parse_orderbook(p, "kalshi:m"), lambda v, r, s: s.on_book(r)),
+                "orderbook_fp_mlb_depth5.json": (lambda p: parse_orderbook(p, "kalshi:m"), lambda v, r, s: s.on_book(r)),
+                "trades_KXELONMARS-99.json": (parse_trades, _count)}
+_POLY_REST = {"gamma_events_sports_game_mlp_open.json": (parse_events, _listings),
+              "gamma_market_open_negrisk_politics.json": (parse_market, lambda v, r, s: s.on_listing(r)),
+              "gamma_market_sports_moneyline_resolved_cs2.json": (parse_market, lambda v, r, s: s.on_listing(r)),
+              "clob_book_rest_negrisk_trimmed.json": (lambda p: parse_book(p, "polymarket:m"), lambda v, r, s: s.on_book(r)),
+              "clob_prices_history_stringified.json": (parse_prices_history, _count),
+              "clob_midpoint.json": (parse_midpoint, _count)}
+_POLY_WS = ("ws_book_2024_trimmed_middle_levels.json", "ws_book_captured_2026_full.json", "ws_last_trade_price.json",
+            "ws_price_change_burst_with_hashes_2026.json", "ws_price_change_legacy_pre2025-09.json",
+            "ws_price_change_v2_docs_example.json", "ws_tick_size_change.json")
+
+
+def _kalshi_ws_cases(load: Callable[..., object]) -> Iterator[Case]:
+    demo = load("kalshi", "ws_demo_subscribed_and_empty_snapshot.json")
+    snap = load("kalshi", "synthetic", "SYNTHETIC_ws_orderbook_snapshot_fp.json")
+    delta = load("kalshi", "synthetic", "SYNTHETIC_ws_orderbook_delta_fp.json")
+    ticker = load("kalshi", "ws_ticker_prod_capture_legacy_fields.json")
+    tickers = ["KXBTCD-26AUG2017-T73749.99", "KXBTC-25MAR15-B100000", ticker["msg"]["market_ticker"]]
+    subscribed = json.dumps(demo[0])
+
+    def make() -> KalshiBookStream:
+        return KalshiBookStream(tickers)
+    for index, frame in enumerate(demo):
+        yield Case("kalshi-ws", f"ws_demo[{index}]", frame, _stream_handler(make, [subscribed] if index else []))
+    yield Case("kalshi-ws", "snapshot_fp", snap, _stream_handler(make, [subscribed]))
+    yield Case("kalshi-ws", "delta_fp", delta, _stream_handler(make, [subscribed, json.dumps(snap)]))
+    yield Case("kalshi-ws", "ticker", ticker, _stream_handler(make, []))
+
+
+def _assets(payload: object) -> list[str]:
+    events = payload if isinstance(payload, list) else [payload]
+    found = {e.get("asset_id") for e in events} | {c.get("asset_id") for e in events for c in e.get("price_changes", [])}
+    return sorted(a for a in found if a)
+
+
+def _polymarket_ws_cases(load: Callable[..., object]) -> Iterator[Case]:
+    for name in _POLY_WS:
+        payload = load("polymarket", name)
+        assets = _assets(payload)
+        primes = [json.dumps({"event_type": "book", "asset_id": a, "timestamp": "1", "bids": [], "asks": []}) for a in assets]
+        yield Case("polymarket-ws", name, payload, _stream_handler(lambda a=assets: PolymarketBookStream(a), primes))
+
+
+def cases(fixtures: Path) -> list[Case]:
+    """Every recorded payload under `fixtures` (shared/fixtures) with the boundary it goes through."""
+    def load(*parts: str) -> object:
+        return json.loads(fixtures.joinpath(*parts).read_text())
+    kalshi = KalshiRestVenue(LOCAL, client=None)  # type: ignore[arg-type] - never fetches
+    poly = PolymarketRestVenue(LOCAL, LOCAL, client=None)  # type: ignore[arg-type]
+    out = [*_kalshi_ws_cases(load), *_polymarket_ws_cases(load)]
+    out += [Case("kalshi-rest", n, load("kalshi", n), _rest_handler(kalshi, *f)) for n, f in _KALSHI_REST.items()]
+    out += [Case("polymarket-rest", n, load("polymarket", n), _rest_handler(poly, *f)) for n, f in _POLY_REST.items()]
+    out += [Case("espn", n, load("espn", n), _espn_handler(*where)) for n, where in _ESPN.items()]
+    out.append(Case("espn", "summary_nba_final_401810433.json", load("espn", "summary_nba_final_401810433.json"),
+                    _summary_handler))
+    return out
+
+
+@dataclass(frozen=True)
+class FrameOutcome:
+    """One frame through one boundary: wall-clock and CPU seconds taken (CPU excludes waiting for
+    a busy core), the exception type that escaped (None is the only acceptable value), and how
+    many counted outcomes it left (0 = silently dropped)."""
+
+    elapsed_s: float
+    escaped: str | None
+    traces: int
+    cpu_s: float = 0.0
+
+
+def run_frame(case: Case, raw: str | bytes, sink: FrameSink) -> FrameOutcome:
+    """Push `raw` through `case`'s boundary into `sink`, timed with perf_counter."""
+    before = sink.trace()
+    started, cpu = time.perf_counter(), time.thread_time()
+    try:
+        moved, escaped = case.handle(raw, sink), None
+    except Exception as exc:  # noqa: BLE001 - measured, not hidden: every escape is reported
+        moved, escaped = 0, type(exc).__name__
+    return FrameOutcome(time.perf_counter() - started, escaped, sink.trace() - before + moved,
+                        time.thread_time() - cpu)
+
+
+def frames(case: Case, rng: random.Random, max_paths: int) -> Iterator[tuple[str, str | bytes]]:
+    """The recorded frame, then hostile values at up to `max_paths` of its paths, then raw damage."""
+    yield "recorded", json.dumps(case.payload)
+    yield from value_mutations(case.payload, rng, max_paths)
+    yield from raw_mutations(case.payload)
+
+
+@dataclass
+class Report:
+    """What `run` measured: frames per parser, rejections by reason, escapes, worst times (ms)."""
+
+    frames: Counter = field(default_factory=Counter)
+    rejections: Counter = field(default_factory=Counter)
+    escaped: Counter = field(default_factory=Counter)
+    silent: Counter = field(default_factory=Counter)
+    max_ms: dict[str, float] = field(default_factory=dict)
+    worst: tuple[float, str] = (0.0, "")
+    worst_cpu: tuple[float, str] = (0.0, "")
+    wall_ms: list[float] = field(default_factory=list)
+
+    def add(self, case: Case, label: str, outcome: FrameOutcome) -> None:
+        """Fold one frame's outcome in."""
+        ms, cpu_ms = outcome.elapsed_s * 1000, outcome.cpu_s * 1000
+        self.wall_ms.append(ms)
+        if cpu_ms > self.worst_cpu[0]:
+            self.worst_cpu = (cpu_ms, f"{case.parser} {case.name} {label}")
+        self.frames[case.parser] += 1
+        if outcome.escaped:
+            self.escaped[f"{case.parser}:{outcome.escaped}"] += 1
+        if outcome.traces == 0:
+            self.silent[case.parser] += 1
+        self.max_ms[case.parser] = max(self.max_ms.get(case.parser, 0.0), ms)
+        if ms > self.worst[0]:
+            self.worst = (ms, f"{case.parser} {case.name} {label}")
+
+    def as_dict(self) -> dict:
+        """JSON-ready figures."""
+        return {"frames": dict(self.frames), "frames_total": sum(self.frames.values()),
+                "rejections": dict(self.rejections), "escaped": dict(self.escaped), "silent": dict(self.silent),
+                "max_ms": self.max_ms, "worst_ms": self.worst[0], "worst_frame": self.worst[1],
+                "worst_cpu_ms": self.worst_cpu[0], "worst_cpu_frame": self.worst_cpu[1],
+                "p50_ms": self.percentile(50), "p99_ms": self.percentile(99), "target_ms": TARGET_MS}
+
+    def percentile(self, q: float) -> float:
+        """Nearest-rank percentile of the frames' wall-clock times (ms)."""
+        ordered = sorted(self.wall_ms)
+        return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))] if ordered else 0.0
+
+
+def run(fixtures: Path, max_paths: int = 12, seed: int = 11) -> Report:
+    """Every case of `cases(fixtures)` × `frames(...)`, each frame into a fresh FrameSink."""
+    rng, report = random.Random(seed), Report()
+    all_cases = cases(fixtures)
+    gc.collect()
+    gc.freeze()  # the fixtures and modules: later collections need not walk them again
+    for case in all_cases:
+        for label, raw in frames(case, rng, max_paths):
+            sink = FrameSink()
+            report.add(case, label, run_frame(case, raw, sink))
+            report.rejections.update(sink.rejects)
+    gc.unfreeze()
+    return report
+
+
+def print_report(report: Report) -> None:
+    """Human-readable figures on stdout."""
+    total = sum(report.frames.values())
+    print(f"frames: {total} ({', '.join(f'{p} {n}' for p, n in sorted(report.frames.items()))})")
+    print("largest single-frame time per parser: "
+          + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.max_ms.items())))
+    verdict = "within" if report.worst[0] < TARGET_MS else "OVER"
+    print(f"largest single frame: {report.worst[0]:.2f} ms wall ({verdict} the {TARGET_MS:.0f} ms target): {report.worst[1]}")
+    print(f"largest single frame CPU time: {report.worst_cpu[0]:.2f} ms: {report.worst_cpu[1]}")
+    print(f"frame time p50 {report.percentile(50):.3f} ms, p99 {report.percentile(99):.3f} ms")
+    print(f"exceptions escaping a boundary: {sum(report.escaped.values())} {dict(report.escaped) or ''}")
+    print(f"frames leaving no counted trace: {sum(report.silent.values())} {dict(report.silent) or ''}")
+    print(f"rejections by reason ({sum(report.rejections.values())}):")
+    for reason, count in report.rejections.most_common():
+        print(f"  {count:7d}  {reason}")
+
+
+def default_fixtures() -> Path:
+    """$ARBEES_FIXTURES, else ../shared/fixtures beside the working directory or the checkout."""
+    candidates = [os.environ.get("ARBEES_FIXTURES"), Path.cwd().parent / "shared" / "fixtures",
+                  Path(__file__).resolve().parents[3] / "shared" / "fixtures"]
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), Path("../shared/fixtures"))
+
+
+def _quiet_logs() -> None:
+    """Render logs as the engine does (so their cost is measured) but into /dev/null."""
+    import structlog
+
+    from ..logs import configure_logging
+    configure_logging()
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: run the benchmark and print (or --json) its figures. Exit 2 without fixtures."""
+    parser = argparse.ArgumentParser(prog="arbees-engine bench-frames", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_cli(args)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--fixtures, --paths, --seed, --json (the same options `arbees-engine bench-frames` takes)."""
+    parser.add_argument("--fixtures", type=Path, default=None, help="recorded payloads (default ../shared/fixtures)")
+    parser.add_argument("--paths", type=int, default=12, help="fields mutated per recorded payload (default 12)")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run with parsed `add_arguments` options."""
+    fixtures = args.fixtures or default_fixtures()
+    if not fixtures.is_dir():
+        print(f"no recorded payloads at {fixtures} (pass --fixtures DIR)")
+        return 2
+    _quiet_logs()
+    report = run(fixtures, max_paths=max(1, args.paths), seed=args.seed)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else "", end="" if not args.json else "\n")
+    if not args.json:
+        print_report(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
