@@ -5,6 +5,15 @@ names another; nested tables map to nested models (`[limits] max_position_contra
 environment variables use `__` for nesting (`ARBEES_LIMITS__DAILY_LOSS_LIMIT=250`).
 Money settings are Decimal dollars; probabilities floats 0..1; durations seconds.
 Loading raises pydantic.ValidationError with every bad field named.
+
+Live trading is switched on only from the environment (`ARBEES_LIVE=1` and
+`ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK`), never from a file: a config file that sets
+`live` or `live_authorization` is refused (LiveFromFileRefused) so that a copied or shared
+config can never put real money at risk by itself.
+
+Passwords of external servers may come from files (`ARBEES_DATABASE_PASSWORD_FILE`,
+`ARBEES_REDIS_PASSWORD_FILE`: 0600, owned by you, see arbees_engine.secret_files) instead of the
+URL; `configured_database_url()` / `configured_redis_url()` put them in.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -31,6 +42,36 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """Directory for embedded server data (demo PostgreSQL/Redis) and the kill file."""
     return Path(platformdirs.user_data_dir("arbees"))
+
+
+#: Settings only the environment may set (module docstring).
+ENV_ONLY_SETTINGS = ("live", "live_authorization")
+
+
+class LiveFromFileRefused(ValueError):
+    """A config file tried to switch live trading on; only the environment may (module docstring)."""
+
+
+class _ConfigFileSource(TomlConfigSettingsSource):
+    """The TOML file, refusing ENV_ONLY_SETTINGS (raises LiveFromFileRefused naming file and keys)."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        found = [key for key in ENV_ONLY_SETTINGS if key in data]
+        if found:
+            raise LiveFromFileRefused(
+                f"config file {config_file()} sets {', '.join(found)}: live trading is enabled only from the "
+                "environment (ARBEES_LIVE=1 and ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK); "
+                "remove these keys from the file")
+        return data
+
+
+def with_password(url: str, password: str) -> str:
+    """`url` with its userinfo password set to `password` (quoted); the user name is kept."""
+    parts = urlsplit(url)
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
 
 
 def config_file() -> Path:
@@ -110,6 +151,8 @@ class Settings(BaseSettings):
     live: bool = False
     live_authorization: str | None = None
     record_file: Path | None = None  # append every raw venue/feed message here (adapters.recording)
+    database_password_file: Path | None = None  # password for database_url's user (0600 file)
+    redis_password_file: Path | None = None  # password for redis_url's user (0600 file)
 
     @classmethod
     def settings_customise_sources(
@@ -121,7 +164,25 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Precedence: init kwargs, then ARBEES_* env, then the TOML file."""
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls, toml_file=config_file()))
+
+    def configured_database_url(self) -> str | None:
+        """database_url with the password from database_password_file, if set (None: embedded).
+        Raises UnsafeSecretFile for an unsafe or unreadable password file."""
+        return self._with_password_file(self.database_url, self.database_password_file, "database password file")
+
+    def configured_redis_url(self) -> str | None:
+        """redis_url with the password from redis_password_file, if set (None: embedded).
+        Raises UnsafeSecretFile for an unsafe or unreadable password file."""
+        return self._with_password_file(self.redis_url, self.redis_password_file, "Redis password file")
+
+    @staticmethod
+    def _with_password_file(url: str | None, path: Path | None, what: str) -> str | None:
+        if url is None or path is None:
+            return url
+        from .secret_files import read_secret_file
+
+        return with_password(url, read_secret_file(path, what))
 
     def effective_kill_file(self) -> Path:
         """The kill file: its existence engages the kill switch (ARCHITECTURE.md)."""

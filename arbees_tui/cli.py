@@ -4,8 +4,9 @@
     arbees bench-desk [--games N] [--markets N] [--rate EV_PER_S] [--seconds S]
     arbees demo ...            (wired by the lead: see run_demo)
 
-Defaults: $ARBEES_REDIS_URL or redis://127.0.0.1:6379/0; $ARBEES_INSTANCE or "default";
-operator = login user (getpass.getuser()).
+Defaults: $ARBEES_REDIS_URL, else the embedded engine of the instance (its `operator` Redis user,
+or `readonly` with --read-only; arbees_engine.bus.discovery), else redis://127.0.0.1:6379/0;
+$ARBEES_INSTANCE or "default"; operator = login user (getpass.getuser()).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     """Parser for the desk and its subcommands."""
     parser = argparse.ArgumentParser(prog="arbees", description="Arbees trading desk (Textual).")
-    parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                        help="Redis URL of the engine's bus")
+    parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL"),
+                        help="Redis URL of the engine's bus (default: the embedded engine's, else "
+                        "redis://127.0.0.1:6379/0)")
     parser.add_argument("--instance", default=os.environ.get("ARBEES_INSTANCE", "default"),
                         help="engine instance name (Redis namespace arbees:<instance>:)")
     parser.add_argument("--theme", default=None, help="theme name (arbees-dark, arbees-light, arbees-high-contrast)")
@@ -55,13 +57,24 @@ def operator_name(args: argparse.Namespace) -> str:
         return "operator"
 
 
+def desk_redis_url(args: argparse.Namespace) -> str:
+    """--redis / $ARBEES_REDIS_URL, else the embedded engine's operator (or, --read-only, readonly)
+    URL from its discovery record, else redis://127.0.0.1:6379/0."""
+    if args.redis:
+        return args.redis
+    from arbees_engine.bus.discovery import embedded_redis_url
+
+    role = "readonly" if args.read_only else "operator"
+    return embedded_redis_url(args.instance, role) or "redis://127.0.0.1:6379/0"
+
+
 def run_desk(args: argparse.Namespace) -> int:
     """Attach the desk to a live engine over Redis."""
     from .app import ArbeesApp
     from .config import default_config_path
     from .source import RedisSource
 
-    source = RedisSource(args.redis, args.instance)
+    source = RedisSource(desk_redis_url(args), args.instance)
     app = ArbeesApp(source, instance=args.instance, operator=operator_name(args), theme=args.theme,
                     config_path=default_config_path(), read_only=args.read_only)
     app.run()

@@ -1,0 +1,103 @@
+"""Files that hold secrets (Kalshi PEM keys, server passwords): written 0600, read only when safe.
+
+A secret file is safe to read when it is a regular file owned by the current user, with no group
+or other permission bits (0600 or 0400), and no other user can replace it: every directory from
+the filesystem root down to it is owned by the current user or root and is not group- or
+other-writable, unless it has the sticky bit (like /tmp, where others cannot rename or delete
+our entries; see chmod(1) "restricted deletion flag"). Both the path as given and the path its
+symlinks resolve to are checked, so a symlink in an unsafe directory is refused too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+
+class UnsafeSecretFile(ValueError):
+    """A secret file is missing, unreadable, or could be read or replaced by another user.
+
+    The message names the path, the offending mode or owner and the fix, never the content."""
+
+
+def new_password() -> str:
+    """A fresh random password: 43 URL-safe characters (256 bits from `secrets.token_urlsafe`),
+    safe inside a URL's userinfo without quoting."""
+    return secrets.token_urlsafe(32)
+
+
+def _check_directories(path: Path, what: str) -> None:
+    uid = os.geteuid()
+    for directory in path.parents:
+        st = directory.stat()
+        if st.st_uid not in (uid, 0):
+            raise UnsafeSecretFile(f"{what} {path}: directory {directory} is owned by uid {st.st_uid}, "
+                                   f"not by you (uid {uid}) or root; move the file to a directory of your own")
+        writable_by_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if writable_by_others and not st.st_mode & stat.S_ISVTX:
+            raise UnsafeSecretFile(f"{what} {path}: directory {directory} has mode {stat.S_IMODE(st.st_mode):04o}; "
+                                   f"another user could replace the file (run: chmod go-w {directory})")
+
+
+def check_secret_file(path: str | os.PathLike[str], what: str = "secret file") -> Path:
+    """Return `path` (absolute) if it is safe to read as a secret (module docstring), else raise
+    UnsafeSecretFile. `what` names the file in messages ("Kalshi key file")."""
+    given = Path(os.path.abspath(path))
+    try:
+        st = given.stat()
+        resolved = given.resolve(strict=True)
+    except OSError as exc:
+        raise UnsafeSecretFile(f"{what} {given} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafeSecretFile(f"{what} {given} is not a regular file")
+    if st.st_uid != os.geteuid():
+        raise UnsafeSecretFile(f"{what} {given} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}); "
+                               f"run: chown {os.geteuid()} {given}")
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UnsafeSecretFile(f"{what} {given} has mode {stat.S_IMODE(st.st_mode):04o}; it must not be group- or "
+                               f"world-accessible (run: chmod 600 {given})")
+    for candidate in {given, resolved}:
+        _check_directories(candidate, what)
+    return given
+
+
+def read_secret_file(path: str | os.PathLike[str], what: str = "secret file") -> str:
+    """The stripped text of a safe secret file (see `check_secret_file`). Raises UnsafeSecretFile."""
+    checked = check_secret_file(path, what)
+    text = checked.read_text(encoding="utf-8").strip()
+    if not text:
+        raise UnsafeSecretFile(f"{what} {checked} is empty")
+    return text
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and make it 0700: a directory only its owner enters."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_secret_file(path: Path, text: str) -> Path:
+    """Write `text` to `path` as a 0600 file in a 0700 directory, atomically (temp file + rename),
+    never following a symlink planted at the temp name. Returns `path`."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
+def secret(path: Path, what: str) -> str:
+    """The secret kept in `path`, generating and storing a new password (`new_password`) the first
+    time. Raises UnsafeSecretFile if an existing file is not safe."""
+    if not path.exists():
+        write_secret_file(path, new_password())
+    return read_secret_file(path, what)
