@@ -15,7 +15,7 @@ import os
 import sys
 
 from . import __version__
-from .settings import Settings
+from .settings import LiveFromFileRefused, Settings
 
 
 def _speed(text: str) -> float | None:
@@ -109,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(result))
         return 0
-    settings = Settings(**({"instance": args.instance} if args.instance else {}))
+    try:
+        settings = Settings(**({"instance": args.instance} if args.instance else {}))
+    except LiveFromFileRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from . import commands
 
     handler = {
