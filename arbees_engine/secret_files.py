@@ -1,7 +1,7 @@
 """Files that hold secrets (Kalshi PEM keys, server passwords): written 0600, read only when safe.
 
-A secret file is safe to read when it is a regular file owned by the current user, with no group
-or other permission bits (0600 or 0400), and no other user can replace it: every directory from
+A secret file is safe to read when it is a regular file owned by the current user, with mode
+0600 or stricter (0400; no group/other bits, no execute bit), and no other user can replace it: every directory from
 the filesystem root down to it is owned by the current user or root and is not group- or
 other-writable, unless it has the sticky bit (like /tmp, where others cannot rename or delete
 our entries; see chmod(1) "restricted deletion flag"). Both the path as given and the path its
@@ -55,9 +55,9 @@ def check_secret_file(path: str | os.PathLike[str], what: str = "secret file") -
     if st.st_uid != os.geteuid():
         raise UnsafeSecretFile(f"{what} {given} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}); "
                                f"run: chown {os.geteuid()} {given}")
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UnsafeSecretFile(f"{what} {given} has mode {stat.S_IMODE(st.st_mode):04o}; it must not be group- or "
-                               f"world-accessible (run: chmod 600 {given})")
+    if stat.S_IMODE(st.st_mode) & ~0o600:
+        raise UnsafeSecretFile(f"{what} {given} has mode {stat.S_IMODE(st.st_mode):04o}; it must be 0600 or stricter, "
+                               f"never group- or world-accessible (run: chmod 600 {given})")
     for candidate in {given, resolved}:
         _check_directories(candidate, what)
     return given

@@ -11,7 +11,7 @@ Paper trading runs on any servers; the embedded ones pass (runtime/embedded.py).
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import structlog
 
@@ -30,7 +30,8 @@ def without_credentials(url: str) -> str:
     host = parts.netloc.rsplit("@", 1)[-1]
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if k.lower() not in ("password", "user", "username")])
-    return urlunsplit(parts._replace(netloc=host, query=query))
+    # Not urlunsplit: it drops the "//" of an empty host (unix:///path, postgresql:///db?host=...).
+    return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")
 
 
 async def check_redis(url: str) -> None:
