@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -205,3 +206,48 @@ async def test_engine_user_cannot_reconfigure_the_server(redis_url) -> None:
                 await attempt()
     finally:
         await engine.aclose()
+
+
+# ---- upgrades and restarts ------------------------------------------------------------------
+async def test_a_cluster_without_passwords_is_retired_not_reused(open_dir) -> None:
+    first = EmbeddedPostgres(open_dir / "pg")
+    with first:
+        conn = await asyncpg.connect(await first.create_database("old"))
+        await conn.execute("CREATE TABLE kept (v int)")
+        await conn.close()
+    shutil.rmtree(first.secrets_dir)  # what a cluster made by an older Arbees (trust auth) looks like
+    again = EmbeddedPostgres(open_dir / "pg")
+    with again:
+        retired = list(again.cluster_dir.parent.glob(f"{again.cluster_dir.name}.trust-*"))
+        assert len(retired) == 1 and (retired[0] / "PG_VERSION").exists()  # kept aside, not deleted
+        conn = await asyncpg.connect(again.dsn)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = 'old'") == 0
+        finally:
+            await conn.close()
+    shutil.rmtree(retired[0], ignore_errors=True)
+
+
+async def test_restarted_redis_keeps_its_url_and_users(tmp_path) -> None:
+    from arbees_engine.runtime import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "redis", databases=2)
+    with server:
+        urls = server.role_urls(1)
+    with server:
+        assert server.role_urls(1) == urls
+        for user, url in urls.items():
+            client = aioredis.from_url(url)
+            try:
+                assert await client.ping()
+            finally:
+                await client.aclose()
+
+
+@pytest.fixture
+def open_dir():
+    """A temp dir other users can traverse (the unprivileged postgres user must reach its cluster)."""
+    path = Path(tempfile.mkdtemp(prefix="arbees-security-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

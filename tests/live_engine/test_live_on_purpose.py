@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -196,9 +197,8 @@ async def test_live_refuses_a_superuser_role(pg_server):
         await check_postgres(pg_server.admin_dsn)
 
 
-async def test_live_refuses_a_trust_auth_postgres(tmp_path):
-    tmp_path.chmod(0o755)  # the unprivileged server user must reach its cluster
-    pg = EmbeddedPostgres(tmp_path / "pg")
+async def test_live_refuses_a_trust_auth_postgres(open_dir):
+    pg = EmbeddedPostgres(open_dir / "pg")
     with pg:
         dsn = pg.dsn
         await check_postgres(dsn)
@@ -231,3 +231,12 @@ async def test_live_run_stops_before_trading_on_an_insecure_redis(pg_dsn, open_r
         assert await conn.fetchval("SELECT count(*) FROM orders") == 0
     finally:
         await conn.close()
+
+
+@pytest.fixture
+def open_dir():
+    """A temp dir other users can traverse (the unprivileged postgres user must reach its cluster)."""
+    path = Path(tempfile.mkdtemp(prefix="arbees-security-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
