@@ -26,16 +26,13 @@ end this process holds (non-inheritable, PEP 446): EOF on it means this process 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import functools
 import glob
-import hashlib
 import os
 import pwd
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
