@@ -55,6 +55,20 @@ def test_no_server_listens_on_tcp(pg_server, redis_server) -> None:
         assert not _socket_inodes(server.pid) & listening, f"{type(server).__name__} listens on TCP"
 
 
+def _real_uid(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid line for pid {pid}")
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="as another user the servers run as that user")
+def test_neither_server_runs_as_root(pg_server, redis_server) -> None:
+    for server in (pg_server, redis_server):
+        assert _real_uid(server.pid) == server.run_as.pw_uid != 0
+        assert server.socket_dir.stat().st_uid == server.run_as.pw_uid
+
+
 def test_socket_dirs_are_private(pg_server, redis_server) -> None:
     for server in (pg_server, redis_server):
         st = server.socket_dir.stat()

@@ -8,8 +8,9 @@ SCRAM-SHA-256, Redis ACL users) generated on first use and kept in 0600 files un
 
 PostgreSQL refuses to run as root (https://www.postgresql.org/docs/current/server-start.html),
 so when the current process is root, initdb and postgres run as the `postgres` system user if it
-exists, else `nobody`, and the cluster and socket directories are owned by that user (root still
-reaches the socket; no other user can).
+exists, else `nobody` (`unprivileged_user`), and the cluster and socket directories are owned by
+that user (root still reaches the socket; no other user can). redis-server runs as that user too
+(a compromised server is then no root process).
 
 Readiness is polled with a bounded deadline: postgres is ready once its `postmaster.pid` status
 line reads "ready" (what `pg_ctl -w` waits for; see src/include/utils/pidfile.h) and its socket
@@ -92,6 +93,17 @@ def _socket_open(path: Path | str | None) -> bool:
             return True
     except OSError:
         return False
+
+
+def unprivileged_user() -> pwd.struct_passwd:
+    """The user servers run as when we are root: `postgres` if it exists, else `nobody`.
+    Raises EmbeddedServerError when neither exists."""
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise EmbeddedServerError("running as root but neither a 'postgres' nor a 'nobody' user exists")
 
 
 def private_socket_dir(prefix: str, previous: Path | None, owner: pwd.struct_passwd | None = None) -> Path:

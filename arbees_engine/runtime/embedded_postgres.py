@@ -23,7 +23,6 @@ import concurrent.futures
 import hashlib
 import hmac
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -46,6 +45,7 @@ from .embedded import (
     _stop_process,
     find_binary,
     private_socket_dir,
+    unprivileged_user,
 )
 
 log = structlog.get_logger(__name__)
@@ -104,17 +104,8 @@ class EmbeddedPostgres(_Service):
         self.log_path = self.data_dir / "postgres.log"
         self.secrets_dir = self.data_dir / "secrets"
         self.socket_dir: Path | None = None
-        self.run_as = self._unprivileged_user() if os.geteuid() == 0 else None
+        self.run_as = unprivileged_user() if os.geteuid() == 0 else None
         self.cluster_dir = self._choose_cluster_dir()
-
-    @staticmethod
-    def _unprivileged_user() -> pwd.struct_passwd:
-        for name in ("postgres", "nobody"):
-            try:
-                return pwd.getpwnam(name)
-            except KeyError:
-                continue
-        raise EmbeddedServerError("running as root but neither a 'postgres' nor a 'nobody' user exists")
 
     def _choose_cluster_dir(self) -> Path:
         """`data_dir/pgdata`, or (as root, when the server user cannot reach it) a /var/tmp twin."""

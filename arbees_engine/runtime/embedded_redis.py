@@ -3,8 +3,9 @@
 Users (https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/):
 - `default`: off, so a connection without credentials can run nothing but AUTH.
 - `engine`: every key and command except @dangerous (CONFIG, DEBUG, SHUTDOWN, ACL, MODULE,
-  MONITOR, KEYS, MIGRATE, ...; the classic `CONFIG SET dir` file-write attack is closed), plus
-  FLUSHDB (the test harness empties its logical databases with it).
+  MONITOR, KEYS, MIGRATE, ...; the classic `CONFIG SET dir` file-write attack is closed) and
+  @scripting (Lua: nothing uses it, and sandbox escapes exist, e.g. CVE-2022-0543), plus FLUSHDB
+  (the test harness empties its logical databases with it).
 - `operator`: the desk and `arbees-engine kill/resume/mode`: XADD to `arbees:<instance>:commands`
   (write-only: it cannot read or trim what others sent) and read the view: the snapshot hash
   (HGETALL), the audit list (LRANGE), the event stream with its acknowledgements (XREAD,
@@ -12,14 +13,18 @@ Users (https://redis.io/docs/latest/operate/oss_and_stack/management/security/ac
   (bus/client.py). Key selectors %R~/%W~ need Redis 7.0+.
 - `readonly`: the same reads, no XADD (`arbees --read-only`, `arbees-engine status`).
 Passwords are generated on first start and kept in `<data_dir>/secrets/redis-<user>.password`
-(0600); the config file handed to redis-server (0600, same directory) holds only their SHA-256
-(`#<hex>` ACL syntax), so the passwords never appear in a process list or a server file.
+(0600). The configuration reaches redis-server on its stdin (`redis-server -`), holding only the
+passwords' SHA-256 (`#<hex>` ACL syntax): neither passwords nor hashes appear in a process list
+or in any file the server can read. As root, the server runs as `unprivileged_user()` (the socket
+directory is then owned by that user; root still reaches it).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
+import os
 import shutil
 import signal
 import socket
@@ -30,7 +35,7 @@ from urllib.parse import quote
 
 import structlog
 
-from ..secret_files import private_dir, secret, write_secret_file
+from ..secret_files import private_dir, secret
 from .embedded import (
     EmbeddedServerError,
     _log_tail,
@@ -38,6 +43,7 @@ from .embedded import (
     _stop_process,
     find_binary,
     private_socket_dir,
+    unprivileged_user,
 )
 
 log = structlog.get_logger(__name__)
@@ -48,7 +54,7 @@ _SESSION = ("+ping", "+select", "+auth", "+hello", "+quit", "+reset")
 
 #: ACL rules per user, after `on` and its password (see module docstring).
 REDIS_USERS: dict[str, str] = {
-    "engine": "~* &* +@all -@dangerous +flushdb",
+    "engine": "~* &* +@all -@dangerous -@scripting +flushdb",
     "operator": " ".join(["resetchannels", *(f"%R~arbees:*:{k}" for k in _VIEW_KEYS), "%W~arbees:*:commands",
                           "-@all", *_VIEW_READS, *_SESSION, "+xadd"]),
     "readonly": " ".join(["resetchannels", *(f"%R~arbees:*:{k}" for k in _VIEW_KEYS),
@@ -72,6 +78,7 @@ class EmbeddedRedis(_Service):
         self.log_path = self.data_dir / "redis.log"
         self.secrets_dir = self.data_dir / "secrets"
         self.socket_dir: Path | None = None
+        self.run_as = unprivileged_user() if os.geteuid() == 0 else None
 
     @property
     def socket_path(self) -> Path | None:
@@ -86,12 +93,19 @@ class EmbeddedRedis(_Service):
 
     def _config(self) -> str:
         lines = [f"port {self.port}", f"unixsocket {self.socket_path}", "unixsocketperm 700", "protected-mode yes",
-                 'save ""', "appendonly no", f"dir {self.data_dir}", f"databases {self.databases}",
+                 'save ""', "appendonly no", f"dir {self.socket_dir}", f"databases {self.databases}",
                  "daemonize no", "user default off resetpass resetkeys resetchannels -@all"]
         for user, rules in REDIS_USERS.items():
             digest = hashlib.sha256(self.password(user).encode()).hexdigest()
             lines.append(f"user {user} on #{digest} {rules}")
         return "\n".join(lines) + "\n"
+
+    def _popen_kwargs(self) -> dict[str, object]:
+        kwargs: dict[str, object] = {"start_new_session": True, "cwd": "/"}
+        if self.run_as is not None:
+            kwargs.update(user=self.run_as.pw_uid, group=self.run_as.pw_gid, extra_groups=[],
+                          env={**os.environ, "HOME": self.run_as.pw_dir})
+        return kwargs
 
     def _answers(self) -> bool:
         """True once the server replies to PING (NOAUTH counts: it is serving, and refusing us)."""
@@ -113,11 +127,13 @@ class EmbeddedRedis(_Service):
         binary = find_binary("redis-server", "redis-server", ("/usr/local/bin", "/usr/bin"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         private_dir(self.secrets_dir)
-        self.socket_dir = private_socket_dir("arbees-redis-", self.socket_dir)
-        config = write_secret_file(self.secrets_dir / "redis.conf", self._config())
+        self.socket_dir = private_socket_dir("arbees-redis-", self.socket_dir, self.run_as)
         with open(self.log_path, "ab") as log_file:
-            self.proc = subprocess.Popen([str(binary), str(config)], stdout=log_file, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True, cwd="/")
+            self.proc = subprocess.Popen([str(binary), "-"], stdout=log_file, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.PIPE, **self._popen_kwargs())
+        with contextlib.suppress(BrokenPipeError):  # it died at once: reported below with the log
+            self.proc.stdin.write(self._config().encode())
+        self.proc.stdin.close()
         self._watch(signal.SIGTERM, 15)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None and not self._answers():
