@@ -121,10 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
         "bench": commands.cmd_bench,
     }[args.command]
+    from .adapters.kalshi.auth import KalshiAuthError
+    from .secret_files import UnsafeSecretFile
+
     try:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
         return 130
+    except (UnsafeSecretFile, KalshiAuthError) as exc:  # a key or password file that is not private
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -58,6 +58,21 @@ def test_the_cli_refuses_such_a_config_with_a_clear_error(tmp_path, monkeypatch,
     assert "live trading is enabled only from the environment" in capsys.readouterr().err
 
 
+def test_the_cli_refuses_an_unsafe_password_file_with_a_clear_error(tmp_path, monkeypatch, capsys):
+    password = write_secret_file(tmp_path / "s" / "redis.password", "pw")
+    password.chmod(0o644)
+    monkeypatch.setenv("ARBEES_CONFIG", "/nonexistent/arbees.toml")
+    monkeypatch.setenv("ARBEES_REDIS_URL", "redis://engine@127.0.0.1:1/0")
+    monkeypatch.setenv("ARBEES_REDIS_PASSWORD_FILE", str(password))
+    saved, level = structlog.get_config(), logging.getLogger().level
+    try:
+        assert cli.main(["kill", "--reason", "x"]) == 2
+    finally:
+        structlog.configure(**saved)
+        logging.getLogger().setLevel(level)
+    assert "Redis password file" in capsys.readouterr().err
+
+
 def test_the_environment_switches_live_on(tmp_path, monkeypatch):
     config = tmp_path / "config.toml"
     config.write_text("mode = \"manual\"\n")
