@@ -29,6 +29,8 @@ def data_home(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+    for log in Path(tempfile.gettempdir()).glob("arbees-demo-demosec*.log"):  # run_demo's engine logs
+        log.unlink(missing_ok=True)
 
 
 def _args(read_only: bool) -> argparse.Namespace:
