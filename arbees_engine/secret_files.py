@@ -14,6 +14,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 
 class UnsafeSecretFile(ValueError):
@@ -101,3 +102,18 @@ def secret(path: Path, what: str) -> str:
     if not path.exists():
         write_secret_file(path, new_password())
     return read_secret_file(path, what)
+
+
+def with_password(url: str, password: str) -> str:
+    """`url` with its userinfo password set to `password` (quoted); the user name is kept
+    ("rediss://engine@h:6380/0" → "rediss://engine:<password>@h:6380/0")."""
+    parts = urlsplit(url)
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
+
+
+def url_with_password_file(url: str, path: str | os.PathLike[str] | None, what: str) -> str:
+    """`url` with the password read from secret file `path` (unchanged when `path` is None).
+    Raises UnsafeSecretFile for an unsafe or unreadable file."""
+    return url if path is None else with_password(url, read_secret_file(path, what))

@@ -22,7 +22,6 @@ import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -64,14 +63,6 @@ class _ConfigFileSource(TomlConfigSettingsSource):
                 "environment (ARBEES_LIVE=1 and ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK); "
                 "remove these keys from the file")
         return data
-
-
-def with_password(url: str, password: str) -> str:
-    """`url` with its userinfo password set to `password` (quoted); the user name is kept."""
-    parts = urlsplit(url)
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
 
 
 def config_file() -> Path:
@@ -178,11 +169,11 @@ class Settings(BaseSettings):
 
     @staticmethod
     def _with_password_file(url: str | None, path: Path | None, what: str) -> str | None:
-        if url is None or path is None:
-            return url
-        from .secret_files import read_secret_file
+        if url is None:
+            return None
+        from .secret_files import url_with_password_file
 
-        return with_password(url, read_secret_file(path, what))
+        return url_with_password_file(url, path, what)
 
     def effective_kill_file(self) -> Path:
         """The kill file: its existence engages the kill switch (ARCHITECTURE.md)."""

@@ -4,7 +4,7 @@
     arbees bench-desk [--games N] [--markets N] [--rate EV_PER_S] [--seconds S]
     arbees demo ...            (wired by the lead: see run_demo)
 
-Defaults: $ARBEES_REDIS_URL, else the embedded engine of the instance (its `operator` Redis user,
+Defaults: $ARBEES_REDIS_URL (password from $ARBEES_REDIS_PASSWORD_FILE), else the embedded engine of the instance (its `operator` Redis user,
 or `readonly` with --read-only; arbees_engine.bus.discovery), else redis://127.0.0.1:6379/0;
 $ARBEES_INSTANCE or "default"; operator = login user (getpass.getuser()).
 """
@@ -58,10 +58,15 @@ def operator_name(args: argparse.Namespace) -> str:
 
 
 def desk_redis_url(args: argparse.Namespace) -> str:
-    """--redis / $ARBEES_REDIS_URL, else the embedded engine's operator (or, --read-only, readonly)
-    URL from its discovery record, else redis://127.0.0.1:6379/0."""
+    """--redis / $ARBEES_REDIS_URL (with the password from $ARBEES_REDIS_PASSWORD_FILE if set: a
+    password on the command line is visible to every user in `ps`), else the embedded engine's
+    operator (or, --read-only, readonly) URL from its discovery record, else
+    redis://127.0.0.1:6379/0. Raises UnsafeSecretFile for an unsafe password file."""
     if args.redis:
-        return args.redis
+        from arbees_engine.secret_files import url_with_password_file
+
+        return url_with_password_file(args.redis, os.environ.get("ARBEES_REDIS_PASSWORD_FILE") or None,
+                                      "Redis password file")
     from arbees_engine.bus.discovery import embedded_redis_url
 
     role = "readonly" if args.read_only else "operator"

@@ -155,6 +155,15 @@ def test_password_files_fill_in_the_configured_urls(tmp_path):
         settings.configured_database_url()
 
 
+def test_the_desk_takes_its_redis_password_from_a_file(tmp_path, monkeypatch):
+    from arbees_tui.cli import build_parser, desk_redis_url
+
+    password = write_secret_file(tmp_path / "s" / "operator.password", "op-pw")
+    monkeypatch.setenv("ARBEES_REDIS_PASSWORD_FILE", str(password))
+    args = build_parser().parse_args(["--redis", "rediss://operator@redis.example:6380/0"])
+    assert desk_redis_url(args) == "rediss://operator:op-pw@redis.example:6380/0"
+
+
 # ---- discovery records ----------------------------------------------------------------------
 def test_discovery_record_is_private_and_an_unsafe_one_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
