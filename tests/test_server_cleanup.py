@@ -1,5 +1,5 @@
 """A test run killed outright (SIGKILL: no fixture teardown, no atexit) leaves no private Redis or
-PostgreSQL running: each server's watchdog stops it once the process that started it is gone,
+PostgreSQL running (nor their socket directories): each server's watchdog stops it once the process that started it is gone,
 also when the servers were started from a worker thread that has since exited."""
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ def test_sigkilled_test_run_leaves_no_server_running(kind: str) -> None:
 
         _until(lambda: not any(_pid_alive(pid) for pid, _, _ in servers.values()), 60, "servers stopped")
         assert not any(_socket_open(sock) for _, sock, _ in servers.values())
+        # and their private socket directories, which the killed run could not remove, are gone too
+        _until(lambda: not any(Path(sock).parent.exists() for _, sock, _ in servers.values()), 10, "socket dirs removed")
         _until(lambda: not any(_pid_alive(pid) for pid, _ in report["watchdogs"]), 10, "watchdogs exited")
     finally:
         if child.poll() is None:

@@ -170,13 +170,14 @@ def _stop_process(proc: subprocess.Popen[bytes], first_signal: int, timeout_s: f
         proc.wait(timeout=10)
 
 
-# Run by `_Watchdog` as `python -I -S -c _WATCHDOG_CODE PID FIRST_SIGNAL GRACE_S STARTTIME` (stdlib only).
-# stdin: one byte = disarmed (the server was stopped by its owner), EOF = the owner died. Then it
-# signals the server's process group (the server leads it: start_new_session), waits `GRACE_S`
-# for the leader to go and escalates to SIGKILL. STARTTIME (/proc/PID/stat field 22, proc(5))
-# proves PID still is the server, not a later process that reused the pid.
+# Run by `_Watchdog` as `python -I -S -c _WATCHDOG_CODE PID FIRST_SIGNAL GRACE_S STARTTIME [DIR...]`
+# (stdlib only). stdin: one byte = disarmed (the server was stopped by its owner), EOF = the owner
+# died. Then it signals the server's process group (the server leads it: start_new_session), waits
+# `GRACE_S` for the leader to go, escalates to SIGKILL, and removes the DIRs the owner would have
+# removed (the server's socket directory). STARTTIME (/proc/PID/stat field 22, proc(5)) proves PID
+# still is the server, not a later process that reused the pid.
 _WATCHDOG_CODE = r"""
-import os, signal, sys, time
+import os, shutil, signal, sys, time
 pid, first, grace, started = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 def server_alive():
     try:
@@ -185,20 +186,25 @@ def server_alive():
     except OSError:
         return False
     return fields[19] == started and fields[0] not in ("Z", "X")
-if os.read(0, 1) or not server_alive():
-    sys.exit(0)
-try:
-    os.killpg(pid, first)
-except ProcessLookupError:
-    sys.exit(0)
-deadline = time.monotonic() + grace
-while server_alive() and time.monotonic() < deadline:
-    time.sleep(0.05)
-if server_alive():
+def stop_server():
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, first)
     except ProcessLookupError:
-        pass
+        return
+    deadline = time.monotonic() + grace
+    while server_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if server_alive():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+if os.read(0, 1):
+    sys.exit(0)
+if server_alive():
+    stop_server()
+for leftover in sys.argv[5:]:
+    shutil.rmtree(leftover, ignore_errors=True)
 """
 
 
@@ -229,9 +235,9 @@ class _Watchdog:
     until that child exits too.
     """
 
-    def __init__(self, pid: int, first_signal: int, grace_s: float) -> None:
+    def __init__(self, pid: int, first_signal: int, grace_s: float, leftovers: tuple[Path, ...] = ()) -> None:
         cmd = [sys.executable, "-I", "-S", "-c", _WATCHDOG_CODE, str(pid), str(int(first_signal)), str(grace_s),
-               _start_time(pid)]
+               _start_time(pid), *map(str, leftovers)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, cwd="/", start_new_session=True)
 
@@ -256,9 +262,9 @@ class _Service:
     proc: subprocess.Popen[bytes] | None = None
     _watchdog: _Watchdog | None = None
 
-    def _watch(self, first_signal: int, grace_s: float) -> None:
+    def _watch(self, first_signal: int, grace_s: float, leftovers: tuple[Path, ...] = ()) -> None:
         """Arm a watchdog that stops `self.proc` with `first_signal` (then SIGKILL after `grace_s`)
-        should this process die without calling `stop()`. Where /proc is unreadable (not Linux) no
+        and removes the `leftovers` directories should this process die without calling `stop()`. Where /proc is unreadable (not Linux) no
         watchdog is started and a warning is logged once (`_warn_unwatched`).
 
         Raises EmbeddedServerError when the watchdog cannot be launched (EMFILE, ENOMEM, ...): the
@@ -270,7 +276,7 @@ class _Service:
             _warn_unwatched()
             return
         try:
-            self._watchdog = _Watchdog(self.proc.pid, first_signal, grace_s)
+            self._watchdog = _Watchdog(self.proc.pid, first_signal, grace_s, leftovers)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the server must not run unwatched
             pid = self.proc.pid
             log.error("embedded.watchdog_failed", pid=pid, error=repr(exc))

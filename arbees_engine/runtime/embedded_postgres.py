@@ -249,7 +249,7 @@ class EmbeddedPostgres(_Service):
         with open(self.log_path, "ab") as log_file:
             self.proc = subprocess.Popen(self._server_cmd(), stdout=log_file, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, **self._popen_kwargs())
-        self._watch(signal.SIGINT, 30)
+        self._watch(signal.SIGINT, 30, (self.socket_dir,))
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None and not self._ready():
             time.sleep(0.05)

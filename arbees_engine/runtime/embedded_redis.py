@@ -134,7 +134,7 @@ class EmbeddedRedis(_Service):
         with contextlib.suppress(BrokenPipeError):  # it died at once: reported below with the log
             self.proc.stdin.write(self._config().encode())
         self.proc.stdin.close()
-        self._watch(signal.SIGTERM, 15)
+        self._watch(signal.SIGTERM, 15, (self.socket_dir,))
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None and not self._answers():
             time.sleep(0.02)
