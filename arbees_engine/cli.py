@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, operator_cli
-from .settings import Settings
+from .settings import LiveFromFileRefused, Settings
 
 
 def _speed(text: str) -> float | None:
@@ -134,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         found = asyncio.run(run_doctor([v.strip() for v in args.venue.split(",") if v.strip() not in ("", "none")]))
         print(format_findings(found))
         return 1 if any(f.level == "FAIL" for f in found) else 0
-    settings = Settings(**({"instance": args.instance} if args.instance else {}))
+    try:
+        settings = Settings(**({"instance": args.instance} if args.instance else {}))
+    except LiveFromFileRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from . import commands
 
     handler = {
@@ -142,10 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
         "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator,
     }[args.command]
+    from .adapters.kalshi.auth import KalshiAuthError
+    from .secret_files import UnsafeSecretFile
+
     try:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
         return 130
+    except (UnsafeSecretFile, KalshiAuthError) as exc:  # a key or password file that is not private
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,16 +12,26 @@ import uuid
 
 from .bus.client import BusClient
 from .bus.messages import CommandAction, utcnow
+from .redact import mask_url
 from .settings import Settings
 
 
-def _redis_url(settings: Settings) -> str | None:
-    url = settings.redis_url
+def _redis_url(settings: Settings, role: str) -> str | None:
+    """The configured Redis URL, else the embedded engine's URL for `role` ("operator" sends
+    commands, "readonly" only reads; bus/discovery.py)."""
+    url = settings.configured_redis_url()
     if url is None:
-        from .bus.discovery import read_embedded_urls
+        from .bus.discovery import embedded_redis_url
 
-        url = (read_embedded_urls(settings.instance) or {}).get("redis_url")
+        url = embedded_redis_url(settings.instance, role)
     return url
+
+
+def live_requested(settings: Settings) -> bool:
+    """True when both live switches are on (ARBEES_LIVE=1 and the authorization phrase)."""
+    from .adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE
+
+    return settings.live and settings.live_authorization == LIVE_AUTHORIZATION_PHRASE
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -42,10 +52,18 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("warning: --fresh-book ignored: the database is configured, not embedded", file=sys.stderr)
         args.fresh_book = False
     async with services(settings, fresh_book=args.fresh_book) as svc:
+        if live_requested(settings):  # before anything trades: the servers must admit only credentials
+            from .runtime.server_checks import InsecureServer, check_live_servers
+
+            try:
+                await check_live_servers(svc.database_url, svc.redis_url)
+            except InsecureServer as exc:
+                print(f"error: live trading refused: {exc}", file=sys.stderr)
+                return 2
         await migrate(svc.database_url)
         store = await Store.connect(svc.database_url)
         if svc.embedded:
-            write_embedded_urls(settings.instance, svc.database_url, svc.redis_url)
+            write_embedded_urls(settings.instance, svc.database_url, svc.redis_url, svc.redis_role_urls)
         try:
             stop = asyncio.Event()  # set by a signal, or by the replay when the recording is done
             engine = build_engine(settings, args, store=store, redis_url=svc.redis_url, stop=stop)
@@ -94,7 +112,7 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print the engine's status from Redis; exit 3 when no engine is reachable."""
     from .runtime.summary import format_status, status_dict
 
-    url = _redis_url(settings)
+    url = _redis_url(settings, "readonly")
     if url is None:
         print("no Redis configured (ARBEES_REDIS_URL) and no embedded engine running", file=sys.stderr)
         return 3
@@ -103,10 +121,10 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         snap = await client.load_snapshot(audit_limit=0)
         heartbeat = await client.heartbeat()
     except (OSError, ConnectionError) as exc:
-        print(f"cannot reach Redis at {url}: {exc}", file=sys.stderr)
+        print(f"cannot reach Redis at {mask_url(url)}: {exc}", file=sys.stderr)
         return 3
     except Exception as exc:  # redis.exceptions.ConnectionError is not an OSError
-        print(f"cannot reach Redis at {url}: {exc}", file=sys.stderr)
+        print(f"cannot reach Redis at {mask_url(url)}: {exc}", file=sys.stderr)
         return 3
     finally:
         await client.close()
@@ -132,7 +150,7 @@ async def _send(settings: Settings, args: argparse.Namespace, action: CommandAct
         print(f"{action.value}: {exc}. Create one with `arbees-engine operator add NAME`"
               f" (the kill file {settings.effective_kill_file()} needs no key)", file=sys.stderr)
         return 1
-    url = _redis_url(settings)
+    url = _redis_url(settings, "operator")
     if url is None:
         print("no Redis configured (ARBEES_REDIS_URL) and no embedded engine running", file=sys.stderr)
         return 3
@@ -142,7 +160,7 @@ async def _send(settings: Settings, args: argparse.Namespace, action: CommandAct
     try:
         ack = await client.command_and_wait(command, skew_s=settings.command_clock_skew_s)
     except Exception as exc:  # noqa: BLE001 - any Redis failure is "not reachable"
-        print(f"cannot reach Redis at {url}: {exc}", file=sys.stderr)
+        print(f"cannot reach Redis at {mask_url(url)}: {exc}", file=sys.stderr)
         return 3
     finally:
         await client.close()
@@ -177,7 +195,7 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.database_url:
         print("ARBEES_DATABASE_URL is not set", file=sys.stderr)
         return 1
-    applied = await migrate(settings.database_url)
+    applied = await migrate(settings.configured_database_url())
     print(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
     return 0
 

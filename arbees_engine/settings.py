@@ -5,6 +5,15 @@ names another; nested tables map to nested models (`[limits] max_position_contra
 environment variables use `__` for nesting (`ARBEES_LIMITS__DAILY_LOSS_LIMIT=250`).
 Money settings are Decimal dollars; probabilities floats 0..1; durations seconds.
 Loading raises pydantic.ValidationError with every bad field named.
+
+Live trading is switched on only from the environment (`ARBEES_LIVE=1` and
+`ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK`), never from a file: a config file that sets
+`live` or `live_authorization` is refused (LiveFromFileRefused) so that a copied or shared
+config can never put real money at risk by itself.
+
+Passwords of external servers may come from files (`ARBEES_DATABASE_PASSWORD_FILE`,
+`ARBEES_REDIS_PASSWORD_FILE`: 0600, owned by you, see arbees_engine.secret_files) instead of the
+URL; `configured_database_url()` / `configured_redis_url()` put them in.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -31,6 +41,28 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """Directory for embedded server data (demo PostgreSQL/Redis) and the kill file."""
     return Path(platformdirs.user_data_dir("arbees"))
+
+
+#: Settings only the environment may set (module docstring).
+ENV_ONLY_SETTINGS = ("live", "live_authorization")
+
+
+class LiveFromFileRefused(ValueError):
+    """A config file tried to switch live trading on; only the environment may (module docstring)."""
+
+
+class _ConfigFileSource(TomlConfigSettingsSource):
+    """The TOML file, refusing ENV_ONLY_SETTINGS (raises LiveFromFileRefused naming file and keys)."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        found = [key for key in ENV_ONLY_SETTINGS if key in data]
+        if found:
+            raise LiveFromFileRefused(
+                f"config file {config_file()} sets {', '.join(found)}: live trading is enabled only from the "
+                "environment (ARBEES_LIVE=1 and ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK); "
+                "remove these keys from the file")
+        return data
 
 
 def config_file() -> Path:
@@ -145,6 +177,8 @@ class Settings(BaseSettings):
     store_queue_max: int = Field(200_000, gt=0)
     store_backlog_unhealthy: int = Field(10_000, gt=0)
     store_drain_timeout_s: float = Field(30.0, gt=0)
+    database_password_file: Path | None = None  # password for database_url's user (0600 file)
+    redis_password_file: Path | None = None  # password for redis_url's user (0600 file)
 
     @classmethod
     def settings_customise_sources(
@@ -156,7 +190,25 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Precedence: init kwargs, then ARBEES_* env, then the TOML file."""
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls, toml_file=config_file()))
+
+    def configured_database_url(self) -> str | None:
+        """database_url with the password from database_password_file, if set (None: embedded).
+        Raises UnsafeSecretFile for an unsafe or unreadable password file."""
+        return self._with_password_file(self.database_url, self.database_password_file, "database password file")
+
+    def configured_redis_url(self) -> str | None:
+        """redis_url with the password from redis_password_file, if set (None: embedded).
+        Raises UnsafeSecretFile for an unsafe or unreadable password file."""
+        return self._with_password_file(self.redis_url, self.redis_password_file, "Redis password file")
+
+    @staticmethod
+    def _with_password_file(url: str | None, path: Path | None, what: str) -> str | None:
+        if url is None:
+            return None
+        from .secret_files import url_with_password_file
+
+        return url_with_password_file(url, path, what)
 
     def effective_kill_file(self) -> Path:
         """The kill file: its existence engages the kill switch (ARCHITECTURE.md)."""

@@ -4,7 +4,9 @@
     arbees bench-desk [--games N] [--markets N] [--rate EV_PER_S] [--seconds S]
     arbees demo ...            (wired by the lead: see run_demo)
 
-Defaults: $ARBEES_REDIS_URL or redis://127.0.0.1:6379/0; $ARBEES_INSTANCE or "default";
+Defaults: $ARBEES_REDIS_URL (password from $ARBEES_REDIS_PASSWORD_FILE), else the embedded engine
+of the instance (its `operator` Redis user, or `readonly` with --read-only;
+arbees_engine.bus.discovery), else redis://127.0.0.1:6379/0; $ARBEES_INSTANCE or "default";
 operator key = --operator NAME, else the only key in the keys dir, else the login user's
 (arbees_engine.bus.operators); without one the desk watches only and says so on screen.
 """
@@ -20,8 +22,9 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     """Parser for the desk and its subcommands."""
     parser = argparse.ArgumentParser(prog="arbees", description="Arbees trading desk (Textual).")
-    parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                        help="Redis URL of the engine's bus")
+    parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL"),
+                        help="Redis URL of the engine's bus (default: the embedded engine's, else "
+                        "redis://127.0.0.1:6379/0)")
     parser.add_argument("--instance", default=os.environ.get("ARBEES_INSTANCE", "default"),
                         help="engine instance name (Redis namespace arbees:<instance>:)")
     parser.add_argument("--theme", default=None, help="theme name (arbees-dark, arbees-light, arbees-high-contrast)")
@@ -72,6 +75,22 @@ def operator_key(args: argparse.Namespace):
         return None, str(exc)
 
 
+def desk_redis_url(args: argparse.Namespace) -> str:
+    """--redis / $ARBEES_REDIS_URL (with the password from $ARBEES_REDIS_PASSWORD_FILE if set: a
+    password on the command line is visible to every user in `ps`), else the embedded engine's
+    operator (or, --read-only, readonly) URL from its discovery record, else
+    redis://127.0.0.1:6379/0. Raises UnsafeSecretFile for an unsafe password file."""
+    if args.redis:
+        from arbees_engine.secret_files import url_with_password_file
+
+        return url_with_password_file(args.redis, os.environ.get("ARBEES_REDIS_PASSWORD_FILE") or None,
+                                      "Redis password file")
+    from arbees_engine.bus.discovery import embedded_redis_url
+
+    role = "readonly" if args.read_only else "operator"
+    return embedded_redis_url(args.instance, role) or "redis://127.0.0.1:6379/0"
+
+
 def run_desk(args: argparse.Namespace) -> int:
     """Attach the desk to a live engine over Redis."""
     from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S
@@ -80,7 +99,7 @@ def run_desk(args: argparse.Namespace) -> int:
     from .config import default_config_path
     from .source import RedisSource
 
-    source = RedisSource(args.redis, args.instance)
+    source = RedisSource(desk_redis_url(args), args.instance)
     key, problem = operator_key(args)
     ttl = float(os.environ.get("ARBEES_COMMAND_TTL_S", DEFAULT_TTL_S))  # the engine's settings, same variables
     skew = float(os.environ.get("ARBEES_COMMAND_CLOCK_SKEW_S", CLOCK_SKEW_S))

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from arbees_engine.bus.discovery import forget_embedded_urls, read_embedded_urls
+from arbees_engine.bus.discovery import embedded_redis_url, forget_embedded_urls
 
 START_TIMEOUT_S = 90.0
 DEMO_INSTANCE = "demo"  # the demo's own instance: the only one whose book a demo empties
@@ -60,16 +60,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)  # could not arm it, or the parent is already gone: do not run unattended
 
 
-def _wait_for_redis(proc: subprocess.Popen, instance: str, log_path: Path) -> str:
-    """The engine's Redis URL once it is up; raises SystemExit if the engine dies or times out."""
+def _wait_for_redis(proc: subprocess.Popen, instance: str, log_path: Path, role: str = "operator") -> str:
+    """The engine's Redis URL for `role` ("operator", or "readonly" for a watch-only desk) once it
+    is up; raises SystemExit if the engine dies or times out."""
     configured = os.environ.get("ARBEES_REDIS_URL")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the engine exited with {proc.returncode} before the desk could attach:\n{_tail(log_path)}")
-        urls = read_embedded_urls(instance)
-        if configured or urls:
-            return configured or urls["redis_url"]
+        url = configured or embedded_redis_url(instance, role)
+        if url:
+            return url
         time.sleep(0.2)  # polling a child process's start-up: no event to wait on
     proc.terminate()
     raise SystemExit(f"the engine did not start within {START_TIMEOUT_S:.0f} s:\n{_tail(log_path)}")
@@ -129,7 +130,8 @@ def run_demo(args: argparse.Namespace, run_desk) -> int:
     with open(log_path, "wb") as log:
         proc = spawn_child(engine_command(args, instance), log)
         try:
-            args.redis = _wait_for_redis(proc, instance, log_path)
+            role = "readonly" if getattr(args, "read_only", False) else "operator"
+            args.redis = _wait_for_redis(proc, instance, log_path, role)
             args.instance = instance
             run_desk(args)
         finally:

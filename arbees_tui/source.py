@@ -41,7 +41,9 @@ class RedisSource:
 
         self._factory = lambda: BusClient(redis_url, instance)
         self.client = self._factory()
-        self.describe = f"{redis_url} [{instance}]"
+        from arbees_engine.redact import mask_url
+
+        self.describe = f"{mask_url(redis_url)} [{instance}]"
 
     async def load_snapshot(self) -> Any:
         """See DeskSource.load_snapshot."""

@@ -1,12 +1,14 @@
 """Shared pytest fixtures: private PostgreSQL and Redis servers on 127.0.0.1.
 
 Stable fixture names other test packages rely on:
-  pg_server     (session)  EmbeddedPostgres, started once per test session in a temp dir.
-  redis_server  (session)  EmbeddedRedis, started once per test session.
+  pg_server     (session)  EmbeddedPostgres, started once per test session in a temp dir: Unix
+                           socket only, SCRAM passwords; `admin_dsn` is the superuser's.
+  redis_server  (session)  EmbeddedRedis, started once per test session: Unix socket only, ACL
+                           users engine/operator/readonly (`url_for(db, user)`).
   pg_dsn        (function) DSN of a fresh, fully migrated database for this test. Made by
                            `CREATE DATABASE ... TEMPLATE arbees_template` (migrated once per
                            session; about 15 ms), dropped WITH (FORCE) after the test.
-  redis_url     (function) redis://127.0.0.1:PORT/<n>: a logical database of its own for this test
+  redis_url     (function) unix://engine:<pw>@<socket>?db=<n>: a logical database of its own for this test
                            (flushed before use). Pub/sub channels are server-wide, not per database,
                            so tests using pub/sub should use unique channel names.
   store         (function) a connected `arbees_engine.store.Store` on pg_dsn, closed afterwards.
@@ -75,7 +77,7 @@ async def _build_template(server: EmbeddedPostgres) -> None:
     await migrate(dsn)
     # No connections to the template: otherwise autovacuum visits it and each CREATE DATABASE
     # waits for that worker to leave (100-300 ms per test).
-    admin = await asyncpg.connect(server.dsn)
+    admin = await asyncpg.connect(server.admin_dsn)
     try:
         await admin.execute(f'ALTER DATABASE "{TEMPLATE_DB}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
     finally:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from arbees_engine.bus import operators
 from arbees_engine.bus.messages import Command, CommandAction, utcnow
 from arbees_engine.bus.signing import OperatorKey
-from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.runtime import PG_ENGINE_ROLE, EmbeddedPostgres, EmbeddedRedis
 
 TEMPLATE_DB = "arbees_template"
 _REDIS_DATABASES = 1024  # db 0 is left for ad-hoc use; tests cycle through 1..1023
@@ -29,19 +29,21 @@ _db_counter = itertools.count(1)
 
 @contextlib.asynccontextmanager
 async def fresh_database(server: EmbeddedPostgres) -> AsyncIterator[str]:
-    """A new database copied from the migrated template; dropped on exit. Yields its DSN."""
+    """A new database copied from the migrated template, owned by the engine role (as the
+    template's tables are: the engine migrated it); dropped on exit. Yields its engine DSN."""
     name = f"arbees_test_{next(_db_counter)}"
-    admin = await asyncpg.connect(server.dsn)
+    admin = await asyncpg.connect(server.admin_dsn)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         # FILE_COPY: ~15 ms for our small template vs ~200 ms for PG15's default WAL_LOG.
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
+        await admin.execute(f'CREATE DATABASE "{name}" OWNER {PG_ENGINE_ROLE} TEMPLATE "{TEMPLATE_DB}" '
+                            'STRATEGY FILE_COPY')
     finally:
         await admin.close()
     try:
         yield server.dsn_for(name)
     finally:
-        admin = await asyncpg.connect(server.dsn)
+        admin = await asyncpg.connect(server.admin_dsn)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
@@ -49,9 +51,10 @@ async def fresh_database(server: EmbeddedPostgres) -> AsyncIterator[str]:
 
 
 def fresh_redis_db(server: EmbeddedRedis) -> str:
-    """URL of a just-flushed logical Redis database no other live test uses."""
+    """Engine URL (unix://engine:<password>@<socket>?db=N) of a just-flushed logical Redis database
+    no other live test uses; `server.url_for(db, "operator")` is the same database as the desk."""
     db = next(_db_counter) % (_REDIS_DATABASES - 1) + 1
-    client = redis.Redis(host="127.0.0.1", port=server.port, db=db)
+    client = redis.Redis.from_url(server.url_for(db))
     try:
         client.flushdb()
     finally:

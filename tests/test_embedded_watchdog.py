@@ -28,7 +28,7 @@ def _gone(pid: int, started: str, timeout_s: float = 30.0) -> bool:
 def test_a_watchdog_that_cannot_launch_stops_the_server_and_raises(monkeypatch, tmp_path: Path):
     launched: list[tuple[int, str]] = []
 
-    def no_watchdog(pid: int, first_signal: int, grace_s: float):
+    def no_watchdog(pid: int, first_signal: int, grace_s: float, leftovers=()):
         launched.append((pid, _start_time(pid)))  # the real server, running now
         raise OSError(errno.EMFILE, "Too many open files")
 

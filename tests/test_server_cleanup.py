@@ -1,5 +1,5 @@
 """A test run killed outright (SIGKILL: no fixture teardown, no atexit) leaves no private Redis or
-PostgreSQL running: each server's watchdog stops it once the process that started it is gone,
+PostgreSQL running (nor their socket directories): each server's watchdog stops it once the process that started it is gone,
 also when the servers were started from a worker thread that has since exited."""
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from arbees_engine.runtime.embedded import _pid_alive, _port_open, _start_time
+from arbees_engine.runtime.embedded import _pid_alive, _socket_open, _start_time
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 
-# Writes {"servers": {name: [pid, port, start]}, "watchdogs": [[pid, start], ...]} to $ARBEES_PIDS
+# Writes {"servers": {name: [pid, socket path, start]}, "watchdogs": [[pid, start], ...]} to $ARBEES_PIDS
 # atomically; `start` is the pid's /proc start time (`_start_time`), read by the process that owns it.
 _REPORT = '''
 def report(servers):
     import json, os
     from arbees_engine.runtime.embedded import _start_time
     watchdogs = [s._watchdog.proc.pid for s in servers.values() if getattr(s, "_watchdog", None)]
-    out = {"servers": {name: [s.pid, s.port, _start_time(s.pid)] for name, s in servers.items()},
+    out = {"servers": {name: [s.pid, str(s.socket_path), _start_time(s.pid)] for name, s in servers.items()},
            "watchdogs": [[pid, _start_time(pid)] for pid in watchdogs]}
     with open(os.environ["ARBEES_PIDS"] + ".tmp", "w") as f:
         json.dump(out, f)
@@ -109,13 +109,15 @@ def test_sigkilled_test_run_leaves_no_server_running(kind: str) -> None:
         report = json.loads(pids_file.read_text())
         servers = report["servers"]
         assert set(servers) == {"postgres", "redis"}
-        assert all(_pid_alive(pid) and _port_open(port) and started for pid, port, started in servers.values())
+        assert all(_pid_alive(pid) and _socket_open(sock) and started for pid, sock, started in servers.values())
 
         os.killpg(child.pid, signal.SIGKILL)  # the whole run's group, as a CI timeout would
         child.wait(timeout=10)
 
         _until(lambda: not any(_pid_alive(pid) for pid, _, _ in servers.values()), 60, "servers stopped")
-        assert not any(_port_open(port) for _, port, _ in servers.values())
+        assert not any(_socket_open(sock) for _, sock, _ in servers.values())
+        # and their private socket directories, which the killed run could not remove, are gone too
+        _until(lambda: not any(Path(sock).parent.exists() for _, sock, _ in servers.values()), 10, "socket dirs removed")
         _until(lambda: not any(_pid_alive(pid) for pid, _ in report["watchdogs"]), 10, "watchdogs exited")
     finally:
         if child.poll() is None:

@@ -1,6 +1,7 @@
 """Process runtime helpers: private PostgreSQL/Redis servers for tests and `arbees demo`."""
 
 from .embedded import (
+    PG_ENGINE_ROLE,
     PG_SUPERUSER,
     EmbeddedPostgres,
     EmbeddedRedis,
@@ -11,6 +12,7 @@ from .embedded import (
 )
 
 __all__ = [
+    "PG_ENGINE_ROLE",
     "PG_SUPERUSER",
     "EmbeddedPostgres",
     "EmbeddedRedis",

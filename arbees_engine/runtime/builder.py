@@ -202,7 +202,8 @@ def live_order_client(settings: Settings, signer, env: dict[str, str] | None = N
     """KalshiOrderClient when live trading is doubly authorised and credentials exist, else None.
 
     The two switches come from settings (`live`, `live_authorization`, i.e. ARBEES_LIVE and
-    ARBEES_LIVE_AUTHORIZATION or the TOML file) and are checked again by the client itself.
+    ARBEES_LIVE_AUTHORIZATION from the environment; a config file setting them is refused, see
+    arbees_engine.settings) and are checked again by the client itself.
     """
     from ..adapters.kalshi.orders import (AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV, KalshiOrderClient,
                                           LiveTradingRefused)

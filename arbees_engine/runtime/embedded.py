@@ -1,15 +1,20 @@
-"""Private PostgreSQL and Redis servers on 127.0.0.1, started from installed binaries.
+"""Private PostgreSQL and Redis servers that only the operator can use, started from installed binaries.
 
-Used by the pytest harness (one server per test session) and by `arbees demo` (data kept in the
-platformdirs user data dir). Nothing here talks to any address but 127.0.0.1.
+Used by the pytest harness (one server per test session) and by `arbees demo` / `arbees-engine run`
+without configured URLs (data kept in the platformdirs user data dir). Neither server opens a TCP
+port: each listens on a Unix socket in a 0700 directory, and each demands a password (PostgreSQL
+SCRAM-SHA-256, Redis ACL users) generated on first use and kept in 0600 files under
+`<data_dir>/secrets/` (see embedded_postgres.py, embedded_redis.py and arbees_engine.secret_files).
 
 PostgreSQL refuses to run as root (https://www.postgresql.org/docs/current/server-start.html),
 so when the current process is root, initdb and postgres run as the `postgres` system user if it
-exists, else `nobody`, and the cluster directory is owned by that user.
+exists, else `nobody` (`unprivileged_user`), and the cluster and socket directories are owned by
+that user (root still reaches the socket; no other user can). redis-server runs as that user too
+(a compromised server is then no root process).
 
 Readiness is polled with a bounded deadline: postgres is ready once its `postmaster.pid` status
-line reads "ready" (what `pg_ctl -w` waits for; see src/include/utils/pidfile.h) and its TCP port
-accepts a connection; redis once it answers PING with +PONG.
+line reads "ready" (what `pg_ctl -w` waits for; see src/include/utils/pidfile.h) and its socket
+accepts a connection; redis once it answers PING with a NOAUTH error or +PONG.
 
 Each server gets a watchdog process (`_Watchdog`) so that it does not outlive the process that
 started it, even when that process is SIGKILLed (atexit does not run then). Neither server can
@@ -22,16 +27,13 @@ end this process holds (non-inheritable, PEP 446): EOF on it means this process 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import functools
 import glob
-import hashlib
 import os
 import pwd
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -42,8 +44,6 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-#: Role created by initdb; every DSN this module hands out connects as it (trust auth, loopback).
-PG_SUPERUSER = "arbees"
 _START_ATTEMPTS = 3  # a free port can be taken between probing it and the server binding it
 
 
@@ -80,6 +80,51 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _socket_open(path: Path | str | None) -> bool:
+    """True if the Unix socket at `path` accepts a connection."""
+    if path is None:
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            sock.connect(str(path))
+            return True
+    except OSError:
+        return False
+
+
+def unprivileged_user() -> pwd.struct_passwd:
+    """The user servers run as when we are root: `postgres` if it exists, else `nobody`.
+    Raises EmbeddedServerError when neither exists."""
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise EmbeddedServerError("running as root but neither a 'postgres' nor a 'nobody' user exists")
+
+
+def private_socket_dir(prefix: str, previous: Path | None, owner: pwd.struct_passwd | None = None) -> Path:
+    """A 0700 directory for a server's Unix socket, owned by `owner` (default: this user).
+
+    Short (under the system temp dir: sun_path holds at most 107 bytes, unix(7)). Reuses the path
+    `previous` when it can be created afresh (a restarted server keeps its URL); a path that
+    already exists is never reused, since someone else may have made it."""
+    path = None
+    if previous is not None:
+        try:
+            os.mkdir(previous, 0o700)
+            path = previous
+        except OSError:
+            path = None
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o700)
+    if owner is not None:
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    return path
 
 
 def _port_open(port: int) -> bool:
@@ -125,13 +170,14 @@ def _stop_process(proc: subprocess.Popen[bytes], first_signal: int, timeout_s: f
         proc.wait(timeout=10)
 
 
-# Run by `_Watchdog` as `python -I -S -c _WATCHDOG_CODE PID FIRST_SIGNAL GRACE_S STARTTIME` (stdlib only).
-# stdin: one byte = disarmed (the server was stopped by its owner), EOF = the owner died. Then it
-# signals the server's process group (the server leads it: start_new_session), waits `GRACE_S`
-# for the leader to go and escalates to SIGKILL. STARTTIME (/proc/PID/stat field 22, proc(5))
-# proves PID still is the server, not a later process that reused the pid.
+# Run by `_Watchdog` as `python -I -S -c _WATCHDOG_CODE PID FIRST_SIGNAL GRACE_S STARTTIME [DIR...]`
+# (stdlib only). stdin: one byte = disarmed (the server was stopped by its owner), EOF = the owner
+# died. Then it signals the server's process group (the server leads it: start_new_session), waits
+# `GRACE_S` for the leader to go, escalates to SIGKILL, and removes the DIRs the owner would have
+# removed (the server's socket directory). STARTTIME (/proc/PID/stat field 22, proc(5)) proves PID
+# still is the server, not a later process that reused the pid.
 _WATCHDOG_CODE = r"""
-import os, signal, sys, time
+import os, shutil, signal, sys, time
 pid, first, grace, started = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 def server_alive():
     try:
@@ -140,20 +186,25 @@ def server_alive():
     except OSError:
         return False
     return fields[19] == started and fields[0] not in ("Z", "X")
-if os.read(0, 1) or not server_alive():
-    sys.exit(0)
-try:
-    os.killpg(pid, first)
-except ProcessLookupError:
-    sys.exit(0)
-deadline = time.monotonic() + grace
-while server_alive() and time.monotonic() < deadline:
-    time.sleep(0.05)
-if server_alive():
+def stop_server():
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, first)
     except ProcessLookupError:
-        pass
+        return
+    deadline = time.monotonic() + grace
+    while server_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if server_alive():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+if os.read(0, 1):
+    sys.exit(0)
+if server_alive():
+    stop_server()
+for leftover in sys.argv[5:]:
+    shutil.rmtree(leftover, ignore_errors=True)
 """
 
 
@@ -184,9 +235,9 @@ class _Watchdog:
     until that child exits too.
     """
 
-    def __init__(self, pid: int, first_signal: int, grace_s: float) -> None:
+    def __init__(self, pid: int, first_signal: int, grace_s: float, leftovers: tuple[Path, ...] = ()) -> None:
         cmd = [sys.executable, "-I", "-S", "-c", _WATCHDOG_CODE, str(pid), str(int(first_signal)), str(grace_s),
-               _start_time(pid)]
+               _start_time(pid), *map(str, leftovers)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, cwd="/", start_new_session=True)
 
@@ -211,9 +262,9 @@ class _Service:
     proc: subprocess.Popen[bytes] | None = None
     _watchdog: _Watchdog | None = None
 
-    def _watch(self, first_signal: int, grace_s: float) -> None:
+    def _watch(self, first_signal: int, grace_s: float, leftovers: tuple[Path, ...] = ()) -> None:
         """Arm a watchdog that stops `self.proc` with `first_signal` (then SIGKILL after `grace_s`)
-        should this process die without calling `stop()`. Where /proc is unreadable (not Linux) no
+        and removes the `leftovers` directories should this process die without calling `stop()`. Where /proc is unreadable (not Linux) no
         watchdog is started and a warning is logged once (`_warn_unwatched`).
 
         Raises EmbeddedServerError when the watchdog cannot be launched (EMFILE, ENOMEM, ...): the
@@ -225,7 +276,7 @@ class _Service:
             _warn_unwatched()
             return
         try:
-            self._watchdog = _Watchdog(self.proc.pid, first_signal, grace_s)
+            self._watchdog = _Watchdog(self.proc.pid, first_signal, grace_s, leftovers)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the server must not run unwatched
             pid = self.proc.pid
             log.error("embedded.watchdog_failed", pid=pid, error=repr(exc))
@@ -267,270 +318,9 @@ class _Service:
         await asyncio.to_thread(self.stop)
 
 
-class EmbeddedPostgres(_Service):
-    """A private PostgreSQL cluster under `data_dir` listening on 127.0.0.1:<free port>.
-
-    data_dir: directory owned by the caller; the cluster lives in `data_dir/pgdata`, the server
-      log in `data_dir/postgres.log`. An existing cluster there is reused (demo restarts).
-    fast: turn off fsync/synchronous_commit/full_page_writes (tests; data may be lost on a crash).
-    max_connections: server connection limit.
-    start_timeout_s: deadline for initdb + readiness; EmbeddedServerError after it.
-    Raises MissingBinaryError if initdb/postgres are not installed (Debian package `postgresql`).
-    """
-
-    BIN_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/local/bin", "/usr/local/pgsql/bin")
-
-    def __init__(
-        self, data_dir: Path | str, *, fast: bool = True, max_connections: int = 300, start_timeout_s: float = 60.0
-    ) -> None:
-        self.data_dir = Path(data_dir)
-        self.fast = fast
-        self.max_connections = max_connections
-        self.start_timeout_s = start_timeout_s
-        self.port: int | None = None
-        self.log_path = self.data_dir / "postgres.log"
-        self._socket_dir: Path | None = None
-        self._run_as = self._unprivileged_user() if os.geteuid() == 0 else None
-        self.cluster_dir = self._choose_cluster_dir()
-
-    @staticmethod
-    def _unprivileged_user() -> pwd.struct_passwd:
-        for name in ("postgres", "nobody"):
-            try:
-                return pwd.getpwnam(name)
-            except KeyError:
-                continue
-        raise EmbeddedServerError("running as root but neither a 'postgres' nor a 'nobody' user exists")
-
-    def _choose_cluster_dir(self) -> Path:
-        """`data_dir/pgdata`, or (as root, when the server user cannot reach it) a /var/tmp twin."""
-        wanted = self.data_dir / "pgdata"
-        if self._run_as is None or self._traversable(self.data_dir):
-            return wanted
-        digest = hashlib.sha1(str(wanted.resolve()).encode()).hexdigest()[:12]
-        fallback = Path("/var/tmp") / f"arbees-pg-{digest}"
-        log.warning("embedded.pg.cluster_fallback", wanted=str(wanted), using=str(fallback))
-        return fallback
-
-    @staticmethod
-    def _traversable(path: Path) -> bool:
-        """True if every existing ancestor of `path` lets other users pass through (o+x)."""
-        for ancestor in [path.resolve(), *path.resolve().parents]:
-            if ancestor.exists() and not ancestor.stat().st_mode & stat.S_IXOTH:
-                return False
-        return True
-
-    # -- process plumbing -------------------------------------------------------------------
-    def _popen_kwargs(self) -> dict[str, object]:
-        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-        kwargs: dict[str, object] = {"env": env, "cwd": "/", "start_new_session": True}
-        if self._run_as is not None:
-            kwargs.update(user=self._run_as.pw_uid, group=self._run_as.pw_gid, extra_groups=[])
-            env["HOME"] = self._run_as.pw_dir
-        return kwargs
-
-    def _own(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        path.chmod(0o700)
-        if self._run_as is not None:
-            os.chown(path, self._run_as.pw_uid, self._run_as.pw_gid)
-
-    def _initdb(self) -> None:
-        if (self.cluster_dir / "PG_VERSION").exists():
-            return
-        initdb = find_binary("initdb", "postgresql", self.BIN_DIRS)
-        self._own(self.cluster_dir)
-        cmd = [str(initdb), "-D", str(self.cluster_dir), "--auth=trust", "-U", PG_SUPERUSER, "-E", "UTF8",
-               "--locale=C", "--no-instructions"]
-        if self.fast:
-            cmd.append("--no-sync")
-        result = subprocess.run(cmd, capture_output=True, timeout=self.start_timeout_s, **self._popen_kwargs())
-        if result.returncode != 0:
-            raise EmbeddedServerError(f"initdb failed ({result.returncode}): {result.stderr.decode(errors='replace')}")
-
-    def _server_cmd(self, port: int) -> list[str]:
-        postgres = find_binary("postgres", "postgresql", self.BIN_DIRS)
-        cmd = [str(postgres), "-D", str(self.cluster_dir), "-p", str(port), "-k", str(self._socket_dir),
-               "-c", "listen_addresses=127.0.0.1", "-c", f"max_connections={self.max_connections}"]
-        if self.fast:
-            for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
-                cmd += ["-c", setting]
-        return cmd
-
-    def _ready(self) -> bool:
-        try:
-            lines = (self.cluster_dir / "postmaster.pid").read_text().splitlines()
-        except OSError:
-            return False
-        return len(lines) >= 8 and lines[7].strip() == "ready" and _port_open(self.port or 0)
-
-    def _stop_orphan(self) -> None:
-        """Stop a postmaster left running on this cluster by a killed earlier run (else start fails)."""
-        try:
-            pid = int((self.cluster_dir / "postmaster.pid").read_text().splitlines()[0])
-            # The postmaster chdirs into its data dir: a reused pid belonging to anything else won't match.
-            alive = os.readlink(f"/proc/{pid}/cwd") == str(self.cluster_dir.resolve())
-        except (OSError, ValueError, IndexError):
-            return
-        if not alive:
-            return
-        log.warning("embedded.pg.orphan_stopped", pid=pid, cluster=str(self.cluster_dir))
-        os.kill(pid, signal.SIGINT)  # fast shutdown
-        deadline = time.monotonic() + 30
-        while _pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def start(self) -> None:
-        """initdb if needed, start postgres, wait until it accepts connections.
-
-        Raises MissingBinaryError, or EmbeddedServerError (with the server log's tail) if the
-        server exits or is not ready within `start_timeout_s`, or (server stopped) if its watchdog
-        cannot be launched.
-        """
-        if self.pid is not None:
-            return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._initdb()
-        self._stop_orphan()
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="arbees-pgsock-"))  # short: sun_path ≤ 107 bytes
-        self._own(self._socket_dir)
-        self._socket_dir.chmod(0o755)
-        last_error = ""
-        for _ in range(_START_ATTEMPTS):
-            self.port = free_port()
-            with open(self.log_path, "ab") as log_file:
-                self.proc = subprocess.Popen(self._server_cmd(self.port), stdout=log_file, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, **self._popen_kwargs())
-            self._watch(signal.SIGINT, 30)
-            deadline = time.monotonic() + self.start_timeout_s
-            while time.monotonic() < deadline and self.proc.poll() is None and not self._ready():
-                time.sleep(0.05)
-            if self.proc.poll() is None and self._ready():
-                atexit.register(self.stop)
-                log.info("embedded.pg.started", port=self.port, pid=self.proc.pid, cluster=str(self.cluster_dir))
-                return
-            last_error = _log_tail(self.log_path)
-            _stop_process(self.proc, signal.SIGQUIT, 10)
-            self._unwatch()
-        self.stop()  # removes the socket dir
-        raise EmbeddedServerError(f"postgres did not become ready; log tail:\n{last_error}")
-
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT to the postmaster), wait for exit; idempotent."""
-        atexit.unregister(self.stop)
-        if self.proc is not None:
-            _stop_process(self.proc, signal.SIGINT, 30)
-            self.proc = None
-        self._unwatch()
-        if self._socket_dir is not None:
-            shutil.rmtree(self._socket_dir, ignore_errors=True)
-            self._socket_dir = None
-
-    def dsn_for(self, database: str) -> str:
-        """DSN of `database` on this server: postgresql://arbees@127.0.0.1:PORT/<database>."""
-        if self.port is None:
-            raise EmbeddedServerError("postgres is not started")
-        return f"postgresql://{PG_SUPERUSER}@127.0.0.1:{self.port}/{database}"
-
-    @property
-    def dsn(self) -> str:
-        """DSN of the maintenance database `postgres`."""
-        return self.dsn_for("postgres")
-
-    url = dsn
-
-    async def create_database(self, name: str, *, template: str | None = None, fresh: bool = False) -> str:
-        """Create database `name` (optionally `TEMPLATE template`) unless it exists; return its DSN.
-
-        fresh=True drops an existing `name` first (its sessions are closed: `DROP DATABASE ... WITH
-        (FORCE)`, PostgreSQL 13+), so the caller starts from an empty database.
-        Names must be plain identifiers ([a-z_][a-z0-9_]*). Raises ValueError otherwise.
-        """
-        import asyncpg  # local: keeps the module importable without the driver
-
-        for ident in (name, template):
-            if ident is not None and not (ident.isidentifier() and ident.isascii() and ident == ident.lower()):
-                raise ValueError(f"database name {ident!r} is not a plain lower-case identifier")
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            if fresh:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-            if not exists:
-                suffix = f' TEMPLATE "{template}"' if template else ""
-                await conn.execute(f'CREATE DATABASE "{name}"{suffix}')
-        finally:
-            await conn.close()
-        return self.dsn_for(name)
 
 
-class EmbeddedRedis(_Service):
-    """A private redis-server on 127.0.0.1:<free port>, no persistence, working files in `data_dir`.
-
-    databases: number of logical databases (the test harness gives each test its own).
-    Raises MissingBinaryError if redis-server is missing (Debian package `redis-server`).
-    """
-
-    def __init__(self, data_dir: Path | str, *, databases: int = 1024, start_timeout_s: float = 30.0) -> None:
-        self.data_dir = Path(data_dir)
-        self.databases = databases
-        self.start_timeout_s = start_timeout_s
-        self.port: int | None = None
-        self.log_path = self.data_dir / "redis.log"
-
-    def _pong(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port or 0), timeout=0.5) as sock:
-                sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def start(self) -> None:
-        """Start redis-server and wait for PING → PONG. Raises MissingBinaryError, or
-        EmbeddedServerError if it does not answer within `start_timeout_s` or (server stopped) if
-        its watchdog cannot be launched."""
-        if self.pid is not None:
-            return
-        binary = find_binary("redis-server", "redis-server", ("/usr/local/bin", "/usr/bin"))
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        for _ in range(_START_ATTEMPTS):
-            self.port = free_port()
-            cmd = [str(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", str(self.data_dir), "--databases", str(self.databases), "--daemonize", "no"]
-            with open(self.log_path, "ab") as log_file:
-                self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             start_new_session=True)
-            self._watch(signal.SIGTERM, 15)
-            deadline = time.monotonic() + self.start_timeout_s
-            while time.monotonic() < deadline and self.proc.poll() is None and not self._pong():
-                time.sleep(0.02)
-            if self.proc.poll() is None and self._pong():
-                atexit.register(self.stop)
-                log.info("embedded.redis.started", port=self.port, pid=self.proc.pid)
-                return
-            _stop_process(self.proc, signal.SIGKILL, 5)
-            self._unwatch()
-        self.proc = None
-        raise EmbeddedServerError(f"redis-server did not answer PING; log tail:\n{_log_tail(self.log_path)}")
-
-    def stop(self) -> None:
-        """SIGTERM (redis shuts down without saving: persistence is off), wait for exit; idempotent."""
-        atexit.unregister(self.stop)
-        if self.proc is not None:
-            _stop_process(self.proc, signal.SIGTERM, 15)
-            self.proc = None
-        self._unwatch()
-
-    def url_for(self, db: int = 0) -> str:
-        """redis://127.0.0.1:PORT/<db>."""
-        if self.port is None:
-            raise EmbeddedServerError("redis is not started")
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    @property
-    def url(self) -> str:
-        """URL of logical database 0."""
-        return self.url_for(0)
-
-    dsn = url
+# The servers live in their own modules (each under 400 lines); importing them here keeps
+# `arbees_engine.runtime.embedded` the one place callers import from.
+from .embedded_postgres import PG_ENGINE_ROLE, PG_SUPERUSER, EmbeddedPostgres  # noqa: E402
+from .embedded_redis import REDIS_USERS, EmbeddedRedis  # noqa: E402

@@ -2,7 +2,8 @@
 
 When `ARBEES_DATABASE_URL` / `ARBEES_REDIS_URL` are unset (a newcomer's machine), private
 servers are started from the binaries on PATH with their data under the platformdirs user data
-dir, and stopped on exit (issue 2 §13). Raises EmbeddedServerError / MissingBinaryError (which
+dir, and stopped on exit (issue 2 §13). They listen on Unix sockets in 0700 directories and
+demand passwords (runtime/embedded.py). Raises EmbeddedServerError / MissingBinaryError (which
 names the Debian package to install) when that is impossible.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
+from ..redact import mask_url
 from ..settings import Settings, data_dir
 from .embedded import EmbeddedPostgres, EmbeddedRedis
 
@@ -22,11 +24,17 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Services:
-    """Connection URLs for the store and the bus, and whether they are embedded."""
+    """Connection URLs for the store and the bus, and whether they are embedded.
+
+    database_url / redis_url: what the engine connects with (engine role / ACL user).
+    redis_role_urls: for an embedded Redis, {"engine", "operator", "readonly"} → URL (what the
+    discovery file hands to `status`, `kill` and the desk); empty for a configured Redis.
+    """
 
     database_url: str
     redis_url: str
     embedded: bool
+    redis_role_urls: dict[str, str] = field(default_factory=dict)
 
 
 @contextlib.asynccontextmanager
@@ -40,16 +48,20 @@ async def services(settings: Settings, *, quiet: bool = False, fresh_book: bool 
     if fresh_book and settings.database_url is not None:
         raise ValueError("a fresh book drops the embedded database only; ARBEES_DATABASE_URL is set")
     async with contextlib.AsyncExitStack() as stack:
-        db_url, redis_url = settings.database_url, settings.redis_url
+        db_url, redis_url = settings.configured_database_url(), settings.configured_redis_url()
+        role_urls: dict[str, str] = {}
         base = data_dir() / "embedded" / settings.instance
         if db_url is None:
             pg = stack.enter_context(EmbeddedPostgres(base / "postgres", fast=False))
             db_url = await pg.create_database("arbees", fresh=fresh_book)
             if not quiet:
-                print(f"embedded PostgreSQL on 127.0.0.1:{pg.port} (data {pg.cluster_dir})", flush=True)
+                print(f"embedded PostgreSQL on {pg.socket_path} (data {pg.cluster_dir})", flush=True)
         if redis_url is None:
             rd = stack.enter_context(EmbeddedRedis(base / "redis"))
-            redis_url = rd.url
+            role_urls = rd.role_urls()
+            redis_url = role_urls["engine"]
             if not quiet:
-                print(f"embedded Redis on 127.0.0.1:{rd.port}", flush=True)
-        yield Services(db_url, redis_url, embedded=settings.database_url is None or settings.redis_url is None)
+                print(f"embedded Redis on {rd.socket_path}", flush=True)
+        log.info("services", database=mask_url(db_url), redis=mask_url(redis_url))
+        yield Services(db_url, redis_url, embedded=settings.database_url is None or settings.redis_url is None,
+                       redis_role_urls=role_urls)

@@ -1,4 +1,4 @@
-"""Embedded servers start, serve on 127.0.0.1, stop cleanly; postgres never runs as root;
+"""Embedded servers start, serve on a private Unix socket, stop cleanly; postgres never runs as root;
 a vanished server surfaces as StoreUnavailable."""
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ def _uid_of(pid: int) -> int:
     raise AssertionError(f"no Uid line for pid {pid}")
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def _socket_open(path) -> bool:
+    with socket.socket(socket.AF_UNIX) as sock:
+        return sock.connect_ex(str(path)) == 0
 
 
 @pytest.fixture
@@ -49,13 +49,13 @@ def test_postmaster_never_runs_as_root(pg_server) -> None:
 async def test_postgres_start_stop_restart_keeps_data(open_dir: Path) -> None:
     server = EmbeddedPostgres(open_dir / "pg")
     async with server:
-        first_port, pid = server.port, server.pid
+        first_socket, pid = server.socket_path, server.pid
         conn = await asyncpg.connect(await server.create_database("keep"))
         await conn.execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
         await conn.close()
     assert server.pid is None
     assert not Path(f"/proc/{pid}").exists()
-    assert not _port_open(first_port)
+    assert not _socket_open(first_socket)
     async with server:  # reuses the cluster: no second initdb
         conn = await asyncpg.connect(server.dsn_for("keep"))
         assert await conn.fetchval("SELECT v FROM kept") == 42
@@ -113,13 +113,13 @@ async def test_redis_start_ping_stop(open_dir: Path) -> None:
         client = aioredis.from_url(server.url_for(3))
         assert await client.ping()
         await client.aclose()
-        port, pid = server.port, server.pid
+        sock, pid = server.socket_path, server.pid
     assert not Path(f"/proc/{pid}").exists()
-    assert not _port_open(port)
+    assert not _socket_open(sock)
 
 
 async def test_redis_url_fixture_gives_an_empty_private_db(redis_url: str, redis_server) -> None:
-    assert redis_url.startswith(f"redis://127.0.0.1:{redis_server.port}/")
+    assert redis_url.startswith("unix://engine:") and f"@{redis_server.socket_path}?db=" in redis_url
     client = aioredis.from_url(redis_url)
     try:
         assert await client.dbsize() == 0

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import os
-import stat
 import time
-from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ...secret_files import UnsafeSecretFile, check_secret_file
 
 #: PSS parameters Kalshi requires: MGF1(SHA-256), salt length = SHA-256 digest length.
 PSS_PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
@@ -35,21 +35,17 @@ def message_to_sign(timestamp_ms: int, method: str, path: str) -> bytes:
 
 
 def load_private_key(path: str | os.PathLike[str]) -> rsa.RSAPrivateKey:
-    """Load an unencrypted RSA private key from a PEM file readable only by its owner.
+    """Load an unencrypted RSA private key from a PEM file only its owner can read or replace.
 
-    Raises KalshiAuthError if the file is missing, group/world-accessible (mode & 0o077),
-    or does not hold an RSA private key. Messages name the path and mode, never the content.
+    Raises KalshiAuthError if the file is missing, not owned by the current user, group/world-
+    accessible (mode & 0o077), in a directory another user could write (not sticky), or does not
+    hold an RSA private key (arbees_engine.secret_files.check_secret_file). Messages name the
+    path, mode or owner, never the content.
     """
-    p = Path(path)
     try:
-        mode = p.stat().st_mode
-    except OSError as exc:
-        raise KalshiAuthError(f"Kalshi key file {p} cannot be read: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KalshiAuthError(
-            f"Kalshi key file {p} has mode {stat.S_IMODE(mode):04o}; it must not be group- or "
-            f"world-accessible (run: chmod 600 {p})"
-        )
+        p = check_secret_file(path, "Kalshi key file")
+    except UnsafeSecretFile as exc:
+        raise KalshiAuthError(str(exc)) from None
     try:
         key = serialization.load_pem_private_key(p.read_bytes(), password=None)
     except (ValueError, TypeError):
