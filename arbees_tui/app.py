@@ -239,7 +239,7 @@ class ArbeesApp(App):
     async def _send(self, command: Command) -> None:
         try:
             await self.source.send_command(command)
-        except Exception as exc:  # link down: shown as a failed command, loudly
+        except Exception as exc:  # noqa: BLE001 - link down: shown as a failed command, loudly
             self.post_message(CommandSendFailed(command.command_id, f"{type(exc).__name__}: {exc}"))
 
     def _announce(self, pending: PendingCommand) -> None:

@@ -309,7 +309,7 @@ class OrderBook:
     stale book. Methods raise BookError on invalid levels and leave the book unchanged.
     """
 
-    __slots__ = ("market_id", "bids", "asks", "seq", "updated_at", "stale")
+    __slots__ = ("asks", "bids", "market_id", "seq", "stale", "updated_at")
 
     def __init__(self, market_id: str) -> None:
         self.market_id = market_id
