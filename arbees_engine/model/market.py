@@ -165,7 +165,7 @@ class TickSchedule:
         parts = [p.split(":") for p in text.split(";") if p.strip()]
         if any(len(p) != 3 for p in parts):
             raise TickError(f"tick schedule text {text!r} is not start:end:step;…")
-        return cls.of(parts)
+        return cls.of([(start, end, step) for start, end, step in parts])
 
     @property
     def text(self) -> str:
