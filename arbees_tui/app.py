@@ -25,7 +25,7 @@ from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcno
 from .commands import DeskCommands
 from .config import DeskConfig, load_config, save_config
 from .feed import Feed
-from .messages import CommandSendFailed, DeskError, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
+from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
@@ -168,10 +168,6 @@ class ArbeesApp(App):
             pending.status, pending.detail = "failed", f"not sent: {message.detail}"
             self.state.dirty.header = True
             self._announce(pending)
-
-    def on_desk_error(self, message: DeskError) -> None:
-        """DeskError: route a worker's error to `report_error`."""
-        self.report_error(message.where, message.detail)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker.StateChanged: report a worker that ended in ERROR (by name) with its exception."""
