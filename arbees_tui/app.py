@@ -28,7 +28,7 @@ from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S, OperatorKey
 from .commands import DeskCommands
 from .config import DeskConfig, load_config, save_config
 from .feed import Feed
-from .messages import CommandSendFailed, DeskError, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
+from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
@@ -183,10 +183,6 @@ class ArbeesApp(App):
             self.state.dirty.header = True
             self._announce(pending)
 
-    def on_desk_error(self, message: DeskError) -> None:
-        """DeskError: route a worker's error to `report_error`."""
-        self.report_error(message.where, message.detail)
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker.StateChanged: report a worker that ended in ERROR (by name) with its exception."""
         if event.state == WorkerState.ERROR:
@@ -258,7 +254,7 @@ class ArbeesApp(App):
     async def _send(self, command: Command) -> None:
         try:
             await self.source.send_command(command)
-        except Exception as exc:  # link down: shown as a failed command, loudly
+        except Exception as exc:  # noqa: BLE001 - link down: shown as a failed command, loudly
             self.post_message(CommandSendFailed(command.command_id, f"{type(exc).__name__}: {exc}"))
 
     def _announce(self, pending: PendingCommand) -> None:

@@ -117,7 +117,7 @@ class Feed:
         if reset is not None:
             try:
                 await reset()
-            except Exception as reset_exc:  # a dead pool may fail to close; a new one is made anyway
+            except Exception as reset_exc:  # noqa: BLE001 - a dead pool may fail to close; a new one is made anyway
                 log.debug("desk.reset_failed", error=str(reset_exc))
 
     async def run_heartbeat(self) -> None:
@@ -126,7 +126,7 @@ class Feed:
             _stop_if_cancelling()
             try:
                 beat = await self.source.heartbeat()
-            except Exception as exc:  # link down: the event loop reports it; show the engine as unknown
+            except Exception as exc:  # noqa: BLE001 - link down: the event loop reports it; show the engine as unknown
                 log.debug("desk.heartbeat_failed", error=str(exc))
                 beat = None
             pid = beat.pid if beat is not None else None

@@ -52,12 +52,3 @@ class CommandSendFailed(Message):
         super().__init__()
         self.command_id = command_id
         self.detail = detail
-
-
-class DeskError(Message):
-    """Any worker error, routed to the app's one error handler that shows it to the operator."""
-
-    def __init__(self, where: str, detail: str) -> None:
-        super().__init__()
-        self.where = where
-        self.detail = detail

@@ -111,7 +111,7 @@ class DeskState:
         self.signals.clear(); self.positions.clear(); self.orders.clear(); self.fills.clear()
         self.bankroll = None
         self.engine = snap.engine
-        for kind, views in snap.entities.items():
+        for views in snap.entities.values():
             for view in views.values():
                 self._store(view)
         self.audit.clear()

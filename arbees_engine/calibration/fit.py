@@ -158,7 +158,7 @@ def fit_basketball(rows: Sequence[CalibrationRow], k: int = 5) -> FitResult:
     """
     grid = [
         {"mu": HOME_EDGE_POINTS, "sigma": s / 2, "possession_points": pp / 4}
-        for s in range(22, 33) for pp in range(0, 7)
+        for s in range(22, 33) for pp in range(7)
     ]
     best, cv, oof = _grid_cv(rows, grid, SternModel, k)
     model = SternModel(**best)

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Sport(StrEnum):
@@ -175,6 +176,6 @@ class GameState:
             return "draw"
         return "home" if self.home_score > self.away_score else "away"
 
-    def evolve(self, **changes: object) -> "GameState":
+    def evolve(self, **changes: Any) -> "GameState":
         """Return a copy with `changes` applied."""
         return replace(self, **changes)

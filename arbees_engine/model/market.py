@@ -166,7 +166,7 @@ class TickSchedule:
         parts = [p.split(":") for p in text.split(";") if p.strip()]
         if any(len(p) != 3 for p in parts):
             raise TickError(f"tick schedule text {text!r} is not start:end:step;…")
-        return cls.of(parts)
+        return cls.of([(start, end, step) for start, end, step in parts])
 
     @property
     def text(self) -> str:
@@ -300,7 +300,7 @@ class OrderBook:
     stale book. Methods raise BookError on invalid levels and leave the book unchanged.
     """
 
-    __slots__ = ("market_id", "bids", "asks", "seq", "updated_at", "stale")
+    __slots__ = ("asks", "bids", "market_id", "seq", "stale", "updated_at")
 
     def __init__(self, market_id: str) -> None:
         self.market_id = market_id

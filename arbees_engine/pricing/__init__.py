@@ -49,7 +49,8 @@ def p_outcome(state: GameState, outcome: Outcome) -> float:
     model = model_for(state.sport)
     outcome = Outcome(outcome)
     if hasattr(model, "p_outcomes"):
-        home, draw, away = model.p_outcomes(state)  # type: ignore[attr-defined]
+        outcomes: tuple[float, float, float] = model.p_outcomes(state)
+        home, draw, away = outcomes
         return {Outcome.HOME: home, Outcome.DRAW: draw, Outcome.AWAY: away}[outcome]
     if outcome is Outcome.DRAW:
         return P_MIN

@@ -31,7 +31,10 @@ class WinProbModel(Protocol):
     Soccer models also offer `p_outcomes(state)` → (p_home, p_draw, p_away) summing to 1.
     """
 
-    sport: Sport
+    @property
+    def sport(self) -> Sport:
+        """The sport family this model prices (a read-only dataclass field in every model)."""
+        ...
 
     def p_home(self, state: GameState) -> float:
         """P(home wins) in (0, 1). Raises PricingError for an impossible state."""

@@ -113,6 +113,8 @@ class RunsModel:
         # The strength shift fades by half-innings, not by outs: fading it with each out would
         # let an out help the batting side (a weak home team's handicap shrinking as it makes outs).
         left = remaining_share(state, count_outs=False)
+        away: tuple[int, int | None]
+        home: tuple[int, int | None]
         if state.period == 0:
             away, home = (INNINGS, None), (INNINGS, None)
         elif half == "top":

@@ -110,6 +110,7 @@ class FootballModel:
         tie = self._p_tie(state)
         if state.status is GameStatus.FINAL:
             settled = final_result(state)
+            assert settled is not None  # a FINAL state always settles
             return (P_MIN, P_MAX, P_MIN) if tie else (settled, P_MIN, clip_p(1 - settled))
         q = self._p_home_if_decided(state)
         return clip_p((1.0 - tie) * q), clip_p(tie) if tie else P_MIN, clip_p((1.0 - tie) * (1.0 - q))

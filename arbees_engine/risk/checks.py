@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from arbees_engine.execution import depth
 from arbees_engine.execution.fees import taker_fee
-from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, Sport, paying_results
+from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, paying_results
 from arbees_engine.model.money import ZERO
 from arbees_engine.settings import RiskLimits
 
@@ -42,22 +42,22 @@ def invalid_signal(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str 
     return None
 
 
-def kill_switch(signal, ctx, limits):
+def kill_switch(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """The kill switch is engaged."""
     return "kill_switch" if ctx.kill_engaged else None
 
 
-def mode_halted(signal, ctx, limits):
+def mode_halted(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """The engine is HALTED."""
     return "mode_halted" if ctx.mode is Mode.HALTED else None
 
 
-def control_plane_down(signal, ctx, limits):
+def control_plane_down(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Store (PostgreSQL) or bus (Redis) unreachable: no new positions (ARCHITECTURE.md)."""
     return None if (ctx.store_ok and ctx.bus_ok) else "control_plane_down"
 
 
-def stale_quote(signal, ctx, limits):
+def stale_quote(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """A leg's book is missing, flagged stale, or older than quote_stale_s."""
     for leg in signal.legs:
         book = ctx.books.get(leg.market_id)
@@ -66,14 +66,14 @@ def stale_quote(signal, ctx, limits):
     return None
 
 
-def stale_game(signal, ctx, limits):
+def stale_game(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """The game's latest state is missing or older than game_state_stale_s."""
     if _age_s(ctx.now, ctx.game_observed_at.get(signal.game_id)) > limits.game_state_stale_s:
         return "stale_game"
     return None
 
 
-def price_band(signal, ctx, limits):
+def price_band(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """A leg could fill outside min_price..max_price (dollars per contract).
 
     Rejected when a leg's limit price lies outside the band, or when any ask level the leg would
@@ -91,7 +91,7 @@ def price_band(signal, ctx, limits):
     return None
 
 
-def price_moved(signal, ctx, limits):
+def price_moved(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """The book no longer offers a leg's full size at or below its limit price."""
     for leg in signal.legs:
         book = ctx.books.get(leg.market_id)
@@ -101,14 +101,14 @@ def price_moved(signal, ctx, limits):
     return None
 
 
-def _reserved(ctx, keep) -> Decimal:
+def _reserved(ctx: RiskContext, keep: Callable[[str | None], bool]) -> Decimal:
     """Worst-case cost (dollars, limit × contracts) of the legs approved or sent but not yet held
     (reserved signals and unresolved orders, `RiskContext.commitments`) in a game for which
     keep(game_id) holds; game_id is None for an order on an unknown market."""
     return sum((c.cost for c in ctx.commitments() if keep(c.game_id)), ZERO)
 
 
-def max_position(signal, ctx, limits):
+def max_position(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Held + committed (reserved signals, unresolved orders) + new contracts on a market side
     would exceed max_position_contracts."""
     committed = ctx.commitments()
@@ -121,7 +121,7 @@ def max_position(signal, ctx, limits):
     return None
 
 
-def game_exposure(signal, ctx, limits):
+def game_exposure(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Dollars at cost in the game (held + reserved signals + unresolved orders) plus this signal's
     worst-case cost would exceed max_game_exposure."""
     reserved = _reserved(ctx, lambda game_id: game_id == signal.game_id)
@@ -130,31 +130,31 @@ def game_exposure(signal, ctx, limits):
     return None
 
 
-def sport_exposure(signal, ctx, limits):
+def sport_exposure(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Dollars at cost in the game's sport (held + reserved signals + unresolved orders) plus this
     signal's cost would exceed max_sport_exposure."""
     sport = ctx.game_sports.get(signal.game_id)
     if sport is None:
         return "unknown_game"
-    reserved = _reserved(ctx, lambda game_id: ctx.game_sports.get(game_id) is sport)
+    reserved = _reserved(ctx, lambda game_id: game_id is not None and ctx.game_sports.get(game_id) is sport)
     if ctx.portfolio.exposure_by_sport(sport) + reserved + signal.cost > limits.max_sport_exposure:
         return "sport_exposure"
     return None
 
 
-def daily_loss(signal, ctx, limits):
+def daily_loss(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Realized P&L minus fees since UTC midnight, with the marked value of the still-open legs of
     games with a leg settled since that midnight (Portfolio.day_pnl_for_loss_limit), is at or below
     −daily_loss_limit. A leg settled on an earlier UTC day does not loosen today's limit."""
     return "daily_loss" if ctx.portfolio.day_pnl_for_loss_limit(ctx.now) <= -limits.daily_loss_limit else None
 
 
-def cooldown(signal, ctx, limits):
+def cooldown(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """We traded this game less than game_cooldown_s ago."""
     return "cooldown" if _age_s(ctx.now, ctx.last_trade_at.get(signal.game_id)) < limits.game_cooldown_s else None
 
 
-def opposing_position(signal, ctx, limits):
+def opposing_position(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """An EDGE leg would bet against a held position, a committed leg (approved and unrun, or a
     live order whose outcome is unknown: `RiskContext.commitments`) or another leg, in the same game.
 
@@ -182,7 +182,7 @@ def opposing_position(signal, ctx, limits):
     return None
 
 
-def insufficient_balance(signal, ctx, limits):
+def insufficient_balance(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Worst-case cost + fees exceeds available cash minus min_available_balance minus the
     worst-case cost of reserved signals and unresolved orders (dollars)."""
     spendable = ctx.portfolio.bankroll.available - limits.min_available_balance - _reserved(ctx, lambda _: True)

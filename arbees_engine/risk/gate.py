@@ -40,7 +40,7 @@ class RiskGate:
                 continue
             try:
                 reason = check(signal, ctx, self.limits)
-            except Exception as exc:  # bad input must become a counted rejection, not a crash
+            except Exception as exc:  # noqa: BLE001 - bad input must become a counted rejection, not a crash
                 log.error("risk_check_error", check=check.__name__, signal_id=signal.signal_id, error=repr(exc))
                 reason = "check_error"
             if reason and reason not in reasons:

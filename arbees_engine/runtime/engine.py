@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import structlog
 
@@ -407,8 +407,3 @@ async def cancel_and_wait(tasks: list[asyncio.Task], grace_s: float = 2.0, round
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("shutdown.task_failed", task=task.get_name(), error=repr(task.exception()))
-
-
-def deadline_after(now: datetime, seconds: float) -> datetime:
-    """now + seconds."""
-    return now + timedelta(seconds=seconds)

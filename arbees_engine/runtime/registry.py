@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..model import GameState, Market, MarketListing, OrderBook, Outcome, Sport
+from ..model import GameState, Market, MarketListing, OrderBook
 from .priors import PriorBook
 
 
@@ -61,12 +61,6 @@ class Registry:
         self.forgotten.add(game_id)  # a feed that keeps listing it must not bring it back
         return market_ids
 
-    def sport_of(self, market_id: str) -> Sport | None:
-        """Sport of the market's game, or None if the game is unknown."""
-        market = self.markets.get(market_id)
-        game = self.games.get(market.game_id) if market else None
-        return game.sport if game else None
-
     def markets_of(self, game_id: str) -> list[Market]:
         """Markets tied to `game_id`."""
         return [self.markets[m] for m in self.game_markets.get(game_id, ())]
@@ -77,11 +71,3 @@ class Registry:
             other for other in self.markets_of(market.game_id)
             if other.venue is not market.venue and other.outcome is market.outcome and other.market_id != market.market_id
         ]
-
-    def home_mid(self, game_id: str) -> float | None:
-        """Mean mid of the game's HOME markets with a live book, as P(home wins), or None."""
-        mids = [
-            float(book.mid) for m in self.markets_of(game_id)
-            if m.outcome is Outcome.HOME and (book := self.books.get(m.market_id)) and not book.stale and book.mid is not None
-        ]
-        return sum(mids) / len(mids) if mids else None

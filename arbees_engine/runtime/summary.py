@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from ..bus.client import Snapshot
-from ..bus.messages import Heartbeat
+from ..bus.messages import GameView, Heartbeat, QuoteView
 
 
 def money(value: object) -> str:
@@ -68,8 +68,9 @@ def status_dict(snap: Snapshot, heartbeat: Heartbeat | None, now: datetime) -> d
     """Status as a JSON-ready dict: engine status, heartbeat age (s), counts of snapshot entities."""
     engine = snap.engine.model_dump(mode="json") if snap.engine else None
     age = (now - heartbeat.ts).total_seconds() if heartbeat else None
-    games = snap.entities.get("game", {})
-    quotes = snap.entities.get("quote", {})
+    # the snapshot keeps each kind's views under its kind name, so these casts only narrow the union
+    games = cast(dict[str, GameView], snap.entities.get("game", {}))
+    quotes = cast(dict[str, QuoteView], snap.entities.get("quote", {}))
     return {
         "online": heartbeat is not None,
         "heartbeat_age_s": round(age, 3) if age is not None else None,

@@ -75,7 +75,9 @@ def _pair_cost(market_a: Market, ta: list[depth.Take], market_b: Market, tb: lis
     return depth.notional(ta) + depth.fees(market_a.fees, ta) + depth.notional(tb) + depth.fees(market_b.fees, tb)
 
 
-def _affordable(market_a, ta, market_b, tb, budget: Decimal, cap: int) -> int:
+def _affordable(
+    market_a: Market, ta: list[depth.Take], market_b: Market, tb: list[depth.Take], budget: Decimal, cap: int,
+) -> int:
     """Largest n ≤ cap whose exact pair cost fits `budget` dollars (binary search, cost is monotone)."""
     lo, hi = 0, cap
     while lo < hi:
@@ -87,7 +89,10 @@ def _affordable(market_a, ta, market_b, tb, budget: Decimal, cap: int) -> int:
     return lo
 
 
-def _direction(game_id, market_a, book_a, side_a, market_b, book_b, settings, budget, now, ids) -> Signal | None:
+def _direction(
+    game_id: str, market_a: Market, book_a: OrderBook, side_a: Side, market_b: Market, book_b: OrderBook,
+    settings: StrategySettings, budget: Decimal, now: datetime, ids: IdSource,
+) -> Signal | None:
     ta, tb = joint_depth(market_a, _levels(book_a, side_a), market_b, _levels(book_b, side_a.opposite),
                          settings.min_arb_profit)
     cap = min(depth.total_contracts(ta), settings.max_contracts_per_signal)

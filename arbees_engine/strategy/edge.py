@@ -76,7 +76,11 @@ def _size(
     return depth.prefix(levels, n) if n > 0 else []
 
 
-def _side_signal(game_id, market, book, side, p, market_p, settings, bankroll, now, ids, raw, staked) -> Signal | None:
+def _side_signal(
+    game_id: str, market: Market, book: OrderBook, side: Side, p: Decimal, market_p: float,
+    settings: StrategySettings, bankroll: Decimal, now: datetime, ids: IdSource,
+    raw: tuple[float | None, float], staked: Decimal,
+) -> Signal | None:
     levels = clearing_levels(market, book, side, p, settings.min_edge)
     if not levels:
         return None

@@ -22,7 +22,7 @@ def _leg(sig: SignalView) -> tuple[str, str, str]:
     if leg is None:
         return fmt.DASH, fmt.DASH, fmt.DASH
     side = f"{leg.side.upper()} {leg.venue[:4]}"
-    return side, str(sum(l.contracts for l in sig.legs)), fmt.cents(leg.limit_price)
+    return side, str(sum(each.contracts for each in sig.legs)), fmt.cents(leg.limit_price)
 
 
 def _matchup(state: DeskState, sig: SignalView) -> str:

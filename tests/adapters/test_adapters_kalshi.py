@@ -255,7 +255,7 @@ async def test_lookup_pushes_one_market_and_counts_failures() -> None:
         async with make_client(5.0) as client:
             venue, sink = KalshiRestVenue(server.url, client, policy=FAST), RecordingSink()
             assert await venue.lookup(nyk["ticker"], sink)
-            assert [(l.venue_market_id, l.status, l.result) for l in sink.listings] == [(nyk["ticker"], "settled", "yes")]
+            assert [(listing.venue_market_id, listing.status, listing.result) for listing in sink.listings] == [(nyk["ticker"], "settled", "yes")]
             assert not await venue.lookup("KXGONE-1", sink) and not await venue.lookup("KXBAD-1", sink)
             assert not await venue.lookup("../etc/passwd", sink)
     reasons = [r[1] for r in sink.rejections]

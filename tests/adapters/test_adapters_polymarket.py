@@ -109,7 +109,7 @@ def test_bad_gamma_markets_are_rejected_others_parse() -> None:
     events[0]["markets"][1]["clobTokenIds"] = '["only-one'
     events.append({"id": "x"})
     listings, rejections = parse_events(events)
-    assert [l.venue_market_id for l in listings] == [MLP_YES]
+    assert [listing.venue_market_id for listing in listings] == [MLP_YES]
     assert [r.reason for r in rejections] == ["bad_field", "bad_event"]
 
 
@@ -132,7 +132,7 @@ async def test_venue_discovers_moneylines_and_polls_books() -> None:
             venue = PolymarketRestVenue(server.url, server.url, client, poll_s=0.01, policy=FAST)
             await run_until(lambda: venue.run(sink), sink, lambda: len(sink.books) >= 2)
         assert server.hits("/events") == 1  # one short page: no second page requested
-    assert [l.venue_market_id for l in sink.listings] == [MLP_YES]  # team-to-advance skipped
+    assert [listing.venue_market_id for listing in sink.listings] == [MLP_YES]  # team-to-advance skipped
     book = sink.books[0]
     assert book.market_id == f"polymarket:{MLP_YES}"
     assert (book.bids[0].price, book.asks[0].price) == (D("0.07"), D("0.08"))
@@ -243,7 +243,7 @@ async def test_lookup_finds_the_resolved_market_by_token_or_reports_nothing() ->
             sink = RecordingSink()
             assert await venue.lookup(token, sink)
             assert not await venue.lookup("123", sink)  # not resolved yet: nothing pushed, nothing counted
-    assert [(l.venue_market_id, l.result) for l in sink.listings] == [(token, "yes")] and sink.rejections == []
+    assert [(listing.venue_market_id, listing.result) for listing in sink.listings] == [(token, "yes")] and sink.rejections == []
     assert all("closed=true" in r for r in server.requests)
 
 

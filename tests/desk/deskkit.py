@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 

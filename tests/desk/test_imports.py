@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def modules_after(import_stmt: str) -> list[str]:
     code = f"import sys, json\n{import_stmt}\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, f"import failed:\n{out.stderr}"
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -30,11 +33,18 @@ def test_desk_imports_only_the_bus_from_the_engine():
 
 
 def test_engine_never_imports_textual():
-    root = REPO / "arbees_engine"
-    names = sorted({p.parent.name for p in root.glob("*/__init__.py")} | {p.stem for p in root.glob("*.py")} - {"__init__", "__main__"})
-    # a module another engineer is still writing may not import yet; that is their test's concern
-    stmt = "\n".join(f"try:\n    import arbees_engine.{name}\nexcept Exception:\n    pass" for name in names)
+    """Import every engine module (an import error fails the test, it is not skipped): no Textual, no desk."""
+    stmt = ("import importlib, pkgutil\n"
+            "for info in pkgutil.walk_packages(arbees_engine.__path__, 'arbees_engine.'):\n"
+            "    if not info.name.endswith('.__main__'):\n"
+            "        importlib.import_module(info.name)")
     mods = modules_after("import arbees_engine\n" + stmt)
-    assert "arbees_engine.bus" in mods
+    assert "arbees_engine.bus" in mods and "arbees_engine.runtime.engine" in mods
     assert not [m for m in mods if m == "textual" or m.startswith("textual.")]
     assert not [m for m in mods if m.startswith("arbees_tui")]
+
+
+def test_an_engine_module_that_fails_to_import_fails_the_check():
+    """The layering check itself: a broken import is an error, never a pass."""
+    with pytest.raises(AssertionError, match="import failed"):
+        modules_after("import arbees_engine.no_such_module")

@@ -115,7 +115,7 @@ class FakeKalshiWs:
                     for sid in params["sids"]:
                         subs.pop(sid, None)
                     await ws.send(json.dumps({"type": "unsubscribed", "id": cmd["id"]}))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a client hanging up mid-frame ends its connection
             pass
         finally:
             self.conns.pop(ws, None)

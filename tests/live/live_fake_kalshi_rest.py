@@ -75,7 +75,7 @@ class FakeKalshiRest:
     def _handle(self, h, method: str) -> None:
         url = urlsplit(h.path)
         body = json.loads(h.rfile.read(int(h.headers.get("Content-Length") or 0)) or b"{}")
-        headers = {k: v for k, v in h.headers.items()}
+        headers = dict(h.headers.items())
         ts = int(headers.get("KALSHI-ACCESS-TIMESTAMP", "0") or 0)
         with self.lock:
             if abs(time.time() * 1000 - ts) > 5000 or not verify_signature(self.public_key, headers, method, url.path):

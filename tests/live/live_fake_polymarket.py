@@ -84,7 +84,7 @@ class FakePolymarketWs:
                     continue
                 msg = json.loads(raw)
                 await ws.send(json.dumps([self.book_event(a) for a in msg["assets_ids"] if a in self.books]))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a client hanging up mid-frame ends its connection
             pass
         finally:
             if ws in self.conns:

@@ -34,5 +34,5 @@ async def test_a_recorded_lookup_replays_to_the_same_settled_listing(tmp_path):
     driver = ReplayDriver(path)
     await driver.run(replayed)
     assert driver.transport.missing == 0 and driver.skipped == 0
-    assert [(l.venue_market_id, l.status, l.result) for l in replayed.listings] == [(NYK, "settled", "yes")]
+    assert [(listing.venue_market_id, listing.status, listing.result) for listing in replayed.listings] == [(NYK, "settled", "yes")]
     assert replayed.listings == live.listings

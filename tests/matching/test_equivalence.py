@@ -170,7 +170,7 @@ def test_the_engine_refuses_unknown_cancellation_terms_unless_the_operator_accep
     poly = _poly("Knicks vs. Spurs", ("Spurs", "Knicks"), "nba-nyk-sas-2026-06-13", POLY_NBA_RULES)
     engine.on_listing(kalshi)
     engine.on_listing(poly)
-    a, b = (engine.registry.markets[f"{l.venue.value}:{l.venue_market_id}"] for l in (kalshi, poly))
+    a, b = (engine.registry.markets[f"{listing.venue.value}:{listing.venue_market_id}"] for listing in (kalshi, poly))
     assert engine.listings.equivalent(a, b) is accept
     assert (engine.input_rejections["equivalence:rules_unknown_cancellation"] == 1) is not accept  # by code only
     assert all(k.count(":") == 1 for k in engine.input_rejections)

@@ -63,7 +63,7 @@ class KalshiSigner:
     clock_ms: injectable clock returning Unix milliseconds (tests use it to forge old timestamps).
     """
 
-    __slots__ = ("key_id", "_key", "_clock_ms")
+    __slots__ = ("_clock_ms", "_key", "key_id")
 
     def __init__(self, key_id: str, private_key: rsa.RSAPrivateKey, clock_ms=None) -> None:
         self.key_id = key_id

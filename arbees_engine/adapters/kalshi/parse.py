@@ -50,7 +50,7 @@ TICK_BY_STRUCTURE = {
 }
 DEFAULT_TICKS = TICK_BY_STRUCTURE["linear_cent"]
 _TICKER_DATE = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})")
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
 
 def normalise_status(raw: str) -> str:

@@ -21,7 +21,7 @@ class SimClock:
     Raises ValueError for a naive `start` or a negative advance.
     """
 
-    __slots__ = ("start", "elapsed_s")
+    __slots__ = ("elapsed_s", "start")
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
