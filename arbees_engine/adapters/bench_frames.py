@@ -152,7 +152,7 @@ def _count(venue, result, sink) -> None:  # noqa: ANN001 - trades, history point
 
 
 def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink], int]:
-    feed = EspnFeed([], LOCAL, client=None)  # type: ignore[arg-type] - never fetches
+    feed = EspnFeed([], LOCAL, client=None)  # type: ignore[arg-type]  # never fetches
 
     def handle(raw: str | bytes, sink: FrameSink) -> int:
         try:
@@ -232,7 +232,7 @@ def cases(fixtures: Path) -> list[Case]:
     """Every recorded payload under `fixtures` (shared/fixtures) with the boundary it goes through."""
     def load(*parts: str) -> object:
         return json.loads(fixtures.joinpath(*parts).read_text())
-    kalshi = KalshiRestVenue(LOCAL, client=None)  # type: ignore[arg-type] - never fetches
+    kalshi = KalshiRestVenue(LOCAL, client=None)  # type: ignore[arg-type]  # never fetches
     poly = PolymarketRestVenue(LOCAL, LOCAL, client=None)  # type: ignore[arg-type]
     out = [*_kalshi_ws_cases(load), *_polymarket_ws_cases(load)]
     out += [Case("kalshi-rest", n, load("kalshi", n), _rest_handler(kalshi, *f)) for n, f in _KALSHI_REST.items()]

@@ -20,7 +20,7 @@ class LogHistogram:
     `record(ns)` is O(log buckets) and allocates nothing. Negative durations count as 0.
     """
 
-    __slots__ = ("counts", "count", "sum_ns", "max_ns")
+    __slots__ = ("count", "counts", "max_ns", "sum_ns")
 
     def __init__(self) -> None:
         self.counts = [0] * (len(BOUNDS_NS) + 1)

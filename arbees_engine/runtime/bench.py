@@ -82,7 +82,7 @@ async def run_store_bench(games: int = 200, speed: float = 10.0, seconds: float 
     from .embedded import EmbeddedPostgres
 
     with tempfile.TemporaryDirectory(prefix="arbees-bench-") as tmp, contextlib.ExitStack() as stack:
-        Path(tmp).chmod(0o755)  # the unprivileged server user must reach its cluster (when run as root)
+        Path(tmp).chmod(0o755)  # noqa: ASYNC240 - once, before the run; the unprivileged server user must reach its cluster (when run as root)
         pg = stack.enter_context(EmbeddedPostgres(Path(tmp) / "pg", fast=False))
         dsn = await pg.create_database("bench")
         await migrate(dsn)

@@ -79,7 +79,7 @@ class CommandGuard:
         self.skew = timedelta(seconds=settings.command_clock_skew_s)
         self.keys: dict = {}
         self.load_error = ""
-        self._stamp: tuple | None | bool = False  # False: never read
+        self._stamp: tuple | bool | None = False  # False: never read
         self.reload()
 
     def reload(self) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Callable
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.bus.client import BusClient
-from arbees_engine.bus.messages import Command, CommandAction, utcnow
+from arbees_engine.bus.messages import Command
 from arbees_engine.runtime.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings

@@ -111,7 +111,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_reconciles_every_orde
             before, old_backends = await ledger_totals(conn), await _backends(conn)
             await life.start(seed=rng.randint(1, 10_000))
             if kind == "connect":  # during migrate / restore / reconciliation
-                await _until(lambda: _new_backend(conn, old_backends), f"kill {kills}: engine connection")
+                await _until(lambda old=old_backends: _new_backend(conn, old), f"kill {kills}: engine connection")
             else:
                 status = await _until(lambda: _started(bus, life), f"kill {kills}: engine start")
                 _note_recovered(recovered, status.counts)
@@ -119,7 +119,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_reconciles_every_orde
                     f"kill {kills}: reconciliation left {sorted(still)} open"
                 breaches += [f"after restart {kills}: {v}" for v in await violations(conn)]
                 target = before[kind] + n
-                await _until(lambda: _reached(conn, kind, target), f"kill {kills}: {n} more {kind}")
+                await _until(lambda kind=kind, target=target: _reached(conn, kind, target), f"kill {kills}: {n} more {kind}")
             await life.kill()
             left_open = await open_paper_orders(conn)
 

@@ -143,7 +143,7 @@ async def test_the_run_summary_and_status_show_the_writers_figures_and_why_the_s
     async def noop() -> None:
         return None
 
-    for n in range(3):
+    for _ in range(3):
         writer.submit("audit", noop)
     behind = writer.reason
     report = await writer.flush(5.0)

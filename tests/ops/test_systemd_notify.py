@@ -14,6 +14,7 @@ from arbees_engine.runtime.drive import drive_sim
 
 from notify_listener import NotifyListener
 from ops_harness import ops_engine, ops_settings
+import itertools
 
 
 @pytest.fixture
@@ -48,11 +49,11 @@ async def test_ready_after_first_books_then_watchdog_and_stopping(pg_dsn, redis_
         assert "STATUS=mode auto" in ready
         assert {"kalshi", "polymarket"} <= {v for v, n in engine.ops.ticks_by_venue.items() if n}
         pings = await asyncio.to_thread(listener.wait_pings, 8, 10)
-        gaps = [b - a for a, b in zip(pings, pings[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(pings)]
         assert 0.08 <= sum(gaps) / len(gaps) <= 0.3, gaps  # configured: 0.1 s
 
         blocked_from = time.monotonic()
-        time.sleep(1.0)  # a wedged event loop (a bad frame, a sync call), deliberately
+        time.sleep(1.0)  # noqa: ASYNC251 - a wedged event loop (a bad frame, a sync call), deliberately
         blocked_to = time.monotonic()
         await asyncio.to_thread(listener.wait_for, lambda t: t == "WATCHDOG=1", 10, len(listener.messages))
         during = [t for t in listener.pings() if blocked_from + 0.05 < t < blocked_to]

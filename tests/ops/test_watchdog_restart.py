@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from supervisor import Supervisor
+import itertools
 
 WATCHDOG_S = 2.0  # WatchdogSec=2
 CHILD = ("import signal, sys, time\n"
@@ -31,12 +32,12 @@ def test_stalled_engine_is_restarted_by_the_watchdog(pg_dsn, redis_url):
            "XDG_CONFIG_HOME": str(home), "ARBEES_CONFIG": str(home / "none.toml"),
            "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": "wd-test",
            "ARBEES_KILL_FILE": str(home / "KILL"), "ARBEES_LOG_FORMAT": "journal"}
-    log = open(home / "engine.log", "ab")
+    log = open(home / "engine.log", "ab")  # noqa: SIM115 - held by the supervisor across restarts, closed below
     sup = Supervisor([sys.executable, "-c", CHILD], env, WATCHDOG_S, log=log)
     try:
         first_ready = sup.start()
         pings = sup.listener.wait_pings(3, 30)  # healthy: pings every WatchdogSec/2
-        assert all(b - a < WATCHDOG_S for a, b in zip(pings, pings[1:]))
+        assert all(b - a < WATCHDOG_S for a, b in itertools.pairwise(pings))
         with pytest.raises(TimeoutError):
             sup.watch_once(timeout_s=2 * WATCHDOG_S)  # a healthy engine is never restarted
         stalled_at = time.monotonic()
