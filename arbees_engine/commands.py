@@ -140,6 +140,10 @@ async def _send(settings: Settings, args: argparse.Namespace, action: CommandAct
     unanswered (the engine refuses it from then on)."""
     from .bus.operators import OperatorError, default_key_name, load_key
 
+    url = _redis_url(settings, "operator")  # first: an unsafe password file is a setup error (exit 2)
+    if url is None:
+        print("no Redis configured (ARBEES_REDIS_URL) and no embedded engine running", file=sys.stderr)
+        return 3
     keys = settings.effective_operator_keys_dir()
     name = default_key_name(getattr(args, "operator", None) or os.environ.get("ARBEES_OPERATOR"), keys)
     try:
@@ -150,10 +154,6 @@ async def _send(settings: Settings, args: argparse.Namespace, action: CommandAct
         print(f"{action.value}: {exc}. Create one with `arbees-engine operator add NAME`"
               f" (the kill file {settings.effective_kill_file()} needs no key)", file=sys.stderr)
         return 1
-    url = _redis_url(settings, "operator")
-    if url is None:
-        print("no Redis configured (ARBEES_REDIS_URL) and no embedded engine running", file=sys.stderr)
-        return 3
     command = key.new_command(settings.instance, utcnow(), settings.command_ttl_s, command_id=uuid.uuid4().hex,
                               action=action, **fields)
     client = BusClient(url, settings.instance)

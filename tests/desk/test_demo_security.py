@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from redis.exceptions import NoPermissionError
 
+from arbees_engine.bus import operators
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Command, CommandAction, utcnow
 from arbees_tui.demo import run_demo
@@ -38,8 +39,10 @@ def _args(read_only: bool) -> argparse.Namespace:
                               keep_book=False, duration=120.0, mode=None, read_only=read_only)
 
 
-def _command(action: CommandAction, **fields) -> Command:
-    return Command(command_id=uuid.uuid4().hex, operator="dora", issued_at=utcnow(), action=action, **fields)
+def _command(instance: str, action: CommandAction, **fields) -> Command:
+    """A command signed with the demo's own operator key (run_demo points the environment at it)."""
+    key = operators.load_key(operators.default_key_name(None) or "")
+    return key.new_command(instance, utcnow(), 10.0, command_id=uuid.uuid4().hex, action=action, **fields)
 
 
 @pytest.mark.slow
@@ -68,7 +71,8 @@ def test_demo_desk_gets_operator_then_readonly_urls(data_home):
 
 async def _kill(client: BusClient):
     try:
-        return await client.command_and_wait(_command(CommandAction.KILL, reason="demo acl"), timeout_s=30)
+        return await client.command_and_wait(_command(client.keys.instance, CommandAction.KILL, reason="demo acl"),
+                                             timeout_s=30)
     finally:
         await client.close()
 
@@ -76,7 +80,7 @@ async def _kill(client: BusClient):
 async def _refused(client: BusClient) -> bool:
     try:
         await client.load_snapshot()
-        await client.send_command(_command(CommandAction.RESUME))
+        await client.send_command(_command(client.keys.instance, CommandAction.RESUME))
     except NoPermissionError:
         return True
     finally:

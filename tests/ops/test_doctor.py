@@ -119,7 +119,8 @@ async def test_broken_setup_is_explained(good_setup, monkeypatch, pg_dsn):
     (tmp_path / "config.toml").chmod(0o666)
     (tmp_path / "KILL").write_text("stop")
     parts = urlsplit(pg_dsn)
-    monkeypatch.setenv("ARBEES_DATABASE_URL", urlunsplit(parts._replace(netloc=f"nobody_doctor@{parts.hostname}:{parts.port}")))
+    host = f"{parts.hostname}:{parts.port}" if parts.hostname else ""  # a Unix-socket DSN keeps ?host=<dir>
+    monkeypatch.setenv("ARBEES_DATABASE_URL", urlunsplit(parts._replace(netloc=f"nobody_doctor@{host}")))
     monkeypatch.setenv("ARBEES_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     monkeypatch.setenv("ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("ARBEES_OPS__METRICS_PORT", "9464")
