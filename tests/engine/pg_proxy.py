@@ -1,6 +1,7 @@
-"""A TCP proxy in front of the test PostgreSQL that can cut the network mid-statement.
+"""A Unix-socket proxy in front of the test PostgreSQL that can cut the connection mid-statement.
 
-`CuttingProxy(upstream_port)`: `await start()` listens on 127.0.0.1 (its `port`); `cut_now()` cuts at once; `cut_on(marker)`
+`CuttingProxy(server)`: `await start()` listens on a socket of the server's name in a private temp dir
+(`dsn(server_dsn)` points a DSN at it); `cut_now()` cuts at once; `cut_on(marker)`
 makes the proxy, the moment a client sends bytes containing `marker` (e.g. a row's id inside an
 executemany), abort every proxied connection before forwarding them and stop listening (new
 connections are refused, as from a stopped server) until `await restore()`. `cut` is set then.
@@ -9,27 +10,35 @@ connections are refused, as from a stopped server) until `await restore()`. `cut
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 
 class CuttingProxy:
-    """Forwards 127.0.0.1:port ⇄ 127.0.0.1:upstream_port; see module docstring."""
+    """Forwards <private dir>/.s.PGSQL.<port> ⇄ the server's own socket; see module docstring."""
 
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
-        self.port = 0
+    def __init__(self, server) -> None:
+        name = f".s.PGSQL.{server.port}"  # libpq's socket name (PostgreSQL docs, "unix_socket_directories")
+        self.upstream = str(Path(server.socket_dir) / name)
+        self.dir = tempfile.mkdtemp(prefix="arbees-pgproxy-")  # 0700: only this test's user
+        self.path = str(Path(self.dir) / name)
         self.cut = asyncio.Event()
         self._marker: bytes | None = None
         self._server: asyncio.Server | None = None
         self._transports: set[asyncio.Transport] = set()
 
-    def dsn(self, database: str) -> str:
-        """DSN of `database` through the proxy."""
-        return f"postgresql://arbees@127.0.0.1:{self.port}/{database}"
+    def dsn(self, server_dsn: str) -> str:
+        """`server_dsn` (credentials, database, port) through the proxy: its `host` is the proxy's dir."""
+        parts = urlsplit(server_dsn)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()} | {"host": self.dir}
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
     async def start(self) -> None:
-        """Listen (on the same port again after a cut)."""
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        """Listen (on the same socket again after a cut)."""
+        Path(self.path).unlink(missing_ok=True)
+        self._server = await asyncio.start_unix_server(self._handle, self.path)
 
     def cut_on(self, marker: bytes) -> None:
         """Cut everything when a client sends `marker`."""
@@ -47,6 +56,7 @@ class CuttingProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def _abort_all(self) -> None:
         for transport in list(self._transports):
@@ -62,7 +72,7 @@ class CuttingProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            up_reader, up_writer = await asyncio.open_unix_connection(self.upstream)
         except OSError:
             writer.transport.abort()
             return

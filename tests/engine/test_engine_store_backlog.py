@@ -96,9 +96,9 @@ async def test_a_clean_shutdown_writes_every_queued_row(pg_dsn, redis_url):
 
 @pytest.mark.slow
 async def test_a_postgres_outage_and_return_lose_no_queued_row(pg_server, pg_dsn, redis_url):
-    proxy = CuttingProxy(pg_server.port)
+    proxy = CuttingProxy(pg_server)
     await proxy.start()
-    settings = sim_settings(proxy.dsn(pg_dsn.rsplit("/", 1)[1]), redis_url)
+    settings = sim_settings(proxy.dsn(pg_dsn), redis_url)
     try:
         async with sim_engine(settings, seed=7) as (engine, world, _store):
             await drive_sim(engine, world, 10 * 60)

@@ -134,9 +134,9 @@ async def _until(condition, timeout_s: float = 20.0) -> None:
 
 
 async def test_a_network_cut_in_the_middle_of_a_batch_loses_and_doubles_nothing(pg_server, pg_dsn):
-    proxy = CuttingProxy(pg_server.port)
+    proxy = CuttingProxy(pg_server)
     await proxy.start()
-    store = await Store.connect(proxy.dsn(pg_dsn.rsplit("/", 1)[1]), command_timeout_s=10)
+    store = await Store.connect(proxy.dsn(pg_dsn), command_timeout_s=10)
     writer = StoreWriter(lambda: store)
     runner = None
     try:

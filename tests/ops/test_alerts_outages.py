@@ -4,12 +4,11 @@ engine and the "down" alert arrives at a local apprise JSON endpoint (then "back
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 
 from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres, EmbeddedRedis, find_binary
+from arbees_engine.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store.migrate import migrate
 
 from alert_sink import AlertSink
@@ -45,7 +44,6 @@ async def test_store_down_alert(redis_url, tmp_path, sink):
 async def test_bus_down_and_up_alerts(pg_dsn, tmp_path, sink):
     redis = EmbeddedRedis(tmp_path / "redis")
     redis.start()
-    port, restarted = redis.port, None
     try:
         settings = ops_settings(pg_dsn, redis.url_for(0), ops={"alert_urls": [sink.url]})
         async with ops_engine(settings) as (engine, world):
@@ -53,12 +51,7 @@ async def test_bus_down_and_up_alerts(pg_dsn, tmp_path, sink):
             await asyncio.wait_for(engine.ops.ready_event.wait(), 10)
             redis.stop()
             await asyncio.to_thread(sink.wait_for, "Bus down (Redis)")
-            binary = find_binary("redis-server", "redis-server")
-            restarted = subprocess.Popen([str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                          "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+            await asyncio.to_thread(redis.start)  # the same socket and users: the engine's URL works again
             await asyncio.to_thread(sink.wait_for, "Bus back up")
     finally:
         redis.stop()
-        if restarted is not None:
-            restarted.terminate()
-            restarted.wait(timeout=10)
