@@ -13,7 +13,7 @@ from .money import ONE, ZERO, MoneyError, to_decimal
 
 #: Largest size one book level (or one trade) may hold, in contracts. The deepest recorded venue
 #: level is < 10^7 contracts; the bound keeps every later int()/sum cheap (a size of "1e1000000"
-#: once stalled the event loop for 78 s in `execution.depth.whole_contracts`).
+#: once stalled the event loop for 78 s in `model.depth.whole_contracts`).
 MAX_LEVEL_CONTRACTS = Decimal(10**9)
 #: Decimal places a price (dollars) or size (contracts) may carry. Venues quote at most 4 for prices
 #: (FINEST_TICK) and 2 for sizes (Kalshi `_fp` strings); more is refused, so Decimal arithmetic

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from arbees_engine.model import BookLevel, FeeSchedule
-from arbees_engine.model.bounds import MAX_LEVEL_CONTRACTS
-from arbees_engine.model.money import ZERO
-
-from .fees import taker_fee
+from .book import BookLevel
+from .bounds import MAX_LEVEL_CONTRACTS
+from .fees import FeeSchedule, taker_fee
+from .money import ZERO
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,33 @@ C is contracts (whole), P the fill price in dollars (0..1). `FeeKind.NONE` charg
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import StrEnum
 
-from arbees_engine.model import FeeKind, FeeSchedule
-from arbees_engine.model.money import ONE, ZERO, round_cent_up
+from .money import ONE, ZERO, round_cent_up
+
+
+class FeeKind(StrEnum):
+    """Fee formula family (the formulas are `taker_fee` / `maker_fee` below)."""
+
+    KALSHI = "kalshi"  # rate × C × P × (1 − P), rounded up to the cent
+    POLYMARKET = "polymarket"  # C × rate × (P × (1 − P))^exponent, taker only (docs.polymarket.com/trading/fees)
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """A market's taker/maker fee parameters. `rate` is a fraction (0.07 = 7%)."""
+
+    kind: FeeKind
+    taker_rate: Decimal = ZERO
+    maker_rate: Decimal = ZERO
+    exponent: int = 1
+
+
+#: Kalshi's general schedule: taker 7%, maker 1.75% (kalshi.com/docs/kalshi-fee-schedule.pdf).
+KALSHI_FEES = FeeSchedule(FeeKind.KALSHI, Decimal("0.07"), Decimal("0.0175"))
 
 #: Polymarket fee precision (docs.polymarket.com/trading/fees: 5 decimal places).
 POLYMARKET_FEE_QUANTUM = Decimal("0.00001")

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from .market import Side, Venue
+from .venue import Side, Venue
 from .money import ZERO
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
-from arbees_engine.execution import depth
+from arbees_engine.model import depth
 from arbees_engine.model import Side, SignalKind
 from arbees_engine.model.money import MoneyError
 from arbees_engine.settings import StrategySettings

@@ -122,7 +122,7 @@ ops = st.lists(
 @hsettings(max_examples=200, deadline=None)
 @given(ops=ops)
 def test_identity_holds_under_random_fills_and_settlements(ops):
-    from arbees_engine.execution.fees import taker_fee
+    from arbees_engine.model.fees import taker_fee
     from arbees_engine.model import KALSHI_FEES
 
     pf = Portfolio(D("10000"))
