@@ -16,15 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model import GameState, Market, Signal
+from .db import Repository
 from .rows import legs_to_json
 
-if TYPE_CHECKING:
-    from .store import Store as _Base
-else:
-    _Base = object
 
 GAME_SQL = """INSERT INTO games (game_id, sport, league, home, home_name, away, away_name, status,
         home_score, away_score, period, clock_s, start_time, model_p_home, pregame_home_prob, prior_source, updated_at)
@@ -127,12 +124,12 @@ def ack_job(command_id: str, operator: str, action: str, payload: dict[str, Any]
     return WriteJob("ack", (command_id, operator, action, payload, issued_at, ack), command_id)
 
 
-class BatchMixin(_Base):
-    """Batched writes of WriteJob rows. Relies on `Store._acquire`/`_transaction`; raises
+class BatchRepository(Repository):
+    """Batched writes of WriteJob rows. Runs on the `Database` it is handed; raises
     StoreUnavailable (outage: nothing committed) or StoreConstraintError (a bad row: nothing committed)."""
 
     async def write_batch(self, groups: Sequence[tuple[str, Sequence[tuple]]]) -> None:
         """Store every (kind, rows) group in one transaction, one executemany per group, in order."""
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             for kind, rows in groups:
                 await conn.executemany(WRITE_SQL[kind], rows)

@@ -78,7 +78,7 @@ async def test_an_expectation_the_store_refused_is_counted_and_still_compared_in
 
 
 async def _set_ledger_time(store, at) -> None:
-    async with store._acquire() as conn:  # the ledger's clock is the database's; the test moves it
+    async with store.db.acquire() as conn:  # the ledger's clock is the database's; the test moves it
         await conn.execute("UPDATE bankroll_ledger SET created_at = $1", at)
 
 
