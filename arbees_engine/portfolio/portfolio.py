@@ -8,7 +8,7 @@ positions to the cent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -202,7 +202,7 @@ class Portfolio:
         fees already paid are NOT refunded (conservative; venues differ). Returns 0."""
         return self._close(market_id, at, lambda pos: pos.cost)
 
-    def _close(self, market_id: str, at: datetime | None, payout_of) -> Decimal:
+    def _close(self, market_id: str, at: datetime | None, payout_of: Callable[[Position], Decimal]) -> Decimal:
         if market_id in self._settled_markets:
             return ZERO
         at = _as_utc(at or datetime.now(UTC))
