@@ -52,11 +52,11 @@ class TradingRepository(Repository):
         async with self._db.acquire() as conn:
             await conn.execute(
                 """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge,
-                       kelly_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
+                       stake_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
                        market_weight)
                    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)""",
                 signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
-                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.kelly_fraction),
+                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.stake_fraction),
                 signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
                 None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight),
             )

@@ -103,7 +103,7 @@ def _side_signal(
         edge=edge,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.manual_expiry_s),
-        kelly_fraction=settings.kelly_fraction * float(kelly_fraction_binary(p, cost)),
+        stake_fraction=settings.kelly_fraction * float(kelly_fraction_binary(p, cost)),
         raw_model_prob=raw[0],
         market_weight=raw[1],
     )
