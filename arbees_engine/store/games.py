@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from ..model import GameState, Market
+from ..model import GameState, GameStatus, Market
 from .batch import GAME_SQL, MARKET_SQL, game_job, market_job
 from .db import Repository
 from .rows import market_from_row
@@ -26,8 +26,10 @@ class GamesRepository(Repository):
         async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT game_id, pregame_home_prob, prior_source, status FROM games
-                   WHERE pregame_home_prob IS NOT NULL AND status IN ('scheduled', 'live')""")
-        return [(r["game_id"], r["pregame_home_prob"], r["prior_source"] or "feed", r["status"] == "live") for r in rows]
+                   WHERE pregame_home_prob IS NOT NULL AND status = ANY($1::text[])""",
+                [GameStatus.SCHEDULED.value, GameStatus.LIVE.value])
+        return [(r["game_id"], r["pregame_home_prob"], r["prior_source"] or "feed",
+                 GameStatus(r["status"]) is GameStatus.LIVE) for r in rows]
 
     async def load_game_row(self, game_id: str) -> dict | None:
         """The stored `games` row as a dict, or None."""

@@ -142,7 +142,7 @@ class TradingRepository(Repository):
         return not status.endswith(" 0")
 
     async def reconcile_paper_orders(self, never_sent: str, from_fills: str,
-                                     live_venues: Sequence[str] = ()) -> list[tuple[str, str, int]]:
+                                     live_venues: Sequence[str] = ()) -> list[tuple[str, OrderStatus, int]]:
         """After a restart: close every paper order a crash left 'intent' or 'sent'. A paper order
         lives only in the process that sent it, so what its stored fills say is all it did: with
         no fill it is CANCELLED (never sent, or sent with nothing booked), else FILLED or PARTIAL
@@ -163,7 +163,7 @@ class TradingRepository(Repository):
                        reason = CASE WHEN filled_contracts = 0 THEN $1 ELSE $2 END, updated_at = now()
                    WHERE paper AND status IN ('intent', 'sent') AND NOT venue = ANY($3::text[])
                    RETURNING client_order_id, status, filled_contracts""", never_sent, from_fills, list(live_venues))
-        return [(r["client_order_id"], r["status"], r["filled_contracts"]) for r in rows]
+        return [(r["client_order_id"], OrderStatus(r["status"]), r["filled_contracts"]) for r in rows]
 
     async def load_orders(
         self, *, statuses: Iterable[OrderStatus] | None = None, signal_id: str | None = None, limit: int = 1000
