@@ -60,5 +60,5 @@ def check_level(price: object, size: object) -> tuple[Decimal, Decimal]:
 
 def levels_after(side: dict[Decimal, Decimal], levels: list[tuple[Decimal, Decimal]], snapshot: bool) -> int:
     """At most how many levels a book `side` holds once `levels` are applied (a snapshot replaces
-    it; a delta adds the prices it does not hold yet)."""
+    it; a SET_LEVELS update adds the prices it does not hold yet)."""
     return len({p for p, s in levels if s > 0 and (snapshot or p not in side)}) + (0 if snapshot else len(side))
