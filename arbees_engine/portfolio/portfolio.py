@@ -256,10 +256,6 @@ class Portfolio:
             ZERO,
         )
 
-    def sport_of(self, game_id: str) -> Sport | None:
-        """Sport recorded for `game_id` by its fills, or None."""
-        return self._game_sport.get(game_id)
-
     def day_net_pnl(self, now: datetime) -> Decimal:
         """Realized P&L net of fees (realized − fees) since UTC midnight of `now`, dollars."""
         start = utc_midnight(now)
