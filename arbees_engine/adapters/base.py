@@ -26,7 +26,7 @@ class Sink(Protocol):
         """A market already tied to a game and outcome (the simulated venue knows its own)."""
 
     def on_book(self, update: BookUpdate) -> None:
-        """An order-book snapshot or delta for the YES contract of `update.market_id`."""
+        """An order-book snapshot or level set (`update.kind`) for the YES contract of `update.market_id`."""
 
     def on_book_stale(self, market_id: str, reason: str) -> None:
         """The book of `market_id` cannot be trusted until its next snapshot."""

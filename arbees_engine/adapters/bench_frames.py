@@ -8,7 +8,7 @@ Parsers and their boundaries (what the engine runs):
   polymarket-rest wire.decode_json + PolymarketRestVenue._guarded (events, market, book, history, midpoint)
   espn            wire.decode_json + EspnFeed.take       (scoreboards; summaries via parse_summary)
 Each book that comes out is applied to an `OrderBook` and walked in whole contracts on both sides
-(`execution.depth.walk`), the path a "1e1000000" size once froze for 78 s.
+(`model.depth.walk`), the path a "1e1000000" size once froze for 78 s.
 
 Prints frames per parser, rejections by reason, exceptions that escaped a boundary (must be 0) and
 the largest single-frame processing time (target < 50 ms).
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..execution.depth import walk
+from ..model.depth import walk
 from ..model import BookError, GameStateError, League, OrderBook, Side
 from .espn.feed import EspnFeed
 from .espn.parse import parse_summary

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Annotated, Literal, Union
 
 import msgpack
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 Dollars = Decimal
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -156,6 +156,9 @@ class SignalView(_Msg):
     model_prob: probability (0..1) the signal traded on for its side, i.e. the model shrunk toward
     the mid; raw_model_prob: the sport model's own probability before shrinkage (None for ARB);
     market_weight: the shrink weight used (0..1); market_prob: the market mid for that side.
+    stake_fraction: fraction of the bankroll the sizing staked, k·f* (0..1); sent before issue 12
+    as `kelly_fraction`, a name that now means only the settings' multiplier k. The old key still
+    decodes, and `kelly_fraction` reads stake_fraction, for one release.
     """
 
     kind: Literal["signal"] = "signal"
@@ -167,7 +170,7 @@ class SignalView(_Msg):
     model_prob: Prob
     market_prob: Prob
     edge: Decimal
-    kelly_fraction: float = 0.0
+    stake_fraction: float = Field(0.0, validation_alias=AliasChoices("stake_fraction", "kelly_fraction"))
     raw_model_prob: Prob | None = None
     market_weight: Prob = 0.0
     decision: str
@@ -179,6 +182,11 @@ class SignalView(_Msg):
     def key(self) -> str:
         """Snapshot key of this view within its kind."""
         return self.signal_id
+
+    @property
+    def kelly_fraction(self) -> float:
+        """Old name of `stake_fraction` (k·f*), kept for one release for readers such as the desk."""
+        return self.stake_fraction
 
 
 class OrderView(_Msg):
@@ -225,7 +233,7 @@ class FillView(_Msg):
 
 
 class PositionView(_Msg):
-    """A position. avg_price/mark dollars; P&L dollars."""
+    """A position. avg_price/mark dollars; P&L dollars (realized_pnl gross of fees, `fees` beside it)."""
 
     kind: Literal["position"] = "position"
     position_id: str
@@ -248,7 +256,12 @@ class PositionView(_Msg):
 
 
 class BankrollView(_Msg):
-    """Bankroll in dollars. equity = starting + realized_pnl − fees (the bankroll identity)."""
+    """Bankroll in dollars. equity = starting + realized_pnl − fees (the bankroll identity).
+
+    realized_pnl is gross of fees (settlement payout − cost); day_net_pnl is today's realized P&L
+    net of fees (since UTC midnight), sent before issue 12 as `day_realized_pnl`: the old key still
+    decodes, and `day_realized_pnl` reads day_net_pnl, for one release.
+    """
 
     kind: Literal["bankroll"] = "bankroll"
     starting: Decimal
@@ -258,13 +271,18 @@ class BankrollView(_Msg):
     unrealized_pnl: Decimal
     fees: Decimal
     open_exposure: Decimal
-    day_realized_pnl: Decimal
+    day_net_pnl: Decimal = Field(validation_alias=AliasChoices("day_net_pnl", "day_realized_pnl"))
     updated_at: UtcDatetime
 
     @property
     def key(self) -> str:
         """Snapshot key of this view within its kind."""
         return "bankroll"
+
+    @property
+    def day_realized_pnl(self) -> Decimal:
+        """Old name of `day_net_pnl` (net of fees), kept for one release for readers such as the desk."""
+        return self.day_net_pnl
 
 
 class LatencyView(_Msg):

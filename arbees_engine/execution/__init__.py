@@ -1,6 +1,7 @@
-"""Execution: venue fees, client order ids and the paper broker."""
+"""Execution: client order ids and the paper broker (fees and depth walking live in `arbees_engine.model`)."""
 
-from .fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
+from arbees_engine.model.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
+
 from .ids import IdFactory, client_order_ids, signal_ids
 from .paper import PaperBroker
 

@@ -17,10 +17,8 @@ from decimal import Decimal
 
 import structlog
 
-from arbees_engine.model import BookLevel, Fill, Market, Order, OrderBook, OrderStatus
-
-from . import depth
-from .fees import taker_fee
+from arbees_engine.model import BookLevel, Fill, Market, Order, OrderBook, OrderStatus, depth
+from arbees_engine.model.fees import taker_fee
 
 log = structlog.get_logger(__name__)
 

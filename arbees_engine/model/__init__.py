@@ -1,23 +1,14 @@
-"""Domain types every module speaks: games, markets, books, signals, orders, fills, positions.
+"""Domain types every module speaks: games, markets, books, fees, signals, orders, fills, positions.
 
 Import from here: `from arbees_engine.model import GameState, Market, OrderBook, Signal`.
 """
 
 from .game import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
-from .market import (
-    KALSHI_FEES,
-    BookError,
-    BookLevel,
-    BookUpdate,
-    FeeKind,
-    FeeSchedule,
-    Market,
-    OrderBook,
-    Outcome,
-    Side,
-    Venue,
-    paying_results,
-)
+from .book import BookError, BookLevel, BookUpdate, BookUpdateKind, OrderBook
+from .fees import KALSHI_FEES, FeeError, FeeKind, FeeSchedule, fee_per_contract_estimate, maker_fee, taker_fee
+from .market import Market
+from .ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickError, TickRange, TickSchedule, price_grid
+from .venue import Outcome, Side, Venue, paying_results
 from .listing import MarketListing
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal, to_price
 from .trading import (

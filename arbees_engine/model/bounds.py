@@ -13,7 +13,7 @@ from .money import ONE, ZERO, MoneyError, to_decimal
 
 #: Largest size one book level (or one trade) may hold, in contracts. The deepest recorded venue
 #: level is < 10^7 contracts; the bound keeps every later int()/sum cheap (a size of "1e1000000"
-#: once stalled the event loop for 78 s in `execution.depth.whole_contracts`).
+#: once stalled the event loop for 78 s in `model.depth.whole_contracts`).
 MAX_LEVEL_CONTRACTS = Decimal(10**9)
 #: Decimal places a price (dollars) or size (contracts) may carry. Venues quote at most 4 for prices
 #: (FINEST_TICK) and 2 for sizes (Kalshi `_fp` strings); more is refused, so Decimal arithmetic
@@ -60,5 +60,5 @@ def check_level(price: object, size: object) -> tuple[Decimal, Decimal]:
 
 def levels_after(side: dict[Decimal, Decimal], levels: list[tuple[Decimal, Decimal]], snapshot: bool) -> int:
     """At most how many levels a book `side` holds once `levels` are applied (a snapshot replaces
-    it; a delta adds the prices it does not hold yet)."""
+    it; a SET_LEVELS update adds the prices it does not hold yet)."""
     return len({p for p, s in levels if s > 0 and (snapshot or p not in side)}) + (0 if snapshot else len(side))

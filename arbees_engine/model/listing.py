@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .market import FeeSchedule, KALSHI_FEES, Venue
+from .fees import KALSHI_FEES, FeeSchedule
+from .venue import Venue
 
 
 @dataclass(frozen=True, slots=True)

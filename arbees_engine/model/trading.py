@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from .market import Side, Venue
+from .venue import Side, Venue
 from .money import ZERO
 
 
@@ -63,7 +63,8 @@ class Signal:
       None for ARB (no model involved). market_weight: the shrink weight w actually used (0..1).
     edge: expected value per contract after fees, in dollars (model_prob − price − fee/contract);
       for ARB, $1 − total cost per pair after fees.
-    kelly_fraction: fraction of bankroll the sizing used.
+    stake_fraction: fraction of the bankroll the sizing staked, k·f* (the settings' Kelly multiplier
+      `kelly_fraction` k times the full-Kelly fraction f*; strategy/sizing.py), 0..1.
     version: bumped on every change, so an operator's approve acts on what they saw.
     """
 
@@ -76,7 +77,7 @@ class Signal:
     edge: Decimal
     created_at: datetime
     expires_at: datetime | None = None
-    kelly_fraction: float = 0.0
+    stake_fraction: float = 0.0
     raw_model_prob: float | None = None
     market_weight: float = 0.0
     decision: Decision = Decision.PENDING
@@ -150,7 +151,8 @@ class Position:
 
     contracts: open contracts (≥ 0; we only buy, and exit by settlement).
     cost: dollars paid for the open contracts (excluding fees); avg_price = cost / contracts.
-    realized_pnl: dollars realised by settlement (excluding fees); fees: dollars paid in fees.
+    realized_pnl: dollars realised by settlement, GROSS of fees (payout − cost); fees: dollars paid
+      in fees. Anything net of fees says `net` in its name (portfolio.py, "Naming convention").
     """
 
     market_id: str
@@ -179,7 +181,10 @@ class Position:
 
 @dataclass(slots=True)
 class Bankroll:
-    """Cash account, dollars. Invariant: cash = starting + realized_pnl − fees − open cost."""
+    """Cash account, dollars. Invariant: cash = starting + realized_pnl − fees − open cost.
+
+    realized_pnl is gross of fees (Σ settlement payout − cost); `fees` are every fee paid.
+    """
 
     starting: Decimal
     realized_pnl: Decimal = ZERO

@@ -1,5 +1,9 @@
 """Positions, settlement and bankroll, in exact Decimal dollars.
 
+Naming convention for P&L (issue 12): `realized_pnl` is always GROSS of fees (settlement payout −
+cost), as in Position, Bankroll, the store and the bus; a P&L that has the fees taken off says
+`net` in its name (`day_net_pnl`, `ledger_net_since`).
+
 We only buy and exit by settlement, so a position is (contracts, cost, fees) per market side.
 Bankroll identity (model/trading.py): equity = starting + Σ realized − Σ fees, and
 available cash = equity − open cost. `check_identity` verifies the aggregates against the
@@ -8,7 +12,7 @@ positions to the cent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -47,7 +51,7 @@ class Portfolio:
         self._settled_markets: set[str] = set()
         self._settled_at: dict[str, datetime] = {}  # market_id → when it settled (UTC), when known
         self._fill_ids: set[str] = set()
-        self._pnl_events: list[tuple[datetime, Decimal]] = []  # (when, realized − fees) for day P&L
+        self._pnl_events: list[tuple[datetime, Decimal]] = []  # (when, realized − fees) for day_net_pnl
 
     # ---- updates -------------------------------------------------------------------------
     def has_fill(self, fill_id: str) -> bool:
@@ -109,7 +113,7 @@ class Portfolio:
         fees: Decimal,
         *,
         game_sports: Mapping[str, Sport] | None = None,
-        day_pnl: Decimal = ZERO,
+        day_net_pnl: Decimal = ZERO,
         at: datetime | None = None,
         starting: Decimal | None = None,
     ) -> None:
@@ -117,7 +121,7 @@ class Portfolio:
 
         positions: every stored position (settled ones included; their markets stay closed).
         realized_pnl / fees: the bankroll ledger's totals in dollars; open cost is recomputed
-        from open positions. game_sports: game_id → Sport for exposure_by_sport. day_pnl:
+        from open positions. game_sports: game_id → Sport for exposure_by_sport. day_net_pnl:
         realized − fees already booked today (dollars, recorded at `at`, default now) so the
         daily loss limit survives a restart. starting: the store's starting bankroll, which
         wins over the configured one (the ledger's totals are relative to it). Raises nothing; call check_identity to verify the
@@ -131,7 +135,7 @@ class Portfolio:
         self._game_sport = dict(game_sports or {})
         self._settled_at = {}
         self._fill_ids = set()
-        self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_pnl)] if day_pnl else []
+        self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_net_pnl)] if day_net_pnl else []
         open_cost = sum((p.cost for p in self._positions.values() if p.contracts and not p.settled), ZERO)
         start = self._bankroll.starting if starting is None else starting
         self._bankroll = Bankroll(start, realized_pnl, fees, open_cost, self._bankroll.version + 1)
@@ -154,7 +158,7 @@ class Portfolio:
     def settle(self, market_id: str, yes_won: bool, at: datetime | None = None) -> Decimal:
         """Settle `market_id`: each open position realises payout − cost (payout $1 per winning
         contract), closes (contracts 0, settled) and releases its open cost. Returns the total
-        realized P&L in dollars (excluding fees, already paid). Settling twice returns 0.
+        realized P&L in dollars (gross: fees were paid at the fills). Settling twice returns 0.
         `at`: settlement time for daily P&L (default now, UTC).
         """
         return self.settle_value(market_id, ONE if yes_won else ZERO, at)
@@ -202,7 +206,7 @@ class Portfolio:
         fees already paid are NOT refunded (conservative; venues differ). Returns 0."""
         return self._close(market_id, at, lambda pos: pos.cost)
 
-    def _close(self, market_id: str, at: datetime | None, payout_of) -> Decimal:
+    def _close(self, market_id: str, at: datetime | None, payout_of: Callable[[Position], Decimal]) -> Decimal:
         if market_id in self._settled_markets:
             return ZERO
         at = _as_utc(at or datetime.now(UTC))
@@ -252,19 +256,15 @@ class Portfolio:
             ZERO,
         )
 
-    def sport_of(self, game_id: str) -> Sport | None:
-        """Sport recorded for `game_id` by its fills, or None."""
-        return self._game_sport.get(game_id)
-
-    def day_realized(self, now: datetime) -> Decimal:
-        """Realized P&L minus fees since UTC midnight of `now`, dollars."""
+    def day_net_pnl(self, now: datetime) -> Decimal:
+        """Realized P&L net of fees (realized − fees) since UTC midnight of `now`, dollars."""
         start = utc_midnight(now)
         return sum((amount for at, amount in self._pnl_events if at >= start), ZERO)
 
     def day_pnl_for_loss_limit(self, now: datetime) -> Decimal:
-        """day_realized(now) plus the unrealized P&L (at their marks) of open positions in games
+        """day_net_pnl(now) (net of fees) plus the unrealized P&L (at their marks) of open positions in games
         where another position settled today (since UTC midnight of `now`, the window of
-        day_realized), dollars. The legs of one game settle at different times (each venue
+        day_net_pnl), dollars. The legs of one game settle at different times (each venue
         resolves on its own clock), so the losing leg of a hedged arbitrage must not count as a
         loss while its winning leg still waits for its venue. A leg settled on an earlier day is
         not in today's realized P&L, so the open leg of its game does not offset today's losses;
@@ -274,7 +274,7 @@ class Portfolio:
                          if p.settled and (at := self._settled_at.get(p.market_id)) is not None and at >= start}
         waiting = sum((p.unrealized_pnl for p in self._positions.values()
                        if p.contracts > 0 and p.game_id in settled_today), ZERO)
-        return self.day_realized(now) + waiting
+        return self.day_net_pnl(now) + waiting
 
     def unrealized(self) -> Decimal:
         """Σ unrealized P&L of marked open positions, dollars."""

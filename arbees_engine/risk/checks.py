@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from arbees_engine.execution import depth
-from arbees_engine.execution.fees import taker_fee
+from arbees_engine.model import depth
+from arbees_engine.model.fees import taker_fee
 from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, paying_results
 from arbees_engine.model.money import ZERO
 from arbees_engine.settings import RiskLimits

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal
-from ..model.market import Rounding, TickError, price_grid
+from ..model.ticks import Rounding, TickError, price_grid
 from ..store.errors import StoreError, StoreUnavailable
 from .durable import Stored, until_stored
 from .recovery import Recovery

@@ -70,7 +70,7 @@ class Recovery:
         now = self.engine.clock()
         day_start = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         self.desk.portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=now,
-                                    day_pnl=await store.ledger_net_since(day_start), starting=bankroll.starting)
+                                    day_net_pnl=await store.ledger_net_since(day_start), starting=bankroll.starting)
         return len(positions)
 
     async def _reconcile_paper_orders(self) -> None:

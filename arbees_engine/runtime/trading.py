@@ -376,7 +376,7 @@ class TradingDesk:
         return BankrollView(
             starting=bank.starting, equity=bank.equity, available=bank.available, realized_pnl=bank.realized_pnl,
             unrealized_pnl=round_cent(unrealized), fees=bank.fees, open_exposure=bank.open_cost,
-            day_realized_pnl=self.portfolio.day_realized(self.engine.clock()), updated_at=self.engine.clock(),
+            day_net_pnl=self.portfolio.day_net_pnl(self.engine.clock()), updated_at=self.engine.clock(),
         )
 
     def entity_views(self) -> list:

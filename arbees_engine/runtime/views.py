@@ -62,7 +62,7 @@ def signal_view(signal: Signal) -> SignalView:
         legs=[LegView(market_id=leg.market_id, venue=leg.venue.value, side=leg.side.value,
                       limit_price=leg.limit_price, contracts=leg.contracts) for leg in signal.legs],
         model_prob=min(1.0, max(0.0, signal.model_prob)), market_prob=min(1.0, max(0.0, signal.market_prob)),
-        edge=signal.edge, kelly_fraction=signal.kelly_fraction, decision=signal.decision.value, reason=signal.reason,
+        edge=signal.edge, stake_fraction=signal.stake_fraction, decision=signal.decision.value, reason=signal.reason,
         raw_model_prob=signal.raw_model_prob, market_weight=signal.market_weight,
         created_at=signal.created_at, expires_at=signal.expires_at,
     )

@@ -1,8 +1,9 @@
-"""PostgreSQL system of record: `Store` (asyncpg pool) and `migrate` (numbered SQL files).
+"""PostgreSQL system of record: `Store` (the repositories over one `Database` pool) and `migrate` (numbered SQL files).
 
 Usage: `await migrate(dsn)`, then `store = await Store.connect(dsn)`; `await store.close()`.
 """
 
+from .db import Database
 from .errors import (
     DuplicateOrderError,
     MigrationError,
@@ -17,6 +18,7 @@ from .store import Store
 
 __all__ = [
     "BankrollRow",
+    "Database",
     "DuplicateOrderError",
     "MigrationError",
     "NotFoundError",

@@ -16,15 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model import GameState, Market, Signal
+from .db import Repository
 from .rows import legs_to_json
 
-if TYPE_CHECKING:
-    from .store import Store as _Base
-else:
-    _Base = object
 
 GAME_SQL = """INSERT INTO games (game_id, sport, league, home, home_name, away, away_name, status,
         home_score, away_score, period, clock_s, start_time, model_p_home, pregame_home_prob, prior_source, updated_at)
@@ -51,7 +48,7 @@ QUOTE_SQL = """INSERT INTO quotes (market_id, ts, bid, ask, bid_size, ask_size) 
 
 # A signal's latest version: inserted with every column, or its decision/reason/version/legs updated
 # unless the stored row is newer; decided_at: now() unless the decision is 'pending'.
-SIGNAL_SQL = """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge, kelly_fraction,
+SIGNAL_SQL = """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge, stake_fraction,
         decision, reason, version, created_at, expires_at, raw_model_prob, market_weight, decided_at)
     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, CASE WHEN $9 = 'pending' THEN NULL ELSE now() END)
     ON CONFLICT (signal_id) DO UPDATE SET decision=EXCLUDED.decision, reason=EXCLUDED.reason,
@@ -110,7 +107,7 @@ def signal_job(signal: Signal) -> WriteJob:
     """A signal's current version (probabilities 0..1, edge Decimal), snapshotted now (the Signal
     object keeps changing); keyed by signal_id."""
     row = (signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
-           float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.kelly_fraction),
+           float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.stake_fraction),
            signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
            None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight))
     return WriteJob("signal", row, signal.signal_id)
@@ -127,12 +124,12 @@ def ack_job(command_id: str, operator: str, action: str, payload: dict[str, Any]
     return WriteJob("ack", (command_id, operator, action, payload, issued_at, ack), command_id)
 
 
-class BatchMixin(_Base):
-    """Batched writes of WriteJob rows. Relies on `Store._acquire`/`_transaction`; raises
+class BatchRepository(Repository):
+    """Batched writes of WriteJob rows. Runs on the `Database` it is handed; raises
     StoreUnavailable (outage: nothing committed) or StoreConstraintError (a bad row: nothing committed)."""
 
     async def write_batch(self, groups: Sequence[tuple[str, Sequence[tuple]]]) -> None:
         """Store every (kind, rows) group in one transaction, one executemany per group, in order."""
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             for kind, rows in groups:
                 await conn.executemany(WRITE_SQL[kind], rows)

@@ -1,4 +1,4 @@
-"""Store methods for the bankroll, audit log, operator commands and engine state (mixed into `Store`).
+"""Store methods for the bankroll, audit log, operator commands and engine state (a repository of `Store`).
 
 Bankroll changes go through a ledger: each delta carries a caller-chosen `ref` (e.g.
 "fill:<fill_id>", "settle:<market_id>:<side>") that is UNIQUE in `bankroll_ledger`. The ledger
@@ -11,20 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model import Mode
+from .db import Repository
 from .errors import NotFoundError
 from .rows import BankrollRow, bankroll_from_row
 
-if TYPE_CHECKING:
-    from .store import Store as _Base
-else:
-    _Base = object
 
 
-class ControlMixin(_Base):
-    """Bankroll, audit, commands, engine state. Relies on `Store._acquire`/`_transaction`."""
+class ControlRepository(Repository):
+    """Bankroll, audit, commands, engine state. Runs on the `Database` it is handed."""
 
     # -- bankroll -----------------------------------------------------------------------------
     async def init_bankroll(self, starting: Decimal) -> BankrollRow:
@@ -32,21 +29,21 @@ class ControlMixin(_Base):
 
         An existing bankroll is left untouched (its `starting` wins).
         """
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             await conn.execute("INSERT INTO bankroll (id, starting) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", starting)
             row = await conn.fetchrow("SELECT * FROM bankroll WHERE id = 1")
         return bankroll_from_row(row)
 
     async def load_bankroll(self) -> BankrollRow | None:
         """The bankroll row, or None before init_bankroll."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             row = await conn.fetchrow("SELECT * FROM bankroll WHERE id = 1")
         return bankroll_from_row(row) if row else None
 
     async def ledger_net_since(self, since: datetime) -> Decimal:
         """Σ (realized_delta − fee_delta) of ledger entries written at or after `since`, dollars
         (the day's P&L after a restart, for the daily loss limit)."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             value = await conn.fetchval(
                 "SELECT coalesce(sum(realized_delta - fee_delta), 0) FROM bankroll_ledger WHERE created_at >= $1", since)
         return Decimal(value)
@@ -57,7 +54,7 @@ class ControlMixin(_Base):
         Returns the bankroll after the call; `.applied` is False when `ref` was applied before
         (nothing changed). Raises NotFoundError if init_bankroll was never called.
         """
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             entry = await conn.fetchval(
                 """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, $2, $3)
                    ON CONFLICT (ref) DO NOTHING RETURNING entry_id""",
@@ -81,7 +78,7 @@ class ControlMixin(_Base):
     # -- audit --------------------------------------------------------------------------------
     async def audit(self, actor: str, action: str, entity: str, detail: dict[str, Any] | None = None) -> int:
         """Append an audit row for an operator or engine action; returns its id."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             return await conn.fetchval(
                 "INSERT INTO audit_log (actor, action, entity, detail) VALUES ($1, $2, $3, $4) RETURNING id",
                 actor, action, entity, detail or {},
@@ -89,7 +86,7 @@ class ControlMixin(_Base):
 
     async def recent_audit(self, limit: int = 100, *, entity_prefix: str | None = None) -> list[dict[str, Any]]:
         """Newest audit rows first as dicts {id, ts, actor, action, entity, detail}."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT id, ts, actor, action, entity, detail FROM audit_log
                    WHERE $1::text IS NULL OR starts_with(entity, $1) ORDER BY id DESC LIMIT $2""",
@@ -106,7 +103,7 @@ class ControlMixin(_Base):
         For a command id seen before, returns its stored ack dict (answer again, do not execute),
         or {"command_id": id, "outcome": "in_progress"} if it was recorded but not yet acknowledged.
         """
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             inserted = await conn.fetchval(
                 """INSERT INTO commands (command_id, operator, action, payload, issued_at)
                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (command_id) DO NOTHING RETURNING command_id""",
@@ -119,7 +116,7 @@ class ControlMixin(_Base):
 
     async def ack_command(self, command_id: str, ack: dict[str, Any]) -> None:
         """Store the acknowledgement sent for a command. Raises NotFoundError for an unknown id."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             status = await conn.execute(
                 "UPDATE commands SET ack = $2, acked_at = now() WHERE command_id = $1", command_id, ack
             )
@@ -129,7 +126,7 @@ class ControlMixin(_Base):
     # -- engine state (mode, kill switch) ----------------------------------------------------
     async def load_engine_state(self, instance: str) -> dict[str, Any] | None:
         """{instance, mode: Mode, kill_engaged, kill_reason, kill_operator, kill_at, updated_at} or None."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             row = await conn.fetchrow("SELECT * FROM engine_state WHERE instance = $1", instance)
         if row is None:
             return None
@@ -142,7 +139,7 @@ class ControlMixin(_Base):
     ) -> None:
         """Persist mode and kill switch; kill_at is set when the switch becomes engaged, kept while it
         stays engaged, cleared on resume. The audit row names `kill_operator` (else "engine")."""
-        async with self._transaction(actor=kill_operator or "engine") as conn:
+        async with self._db.transaction(actor=kill_operator or "engine") as conn:
             await conn.execute(
                 """INSERT INTO engine_state (instance, mode, kill_engaged, kill_reason, kill_operator, kill_at)
                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3 THEN now() END)

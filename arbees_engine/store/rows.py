@@ -93,7 +93,7 @@ def signal_from_row(row: Mapping[str, Any]) -> Signal:
         signal_id=row["signal_id"], kind=SignalKind(row["kind"]), game_id=row["game_id"],
         legs=legs_from_json(row["legs"]), model_prob=row["model_prob"], market_prob=row["market_prob"],
         edge=row["edge"], created_at=row["created_at"], expires_at=row["expires_at"],
-        kelly_fraction=row["kelly_fraction"], decision=Decision(row["decision"]), reason=row["reason"],
+        stake_fraction=row["stake_fraction"], decision=Decision(row["decision"]), reason=row["reason"],
         version=row["version"], raw_model_prob=row["raw_model_prob"], market_weight=row["market_weight"],
     )
 

@@ -1,4 +1,4 @@
-"""Store methods for signals, orders, fills, positions and settlements (mixed into `Store`).
+"""Store methods for signals, orders, fills, positions and settlements (a repository of `Store`).
 
 Order intents are written before they are sent, keyed by a client_order_id that is unique forever;
 a fill is stored once however often the venue reports it (ARCHITECTURE.md, "Store"), and in the
@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import asyncpg
 
 from ..model import Fill, Order, OrderStatus, Position, Signal
+from .db import Repository
 from .errors import DuplicateOrderError, NotFoundError
 from .rows import fill_from_row, legs_to_json, order_from_row, position_from_row, signal_from_row
 
-if TYPE_CHECKING:
-    from .store import Store as _Base
-else:
-    _Base = object
 
 
 class SettlementVerdict(NamedTuple):
@@ -44,22 +41,22 @@ _RECORD_RESULT = """
         settled_at = EXCLUDED.settled_at, updated_at = now()
     WHERE settlement_expectations.venue_result IS NULL"""
 
-class TradingMixin(_Base):
-    """Signals, orders, fills, positions. Relies on `Store._acquire`/`_transaction`."""
+class TradingRepository(Repository):
+    """Signals, orders, fills, positions. Runs on the `Database` it is handed."""
 
     async def insert_signal(self, signal: Signal) -> None:
         """Store a new signal (model, raw model and market probabilities 0..1, shrink weight 0..1).
 
         Raises StoreConstraintError for a probability or weight outside 0..1 or NaN.
         """
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             await conn.execute(
                 """INSERT INTO signals (signal_id, kind, game_id, legs, model_prob, market_prob, edge,
-                       kelly_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
+                       stake_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
                        market_weight)
                    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)""",
                 signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
-                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.kelly_fraction),
+                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.stake_fraction),
                 signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
                 None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight),
             )
@@ -70,7 +67,7 @@ class TradingMixin(_Base):
 
         Raises NotFoundError if the signal was never inserted.
         """
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             status = await conn.execute(
                 """UPDATE signals SET decision = $2, reason = $3, version = $4, legs = $5,
                        decided_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
@@ -89,12 +86,12 @@ class TradingMixin(_Base):
         Raises StoreConstraintError for a probability or weight outside 0..1 or NaN."""
         from .batch import SIGNAL_SQL, signal_job  # local: batch imports this module's row helpers
 
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             await conn.execute(SIGNAL_SQL, *signal_job(signal).row)
 
     async def load_signals(self, *, game_id: str | None = None, limit: int = 500) -> list[Signal]:
         """Most recent signals first, optionally for one game."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT * FROM signals WHERE $1::text IS NULL OR game_id = $1
                    ORDER BY created_at DESC, signal_id LIMIT $2""",
@@ -104,7 +101,7 @@ class TradingMixin(_Base):
 
     async def insert_order_intent(self, order: Order) -> None:
         """Write an order before it is sent. Raises DuplicateOrderError if client_order_id was used."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             try:
                 await conn.execute(
                     """INSERT INTO orders (client_order_id, signal_id, market_id, venue, side, limit_price,
@@ -124,7 +121,7 @@ class TradingMixin(_Base):
 
         Raises NotFoundError for an unknown client_order_id.
         """
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             status = await conn.execute(
                 """UPDATE orders SET status = $2, venue_order_id = $3, reason = $4, updated_at = now()
                    WHERE client_order_id = $1""",
@@ -137,7 +134,7 @@ class TradingMixin(_Base):
         """Mark an order whose intent was written but which was never sent CANCELLED with `reason`
         (an intent whose write could not be confirmed is never sent). Only an order still in
         'intent' with no fills changes; returns True if one did. Raises StoreUnavailable."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             status = await conn.execute(
                 """UPDATE orders SET status = 'cancelled', reason = $2, updated_at = now()
                    WHERE client_order_id = $1 AND status = 'intent' AND filled_contracts = 0""",
@@ -145,7 +142,7 @@ class TradingMixin(_Base):
         return not status.endswith(" 0")
 
     async def reconcile_paper_orders(self, never_sent: str, from_fills: str,
-                                     live_venues: Sequence[str] = ()) -> list[tuple[str, str, int]]:
+                                     live_venues: Sequence[str] = ()) -> list[tuple[str, OrderStatus, int]]:
         """After a restart: close every paper order a crash left 'intent' or 'sent'. A paper order
         lives only in the process that sent it, so what its stored fills say is all it did: with
         no fill it is CANCELLED (never sent, or sent with nothing booked), else FILLED or PARTIAL
@@ -154,7 +151,7 @@ class TradingMixin(_Base):
         filled_contracts differs from its fills' sum (rows older than that rule) is repaired too.
         Returns [(client_order_id, new status, filled contracts)] of the orders closed, in one
         transaction. Raises StoreUnavailable."""
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             await conn.execute(
                 """UPDATE orders o SET filled_contracts = f.filled, updated_at = now()
                    FROM (SELECT client_order_id, sum(contracts)::int AS filled FROM fills GROUP BY 1) f
@@ -166,14 +163,14 @@ class TradingMixin(_Base):
                        reason = CASE WHEN filled_contracts = 0 THEN $1 ELSE $2 END, updated_at = now()
                    WHERE paper AND status IN ('intent', 'sent') AND NOT venue = ANY($3::text[])
                    RETURNING client_order_id, status, filled_contracts""", never_sent, from_fills, list(live_venues))
-        return [(r["client_order_id"], r["status"], r["filled_contracts"]) for r in rows]
+        return [(r["client_order_id"], OrderStatus(r["status"]), r["filled_contracts"]) for r in rows]
 
     async def load_orders(
         self, *, statuses: Iterable[OrderStatus] | None = None, signal_id: str | None = None, limit: int = 1000
     ) -> list[Order]:
         """Orders, newest first, filtered by status set and/or signal_id."""
         wanted = [s.value for s in statuses] if statuses is not None else None
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT * FROM orders WHERE ($1::text[] IS NULL OR status = ANY($1))
                        AND ($2::text IS NULL OR signal_id = $2)
@@ -189,7 +186,7 @@ class TradingMixin(_Base):
         StoreConstraintError if its order was never stored, a value is out of range, or the
         order's fills would exceed its contracts (orders_filled_contracts_check).
         """
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             return await self._insert_fill(conn, fill)
 
     @staticmethod
@@ -216,7 +213,7 @@ class TradingMixin(_Base):
         Returns False (nothing changes) if the fill was stored before. StoreConstraintError for
         an unknown order or out-of-range values; StoreUnavailable if PostgreSQL is down.
         """
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             if not await self._insert_fill(conn, fill):
                 return False
             entry = await conn.fetchval(
@@ -242,7 +239,7 @@ class TradingMixin(_Base):
         Raises NotFoundError if the bankroll was never initialised; StoreConstraintError for an
         unknown result; StoreUnavailable if down.
         """
-        async with self._transaction() as conn:
+        async with self._db.transaction() as conn:
             if verdict is not None:
                 await conn.execute(_RECORD_RESULT, *verdict)
             applied = False
@@ -267,7 +264,7 @@ class TradingMixin(_Base):
         book_settlement) was stored, for markets settled at or after `since` (UTC). The same clock
         and window as ledger_net_since, so after a restart the daily loss limit knows which markets
         settled today. Other refs are ignored. Raises StoreUnavailable if the server is down."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 r"""SELECT substring(ref FROM '^settle:(.+):(?:yes|no)$') AS market_id, min(created_at) AS at
                     FROM bankroll_ledger WHERE created_at >= $1 AND ref ~ '^settle:.+:(yes|no)$'
@@ -282,7 +279,7 @@ class TradingMixin(_Base):
         corrected the score) replaces the expectation but keeps the first `final_at`; a market the
         venue already resolved is left unchanged (returns False, else True).
         Raises StoreConstraintError for another `expected`; StoreUnavailable if the server is down."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             stored = await conn.fetchval(
                 """INSERT INTO settlement_expectations (market_id, game_id, expected, final_at) VALUES ($1,$2,$3,$4)
                    ON CONFLICT (market_id) DO UPDATE SET expected = EXCLUDED.expected, game_id = EXCLUDED.game_id,
@@ -295,7 +292,7 @@ class TradingMixin(_Base):
     async def load_settlement_expectation(self, market_id: str) -> str | None:
         """The feed's stored expected result ("yes"/"no") of `market_id` while its venue has not
         resolved it, else None. Raises StoreUnavailable if the server is down."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             return await conn.fetchval(
                 "SELECT expected FROM settlement_expectations WHERE market_id = $1 AND venue_result IS NULL",
                 market_id)
@@ -308,20 +305,20 @@ class TradingMixin(_Base):
         Writes the row when the expectation itself was never stored (its final_at then stays NULL).
         Recording twice keeps the first result.
         Raises StoreConstraintError for an unknown result or expectation; StoreUnavailable if down."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             await conn.execute(_RECORD_RESULT, market_id, game_id, expected, result, settled_at)
 
     async def count_settlement_mismatches(self) -> int:
         """Markets whose venue result differed from the feed's expected result, over the store's
         whole history (the desk header's "settled unlike the score"). Raises StoreUnavailable."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             return int(await conn.fetchval(
                 "SELECT count(*) FROM settlement_expectations WHERE venue_result IS NOT NULL "
                 "AND venue_result <> expected"))
 
     async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
         """Fills in the order they happened, optionally for one order."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT * FROM fills WHERE $1::text IS NULL OR client_order_id = $1
                    ORDER BY filled_at, fill_id""",
@@ -331,7 +328,7 @@ class TradingMixin(_Base):
 
     async def upsert_position(self, position: Position) -> None:
         """Insert or replace the position for (market_id, side)."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             await self._upsert_position(conn, position)
 
     @staticmethod
@@ -349,7 +346,7 @@ class TradingMixin(_Base):
 
     async def load_positions(self, *, include_settled: bool = True) -> list[Position]:
         """Stored positions ordered by (market_id, side); settled ones only if `include_settled`."""
-        async with self._acquire() as conn:
+        async with self._db.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT * FROM positions WHERE $1 OR NOT settled ORDER BY market_id, side", include_settled
             )

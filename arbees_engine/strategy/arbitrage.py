@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from arbees_engine.execution import depth
-from arbees_engine.execution.fees import fee_per_contract_estimate
+from arbees_engine.model import depth
+from arbees_engine.model.fees import fee_per_contract_estimate
 from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind
 from arbees_engine.model.money import ONE, ZERO
 from arbees_engine.settings import StrategySettings

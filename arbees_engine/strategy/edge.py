@@ -1,6 +1,6 @@
 """Model-vs-market edge signals on one venue.
 
-Buying YES costs the YES ask; buying NO costs 1 − (best YES bid) (model/market.py). For a side
+Buying YES costs the YES ask; buying NO costs 1 − (best YES bid) (model/book.py). For a side
 with model probability p, a level at price P clears when p − P − fee/contract(P) ≥ min_edge.
 Size = fractional Kelly (strategy/sizing.py) at the all-in cost, capped by settings and by the
 depth of clearing levels; edge is recomputed on the exact fills (per-level venue-rounded fees).
@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from arbees_engine.execution import depth
-from arbees_engine.execution.fees import fee_per_contract_estimate
+from arbees_engine.model import depth
+from arbees_engine.model.fees import fee_per_contract_estimate
 from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind
 from arbees_engine.model.money import ONE, ZERO, probability_to_decimal
 from arbees_engine.settings import StrategySettings
@@ -103,7 +103,7 @@ def _side_signal(
         edge=edge,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.manual_expiry_s),
-        kelly_fraction=settings.kelly_fraction * float(kelly_fraction_binary(p, cost)),
+        stake_fraction=settings.kelly_fraction * float(kelly_fraction_binary(p, cost)),
         raw_model_prob=raw[0],
         market_weight=raw[1],
     )

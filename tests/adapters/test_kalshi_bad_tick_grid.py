@@ -12,7 +12,7 @@ from arbees_engine.adapters.http import RetryPolicy, make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue, parse_event, parse_markets
 from arbees_engine.adapters.kalshi.parse import parse_market, parse_market_checked
 from arbees_engine.model import Market, Outcome, Venue
-from arbees_engine.model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, price_grid
+from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, price_grid
 from fixture_server import RecordingSink, Reply, load_fixture, start_fixture_server
 from test_kalshi_tick_schedule import MALFORMED_RANGES
 

@@ -9,7 +9,7 @@ import pytest
 
 from arbees_engine.adapters.kalshi import market_ticks, parse_markets
 from arbees_engine.adapters.wire import ParseError
-from arbees_engine.model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickSchedule
+from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickSchedule
 from fixture_server import load_fixture
 
 # The documented tapered_deci_cent ranges, in the wire shape of the fixtures' `price_ranges`.

@@ -10,8 +10,8 @@ import pytest
 
 from arbees_engine.adapters.wire import (MAX_JSON_DEPTH, ParseError, check_depth, decode_json, need_list, need_str,
                                          price, size, size_change, text, to_int)
-from arbees_engine.execution.depth import walk, whole_contracts
-from arbees_engine.model import BookError, BookLevel, BookUpdate, OrderBook
+from arbees_engine.model.depth import walk, whole_contracts
+from arbees_engine.model import BookError, BookLevel, BookUpdate, BookUpdateKind, OrderBook
 from arbees_engine.model.bounds import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS
 
 HUGE = ["1e1000000", "1e10000000", "9e999999", "-1e1000000", 10**4000, "1" * 100, float("inf"), float("nan"), "NaN"]
@@ -79,14 +79,14 @@ def test_the_book_refuses_what_once_stalled_the_engine_and_caps_its_sides() -> N
     started = time.perf_counter()
     for bad in ("1e1000000", "1e10000000", str(10**9 + 1)):
         with pytest.raises(BookError):
-            book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.5"), D(bad)),), (), True))
+            book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.5"), D(bad)),), (), BookUpdateKind.SNAPSHOT))
     assert time.perf_counter() - started < 0.05 and book.stale and not book.bids
     with pytest.raises(BookError, match="decimal places"):
-        book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.1234567"), D(1)),), (), True))
+        book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.1234567"), D(1)),), (), BookUpdateKind.SNAPSHOT))
     full = tuple(BookLevel(D(i) / 100_000, D(1)) for i in range(1, MAX_BOOK_LEVELS + 1))
-    book.apply(BookUpdate("kalshi:X", full, (), True))
+    book.apply(BookUpdate("kalshi:X", full, (), BookUpdateKind.SNAPSHOT))
     with pytest.raises(BookError, match="levels"):
-        book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.99999"), D(1)),), (), False))
+        book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.99999"), D(1)),), (), BookUpdateKind.SET_LEVELS))
     assert len(book.bids) == MAX_BOOK_LEVELS  # unchanged by the refused delta
     assert whole_contracts(D("1e1000000")) == 10**9  # a level built elsewhere is capped, not expanded
     assert walk([BookLevel(D("0.5"), D("1e1000000"))], 5)[0].contracts == 5
@@ -95,7 +95,7 @@ def test_the_book_refuses_what_once_stalled_the_engine_and_caps_its_sides() -> N
 @pytest.mark.parametrize("step", ["1e-1000000", "1e-7", "NaN", "9e999999"])
 def test_a_kalshi_tick_step_out_of_bounds_refuses_the_grid_but_keeps_the_listing(step) -> None:
     from arbees_engine.adapters.kalshi.parse import parse_market_checked
-    from arbees_engine.model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED
+    from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED
     from fixture_server import load_fixture
 
     market = dict(load_fixture("kalshi", "markets_open_two_tickers.json")["markets"][0])

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from arbees_engine.adapters.sim import SimWorld
-from arbees_engine.model import BookLevel, BookUpdate, GameStatus
+from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind, GameStatus
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
@@ -26,10 +26,10 @@ def test_bad_books_and_states_are_counted_and_the_engine_carries_on():
     book = engine.registry.books[market_id]
     good_bid = book.best_bid
     now = datetime.now(timezone.utc)
-    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("1.7"), Decimal("10")),), (), is_snapshot=True, received_at=now))
-    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("NaN"), Decimal("10")),), (), is_snapshot=False, received_at=now))
-    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("0.5"), Decimal("-3")),), (), is_snapshot=False, received_at=now))
-    engine.on_book(BookUpdate("kalshi:NOT-A-MARKET", (), (), is_snapshot=True, received_at=now))
+    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("1.7"), Decimal("10")),), (), kind=BookUpdateKind.SNAPSHOT, received_at=now))
+    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("NaN"), Decimal("10")),), (), kind=BookUpdateKind.SET_LEVELS, received_at=now))
+    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("0.5"), Decimal("-3")),), (), kind=BookUpdateKind.SET_LEVELS, received_at=now))
+    engine.on_book(BookUpdate("kalshi:NOT-A-MARKET", (), (), kind=BookUpdateKind.SNAPSHOT, received_at=now))
     state = next(iter(engine.registry.games.values()))
     engine.on_game_state(state.evolve(clock_s=float("nan")))
     engine.on_game_state(state.evolve(home_score=-1))

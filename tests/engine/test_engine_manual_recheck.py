@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 from arbees_engine.bus.messages import CommandAction
-from arbees_engine.model import BookLevel, BookUpdate, Decision, Fill, GameState, GameStatus, League, Market, Outcome
+from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind, Decision, Fill, GameState, GameStatus, League, Market, Outcome
 from arbees_engine.model import Side, Sport, Team, Venue
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
@@ -43,7 +43,7 @@ def _engine() -> tuple[Engine, _Clock]:
 
 def _quote(engine: Engine, clock: _Clock, seq: int, market: Market = HOME, bid: str = "0.78", ask: str = "0.80") -> None:
     engine.on_book(BookUpdate(market.market_id, (BookLevel(D(bid), D("2000")),), (BookLevel(D(ask), D("2000")),),
-                              True, seq, clock.now))
+                              BookUpdateKind.SNAPSHOT, seq, clock.now))
 
 
 async def _approve(engine: Engine, signal_id: str, n: int = 1):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from arbees_engine.adapters.espn.parse import parse_scoreboard
-from arbees_engine.model import (BookLevel, BookUpdate, GameState, GameStatus, League, Market, OrderBook, Outcome,
+from arbees_engine.model import (BookLevel, BookUpdate, BookUpdateKind, GameState, GameStatus, League, Market, OrderBook, Outcome,
                                  Sport, Team, Venue)
 from arbees_engine.pricing import model_for
 from arbees_engine.pricing.spread import home_margin_from_line, spread_home_prob
@@ -41,7 +41,7 @@ def market(outcome=Outcome.HOME, venue=Venue.KALSHI) -> Market:
 
 
 def book(market_id: str, bid: str, ask: str, seq: int = 1) -> BookUpdate:
-    return BookUpdate(market_id, (BookLevel(D(bid), D("100")),), (BookLevel(D(ask), D("100")),), True, seq, NOW)
+    return BookUpdate(market_id, (BookLevel(D(bid), D("100")),), (BookLevel(D(ask), D("100")),), BookUpdateKind.SNAPSHOT, seq, NOW)
 
 
 def applied(update: BookUpdate) -> OrderBook:
@@ -85,7 +85,7 @@ def test_a_stale_or_one_sided_book_gives_no_prior():
     stale = applied(book(m.market_id, "0.50", "0.52"))
     stale.stale = True
     one_sided = OrderBook(m.market_id)
-    one_sided.apply(BookUpdate(m.market_id, (), (BookLevel(D("0.6"), D("5")),), True, 1, NOW))
+    one_sided.apply(BookUpdate(m.market_id, (), (BookLevel(D("0.6"), D("5")),), BookUpdateKind.SNAPSHOT, 1, NOW))
     assert not priors.observe_book(game(), m, stale) and not priors.observe_book(game(), m, one_sided)
     assert priors.get("espn:nfl:1") is None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from arbees_engine.adapters.kalshi.parse import parse_markets
 from arbees_engine.matching import Matcher
-from arbees_engine.model import (BookLevel, BookUpdate, GameState, GameStatus, League, MarketListing, Outcome, Sport,
+from arbees_engine.model import (BookLevel, BookUpdate, BookUpdateKind, GameState, GameStatus, League, MarketListing, Outcome, Sport,
                                  Team, Venue)
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
@@ -40,7 +40,7 @@ def test_refused_for_no_game_then_matched_when_the_game_arrives():
     assert ids <= set(engine.registry.watched) and not engine.registry.markets
     assert engine.input_rejections["match:no_game"] == len(listings)
     sas = next(i for i in ids if i.endswith("-SAS"))
-    engine.on_book(BookUpdate(sas, (BookLevel(D("0.61"), D("40")),), (BookLevel(D("0.63"), D("25")),), True, 1, NOW))
+    engine.on_book(BookUpdate(sas, (BookLevel(D("0.61"), D("40")),), (BookLevel(D("0.63"), D("25")),), BookUpdateKind.SNAPSHOT, 1, NOW))
 
     engine.housekeeping()  # nothing new yet: still refused
     assert engine.counts["rematched"] == 0 and not engine.registry.markets

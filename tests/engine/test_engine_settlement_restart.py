@@ -78,7 +78,7 @@ async def test_an_expectation_the_store_refused_is_counted_and_still_compared_in
 
 
 async def _set_ledger_time(store, at) -> None:
-    async with store._acquire() as conn:  # the ledger's clock is the database's; the test moves it
+    async with store.db.acquire() as conn:  # the ledger's clock is the database's; the test moves it
         await conn.execute("UPDATE bankroll_ledger SET created_at = $1", at)
 
 
@@ -96,7 +96,7 @@ async def test_after_a_restart_only_a_leg_settled_today_lets_its_open_pair_offse
     try:
         portfolio = second.desk.portfolio
         portfolio.mark(POLY.market_id, D("0.20"))  # NO marked at 0.80: +$5 while it waits for its venue
-        assert portfolio.day_realized(NOW) == D("-6.14")  # −$6 and two $0.07 fees
+        assert portfolio.day_net_pnl(NOW) == D("-6.14")  # −$6 and two $0.07 fees
         assert portfolio.day_pnl_for_loss_limit(NOW) == D("-6.14") + D("5.00")
     finally:
         await second.shutdown()
@@ -106,7 +106,7 @@ async def test_after_a_restart_only_a_leg_settled_today_lets_its_open_pair_offse
     try:
         portfolio = third.desk.portfolio
         portfolio.mark(POLY.market_id, D("0.20"))
-        assert portfolio.day_realized(NOW) == D("0")
+        assert portfolio.day_net_pnl(NOW) == D("0")
         assert portfolio.day_pnl_for_loss_limit(NOW) == D("0")  # yesterday's leg does not loosen today
     finally:
         await third.shutdown()

@@ -33,7 +33,7 @@ TABLES = {"games": "game_id", "markets": "market_id", "quotes": "market_id, ts",
 def _signal(n: int) -> Signal:
     return Signal(signal_id=f"sig-{n}", kind=SignalKind.EDGE, game_id=GAME.game_id,
                   legs=(Leg(f"kalshi:M{n}", Venue.KALSHI, Side.YES, D("0.56"), 10),), model_prob=0.62,
-                  market_prob=0.555, edge=D("0.0426"), created_at=T0, kelly_fraction=0.05, raw_model_prob=0.645,
+                  market_prob=0.555, edge=D("0.0426"), created_at=T0, stake_fraction=0.05, raw_model_prob=0.645,
                   market_weight=0.25)
 
 

@@ -67,5 +67,5 @@ class RecordingSink:
             if event[0] == "stale":
                 stale.add(event[1])
             elif event[1].market_id in stale:
-                assert event[1].is_snapshot, f"delta emitted for stale {event[1].market_id}"
+                assert event[1].is_snapshot, f"level set emitted for stale {event[1].market_id}"
                 stale.discard(event[1].market_id)

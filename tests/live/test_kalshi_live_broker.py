@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.broker import KalshiLiveBroker
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
-from arbees_engine.execution.fees import taker_fee
+from arbees_engine.model.fees import taker_fee
 from arbees_engine.model import (
     KALSHI_FEES, GameState, GameStatus, Leg, League, Market, Outcome, Side, Signal, SignalKind, Sport, Team, Venue,
 )

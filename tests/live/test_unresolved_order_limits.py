@@ -12,7 +12,7 @@ from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.broker import KalshiLiveBroker
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
 from arbees_engine.model import (
-    BookLevel, BookUpdate, FeeKind, FeeSchedule, GameState, GameStatus, KALSHI_FEES, Leg, League, Market, Outcome,
+    BookLevel, BookUpdate, BookUpdateKind, FeeKind, FeeSchedule, GameState, GameStatus, KALSHI_FEES, Leg, League, Market, Outcome,
     Side, Signal, SignalKind, Sport, Team, Venue,
 )
 from arbees_engine.runtime.engine import Engine
@@ -35,7 +35,7 @@ def _engine(client: KalshiOrderClient) -> Engine:
     for market in (KALSHI, POLY):
         engine.registry.add_market(market)
     engine.registry.books[POLY.market_id].apply(BookUpdate(
-        POLY.market_id, (BookLevel(D("0.48"), D("500")),), (BookLevel(D("0.50"), D("500")),), True, 1, engine.clock()))
+        POLY.market_id, (BookLevel(D("0.48"), D("500")),), (BookLevel(D("0.50"), D("500")),), BookUpdateKind.SNAPSHOT, 1, engine.clock()))
     engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, engine.registry.markets)
     return engine
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from arbees_engine.adapters.sim import SimWorld
-from arbees_engine.model import BookLevel, BookUpdate
+from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind
 from arbees_engine.model.money import to_price
 from arbees_engine.runtime.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
@@ -25,7 +25,7 @@ class SlowDecodingStream:
     def handle_raw(self, raw, sink, received_at=None, *, source=None) -> list:
         time.sleep(0.03)  # the decode cost being measured
         sink.on_book(BookUpdate(self.market_id, (BookLevel(to_price("0.40"), Decimal(10)),),
-                                (BookLevel(to_price("0.45"), Decimal(10)),), is_snapshot=True))
+                                (BookLevel(to_price("0.45"), Decimal(10)),), kind=BookUpdateKind.SNAPSHOT))
         return []
 
 

@@ -36,7 +36,7 @@ def signal(signal_id: str = "sig-1", **changes: object) -> Signal:
     """An EDGE signal buying 10 YES at 0.56."""
     fields = dict(signal_id=signal_id, kind=SignalKind.EDGE, game_id="espn:nba:1",
                   legs=(Leg(MARKET_ID, Venue.KALSHI, Side.YES, Decimal("0.56"), 10),),
-                  model_prob=0.62, market_prob=0.555, edge=Decimal("0.0426"), created_at=T0, kelly_fraction=0.05,
+                  model_prob=0.62, market_prob=0.555, edge=Decimal("0.0426"), created_at=T0, stake_fraction=0.05,
                   raw_model_prob=0.645, market_weight=0.25)
     fields.update(changes)
     return Signal(**fields)

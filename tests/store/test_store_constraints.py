@@ -74,3 +74,11 @@ async def test_fill_contracts_cannot_exceed_order(store) -> None:
     assert await store.count_fills() == 2  # the refused fill is not stored either
     [order] = await store.load_orders()
     assert order.filled_contracts == 8
+
+
+@pytest.mark.parametrize("value", [1.5, -0.2])
+async def test_a_signal_stake_fraction_outside_0_1_is_rejected_under_its_new_name(store, value: float) -> None:
+    with pytest.raises(StoreConstraintError) as err:
+        await store.insert_signal(f.signal(stake_fraction=value))
+    assert err.value.constraint == "signals_stake_fraction_check"  # migrations/0005 renamed column and check
+    assert await store.count_rows("signals") == 0

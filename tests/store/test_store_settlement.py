@@ -28,7 +28,7 @@ async def test_an_expectation_is_kept_until_the_venue_resolves_and_then_counted_
     await store.record_settlement_result(f.MARKET_ID, GAME, "no", "no", f.T0 + timedelta(hours=3))  # replayed
     assert not await store.save_settlement_expectation(f.MARKET_ID, GAME, "yes", f.T0)  # too late to change
     assert await store.count_settlement_mismatches() == 1 and await store.count_rows("settlement_expectations") == 1
-    async with store._acquire() as conn:
+    async with store.db.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM settlement_expectations WHERE market_id = $1", f.MARKET_ID)
     assert (row["expected"], row["venue_result"], row["final_at"]) == ("no", "yes", f.T0)  # first final kept
 
@@ -36,7 +36,7 @@ async def test_an_expectation_is_kept_until_the_venue_resolves_and_then_counted_
 async def test_a_result_without_a_stored_expectation_is_recorded_with_an_unknown_final_time(store):
     await store.record_settlement_result("kalshi:B", GAME, "yes", "void", f.T0)
     assert await store.count_settlement_mismatches() == 1
-    async with store._acquire() as conn:
+    async with store.db.acquire() as conn:
         assert await conn.fetchval("SELECT final_at FROM settlement_expectations") is None
 
 
@@ -58,7 +58,7 @@ async def test_settled_markets_since_reads_settlement_ledger_lines_in_the_window
     await store.book_settlement([f.position(market_id="polymarket:OLD", realized_pnl=D("1"), **closed)])
     await store.apply_bankroll_delta("settle:lost-today", D("-240"), D("0"))  # not a market's settlement
     await store.apply_bankroll_delta("fill:x", D("0"), D("0.07"))
-    async with store._acquire() as conn:
+    async with store.db.acquire() as conn:
         now = await conn.fetchval("SELECT now()")
         await conn.execute("UPDATE bankroll_ledger SET created_at = $1 WHERE ref LIKE 'settle:polymarket:OLD:%'",
                            now - timedelta(days=1))

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import pytest
 
 from arbees_engine.model import Market, Outcome, Side, Venue
-from arbees_engine.model.market import TICK_SCHEDULE_KEY, Rounding, TickError, TickSchedule, price_grid
+from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, Rounding, TickError, TickSchedule, price_grid
 
 TAPERED = TickSchedule.of((("0.0000", "0.1000", "0.0010"), ("0.1000", "0.9000", "0.0100"),
                            ("0.9000", "1.0000", "0.0010")))

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
-from arbees_engine.execution import depth
+from arbees_engine.model import depth
 from arbees_engine.model import Side, SignalKind, Venue
 from arbees_engine.settings import StrategySettings
 from arbees_engine.strategy import find_arb

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
-from arbees_engine.execution import depth
+from arbees_engine.model import depth
 from arbees_engine.model import Side, SignalKind
 from arbees_engine.model.money import MoneyError
 from arbees_engine.settings import StrategySettings
@@ -29,7 +29,7 @@ def test_buys_yes_walking_levels_and_sizing_by_kelly():
     assert sig.edge == D("0.071")
     assert sig.model_prob == pytest.approx(0.60) and sig.market_prob == pytest.approx(0.49)
     assert sig.expires_at == NOW + timedelta(seconds=S.manual_expiry_s)
-    assert 0 < sig.kelly_fraction <= S.kelly_fraction
+    assert 0 < sig.stake_fraction <= S.kelly_fraction
 
 
 def test_buys_no_at_one_minus_best_bid():

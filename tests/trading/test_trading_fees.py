@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arbees_engine.execution.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
+from arbees_engine.model.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
 from arbees_engine.model import KALSHI_FEES, FeeKind, FeeSchedule
 
 from trading_helpers import NO_FEES, POLY_SPORTS

@@ -117,11 +117,11 @@ def test_client_order_ids_unique_sortable_and_session_scoped():
 
 
 def test_only_a_snapshot_makes_a_stale_book_trustworthy_again():
-    from arbees_engine.model import BookLevel, BookUpdate
+    from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind
 
     b = book("kalshi:HOME", bids=[("0.40", 10)], asks=[("0.45", 10)])
     b.stale = True
-    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (), False, 2, NOW))
+    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (), BookUpdateKind.SET_LEVELS, 2, NOW))
     assert b.stale and b.best_bid.price == D("0.41")  # applied, but still not tradeable
-    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (BookLevel(D("0.45"), D("9")),), True, 3, NOW))
+    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (BookLevel(D("0.45"), D("9")),), BookUpdateKind.SNAPSHOT, 3, NOW))
     assert not b.stale

@@ -9,6 +9,7 @@ from arbees_engine.model import (
     KALSHI_FEES,
     BookLevel,
     BookUpdate,
+    BookUpdateKind,
     FeeKind,
     FeeSchedule,
     Leg,
@@ -36,7 +37,7 @@ def market(mid: str = "kalshi:HOME", *, venue: Venue = Venue.KALSHI, outcome: Ou
 def book(mid: str, bids=(), asks=(), at: datetime = NOW, seq: int | None = 1) -> OrderBook:
     b = OrderBook(mid)
     b.apply(BookUpdate(mid, tuple(BookLevel(D(str(p)), D(str(s))) for p, s in bids),
-                       tuple(BookLevel(D(str(p)), D(str(s))) for p, s in asks), True, seq, at))
+                       tuple(BookLevel(D(str(p)), D(str(s))) for p, s in asks), BookUpdateKind.SNAPSHOT, seq, at))
     return b
 
 

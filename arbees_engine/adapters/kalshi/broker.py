@@ -18,7 +18,7 @@ from decimal import ROUND_FLOOR
 import httpx
 import structlog
 
-from ...execution.fees import taker_fee
+from ...model.fees import taker_fee
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ...model import ONE, BookLevel, BookUpdate, MarketListing, Venue
-from ...model.market import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
+from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind, MarketListing, Venue
+from ...model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
 from ..wire import (
     ParseError,
     Rejection,
@@ -284,7 +284,7 @@ def book_from_sides(
     no = _side_levels(book, _NO, "book")
     bids = tuple(BookLevel(p, s) for p, s in sorted(yes, key=lambda lv: lv[0], reverse=True))
     asks = tuple(BookLevel(ONE - p, s) for p, s in sorted(no, key=lambda lv: lv[0], reverse=True))
-    return BookUpdate(market_id, bids, asks, is_snapshot=True, seq=seq, received_at=received_at)
+    return BookUpdate(market_id, bids, asks, BookUpdateKind.SNAPSHOT, seq=seq, received_at=received_at)
 
 
 def parse_orderbook(payload: object, market_id: str, received_at: datetime | None = None) -> BookUpdate:

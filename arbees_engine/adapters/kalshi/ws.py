@@ -37,7 +37,7 @@ from decimal import Decimal
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, BookLevel, BookUpdate
+from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind
 from ...model.bounds import MAX_LEVEL_CONTRACTS
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
@@ -271,7 +271,7 @@ class KalshiBookStream:
             self.books[ticker] = book
             self._awaiting.discard(ticker)
             update = BookUpdate(f"kalshi:{ticker}", self._side_levels(book["yes"], False),
-                                self._side_levels(book["no"], True), True, seq, _ts(received_at))
+                                self._side_levels(book["no"], True), BookUpdateKind.SNAPSHOT, seq, _ts(received_at))
         else:
             if ticker in self._awaiting:
                 self.stats["delta_while_stale"] += 1
@@ -290,7 +290,7 @@ class KalshiBookStream:
                 levels[price] = size
             lv = (BookLevel(ONE - price if side == "no" else price, size),)
             update = BookUpdate(f"kalshi:{ticker}", lv if side == "yes" else (),
-                                lv if side == "no" else (), False, seq, _ts(received_at))
+                                lv if side == "no" else (), BookUpdateKind.SET_LEVELS, seq, _ts(received_at))
         self.stats["book_updates"] += 1
         self.policy.on_book_message()
         sink.on_book(update)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
-from ...model import BookLevel, BookUpdate, FeeKind, FeeSchedule, MarketListing, Venue
+from ...model import BookLevel, BookUpdate, BookUpdateKind, FeeKind, FeeSchedule, MarketListing, Venue
 from ..wire import (
     ParseError,
     Rejection,
@@ -225,7 +225,7 @@ def parse_book(payload: object, market_id: str, received_at: datetime | None = N
         raise ParseError("bad_event_type", f"event_type={short(event_type)}, expected book")
     bids = sorted(_levels(payload.get("bids") or [], "bids"), key=lambda lv: lv.price, reverse=True)
     asks = sorted(_levels(payload.get("asks") or [], "asks"), key=lambda lv: lv.price)
-    return BookUpdate(market_id, tuple(bids), tuple(asks), is_snapshot=True, seq=None, received_at=received_at)
+    return BookUpdate(market_id, tuple(bids), tuple(asks), BookUpdateKind.SNAPSHOT, seq=None, received_at=received_at)
 
 
 def book_timestamp(payload: dict) -> datetime | None:

@@ -45,7 +45,7 @@ from decimal import Decimal
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, ZERO, BookLevel, BookUpdate, MarketListing
+from ...model import ONE, ZERO, BookLevel, BookUpdate, BookUpdateKind, MarketListing
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..wire import ParseError, decode_json, decimal_or_none, need_list
@@ -263,7 +263,7 @@ class PolymarketBookStream:
         if "tick_size" in ev:
             self._set_tick(asset, ev["tick_size"], sink, "tick_size")
         self._emit(sink, BookUpdate(f"polymarket:{asset}", levels(book["bids"]), levels(book["asks"]),
-                                    True, None, _ts(received_at)))
+                                    BookUpdateKind.SNAPSHOT, None, _ts(received_at)))
         for change_ts, items, at in self._buffered.pop(asset, []):
             if change_ts is not None and change_ts > ts:  # newer than the snapshot: not in it yet
                 resync = self._apply_changes(asset, change_ts, items, sink, at)
@@ -327,7 +327,7 @@ class PolymarketBookStream:
             if ours != theirs:
                 self._reject(sink, "book_mismatch", f"{asset} ours {ours} venue {theirs}")
                 return self._stale(asset, "book_mismatch")
-        self._emit(sink, BookUpdate(f"polymarket:{asset}", tuple(bids), tuple(asks), False, None,
+        self._emit(sink, BookUpdate(f"polymarket:{asset}", tuple(bids), tuple(asks), BookUpdateKind.SET_LEVELS, None,
                                     _ts(received_at)))
         return []
 

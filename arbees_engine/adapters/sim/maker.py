@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ...model import BookLevel, BookUpdate, Market, Side
+from ...model import BookLevel, BookUpdate, BookUpdateKind, Market, Side
 from .truth import logistic, logit
 
 _PRICES = [Decimal(c) / 100 for c in range(101)]  # cents → exact dollars
@@ -103,7 +103,7 @@ class MarketMaker:
         self.seq += 1
         bids = tuple(BookLevel(_PRICES[c], Decimal(s)) for c, s in levels[0])
         asks = tuple(BookLevel(_PRICES[c], Decimal(s)) for c, s in levels[1])
-        return BookUpdate(self.market.market_id, bids, asks, is_snapshot=True, seq=self.seq, received_at=at)
+        return BookUpdate(self.market.market_id, bids, asks, BookUpdateKind.SNAPSHOT, seq=self.seq, received_at=at)
 
     def consume(self, side: Side, limit_price: Decimal, contracts: int, now_s: int) -> int:
         """A taker bought up to `contracts` of `side` paying at most `limit_price` dollars each.
@@ -135,4 +135,4 @@ class MarketMaker:
         """The game is over: pull all quotes (an empty snapshot)."""
         self.seq += 1
         self.last_levels = ((), ())
-        return BookUpdate(self.market.market_id, (), (), is_snapshot=True, seq=self.seq, received_at=at)
+        return BookUpdate(self.market.market_id, (), (), BookUpdateKind.SNAPSHOT, seq=self.seq, received_at=at)
