@@ -6,138 +6,24 @@ added, vanished or closed ones removed). Without a stream it falls back to polli
 REST (`rest.poll_books`), e.g. Kalshi without API credentials.
 
 Recording (issue 4 §6): websocket frames are recorded by the streams themselves (`Recorder`
-passed to them). REST work is recorded per *operation* ("kalshi.discover", "espn.poll", ...):
-an httpx response hook captures every response body made inside the operation (a ContextVar
-tells which operation, so concurrent requests never mix), and one record
-`("op", t, msgpack{op, args, responses})` is appended when the operation returns, right after
-its (last) sink calls. A multi-page discovery therefore replays its listings together at that
-point; no book frame depends on them earlier, since streams subscribe only after discovery
-returns. Connection drops are recorded as `("<venue>-conn",
-t, "down")`. `runtime/replay.py` feeds all of it back through the same adapter code.
+passed to them); REST operations through `capture.record_op`; connection drops as
+`("<venue>-conn", t, "down")` by `reconnect.ReportingPolicy`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-import httpx
-import msgpack
 import structlog
 
 from .base import Sink
-from .espn import EspnFeed
+from .capture import record_op
 from .recording import Recorder
-from .reconnect import ReconnectPolicy
+from .reconnect import ReportingPolicy
 
 log = structlog.get_logger(__name__)
 
-OP_SOURCE = "op"
-_capture: contextvars.ContextVar[list | None] = contextvars.ContextVar("arbees_http_capture", default=None)
 
-
-# ---- recording of REST operations ----------------------------------------------------------
-async def _capture_response(response: httpx.Response) -> None:
-    """httpx response hook: keep (method, url, status, headers, body) for the current operation."""
-    bucket = _capture.get()
-    if bucket is None:
-        return
-    body = await response.aread()
-    keep = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "retry-after")}
-    bucket.append([response.request.method, str(response.request.url), response.status_code, keep, body])
-
-
-def attach_capture(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """Add the capturing response hook to `client` (https://www.python-httpx.org/advanced/event-hooks/)."""
-    client.event_hooks["response"] = [*client.event_hooks["response"], _capture_response]
-    return client
-
-
-async def record_op(recorder: Recorder | None, op: str, args: dict, run: Callable[[], Awaitable]):
-    """Run `run()`; with a recorder, append one "op" record holding every HTTP response it made.
-
-    Returns what `run()` returns. The record is written after `run()` completes (its sink calls
-    are done by then), so replay puts the operation's effects at the same place in the stream.
-    """
-    if recorder is None:
-        return await run()
-    bucket: list = []
-    token = _capture.set(bucket)
-    try:
-        result = await run()
-    finally:
-        _capture.reset(token)
-    recorder.record(OP_SOURCE, msgpack.packb({"op": op, "args": args, "responses": bucket}))
-    return result
-
-
-def decode_op(raw: bytes) -> dict:
-    """Inverse of the op record body: {"op", "args", "responses": [[method, url, status, headers, body]]}."""
-    return msgpack.unpackb(raw)
-
-
-class ObservedEspnFeed(EspnFeed):
-    """EspnFeed whose scoreboard polls are recorded as "espn.poll" operations (when `recorder` is
-    set) and whose `first_round` event is set once every league has been polled (so venues can
-    discover markets after the games are known and match them on the first round)."""
-
-    recorder: Recorder | None = None
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.first_round = asyncio.Event()
-        self._polled: set[str] = set()
-        if not self.leagues:
-            self.first_round.set()  # nothing to wait for
-
-    async def poll_once(self, path, league, sink):  # noqa: ANN001 - see EspnFeed.poll_once
-        """`EspnFeed.poll_once`, recorded when `recorder` is set."""
-        try:
-            return await record_op(self.recorder, "espn.poll", {"league": path},
-                                   lambda: EspnFeed.poll_once(self, path, league, sink))
-        finally:
-            self._polled.add(path)
-            if self._polled >= set(self.leagues):
-                self.first_round.set()
-
-
-# ---- reconnect reporting ---------------------------------------------------------------------
-@dataclass
-class ReportingPolicy(ReconnectPolicy):
-    """ReconnectPolicy that tells the engine about drops and reconnect times.
-
-    Each drop → `sink.reject(venue, "disconnected")` (counted in EngineStatus.rejections) and a
-    "<venue>-conn" record; each reconnect time → the sink's LatencyRecorder stage
-    "reconnect_<venue>" (p50/p95 in EngineStatus.latency) when the sink has `latency`.
-    """
-
-    venue: str = ""
-    sink: object | None = None
-    recorder: Recorder | None = None
-    _reported: int = field(default=0, repr=False)
-
-    def on_disconnected(self) -> None:
-        """Count the drop, record it, and tell the sink."""
-        super().on_disconnected()
-        if self.recorder is not None:
-            self.recorder.record(f"{self.venue}-conn", "down")
-        if self.sink is not None:
-            self.sink.reject(self.venue, "disconnected", f"drop #{self.disconnects}")
-
-    def on_book_message(self) -> None:
-        """Close an outage and publish its duration (seconds → ns into the engine's latency)."""
-        super().on_book_message()
-        latency = getattr(self.sink, "latency", None)
-        while self._reported < len(self.reconnect_times):
-            seconds = self.reconnect_times[self._reported]
-            self._reported += 1
-            if latency is not None:
-                latency.record(f"reconnect_{self.venue}", 0, int(seconds * 1e9))
-
-
-# ---- the composite venue ---------------------------------------------------------------------
 class _SeenSink:
     """Forwards to the engine sink and notes which listings one discovery round produced."""
 
@@ -257,4 +143,3 @@ class StreamingVenue:
     async def poll_round(self, sink: Sink) -> None:
         """One recorded round of REST book polling (no-stream fallback)."""
         await record_op(self.recorder, f"{self.name}.poll_books", {}, lambda: self.rest.poll_books(sink))
-

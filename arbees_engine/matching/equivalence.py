@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..model import LEAGUE_SPORT, League, Market, MarketListing, Outcome, Sport, Venue
 from .aliases import default_aliases
 from .evidence import Refuse, extract
-from .tickers import WIN_OR_DRAW as _WIN_OR_DRAW
+from .wording import WIN_OR_DRAW as _WIN_OR_DRAW
 from .matcher import _league_of
 
 INCLUDED, REGULATION, UNKNOWN = "included", "regulation", "unknown"

@@ -18,7 +18,7 @@ from .market import (
     Venue,
     paying_results,
 )
-from .listing import MarketListing
+from .listing import ListingEvidence, MarketListing, TeamRefs
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal, to_price
 from .trading import (
     Bankroll,

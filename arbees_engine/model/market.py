@@ -9,11 +9,12 @@ outcome tokens mirror each other's books; https://docs.polymarket.com/developers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from .game import Sport
 from .bounds import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number, check_level, levels_after  # noqa: F401
@@ -207,11 +208,12 @@ class TickSchedule:
         return None if mirrored is None else ONE - mirrored
 
 
-#: `MarketListing.extra` key where a venue parser writes a price-dependent grid (`TickSchedule.text`).
+#: `MarketListing.extra` key where a venue parser writes its grid as text (`TickSchedule.text`), for
+#: people reading a listing; orders read the typed `tick_schedule` / `tick_refused` instead.
 TICK_SCHEDULE_KEY = "tick_schedule"
 #: Prefix of a TICK_SCHEDULE_KEY value that marks the venue's stated grid as unusable (e.g. a Kalshi
 #: `price_ranges` step of 0): "refused: <why>". The listing is still kept (status, result: settlement
-#: needs it), but `price_grid` raises TickError on it, so no order is sent on that market.
+#: needs it) with its `tick_refused` set, so `price_grid` raises TickError and no order is sent.
 TICK_SCHEDULE_REFUSED = "refused: "
 
 
@@ -223,8 +225,9 @@ class Market:
     venue_market_id: the venue's own id (Kalshi ticker; Polymarket YES token id).
     outcome: which game result pays YES; `yes_team` is that team's abbreviation (None for DRAW).
     tick: minimum price increment in dollars (0.01 or 0.001): the FINEST step of the market's grid
-      (the `markets.tick` column). A price-dependent grid (Kalshi tapered_deci_cent) is read with
-      `price_grid(market, listing.extra)`.
+      (the `markets.tick` column). tick_schedule: the venue's price-dependent grid (Kalshi
+      tapered_deci_cent), None for a uniform one; tick_refused: why the venue's grid was rejected
+      ("" if it was not). Read both through `price_grid`.
     """
 
     market_id: str
@@ -240,26 +243,33 @@ class Market:
     no_token_id: str | None = None
     min_order_contracts: int = 1  # the venue refuses smaller orders (Polymarket orderMinSize)
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    tick_schedule: TickSchedule | None = field(default=None, compare=False, hash=False)
+    tick_refused: str = field(default="", compare=False, hash=False)
 
 
-def price_grid(market: Market, listing_extra: Mapping[str, str] | None = None) -> TickSchedule:
+class TickGridSource(Protocol):
+    """What states a market's grid: a `Market` or its latest `MarketListing`."""
+
+    tick_schedule: TickSchedule | None
+    tick_refused: str
+
+
+def price_grid(market: Market, latest: TickGridSource | None = None) -> TickSchedule:
     """The grid a limit price on `market` must sit on (dollars, YES terms).
 
-    `listing_extra` is the `extra` of the market's latest MarketListing: a venue parser that knows a
-    price-dependent grid writes it there under TICK_SCHEDULE_KEY (Kalshi `price_ranges`). It is used
-    when its finest step equals `market.tick`; otherwise (no schedule, or one the market's tick has
-    since moved away from, e.g. a Polymarket `tick_size_change`) the grid is uniform at `market.tick`.
-    Raises TickError for schedule text marked TICK_SCHEDULE_REFUSED (the venue's grid was rejected
-    when the listing was parsed: trading stops, whatever `market.tick` says), for unreadable schedule
-    text, or for an impossible `market.tick`.
+    The grid is stated by `latest` (the market's latest MarketListing, when the caller has it) or
+    else by `market` itself: its typed `tick_schedule` (a price-dependent grid, Kalshi
+    `price_ranges`) is used when its finest step equals `market.tick`; otherwise (no schedule, or one
+    the market's tick has since moved away from, e.g. a Polymarket `tick_size_change`) the grid is
+    uniform at `market.tick`. Raises TickError when the venue's grid was rejected at parse time
+    (`tick_refused`: trading stops, whatever `market.tick` says) or for an impossible `market.tick`.
     """
-    text = (listing_extra or {}).get(TICK_SCHEDULE_KEY)
-    if text and text.startswith(TICK_SCHEDULE_REFUSED):
-        raise TickError(f"the venue's price grid was rejected ({text.removeprefix(TICK_SCHEDULE_REFUSED)})")
-    if text:
-        schedule = TickSchedule.from_text(text)
-        if schedule.finest == market.tick:
-            return schedule
+    source: TickGridSource | Market = latest if latest is not None else market
+    if source.tick_refused:
+        raise TickError(f"the venue's price grid was rejected ({source.tick_refused})")
+    schedule = source.tick_schedule
+    if schedule is not None and schedule.finest == market.tick:
+        return schedule
     return TickSchedule.uniform(market.tick)
 
 

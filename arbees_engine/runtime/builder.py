@@ -1,7 +1,7 @@
 """Build an Engine from settings and `arbees-engine run` arguments: which adapters, which clock.
 
 Real venues (`--venue kalshi,polymarket --feed espn`): markets are discovered over REST and books
-stream over websockets (`adapters/streaming.py`). Polymarket's market channel is public, so it
+stream over websockets (`adapters/composite.py`). Polymarket's market channel is public, so it
 streams whenever `endpoints.use_websockets`; Kalshi's needs an API key
 (`ARBEES_ENDPOINTS__KALSHI_KEY_ID` + `ARBEES_ENDPOINTS__KALSHI_KEY_FILE`, a 0600 PEM file), and
 without one Kalshi books are polled over REST (logged once at start). A venue whose REST URL
@@ -128,7 +128,8 @@ def build_real_adapters(settings: Settings, venues: list[str], *, signer=None, r
     client: the httpx client every REST call goes through (default: `make_client`, with the
     response-capturing hook when recording). Raises ValueError for an unknown venue.
     """
-    from ..adapters.streaming import ObservedEspnFeed, attach_capture
+    from ..adapters.capture import attach_capture
+    from ..adapters.espn.observed import ObservedEspnFeed
 
     ep = settings.endpoints
     if client is None:
@@ -147,7 +148,8 @@ def build_real_adapters(settings: Settings, venues: list[str], *, signer=None, r
 
 def build_venue(settings: Settings, venue: str, client, *, signer=None, recorder=None, streaming: bool = True):
     """One StreamingVenue for "kalshi" or "polymarket" (see module docstring for the choice)."""
-    from ..adapters.streaming import ReportingPolicy, StreamingVenue
+    from ..adapters.composite import StreamingVenue
+    from ..adapters.reconnect import ReportingPolicy
 
     ep = settings.endpoints
     if venue == "kalshi":

@@ -27,7 +27,7 @@ import httpx
 import structlog
 
 from ..adapters.recording import Replayer
-from ..adapters.streaming import OP_SOURCE, decode_op
+from ..adapters.capture import OP_SOURCE, decode_op
 from ..settings import EndpointSettings, Settings
 
 log = structlog.get_logger(__name__)

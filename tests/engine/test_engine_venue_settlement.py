@@ -15,7 +15,7 @@ from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
 from arbees_engine.adapters.kalshi.parse import parse_market
 from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
-from arbees_engine.adapters.streaming import StreamingVenue
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Order, Outcome, Side,
                                  Sport, Team, Venue)
 from arbees_engine.matching.matcher import Matcher
