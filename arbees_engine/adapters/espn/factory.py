@@ -1,0 +1,20 @@
+"""Build the ESPN scoreboard feed from its config."""
+
+from __future__ import annotations
+
+import httpx
+
+from ...settings import Settings
+from ..recording import Recorder
+from .config import EspnConfig
+from .observed import ObservedEspnFeed
+
+NAME = "espn"
+
+
+def build_feed(settings: Settings, client: httpx.AsyncClient, *, recorder: Recorder | None = None) -> ObservedEspnFeed:
+    """The feed, its polls recorded when `recorder` is given."""
+    cfg = EspnConfig.from_settings(settings)
+    feed = ObservedEspnFeed(list(cfg.leagues), cfg.base_url, client, cfg.poll_live_s, cfg.poll_idle_s)
+    feed.recorder = recorder
+    return feed
