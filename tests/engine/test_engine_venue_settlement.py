@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
 from arbees_engine.adapters.kalshi.parse import parse_market
@@ -68,8 +69,8 @@ async def _buy(engine: Engine, market: Market, side: Side, price: str, contracts
 
 
 async def _venue_says(engine: Engine, result: str, status: str = "settled") -> None:
-    engine.on_listing(MarketListing(Venue.KALSHI, NYK, "KXNBAGAME-26JUN13NYKSAS", "New York vs San Antonio",
-                                    "New York", status=status, result=result))
+    engine.on_listing(with_evidence(MarketListing(Venue.KALSHI, NYK, "KXNBAGAME-26JUN13NYKSAS", "New York vs San Antonio",
+                                    "New York", status=status, result=result)))
     await engine.settle_queue()
 
 
