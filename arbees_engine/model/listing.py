@@ -45,6 +45,8 @@ class ListingEvidence:
     yes_code / yes_label / yes_draw: YES as a team code, a team name, or the draw.
     start_is_scheduled: the listing's `starts_at` is the game's scheduled start (Polymarket), not a
       venue time near the end of play (Kalshi's expected expiration).
+    yes_only_if_stated: the venue's rules pay YES only when their stated condition happens ("If X
+      wins the … game …, then the market resolves to Yes", Kalshi `rules_primary`), so a draw pays NO.
     """
 
     leagues: tuple[tuple[str, League], ...] = ()
@@ -57,6 +59,7 @@ class ListingEvidence:
     yes_label: str | None = None
     yes_draw: bool = False
     start_is_scheduled: bool = False
+    yes_only_if_stated: bool = False
     refusal: tuple[str, str] | None = None
 
 

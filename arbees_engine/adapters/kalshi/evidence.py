@@ -22,7 +22,8 @@ def listing_evidence(listing: MarketListing) -> ListingEvidence:
         _read(listing, draft)
     except Refused as exc:
         return refused(exc)
-    return draft.freeze(start_is_scheduled=False)  # Kalshi times sit near the expected END of play
+    # Kalshi times sit near the expected END of play; its rules pay YES only if "X wins" happens.
+    return draft.freeze(start_is_scheduled=False, yes_only_if_stated=True)
 
 
 def attach(listing: MarketListing) -> MarketListing:

@@ -34,7 +34,8 @@ def listing_evidence(listing: MarketListing) -> ListingEvidence:
         _read(listing, draft)
     except Refused as exc:
         return refused(exc)
-    return draft.freeze(start_is_scheduled=True)  # Gamma's startTime is the scheduled start
+    # Gamma's startTime is the scheduled start; its descriptions state every outcome's resolution.
+    return draft.freeze(start_is_scheduled=True, yes_only_if_stated=False)
 
 
 def attach(listing: MarketListing) -> MarketListing:
