@@ -33,18 +33,26 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True, slots=True)
 class VenueEntry:
     """A real venue: its `Venue`, how to build it (REST discovery + book stream) from settings, the
-    stream a replay parses its recorded frames through, and how its listings' evidence is read."""
+    stream a replay parses its recorded frames through, how its listings' evidence is read, the
+    endpoints `doctor` probes and the endpoint settings a recording keeps."""
 
     venue: Venue
     build: Callable[..., StreamingVenue]
     replay_stream: Callable[[StreamingVenue], Any]
     listing_evidence: Callable[[MarketListing], ListingEvidence]
+    probes: Callable[[Settings], list[tuple[str, str]]]
+    recorded_endpoints: tuple[str, ...]
+
+    @classmethod
+    def of(cls, venue: Venue, factory: Any) -> "VenueEntry":
+        """The entry of a venue folder's `factory` module (names as in `adapters/kalshi/factory.py`)."""
+        return cls(venue, factory.build_venue, factory.replay_stream, factory.listing_evidence, factory.probes,
+                   factory.RECORDED_ENDPOINTS)
 
 
 VENUES: dict[str, VenueEntry] = {
-    kalshi.NAME: VenueEntry(Venue.KALSHI, kalshi.build_venue, kalshi.replay_stream, kalshi.listing_evidence),
-    polymarket.NAME: VenueEntry(Venue.POLYMARKET, polymarket.build_venue, polymarket.replay_stream,
-                                polymarket.listing_evidence),
+    kalshi.NAME: VenueEntry.of(Venue.KALSHI, kalshi),
+    polymarket.NAME: VenueEntry.of(Venue.POLYMARKET, polymarket),
 }
 #: Game-state feeds that go with real venues.
 FEEDS = {espn.NAME: espn.build_feed}
@@ -59,6 +67,25 @@ def venue_entry(name: str) -> VenueEntry:
     if entry is None:
         raise ValueError(f"unknown venue {name!r} (expected {', '.join([*WORLDS, *VENUES])})")
     return entry
+
+
+def probes(settings: Settings, names: list[str]) -> list[tuple[str, str]]:
+    """(label, URL) endpoints of the named venues and feeds, for `arbees-engine doctor`; unknown names
+    are skipped."""
+    out: list[tuple[str, str]] = []
+    for name in names:
+        if name in VENUES:
+            out += VENUES[name].probes(settings)
+        elif name == espn.NAME:
+            out += espn.probes(settings)
+    return out
+
+
+def recorded_endpoints(settings: Settings) -> dict[str, Any]:
+    """The endpoint settings a recording keeps (feed and every registered venue), by field name."""
+    ep = settings.endpoints
+    fields = [*espn.RECORDED_ENDPOINTS, *(f for entry in VENUES.values() for f in entry.recorded_endpoints)]
+    return {name: getattr(ep, name) for name in fields}
 
 
 def with_evidence(listing: MarketListing) -> MarketListing:

@@ -97,10 +97,7 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
 
 def recording_meta(settings: Settings, venues: list[str]) -> dict:
     """What a replay needs to rebuild the same adapters (base URLs select recorded responses)."""
-    ep = settings.endpoints
-    return {"venues": venues, "espn_leagues": ep.espn_leagues, "espn_base_url": ep.espn_base_url,
-            "kalshi_base_url": ep.kalshi_base_url, "kalshi_series": ep.kalshi_series,
-            "polymarket_gamma_url": ep.polymarket_gamma_url, "polymarket_clob_url": ep.polymarket_clob_url}
+    return {"venues": venues, **registry.recorded_endpoints(settings)}
 
 
 def kalshi_signer(settings: Settings):

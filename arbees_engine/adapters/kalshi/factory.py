@@ -16,6 +16,8 @@ from .ws import KalshiBookStream
 
 log = structlog.get_logger(__name__)
 NAME = "kalshi"
+#: Endpoint settings a recording keeps so its replay rebuilds the same adapters (base URLs select responses).
+RECORDED_ENDPOINTS = ("kalshi_base_url", "kalshi_series")
 
 
 def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, recorder: Recorder | None = None,
@@ -35,9 +37,14 @@ def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, r
     return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)
 
 
+def probes(settings: Settings) -> list[tuple[str, str]]:
+    """(label, URL) pairs `arbees-engine doctor` checks are reachable and whose clocks agree with ours."""
+    return [("Kalshi", KalshiConfig.from_settings(settings).base_url.rstrip("/") + "/exchange/status")]
+
+
 def replay_stream(venue: StreamingVenue) -> KalshiBookStream:
     """The stream a replay parses recorded Kalshi frames through (no connection)."""
     return KalshiBookStream([])
 
 
-__all__ = ["NAME", "build_venue", "listing_evidence", "replay_stream"]
+__all__ = ["NAME", "RECORDED_ENDPOINTS", "build_venue", "listing_evidence", "probes", "replay_stream"]

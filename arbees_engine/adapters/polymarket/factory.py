@@ -14,6 +14,8 @@ from .rest import PolymarketRestVenue
 from .ws import PolymarketBookStream, rest_book_fetcher
 
 NAME = "polymarket"
+#: Endpoint settings a recording keeps so its replay rebuilds the same adapters (base URLs select responses).
+RECORDED_ENDPOINTS = ("polymarket_gamma_url", "polymarket_clob_url")
 
 
 def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, recorder: Recorder | None = None,
@@ -31,6 +33,13 @@ def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, r
     return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)
 
 
+def probes(settings: Settings) -> list[tuple[str, str]]:
+    """(label, URL) pairs `arbees-engine doctor` checks are reachable and whose clocks agree with ours."""
+    cfg = PolymarketConfig.from_settings(settings)
+    return [("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets?limit=1"),
+            ("Polymarket CLOB", cfg.clob_url.rstrip("/") + "/time")]
+
+
 def replay_stream(venue: StreamingVenue) -> PolymarketBookStream:
     """The stream a replay parses recorded frames through; tick changes re-list the market and
     outlive Gamma's older tick, as live."""
@@ -39,4 +48,4 @@ def replay_stream(venue: StreamingVenue) -> PolymarketBookStream:
     return stream
 
 
-__all__ = ["NAME", "build_venue", "listing_evidence", "replay_stream"]
+__all__ = ["NAME", "RECORDED_ENDPOINTS", "build_venue", "listing_evidence", "probes", "replay_stream"]
