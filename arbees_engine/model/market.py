@@ -208,8 +208,7 @@ class TickSchedule:
         return None if mirrored is None else ONE - mirrored
 
 
-#: `MarketListing.extra` key where a venue parser writes its grid as text (`TickSchedule.text`), for
-#: people reading a listing; orders read the typed `tick_schedule` / `tick_refused` instead.
+#: `MarketListing.extra` key of the venue's grid as text, for readers (orders read `tick_schedule`).
 TICK_SCHEDULE_KEY = "tick_schedule"
 #: Prefix of a TICK_SCHEDULE_KEY value that marks the venue's stated grid as unusable (e.g. a Kalshi
 #: `price_ranges` step of 0): "refused: <why>". The listing is still kept (status, result: settlement
@@ -225,9 +224,8 @@ class Market:
     venue_market_id: the venue's own id (Kalshi ticker; Polymarket YES token id).
     outcome: which game result pays YES; `yes_team` is that team's abbreviation (None for DRAW).
     tick: minimum price increment in dollars (0.01 or 0.001): the FINEST step of the market's grid
-      (the `markets.tick` column). tick_schedule: the venue's price-dependent grid (Kalshi
-      tapered_deci_cent), None for a uniform one; tick_refused: why the venue's grid was rejected
-      ("" if it was not). Read both through `price_grid`.
+      (the `markets.tick` column). tick_schedule: a price-dependent grid (None: uniform); tick_refused:
+      why the venue's grid was rejected ("" if it was not). Read both through `price_grid`.
     """
 
     market_id: str
@@ -257,12 +255,11 @@ class TickGridSource(Protocol):
 def price_grid(market: Market, latest: TickGridSource | None = None) -> TickSchedule:
     """The grid a limit price on `market` must sit on (dollars, YES terms).
 
-    The grid is stated by `latest` (the market's latest MarketListing, when the caller has it) or
-    else by `market` itself: its typed `tick_schedule` (a price-dependent grid, Kalshi
-    `price_ranges`) is used when its finest step equals `market.tick`; otherwise (no schedule, or one
-    the market's tick has since moved away from, e.g. a Polymarket `tick_size_change`) the grid is
-    uniform at `market.tick`. Raises TickError when the venue's grid was rejected at parse time
-    (`tick_refused`: trading stops, whatever `market.tick` says) or for an impossible `market.tick`.
+    Stated by `latest` (the market's latest MarketListing) or else `market`: its `tick_schedule`
+    (Kalshi `price_ranges`) when its finest step equals `market.tick`; otherwise (none, or one the
+    tick has since moved from, e.g. a Polymarket `tick_size_change`) uniform at `market.tick`.
+    Raises TickError when the venue's grid was rejected at parse time (`tick_refused`: trading
+    stops, whatever `market.tick` says) or for an impossible `market.tick`.
     """
     source: TickGridSource | Market = latest if latest is not None else market
     if source.tick_refused:
