@@ -16,7 +16,7 @@ import asyncio
 
 import structlog
 
-from .base import Sink
+from .base import BookStream, Sink
 from .capture import record_op
 from .recording import Recorder
 from .reconnect import ReportingPolicy
@@ -43,15 +43,15 @@ class _SeenSink:
 class StreamingVenue:
     """REST discovery (`rest.discover`) + websocket books (`stream`), or REST book polling.
 
-    rest: KalshiRestVenue or PolymarketRestVenue; stream: KalshiBookStream (tickers) or
-    PolymarketBookStream (YES token ids), or None to poll books over REST every `poll_s` seconds.
+    rest: a venue's REST discovery (`discover`, `lookup`, `poll_books`); stream: its `BookStream`
+    (subscribed by venue_market_id), or None to poll books over REST every `poll_s` seconds.
     discover_every_s: seconds between complete discoveries (a failed one is retried after
     `retry_s`). recorder: records REST operations (streams record their own frames).
     after: an event (e.g. `ObservedEspnFeed.first_round`) the first discovery waits for, at most
     `after_timeout_s` seconds, so listings meet their games on the first match.
     """
 
-    def __init__(self, rest, stream=None, *, discover_every_s: float = 60.0, poll_s: float = 2.0,
+    def __init__(self, rest, stream: BookStream | None = None, *, discover_every_s: float = 60.0, poll_s: float = 2.0,
                  retry_s: float = 2.0, recorder: Recorder | None = None, after: asyncio.Event | None = None,
                  after_timeout_s: float = 10.0) -> None:
         self.rest, self.stream = rest, stream
@@ -68,8 +68,9 @@ class StreamingVenue:
 
     async def run(self, sink: Sink) -> None:
         """Discover and stream (or poll) until cancelled; never raises on bad input."""
-        if isinstance(getattr(self.stream, "policy", None), ReportingPolicy):
-            self.stream.policy.sink = sink
+        policy = getattr(self.stream, "policy", None)
+        if isinstance(policy, ReportingPolicy):
+            policy.sink = sink
         tasks = [asyncio.create_task(self._discover_loop(sink))]
         if self.stream is not None:
             tasks.append(asyncio.create_task(self.stream.run(sink)))
@@ -117,15 +118,12 @@ class StreamingVenue:
         wanted = {mid for mid, status in seen.items() if status == "open"}
         gone = (self.subscribed - wanted) if complete else {m for m, s in seen.items() if s != "open"} & self.subscribed
         new = wanted - self.subscribed
-        # KalshiBookStream names them add/remove_markets, PolymarketBookStream add/remove_assets.
-        add = getattr(self.stream, "add_markets", None) or self.stream.add_assets
-        remove = getattr(self.stream, "remove_markets", None) or self.stream.remove_assets
         if new:
             self.subscribed |= new
-            await add(sorted(new))
+            await self.stream.subscribe(sorted(new))
         if gone:
             self.subscribed -= gone
-            await remove(sorted(gone))
+            await self.stream.unsubscribe(sorted(gone))
         if new or gone:
             log.info("venue.subscriptions", venue=self.name, added=len(new), removed=len(gone), total=len(self.subscribed))
 
