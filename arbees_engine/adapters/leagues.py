@@ -13,8 +13,3 @@ LEAGUE_CODES: dict[str, League] = {
     "fl1": League.LIGUE1, "ucl": League.UCL, "ncaaf": League.NCAAF, "cfb": League.NCAAF,
     "ncaab": League.NCAAB, "ncaamb": League.NCAAB, "cbb": League.NCAAB,
 }
-
-
-def league_of_code(code: str) -> League | None:
-    """League of a venue's lower-case league code ("nba", "epl", "serie-a"), or None."""
-    return LEAGUE_CODES.get(code.strip().lower())
