@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_cli(args)
     if args.command == "bench-reconnect":
-        from .adapters.reconnect import bench_reconnect
+        from .ops.bench_reconnect import bench_reconnect
 
         if args.n < 1:
             print("--n must be at least 1", file=sys.stderr)

@@ -42,3 +42,16 @@ class Adapter(Protocol):
 
     async def run(self, sink: Sink) -> None:
         """Run until cancelled, pushing into `sink`. Must not raise on bad input."""
+
+
+class BookStream(Protocol):
+    """A venue's book stream (Kalshi tickers, Polymarket YES token ids), driven by `StreamingVenue`."""
+
+    async def run(self, sink: Sink) -> None:
+        """Stream until cancelled, pushing book updates into `sink`; reconnects on its own."""
+
+    async def subscribe(self, venue_market_ids: list[str]) -> None:
+        """Start streaming these markets' books."""
+
+    async def unsubscribe(self, venue_market_ids: list[str]) -> None:
+        """Stop streaming these markets; their books go stale."""

@@ -19,6 +19,8 @@ from types import SimpleNamespace
 
 from tenacity import wait_random_exponential
 
+from .recording import Recorder
+
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of `values`; NaN for an empty list."""
@@ -107,76 +109,34 @@ async def run_with_reconnect(session, policy: ReconnectPolicy, on_down, log=None
         await asyncio.sleep(policy.next_delay())  # backoff, not synchronisation
 
 
-async def _bench(n: int, healthy_s: float) -> dict[str, float]:
-    """N forced drops of a local Polymarket-protocol server; seconds from abort to next book."""
-    import contextlib
-    import json
+@dataclass
+class ReportingPolicy(ReconnectPolicy):
+    """ReconnectPolicy that tells the engine about drops and reconnect times.
 
-    from websockets.asyncio.server import serve
-    from websockets.exceptions import ConnectionClosed
-
-    from .polymarket.ws import PolymarketBookStream
-
-    book = {"event_type": "book", "asset_id": "bench", "timestamp": "1", "hash": "h",
-            "bids": [{"price": "0.48", "size": "10"}], "asks": [{"price": "0.52", "size": "10"}]}
-    conns: list = []
-    got = asyncio.Event()
-
-    async def handler(ws) -> None:
-        conns.append(ws)
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in ws:
-                if raw != "PING":
-                    await ws.send(json.dumps([book]))
-
-    class _Sink:
-        def on_book(self, update) -> None:
-            got.set()
-
-        def on_book_stale(self, market_id: str, reason: str) -> None:
-            pass
-
-        def reject(self, source: str, reason: str, detail: str = "") -> None:
-            pass
-
-    policy = ReconnectPolicy(initial_s=0.05, cap_s=2.0, healthy_after_s=healthy_s)
-    times: list[float] = []
-    async with serve(handler, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        stream = PolymarketBookStream(["bench"], url=f"ws://127.0.0.1:{port}", policy=policy)
-        task = asyncio.create_task(stream.run(_Sink()))
-        try:
-            await asyncio.wait_for(got.wait(), 10)
-            for _ in range(n):
-                await asyncio.sleep(healthy_s)  # the connection lives long enough to count as healthy
-                got.clear()
-                dropped = time.monotonic()
-                for ws in conns:
-                    ws.transport.abort()  # a network drop: no close frame
-                conns.clear()
-                await asyncio.wait_for(got.wait(), 30)
-                times.append(time.monotonic() - dropped)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    return {"count": float(len(times)), "p50": percentile(times, 50), "p95": percentile(times, 95),
-            "max": max(times), "policy_p50": policy.summary()["p50"]}
-
-
-def bench_reconnect(n: int = 50, healthy_s: float = 0.1) -> dict[str, float]:
-    """Run `n` forced disconnects against a local server and print reconnect p50/p95/max (seconds).
-
-    Reconnect time = server-side drop → first book message delivered to the sink again.
-    Target: p50 < 1 s, p95 < 5 s. Returns the numbers as a dict.
-    Run: `python -m arbees_engine.adapters.reconnect [N]`.
+    Each drop → `sink.reject(venue, "disconnected")` (counted in EngineStatus.rejections) and a
+    "<venue>-conn" record; each reconnect time → the sink's LatencyRecorder stage
+    "reconnect_<venue>" (p50/p95 in EngineStatus.latency) when the sink has `latency`.
     """
-    result = asyncio.run(_bench(n, healthy_s))
-    print(f"reconnect over {n} forced drops: p50={result['p50'] * 1000:.1f} ms "
-          f"p95={result['p95'] * 1000:.1f} ms max={result['max'] * 1000:.1f} ms")
-    return result
 
+    venue: str = ""
+    sink: object | None = None
+    recorder: Recorder | None = None
+    _reported: int = field(default=0, repr=False)
 
-if __name__ == "__main__":
-    import sys
+    def on_disconnected(self) -> None:
+        """Count the drop, record it, and tell the sink."""
+        super().on_disconnected()
+        if self.recorder is not None:
+            self.recorder.record(f"{self.venue}-conn", "down")
+        if self.sink is not None:
+            self.sink.reject(self.venue, "disconnected", f"drop #{self.disconnects}")
 
-    bench_reconnect(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    def on_book_message(self) -> None:
+        """Close an outage and publish its duration (seconds → ns into the engine's latency)."""
+        super().on_book_message()
+        latency = getattr(self.sink, "latency", None)
+        while self._reported < len(self.reconnect_times):
+            seconds = self.reconnect_times[self._reported]
+            self._reported += 1
+            if latency is not None:
+                latency.record(f"reconnect_{self.venue}", 0, int(seconds * 1e9))

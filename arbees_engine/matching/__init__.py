@@ -5,7 +5,7 @@
     market = matcher.to_market(listing, result)
     equivalent(market_a, listing_a, market_b, listing_b)  # Equivalence(ok, reason)
 
-The throughput benchmark is `python -m arbees_engine.matching.bench` (not imported here, so that
+The throughput benchmark is `python -m arbees_engine.ops.bench_matching` (not imported here, so that
 running it as a module does not load it twice).
 """
 

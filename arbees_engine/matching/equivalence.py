@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..model import LEAGUE_SPORT, League, Market, MarketListing, Outcome, Sport, Venue
+from ..model import LEAGUE_SPORT, League, Market, MarketListing, Outcome, Sport
 from .aliases import default_aliases
 from .evidence import Refuse, extract
-from .tickers import WIN_OR_DRAW as _WIN_OR_DRAW
+from .wording import WIN_OR_DRAW as _WIN_OR_DRAW
 from .matcher import _league_of
 
 INCLUDED, REGULATION, UNKNOWN = "included", "regulation", "unknown"
@@ -40,7 +40,7 @@ _REGULATION = re.compile(r"\b(?:regulation|regular time|90 minutes|60 minutes|fu
 _DRAW_FIFTY = re.compile(r"\b(?:tie|draw|tied|drawn)\b[^.]{0,120}\b50-50\b", re.I)
 _DRAW_NO = re.compile(r"\b(?:tie|draw|tied|drawn)\b[^.]{0,80}\bresolves?\b[^.]{0,10}\bno\b|"
                       r"\botherwise\b[^.]{0,60}\b(?:resolve|resolves)\b[^.]{0,10}\bno\b", re.I)
-_KALSHI_IF_WINS = re.compile(r"\bif\b[^.]{1,80}\bwins?\b[^.]*\bresolves? to yes\b", re.I)
+_IF_WINS_YES = re.compile(r"\bif\b[^.]{1,80}\bwins?\b[^.]*\bresolves? to yes\b", re.I)
 # a postponement with a deadline or its own resolution: not "follows the game", whatever else is said
 _POSTPONED_DEADLINE = re.compile(r"\bpostpon\w*[^.]{0,160}\b(?:\d+\s*(?:days?|hours?)|resolves?\b[^.]{0,10}\b(?:no|yes))\b",
                                  re.I)
@@ -89,15 +89,15 @@ def _overtime(text: str, league: League) -> str:
     return REGULATION if league is not League.UCL else UNKNOWN  # league soccer has no extra time
 
 
-def _draw(text: str, venue: Venue, outcome: Outcome) -> str:
+def _draw(text: str, yes_only_if_stated: bool, outcome: Outcome) -> str:
     if outcome is Outcome.DRAW:
         return "yes"
     if _WIN_OR_DRAW.search(text):
         return "win_or_draw"
     if _DRAW_FIFTY.search(text):
         return "fifty_fifty"
-    if _DRAW_NO.search(text) or (venue is Venue.KALSHI and _KALSHI_IF_WINS.search(text)):
-        return "no"  # Kalshi: YES only if the stated condition ("X wins") happens
+    if _DRAW_NO.search(text) or (yes_only_if_stated and _IF_WINS_YES.search(text)):
+        return "no"  # YES only if the stated condition ("X wins") happens (ListingEvidence.yes_only_if_stated)
     return UNKNOWN
 
 
@@ -121,7 +121,8 @@ def parse_terms(listing: MarketListing, league: League, outcome: Outcome) -> Ter
         canceled = "void"
     else:
         canceled = UNKNOWN
-    return Terms(_overtime(text, league), _draw(text, listing.venue, outcome), postponed, canceled)
+    stated = listing.evidence is not None and listing.evidence.yes_only_if_stated
+    return Terms(_overtime(text, league), _draw(text, stated, outcome), postponed, canceled)
 
 
 def _draw_possible(league: League, overtime: str) -> bool:

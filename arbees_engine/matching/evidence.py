@@ -1,9 +1,10 @@
-"""Layer 1 of matching: read what a venue listing says about league, date, teams and YES.
+"""Layer 1 of matching: what a listing says about league, date, teams and YES.
 
-`extract(listing)` turns a MarketListing into `Evidence` using each venue's own fields:
-Kalshi event/market tickers and `yes_sub_title`; Polymarket slug, event `teams`, question and
-outcome[0]. It never consults games. Raises `Refuse` for listings that cannot be game
-moneylines at all (not a game ticker, a spread/total, a Yes/No market without a team).
+`extract(listing)` turns a MarketListing into `Evidence` from its venue-neutral `ListingEvidence`
+(read from the venue's own fields by `adapters/<venue>/evidence.py` when the listing was parsed)
+and its text (title, YES label, rules, dates). It never consults games and knows no venue's
+grammar. Raises `Refuse` for listings that cannot be game moneylines at all (not a game ticker,
+a spread/total, a Yes/No market without a team, double-chance rules).
 """
 
 from __future__ import annotations
@@ -12,22 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from ..model import League, MarketListing, Venue
-from .tickers import (
-    LEAGUE_CODES,
-    NOT_MONEYLINE,
-    WIN_OR_DRAW,
-    TickerError,
-    kalshi_series_league,
-    kalshi_yes_code,
-    parse_kalshi_event,
-    parse_question,
-    parse_slug,
-)
+from ..model import League, MarketListing, TeamRefs, Venue
+from .wording import NOT_MONEYLINE, WIN_OR_DRAW
 
 EASTERN = ZoneInfo("America/New_York")
-DRAW_LABELS = {"tie", "draw", "the draw"}
-_MONEYLINE_TYPES = {"", "moneyline"}
+#: A listing's team references from one source (the model's `TeamRefs`).
+PairSource = TeamRefs
 
 
 class Refuse(Exception):
@@ -39,20 +30,12 @@ class Refuse(Exception):
 
 
 @dataclass(slots=True)
-class PairSource:
-    """Two team references from one source: `kind` "code" (ticker/slug codes) or "name"."""
-
-    method: str
-    kind: str
-    refs: tuple[str, str] | None = None
-    blob: str = ""  # Kalshi concatenated codes, split against the league's codes later
-
-
-@dataclass(slots=True)
 class Evidence:
     """What a listing says. `day` is a US Eastern date (ticker/slug date, else the listing's
     date-only start, else its start time's Eastern date); `start_et` an Eastern wall-clock start;
-    `starts_at` an aware UTC start time, only when the venue gives a time of day."""
+    `starts_at` an aware UTC start time, only when the venue gives a time of day;
+    `start_is_scheduled` when that time is the game's scheduled start (not a venue time near the
+    end of play)."""
 
     venue: Venue
     leagues: dict[str, League] = field(default_factory=dict)
@@ -65,6 +48,7 @@ class Evidence:
     yes_code: str | None = None
     yes_label: str | None = None
     yes_draw: bool = False
+    start_is_scheduled: bool = False
 
 
 def eastern_date(moment: datetime) -> date:
@@ -74,116 +58,12 @@ def eastern_date(moment: datetime) -> date:
     return moment.astimezone(EASTERN).date()
 
 
-def _hint_league(ev: Evidence, hint: str) -> None:
-    code = hint.strip().lower()
-    if not code:
-        return
-    league = LEAGUE_CODES.get(code)
-    if league is None and code.upper().startswith("KX"):
-        league = kalshi_series_league(code)[0]
-    if league is None:
-        ev.unknown_codes.append(hint)
-    else:
-        ev.leagues["league_hint"] = league
-
-
-def _require_league(ev: Evidence) -> None:
-    if not ev.leagues:
-        raise Refuse("unknown_league", f"no known league in {ev.unknown_codes or 'the listing'}")
-
-
-def _kalshi(listing: MarketListing, ev: Evidence) -> None:
-    try:
-        event = parse_kalshi_event(listing.event_id)
-    except TickerError as exc:
-        raise Refuse("unknown_league", f"{listing.event_id!r} is not a sports game ticker ({exc})") from exc
-    if event.league is None:
-        ev.unknown_codes.append(event.series)
-    else:
-        ev.leagues["kalshi_series"] = event.league
-    _require_league(ev)
-    if event.kind != "GAME":
-        raise Refuse("not_moneyline", f"series {event.series} is a {event.kind.lower()} market, not a game winner")
-    ev.day, ev.start_et = event.day, event.start_et
-    ev.pairs.append(PairSource("kalshi_ticker", "code", blob=event.team_blob))
-    try:
-        code = kalshi_yes_code(listing.venue_market_id, listing.event_id)
-    except TickerError as exc:
-        raise Refuse("unknown_team", str(exc)) from exc
-    if code in ("TIE", "DRAW"):
-        ev.yes_draw = True
-    else:
-        ev.yes_code = code
-    label = listing.yes_label.strip()
-    if label.lower() in DRAW_LABELS:
-        if not ev.yes_draw:
-            raise Refuse("yes_label_mismatch", f"yes_sub_title {label!r} says draw but ticker says {code}")
-    elif label:
-        ev.yes_label = label
-    question = parse_question(listing.title)
-    ev.game_number = question.game_number
-    if len(question.teams) == 2:
-        ev.pairs.append(PairSource("kalshi_title", "name", question.teams))
-
-
-def _polymarket(listing: MarketListing, ev: Evidence) -> None:
-    slug = parse_slug(listing.slug or listing.event_id)
-    if slug:
-        league = LEAGUE_CODES.get(slug.league_code)
-        if league is None:
-            ev.unknown_codes.append(slug.league_code)
-        else:
-            ev.leagues["polymarket_slug"] = league
-    _require_league(ev)
-    smt = listing.extra.get("sports_market_type", listing.extra.get("sportsMarketType", "")).strip().lower()
-    if smt not in _MONEYLINE_TYPES:
-        raise Refuse("not_moneyline", f"sportsMarketType {smt!r}")
-    question = parse_question(listing.title)
-    ev.game_number = question.game_number
-    if slug:
-        ev.day = slug.day
-        if slug.suffix == "draw":
-            ev.yes_draw = True
-        elif slug.suffix and slug.suffix not in slug.codes:
-            raise Refuse("not_moneyline", f"slug suffix {slug.suffix!r} is not a game-winner market")
-        elif slug.suffix:
-            ev.yes_code = slug.suffix
-        ev.pairs.append(PairSource("polymarket_slug", "code", slug.codes))
-    if len(listing.teams) == 2:
-        ev.pairs.append(PairSource("polymarket_teams", "name", (listing.teams[0], listing.teams[1])))
-    if len(question.teams) == 2:
-        ev.pairs.append(PairSource("polymarket_question", "name", (question.teams[0], question.teams[1])))
-    label = listing.yes_label.strip()
-    if label.lower() == "yes":
-        if question.is_draw:
-            ev.yes_draw = True
-        elif question.yes_team:
-            ev.yes_label = question.yes_team
-        elif not ev.yes_code and not ev.yes_draw:
-            raise Refuse("not_moneyline", f"Yes/No market {listing.title!r} names no team to win")
-    elif label.lower() in DRAW_LABELS:
-        ev.yes_draw = True
-    elif label and label.lower() != "no":
-        ev.yes_label = label
-    else:
-        raise Refuse("not_moneyline", f"outcome[0] {label!r} does not name a team")
-    if question.is_draw and not ev.yes_draw:
-        raise Refuse("yes_label_mismatch", f"draw question but outcome[0] is {label!r}")
-
-
 def extract(listing: MarketListing) -> Evidence:
     """Read a listing's league, date, team references and YES side. Raises Refuse."""
     starts = listing.starts_at
     if starts is not None and starts.tzinfo is None:
         starts = starts.replace(tzinfo=timezone.utc)  # venue times are UTC; never compare naive with aware
-    ev = Evidence(venue=listing.venue, starts_at=starts)
-    _hint_league(ev, listing.league_hint)
-    if listing.venue is Venue.KALSHI:
-        _kalshi(listing, ev)
-    elif listing.venue is Venue.POLYMARKET:
-        _polymarket(listing, ev)
-    else:
-        raise Refuse("unknown_venue", f"venue {listing.venue!r}")
+    ev = _from_listing_evidence(listing, starts)
     if NOT_MONEYLINE.search(listing.title) or NOT_MONEYLINE.search(listing.yes_label):
         raise Refuse("not_moneyline", f"title {listing.title!r} / YES {listing.yes_label!r} is not a game-winner market")
     if WIN_OR_DRAW.search(listing.rules or ""):
@@ -192,6 +72,20 @@ def extract(listing: MarketListing) -> Evidence:
     if ev.day is None and ev.starts_at is not None:
         ev.day = eastern_date(ev.starts_at)
     return ev
+
+
+def _from_listing_evidence(listing: MarketListing, starts: datetime | None) -> Evidence:
+    """The adapter's `ListingEvidence` as a mutable `Evidence`. Raises Refuse with its refusal,
+    or "unknown_venue" for a listing no venue adapter read."""
+    given = listing.evidence
+    if given is None:
+        raise Refuse("unknown_venue", f"venue {listing.venue!r}: no adapter read this listing's evidence")
+    if given.refusal is not None:
+        raise Refuse(*given.refusal)
+    return Evidence(venue=listing.venue, leagues=dict(given.leagues), unknown_codes=list(given.unknown_codes),
+                    day=given.day, start_et=given.start_et, starts_at=starts, game_number=given.game_number,
+                    pairs=list(given.pairs), yes_code=given.yes_code, yes_label=given.yes_label,
+                    yes_draw=given.yes_draw, start_is_scheduled=given.start_is_scheduled)
 
 
 def _date_only_start(listing: MarketListing, ev: Evidence) -> None:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import structlog
 
-from ..model import GameState, GameStatus, League, Market, MarketListing, Outcome, Sport, Venue
+from ..model import GameState, GameStatus, League, Market, MarketListing, Outcome, Sport
 from .aliases import AliasBook, LeagueAliases, default_aliases
 from .evidence import EASTERN, Evidence, Refuse, eastern_date, extract
 from .resolve import resolve_pair, resolve_yes
@@ -201,6 +201,8 @@ class Matcher:
             no_token_id=listing.no_token_id,
             min_order_contracts=listing.min_order_contracts,
             extra={"match_method": match.method},
+            tick_schedule=listing.tick_schedule,
+            tick_refused=listing.tick_refused,
         )
 
 
@@ -236,7 +238,7 @@ def _check_single(ev: Evidence, game: _Indexed, sport: Sport) -> _Indexed:
         raise Refuse("ambiguous_doubleheader", f"market names game {ev.game_number} of a doubleheader; "
                                                f"only {game.state.game_id} is known")
     # Kalshi's starts_at is the expected END of play, not the start: only Polymarket's is compared
-    if ev.venue is Venue.POLYMARKET and ev.starts_at is not None and start is not None \
+    if ev.start_is_scheduled and ev.starts_at is not None and start is not None \
             and abs(start - ev.starts_at) > START_TOLERANCE:
         raise Refuse("start_mismatch", f"the market starts {ev.starts_at:%Y-%m-%d %H:%M}Z, "
                                        f"{game.state.game_id} at {start:%Y-%m-%d %H:%M}Z")
@@ -257,7 +259,7 @@ def _pick_doubleheader(ev: Evidence, games: list[_Indexed]) -> _Indexed:
             return hits[0]
     elif ev.game_number in (1, 2) and len(ordered) == 2:
         return ordered[ev.game_number - 1]
-    elif ev.starts_at is not None and ev.venue is Venue.POLYMARKET:  # Kalshi's is the expected end
+    elif ev.starts_at is not None and ev.start_is_scheduled:  # Kalshi's is the expected end
         hits = [g for g in ordered if g.state.start_time
                 and abs(_utc(g.state.start_time) - ev.starts_at) <= DOUBLEHEADER_TOLERANCE]
         if len(hits) == 1:

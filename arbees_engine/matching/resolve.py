@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..model import Outcome
 from .aliases import CODE, FUZZY, LeagueAliases, Resolution
 from .evidence import Evidence, PairSource, Refuse
-from .tickers import split_team_codes
+from .wording import split_team_codes
 
 Side = frozenset[str]
 

@@ -9,7 +9,7 @@ from .fees import KALSHI_FEES, FeeError, FeeKind, FeeSchedule, fee_per_contract_
 from .market import Market
 from .ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickError, TickRange, TickSchedule, price_grid
 from .venue import Outcome, Side, Venue, paying_results
-from .listing import MarketListing
+from .listing import ListingEvidence, MarketListing, TeamRefs
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal, to_price
 from .trading import (
     Bankroll,

@@ -7,11 +7,62 @@ Adapters fill what their venue provides; the matcher (`arbees_engine.matching`) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from .fees import KALSHI_FEES, FeeSchedule
+from .game import League
+from .ticks import TickSchedule
 from .venue import Venue
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRefs:
+    """Two team references from one source of a listing.
+
+    method: the source ("kalshi_ticker", "kalshi_title", "polymarket_slug", "polymarket_teams",
+      "polymarket_question"), named in a match's method; kind: "code" (ticker/slug codes) or "name".
+    refs: the two references, in the venue's order; blob: concatenated codes instead ("NYKSAS",
+      a Kalshi event ticker's teams), split against the league's codes by the matcher.
+    """
+
+    method: str
+    kind: str
+    refs: tuple[str, str] | None = None
+    blob: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingEvidence:
+    """What a listing says about its game, read by its venue's adapter when the listing is parsed.
+
+    The matcher reads only this (and the listing's venue-neutral text: title, YES label, rules,
+    start), never a venue's ticker or slug grammar. `refusal` = (reason_code, detail) when the
+    venue's own fields already show the listing is not a game moneyline (a spread series, an
+    unknown league, a Yes/No market naming no team); the other fields are then empty.
+    leagues: (source, League) per source that names one ("kalshi_series", "polymarket_slug",
+      "league_hint"); unknown_codes: league codes no league is known for.
+    day: the listing's US Eastern game date from its identifier; start_et: an Eastern wall-clock
+      start from it (Kalshi doubleheaders); game_number: "Game 2" of a series or doubleheader.
+    yes_code / yes_label / yes_draw: YES as a team code, a team name, or the draw.
+    start_is_scheduled: the listing's `starts_at` is the game's scheduled start (Polymarket), not a
+      venue time near the end of play (Kalshi's expected expiration).
+    yes_only_if_stated: the venue's rules pay YES only when their stated condition happens ("If X
+      wins the … game …, then the market resolves to Yes", Kalshi `rules_primary`), so a draw pays NO.
+    """
+
+    leagues: tuple[tuple[str, League], ...] = ()
+    unknown_codes: tuple[str, ...] = ()
+    day: date | None = None
+    start_et: time | None = None
+    game_number: int | None = None
+    pairs: tuple[TeamRefs, ...] = ()
+    yes_code: str | None = None
+    yes_label: str | None = None
+    yes_draw: bool = False
+    start_is_scheduled: bool = False
+    yes_only_if_stated: bool = False
+    refusal: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +86,11 @@ class MarketListing:
     rules: resolution text (Kalshi rules_primary/secondary, Polymarket description) for equivalence.
     min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`).
     best_bid/best_ask: top of book if the listing carries it (dollars), else None.
+    tick_schedule: the venue's price-dependent grid when it states one (Kalshi `price_ranges`),
+      else None (uniform at `tick`); tick_refused: why the venue's stated grid was rejected at parse
+      time ("" when it was not): no order is sent on such a market (`price_grid` raises).
+    evidence: what the listing says about its game, set by the venue's adapter at parse time
+      (`adapters/<venue>/evidence.py`); None for a listing no adapter read (the matcher refuses it).
     """
 
     venue: Venue
@@ -60,6 +116,9 @@ class MarketListing:
     slug: str = ""
     min_order_contracts: int = 1
     extra: dict[str, str] = field(default_factory=dict, hash=False)
+    tick_schedule: TickSchedule | None = None
+    tick_refused: str = ""
+    evidence: ListingEvidence | None = field(default=None, compare=False, hash=False)
 
     @property
     def market_id(self) -> str:

@@ -31,8 +31,8 @@ class Market:
     venue_market_id: the venue's own id (Kalshi ticker; Polymarket YES token id).
     outcome: which game result pays YES; `yes_team` is that team's abbreviation (None for DRAW).
     tick: minimum price increment in dollars (0.01 or 0.001): the FINEST step of the market's grid
-      (the `markets.tick` column). A price-dependent grid (Kalshi tapered_deci_cent) is read with
-      `price_grid(market, listing.extra)`.
+      (the `markets.tick` column). tick_schedule: a price-dependent grid (None: uniform); tick_refused:
+      why the venue's grid was rejected ("" if it was not). Read both through `price_grid`.
     """
 
     market_id: str
@@ -48,3 +48,5 @@ class Market:
     no_token_id: str | None = None
     min_order_contracts: int = 1  # the venue refuses smaller orders (Polymarket orderMinSize)
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    tick_schedule: TickSchedule | None = field(default=None, compare=False, hash=False)
+    tick_refused: str = field(default="", compare=False, hash=False)

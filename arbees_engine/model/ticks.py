@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -144,11 +144,11 @@ class TickSchedule:
         return None if mirrored is None else ONE - mirrored
 
 
-#: `MarketListing.extra` key where a venue parser writes a price-dependent grid (`TickSchedule.text`).
+#: `MarketListing.extra` key of the venue's grid as text, for readers (orders read `tick_schedule`).
 TICK_SCHEDULE_KEY = "tick_schedule"
 #: Prefix of a TICK_SCHEDULE_KEY value that marks the venue's stated grid as unusable (e.g. a Kalshi
 #: `price_ranges` step of 0): "refused: <why>". The listing is still kept (status, result: settlement
-#: needs it), but `price_grid` raises TickError on it, so no order is sent on that market.
+#: needs it) with its `tick_refused` set, so `price_grid` raises TickError and no order is sent.
 TICK_SCHEDULE_REFUSED = "refused: "
 
 
@@ -161,22 +161,37 @@ class Ticked(Protocol):
         ...
 
 
-def price_grid(market: Ticked, listing_extra: Mapping[str, str] | None = None) -> TickSchedule:
+class TickGridSource(Protocol):
+    """What states a market's grid: a `Market` or its latest `MarketListing`."""
+
+    @property
+    def tick_schedule(self) -> TickSchedule | None:
+        """The venue's price-dependent grid (None: uniform at the market's tick)."""
+        ...
+
+    @property
+    def tick_refused(self) -> str:
+        """Why the venue's grid was rejected at parse time ("" if it was not)."""
+        ...
+
+
+class GridMarket(Ticked, TickGridSource, Protocol):
+    """A market as `price_grid` reads it: its tick and its own stated grid (a `Market`)."""
+
+
+def price_grid(market: GridMarket, latest: TickGridSource | None = None) -> TickSchedule:
     """The grid a limit price on `market` must sit on (dollars, YES terms).
 
-    `listing_extra` is the `extra` of the market's latest MarketListing: a venue parser that knows a
-    price-dependent grid writes it there under TICK_SCHEDULE_KEY (Kalshi `price_ranges`). It is used
-    when its finest step equals `market.tick`; otherwise (no schedule, or one the market's tick has
-    since moved away from, e.g. a Polymarket `tick_size_change`) the grid is uniform at `market.tick`.
-    Raises TickError for schedule text marked TICK_SCHEDULE_REFUSED (the venue's grid was rejected
-    when the listing was parsed: trading stops, whatever `market.tick` says), for unreadable schedule
-    text, or for an impossible `market.tick`.
+    Stated by `latest` (the market's latest MarketListing) or else `market`: its `tick_schedule` (Kalshi `price_ranges`) when its finest step equals
+    `market.tick`; otherwise (none, or one the tick has since moved from, e.g. a Polymarket
+    `tick_size_change`) uniform at `market.tick`. Raises TickError when the venue's grid was rejected
+    at parse time (`tick_refused`: trading stops, whatever `market.tick` says) or for an impossible
+    `market.tick`.
     """
-    text = (listing_extra or {}).get(TICK_SCHEDULE_KEY)
-    if text and text.startswith(TICK_SCHEDULE_REFUSED):
-        raise TickError(f"the venue's price grid was rejected ({text.removeprefix(TICK_SCHEDULE_REFUSED)})")
-    if text:
-        schedule = TickSchedule.from_text(text)
-        if schedule.finest == market.tick:
-            return schedule
+    source: TickGridSource = latest if latest is not None else market
+    if source.tick_refused:
+        raise TickError(f"the venue's price grid was rejected ({source.tick_refused})")
+    schedule = source.tick_schedule
+    if schedule is not None and schedule.finest == market.tick:
+        return schedule
     return TickSchedule.uniform(market.tick)

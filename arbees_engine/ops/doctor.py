@@ -148,15 +148,9 @@ async def check_redis(settings) -> list[Finding]:
 
 
 def _endpoints(settings, venues: list[str]) -> list[tuple[str, str]]:
-    ep, out = settings.endpoints, []
-    if "kalshi" in venues:
-        out.append(("Kalshi", ep.kalshi_base_url.rstrip("/") + "/exchange/status"))
-    if "polymarket" in venues:
-        out += [("Polymarket Gamma", ep.polymarket_gamma_url.rstrip("/") + "/markets?limit=1"),
-                ("Polymarket CLOB", ep.polymarket_clob_url.rstrip("/") + "/time")]
-    if "espn" in venues and ep.espn_leagues:
-        out.append(("ESPN", f"{ep.espn_base_url.rstrip('/')}/{ep.espn_leagues[0]}/scoreboard"))
-    return out
+    from ..adapters.registry import probes  # each venue folder's factory names its endpoints
+
+    return probes(settings, venues)
 
 
 async def check_venues(settings, venues: list[str]) -> list[Finding]:

@@ -152,7 +152,7 @@ class Executor:
             return None, f"unknown_market: {leg.market_id} is not registered, its tick grid is unknown"
         listing = registry.listings.get(leg.market_id)
         try:
-            grid = price_grid(market, listing.extra if listing is not None else None)
+            grid = price_grid(market, listing)
         except TickError as exc:
             return None, f"bad_tick_grid: {leg.market_id}: {exc}"
         limit = grid.round_for(leg.side, leg.limit_price, Rounding.DOWN)

@@ -27,7 +27,8 @@ import httpx
 import structlog
 
 from ..adapters.recording import Replayer
-from ..adapters.streaming import OP_SOURCE, decode_op
+from ..adapters.registry import build_real_adapters, venue_entry
+from ..adapters.capture import OP_SOURCE, decode_op
 from ..settings import EndpointSettings, Settings
 
 log = structlog.get_logger(__name__)
@@ -102,22 +103,13 @@ class ReplayDriver:
 
     def configure(self, meta: dict) -> None:
         """(Re)build the adapters exactly as the recorded run configured them."""
-        from .builder import build_real_adapters
-
         fields = {k: v for k, v in meta.items() if k in EndpointSettings.model_fields}
         settings = Settings(endpoints=EndpointSettings(**fields))
         adapters = build_real_adapters(settings, meta.get("venues", []), client=self.client, start_streams=False)
         self.espn, venues = adapters[0], adapters[1:]
         self.venues = {v.name: v for v in venues}
-        from ..adapters.kalshi.ws import KalshiBookStream
-        from ..adapters.polymarket.ws import PolymarketBookStream
-
         for venue in venues:  # books always parse through the streams, as they did live
-            if venue.name == "kalshi":
-                venue.stream = KalshiBookStream([])
-            else:  # tick changes re-list the market and outlive Gamma's older tick, as live (builder)
-                venue.stream = PolymarketBookStream([], listings=venue.rest.listings)
-                venue.rest.streamed_ticks = venue.stream.ticks
+            venue.stream = venue_entry(venue.name).replay_stream(venue)
         self.by_source = {src: v.stream for v in venues for src in v.stream.sources}
 
     async def run(self, sink) -> None:

@@ -59,7 +59,7 @@ def test_the_refused_grid_stops_trading_whatever_the_market_tick():
     listing = parse_market(_nyk(_settled(BROKEN[0])))
     market = Market(f"kalshi:{NYK}", Venue.KALSHI, NYK, "g", Outcome.AWAY, "NY", tick=listing.tick)
     with pytest.raises(TickError, match="rejected"):
-        price_grid(market, listing.extra)
+        price_grid(market, listing)
 
 
 def test_a_good_grid_is_not_marked():

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
-from arbees_engine.adapters.streaming import StreamingVenue
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.model import GameStatus, Side
 from fixture_server import Reply, start_fixture_server
 from test_engine_venue_settlement import GAME, MARKET, NYK, _buy, _engine, _kalshi_market

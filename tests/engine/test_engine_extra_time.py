@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal as D
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Outcome, Side, Sport,
                                  Team, Venue)
 from arbees_engine.runtime.engine import Engine
@@ -33,8 +34,8 @@ async def _settle(engine: Engine) -> None:
 
 
 async def _venue_resolves(engine: Engine, result: str) -> None:
-    engine.on_listing(MarketListing(Venue.KALSHI, "UCL-ARS", "UCL", "Arsenal vs Real Madrid", "Arsenal",
-                                    status="settled", result=result))
+    engine.on_listing(with_evidence(MarketListing(Venue.KALSHI, "UCL-ARS", "UCL", "Arsenal vs Real Madrid", "Arsenal",
+                                    status="settled", result=result)))
     await _settle(engine)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal as D
 from pathlib import Path
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.adapters.kalshi.parse import parse_markets
 from arbees_engine.matching import Matcher
 from arbees_engine.model import (BookLevel, BookUpdate, BookUpdateKind, GameState, GameStatus, League, MarketListing, Outcome, Sport,
@@ -26,14 +27,14 @@ def _listings() -> list[MarketListing]:
     listings, _cursor, rejected = parse_markets(json.loads((KALSHI / "markets_nba_game_settled.json").read_text()))
     assert listings and not rejected
     # the recorded market is settled; an open copy is what the engine would be waiting on
-    return [MarketListing(**{**{f: getattr(item, f) for f in item.__dataclass_fields__}, "status": "open",
-                             "result": None}) for item in listings]
+    return [with_evidence(MarketListing(**{**{f: getattr(item, f) for f in item.__dataclass_fields__}, "status": "open",
+                             "result": None})) for item in listings]
 
 
 def test_refused_for_no_game_then_matched_when_the_game_arrives():
     engine = Engine(Settings(database_url=None, redis_url=None), [], matcher=Matcher(), clock=lambda: NOW)
     listings = _listings()
-    off_topic = MarketListing(Venue.KALSHI, "KXELONMARS-99", "KXELONMARS-99", "Will Elon Musk visit Mars?", "Yes")
+    off_topic = with_evidence(MarketListing(Venue.KALSHI, "KXELONMARS-99", "KXELONMARS-99", "Will Elon Musk visit Mars?", "Yes"))
     for listing in (*listings, off_topic):
         engine.on_listing(listing)
     ids = {f"kalshi:{item.venue_market_id}" for item in listings}

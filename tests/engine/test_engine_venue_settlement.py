@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
 from arbees_engine.adapters.kalshi.parse import parse_market
 from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
-from arbees_engine.adapters.streaming import StreamingVenue
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Order, Outcome, Side,
                                  Sport, Team, Venue)
 from arbees_engine.matching.matcher import Matcher
@@ -68,8 +69,8 @@ async def _buy(engine: Engine, market: Market, side: Side, price: str, contracts
 
 
 async def _venue_says(engine: Engine, result: str, status: str = "settled") -> None:
-    engine.on_listing(MarketListing(Venue.KALSHI, NYK, "KXNBAGAME-26JUN13NYKSAS", "New York vs San Antonio",
-                                    "New York", status=status, result=result))
+    engine.on_listing(with_evidence(MarketListing(Venue.KALSHI, NYK, "KXNBAGAME-26JUN13NYKSAS", "New York vs San Antonio",
+                                    "New York", status=status, result=result)))
     await engine.settle_queue()
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream, rest_book_fetcher
-from arbees_engine.adapters.reconnect import ReconnectPolicy, _bench, percentile
+from arbees_engine.adapters.reconnect import ReconnectPolicy, percentile
+from arbees_engine.ops.bench_reconnect import measure_reconnects
 from arbees_engine.adapters.recording import Recorder, Replayer, read_records, replay_into
 from live_fake_kalshi import FakeKalshiWs
 from live_fake_polymarket import FakePolymarketWs
@@ -130,6 +131,6 @@ async def test_polymarket_record_then_replay_includes_rest_resync(tmp_path):
 
 
 async def test_bench_reconnect_meets_targets():
-    result = await _bench(8, 0.05)
+    result = await measure_reconnects(8, 0.05)
     assert result["count"] == 8
     assert result["p50"] < 1.0 and result["p95"] < 5.0

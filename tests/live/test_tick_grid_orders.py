@@ -13,6 +13,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.broker import KalshiLiveBroker
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, InvalidOrder, KalshiOrderClient
@@ -136,9 +137,9 @@ def _polymarket_setup():
     """The engine with a Polymarket NBA market whose YES token is the recorded tick change's asset."""
     tick = load_fixture("polymarket/ws_tick_size_change.json")
     asset = tick["asset_id"]
-    listing = MarketListing(Venue.POLYMARKET, asset, "nba-nyk-sas-2026-06-13", "Knicks vs. Spurs", "Spurs", "Knicks",
+    listing = with_evidence(MarketListing(Venue.POLYMARKET, asset, "nba-nyk-sas-2026-06-13", "Knicks vs. Spurs", "Spurs", "Knicks",
                             slug="nba-nyk-sas-2026-06-13", tick=D(tick["old_tick_size"]),
-                            extra={"sports_market_type": "moneyline"})
+                            extra={"sports_market_type": "moneyline"}))
     listings = {asset: listing}  # what PolymarketRestVenue.listings holds after discovery
     engine = _engine()
     engine.on_listing(listing)

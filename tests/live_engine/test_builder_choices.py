@@ -11,7 +11,7 @@ from arbees_engine.adapters.kalshi.auth import KalshiAuthError
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
-from arbees_engine.adapters.streaming import StreamingVenue
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.runtime.builder import build_engine
 from arbees_engine.settings import Settings
 

@@ -12,7 +12,8 @@ from arbees_engine.adapters.kalshi import KalshiRestVenue
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.reconnect import ReconnectPolicy
 from arbees_engine.adapters.recording import Recorder, read_records
-from arbees_engine.adapters.streaming import StreamingVenue, attach_capture, decode_op
+from arbees_engine.adapters.capture import attach_capture, decode_op
+from arbees_engine.adapters.composite import StreamingVenue
 from fixture_server import RecordingSink, Reply, fixture, start_fixture_server
 from live_engine_world import TOR, UTA, kalshi_books, kalshi_utator_markets
 from live_fake_kalshi import FakeKalshiWs

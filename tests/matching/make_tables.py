@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from arbees_engine.matching.aliases import default_aliases, normalize
-from arbees_engine.matching.tickers import split_team_codes
+from arbees_engine.matching.wording import split_team_codes
 from arbees_engine.model import League, Sport
 
 HERE = Path(__file__).resolve().parent

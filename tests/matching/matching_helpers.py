@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.model import (
     LEAGUE_SPORT,
     FeeKind,
@@ -36,7 +37,7 @@ def load_fixture(*parts: str):
 def kalshi_listing(market: dict, event: dict | None = None) -> MarketListing:
     """MarketListing from a Kalshi `GET /markets` market object (and optionally its event)."""
     step = market.get("price_ranges", [{}])[0].get("step", "0.01")
-    return MarketListing(
+    return with_evidence(MarketListing(
         venue=Venue.KALSHI,
         venue_market_id=market["ticker"],
         event_id=market["event_ticker"],
@@ -48,7 +49,7 @@ def kalshi_listing(market: dict, event: dict | None = None) -> MarketListing:
         result=market.get("result") or None,
         tick=Decimal(str(step)),
         rules=" ".join(filter(None, (market.get("rules_primary", ""), market.get("rules_secondary", "")))),
-    )
+    ))
 
 
 def polymarket_listing(market: dict, event: dict | None = None) -> MarketListing:
@@ -59,7 +60,7 @@ def polymarket_listing(market: dict, event: dict | None = None) -> MarketListing
     teams = tuple(t["name"] for t in event.get("teams", []))
     roles = {t["name"]: t["ordering"] for t in event.get("teams", []) if t.get("ordering")}
     fee = market.get("feeSchedule") or {}
-    return MarketListing(
+    return with_evidence(MarketListing(
         venue=Venue.POLYMARKET,
         venue_market_id=tokens[0],
         event_id=event.get("slug", market.get("slug", "")),
@@ -75,7 +76,7 @@ def polymarket_listing(market: dict, event: dict | None = None) -> MarketListing
         no_token_id=tokens[1] if len(tokens) > 1 else None,
         slug=market.get("slug", ""),
         extra={"sports_market_type": market.get("sportsMarketType", "")},
-    )
+    ))
 
 
 def game(game_id: str, league: str, home: tuple[str, str], away: tuple[str, str], start: str,
@@ -91,7 +92,7 @@ def game(game_id: str, league: str, home: tuple[str, str], away: tuple[str, str]
 def listing_from_row(venue: str, row: dict) -> MarketListing:
     """MarketListing from a table row's "listing" object (JSON-friendly fields only)."""
     starts = row.get("starts_at")
-    return MarketListing(
+    return with_evidence(MarketListing(
         venue=Venue(venue),
         venue_market_id=row["venue_market_id"],
         event_id=row.get("event_id", ""),
@@ -104,4 +105,4 @@ def listing_from_row(venue: str, row: dict) -> MarketListing:
         rules=row.get("rules", ""),
         slug=row.get("slug", ""),
         extra=dict(row.get("extra", {})),
-    )
+    ))

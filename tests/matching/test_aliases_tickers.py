@@ -9,16 +9,11 @@ import pytest
 
 from arbees_engine.matching import AliasBook, AliasDataError, normalize
 from arbees_engine.matching.aliases import default_aliases
-from arbees_engine.matching.bench import bench_matching
-from arbees_engine.matching.tickers import (
-    TickerError,
-    kalshi_series_league,
-    kalshi_yes_code,
-    parse_kalshi_event,
-    parse_question,
-    parse_slug,
-    split_team_codes,
-)
+from arbees_engine.ops.bench_matching import bench_matching
+from arbees_engine.adapters.kalshi.tickers import TickerError, kalshi_series_league, kalshi_yes_code, parse_kalshi_event
+from arbees_engine.adapters.polymarket.slug import parse_slug
+from arbees_engine.adapters.questions import parse_question
+from arbees_engine.matching.wording import split_team_codes
 from arbees_engine.model import League
 
 EXPECTED_TEAMS = {League.NBA: 30, League.WNBA: 15, League.NFL: 32, League.NHL: 33, League.MLB: 30, League.MLS: 30,

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.matching import Match, Matcher
 from arbees_engine.matching.equivalence import equivalent, parse_terms
 from arbees_engine.model import League, MarketListing, Outcome, Venue
@@ -42,8 +43,8 @@ def _kalshi_fixture(suffix: str) -> MarketListing:
 
 
 def _poly(title, outcomes, slug, rules, teams=()) -> MarketListing:
-    return MarketListing(Venue.POLYMARKET, f"tok-{outcomes[0]}-{slug}", slug, title, outcomes[0], outcomes[1],
-                         teams=teams, slug=slug, rules=rules, extra={"sports_market_type": "moneyline"})
+    return with_evidence(MarketListing(Venue.POLYMARKET, f"tok-{outcomes[0]}-{slug}", slug, title, outcomes[0], outcomes[1],
+                         teams=teams, slug=slug, rules=rules, extra={"sports_market_type": "moneyline"}))
 
 
 def test_real_kalshi_vs_polymarket_needs_cancellation_terms(matcher):
@@ -73,14 +74,14 @@ def test_inverted_yes_is_refused(matcher):
 def test_orientation_is_rederived_from_venue_fields(matcher):
     k_market, k_listing = _pair(matcher, _kalshi_fixture("-SAS"))
     p_market, p_listing = _pair(matcher, _poly("Knicks vs. Spurs", ("Spurs", "Knicks"), "nba-nyk-sas-2026-06-13", POLY_NBA_RULES))
-    forged = replace(p_listing, yes_label="Knicks")  # Market says Spurs, the venue's outcome[0] says Knicks
+    forged = with_evidence(replace(p_listing, yes_label="Knicks"))  # Market says Spurs, the venue's outcome[0] says Knicks
     result = equivalent(k_market, k_listing, p_market, forged, accept_unknown_cancellation=True)
     assert not result.ok and result.reason.startswith("orientation_unverified")
 
 
 def test_different_games_are_refused(matcher):
     k = _pair(matcher, _kalshi_fixture("-SAS"))
-    n = _pair(matcher, MarketListing(Venue.KALSHI, "KXNHLGAME-26MAR02TBFLA-FLA", "KXNHLGAME-26MAR02TBFLA", "", "Florida"))
+    n = _pair(matcher, with_evidence(MarketListing(Venue.KALSHI, "KXNHLGAME-26MAR02TBFLA-FLA", "KXNHLGAME-26MAR02TBFLA", "", "Florida")))
     assert equivalent(*k, *n).reason.startswith("different_game")
 
 
@@ -93,7 +94,7 @@ NHL_PLAIN = NHL_REG.replace(" in regulation (60 minutes)", "")
 
 
 def test_regulation_only_vs_including_overtime_is_refused(matcher):
-    k = _pair(matcher, MarketListing(Venue.KALSHI, "KXNHLGAME-26MAR02TBFLA-FLA", "KXNHLGAME-26MAR02TBFLA", "", "Florida", rules=NHL_FULL))
+    k = _pair(matcher, with_evidence(MarketListing(Venue.KALSHI, "KXNHLGAME-26MAR02TBFLA-FLA", "KXNHLGAME-26MAR02TBFLA", "", "Florida", rules=NHL_FULL)))
     reg = _pair(matcher, _poly("Lightning vs. Panthers", ("Panthers", "Lightning"), "nhl-tb-fla-2026-03-02", NHL_REG))
     plain = _pair(matcher, _poly("Lightning vs. Panthers", ("Panthers", "Lightning"), "nhl-tb-fla-2026-03-02", NHL_PLAIN))
     assert equivalent(*k, *reg).reason.startswith("overtime_terms_differ")
@@ -102,7 +103,7 @@ def test_regulation_only_vs_including_overtime_is_refused(matcher):
 
 def test_contradictory_overtime_text_is_unknown(matcher):
     both = NHL_FULL.replace("including overtime and shootout", "in regulation, including overtime")
-    k = _pair(matcher, MarketListing(Venue.KALSHI, "KXNHLGAME-26MAR02TBFLA-FLA", "KXNHLGAME-26MAR02TBFLA", "", "Florida", rules=both))
+    k = _pair(matcher, with_evidence(MarketListing(Venue.KALSHI, "KXNHLGAME-26MAR02TBFLA-FLA", "KXNHLGAME-26MAR02TBFLA", "", "Florida", rules=both)))
     plain = _pair(matcher, _poly("Lightning vs. Panthers", ("Panthers", "Lightning"), "nhl-tb-fla-2026-03-02", NHL_PLAIN))
     assert equivalent(*k, *plain).reason.startswith("rules_unknown_overtime")
 
@@ -115,7 +116,7 @@ EPL_P = ("This market will resolve to \"Yes\" if Arsenal wins the upcoming match
 
 
 def test_three_way_soccer_win_vs_win_or_draw(matcher):
-    k = _pair(matcher, MarketListing(Venue.KALSHI, "KXEPLGAME-26MAR21CHEARS-ARS", "KXEPLGAME-26MAR21CHEARS", "", "Arsenal", rules=EPL_K))
+    k = _pair(matcher, with_evidence(MarketListing(Venue.KALSHI, "KXEPLGAME-26MAR21CHEARS-ARS", "KXEPLGAME-26MAR21CHEARS", "", "Arsenal", rules=EPL_K)))
     p = _pair(matcher, _poly("Will Arsenal win on 2026-03-21?", ("Yes", "No"), "epl-che-ars-2026-03-21-ars", EPL_P))
     assert equivalent(*k, *p).ok, equivalent(*k, *p).reason
     p_market, p_listing = p
@@ -127,8 +128,8 @@ def test_three_way_soccer_win_vs_win_or_draw(matcher):
 
 
 def test_draw_markets_on_both_venues(matcher):
-    k = _pair(matcher, MarketListing(Venue.KALSHI, "KXEPLGAME-26MAR21CHEARS-TIE", "KXEPLGAME-26MAR21CHEARS", "", "Tie",
-                                     rules=EPL_K.replace("Arsenal wins", "the match ends in a tie")))
+    k = _pair(matcher, with_evidence(MarketListing(Venue.KALSHI, "KXEPLGAME-26MAR21CHEARS-TIE", "KXEPLGAME-26MAR21CHEARS", "", "Tie",
+                                     rules=EPL_K.replace("Arsenal wins", "the match ends in a tie"))))
     p = _pair(matcher, _poly("Will Arsenal vs. Chelsea end in a draw?", ("Yes", "No"), "epl-che-ars-2026-03-21-draw",
                              EPL_P.replace("Arsenal wins", "the match ends in a draw")))
     assert k[0].outcome is Outcome.DRAW
@@ -136,10 +137,10 @@ def test_draw_markets_on_both_venues(matcher):
 
 
 def test_nfl_tie_treatment_must_agree(matcher):
-    k = _pair(matcher, MarketListing(Venue.KALSHI, "KXNFLGAME-26JAN04ATLCAR-CAR", "KXNFLGAME-26JAN04ATLCAR", "", "Carolina",
+    k = _pair(matcher, with_evidence(MarketListing(Venue.KALSHI, "KXNFLGAME-26JAN04ATLCAR-CAR", "KXNFLGAME-26JAN04ATLCAR", "", "Carolina",
                                      rules="If Carolina wins the Atlanta at Carolina professional football game originally "
                                            "scheduled for Jan 4, 2026, then the market resolves to Yes. If the game is "
-                                           "canceled, the market resolves 50-50."))
+                                           "canceled, the market resolves 50-50.")))
     p = _pair(matcher, _poly("Falcons vs. Panthers", ("Panthers", "Falcons"), "nfl-atl-car-2026-01-04",
                              POLY_NBA_RULES + " If the game ends in a tie, this market will resolve 50-50."))
     assert equivalent(*k, *p).reason.startswith("draw_terms_differ")

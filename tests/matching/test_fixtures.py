@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.matching import Match, Matcher, Refusal
 from arbees_engine.model import MarketListing, Outcome, Venue
 from matching_helpers import game, kalshi_listing, load_fixture, polymarket_listing
@@ -95,7 +96,7 @@ def espn_matcher() -> Matcher:
 
 
 def _kalshi(event: str, yes: str, label: str) -> MarketListing:
-    return MarketListing(Venue.KALSHI, f"{event}-{yes}", event, "", label)
+    return with_evidence(MarketListing(Venue.KALSHI, f"{event}-{yes}", event, "", label))
 
 
 @pytest.mark.parametrize("event,yes,label,expect", [
@@ -132,7 +133,7 @@ def test_remove_game_forgets_it(nba_finals_matcher):
 
 def test_teams_of_another_league_are_a_league_mismatch():
     m = Matcher([game("espn:nba:bd", "nba", ("BOS", "Boston Celtics"), ("DAL", "Dallas Mavericks"), "2026-02-01T00:30:00Z")])
-    result = m.match(MarketListing(Venue.KALSHI, "KXNHLGAME-26JAN31DALBOS-BOS", "KXNHLGAME-26JAN31DALBOS", "", "Boston"))
+    result = m.match(with_evidence(MarketListing(Venue.KALSHI, "KXNHLGAME-26JAN31DALBOS-BOS", "KXNHLGAME-26JAN31DALBOS", "", "Boston")))
     assert isinstance(result, Refusal) and result.reason_code == "league_mismatch", result
     assert "nba" in result.detail
 
@@ -141,11 +142,11 @@ def test_city_only_names_resolve_when_the_date_leaves_one_pairing():
     m = Matcher([game("g1", "nba", ("BOS", "Boston Celtics"), ("LAL", "Los Angeles Lakers"), "2026-02-01T00:30:00Z"),
                  game("g2", "nba", ("BOS", "Boston Celtics"), ("LAC", "LA Clippers"), "2026-02-10T00:30:00Z"),
                  game("g3", "nba", ("LAC", "LA Clippers"), ("LAL", "Los Angeles Lakers"), "2026-02-10T03:30:00Z")])
-    listing = MarketListing(Venue.POLYMARKET, "t", "", "Los Angeles vs. Boston", "Boston", league_hint="nba",
-                            starts_at=datetime(2026, 2, 1, 0, 30, tzinfo=timezone.utc))
+    listing = with_evidence(MarketListing(Venue.POLYMARKET, "t", "", "Los Angeles vs. Boston", "Boston", league_hint="nba",
+                            starts_at=datetime(2026, 2, 1, 0, 30, tzinfo=timezone.utc)))
     result = m.match(listing)
     assert isinstance(result, Match) and result.game_id == "g1" and result.outcome is Outcome.HOME
-    yes_la = MarketListing(Venue.POLYMARKET, "t2", "", "Los Angeles vs. Los Angeles", "Los Angeles", league_hint="nba",
-                           starts_at=datetime(2026, 2, 10, 3, 30, tzinfo=timezone.utc))
+    yes_la = with_evidence(MarketListing(Venue.POLYMARKET, "t2", "", "Los Angeles vs. Los Angeles", "Los Angeles", league_hint="nba",
+                           starts_at=datetime(2026, 2, 10, 3, 30, tzinfo=timezone.utc)))
     refused = m.match(yes_la)
     assert isinstance(refused, Refusal) and refused.reason_code == "ambiguous_team"

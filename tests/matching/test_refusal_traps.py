@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import pytest
 
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.adapters.polymarket import parse_market
 from arbees_engine.matching import Match, Matcher, Refusal
 from arbees_engine.matching.equivalence import equivalent, parse_terms
@@ -24,15 +25,15 @@ G2 = game("dh2", "mlb", ("BOS", "Boston Red Sox"), ("NYY", "New York Yankees"), 
 
 def _kalshi(ticker: str, label: str, title: str = "", rules: str = "", starts: str | None = None) -> MarketListing:
     event = ticker.rsplit("-", 1)[0]
-    return MarketListing(Venue.KALSHI, ticker, event, title, label, rules=rules,
-                         starts_at=datetime.fromisoformat(starts) if starts else None)
+    return with_evidence(MarketListing(Venue.KALSHI, ticker, event, title, label, rules=rules,
+                         starts_at=datetime.fromisoformat(starts) if starts else None))
 
 
 def _poly(title: str, outcomes, slug: str, rules: str = "", starts: str | None = None, smt="moneyline",
           league_hint: str = "") -> MarketListing:
-    return MarketListing(Venue.POLYMARKET, f"tok-{slug}-{outcomes[0]}", slug, title, outcomes[0], outcomes[1],
+    return with_evidence(MarketListing(Venue.POLYMARKET, f"tok-{slug}-{outcomes[0]}", slug, title, outcomes[0], outcomes[1],
                          slug=slug, rules=rules, league_hint=league_hint, extra={"sports_market_type": smt},
-                         starts_at=datetime.fromisoformat(starts) if starts else None)
+                         starts_at=datetime.fromisoformat(starts) if starts else None))
 
 
 def _matcher(*games) -> Matcher:

@@ -6,7 +6,8 @@ import statistics
 
 import pytest
 
-from arbees_engine.adapters.sim.game import Phase, SimGame
+from arbees_engine.adapters.sim.game import SimGame
+from arbees_engine.adapters.sim.phase import Phase
 from arbees_engine.adapters.sim.teams import team_pool
 from arbees_engine.model import League
 

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import pytest
 
 from arbees_engine.model import Market, Outcome, Side, Venue
-from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, Rounding, TickError, TickSchedule, price_grid
+from arbees_engine.model.ticks import Rounding, TickError, TickSchedule, price_grid
 
 TAPERED = TickSchedule.of((("0.0000", "0.1000", "0.0010"), ("0.1000", "0.9000", "0.0100"),
                            ("0.9000", "1.0000", "0.0010")))
@@ -85,17 +85,19 @@ def test_unreadable_text_raises_tick_error(text):
         TickSchedule.from_text(text)
 
 
-def _market(tick: str) -> Market:
-    return Market("kalshi:T", Venue.KALSHI, "T", "g", Outcome.HOME, "SAS", tick=D(tick))
+def _market(tick: str, schedule: TickSchedule | None = None, refused: str = "") -> Market:
+    return Market("kalshi:T", Venue.KALSHI, "T", "g", Outcome.HOME, "SAS", tick=D(tick), tick_schedule=schedule,
+                  tick_refused=refused)
 
 
 def test_price_grid_uses_the_listing_schedule_when_it_fits_the_market_tick():
-    assert price_grid(_market("0.001"), {TICK_SCHEDULE_KEY: TAPERED.text}) == TAPERED
-    assert price_grid(_market("0.01")) == CENT  # no listing: uniform at Market.tick
-    assert price_grid(_market("0.01"), {"event_date": "2026-06-13"}) == CENT
+    assert price_grid(_market("0.001", TAPERED)) == TAPERED
+    assert price_grid(_market("0.01")) == CENT  # no schedule: uniform at Market.tick
+    # The latest listing states the grid when the caller has it.
+    assert price_grid(_market("0.001"), _market("0.001", TAPERED)) == TAPERED
     # The market's tick moved (e.g. a tick change re-emitted the listing): the old schedule is stale.
-    assert price_grid(_market("0.01"), {TICK_SCHEDULE_KEY: TAPERED.text}) == CENT
+    assert price_grid(_market("0.01", TAPERED)) == CENT
     with pytest.raises(TickError):
-        price_grid(_market("0.001"), {TICK_SCHEDULE_KEY: "garbage"})
+        price_grid(_market("0.001", TAPERED, refused="price_ranges step 0"))
     with pytest.raises(TickError):
         price_grid(_market("0"))

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind, MarketListing, Venue
 from ...model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
+from .evidence import attach
 from ..wire import (
     ParseError,
     Rejection,
@@ -194,12 +195,14 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
         status=status,
         result=_result(market, status),
         tick=ticks.finest,
+        tick_schedule=None if bad_grid is not None else ticks,
+        tick_refused=bad_grid.detail if bad_grid is not None else "",
         rules=rules.strip(),
         best_bid=_quote(market, "yes_bid"),
         best_ask=_quote(market, "yes_ask"),
         extra=extra,
     )
-    return listing, rejections
+    return attach(listing), rejections
 
 
 def _parse_market_list(markets: Iterable, event: dict | None) -> tuple[list[MarketListing], list[Rejection]]:

@@ -150,6 +150,8 @@ class KalshiBookStream:
             self._mark_stale(t, "unsubscribed")
         await self._update(gone, "delete_markets")
 
+    subscribe, unsubscribe = add_markets, remove_markets  # the BookStream names (adapters/base.py)
+
     async def _update(self, tickers: set[str], action: str) -> None:
         if not tickers or self._ws is None:
             return

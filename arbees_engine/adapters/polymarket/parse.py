@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from ...model import BookLevel, BookUpdate, BookUpdateKind, FeeKind, FeeSchedule, MarketListing, Venue
+from .evidence import MARKET_TYPE_KEY, attach
 from ..wire import (
     ParseError,
     Rejection,
@@ -148,7 +149,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     if not Decimal(0) < tick < 1:
         raise ParseError("bad_tick", f"market {gamma_id}: orderPriceMinTickSize={tick:.6g} is not in (0, 1)")
     best_bid, best_ask = market.get("bestBid"), market.get("bestAsk")
-    return MarketListing(
+    return attach(MarketListing(
         venue=Venue.POLYMARKET,
         venue_market_id=str(tokens[0]),
         event_id=context["event_id"] or gamma_id,
@@ -172,14 +173,14 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
         slug=text(market.get("slug"), "slug", MAX_ID_CHARS),
         min_order_contracts=_min_order(market),
         extra={
-            "sports_market_type": text(market.get("sportsMarketType"), "sportsMarketType", MAX_ID_CHARS),
+            MARKET_TYPE_KEY: text(market.get("sportsMarketType"), "sportsMarketType", MAX_ID_CHARS),
             "neg_risk": "true" if market.get("negRisk") else "false",
             "condition_id": text(market.get("conditionId"), "conditionId", MAX_ID_CHARS),
             "gamma_id": gamma_id,
             "game_id": text(market.get("gameId") or (event or {}).get("gameId"), "gameId", MAX_ID_CHARS),
             "fee_type": text(market.get("feeType"), "feeType", MAX_ID_CHARS),
         },
-    )
+    ))
 
 
 def parse_events(payload: object) -> tuple[list[MarketListing], list[Rejection]]:

@@ -145,6 +145,8 @@ class PolymarketBookStream:
         if gone and self._ws is not None:
             await self._ws.send(json.dumps({"assets_ids": sorted(gone), "operation": "unsubscribe"}))
 
+    subscribe, unsubscribe = add_assets, remove_assets  # the BookStream names (adapters/base.py)
+
     # ---- resync ------------------------------------------------------------------------
     def _start_resync(self, asset: str) -> None:
         failed_at = self._resync_failed.get(asset)

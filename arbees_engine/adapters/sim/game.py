@@ -8,60 +8,15 @@ slate turns over quickly (see `SPECS`).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 
 from ...model import GameState, GameStatus, League, Sport, Team
+from .phase import SPECS, OvertimeRule, Phase
 from .processes import NOTHING, SCORED, Basketball, Football, Hockey, ScoreProcess, Soccer
 from .truth import clamp_prob, logistic, logit
 
 
-class OvertimeRule(Enum):
-    """What a level score at the end of regulation leads to."""
-
-    NONE = "none"  # the draw stands (soccer league play)
-    REPEAT = "repeat"  # 5-minute periods until someone leads (NBA)
-    SUDDEN_DEATH_THEN_TIE = "sudden_death_then_tie"  # NFL regular season
-    SUDDEN_DEATH_THEN_SHOOTOUT = "sudden_death_then_shootout"  # NHL regular season
-
-
-@dataclass(frozen=True, slots=True)
-class SportSpec:
-    """A league's clock: `periods` of `period_s` seconds, breaks in seconds, overtime length."""
-
-    league: League
-    sport: Sport
-    periods: int
-    period_s: int
-    break_s: int
-    halftime_s: int
-    ot_s: int
-    ot_rule: OvertimeRule
-
-    @property
-    def regulation_s(self) -> int:
-        """Regulation game clock in seconds (without stoppage time)."""
-        return self.periods * self.period_s
-
-
-SPECS: dict[League, SportSpec] = {
-    League.NBA: SportSpec(League.NBA, Sport.BASKETBALL, 4, 720, 30, 120, 300, OvertimeRule.REPEAT),
-    League.NFL: SportSpec(League.NFL, Sport.FOOTBALL, 4, 900, 30, 120, 600, OvertimeRule.SUDDEN_DEATH_THEN_TIE),
-    League.NHL: SportSpec(League.NHL, Sport.HOCKEY, 3, 1200, 60, 60, 300, OvertimeRule.SUDDEN_DEATH_THEN_SHOOTOUT),
-    League.EPL: SportSpec(League.EPL, Sport.SOCCER, 2, 2700, 120, 120, 0, OvertimeRule.NONE),
-}
-
 _PROCESSES = {Sport.BASKETBALL: Basketball, Sport.FOOTBALL: Football, Sport.HOCKEY: Hockey, Sport.SOCCER: Soccer}
-
-
-class Phase(Enum):
-    """Where a game is in its timeline."""
-
-    SCHEDULED = "scheduled"
-    PLAY = "play"
-    BREAK = "break"
-    FINAL = "final"
 
 
 class SimGame:

@@ -9,12 +9,10 @@ Rates are per second of game clock; strengths are drawn once per game from its s
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from .phase import Phase, PlayingGame
 from .truth import logistic, normal_win_prob, skellam_result_probs, sudden_death_home_prob
-
-if TYPE_CHECKING:
-    from .game import SimGame
 
 NOTHING, CHANGED, SCORED = 0, 1, 2  # `advance` results: nothing visible, possession change, score
 
@@ -25,10 +23,10 @@ class ScoreProcess(Protocol):
     possession: str | None
     yard_line_100: int | None
 
-    def advance(self, game: "SimGame") -> int:
+    def advance(self, game: PlayingGame) -> int:
         """Play one second; return NOTHING, CHANGED or SCORED."""
 
-    def on_period_start(self, game: "SimGame") -> None:
+    def on_period_start(self, game: PlayingGame) -> None:
         """Reset what a new period resets (possession, drive)."""
 
     def period_length(self, period: int, base_s: int) -> int:
@@ -37,10 +35,10 @@ class ScoreProcess(Protocol):
     def shootout_home_wins(self) -> bool:
         """Decide a shootout (hockey only)."""
 
-    def feed_clock(self, game: "SimGame") -> tuple[float, float]:
+    def feed_clock(self, game: PlayingGame) -> tuple[float, float]:
         """(seconds_remaining_regulation, added_time_s) as a real feed would report them."""
 
-    def true_probs(self, game: "SimGame") -> tuple[float, float, float]:
+    def true_probs(self, game: PlayingGame) -> tuple[float, float, float]:
         """(P(home wins), P(draw), P(away wins)) given everything public right now."""
 
 
@@ -51,7 +49,7 @@ class _Base:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def on_period_start(self, game: "SimGame") -> None:
+    def on_period_start(self, game: PlayingGame) -> None:
         """Nothing to reset by default."""
         return None
 
@@ -59,7 +57,7 @@ class _Base:
         """Periods last their nominal length by default (seconds)."""
         return base_s
 
-    def feed_clock(self, game: "SimGame") -> tuple[float, float]:
+    def feed_clock(self, game: PlayingGame) -> tuple[float, float]:
         """The sim's own regulation clock, no added time (every sport but soccer)."""
         return float(game.regulation_left_s()), 0.0
 
@@ -97,7 +95,7 @@ class Basketball(_Base):
     def _new_possession(self) -> None:
         self.poss_left = 4.0 + self.rng.random() * 20.8
 
-    def on_period_start(self, game: "SimGame") -> None:
+    def on_period_start(self, game: PlayingGame) -> None:
         """Jump ball in period 1, then possession alternates by period."""
         if game.period == 1:
             self.possession = "home" if self.rng.random() < 0.5 else "away"
@@ -105,7 +103,7 @@ class Basketball(_Base):
             self.possession = "away" if self.possession == "home" else "home"
         self._new_possession()
 
-    def advance(self, game: "SimGame") -> int:
+    def advance(self, game: PlayingGame) -> int:
         """One second; at a possession's end score it and hand the ball over."""
         self.poss_left -= 1.0
         if self.poss_left > 0:
@@ -117,7 +115,7 @@ class Basketball(_Base):
         self._new_possession()
         return SCORED if points else CHANGED
 
-    def true_probs(self, game: "SimGame") -> tuple[float, float, float]:
+    def true_probs(self, game: PlayingGame) -> tuple[float, float, float]:
         """Stern normal approximation with this game's own per-possession mean and variance."""
         t = game.horizon_s()
         n = t / (2.0 * self.MEAN_POSSESSION_S)  # possessions left per team
@@ -164,14 +162,14 @@ class Football(_Base):
         self.start_yl = self.rng.randint(60, 80)
         self.yard_line_100 = self.start_yl
 
-    def on_period_start(self, game: "SimGame") -> None:
+    def on_period_start(self, game: PlayingGame) -> None:
         """Kick-offs at the start, in overtime and after half-time; other drives carry over."""
         if game.period == 1 or game.in_ot:
             self._new_drive("home" if self.rng.random() < 0.5 else "away")
         elif game.period == 3:  # second-half kickoff goes to the other team
             self._new_drive("away" if self.possession == "home" else "home")
 
-    def advance(self, game: "SimGame") -> int:
+    def advance(self, game: PlayingGame) -> int:
         """One second of the current drive; at its end score it and turn the ball over."""
         self.drive_left -= 1
         if self.drive_left > 0:
@@ -184,7 +182,7 @@ class Football(_Base):
         self._new_drive("away" if side == "home" else "home")
         return SCORED if scored else CHANGED
 
-    def true_probs(self, game: "SimGame") -> tuple[float, float, float]:
+    def true_probs(self, game: PlayingGame) -> tuple[float, float, float]:
         """Stern normal approximation over the drives left; sudden death (ties possible) in OT."""
         (mh, vh), (ma, va) = self._moments("home"), self._moments("away")
         if game.in_ot or (game.regulation_left_s() == 0 and game.lead == 0):
@@ -212,7 +210,7 @@ class _Poisson(_Base):
         self.rate_away = base * 2.718281828459045 ** (-gap / 2)
         self.ot_boost = 1.0
 
-    def advance(self, game: "SimGame") -> int:
+    def advance(self, game: PlayingGame) -> int:
         """One second: a home goal, an away goal or nothing (one uniform draw)."""
         u = self.rng.random()
         boost = self.ot_boost if game.in_ot else 1.0
@@ -241,7 +239,7 @@ class Hockey(_Poisson):
         """Home wins the shootout with probability logistic(gap / 2)."""
         return self.rng.random() < self.p_shootout
 
-    def true_probs(self, game: "SimGame") -> tuple[float, float, float]:
+    def true_probs(self, game: PlayingGame) -> tuple[float, float, float]:
         """Skellam over regulation left, then sudden-death OT and the shootout."""
         rh, ra = self.rate_home * self.ot_boost, self.rate_away * self.ot_boost
         if game.in_ot:
@@ -263,11 +261,9 @@ class Soccer(_Poisson):
         self.added = {1: rng.randint(120, 360), 2: rng.randint(240, 660)}
         super().__init__(rng, 1.3, 5400.0 + self.added[1] + self.added[2], gap)
 
-    def feed_clock(self, game: "SimGame") -> tuple[float, float]:
+    def feed_clock(self, game: PlayingGame) -> tuple[float, float]:
         """(regulation seconds left without added time, seconds played in this half's added time):
         the clock stops at 45:00 / 90:00 and "90'+N'" shows the added minutes."""
-        from .game import Phase
-
         base, periods = game.spec.period_s, game.spec.periods
         if game.phase is Phase.SCHEDULED:
             return float(base * periods), 0.0
@@ -282,7 +278,7 @@ class Soccer(_Poisson):
         """45 minutes plus this half's stoppage time."""
         return base_s + self.added.get(period, 0)
 
-    def true_probs(self, game: "SimGame") -> tuple[float, float, float]:
+    def true_probs(self, game: PlayingGame) -> tuple[float, float, float]:
         """Skellam over the time left, stoppage included; a draw is its own result."""
         t = game.regulation_left_s()
         return skellam_result_probs(game.lead, self.rate_home * t, self.rate_away * t)

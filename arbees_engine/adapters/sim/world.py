@@ -27,7 +27,8 @@ import structlog
 from ...model import BookUpdate, GameState, League, Market, Side, Venue
 from ..base import Sink
 from .clock import SimClock, default_start
-from .game import SPECS, SimGame
+from .game import SimGame
+from .phase import SPECS
 from .maker import MarketMaker
 from .teams import supported_leagues, team_pool
 from .venues import OUTCOME_INDEX, PROFILES, make_market, outcomes_for

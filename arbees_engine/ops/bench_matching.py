@@ -1,8 +1,9 @@
-"""Matching throughput benchmark: `python -m arbees_engine.matching.bench`.
+"""Matching throughput benchmark: `python -m arbees_engine.ops.bench_matching`.
 
 Builds `n_games` games from the alias data (round-robin pairs per league over several days)
 and `n_markets` venue listings for them (Kalshi tickers and Polymarket slugs/questions, both
-YES sides, plus ~10% listings that must be refused), then times `Matcher.match` over all.
+YES sides, plus ~10% listings that must be refused), reads their evidence as the venue parsers
+do (`adapters/<venue>/evidence.py`, not timed: it is parse time), then times `Matcher.match` over all.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import cycle
 
+from ..adapters.registry import with_evidence
+from ..matching.aliases import default_aliases
+from ..matching.matcher import Match, Matcher
 from ..model import LEAGUE_SPORT, GameState, GameStatus, League, MarketListing, Team, Venue
-from .aliases import default_aliases
-from .matcher import Match, Matcher
 
 _POLY = {League.LALIGA: "lal", League.BUNDESLIGA: "bun", League.SERIEA: "sea", League.LIGUE1: "fl1",
          League.NCAAF: "cfb", League.NCAAB: "cbb"}
@@ -68,12 +70,12 @@ def _listings(games, n_markets: int) -> list[MarketListing]:
             day += timedelta(days=400)
         if (k // 2) % 2 == 0:
             event = f"KX{_KALSHI.get(lg, lg.value.upper())}GAME-{day:%y%b%d}".upper() + away.key + home.key
-            out.append(MarketListing(Venue.KALSHI, f"{event}-{yes.key}", event, f"{away.name} at {home.name} Winner?",
-                                     yes.name))
+            out.append(with_evidence(MarketListing(Venue.KALSHI, f"{event}-{yes.key}", event,
+                                                   f"{away.name} at {home.name} Winner?", yes.name)))
         else:
             slug = f"{_POLY.get(lg, lg.value)}-{away.key.lower()}-{home.key.lower()}-{day:%Y-%m-%d}"
-            out.append(MarketListing(Venue.POLYMARKET, f"tok{k}", slug, f"{away.name} vs. {home.name}", yes.name,
-                                     teams=(home.name, away.name), slug=slug))
+            out.append(with_evidence(MarketListing(Venue.POLYMARKET, f"tok{k}", slug, f"{away.name} vs. {home.name}",
+                                                   yes.name, teams=(home.name, away.name), slug=slug)))
     return out
 
 

@@ -1,0 +1,50 @@
+"""Build Kalshi's adapters from its config: REST discovery + (with an API key) websocket books."""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+
+from ...settings import Settings
+from ..composite import StreamingVenue
+from ..recording import Recorder
+from ..reconnect import ReportingPolicy
+from .config import KalshiConfig
+from .evidence import listing_evidence
+from .rest import KalshiRestVenue
+from .ws import KalshiBookStream
+
+log = structlog.get_logger(__name__)
+NAME = "kalshi"
+#: Endpoint settings a recording keeps so its replay rebuilds the same adapters (base URLs select responses).
+RECORDED_ENDPOINTS = ("kalshi_base_url", "kalshi_series")
+
+
+def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, recorder: Recorder | None = None,
+                streaming: bool = True) -> StreamingVenue:
+    """Kalshi as one StreamingVenue. Books stream over the websocket when `streaming`, the config
+    allows it and `signer` (a KalshiSigner: the market channel needs an API key) is given; else
+    they are polled over REST (logged once)."""
+    cfg = KalshiConfig.from_settings(settings)
+    rest = KalshiRestVenue(cfg.base_url, client, series_tickers=list(cfg.series), poll_s=cfg.poll_s)
+    stream = None
+    if streaming and cfg.streaming and signer is not None:
+        stream = KalshiBookStream([], url=cfg.ws_url, signer=signer, recorder=recorder, ws_path=cfg.ws_path,
+                                  policy=ReportingPolicy(venue=NAME, recorder=recorder))
+    elif streaming and cfg.streaming:
+        log.warning("kalshi.rest_polling", reason="no Kalshi API key (ARBEES_ENDPOINTS__KALSHI_KEY_ID and "
+                    "ARBEES_ENDPOINTS__KALSHI_KEY_FILE); Kalshi books are polled over REST", poll_s=cfg.poll_s)
+    return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)
+
+
+def probes(settings: Settings) -> list[tuple[str, str]]:
+    """(label, URL) pairs `arbees-engine doctor` checks are reachable and whose clocks agree with ours."""
+    return [("Kalshi", KalshiConfig.from_settings(settings).base_url.rstrip("/") + "/exchange/status")]
+
+
+def replay_stream(venue: StreamingVenue) -> KalshiBookStream:
+    """The stream a replay parses recorded Kalshi frames through (no connection)."""
+    return KalshiBookStream([])
+
+
+__all__ = ["NAME", "RECORDED_ENDPOINTS", "build_venue", "listing_evidence", "probes", "replay_stream"]
