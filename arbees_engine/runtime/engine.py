@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
@@ -20,18 +19,19 @@ import structlog
 
 from ..adapters.base import Adapter
 from ..adapters.espn.freshness import stale_reason
-from ..bus.messages import AuditView, BankrollView, EngineStatus
+from ..bus.messages import BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
 from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
                      OrderBook, Sport)
 from ..ops.core import Operations
 from ..settings import Settings
-from ..store.batch import audit_job, game_job, market_job, quote_job
+from ..store.batch import game_job, market_job, quote_job
 from . import status
 from .control import ControlState, kill_file_reason
 from .latency import LatencyRecorder
 from .registry import Registry
 from .listings import ListingIntake
+from .outbox import EngineOutbox
 from .trading import TradingDesk
 from .views import game_view, quote_view, watched_quote_view
 from .writer import StoreWriter, is_store_outage
@@ -73,20 +73,21 @@ class Engine:
         self.registry = Registry()
         self.control = ControlState(mode=Mode(settings.mode))
         self.latency = LatencyRecorder()
-        self.counts: Counter[str] = Counter()
-        self.input_rejections: Counter[str] = Counter()
         self.writer = StoreWriter(lambda: self.store, max_queue=settings.store_queue_max,
                                   unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage)
         self.store_drain: dict = {}  # what the shutdown drain wrote (StoreWriter.flush)
         self.started_at = utc_clock()
-        self._audit_seq = 0
         self.publisher = publisher_factory(self) if publisher_factory else None
+        self.out = EngineOutbox(self.publisher, self.writer, lambda: self.store is not None, clock, self.started_at)
+        self.counts = self.out.counts  # status counters
+        self.input_rejections = self.out.rejections  # "source:reason" → refused inputs
         self.desk = TradingDesk(self, on_fill=on_fill)
         self._tasks: list[asyncio.Task] = []
         self.listings = ListingIntake(self)
         self._quote_sampled_at: dict[str, datetime] = {}
         self.live_brokers: dict = {}  # Venue → live broker; empty means paper everywhere
         self.ops = Operations(self)  # lag, metrics, systemd notify, alerts (arbees_engine/ops)
+        self.out.on_audit = self.ops.on_audit
 
     # -- health -------------------------------------------------------------------------------
     @property
@@ -101,9 +102,8 @@ class Engine:
 
     # -- Sink --------------------------------------------------------------------------------
     def reject(self, source: str, reason: str, detail: str = "") -> None:
-        """Count and log a rejected input."""
-        self.input_rejections[f"{source}:{reason}"] += 1
-        log.warning("input.rejected", source=source, reason=reason, detail=detail[:300])
+        """Count and log a rejected input (ports.Outbox.reject)."""
+        self.out.reject(source, reason, detail)
 
     def on_game_state(self, state: GameState) -> None:
         """Take a new game observation: price it, publish it, settle on FINAL, re-evaluate markets.
@@ -132,9 +132,8 @@ class Engine:
         self.counts["game_states"] += 1
         if previous is None or previous != state:
             source = prior.source if (prior := self.registry.priors.get(state.game_id)) else "feed"
-            self._publish(game_view(state, p_home, self.clock(), source))
-            if self.store:
-                self.writer.write(game_job(state, p_home, source))
+            self.out.publish(game_view(state, p_home, self.clock(), source))
+            self.out.write(game_job(state, p_home, source))
         if state.status in (GameStatus.LIVE, GameStatus.SCHEDULED):
             self.registry.finished_at.pop(state.game_id, None)  # a suspended game resumed
         if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
@@ -154,9 +153,8 @@ class Engine:
         """Register a market tied to a game."""
         if self.registry.add_market(market):
             self.counts["markets"] += 1
-            if self.store:
-                self.writer.write(market_job(market))
-            self._publish(quote_view(market, self.registry.books.get(market.market_id), self.clock()))
+            self.out.write(market_job(market))
+            self.out.publish(quote_view(market, self.registry.books.get(market.market_id), self.clock()))
 
     def on_book(self, update: BookUpdate) -> None:
         """Apply a book message, then evaluate edges and arbitrage on it."""
@@ -170,12 +168,12 @@ class Engine:
         if book is None:
             return
         if watched is not None:  # shown, never traded
-            self._publish(watched_quote_view(update.market_id, watched[0], book, watched[1], self.clock()))
+            self.out.publish(watched_quote_view(update.market_id, watched[0], book, watched[1], self.clock()))
             return
         self.latency.record("book", received)
         self.counts["book_updates"] += 1
         self._note_prior(market, book)
-        self._publish(quote_view(market, book, self.clock()))
+        self.out.publish(quote_view(market, book, self.clock()))
         self._sample_quote(market.market_id, book)
         self.desk.mark(market.market_id, book)
         game = self.registry.games.get(market.game_id)
@@ -205,20 +203,18 @@ class Engine:
             self.ops.on_book_stale(market_id, reason)
             market = self.registry.markets.get(market_id)
             if market:
-                self._publish(quote_view(market, book, self.clock()))
+                self.out.publish(quote_view(market, book, self.clock()))
 
     def _sample_quote(self, market_id: str, book: OrderBook) -> None:
         """Store the top of book at most once per QUOTE_SAMPLE_S (engine clock) per market."""
-        if self.store is None:
-            return
         now = self.clock()
         last = self._quote_sampled_at.get(market_id)
         if last is not None and (now - last).total_seconds() < QUOTE_SAMPLE_S:
             return
         self._quote_sampled_at[market_id] = now
         bid, ask = book.best_bid, book.best_ask
-        self.writer.write(quote_job(market_id, now, bid.price if bid else None, ask.price if ask else None,
-                                    bid.size if bid else None, ask.size if ask else None))
+        self.out.write(quote_job(market_id, now, bid.price if bid else None, ask.price if ask else None,
+                                  bid.size if bid else None, ask.size if ask else None))
 
     def _note_prior(self, market: Market, book: OrderBook) -> None:
         """Offer the book to the prior book; a newly taken prior re-prices the scheduled game."""
@@ -231,20 +227,9 @@ class Engine:
         return self.listings.equivalent(a, b)
 
     # -- publishing --------------------------------------------------------------------------
-    def _publish(self, view) -> None:
-        if self.publisher is not None:
-            self.publisher.publish(view)
-
     def audit(self, actor: str, action: str, entity: str = "", detail: str = "", store: bool = True) -> None:
-        """Record an audit line on the bus (and in the store's audit_log when `store`)."""
-        self._audit_seq += 1
-        view = AuditView(audit_id=f"{int(self.started_at.timestamp())}-{self._audit_seq}", ts=self.clock(),
-                         actor=actor, action=action, entity=entity, detail=detail)
-        if self.publisher is not None:
-            self.publisher.audit(view)
-        self.ops.on_audit(view)
-        if store and self.store is not None:
-            self.writer.write(audit_job(actor, action, entity, {"detail": detail}))
+        """Record an audit line on the bus (and in the store's audit_log when `store`): ports.Outbox.audit."""
+        self.out.audit(actor, action, entity, detail, store)
 
     def status_view(self) -> EngineStatus:
         """The EngineStatus published every second and read by `arbees-engine status`."""
@@ -307,23 +292,19 @@ class Engine:
             if any(p.game_id == game_id for p in self.desk.portfolio.positions()):
                 continue  # settlement still queued or pending
             for market_id in self.registry.forget_game(game_id):
-                self._remove("quote", market_id)
-            self._remove("game", game_id)
+                self.out.remove("quote", market_id)
+            self.out.remove("game", game_id)
             if self.matcher is not None:
                 self.matcher.remove_game(game_id)
             self.counts["games_forgotten"] += 1
 
-    def _remove(self, kind: str, entity_id: str) -> None:
-        if self.publisher is not None:
-            self.publisher.remove(kind, entity_id)
-
     def status_pass(self) -> None:
         """One pass of the status loop (every second): publish status, bankroll and the open
         positions whose mark moved, then run housekeeping."""
-        self._publish(self.status_view())
-        self._publish(self.bankroll_view())
+        self.out.publish(self.status_view())
+        self.out.publish(self.bankroll_view())
         for view in self.desk.remarked_position_views():
-            self._publish(view)
+            self.out.publish(view)
         self.housekeeping()
         self.ops.on_status()
 
@@ -382,8 +363,8 @@ class Engine:
         self.audit("engine", "stop", self.settings.instance, "")
         self.store_drain = await self.writer.flush(self.settings.store_drain_timeout_s)
         if self.publisher is not None:
-            self._publish(self.status_view())
-            self._publish(self.bankroll_view())
+            self.out.publish(self.status_view())
+            self.out.publish(self.bankroll_view())
             await self.publisher.close()
         await self.ops.close()
 

@@ -46,6 +46,7 @@ class Executor:
     def __init__(self, desk: "TradingDesk", on_fill: Callable[..., None] | None = None) -> None:
         self.desk = desk
         self.engine = desk.engine
+        self.out = desk.engine.out
         self.on_fill = on_fill
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
@@ -77,7 +78,7 @@ class Executor:
             limits, refusal = self._grid_limits(signal)
         if refusal is not None:
             self.desk.record(signal, Decision.REJECTED, refusal)
-            self.engine.audit("engine", "order_blocked", signal.signal_id, refusal)
+            self.out.audit("engine", "order_blocked", signal.signal_id, refusal)
             return
         if not await self._store_signal(signal):
             self._stop(signal, False, None, "store_unavailable")
@@ -85,7 +86,7 @@ class Executor:
         filled_any, target = False, None
         for leg, limit in zip(signal.legs, limits):
             if not self.engine.control.may_open_positions:
-                self.engine.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
+                self.out.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
                 self._stop(signal, filled_any, target, "kill_switch")
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
@@ -103,7 +104,7 @@ class Executor:
                 self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED, order.reason)
                 return
             if target is not None and filled < target:
-                self.engine.audit("engine", "arb_legged", signal.signal_id,
+                self.out.audit("engine", "arb_legged", signal.signal_id,
                                   f"{target - filled} contracts of the first leg are unhedged")
             target = filled
         self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED,
@@ -125,17 +126,17 @@ class Executor:
             limit, refusal = self._grid_limit(leg)
             if refusal is not None:
                 code, _, detail = refusal.partition(": ")
-                self.engine.reject("execution", code, f"{signal.signal_id}: {detail}")
+                self.out.reject("execution", code, f"{signal.signal_id}: {detail}")
                 return [], refusal
             if limit != leg.limit_price and len(signal.legs) > 1:
                 # the legs were priced together off the books: a leg rounded away from the price the
                 # arbitrage saw may not fill after the first leg did, leaving a naked position
                 refusal = (f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} is off "
                            f"the grid (nearest below {limit}); a multi-leg signal is sent only at its own prices")
-                self.engine.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
+                self.out.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
                 return [], refusal
             if limit != leg.limit_price:
-                self.engine.counts["limit_rounded_to_tick"] += 1
+                self.out.count("limit_rounded_to_tick", 1)
                 log.info("order.limit_rounded_to_tick", signal_id=signal.signal_id, market_id=leg.market_id,
                          side=leg.side.value, limit=str(leg.limit_price), sent=str(limit))
             limits.append(limit)
@@ -164,7 +165,7 @@ class Executor:
     def _watch_unknown(self, order: Order) -> None:
         """Keep an order whose outcome is unknown (audited once) and re-check it every RESOLVE_RETRY_S."""
         if order.client_order_id not in self.unresolved:
-            self.engine.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
+            self.out.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
         self.unresolved[order.client_order_id] = order
         loop = asyncio.get_running_loop()
         loop.call_later(RESOLVE_RETRY_S, self.desk.queue.put_nowait, lambda o=order: self.resolve_unknown(o))
@@ -192,8 +193,8 @@ class Executor:
         for fill in fills:  # as in _send: fills first, then the order's final status
             await self.apply_fill(fill)
         await self.store_status(order)
-        self.engine._publish(order_view(order))
-        self.engine.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
+        self.out.publish(order_view(order))
+        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
 
     def _stop(self, signal: Signal, filled_any: bool, unhedged: int | None, reason: str) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
@@ -203,13 +204,13 @@ class Executor:
             self.desk.record(signal, Decision.REJECTED, reason)
             return
         if unhedged:
-            self.engine.audit("engine", "arb_legged", signal.signal_id,
+            self.out.audit("engine", "arb_legged", signal.signal_id,
                               f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg")
         self.desk.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
     def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored]:
         """`durable.until_stored` for this engine: retried until committed or the desk stops."""
-        return until_stored(what, write, stopping=lambda: self.desk.stopping, counts=self.engine.counts)
+        return until_stored(what, write, stopping=lambda: self.desk.stopping, counts=self.out.counts)
 
     async def _store_signal(self, signal: Signal) -> bool:
         """Store the signal's row (awaited) before its first order intent, so no order lacks it;
@@ -237,7 +238,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - no intent stored → never send
             log.error("order.intent_failed", client_order_id=order.client_order_id, error=repr(exc))
             if isinstance(exc, StoreUnavailable):
-                self.engine.writer.submit("order", lambda cid=order.client_order_id: store.close_unsent_order(
+                self.out.submit("order", lambda cid=order.client_order_id: store.close_unsent_order(
                     cid, "never sent: the store did not confirm its intent"))
             return False
         return True
@@ -263,8 +264,8 @@ class Executor:
             order.status, order.reason = OrderStatus.REJECTED, "no book"
         self.orders += 1
         self._remember(order)
-        self.engine._publish(order_view(order))
-        self.engine.audit("engine", "order", order.client_order_id,
+        self.out.publish(order_view(order))
+        self.out.audit("engine", "order", order.client_order_id,
                           f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",
                           store=False)  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
@@ -278,8 +279,7 @@ class Executor:
         self.recent_orders[order.client_order_id] = order
         while len(self.recent_orders) > RECENT_ORDERS:
             old_id, _ = self.recent_orders.popitem(last=False)
-            if self.engine.publisher is not None:
-                self.engine.publisher.remove("order", old_id)
+            self.out.remove("order", old_id)
 
     async def apply_fill(self, fill: Fill) -> bool:
         """Book `fill` once: the store takes fill, fee, the order's filled count and the resulting
@@ -303,9 +303,9 @@ class Executor:
         self.fills += 1
         self.contracts_filled += fill.contracts
         position = portfolio.position(fill.market_id, fill.side)
-        self.engine._publish(fill_view(fill))
-        self.engine._publish(position_view(position))
-        self.engine.audit("engine", "fill", fill.fill_id,
+        self.out.publish(fill_view(fill))
+        self.out.publish(position_view(position))
+        self.out.audit("engine", "fill", fill.fill_id,
                           f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}", store=False)
         if self.on_fill is not None:
             self.on_fill(fill.market_id, fill.side, fill.price, fill.contracts)

@@ -25,6 +25,7 @@ class ListingIntake:
 
     def __init__(self, engine: "Engine") -> None:
         self.engine = engine
+        self.out = engine.out
         self.rematch_due = False  # set when a new game arrives: refused markets may now match
         self._equivalence: dict[tuple[str, str], bool] = {}
 
@@ -37,7 +38,7 @@ class ListingIntake:
             return  # our lookup of a market this run never listed: settle it, do not show it as unmatched
         matcher = self.engine.matcher
         if matcher is None:
-            self.engine.reject(listing.venue.value, "no_matcher", listing.venue_market_id)
+            self.out.reject(listing.venue.value, "no_matcher", listing.venue_market_id)
             return
         result = matcher.match(listing)
         if isinstance(result, Match):
@@ -57,7 +58,7 @@ class ListingIntake:
             if isinstance(result, Match):
                 self._register(listing, result)
                 taken += 1
-        self.engine.counts["rematched"] += taken
+        self.out.count("rematched", taken)
         return taken
 
     def _register(self, listing: MarketListing, match: Match) -> None:
@@ -73,10 +74,10 @@ class ListingIntake:
         market_id = listing.market_id
         note = f"{WATCH_PREFIX}{refusal.reason_code}"
         if market_id not in registry.watched:
-            engine.reject("match", refusal.reason_code, f"{listing.venue_market_id}: {refusal.detail}")
+            self.out.reject("match", refusal.reason_code, f"{listing.venue_market_id}: {refusal.detail}")
         registry.watched[market_id] = (listing, note)
         book = registry.books.setdefault(market_id, OrderBook(market_id))
-        engine._publish(watched_quote_view(market_id, listing, book if not book.stale else None, note, engine.clock()))
+        self.out.publish(watched_quote_view(market_id, listing, book if not book.stale else None, note, engine.clock()))
 
     def equivalent(self, a: Market, b: Market) -> bool:
         """True when `a` and `b` (different venues) pay on the same outcome under the same terms.
@@ -100,6 +101,6 @@ class ListingIntake:
                 cached = bool(verdict.ok)
                 if not cached:
                     code, _, why = verdict.reason.partition(":")  # count by code; the detail names the pair
-                    self.engine.reject("equivalence", code, f"{a.market_id} vs {b.market_id}:{why}")
+                    self.out.reject("equivalence", code, f"{a.market_id} vs {b.market_id}:{why}")
             self._equivalence[key] = cached
         return cached

@@ -34,6 +34,7 @@ class CommandHandler:
     def __init__(self, desk: "TradingDesk") -> None:
         self.desk = desk
         self.engine = desk.engine
+        self.out = desk.engine.out
         self.guard = CommandGuard(self.engine.settings)
         self.unverified_audits = AuditBudget()
         self._acks: dict[str, CommandAck] = {}
@@ -58,7 +59,7 @@ class CommandHandler:
         ok, outcome, detail = await self._dispatch(cmd)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=ok, outcome=outcome,
                          detail=detail, operator=cmd.operator, acked_at=utcnow())
-        self.engine.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
+        self.out.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
                           f"{outcome}: {detail}" if detail else outcome)
         return self._settle(cmd, ack)
 
@@ -77,20 +78,18 @@ class CommandHandler:
     def _settle(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """Remember the ack (memory and store) and publish the engine status it may have changed."""
         self._acks[cmd.command_id] = ack
-        store = self.engine.store
-        if store is not None:
-            self.engine.writer.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
-                                             cmd.issued_at, ack.model_dump(mode="json")))
-        self.engine._publish(self.engine.status_view())
+        self.out.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
+                                  cmd.issued_at, ack.model_dump(mode="json")))
+        self.out.publish(self.engine.status_view())
         return ack
 
     def _refuse(self, cmd: Command, owner: str, refusal: Refusal, store: bool = False) -> CommandAck:
         """Refuse without running: count `command:<reason>`, audit (actor = the verified key owner, or
         "unverified"), and acknowledge with outcome "refused"; `store`: remember it under its id."""
-        self.engine.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
+        self.out.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
         claimed = "" if owner else f" (claims operator {cmd.operator!r})"
         if owner or self.unverified_audits.allow():  # a flood of forgeries is counted, not all audited
-            self.engine.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
+            self.out.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
                               refusal.text() + claimed)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=False, outcome="refused",
                          detail=refusal.text(), operator=owner, acked_at=utcnow())
@@ -98,8 +97,8 @@ class CommandHandler:
 
     def _replayed(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """A command id seen before: counted and audited, answered with its first ack, never re-run."""
-        self.engine.reject("command", "replayed", f"{cmd.action.value} {cmd.command_id}")
-        self.engine.audit(cmd.operator, "command_replayed", f"{cmd.action.value}:{cmd.command_id}",
+        self.out.reject("command", "replayed", f"{cmd.action.value} {cmd.command_id}")
+        self.out.audit(cmd.operator, "command_replayed", f"{cmd.action.value}:{cmd.command_id}",
                           f"answered with its first acknowledgement ({ack.outcome}); not run again")
         self._acks[cmd.command_id] = ack
         return ack
@@ -123,9 +122,9 @@ class CommandHandler:
             self.desk.record(signal, Decision.EXPIRED, "kill switch engaged")
         if changed:
             log.warning("kill_switch.engaged", reason=reason, operator=operator)
-            self.engine.audit(operator, "kill_engaged", self.engine.settings.instance, reason)
+            self.out.audit(operator, "kill_engaged", self.engine.settings.instance, reason)
         await self._persist()
-        self.engine._publish(self.engine.status_view())
+        self.out.publish(self.engine.status_view())
         return changed
 
     async def _persist(self) -> None:

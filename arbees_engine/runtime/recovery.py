@@ -43,10 +43,11 @@ class Recovery:
         self.executor = executor
         self.desk = executor.desk
         self.engine = executor.engine
+        self.out = executor.out
 
     def _count(self, what: str, n: int = 1) -> None:
         if n:
-            self.engine.counts[f"recovered_{what}"] += n
+            self.out.count(f"recovered_{what}", n)
 
     async def run(self) -> None:
         """Restore, then reconcile orders and orphaned simulated positions (module docstring)."""
@@ -54,7 +55,7 @@ class Recovery:
         await self._reconcile_paper_orders()
         await self._settle_orphans()
         await self._reconcile_live_orders()
-        done = {k: v for k, v in self.engine.counts.items() if k.startswith("recovered_")}
+        done = {k: v for k, v in self.out.counts.items() if k.startswith("recovered_")}
         log.info("portfolio.restored", positions=positions, realized=str(self.desk.portfolio.bankroll.realized_pnl),
                  **done)
 
@@ -79,7 +80,7 @@ class Recovery:
                                                                                                live):
             self._count("orders_never_sent" if filled == 0 else "orders_from_fills")
             log.info("order.reconciled", client_order_id=client_order_id, status=status, filled=filled)
-            self.engine.audit("engine", "order_reconciled", client_order_id, f"{status} {filled} (paper, at restart)")
+            self.out.audit("engine", "order_reconciled", client_order_id, f"{status} {filled} (paper, at restart)")
 
     async def _settle_orphans(self) -> None:
         """Settle (paid) or void each open simulated position left by an earlier session."""
@@ -93,7 +94,7 @@ class Recovery:
             await self.desk.settlement.close_market(market_id, result, why, verdict)
             paid = result != "void"
             self._count("settlements_paid" if paid else "positions_voided")
-            self.engine.audit("engine", "settle_orphan" if paid else "void_orphan", market_id, why)
+            self.out.audit("engine", "settle_orphan" if paid else "void_orphan", market_id, why)
 
     async def _stored_result(self, market_id: str, game_id: str) -> tuple[str, str]:
         """("yes"/"no"/"void", why) for an orphaned simulated market, from what the store kept."""
@@ -139,4 +140,4 @@ class Recovery:
                 await self.executor.apply_fill(fill)
             await store.update_order(order)
             self._count("live_orders")
-            self.engine.audit("engine", "order_reconciled", order.client_order_id, order.status.value)
+            self.out.audit("engine", "order_reconciled", order.client_order_id, order.status.value)

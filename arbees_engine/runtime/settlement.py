@@ -74,6 +74,7 @@ class Settlement:
     def __init__(self, desk: "TradingDesk") -> None:
         self.desk = desk
         self.engine = desk.engine
+        self.out = desk.engine.out
         self.expected: dict[str, str] = {}
         self.settled_by_venue = 0
         self.mismatches = 0
@@ -104,7 +105,7 @@ class Settlement:
         a real venue's market with a position is left open until its venue resolves it, with the
         feed's expected result noted and audited."""
         for market in self.engine.registry.markets_of(state.game_id):
-            self.engine._publish(quote_view(market, self.engine.registry.books.get(market.market_id),
+            self.out.publish(quote_view(market, self.engine.registry.books.get(market.market_id),
                                             self.engine.clock()))
             if not self._has_position(market.market_id):
                 continue
@@ -115,7 +116,7 @@ class Settlement:
             if expected is not None:
                 self.expected[market.market_id] = expected
                 await self._store_expectation(market, expected)
-            self.engine.audit("engine", "settlement_awaiting_venue", market.market_id,
+            self.out.audit("engine", "settlement_awaiting_venue", market.market_id,
                               f"game {state.status.value}; feed expects {expected or 'no result'}; "
                               "settles on the venue's own result")
 
@@ -128,7 +129,7 @@ class Settlement:
             await self.engine.store.save_settlement_expectation(market.market_id, market.game_id, expected,
                                                                 self.engine.clock())
         except StoreError as exc:
-            self.engine.reject("settlement", "expectation_not_stored", f"{market.market_id}: {exc}")
+            self.out.reject("settlement", "expectation_not_stored", f"{market.market_id}: {exc}")
 
     @staticmethod
     def _feed_result(market: Market, state: GameState) -> str | None:
@@ -152,7 +153,7 @@ class Settlement:
             return False
         market_id = listing.market_id
         if listing.result not in VENUE_RESULTS:
-            self.engine.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
+            self.out.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
             return True
         if self._has_position(market_id) and not self.desk.portfolio.is_settled(market_id):
             result = listing.result
@@ -177,8 +178,8 @@ class Settlement:
         self.settled_by_venue += 1
         differs = expected is not None and expected != result
         if differs:
-            self.engine.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
-            self.engine.audit("engine", "settlement_mismatch", market_id,
+            self.out.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
+            self.out.audit("engine", "settlement_mismatch", market_id,
                               f"the feed's final score gives {expected}, the venue resolved {result}; "
                               "booked at the venue's result")
         if verdict is not None:
@@ -193,7 +194,7 @@ class Settlement:
                 self.mismatches = await store.count_settlement_mismatches()
                 return
             except StoreError as exc:
-                self.engine.reject("settlement", "mismatch_count_unavailable", f"{market_id}: {exc}")
+                self.out.reject("settlement", "mismatch_count_unavailable", f"{market_id}: {exc}")
         if differs:
             self.mismatches += 1
 
@@ -217,7 +218,7 @@ class Settlement:
         self.retries += 1
         if market_id not in self.pending:
             log.error("settlement.store_unavailable", market_id=market_id, error=str(exc))
-            self.engine.audit("engine", "settlement_deferred", market_id, f"the store is unavailable: {exc}")
+            self.out.audit("engine", "settlement_deferred", market_id, f"the store is unavailable: {exc}")
         self.pending[market_id] = job
         if (timer := self._timers.pop(market_id, None)) is not None:
             timer.cancel()
@@ -247,9 +248,9 @@ class Settlement:
             await self.engine.store.book_settlement(closed, verdict)  # False: already booked; apply it too
         realized = portfolio.void(market_id, at) if value is None else portfolio.settle_value(market_id, value, at)
         for position in closed:
-            self.engine._publish(position_view(position))
+            self.out.publish(position_view(position))
         action = "void" if result == "void" else "settle"
-        self.engine.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
+        self.out.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
         return realized
 
     # -- looking results up ------------------------------------------------------------------

@@ -48,6 +48,7 @@ class TradingDesk:
 
     def __init__(self, engine: "Engine", on_fill: Callable[..., None] | None = None) -> None:
         self.engine = engine
+        self.out = engine.out
         settings = engine.settings
         start_ms = int(engine.started_at.timestamp() * 1000)
         self.portfolio = Portfolio(settings.starting_bankroll)
@@ -80,7 +81,7 @@ class TradingDesk:
         try:
             p = model_for(state.sport).p_home(state)
         except (PricingError, KeyError, ValueError) as exc:
-            self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
+            self.out.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
             self.engine.registry.model_p_home.pop(state.game_id, None)  # never show a stale price
             return None
         self.engine.latency.record("pricing", started)
@@ -95,7 +96,7 @@ class TradingDesk:
             model_p = p_outcome(state, market.outcome)
         except (PricingError, KeyError, ValueError) as exc:
             if count:
-                self.engine.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
+                self.out.reject("pricing", "unpriceable_state", f"{state.game_id}: {exc}")
             return None
         mid = float(book.mid) if book.mid is not None else None
         if mid is None:  # one-sided book: no market view to record or shrink toward
@@ -188,7 +189,7 @@ class TradingDesk:
         follows publishes and stores the new size and version)."""
         leg = signal.legs[0]
         signal.legs = (replace(leg, contracts=contracts),)
-        self.engine.audit("engine", "signal_resized", signal.signal_id,
+        self.out.audit("engine", "signal_resized", signal.signal_id,
                           f"{leg.contracts} → {contracts} contracts: Kelly sizes it smaller now")
 
     def _staked(self, market: Market) -> dict[Side, Decimal]:
@@ -277,17 +278,15 @@ class TradingDesk:
         self.decisions[decision.value] += 1
         self.signals[signal.signal_id] = signal
         self.signals.move_to_end(signal.signal_id)
-        self.engine._publish(signal_view(signal))
-        if self.engine.store is not None:
-            self.engine.writer.write(signal_job(signal))
+        self.out.publish(signal_view(signal))
+        self.out.write(signal_job(signal))
         while len(self.signals) > RECENT_SIGNALS:
             old_id, old = next(iter(self.signals.items()))
             if old_id in self.pending:
                 self.signals.move_to_end(old_id)
                 break
             del self.signals[old_id]
-            if self.engine.publisher is not None:
-                self.engine.publisher.remove("signal", old_id)
+            self.out.remove("signal", old_id)
 
     def expire_pending(self) -> None:
         """Expire manual signals past their deadline (never executed)."""
@@ -295,7 +294,7 @@ class TradingDesk:
         for signal in [s for s in self.pending.values() if s.expires_at and s.expires_at <= now]:
             del self.pending[signal.signal_id]
             self.record(signal, Decision.EXPIRED, "no operator decision before expiry")
-            self.engine.audit("engine", "signal_expired", signal.signal_id, "")
+            self.out.audit("engine", "signal_expired", signal.signal_id, "")
 
     # -- marks, settlement, lifecycle --------------------------------------------------------
     def mark(self, market_id: str, book: OrderBook) -> None:
@@ -330,8 +329,8 @@ class TradingDesk:
             return state
         score = self.engine.registry.regulation_scores.get(state.game_id)
         if score is None:
-            self.engine.reject("settlement", "extra_time_regulation_score_unknown", state.game_id)
-            self.engine.audit("engine", "settlement_held", state.game_id,
+            self.out.reject("settlement", "extra_time_regulation_score_unknown", state.game_id)
+            self.out.audit("engine", "settlement_held", state.game_id,
                               "went to extra time and the 90-minute score was never seen: settle by hand")
             return None
         return state.evolve(home_score=score[0], away_score=score[1])

@@ -26,6 +26,6 @@ async def test_the_status_loop_publishes_remarked_positions(engine):
     engine.desk.remarked_position_views()
     engine.desk.portfolio.mark(MARKET.market_id, D("0.65"))
     published = []
-    engine._publish = published.append  # what the status loop hands to the Redis publisher
+    engine.out.publish = published.append  # what the status loop hands to the bus (ports.Outbox)
     engine.status_pass()
     assert any(getattr(v, "position_id", None) == f"{MARKET.market_id}:yes" and v.mark == D("0.65") for v in published)

@@ -36,7 +36,7 @@ async def _run(rsa_key, between):
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
         audits: list[tuple[str, str]] = []
-        engine.audit = lambda actor, action, entity="", detail="", store=True: audits.append((action, detail))
+        engine.out.audit = lambda actor, action, entity="", detail="", store=True: audits.append((action, detail))
         between(engine)
         await engine.desk.executor.execute(_signal("s1", *ARB))
         await client.aclose()
