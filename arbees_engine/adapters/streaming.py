@@ -13,7 +13,7 @@ tells which operation, so concurrent requests never mix), and one record
 its (last) sink calls. A multi-page discovery therefore replays its listings together at that
 point; no book frame depends on them earlier, since streams subscribe only after discovery
 returns. Connection drops are recorded as `("<venue>-conn",
-t, "down")`. `runtime/replay.py` feeds all of it back through the same adapter code.
+t, "down")`. `ops/replay.py` feeds all of it back through the same adapter code.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from pathlib import Path
 from ..adapters.sim import SimWorld
 from ..settings import Settings
 from .drive import drive_sim
-from .engine import Engine
-from .latency import LatencyRecorder
+from ..runtime.engine import Engine
+from ..runtime.latency import LatencyRecorder
 
 
 async def run_bench(games: int = 50, sim_seconds: int = 1800, seed: int = 1) -> dict:

@@ -102,7 +102,7 @@ class ReplayDriver:
 
     def configure(self, meta: dict) -> None:
         """(Re)build the adapters exactly as the recorded run configured them."""
-        from .builder import build_real_adapters
+        from ..runtime.builder import build_real_adapters
 
         fields = {k: v for k, v in meta.items() if k in EndpointSettings.model_fields}
         settings = Settings(endpoints=EndpointSettings(**fields))

@@ -7,7 +7,7 @@ streams whenever `endpoints.use_websockets`; Kalshi's needs an API key
 without one Kalshi books are polled over REST (logged once at start). A venue whose REST URL
 was overridden while its websocket URL was not also polls REST (never mix deployments). With `settings.record_file`
 every raw input is appended to that file; `--replay FILE` runs a recording instead
-(`runtime/replay.py`). Live Kalshi orders need `ARBEES_LIVE=1`, `ARBEES_LIVE_AUTHORIZATION` =
+(`ops/replay.py`). Live Kalshi orders need `ARBEES_LIVE=1`, `ARBEES_LIVE_AUTHORIZATION` =
 the documented phrase AND credentials; the client (or None) is `engine.live_orders`.
 """
 
@@ -55,7 +55,7 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
     publisher = _publisher(settings, redis_url) if redis_url else None
     if getattr(args, "replay", None):
         from ..matching import Matcher
-        from .replay import ReplayClock, ReplayDriver
+        from ..ops.replay import ReplayClock, ReplayDriver
 
         clock = ReplayClock()
         driver = ReplayDriver(args.replay, speed=args.speed, clock=clock, done=stop)

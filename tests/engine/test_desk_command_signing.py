@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.model import Mode
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_tui.app import ArbeesApp
 from arbees_tui.panels.header import HeaderBar
 from arbees_tui.screens.confirm import ConfirmScreen

@@ -10,7 +10,7 @@ import itertools
 from datetime import datetime, timezone
 
 from arbees_engine.model import Decision, Mode
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_tui.app import ArbeesApp
 from arbees_tui.panels.signals import PendingTable
 from arbees_tui.panels.header import engine_health

@@ -8,7 +8,7 @@ import asyncpg
 
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Decision, Mode
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from engine_harness import command, send, sim_engine, sim_settings
 

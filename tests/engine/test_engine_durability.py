@@ -11,9 +11,9 @@ from decimal import Decimal as D
 import asyncpg
 
 from arbees_engine.model import GameStatus, Side
-from arbees_engine.runtime import embedded
-from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres
+from arbees_engine.ops.embedded import embedded
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.embedded import EmbeddedPostgres
 from arbees_engine.runtime.engine import cancel_and_wait
 from arbees_engine.store.migrate import migrate
 

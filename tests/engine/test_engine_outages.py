@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from arbees_engine.bus.client import BusClient
-from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store.migrate import migrate
 
 from engine_harness import sim_engine, sim_settings

@@ -10,7 +10,7 @@ from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Removed
 from arbees_engine.model.money import round_cent
 from arbees_engine.pricing.base import logit
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from engine_harness import sim_engine, sim_settings
 

@@ -11,7 +11,7 @@ import pytest
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.runtime.builder import _publisher
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.store import Store
 

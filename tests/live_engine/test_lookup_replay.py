@@ -7,7 +7,7 @@ import json
 
 from arbees_engine.adapters.recording import Recorder
 from arbees_engine.runtime.builder import build_real_adapters, recording_meta
-from arbees_engine.runtime.replay import ReplayDriver
+from arbees_engine.ops.replay import ReplayDriver
 from arbees_engine.settings import EndpointSettings, Settings
 from fixture_server import RecordingSink, Reply, load_fixture, start_fixture_server
 

@@ -14,7 +14,7 @@ from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Venue
 from arbees_engine.ops.alerts import Alert, AlertSender
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 

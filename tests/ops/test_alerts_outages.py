@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres, EmbeddedRedis, find_binary
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis, find_binary
 from arbees_engine.store.migrate import migrate
 
 from alert_sink import AlertSink

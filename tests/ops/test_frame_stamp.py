@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import BookLevel, BookUpdate
 from arbees_engine.model.money import to_price
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
