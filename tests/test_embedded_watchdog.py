@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from arbees_engine.ops.embedded import embedded
+from arbees_engine.ops import embedded_server as embedded  # the module the servers look _Watchdog up in
 from arbees_engine.ops.embedded import EmbeddedRedis, EmbeddedServerError, _pid_alive, _start_time
 
 

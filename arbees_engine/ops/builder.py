@@ -24,7 +24,7 @@ import structlog
 from ..adapters.http import make_client
 from ..bus.publisher import BusPublisher
 from ..settings import Settings
-from .engine import Engine, utc_clock
+from ..runtime.engine import Engine, utc_clock
 
 log = structlog.get_logger(__name__)
 
@@ -55,10 +55,10 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
     publisher = _publisher(settings, redis_url) if redis_url else None
     if getattr(args, "replay", None):
         from ..matching import Matcher
-        from ..ops.replay import ReplayClock, ReplayDriver
+        from .replay import ReplayClock, ReplayDriver
 
         clock = ReplayClock()
-        driver = ReplayDriver(args.replay, speed=args.speed, clock=clock, done=stop)
+        driver = ReplayDriver(args.replay, speed=args.speed, clock=clock, done=stop, build_adapters=build_real_adapters)
         engine = Engine(settings, [driver], store=store, publisher_factory=publisher, clock=clock.now,
                         matcher=Matcher())
         engine.live_orders = None

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from arbees_engine.adapters.sim import SimWorld
-from arbees_engine.runtime.builder import _publisher
+from arbees_engine.ops.builder import _publisher
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.store import Store

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from arbees_engine.adapters.sim import SimWorld
-from arbees_engine.runtime.builder import _publisher
+from arbees_engine.ops.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
