@@ -74,7 +74,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 await engine.run(args.duration, stop=stop)
             finally:
                 await _close_io(engine)
-            summary = engine.desk.summary()
+            summary = engine.summary()
             summary["store_writer"] = {**engine.writer.figures(), "drain": engine.store_drain}
         finally:
             await store.close()

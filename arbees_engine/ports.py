@@ -10,6 +10,7 @@ Shape after NautilusTrader's components, each handed a message bus, a cache and 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,7 +24,11 @@ class Outbox(Protocol):
 
     Without a bus or a store the implementation drops what would have gone there (a null
     object): callers never branch on `publisher is None` or `store is None`.
+
+    counts: the engine status counters (`count` adds to them; durable.until_stored counts its retries there).
     """
+
+    counts: Counter[str]
 
     def publish(self, view: Any) -> None:
         """Put a bus view (arbees_engine.bus.messages) in the operator's snapshot and stream."""

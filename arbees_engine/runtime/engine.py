@@ -21,8 +21,11 @@ from ..adapters.base import Adapter
 from ..adapters.espn.freshness import stale_reason
 from ..bus.messages import BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
+from ..execution import PaperBroker, PaperVenueBroker, client_order_ids, signal_ids
+from ..execution.broker import Broker
 from ..model import (BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, Mode,
-                     OrderBook, Sport)
+                     OrderBook, Venue)
+from ..portfolio import Portfolio
 from ..ops.core import Operations
 from ..settings import Settings
 from ..store.batch import game_job, market_job, quote_job
@@ -32,7 +35,15 @@ from .latency import LatencyRecorder
 from .registry import Registry
 from .listings import ListingIntake
 from .outbox import EngineOutbox
-from .trading import TradingDesk
+from .executor import Executor
+from .jobs import ExecuteSignal, JobQueue, ResolveOrder, RetrySettlement, SettleGame, SettleOnVenue
+from .operator_commands import CommandHandler
+from .recovery import Recovery
+from .settlement import Settlement
+from .settlement_rules import note_regulation_score, settlement_state
+from .signal_book import SignalBook
+from .status import PositionMarks
+from .trading import Trader
 from .views import game_view, quote_view, watched_quote_view
 from .writer import StoreWriter, is_store_outage
 
@@ -81,13 +92,40 @@ class Engine:
         self.out = EngineOutbox(self.publisher, self.writer, lambda: self.store is not None, clock, self.started_at)
         self.counts = self.out.counts  # status counters
         self.input_rejections = self.out.rejections  # "source:reason" → refused inputs
-        self.desk = TradingDesk(self, on_fill=on_fill)
         self._tasks: list[asyncio.Task] = []
-        self.listings = ListingIntake(self)
         self._quote_sampled_at: dict[str, datetime] = {}
-        self.live_brokers: dict = {}  # Venue → live broker; empty means paper everywhere
+        self.live_brokers: dict[Venue, Broker] = {}  # Venue → live broker; empty means paper everywhere
+        self._build_components(on_fill)
         self.ops = Operations(self)  # lag, metrics, systemd notify, alerts (arbees_engine/ops)
         self.out.on_audit = self.ops.on_audit
+
+    def _build_components(self, on_fill: Callable[..., None] | None) -> None:
+        """Build the trading components, each handed its ports (outbox, cache, clock, config) and the
+        parts it reads, never the engine; then route each execution job type to its handler."""
+        settings, out, clock, cache = self.settings, self.out, self.clock, self.registry
+        start_ms = int(self.started_at.timestamp() * 1000)
+        store = lambda: self.store  # noqa: E731 - read per call: a test may attach the store later
+        self.portfolio = Portfolio(settings.starting_bankroll)
+        self.jobs = JobQueue()
+        self.signal_book = SignalBook(out, clock, on_approved=lambda signal: self.jobs.put(ExecuteSignal(signal)))
+        paper = PaperVenueBroker(PaperBroker(cache.markets), cache.books)
+        self.executor = Executor(out, clock, cache, self.control, store, self.portfolio, self.signal_book, self.jobs,
+                                 self.live_brokers, paper, client_order_ids(settings.instance, start_ms=start_ms),
+                                 on_fill)
+        self.settlement = Settlement(out, clock, cache, store, self.portfolio, self.jobs, self.adapters, self)
+        self.listings = ListingIntake(out, clock, cache, settings.strategy, self.matcher, self.settlement,
+                                      self.on_market)
+        self.trader = Trader(settings, cache, clock, out, self.latency, self.control,
+                             lambda: (self.store_ok, self.bus_ok), self.portfolio, self.signal_book,
+                             self.executor.unresolved, self.listings.equivalent,
+                             signal_ids(settings.instance, start_ms=start_ms))
+        self.commands = CommandHandler(settings, out, clock, store, self.control, self.signal_book, self.trader,
+                                       self.status_view)
+        self.marks = PositionMarks(self.portfolio)
+        for kind, handler in ((ExecuteSignal, self.executor.run_signal), (ResolveOrder, self.executor.resolve),
+                              (SettleGame, self.settlement.run_game), (SettleOnVenue, self.settlement.run_venue),
+                              (RetrySettlement, self.settlement.run_retry)):
+            self.jobs.handle(kind, handler)
 
     # -- health -------------------------------------------------------------------------------
     @property
@@ -122,13 +160,12 @@ class Engine:
             return
         state = self.registry.priors.observe_game(state)
         self.registry.games[state.game_id] = state
-        if state.sport is Sport.SOCCER and state.status is GameStatus.LIVE and 1 <= state.period <= 2:
-            self.registry.regulation_scores[state.game_id] = (state.home_score, state.away_score)
+        note_regulation_score(self.registry, state)
         self.registry.game_seen_at[state.game_id] = self.clock()
         if self.matcher is not None:
             self.matcher.add_game(state)
             self.listings.rematch_due |= previous is None
-        p_home = self.desk.price_game(state)
+        p_home = self.trader.price_game(state)
         self.counts["game_states"] += 1
         if previous is None or previous != state:
             source = prior.source if (prior := self.registry.priors.get(state.game_id)) else "feed"
@@ -139,11 +176,19 @@ class Engine:
         if state.status in (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED):
             if previous is None or previous.status != state.status:
                 self.registry.finished_at[state.game_id] = self.clock()
-                self.desk.close_game(state)
+                self._close_game(state)
             return
         if state.status is GameStatus.LIVE:
-            self.desk.evaluate_game(state.game_id, started)
+            self.trader.evaluate_game(state.game_id, started)
             self.ops.on_game_tick(started)
+
+    def _close_game(self, state: GameState) -> None:
+        """The feed closed a game: expire its pending signals, queue the settlement (FINAL) or voiding
+        (POSTPONED/CANCELED) of its markets on the state they settle on (settlement_rules.py)."""
+        self.signal_book.expire_game(state.game_id, f"game {state.status.value}")
+        settle_on = settlement_state(state, self.registry, self.out)
+        if settle_on is not None:
+            self.jobs.put(SettleGame(settle_on))
 
     def on_listing(self, listing: MarketListing) -> None:
         """Match a venue listing to a game, or show it as watched with the refusal (runtime/listings.py)."""
@@ -175,10 +220,10 @@ class Engine:
         self._note_prior(market, book)
         self.out.publish(quote_view(market, book, self.clock()))
         self._sample_quote(market.market_id, book)
-        self.desk.mark(market.market_id, book)
+        self.trader.mark(market.market_id, book)
         game = self.registry.games.get(market.game_id)
         if game is not None and game.status is GameStatus.LIVE:
-            self.desk.evaluate_market(market, received)
+            self.trader.evaluate_market(market, received)
         self.ops.on_tick(market, received)
 
     def _apply_book(self, update: BookUpdate) -> OrderBook | None:
@@ -237,7 +282,11 @@ class Engine:
 
     def bankroll_view(self) -> BankrollView:
         """Bankroll figures in dollars."""
-        return self.desk.bankroll_view()
+        return status.bankroll_view(self)
+
+    def summary(self) -> dict:
+        """Run summary: games, signals by decision, orders, fills, fees, P&L and bankroll (dollars)."""
+        return status.summary(self)
 
     def all_views(self) -> list:
         """Every current view, for a full snapshot rewrite (bus resync)."""
@@ -254,7 +303,10 @@ class Engine:
             if state.get("kill_engaged"):
                 self.control.engage(state.get("kill_reason") or "restored", state.get("kill_operator") or "engine",
                                     state.get("kill_at") or self.clock())
-        await self.desk.restore()
+        recovery = Recovery(self.out, self.clock, lambda: self.store, self.registry, self.portfolio, self.live_brokers,
+                            self.settings.starting_bankroll, self.settlement.close_market, self.executor.apply_fill)
+        await recovery.run()  # the portfolio, then what a crash left open (runtime/recovery.py)
+        await self.settlement.restore()
         for game_id, p_home, source, started in await self.store.load_priors():
             self.registry.priors.restore(game_id, p_home, source, started)
         self.audit("engine", "start", self.settings.instance,
@@ -272,14 +324,14 @@ class Engine:
         while True:
             reason = kill_file_reason(path)
             if reason and not self.control.kill_engaged:
-                await self.desk.engage_kill(f"kill file: {reason}", "killfile")
+                await self.commands.engage_kill(f"kill file: {reason}", "killfile")
             await asyncio.sleep(0.5)
 
     def housekeeping(self) -> None:
         """Expire manual signals; look up venue results of positions awaiting them; forget games
         finished more than FINISHED_GAME_KEEP_S ago whose positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
-        self.desk.expire_pending()
-        self.desk.settlement.request_lookups()
+        self.signal_book.expire_pending()
+        self.settlement.request_lookups()
         if self.listings.rematch_due:
             self.listings.rematch_watched()
         now = self.clock()
@@ -289,7 +341,7 @@ class Engine:
             finished = self.registry.finished_at.get(game_id, now)
             if (now - finished).total_seconds() < FINISHED_GAME_KEEP_S:
                 continue
-            if any(p.game_id == game_id for p in self.desk.portfolio.positions()):
+            if any(p.game_id == game_id for p in self.portfolio.positions()):
                 continue  # settlement still queued or pending
             for market_id in self.registry.forget_game(game_id):
                 self.out.remove("quote", market_id)
@@ -303,7 +355,7 @@ class Engine:
         positions whose mark moved, then run housekeeping."""
         self.out.publish(self.status_view())
         self.out.publish(self.bankroll_view())
-        for view in self.desk.remarked_position_views():
+        for view in self.marks.remarked_position_views():
             self.out.publish(view)
         self.housekeeping()
         self.ops.on_status()
@@ -329,10 +381,10 @@ class Engine:
         """Restore state and start background tasks (and the adapters unless told not to)."""
         await self.restore()
         spawn = asyncio.create_task
-        self._tasks = [spawn(self.writer.run()), spawn(self.desk.run_executor()), spawn(self._status_loop()),
+        self._tasks = [spawn(self.writer.run()), spawn(self.jobs.run()), spawn(self._status_loop()),
                        spawn(self._kill_file_watch())] + [spawn(job) for job in self.ops.start()]
         if self.publisher is not None:
-            self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.desk.handle_command))]
+            self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.commands.handle))]
             await self._wait_for_bus(5.0)
         if with_adapters:
             self._tasks += [spawn(self._run_adapter(a)) for a in self.adapters]
@@ -350,7 +402,7 @@ class Engine:
 
     async def settle_queue(self) -> None:
         """Wait until every queued execution and settlement has finished."""
-        await self.desk.queue.join()
+        await self.jobs.join()
 
     async def shutdown(self) -> None:
         """Cancel tasks, finish in-flight executions, flush store (retrying an outage for at most
@@ -358,8 +410,8 @@ class Engine:
         self.ops.stopping()
         await cancel_and_wait(self._tasks)
         self._tasks = []
-        await self.desk.settlement.close()  # venue lookups in flight must not queue work after the drain
-        await self.desk.drain()
+        await self.settlement.close()  # venue lookups in flight must not queue work after the drain
+        await self.jobs.drain()
         self.audit("engine", "stop", self.settings.instance, "")
         self.store_drain = await self.writer.flush(self.settings.store_drain_timeout_s)
         if self.publisher is not None:

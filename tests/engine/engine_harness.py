@@ -37,7 +37,7 @@ async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8,
     engine = Engine(settings, [world], store=store, publisher_factory=_publisher(settings, settings.redis_url),
                     clock=world.clock.now, on_fill=world.consume)
     if command_clock is not None:
-        engine.desk.commands.guard.clock = command_clock
+        engine.commands.guard.clock = command_clock
     await engine.start(with_adapters=False)
     try:
         yield engine, world, store

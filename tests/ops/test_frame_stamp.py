@@ -34,7 +34,7 @@ async def test_tick_latency_includes_decoding():
     stream = SlowDecodingStream()
     engine = Engine(Settings(database_url=None, redis_url=None), [world, SimpleNamespace(name="ws", stream=stream)],
                     clock=world.clock.now, on_fill=world.consume)
-    executor = asyncio.create_task(engine.desk.run_executor())
+    executor = asyncio.create_task(engine.jobs.run())
     try:
         await drive_sim(engine, world, 3)
         sim_ticks, sim_sum = engine.ops.tick_latency.count, engine.ops.tick_latency.sum_ns
