@@ -27,9 +27,9 @@ from ..portfolio import Portfolio
 from ..ops.core import Operations
 from ..settings import Settings
 from . import status
-from .control import ControlState, kill_file_reason
+from ..control.state import ControlState, kill_file_reason
 from .latency import LatencyRecorder
-from .registry import Registry
+from ..data.cache import Registry
 from .listings import ListingIntake
 from .market_data import MarketData
 from .outbox import EngineOutbox

@@ -26,9 +26,9 @@ from ..ports import Clock, Outbox
 from ..model.market import Rounding, TickError, price_grid
 from ..store.errors import StoreError, StoreUnavailable
 from .durable import Stored, until_stored
-from .control import ControlState
+from ..control.state import ControlState
 from .jobs import ExecuteSignal, JobQueue, ResolveOrder
-from .registry import Registry
+from ..data.cache import Registry
 from .signal_book import SignalBook
 from .views import fill_view, order_view, position_view
 

@@ -15,7 +15,7 @@ from ..matching.matcher import GAME_DEPENDENT_REFUSALS, Match, Refusal
 from ..model import Market, MarketListing, OrderBook
 from ..ports import Clock, Outbox
 from ..settings import StrategySettings
-from .registry import Registry
+from ..data.cache import Registry
 from .settlement import Settlement
 from .views import watched_quote_view
 

@@ -1,7 +1,7 @@
 """Market data in, the cache kept: the adapters' `Sink`.
 
     adapters ──Sink──► MarketData.on_book / on_game_state / on_listing / on_market / on_book_stale
-        ──► cache (runtime/registry.py) ──► listeners: the trader (price, evaluate, mark), the ops hooks
+        ──► cache (data/cache.py) ──► listeners: the trader (price, evaluate, mark), the ops hooks
 
 MarketData validates and applies what the venues and feeds report, publishes quotes and game views,
 samples quotes into the store, takes pre-game priors, and forgets finished games; it tells the
@@ -21,7 +21,7 @@ from ..ports import Clock, Outbox
 from ..store.batch import game_job, market_job, quote_job
 from .latency import LatencyRecorder
 from .listings import ListingIntake
-from .registry import Registry
+from ..data.cache import Registry
 from .settlement_rules import note_regulation_score
 from .views import game_view, quote_view, watched_quote_view
 

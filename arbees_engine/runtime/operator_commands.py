@@ -1,6 +1,6 @@
 """Operator commands from the bus: kill, resume, approve, reject, set_mode.
 
-A command runs only when signed by an authorized operator's key and fresh (runtime/command_guard.py);
+A command runs only when signed by an authorized operator's key and fresh (control/command_guard.py);
 the operator recorded in acks and audit is the key's owner. Each command is recorded in the store
 before it runs; a command id seen before (also across restarts) is answered again with its stored
 acknowledgement and never executed twice (ARCHITECTURE.md, "Commands").
@@ -17,11 +17,11 @@ import structlog
 
 from ..bus.messages import Command, CommandAck, CommandAction, EngineStatus, utcnow
 from ..model import Decision, Mode
-from .command_guard import AuditBudget, CommandGuard, Refusal
+from ..control.command_guard import AuditBudget, CommandGuard, Refusal
 from ..ports import Clock, Outbox
 from ..settings import Settings
 from ..store.batch import ack_job
-from .control import ControlState
+from ..control.state import ControlState
 from .signal_book import SignalBook
 from .trading import Trader
 
@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 class CommandHandler:
     """Executes operator commands against one engine; `handle(cmd)` returns the ack to publish.
 
-    `guard` (runtime/command_guard.py) decides whether a command may run; its `clock` is the wall
+    `guard` (control/command_guard.py) decides whether a command may run; its `clock` is the wall
     clock commands expire by (tests inject one). Handed its ports (`out`, `clock`, `store()`), the
     control state, the signal book (every signal transition goes through it), the trader (re-checks
     at approval) and `status_view()` (published after a command), never the engine."""

@@ -30,7 +30,7 @@ from ..portfolio import Portfolio
 from ..execution.broker import Broker
 from ..ports import Clock, Outbox
 from ..store.trading import SettlementVerdict
-from .registry import Registry
+from ..data.cache import Registry
 from .settlement import is_simulated
 
 log = structlog.get_logger(__name__)

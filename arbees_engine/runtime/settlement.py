@@ -44,7 +44,7 @@ from ..store.errors import StoreError, StoreUnavailable
 from ..store.trading import SettlementVerdict
 from .views import position_view, quote_view
 from .jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
-from .registry import Registry
+from ..data.cache import Registry
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..model import GameState, GameStatus, Sport
 from ..ports import Outbox
-from .registry import Registry
+from ..data.cache import Registry
 
 
 def note_regulation_score(cache: Registry, state: GameState) -> None:

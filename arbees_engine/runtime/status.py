@@ -17,9 +17,9 @@ from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..ports import Clock
 from ..settings import Settings
-from .control import ControlState
+from ..control.state import ControlState
 from .latency import LatencyRecorder
-from .registry import Registry
+from ..data.cache import Registry
 from .signal_book import SignalBook
 from .views import game_view, order_view, position_view, quote_view, signal_view, watched_quote_view
 

@@ -22,9 +22,9 @@ from ..risk import RiskContext, RiskGate, RiskVerdict
 from ..risk.context import Commitment, commitments
 from ..settings import Settings
 from ..strategy import find_arb, find_edge
-from .control import ControlState
+from ..control.state import ControlState
 from .latency import LatencyRecorder
-from .registry import Registry
+from ..data.cache import Registry
 from .signal_book import SignalBook
 
 SIGNAL_INTERVAL_S = 5.0  # sim/real seconds between signals on one market: one idea, not a flood
