@@ -18,7 +18,7 @@ POLY = Market("polymarket:NYK-TOKEN", Venue.POLYMARKET, "NYK-TOKEN", GAME.game_i
 
 
 async def _restarted(store):
-    """A started engine on `store`: its start restored the settlement state (TradingDesk.restore)."""
+    """A started engine on `store`: its start restored the settlement state (Engine.restore)."""
     return await _engine(store)
 
 
