@@ -1,4 +1,4 @@
-"""Execution, run one job at a time from the desk's queue (settlement: runtime/settlement.py).
+"""Execution, run one job at a time from the execution queue (runtime/jobs.py; settlement: runtime/settlement.py).
 
 Order lifecycle (ARCHITECTURE.md, "Store"): the signal's row, then the order's intent are written
 to PostgreSQL with a unique client order id BEFORE it is sent; each fill is stored once (fill_id
