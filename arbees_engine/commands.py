@@ -36,7 +36,7 @@ def live_requested(settings: Settings) -> bool:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the engine until --for elapses or SIGINT/SIGTERM; print the summary; exit 0."""
-    from .runtime.builder import build_engine
+    from .ops.builder import build_engine
     from .bus.discovery import forget_embedded_urls, write_embedded_urls
     from .ops.services import services
     from .ops.summary import format_summary

@@ -30,7 +30,7 @@ def sim_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
 @contextlib.asynccontextmanager
 async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8,
                      command_clock: Callable[[], datetime] | None = None) -> AsyncIterator[tuple[Engine, SimWorld, Store]]:
-    """A started engine (no adapter task: drive it with runtime.drive.drive_sim) and its world.
+    """A started engine (no adapter task: drive it with ops.drive.drive_sim) and its world.
     `command_clock`: the wall clock commands expire by (default the real one)."""
     store = await Store.connect(settings.database_url)
     world = SimWorld(seed=seed, speed=None, n_games=n_games)

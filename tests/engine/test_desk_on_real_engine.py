@@ -1,7 +1,7 @@
 """The desk (Pilot) against a real engine on the simulated venue and a real Redis (issue 3).
 
 The engine and the desk share one event loop: the engine is driven a simulated second at a time
-(runtime.drive), the desk attaches over Redis exactly as in production.
+(ops.drive), the desk attaches over Redis exactly as in production.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def ops_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
 
 @contextlib.asynccontextmanager
 async def ops_engine(settings: Settings, seed: int = 7, n_games: int = 4) -> AsyncIterator[tuple[Engine, SimWorld]]:
-    """A started engine (drive it with runtime.drive.drive_sim) and its world; shut down after."""
+    """A started engine (drive it with ops.drive.drive_sim) and its world; shut down after."""
     store = await Store.connect(settings.database_url)
     world = SimWorld(seed=seed, speed=None, n_games=n_games)
     engine = Engine(settings, [world], store=store, publisher_factory=_publisher(settings, settings.redis_url),
