@@ -36,10 +36,10 @@ def live_requested(settings: Settings) -> bool:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the engine until --for elapses or SIGINT/SIGTERM; print the summary; exit 0."""
-    from .runtime.builder import build_engine
+    from .ops.builder import build_engine
     from .bus.discovery import forget_embedded_urls, write_embedded_urls
-    from .runtime.services import services
-    from .runtime.summary import format_summary
+    from .ops.services import services
+    from .ops.summary import format_summary
     from .store.migrate import migrate
     from .store.store import Store
 
@@ -53,7 +53,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         args.fresh_book = False
     async with services(settings, fresh_book=args.fresh_book) as svc:
         if live_requested(settings):  # before anything trades: the servers must admit only credentials
-            from .runtime.server_checks import InsecureServer, check_live_servers
+            from .ops.server_checks import InsecureServer, check_live_servers
 
             try:
                 await check_live_servers(svc.database_url, svc.redis_url)
@@ -74,7 +74,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 await engine.run(args.duration, stop=stop)
             finally:
                 await _close_io(engine)
-            summary = engine.desk.summary()
+            summary = engine.summary()
             summary["store_writer"] = {**engine.writer.figures(), "drain": engine.store_drain}
         finally:
             await store.close()
@@ -110,7 +110,7 @@ async def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print the engine's status from Redis; exit 3 when no engine is reachable."""
-    from .runtime.summary import format_status, status_dict
+    from .ops.summary import format_status, status_dict
 
     url = _redis_url(settings, "readonly")
     if url is None:
@@ -202,7 +202,7 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     """Run the hot-path benchmark (or with --store the store writer benchmark) and print its figures."""
-    from .runtime.bench import format_bench, format_store_bench, run_bench, run_store_bench
+    from .ops.bench import format_bench, format_store_bench, run_bench, run_store_bench
 
     if getattr(args, "store", False):
         if not (args.speed > 0 and args.duration > 0 and args.games > 0):

@@ -30,7 +30,7 @@ import pytest
 
 from hypothesis import settings as hypothesis_settings
 
-from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store import Store, migrate
 from harness import _REDIS_DATABASES, TEMPLATE_DB, fresh_database, fresh_redis_db
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from arbees_engine.bus import operators
 from arbees_engine.bus.messages import Command, CommandAction, utcnow
 from arbees_engine.bus.signing import OperatorKey
-from arbees_engine.runtime import PG_ENGINE_ROLE, EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.ops.embedded import PG_ENGINE_ROLE, EmbeddedPostgres, EmbeddedRedis
 
 TEMPLATE_DB = "arbees_template"
 _REDIS_DATABASES = 1024  # db 0 is left for ad-hoc use; tests cycle through 1..1023

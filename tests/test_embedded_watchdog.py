@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from arbees_engine.runtime import embedded
-from arbees_engine.runtime.embedded import EmbeddedRedis, EmbeddedServerError, _pid_alive, _start_time
+from arbees_engine.ops import embedded_server as embedded  # the module the servers look _Watchdog up in
+from arbees_engine.ops.embedded import EmbeddedRedis, EmbeddedServerError, _pid_alive, _start_time
 
 
 def _gone(pid: int, started: str, timeout_s: float = 30.0) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from arbees_engine.runtime.embedded import _pid_alive, _socket_open, _start_time
+from arbees_engine.ops.embedded import _pid_alive, _socket_open, _start_time
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -27,7 +27,7 @@ REPO_ROOT = TESTS_DIR.parent
 _REPORT = '''
 def report(servers):
     import json, os
-    from arbees_engine.runtime.embedded import _start_time
+    from arbees_engine.ops.embedded import _start_time
     watchdogs = [s._watchdog.proc.pid for s in servers.values() if getattr(s, "_watchdog", None)]
     out = {"servers": {name: [s.pid, str(s.socket_path), _start_time(s.pid)] for name, s in servers.items()},
            "watchdogs": [[pid, _start_time(pid)] for pid in watchdogs]}
@@ -49,7 +49,7 @@ def test_hold(pg_server, redis_server):
 _THREAD_CHILD = _REPORT + '''
 import sys, tempfile, threading
 from pathlib import Path
-from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 
 root = Path(tempfile.mkdtemp())
 servers = {"postgres": EmbeddedPostgres(root / "pg"), "redis": EmbeddedRedis(root / "redis", databases=4)}

@@ -19,8 +19,8 @@ from redis.exceptions import AuthenticationError, NoPermissionError
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import BusKeys, Command, CommandAction, utcnow
-from arbees_engine.runtime import PG_ENGINE_ROLE, EmbeddedPostgres
-from arbees_engine.runtime.embedded import find_binary
+from arbees_engine.ops.embedded import PG_ENGINE_ROLE, EmbeddedPostgres
+from arbees_engine.ops.embedded import find_binary
 
 IS_ROOT = os.geteuid() == 0
 
@@ -243,7 +243,7 @@ async def test_a_cluster_without_passwords_is_retired_not_reused(open_dir) -> No
 
 
 async def test_restarted_redis_keeps_its_url_and_users(tmp_path) -> None:
-    from arbees_engine.runtime import EmbeddedRedis
+    from arbees_engine.ops.embedded import EmbeddedRedis
 
     server = EmbeddedRedis(tmp_path / "redis", databases=2)
     with server:

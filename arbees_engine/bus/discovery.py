@@ -8,7 +8,7 @@ another user could have read or written (wrong owner, group/other bits) is ignor
 Record: {"database_url": engine DSN, "redis_url": engine URL,
          "redis_urls": {"engine": URL, "operator": URL, "readonly": URL}}.
 Roles: `operator` may send commands and read the view (the desk, kill/resume/mode), `readonly`
-only reads it (`arbees --read-only`, `status`); see runtime/embedded_redis.py.
+only reads it (`arbees --read-only`, `status`); see ops/embedded_redis.py.
 """
 
 from __future__ import annotations

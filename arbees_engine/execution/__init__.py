@@ -2,10 +2,13 @@
 
 from arbees_engine.model.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
 
+from .broker import Broker, PaperVenueBroker
 from .ids import IdFactory, client_order_ids, signal_ids
 from .paper import PaperBroker
 
 __all__ = [
+    "Broker",
+    "PaperVenueBroker",
     "FeeError",
     "IdFactory",
     "PaperBroker",

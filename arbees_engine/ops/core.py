@@ -96,7 +96,7 @@ class Operations:
     def on_audit(self, view: AuditView) -> None:
         """Count orders/fills by venue and outcome; alert on the actions in events.AUDIT_ALERTS."""
         if view.action == "order":
-            order = self.engine.desk.executor.recent_orders.get(view.entity)
+            order = self.engine.executor.recent_orders.get(view.entity)
             if order is not None:
                 self.orders[(self._venue(order.market_id), order.status.value)] += 1
         elif view.action == "fill":

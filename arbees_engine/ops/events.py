@@ -95,7 +95,7 @@ def _bad_conditions(engine: "Engine") -> list[str]:
     bad += [f"venue_stale:{venue}" for venue in stale_venues(engine)]
     if engine.control.mode is Mode.HALTED:
         bad.append("halted")
-    if engine.desk.portfolio.day_pnl_for_loss_limit(engine.clock()) <= -engine.settings.limits.daily_loss_limit:
+    if engine.portfolio.day_pnl_for_loss_limit(engine.clock()) <= -engine.settings.limits.daily_loss_limit:
         bad.append("daily_loss_limit")
     return bad
 
@@ -113,6 +113,6 @@ def _describe(name: str, engine: "Engine", bad: bool) -> tuple[str, str, str]:
             "bus_down": "no new positions while Redis is unreachable",
             "venue_stale": f"every {venue} book is stale, or none changed within {engine.settings.ops.venue_silent_s} s",
             "halted": "mode set to halted", "daily_loss_limit":
-            f"today's P&L {engine.desk.portfolio.day_pnl_for_loss_limit(engine.clock())} ≤ "
+            f"today's P&L {engine.portfolio.day_pnl_for_loss_limit(engine.clock())} ≤ "
             f"−{engine.settings.limits.daily_loss_limit}: new positions refused"}[kind]
     return title, f"{engine.settings.instance}: {body}", (FAILURE if bad else INFO)

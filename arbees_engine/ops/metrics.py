@@ -47,10 +47,10 @@ def _labelled(kind, name: str, doc: str, label: str, values: dict) -> object:
 
 def engine_families(engine: "Engine", ops: "Operations") -> list:
     """Every metric family, read from the engine's counters and state now (call on the loop)."""
-    counts, desk = engine.counts, engine.desk
-    rejections = dict(desk.gate.rejections)
+    counts = engine.counts
+    rejections = dict(engine.trader.gate.rejections)
     rejections.update(engine.input_rejections)
-    bank = desk.bankroll_view()
+    bank = engine.bankroll_view()
     up = GaugeMetricFamily("arbees_up", "1 per healthy part (store, bus, ready).", labels=["part"])
     for part, ok in (("store", engine.store_ok), ("bus", engine.bus_ok), ("ready", ops.ready)):
         up.add_metric([part], float(ok))
@@ -63,7 +63,7 @@ def engine_families(engine: "Engine", ops: "Operations") -> list:
         _labelled(CounterMetricFamily, "arbees_book_stale_by_reason", "Books marked stale, by venue and reason.",
                   ("venue", "reason"), ops.stale_marks),
         _labelled(CounterMetricFamily, "arbees_signals", "Signals by decision.", "decision",
-                  {k.value if hasattr(k, "value") else str(k): v for k, v in desk.decisions.items()}),
+                  {k.value if hasattr(k, "value") else str(k): v for k, v in engine.signal_book.decisions.items()}),
         _labelled(CounterMetricFamily, "arbees_rejections", "Risk and input rejections by reason.", "reason", rejections),
         _labelled(CounterMetricFamily, "arbees_orders", "Orders sent, by venue and outcome.", ("venue", "outcome"),
                   ops.orders),
@@ -78,7 +78,7 @@ def engine_families(engine: "Engine", ops: "Operations") -> list:
         GaugeMetricFamily("arbees_available_dollars", "Cash available for new positions, dollars.",
                           value=float(bank.available)),
         _labelled(GaugeMetricFamily, "arbees_exposure_dollars", "Open exposure at cost, by sport, dollars.", "sport",
-                  {s.value: desk.portfolio.exposure_by_sport(s) for s in Sport}),
+                  {s.value: engine.portfolio.exposure_by_sport(s) for s in Sport}),
         _labelled(GaugeMetricFamily, "arbees_book_age_seconds",
                   "Seconds since the venue's freshest usable book changed (engine clock); -1: none yet.", "venue",
                   {v: (-1.0 if a is None else a) for v, a in venue_book_ages(engine, engine.clock()).items()}),

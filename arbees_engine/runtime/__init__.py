@@ -1,23 +1,5 @@
-"""Process runtime helpers: private PostgreSQL/Redis servers for tests and `arbees demo`."""
+"""The engine kernel: the event loop's Engine, its trading pipeline and their helpers.
 
-from .embedded import (
-    PG_ENGINE_ROLE,
-    PG_SUPERUSER,
-    EmbeddedPostgres,
-    EmbeddedRedis,
-    EmbeddedServerError,
-    MissingBinaryError,
-    find_binary,
-    free_port,
-)
-
-__all__ = [
-    "PG_ENGINE_ROLE",
-    "PG_SUPERUSER",
-    "EmbeddedPostgres",
-    "EmbeddedRedis",
-    "EmbeddedServerError",
-    "MissingBinaryError",
-    "find_binary",
-    "free_port",
-]
+Process tooling (embedded servers, services, replay, drive, bench, summary) is in
+`arbees_engine.ops` (`from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis`).
+"""

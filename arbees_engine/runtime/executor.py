@@ -1,4 +1,4 @@
-"""Execution, run one job at a time from the desk's queue (settlement: runtime/settlement.py).
+"""Execution, run one job at a time from the execution queue (runtime/jobs.py; settlement: runtime/settlement.py).
 
 Order lifecycle (ARCHITECTURE.md, "Store"): the signal's row, then the order's intent are written
 to PostgreSQL with a unique client order id BEFORE it is sent; each fill is stored once (fill_id
@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 import structlog
 
-from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal
+from ..execution.broker import Broker
+from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
+from ..portfolio import Portfolio
+from ..ports import Clock, Outbox
 from ..model.ticks import Rounding, TickError, price_grid
 from ..store.errors import StoreError, StoreUnavailable
 from .durable import Stored, until_stored
-from .recovery import Recovery
+from ..control.state import ControlState
+from .jobs import ExecuteSignal, JobQueue, ResolveOrder
+from ..data.cache import Registry
+from .signal_book import SignalBook
 from .views import fill_view, order_view, position_view
-
-if TYPE_CHECKING:
-    from .trading import TradingDesk
 
 log = structlog.get_logger(__name__)
 
@@ -37,21 +40,29 @@ RESOLVE_ATTEMPTS = 3  # lookups that must miss before the order counts as never 
 
 
 class Executor:
-    """Turns approved signals into paper IOC orders and keeps portfolio, store and bus in step.
+    """Turns approved signals into IOC orders through each venue's `Broker` and keeps portfolio,
+    store and bus in step.
 
+    Handed its ports, never the engine: `out`, `clock`, `cache` (markets, books, listings),
+    `control` (the kill switch, read before each leg), `store()` (the Store or None, read per
+    call), the `portfolio`, the signal book (`signals`: every decision goes through it), the job
+    queue (`jobs`: re-checks of unknown outcomes; `jobs.stopping` at shutdown), `live_brokers`
+    (Venue → Broker; a venue missing trades on paper through `paper`) and `new_order_id`.
     on_fill(market_id, side, price, contracts): optional hook after each stored fill (the
     simulated venue uses it to remove the liquidity we took).
     """
 
-    def __init__(self, desk: "TradingDesk", on_fill: Callable[..., None] | None = None) -> None:
-        self.desk = desk
-        self.engine = desk.engine
+    def __init__(self, out: Outbox, clock: Clock, cache: Registry, control: ControlState, store: Callable[[], Any],
+                 portfolio: Portfolio, signals: SignalBook, jobs: JobQueue, live_brokers: Mapping[Venue, Broker],
+                 paper: Broker, new_order_id: Callable[[], str], on_fill: Callable[..., None] | None = None) -> None:
+        self.out, self.clock, self.cache, self.control, self.store = out, clock, cache, control, store
+        self.portfolio, self.signals, self.jobs = portfolio, signals, jobs
+        self.live_brokers, self.paper, self.new_order_id = live_brokers, paper, new_order_id
         self.on_fill = on_fill
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
-        self.recovery = Recovery(self)
 
     async def execute(self, signal: Signal) -> None:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
@@ -76,41 +87,41 @@ class Executor:
         if refusal is None:
             limits, refusal = self._grid_limits(signal)
         if refusal is not None:
-            self.desk.record(signal, Decision.REJECTED, refusal)
-            self.engine.audit("engine", "order_blocked", signal.signal_id, refusal)
+            self.signals.record(signal, Decision.REJECTED, refusal)
+            self.out.audit("engine", "order_blocked", signal.signal_id, refusal)
             return
         if not await self._store_signal(signal):
             self._stop(signal, False, None, "store_unavailable")
             return
         filled_any, target = False, None
         for leg, limit in zip(signal.legs, limits):
-            if not self.engine.control.may_open_positions:
-                self.engine.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
+            if not self.control.may_open_positions:
+                self.out.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
                 self._stop(signal, filled_any, target, "kill_switch")
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
             if contracts <= 0:
                 break
-            order = Order(client_order_id=self.desk.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
+            order = Order(client_order_id=self.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
                           venue=leg.venue, side=leg.side, limit_price=limit, contracts=contracts,
-                          created_at=self.engine.clock(), paper=leg.venue not in self.engine.live_brokers)
+                          created_at=self.clock(), paper=leg.venue not in self.live_brokers)
             if not await self._write_intent(order):
                 self._stop(signal, filled_any, target, "store_unavailable")
                 return
             filled = await self._send(order)
             filled_any = filled_any or filled > 0
             if order.status is OrderStatus.SENT:  # outcome unknown: never send the next leg blind
-                self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED, order.reason)
+                self.signals.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED, order.reason)
                 return
             if target is not None and filled < target:
-                self.engine.audit("engine", "arb_legged", signal.signal_id,
+                self.out.audit("engine", "arb_legged", signal.signal_id,
                                   f"{target - filled} contracts of the first leg are unhedged")
             target = filled
-        self.desk.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED,
+        self.signals.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED,
                          "filled" if filled_any else "no liquidity at the limit")
 
     def _pre_send_refusal(self, signal: Signal) -> str | None:
-        live = self.engine.live_brokers
+        live = self.live_brokers
         if live and any(leg.venue not in live for leg in signal.legs):
             return "venue_not_live: a live desk never mixes real and paper legs"
         if any(o.market_id == leg.market_id for o in self.unresolved.values() for leg in signal.legs):
@@ -125,17 +136,17 @@ class Executor:
             limit, refusal = self._grid_limit(leg)
             if refusal is not None:
                 code, _, detail = refusal.partition(": ")
-                self.engine.reject("execution", code, f"{signal.signal_id}: {detail}")
+                self.out.reject("execution", code, f"{signal.signal_id}: {detail}")
                 return [], refusal
             if limit != leg.limit_price and len(signal.legs) > 1:
                 # the legs were priced together off the books: a leg rounded away from the price the
                 # arbitrage saw may not fill after the first leg did, leaving a naked position
                 refusal = (f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} is off "
                            f"the grid (nearest below {limit}); a multi-leg signal is sent only at its own prices")
-                self.engine.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
+                self.out.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
                 return [], refusal
             if limit != leg.limit_price:
-                self.engine.counts["limit_rounded_to_tick"] += 1
+                self.out.count("limit_rounded_to_tick", 1)
                 log.info("order.limit_rounded_to_tick", signal_id=signal.signal_id, market_id=leg.market_id,
                          side=leg.side.value, limit=str(leg.limit_price), sent=str(limit))
             limits.append(limit)
@@ -146,7 +157,7 @@ class Executor:
         `price_grid` with its latest listing's schedule (Kalshi `price_ranges`)."""
         if not (leg.limit_price.is_finite() and 0 < leg.limit_price <= 1):
             return None, f"limit_out_of_range: {leg.market_id} {leg.side.value} limit {leg.limit_price} is not in (0, 1]"
-        registry = self.engine.registry
+        registry = self.cache
         market = registry.markets.get(leg.market_id)
         if market is None:
             return None, f"unknown_market: {leg.market_id} is not registered, its tick grid is unknown"
@@ -164,21 +175,21 @@ class Executor:
     def _watch_unknown(self, order: Order) -> None:
         """Keep an order whose outcome is unknown (audited once) and re-check it every RESOLVE_RETRY_S."""
         if order.client_order_id not in self.unresolved:
-            self.engine.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
+            self.out.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
         self.unresolved[order.client_order_id] = order
         loop = asyncio.get_running_loop()
-        loop.call_later(RESOLVE_RETRY_S, self.desk.queue.put_nowait, lambda o=order: self.resolve_unknown(o))
+        loop.call_later(RESOLVE_RETRY_S, self.jobs.put, ResolveOrder(order))
 
     async def resolve_unknown(self, order: Order) -> None:
         """Look an unknown-outcome order up again: book its fills, or call it never sent after
         RESOLVE_ATTEMPTS lookups that did not find it at the venue. A failed lookup is retried."""
         cid = order.client_order_id
-        live = self.engine.live_brokers.get(order.venue)
+        live = self.live_brokers.get(order.venue)
         if live is None or cid not in self.unresolved:
             return
         self._resolve_attempts[cid] += 1
         try:
-            fills = await live.reconcile(order, self.engine.clock())
+            fills = await live.reconcile(order, self.clock())
         except Exception as exc:  # noqa: BLE001 - the venue is still unreachable: it proves nothing
             log.warning("order.lookup_failed", client_order_id=cid, error=repr(exc))
             self._watch_unknown(order)
@@ -192,30 +203,30 @@ class Executor:
         for fill in fills:  # as in _send: fills first, then the order's final status
             await self.apply_fill(fill)
         await self.store_status(order)
-        self.engine._publish(order_view(order))
-        self.engine.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
+        self.out.publish(order_view(order))
+        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
 
     def _stop(self, signal: Signal, filled_any: bool, unhedged: int | None, reason: str) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
         fills already booked it is EXECUTED, not rejected, and a first leg left without its hedge
         (`unhedged` contracts) is audited as arb_legged so the operator sees the naked size."""
         if not filled_any:
-            self.desk.record(signal, Decision.REJECTED, reason)
+            self.signals.record(signal, Decision.REJECTED, reason)
             return
         if unhedged:
-            self.engine.audit("engine", "arb_legged", signal.signal_id,
+            self.out.audit("engine", "arb_legged", signal.signal_id,
                               f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg")
-        self.desk.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
+        self.signals.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
     def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored]:
         """`durable.until_stored` for this engine: retried until committed or the desk stops."""
-        return until_stored(what, write, stopping=lambda: self.desk.stopping, counts=self.engine.counts)
+        return until_stored(what, write, stopping=lambda: self.jobs.stopping, counts=self.out.counts)
 
     async def _store_signal(self, signal: Signal) -> bool:
         """Store the signal's row (awaited) before its first order intent, so no order lacks it;
         False (logged) when the store cannot: then nothing is sent (its decision goes through
         the store writer, which keeps retrying)."""
-        store = self.engine.store
+        store = self.store()
         if store is None:
             return True
         try:
@@ -229,7 +240,7 @@ class Executor:
         """Store the order's intent before it is sent; False (logged) when the store cannot. An
         outage may have cut the reply of a write that committed: the order is then closed as never
         sent through the store writer (retried until the store is back)."""
-        store = self.engine.store
+        store = self.store()
         if store is None:
             return True
         try:
@@ -237,34 +248,28 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - no intent stored → never send
             log.error("order.intent_failed", client_order_id=order.client_order_id, error=repr(exc))
             if isinstance(exc, StoreUnavailable):
-                self.engine.writer.submit("order", lambda cid=order.client_order_id: store.close_unsent_order(
+                self.out.submit("order", lambda cid=order.client_order_id: store.close_unsent_order(
                     cid, "never sent: the store did not confirm its intent"))
             return False
         return True
 
     async def store_status(self, order: Order) -> None:
         """Store the order's status after its fills, retried while the store is down."""
-        store = self.engine.store
+        store = self.store()
         if store is not None:
             await self.until_stored("order", lambda: store.update_order(order))
 
     async def _send(self, order: Order) -> int:
         """Execute `order` (live broker of its venue if authorised, else paper against the current
         book); returns contracts filled."""
-        book = self.engine.registry.books.get(order.market_id)
         order.status = OrderStatus.SENT
-        live = self.engine.live_brokers.get(order.venue)
-        if live is not None:  # authorised live venue (ARBEES_LIVE + authorisation + credentials)
-            fills = await live.execute(order, self.engine.clock())
-        elif book is not None:
-            fills = self.desk.broker.execute(order, book, self.engine.clock())
-        else:
-            fills = []
-            order.status, order.reason = OrderStatus.REJECTED, "no book"
+        # an authorised live venue (ARBEES_LIVE + authorisation + credentials), else paper on the book
+        broker = self.live_brokers.get(order.venue, self.paper)
+        fills = await broker.execute(order, self.clock())
         self.orders += 1
         self._remember(order)
-        self.engine._publish(order_view(order))
-        self.engine.audit("engine", "order", order.client_order_id,
+        self.out.publish(order_view(order))
+        self.out.audit("engine", "order", order.client_order_id,
                           f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",
                           store=False)  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
@@ -278,16 +283,15 @@ class Executor:
         self.recent_orders[order.client_order_id] = order
         while len(self.recent_orders) > RECENT_ORDERS:
             old_id, _ = self.recent_orders.popitem(last=False)
-            if self.engine.publisher is not None:
-                self.engine.publisher.remove("order", old_id)
+            self.out.remove("order", old_id)
 
     async def apply_fill(self, fill: Fill) -> bool:
         """Book `fill` once: the store takes fill, fee, the order's filled count and the resulting
         position in one transaction (retried while the store is down), then the in-memory
         portfolio follows. Returns True if new (a repeat changes nothing). Raises StoreUnavailable
         when the desk stops before the store is back (the fill is then reconciled at restart)."""
-        market = self.engine.registry.markets[fill.market_id]
-        store, portfolio = self.engine.store, self.desk.portfolio
+        market = self.cache.markets[fill.market_id]
+        store, portfolio = self.store(), self.portfolio
         if portfolio.has_fill(fill.fill_id):
             self.duplicate_fills += 1
             return False
@@ -298,20 +302,26 @@ class Executor:
                 self.duplicate_fills += 1
                 return False
             # "already stored" after a failed attempt: that attempt committed and lost its reply
-        game = self.engine.registry.games.get(market.game_id)
+        game = self.cache.games.get(market.game_id)
         portfolio.apply_fill(fill, market.game_id, game.sport if game else None)
         self.fills += 1
         self.contracts_filled += fill.contracts
         position = portfolio.position(fill.market_id, fill.side)
-        self.engine._publish(fill_view(fill))
-        self.engine._publish(position_view(position))
-        self.engine.audit("engine", "fill", fill.fill_id,
+        self.out.publish(fill_view(fill))
+        self.out.publish(position_view(position))
+        self.out.audit("engine", "fill", fill.fill_id,
                           f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}", store=False)
         if self.on_fill is not None:
             self.on_fill(fill.market_id, fill.side, fill.price, fill.contracts)
         return True
 
-    async def restore(self) -> None:
-        """Rebuild the portfolio from the store after a restart and reconcile what a crash left
-        open (orders, settlements of simulated games): runtime/recovery.py."""
-        await self.recovery.run()
+    async def run_signal(self, job: ExecuteSignal) -> None:
+        """The ExecuteSignal handler: execute the approved signal, then release its reservation."""
+        try:
+            await self.execute(job.signal)
+        finally:
+            self.signals.release(job.signal.signal_id)
+
+    async def resolve(self, job: ResolveOrder) -> None:
+        """The ResolveOrder handler (`resolve_unknown`)."""
+        await self.resolve_unknown(job.order)

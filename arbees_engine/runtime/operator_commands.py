@@ -1,6 +1,6 @@
 """Operator commands from the bus: kill, resume, approve, reject, set_mode.
 
-A command runs only when signed by an authorized operator's key and fresh (runtime/command_guard.py);
+A command runs only when signed by an authorized operator's key and fresh (control/command_guard.py);
 the operator recorded in acks and audit is the key's owner. Each command is recorded in the store
 before it runs; a command id seen before (also across restarts) is answered again with its stored
 acknowledgement and never executed twice (ARCHITECTURE.md, "Commands").
@@ -10,17 +10,20 @@ persisted, so a store outage cannot delay a halt.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 
-from ..bus.messages import Command, CommandAck, CommandAction, utcnow
+from ..bus.messages import Command, CommandAck, CommandAction, EngineStatus, utcnow
 from ..model import Decision, Mode
-from .command_guard import AuditBudget, CommandGuard, Refusal
+from ..control.command_guard import AuditBudget, CommandGuard, Refusal
+from ..ports import Clock, Outbox
+from ..settings import Settings
 from ..store.batch import ack_job
-
-if TYPE_CHECKING:
-    from .trading import TradingDesk
+from ..control.state import ControlState
+from .signal_book import SignalBook
+from .trading import Trader
 
 log = structlog.get_logger(__name__)
 
@@ -28,13 +31,16 @@ log = structlog.get_logger(__name__)
 class CommandHandler:
     """Executes operator commands against one engine; `handle(cmd)` returns the ack to publish.
 
-    `guard` (runtime/command_guard.py) decides whether a command may run; its `clock` is the wall
-    clock commands expire by (tests inject one)."""
+    `guard` (control/command_guard.py) decides whether a command may run; its `clock` is the wall
+    clock commands expire by (tests inject one). Handed its ports (`out`, `clock`, `store()`), the
+    control state, the signal book (every signal transition goes through it), the trader (re-checks
+    at approval) and `status_view()` (published after a command), never the engine."""
 
-    def __init__(self, desk: "TradingDesk") -> None:
-        self.desk = desk
-        self.engine = desk.engine
-        self.guard = CommandGuard(self.engine.settings)
+    def __init__(self, settings: Settings, out: Outbox, clock: Clock, store: Callable[[], Any], control: ControlState,
+                 signals: SignalBook, trader: Trader, status_view: Callable[[], EngineStatus]) -> None:
+        self.settings, self.out, self.clock, self.store, self.control = settings, out, clock, store, control
+        self.signals, self.trader, self.status_view = signals, trader, status_view
+        self.guard = CommandGuard(settings)
         self.unverified_audits = AuditBudget()
         self._acks: dict[str, CommandAck] = {}
 
@@ -58,13 +64,13 @@ class CommandHandler:
         ok, outcome, detail = await self._dispatch(cmd)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=ok, outcome=outcome,
                          detail=detail, operator=cmd.operator, acked_at=utcnow())
-        self.engine.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
+        self.out.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
                           f"{outcome}: {detail}" if detail else outcome)
         return self._settle(cmd, ack)
 
     async def _record(self, cmd: Command) -> dict | None:
         """Store the command before it runs: None if new, else what the store knows of its id."""
-        store = self.engine.store
+        store = self.store()
         if store is None:
             return None
         try:
@@ -77,20 +83,18 @@ class CommandHandler:
     def _settle(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """Remember the ack (memory and store) and publish the engine status it may have changed."""
         self._acks[cmd.command_id] = ack
-        store = self.engine.store
-        if store is not None:
-            self.engine.writer.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
-                                             cmd.issued_at, ack.model_dump(mode="json")))
-        self.engine._publish(self.engine.status_view())
+        self.out.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
+                                  cmd.issued_at, ack.model_dump(mode="json")))
+        self.out.publish(self.status_view())
         return ack
 
     def _refuse(self, cmd: Command, owner: str, refusal: Refusal, store: bool = False) -> CommandAck:
         """Refuse without running: count `command:<reason>`, audit (actor = the verified key owner, or
         "unverified"), and acknowledge with outcome "refused"; `store`: remember it under its id."""
-        self.engine.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
+        self.out.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
         claimed = "" if owner else f" (claims operator {cmd.operator!r})"
         if owner or self.unverified_audits.allow():  # a flood of forgeries is counted, not all audited
-            self.engine.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
+            self.out.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
                               refusal.text() + claimed)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=False, outcome="refused",
                          detail=refusal.text(), operator=owner, acked_at=utcnow())
@@ -98,8 +102,8 @@ class CommandHandler:
 
     def _replayed(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """A command id seen before: counted and audited, answered with its first ack, never re-run."""
-        self.engine.reject("command", "replayed", f"{cmd.action.value} {cmd.command_id}")
-        self.engine.audit(cmd.operator, "command_replayed", f"{cmd.action.value}:{cmd.command_id}",
+        self.out.reject("command", "replayed", f"{cmd.action.value} {cmd.command_id}")
+        self.out.audit(cmd.operator, "command_replayed", f"{cmd.action.value}:{cmd.command_id}",
                           f"answered with its first acknowledgement ({ack.outcome}); not run again")
         self._acks[cmd.command_id] = ack
         return ack
@@ -117,22 +121,20 @@ class CommandHandler:
 
     async def engage_kill(self, reason: str, operator: str) -> bool:
         """Engage the kill switch now (memory first), then persist it and audit it."""
-        changed = self.engine.control.engage(reason, operator, self.engine.clock())
-        for signal in list(self.desk.pending.values()):
-            self.desk.pending.pop(signal.signal_id)
-            self.desk.record(signal, Decision.EXPIRED, "kill switch engaged")
+        changed = self.control.engage(reason, operator, self.clock())
+        self.signals.expire_all("kill switch engaged")
         if changed:
             log.warning("kill_switch.engaged", reason=reason, operator=operator)
-            self.engine.audit(operator, "kill_engaged", self.engine.settings.instance, reason)
+            self.out.audit(operator, "kill_engaged", self.settings.instance, reason)
         await self._persist()
-        self.engine._publish(self.engine.status_view())
+        self.out.publish(self.status_view())
         return changed
 
     async def _persist(self) -> None:
-        store, control = self.engine.store, self.engine.control
+        store, control = self.store(), self.control
         if store is None:
             return
-        await store.save_engine_state(self.engine.settings.instance, control.mode, control.kill_engaged,
+        await store.save_engine_state(self.settings.instance, control.mode, control.kill_engaged,
                                       control.kill_reason, control.kill_operator)
 
     async def _kill(self, cmd: Command) -> tuple[bool, str, str]:
@@ -140,52 +142,40 @@ class CommandHandler:
         return True, "done", "kill switch engaged" if changed else "kill switch already engaged"
 
     async def _resume(self, cmd: Command) -> tuple[bool, str, str]:
-        if self.engine.settings.effective_kill_file().exists():
-            return False, "refused", f"kill file {self.engine.settings.effective_kill_file()} still present"
-        changed = self.engine.control.release()
+        if self.settings.effective_kill_file().exists():
+            return False, "refused", f"kill file {self.settings.effective_kill_file()} still present"
+        changed = self.control.release()
         await self._persist()
         return True, "done", "kill switch released" if changed else "kill switch was not engaged"
 
     async def _set_mode(self, cmd: Command) -> tuple[bool, str, str]:
         if cmd.mode not in (Mode.AUTO.value, Mode.MANUAL.value, Mode.HALTED.value):
             return False, "refused", f"unknown mode {cmd.mode!r}"
-        self.engine.control.mode = Mode(cmd.mode)
+        self.control.mode = Mode(cmd.mode)
         await self._persist()
         return True, "done", f"mode {cmd.mode}"
 
-    def _pending(self, cmd: Command) -> tuple[object, str]:
-        signal = self.desk.pending.get(cmd.signal_id or "")
-        if signal is None:
-            known = self.desk.signals.get(cmd.signal_id or "")
-            return None, f"signal is {known.decision.value}" if known else "unknown signal"
-        if cmd.signal_version is not None and cmd.signal_version != signal.version:
-            return None, f"signal changed (version {signal.version}, you saw {cmd.signal_version})"
-        return signal, ""
-
     async def _approve(self, cmd: Command) -> tuple[bool, str, str]:
-        signal, why = self._pending(cmd)
+        signal, why = self.signals.pending_for(cmd.signal_id or "", cmd.signal_version)
         if signal is None:
             return False, "refused", why
         seen = signal.contracts
-        stale = self.desk.revalidate(signal)  # expiry, and the edge on the game's state now (may cut the size)
+        stale = self.trader.revalidate(signal)  # expiry, and the edge on the game's state now (may cut the size)
         if stale is not None:
-            self.desk.pending.pop(signal.signal_id, None)
             decision, reason = stale
-            self.desk.record(signal, decision, reason)
+            self.signals.close(signal, decision, reason)
             return False, "refused", f"re-check failed: {reason}"
-        verdict = self.desk.check(signal)  # re-check price and limits at approval time
-        self.desk.pending.pop(signal.signal_id, None)
+        verdict = self.trader.check(signal)  # re-check price and limits at approval time
         if not verdict.ok:
-            self.desk.record(signal, Decision.REJECTED, verdict.reason)
+            self.signals.close(signal, Decision.REJECTED, verdict.reason)
             return False, "refused", f"risk re-check failed: {verdict.reason}"
         resized = f"; resized {seen} → {signal.contracts} contracts (Kelly now)" if signal.contracts != seen else ""
-        self.desk.approve(signal, f"approved by {cmd.operator}{resized}")
+        self.signals.approve(signal, f"approved by {cmd.operator}{resized}")
         return True, "done", f"approved; executing{resized}"
 
     async def _reject(self, cmd: Command) -> tuple[bool, str, str]:
-        signal, why = self._pending(cmd)
+        signal, why = self.signals.pending_for(cmd.signal_id or "", cmd.signal_version)
         if signal is None:
             return False, "refused", why
-        self.desk.pending.pop(signal.signal_id, None)
-        self.desk.record(signal, Decision.OPERATOR_REJECTED, f"rejected by {cmd.operator}")
+        self.signals.close(signal, Decision.OPERATOR_REJECTED, f"rejected by {cmd.operator}")
         return True, "done", "rejected"

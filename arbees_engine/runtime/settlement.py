@@ -19,7 +19,7 @@ them, and the desk header's count of markets settled unlike the score is the sto
 Settlement writes ledger ref "settle:<market>:<side>" (the bankroll identity's settlement term).
 Memory follows the store: a settlement is booked first and applied to the portfolio only once
 committed. While PostgreSQL is down it waits in `pending` (the status count
-`settlements_awaiting_store`) and is tried again from the desk's queue, the wait doubling from
+`settlements_awaiting_store`) and is tried again from the execution queue (jobs.RetrySettlement), the wait doubling from
 RETRY_FIRST_S to RETRY_MAX_S, until the store takes it or the engine stops; a restart then
 settles what is still open (runtime/recovery.py).
 """
@@ -30,19 +30,21 @@ import asyncio
 from datetime import datetime
 from decimal import Decimal
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 import structlog
 
+from ..adapters.base import Sink
 from ..model import GameState, GameStatus, Market, MarketListing, Side
 from ..model.money import ZERO
+from ..portfolio import Portfolio
 from ..portfolio.portfolio import utc_midnight
+from ..ports import Clock, Outbox
 from ..store.errors import StoreError, StoreUnavailable
 from ..store.trading import SettlementVerdict
 from .views import position_view, quote_view
-
-if TYPE_CHECKING:
-    from .trading import TradingDesk
+from .jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
+from ..data.cache import Registry
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +63,7 @@ def is_simulated(market_id: str) -> bool:
 
 
 class Settlement:
-    """Settles the desk's positions; one per engine, engine loop only.
+    """Settles the positions; one per engine, engine loop only.
 
     expected: market_id → "yes"/"no", what the feed's final score says the market resolves to
     (kept until the venue's result arrives, for the comparison; also in the store, which answers
@@ -69,11 +71,17 @@ class Settlement:
     feed's score — the store's count (all runs), or this run's without a store.
     pending: market_id → the settlement job waiting for the store (retried); retries: failed
     attempts so far (both in the engine status).
+
+    Handed its ports, never the engine: `out`, `clock`, `cache`, `store()` (the Store or None, read
+    per call), the `portfolio`, the job queue (`jobs`: settlements and their retries run there), the
+    `adapters` (those with `lookup_round` answer venue-result lookups) and the `sink` a lookup
+    pushes its listing into.
     """
 
-    def __init__(self, desk: "TradingDesk") -> None:
-        self.desk = desk
-        self.engine = desk.engine
+    def __init__(self, out: Outbox, clock: Clock, cache: Registry, store: Callable[[], Any], portfolio: Portfolio,
+                 jobs: JobQueue, adapters: list, sink: Sink) -> None:
+        self.out, self.clock, self.cache, self.store, self.portfolio = out, clock, cache, store, portfolio
+        self.jobs, self.adapters, self.sink = jobs, adapters, sink
         self.expected: dict[str, str] = {}
         self.settled_by_venue = 0
         self.mismatches = 0
@@ -87,15 +95,15 @@ class Settlement:
 
     # -- after a restart ---------------------------------------------------------------------
     async def restore(self) -> None:
-        """Load what settlement keeps in the store after a restart (TradingDesk.restore, at engine
+        """Load what settlement keeps in the store after a restart (Engine.restore, at engine
         start, after the portfolio): the count of markets settled unlike the score (`mismatches`)
         and when today's settled markets settled (the daily loss limit's window,
         Portfolio.note_settled_at). Without a store it does nothing. Raises StoreError when the
         store cannot answer (the engine does not start, as for the rest of its book)."""
-        store = self.engine.store
+        store = self.store()
         if store is None:
             return
-        self.desk.portfolio.note_settled_at(await store.settled_markets_since(utc_midnight(self.engine.clock())))
+        self.portfolio.note_settled_at(await store.settled_markets_since(utc_midnight(self.clock())))
         self.mismatches = await store.count_settlement_mismatches()
 
     # -- the feed says a game is over --------------------------------------------------------
@@ -103,9 +111,9 @@ class Settlement:
         """Settle the simulated markets of a FINAL game (void them when POSTPONED/CANCELED);
         a real venue's market with a position is left open until its venue resolves it, with the
         feed's expected result noted and audited."""
-        for market in self.engine.registry.markets_of(state.game_id):
-            self.engine._publish(quote_view(market, self.engine.registry.books.get(market.market_id),
-                                            self.engine.clock()))
+        for market in self.cache.markets_of(state.game_id):
+            self.out.publish(quote_view(market, self.cache.books.get(market.market_id),
+                                            self.clock()))
             if not self._has_position(market.market_id):
                 continue
             if market.simulated:
@@ -115,20 +123,20 @@ class Settlement:
             if expected is not None:
                 self.expected[market.market_id] = expected
                 await self._store_expectation(market, expected)
-            self.engine.audit("engine", "settlement_awaiting_venue", market.market_id,
+            self.out.audit("engine", "settlement_awaiting_venue", market.market_id,
                               f"game {state.status.value}; feed expects {expected or 'no result'}; "
                               "settles on the venue's own result")
 
     async def _store_expectation(self, market: Market, expected: str) -> None:
         """Keep the feed's expectation in the store for a restart; a store failure is counted and
         logged (this run still compares from memory)."""
-        if self.engine.store is None:
+        if self.store() is None:
             return
         try:
-            await self.engine.store.save_settlement_expectation(market.market_id, market.game_id, expected,
-                                                                self.engine.clock())
+            await self.store().save_settlement_expectation(market.market_id, market.game_id, expected,
+                                                                self.clock())
         except StoreError as exc:
-            self.engine.reject("settlement", "expectation_not_stored", f"{market.market_id}: {exc}")
+            self.out.reject("settlement", "expectation_not_stored", f"{market.market_id}: {exc}")
 
     @staticmethod
     def _feed_result(market: Market, state: GameState) -> str | None:
@@ -152,33 +160,32 @@ class Settlement:
             return False
         market_id = listing.market_id
         if listing.result not in VENUE_RESULTS:
-            self.engine.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
+            self.out.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
             return True
-        if self._has_position(market_id) and not self.desk.portfolio.is_settled(market_id):
-            result = listing.result
-            self.desk.queue.put_nowait(lambda: self.attempt(market_id, lambda: self.settle_on_venue(market_id, result)))
+        if self._has_position(market_id) and not self.portfolio.is_settled(market_id):
+            self.jobs.put(SettleOnVenue(market_id, listing.result))
         return True
 
     async def settle_on_venue(self, market_id: str, result: str) -> None:
         """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed's
         expectation (this run's, else the store's from an earlier run). Raises StoreError when
         the store cannot be read or book the settlement (nothing changes; a later lookup retries)."""
-        if not self._has_position(market_id) or self.desk.portfolio.is_settled(market_id):
+        if not self._has_position(market_id) or self.portfolio.is_settled(market_id):
             return
         expected = self.expected.get(market_id)
-        if expected is None and self.engine.store is not None:
-            expected = await self.engine.store.load_settlement_expectation(market_id)
+        if expected is None and self.store() is not None:
+            expected = await self.store().load_settlement_expectation(market_id)
         game_id = next(p.game_id for side in (Side.YES, Side.NO)
-                       if (p := self.desk.portfolio.position(market_id, side)) is not None)
+                       if (p := self.portfolio.position(market_id, side)) is not None)
         verdict = None if expected is None else SettlementVerdict(market_id, game_id, expected, result,
-                                                                   self.engine.clock())
+                                                                   self.clock())
         await self.close_market(market_id, result, "venue result", verdict)
         self.expected.pop(market_id, None)
         self.settled_by_venue += 1
         differs = expected is not None and expected != result
         if differs:
-            self.engine.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
-            self.engine.audit("engine", "settlement_mismatch", market_id,
+            self.out.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
+            self.out.audit("engine", "settlement_mismatch", market_id,
                               f"the feed's final score gives {expected}, the venue resolved {result}; "
                               "booked at the venue's result")
         if verdict is not None:
@@ -187,13 +194,13 @@ class Settlement:
     async def _recount_mismatches(self, market_id: str, differs: bool) -> None:
         """Take the mismatch count from the store (the verdict was booked with the settlement);
         without a store, or when it cannot answer (counted, logged), count in memory."""
-        store = self.engine.store
+        store = self.store()
         if store is not None:
             try:
                 self.mismatches = await store.count_settlement_mismatches()
                 return
             except StoreError as exc:
-                self.engine.reject("settlement", "mismatch_count_unavailable", f"{market_id}: {exc}")
+                self.out.reject("settlement", "mismatch_count_unavailable", f"{market_id}: {exc}")
         if differs:
             self.mismatches += 1
 
@@ -217,20 +224,19 @@ class Settlement:
         self.retries += 1
         if market_id not in self.pending:
             log.error("settlement.store_unavailable", market_id=market_id, error=str(exc))
-            self.engine.audit("engine", "settlement_deferred", market_id, f"the store is unavailable: {exc}")
+            self.out.audit("engine", "settlement_deferred", market_id, f"the store is unavailable: {exc}")
         self.pending[market_id] = job
         if (timer := self._timers.pop(market_id, None)) is not None:
             timer.cancel()
-        if self.desk.stopping:
+        if self.jobs.stopping:
             return  # shutdown: the next start settles what is still open (runtime/recovery.py)
         delay = min(RETRY_FIRST_S * 2 ** (failures - 1), RETRY_MAX_S)
         self._timers[market_id] = asyncio.get_running_loop().call_later(delay, self._requeue, market_id)
 
     def _requeue(self, market_id: str) -> None:
         self._timers.pop(market_id, None)
-        job = self.pending.get(market_id)
-        if job is not None:
-            self.desk.queue.put_nowait(lambda: self.attempt(market_id, job))
+        if market_id in self.pending:
+            self.jobs.put(RetrySettlement(market_id))
 
     async def close_market(self, market_id: str, result: str, why: str,
                            verdict: SettlementVerdict | None = None) -> Decimal:
@@ -238,26 +244,26 @@ class Settlement:
         the store (with the venue's `verdict` against the feed, one transaction), then apply them
         to the portfolio and publish them. Returns the realized P&L in dollars (0 when already
         settled). Raises StoreUnavailable when the store is down (memory unchanged)."""
-        portfolio, at = self.desk.portfolio, self.engine.clock()
+        portfolio, at = self.portfolio, self.clock()
         value = None if result == "void" else {"yes": Decimal(1), "no": ZERO}.get(result, SPLIT_VALUE)
         closed = portfolio.preview_settlement(market_id, value)
         if not closed:
             return ZERO
-        if self.engine.store is not None:  # ledger lines and positions of both sides: one transaction
-            await self.engine.store.book_settlement(closed, verdict)  # False: already booked; apply it too
+        if self.store() is not None:  # ledger lines and positions of both sides: one transaction
+            await self.store().book_settlement(closed, verdict)  # False: already booked; apply it too
         realized = portfolio.void(market_id, at) if value is None else portfolio.settle_value(market_id, value, at)
         for position in closed:
-            self.engine._publish(position_view(position))
+            self.out.publish(position_view(position))
         action = "void" if result == "void" else "settle"
-        self.engine.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
+        self.out.audit("engine", action, market_id, f"{why}: {result}; realized {realized}", store=False)
         return realized
 
     # -- looking results up ------------------------------------------------------------------
     def awaiting(self) -> list[str]:
         """Real markets with an open position whose venue result is awaited: the game is over,
         the listing closed, or the market is unknown to this run (restored after a restart)."""
-        registry, out = self.engine.registry, []
-        for market_id in sorted({p.market_id for p in self.desk.portfolio.positions()}):
+        registry, out = self.cache, []
+        for market_id in sorted({p.market_id for p in self.portfolio.positions()}):
             if is_simulated(market_id):
                 continue
             market = registry.markets.get(market_id)
@@ -274,15 +280,15 @@ class Settlement:
         doubling after each lookup (a venue can take hours to finalise) up to LOOKUP_MAX_S.
         Returns the started tasks; a lookup pushes the venue's listing into the engine, whose
         result settles the position. Tasks are kept until done and cancelled by `close`."""
-        now, started = self.engine.clock(), []
-        venues = {a.name: a for a in self.engine.adapters if hasattr(a, "lookup_round")}
+        now, started = self.clock(), []
+        venues = {a.name: a for a in self.adapters if hasattr(a, "lookup_round")}
         for market_id in self.awaiting():
             venue, _, venue_market_id = market_id.partition(":")
             if venue not in venues or market_id in self._inflight or not self._due(market_id, now):
                 continue
             self._looked_up_at[market_id] = now
             self._lookups_made[market_id] = self._lookups_made.get(market_id, 0) + 1
-            task = asyncio.get_running_loop().create_task(venues[venue].lookup_round(venue_market_id, self.engine))
+            task = asyncio.get_running_loop().create_task(venues[venue].lookup_round(venue_market_id, self.sink))
             self._inflight[market_id] = task
             task.add_done_callback(lambda _t, m=market_id: self._inflight.pop(m, None))
             started.append(task)
@@ -310,6 +316,21 @@ class Settlement:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _has_position(self, market_id: str) -> bool:
-        portfolio = self.desk.portfolio
+        portfolio = self.portfolio
         return any(p is not None and p.contracts > 0
                    for p in (portfolio.position(market_id, side) for side in (Side.YES, Side.NO)))
+
+    # -- the execution queue's settlement jobs (jobs.py) ---------------------------------------
+    async def run_game(self, job: SettleGame) -> None:
+        """The SettleGame handler (`settle_game`)."""
+        await self.settle_game(job.state)
+
+    async def run_venue(self, job: SettleOnVenue) -> None:
+        """The SettleOnVenue handler: `settle_on_venue`, retried while the store is down (`attempt`)."""
+        await self.attempt(job.market_id, lambda: self.settle_on_venue(job.market_id, job.result))
+
+    async def run_retry(self, job: RetrySettlement) -> None:
+        """The RetrySettlement handler: the pending settlement of the market, if still pending."""
+        pending = self.pending.get(job.market_id)
+        if pending is not None:
+            await self.attempt(job.market_id, pending)

@@ -1,55 +1,156 @@
-"""What the engine tells the operator about itself: EngineStatus and the full snapshot view list."""
+"""What the engine tells the operator about itself: read-only projections of the kernel's parts.
+
+EngineStatus, the bankroll, the full snapshot view list, the run summary and the open positions
+whose mark moved. Each function reads the parts it names (`Parts`, what the kernel holds) and
+changes nothing but the marks last shown.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import Counter
+from decimal import Decimal
+from typing import Any, Protocol
 
-from ..bus.messages import EngineStatus, utcnow
-from .views import game_view, quote_view, watched_quote_view
+from ..bus.messages import BankrollView, EngineStatus, utcnow
+from ..model import Side
+from ..model.money import ZERO, round_cent
+from ..portfolio import Portfolio
+from ..ports import Clock
+from ..settings import Settings
+from ..control.state import ControlState
+from .latency import LatencyRecorder
+from ..data.cache import Registry
+from .signal_book import SignalBook
+from .views import game_view, order_view, position_view, quote_view, signal_view, watched_quote_view
 
-if TYPE_CHECKING:
-    from .engine import Engine
+
+class Parts(Protocol):
+    """What the projections read (the kernel, runtime/engine.py, has these)."""
+
+    settings: Settings
+    registry: Registry
+    clock: Clock
+    control: ControlState
+    portfolio: Portfolio
+    signal_book: SignalBook
+    latency: LatencyRecorder
+    counts: Counter[str]
+    input_rejections: Counter[str]
+    started_at: Any
+    adapters: list
+    store: Any
+    writer: Any
+    executor: Any
+    settlement: Any
+    trader: Any
+    ops: Any
+
+    @property
+    def store_ok(self) -> bool: ...
+
+    @property
+    def bus_ok(self) -> bool: ...
 
 
-def engine_status(engine: "Engine") -> EngineStatus:
+def bankroll_view(parts: Parts) -> BankrollView:
+    """Bankroll in dollars (equity, available, P&L, fees, exposure). `realized_pnl` is gross of fees
+    (fees are their own line); `day_net_pnl` is today's realized P&L net of fees."""
+    bank, now = parts.portfolio.bankroll, parts.clock()
+    unrealized = sum((p.unrealized_pnl for p in parts.portfolio.positions()), ZERO)
+    return BankrollView(
+        starting=bank.starting, equity=bank.equity, available=bank.available, realized_pnl=bank.realized_pnl,
+        unrealized_pnl=round_cent(unrealized), fees=bank.fees, open_exposure=bank.open_cost,
+        day_net_pnl=parts.portfolio.day_net_pnl(now), updated_at=now,
+    )
+
+
+def pipeline_counts(parts: Parts) -> dict[str, int]:
+    """Signal, order and fill counters for EngineStatus."""
+    executor = parts.executor
+    return {"signals": sum(parts.signal_book.decisions.values()), "pending": len(parts.signal_book.pending),
+            "orders": executor.orders, "fills": executor.fills, "duplicate_fills": executor.duplicate_fills,
+            "risk_passed": parts.trader.gate.passed}
+
+
+def engine_status(parts: Parts) -> EngineStatus:
     """Mode, kill switch, health, counters, rejections by reason and per-stage latency (ms)."""
-    registry = engine.registry
-    counts = dict(engine.counts)
+    registry, writer, settlement = parts.registry, parts.writer, parts.settlement
+    counts = dict(parts.counts)
     counts.update(games=len(registry.games), markets=len(registry.markets), watched_markets=len(registry.watched),
-                  store_backlog=engine.writer.backlog, store_backlog_peak=engine.writer.backlog_peak,
-                  store_written=engine.writer.written, store_dropped=engine.writer.dropped,
-                  store_coalesced=sum(engine.writer.coalesced.values()),
-                  orders_outcome_unknown=len(engine.desk.executor.unresolved),
-                  settlements_awaiting_venue=len(engine.desk.settlement.awaiting()),
-                  settlement_mismatches=engine.desk.settlement.mismatches,
-                  settlements_awaiting_store=len(engine.desk.settlement.pending),
-                  settlement_store_retries=engine.desk.settlement.retries,
-                  signals_reserved=len(engine.desk.reserved))
-    counts.update(engine.desk.counts())
-    counts.update(engine.ops.status_counts())
-    rejections = dict(engine.desk.gate.rejections)
-    rejections.update(engine.input_rejections)
-    control = engine.control
-    limits = engine.settings.limits.model_dump(mode="json")
+                  store_backlog=writer.backlog, store_backlog_peak=writer.backlog_peak,
+                  store_written=writer.written, store_dropped=writer.dropped,
+                  store_coalesced=sum(writer.coalesced.values()),
+                  orders_outcome_unknown=len(parts.executor.unresolved),
+                  settlements_awaiting_venue=len(settlement.awaiting()),
+                  settlement_mismatches=settlement.mismatches,
+                  settlements_awaiting_store=len(settlement.pending),
+                  settlement_store_retries=settlement.retries,
+                  signals_reserved=len(parts.signal_book.reserved))
+    counts.update(pipeline_counts(parts))
+    counts.update(parts.ops.status_counts())
+    rejections = dict(parts.trader.gate.rejections)
+    rejections.update(parts.input_rejections)
+    control = parts.control
+    limits = parts.settings.limits.model_dump(mode="json")
     return EngineStatus(
-        instance=engine.settings.instance, mode=control.effective_mode.value, kill_engaged=control.kill_engaged,
+        instance=parts.settings.instance, mode=control.effective_mode.value, kill_engaged=control.kill_engaged,
         kill_reason=control.kill_reason, kill_operator=control.kill_operator, kill_at=control.kill_at,
         venues=sorted({m.venue.value for m in registry.markets.values()}),
-        feed=",".join(a.name for a in engine.adapters), store_ok=engine.store_ok,
-        store_reason=engine.writer.reason if engine.store is not None else "", bus_ok=engine.bus_ok,
-        started_at=engine.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
-        latency=engine.latency.percentiles() | engine.writer.latency.percentiles() | engine.ops.status_latency(),
+        feed=",".join(a.name for a in parts.adapters), store_ok=parts.store_ok,
+        store_reason=writer.reason if parts.store is not None else "", bus_ok=parts.bus_ok,
+        started_at=parts.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
+        latency=parts.latency.percentiles() | writer.latency.percentiles() | parts.ops.status_latency(),
         limits={k: str(v) for k, v in limits.items()},
     )
 
 
-def all_views(engine: "Engine") -> list:
+def all_views(parts: Parts) -> list:
     """Every current entity view (engine, bankroll, games, quotes, signals, orders, positions)."""
-    now, registry = engine.clock(), engine.registry
-    views: list = [engine_status(engine), engine.bankroll_view()]
+    now, registry = parts.clock(), parts.registry
+    views: list = [engine_status(parts), bankroll_view(parts)]
     views += [game_view(s, registry.model_p_home.get(g), now) for g, s in registry.games.items()]
     views += [quote_view(m, registry.books.get(m.market_id), now) for m in registry.markets.values()]
     views += [watched_quote_view(mid, listing, registry.books.get(mid), note, now)
               for mid, (listing, note) in registry.watched.items()]
-    views += engine.desk.entity_views()
+    views += [signal_view(s) for s in parts.signal_book.signals.values()]
+    views += [order_view(o) for o in parts.executor.recent_orders.values()]
+    views += [position_view(p) for p in parts.portfolio.positions(include_closed=True)]
     return views
+
+
+def summary(parts: Parts) -> dict:
+    """Run summary: games, signals by decision, orders, fills, fees, P&L and bankroll (dollars)."""
+    reg, bank, executor = parts.registry, parts.portfolio.bankroll, parts.executor
+    statuses = Counter(s.status.value for s in reg.games.values())
+    try:
+        parts.portfolio.check_identity()
+        identity = True
+    except AssertionError:
+        identity = False
+    return {
+        "games_seen": len(reg.games), "games_live": statuses.get("live", 0), "games_final": statuses.get("final", 0),
+        "markets": len(reg.markets),
+        "signals_by_decision": {k: v for k, v in parts.signal_book.decisions.items() if v},
+        "orders": executor.orders, "fills": executor.fills,
+        "contracts_filled": executor.contracts_filled, "fees": str(bank.fees),
+        "realized_pnl": str(bank.realized_pnl), "unrealized_pnl": str(bankroll_view(parts).unrealized_pnl),
+        "starting_bankroll": str(bank.starting), "bankroll": str(bank.equity), "identity_ok": identity,
+        "rejections": dict(parts.trader.gate.rejections),
+    }
+
+
+class PositionMarks:
+    """The open positions' marks last published, so the status loop sends only those that moved."""
+
+    def __init__(self, portfolio: Portfolio) -> None:
+        self.portfolio = portfolio
+        self._shown: dict[tuple[str, Side], Decimal | None] = {}
+
+    def remarked_position_views(self) -> list:
+        """PositionViews of open positions whose mark (dollars) moved since they were last shown.
+        Marks follow every book update, which is too often to publish; the status loop calls this
+        once a second so the desk's positions show the mark and unrealized P&L the header sums."""
+        shown, open_positions = self._shown, self.portfolio.positions()
+        self._shown = {(p.market_id, p.side): p.mark for p in open_positions}  # bounded by what is held
+        return [position_view(p) for p in open_positions
+                if (p.market_id, p.side) not in shown or shown[(p.market_id, p.side)] != p.mark]

@@ -17,7 +17,7 @@ from arbees_engine.adapters.kalshi import parse_markets
 from arbees_engine.adapters.polymarket.parse import parse_events
 from arbees_engine.matching import Matcher, Refusal
 from arbees_engine.model import League, MarketListing, Venue
-from arbees_engine.runtime.builder import build_engine, recording_meta
+from arbees_engine.ops.builder import build_engine, recording_meta
 from arbees_engine.settings import Settings
 from fixture_server import load_fixture
 

@@ -11,7 +11,7 @@ from typing import Callable
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Command
-from arbees_engine.runtime.builder import _publisher
+from arbees_engine.ops.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
@@ -30,14 +30,14 @@ def sim_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
 @contextlib.asynccontextmanager
 async def sim_engine(settings: Settings, seed: int = 7, n_games: int = 8,
                      command_clock: Callable[[], datetime] | None = None) -> AsyncIterator[tuple[Engine, SimWorld, Store]]:
-    """A started engine (no adapter task: drive it with runtime.drive.drive_sim) and its world.
+    """A started engine (no adapter task: drive it with ops.drive.drive_sim) and its world.
     `command_clock`: the wall clock commands expire by (default the real one)."""
     store = await Store.connect(settings.database_url)
     world = SimWorld(seed=seed, speed=None, n_games=n_games)
     engine = Engine(settings, [world], store=store, publisher_factory=_publisher(settings, settings.redis_url),
                     clock=world.clock.now, on_fill=world.consume)
     if command_clock is not None:
-        engine.desk.commands.guard.clock = command_clock
+        engine.commands.guard.clock = command_clock
     await engine.start(with_adapters=False)
     try:
         yield engine, world, store

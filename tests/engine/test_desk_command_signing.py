@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.model import Mode
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_tui.app import ArbeesApp
 from arbees_tui.panels.header import HeaderBar
 from arbees_tui.screens.confirm import ConfirmScreen
@@ -44,11 +44,11 @@ def _status(app: ArbeesApp, command_id: str) -> str | None:
 async def test_desk_kill_and_approve_are_signed_by_its_key_and_run(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url, mode="manual")
     async with sim_engine(settings, seed=7) as (engine, world, _store):
-        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
+        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
         app = _desk(settings, TEST_OPERATORS["dora"])
         async with app.run_test(size=(120, 36)) as pilot:
             await _attached(pilot, app)
-            target = next(iter(engine.desk.pending))
+            target = next(iter(engine.signal_book.pending))
             await wait_for(pilot, lambda: target in app.state.signals, timeout_s=15)
             app.decide_signal(app.state.signals[target], approve=True)
             await wait_for(pilot, lambda: _status(app, "s-0001") not in (None, "pending"), timeout_s=15)

@@ -1,7 +1,7 @@
 """The desk (Pilot) against a real engine on the simulated venue and a real Redis (issue 3).
 
 The engine and the desk share one event loop: the engine is driven a simulated second at a time
-(runtime.drive), the desk attaches over Redis exactly as in production.
+(ops.drive), the desk attaches over Redis exactly as in production.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import itertools
 from datetime import datetime, timezone
 
 from arbees_engine.model import Decision, Mode
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_tui.app import ArbeesApp
 from arbees_tui.panels.signals import PendingTable
 from arbees_tui.panels.header import engine_health
@@ -54,7 +54,7 @@ async def _attached(pilot, app: ArbeesApp, engine) -> None:
 async def test_kill_hotkey_halts_the_engine_and_no_order_follows(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url)
     async with sim_engine(settings, seed=7) as (engine, world, _store):
-        await drive_sim(engine, world, 15 * 60, until=lambda e: e.desk.executor.orders >= 1)
+        await drive_sim(engine, world, 15 * 60, until=lambda e: e.executor.orders >= 1)
         app = _desk(settings)
         async with app.run_test(size=(120, 36)) as pilot:
             await _attached(pilot, app, engine)
@@ -64,9 +64,9 @@ async def test_kill_hotkey_halts_the_engine_and_no_order_follows(pg_dsn, redis_u
             await wait_for(pilot, lambda: _command(app, "d-0001") is not None and _command(app, "d-0001").status == "done",
                            timeout_s=15)
             assert engine.control.kill_engaged and engine.control.kill_operator == "dora"
-            orders = engine.desk.executor.orders
+            orders = engine.executor.orders
             await drive_sim(engine, world, 10 * 60)
-            assert engine.desk.executor.orders == orders, "an order followed the kill"
+            assert engine.executor.orders == orders, "an order followed the kill"
             await wait_for(pilot, lambda: app.state.engine.kill_engaged and app.state.engine.mode == "halted")
 
             await pilot.press("R")
@@ -89,36 +89,36 @@ async def test_mode_switch_and_manual_approve_and_reject(pg_dsn, redis_url):
             await pilot.press("right", "enter")
             await wait_for(pilot, lambda: engine.control.mode is Mode.MANUAL, timeout_s=15)
 
-            await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
-            target = next(iter(engine.desk.pending))
+            await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
+            target = next(iter(engine.signal_book.pending))
             await wait_for(pilot, lambda: target in app.state.signals and app.state.signals[target].decision == "pending",
                            timeout_s=15)
             await _pending_selected(pilot, app)
-            orders = engine.desk.executor.orders
+            orders = engine.executor.orders
             await pilot.press("a")
             await wait_for(pilot, lambda: bool(app.state.signal_commands), timeout_s=5)
             target = next(iter(app.state.signal_commands))  # the signal under the desk's cursor
-            await wait_for(pilot, lambda: engine.desk.signals[target].decision is not Decision.PENDING, timeout_s=15)
+            await wait_for(pilot, lambda: engine.signal_book.signals[target].decision is not Decision.PENDING, timeout_s=15)
             await engine.settle_queue()
-            decided = engine.desk.signals[target]
+            decided = engine.signal_book.signals[target]
             if decided.decision in (Decision.EXECUTED, Decision.UNFILLED):
-                assert engine.desk.executor.orders > orders
+                assert engine.executor.orders > orders
             else:  # refused by the risk re-check at approval: nothing may be sent
-                assert decided.decision is Decision.REJECTED and engine.desk.executor.orders == orders
+                assert decided.decision is Decision.REJECTED and engine.executor.orders == orders
 
-            await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
-            victim = next(iter(engine.desk.pending))
+            await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
+            victim = next(iter(engine.signal_book.pending))
             await wait_for(pilot, lambda: victim in app.state.signals and app.state.signals[victim].decision == "pending",
                            timeout_s=15)
             await _pending_selected(pilot, app)
-            orders = engine.desk.executor.orders
+            orders = engine.executor.orders
             app.state.signal_commands.clear()
             await pilot.press("r")
             await wait_for(pilot, lambda: bool(app.state.signal_commands), timeout_s=5)
             victim = next(iter(app.state.signal_commands))
-            await wait_for(pilot, lambda: engine.desk.signals[victim].decision is Decision.OPERATOR_REJECTED, timeout_s=15)
+            await wait_for(pilot, lambda: engine.signal_book.signals[victim].decision is Decision.OPERATOR_REJECTED, timeout_s=15)
             await engine.settle_queue()
-            assert engine.desk.executor.orders == orders
+            assert engine.executor.orders == orders
 
 
 async def test_offline_appears_when_engine_stops_and_clears_when_it_returns(pg_dsn, redis_url):

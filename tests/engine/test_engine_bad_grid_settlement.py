@@ -23,12 +23,12 @@ async def test_a_finalized_market_with_a_broken_grid_still_settles_through_the_l
                 await _buy(engine, MARKET, Side.YES, "0.60", 10)
                 engine.on_game_state(GAME.evolve(clock_s=0.0, status=GameStatus.FINAL))
                 await engine.settle_queue()
-                [lookup] = engine.desk.settlement.request_lookups()
+                [lookup] = engine.settlement.request_lookups()
                 assert await lookup is True
                 await engine.settle_queue()
-                position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+                position = engine.portfolio.position(MARKET.market_id, Side.YES)
                 assert position.settled and position.realized_pnl == D("4.00")
-                assert engine.desk.settlement.awaiting() == []
+                assert engine.settlement.awaiting() == []
                 assert engine.input_rejections["kalshi:bad_tick"] == 1
             finally:
                 await engine.shutdown()

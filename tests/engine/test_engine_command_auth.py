@@ -239,4 +239,4 @@ async def test_a_flood_of_forged_commands_is_all_counted_but_audits_a_bounded_nu
         assert engine.input_rejections["command:unsigned"] == 200
         await engine.writer.drain()
         audited = len(await _audit(pg_dsn, "command_refused"))
-        assert 20 <= audited < 40 and engine.desk.commands.unverified_audits.suppressed == 200 - audited
+        assert 20 <= audited < 40 and engine.commands.unverified_audits.suppressed == 200 - audited

@@ -8,7 +8,7 @@ import asyncpg
 
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Decision, Mode
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from engine_harness import command, send, sim_engine, sim_settings
 
@@ -25,17 +25,17 @@ async def _audit_actions(dsn: str) -> list[tuple[str, str]]:
 async def test_kill_is_acknowledged_stops_orders_survives_restart_and_resume_lifts(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url)
     async with sim_engine(settings, seed=7) as (engine, world, _store):
-        await drive_sim(engine, world, 20 * 60, until=lambda e: e.desk.executor.orders >= 1)
-        assert engine.desk.executor.orders >= 1
+        await drive_sim(engine, world, 20 * 60, until=lambda e: e.executor.orders >= 1)
+        assert engine.executor.orders >= 1
         ack = await send(settings, command(CommandAction.KILL, operator="alice", reason="test halt"))
         assert ack is not None and ack.ok and ack.outcome == "done"
         assert engine.control.effective_mode is Mode.HALTED
-        orders_at_kill = engine.desk.executor.orders
-        signals_before = sum(engine.desk.decisions.values())
+        orders_at_kill = engine.executor.orders
+        signals_before = sum(engine.signal_book.decisions.values())
         await drive_sim(engine, world, 10 * 60)
-        assert engine.desk.executor.orders == orders_at_kill, "an order was sent after the kill"
-        assert sum(engine.desk.decisions.values()) > signals_before  # still deciding, all refused
-        assert engine.desk.gate.rejections["kill_switch"] > 0
+        assert engine.executor.orders == orders_at_kill, "an order was sent after the kill"
+        assert sum(engine.signal_book.decisions.values()) > signals_before  # still deciding, all refused
+        assert engine.trader.gate.rejections["kill_switch"] > 0
 
         repeat = await send(settings, command(CommandAction.KILL, operator="alice", reason="again"))
         assert repeat is not None and repeat.ok and "already" in repeat.detail
@@ -44,12 +44,12 @@ async def test_kill_is_acknowledged_stops_orders_survives_restart_and_resume_lif
         assert engine.control.kill_engaged, "the halt did not survive a restart"
         assert engine.control.kill_operator == "alice"
         await drive_sim(engine, world, 5 * 60)
-        assert engine.desk.executor.orders == 0
+        assert engine.executor.orders == 0
         ack = await send(settings, command(CommandAction.RESUME, operator="bob"))
         assert ack is not None and ack.ok
         assert engine.control.effective_mode is Mode.AUTO
-        await drive_sim(engine, world, 30 * 60, until=lambda e: e.desk.executor.orders >= 1)
-        assert engine.desk.executor.orders >= 1, "resume did not lift the halt"
+        await drive_sim(engine, world, 30 * 60, until=lambda e: e.executor.orders >= 1)
+        assert engine.executor.orders >= 1, "resume did not lift the halt"
     actions = await _audit_actions(pg_dsn)
     assert ("alice", "kill_engaged") in actions
     assert ("bob", "command_resume") in actions
@@ -70,38 +70,37 @@ async def test_duplicate_command_id_is_answered_again_not_rerun(pg_dsn, redis_ur
 async def test_manual_mode_approve_executes_reject_and_expiry_never_do(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url, mode="manual")
     async with sim_engine(settings, seed=7) as (engine, world, _store):
-        desk = engine.desk
-        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
-        assert desk.pending, "no risk-approved signal reached the manual queue"
-        assert desk.executor.orders == 0, "manual mode executed without approval"
-        signal = next(iter(desk.pending.values()))
+        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
+        assert engine.signal_book.pending, "no risk-approved signal reached the manual queue"
+        assert engine.executor.orders == 0, "manual mode executed without approval"
+        signal = next(iter(engine.signal_book.pending.values()))
         ack = await send(settings, command(CommandAction.APPROVE, operator="carol", signal_id=signal.signal_id,
                                            signal_version=signal.version))
         assert ack is not None, "approve not acknowledged"
         await engine.settle_queue()
         if ack.ok:
-            assert desk.signals[signal.signal_id].decision in (Decision.EXECUTED, Decision.UNFILLED)
-            assert desk.executor.orders >= 1
+            assert engine.signal_book.signals[signal.signal_id].decision in (Decision.EXECUTED, Decision.UNFILLED)
+            assert engine.executor.orders >= 1
         else:  # the re-check refused it: then nothing may have been sent
-            assert "re-check failed" in ack.detail and desk.executor.orders == 0
+            assert "re-check failed" in ack.detail and engine.executor.orders == 0
 
-        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
-        victim = next(iter(desk.pending.values()))
-        orders = desk.executor.orders
+        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
+        victim = next(iter(engine.signal_book.pending.values()))
+        orders = engine.executor.orders
         ack = await send(settings, command(CommandAction.REJECT, operator="carol", signal_id=victim.signal_id,
                                            signal_version=victim.version))
         assert ack is not None and ack.ok
-        assert desk.signals[victim.signal_id].decision is Decision.OPERATOR_REJECTED
+        assert engine.signal_book.signals[victim.signal_id].decision is Decision.OPERATOR_REJECTED
         again = await send(settings, command(CommandAction.APPROVE, signal_id=victim.signal_id, signal_version=victim.version))
         assert again is not None and not again.ok  # a rejected signal can never be approved later
 
-        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.desk.pending) >= 1)
-        waiting = next(iter(desk.pending.values()))
+        await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
+        waiting = next(iter(engine.signal_book.pending.values()))
         await drive_sim(engine, world, int(settings.strategy.manual_expiry_s) + 2)
-        assert desk.signals[waiting.signal_id].decision is Decision.EXPIRED
+        assert engine.signal_book.signals[waiting.signal_id].decision is Decision.EXPIRED
         late = await send(settings, command(CommandAction.APPROVE, signal_id=waiting.signal_id, signal_version=waiting.version))
         assert late is not None and not late.ok and "expired" in late.detail
-        assert desk.executor.orders == orders
+        assert engine.executor.orders == orders
     conn = await asyncpg.connect(pg_dsn)
     try:
         sent = await conn.fetchval("SELECT count(*) FROM orders WHERE signal_id = ANY($1::text[])",

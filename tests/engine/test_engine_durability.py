@@ -11,9 +11,9 @@ from decimal import Decimal as D
 import asyncpg
 
 from arbees_engine.model import GameStatus, Side
-from arbees_engine.runtime import embedded
-from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres
+from arbees_engine.ops import embedded_server as embedded
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.embedded import EmbeddedPostgres
 from arbees_engine.runtime.engine import cancel_and_wait
 from arbees_engine.store.migrate import migrate
 
@@ -39,7 +39,7 @@ async def _restart_on_same_port(pg: EmbeddedPostgres, monkeypatch) -> None:
 
 async def _memory_matches_store(engine, store) -> None:
     """The engine's positions and bankroll equal the store's, and the ledger invariants hold."""
-    portfolio = engine.desk.portfolio
+    portfolio = engine.portfolio
     stored = {(p.market_id, p.side): (p.contracts, p.cost, p.realized_pnl, p.fees, p.settled)
               for p in await store.load_positions()}
     held = {(p.market_id, p.side): (p.contracts, p.cost, p.realized_pnl, p.fees, p.settled)
@@ -60,7 +60,7 @@ def _expected_realized(engine, market_id: str) -> D:
     winner = engine.registry.games[market.game_id].winner
     total = D(0)
     for side in (Side.YES, Side.NO):
-        pos = engine.desk.portfolio.position(market_id, side)
+        pos = engine.portfolio.position(market_id, side)
         if pos is not None:
             won = (winner == market.outcome.value) is (side is Side.YES)
             total += (pos.contracts if won else 0) - pos.cost
@@ -81,7 +81,7 @@ async def test_a_fill_and_a_settlement_inside_postgres_outages_are_kept_and_paid
             market_id, realized = await _settlement_inside_an_outage(engine, world, pg, monkeypatch)
             await _memory_matches_store(engine, store)
         async with sim_engine(settings, seed=8) as (again, _world, store):  # a restart on the same database
-            positions = [again.desk.portfolio.position(market_id, side) for side in (Side.YES, Side.NO)]
+            positions = [again.portfolio.position(market_id, side) for side in (Side.YES, Side.NO)]
             assert all(p is None or p.settled for p in positions)
             assert sum(p.realized_pnl for p in positions if p is not None) == realized  # paid, not voided
             assert again.counts["recovered_positions_voided"] == 0
@@ -107,15 +107,15 @@ async def _fill_inside_an_outage(engine, world, store, pg, monkeypatch) -> None:
     async def restart_after_retries() -> None:
         await _until(lambda: engine.counts["store_retries"] >= 3, "fill retries")
         fill = seen["fill"]
-        assert not engine.desk.portfolio.has_fill(fill.fill_id), "the fill reached memory before the store"
-        assert engine.desk.executor.fills == 0
+        assert not engine.portfolio.has_fill(fill.fill_id), "the fill reached memory before the store"
+        assert engine.executor.fills == 0
         await _restart_on_same_port(pg, monkeypatch)
 
     restarter = asyncio.create_task(restart_after_retries())
-    await drive_sim(engine, world, 30 * 60, until=lambda e: e.desk.executor.fills >= 1)
+    await drive_sim(engine, world, 30 * 60, until=lambda e: e.executor.fills >= 1)
     await restarter
     fill = seen["fill"]
-    assert engine.desk.portfolio.has_fill(fill.fill_id)
+    assert engine.portfolio.has_fill(fill.fill_id)
     [order] = [o for o in await store.load_orders() if o.client_order_id == fill.client_order_id]
     assert order.filled_contracts == sum(f.contracts for f in await store.load_fills(fill.client_order_id)) > 0
     assert order.status.value in ("filled", "partial")
@@ -125,12 +125,12 @@ async def _settlement_inside_an_outage(engine, world, pg, monkeypatch) -> tuple[
     """The server is down when a game with a position ends: the settlement waits (counted in the
     status), memory keeps the position open, and once the server is back it is paid."""
     await _until(lambda: engine.writer.backlog == 0, "the writer's backlog after the first outage")
-    portfolio = engine.desk.portfolio
+    portfolio = engine.portfolio
     held = {p.market_id for p in portfolio.positions()}
     assert held, "no open position to settle"
     realized_before = portfolio.bankroll.realized_pnl
     pg.stop()
-    settlement = engine.desk.settlement
+    settlement = engine.settlement
     await drive_sim(engine, world, 6 * 3600, until=lambda e: bool(settlement.pending))
     assert settlement.pending, "no game with a position ended during the outage"
     [market_id] = list(settlement.pending)[:1]
@@ -153,8 +153,8 @@ async def _settlement_inside_an_outage(engine, world, pg, monkeypatch) -> tuple[
 async def test_a_crash_after_a_simulated_game_ended_pays_its_position_at_restart(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url)
     async with sim_engine(settings, seed=7) as (engine, world, store):
-        await drive_sim(engine, world, 30 * 60, until=lambda e: e.desk.executor.fills >= 1)
-        [market_id] = sorted({p.market_id for p in engine.desk.portfolio.positions()})[:1]
+        await drive_sim(engine, world, 30 * 60, until=lambda e: e.executor.fills >= 1)
+        [market_id] = sorted({p.market_id for p in engine.portfolio.positions()})[:1]
         market = engine.registry.markets[market_id]
         game = engine.registry.games[market.game_id]
         await cancel_and_wait(engine._tasks)  # a crash: the loop stops, nothing is settled
@@ -166,7 +166,7 @@ async def test_a_crash_after_a_simulated_game_ended_pays_its_position_at_restart
         expected = _expected_realized(engine, market_id)
     async with sim_engine(settings, seed=8) as (again, _world, _store):
         positions = [p for side in (Side.YES, Side.NO)
-                     if (p := again.desk.portfolio.position(market_id, side)) is not None]
+                     if (p := again.portfolio.position(market_id, side)) is not None]
         assert positions and all(p.settled for p in positions)
         assert sum(p.realized_pnl for p in positions) == expected != 0
         assert again.counts["recovered_settlements_paid"] >= 1

@@ -23,14 +23,13 @@ async def _engine_holding_home_yes() -> tuple[Engine, Market]:
     engine = Engine(Settings(database_url=None, redis_url=None), [], clock=lambda: NOW)
     home = Market("kalshi:UCL-ARS", Venue.KALSHI, "UCL-ARS", TIE.game_id, Outcome.HOME, "ARS")
     engine.on_market(home)
-    engine.desk.portfolio.apply_fill(Fill("f1", "o1", home.market_id, Venue.KALSHI, Side.YES, D("0.40"), 10, D("0"), NOW),
+    engine.portfolio.apply_fill(Fill("f1", "o1", home.market_id, Venue.KALSHI, Side.YES, D("0.40"), 10, D("0"), NOW),
                                      TIE.game_id, Sport.SOCCER)
     return engine, home
 
 
 async def _settle(engine: Engine) -> None:
-    while not engine.desk.queue.empty():
-        await engine.desk.queue.get_nowait()()
+    await engine.jobs.run_queued()
 
 
 async def _venue_resolves(engine: Engine, result: str) -> None:
@@ -45,19 +44,19 @@ async def test_extra_time_winner_does_not_win_a_ninety_minute_market():
     engine.on_game_state(TIE.evolve(period=3, home_score=2))  # extra time goal
     engine.on_game_state(TIE.evolve(period=4, home_score=2, status=GameStatus.FINAL))
     await _settle(engine)
-    assert engine.desk.settlement.expected == {home.market_id: "no"}  # the 90 minutes ended level: YES lost
-    assert not engine.desk.portfolio.position(home.market_id, Side.YES).settled  # the venue decides
+    assert engine.settlement.expected == {home.market_id: "no"}  # the 90 minutes ended level: YES lost
+    assert not engine.portfolio.position(home.market_id, Side.YES).settled  # the venue decides
     await _venue_resolves(engine, "no")
-    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    position = engine.portfolio.position(home.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("-4.00")
-    assert engine.desk.settlement.mismatches == 0
+    assert engine.settlement.mismatches == 0
 
 
 async def test_extra_time_final_without_a_regulation_score_is_held_for_the_operator():
     engine, home = await _engine_holding_home_yes()
     engine.on_game_state(TIE.evolve(period=4, home_score=2, status=GameStatus.FINAL))  # first seen already over
     await _settle(engine)
-    assert not engine.desk.portfolio.position(home.market_id, Side.YES).settled
+    assert not engine.portfolio.position(home.market_id, Side.YES).settled
     assert engine.input_rejections["settlement:extra_time_regulation_score_unknown"] == 1
 
 
@@ -66,9 +65,9 @@ async def test_a_game_decided_in_regulation_settles_on_its_final_score():
     engine.on_game_state(TIE.evolve(home_score=2))
     engine.on_game_state(TIE.evolve(home_score=2, status=GameStatus.FINAL))
     await _settle(engine)
-    assert engine.desk.settlement.expected == {home.market_id: "yes"}
+    assert engine.settlement.expected == {home.market_id: "yes"}
     await _venue_resolves(engine, "yes")
-    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    position = engine.portfolio.position(home.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("6.00")
 
 
@@ -86,11 +85,11 @@ async def test_a_suspended_game_keeps_real_positions_open_and_settles_when_it_en
     engine.on_game_state(TIE)
     engine.on_game_state(TIE.evolve(status=GameStatus.POSTPONED))  # ESPN maps suspended/postponed here
     await _settle(engine)
-    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    position = engine.portfolio.position(home.market_id, Side.YES)
     assert not position.settled and position.contracts == 10  # not voided: the venue has not resolved it
     engine.on_game_state(TIE.evolve(home_score=2))  # resumed
     engine.on_game_state(TIE.evolve(home_score=2, status=GameStatus.FINAL))
     await _settle(engine)
     await _venue_resolves(engine, "yes")
-    position = engine.desk.portfolio.position(home.market_id, Side.YES)
+    position = engine.portfolio.position(home.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("6.00")

@@ -35,7 +35,7 @@ def _engine() -> tuple[Engine, _Clock]:
     clock = _Clock()
     engine = Engine(Settings(database_url=None, redis_url=None, mode="manual", instance="test",
                              operators_file=authorized_test_operators()), [], clock=clock)
-    engine.desk.commands.guard.clock = clock  # commands expire by this clock too
+    engine.commands.guard.clock = clock  # commands expire by this clock too
     engine.on_game_state(LEADING)
     engine.on_market(HOME)
     return engine, clock
@@ -47,15 +47,15 @@ def _quote(engine: Engine, clock: _Clock, seq: int, market: Market = HOME, bid: 
 
 
 async def _approve(engine: Engine, signal_id: str, n: int = 1):
-    signal = engine.desk.signals[signal_id]
-    clock = engine.desk.commands.guard.clock
-    return await engine.desk.handle_command(command(CommandAction.APPROVE, operator="op", now=clock(), signal_id=signal_id,
+    signal = engine.signal_book.signals[signal_id]
+    clock = engine.commands.guard.clock
+    return await engine.commands.handle(command(CommandAction.APPROVE, operator="op", now=clock(), signal_id=signal_id,
                                                     signal_version=signal.version))
 
 
 def _only_pending(engine: Engine) -> str:
-    (signal_id,) = engine.desk.pending
-    assert engine.desk.pending[signal_id].legs[0].side is Side.YES
+    (signal_id,) = engine.signal_book.pending
+    assert engine.signal_book.pending[signal_id].legs[0].side is Side.YES
     return signal_id
 
 
@@ -65,19 +65,19 @@ async def test_a_score_change_while_pending_refuses_the_approval():
     signal_id = _only_pending(engine)
     engine.on_game_state(LEADING.evolve(home_score=14, away_score=24))  # the lead flipped; same second
     ack = await _approve(engine, signal_id)
-    await engine.desk.drain()  # the executions the approval queued (no engine loop runs here)
+    await engine.jobs.drain()  # the executions the approval queued (no engine loop runs here)
     assert not ack.ok and ack.detail.startswith("re-check failed: edge_gone")
-    assert engine.desk.signals[signal_id].decision is Decision.REJECTED and engine.desk.executor.orders == 0
+    assert engine.signal_book.signals[signal_id].decision is Decision.REJECTED and engine.executor.orders == 0
 
 
 async def test_an_approval_after_expiry_is_refused_even_before_the_sweep():
     engine, clock = _engine()
     _quote(engine, clock, 1)
     signal_id = _only_pending(engine)
-    clock.now = engine.desk.signals[signal_id].expires_at  # housekeeping has not run yet
+    clock.now = engine.signal_book.signals[signal_id].expires_at  # housekeeping has not run yet
     ack = await _approve(engine, signal_id)
     assert not ack.ok and "expired" in ack.detail
-    assert engine.desk.signals[signal_id].decision is Decision.EXPIRED and engine.desk.executor.orders == 0
+    assert engine.signal_book.signals[signal_id].decision is Decision.EXPIRED and engine.executor.orders == 0
 
 
 async def test_a_second_pending_signal_of_a_market_is_not_stacked_on_the_first():
@@ -86,22 +86,22 @@ async def test_a_second_pending_signal_of_a_market_is_not_stacked_on_the_first()
     first = _only_pending(engine)
     clock.now += timedelta(seconds=6)  # one signal per market per 5 s
     _quote(engine, clock, 2)
-    second = next(s for s in engine.desk.pending if s != first)
-    assert engine.desk.signals[second].legs[0].contracts == engine.desk.signals[first].legs[0].contracts
+    second = next(s for s in engine.signal_book.pending if s != first)
+    assert engine.signal_book.signals[second].legs[0].contracts == engine.signal_book.signals[first].legs[0].contracts
     assert (await _approve(engine, first, 1)).ok
-    await engine.desk.drain()  # the executions the approval queued (no engine loop runs here)
-    assert engine.desk.executor.fills >= 1
+    await engine.jobs.drain()  # the executions the approval queued (no engine loop runs here)
+    assert engine.executor.fills >= 1
     clock.now += timedelta(seconds=21)  # past the game's 20 s cooldown, inside the second's 30 s expiry
     engine.on_game_state(LEADING.evolve(clock_s=239.0, seconds_remaining_regulation=239.0))
     _quote(engine, clock, 3)
     ack = await _approve(engine, second, 2)  # sized before the first was held: cut to what Kelly has left
-    resized = engine.desk.signals[second].contracts
+    resized = engine.signal_book.signals[second].contracts
     assert ack.ok and ack.detail == f"approved; executing; resized 100 → {resized} contracts (Kelly now)"
     assert 0 < resized < 100
-    await engine.desk.drain()
-    assert engine.desk.portfolio.position(HOME.market_id, Side.YES).contracts == 100 + resized
-    fresh = engine.desk._edge(HOME, engine.registry.games[HOME.game_id], engine.registry.books[HOME.market_id],
-                              engine.desk._available(), clock.now, lambda: "probe")
+    await engine.jobs.drain()
+    assert engine.portfolio.position(HOME.market_id, Side.YES).contracts == 100 + resized
+    fresh = engine.trader.edge(HOME, engine.registry.games[HOME.game_id], engine.registry.books[HOME.market_id],
+                              engine.trader.available(), clock.now, lambda: "probe")
     assert fresh is None  # Kelly's target on this result is now held: no further edge signal
 
 
@@ -115,14 +115,14 @@ async def test_an_approval_after_another_games_signal_is_resized_not_refused():
     engine.on_market(away_game)
     _quote(engine, clock, 1, bid="0.86", ask="0.88")  # at 88¢ Kelly sizes below the 100-contract cap
     _quote(engine, clock, 1, away_game, bid="0.86", ask="0.88")
-    first, second = (s for s in engine.desk.pending)
-    sized = engine.desk.signals[second].contracts
+    first, second = (s for s in engine.signal_book.pending)
+    sized = engine.signal_book.signals[second].contracts
     assert (await _approve(engine, first, 1)).ok
-    await engine.desk.drain()
+    await engine.jobs.drain()
     ack = await _approve(engine, second, 2)
-    assert ack.ok and engine.desk.signals[second].contracts < sized, ack.detail
-    await engine.desk.drain()
-    assert engine.desk.executor.orders == 2
+    assert ack.ok and engine.signal_book.signals[second].contracts < sized, ack.detail
+    await engine.jobs.drain()
+    assert engine.executor.orders == 2
 
 
 def test_kelly_counts_a_bet_on_the_same_result_held_on_another_venue_or_market():
@@ -133,8 +133,8 @@ def test_kelly_counts_a_bet_on_the_same_result_held_on_another_venue_or_market()
     poly_away = Market("polymarket:DEN", Venue.POLYMARKET, "DEN", "espn:nfl:9", Outcome.AWAY, "DEN")
     for market in (poly_home, poly_away):
         engine.on_market(market)
-    engine.desk.portfolio.apply_fill(Fill("f1", "o1", HOME.market_id, Venue.KALSHI, Side.YES, D("0.80"), 50,
+    engine.portfolio.apply_fill(Fill("f1", "o1", HOME.market_id, Venue.KALSHI, Side.YES, D("0.80"), 50,
                                           D("0.56"), NOW), HOME.game_id, Sport.FOOTBALL)
-    assert engine.desk._staked(poly_home) == {Side.YES: D("40.00"), Side.NO: D("0")}
-    assert engine.desk._staked(poly_away) == {Side.YES: D("0"), Side.NO: D("40.00")}
-    assert engine.desk._staked(HOME)[Side.YES] == D("40.00")  # the market itself, as before
+    assert engine.trader.staked(poly_home) == {Side.YES: D("40.00"), Side.NO: D("0")}
+    assert engine.trader.staked(poly_away) == {Side.YES: D("0"), Side.NO: D("40.00")}
+    assert engine.trader.staked(HOME)[Side.YES] == D("40.00")  # the market itself, as before

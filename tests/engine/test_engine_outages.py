@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from arbees_engine.bus.client import BusClient
-from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store.migrate import migrate
 
 from engine_harness import sim_engine, sim_settings
@@ -27,13 +27,13 @@ async def test_redis_outage_halts_new_positions_then_resyncs(pg_dsn, tmp_path):
     settings = sim_settings(pg_dsn, redis.url_for(0))
     try:
         async with sim_engine(settings, seed=7) as (engine, world, _store):
-            await drive_sim(engine, world, 15 * 60, until=lambda e: e.desk.executor.orders >= 1)
+            await drive_sim(engine, world, 15 * 60, until=lambda e: e.executor.orders >= 1)
             redis.stop()
             await _until(lambda: not engine.bus_ok)
-            orders = engine.desk.executor.orders
+            orders = engine.executor.orders
             await drive_sim(engine, world, 10 * 60)
-            assert engine.desk.executor.orders == orders, "opened a position without the control plane"
-            assert engine.desk.gate.rejections["control_plane_down"] > 0
+            assert engine.executor.orders == orders, "opened a position without the control plane"
+            assert engine.trader.gate.rejections["control_plane_down"] > 0
             assert not engine.status_view().bus_ok
 
             redis.start()  # same socket path, same ACL users and passwords: the engine's URL works again
@@ -58,13 +58,13 @@ async def test_postgres_outage_halts_new_positions_and_keeps_rows(redis_url, tmp
         await migrate(dsn)
         settings = sim_settings(dsn, redis_url)
         async with sim_engine(settings, seed=7) as (engine, world, _store):
-            await drive_sim(engine, world, 15 * 60, until=lambda e: e.desk.executor.orders >= 1)
+            await drive_sim(engine, world, 15 * 60, until=lambda e: e.executor.orders >= 1)
             pg.stop()
-            orders = engine.desk.executor.orders
+            orders = engine.executor.orders
             await drive_sim(engine, world, 10 * 60)
             await _until(lambda: not engine.store_ok)
             await drive_sim(engine, world, 10 * 60)
-            assert engine.desk.executor.orders == orders, "sent an order with no store to write its intent to"
+            assert engine.executor.orders == orders, "sent an order with no store to write its intent to"
             assert engine.status_view().store_ok is False
             assert engine.writer.backlog > 0 and engine.writer.dropped == 0  # kept, not lost
     finally:

@@ -12,20 +12,20 @@ from test_engine_venue_settlement import MARKET, _buy, engine  # noqa: F401 - th
 
 async def test_a_moved_mark_is_republished_once_and_a_still_one_is_not(engine):
     await _buy(engine, MARKET, Side.YES, "0.60", 10)
-    engine.desk.remarked_position_views()  # what the desk was shown at the fill
-    engine.desk.portfolio.mark(MARKET.market_id, D("0.70"))
-    views = engine.desk.remarked_position_views()
+    engine.marks.remarked_position_views()  # what the desk was shown at the fill
+    engine.portfolio.mark(MARKET.market_id, D("0.70"))
+    views = engine.marks.remarked_position_views()
     assert [(v.position_id, v.mark, v.unrealized_pnl) for v in views] == [(f"{MARKET.market_id}:yes", D("0.70"), D("1.00"))]
-    assert engine.desk.remarked_position_views() == []  # unchanged: nothing to send
-    engine.desk.portfolio.mark(MARKET.market_id, D("0.55"))
-    assert [v.unrealized_pnl for v in engine.desk.remarked_position_views()] == [D("-0.50")]
+    assert engine.marks.remarked_position_views() == []  # unchanged: nothing to send
+    engine.portfolio.mark(MARKET.market_id, D("0.55"))
+    assert [v.unrealized_pnl for v in engine.marks.remarked_position_views()] == [D("-0.50")]
 
 
 async def test_the_status_loop_publishes_remarked_positions(engine):
     await _buy(engine, MARKET, Side.YES, "0.60", 10)
-    engine.desk.remarked_position_views()
-    engine.desk.portfolio.mark(MARKET.market_id, D("0.65"))
+    engine.marks.remarked_position_views()
+    engine.portfolio.mark(MARKET.market_id, D("0.65"))
     published = []
-    engine._publish = published.append  # what the status loop hands to the Redis publisher
+    engine.out.publish = published.append  # what the status loop hands to the bus (ports.Outbox)
     engine.status_pass()
     assert any(getattr(v, "position_id", None) == f"{MARKET.market_id}:yes" and v.mark == D("0.65") for v in published)

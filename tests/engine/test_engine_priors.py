@@ -16,7 +16,7 @@ from arbees_engine.model import (BookLevel, BookUpdate, BookUpdateKind, GameStat
 from arbees_engine.pricing import model_for
 from arbees_engine.pricing.spread import home_margin_from_line, spread_home_prob
 from arbees_engine.runtime.engine import Engine
-from arbees_engine.runtime.priors import PriorBook
+from arbees_engine.data.priors import PriorBook
 from arbees_engine.store.store import Store
 
 from engine_harness import sim_settings

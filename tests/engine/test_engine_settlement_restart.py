@@ -18,7 +18,7 @@ POLY = Market("polymarket:NYK-TOKEN", Venue.POLYMARKET, "NYK-TOKEN", GAME.game_i
 
 
 async def _restarted(store):
-    """A started engine on `store`: its start restored the settlement state (TradingDesk.restore)."""
+    """A started engine on `store`: its start restored the settlement state (Engine.restore)."""
     return await _engine(store)
 
 
@@ -37,10 +37,10 @@ async def test_a_restart_between_the_feeds_final_and_the_venue_result_still_comp
 
     second = await _engine(store)  # the feed never shows this game again
     try:
-        assert second.desk.settlement.expected == {}
+        assert second.settlement.expected == {}
         await _venue_says(second, venue_result)
-        settlement = second.desk.settlement
-        assert second.desk.portfolio.position(MARKET.market_id, Side.YES).settled
+        settlement = second.settlement
+        assert second.portfolio.position(MARKET.market_id, Side.YES).settled
         assert second.input_rejections["settlement:venue_result_differs"] == mismatches
         assert settlement.mismatches == mismatches == second.status_view().counts["settlement_mismatches"]
         assert ("settlement_mismatch" in await _audit_actions(second, store)) is bool(mismatches)
@@ -68,11 +68,11 @@ async def test_an_expectation_the_store_refused_is_counted_and_still_compared_in
         engine.on_game_state(GAME.evolve(clock_s=0.0, status=GameStatus.FINAL))
         await engine.settle_queue()
         assert engine.input_rejections["settlement:expectation_not_stored"] == 1
-        assert engine.desk.settlement.expected == {MARKET.market_id: "yes"}
+        assert engine.settlement.expected == {MARKET.market_id: "yes"}
         monkeypatch.undo()
         await _venue_says(engine, "no")
         assert engine.input_rejections["settlement:venue_result_differs"] == 1
-        assert engine.desk.settlement.mismatches == 1 == await store.count_settlement_mismatches()
+        assert engine.settlement.mismatches == 1 == await store.count_settlement_mismatches()
     finally:
         await engine.shutdown()
 
@@ -94,7 +94,7 @@ async def test_after_a_restart_only_a_leg_settled_today_lets_its_open_pair_offse
     await _set_ledger_time(store, NOW)  # settled today
     second = await _restarted(store)
     try:
-        portfolio = second.desk.portfolio
+        portfolio = second.portfolio
         portfolio.mark(POLY.market_id, D("0.20"))  # NO marked at 0.80: +$5 while it waits for its venue
         assert portfolio.day_net_pnl(NOW) == D("-6.14")  # −$6 and two $0.07 fees
         assert portfolio.day_pnl_for_loss_limit(NOW) == D("-6.14") + D("5.00")
@@ -104,7 +104,7 @@ async def test_after_a_restart_only_a_leg_settled_today_lets_its_open_pair_offse
     await _set_ledger_time(store, NOW - timedelta(days=1))  # settled yesterday
     third = await _restarted(store)
     try:
-        portfolio = third.desk.portfolio
+        portfolio = third.portfolio
         portfolio.mark(POLY.market_id, D("0.20"))
         assert portfolio.day_net_pnl(NOW) == D("0")
         assert portfolio.day_pnl_for_loss_limit(NOW) == D("0")  # yesterday's leg does not loosen today

@@ -10,7 +10,7 @@ from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Removed
 from arbees_engine.model.money import round_cent
 from arbees_engine.pricing.base import logit
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from engine_harness import sim_engine, sim_settings
 
@@ -46,12 +46,12 @@ async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url)
     async with sim_engine(settings, seed=7) as (engine, world, store):
         def settled(e) -> bool:
-            return any(p.settled for p in e.desk.portfolio.positions(include_closed=True))
+            return any(p.settled for p in e.portfolio.positions(include_closed=True))
 
         ran = await drive_sim(engine, world, 90 * 60, until=settled)
         assert ran < 90 * 60, "no position settled within 90 simulated minutes"
-        summary = engine.desk.summary()
-        executor = engine.desk.executor
+        summary = engine.summary()
+        executor = engine.executor
     assert summary["signals_by_decision"].get("executed", 0) >= 1
     assert summary["games_final"] >= 1
     assert summary["identity_ok"]
@@ -62,7 +62,7 @@ async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
         distinct = await conn.fetchval("SELECT count(DISTINCT fill_id) FROM fills")
         assert stored_fills == distinct == executor.fills
         bank = await conn.fetchrow("SELECT starting, realized_pnl, fees FROM bankroll WHERE id = 1")
-        portfolio = engine.desk.portfolio.bankroll
+        portfolio = engine.portfolio.bankroll
         assert bank["fees"] == portfolio.fees and bank["realized_pnl"] == portfolio.realized_pnl
         fills_fees = await conn.fetchval("SELECT coalesce(sum(fee), 0) FROM fills")
         assert round_cent(bank["starting"] + bank["realized_pnl"] - fills_fees) == round_cent(portfolio.equity)
@@ -92,4 +92,4 @@ async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
     replayed = _replay(events)
     for kind in ("game", "quote", "signal", "position", "order", "bankroll"):
         assert replayed.get(kind, {}) == snap.entities.get(kind, {}), f"replay differs for {kind}"
-    assert Decimal(str(snap.entities["bankroll"]["bankroll"].equity)) == engine.desk.portfolio.bankroll.equity
+    assert Decimal(str(snap.entities["bankroll"]["bankroll"].equity)) == engine.portfolio.bankroll.equity

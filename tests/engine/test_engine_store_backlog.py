@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from arbees_engine.adapters.sim import SimWorld
-from arbees_engine.runtime.builder import _publisher
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.builder import _publisher
+from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.store import Store
 
@@ -37,17 +37,17 @@ def _hold(engine: Engine) -> asyncio.Event:
 async def test_a_writer_too_far_behind_stops_new_positions_and_says_why(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url, store_backlog_unhealthy=300)
     async with sim_engine(settings, seed=7) as (engine, world, _store):
-        await drive_sim(engine, world, 15 * 60, until=lambda e: e.desk.executor.orders >= 1)
+        await drive_sim(engine, world, 15 * 60, until=lambda e: e.executor.orders >= 1)
         assert engine.store_ok
         release = _hold(engine)
         await drive_sim(engine, world, 20 * 60, until=lambda e: e.writer.backlog > 300)
         assert not engine.store_ok
         status = engine.status_view()
         assert status.store_ok is False and "behind" in status.store_reason and status.counts["store_backlog"] > 300
-        orders, refused = engine.desk.executor.orders, engine.desk.gate.rejections["control_plane_down"]
+        orders, refused = engine.executor.orders, engine.trader.gate.rejections["control_plane_down"]
         await drive_sim(engine, world, 10 * 60)
-        assert engine.desk.executor.orders == orders, "opened a position while the store was behind"
-        assert engine.desk.gate.rejections["control_plane_down"] > refused
+        assert engine.executor.orders == orders, "opened a position while the store was behind"
+        assert engine.trader.gate.rejections["control_plane_down"] > refused
         release.set()
         await _until(lambda: engine.store_ok)
         assert engine.status_view().store_reason == "" and engine.writer.dropped == 0
@@ -90,7 +90,7 @@ async def test_a_clean_shutdown_writes_every_queued_row(pg_dsn, redis_url):
     assert stored["audit"] == writer.submitted["audit"]  # includes the shutdown's own "stop" audit
     registry = engine.registry  # finished games (and their markets) may have been forgotten since
     assert stored["game"] == len(registry.games) + len(registry.forgotten) and stored["market"] == engine.counts["markets"]
-    assert stored["signal"] == sum(engine.desk.decisions.values()) > 0
+    assert stored["signal"] == sum(engine.signal_book.decisions.values()) > 0
     assert sum(engine.store_drain["rows"].values()) >= queued - 1  # the hold job itself counts as written
 
 

@@ -64,7 +64,7 @@ async def _buy(engine: Engine, market: Market, side: Side, price: str, contracts
     engine.on_market(market)
     await engine.store.insert_order_intent(Order(f"o{n}", f"s{n}", market.market_id, market.venue, side, D(price),
                                                  contracts, NOW))
-    assert await engine.desk.executor.apply_fill(Fill(f"f{n}", f"o{n}", market.market_id, market.venue, side,
+    assert await engine.executor.apply_fill(Fill(f"f{n}", f"o{n}", market.market_id, market.venue, side,
                                                       D(price), contracts, D("0.07"), NOW))
 
 
@@ -84,19 +84,19 @@ async def test_the_feed_alone_never_settles_a_real_market_and_the_venue_result_d
     engine.on_game_state(GAME)
     engine.on_game_state(GAME.evolve(clock_s=0.0, status=GameStatus.FINAL))
     await engine.settle_queue()
-    position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+    position = engine.portfolio.position(MARKET.market_id, Side.YES)
     assert not position.settled and position.contracts == 10
-    assert engine.desk.settlement.expected == {MARKET.market_id: "yes"}
-    assert engine.desk.settlement.awaiting() == [MARKET.market_id]
+    assert engine.settlement.expected == {MARKET.market_id: "yes"}
+    assert engine.settlement.awaiting() == [MARKET.market_id]
     determined = parse_market(dict(_kalshi_market(NYK), status="determined"))  # can still be disputed
     engine.on_listing(determined)
     await engine.settle_queue()
-    assert not engine.desk.portfolio.position(MARKET.market_id, Side.YES).settled
+    assert not engine.portfolio.position(MARKET.market_id, Side.YES).settled
     await _venue_says(engine, "yes")
-    position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+    position = engine.portfolio.position(MARKET.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("4.00")
-    assert engine.desk.settlement.awaiting() == [] and engine.desk.settlement.mismatches == 0
-    engine.desk.portfolio.check_identity()
+    assert engine.settlement.awaiting() == [] and engine.settlement.mismatches == 0
+    engine.portfolio.check_identity()
     stored = {(p.market_id, p.side): p for p in await store.load_positions()}
     assert stored[(MARKET.market_id, Side.YES)].settled
     assert (await store.load_bankroll()).realized_pnl == D("4.00")
@@ -108,10 +108,10 @@ async def test_a_venue_result_that_differs_from_the_feed_is_booked_counted_and_a
     engine.on_game_state(GAME.evolve(clock_s=0.0, status=GameStatus.FINAL))  # feed: NYK won
     await engine.settle_queue()
     await _venue_says(engine, "no")  # the venue resolved NO
-    position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+    position = engine.portfolio.position(MARKET.market_id, Side.YES)
     assert position.settled and position.realized_pnl == D("-6.00")
     assert engine.input_rejections["settlement:venue_result_differs"] == 1
-    assert engine.desk.settlement.mismatches == 1
+    assert engine.settlement.mismatches == 1
     assert "settlement_mismatch" in await _audit_actions(engine, store)
 
 
@@ -120,7 +120,7 @@ async def test_void_returns_cost_and_a_50_50_pays_half_a_dollar_a_side(engine, s
     await _buy(engine, MARKET, Side.YES, "0.60", 10, n=1)
     await _buy(engine, MARKET, Side.NO, "0.35", 10, n=2)
     await _venue_says(engine, result)  # the venue resolves before the feed's final: it still wins
-    portfolio = engine.desk.portfolio
+    portfolio = engine.portfolio
     assert portfolio.position(MARKET.market_id, Side.YES).realized_pnl == D(yes_pnl)
     assert portfolio.position(MARKET.market_id, Side.NO).realized_pnl == D(no_pnl)
     assert portfolio.bankroll.open_cost == D("0") and portfolio.is_settled(MARKET.market_id)
@@ -131,7 +131,7 @@ async def test_an_unknown_venue_result_is_counted_and_the_position_stays_open(en
     await _buy(engine, MARKET, Side.YES, "0.60", 10)
     await _venue_says(engine, "scalar")
     assert engine.input_rejections["settlement:venue_result_unknown"] == 1
-    assert engine.desk.portfolio.position(MARKET.market_id, Side.YES).contracts == 10
+    assert engine.portfolio.position(MARKET.market_id, Side.YES).contracts == 10
 
 
 async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_settled(store):
@@ -153,16 +153,16 @@ async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_s
             engine = await _engine(store, [kalshi, polymarket])
             try:
                 assert engine.registry.markets == {}  # this run has not listed them: settled markets are not
-                assert engine.desk.settlement.awaiting() == sorted([MARKET.market_id, poly.market_id])
-                tasks = engine.desk.settlement.request_lookups()
-                assert len(tasks) == 2 and engine.desk.settlement.request_lookups() == []  # once a minute
+                assert engine.settlement.awaiting() == sorted([MARKET.market_id, poly.market_id])
+                tasks = engine.settlement.request_lookups()
+                assert len(tasks) == 2 and engine.settlement.request_lookups() == []  # once a minute
                 for task in tasks:
                     assert await task is True
                 await engine.settle_queue()
-                portfolio = engine.desk.portfolio
+                portfolio = engine.portfolio
                 assert portfolio.position(MARKET.market_id, Side.YES).realized_pnl == D("4.00")  # NYK finalized yes
                 assert portfolio.position(poly.market_id, Side.NO).realized_pnl == D("-1.50")  # FaZe won: NO lost
-                assert engine.desk.settlement.settled_by_venue == 2 and engine.desk.settlement.awaiting() == []
+                assert engine.settlement.settled_by_venue == 2 and engine.settlement.awaiting() == []
                 assert engine.registry.watched == {}  # settled lookups are not shown as unmatched markets
                 portfolio.check_identity()
             finally:
@@ -187,14 +187,14 @@ async def test_lookups_back_off_while_the_venue_has_no_result_and_stop_at_shutdo
                 made = []
                 for seconds in (0, 30, 60, 100, 179, 180, 419, 420):  # due after 60, then 120, then 240 s
                     clock["now"] = NOW + timedelta(seconds=seconds)
-                    for task in engine.desk.settlement.request_lookups():
+                    for task in engine.settlement.request_lookups():
                         assert await task is True  # the venue answered: still open, nothing settles
                         made.append(seconds)
                 assert made == [0, 60, 180, 420]
-                assert not engine.desk.portfolio.position(MARKET.market_id, Side.YES).settled
+                assert not engine.portfolio.position(MARKET.market_id, Side.YES).settled
                 clock["now"] = NOW + timedelta(seconds=900)
-                pending = engine.desk.settlement.request_lookups()
+                pending = engine.settlement.request_lookups()
                 assert len(pending) == 1
             finally:
                 await engine.shutdown()  # cancels the lookup in flight, if it still is
-            assert all(task.done() for task in pending) and engine.desk.settlement._inflight == {}
+            assert all(task.done() for task in pending) and engine.settlement._inflight == {}

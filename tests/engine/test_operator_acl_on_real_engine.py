@@ -9,7 +9,7 @@ from redis.exceptions import NoPermissionError
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import CommandAction
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from engine_harness import command, sim_engine, sim_settings
 

@@ -136,7 +136,7 @@ async def test_a_backlog_over_the_threshold_is_unhealthy_until_it_is_back_under_
 
 
 async def test_the_run_summary_and_status_show_the_writers_figures_and_why_the_store_is_down():
-    from arbees_engine.runtime.summary import format_status, format_summary
+    from arbees_engine.ops.summary import format_status, format_summary
 
     writer = StoreWriter(unhealthy_backlog=1)
 

@@ -24,10 +24,10 @@ def _broken(ticker: str) -> dict:
 
 
 def _assert_refused(engine, sid: str) -> None:
-    signal = engine.desk.signals[sid]
+    signal = engine.signal_book.signals[sid]
     assert signal.decision.value == "rejected" and signal.reason.startswith(f"bad_tick_grid: kalshi:{SAS}: ")
     assert engine.input_rejections["execution:bad_tick_grid"] == 1
-    assert not engine.desk.executor.recent_orders
+    assert not engine.executor.recent_orders
 
 
 @pytest.mark.parametrize(("side", "limit"), [(Side.YES, "0.55"), (Side.NO, "0.40")])
@@ -35,7 +35,7 @@ async def test_a_market_listed_with_a_broken_grid_is_never_traded(side, limit):
     engine = _engine()  # paper: the refusal comes before any broker
     engine.on_listing(parse_market(_broken(SAS)))
     assert f"kalshi:{SAS}" in engine.registry.markets  # listed and matched, just not tradable
-    await engine.desk.executor.execute(_signal("s1", (f"kalshi:{SAS}", side, limit)))
+    await engine.executor.execute(_signal("s1", (f"kalshi:{SAS}", side, limit)))
     _assert_refused(engine, "s1")
 
 
@@ -44,7 +44,7 @@ async def test_a_grid_that_breaks_later_refuses_the_whole_arbitrage_before_any_s
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
         engine.on_listing(parse_market(_broken(SAS)))  # the next discovery returns a broken grid
-        await engine.desk.executor.execute(_signal("s1", (f"kalshi:{NYK}", Side.NO, "0.45"),
+        await engine.executor.execute(_signal("s1", (f"kalshi:{NYK}", Side.NO, "0.45"),
                                                    (f"kalshi:{SAS}", Side.YES, "0.55")))
         _assert_refused(engine, "s1")
         assert _posts(server) == 0  # the good NYK leg never went either

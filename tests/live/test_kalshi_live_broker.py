@@ -39,14 +39,14 @@ async def test_executor_sends_live_ioc_and_books_the_venue_fills(rsa_key):
     with FakeKalshiRest(rsa_key.public_key(), liquidity=7) as server:
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _engine(client)
-        await engine.desk.executor.execute(_signal(10))
-        order = next(iter(engine.desk.executor.recent_orders.values()))
+        await engine.executor.execute(_signal(10))
+        order = next(iter(engine.executor.recent_orders.values()))
         assert not order.paper and order.filled_contracts == 7 and order.venue_order_id
         assert server.orders[order.client_order_id]["yes_price_dollars"] == "0.4200"
-        position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+        position = engine.portfolio.position(MARKET.market_id, Side.YES)
         assert position.contracts == 7 and position.cost == D("0.42") * 7
         assert position.fees == taker_fee(KALSHI_FEES, D("0.42"), 7)
-        engine.desk.portfolio.check_identity()
+        engine.portfolio.check_identity()
         await client.aclose()
 
 
@@ -55,11 +55,11 @@ async def test_venue_refusal_is_an_unfilled_order_not_a_crash(rsa_key):
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
         server.fail_429, server.retry_after = 5, "0"
         engine = _engine(client)
-        await engine.desk.executor.execute(_signal(5))
-        order = next(iter(engine.desk.executor.recent_orders.values()))
+        await engine.executor.execute(_signal(5))
+        order = next(iter(engine.executor.recent_orders.values()))
         assert order.status.value == "rejected" and "rate limited" in order.reason
-        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES) is None
-        assert engine.desk.signals["sig-live-1"].decision.value == "unfilled"
+        assert engine.portfolio.position(MARKET.market_id, Side.YES) is None
+        assert engine.signal_book.signals["sig-live-1"].decision.value == "unfilled"
         await client.aclose()
 
 
@@ -82,7 +82,7 @@ async def test_restart_reconciles_an_order_sent_before_a_crash(rsa_key, pg_dsn):
             engine = Engine(Settings(database_url=pg_dsn, redis_url=None), [], store=store)
             engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, engine.registry.markets)
             await engine.restore()
-            position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+            position = engine.portfolio.position(MARKET.market_id, Side.YES)
             assert position is not None and position.contracts == 4
             assert await store.count_fills() == 1
             (stored,) = await store.load_orders()
@@ -102,11 +102,11 @@ async def test_a_gateway_error_after_the_order_was_placed_is_looked_up_not_booke
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
         server.gateway_error_after_create = True
         engine = _engine(client)
-        await engine.desk.executor.execute(_signal(10))
-        order = next(iter(engine.desk.executor.recent_orders.values()))
+        await engine.executor.execute(_signal(10))
+        order = next(iter(engine.executor.recent_orders.values()))
         assert order.status.value == "partial" and order.filled_contracts == 6
-        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES).contracts == 6
-        assert engine.desk.signals["sig-live-1"].decision.value == "executed"
+        assert engine.portfolio.position(MARKET.market_id, Side.YES).contracts == 6
+        assert engine.signal_book.signals["sig-live-1"].decision.value == "executed"
         await client.aclose()
 
 
@@ -115,24 +115,24 @@ async def test_an_unknown_outcome_blocks_the_market_until_a_later_lookup_books_t
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
         server.gateway_error_after_create, server.fail_gets = True, 10
         engine = _engine(client)
-        executor = engine.desk.executor
+        executor = engine.executor
         await executor.execute(_signal(10))
         order = next(iter(executor.recent_orders.values()))
         assert order.status.value == "sent" and "outcome unknown" in order.reason
-        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES) is None  # nothing booked blind
+        assert engine.portfolio.position(MARKET.market_id, Side.YES) is None  # nothing booked blind
         assert list(executor.unresolved) == [order.client_order_id]
         assert engine.status_view().counts["orders_outcome_unknown"] == 1  # shown in status and on the desk
         again = Signal("sig-live-2", SignalKind.EDGE, "espn:nba:1", _signal(3).legs, 0.5, 0.42, D("0.05"), datetime.now(UTC))
         posts = sum(1 for m, p, _ in server.requests if m == "POST")
         await executor.execute(again)
-        assert engine.desk.signals["sig-live-2"].reason.startswith("order_outcome_unknown")
+        assert engine.signal_book.signals["sig-live-2"].reason.startswith("order_outcome_unknown")
         assert sum(1 for m, p, _ in server.requests if m == "POST") == posts  # nothing sent meanwhile
         await executor.resolve_unknown(order)  # the venue still fails the lookup: keep waiting, no crash
         assert list(executor.unresolved) == [order.client_order_id] and order.status.value == "sent"
         server.fail_gets = 0
         await executor.resolve_unknown(order)
         assert order.status.value == "partial" and not executor.unresolved
-        assert engine.desk.portfolio.position(MARKET.market_id, Side.YES).contracts == 4
+        assert engine.portfolio.position(MARKET.market_id, Side.YES).contracts == 4
         await client.aclose()
 
 
@@ -143,10 +143,10 @@ async def test_a_live_desk_never_pairs_a_real_leg_with_a_paper_one(rsa_key):
         legs = (Leg(MARKET.market_id, Venue.KALSHI, Side.YES, D("0.45"), 30),
                 Leg("polymarket:123", Venue.POLYMARKET, Side.NO, D("0.50"), 30))
         arb = Signal("arb-1", SignalKind.ARB, "espn:nba:1", legs, 1.0, 0.95, D("0.03"), datetime.now(UTC))
-        await engine.desk.executor.execute(arb)
-        assert engine.desk.signals["arb-1"].decision.value == "rejected"
-        assert engine.desk.signals["arb-1"].reason.startswith("venue_not_live")
-        assert not [r for r in server.requests if r[0] == "POST"] and not engine.desk.executor.recent_orders
+        await engine.executor.execute(arb)
+        assert engine.signal_book.signals["arb-1"].decision.value == "rejected"
+        assert engine.signal_book.signals["arb-1"].reason.startswith("venue_not_live")
+        assert not [r for r in server.requests if r[0] == "POST"] and not engine.executor.recent_orders
         await client.aclose()
 
 
@@ -155,7 +155,7 @@ async def test_the_fee_kalshi_reports_on_a_fill_is_the_fee_booked(rsa_key):
         server.fee_cost = "0.4200"  # the venue's own accounting (rounding refunded), not ceil(0.07·25·0.42·0.58) = 0.43
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _engine(client)
-        await engine.desk.executor.execute(_signal(25))
-        position = engine.desk.portfolio.position(MARKET.market_id, Side.YES)
+        await engine.executor.execute(_signal(25))
+        position = engine.portfolio.position(MARKET.market_id, Side.YES)
         assert position.fees == D("0.42") != taker_fee(KALSHI_FEES, D("0.42"), 25)
         await client.aclose()

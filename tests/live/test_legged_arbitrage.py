@@ -19,14 +19,14 @@ ARB = ((f"kalshi:{SAS}", Side.YES, "0.55"), (f"kalshi:{NYK}", Side.NO, "0.40"))
 def _after_first_send(engine, action) -> None:
     """Run `action()` once the first leg's order has been sent and booked (a kill or a store outage
     landing in the await between the legs)."""
-    send = engine.desk.executor._send
+    send = engine.executor._send
 
     async def send_then_act(order):
         filled = await send(order)
         action()
         return filled
 
-    engine.desk.executor._send = send_then_act
+    engine.executor._send = send_then_act
 
 
 async def _run(rsa_key, between):
@@ -36,9 +36,9 @@ async def _run(rsa_key, between):
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
         audits: list[tuple[str, str]] = []
-        engine.audit = lambda actor, action, entity="", detail="", store=True: audits.append((action, detail))
+        engine.out.audit = lambda actor, action, entity="", detail="", store=True: audits.append((action, detail))
         between(engine)
-        await engine.desk.executor.execute(_signal("s1", *ARB))
+        await engine.executor.execute(_signal("s1", *ARB))
         await client.aclose()
         return engine, _posts(server), audits
 
@@ -46,7 +46,7 @@ async def _run(rsa_key, between):
 async def test_a_kill_between_the_legs_books_the_signal_executed_and_audits_the_naked_leg(rsa_key):
     engine, posts, audits = await _run(rsa_key, lambda e: _after_first_send(
         e, lambda: e.control.engage("test", "operator", datetime.now(UTC))))
-    signal = engine.desk.signals["s1"]
+    signal = engine.signal_book.signals["s1"]
     assert posts == 1  # the hedge leg was never sent
     assert signal.decision.value == "executed" and signal.reason == "kill_switch before the next leg"
     legged = [detail for action, detail in audits if action == "arb_legged"]
@@ -64,7 +64,7 @@ async def test_an_intent_that_cannot_be_stored_after_the_first_leg_is_not_a_reje
         _after_first_send(engine, lambda: setattr(store, "insert_order_intent", intent_refused))
 
     engine, posts, audits = await _run(rsa_key, store_down)
-    signal = engine.desk.signals["s1"]
+    signal = engine.signal_book.signals["s1"]
     assert posts == 1 and len(await store.load_fills()) == 1  # the first leg's fill is booked
     assert signal.decision.value == "executed" and signal.reason == "store_unavailable before the next leg"
     assert ("arb_legged", "3 contracts of the first leg are unhedged: store_unavailable before the next leg") in audits

@@ -79,8 +79,8 @@ async def test_a_tapered_kalshi_limit_is_sent_rounded_down_onto_its_band(rsa_key
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
         assert engine.registry.markets[f"kalshi:{SAS}"].tick == D("0.001")  # the column keeps "finest step"
-        await engine.desk.executor.execute(_signal("s1", (f"kalshi:{SAS}", side, limit)))
-        order = next(iter(engine.desk.executor.recent_orders.values()))
+        await engine.executor.execute(_signal("s1", (f"kalshi:{SAS}", side, limit)))
+        order = next(iter(engine.executor.recent_orders.values()))
         assert server.orders[order.client_order_id][key] == sent
         assert order.limit_price == D(sent) and order.status is OrderStatus.FILLED
         assert engine.counts["limit_rounded_to_tick"] == 1
@@ -91,8 +91,8 @@ async def test_an_on_grid_limit_goes_out_unchanged(rsa_key):
     with FakeKalshiRest(rsa_key.public_key()) as server:
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
-        await engine.desk.executor.execute(_signal("s1", (f"kalshi:{SAS}", Side.YES, "0.055")))
-        order = next(iter(engine.desk.executor.recent_orders.values()))
+        await engine.executor.execute(_signal("s1", (f"kalshi:{SAS}", Side.YES, "0.055")))
+        order = next(iter(engine.executor.recent_orders.values()))
         assert server.orders[order.client_order_id]["yes_price_dollars"] == "0.0550"
         assert engine.counts["limit_rounded_to_tick"] == 0
         await client.aclose()
@@ -111,11 +111,11 @@ async def test_a_leg_with_no_grid_price_refuses_the_whole_signal_before_any_send
     with FakeKalshiRest(rsa_key.public_key()) as server:
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
-        await engine.desk.executor.execute(_signal("s1", *legs))
-        signal = engine.desk.signals["s1"]
+        await engine.executor.execute(_signal("s1", *legs))
+        signal = engine.signal_book.signals["s1"]
         assert signal.decision.value == "rejected" and signal.reason.startswith(f"{code}: ")
         assert engine.input_rejections[f"execution:{code}"] == 1
-        assert _posts(server) == 0 and not engine.desk.executor.recent_orders  # the good first leg never went
+        assert _posts(server) == 0 and not engine.executor.recent_orders  # the good first leg never went
         await client.aclose()
 
 
@@ -154,7 +154,7 @@ async def test_a_polymarket_tick_change_reaches_the_market_and_the_order_price()
     engine, stream, listings, tick = _polymarket_setup()
     market_id = f"polymarket:{tick['asset_id']}"
     assert engine.registry.markets[market_id].tick == D("0.01")
-    executor = engine.desk.executor
+    executor = engine.executor
     await executor.execute(_signal("before", (market_id, Side.YES, "0.5555")))
     assert executor.recent_orders[next(reversed(executor.recent_orders))].limit_price == D("0.55")
 

@@ -51,19 +51,19 @@ async def test_a_timed_out_kalshi_order_counts_against_the_game_until_reconciled
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
         server.gateway_error_after_create, server.fail_gets = True, 10  # placed, then every lookup fails
         engine = _engine(client)
-        desk, executor = engine.desk, engine.desk.executor
+        trader, executor = engine.trader, engine.executor
         poly = _signal("sig-poly", POLY, "0.50", 100)  # $50.00 worst case
-        assert desk.check(poly).ok  # alone it fits the $100 game limit
+        assert trader.check(poly).ok  # alone it fits the $100 game limit
 
         await executor.execute(_signal("sig-kalshi", KALSHI, "0.42", 120))  # $50.40 worst case, outcome unknown
         (order,) = executor.unresolved.values()
-        assert order.status.value == "sent" and desk.portfolio.exposure_by_game(GAME) == 0  # nothing booked
-        verdict = desk.check(poly)  # $50.40 + $50.00 > $100
+        assert order.status.value == "sent" and engine.portfolio.exposure_by_game(GAME) == 0  # nothing booked
+        verdict = trader.check(poly)  # $50.40 + $50.00 > $100
         assert not verdict.ok and verdict.reason == "game_exposure"
 
         server.fail_gets = 0
         await executor.resolve_unknown(order)
         assert not executor.unresolved
-        assert desk.portfolio.exposure_by_game(GAME) == D("0.42") * liquidity  # what the venue really filled
-        assert desk.check(poly).ok is poly_ok_after  # now held (still refused) or released
+        assert engine.portfolio.exposure_by_game(GAME) == D("0.42") * liquidity  # what the venue really filled
+        assert trader.check(poly).ok is poly_ok_after  # now held (still refused) or released
         await client.aclose()

@@ -12,7 +12,7 @@ from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, Kals
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
 from arbees_engine.adapters.composite import StreamingVenue
-from arbees_engine.runtime.builder import build_engine
+from arbees_engine.ops.builder import build_engine
 from arbees_engine.settings import Settings
 
 ARGS = argparse.Namespace(venue="kalshi,polymarket", feed="espn", replay=None, seed=1, speed=1.0, games=8)

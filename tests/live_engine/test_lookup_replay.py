@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from arbees_engine.adapters.recording import Recorder
-from arbees_engine.runtime.builder import build_real_adapters, recording_meta
-from arbees_engine.runtime.replay import ReplayDriver
+from arbees_engine.ops.builder import build_real_adapters, recording_meta
+from arbees_engine.ops.replay import ReplayDriver
 from arbees_engine.settings import EndpointSettings, Settings
 from fixture_server import RecordingSink, Reply, load_fixture, start_fixture_server
 
@@ -31,7 +31,7 @@ async def test_a_recorded_lookup_replays_to_the_same_settled_listing(tmp_path):
             recorder.close()
         assert server.hits(f"/markets/{NYK}") == 1
     replayed = RecordingSink()
-    driver = ReplayDriver(path)
+    driver = ReplayDriver(path, build_adapters=build_real_adapters)
     await driver.run(replayed)
     assert driver.transport.missing == 0 and driver.skipped == 0
     assert [(listing.venue_market_id, listing.status, listing.result) for listing in replayed.listings] == [(NYK, "settled", "yes")]

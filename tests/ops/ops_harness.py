@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from arbees_engine.adapters.sim import SimWorld
-from arbees_engine.runtime.builder import _publisher
+from arbees_engine.ops.builder import _publisher
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
@@ -25,7 +25,7 @@ def ops_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
 
 @contextlib.asynccontextmanager
 async def ops_engine(settings: Settings, seed: int = 7, n_games: int = 4) -> AsyncIterator[tuple[Engine, SimWorld]]:
-    """A started engine (drive it with runtime.drive.drive_sim) and its world; shut down after."""
+    """A started engine (drive it with ops.drive.drive_sim) and its world; shut down after."""
     store = await Store.connect(settings.database_url)
     world = SimWorld(seed=seed, speed=None, n_games=n_games)
     engine = Engine(settings, [world], store=store, publisher_factory=_publisher(settings, settings.redis_url),

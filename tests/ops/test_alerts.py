@@ -14,7 +14,7 @@ from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Venue
 from arbees_engine.ops.alerts import Alert, AlertSender
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
@@ -50,7 +50,7 @@ async def test_engine_events_reach_the_operator(pg_dsn, redis_url, sink):
                             limits={"daily_loss_limit": "0.01"})
     async with ops_engine(settings) as (engine, world):
         assert "ops-test" in (await _arrives(sink, "Engine started"))["message"]
-        await drive_sim(engine, world, 600, until=lambda e: e.desk.executor.fills >= 1)
+        await drive_sim(engine, world, 600, until=lambda e: e.executor.fills >= 1)
         await asyncio.wait_for(engine.ops.ready_event.wait(), 10)
         loss = await _arrives(sink, "Daily loss limit reached")  # fees alone pass a $0.01 limit
         assert loss["type"] == "failure"

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from arbees_engine.runtime.drive import drive_sim
-from arbees_engine.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store.migrate import migrate
 
 from alert_sink import AlertSink

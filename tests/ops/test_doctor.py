@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from arbees_engine.adapters.kalshi.auth import verify_signature
 from arbees_engine.cli import main
 from arbees_engine.ops.doctor import FAIL, OK, WARN, run_doctor
-from arbees_engine.runtime.embedded import free_port
+from arbees_engine.ops.embedded import free_port
 
 
 class VenueServer:

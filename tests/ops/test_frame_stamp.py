@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind
 from arbees_engine.model.money import to_price
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
@@ -34,7 +34,7 @@ async def test_tick_latency_includes_decoding():
     stream = SlowDecodingStream()
     engine = Engine(Settings(database_url=None, redis_url=None), [world, SimpleNamespace(name="ws", stream=stream)],
                     clock=world.clock.now, on_fill=world.consume)
-    executor = asyncio.create_task(engine.desk.run_executor())
+    executor = asyncio.create_task(engine.jobs.run())
     try:
         await drive_sim(engine, world, 3)
         sim_ticks, sim_sum = engine.ops.tick_latency.count, engine.ops.tick_latency.sum_ns

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from ops_harness import ops_engine, ops_settings
 
@@ -51,7 +51,7 @@ async def test_scrape_while_the_sim_runs(pg_dsn, redis_url):
     assert after[("arbees_store_write_seconds_count", ())] > before[("arbees_store_write_seconds_count", ())]
     assert after[("arbees_store_write_seconds_sum", ())] > 0
     assert sum(v for k, v in after.items() if k[0] == "arbees_signals_total") > 0
-    assert sum(v for k, v in after.items() if k[0] == "arbees_orders_total") == engine.desk.executor.orders > 0
+    assert sum(v for k, v in after.items() if k[0] == "arbees_orders_total") == engine.executor.orders > 0
     assert after[("arbees_bankroll_dollars", ())] > 0
     assert after[("arbees_up", (("part", "store"),))] == 1.0
     assert ("arbees_exposure_dollars", (("sport", "soccer"),)) in after

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from arbees_engine.ops.notify import ServiceNotifier, watchdog_interval_s
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 
 from notify_listener import NotifyListener
 from ops_harness import ops_engine, ops_settings

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from arbees_engine.runtime import EmbeddedPostgres, EmbeddedRedis, MissingBinaryError, find_binary
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis, MissingBinaryError, find_binary
 from arbees_engine.store import Store, StoreUnavailable
 
 

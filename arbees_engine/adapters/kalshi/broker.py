@@ -18,6 +18,7 @@ from decimal import ROUND_FLOOR
 import httpx
 import structlog
 
+from ...execution.broker import Broker
 from ...model.fees import taker_fee
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
@@ -26,8 +27,9 @@ from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited
 log = structlog.get_logger(__name__)
 
 
-class KalshiLiveBroker:
-    """Sends orders to Kalshi. `markets`: market_id → Market (for fee schedules), read per order."""
+class KalshiLiveBroker(Broker):
+    """Sends orders to Kalshi (an execution.broker.Broker). `markets`: market_id → Market (for fee
+    schedules), read per order."""
 
     def __init__(self, client: KalshiOrderClient, markets: Mapping[str, Market]) -> None:
         self.client = client

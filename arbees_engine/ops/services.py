@@ -3,7 +3,7 @@
 When `ARBEES_DATABASE_URL` / `ARBEES_REDIS_URL` are unset (a newcomer's machine), private
 servers are started from the binaries on PATH with their data under the platformdirs user data
 dir, and stopped on exit (issue 2 §13). They listen on Unix sockets in 0700 directories and
-demand passwords (runtime/embedded.py). Raises EmbeddedServerError / MissingBinaryError (which
+demand passwords (ops/embedded.py). Raises EmbeddedServerError / MissingBinaryError (which
 names the Debian package to install) when that is impossible.
 """
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -90,8 +91,9 @@ class ReplayDriver:
     name = "replay"
 
     def __init__(self, path, *, speed: float | None = None, clock: ReplayClock | None = None,
-                 done: asyncio.Event | None = None) -> None:
+                 done: asyncio.Event | None = None, build_adapters: Callable[..., list] | None = None) -> None:
         self.path, self.speed = path, speed
+        self.build_adapters = build_adapters or build_real_adapters  # the venue registry's, unless injected
         self.clock = clock or ReplayClock()
         self.done = done
         self.transport = ReplayTransport()
@@ -105,7 +107,7 @@ class ReplayDriver:
         """(Re)build the adapters exactly as the recorded run configured them."""
         fields = {k: v for k, v in meta.items() if k in EndpointSettings.model_fields}
         settings = Settings(endpoints=EndpointSettings(**fields))
-        adapters = build_real_adapters(settings, meta.get("venues", []), client=self.client, start_streams=False)
+        adapters = self.build_adapters(settings, meta.get("venues", []), client=self.client, start_streams=False)
         self.espn, venues = adapters[0], adapters[1:]
         self.venues = {v.name: v for v in venues}
         for venue in venues:  # books always parse through the streams, as they did live

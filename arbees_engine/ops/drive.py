@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .engine import Engine
+from ..runtime.engine import Engine
 
 
 async def drive_sim(engine: Engine, world, sim_seconds: int, until: Callable[[Engine], bool] | None = None) -> int:

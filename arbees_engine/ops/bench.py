@@ -28,22 +28,22 @@ from pathlib import Path
 from ..adapters.sim import SimWorld
 from ..settings import Settings
 from .drive import drive_sim
-from .engine import Engine
-from .latency import LatencyRecorder
+from ..runtime.engine import Engine
+from ..runtime.latency import LatencyRecorder
 
 
 async def run_bench(games: int = 50, sim_seconds: int = 1800, seed: int = 1) -> dict:
     """Run the benchmark; returns the figures it prints. Units: seconds, ms, MiB."""
     world = SimWorld(seed=seed, speed=None, n_games=games)
     engine = Engine(Settings(database_url=None, redis_url=None), [world], clock=world.clock.now, on_fill=world.consume)
-    executor = asyncio.create_task(engine.desk.run_executor())
+    executor = asyncio.create_task(engine.jobs.run())
     looplag = asyncio.create_task(engine.ops.looplag.run())
     started = time.perf_counter()
     await drive_sim(engine, world, sim_seconds)
     wall = time.perf_counter() - started
     executor.cancel()
     looplag.cancel()
-    summary = engine.desk.summary()
+    summary = engine.summary()
     latency = engine.latency.whole_run()
     latency.update(tick_all=engine.ops.tick_latency.summary_ms(), game_all=engine.ops.game_latency.summary_ms())
     return {

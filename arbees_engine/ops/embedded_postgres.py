@@ -36,7 +36,7 @@ from urllib.parse import quote
 import structlog
 
 from ..secret_files import secret
-from .embedded import (
+from .embedded_server import (
     EmbeddedServerError,
     _log_tail,
     _pid_alive,

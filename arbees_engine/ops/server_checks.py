@@ -6,7 +6,7 @@ Refused (InsecureServer, with the reason and the fix):
 - a PostgreSQL where the DSN's role connects without a password (trust, or peer/ident on a local
   socket), or whose role is a superuser or may run server programs (`COPY ... TO PROGRAM`,
   role pg_execute_server_program: OS command execution).
-Paper trading runs on any servers; the embedded ones pass (runtime/embedded.py).
+Paper trading runs on any servers; the embedded ones pass (ops/embedded.py).
 """
 
 from __future__ import annotations

@@ -315,11 +315,3 @@ class _Service:
 
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.stop)
-
-
-
-
-# The servers live in their own modules (each under 400 lines); importing them here keeps
-# `arbees_engine.runtime.embedded` the one place callers import from.
-from .embedded_postgres import PG_ENGINE_ROLE, PG_SUPERUSER, EmbeddedPostgres  # noqa: E402, F401 - re-exported
-from .embedded_redis import REDIS_USERS, EmbeddedRedis  # noqa: E402, F401 - re-exported

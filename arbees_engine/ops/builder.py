@@ -7,7 +7,7 @@ streams whenever `endpoints.use_websockets`; Kalshi's needs an API key
 without one Kalshi books are polled over REST (logged once at start). A venue whose REST URL
 was overridden while its websocket URL was not also polls REST (never mix deployments). With `settings.record_file`
 every raw input is appended to that file; `--replay FILE` runs a recording instead
-(`runtime/replay.py`). Live Kalshi orders need `ARBEES_LIVE=1`, `ARBEES_LIVE_AUTHORIZATION` =
+(`ops/replay.py`). Live Kalshi orders need `ARBEES_LIVE=1`, `ARBEES_LIVE_AUTHORIZATION` =
 the documented phrase AND credentials; the client (or None) is `engine.live_orders`.
 """
 
@@ -23,7 +23,7 @@ from ..adapters import registry
 from ..adapters.registry import build_real_adapters
 from ..bus.publisher import BusPublisher
 from ..settings import Settings
-from .engine import Engine, utc_clock
+from ..runtime.engine import Engine, utc_clock
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,7 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
         from .replay import ReplayClock, ReplayDriver
 
         clock = ReplayClock()
-        driver = ReplayDriver(args.replay, speed=args.speed, clock=clock, done=stop)
+        driver = ReplayDriver(args.replay, speed=args.speed, clock=clock, done=stop, build_adapters=build_real_adapters)
         engine = Engine(settings, [driver], store=store, publisher_factory=publisher, clock=clock.now,
                         matcher=Matcher())
         engine.live_orders = None
