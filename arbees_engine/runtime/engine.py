@@ -120,6 +120,7 @@ class Engine:
         self.marks = PositionMarks(self.portfolio)
         self.data = MarketData(out, clock, cache, self.latency, self.matcher, self.listings, self.trader,
                                self._close_game)
+        self.data.settles_with(self.settle_queue)
         for kind, handler in ((ExecuteSignal, self.executor.run_signal), (ResolveOrder, self.executor.resolve),
                               (SettleGame, self.settlement.run_game), (SettleOnVenue, self.settlement.run_venue),
                               (RetrySettlement, self.settlement.run_retry)):

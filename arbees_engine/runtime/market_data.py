@@ -11,7 +11,7 @@ trader (a `TradingListener`) and the ops hooks (`TickHooks`) what changed. It ne
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -71,6 +71,17 @@ class MarketData:
         self.listings, self.trader, self.on_game_closed = listings, trader, on_game_closed
         self.hooks: TickHooks = _NoHooks()
         self._quote_sampled_at: dict[str, datetime] = {}
+        self._settle: Callable[[], Awaitable[None]] | None = None
+
+    def settles_with(self, settle: Callable[[], Awaitable[None]]) -> None:
+        """Wire `settle_queue` to the kernel's "wait until queued executions finished" (the kernel)."""
+        self._settle = settle
+
+    async def settle_queue(self) -> None:
+        """Wait until the executions this input queued have finished. A replay calls it after each
+        record (ops/replay.py), so a recorded run's executions see the books they saw live."""
+        if self._settle is not None:
+            await self._settle()
 
     def reject(self, source: str, reason: str, detail: str = "") -> None:
         """Count and log a rejected input (ports.Outbox.reject)."""
