@@ -3,13 +3,19 @@
 A command runs only when signed by an authorized operator's key and fresh (runtime/command_guard.py);
 the operator recorded in acks and audit is the key's owner. Each command is recorded in the store
 before it runs; a command id seen before (also across restarts) is answered again with its stored
-acknowledgement and never executed twice (ARCHITECTURE.md, "Commands").
-The kill switch takes effect in memory first (no order is sent after this returns), then is
-persisted, so a store outage cannot delay a halt.
+acknowledgement and never executed twice (ARCHITECTURE.md, "Commands"). Recording waits at most
+RECORD_TIMEOUT_S seconds; a command other than a kill that could not be recorded is refused as
+"store_unavailable", never run unrecorded.
+A verified, fresh kill takes effect in memory before anything awaits the store (no order is sent
+after it engages), then is persisted, retried in the background while the store is down
+(runtime/durable.py), so neither a hung nor a dead store can delay a halt. Resume and mode changes
+are the opposite: the store is written first, memory changes only once it has them, so a restart
+never brings back a state the operator was told had changed.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import structlog
@@ -18,11 +24,16 @@ from ..bus.messages import Command, CommandAck, CommandAction, utcnow
 from ..model import Decision, Mode
 from .command_guard import AuditBudget, CommandGuard, Refusal
 from ..store.batch import ack_job
+from ..store.errors import StoreUnavailable
+from .durable import until_stored
 
 if TYPE_CHECKING:
     from .trading import TradingDesk
 
 log = structlog.get_logger(__name__)
+
+RECORD_TIMEOUT_S = 0.5  # seconds a command waits for the store to record it
+STATE_TIMEOUT_S = 5.0  # seconds one write of mode / kill switch may take before it counts as an outage
 
 
 class CommandHandler:
@@ -37,42 +48,64 @@ class CommandHandler:
         self.guard = CommandGuard(self.engine.settings)
         self.unverified_audits = AuditBudget()
         self._acks: dict[str, CommandAck] = {}
+        self._persister: asyncio.Task | None = None
+        self._persist_again = False
 
-    async def handle(self, cmd: Command) -> CommandAck:
+    async def handle(self, cmd: Command, superseded: bool = False) -> CommandAck:
         """Run `cmd` once if it is signed by an authorized operator and fresh; a repeated command id
-        gets the original acknowledgement again; anything else is refused, counted and audited."""
+        gets the original acknowledgement again; anything else is refused, counted and audited.
+        `superseded`: a kill read after it in the same batch already ran (bus/publisher.py); a
+        resume so marked is refused, as it would otherwise lift a kill sent after it."""
         refusal = self.guard.authenticate(cmd)
         if refusal is not None:  # not recorded under its id: an unverified sender owns no command id
             return self._refuse(cmd, "", refusal)
         if cmd.command_id in self._acks:
             return self._replayed(cmd, self._acks[cmd.command_id])
-        previous = await self._record(cmd)
+        engaged = None  # a fresh kill engages before anything awaits the store
+        if cmd.action is CommandAction.KILL and self.guard.freshness(cmd) is None:
+            engaged = self.engage_now(cmd.reason or "operator kill", cmd.operator)
+        recorded, previous = await self._record(cmd)
         if previous is not None and previous.get("outcome") != "in_progress":
             return self._replayed(cmd, CommandAck.model_validate(previous))
         if previous is not None and cmd.action is not CommandAction.KILL:  # a kill is safe to finish again
             return self._refuse(cmd, cmd.operator, Refusal("interrupted", "recorded before an engine restart "
                                                            "and never acknowledged; not run again"), store=True)
-        refusal = self.guard.freshness(cmd)  # checked after the store write, right before it runs
+        refusal = self._precondition(cmd, recorded, superseded) if engaged is None else None
         if refusal is not None:
             return self._refuse(cmd, cmd.operator, refusal, store=True)
-        ok, outcome, detail = await self._dispatch(cmd)
+        if engaged is not None:
+            ok, outcome, detail = True, "done", "kill switch engaged" if engaged else "kill switch already engaged"
+        else:
+            ok, outcome, detail = await self._dispatch(cmd)
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=ok, outcome=outcome,
                          detail=detail, operator=cmd.operator, acked_at=utcnow())
         self.engine.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
                           f"{outcome}: {detail}" if detail else outcome)
         return self._settle(cmd, ack)
 
-    async def _record(self, cmd: Command) -> dict | None:
-        """Store the command before it runs: None if new, else what the store knows of its id."""
+    def _precondition(self, cmd: Command, recorded: bool, superseded: bool) -> Refusal | None:
+        """Why a verified command other than a fresh kill may not run now (checked after the store
+        write, right before it runs), or None."""
+        if not recorded and cmd.action is not CommandAction.KILL:
+            return Refusal("store_unavailable", f"the store did not record the command within {RECORD_TIMEOUT_S:g} s; "
+                           "not run")
+        if superseded and cmd.action is CommandAction.RESUME:
+            return Refusal("superseded", "a kill sent after it was read with it and ran first; not run")
+        return self.guard.freshness(cmd)
+
+    async def _record(self, cmd: Command) -> tuple[bool, dict | None]:
+        """Store the command before it runs, waiting at most RECORD_TIMEOUT_S: (recorded, None if new
+        else what the store knows of its id); (False, None) when the store did not answer in time."""
         store = self.engine.store
         if store is None:
-            return None
+            return True, None
         try:
-            return await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
-                                              cmd.model_dump(mode="json"), cmd.issued_at)
+            async with asyncio.timeout(RECORD_TIMEOUT_S):
+                return True, await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
+                                                        cmd.model_dump(mode="json"), cmd.issued_at)
         except Exception as exc:  # noqa: BLE001 - the kill must still work without the store
             log.error("command.record_failed", command_id=cmd.command_id, error=repr(exc))
-            return None
+            return False, None
 
     def _settle(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """Remember the ack (memory and store) and publish the engine status it may have changed."""
@@ -116,7 +149,13 @@ class CommandHandler:
             return False, "failed", repr(exc)
 
     async def engage_kill(self, reason: str, operator: str) -> bool:
-        """Engage the kill switch now (memory first), then persist it and audit it."""
+        """Engage the kill switch now (memory first); it is persisted in the background. Never raises
+        for the store. Returns True if it was not engaged before."""
+        return self.engage_now(reason, operator)
+
+    def engage_now(self, reason: str, operator: str) -> bool:
+        """Engage the kill switch in memory without awaiting anything (pending signals expire), audit
+        it, publish the status, and start persisting it (`persist_later`). True if newly engaged."""
         changed = self.engine.control.engage(reason, operator, self.engine.clock())
         for signal in list(self.desk.pending.values()):
             self.desk.pending.pop(signal.signal_id)
@@ -124,16 +163,49 @@ class CommandHandler:
         if changed:
             log.warning("kill_switch.engaged", reason=reason, operator=operator)
             self.engine.audit(operator, "kill_engaged", self.engine.settings.instance, reason)
-        await self._persist()
+        self.persist_later()
         self.engine._publish(self.engine.status_view())
         return changed
 
-    async def _persist(self) -> None:
-        store, control = self.engine.store, self.engine.control
+    def persist_later(self) -> None:
+        """Write the in-memory mode and kill switch to the store in a background task, retried while
+        the store is down (runtime/durable.py) until it commits or the engine stops."""
+        if self.engine.store is None:
+            return
+        self._persist_again = True
+        if self._persister is None or self._persister.done():
+            self._persister = asyncio.create_task(self._persist_until_stored(), name="persist_engine_state")
+
+    async def _persist_until_stored(self) -> None:
+        while self._persist_again:  # a change made while a write was under way is written after it
+            self._persist_again = False
+            try:
+                await until_stored("engine_state", self._save_current_state, stopping=lambda: self.desk.stopping,
+                                   counts=self.engine.counts)
+            except Exception as exc:  # noqa: BLE001 - a background task must say why it ended
+                self.engine.counts["task_failures:persist_engine_state"] += 1
+                log.error("kill_switch.persist_failed", error=repr(exc))
+                return
+
+    async def _save_current_state(self) -> None:
+        control = self.engine.control  # read at each attempt: the newest state is the one written
+        await self._save_state(control.mode, control.kill_engaged, control.kill_reason, control.kill_operator)
+
+    async def finish_persisting(self, timeout_s: float) -> None:
+        """Wait (at most `timeout_s`) for the background write of the engine state (shutdown)."""
+        if self._persister is not None and not self._persister.done():
+            await asyncio.wait([self._persister], timeout=timeout_s)
+
+    async def _save_state(self, mode: Mode, kill_engaged: bool, reason: str = "", operator: str = "") -> None:
+        """One store write of mode and kill switch; StoreUnavailable when it takes over STATE_TIMEOUT_S."""
+        store = self.engine.store
         if store is None:
             return
-        await store.save_engine_state(self.engine.settings.instance, control.mode, control.kill_engaged,
-                                      control.kill_reason, control.kill_operator)
+        try:
+            async with asyncio.timeout(STATE_TIMEOUT_S):
+                await store.save_engine_state(self.engine.settings.instance, mode, kill_engaged, reason, operator)
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"engine state not written within {STATE_TIMEOUT_S:g} s") from exc
 
     async def _kill(self, cmd: Command) -> tuple[bool, str, str]:
         changed = await self.engage_kill(cmd.reason or "operator kill", cmd.operator)
@@ -142,15 +214,27 @@ class CommandHandler:
     async def _resume(self, cmd: Command) -> tuple[bool, str, str]:
         if self.engine.settings.effective_kill_file().exists():
             return False, "refused", f"kill file {self.engine.settings.effective_kill_file()} still present"
-        changed = self.engine.control.release()
-        await self._persist()
+        control = self.engine.control
+        try:
+            await self._save_state(control.mode, False)  # store first: memory follows only once it is stored
+        except Exception:
+            self.persist_later()  # a write cut off mid-way may have landed: put the store back to memory's state
+            raise
+        changed = control.release()
+        self.persist_later()  # a background kill write that raced this one must not win
         return True, "done", "kill switch released" if changed else "kill switch was not engaged"
 
     async def _set_mode(self, cmd: Command) -> tuple[bool, str, str]:
         if cmd.mode not in (Mode.AUTO.value, Mode.MANUAL.value, Mode.HALTED.value):
             return False, "refused", f"unknown mode {cmd.mode!r}"
-        self.engine.control.mode = Mode(cmd.mode)
-        await self._persist()
+        control = self.engine.control
+        try:  # store first, as for resume
+            await self._save_state(Mode(cmd.mode), control.kill_engaged, control.kill_reason, control.kill_operator)
+        except Exception:
+            self.persist_later()
+            raise
+        control.mode = Mode(cmd.mode)
+        self.persist_later()
         return True, "done", f"mode {cmd.mode}"
 
     def _pending(self, cmd: Command) -> tuple[object, str]:
