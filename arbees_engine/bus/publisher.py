@@ -84,7 +84,7 @@ class BusPublisher:
         self.dropped_events = 0
         self.published_events = 0
         self.bad_commands = 0
-        self.trimmed_commands = 0  # entries the command stream's cap removed unread
+        self.trimmed_commands = 0  # entries the command stream's cap removed (read or not)
         self._wake = asyncio.Event()
 
     # -- hot path: in-memory only ------------------------------------------------------------
@@ -258,7 +258,7 @@ class BusPublisher:
         cursor: bytes | str = "0-0"
         while True:  # XAUTOCLAIM pages through the PEL; "0-0" back means done (Redis >= 6.2)
             reply = await self.redis.xautoclaim(self.keys.commands, COMMAND_GROUP, consumer, min_idle_time=0,
-                                                start_id=cursor, count=COMMAND_BATCH, justid=True)
+                                                start_id=cursor, count=COMMAND_BATCH)
             cursor = reply[0]
             if cursor in (b"0-0", "0-0"):
                 return

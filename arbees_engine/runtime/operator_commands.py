@@ -16,7 +16,8 @@ never brings back a state the operator was told had changed.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 RECORD_TIMEOUT_S = 0.5  # seconds a command waits for the store to record it
+T = TypeVar("T")
 STATE_TIMEOUT_S = 5.0  # seconds one write of mode / kill switch may take before it counts as an outage
 
 
@@ -50,6 +52,7 @@ class CommandHandler:
         self._acks: dict[str, CommandAck] = {}
         self._persister: asyncio.Task | None = None
         self._persist_again = False
+        self._abandoned: set[asyncio.Future] = set()  # store calls given up on, still unwinding
 
     async def handle(self, cmd: Command, superseded: bool = False) -> CommandAck:
         """Run `cmd` once if it is signed by an authorized operator and fresh; a repeated command id
@@ -100,9 +103,9 @@ class CommandHandler:
         if store is None:
             return True, None
         try:
-            async with asyncio.timeout(RECORD_TIMEOUT_S):
-                return True, await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
-                                                        cmd.model_dump(mode="json"), cmd.issued_at)
+            return True, await self._bounded(store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
+                                                                  cmd.model_dump(mode="json"), cmd.issued_at),
+                                             RECORD_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - the kill must still work without the store
             log.error("command.record_failed", command_id=cmd.command_id, error=repr(exc))
             return False, None
@@ -202,10 +205,23 @@ class CommandHandler:
         if store is None:
             return
         try:
-            async with asyncio.timeout(STATE_TIMEOUT_S):
-                await store.save_engine_state(self.engine.settings.instance, mode, kill_engaged, reason, operator)
+            await self._bounded(store.save_engine_state(self.engine.settings.instance, mode, kill_engaged, reason,
+                                                        operator), STATE_TIMEOUT_S)
         except TimeoutError as exc:
             raise StoreUnavailable(f"engine state not written within {STATE_TIMEOUT_S:g} s") from exc
+
+    async def _bounded(self, call: Awaitable[T], timeout_s: float) -> T:
+        """`await call`, but raise TimeoutError after `timeout_s` seconds without waiting for the driver
+        to unwind: asyncpg may take many seconds to give up a statement on a hung connection, so the
+        call is cancelled and left to finish in the background (kept in `_abandoned` until it does)."""
+        task = asyncio.ensure_future(call)
+        done, _ = await asyncio.wait([task], timeout=timeout_s)
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(_forget(self._abandoned))
+            raise TimeoutError(f"no answer within {timeout_s:g} s")
+        return task.result()
 
     async def _kill(self, cmd: Command) -> tuple[bool, str, str]:
         changed = await self.engage_kill(cmd.reason or "operator kill", cmd.operator)
@@ -273,3 +289,14 @@ class CommandHandler:
         self.desk.pending.pop(signal.signal_id, None)
         self.desk.record(signal, Decision.OPERATOR_REJECTED, f"rejected by {cmd.operator}")
         return True, "done", "rejected"
+
+
+def _forget(pending: set[asyncio.Future]) -> Callable[[asyncio.Future], None]:
+    """Done-callback: drop a finished abandoned call from `pending`, its outcome read (never reported)."""
+
+    def done(task: asyncio.Future) -> None:
+        pending.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    return done
