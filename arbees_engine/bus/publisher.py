@@ -287,8 +287,8 @@ class BusPublisher:
         the same batch is handed over as superseded (it must not lift that kill); one XACK for all."""
         decoded = [self._decode(entry_id, fields) for entry_id, fields in entries]
         kills = [i for i, c in enumerate(decoded) if isinstance(c, Command) and c.action is CommandAction.KILL]
-        last_kill = kills[-1] if kills else -1
-        for i in kills + [i for i in range(len(decoded)) if i not in set(kills)]:
+        last_kill, first = (kills[-1] if kills else -1), set(kills)
+        for i in kills + [i for i in range(len(decoded)) if i not in first]:
             item = decoded[i]
             if isinstance(item, CommandAck):
                 self.publish(item)

@@ -123,11 +123,13 @@ class CommandHandler:
     def _refuse(self, cmd: Command, owner: str, refusal: Refusal, store: bool = False) -> CommandAck:
         """Refuse without running: count `command:<reason>`, audit (actor = the verified key owner, or
         "unverified"), and acknowledge with outcome "refused"; `store`: remember it under its id."""
-        self.engine.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
         claimed = "" if owner else f" (claims operator {cmd.operator!r})"
-        if owner or self.unverified_audits.allow():  # a flood of forgeries is counted, not all audited
+        if owner or self.unverified_audits.allow():  # a flood of forgeries is counted, not all logged and audited
+            self.engine.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
             self.engine.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
                               refusal.text() + claimed)
+        else:  # logging each one would cost the consumer ~6x the refusal itself
+            self.engine.input_rejections[f"command:{refusal.reason}"] += 1
         ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=False, outcome="refused",
                          detail=refusal.text(), operator=owner, acked_at=utcnow())
         return self._settle(cmd, ack) if store else ack
