@@ -217,7 +217,11 @@ class CommandHandler:
         to unwind: asyncpg may take many seconds to give up a statement on a hung connection, so the
         call is cancelled and left to finish in the background (kept in `_abandoned` until it does)."""
         task = asyncio.ensure_future(call)
-        done, _ = await asyncio.wait([task], timeout=timeout_s)
+        try:
+            done, _ = await asyncio.wait([task], timeout=timeout_s)
+        except asyncio.CancelledError:
+            task.cancel()  # the caller stops (shutdown): so does its store call
+            raise
         if not done:
             task.cancel()
             self._abandoned.add(task)
@@ -238,6 +242,9 @@ class CommandHandler:
         except Exception:
             self.persist_later()  # a write cut off mid-way may have landed: put the store back to memory's state
             raise
+        if self.engine.settings.effective_kill_file().exists():  # appeared while the store was written
+            self.persist_later()
+            return False, "refused", f"kill file {self.engine.settings.effective_kill_file()} appeared"
         changed = control.release()
         self.persist_later()  # a background kill write that raced this one must not win
         return True, "done", "kill switch released" if changed else "kill switch was not engaged"
