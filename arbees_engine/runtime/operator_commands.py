@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-RECORD_TIMEOUT_S = 0.5  # seconds a command waits for the store to record it
+RECORD_TIMEOUT_S = 2.0  # seconds a command waits for the store to record it (0.5 s refused a healthy, loaded store)
 T = TypeVar("T")
 STATE_TIMEOUT_S = 5.0  # seconds one write of mode / kill switch may take before it counts as an outage
 
