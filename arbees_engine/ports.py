@@ -39,8 +39,9 @@ class Outbox(Protocol):
     def audit(self, actor: str, action: str, entity: str = "", detail: str = "", store: bool = True) -> None:
         """Record an audit line on the bus, and in the store's audit_log when `store`."""
 
-    def reject(self, source: str, reason: str, detail: str = "") -> None:
-        """Count (`source:reason`, in the engine status' rejections) and log a refused input or step."""
+    def reject(self, source: str, reason: str, detail: str = "", quiet: bool = False) -> None:
+        """Count (`source:reason`, in the engine status' rejections) and, unless `quiet`, log a
+        refused input or step."""
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to the engine status counter `name`."""

@@ -32,6 +32,7 @@ from .messages import (
     BusKeys,
     Command,
     CommandAck,
+    CommandAction,
     Heartbeat,
     Removed,
     Resync,
@@ -43,7 +44,9 @@ from .messages import (
 
 log = structlog.get_logger(__name__)
 
-CommandHandler = Callable[[Command], Awaitable[CommandAck]]
+CommandHandler = Callable[[Command, bool], Awaitable[CommandAck]]  # (command, superseded by a later kill)
+COMMAND_BATCH = 500  # command entries read (and acknowledged) per round trip
+COMMANDS_MAXLEN = 1_000  # the command stream is trimmed to about this many entries before each read
 _HISTORY_KINDS = ("audit", "ack", "fill")  # streamed, never part of the snapshot
 
 
@@ -81,6 +84,7 @@ class BusPublisher:
         self.dropped_events = 0
         self.published_events = 0
         self.bad_commands = 0
+        self.trimmed_commands = 0  # entries the command stream's cap removed (read or not)
         self._wake = asyncio.Event()
 
     # -- hot path: in-memory only ------------------------------------------------------------
@@ -215,43 +219,92 @@ class BusPublisher:
     async def consume_commands(self, handler: CommandHandler, consumer: str | None = None) -> None:
         """Read the command stream through consumer group "engine", answer each with an ack event.
 
-        Pending entries (delivered before a crash, never XACKed) are processed first. A
-        malformed command is acknowledged as failed and counted. Runs until cancelled.
+        At start (and after a Redis outage) the group's pending entries, delivered to any consumer
+        (an engine killed before it acknowledged them) are claimed (XAUTOCLAIM) and processed
+        first. Entries are read COMMAND_BATCH at a time, kills first (`_handle_batch`), and
+        acknowledged in one XACK; the stream is trimmed to about COMMANDS_MAXLEN entries before each
+        read, so a flood of junk cannot queue a kill behind it. A malformed command is acknowledged
+        as failed and counted. Runs until cancelled.
         """
         consumer = consumer or f"engine-{os.getpid()}"
         backlog = True
         while True:
             _raise_if_cancelling()
             try:
-                try:
-                    await self.redis.xgroup_create(self.keys.commands, COMMAND_GROUP, id="0", mkstream=True)
-                except ResponseError as exc:
-                    if "BUSYGROUP" not in str(exc):
-                        raise
+                if backlog:
+                    await self._join_group(consumer)
+                await self._trim_commands()
                 start = "0" if backlog else ">"
-                resp = await self.redis.xreadgroup(COMMAND_GROUP, consumer, {self.keys.commands: start}, count=50, block=None if backlog else 500)
+                resp = await self.redis.xreadgroup(COMMAND_GROUP, consumer, {self.keys.commands: start},
+                                                   count=COMMAND_BATCH, block=None if backlog else 500)
                 entries = [e for _s, es in resp or () for e in es]
                 if backlog and not entries:
                     backlog = False
-                for entry_id, fields in entries:
-                    await self._handle_entry(handler, entry_id, fields)
+                if entries:
+                    await self._handle_batch(handler, entries)
             except (RedisError, OSError) as exc:
                 _raise_if_cancelling()
                 log.warning("bus.commands_down", error=str(exc))
                 backlog = True
                 await asyncio.sleep(0.5)
 
-    async def _handle_entry(self, handler: CommandHandler, entry_id: bytes, fields: dict) -> None:
+    async def _join_group(self, consumer: str) -> None:
+        """Create the group if needed and take over every entry pending on any consumer of it."""
         try:
-            command = unpack_as(Command, fields.get(b"d", b""))
+            await self.redis.xgroup_create(self.keys.commands, COMMAND_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        cursor: bytes | str = "0-0"
+        while True:  # XAUTOCLAIM pages through the PEL; "0-0" back means done (Redis >= 6.2)
+            reply = await self.redis.xautoclaim(self.keys.commands, COMMAND_GROUP, consumer, min_idle_time=0,
+                                                start_id=cursor, count=COMMAND_BATCH)
+            cursor = reply[0]
+            if cursor in (b"0-0", "0-0"):
+                return
+
+    async def _trim_commands(self) -> None:
+        """Cap the command stream at about COMMANDS_MAXLEN entries (oldest go); counted, logged."""
+        trimmed = await self.redis.xtrim(self.keys.commands, maxlen=COMMANDS_MAXLEN, approximate=True)
+        if trimmed:
+            self.trimmed_commands += trimmed
+            log.warning("bus.commands_trimmed", entries=trimmed, total=self.trimmed_commands)
+
+    def _decode(self, entry_id: bytes, fields: dict | None) -> Command | CommandAck | None:
+        """The entry's Command; a failed ack for a malformed one; None for an entry trimmed away."""
+        if fields is None:
+            return None
+        try:
+            return unpack_as(Command, fields.get(b"d", b""))  # type: ignore[return-value]
         except BusError as exc:
             self.bad_commands += 1
             log.warning("bus.bad_command", entry_id=entry_id, error=str(exc))
-            self.publish(CommandAck(command_id=f"malformed:{entry_id.decode()}", action="unknown", ok=False,
-                                    outcome="failed", detail=f"malformed command: {exc}", acked_at=utcnow()))
-        else:
-            self.publish(await handler(command))  # type: ignore[arg-type]
-        await self.redis.xack(self.keys.commands, COMMAND_GROUP, entry_id)
+            return CommandAck(command_id=f"malformed:{entry_id.decode()}", action="unknown", ok=False,
+                              outcome="failed", detail=f"malformed command: {exc}", acked_at=utcnow())
+
+    async def _handle_batch(self, handler: CommandHandler, entries: list) -> None:
+        """Run the batch's kills first, then the rest in stream order; a resume sent before a kill of
+        the same batch is handed over as superseded (it must not lift that kill); one XACK for all."""
+        decoded = [self._decode(entry_id, fields) for entry_id, fields in entries]
+        kills = [i for i, c in enumerate(decoded) if isinstance(c, Command) and c.action is CommandAction.KILL]
+        last_kill, first = (kills[-1] if kills else -1), set(kills)
+        for i in kills + [i for i in range(len(decoded)) if i not in first]:
+            item = decoded[i]
+            if isinstance(item, CommandAck):
+                self.publish(item)
+            elif item is not None:
+                superseded = i < last_kill and item.action is CommandAction.RESUME
+                self.publish(await self._run_handler(handler, item, superseded))
+        await self.redis.xack(self.keys.commands, COMMAND_GROUP, *[entry_id for entry_id, _ in entries])
+
+    async def _run_handler(self, handler: CommandHandler, command: Command, superseded: bool) -> CommandAck:
+        """The handler's ack; a bug in it is logged and answered as failed (the consumer goes on)."""
+        try:
+            return await handler(command, superseded)
+        except Exception as exc:  # noqa: BLE001 - one bad command must not stop the command channel
+            log.exception("bus.command_handler_failed", command_id=command.command_id)
+            return CommandAck(command_id=command.command_id, action=command.action.value, ok=False, outcome="failed",
+                              detail=f"engine error: {exc!r}", acked_at=utcnow())
 
     async def close(self) -> None:
         """Best-effort final flush, then close the pool."""

@@ -117,6 +117,7 @@ class Engine:
                              signal_ids(settings.instance, start_ms=start_ms))
         self.commands = CommandHandler(settings, out, clock, store, self.control, self.signal_book, self.trader,
                                        self.status_view)
+        self.commands.stopping = lambda: self.jobs.stopping
         self.marks = PositionMarks(self.portfolio)
         self.data = MarketData(out, clock, cache, self.latency, self.matcher, self.listings, self.trader,
                                self._close_game)
@@ -223,11 +224,17 @@ class Engine:
             await asyncio.sleep(0.02)
 
     async def _kill_file_watch(self) -> None:
+        """Engage the kill switch whenever the kill file appears (checked every 0.5 s). An error in
+        one check is logged and counted ("task_failures:kill_file_watch"); the watch goes on."""
         path = self.settings.effective_kill_file()
         while True:
-            reason = kill_file_reason(path)
-            if reason and not self.control.kill_engaged:
-                await self.commands.engage_kill(f"kill file: {reason}", "killfile")
+            try:
+                reason = kill_file_reason(path)
+                if reason and not self.control.kill_engaged:
+                    await self.commands.engage_kill(f"kill file: {reason}", "killfile")
+            except Exception:  # noqa: BLE001 - the operator's last resort must outlive any bug
+                self.counts["task_failures:kill_file_watch"] += 1
+                log.exception("kill_file.watch_failed")
             await asyncio.sleep(0.5)
 
     def housekeeping(self) -> None:
@@ -301,6 +308,7 @@ class Engine:
         self._tasks = []
         await self.settlement.close()  # venue lookups in flight must not queue work after the drain
         await self.jobs.drain()
+        await self.commands.finish_persisting(self.settings.store_drain_timeout_s)
         self.audit("engine", "stop", self.settings.instance, "")
         self.store_drain = await self.writer.flush(self.settings.store_drain_timeout_s)
         if self.publisher is not None:

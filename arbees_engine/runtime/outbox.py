@@ -57,10 +57,11 @@ class EngineOutbox:
         if store:
             self.write(audit_job(actor, action, entity, {"detail": detail}))
 
-    def reject(self, source: str, reason: str, detail: str = "") -> None:
-        """Count and log a rejected input."""
+    def reject(self, source: str, reason: str, detail: str = "", quiet: bool = False) -> None:
+        """Count and (unless `quiet`: a flood already logged once) log a rejected input."""
         self.rejections[f"{source}:{reason}"] += 1
-        log.warning("input.rejected", source=source, reason=reason, detail=detail[:300])
+        if not quiet:
+            log.warning("input.rejected", source=source, reason=reason, detail=detail[:300])
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to the status counter `name`."""

@@ -5,6 +5,8 @@
 makes the proxy, the moment a client sends bytes containing `marker` (e.g. a row's id inside an
 executemany), abort every proxied connection before forwarding them and stop listening (new
 connections are refused, as from a stopped server) until `await restore()`. `cut` is set then.
+`hang()` makes the server seem hung: connections stay open, new ones are accepted, but nothing
+is forwarded either way (a statement never returns) until `unhang()`, which aborts them all.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class CuttingProxy:
         self._marker: bytes | None = None
         self._server: asyncio.Server | None = None
         self._transports: set[asyncio.Transport] = set()
+        self.hanging = False
 
     def dsn(self, server_dsn: str) -> str:
         """`server_dsn` (credentials, database, port) through the proxy: its `host` is the proxy's dir."""
@@ -70,6 +73,15 @@ class CuttingProxy:
             self._server.close()  # refuse new connections
         self.cut.set()
 
+    def hang(self) -> None:
+        """Stop forwarding in both directions (bytes are swallowed); connections stay open."""
+        self.hanging = True
+
+    def unhang(self) -> None:
+        """Forward again; the connections that hung are aborted (their protocol state is lost)."""
+        self.hanging = False
+        self._abort_all()
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_unix_connection(self.upstream)
@@ -87,6 +99,8 @@ class CuttingProxy:
                     self.cut_now()
                     return
                 tail = data[-64:]
+                if self.hanging:
+                    continue
                 dst.write(data)
                 await dst.drain()
         except (ConnectionError, OSError):
