@@ -159,6 +159,7 @@ NOT_MODIFIED = object()
 #: Content-Encodings the client asks for and decodes itself, bounded (zlib wbits: 16+ = gzip, 15 = zlib).
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE_STEP = 256 * 2**10
 
 
 class _BoundedBody:
@@ -174,17 +175,24 @@ class _BoundedBody:
         self.max_bytes, self.url, self.body = max_bytes, url, bytearray()
 
     def feed(self, raw: bytes) -> None:
-        """Append one raw (still encoded) chunk; ParseError past the cap or for a corrupt stream."""
-        try:
-            room = self.max_bytes - len(self.body) + 1
-            out = self._inflate.decompress(raw, room) if self._inflate else raw
-            if self._inflate and self._inflate.unconsumed_tail:
-                out += b"\0"  # more would follow than the cap leaves room for
-        except zlib.error as exc:
-            raise ParseError("bad_encoding", f"{self.url}: {exc}") from None
-        self.body += out[:self.max_bytes + 1]
-        if len(self.body) > self.max_bytes:
+        """Append one raw (still encoded) chunk; ParseError past the cap or for a corrupt stream.
+        A chunk is inflated in steps of at most _INFLATE_STEP bytes, so no more than the cap plus
+        one step is ever held."""
+        if self._inflate is None:
+            self._append(raw)
+            return
+        while raw:
+            try:
+                out = self._inflate.decompress(raw, _INFLATE_STEP)
+            except zlib.error as exc:
+                raise ParseError("bad_encoding", f"{self.url}: {exc}") from None
+            self._append(out)
+            raw = self._inflate.unconsumed_tail
+
+    def _append(self, out: bytes) -> None:
+        if len(self.body) + len(out) > self.max_bytes:
             raise ParseError("too_long", f"{self.url}: body longer than {self.max_bytes} bytes")
+        self.body += out
 
 
 async def _get_once(client: httpx.AsyncClient, url: str, params: dict | None,
