@@ -4,14 +4,16 @@ every parser's real boundary and into order books, one frame at a time, timed.
 Parsers and their boundaries (what the engine runs):
   kalshi-ws       KalshiBookStream.handle_raw            (primed: subscribed, snapshot before a delta)
   polymarket-ws   PolymarketBookStream.handle_raw        (primed: a book for every asset named)
-  kalshi-rest     wire.decode_json + KalshiRestVenue._guarded (markets, event, orderbook, trades)
-  polymarket-rest wire.decode_json + PolymarketRestVenue._guarded (events, market, book, history, midpoint)
-  espn            wire.decode_json + EspnFeed.take       (scoreboards; summaries via parse_summary)
+  kalshi-rest     wire.decode_json_off_loop + KalshiRestVenue._guarded (markets, event, orderbook, trades)
+  polymarket-rest wire.decode_json_off_loop + PolymarketRestVenue._guarded (events, market, book, history, midpoint)
+  espn            wire.decode_json_off_loop + EspnFeed.take       (scoreboards; summaries via parse_summary)
 Each book that comes out is applied to an `OrderBook` and walked in whole contracts on both sides
 (`model.depth.walk`), the path a "1e1000000" size once froze for 78 s.
 
-Prints frames per parser, rejections by reason, exceptions that escaped a boundary (must be 0) and
-the largest single-frame processing time (target < 50 ms).
+Each frame runs on an event loop beside a heartbeat task; REST/ESPN bodies over 64 KiB are decoded
+in a worker thread as `http.get_json` does. Prints frames per parser, rejections by reason,
+exceptions that escaped a boundary (must be 0), the largest single-frame wall and CPU time, and
+the largest event-loop stall (the longest the heartbeat could not run: target < 50 ms per path).
 Run: `arbees-engine bench-frames [--paths N] [--fixtures DIR] [--json]` or
 `python -m arbees_engine.adapters.bench_frames`.
 """
@@ -19,13 +21,15 @@ Run: `arbees-engine bench-frames [--paths N] [--fixtures DIR] [--json]` or
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import inspect
 import json
 import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +44,7 @@ from .kalshi.ws import KalshiBookStream
 from .polymarket.parse import parse_book, parse_events, parse_market, parse_midpoint, parse_prices_history
 from .polymarket.rest import PolymarketRestVenue
 from .polymarket.ws import PolymarketBookStream
-from .wire import ParseError, decode_json
+from .wire import ParseError, decode_json_off_loop
 
 TARGET_MS = 50.0
 LOCAL = "http://127.0.0.1:9"  # never contacted: only the parse boundaries run
@@ -102,12 +106,13 @@ class Case:
     """One recorded payload and the boundary it goes through. `handle(raw, sink)` returns how
     many counters the frame moved outside the sink: a stream's `stats`, or 1 for a REST/ESPN
     response that was parsed (even an empty page is an outcome; its elements each become a
-    domain object or a counted Rejection inside the parsers)."""
+    domain object or a counted Rejection inside the parsers). REST/ESPN handlers are coroutines:
+    like `http.get_json`, they decode a body over 64 KiB in a worker thread."""
 
     parser: str
     name: str
     payload: object
-    handle: Callable[[str | bytes, FrameSink], int]
+    handle: Callable[[str | bytes, FrameSink], int | Awaitable[int]]
 
 
 def _stream_handler(make: Callable[[], object], primes: list[str]) -> Callable[[str | bytes, FrameSink], int]:
@@ -121,10 +126,10 @@ def _stream_handler(make: Callable[[], object], primes: list[str]) -> Callable[[
     return handle
 
 
-def _rest_handler(venue, parse: Callable[[object], object], push: Callable) -> Callable[[str | bytes, FrameSink], int]:
-    def handle(raw: str | bytes, sink: FrameSink) -> int:
+def _rest_handler(venue, parse: Callable[[object], object], push: Callable) -> Callable[[str | bytes, FrameSink], Awaitable[int]]:
+    async def handle(raw: str | bytes, sink: FrameSink) -> int:
         try:
-            payload = decode_json(raw, "body")  # what adapters/http.get_json does with a body
+            payload = await decode_json_off_loop(raw, "body")  # what adapters/http.get_json does with a body
         except ParseError as exc:
             venue._reject(sink, exc.reason, exc.detail)
             return 0
@@ -151,12 +156,12 @@ def _count(venue, result, sink) -> None:  # noqa: ANN001 - trades, history point
     sink.outputs += len(items) if isinstance(items, list) else 1
 
 
-def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink], int]:
+def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink], Awaitable[int]]:
     feed = EspnFeed([], LOCAL, client=None)  # type: ignore[arg-type]  # never fetches
 
-    def handle(raw: str | bytes, sink: FrameSink) -> int:
+    async def handle(raw: str | bytes, sink: FrameSink) -> int:
         try:
-            payload = decode_json(raw, "scoreboard")
+            payload = await decode_json_off_loop(raw, "scoreboard")
         except ParseError as exc:
             sink.reject("espn", exc.reason, exc.detail)
             return 0
@@ -165,9 +170,9 @@ def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink
     return handle
 
 
-def _summary_handler(raw: str | bytes, sink: FrameSink) -> int:
+async def _summary_handler(raw: str | bytes, sink: FrameSink) -> int:
     try:
-        sink.on_game_state(parse_summary(decode_json(raw, "summary"), League.NBA))
+        sink.on_game_state(parse_summary(await decode_json_off_loop(raw, "summary"), League.NBA))
     except ParseError as exc:
         sink.reject("espn", exc.reason, exc.detail)
     return 0
@@ -245,26 +250,89 @@ def cases(fixtures: Path) -> list[Case]:
 
 @dataclass(frozen=True)
 class FrameOutcome:
-    """One frame through one boundary: wall-clock and CPU seconds taken (CPU excludes waiting for
-    a busy core), the exception type that escaped (None is the only acceptable value), and how
-    many counted outcomes it left (0 = silently dropped)."""
+    """One frame through one boundary: wall-clock and CPU seconds taken (CPU of every thread, so a
+    body decoded off the loop counts; it excludes waiting for a busy core), the exception type that
+    escaped (None is the only acceptable value), how many counted outcomes it left (0 = silently
+    dropped), `stall_s`: the longest time the event loop could not run meanwhile, and `stall_cpu_s`:
+    the CPU the process spent in that kind of gap (the stall on an idle machine)."""
 
     elapsed_s: float
     escaped: str | None
     traces: int
     cpu_s: float = 0.0
+    stall_s: float = 0.0
+    stall_cpu_s: float = 0.0
+
+
+#: The heartbeat's tick: a stall is measured as the longest gap between its wake-ups, so a figure
+#: includes up to one tick of idle time (an upper bound of the real stall).
+HEARTBEAT_S = 0.0005
+
+
+class _Heartbeat:
+    """A task waking every HEARTBEAT_S on the loop; `longest` is the largest gap between wake-ups
+    in wall time, `longest_cpu` the most CPU the process spent within one gap (the work that held
+    the loop or the GIL, without the time a loaded machine kept the process off every core)."""
+
+    def __init__(self) -> None:
+        self.last, self.last_cpu = time.perf_counter(), time.process_time()
+        self.longest = self.longest_cpu = 0.0
+
+    async def beat(self) -> None:
+        while True:
+            self.last, self.last_cpu = time.perf_counter(), time.process_time()
+            await asyncio.sleep(HEARTBEAT_S)
+            self._close()
+
+    def _close(self) -> None:
+        self.longest = max(self.longest, time.perf_counter() - self.last)
+        self.longest_cpu = max(self.longest_cpu, time.process_time() - self.last_cpu)
+
+    def gaps(self) -> tuple[float, float]:
+        """The longest gap so far (wall, CPU seconds), counting the one still open."""
+        self._close()
+        return self.longest, self.longest_cpu
+
+
+async def _on_loop(case: Case, raw: str | bytes, sink: FrameSink) -> tuple[int, tuple[float, float]]:
+    heart = _Heartbeat()
+    beat = asyncio.create_task(heart.beat())
+    await asyncio.sleep(0)  # the heartbeat starts ticking before the frame
+    try:
+        moved = case.handle(raw, sink)
+        if inspect.isawaitable(moved):
+            moved = await moved
+        return moved, heart.gaps()
+    finally:
+        beat.cancel()
+
+
+_LOOP: list[asyncio.AbstractEventLoop] = []
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every frame of this process (the engine's loop, in the benchmark)."""
+    if not _LOOP or _LOOP[0].is_closed():
+        _LOOP[:] = [asyncio.new_event_loop()]
+    return _LOOP[0]
 
 
 def run_frame(case: Case, raw: str | bytes, sink: FrameSink) -> FrameOutcome:
-    """Push `raw` through `case`'s boundary into `sink`, timed with perf_counter."""
+    """Push `raw` through `case`'s boundary into `sink` on an event loop, timed with perf_counter
+    (wall), process_time (CPU) and a heartbeat task (the loop's longest stall). Call it from
+    synchronous code (no loop running in this thread)."""
     before = sink.trace()
-    started, cpu = time.perf_counter(), time.thread_time()
+    started, cpu = time.perf_counter(), time.process_time()
+    stall = stall_cpu = 0.0
     try:
-        moved, escaped = case.handle(raw, sink), None
+        moved, (stall, stall_cpu) = _loop().run_until_complete(_on_loop(case, raw, sink))
+        escaped = None
     except Exception as exc:  # noqa: BLE001 - measured, not hidden: every escape is reported
         moved, escaped = 0, type(exc).__name__
-    return FrameOutcome(time.perf_counter() - started, escaped, sink.trace() - before + moved,
-                        time.thread_time() - cpu)
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    return FrameOutcome(elapsed, escaped, sink.trace() - before + moved, cpu,
+                        stall if escaped is None else elapsed, stall_cpu if escaped is None else cpu)
 
 
 def frames(case: Case, rng: random.Random, max_paths: int) -> Iterator[tuple[str, str | bytes]]:
@@ -286,6 +354,10 @@ class Report:
     worst: tuple[float, str] = (0.0, "")
     worst_cpu: tuple[float, str] = (0.0, "")
     wall_ms: list[float] = field(default_factory=list)
+    stall_ms: dict[str, float] = field(default_factory=dict)
+    stall_cpu_ms: dict[str, float] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    worst_stall: tuple[float, str] = (0.0, "")
 
     def add(self, case: Case, label: str, outcome: FrameOutcome) -> None:
         """Fold one frame's outcome in."""
@@ -299,6 +371,12 @@ class Report:
         if outcome.traces == 0:
             self.silent[case.parser] += 1
         self.max_ms[case.parser] = max(self.max_ms.get(case.parser, 0.0), ms)
+        self.cpu_ms[case.parser] = max(self.cpu_ms.get(case.parser, 0.0), cpu_ms)
+        stall_ms = outcome.stall_s * 1000
+        self.stall_ms[case.parser] = max(self.stall_ms.get(case.parser, 0.0), stall_ms)
+        self.stall_cpu_ms[case.parser] = max(self.stall_cpu_ms.get(case.parser, 0.0), outcome.stall_cpu_s * 1000)
+        if stall_ms > self.worst_stall[0]:
+            self.worst_stall = (stall_ms, f"{case.parser} {case.name} {label}")
         if ms > self.worst[0]:
             self.worst = (ms, f"{case.parser} {case.name} {label}")
 
@@ -308,6 +386,8 @@ class Report:
                 "rejections": dict(self.rejections), "escaped": dict(self.escaped), "silent": dict(self.silent),
                 "max_ms": self.max_ms, "worst_ms": self.worst[0], "worst_frame": self.worst[1],
                 "worst_cpu_ms": self.worst_cpu[0], "worst_cpu_frame": self.worst_cpu[1],
+                "max_cpu_ms": self.cpu_ms, "max_stall_ms": self.stall_ms, "max_stall_cpu_ms": self.stall_cpu_ms,
+                "worst_stall_ms": self.worst_stall[0], "worst_stall_frame": self.worst_stall[1],
                 "p50_ms": self.percentile(50), "p99_ms": self.percentile(99), "target_ms": TARGET_MS}
 
     def percentile(self, q: float) -> float:
@@ -340,6 +420,15 @@ def print_report(report: Report) -> None:
     verdict = "within" if report.worst[0] < TARGET_MS else "OVER"
     print(f"largest single frame: {report.worst[0]:.2f} ms wall ({verdict} the {TARGET_MS:.0f} ms target): {report.worst[1]}")
     print(f"largest single frame CPU time: {report.worst_cpu[0]:.2f} ms: {report.worst_cpu[1]}")
+    print("largest event-loop stall per parser: "
+          + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.stall_ms.items())))
+    print("largest event-loop stall per parser, CPU spent in it (the stall on an idle machine): "
+          + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.stall_cpu_ms.items())))
+    print("largest CPU time per parser: " + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.cpu_ms.items())))
+    print(f"largest event-loop stall: {report.worst_stall[0]:.2f} ms wall: {report.worst_stall[1]}")
+    worst_cpu_stall = max(report.stall_cpu_ms.values(), default=0.0)
+    verdict = "within" if worst_cpu_stall < TARGET_MS else "OVER"
+    print(f"largest event-loop stall in CPU: {worst_cpu_stall:.2f} ms ({verdict} the {TARGET_MS:.0f} ms target on every path)")
     print(f"frame time p50 {report.percentile(50):.3f} ms, p99 {report.percentile(99):.3f} ms")
     print(f"exceptions escaping a boundary: {sum(report.escaped.values())} {dict(report.escaped) or ''}")
     print(f"frames leaving no counted trace: {sum(report.silent.values())} {dict(report.silent) or ''}")

@@ -3,7 +3,8 @@
 A mutation takes one recorded JSON payload and returns the raw text a hostile or broken venue
 could send instead: one value replaced (`replaced`) by a hostile value (`HOSTILE_VALUES`: huge
 exponents, NaN/Infinity, negatives, wrong types, huge strings and integers), or the whole text
-damaged (`RAW_MUTATIONS`: deep nesting, truncation, bytes that are not UTF-8, huge lists).
+damaged (`RAW_MUTATIONS`: deep nesting, many wide-and-deep nests (the 1 MB frame that once held the
+event loop 3.2 s while its depth was checked in 64 passes), truncation, bytes that are not UTF-8, huge lists).
 These are the classes that once stalled the event loop (a size of "1e1000000": 78 s) or raised
 out of a parser (RecursionError, OverflowError, decimal.Overflow, AttributeError, TypeError).
 """
@@ -62,6 +63,27 @@ def _deep(text: str, depth: int) -> str:
     return "[" * depth + text + "]" * depth
 
 
+def _nests(depth: int, size: int, inner: str = "") -> str:
+    """Comma-separated `depth`-deep nests of `inner` filling about `size` characters."""
+    nest = _deep(inner, depth)
+    return ",".join([nest] * max(1, size // (len(nest) + 1)))
+
+
+def _kalshi_delta_of(nests: str) -> str:
+    """The 1 MB frame that stalled the Kalshi/Polymarket streams 2-3 s when depth took 64 passes."""
+    return '{"type":"orderbook_delta","sid":1,"seq":2,"msg":[' + nests + "]}"
+
+
+def _in_frame(text: str, value: str) -> str:
+    """`text` (a JSON object or array) with `value` as its first member/element: the frame keeps
+    its type, so the damage reaches as deep into the parser as the bounds let it."""
+    if text.startswith("{") and len(text) > 2:
+        return '{"x":' + value + "," + text[1:]
+    if text.startswith("[") and len(text) > 2:
+        return "[" + value + "," + text[1:]
+    return "[" + value + "]"
+
+
 #: Whole-text mutations: name → function of the recorded frame's text.
 RAW_MUTATIONS: dict[str, Callable[[str], str | bytes]] = {
     "deep_array": lambda text: _deep(text, 100_000),
@@ -75,6 +97,14 @@ RAW_MUTATIONS: dict[str, Callable[[str], str | bytes]] = {
     "many_levels": lambda text: dumps([[f"0.{i % 100:02d}", "1"] for i in range(70_000)]),  # < 1 MiB
     "over_4_mib": lambda text: " " * (4 * 2**20) + text,
     "list_of_frames": lambda text: "[" + ",".join([text] * 50) + "]",
+    # Wide and deep: many nests just past or under the depth limit (no long run of openers).
+    "deep_nests_1mb": lambda text: _kalshi_delta_of(_nests(60, 1_040_000)),
+    "deep_nests_ws_cap": lambda text: _kalshi_delta_of(_nests(60, 250_000)),
+    "deep_nests_4mib": lambda text: _kalshi_delta_of(_nests(21, 4 * 2**20 - 100)),
+    "nests_at_limit_ws_cap": lambda text: _in_frame(text, "[" + _nests(18, 250_000, "1") + "]"),
+    "nests_at_limit_1mb": lambda text: _in_frame(text, "[" + _nests(18, 1_000_000, '"a"') + "]"),
+    "many_small_lists": lambda text: _in_frame(text, "[" + _nests(2, 250_000, "0") + "]"),
+    "many_small_lists_4mib": lambda text: _in_frame(text, "[" + _nests(3, 4 * 2**20 - 100 - len(text)) + "]"),
 }
 
 

@@ -9,6 +9,7 @@ The final failure is re-raised as `FetchError`, which feeds catch, count and sur
 from __future__ import annotations
 
 import email.utils
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -24,7 +25,7 @@ from tenacity import (
 )
 
 from ..settings import EndpointSettings
-from .wire import ParseError, decode_json
+from .wire import MAX_JSON_CHARS, ParseError, decode_json_off_loop
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +54,7 @@ def make_client(timeout_s: float = 10.0, *, user_agent: str = USER_AGENT) -> htt
     """
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s),
-        headers={"User-Agent": user_agent, "Accept": "application/json"},
+        headers={"User-Agent": user_agent, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=True,
     )
 
@@ -155,16 +156,68 @@ class ConditionalCache:
 NOT_MODIFIED = object()
 
 
+#: Content-Encodings the client asks for and decodes itself, bounded (zlib wbits: 16+ = gzip, 15 = zlib).
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE_STEP = 256 * 2**10
+
+
+class _BoundedBody:
+    """The decoded body of one response, refused with ParseError("too_long") as soon as more than
+    `max_bytes` would be decoded: each compressed chunk is inflated with zlib's `max_length`, so a
+    gzip bomb (200 MiB in 200 KB) never decodes more than the cap (RFC 9110 §8.4 content codings)."""
+
+    def __init__(self, encoding: str, max_bytes: int, url: str) -> None:
+        coding = encoding.strip().lower()
+        if coding not in ("", "identity") and coding not in _DECODERS:
+            raise ParseError("bad_encoding", f"{url}: Content-Encoding {encoding[:40]!r}")
+        self._inflate = zlib.decompressobj(_DECODERS[coding]) if coding in _DECODERS else None
+        self.max_bytes, self.url, self.body = max_bytes, url, bytearray()
+
+    def feed(self, raw: bytes) -> None:
+        """Append one raw (still encoded) chunk; ParseError past the cap or for a corrupt stream.
+        A chunk is inflated in steps of at most _INFLATE_STEP bytes, so no more than the cap plus
+        one step is ever held."""
+        if self._inflate is None:
+            self._append(raw)
+            return
+        while raw:
+            try:
+                out = self._inflate.decompress(raw, _INFLATE_STEP)
+            except zlib.error as exc:
+                raise ParseError("bad_encoding", f"{self.url}: {exc}") from None
+            self._append(out)
+            raw = self._inflate.unconsumed_tail
+
+    def _append(self, out: bytes) -> None:
+        if len(self.body) + len(out) > self.max_bytes:
+            raise ParseError("too_long", f"{self.url}: body longer than {self.max_bytes} bytes")
+        self.body += out
+
+
 async def _get_once(client: httpx.AsyncClient, url: str, params: dict | None,
-                    headers: dict[str, str] | None = None) -> httpx.Response:
-    response = await client.get(url, params=params, headers=headers)
-    if response.status_code >= 400:
-        raise FetchError(
-            f"http_{response.status_code}",
-            f"GET {response.request.url}",
-            parse_retry_after(response.headers.get("Retry-After")),
-        )
-    return response
+                    headers: dict[str, str] | None = None,
+                    max_bytes: int = MAX_JSON_CHARS) -> tuple[httpx.Response, bytes]:
+    """One GET, streamed: (response, decoded body of at most `max_bytes`). Raises FetchError for an
+    HTTP error status, ParseError("too_long") when Content-Length or the decoded body pass the cap."""
+    async with client.stream("GET", url, params=params, headers=headers) as response:
+        if response.status_code >= 400:
+            raise FetchError(
+                f"http_{response.status_code}",
+                f"GET {response.request.url}",
+                parse_retry_after(response.headers.get("Retry-After")),
+            )
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise ParseError("too_long", f"GET {url}: Content-Length {declared}, more than {max_bytes}")
+        if response.is_stream_consumed:  # a response hook read it (recording: adapters/streaming.py)
+            if len(response.content) > max_bytes:
+                raise ParseError("too_long", f"GET {url}: body longer than {max_bytes} bytes")
+            return response, response.content
+        body = _BoundedBody(response.headers.get("Content-Encoding", ""), max_bytes, url)
+        async for raw in response.aiter_raw():
+            body.feed(raw)
+    return response, bytes(body.body)
 
 
 async def get_json(
@@ -179,13 +232,17 @@ async def get_json(
 
     With `cache`, the request is conditional and NOT_MODIFIED is returned for a 304 answer.
 
-    Raises FetchError (status or transport failure after retries) or ParseError("bad_json")
+    Raises FetchError (status or transport failure after retries), ParseError("too_long") for a
+    body (declared or decoded) over MAX_JSON_CHARS bytes, ParseError("bad_encoding") for a
+    Content-Encoding other than gzip/deflate/identity or a corrupt one, or ParseError("bad_json")
     for a body that is not JSON (e.g. truncated). Never retries a bad body: it is counted.
+    The body is streamed and decoded under the cap (a gzip bomb stops at the cap), and one over
+    64 KiB is decoded off the event loop (`wire.decode_json_off_loop`).
     """
     try:
         async for attempt in policy.retrying():
             with attempt:
-                response = await _get_once(client, url, params, cache.headers(url) if cache else None)
+                response, body = await _get_once(client, url, params, cache.headers(url) if cache else None)
     except httpx.TransportError as exc:
         raise FetchError("transport", f"GET {url}: {type(exc).__name__}: {exc}") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # decoding, redirects, bad URL: not retried
@@ -195,7 +252,7 @@ async def get_json(
             cache.not_modified += 1
             return NOT_MODIFIED
         cache.remember(url, response)
-    return decode_json(response.content, url)
+    return await decode_json_off_loop(body, url)
 
 
 __all__ = [

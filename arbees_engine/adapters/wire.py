@@ -15,9 +15,12 @@ none of these checks ever expands a number (int("1e1000000") would take minutes)
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import itertools
 import json
 import math
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,12 +30,26 @@ from decimal import Decimal
 from ..model import ONE, ZERO, MoneyError
 from ..model.bounds import MAX_LEVEL_CONTRACTS, MAX_PLACES, bounded_number
 
-#: Deepest JSON nesting accepted (recorded venue payloads nest at most 15 deep; Python's decoder
-#: raises RecursionError near 1,000).
-MAX_JSON_DEPTH = 64
-#: Largest JSON body decoded, in characters: 4 × the largest recorded body (an ESPN scoreboard of
-#: 1.1 MB); websocket frames are already capped at 1 MiB by the websockets library.
+#: Deepest JSON nesting accepted: the deepest recorded payload nests 15 deep (ESPN scoreboards; venue
+#: frames at most 5), so 20 leaves ESPN room for a few more levels. The check is one linear scan,
+#: so its cost does not grow with the limit (64 once meant 64 passes: a 1 MB frame stalled 3.2 s).
+MAX_JSON_DEPTH = 20
+#: Most arrays + objects in one body: the most in a recorded payload is 7,745 (the 1.1 MB ESPN
+#: scoreboard); a 256 KiB frame of 120,000 tiny nests took 46 ms to decode, so 40,000 (≈ 15 ms)
+#: keeps any frame's decode well under the 50 ms frame budget.
+MAX_JSON_CONTAINERS = 40_000
+#: Largest JSON body decoded, in characters (bytes for a bytes body): 4 × the largest recorded body
+#: (an ESPN scoreboard of 1.1 MB). Websocket frames have their own, smaller cap (MAX_WS_FRAME_BYTES).
 MAX_JSON_CHARS = 4 * 2**20
+#: Largest websocket frame accepted (websockets `max_size`, and `handle_raw`'s decode cap for
+#: replays): the largest recorded frame is 35.7 KB (a Polymarket price_change burst); a full
+#: Polymarket book is ~4 KB (64 levels) and at most ~13 KB (2 × 99 levels at a 0.01 tick), so an
+#: initial `book` snapshot of ~60 typical books (or ~20 full ones) fits. A larger frame closes the
+#: connection (code 1009) and is refused before it is read into memory.
+MAX_WS_FRAME_BYTES = 256 * 2**10
+#: Bodies longer than this (bytes or characters) are decoded in a worker thread (`decode_json_off_loop`),
+#: so a 4 MiB body never holds the event loop; shorter ones decode in < 1 ms on the loop.
+OFF_LOOP_CHARS = 64 * 2**10
 #: Longest list accepted anywhere (book sides, markets per page, events, price changes).
 MAX_LIST_LEN = 10_000
 #: Longest id-like string (tickers, token ids, hashes, statuses) and free text (titles, rules).
@@ -270,45 +287,53 @@ _NOT_BRACKET_BYTES = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 @functools.lru_cache(maxsize=8)
 def _opening_run(max_depth: int) -> re.Pattern:
-    return re.compile(rb"[\[{]{%d}" % (max_depth + 1))
+    return re.compile(rb"\x02{%d}" % (max_depth + 1))  # a run of openers, as _brackets writes them
 
 
 def _brackets(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
+    return text.encode("utf-8", "surrogatepass").translate(_DEPTH_STEP, _NOT_BRACKET_BYTES)
 
 
-def _nesting(brackets: bytes, max_depth: int) -> str | None:
-    """None when `brackets` (only []{} left) balance within `max_depth` levels, else "too_deep"
-    or "unbalanced". Innermost pairs are removed pass by pass: brackets nested d deep vanish in
-    d passes; a pass that removes nothing leaves brackets that cannot balance."""
-    if _opening_run(max_depth).search(brackets):
-        return "too_deep"
-    for _ in range(max_depth):
-        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
-        if not shorter:
-            return None
-        if len(shorter) == len(brackets):
-            return "unbalanced"
-        brackets = shorter
-    return "too_deep"
+#: Openers → 2, closers → 0 (applied with everything else deleted): the running sum of these
+#: steps minus the count of brackets seen is the nesting depth after each bracket.
+_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+#: Brackets scanned per C-level step; between steps a worker thread lets the event loop run.
+_SCAN_CHUNK = 64 * 2**10
 
 
-def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+def _deepest(steps: bytes) -> int:
+    """The deepest nesting of `steps` (see _DEPTH_STEP): ONE linear scan, chunk by chunk, at C speed
+    (itertools.accumulate/count and operator.sub, never a Python loop per bracket)."""
+    deepest = depth = 0
+    for start in range(0, len(steps), _SCAN_CHUNK):
+        chunk = steps[start:start + _SCAN_CHUNK]
+        peak = max(map(operator.sub, itertools.accumulate(chunk), itertools.count(1)))
+        deepest = max(deepest, depth + peak)
+        depth += sum(chunk) - len(chunk)
+    return deepest
+
+
+def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH, max_containers: int = MAX_JSON_CONTAINERS) -> None:
     """Raise ParseError("too_deep") when JSON `text` nests arrays/objects deeper than `max_depth`,
-    ParseError("bad_json") when its brackets cannot balance. Brackets inside strings do not count.
+    ParseError("too_many_containers") when it holds more than `max_containers` arrays/objects
+    (the decoder's cost grows with them). Brackets inside strings do not count; brackets that do not balance are left to the decoder
+    (ParseError("bad_json")).
 
-    C-speed string operations only, never a Python loop per character: with no more brackets
-    than `max_depth` there is nothing to check; else all brackets are kept (bytes.translate) and
-    `_nesting` decides. Only when that fails (brackets inside strings can unbalance it) are the
-    strings cut out (split on quotes when nothing is escaped, else a regex) and it decides again."""
-    if text.count("[") + text.count("{") <= max_depth or _nesting(_brackets(text), max_depth) is None:
+    Linear in len(text) whatever the depth or shape: with no more brackets than `max_depth` there
+    is nothing to check; a run of max_depth + 1 openers is refused by one regex search; else the
+    strings are cut out (split on quotes when nothing is escaped, else a regex), only the brackets
+    kept (one bytes.translate) and `_deepest` scans them once."""
+    if text.count("[") + text.count("{") <= max_depth:
         return
     outside = "".join(text.split('"')[0::2]) if "\\" not in text else _JSON_STRING.sub("", text)
-    verdict = _nesting(_brackets(outside), max_depth)
-    if verdict == "too_deep":
+    steps = _brackets(outside)
+    if _opening_run(max_depth).search(steps):
         raise ParseError("too_deep", f"JSON nests deeper than {max_depth}")
-    if verdict == "unbalanced":
-        raise ParseError("bad_json", "brackets do not balance")
+    containers = steps.count(b"\x02")
+    if containers > max_containers:
+        raise ParseError("too_many_containers", f"{containers} arrays/objects, more than {max_containers}")
+    if _deepest(steps) > max_depth:
+        raise ParseError("too_deep", f"JSON nests deeper than {max_depth}")
 
 
 def _bounded_int_literal(literal: str) -> int:
@@ -323,7 +348,10 @@ def decode_json(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH
     ParseError: "bad_json" for invalid/truncated JSON, an integer literal over 64 digits or
     non-UTF-8 bytes (NaN, Infinity and 1e400 decode to non-finite floats, which every number
     bound then refuses with its own reason, e.g. "bad_price"); "too_long" past `max_chars`; "too_deep" past `max_depth`
-    nesting (checked before decoding: json's recursion would raise RecursionError)."""
+    nesting (checked before decoding: json's recursion would raise RecursionError). A bytes body
+    is measured in bytes, before it is decoded to text."""
+    if len(body) > max_chars:
+        raise ParseError("too_long", f"{what}: {len(body)} characters, more than {max_chars}")
     try:
         body_text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
     except UnicodeDecodeError as exc:
@@ -337,3 +365,13 @@ def decode_json(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH
         return json.loads(body_text, parse_int=_bounded_int_literal)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ParseError("bad_json", f"{what}: {exc}"[:300]) from None
+
+
+async def decode_json_off_loop(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH,
+                               max_chars: int = MAX_JSON_CHARS) -> object:
+    """`decode_json` for a REST body: one longer than OFF_LOOP_CHARS is decoded in a worker thread
+    (asyncio.to_thread), so the event loop keeps running while a 4 MiB body is checked and decoded
+    (the depth scan works in chunks, so the thread hands the GIL back between them). Same errors."""
+    if len(body) <= OFF_LOOP_CHARS:
+        return decode_json(body, what, max_depth=max_depth, max_chars=max_chars)
+    return await asyncio.to_thread(decode_json, body, what, max_depth=max_depth, max_chars=max_chars)

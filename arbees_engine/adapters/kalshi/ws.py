@@ -41,7 +41,7 @@ from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind
 from ...model.bounds import MAX_LEVEL_CONTRACTS
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
-from ..wire import INT_MAX, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
+from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
 from .auth import KalshiSigner
 from .parse import cents_price, parse_levels
 
@@ -117,7 +117,7 @@ class KalshiBookStream:
 
     async def _session(self) -> None:
         headers = self.signer.headers("GET", self.ws_path) if self.signer else {}
-        async with connect(self.url, additional_headers=headers, max_queue=self.max_queue,
+        async with connect(self.url, additional_headers=headers, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES,
                            open_timeout=5) as ws:
             self._ws = ws
             self.policy.on_connected()
@@ -192,7 +192,7 @@ class KalshiBookStream:
         if self.recorder is not None:
             self.recorder.record(self.name, raw, received_at)
         try:
-            frame = decode_json(raw, "kalshi frame")
+            frame = decode_json(raw, "kalshi frame", max_chars=MAX_WS_FRAME_BYTES)  # as max_size, for replays
             if not isinstance(frame, dict):
                 raise FrameError("frame is not an object")
             return self._dispatch(frame, sink, received_at)

@@ -24,7 +24,7 @@ from ...model import MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
-from ..wire import ParseError, decode_json
+from ..wire import ParseError
 from .parse import parse_book, parse_events, parse_market
 
 log = structlog.get_logger(__name__)
@@ -186,8 +186,10 @@ def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: 
     """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
     async def fetch(asset_id: str) -> dict:
         async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
-            resp = await client.get("/book", params={"token_id": asset_id})
-            resp.raise_for_status()
-            return decode_json(resp.content, "polymarket book")  # bounded like every frame
+            # streamed under the body cap and bounded like every frame; one try: the stream retries
+            book = await get_json(client, "/book", {"token_id": asset_id}, policy=RetryPolicy(attempts=1))
+            if not isinstance(book, dict):
+                raise ParseError("not_object", "polymarket book is not an object")
+            return book
 
     return fetch

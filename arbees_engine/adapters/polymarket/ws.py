@@ -48,7 +48,7 @@ from websockets.asyncio.client import connect
 from ...model import ONE, ZERO, BookLevel, BookUpdate, BookUpdateKind, MarketListing
 from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
-from ..wire import ParseError, decode_json, decimal_or_none, need_list
+from ..wire import MAX_WS_FRAME_BYTES, ParseError, decode_json, decimal_or_none, need_list
 from .rest import rest_book_fetcher  # noqa: F401 - re-exported: the stream's usual fetch_book
 from .frames import FrameError, asset_id, asset_ids, book_side, change, changes_of, event_ts, levels, order_hash, venue_best
 
@@ -107,7 +107,7 @@ class PolymarketBookStream:
         await run_with_reconnect(self._session, self.policy, lambda: self._mark_all_stale("disconnected"), log)
 
     async def _session(self) -> None:
-        async with connect(self.url, max_queue=self.max_queue, open_timeout=5) as ws:
+        async with connect(self.url, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES, open_timeout=5) as ws:
             self._ws = ws
             self.policy.on_connected()
             pinger = asyncio.create_task(self._keepalive(ws))
@@ -188,7 +188,7 @@ class PolymarketBookStream:
             self.stats["pong"] += 1
             return []
         try:
-            payload = decode_json(raw, "polymarket frame")
+            payload = decode_json(raw, "polymarket frame", max_chars=MAX_WS_FRAME_BYTES)  # as max_size, for replays
             events = need_list(payload, "events") if isinstance(payload, list) else [payload]
         except ParseError as exc:
             self._malformed(sink, exc)
