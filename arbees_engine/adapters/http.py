@@ -210,7 +210,7 @@ async def _get_once(client: httpx.AsyncClient, url: str, params: dict | None,
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise ParseError("too_long", f"GET {url}: Content-Length {declared}, more than {max_bytes}")
-        if response.is_stream_consumed:  # a response hook read it (recording: adapters/streaming.py)
+        if response.is_stream_consumed:  # a response hook read it (recording: adapters/capture.py)
             if len(response.content) > max_bytes:
                 raise ParseError("too_long", f"GET {url}: body longer than {max_bytes} bytes")
             return response, response.content
