@@ -76,7 +76,8 @@ class Engine:
         self.counts: Counter[str] = Counter()
         self.input_rejections: Counter[str] = Counter()
         self.writer = StoreWriter(lambda: self.store, max_queue=settings.store_queue_max,
-                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage)
+                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage,
+                                  journal=settings.effective_store_journal())
         self.store_drain: dict = {}  # what the shutdown drain wrote (StoreWriter.flush)
         self.started_at = utc_clock()
         self._audit_seq = 0
@@ -263,6 +264,7 @@ class Engine:
         """Load kill switch, mode, positions, bankroll and pre-game priors from the store (restart recovery)."""
         if self.store is None:
             return
+        await self.writer.replay_journal()  # a previous shutdown's unwritten rows come first
         state = await self.store.load_engine_state(self.settings.instance)
         if state is not None:
             self.control.mode = Mode(state["mode"]) if state.get("mode") else self.control.mode
