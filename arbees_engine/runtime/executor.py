@@ -53,8 +53,13 @@ class Executor:
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
         self.recovery = Recovery(self)
 
-    async def execute(self, signal: Signal) -> None:
+    async def execute(self, signal: Signal,
+                      recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None) -> None:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
+
+        `recheck(signal)` (the desk's `recheck_before_send` for queued signals) runs after the
+        signal's row is stored, with no await before the first order intent: a (decision, reason)
+        it returns ends the signal with nothing sent (audited as order_blocked).
 
         Each leg's limit (dollars for the leg's own contract) is sent on its market's tick grid
         (`price_grid`): a single leg's off-grid limit is rounded DOWN to the nearest grid price below
@@ -81,6 +86,11 @@ class Executor:
             return
         if not await self._store_signal(signal):
             self._stop(signal, False, None, "store_unavailable")
+            return
+        stale = recheck(signal) if recheck is not None else None
+        if stale is not None:
+            self.desk.record(signal, *stale)
+            self.engine.audit("engine", "order_blocked", signal.signal_id, stale[1])
             return
         filled_any, target = False, None
         for leg, limit in zip(signal.legs, limits):

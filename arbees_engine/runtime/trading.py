@@ -52,6 +52,7 @@ class TradingDesk:
         start_ms = int(engine.started_at.timestamp() * 1000)
         self.portfolio = Portfolio(settings.starting_bankroll)
         self.gate = RiskGate(settings.limits)
+        self.send_gate = RiskGate(settings.limits)  # the re-check just before a send, counted apart
         self.broker = PaperBroker(engine.registry.markets)
         self.new_signal_id = signal_ids(settings.instance, start_ms=start_ms)
         self.new_order_id = client_order_ids(settings.instance, start_ms=start_ms)
@@ -263,9 +264,46 @@ class TradingDesk:
 
     async def _execute_reserved(self, signal: Signal) -> None:
         try:
-            await self.executor.execute(signal)
+            await self.executor.execute(signal, recheck=self.recheck_before_send)
         finally:
             self.reserved.pop(signal.signal_id, None)
+
+    def recheck_before_send(self, signal: Signal) -> tuple[Decision, str] | None:
+        """Why an approved signal may no longer be sent, as (decision, reason), checked just before
+        its first order intent (it may have waited behind a stalled execution), or None if it may.
+
+        EXPIRED once past its expires_at (strategy.manual_expiry_s after it was found, auto or not);
+        else `revalidate` (an EDGE's edge on the game's state and book now; may cut its size);
+        else REJECTED "risk_recheck: <every failing check>" when the risk gate fails now (`send_gate`, counted
+        apart from the decision gate; the game's cooldown, started by this very approval, is not
+        re-run). Its own reservation is set aside meanwhile so it is not counted against itself.
+        Each refusal is counted as engine.reject("execution", "send_recheck_<code>")."""
+        refusal = self._send_refusal(signal)
+        if refusal is None:
+            return None
+        decision, code, reason = refusal
+        self.engine.reject("execution", f"send_recheck_{code}", f"{signal.signal_id}: {reason}")
+        return decision, reason
+
+    def _send_refusal(self, signal: Signal) -> tuple[Decision, str, str] | None:
+        """(decision, code, reason) for `recheck_before_send`, or None."""
+        now = self.engine.clock()
+        if signal.expires_at is not None and now >= signal.expires_at:
+            return Decision.EXPIRED, "expired", (f"expired: not sent by its expiry {signal.expires_at.isoformat()} "
+                                                 f"(waited in the execution queue)")
+        own = self.reserved.pop(signal.signal_id, None)
+        try:
+            stale = self.revalidate(signal)
+            if stale is not None:
+                return stale[0], stale[1].split(" ")[0].rstrip(":"), stale[1]
+            ctx = self.risk_context()
+            ctx.last_trade_at = {g: t for g, t in ctx.last_trade_at.items() if g != signal.game_id}
+            verdict = self.send_gate.check(signal, ctx)
+            return None if verdict.ok else (Decision.REJECTED, verdict.reason,
+                                            f"risk_recheck: {', '.join(verdict.reasons)}")
+        finally:
+            if own is not None:
+                self.reserved[signal.signal_id] = own
 
     def record(self, signal: Signal, decision: Decision, reason: str) -> None:
         """Move `signal` to `decision`: count it, keep it in the recent window, publish and store it."""
