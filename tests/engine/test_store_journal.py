@@ -79,3 +79,26 @@ async def test_a_drain_timeout_with_postgres_down_journals_the_rows_and_the_next
         assert after["quote"] == first.writer.submitted["quote"] + second.writer.submitted["quote"]
     finally:
         await proxy.close()
+
+
+async def test_rows_that_cannot_be_journaled_are_counted_as_dropped_and_an_unreplayed_journal_is_kept(tmp_path):
+    journal = tmp_path / "instance" / "store-journal.jsonl"
+    writer = StoreWriter(journal=journal)
+
+    async def refused() -> None:
+        raise ConnectionError("PostgreSQL is down")
+
+    writer.submit("order", refused)  # an awaitable job: no row to journal
+    writer.write(audit_job("engine", "stop", "test", {"n": D("1.5")}))
+    report = await writer.flush(0.3)
+    assert report["left"] == 2 and report["journaled"] == 1 and writer.dropped_by_kind == {"order": 1}
+    later = StoreWriter(journal=journal)  # a second writer that never replayed the file keeps its rows
+    later.submit("order", refused)
+    later.write(ack_job("c2", "bob", "pause", {}, T0, {"ok": True}))
+    await later.flush(0.3)
+    kinds = [json.loads(line)["kind"] for line in journal.read_text().splitlines()]
+    assert kinds == ["audit", "ack"] and stat.S_IMODE(journal.stat().st_mode) == 0o600
+    from arbees_engine.store.journal import read_journal
+
+    first, second = read_journal(journal)
+    assert first.row == ("engine", "stop", "test", {"n": D("1.5")}) and second.row[4] == T0
