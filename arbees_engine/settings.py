@@ -177,6 +177,7 @@ class Settings(BaseSettings):
     store_queue_max: int = Field(200_000, gt=0)
     store_backlog_unhealthy: int = Field(10_000, gt=0)
     store_drain_timeout_s: float = Field(30.0, gt=0)
+    store_journal_file: Path | None = None  # rows a timed-out shutdown drain leaves (default: effective_store_journal)
     database_password_file: Path | None = None  # password for database_url's user (0600 file)
     redis_password_file: Path | None = None  # password for redis_url's user (0600 file)
 
@@ -213,6 +214,11 @@ class Settings(BaseSettings):
     def effective_kill_file(self) -> Path:
         """The kill file: its existence engages the kill switch (ARCHITECTURE.md)."""
         return self.kill_file or data_dir() / self.instance / "KILL"
+
+    def effective_store_journal(self) -> Path:
+        """The store writer's journal (JSON lines, 0600): rows the shutdown drain could not write,
+        replayed into the store at the next start (store/journal.py)."""
+        return self.store_journal_file or data_dir() / self.instance / "store-journal.jsonl"
 
     def effective_operators_file(self) -> Path:
         """The authorized-operators file the engine verifies command signatures against."""

@@ -39,6 +39,7 @@ from ..secret_files import private_dir, secret
 from .embedded_server import (
     EmbeddedServerError,
     _log_tail,
+    _open_private_log,
     _Service,
     _stop_process,
     find_binary,
@@ -128,7 +129,7 @@ class EmbeddedRedis(_Service):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         private_dir(self.secrets_dir)
         self.socket_dir = private_socket_dir("arbees-redis-", self.socket_dir, self.run_as)
-        with open(self.log_path, "ab") as log_file:
+        with _open_private_log(self.log_path) as log_file:
             self.proc = subprocess.Popen([str(binary), "-"], stdout=log_file, stderr=subprocess.STDOUT,
                                          stdin=subprocess.PIPE, **self._popen_kwargs())
         with contextlib.suppress(BrokenPipeError):  # it died at once: reported below with the log

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 
@@ -141,6 +142,14 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return stat_line.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def _open_private_log(path: Path) -> BinaryIO:
+    """`path` opened for appending as a 0600 file (made so if it exists: server logs can name
+    databases, roles and queries); a symlink planted there is refused (O_NOFOLLOW, OSError)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def _log_tail(path: Path, lines: int = 20) -> str:

@@ -54,7 +54,7 @@ def format_store_writer(w: dict[str, Any]) -> list[str]:
     drain = w.get("drain")
     if drain:
         lines.append(f"  {'shutdown drain':<22}{sum(drain['rows'].values())} rows in {drain['seconds']} s  "
-                     f"{_by_kind(drain['rows'])}  left {drain['left']}")
+                     f"{_by_kind(drain['rows'])}  left {drain['left']}  journaled {drain.get('journaled', 0)}")
     return lines
 
 

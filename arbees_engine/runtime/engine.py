@@ -80,7 +80,8 @@ class Engine:
         self.control = ControlState(mode=Mode(settings.mode))
         self.latency = LatencyRecorder()
         self.writer = StoreWriter(lambda: self.store, max_queue=settings.store_queue_max,
-                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage)
+                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage,
+                                  journal=settings.effective_store_journal())
         self.store_drain: dict = {}  # what the shutdown drain wrote (StoreWriter.flush)
         self.started_at = utc_clock()
         self.publisher = publisher_factory(self) if publisher_factory else None
@@ -118,6 +119,7 @@ class Engine:
         self.commands = CommandHandler(settings, out, clock, store, self.control, self.signal_book, self.trader,
                                        self.status_view)
         self.commands.stopping = lambda: self.jobs.stopping
+        self.executor.recheck = self.trader.recheck_before_send  # queued signals are re-checked before a send
         self.marks = PositionMarks(self.portfolio)
         self.data = MarketData(out, clock, cache, self.latency, self.matcher, self.listings, self.trader,
                                self._close_game)
@@ -201,6 +203,7 @@ class Engine:
         """Load kill switch, mode, positions, bankroll and pre-game priors from the store (restart recovery)."""
         if self.store is None:
             return
+        await self.writer.replay_journal()  # a previous shutdown's unwritten rows come first
         state = await self.store.load_engine_state(self.settings.instance)
         if state is not None:
             self.control.mode = Mode(state["mode"]) if state.get("mode") else self.control.mode

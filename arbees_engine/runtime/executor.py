@@ -59,13 +59,19 @@ class Executor:
         self.portfolio, self.signals, self.jobs = portfolio, signals, jobs
         self.live_brokers, self.paper, self.new_order_id = live_brokers, paper, new_order_id
         self.on_fill = on_fill
+        self.recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None  # the kernel wires the trader's
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
 
-    async def execute(self, signal: Signal) -> None:
+    async def execute(self, signal: Signal,
+                      recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None) -> None:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
+
+        `recheck(signal)` (the trader's `recheck_before_send` for queued signals) runs after the
+        signal's row is stored, with no await before the first order intent: a (decision, reason)
+        it returns ends the signal with nothing sent (audited as order_blocked).
 
         Each leg's limit (dollars for the leg's own contract) is sent on its market's tick grid
         (`price_grid`): a single leg's off-grid limit is rounded DOWN to the nearest grid price below
@@ -92,6 +98,11 @@ class Executor:
             return
         if not await self._store_signal(signal):
             self._stop(signal, False, None, "store_unavailable")
+            return
+        stale = recheck(signal) if recheck is not None else None
+        if stale is not None:
+            self.signals.record(signal, *stale)
+            self.out.audit("engine", "order_blocked", signal.signal_id, stale[1])
             return
         filled_any, target = False, None
         for leg, limit in zip(signal.legs, limits):
@@ -318,7 +329,7 @@ class Executor:
     async def run_signal(self, job: ExecuteSignal) -> None:
         """The ExecuteSignal handler: execute the approved signal, then release its reservation."""
         try:
-            await self.execute(job.signal)
+            await self.execute(job.signal, recheck=self.recheck)
         finally:
             self.signals.release(job.signal.signal_id)
 

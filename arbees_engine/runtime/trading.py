@@ -47,6 +47,7 @@ class Trader:
         self.control, self.health, self.portfolio, self.book = control, health, portfolio, book
         self.unresolved, self.equivalent, self.new_signal_id = unresolved, equivalent, new_signal_id
         self.gate = RiskGate(settings.limits)
+        self.send_gate = RiskGate(settings.limits)  # the re-check just before a send, counted apart
         self.last_signal_at: dict[str, datetime] = {}
 
     # -- pricing -----------------------------------------------------------------------------
@@ -220,6 +221,41 @@ class Trader:
             self.book.pend(signal, self.settings.strategy.manual_expiry_s)
         else:
             self.book.approve(signal, "auto")
+
+    def recheck_before_send(self, signal: Signal) -> tuple[Decision, str] | None:
+        """Why an approved signal may no longer be sent, as (decision, reason), checked just before
+        its first order intent (it may have waited behind a stalled execution), or None if it may.
+
+        EXPIRED once past its expires_at; else `revalidate` (an EDGE's edge on the game's state and
+        book now; may cut its size); else REJECTED "risk_recheck: <every failing check>" when the
+        risk gate fails now (`send_gate`, counted apart from the decision gate; the game's cooldown,
+        started by this very approval, is not re-run). Its own reservation is set aside meanwhile so
+        it is not counted against itself. Each refusal is counted as "execution:send_recheck_<code>"."""
+        refusal = self._send_refusal(signal)
+        if refusal is None:
+            return None
+        decision, code, reason = refusal
+        self.out.reject("execution", f"send_recheck_{code}", f"{signal.signal_id}: {reason}")
+        return decision, reason
+
+    def _send_refusal(self, signal: Signal) -> tuple[Decision, str, str] | None:
+        """(decision, code, reason) for `recheck_before_send`, or None."""
+        if signal.expires_at is not None and self.clock() >= signal.expires_at:
+            return Decision.EXPIRED, "expired", (f"expired: not sent by its expiry {signal.expires_at.isoformat()} "
+                                                 f"(waited in the execution queue)")
+        own = self.book.reserved.pop(signal.signal_id, None)
+        try:
+            stale = self.revalidate(signal)
+            if stale is not None:
+                return stale[0], stale[1].split(" ")[0].rstrip(":"), stale[1]
+            ctx = self.risk_context()
+            ctx.last_trade_at = {g: t for g, t in ctx.last_trade_at.items() if g != signal.game_id}
+            verdict = self.send_gate.check(signal, ctx)
+            return None if verdict.ok else (Decision.REJECTED, verdict.reason,
+                                            f"risk_recheck: {', '.join(verdict.reasons)}")
+        finally:
+            if own is not None:
+                self.book.reserved[signal.signal_id] = own
 
     # -- marks -----------------------------------------------------------------------------------
     def mark(self, market_id: str, book: OrderBook) -> None:

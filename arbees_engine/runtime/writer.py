@@ -7,14 +7,19 @@ A job with an awaitable (`submit(name, job)`) runs on its own, in queue order.
 
 - Coalescing: a job with a key (game, market, signal, ack) that is still queued has its row replaced
   by a newer one for the same key (latest upsert wins; a superseded upsert is not a lost write).
-- Bound: at `max_queue` jobs, `put()` waits for room; `write()` (hot path, never awaits) drops a job
-  that cannot be coalesced, counted by kind and logged with the row. `ok` goes False long before,
+- Bound: at `max_queue` jobs, `put()` waits for room; `write()` (hot path, never awaits) makes room
+  for any other row by dropping the oldest queued quote sample (counted, logged); with no sample
+  queued, acks, audit rows and signals are still taken (over the bound: they are never dropped) and
+  any other row is dropped, counted by kind and logged with the row. `ok` goes False long before,
   when the backlog passes `unhealthy_backlog` (back below half of it: ok again), so the risk gate
   refuses new positions while the store is behind (ARCHITECTURE.md).
 - Outage (connection refused/reset, PostgreSQL shutting down): the batch is kept and retried with
   capped exponential backoff (tenacity); `ok` is False meanwhile.
 - A bad row (the database rejects it): the batch is retried in halves, in order, down to single
   rows; the bad row is counted as dropped by kind and logged with the row; the rest are written.
+- Shutdown: rows still queued when `flush()` times out are written to the local journal
+  (`journal`, store/journal.py) and counted as journaled; what cannot be journaled is counted as
+  dropped and logged. `replay_journal()` (the next start, before anything else) writes them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
+from pathlib import Path
 from itertools import islice
 from collections.abc import Awaitable, Callable
 
@@ -30,11 +36,14 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponen
 
 from ..store.batch import WriteJob
 from ..store.errors import StoreUnavailable
+from ..store.journal import journal_line, read_journal, split_journalable, write_journal
 from .latency import LatencyRecorder
 
 log = structlog.get_logger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+SAMPLE_KINDS = frozenset({"quote"})  # rows a full queue sheds first: one more sample follows soon
+KEPT_KINDS = frozenset({"ack", "audit", "signal"})  # never dropped for room: operator and decision records
 BATCH_ROWS = 5000  # jobs per transaction at most: a batch costs a few round trips whatever its size
 # Server conditions that pass (retry the batch later) rather than a row the database refuses: lost
 # connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
@@ -60,11 +69,12 @@ class StoreWriter:
 
     `store`: callable returning the Store (read at write time; None only when no typed job is queued).
     `is_down(exc)`: True for an outage (retry), False for a bad row (drop it, count it).
+    `journal`: the JSON-lines file for rows a timed-out shutdown drain leaves (None: they are dropped).
     """
 
     def __init__(self, store: Callable[[], object] | None = None, *, max_queue: int = 200_000,
                  unhealthy_backlog: int = 10_000, batch_rows: int = BATCH_ROWS,
-                 is_down: Callable[[BaseException], bool] | None = None) -> None:
+                 is_down: Callable[[BaseException], bool] | None = None, journal: Path | None = None) -> None:
         self._store = store or (lambda: None)
         self._jobs: deque[WriteJob] = deque()
         self._inflight: deque[WriteJob] = deque()  # taken off the queue, not yet committed
@@ -73,6 +83,11 @@ class StoreWriter:
         self._turn = asyncio.Lock()  # run() and drain() may both consume: one batch at a time, once
         self.max_queue, self.unhealthy_backlog, self.batch_rows = max_queue, unhealthy_backlog, batch_rows
         self._is_down = is_down or is_store_outage
+        self.journal = journal
+        self._samples_queued = 0  # queued (not in-flight) SAMPLE_KINDS jobs: room a full queue can make
+        self.journaled: Counter[str] = Counter()  # rows left at shutdown, kept in the journal
+        self.replayed: Counter[str] = Counter()  # journal rows written back at start
+        self._journal_loaded = False  # the journal's rows are in the queue: a new journal replaces it
         self.submitted: Counter[str] = Counter()
         self.written_by_kind: Counter[str] = Counter()
         self.dropped_by_kind: Counter[str] = Counter()
@@ -94,15 +109,30 @@ class StoreWriter:
                 queued.row = job.row  # the newer state supersedes the queued one, in the queued one's place
                 self.coalesced[job.kind] += 1
                 return
-        if self.backlog >= self.max_queue:
+        if self.backlog >= self.max_queue and not self._make_room(job):
             self._drop(job, "queue_full")
             return
         job.queued_ns = time.perf_counter_ns()
         self._jobs.append(job)
+        self._samples_queued += job.kind in SAMPLE_KINDS
         if job.key is not None:
             self._queued[(job.kind, job.key)] = job
         self._note_backlog()
         self._wake.set()
+
+    def _make_room(self, job: WriteJob) -> bool:
+        """At max_queue: drop the oldest queued sample for `job` (not itself a sample); True when
+        `job` may be queued (room made, or a KEPT_KINDS row, taken over the bound)."""
+        if job.kind in SAMPLE_KINDS:
+            return False
+        if self._samples_queued:
+            index = next(i for i, queued in enumerate(self._jobs) if queued.kind in SAMPLE_KINDS)
+            sample = self._jobs[index]
+            del self._jobs[index]
+            self._samples_queued -= 1
+            self._drop(sample, "queue_full_shed")
+            return True
+        return job.kind in KEPT_KINDS
 
     async def put(self, job: WriteJob) -> None:
         """Queue `job`, waiting while the queue is full (for producers that can wait)."""
@@ -151,6 +181,7 @@ class StoreWriter:
         lat = self.latency.percentiles()
         out = {"submitted": sum(self.submitted.values()), "written": self.written, "dropped": self.dropped,
                "coalesced": sum(self.coalesced.values()), "failed": self.failed, "backlog": self.backlog,
+               "journaled": sum(self.journaled.values()), "replayed": sum(self.replayed.values()),
                "backlog_peak": self.backlog_peak, "written_by_kind": dict(self.written_by_kind),
                "dropped_by_kind": dict(self.dropped_by_kind), "coalesced_by_kind": dict(self.coalesced)}
         for stage in ("store_write", "store_lag"):
@@ -186,17 +217,72 @@ class StoreWriter:
                     await self._write_next()
 
     async def flush(self, timeout_s: float) -> dict:
-        """drain(), retrying outages with backoff, for at most `timeout_s` seconds (shutdown).
-        Returns {"rows": {kind: rows written}, "seconds", "left": jobs not written} and logs it."""
+        """drain(), retrying outages with backoff, for at most `timeout_s` seconds (shutdown); the
+        jobs then left go to the journal (`_journal_left`). Returns {"rows": {kind: rows written},
+        "seconds", "left": jobs not written, "journaled": rows of those kept in the journal} and logs it."""
         started, before = time.perf_counter(), Counter(self.written_by_kind)
         try:
             await asyncio.wait_for(self._retrying(self.drain), timeout_s)
         except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - reported with what is left
             log.error("store.drain_failed", error=repr(exc), backlog=self.backlog)
         rows = {k: n for k, n in (self.written_by_kind - before).items() if n}
-        report = {"rows": rows, "seconds": round(time.perf_counter() - started, 3), "left": self.backlog}
+        left = self.backlog
+        journaled = self._journal_left() if left else 0
+        report = {"rows": rows, "seconds": round(time.perf_counter() - started, 3), "left": left,
+                  "journaled": journaled}
         log.info("store.drained", **report, dropped=self.dropped)
         return report
+
+    def _journal_left(self) -> int:
+        """Move every job not written (in flight, then queued) into the journal file, after the rows of
+        a journal this writer has not replayed; returns the rows journaled. A job that cannot be
+        journaled (an awaitable, no journal configured, the file cannot be written) is counted as
+        dropped and logged. A batch cut off mid-transaction is journaled too: if it did commit, its
+        upserts replay as no-ops, its audit rows twice."""
+        jobs = [*self._inflight, *self._jobs]
+        self._inflight.clear()
+        self._jobs.clear()
+        self._queued.clear()
+        self._samples_queued = 0
+        kept, refused = split_journalable(jobs)
+        for job, error in refused:
+            self._drop(job, "drain_timeout", error)
+        try:
+            if self.journal is None:
+                raise OSError("no journal file configured")
+            write_journal(self.journal, [journal_line(job) for job in kept], keep_existing=not self._journal_loaded)
+        except OSError as exc:
+            for job in kept:
+                self._drop(job, "drain_timeout", f"not journaled: {exc!r}")
+            return 0
+        self._journal_loaded = True
+        self.journaled.update(job.kind for job in kept)
+        log.error("store.journaled", rows=len(kept), path=str(self.journal), by_kind=dict(Counter(j.kind for j in kept)))
+        return len(kept)
+
+    async def replay_journal(self) -> int:
+        """Write the journal's rows (a previous shutdown's, store/journal.py) ahead of anything queued,
+        then delete the file; returns the rows replayed. Raises the outage's error (the file is kept,
+        its rows stay queued) or JournalError for a corrupt file (kept for the operator)."""
+        if self.journal is None:
+            return 0
+        jobs = read_journal(self.journal)
+        self._journal_loaded = True
+        now = time.perf_counter_ns()
+        for job in reversed(jobs):
+            job.queued_ns = now
+            self._jobs.appendleft(job)
+            if job.key is not None:
+                self._queued.setdefault((job.kind, job.key), job)  # a newer queued row keeps the key
+        self._samples_queued += sum(job.kind in SAMPLE_KINDS for job in jobs)
+        self._note_backlog()
+        await self.drain()  # a row the database rejects is counted as dropped, like any other
+        self.replayed.update(job.kind for job in jobs)
+        self.journal.unlink(missing_ok=True)
+        if jobs:
+            log.warning("store.journal_replayed", rows=len(jobs), path=str(self.journal),
+                        by_kind=dict(Counter(job.kind for job in jobs)))
+        return len(jobs)
 
     async def run(self) -> None:
         """Write batches until cancelled; outages are retried with capped backoff (0.2 s doubling to 5 s)."""
@@ -264,6 +350,7 @@ class StoreWriter:
         if first.call is None:
             while self._jobs and len(self._inflight) < self.batch_rows and self._jobs[0].call is None:
                 self._inflight.append(self._jobs.popleft())
+        self._samples_queued -= sum(job.kind in SAMPLE_KINDS for job in self._inflight)
         for job in self._inflight:
             if job.key is not None:
                 self._queued.pop((job.kind, job.key), None)  # a newer job for this key queues anew

@@ -22,7 +22,8 @@ def sim_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
     """Settings for a test engine; the kill file points into a fresh temp name so none exists;
     the authorized operators are TEST_OPERATORS."""
     base = dict(database_url=pg_dsn, redis_url=redis_url, instance="test",
-                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}", operators_file=authorized_test_operators())
+                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}", operators_file=authorized_test_operators(),
+                store_journal_file=f"/tmp/arbees-test-journal-{uuid.uuid4().hex}/store-journal.jsonl")
     base.update(overrides)
     return Settings(**base)
 

@@ -85,12 +85,12 @@ async def test_a_queued_upsert_is_superseded_in_its_place_and_even_a_full_queue_
     writer.write(audit_job("engine", "first", "", {}))
     writer.write(audit_job("engine", "second", "", {}))  # the queue is full now
     writer.write(game_job(_game(12), 0.6, "feed"))  # coalesced into the queued game: not a drop
-    writer.write(audit_job("engine", "third", "", {}))  # cannot coalesce: dropped, counted
+    writer.write(audit_job("engine", "third", "", {}))  # cannot coalesce, but an audit row is never dropped
     await writer.drain()
     row = await store.load_game_row("espn:nba:1")
     assert row["home_score"] == 12 and row["model_p_home"] == 0.6
-    assert writer.coalesced == {"game": 1} and writer.dropped_by_kind == {"audit": 1} and writer.written == 3
-    assert [r["action"] for r in await store.recent_audit(10)] == ["second", "first"]
+    assert writer.coalesced == {"game": 1} and writer.dropped_by_kind == {} and writer.written == 4
+    assert [r["action"] for r in await store.recent_audit(10)] == ["third", "second", "first"]
 
 
 async def test_a_full_queue_makes_put_wait_for_room_instead_of_dropping():

@@ -18,7 +18,8 @@ def ops_settings(pg_dsn: str, redis_url: str, **overrides) -> Settings:
     """Settings for a test engine: instance "ops-test", a kill file that does not exist, the harness's
     test operators authorized (commands signed with harness.command)."""
     base = dict(database_url=pg_dsn, redis_url=redis_url, instance="ops-test",
-                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}", operators_file=authorized_test_operators())
+                kill_file=f"/tmp/arbees-test-kill-{uuid.uuid4().hex}", operators_file=authorized_test_operators(),
+                store_journal_file=f"/tmp/arbees-test-journal-{uuid.uuid4().hex}/store-journal.jsonl")
     base.update(overrides)
     return Settings(**base)
 
