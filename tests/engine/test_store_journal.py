@@ -34,7 +34,7 @@ async def test_a_full_queue_sheds_quote_samples_and_never_an_ack_or_audit_row(st
     await writer.drain()
     assert writer.dropped_by_kind == {"quote": 2} and writer.written == 4
     assert [r["action"] for r in await store.recent_audit(10)] == ["resumed", "first"]
-    assert await store._pool.fetchval("SELECT ack->>'amount' FROM commands WHERE command_id = 'c1'") == "1.25"
+    assert await store.db.pool.fetchval("SELECT ack->>'amount' FROM commands WHERE command_id = 'c1'") == "1.25"
 
 
 async def _counts(dsn: str) -> dict[str, int]:
