@@ -321,3 +321,5 @@ class _Service:
 
 # The servers live in their own modules (each under 400 lines); importing them here keeps
 # `arbees_engine.runtime.embedded` the one place callers import from.
+from .embedded_postgres import PG_ENGINE_ROLE, PG_SUPERUSER, EmbeddedPostgres  # noqa: E402, F401
+from .embedded_redis import REDIS_USERS, EmbeddedRedis  # noqa: E402, F401
