@@ -33,6 +33,7 @@ from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
 from .screens.help import HelpScreen
+from .screens.signal import SignalScreen
 from .screens.main import MAIN_BINDINGS, MainScreen
 from .state import DeskState, PendingCommand
 from .themes import DEFAULT_THEME, load_themes
@@ -169,9 +170,8 @@ class ArbeesApp(App):
 
     def on_heartbeat_seen(self, message: HeartbeatSeen) -> None:
         """HeartbeatSeen: store the heartbeat (None = engine offline), count the poll, mark the header dirty."""
-        self.state.heartbeat = message.heartbeat
+        self.state.see_heartbeat(message.heartbeat)
         self.heartbeat_polls += 1
-        self.state.dirty.header = True
 
     def on_command_send_failed(self, message: CommandSendFailed) -> None:
         """CommandSendFailed: mark the command failed ("not sent") and announce it, also when it had
@@ -327,3 +327,8 @@ class ArbeesApp(App):
     def open_game(self, game_id: str) -> None:
         """Push the game detail screen."""
         self.push_screen(GameScreen(game_id))
+
+    def open_signal(self, signal_id: str) -> None:
+        """Push the signal detail screen (a/r there act on that signal)."""
+        if not isinstance(self.screen, SignalScreen):
+            self.push_screen(SignalScreen(signal_id))

@@ -39,8 +39,40 @@ def engine_status(engine: "Engine") -> EngineStatus:
         store_reason=engine.writer.reason if engine.store is not None else "", bus_ok=engine.bus_ok,
         started_at=engine.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
         latency=engine.latency.percentiles() | engine.writer.latency.percentiles() | engine.ops.status_latency(),
-        limits={k: str(v) for k, v in limits.items()},
+        limits={k: str(v) for k, v in limits.items()}, engine_now=engine.clock(),
+        trading=_trading(engine), venue_feeds=_venue_feeds(engine), **_exposures(engine),
     )
+
+
+def _trading(engine: "Engine") -> dict[str, str]:
+    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders) or "paper"."""
+    out: dict[str, str] = {}
+    for market in engine.registry.markets.values():
+        venue = market.venue
+        out[venue.value] = "sim" if market.simulated else ("live" if venue in engine.live_brokers else "paper")
+    return out
+
+
+def _venue_feeds(engine: "Engine") -> dict[str, str]:
+    """Venue → "ok" | "stale k/n" (k of its n books stale or empty) | "down" (all are)."""
+    seen: dict[str, list[int]] = {}
+    for market_id, market in engine.registry.markets.items():
+        book = engine.registry.books.get(market_id)
+        tally = seen.setdefault(market.venue.value, [0, 0])
+        tally[0] += book is None or book.stale
+        tally[1] += 1
+    return {venue: "ok" if not stale else ("down" if stale == total else f"stale {stale}/{total}")
+            for venue, (stale, total) in seen.items()}
+
+
+def _exposures(engine: "Engine") -> dict[str, dict]:
+    """Dollars at cost of open positions per game and per sport (the risk gate's exposure figures)."""
+    portfolio = engine.desk.portfolio
+    games = {p.game_id for p in portfolio.positions()}
+    by_game = {game_id: portfolio.exposure_by_game(game_id) for game_id in games}
+    sports = {sport for game_id in games if (sport := portfolio.sport_of(game_id)) is not None}
+    by_sport = {sport.value: portfolio.exposure_by_sport(sport) for sport in sports}
+    return {"exposure_by_game": by_game, "exposure_by_sport": by_sport}
 
 
 def all_views(engine: "Engine") -> list:

@@ -1,4 +1,5 @@
-"""Signals panel: pending signals (manual mode) with edge, size, price and expiry countdown, and
+"""Signals panel: pending signals (manual mode) with every leg (venue, side, team, price, size),
+edge after fees and expiry counted down on the engine's clock, and
 recent decided signals with their decision and the risk gate's reason. The operator's
 approve/reject command state (pending → done/failed + engine detail) shows on the row."""
 
@@ -14,15 +15,20 @@ from textual.widgets import DataTable
 from .. import format as fmt
 from ..state import DeskState
 from .table_sync import SyncTable
-from arbees_engine.bus.messages import SignalView
+from arbees_engine.bus.messages import LegView, SignalView
 
 
-def _leg(sig: SignalView) -> tuple[str, str, str]:
-    leg = sig.legs[0] if sig.legs else None
-    if leg is None:
-        return fmt.DASH, fmt.DASH, fmt.DASH
-    side = f"{leg.side.upper()} {leg.venue[:4]}"
-    return side, str(sum(each.contracts for each in sig.legs)), fmt.cents(leg.limit_price)
+def leg_text(state: DeskState, leg: LegView) -> str:
+    """One leg as "K YES LAL 41¢×25": venue initial, side, the team its market's YES pays on, limit
+    price (cents) × contracts."""
+    quote = state.quotes.get(leg.market_id)
+    team = (quote.yes_team or quote.outcome) if quote is not None else leg.market_id.split(":", 1)[-1][-10:]
+    return f"{leg.venue[:1].upper()} {leg.side.upper()} {team} {leg.limit_price * 100:.0f}¢×{leg.contracts}"
+
+
+def legs_text(state: DeskState, sig: SignalView) -> str:
+    """Every leg of the signal, one line each (an arbitrage shows both)."""
+    return "\n".join(leg_text(state, leg) for leg in sig.legs) or fmt.DASH
 
 
 def _matchup(state: DeskState, sig: SignalView) -> str:
@@ -61,8 +67,9 @@ class PendingTable(SyncTable):
     - the first signal to appear in an empty table is chosen (it is the highlighted row).
     """
 
-    COLUMNS = (("game", "Game", 8), ("edge", "Edge", 6), ("px", "Px¢", 4), ("exp", "Exp", 4),
-               ("cmd", "Command", 24), ("qty", "Qty", 4), ("leg", "Leg", 8))
+    # Legs, edge and expiry first: a narrow desk cuts columns from the right
+    COLUMNS = (("legs", "Legs", 17), ("edge", "Edge", 6), ("exp", "Exp", 7),
+               ("game", "Game", 8), ("cmd", "Command", 24))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="pending", **kwargs)
@@ -80,10 +87,22 @@ class PendingTable(SyncTable):
             if key not in wanted or sig is None:
                 self.drop_row(key)
                 continue
-            side, qty, px = _leg(sig)
-            self.put_row(key, (_matchup(state, sig), fmt.edge_cents(sig.edge), px, fmt.countdown(now, sig.expires_at),
-                               _command_state(state, key), qty, side))
+            self.put_row(key, (legs_text(state, sig), fmt.edge_cents(sig.edge),
+                               fmt.countdown(state.engine_clock(now), sig.expires_at), _matchup(state, sig),
+                               _command_state(state, key)), height=max(1, len(sig.legs)))
         self._keep_choice(was_empty)
+        if self.offline:
+            self.show_cursor = False
+
+    offline = False  # the engine stopped answering: rows stay visible but cannot be chosen
+
+    def set_offline(self, offline: bool) -> None:
+        """Make pending signals unselectable while the engine is offline (and selectable again)."""
+        if offline == self.offline:
+            return
+        self.offline = offline
+        self.set_class(offline, "-offline")
+        self.show_cursor = not offline and self.chosen is not None
 
     def _keep_choice(self, was_empty: bool) -> None:
         if self.chosen is not None and self.has_key(self.chosen):
@@ -106,6 +125,8 @@ class PendingTable(SyncTable):
         return super().selected_key() if self.show_cursor else None
 
     def _pick(self) -> None:
+        if self.offline:
+            return
         self.show_cursor = True
         self.chosen = self._key_at_cursor()
 
@@ -132,14 +153,15 @@ class PendingTable(SyncTable):
     def on_click(self, event: events.Click) -> None:
         """A click on a row chooses it (DataTable itself only reports a click on the highlighted row)."""
         row = (event.style.meta or {}).get("row") if event.style else None
-        if isinstance(row, int) and 0 <= row < self.row_count:
+        if isinstance(row, int) and 0 <= row < self.row_count and not self.offline:
             self.show_cursor = True
             self.move_cursor(row=row, animate=False)
             self._pick()
 
     def on_data_table_row_selected(self, event: SyncTable.RowSelected) -> None:
-        """A click on the highlighted row, or enter: choose that signal."""
-        if event.data_table is self:
+        """A click on the highlighted row, or enter: choose that signal (the main screen then
+        opens it)."""
+        if event.data_table is self and not self.offline:
             self.show_cursor = True
             self.chosen = event.row_key.value
 
