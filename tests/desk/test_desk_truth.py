@@ -1,0 +1,150 @@
+"""Issue 15: the header tells the truth, a dead engine goes OFFLINE, pending signals show every leg
+with expiry on the engine's clock, and a signal can be opened. Pilot tests over MemorySource with
+an injected clock (no sleeps)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from arbees_engine.bus.messages import HEARTBEAT_TTL_S, CommandAction, EngineStatus, pack, unpack_event
+from arbees_tui.panels.header import HeaderBar
+from arbees_tui.panels.signals import PendingTable
+from arbees_tui.sample import heartbeat, sample_snapshot
+from arbees_tui.screens.main import MainScreen
+from arbees_tui.screens.signal import SignalScreen
+from arbees_tui.source import MemorySource
+
+from .deskkit import NOW, FakeClock, make_app, settle, wait_for
+
+
+def header_text(app) -> str:
+    return str(app.screen.query_one(HeaderBar).render()) if isinstance(app.screen, MainScreen) else ""
+
+
+def pending_cells(app) -> dict[str, tuple]:
+    return dict(app.screen.query_one(PendingTable)._cells)
+
+
+async def test_engine_killed_under_the_desk_goes_offline_within_2s_of_the_heartbeat_deadline():
+    clock = FakeClock()
+    source = MemorySource(sample_snapshot(NOW, mode="manual"), heartbeat(NOW, "manual", age_s=0.0))
+    app = make_app(source=source, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "engine ONLINE" in header_text(app) and not app.screen.has_class("-offline")
+        # the engine dies: its heartbeat key keeps the last beat until the TTL, then expires
+        clock.advance(HEARTBEAT_TTL_S - 0.5)
+        app.tick()
+        assert "OFFLINE" not in header_text(app)
+        clock.advance(0.5 + 0.1)  # just past the deadline: well within 2 s of it
+        app.tick()
+        await pilot.pause()
+        text = header_text(app)
+        assert "OFFLINE 5.1s ago" in text, text
+        assert app.screen.has_class("-offline")  # its data dimmed
+        table = app.screen.query_one(PendingTable)
+        assert table.offline and not table.show_cursor
+        await pilot.press("a")  # a dead engine's pending signal cannot be approved
+        await pilot.pause()
+        assert source.commands == []
+        source.beat = None  # the key expired too: still OFFLINE, the age keeps counting
+        await wait_for(pilot, lambda: app.state.heartbeat is None)
+        clock.advance(10)
+        app.tick()
+        assert "OFFLINE 15.1s ago" in header_text(app)
+        # the engine comes back: selectable again
+        source.beat = heartbeat(clock.now, "manual", age_s=0.0)
+        # its return makes the desk reload the snapshot
+        await wait_for(pilot, lambda: app.state.heartbeat is not None and app.link == "connected"
+                       and app.feed.attaches > 1)
+        app.tick()
+        await pilot.pause()
+        assert "engine ONLINE" in header_text(app) and not table.offline
+
+
+async def test_header_shows_trading_badge_money_and_health():
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        text = header_text(app)
+        assert " PAPER " in text
+        # equity marked to market: 10012.40 + 3.10 unrealized; realized after fees 12.75 − 0.35
+        assert "eq $10,015.50" in text and "cash $9,745.15" in text and "real +$12.40" in text
+        assert "fees $0.35" in text and "exp $24.25/$400" in text
+        assert "store ok" in text and "kals ok" in text and "poly stale 1/6" in text
+        engine = app.state.engine.model_copy(update={"trading": {"kalshi": "live", "polymarket": "paper"},
+                                                      "store_ok": False, "store_reason": "PostgreSQL unreachable"})
+        app.source.push(engine)
+        await wait_for(pilot, lambda: "LIVE kalshi" in header_text(app) or (app.tick() and False))
+        text = header_text(app)
+        assert "PAPER polymarket" in text and "store  DOWN  PostgreSQL unreachable" in text
+
+
+async def test_unknown_states_are_shown_as_unknown():
+    snap = sample_snapshot(NOW)
+    snap.engine = None
+    snap.entities.pop("bankroll")
+    app = make_app(source=MemorySource(snap, None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.feed.attaches > 0 and app.heartbeat_polls > 0)
+        app.tick()
+        text = header_text(app)
+        assert "kill:?" in text and "kill:off" not in text
+        assert "PAPER/LIVE ?" in text and "money ?" in text and "engine UNKNOWN" in text and "store ?" in text
+
+
+async def test_arbitrage_shows_both_legs_and_expiry_runs_on_the_engine_clock():
+    # the engine's clock is 20 min behind the desk's wall clock (a simulated world)
+    snap = sample_snapshot(NOW, mode="manual")
+    snap.engine = snap.engine.model_copy(update={"engine_now": NOW - timedelta(minutes=20)})
+    for key, sig in list(snap.entities["signal"].items()):
+        if sig.expires_at is not None:
+            snap.entities["signal"][key] = sig.model_copy(update={"expires_at": NOW - timedelta(minutes=20, seconds=-9)})
+    app = make_app(source=MemorySource(snap, heartbeat(NOW, "manual")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        cells = pending_cells(app)
+        legs, edge, exp = cells["s-004"][:3]
+        assert legs == "K YES MIA 44¢×30\nP NO MIA 53¢×30" and edge == "+1.8¢"
+        assert exp == "9s"  # on the desk's wall clock it would read "expired"
+        engine = app.state.engine.model_copy(update={"engine_now": NOW - timedelta(minutes=20, seconds=-4)})
+        app.source.push(engine)
+        await wait_for(pilot, lambda: app.state.engine.engine_now == engine.engine_now)
+        app.tick()
+        assert pending_cells(app)["s-004"][2] == "5s"
+
+
+async def test_enter_opens_the_signal_and_a_approves_exactly_it():
+    app = make_app(mode="manual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PendingTable)
+        table.focus()
+        await pilot.press("down")  # choose the arbitrage (second row)
+        assert table.selected_key() == "s-004"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+        text = str(app.screen.query_one("#signal-text").render())
+        assert "ARB signal s-004" in text and "kalshi" in text and "polymarket" in text
+        assert "edge after fees +1.8¢" in text and "expires in 27s" in text and "edge_gone" in text
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        command = app.source.commands[0]
+        assert (command.action, command.signal_id, command.signal_version) == (CommandAction.APPROVE, "s-004", 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+def test_new_status_fields_round_trip_and_old_statuses_still_decode():
+    status = sample_snapshot(NOW).engine
+    back = unpack_event(pack(status))
+    assert back == status and back.exposure_by_game == {"g0000": Decimal("24.25")}
+    old = EngineStatus(instance="x", mode="auto", kill_engaged=False, started_at=NOW, updated_at=NOW)
+    raw = old.model_dump(mode="json")
+    for field in ("engine_now", "trading", "venue_feeds", "exposure_by_game", "exposure_by_sport"):
+        raw.pop(field)
+    import msgpack
+
+    decoded = unpack_event(msgpack.packb(raw))
+    assert decoded.engine_now is None and decoded.trading == {}
