@@ -62,9 +62,11 @@ def _quotes(game: GameView, i: int, now: datetime) -> list[QuoteView]:
     return out
 
 
-def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games: int = 6) -> Snapshot:
-    """A small desk: `games` live games with quotes on both venues, signals (pending when manual),
-    two positions, a bankroll and audit lines. Deterministic for a given `now`."""
+def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games: int = 6,
+                    arb: bool = False) -> Snapshot:
+    """A small desk: `games` live games with quotes on both venues, signals (pending when manual;
+    `arb`: also a pending two-leg arbitrage), two positions, a bankroll and audit lines.
+    Deterministic for a given `now`."""
     snap = Snapshot(engine=engine_status(now, mode, kill), last_event_id="100-0")
     ents = snap.entities
     for i in range(games):
@@ -85,9 +87,10 @@ def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games
                                model_prob=0.61, raw_model_prob=0.63, market_weight=0.2, market_prob=0.55,
                                edge=Decimal("0.043"), decision="pending",
                                created_at=now - timedelta(seconds=5), expires_at=now + timedelta(seconds=25)))
-        arb = [LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.44"), contracts=30),
-               LegView(market_id="P-g0001-MIA", venue="polymarket", side="no", limit_price=Decimal("0.53"), contracts=30)]
-        sigs.append(SignalView(signal_id="s-004", version=1, signal_kind="arb", game_id="g0001", legs=arb,
+    if arb and mode == "manual" and not kill:
+        legs = [LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.44"), contracts=30),
+                LegView(market_id="P-g0001-MIA", venue="polymarket", side="no", limit_price=Decimal("0.53"), contracts=30)]
+        sigs.append(SignalView(signal_id="s-004", version=1, signal_kind="arb", game_id="g0001", legs=legs,
                                model_prob=0.5, market_prob=0.5, edge=Decimal("0.018"), decision="pending",
                                created_at=now - timedelta(seconds=3), expires_at=now + timedelta(seconds=27)))
     for s in sigs:

@@ -28,7 +28,7 @@ def pending_cells(app) -> dict[str, tuple]:
 
 async def test_engine_killed_under_the_desk_goes_offline_within_2s_of_the_heartbeat_deadline():
     clock = FakeClock()
-    source = MemorySource(sample_snapshot(NOW, mode="manual"), heartbeat(NOW, "manual", age_s=0.0))
+    source = MemorySource(sample_snapshot(NOW, mode="manual", arb=True), heartbeat(NOW, "manual", age_s=0.0))
     app = make_app(source=source, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -96,7 +96,7 @@ async def test_unknown_states_are_shown_as_unknown():
 
 async def test_arbitrage_shows_both_legs_and_expiry_runs_on_the_engine_clock():
     # the engine's clock is 20 min behind the desk's wall clock (a simulated world)
-    snap = sample_snapshot(NOW, mode="manual")
+    snap = sample_snapshot(NOW, mode="manual", arb=True)
     snap.engine = snap.engine.model_copy(update={"engine_now": NOW - timedelta(minutes=20)})
     for key, sig in list(snap.entities["signal"].items()):
         if sig.expires_at is not None:
@@ -116,7 +116,7 @@ async def test_arbitrage_shows_both_legs_and_expiry_runs_on_the_engine_clock():
 
 
 async def test_enter_opens_the_signal_and_a_approves_exactly_it():
-    app = make_app(mode="manual")
+    app = make_app(source=MemorySource(sample_snapshot(NOW, mode="manual", arb=True), heartbeat(NOW, "manual")))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(PendingTable)

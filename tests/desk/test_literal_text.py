@@ -56,7 +56,8 @@ async def test_a_link_error_shows_literally_in_the_header_and_its_toast(text):
         app.post_message(LinkChanged("down", text))
         await wait_for(pilot, lambda: app.link == "down" and len(app.screen.query(Toast)) == 1)
         await repaint(pilot)
-        assert painted(app.screen.query_one(HeaderBar))[1] == f"engine UNKNOWN hb {fmt.DASH}  link down {text}"
+        assert painted(app.screen.query_one(HeaderBar))[2] == (f"engine UNKNOWN hb {fmt.DASH}  store ok  bus ok  "
+                                                               f"kals ok  poly stale 1/6  link down {text}")
         assert toasts(app) == [["desk error", f"link: {text}"]]
 
 
