@@ -135,6 +135,10 @@ class MainScreen(Screen):
         pending table open that signal (its model, markets and the re-check approval runs)."""
         if event.data_table.id == "games" and event.row_key.value:
             self.app.open_game(event.row_key.value)
+        elif event.data_table.id == "positions":
+            game_id = self.query_one(PositionsTable).selected_game(self.app.state)
+            if game_id:
+                self.app.open_game(game_id)
         elif event.data_table.id == "pending" and event.row_key.value and not self.query_one(PendingTable).offline:
             self.app.open_signal(event.row_key.value)
 

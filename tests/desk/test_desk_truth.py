@@ -148,3 +148,20 @@ def test_new_status_fields_round_trip_and_old_statuses_still_decode():
 
     decoded = unpack_event(msgpack.packb(raw))
     assert decoded.engine_now is None and decoded.trading == {}
+
+
+async def test_positions_name_the_team_paid_on_and_enter_opens_the_game():
+    from arbees_tui.panels.positions import PositionsTable
+    from arbees_tui.screens.game import GameScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PositionsTable)
+        rows = {key: cells[:5] for key, cells in table._cells.items()}
+        assert rows == {"p1": ("BOS@LAL", "LAL", "YES", "25", "+$1.50"),
+                        "p2": ("BOS@LAL", "not PHI", "NO", "40", "-$1.60")}
+        table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, GameScreen))
+        assert app.screen.game_id == "g0000"
