@@ -91,9 +91,7 @@ class SignalScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Hide approve/reject on a read-only desk."""
-        if action in ("approve", "reject") and getattr(self.app, "read_only", False):
-            return False
-        return True
+        return not (action in ("approve", "reject") and getattr(self.app, "read_only", False))
 
     def action_approve(self) -> None:
         """a: approve this signal (as shown: id and version)."""
