@@ -52,6 +52,7 @@ APP_BINDINGS = [
 
 
 KILL_TITLE = "ENGAGE KILL SWITCH?"
+MUTATING_ACTIONS = frozenset({"kill", "resume", "toggle_mode", "approve", "reject"})
 
 
 class ArbeesApp(App):
@@ -278,6 +279,11 @@ class ArbeesApp(App):
         self.send(action, signal_id=signal.signal_id, signal_version=signal.version)
 
     # --- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A read-only desk hides and disables every mutating action (kill, resume, mode): the
+        footer does not offer them and their keys do nothing; the header says READ-ONLY."""
+        return not (self.read_only and action in MUTATING_ACTIONS)
 
     def action_kill(self) -> None:
         """ctrl+k or !: ask to engage the kill switch; sends KILL on confirm. Another question that is

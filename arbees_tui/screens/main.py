@@ -70,6 +70,10 @@ class MainScreen(Screen):
 
     # --- verbs ----------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Approve/reject are hidden and disabled on a read-only desk."""
+        return not (self.app.read_only and action in ("approve", "reject"))
+
     def selected_pending(self) -> Any:
         """The SignalView under the pending table's cursor, frozen at the time of the keypress."""
         table = self.query_one(PendingTable)
