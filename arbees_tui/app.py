@@ -33,6 +33,7 @@ from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
 from .screens.help import HelpScreen
+from .screens.risk import RiskScreen
 from .screens.signal import SignalScreen
 from .screens.main import MAIN_BINDINGS, MainScreen
 from .state import DeskState, PendingCommand
@@ -45,9 +46,10 @@ APP_BINDINGS = [
     Binding("R", "resume", "Resume", key_display="R", id="desk.resume"),
     Binding("m", "toggle_mode", "Mode", id="desk.mode"),
     Binding("l", "audit_log", "Log", id="desk.audit"),
+    Binding("e", "risk", "Risk", id="desk.risk"),
     Binding("question_mark", "help", "Help", key_display="?", id="desk.help"),
     Binding("ctrl+p,colon", "command_palette", "Palette", key_display=":", show=False, id="desk.palette"),
-    Binding("q", "quit", "Quit", id="desk.quit"),
+    Binding("q", "leave", "Quit/Back", id="desk.quit"),
 ]
 
 
@@ -324,6 +326,29 @@ class ArbeesApp(App):
         """l: open the audit log screen (unless it is already showing)."""
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
+
+    def action_leave(self) -> None:
+        """q: leave the current screen; on the main screen quit the desk, asking first when
+        positions are open (the engine keeps trading without the desk)."""
+        if not isinstance(self.screen, MainScreen):
+            if isinstance(self.screen, ConfirmScreen):
+                self.screen.dismiss(False)
+            else:
+                self.pop_screen()
+            return
+        held = [p for p in self.state.positions.values() if p.contracts and not p.settled]
+        if not held:
+            self.exit()
+            return
+        self.push_screen(ConfirmScreen(f"Quit the desk with {len(held)} open position{'s' * (len(held) > 1)}?",
+                                       "The engine keeps trading and holding them without this desk "
+                                       "(under ./dev demo, quitting also stops the simulated engine).",
+                                       "Quit"), lambda ok: ok and self.exit())
+
+    def action_risk(self) -> None:
+        """e: open the risk screen (limits in use, rejections by reason) unless it is showing."""
+        if not isinstance(self.screen, RiskScreen):
+            self.push_screen(RiskScreen())
 
     def action_help(self) -> None:
         """?: open the help screen listing the app and main-screen bindings (unless already showing)."""

@@ -30,7 +30,9 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
                         started_at=now - timedelta(hours=1), updated_at=now, engine_now=now,
                         trading={"kalshi": "paper", "polymarket": "paper"},
                         venue_feeds={"kalshi": "ok", "polymarket": "stale 1/6"},
-                        limits={"max_game_exposure": "150", "max_sport_exposure": "400"},
+                        limits={"max_game_exposure": "150", "max_sport_exposure": "400", "daily_loss_limit": "250",
+                                "max_position_contracts": "500"},
+                        rejections={"cooldown": 10, "stale_quote": 4, "game_exposure": 2, "kalshi:disconnected": 1},
                         exposure_by_game={"g0000": Decimal("24.25")}, exposure_by_sport={"nba": Decimal("24.25")})
 
 

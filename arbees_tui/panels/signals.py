@@ -13,7 +13,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from .. import format as fmt
-from ..state import DeskState
+from ..state import RECENT_SIGNALS, DeskState
+from .risk import reason_code
 from .table_sync import SyncTable
 from arbees_engine.bus.messages import LegView, SignalView
 
@@ -173,35 +174,56 @@ def _created(state: DeskState, signal_id: str) -> tuple:
 
 
 class RecentTable(SyncTable):
-    """Decided signals, newest first, at most RECENT_SIGNALS rows. Row key = signal_id."""
+    """Decided signals, newest first, at most RECENT_SIGNALS rows. Executed and approved signals
+    have a row each (key = signal_id); refusals (rejected, expired, operator-rejected) are
+    aggregated per game, decision and reason code with their count and the last time (key =
+    "agg|game|decision|code"), so a burst of `cooldown` is one row, not ten."""
 
-    COLUMNS = (("at", "At", 8), ("game", "Game", 8), ("decision", "Decision", 9), ("reason", "Reason", 30),
-               ("edge", "Edge", 6))
+    COLUMNS = (("at", "Last UTC", 8), ("game", "Game", 8), ("decision", "Decision", 9), ("n", "×", 3),
+               ("reason", "Reason", 30), ("edge", "Edge", 6))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="recent", **kwargs)
         self.border_title = "Recent signals"
 
     def sync(self, state: DeskState, keys: Iterable[str] | None) -> None:
-        """Apply changed signals (`keys`), or all when keys is None."""
-        if keys is None:
-            self.reset()
-            keys = [s.signal_id for s in state.recent_signals()]
-        added = False
-        for key in keys:
-            sig = state.signals.get(key)
-            if sig is None or sig.decision == "pending":
+        """Recompute the rows when any signal changed (`keys` non-empty) or on a full sync (None);
+        rows are diffed by key, never cleared."""
+        if keys is not None and not keys:
+            return
+        rows = recent_rows(state)
+        for key in self.row_keys():
+            if key not in rows:
                 self.drop_row(key)
-                continue
-            reason = sig.reason or _command_state(state, key)
-            added |= self.put_row(key, (sig.created_at.strftime("%H:%M:%S"), _matchup(state, sig),
-                                        sig.decision, reason, fmt.edge_cents(sig.edge)))
+        added = False
+        for key, cells in rows.items():
+            added |= self.put_row(key, cells)
         if added:
-            keep = {s.signal_id for s in state.recent_signals()}
-            for key in self.row_keys():
-                if key not in keep:
-                    self.drop_row(key)
             self.sort("at", reverse=True)
+
+
+REFUSALS = ("rejected", "expired", "operator_rejected")
+
+
+def recent_rows(state: DeskState) -> dict[str, tuple]:
+    """Row key → cells for the recent-signals table (see RecentTable), newest RECENT_SIGNALS."""
+    groups: dict[str, list[SignalView]] = {}
+    for sig in state.signals.values():
+        if sig.decision == "pending":
+            continue
+        if sig.decision in REFUSALS:
+            code = reason_code(sig.reason) or _command_state(state, sig.signal_id)
+            groups.setdefault(f"agg|{sig.game_id}|{sig.decision}|{code}", []).append(sig)
+        else:
+            groups[sig.signal_id] = [sig]
+    newest = sorted(groups.items(), key=lambda kv: max(s.created_at for s in kv[1]), reverse=True)[:RECENT_SIGNALS]
+    rows = {}
+    for key, sigs in newest:
+        last = max(sigs, key=lambda s: s.created_at)
+        reason = last.reason or _command_state(state, last.signal_id)
+        rows[key] = (last.created_at.strftime("%H:%M:%S"), _matchup(state, last), last.decision,
+                     str(len(sigs)), reason, fmt.edge_cents(last.edge))
+    return rows
 
 
 class SignalsPanel(Vertical):

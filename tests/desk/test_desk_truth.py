@@ -165,3 +165,85 @@ async def test_positions_name_the_team_paid_on_and_enter_opens_the_game():
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GameScreen))
         assert app.screen.game_id == "g0000"
+
+
+async def test_e_opens_the_risk_view_with_limits_in_use_and_explained_rejections():
+    from arbees_tui.screens.risk import LimitsTable, RejectionsTable, RiskScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, RiskScreen))
+        limits = app.screen.query_one(LimitsTable)._cells
+        assert limits["max_game_exposure|game BOS@LAL"] == ("max_game_exposure", "game BOS@LAL", "$24.25",
+                                                            "$150.00", "16%")
+        assert limits["max_sport_exposure|sport nba"][2:] == ("$24.25", "$400.00", "6%")
+        assert limits["max_position_contracts|largest position"][2:] == ("40", "500", "8%")
+        rejections = app.screen.query_one(RejectionsTable)._cells
+        assert list(rejections) == ["cooldown", "stale_quote", "game_exposure", "kalshi:disconnected"]
+        assert rejections["cooldown"] == ("cooldown", "10", "this game traded less than game_cooldown_s ago")
+        assert rejections["kalshi:disconnected"][2].startswith("the venue's stream dropped")
+        # the totals move: the row is updated in place
+        app.source.push(app.state.engine.model_copy(update={"rejections": {"cooldown": 11}}))
+        await wait_for(pilot, lambda: app.state.engine.rejections == {"cooldown": 11})
+        app.tick()
+        assert list(app.screen.query_one(RejectionsTable)._cells) == ["cooldown"]
+        await pilot.press("q")  # q leaves the screen, it does not quit
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert app.is_running
+
+
+async def test_refusals_in_the_signal_list_are_aggregated_with_count_and_last_time():
+    from arbees_engine.bus.messages import LegView, SignalView
+    from arbees_tui.panels.signals import RecentTable
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        leg = LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.4"), contracts=5)
+        for n in range(10):
+            app.source.push(SignalView(signal_id=f"cd-{n}", version=1, signal_kind="edge", game_id="g0001", legs=[leg],
+                                       model_prob=0.5, market_prob=0.4, edge=Decimal("0.05"), decision="rejected",
+                                       reason="cooldown", created_at=NOW + timedelta(seconds=n)))
+        await wait_for(pilot, lambda: "cd-9" in app.state.signals)
+        app.tick()
+        await pilot.pause()
+        cells = app.screen.query_one(RecentTable)._cells
+        row = cells["agg|g0001|rejected|cooldown"]
+        assert row[:5] == ("01:00:09", "NYK@MIA", "rejected", "10", "cooldown")
+        assert not any(key.startswith("cd-") for key in cells)
+
+
+async def test_q_on_the_main_screen_asks_when_positions_are_open_and_cancel_stays():
+    from arbees_tui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "2 open positions" in app.screen.title_text
+        await pilot.press("enter")  # Cancel is focused
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert app.is_running
+        app.open_game("g0000")
+        await pilot.pause()
+        await pilot.press("q")  # from another screen q goes back
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert app.is_running
+
+
+def test_every_risk_gate_code_is_explained():
+    import re
+    from pathlib import Path
+
+    import arbees_engine.risk.checks as checks
+    from arbees_tui.panels.risk import REASONS, explain
+
+    codes = set(re.findall(r'return "([a-z_]+)"', Path(checks.__file__).read_text()))
+    codes |= set(re.findall(r'"([a-z_]+)" if ', Path(checks.__file__).read_text()))
+    codes |= set(re.findall(r'else "([a-z_]+)"', Path(checks.__file__).read_text()))
+    assert codes and codes <= set(REASONS), codes - set(REASONS)
+    assert explain("command:expired") == REASONS["expired"]
+    assert "see the engine log" in explain("no_such_code")

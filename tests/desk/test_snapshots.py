@@ -142,3 +142,8 @@ async def _engine_dies(pilot) -> None:
 def test_engine_killed_under_the_desk(snap_compare, size):
     source = MemorySource(sample_snapshot(NOW, mode="manual", arb=True), heartbeat(NOW, "manual", age_s=0.0))
     assert snap_compare(make_app(source=source, clock=FakeClock()), terminal_size=size, run_before=_engine_dies)
+
+
+@THREE_SIZES
+def test_risk_view(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle, press=["e"])
