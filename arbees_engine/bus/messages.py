@@ -96,6 +96,10 @@ class GameView(_Msg):
     pregame_home_prob: Prob | None = None
     prior_source: str = ""
     updated_at: UtcDatetime
+    # the sport's own clock (defaults keep older engines' games decodable)
+    inning_half: str | None = None  # baseball: "top" | "bottom"
+    outs: int | None = None  # baseball: outs in the half-inning, 0..2
+    added_time_s: float = 0.0  # soccer: seconds played in the half's added time
 
     @property
     def key(self) -> str:

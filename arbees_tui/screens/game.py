@@ -83,7 +83,7 @@ class GameScreen(Screen):
             return
         self.query_one("#game-title", Static).update(literal(
             (f"{game.away} @ {game.home}", "b"), f"  {game.away_score}-{game.home_score}  "
-            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {game.league}  "
+            f"{fmt.clock_of(game)}  {game.league}  "
             f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
             f"edge {fmt.edge_cents(state.game_edge(self.game_id))}"))
         markets = self.query_one(MarketsTable)

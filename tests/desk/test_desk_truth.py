@@ -247,3 +247,18 @@ def test_every_risk_gate_code_is_explained():
     assert codes and codes <= set(REASONS), codes - set(REASONS)
     assert explain("command:expired") == REASONS["expired"]
     assert "see the engine log" in explain("no_such_code")
+
+
+def test_each_sport_shows_its_own_clock():
+    from arbees_tui.format import game_clock
+
+    assert game_clock(4, 312, "live", "basketball") == "Q4 05:12"
+    assert game_clock(5, 180, "live", "nba") == "OT 03:00"
+    assert game_clock(2, 202, "live", "nfl") == "Q2 03:22"
+    assert game_clock(2, 202, "live", "hockey") == "P2 03:22"
+    assert game_clock(4, 100, "live", "hockey") == "OT 01:40"
+    assert game_clock(2, 45 * 60 - 21 * 60 - 30, "live", "soccer") == "67'"  # 21.5 min into the 2nd half
+    assert game_clock(2, 0, "live", "epl", added_time_s=150) == "90'+3'"
+    assert game_clock(7, 0, "live", "baseball", inning_half="top", outs=2) == "Top 7th 2 out"
+    assert game_clock(1, 0, "live", "mlb", inning_half="bottom", outs=0) == "Bot 1st 0 out"
+    assert game_clock(3, 0, "final", "soccer") == "final"
