@@ -33,6 +33,7 @@ from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
 from .screens.help import HelpScreen
+from .screens.pnl import PnlScreen
 from .screens.risk import RiskScreen
 from .screens.signal import SignalScreen
 from .screens.main import MAIN_BINDINGS, MainScreen
@@ -47,6 +48,7 @@ APP_BINDINGS = [
     Binding("m", "toggle_mode", "Mode", id="desk.mode"),
     Binding("l", "audit_log", "Log", id="desk.audit"),
     Binding("e", "risk", "Risk", id="desk.risk"),
+    Binding("p", "pnl", "P&L", id="desk.pnl"),
     Binding("question_mark", "help", "Help", key_display="?", id="desk.help"),
     Binding("ctrl+p,colon", "command_palette", "Palette", key_display=":", show=False, id="desk.palette"),
     Binding("q", "leave", "Quit/Back", id="desk.quit"),
@@ -344,6 +346,11 @@ class ArbeesApp(App):
                                        "The engine keeps trading and holding them without this desk "
                                        "(under ./dev demo, quitting also stops the simulated engine).",
                                        "Quit"), lambda ok: ok and self.exit())
+
+    def action_pnl(self) -> None:
+        """p: open the P&L screen (per game and sport, arbitrage locked in) unless it is showing."""
+        if not isinstance(self.screen, PnlScreen):
+            self.push_screen(PnlScreen())
 
     def action_risk(self) -> None:
         """e: open the risk screen (limits in use, rejections by reason) unless it is showing."""

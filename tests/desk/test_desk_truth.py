@@ -262,3 +262,35 @@ def test_each_sport_shows_its_own_clock():
     assert game_clock(7, 0, "live", "baseball", inning_half="top", outs=2) == "Top 7th 2 out"
     assert game_clock(1, 0, "live", "mlb", inning_half="bottom", outs=0) == "Bot 1st 0 out"
     assert game_clock(3, 0, "final", "soccer") == "final"
+
+
+async def test_p_shows_pnl_per_game_and_sport_with_the_arbitrage_locked_in():
+    from arbees_engine.bus.messages import PositionView
+    from arbees_tui.screens.pnl import GamePnlTable, PnlScreen, SportPnlTable
+    from arbees_tui.screens.game import GameScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        # an arbitrage on NYK@MIA: YES MIA at Kalshi 44¢ and NO MIA at Polymarket 53¢, 30 each
+        for pid, market, venue, side, avg, mark in (("a1", "K-g0001-MIA", "kalshi", "yes", "0.44", "0.40"),
+                                                    ("a2", "P-g0001-MIA", "polymarket", "no", "0.53", "0.58")):
+            app.source.push(PositionView(
+                position_id=pid, market_id=market, venue=venue, game_id="g0001", side=side, contracts=30,
+                avg_price=Decimal(avg), mark=Decimal(mark), unrealized_pnl=(Decimal(mark) - Decimal(avg)) * 30,
+                realized_pnl=Decimal("0"), fees=Decimal("0.42")))
+        await wait_for(pilot, lambda: "a2" in app.state.positions)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PnlScreen))
+        games = app.screen.query_one(GamePnlTable)._cells
+        # net = 0 realized − 0.84 fees + (−1.20 + 1.50) unrealized; locked = 30 × (1 − 0.44 − 0.53)
+        assert games["g0001"] == ("NYK@MIA", "nba", "-$0.54", "$0.00", "$0.84", "+$0.30", "2", "+$0.90",
+                                  "MIA 30 pairs")
+        assert games["g0000"][2:6] == ("-$0.80", "$0.00", "$0.70", "-$0.10")
+        sports = app.screen.query_one(SportPnlTable)._cells
+        assert sports["nba"][1:5] == ("-$1.34", "$0.00", "$1.54", "+$0.20")
+        table = app.screen.query_one(GamePnlTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("g0001"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, GameScreen) and app.screen.game_id == "g0001")
