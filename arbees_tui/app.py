@@ -32,11 +32,11 @@ from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChan
 from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, live_bindings
 from .screens.pnl import PnlScreen
 from .screens.risk import RiskScreen
 from .screens.signal import SignalScreen
-from .screens.main import MAIN_BINDINGS, MainScreen
+from .screens.main import MainScreen
 from .state import DeskState, PendingCommand
 from .themes import DEFAULT_THEME, load_themes
 
@@ -358,9 +358,9 @@ class ArbeesApp(App):
             self.push_screen(RiskScreen())
 
     def action_help(self) -> None:
-        """?: open the help screen listing the app and main-screen bindings (unless already showing)."""
+        """?: open the help screen listing the bindings live on the current screen (unless showing)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(APP_BINDINGS + MAIN_BINDINGS))
+            self.push_screen(HelpScreen(live_bindings(self.screen)))
 
     def open_game(self, game_id: str) -> None:
         """Push the game detail screen."""

@@ -126,9 +126,10 @@ class GameScreen(Screen):
             model = [(x, m * 100) for x, (_t, m, _q) in zip(xs, points) if m is not None]
             mids = [(x, q * 100) for x, (_t, _m, q) in zip(xs, points) if q is not None]
             if model:
-                plt.plot([x for x, _ in model], [y for _, y in model], label="model", marker="braille")
+                plt.plot([x for x, _ in model], [y for _, y in model], label="model ⣿", marker="braille")
             if mids:
-                plt.plot([x for x, _ in mids], [y for _, y in mids], label="mid", marker="braille")
+                # a different glyph, not only a different colour: tellable apart on any terminal
+                plt.plot([x for x, _ in mids], [y for _, y in mids], label="mid ×", marker="x")
         plt.ylim(0, 100)
         plt.xlabel("minutes")
         plot.refresh()

@@ -294,3 +294,26 @@ async def test_p_shows_pnl_per_game_and_sport_with_the_arbitrage_locked_in():
         table.move_cursor(row=table.get_row_index("g0001"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GameScreen) and app.screen.game_id == "g0001")
+
+
+async def test_help_follows_the_live_keymap_and_the_current_screen(tmp_path):
+    from arbees_tui.config import DeskConfig, save_config
+    from arbees_tui.screens.help import HelpScreen
+    from arbees_tui.screens.risk import RiskScreen
+
+    config = tmp_path / "desk.toml"
+    save_config(config, DeskConfig(keymap={"desk.audit": "L"}))
+    app = make_app(config_path=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = {bid: keys for keys, _desc, bid in app.screen.rows}
+        assert rows["desk.audit"] == "L" and rows["signal.approve"] == "a" and "risk.back" not in rows
+        await pilot.press("escape")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, RiskScreen))
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = {bid: keys for keys, _desc, bid in app.screen.rows}
+        assert "risk.back" in rows and "signal.approve" not in rows and rows["desk.kill"].startswith("ctrl+k")

@@ -108,7 +108,7 @@ async def test_the_game_title_shows_teams_league_and_prior_source_literally(text
         app.open_game("g0000")
         await wait_for(pilot, lambda: isinstance(app.screen, GameScreen) and app.screen.is_mounted)
         await repaint(pilot)
-        clock = fmt.game_clock(game.period, game.clock_s, game.status)
+        clock = fmt.clock_of(game)
         edge = fmt.edge_cents(app.state.game_edge("g0000"))
         assert painted(app.screen.query_one("#game-title", Static)) == [
             f"{text} @ {game.home}  {game.away_score}-{game.home_score}  {clock}  {text}  "
