@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from . import __version__, operator_cli
@@ -77,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     operator_cli.add_parser(sub)
 
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    report = sub.add_parser("report", help="fills, orders and daily P&L from the store for a UTC date range")
+    report.add_argument("--from", dest="start", type=date.fromisoformat, default=None,
+                        help="first UTC day, YYYY-MM-DD (default: today)")
+    report.add_argument("--to", dest="end", type=date.fromisoformat, default=None,
+                        help="last UTC day, YYYY-MM-DD (default: --from)")
+    report.add_argument("--csv", type=Path, default=None, metavar="DIR",
+                        help="also write fills.csv, orders.csv and daily_pnl.csv into DIR")
     doctor = sub.add_parser("doctor", help="check settings, key files, servers, venues and the clock")
     doctor.add_argument("--venue", default="kalshi,polymarket,espn",
                         help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none")
@@ -144,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": commands.cmd_run, "record": commands.cmd_record, "status": commands.cmd_status, "kill": commands.cmd_kill,
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
-        "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator,
+        "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator, "report": commands.cmd_report,
     }[args.command]
     from .adapters.kalshi.auth import KalshiAuthError
     from .secret_files import UnsafeSecretFile
