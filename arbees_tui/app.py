@@ -345,7 +345,11 @@ class ArbeesApp(App):
         self.push_screen(ConfirmScreen(f"Quit the desk with {len(held)} open position{'s' * (len(held) > 1)}?",
                                        "The engine keeps trading and holding them without this desk "
                                        "(under ./dev demo, quitting also stops the simulated engine).",
-                                       "Quit"), lambda ok: ok and self.exit())
+                                       "Quit"), self._quit_confirmed)
+
+    def _quit_confirmed(self, ok: bool | None) -> None:
+        if ok:
+            self.exit()
 
     def action_pnl(self) -> None:
         """p: open the P&L screen (per game and sport, arbitrage locked in) unless it is showing."""

@@ -68,8 +68,8 @@ def locked_arbitrage(state: DeskState, positions: list[PositionView]) -> list[tu
         no_qty = sum(p.contracts for p in sides["no"])
         pairs = min(yes_qty, no_qty)
         if pairs:
-            avg_yes = sum(p.avg_price * p.contracts for p in sides["yes"]) / yes_qty
-            avg_no = sum(p.avg_price * p.contracts for p in sides["no"]) / no_qty
+            avg_yes = sum((p.avg_price * p.contracts for p in sides["yes"]), ZERO) / yes_qty
+            avg_no = sum((p.avg_price * p.contracts for p in sides["no"]), ZERO) / no_qty
             out.append((team, pairs, (Decimal(1) - avg_yes - avg_no) * pairs))
     return out
 
