@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -111,6 +112,26 @@ def _add_bench_frames(sub) -> None:  # noqa: ANN001 - argparse's subparsers acti
     frames.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
+FINDS_ENGINE = ("status", "kill", "resume", "mode", "report")
+
+
+def _find_instance(settings: Settings, args: argparse.Namespace) -> Settings:
+    """For the commands that talk to a running engine: with no instance named (--instance,
+    $ARBEES_INSTANCE) and no Redis configured, the only running engine's instance when the
+    default has no record (e.g. `./dev demo`'s "demo"), said on stderr."""
+    if args.command not in FINDS_ENGINE or args.instance or "ARBEES_INSTANCE" in os.environ:
+        return settings
+    if settings.redis_url is not None:
+        return settings
+    from .bus.discovery import resolve_instance
+
+    found = resolve_instance(settings.instance, explicit=False)
+    if found == settings.instance:
+        return settings
+    print(f"instance {found!r} (the only running engine; --instance NAME picks another)", file=sys.stderr)
+    return settings.model_copy(update={"instance": found})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `arbees-engine` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -147,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     except LiveFromFileRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    settings = _find_instance(settings, args)
     from . import commands
 
     handler = {
