@@ -32,6 +32,7 @@ from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChan
 from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
+from .screens.fills import FillsScreen
 from .screens.help import HelpScreen, live_bindings
 from .screens.pnl import PnlScreen
 from .screens.risk import RiskScreen
@@ -49,6 +50,7 @@ APP_BINDINGS = [
     Binding("l", "audit_log", "Log", id="desk.audit"),
     Binding("e", "risk", "Risk", id="desk.risk"),
     Binding("p", "pnl", "P&L", id="desk.pnl"),
+    Binding("f", "fills", "Fills", id="desk.fills"),
     Binding("question_mark", "help", "Help", key_display="?", id="desk.help"),
     Binding("ctrl+p,colon", "command_palette", "Palette", key_display=":", show=False, id="desk.palette"),
     Binding("q", "leave", "Quit/Back", id="desk.quit"),
@@ -350,6 +352,11 @@ class ArbeesApp(App):
     def _quit_confirmed(self, ok: bool | None) -> None:
         if ok:
             self.exit()
+
+    def action_fills(self) -> None:
+        """f: open the fills blotter unless it is showing."""
+        if not isinstance(self.screen, FillsScreen):
+            self.push_screen(FillsScreen())
 
     def action_pnl(self) -> None:
         """p: open the P&L screen (per game and sport, arbitrage locked in) unless it is showing."""

@@ -317,3 +317,24 @@ async def test_help_follows_the_live_keymap_and_the_current_screen(tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         rows = {bid: keys for keys, _desc, bid in app.screen.rows}
         assert "risk.back" in rows and "signal.approve" not in rows and rows["desk.kill"].startswith("ctrl+k")
+
+
+async def test_f_opens_the_fills_blotter_and_new_fills_arrive_newest_first():
+    from arbees_engine.bus.messages import FillView
+    from arbees_tui.screens.fills import FillsBlotter, FillsScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FillsScreen))
+        blotter = app.screen.query_one(FillsBlotter)
+        assert blotter._cells["f1"] == ("00:56:00", "BOS@LAL", "LAL", "YES", "25", "41.0", "$0.35", "kalshi", "o1")
+        app.source.push(FillView(fill_id="f2", client_order_id="o2", market_id="P-g0001-MIA", venue="polymarket",
+                                 side="no", price=Decimal("0.53"), contracts=30, fee=Decimal("0.42"), filled_at=NOW))
+        await wait_for(pilot, lambda: "f2" in app.state.fills)
+        app.tick()
+        assert blotter._cells["f2"][1:4] == ("NYK@MIA", "not MIA", "NO")
+        assert blotter.coordinate_to_cell_key((0, 0)).row_key.value == "f2"  # newest first
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
