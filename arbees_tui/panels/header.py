@@ -50,7 +50,9 @@ def trading_badges(state: DeskState) -> list:
     return out[:-1]
 
 
-def _kill(state: DeskState) -> tuple[str, str]:
+def _kill(state: DeskState, current: bool = True) -> tuple[str, str]:
+    """Kill-switch text; `current` False (engine offline or our link down): the last known state
+    with a question mark, since it may have changed."""
     if state.pending_kill():
         return " KILL PENDING ", "b reverse $warning"
     failed = state.kill_failed()
@@ -58,6 +60,8 @@ def _kill(state: DeskState) -> tuple[str, str]:
         return f" KILL {failed.status.upper()} ", "b reverse $error"
     if state.engine is None:
         return "kill:?", "b $warning"  # not known until the engine's status arrives
+    if not current:
+        return ("kill:ON?", "b $error") if state.kill_engaged else ("kill:off?", "b $warning")
     return ("kill:ON", "b $error") if state.kill_engaged else ("kill:off", "")
 
 
@@ -90,7 +94,8 @@ def health_line(state: DeskState, now: datetime, link: str, link_detail: str) ->
     if health != "offline":
         line += [f" hb {hb_age}"]
     status = state.engine
-    if status is None:
+    if status is None or health in ("offline", "unknown"):
+        # what the engine last said may no longer hold: unknown until it answers again
         line += ["  store ", ("?", "$warning"), "  bus ", ("?", "$warning")]
     else:
         line += ["  store ", ("ok", "$success") if status.store_ok else (" DOWN ", "b reverse $error")]
@@ -141,8 +146,10 @@ class HeaderBar(Widget):
         money (dollars). Line 3: engine, store, bus, venue feeds and link health. The instance and
         the link's error text are shown literally (`literal`)."""
         mode = state.mode
+        current = link == "connected" and state.engine_health(now) not in ("offline", "unknown")
+        mode_text = f" {mode.upper()} " if current else f" {mode.upper()}? "
         line1 = [(self.instance, "b"), " ", *trading_badges(state), " ",
-                 (f" {mode.upper()} ", f"b reverse {MODE_STYLE.get(mode, '$warning')}"), " ", _kill(state)]
+                 (mode_text, f"b reverse {MODE_STYLE.get(mode, '$warning')}"), " ", _kill(state, current)]
         if self.read_only:
             line1 += ["  ", (" READ-ONLY ", "b reverse $secondary")]
         line1 += alerts_line(state)
