@@ -3,13 +3,20 @@ date range and writes them as CSV; the CSV is checked against the store row by r
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from decimal import Decimal
 
-from arbees_engine import cli
+from arbees_engine import cli, commands
+from arbees_engine.settings import Settings
 from arbees_engine.runtime.drive import drive_sim
 from engine_harness import sim_engine, sim_settings
+
+
+async def report(argv: list[str]) -> int:
+    """`arbees-engine report ARGV` through its real parser and handler, without cli.main's global
+    logging set-up (which would leak into later tests)."""
+    args = cli.build_parser().parse_args(["report", *argv])
+    return await commands.cmd_report(Settings(), args)
 
 
 def _rows(path) -> list[dict[str, str]]:
@@ -29,7 +36,7 @@ async def test_report_csv_matches_the_store(pg_dsn, redis_url, store, tmp_path, 
 
     monkeypatch.setenv("ARBEES_DATABASE_URL", pg_dsn)
     out = tmp_path / "export"
-    code = await asyncio.to_thread(cli.main, ["report", "--from", "2000-01-01", "--to", "2099-12-31", "--csv", str(out)])
+    code = await report(["--from", "2000-01-01", "--to", "2099-12-31", "--csv", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert f"{len(fills)} fills, {len(orders)} orders" in printed and "wrote" in printed
@@ -49,6 +56,6 @@ async def test_report_csv_matches_the_store(pg_dsn, redis_url, store, tmp_path, 
 
     # a range with nothing in it exports empty tables, and a reversed one is refused
     empty = tmp_path / "empty"
-    assert await asyncio.to_thread(cli.main, ["report", "--from", "2001-01-01", "--csv", str(empty)]) == 0
+    assert await report(["--from", "2001-01-01", "--csv", str(empty)]) == 0
     assert _rows(empty / "fills.csv") == [] and _rows(empty / "daily_pnl.csv") == []
-    assert await asyncio.to_thread(cli.main, ["report", "--from", "2001-01-02", "--to", "2001-01-01"]) == 2
+    assert await report(["--from", "2001-01-02", "--to", "2001-01-01"]) == 2
