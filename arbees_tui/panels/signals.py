@@ -195,10 +195,9 @@ class RecentTable(SyncTable):
         for key in self.row_keys():
             if key not in rows:
                 self.drop_row(key)
-        added = False
         for key, cells in rows.items():
-            added |= self.put_row(key, cells)
-        if added:
+            self.put_row(key, cells)
+        if rows:  # an aggregated row's last time moves: re-sort (at most RECENT_SIGNALS rows)
             self.sort("at", reverse=True)
 
 
