@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from . import __version__, operator_cli
@@ -77,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     operator_cli.add_parser(sub)
 
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    report = sub.add_parser("report", help="fills, orders and daily P&L from the store for a UTC date range")
+    report.add_argument("--from", dest="start", type=date.fromisoformat, default=None,
+                        help="first UTC day, YYYY-MM-DD (default: today)")
+    report.add_argument("--to", dest="end", type=date.fromisoformat, default=None,
+                        help="last UTC day, YYYY-MM-DD (default: --from)")
+    report.add_argument("--csv", type=Path, default=None, metavar="DIR",
+                        help="also write fills.csv, orders.csv and daily_pnl.csv into DIR")
     doctor = sub.add_parser("doctor", help="check settings, key files, servers, venues and the clock")
     doctor.add_argument("--venue", default="kalshi,polymarket,espn",
                         help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none")
@@ -101,6 +110,26 @@ def _add_bench_frames(sub) -> None:  # noqa: ANN001 - argparse's subparsers acti
     frames.add_argument("--paths", type=int, default=12, help="fields mutated per recorded payload (default 12)")
     frames.add_argument("--seed", type=int, default=11)
     frames.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+FINDS_ENGINE = ("status", "kill", "resume", "mode", "report")
+
+
+def _find_instance(settings: Settings, args: argparse.Namespace) -> Settings:
+    """For the commands that talk to a running engine: with no instance named (--instance,
+    $ARBEES_INSTANCE) and no Redis configured, the only running engine's instance when the
+    default has no record (e.g. `./dev demo`'s "demo"), said on stderr."""
+    if args.command not in FINDS_ENGINE or args.instance or "ARBEES_INSTANCE" in os.environ:
+        return settings
+    if settings.redis_url is not None:
+        return settings
+    from .bus.discovery import resolve_instance
+
+    found = resolve_instance(settings.instance, explicit=False)
+    if found == settings.instance:
+        return settings
+    print(f"instance {found!r} (the only running engine; --instance NAME picks another)", file=sys.stderr)
+    return settings.model_copy(update={"instance": found})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,12 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     except LiveFromFileRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    settings = _find_instance(settings, args)
     from . import commands
 
     handler = {
         "run": commands.cmd_run, "record": commands.cmd_record, "status": commands.cmd_status, "kill": commands.cmd_kill,
         "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
-        "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator,
+        "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator, "report": commands.cmd_report,
     }[args.command]
     from .adapters.kalshi.auth import KalshiAuthError
     from .secret_files import UnsafeSecretFile

@@ -200,6 +200,44 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_url(settings: Settings) -> str | None:
+    """The configured PostgreSQL URL, else the running embedded engine's (bus/discovery.py)."""
+    url = settings.configured_database_url()
+    if url is None:
+        from .bus.discovery import read_embedded_urls
+
+        url = (read_embedded_urls(settings.instance) or {}).get("database_url")
+    return url
+
+
+async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """Print fills/orders counts and daily P&L for --from..--to (UTC days) from the store; with
+    --csv DIR also write them as CSV. Exit 2 on a bad range, 3 when no store is reachable."""
+    import asyncpg
+
+    from .report import format_report, load_report, write_csv
+
+    start = args.start or utcnow().date()
+    end = args.end or start
+    url = _database_url(settings)
+    if url is None:
+        print("no PostgreSQL configured (ARBEES_DATABASE_URL) and no embedded engine running", file=sys.stderr)
+        return 3
+    try:
+        report = await load_report(url, start, end)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        print(f"cannot reach PostgreSQL at {mask_url(url)}: {exc}", file=sys.stderr)
+        return 3
+    print(format_report(report))
+    if args.csv is not None:
+        for path in write_csv(report, args.csv):
+            print(f"wrote {path}")
+    return 0
+
+
 async def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     """Run the hot-path benchmark (or with --store the store writer benchmark) and print its figures."""
     from .ops.bench import format_bench, format_store_bench, run_bench, run_store_bench

@@ -32,8 +32,12 @@ from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChan
 from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
 from .screens.game import GameScreen
-from .screens.help import HelpScreen
-from .screens.main import MAIN_BINDINGS, MainScreen
+from .screens.fills import FillsScreen
+from .screens.help import HelpScreen, live_bindings
+from .screens.pnl import PnlScreen
+from .screens.risk import RiskScreen
+from .screens.signal import SignalScreen
+from .screens.main import MainScreen
 from .state import DeskState, PendingCommand
 from .themes import DEFAULT_THEME, load_themes
 
@@ -44,13 +48,17 @@ APP_BINDINGS = [
     Binding("R", "resume", "Resume", key_display="R", id="desk.resume"),
     Binding("m", "toggle_mode", "Mode", id="desk.mode"),
     Binding("l", "audit_log", "Log", id="desk.audit"),
+    Binding("e", "risk", "Risk", id="desk.risk"),
+    Binding("p", "pnl", "P&L", id="desk.pnl"),
+    Binding("f", "fills", "Fills", id="desk.fills"),
     Binding("question_mark", "help", "Help", key_display="?", id="desk.help"),
     Binding("ctrl+p,colon", "command_palette", "Palette", key_display=":", show=False, id="desk.palette"),
-    Binding("q", "quit", "Quit", id="desk.quit"),
+    Binding("q", "leave", "Quit/Back", id="desk.quit"),
 ]
 
 
 KILL_TITLE = "ENGAGE KILL SWITCH?"
+MUTATING_ACTIONS = frozenset({"kill", "resume", "toggle_mode", "approve", "reject"})
 
 
 class ArbeesApp(App):
@@ -169,9 +177,8 @@ class ArbeesApp(App):
 
     def on_heartbeat_seen(self, message: HeartbeatSeen) -> None:
         """HeartbeatSeen: store the heartbeat (None = engine offline), count the poll, mark the header dirty."""
-        self.state.heartbeat = message.heartbeat
+        self.state.see_heartbeat(message.heartbeat)
         self.heartbeat_polls += 1
-        self.state.dirty.header = True
 
     def on_command_send_failed(self, message: CommandSendFailed) -> None:
         """CommandSendFailed: mark the command failed ("not sent") and announce it, also when it had
@@ -279,6 +286,11 @@ class ArbeesApp(App):
 
     # --- actions --------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A read-only desk hides and disables every mutating action (kill, resume, mode): the
+        footer does not offer them and their keys do nothing; the header says READ-ONLY."""
+        return not (self.read_only and action in MUTATING_ACTIONS)
+
     def action_kill(self) -> None:
         """ctrl+k or !: ask to engage the kill switch; sends KILL on confirm. Another question that is
         open (mode, resume) is cancelled first: the kill switch must never wait behind a dialog."""
@@ -319,11 +331,53 @@ class ArbeesApp(App):
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
 
+    def action_leave(self) -> None:
+        """q: leave the current screen; on the main screen quit the desk, asking first when
+        positions are open (the engine keeps trading without the desk)."""
+        if not isinstance(self.screen, MainScreen):
+            if isinstance(self.screen, ConfirmScreen):
+                self.screen.dismiss(False)
+            else:
+                self.pop_screen()
+            return
+        held = [p for p in self.state.positions.values() if p.contracts and not p.settled]
+        if not held:
+            self.exit()
+            return
+        self.push_screen(ConfirmScreen(f"Quit the desk with {len(held)} open position{'s' * (len(held) > 1)}?",
+                                       "The engine keeps trading and holding them without this desk "
+                                       "(under ./dev demo, quitting also stops the simulated engine).",
+                                       "Quit"), self._quit_confirmed)
+
+    def _quit_confirmed(self, ok: bool | None) -> None:
+        if ok:
+            self.exit()
+
+    def action_fills(self) -> None:
+        """f: open the fills blotter unless it is showing."""
+        if not isinstance(self.screen, FillsScreen):
+            self.push_screen(FillsScreen())
+
+    def action_pnl(self) -> None:
+        """p: open the P&L screen (per game and sport, arbitrage locked in) unless it is showing."""
+        if not isinstance(self.screen, PnlScreen):
+            self.push_screen(PnlScreen())
+
+    def action_risk(self) -> None:
+        """e: open the risk screen (limits in use, rejections by reason) unless it is showing."""
+        if not isinstance(self.screen, RiskScreen):
+            self.push_screen(RiskScreen())
+
     def action_help(self) -> None:
-        """?: open the help screen listing the app and main-screen bindings (unless already showing)."""
+        """?: open the help screen listing the bindings live on the current screen (unless showing)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(APP_BINDINGS + MAIN_BINDINGS))
+            self.push_screen(HelpScreen(live_bindings(self.screen)))
 
     def open_game(self, game_id: str) -> None:
         """Push the game detail screen."""
         self.push_screen(GameScreen(game_id))
+
+    def open_signal(self, signal_id: str) -> None:
+        """Push the signal detail screen (a/r there act on that signal)."""
+        if not isinstance(self.screen, SignalScreen):
+            self.push_screen(SignalScreen(signal_id))

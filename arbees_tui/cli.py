@@ -25,8 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL"),
                         help="Redis URL of the engine's bus (default: the embedded engine's, else "
                         "redis://127.0.0.1:6379/0)")
-    parser.add_argument("--instance", default=os.environ.get("ARBEES_INSTANCE", "default"),
-                        help="engine instance name (Redis namespace arbees:<instance>:)")
+    parser.add_argument("--instance", default=None,
+                        help="engine instance name (Redis namespace arbees:<instance>:); default "
+                        "$ARBEES_INSTANCE, else \"default\", else the only running engine's (e.g. the demo's)")
     parser.add_argument("--theme", default=None, help="theme name (arbees-dark, arbees-light, arbees-high-contrast)")
     parser.add_argument("--operator", default=None, help="operator key that signs commands (default: the only "
                         "key, or the login user's; see `arbees-engine operator add`)")
@@ -88,7 +89,8 @@ def desk_redis_url(args: argparse.Namespace) -> str:
     from arbees_engine.bus.discovery import embedded_redis_url
 
     role = "readonly" if args.read_only else "operator"
-    return embedded_redis_url(args.instance, role) or "redis://127.0.0.1:6379/0"
+    instance = args.instance or os.environ.get("ARBEES_INSTANCE", "default")
+    return embedded_redis_url(instance, role) or "redis://127.0.0.1:6379/0"
 
 
 def run_desk(args: argparse.Namespace) -> int:
@@ -99,7 +101,13 @@ def run_desk(args: argparse.Namespace) -> int:
     from .config import default_config_path
     from .source import RedisSource
 
-    source = RedisSource(desk_redis_url(args), args.instance)
+    resolve = None
+    if not args.redis:  # an embedded engine: follow it to its new endpoints after a restart
+        from arbees_engine.bus.discovery import embedded_redis_url
+
+        role = "readonly" if args.read_only else "operator"
+        resolve = lambda: embedded_redis_url(args.instance, role)  # noqa: E731
+    source = RedisSource(desk_redis_url(args), args.instance, resolve=resolve)
     key, problem = operator_key(args)
     ttl = float(os.environ.get("ARBEES_COMMAND_TTL_S", DEFAULT_TTL_S))  # the engine's settings, same variables
     skew = float(os.environ.get("ARBEES_COMMAND_CLOCK_SKEW_S", CLOCK_SKEW_S))
@@ -124,6 +132,12 @@ def run_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `arbees` script."""
     args = build_parser().parse_args(argv)
+    explicit = args.instance is not None or "ARBEES_INSTANCE" in os.environ
+    args.instance = args.instance or os.environ.get("ARBEES_INSTANCE", "default")
+    if args.command is None and not args.redis:  # the desk: find the running engine by its record
+        from arbees_engine.bus.discovery import resolve_instance
+
+        args.instance = resolve_instance(args.instance, explicit)
     if args.command == "bench-desk":
         from .bench import main as bench_main
 

@@ -38,12 +38,48 @@ def prob(p: float | None) -> str:
     return DASH if p is None else f"{p * 100:.1f}%"
 
 
-def game_clock(period: int, clock_s: float, status: str) -> str:
-    """"Q3 07:42" for live games, otherwise the status ("final", "scheduled")."""
+FAMILIES = {"basketball": "basketball", "nba": "basketball", "wnba": "basketball", "ncaab": "basketball",
+            "football": "football", "nfl": "football", "ncaaf": "football", "hockey": "hockey", "nhl": "hockey",
+            "soccer": "soccer", "epl": "soccer", "mls": "soccer", "baseball": "baseball", "mlb": "baseball"}
+REGULATION_PERIODS = {"basketball": 4, "football": 4, "hockey": 3}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def game_clock(period: int, clock_s: float, status: str, sport: str = "", inning_half: str | None = None,
+               outs: int | None = None, added_time_s: float = 0.0) -> str:
+    """The sport's own clock for live games, otherwise the status ("final", "scheduled"):
+    basketball/football "Q4 05:12" ("OT 03:00" past regulation), hockey "P2 03:22" ("OT"),
+    soccer the minute played "67'" ("90'+3'" in added time; 45-minute halves), baseball
+    "Top 7th 2 out". `sport`: the family or league ("basketball", "nba", ...); unknown: "P<n> mm:ss"."""
     if status not in ("live", "in_progress", "in"):
         return status
+    family = FAMILIES.get(sport.lower(), "")
     minutes, seconds = divmod(max(0, int(clock_s)), 60)
-    return f"P{period} {minutes:02d}:{seconds:02d}"
+    mmss = f"{minutes:02d}:{seconds:02d}"
+    if family == "soccer":
+        played = (max(1, period) - 1) * 45 + int((45 * 60 - max(0.0, clock_s)) // 60)
+        if added_time_s > 0:
+            return f"{max(1, period) * 45}'+{int(added_time_s // 60) + 1}'"
+        return f"{min(played + 1, max(1, period) * 45)}'"
+    if family == "baseball":
+        half = {"top": "Top", "bottom": "Bot"}.get(inning_half or "", "Inn")
+        return f"{half} {_ordinal(max(1, period))}" + (f" {outs} out" if outs is not None else "")
+    regulation = REGULATION_PERIODS.get(family)
+    if regulation is not None and period > regulation:
+        extra = period - regulation
+        return f"OT{extra if extra > 1 else ''} {mmss}"
+    prefix = {"basketball": "Q", "football": "Q"}.get(family, "P")
+    return f"{prefix}{period} {mmss}"
+
+
+def clock_of(game) -> str:  # noqa: ANN001 - a GameView (this module imports no bus types)
+    """`game_clock` of a GameView."""
+    return game_clock(game.period, game.clock_s, game.status, game.sport, game.inning_half, game.outs,
+                      game.added_time_s)
 
 
 def age(now: datetime, then: datetime | None) -> str:

@@ -27,7 +27,13 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
     return EngineStatus(instance=instance, mode="halted" if kill else mode, kill_engaged=kill,
                         kill_reason="drill" if kill else "", kill_operator="ops" if kill else "",
                         kill_at=now if kill else None, venues=["kalshi", "polymarket"], feed="sim",
-                        started_at=now - timedelta(hours=1), updated_at=now)
+                        started_at=now - timedelta(hours=1), updated_at=now, engine_now=now,
+                        trading={"kalshi": "paper", "polymarket": "paper"},
+                        venue_feeds={"kalshi": "ok", "polymarket": "stale 1/6"},
+                        limits={"max_game_exposure": "150", "max_sport_exposure": "400", "daily_loss_limit": "250",
+                                "max_position_contracts": "500"},
+                        rejections={"cooldown": 10, "stale_quote": 4, "game_exposure": 2, "kalshi:disconnected": 1},
+                        exposure_by_game={"g0000": Decimal("24.25")}, exposure_by_sport={"nba": Decimal("24.25")})
 
 
 def heartbeat(now: datetime, mode: str = "auto", kill: bool = False, age_s: float = 0.4, pid: int = 4242) -> Heartbeat:
@@ -58,9 +64,11 @@ def _quotes(game: GameView, i: int, now: datetime) -> list[QuoteView]:
     return out
 
 
-def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games: int = 6) -> Snapshot:
-    """A small desk: `games` live games with quotes on both venues, signals (pending when manual),
-    two positions, a bankroll and audit lines. Deterministic for a given `now`."""
+def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games: int = 6,
+                    arb: bool = False) -> Snapshot:
+    """A small desk: `games` live games with quotes on both venues, signals (pending when manual;
+    `arb`: also a pending two-leg arbitrage), two positions, a bankroll and audit lines.
+    Deterministic for a given `now`."""
     snap = Snapshot(engine=engine_status(now, mode, kill), last_event_id="100-0")
     ents = snap.entities
     for i in range(games):
@@ -81,6 +89,12 @@ def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games
                                model_prob=0.61, raw_model_prob=0.63, market_weight=0.2, market_prob=0.55,
                                edge=Decimal("0.043"), decision="pending",
                                created_at=now - timedelta(seconds=5), expires_at=now + timedelta(seconds=25)))
+    if arb and mode == "manual" and not kill:
+        legs = [LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.44"), contracts=30),
+                LegView(market_id="P-g0001-MIA", venue="polymarket", side="no", limit_price=Decimal("0.53"), contracts=30)]
+        sigs.append(SignalView(signal_id="s-004", version=1, signal_kind="arb", game_id="g0001", legs=legs,
+                               model_prob=0.5, market_prob=0.5, edge=Decimal("0.018"), decision="pending",
+                               created_at=now - timedelta(seconds=3), expires_at=now + timedelta(seconds=27)))
     for s in sigs:
         ents.setdefault("signal", {})[s.signal_id] = s
     for pid, mkt, venue, side, qty, avg, mark in (("p1", "K-g0000-LAL", "kalshi", "yes", 25, "0.41", "0.47"),

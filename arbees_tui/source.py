@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from arbees_engine.bus.messages import Command, Heartbeat
 
@@ -36,14 +36,21 @@ class DeskSource(Protocol):
 class RedisSource:
     """DeskSource over a live Redis (BusClient). A new client is made per attach so a dead pool is dropped."""
 
-    def __init__(self, redis_url: str, instance: str) -> None:
-        from arbees_engine.bus.client import BusClient
+    def __init__(self, redis_url: str, instance: str, resolve: Callable[[], str | None] | None = None) -> None:
+        """`resolve`: () → the engine's current Redis URL (its discovery record), asked again after
+        every error so the desk follows an engine restarted on new endpoints; None keeps `redis_url`."""
+        self.instance = instance
+        self.redis_url = redis_url
+        self._resolve = resolve
+        self.client = self._new_client()
+        self.follows = 0  # times a reconnect moved to a new URL
 
-        self._factory = lambda: BusClient(redis_url, instance)
-        self.client = self._factory()
+    def _new_client(self) -> Any:
+        from arbees_engine.bus.client import BusClient
         from arbees_engine.redact import mask_url
 
-        self.describe = f"{mask_url(redis_url)} [{instance}]"
+        self.describe = f"{mask_url(self.redis_url)} [{self.instance}]"
+        return BusClient(self.redis_url, self.instance)
 
     async def load_snapshot(self) -> Any:
         """See DeskSource.load_snapshot."""
@@ -66,7 +73,11 @@ class RedisSource:
         try:
             await self.client.close()
         finally:
-            self.client = self._factory()
+            fresh = self._resolve() if self._resolve is not None else None
+            if fresh and fresh != self.redis_url:
+                self.redis_url = fresh
+                self.follows += 1
+            self.client = self._new_client()
 
     async def close(self) -> None:
         """See DeskSource.close."""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from arbees_engine.bus.messages import (
+    HEARTBEAT_TTL_S,
     AuditView,
     BankrollView,
     CommandAck,
@@ -29,6 +30,7 @@ from arbees_engine.bus.messages import (
 )
 
 AUDIT_KEEP = 1_000
+HEARTBEAT_STALE_S = 3.0  # no heartbeat for this long: the engine is late (1 s interval)
 HISTORY_KEEP = 300
 RECENT_SIGNALS = 50
 SIGNALS_KEEP = 1_000  # decided signals beyond this are forgotten (oldest first); pending ones never
@@ -93,6 +95,7 @@ class DeskState:
         self.bankroll: BankrollView | None = None
         self.engine: EngineStatus | None = None
         self.heartbeat: Heartbeat | None = None
+        self.last_seen: datetime | None = None  # ts of the newest heartbeat ever seen (survives its expiry)
         self.audit: deque[AuditView] = deque(maxlen=AUDIT_KEEP)  # newest first
         self.commands: dict[str, PendingCommand] = {}
         self.signal_commands: dict[str, str] = {}  # signal_id → last command_id
@@ -278,6 +281,29 @@ class DeskState:
     def kill_engaged(self) -> bool:
         """True when the engine reports the kill switch engaged or mode halted."""
         return bool(self.engine and (self.engine.kill_engaged or self.engine.mode == "halted"))
+
+    def see_heartbeat(self, beat: Heartbeat | None) -> None:
+        """Record a heartbeat poll: None means the engine's heartbeat key has expired."""
+        self.heartbeat = beat
+        if beat is not None and (self.last_seen is None or beat.ts > self.last_seen):
+            self.last_seen = beat.ts
+        self.dirty.header = True
+
+    def engine_health(self, now: datetime) -> str:
+        """"online" | "stale" (no beat for HEARTBEAT_STALE_S) | "offline" (past the heartbeat
+        deadline HEARTBEAT_TTL_S, or its key expired) | "unknown" (never seen one)."""
+        if self.last_seen is None:
+            return "unknown"
+        secs = (now - self.last_seen).total_seconds()
+        if self.heartbeat is None or secs > HEARTBEAT_TTL_S:
+            return "offline"
+        return "stale" if secs > HEARTBEAT_STALE_S else "online"
+
+    def engine_clock(self, now: datetime) -> datetime:
+        """The engine's clock as last reported (`EngineStatus.engine_now`; signals expire on it),
+        else the desk's `now` (an engine too old to report it)."""
+        engine_now = self.engine.engine_now if self.engine is not None else None
+        return engine_now or now
 
     def home_quote(self, game_id: str, venue: str) -> QuoteView | None:
         """The YES-on-home-team market of `game_id` on `venue`, if the engine listed one."""

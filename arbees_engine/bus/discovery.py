@@ -70,6 +70,25 @@ def embedded_redis_url(instance: str, role: str) -> str | None:
     return (record.get("redis_urls") or {}).get(role) or record.get("redis_url")
 
 
+def running_instances() -> list[str]:
+    """Instances with a usable endpoints record (engines with embedded servers running now, or
+    killed without cleaning up), sorted by name."""
+    base = data_dir()
+    if not base.is_dir():
+        return []
+    return sorted(path.parent.name for path in base.glob("*/endpoints.json") if read_embedded_urls(path.parent.name))
+
+
+def resolve_instance(requested: str, explicit: bool) -> str:
+    """The instance to attach to: `requested` when it was named explicitly or has a record; else
+    the only running instance (e.g. `arbees` or `arbees-engine status` next to `./dev demo`, whose
+    instance is "demo"); else `requested`."""
+    if explicit or read_embedded_urls(requested):
+        return requested
+    running = running_instances()
+    return running[0] if len(running) == 1 else requested
+
+
 def forget_embedded_urls(instance: str) -> None:
     """Remove the record (engine exit)."""
     _path(instance).unlink(missing_ok=True)

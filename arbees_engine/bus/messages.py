@@ -16,25 +16,32 @@ This module imports neither Textual nor any engine internals, so both sides can 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
 import msgpack
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-Dollars = Decimal
-Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Price = Annotated[Decimal, Field(ge=0, le=1)]
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """A timestamp without a zone is UTC (the bus's convention); any other is converted to UTC, so
-    a reader never compares naive with aware times."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+# The entity views and shared field types live in views.py (this module stays under 400 lines);
+# they are re-exported here, the one place both sides import bus messages from.
+from .views import (  # noqa: F401 - re-exported
+    AuditView,
+    BankrollView,
+    Dollars,
+    EngineStatus,
+    FillView,
+    GameView,
+    LatencyView,
+    LegView,
+    OrderView,
+    PositionView,
+    Price,
+    Prob,
+    QuoteView,
+    SignalView,
+    UtcDatetime,
+    _Msg,
+)
 
 HEARTBEAT_TTL_S = 5.0
 HEARTBEAT_INTERVAL_S = 1.0
@@ -52,10 +59,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _Msg(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
 class BusKeys:
     """Redis key names for one engine instance: `BusKeys("default").events` → "arbees:default:events"."""
 
@@ -69,274 +72,6 @@ class BusKeys:
         self.audit = prefix + "audit"
         self.commands = prefix + "commands"
         self.heartbeat = prefix + "heartbeat"
-
-
-# --- entity views: the desk's picture of engine state -------------------------------------------
-
-
-class GameView(_Msg):
-    """A game as the desk shows it. clock_s: seconds left in the period; model_p_home: 0..1.
-
-    pregame_home_prob: the pre-game prior P(home wins) 0..1 the model uses (None: the league's
-    home rate); prior_source: where it came from ("spread", "feed", "market", "").
-    """
-
-    kind: Literal["game"] = "game"
-    game_id: str
-    sport: str
-    league: str
-    home: str
-    away: str
-    home_score: int
-    away_score: int
-    period: int
-    clock_s: float
-    status: str
-    model_p_home: Prob | None = None
-    pregame_home_prob: Prob | None = None
-    prior_source: str = ""
-    updated_at: UtcDatetime
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return self.game_id
-
-
-class QuoteView(_Msg):
-    """One market and its top of book (YES contract, dollars). `stale`: not usable for signals.
-
-    A market the matcher refused is still shown ("watched": game_id "", never traded) with the
-    refusal in `note`, e.g. "unmatched: no_game".
-    """
-
-    kind: Literal["quote"] = "quote"
-    market_id: str
-    venue: str
-    game_id: str
-    outcome: str
-    yes_team: str | None
-    title: str = ""
-    yes_bid: Price | None = None
-    yes_ask: Price | None = None
-    yes_bid_size: Decimal | None = None
-    yes_ask_size: Decimal | None = None
-    seq: int | None = None
-    stale: bool = False
-    simulated: bool = False
-    note: str = ""
-    updated_at: UtcDatetime
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return self.market_id
-
-    @property
-    def mid(self) -> Decimal | None:
-        """(bid + ask) / 2 in dollars, or None."""
-        if self.yes_bid is None or self.yes_ask is None:
-            return None
-        return (self.yes_bid + self.yes_ask) / 2
-
-
-class LegView(_Msg):
-    """One leg of a signal: buy `contracts` of `side` on `market_id` up to `limit_price` dollars."""
-
-    market_id: str
-    venue: str
-    side: str
-    limit_price: Price
-    contracts: int
-
-
-class SignalView(_Msg):
-    """A signal and its decision. edge: dollars per contract after fees. `version` guards approvals.
-
-    model_prob: probability (0..1) the signal traded on for its side, i.e. the model shrunk toward
-    the mid; raw_model_prob: the sport model's own probability before shrinkage (None for ARB);
-    market_weight: the shrink weight used (0..1); market_prob: the market mid for that side.
-    stake_fraction: fraction of the bankroll the sizing staked, k·f* (0..1); sent before issue 12
-    as `kelly_fraction`, a name that now means only the settings' multiplier k. The old key still
-    decodes, and `kelly_fraction` reads stake_fraction, for one release.
-    """
-
-    kind: Literal["signal"] = "signal"
-    signal_id: str
-    version: int
-    signal_kind: str
-    game_id: str
-    legs: list[LegView]
-    model_prob: Prob
-    market_prob: Prob
-    edge: Decimal
-    stake_fraction: float = Field(0.0, validation_alias=AliasChoices("stake_fraction", "kelly_fraction"))
-    raw_model_prob: Prob | None = None
-    market_weight: Prob = 0.0
-    decision: str
-    reason: str = ""
-    created_at: UtcDatetime
-    expires_at: UtcDatetime | None = None
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return self.signal_id
-
-    @property
-    def kelly_fraction(self) -> float:
-        """Old name of `stake_fraction` (k·f*), kept for one release for readers such as the desk."""
-        return self.stake_fraction
-
-
-class OrderView(_Msg):
-    """An IOC order. Prices in dollars."""
-
-    kind: Literal["order"] = "order"
-    client_order_id: str
-    signal_id: str
-    market_id: str
-    venue: str
-    side: str
-    limit_price: Price
-    contracts: int
-    filled_contracts: int
-    status: str
-    paper: bool
-    reason: str = ""
-    created_at: UtcDatetime
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return self.client_order_id
-
-
-class FillView(_Msg):
-    """A fill: `contracts` at `price` dollars with `fee` dollars."""
-
-    kind: Literal["fill"] = "fill"
-    fill_id: str
-    client_order_id: str
-    market_id: str
-    venue: str
-    side: str
-    price: Price
-    contracts: int
-    fee: Decimal
-    filled_at: UtcDatetime
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return self.fill_id
-
-
-class PositionView(_Msg):
-    """A position. avg_price/mark dollars; P&L dollars (realized_pnl gross of fees, `fees` beside it)."""
-
-    kind: Literal["position"] = "position"
-    position_id: str
-    market_id: str
-    venue: str
-    game_id: str
-    side: str
-    contracts: int
-    avg_price: Decimal
-    mark: Decimal | None = None
-    unrealized_pnl: Decimal
-    realized_pnl: Decimal
-    fees: Decimal
-    settled: bool = False
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return self.position_id
-
-
-class BankrollView(_Msg):
-    """Bankroll in dollars. equity = starting + realized_pnl − fees (the bankroll identity).
-
-    realized_pnl is gross of fees (settlement payout − cost); day_net_pnl is today's realized P&L
-    net of fees (since UTC midnight), sent before issue 12 as `day_realized_pnl`: the old key still
-    decodes, and `day_realized_pnl` reads day_net_pnl, for one release.
-    """
-
-    kind: Literal["bankroll"] = "bankroll"
-    starting: Decimal
-    equity: Decimal
-    available: Decimal
-    realized_pnl: Decimal
-    unrealized_pnl: Decimal
-    fees: Decimal
-    open_exposure: Decimal
-    day_net_pnl: Decimal = Field(validation_alias=AliasChoices("day_net_pnl", "day_realized_pnl"))
-    updated_at: UtcDatetime
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return "bankroll"
-
-    @property
-    def day_realized_pnl(self) -> Decimal:
-        """Old name of `day_net_pnl` (net of fees), kept for one release for readers such as the desk."""
-        return self.day_net_pnl
-
-
-class LatencyView(_Msg):
-    """Latency percentiles of one pipeline stage, milliseconds, over the last `count` samples."""
-
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    count: int
-
-
-class EngineStatus(_Msg):
-    """The engine's own state: mode, kill switch, health, counters, rejections, latencies."""
-
-    kind: Literal["engine"] = "engine"
-    instance: str
-    mode: str
-    kill_engaged: bool
-    kill_reason: str = ""
-    kill_operator: str = ""
-    kill_at: UtcDatetime | None = None
-    venues: list[str] = Field(default_factory=list)
-    feed: str = ""
-    store_ok: bool = True
-    store_reason: str = ""  # why store_ok is False: PostgreSQL unreachable, or the writer's backlog (rows)
-    bus_ok: bool = True
-    started_at: UtcDatetime
-    updated_at: UtcDatetime
-    counts: dict[str, int] = Field(default_factory=dict)
-    rejections: dict[str, int] = Field(default_factory=dict)
-    latency: dict[str, LatencyView] = Field(default_factory=dict)
-    limits: dict[str, str] = Field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return "engine"
-
-
-class AuditView(_Msg):
-    """One audit-log line: who (`actor`: operator name or "engine") did what, when."""
-
-    kind: Literal["audit"] = "audit"
-    audit_id: int | str
-    ts: UtcDatetime
-    actor: str
-    action: str
-    entity: str = ""
-    detail: str = ""
-
-    @property
-    def key(self) -> str:
-        """Snapshot key of this view within its kind."""
-        return str(self.audit_id)
 
 
 class Removed(_Msg):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ..bus.messages import BankrollView, EngineStatus, utcnow
-from ..model import Side
+from ..model import Side, Sport
 from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..ports import Clock
@@ -44,6 +44,7 @@ class Parts(Protocol):
     settlement: Any
     trader: Any
     ops: Any
+    live_brokers: Any
 
     @property
     def store_ok(self) -> bool: ...
@@ -100,8 +101,39 @@ def engine_status(parts: Parts) -> EngineStatus:
         store_reason=writer.reason if parts.store is not None else "", bus_ok=parts.bus_ok,
         started_at=parts.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
         latency=parts.latency.percentiles() | writer.latency.percentiles() | parts.ops.status_latency(),
-        limits={k: str(v) for k, v in limits.items()},
+        limits={k: str(v) for k, v in limits.items()}, engine_now=parts.clock(),
+        trading=_trading(parts), venue_feeds=_venue_feeds(parts), **_exposures(parts),
     )
+
+
+def _trading(parts: Parts) -> dict[str, str]:
+    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders) or "paper"."""
+    out: dict[str, str] = {}
+    for market in parts.registry.markets.values():
+        venue = market.venue
+        out[venue.value] = "sim" if market.simulated else ("live" if venue in parts.live_brokers else "paper")
+    return out
+
+
+def _venue_feeds(parts: Parts) -> dict[str, str]:
+    """Venue → "ok" | "stale k/n" (k of its n books stale or empty) | "down" (all are)."""
+    seen: dict[str, list[int]] = {}
+    for market_id, market in parts.registry.markets.items():
+        book = parts.registry.books.get(market_id)
+        tally = seen.setdefault(market.venue.value, [0, 0])
+        tally[0] += book is None or book.stale
+        tally[1] += 1
+    return {venue: "ok" if not stale else ("down" if stale == total else f"stale {stale}/{total}")
+            for venue, (stale, total) in seen.items()}
+
+
+def _exposures(parts: Parts) -> dict[str, dict]:
+    """Dollars at cost of open positions per game and per sport (the risk gate's exposure figures)."""
+    portfolio = parts.portfolio
+    games = {p.game_id for p in portfolio.positions()}
+    by_game = {game_id: portfolio.exposure_by_game(game_id) for game_id in games}
+    by_sport = {sport.value: held for sport in Sport if (held := portfolio.exposure_by_sport(sport))}
+    return {"exposure_by_game": by_game, "exposure_by_sport": by_sport}
 
 
 def all_views(parts: Parts) -> list:

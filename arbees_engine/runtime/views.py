@@ -24,6 +24,7 @@ def game_view(state: GameState, model_p_home: float | None, now: datetime, prior
         period=state.period, clock_s=float(state.clock_s), status=state.status.value,
         model_p_home=model_p_home, pregame_home_prob=state.pregame_home_prob,
         prior_source=prior_source if state.pregame_home_prob is not None else "", updated_at=state.observed_at or now,
+        inning_half=state.inning_half, outs=state.outs, added_time_s=float(state.added_time_s),
     )
 
 

@@ -43,7 +43,7 @@ class GamesTable(SyncTable):
             g.league.upper()[:4],
             f"{g.away} @ {g.home}",
             f"{g.away_score}-{g.home_score}",
-            fmt.game_clock(g.period, g.clock_s, g.status),
+            fmt.clock_of(g),
             fmt.prob(g.model_p_home),
             _quote_cell(k),
             _quote_cell(p),

@@ -1,9 +1,12 @@
-"""Header bar: instance, mode (colour-coded), kill switch, bankroll, P&L, exposure, heartbeat age,
-connection state; plus the HALTED banner that stays until the engine resumes."""
+"""Header bar: instance, SIM/PAPER/LIVE, mode (colour-coded), kill switch; money (mark-to-market
+equity, cash, realized after fees, unrealized, fees, exposure vs limit); engine, store, bus, feed
+and link health, OFFLINE with the time since the engine was last seen; plus the HALTED banner
+that stays until the engine resumes."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from textual.content import Content
 from textual.widget import Widget
@@ -14,16 +17,13 @@ from ..literal import literal, same_look
 from ..state import DeskState
 
 MODE_STYLE = {"auto": "$success", "manual": "$warning", "halted": "$error"}
-HEARTBEAT_STALE_S = 3.0
+HEALTH_STYLE = {"online": "$success", "stale": "$warning", "offline": "$error", "unknown": "$warning"}
+TRADING_STYLE = {"live": "b reverse $error", "paper": "b reverse $primary", "sim": "b reverse $secondary"}
 
 
 def engine_health(state: DeskState, now: datetime) -> tuple[str, str]:
-    """("online" | "stale" | "offline", age text) from the last heartbeat poll."""
-    beat = state.heartbeat
-    if beat is None:
-        return "offline", fmt.DASH
-    secs = (now - beat.ts).total_seconds()
-    return ("stale" if secs > HEARTBEAT_STALE_S else "online"), fmt.age(now, beat.ts)
+    """("online" | "stale" | "offline" | "unknown", time since the last heartbeat) from the polls."""
+    return state.engine_health(now), fmt.age(now, state.last_seen)
 
 
 def _pnl(value) -> tuple[str, str]:
@@ -34,12 +34,107 @@ def _pnl(value) -> tuple[str, str]:
     return text, "$success" if value > 0 else "$error"
 
 
-class HeaderBar(Widget):
-    """Two lines of context; repainted (never re-laid-out) on ticks when the text changed."""
+def trading_badges(state: DeskState) -> list:
+    """SIM, PAPER or LIVE (per venue when they differ: "LIVE kalshi PAPER polymarket"); "?" before
+    the engine says (an engine too old to report it, or none yet)."""
+    trading = state.engine.trading if state.engine is not None else {}
+    if not trading:
+        return [(" PAPER/LIVE ? ", "b reverse $warning")]
+    kinds = set(trading.values())
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        return [(f" {kind.upper()} ", TRADING_STYLE.get(kind, "b reverse $warning"))]
+    out: list = []
+    for venue, kind in sorted(trading.items()):
+        out += [(f" {kind.upper()} {venue} ", TRADING_STYLE.get(kind, "b reverse $warning")), " "]
+    return out[:-1]
 
-    def __init__(self, instance: str, **kwargs) -> None:
+
+def _kill(state: DeskState, current: bool = True) -> tuple[str, str]:
+    """Kill-switch text; `current` False (engine offline or our link down): the last known state
+    with a question mark, since it may have changed."""
+    if state.pending_kill():
+        return " KILL PENDING ", "b reverse $warning"
+    failed = state.kill_failed()
+    if failed is not None:
+        return f" KILL {failed.status.upper()} ", "b reverse $error"
+    if state.engine is None:
+        return "kill:?", "b $warning"  # not known until the engine's status arrives
+    if not current:
+        return ("kill:ON?", "b $error") if state.kill_engaged else ("kill:off?", "b $warning")
+    return ("kill:ON", "b $error") if state.kill_engaged else ("kill:off", "")
+
+
+def money_line(state: DeskState, wide: bool = True) -> list:
+    """eq (mark-to-market: equity after fees + unrealized), cash, realized after fees, unrealized,
+    fees, today's realized after fees (wide only), exposure against the sport limit; "money ?"
+    until the bankroll arrives."""
+    bank = state.bankroll
+    if bank is None:
+        return [("money ?", "$warning"), " (no bankroll from the engine yet)"]
+    limit = state.engine.limits.get("max_sport_exposure") if state.engine else None
+    exposure = fmt.dollars(bank.open_exposure) + (f"/${Decimal(limit):,.0f}" if limit else "")
+    gap = "  " if wide else " "
+    line = ["eq ", (fmt.dollars(bank.equity + bank.unrealized_pnl), "b"), f"{gap}cash ", fmt.dollars(bank.available),
+            f"{gap}real ", _pnl(bank.realized_pnl - bank.fees), f"{gap}unrl ", _pnl(bank.unrealized_pnl),
+            f"{gap}fees ", fmt.dollars(bank.fees)]
+    if wide:
+        line += ["  day ", _pnl(bank.day_realized_pnl)]
+    return line + [f"{gap}exp ", exposure]
+
+
+def health_line(state: DeskState, now: datetime, link: str, link_detail: str) -> list:
+    """engine ONLINE/STALE/OFFLINE (time since its last heartbeat) or UNKNOWN while our own link is
+    down; store, bus and each venue's feed as the engine reports them; our link to Redis."""
+    # with our own link down we cannot see the engine's heartbeat: it may well still be trading
+    health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
+    engine_txt = f" {health.upper()} {hb_age} ago " if health == "offline" else health.upper()
+    engine_style = "b reverse $error" if health == "offline" else f"b {HEALTH_STYLE[health]}"
+    line = ["engine ", (engine_txt, engine_style)]
+    if health != "offline":
+        line += [f" hb {hb_age}"]
+    status = state.engine
+    if status is None or health in ("offline", "unknown"):
+        # what the engine last said may no longer hold: unknown until it answers again
+        line += ["  store ", ("?", "$warning"), "  bus ", ("?", "$warning")]
+    else:
+        line += ["  store ", ("ok", "$success") if status.store_ok else (" DOWN ", "b reverse $error")]
+        if not status.store_ok and status.store_reason:
+            line += [" ", (status.store_reason[:40], "$text-muted")]
+        line += ["  bus ", ("ok", "$success") if status.bus_ok else ("DOWN", "b $error")]
+        for venue in status.venues or sorted(status.venue_feeds):
+            feed = status.venue_feeds.get(venue, "?")
+            style = "$success" if feed == "ok" else ("b $error" if feed == "down" else "$warning")
+            line += [f"  {venue[:4]} ", (feed, style)]
+    line += ["  link ", (link, {"connected": "$success", "connecting": "$warning"}.get(link, "$error"))]
+    if link_detail and link != "connected":
+        line += [" ", (link_detail[:60], "$text-muted")]
+    return line
+
+
+def alerts_line(state: DeskState) -> list:
+    """Conditions the operator must act on: no operator key, unknown order outcomes, settlements."""
+    line: list = []
+    if state.key_problem:  # commands cannot be signed: the desk only watches
+        line += ["  ", (" NO OPERATOR KEY: watch only ", "b reverse $warning")]
+    counts = state.engine.counts if state.engine else {}
+    unknown = counts.get("orders_outcome_unknown", 0)
+    if unknown:  # a live order whose fate the venue has not told us: the operator must know
+        line += ["  ", (f" {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN ", "b reverse $error")]
+    if counts.get("settlement_mismatches", 0):  # the venue paid differently from the final score
+        line += ["  ", (f"{counts['settlement_mismatches']} settled unlike the score", "b $error")]
+    if counts.get("settlements_awaiting_venue", 0):
+        line += ["  ", (f"{counts['settlements_awaiting_venue']} awaiting venue settlement", "$warning")]
+    return line
+
+
+class HeaderBar(Widget):
+    """Three lines of context; repainted (never re-laid-out) on ticks when the text changed."""
+
+    def __init__(self, instance: str, read_only: bool = False, **kwargs) -> None:
         super().__init__(id="header", **kwargs)
         self.instance = instance
+        self.read_only = read_only
         self._content = literal()
 
     def render(self) -> Content:
@@ -47,42 +142,19 @@ class HeaderBar(Widget):
         return self._content
 
     def render_state(self, state: DeskState, now: datetime, link: str, link_detail: str) -> Content:
-        """Two lines: instance, mode, kill state, bankroll ($); engine health, heartbeat age, link.
-        The instance and the link's error text are shown literally (`literal`)."""
+        """Line 1: instance, SIM/PAPER/LIVE badge, mode, kill state, READ-ONLY, alerts. Line 2:
+        money (dollars). Line 3: engine, store, bus, venue feeds and link health. The instance and
+        the link's error text are shown literally (`literal`)."""
         mode = state.mode
-        mode_txt = (f" {mode.upper()} ", f"b reverse {MODE_STYLE.get(mode, '$foreground')}")
-        if state.pending_kill():
-            kill = (" KILL PENDING ", "b reverse $warning")
-        elif state.kill_failed() is not None:
-            kill = (f" KILL {state.kill_failed().status.upper()} ", "b reverse $error")
-        elif state.kill_engaged:
-            kill = ("kill:ON", "b $error")
-        else:
-            kill = ("kill:off", "")
-        bank = state.bankroll
-        line1 = [(self.instance, "b"), " ", mode_txt, " ", kill,
-                 "  eq ", (fmt.dollars(bank.equity if bank else None), "b"),
-                 "  day ", _pnl(bank.day_realized_pnl if bank else None),
-                 "  unrl ", _pnl(bank.unrealized_pnl if bank else None),
-                 f"  exp {fmt.dollars(bank.open_exposure if bank else None)}"]
-        # with our own link down we cannot see the engine's heartbeat: it may well still be trading
-        health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
-        health_style = {"online": "$success", "stale": "$warning", "offline": "$error", "unknown": "$warning"}[health]
-        link_style = {"connected": "$success", "connecting": "$warning"}.get(link, "$error")
-        line2 = ["engine ", (health.upper(), f"b {health_style}"), f" hb {hb_age}  link ", (link, link_style)]
-        if link_detail and link != "connected":
-            line2 += [" ", (link_detail[:60], "$text-muted")]
-        if state.key_problem:  # commands cannot be signed: the desk only watches
-            line2 += ["  ", (" NO OPERATOR KEY: watch only ", "b reverse $warning")]
-        unknown = state.engine.counts.get("orders_outcome_unknown", 0) if state.engine else 0
-        if unknown:  # a live order whose fate the venue has not told us: the operator must know
-            line2 += ["  ", (f" {unknown} ORDER{'S' if unknown > 1 else ''} OUTCOME UNKNOWN ", "b reverse $error")]
-        counts = state.engine.counts if state.engine else {}
-        if counts.get("settlement_mismatches", 0):  # the venue paid differently from the final score
-            line2 += ["  ", (f"{counts['settlement_mismatches']} settled unlike the score", "b $error")]
-        if counts.get("settlements_awaiting_venue", 0):
-            line2 += ["  ", (f"{counts['settlements_awaiting_venue']} awaiting venue settlement", "$warning")]
-        return literal(*line1, "\n", *line2)
+        current = link == "connected" and state.engine_health(now) not in ("offline", "unknown")
+        mode_text = f" {mode.upper()} " if current else f" {mode.upper()}? "
+        line1 = [(self.instance, "b"), " ", *trading_badges(state), " ",
+                 (mode_text, f"b reverse {MODE_STYLE.get(mode, '$warning')}"), " ", _kill(state, current)]
+        if self.read_only:
+            line1 += ["  ", (" READ-ONLY ", "b reverse $secondary")]
+        line1 += alerts_line(state)
+        wide = self.size.width >= 100
+        return literal(*line1, "\n", *money_line(state, wide), "\n", *health_line(state, now, link, link_detail))
 
     def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:
         """Repaint from state (only when the text or its styles changed)."""

@@ -1,4 +1,5 @@
-"""Signals panel: pending signals (manual mode) with edge, size, price and expiry countdown, and
+"""Signals panel: pending signals (manual mode) with every leg (venue, side, team, price, size),
+edge after fees and expiry counted down on the engine's clock, and
 recent decided signals with their decision and the risk gate's reason. The operator's
 approve/reject command state (pending → done/failed + engine detail) shows on the row."""
 
@@ -12,17 +13,23 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from .. import format as fmt
-from ..state import DeskState
+from ..state import RECENT_SIGNALS, DeskState
+from .risk import reason_code
 from .table_sync import SyncTable
-from arbees_engine.bus.messages import SignalView
+from arbees_engine.bus.messages import LegView, SignalView
 
 
-def _leg(sig: SignalView) -> tuple[str, str, str]:
-    leg = sig.legs[0] if sig.legs else None
-    if leg is None:
-        return fmt.DASH, fmt.DASH, fmt.DASH
-    side = f"{leg.side.upper()} {leg.venue[:4]}"
-    return side, str(sum(each.contracts for each in sig.legs)), fmt.cents(leg.limit_price)
+def leg_text(state: DeskState, leg: LegView) -> str:
+    """One leg as "K YES LAL 41¢×25": venue initial, side, the team its market's YES pays on, limit
+    price (cents) × contracts."""
+    quote = state.quotes.get(leg.market_id)
+    team = (quote.yes_team or quote.outcome) if quote is not None else leg.market_id.split(":", 1)[-1][-10:]
+    return f"{leg.venue[:1].upper()} {leg.side.upper()} {team} {leg.limit_price * 100:.0f}¢×{leg.contracts}"
+
+
+def legs_text(state: DeskState, sig: SignalView) -> str:
+    """Every leg of the signal, one line each (an arbitrage shows both)."""
+    return "\n".join(leg_text(state, leg) for leg in sig.legs) or fmt.DASH
 
 
 def _matchup(state: DeskState, sig: SignalView) -> str:
@@ -61,8 +68,9 @@ class PendingTable(SyncTable):
     - the first signal to appear in an empty table is chosen (it is the highlighted row).
     """
 
-    COLUMNS = (("game", "Game", 8), ("edge", "Edge", 6), ("px", "Px¢", 4), ("exp", "Exp", 4),
-               ("cmd", "Command", 24), ("qty", "Qty", 4), ("leg", "Leg", 8))
+    # Legs, edge and expiry first: a narrow desk cuts columns from the right
+    COLUMNS = (("legs", "Legs", 17), ("edge", "Edge", 6), ("exp", "Exp", 7),
+               ("game", "Game", 8), ("cmd", "Command", 24))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="pending", **kwargs)
@@ -80,10 +88,22 @@ class PendingTable(SyncTable):
             if key not in wanted or sig is None:
                 self.drop_row(key)
                 continue
-            side, qty, px = _leg(sig)
-            self.put_row(key, (_matchup(state, sig), fmt.edge_cents(sig.edge), px, fmt.countdown(now, sig.expires_at),
-                               _command_state(state, key), qty, side))
+            self.put_row(key, (legs_text(state, sig), fmt.edge_cents(sig.edge),
+                               fmt.countdown(state.engine_clock(now), sig.expires_at), _matchup(state, sig),
+                               _command_state(state, key)), height=max(1, len(sig.legs)))
         self._keep_choice(was_empty)
+        if self.offline:
+            self.show_cursor = False
+
+    offline = False  # the engine stopped answering: rows stay visible but cannot be chosen
+
+    def set_offline(self, offline: bool) -> None:
+        """Make pending signals unselectable while the engine is offline (and selectable again)."""
+        if offline == self.offline:
+            return
+        self.offline = offline
+        self.set_class(offline, "-offline")
+        self.show_cursor = not offline and self.chosen is not None
 
     def _keep_choice(self, was_empty: bool) -> None:
         if self.chosen is not None and self.has_key(self.chosen):
@@ -106,6 +126,8 @@ class PendingTable(SyncTable):
         return super().selected_key() if self.show_cursor else None
 
     def _pick(self) -> None:
+        if self.offline:
+            return
         self.show_cursor = True
         self.chosen = self._key_at_cursor()
 
@@ -132,14 +154,15 @@ class PendingTable(SyncTable):
     def on_click(self, event: events.Click) -> None:
         """A click on a row chooses it (DataTable itself only reports a click on the highlighted row)."""
         row = (event.style.meta or {}).get("row") if event.style else None
-        if isinstance(row, int) and 0 <= row < self.row_count:
+        if isinstance(row, int) and 0 <= row < self.row_count and not self.offline:
             self.show_cursor = True
             self.move_cursor(row=row, animate=False)
             self._pick()
 
     def on_data_table_row_selected(self, event: SyncTable.RowSelected) -> None:
-        """A click on the highlighted row, or enter: choose that signal."""
-        if event.data_table is self:
+        """A click on the highlighted row, or enter: choose that signal (the main screen then
+        opens it)."""
+        if event.data_table is self and not self.offline:
             self.show_cursor = True
             self.chosen = event.row_key.value
 
@@ -151,35 +174,55 @@ def _created(state: DeskState, signal_id: str) -> tuple:
 
 
 class RecentTable(SyncTable):
-    """Decided signals, newest first, at most RECENT_SIGNALS rows. Row key = signal_id."""
+    """Decided signals, newest first, at most RECENT_SIGNALS rows. Executed and approved signals
+    have a row each (key = signal_id); refusals (rejected, expired, operator-rejected) are
+    aggregated per game, decision and reason code with their count and the last time (key =
+    "agg|game|decision|code"), so a burst of `cooldown` is one row, not ten."""
 
-    COLUMNS = (("at", "At", 8), ("game", "Game", 8), ("decision", "Decision", 9), ("reason", "Reason", 30),
-               ("edge", "Edge", 6))
+    COLUMNS = (("at", "Last UTC", 8), ("game", "Game", 8), ("decision", "Decision", 9), ("n", "×", 3),
+               ("reason", "Reason", 30), ("edge", "Edge", 6))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="recent", **kwargs)
         self.border_title = "Recent signals"
 
     def sync(self, state: DeskState, keys: Iterable[str] | None) -> None:
-        """Apply changed signals (`keys`), or all when keys is None."""
-        if keys is None:
-            self.reset()
-            keys = [s.signal_id for s in state.recent_signals()]
-        added = False
-        for key in keys:
-            sig = state.signals.get(key)
-            if sig is None or sig.decision == "pending":
+        """Recompute the rows when any signal changed (`keys` non-empty) or on a full sync (None);
+        rows are diffed by key, never cleared."""
+        if keys is not None and not keys:
+            return
+        rows = recent_rows(state)
+        for key in self.row_keys():
+            if key not in rows:
                 self.drop_row(key)
-                continue
-            reason = sig.reason or _command_state(state, key)
-            added |= self.put_row(key, (sig.created_at.strftime("%H:%M:%S"), _matchup(state, sig),
-                                        sig.decision, reason, fmt.edge_cents(sig.edge)))
-        if added:
-            keep = {s.signal_id for s in state.recent_signals()}
-            for key in self.row_keys():
-                if key not in keep:
-                    self.drop_row(key)
+        for key, cells in rows.items():
+            self.put_row(key, cells)
+        if rows:  # an aggregated row's last time moves: re-sort (at most RECENT_SIGNALS rows)
             self.sort("at", reverse=True)
+
+
+REFUSALS = ("rejected", "expired", "operator_rejected")
+
+
+def recent_rows(state: DeskState) -> dict[str, tuple]:
+    """Row key → cells for the recent-signals table (see RecentTable), newest RECENT_SIGNALS."""
+    groups: dict[str, list[SignalView]] = {}
+    for sig in state.signals.values():
+        if sig.decision == "pending":
+            continue
+        if sig.decision in REFUSALS:
+            code = reason_code(sig.reason) or _command_state(state, sig.signal_id)
+            groups.setdefault(f"agg|{sig.game_id}|{sig.decision}|{code}", []).append(sig)
+        else:
+            groups[sig.signal_id] = [sig]
+    newest = sorted(groups.items(), key=lambda kv: max(s.created_at for s in kv[1]), reverse=True)[:RECENT_SIGNALS]
+    rows = {}
+    for key, sigs in newest:
+        last = max(sigs, key=lambda s: s.created_at)
+        reason = last.reason or _command_state(state, last.signal_id)
+        rows[key] = (last.created_at.strftime("%H:%M:%S"), _matchup(state, last), last.decision,
+                     str(len(sigs)), reason, fmt.edge_cents(last.edge))
+    return rows
 
 
 class SignalsPanel(Vertical):

@@ -33,12 +33,13 @@ class SyncTable(DataTable):
             for key, label, width in self.COLUMNS:
                 self.add_column(label, key=key, width=width)
 
-    def put_row(self, key: str, cells: tuple[Any, ...]) -> bool:
-        """Add the row or update its changed cells; returns True if the row is new."""
+    def put_row(self, key: str, cells: tuple[Any, ...], height: int = 1) -> bool:
+        """Add the row (`height` lines: a cell may hold several lines) or update its changed
+        cells; returns True if the row is new."""
         old = self._cells.get(key)
         if old is None:
             self._ensure_columns()
-            self.add_row(*(_literal(c) for c in cells), key=key)
+            self.add_row(*(_literal(c) for c in cells), key=key, height=height)
             self._cells[key] = cells
             return True
         if old != cells:

@@ -83,7 +83,7 @@ class GameScreen(Screen):
             return
         self.query_one("#game-title", Static).update(literal(
             (f"{game.away} @ {game.home}", "b"), f"  {game.away_score}-{game.home_score}  "
-            f"{fmt.game_clock(game.period, game.clock_s, game.status)}  {game.league}  "
+            f"{fmt.clock_of(game)}  {game.league}  "
             f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
             f"edge {fmt.edge_cents(state.game_edge(self.game_id))}"))
         markets = self.query_one(MarketsTable)
@@ -126,9 +126,10 @@ class GameScreen(Screen):
             model = [(x, m * 100) for x, (_t, m, _q) in zip(xs, points) if m is not None]
             mids = [(x, q * 100) for x, (_t, _m, q) in zip(xs, points) if q is not None]
             if model:
-                plt.plot([x for x, _ in model], [y for _, y in model], label="model", marker="braille")
+                plt.plot([x for x, _ in model], [y for _, y in model], label="model ⣿", marker="braille")
             if mids:
-                plt.plot([x for x, _ in mids], [y for _, y in mids], label="mid", marker="braille")
+                # a different glyph, not only a different colour: tellable apart on any terminal
+                plt.plot([x for x, _ in mids], [y for _, y in mids], label="mid ×", marker="x")
         plt.ylim(0, 100)
         plt.xlabel("minutes")
         plot.refresh()

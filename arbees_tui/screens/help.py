@@ -1,4 +1,6 @@
-"""`?` help: every binding of the app and the main screen, with its id (for keymap overrides)."""
+"""`?` help, generated from the live keymap of the screen it was opened on (remapped keys show as
+remapped; keys a read-only desk disables are left out), with each binding's id (for keymap
+overrides in ~/.config/arbees/desk.toml)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from ..literal import literal
 
-TIPS = ("", "enter on a game opens its markets, chart, signals and fills.",
+TIPS = ("", "enter on a game or a position opens the game (markets, chart, signals, fills);",
+        "enter on a pending signal opens it (every leg, model, edge after fees, the re-check).",
         "tab moves between tables; arrows move the cursor and scroll.",
         "ctrl+p or : opens the command palette (also themes).",
-        "Destructive commands ask first; Cancel is focused.", "q quits the desk; trading goes on.")
+        "Destructive commands ask first; Cancel is focused.",
+        "q leaves a screen; on the main screen it quits the desk (asking when positions are open).",
+        "Times are UTC.")
 
 
 def binding_rows(bindings: list[Binding]) -> list[tuple[str, str, str]]:
@@ -25,6 +30,20 @@ def binding_rows(bindings: list[Binding]) -> list[tuple[str, str, str]]:
             keys = b.key.replace("exclamation_mark", "!").replace("question_mark", "?").replace("slash", "/")
             rows.append((keys.replace("colon", ":"), b.description, b.id or ""))
     return rows
+
+
+def live_bindings(screen: Screen) -> list[Binding]:
+    """The bindings active on `screen` now (its own, the focused widget's, the app's), with the
+    keys the keymap gave them: one Binding per id, keys joined ("ctrl+k,exclamation_mark")."""
+    keys: dict[str, list[str]] = {}
+    first: dict[str, Binding] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.id or not active.enabled:
+            continue
+        keys.setdefault(binding.id, []).append(key)
+        first.setdefault(binding.id, binding)
+    return [Binding(",".join(keys[i]), b.action, b.description, id=i) for i, b in first.items()]
 
 
 class HelpScreen(ModalScreen[None]):

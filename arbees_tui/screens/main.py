@@ -34,7 +34,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         """Header, HALTED banner, hidden filter input, games table, signals + positions, audit panel, footer."""
-        yield HeaderBar(self.app.instance)
+        yield HeaderBar(self.app.instance, read_only=self.app.read_only)
         yield HaltedBanner()
         yield Input(placeholder="filter games (esc clears)", id="filter")
         yield GamesTable()
@@ -55,6 +55,9 @@ class MainScreen(Screen):
         """Apply `dirty` to the panels (None keys = full sync after a snapshot)."""
         full = dirty.everything
         self.set_class(link != "connected", "-stale")  # dims the tables: what they show may be old
+        offline = link == "connected" and state.engine_health(now) == "offline"
+        self.set_class(offline, "-offline")  # the engine stopped answering: its data is history
+        self.query_one(PendingTable).set_offline(offline)
         self.query_one(HeaderBar).show(state, now, link, link_detail)
         self.query_one(HaltedBanner).show(state)
         if full or dirty.games:
@@ -67,18 +70,32 @@ class MainScreen(Screen):
 
     # --- verbs ----------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Approve/reject are hidden and disabled on a read-only desk."""
+        return not (self.app.read_only and action in ("approve", "reject"))
+
     def selected_pending(self) -> Any:
         """The SignalView under the pending table's cursor, frozen at the time of the keypress."""
-        key = self.query_one(PendingTable).selected_key()
+        table = self.query_one(PendingTable)
+        if table.offline:  # a dead engine cannot re-check a signal: nothing to approve
+            self.app.toast("engine OFFLINE: its pending signals cannot be approved or rejected",
+                           severity="warning", timeout=4)
+            return None
+        key = table.selected_key()
         return self.app.state.signals.get(key) if key else None
 
     def action_approve(self) -> None:
         """a: approve the pending signal under the cursor."""
-        self.app.decide_signal(self.selected_pending(), approve=True)
+        self._decide(approve=True)
 
     def action_reject(self) -> None:
         """r: reject the pending signal under the cursor."""
-        self.app.decide_signal(self.selected_pending(), approve=False)
+        self._decide(approve=False)
+
+    def _decide(self, approve: bool) -> None:
+        signal = self.selected_pending()
+        if signal is not None or not self.query_one(PendingTable).offline:
+            self.app.decide_signal(signal, approve=approve)
 
     def action_filter(self) -> None:
         """/: show and focus the games filter input."""
@@ -118,9 +135,16 @@ class MainScreen(Screen):
             table.apply_sort()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """DataTable.RowSelected (enter) on the games table: open that game's screen."""
+        """DataTable.RowSelected (enter): on the games table open that game's screen; on the
+        pending table open that signal (its model, markets and the re-check approval runs)."""
         if event.data_table.id == "games" and event.row_key.value:
             self.app.open_game(event.row_key.value)
+        elif event.data_table.id == "positions":
+            game_id = self.query_one(PositionsTable).selected_game(self.app.state)
+            if game_id:
+                self.app.open_game(game_id)
+        elif event.data_table.id == "pending" and event.row_key.value and not self.query_one(PendingTable).offline:
+            self.app.open_signal(event.row_key.value)
 
     def on_resize(self) -> None:
         """Resize: repaint the audit panel so its line count fits the new height."""

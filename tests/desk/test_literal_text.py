@@ -56,7 +56,8 @@ async def test_a_link_error_shows_literally_in_the_header_and_its_toast(text):
         app.post_message(LinkChanged("down", text))
         await wait_for(pilot, lambda: app.link == "down" and len(app.screen.query(Toast)) == 1)
         await repaint(pilot)
-        assert painted(app.screen.query_one(HeaderBar))[1] == f"engine UNKNOWN hb {fmt.DASH}  link down {text}"
+        # with the link down what the engine last said is shown as unknown (issue 15)
+        assert painted(app.screen.query_one(HeaderBar))[2] == f"engine UNKNOWN hb {fmt.DASH}  store ?  bus ?  link down {text}"
         assert toasts(app) == [["desk error", f"link: {text}"]]
 
 
@@ -107,7 +108,7 @@ async def test_the_game_title_shows_teams_league_and_prior_source_literally(text
         app.open_game("g0000")
         await wait_for(pilot, lambda: isinstance(app.screen, GameScreen) and app.screen.is_mounted)
         await repaint(pilot)
-        clock = fmt.game_clock(game.period, game.clock_s, game.status)
+        clock = fmt.clock_of(game)
         edge = fmt.edge_cents(app.state.game_edge("g0000"))
         assert painted(app.screen.query_one("#game-title", Static)) == [
             f"{text} @ {game.home}  {game.away_score}-{game.home_score}  {clock}  {text}  "

@@ -13,15 +13,19 @@ import pytest
 from arbees_engine.bus.messages import LegView, SignalView
 from arbees_tui.source import MemorySource
 from arbees_tui.sample import sample_snapshot
+from arbees_tui.sample import heartbeat
 from arbees_tui.screens.game import GameScreen
+from arbees_tui.screens.signal import SignalScreen
 
-from .deskkit import NOW, make_app, settle, wait_for
+from .deskkit import NOW, FakeClock, make_app, settle, wait_for
 
 SMALL, LARGE = (80, 24), (160, 48)
 SIZES = pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+# issue 15: the trading screens at three widths (columns adapt, key columns never drop)
+THREE_SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["80x24", "120x40", "200x60"])
 
 
-@SIZES
+@THREE_SIZES
 @pytest.mark.parametrize("mode", ["auto", "manual", "halted"])
 def test_main_screen(snap_compare, mode, size):
     app = make_app(mode="auto" if mode == "halted" else mode, kill=mode == "halted")
@@ -55,7 +59,7 @@ async def _history_then_open_game(pilot) -> None:
     await pilot.pause()
 
 
-@SIZES
+@THREE_SIZES
 def test_game_screen(snap_compare, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=_history_then_open_game)
 
@@ -100,3 +104,46 @@ async def _link_down(pilot) -> None:
 def test_redis_unreachable(snap_compare):
     app = make_app(source=DeadLink(sample_snapshot(NOW)))
     assert snap_compare(app, terminal_size=SMALL, run_before=_link_down)
+
+
+def _arb_desk():
+    return make_app(source=MemorySource(sample_snapshot(NOW, mode="manual", arb=True), heartbeat(NOW, "manual")))
+
+
+@THREE_SIZES
+def test_main_screen_with_a_pending_arbitrage(snap_compare, size):
+    assert snap_compare(_arb_desk(), terminal_size=size, run_before=settle)
+
+
+async def _open_arbitrage(pilot) -> None:
+    await settle(pilot)
+    pilot.app.open_signal("s-004")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, SignalScreen)
+                   and len(pilot.app.screen.query("FooterKey")) > 0)
+    pilot.app.tick()
+    await pilot.pause()
+
+
+@THREE_SIZES
+def test_signal_screen(snap_compare, size):
+    assert snap_compare(_arb_desk(), terminal_size=size, run_before=_open_arbitrage)
+
+
+async def _engine_dies(pilot) -> None:
+    await settle(pilot)
+    pilot.app.source.beat = None
+    await wait_for(pilot, lambda: pilot.app.state.heartbeat is None)
+    pilot.app.clock.advance(12.5)
+    pilot.app.tick()
+    await pilot.pause()
+
+
+@THREE_SIZES
+def test_engine_killed_under_the_desk(snap_compare, size):
+    source = MemorySource(sample_snapshot(NOW, mode="manual", arb=True), heartbeat(NOW, "manual", age_s=0.0))
+    assert snap_compare(make_app(source=source, clock=FakeClock()), terminal_size=size, run_before=_engine_dies)
+
+
+@THREE_SIZES
+def test_risk_view(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle, press=["e"])
