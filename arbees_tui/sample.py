@@ -109,7 +109,7 @@ def sample_snapshot(now: datetime, mode: str = "auto", kill: bool = False, games
     ents["bankroll"] = {"bankroll": BankrollView(
         starting=Decimal("10000"), equity=Decimal("10012.40"), available=Decimal("9745.15"),
         realized_pnl=Decimal("12.75"), unrealized_pnl=Decimal("3.10"), fees=Decimal("0.35"),
-        open_exposure=Decimal("24.25"), day_realized_pnl=Decimal("12.75"), updated_at=now)}
+        open_exposure=Decimal("24.25"), day_net_pnl=Decimal("12.75"), updated_at=now)}
     snap.audit = [AuditView(audit_id=10 - n, ts=now - timedelta(minutes=n), actor=actor, action=action, entity=ent,
                             detail=detail)
                   for n, (actor, action, ent, detail) in enumerate([

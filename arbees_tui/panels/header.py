@@ -79,7 +79,7 @@ def money_line(state: DeskState, wide: bool = True) -> list:
             f"{gap}real ", _pnl(bank.realized_pnl - bank.fees), f"{gap}unrl ", _pnl(bank.unrealized_pnl),
             f"{gap}fees ", fmt.dollars(bank.fees)]
     if wide:
-        line += ["  day ", _pnl(bank.day_realized_pnl)]
+        line += ["  day ", _pnl(bank.day_net_pnl)]
     return line + [f"{gap}exp ", exposure]
 
 

@@ -90,7 +90,7 @@ def limit_uses(state: DeskState) -> list[LimitUse]:
              for sport, used in engine.exposure_by_sport.items()]
     uses.sort(key=lambda u: -(u.share or 0.0))
     if state.bankroll is not None:
-        loss = max(Decimal(0), -state.bankroll.day_realized_pnl)
+        loss = max(Decimal(0), -state.bankroll.day_net_pnl)
         uses.append(LimitUse("daily_loss_limit", "today (UTC)", loss, _limit(state, "daily_loss_limit")))
     biggest = max((p.contracts for p in state.positions.values() if not p.settled), default=0)
     uses.append(LimitUse("max_position_contracts", "largest position", Decimal(biggest),

@@ -41,7 +41,7 @@ def signal_lines(state: DeskState, sig: SignalView, now: datetime) -> list[Conte
                 f"{engine_now:%H:%M:%S} UTC)"),
         literal(f"model {fmt.prob(sig.raw_model_prob)} → used {fmt.prob(sig.model_prob)} "
                 f"(shrunk {sig.market_weight:.0%} toward the mid {fmt.prob(sig.market_prob)}); "
-                f"Kelly {sig.kelly_fraction:.3f}"),
+                f"Kelly {sig.stake_fraction:.3f}"),
         literal(),
         literal(("Legs", "b")),
     ]

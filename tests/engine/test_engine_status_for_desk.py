@@ -3,7 +3,7 @@ engine (PostgreSQL and Redis from the harness)."""
 
 from __future__ import annotations
 
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from engine_harness import sim_engine, sim_settings
 
 
@@ -17,7 +17,7 @@ async def test_status_carries_engine_clock_trading_kind_feeds_and_exposures(pg_d
         assert status.trading and set(status.trading.values()) == {"sim"}
         assert set(status.venue_feeds) == set(status.trading)
         assert all(v == "ok" or v == "down" or v.startswith("stale ") for v in status.venue_feeds.values())
-        portfolio = engine.desk.portfolio
+        portfolio = engine.portfolio
         open_games = {p.game_id for p in portfolio.positions()}
         assert open_games and set(status.exposure_by_game) == open_games
         for game_id, dollars in status.exposure_by_game.items():

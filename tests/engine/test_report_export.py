@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from arbees_engine import cli, commands
 from arbees_engine.settings import Settings
-from arbees_engine.runtime.drive import drive_sim
+from arbees_engine.ops.drive import drive_sim
 from engine_harness import sim_engine, sim_settings
 
 
