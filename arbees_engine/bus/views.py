@@ -150,6 +150,11 @@ class SignalView(_Msg):
         """Snapshot key of this view within its kind."""
         return self.signal_id
 
+    @property
+    def kelly_fraction(self) -> float:
+        """Old name of `stake_fraction` (k·f*), kept for one release for readers of the old field."""
+        return self.stake_fraction
+
 
 class OrderView(_Msg):
     """An IOC order. Prices in dollars."""
