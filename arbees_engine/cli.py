@@ -1,6 +1,7 @@
 """`arbees-engine`: run the engine, inspect it, and control it from the shell.
 
-Subcommands: run, record, status, kill, resume, mode, operator, migrate, doctor, calibrate, fit, bench-reconnect, bench-frames.
+Subcommands: run, record, status, kill, resume, mode, operator, migrate, doctor, calibrate, fit, bench-reconnect,
+bench-frames.
 kill, resume and mode are signed with an operator key (`operator add NAME`; bus/signing.py). Settings come from
 `ARBEES_*` variables and the TOML config file (see arbees_engine.settings). Exit codes: 0 ok,
 1 failure (message on stderr), 2 usage error, 3 engine not reachable / command not acknowledged.
@@ -44,19 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--for", dest="duration", type=float, default=None, help="stop after SECONDS (wall clock)")
     run.add_argument("--games", type=int, default=8, help="simulated concurrent games")
     run.add_argument("--mode", choices=["auto", "manual"], help="trading mode at start (a persisted kill still wins)")
-    run.add_argument("--replay", help="replay a recording (from `record`) instead of connecting to venues; "
-                     "--speed paces it (default 1.0 = as recorded, 'max' = as fast as possible)")
+    run.add_argument(
+        "--replay",
+        help="replay a recording (from `record`) instead of connecting to venues; "
+        "--speed paces it (default 1.0 = as recorded, 'max' = as fast as possible)",
+    )
     run.add_argument("--json-summary", action="store_true", help="print the exit summary as JSON")
-    run.add_argument("--fresh-book", action="store_true",
-                     help="--venue sim only: start from an empty book (drops and recreates the embedded database; "
-                     "refused with ARBEES_DATABASE_URL)")
+    run.add_argument(
+        "--fresh-book",
+        action="store_true",
+        help="--venue sim only: start from an empty book (drops and recreates the embedded database; "
+        "refused with ARBEES_DATABASE_URL)",
+    )
 
     record = sub.add_parser("record", help="run the engine on real venues and record every raw message")
     record.add_argument("--out", required=True, help="recording file (appended to; created if missing)")
     record.add_argument("--venue", default="kalshi,polymarket", help="comma list of 'kalshi,polymarket'")
     record.add_argument("--feed", default="espn", help="game feed ('espn')")
     record.add_argument("--for", dest="duration", type=float, default=None, help="stop after SECONDS (wall clock)")
-    record.add_argument("--mode", choices=["auto", "manual"], help="trading mode at start (paper unless live is authorised)")
+    record.add_argument(
+        "--mode", choices=["auto", "manual"], help="trading mode at start (paper unless live is authorised)"
+    )
     record.add_argument("--json-summary", action="store_true", help="print the exit summary as JSON")
 
     bench = sub.add_parser("bench-reconnect", help="reconnect-time percentiles against a local websocket server")
@@ -80,22 +89,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
     report = sub.add_parser("report", help="fills, orders and daily P&L from the store for a UTC date range")
-    report.add_argument("--from", dest="start", type=date.fromisoformat, default=None,
-                        help="first UTC day, YYYY-MM-DD (default: today)")
-    report.add_argument("--to", dest="end", type=date.fromisoformat, default=None,
-                        help="last UTC day, YYYY-MM-DD (default: --from)")
-    report.add_argument("--csv", type=Path, default=None, metavar="DIR",
-                        help="also write fills.csv, orders.csv and daily_pnl.csv into DIR")
+    report.add_argument(
+        "--from", dest="start", type=date.fromisoformat, default=None, help="first UTC day, YYYY-MM-DD (default: today)"
+    )
+    report.add_argument(
+        "--to", dest="end", type=date.fromisoformat, default=None, help="last UTC day, YYYY-MM-DD (default: --from)"
+    )
+    report.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write fills.csv, orders.csv and daily_pnl.csv into DIR",
+    )
     doctor = sub.add_parser("doctor", help="check settings, key files, servers, venues and the clock")
-    doctor.add_argument("--venue", default="kalshi,polymarket,espn",
-                        help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none")
+    doctor.add_argument(
+        "--venue",
+        default="kalshi,polymarket,espn",
+        help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none",
+    )
     bench = sub.add_parser("bench", help="hot-path throughput and per-stage latency on the simulated world")
     bench.add_argument("--games", type=int, default=50)
     bench.add_argument("--sim-seconds", type=int, default=1800)
     bench.add_argument("--seed", type=int, default=1)
     bench.add_argument("--json", action="store_true")
-    bench.add_argument("--store", action="store_true", help="store writer bench: run the sim in wall-clock time "
-                       "at --speed for --for seconds against a private PostgreSQL; print the writer's figures")
+    bench.add_argument(
+        "--store",
+        action="store_true",
+        help="store writer bench: run the sim in wall-clock time "
+        "at --speed for --for seconds against a private PostgreSQL; print the writer's figures",
+    )
     bench.add_argument("--speed", type=float, default=10.0, help="--store: simulation speed factor (default 10)")
     bench.add_argument("--for", dest="duration", type=float, default=60.0, help="--store: wall seconds (default 60)")
     sub.add_parser("calibrate", help="win-probability report card", add_help=False)
@@ -105,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_bench_frames(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
     """`bench-frames` options (as `adapters.bench_frames.add_arguments`, without importing the adapters)."""
-    frames = sub.add_parser("bench-frames", help="recorded + hostile frames through every parser: rejections, worst frame time")
+    frames = sub.add_parser(
+        "bench-frames", help="recorded + hostile frames through every parser: rejections, worst frame time"
+    )
     frames.add_argument("--fixtures", type=Path, default=None, help="recorded payloads (default ../shared/fixtures)")
     frames.add_argument("--paths", type=int, default=12, help="fields mutated per recorded payload (default 12)")
     frames.add_argument("--seed", type=int, default=11)
@@ -172,9 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     from . import commands
 
     handler = {
-        "run": commands.cmd_run, "record": commands.cmd_record, "status": commands.cmd_status, "kill": commands.cmd_kill,
-        "resume": commands.cmd_resume, "mode": commands.cmd_mode, "migrate": commands.cmd_migrate,
-        "bench": commands.cmd_bench, "operator": operator_cli.cmd_operator, "report": commands.cmd_report,
+        "run": commands.cmd_run,
+        "record": commands.cmd_record,
+        "status": commands.cmd_status,
+        "kill": commands.cmd_kill,
+        "resume": commands.cmd_resume,
+        "mode": commands.cmd_mode,
+        "migrate": commands.cmd_migrate,
+        "bench": commands.cmd_bench,
+        "operator": operator_cli.cmd_operator,
+        "report": commands.cmd_report,
     }[args.command]
     from .adapters.kalshi.auth import KalshiAuthError
     from .secret_files import UnsafeSecretFile

@@ -36,8 +36,8 @@ def live_requested(settings: Settings) -> bool:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the engine until --for elapses or SIGINT/SIGTERM; print the summary; exit 0."""
-    from .ops.builder import build_engine
     from .bus.discovery import forget_embedded_urls, write_embedded_urls
+    from .ops.builder import build_engine
     from .ops.services import services
     from .ops.summary import format_summary
     from .store.migrate import migrate
@@ -100,8 +100,9 @@ async def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     if "sim" in [v.strip() for v in args.venue.split(",")]:
-        print("record needs real venues (--venue kalshi,polymarket); the simulated venue is not recorded",
-              file=sys.stderr)
+        print(
+            "record needs real venues (--venue kalshi,polymarket); the simulated venue is not recorded", file=sys.stderr
+        )
         return 2
     settings = settings.model_copy(update={"record_file": Path(args.out)})
     run_args = argparse.Namespace(**vars(args), replay=None, seed=1, speed=1.0, games=8, fresh_book=False)
@@ -151,11 +152,15 @@ async def _send(settings: Settings, args: argparse.Namespace, action: CommandAct
             raise OperatorError(f"no operator key in {keys}")
         key = load_key(name, keys)
     except OperatorError as exc:
-        print(f"{action.value}: {exc}. Create one with `arbees-engine operator add NAME`"
-              f" (the kill file {settings.effective_kill_file()} needs no key)", file=sys.stderr)
+        print(
+            f"{action.value}: {exc}. Create one with `arbees-engine operator add NAME`"
+            f" (the kill file {settings.effective_kill_file()} needs no key)",
+            file=sys.stderr,
+        )
         return 1
-    command = key.new_command(settings.instance, utcnow(), settings.command_ttl_s, command_id=uuid.uuid4().hex,
-                              action=action, **fields)
+    command = key.new_command(
+        settings.instance, utcnow(), settings.command_ttl_s, command_id=uuid.uuid4().hex, action=action, **fields
+    )
     client = BusClient(url, settings.instance)
     try:
         ack = await client.command_and_wait(command, skew_s=settings.command_clock_skew_s)
@@ -165,9 +170,11 @@ async def _send(settings: Settings, args: argparse.Namespace, action: CommandAct
     finally:
         await client.close()
     if ack is None:
-        print(f"{action.value}: timed out: sent ({command.command_id}) but not acknowledged before it expired at "
-              f"{command.expires_at:%H:%M:%S} UTC; the engine will not run it now. Is the engine running?",
-              file=sys.stderr)
+        print(
+            f"{action.value}: timed out: sent ({command.command_id}) but not acknowledged before it expired at "
+            f"{command.expires_at:%H:%M:%S} UTC; the engine will not run it now. Is the engine running?",
+            file=sys.stderr,
+        )
         return 3
     print(f"{action.value}: {ack.outcome}{': ' + ack.detail if ack.detail else ''}")
     return 0 if ack.ok else 1
@@ -228,7 +235,7 @@ async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         print(f"cannot reach PostgreSQL at {mask_url(url)}: {exc}", file=sys.stderr)
         return 3
     print(format_report(report))

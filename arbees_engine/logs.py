@@ -27,23 +27,40 @@ _PRIORITY = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "warn": 4,
 
 def _journal_prefix(renderer):
     """Wrap `renderer` so each line starts with the event's "<priority>"."""
+
     def render(logger, method_name, event_dict):
         priority = _PRIORITY.get(str(event_dict.get("level", method_name)).lower(), 6)
         return f"<{priority}>" + renderer(logger, method_name, event_dict)
+
     return render
 
 
 def _processors(fmt: str, as_json: bool) -> list:
     """structlog processors for `fmt`; every chain redacts (redact_event) just before rendering."""
     if fmt == "journal":
-        body = structlog.processors.JSONRenderer() if as_json else structlog.processors.KeyValueRenderer(
-            key_order=["level", "event"], drop_missing=True)
-        return [structlog.processors.add_log_level, structlog.processors.format_exc_info, redact_event,
-                _journal_prefix(body)]
-    renderer = (structlog.processors.JSONRenderer() if as_json or fmt == "json"
-                else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback))
-    return [structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info, redact_event, renderer]
+        body = (
+            structlog.processors.JSONRenderer()
+            if as_json
+            else structlog.processors.KeyValueRenderer(key_order=["level", "event"], drop_missing=True)
+        )
+        return [
+            structlog.processors.add_log_level,
+            structlog.processors.format_exc_info,
+            redact_event,
+            _journal_prefix(body),
+        ]
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if as_json or fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    )
+    return [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact_event,
+        renderer,
+    ]
 
 
 def configure_logging(level: str | None = None) -> None:

@@ -28,8 +28,11 @@ def add_parser(sub) -> None:
     add = verbs.add_parser("add", help="create NAME's key and authorize it (refuses to overwrite)")
     add.add_argument("name")
     add.add_argument("--public-key", default=None, help="authorize this base64 Ed25519 public key instead")
-    add.add_argument("--key-only", action="store_true", help="create the key and print its public key; "
-                     "do not touch the operators file")
+    add.add_argument(
+        "--key-only",
+        action="store_true",
+        help="create the key and print its public key; do not touch the operators file",
+    )
     verbs.add_parser("list", help="authorized operators and the keys this user holds")
     remove = verbs.add_parser("remove", help="de-authorize NAME and delete this user's key file for it")
     remove.add_argument("name")
@@ -53,8 +56,10 @@ def _add(args: argparse.Namespace, keys, authorized) -> int:
     name = operators.check_name(args.name)
     if args.key_only:
         key = operators.create_key(name, keys)
-        print(f"created {keys / (name + '.key')} (mode 0600)\npublic key {key.public_text}\n"
-              f"authorize it with: arbees-engine operator add {name} --public-key {key.public_text}")
+        print(
+            f"created {keys / (name + '.key')} (mode 0600)\npublic key {key.public_text}\n"
+            f"authorize it with: arbees-engine operator add {name} --public-key {key.public_text}"
+        )
         return 0
     if name in operators.authorized_names(authorized):
         raise operators.OperatorError(f"{name!r} is already authorized in {authorized}")
@@ -65,8 +70,9 @@ def _add(args: argparse.Namespace, keys, authorized) -> int:
         return 0
     key = operators.create_key(name, keys)
     operators.authorize(name, key.public_text, authorized)
-    print(f"created {keys / (name + '.key')} (mode 0600)\nauthorized {name} in {authorized}\n"
-          f"public key {key.public_text}")
+    print(
+        f"created {keys / (name + '.key')} (mode 0600)\nauthorized {name} in {authorized}\npublic key {key.public_text}"
+    )
     return 0
 
 
@@ -92,6 +98,8 @@ def _remove(name: str, keys, authorized) -> int:
     deleted = operators.delete_key(name, keys)
     if not removed and not deleted:
         raise operators.OperatorError(f"no operator {name!r} in {authorized} nor key in {keys}")
-    print(f"{name}: {'de-authorized' if removed else 'was not authorized'}; "
-          f"{'key deleted' if deleted else 'no key file here'}")
+    print(
+        f"{name}: {'de-authorized' if removed else 'was not authorized'}; "
+        f"{'key deleted' if deleted else 'no key file here'}"
+    )
     return 0

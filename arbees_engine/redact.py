@@ -19,10 +19,14 @@ from collections.abc import Mapping
 
 REDACTED = "***"
 #: Names whose values are secrets, as a header, a key=value pair or a log field.
-_SECRET_NAME = (r"[\w-]*(?:signature|secret|passphrase|password|passwd|pwd|token|api[-_]?key|access[-_]key"
-                r"|authorization|cookie|private[-_]key)[\w-]*")
+_SECRET_NAME = (
+    r"[\w-]*(?:signature|secret|passphrase|password|passwd|pwd|token|api[-_]?key|access[-_]key"
+    r"|authorization|cookie|private[-_]key)[\w-]*"
+)
 _SECRET_NAME_RE = re.compile(_SECRET_NAME, re.IGNORECASE)
-_PAIR_RE = re.compile(rf"(?i)(\b{_SECRET_NAME}['\"]?\s*[:=]\s*(?:b(?=['\"]))?['\"]?)((?:bearer|basic|token)\s+)?[^'\"\s,;&}}\])]+")
+_PAIR_RE = re.compile(
+    rf"(?i)(\b{_SECRET_NAME}['\"]?\s*[:=]\s*(?:b(?=['\"]))?['\"]?)((?:bearer|basic|token)\s+)?[^'\"\s,;&}}\])]+"
+)
 _URL_PASSWORD_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@'\"]*:)[^@\s/'\"]+@")
 _PEM_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
 _PLAIN = (int, float, bool, type(None))

@@ -34,12 +34,16 @@ def _check_directories(path: Path, what: str) -> None:
     for directory in path.parents:
         st = directory.stat()
         if st.st_uid not in (uid, 0):
-            raise UnsafeSecretFile(f"{what} {path}: directory {directory} is owned by uid {st.st_uid}, "
-                                   f"not by you (uid {uid}) or root; move the file to a directory of your own")
+            raise UnsafeSecretFile(
+                f"{what} {path}: directory {directory} is owned by uid {st.st_uid}, "
+                f"not by you (uid {uid}) or root; move the file to a directory of your own"
+            )
         writable_by_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
         if writable_by_others and not st.st_mode & stat.S_ISVTX:
-            raise UnsafeSecretFile(f"{what} {path}: directory {directory} has mode {stat.S_IMODE(st.st_mode):04o}; "
-                                   f"another user could replace the file (run: chmod go-w {directory})")
+            raise UnsafeSecretFile(
+                f"{what} {path}: directory {directory} has mode {stat.S_IMODE(st.st_mode):04o}; "
+                f"another user could replace the file (run: chmod go-w {directory})"
+            )
 
 
 def check_secret_file(path: str | os.PathLike[str], what: str = "secret file") -> Path:
@@ -54,11 +58,15 @@ def check_secret_file(path: str | os.PathLike[str], what: str = "secret file") -
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeSecretFile(f"{what} {given} is not a regular file")
     if st.st_uid != os.geteuid():
-        raise UnsafeSecretFile(f"{what} {given} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}); "
-                               f"run: chown {os.geteuid()} {given}")
+        raise UnsafeSecretFile(
+            f"{what} {given} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}); "
+            f"run: chown {os.geteuid()} {given}"
+        )
     if stat.S_IMODE(st.st_mode) & ~0o600:
-        raise UnsafeSecretFile(f"{what} {given} has mode {stat.S_IMODE(st.st_mode):04o}; it must be 0600 or stricter, "
-                               f"never group- or world-accessible (run: chmod 600 {given})")
+        raise UnsafeSecretFile(
+            f"{what} {given} has mode {stat.S_IMODE(st.st_mode):04o}; it must be 0600 or stricter, "
+            f"never group- or world-accessible (run: chmod 600 {given})"
+        )
     for candidate in {given, resolved}:
         _check_directories(candidate, what)
     return given

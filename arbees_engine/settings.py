@@ -61,7 +61,8 @@ class _ConfigFileSource(TomlConfigSettingsSource):
             raise LiveFromFileRefused(
                 f"config file {config_file()} sets {', '.join(found)}: live trading is enabled only from the "
                 "environment (ARBEES_LIVE=1 and ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK); "
-                "remove these keys from the file")
+                "remove these keys from the file"
+            )
         return data
 
 
@@ -126,14 +127,14 @@ class EndpointSettings(BaseModel):
 
 class OpsSettings(BaseModel):
     """Process operations (arbees_engine/ops). Metrics are off unless `metrics_port` is set, and
-    bind 127.0.0.1 unless `metrics_host` says otherwise (nothing is open by default).
+        bind 127.0.0.1 unless `metrics_host` says otherwise (nothing is open by default).
 
-    alert_urls: apprise URLs (e.g. "tgram://TOKEN/CHAT", "ntfy://topic", "json://host:port/path");
-    alert_dedupe_s: the same alert is not repeated within this many seconds;
-    alert_per_minute: at most this many alerts in any 60 s; ready_timeout_s: systemd READY=1 is sent
-    after this long even if some venue has shown no book yet; venue_silent_s: a venue whose every book
-is stale, or whose freshest book is older than this, is "stale" (alert, /readyz; a quiet market
-may rightly not change for a minute); loop_lag_interval_s: lag sampling period.
+        alert_urls: apprise URLs (e.g. "tgram://TOKEN/CHAT", "ntfy://topic", "json://host:port/path");
+        alert_dedupe_s: the same alert is not repeated within this many seconds;
+        alert_per_minute: at most this many alerts in any 60 s; ready_timeout_s: systemd READY=1 is sent
+        after this long even if some venue has shown no book yet; venue_silent_s: a venue whose every book
+    is stale, or whose freshest book is older than this, is "stale" (alert, /readyz; a quiet market
+    may rightly not change for a minute); loop_lag_interval_s: lag sampling period.
     """
 
     metrics_host: str = "127.0.0.1"

@@ -12,9 +12,10 @@ the engine can no longer run it. Without a key the desk watches but sends nothin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -31,13 +32,13 @@ from .feed import Feed
 from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 from .screens.audit_log import AuditScreen
 from .screens.confirm import ConfirmScreen
-from .screens.game import GameScreen
 from .screens.fills import FillsScreen
+from .screens.game import GameScreen
 from .screens.help import HelpScreen, live_bindings
+from .screens.main import MainScreen
 from .screens.pnl import PnlScreen
 from .screens.risk import RiskScreen
 from .screens.signal import SignalScreen
-from .screens.main import MainScreen
 from .state import DeskState, PendingCommand
 from .themes import DEFAULT_THEME, load_themes
 
@@ -73,12 +74,25 @@ class ArbeesApp(App):
     BINDINGS = APP_BINDINGS
     COMMANDS = App.COMMANDS | {DeskCommands}
 
-    def __init__(self, source: Any, *, instance: str = "default", operator: str = "operator",
-                 key: OperatorKey | None = None, key_problem: str = "",
-                 clock: Callable[[], datetime] = utcnow, new_id: Callable[[], str] | None = None,
-                 theme: str | None = None, config_path: Path | None = None, frozen: bool = False,
-                 command_ttl_s: float = DEFAULT_TTL_S, clock_skew_s: float = CLOCK_SKEW_S,
-                 paint_interval_s: float = 0.25, heartbeat_interval_s: float = 1.0, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        source: Any,
+        *,
+        instance: str = "default",
+        operator: str = "operator",
+        key: OperatorKey | None = None,
+        key_problem: str = "",
+        clock: Callable[[], datetime] = utcnow,
+        new_id: Callable[[], str] | None = None,
+        theme: str | None = None,
+        config_path: Path | None = None,
+        frozen: bool = False,
+        command_ttl_s: float = DEFAULT_TTL_S,
+        clock_skew_s: float = CLOCK_SKEW_S,
+        paint_interval_s: float = 0.25,
+        heartbeat_interval_s: float = 1.0,
+        read_only: bool = False,
+    ) -> None:
         super().__init__()
         self.source = source
         self.instance = instance
@@ -128,9 +142,13 @@ class ArbeesApp(App):
         self.run_worker(self.feed.run_heartbeat(), name="heartbeat", group="feed", exit_on_error=False)
         self.set_interval(self.paint_interval_s, self.tick)
         if self.key_problem:
-            self.toast(f"{self.key_problem}. This desk only watches: kill, resume, mode and approve/reject need "
-                       "an operator key (arbees-engine operator add NAME). The kill file needs none.",
-                       title="NO OPERATOR KEY", severity="warning", timeout=20)
+            self.toast(
+                f"{self.key_problem}. This desk only watches: kill, resume, mode and approve/reject need "
+                "an operator key (arbees-engine operator add NAME). The kill file needs none.",
+                title="NO OPERATOR KEY",
+                severity="warning",
+                timeout=20,
+            )
 
     def _remember_theme(self, theme: Any) -> None:
         if self.config_path is not None:
@@ -150,8 +168,9 @@ class ArbeesApp(App):
             if pending is None or pending.status != "pending":
                 del self._sent[command_id]
                 continue
-            self.run_worker(self._send(command), name=f"resend-{command.action.value}", group="commands",
-                            exit_on_error=False)
+            self.run_worker(
+                self._send(command), name=f"resend-{command.action.value}", group="commands", exit_on_error=False
+            )
         self.tick()
 
     def on_events_received(self, message: EventsReceived) -> None:
@@ -201,8 +220,9 @@ class ArbeesApp(App):
         del self.errors[:-50]
         self.toast(f"{where}: {detail}", title="desk error", severity="error", timeout=8)
 
-    def toast(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-              timeout: float | None = None) -> None:
+    def toast(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None
+    ) -> None:
         """Every desk toast: `notify` with markup off, so the engine text it carries (rejection
         reasons, error details, ids) is shown literally (see arbees_tui/literal.py)."""
         self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
@@ -244,14 +264,24 @@ class ArbeesApp(App):
             self.toast(f"read-only desk: {action.value} not sent", severity="warning", timeout=4)
             return None
         if self.key is None:
-            self.toast(f"{action.value} not sent: {self.key_problem}. Create a key with `arbees-engine operator "
-                       "add NAME` and restart the desk (--operator NAME); the kill file needs no key.",
-                       title="NO OPERATOR KEY", severity="error", timeout=10)
+            self.toast(
+                f"{action.value} not sent: {self.key_problem}. Create a key with `arbees-engine operator "
+                "add NAME` and restart the desk (--operator NAME); the kill file needs no key.",
+                title="NO OPERATOR KEY",
+                severity="error",
+                timeout=10,
+            )
             return None
-        command = self.key.new_command(self.instance, self.clock(), self.command_ttl_s, command_id=self.new_id(),
-                                       action=action, **fields)
-        pending = PendingCommand(command.command_id, action.value, command.issued_at,
-                                 signal_id=command.signal_id, expires_at=command.expires_at)
+        command = self.key.new_command(
+            self.instance, self.clock(), self.command_ttl_s, command_id=self.new_id(), action=action, **fields
+        )
+        pending = PendingCommand(
+            command.command_id,
+            action.value,
+            command.issued_at,
+            signal_id=command.signal_id,
+            expires_at=command.expires_at,
+        )
         self.state.track_command(pending)
         self._sent[command.command_id] = command
         self.run_worker(self._send(command), name=f"send-{action.value}", group="commands", exit_on_error=False)
@@ -268,8 +298,12 @@ class ArbeesApp(App):
         ok = pending.status == "done"
         text = f"{pending.action}: {pending.status}" + (f" — {pending.detail}" if pending.detail else "")
         loud = pending.action in ("kill", "resume") and not ok
-        self.toast(text, title="KILL SWITCH" if pending.action == "kill" else "command",
-                   severity="information" if ok else "error", timeout=15 if loud else 5)
+        self.toast(
+            text,
+            title="KILL SWITCH" if pending.action == "kill" else "command",
+            severity="information" if ok else "error",
+            timeout=15 if loud else 5,
+        )
 
     def decide_signal(self, signal: SignalView | None, approve: bool) -> None:
         """Approve/reject the signal exactly as the operator saw it (id + version)."""
@@ -278,8 +312,11 @@ class ArbeesApp(App):
             return
         earlier = self.state.commands.get(self.state.signal_commands.get(signal.signal_id, ""))
         if earlier is not None and earlier.status == "pending":  # a double press must not send twice
-            self.toast(f"{earlier.action} of {signal.signal_id} already sent; waiting for the engine",
-                       severity="warning", timeout=3)
+            self.toast(
+                f"{earlier.action} of {signal.signal_id} already sent; waiting for the engine",
+                severity="warning",
+                timeout=3,
+            )
             return
         action = CommandAction.APPROVE if approve else CommandAction.REJECT
         self.send(action, signal_id=signal.signal_id, signal_version=signal.version)
@@ -301,9 +338,15 @@ class ArbeesApp(App):
             screen.dismiss(False)
             self.call_later(self.action_kill)  # once the other dialog is gone
             return
-        self.push_screen(ConfirmScreen(KILL_TITLE, "Stops new orders now and cancels resting "
-                                       f"live orders on instance {self.instance}.\nOnly an explicit resume lifts it.",
-                                       "KILL"), self._kill_confirmed)
+        self.push_screen(
+            ConfirmScreen(
+                KILL_TITLE,
+                "Stops new orders now and cancels resting "
+                f"live orders on instance {self.instance}.\nOnly an explicit resume lifts it.",
+                "KILL",
+            ),
+            self._kill_confirmed,
+        )
 
     def _kill_confirmed(self, ok: bool | None) -> None:
         if ok:
@@ -311,8 +354,12 @@ class ArbeesApp(App):
 
     def action_resume(self) -> None:
         """R: ask to resume trading; sends RESUME on confirm."""
-        self.push_screen(ConfirmScreen("Resume trading?", "Lifts the kill switch; the engine resumes in its "
-                                       "configured mode.", "Resume"), self._resume_confirmed)
+        self.push_screen(
+            ConfirmScreen(
+                "Resume trading?", "Lifts the kill switch; the engine resumes in its configured mode.", "Resume"
+            ),
+            self._resume_confirmed,
+        )
 
     def _resume_confirmed(self, ok: bool | None) -> None:
         if ok:
@@ -321,10 +368,15 @@ class ArbeesApp(App):
     def action_toggle_mode(self) -> None:
         """m: ask to switch manual ↔ auto mode; sends SET_MODE with the other mode on confirm."""
         target = "auto" if self.state.mode == "manual" else "manual"
-        self.push_screen(ConfirmScreen(f"Switch to {target.upper()} mode?",
-                                       "auto: approved signals execute. manual: they wait for a or r.",
-                                       f"Switch to {target}", danger=target == "auto"),
-                         lambda ok: ok and self.send(CommandAction.SET_MODE, mode=target))
+        self.push_screen(
+            ConfirmScreen(
+                f"Switch to {target.upper()} mode?",
+                "auto: approved signals execute. manual: they wait for a or r.",
+                f"Switch to {target}",
+                danger=target == "auto",
+            ),
+            lambda ok: ok and self.send(CommandAction.SET_MODE, mode=target),
+        )
 
     def action_audit_log(self) -> None:
         """l: open the audit log screen (unless it is already showing)."""
@@ -344,10 +396,15 @@ class ArbeesApp(App):
         if not held:
             self.exit()
             return
-        self.push_screen(ConfirmScreen(f"Quit the desk with {len(held)} open position{'s' * (len(held) > 1)}?",
-                                       "The engine keeps trading and holding them without this desk "
-                                       "(under ./dev demo, quitting also stops the simulated engine).",
-                                       "Quit"), self._quit_confirmed)
+        self.push_screen(
+            ConfirmScreen(
+                f"Quit the desk with {len(held)} open position{'s' * (len(held) > 1)}?",
+                "The engine keeps trading and holding them without this desk "
+                "(under ./dev demo, quitting also stops the simulated engine).",
+                "Quit",
+            ),
+            self._quit_confirmed,
+        )
 
     def _quit_confirmed(self, ok: bool | None) -> None:
         if ok:

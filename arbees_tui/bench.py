@@ -4,7 +4,8 @@ keypress latency and frame-time percentiles.
 Load: `games` live games × `markets_per_game` markets, `rate` events/s pushed in-process into a
 MemorySource (no Redis). Keypress latency = time from sending a key to the games table's cursor
 having moved (the handler ran). Frame time = duration of each screen update (layout + render),
-measured around Screen._compositor_refresh (layout passes reported separately); paint = one tick applying coalesced changes.
+measured around Screen._compositor_refresh (layout passes reported separately); paint = one tick applying coalesced
+changes.
 """
 
 from __future__ import annotations
@@ -53,11 +54,18 @@ def _timed(fn, sink: list[float]):
             return fn(*args, **kwargs)
         finally:
             sink.append((time.perf_counter() - t0) * 1000)
+
     return wrapper
 
 
-async def run_bench(games: int = 500, markets_per_game: int = 4, rate: float = 200.0, seconds: float = 10.0,
-                    presses: int = 40, size: tuple[int, int] = (160, 48)) -> BenchResult:
+async def run_bench(
+    games: int = 500,
+    markets_per_game: int = 4,
+    rate: float = 200.0,
+    seconds: float = 10.0,
+    presses: int = 40,
+    size: tuple[int, int] = (160, 48),
+) -> BenchResult:
     """Run the desk under load for about `seconds` and return the samples."""
     now = utcnow()
     snap = synthetic_snapshot(now, games=games, markets_per_game=markets_per_game)
@@ -104,13 +112,21 @@ async def run_bench(games: int = 500, markets_per_game: int = 4, rate: float = 2
 
 def report(result: BenchResult, games: int, markets: int, rate: float) -> str:
     """Human-readable summary."""
-    lines = [f"bench-desk: {games} games, {markets} markets, {rate:.0f} events/s for {result.seconds:.0f} s "
-             f"({result.events_pushed} pushed, {result.events_applied} applied)"]
-    for name, samples in (("keypress", result.key_ms), ("frame", result.frame_ms), ("layout", result.layout_ms),
-                          ("paint", result.paint_ms)):
+    lines = [
+        f"bench-desk: {games} games, {markets} markets, {rate:.0f} events/s for {result.seconds:.0f} s "
+        f"({result.events_pushed} pushed, {result.events_applied} applied)"
+    ]
+    for name, samples in (
+        ("keypress", result.key_ms),
+        ("frame", result.frame_ms),
+        ("layout", result.layout_ms),
+        ("paint", result.paint_ms),
+    ):
         p = percentiles(samples)
-        lines.append(f"  {name:<9} n={len(samples):<5} p50={p['p50']:.1f} ms  p95={p['p95']:.1f} ms  "
-                     f"p99={p['p99']:.1f} ms  max={p['max']:.1f} ms")
+        lines.append(
+            f"  {name:<9} n={len(samples):<5} p50={p['p50']:.1f} ms  p95={p['p95']:.1f} ms  "
+            f"p99={p['p99']:.1f} ms  max={p['max']:.1f} ms"
+        )
     return "\n".join(lines)
 
 

@@ -22,15 +22,24 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     """Parser for the desk and its subcommands."""
     parser = argparse.ArgumentParser(prog="arbees", description="Arbees trading desk (Textual).")
-    parser.add_argument("--redis", default=os.environ.get("ARBEES_REDIS_URL"),
-                        help="Redis URL of the engine's bus (default: the embedded engine's, else "
-                        "redis://127.0.0.1:6379/0)")
-    parser.add_argument("--instance", default=None,
-                        help="engine instance name (Redis namespace arbees:<instance>:); default "
-                        "$ARBEES_INSTANCE, else \"default\", else the only running engine's (e.g. the demo's)")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("ARBEES_REDIS_URL"),
+        help="Redis URL of the engine's bus (default: the embedded engine's, else redis://127.0.0.1:6379/0)",
+    )
+    parser.add_argument(
+        "--instance",
+        default=None,
+        help="engine instance name (Redis namespace arbees:<instance>:); default "
+        "$ARBEES_INSTANCE, else \"default\", else the only running engine's (e.g. the demo's)",
+    )
     parser.add_argument("--theme", default=None, help="theme name (arbees-dark, arbees-light, arbees-high-contrast)")
-    parser.add_argument("--operator", default=None, help="operator key that signs commands (default: the only "
-                        "key, or the login user's; see `arbees-engine operator add`)")
+    parser.add_argument(
+        "--operator",
+        default=None,
+        help="operator key that signs commands (default: the only "
+        "key, or the login user's; see `arbees-engine operator add`)",
+    )
     parser.add_argument("--read-only", action="store_true", help="watch only: no kill/resume/mode/approve/reject")
     sub = parser.add_subparsers(dest="command")
     bench = sub.add_parser("bench-desk", help="drive the desk headless under synthetic load")
@@ -45,9 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", default="5", help="simulation speed factor or 'max'")
     demo.add_argument("--games", type=int, default=8)
     demo.add_argument("--mode", choices=["auto", "manual"], default=None)
-    demo.add_argument("--keep-book", action="store_true",
-                      help="keep the previous demo's positions, P&L and kill switch (default: each demo starts "
-                      "a new simulated world with an empty book)")
+    demo.add_argument(
+        "--keep-book",
+        action="store_true",
+        help="keep the previous demo's positions, P&L and kill switch (default: each demo starts "
+        "a new simulated world with an empty book)",
+    )
     return parser
 
 
@@ -84,8 +96,9 @@ def desk_redis_url(args: argparse.Namespace) -> str:
     if args.redis:
         from arbees_engine.secret_files import url_with_password_file
 
-        return url_with_password_file(args.redis, os.environ.get("ARBEES_REDIS_PASSWORD_FILE") or None,
-                                      "Redis password file")
+        return url_with_password_file(
+            args.redis, os.environ.get("ARBEES_REDIS_PASSWORD_FILE") or None, "Redis password file"
+        )
     from arbees_engine.bus.discovery import embedded_redis_url
 
     role = "readonly" if args.read_only else "operator"
@@ -111,9 +124,18 @@ def run_desk(args: argparse.Namespace) -> int:
     key, problem = operator_key(args)
     ttl = float(os.environ.get("ARBEES_COMMAND_TTL_S", DEFAULT_TTL_S))  # the engine's settings, same variables
     skew = float(os.environ.get("ARBEES_COMMAND_CLOCK_SKEW_S", CLOCK_SKEW_S))
-    app = ArbeesApp(source, instance=args.instance, operator=operator_name(args), key=key, key_problem=problem,
-                    theme=args.theme, config_path=default_config_path(), read_only=args.read_only,
-                    command_ttl_s=ttl, clock_skew_s=skew)
+    app = ArbeesApp(
+        source,
+        instance=args.instance,
+        operator=operator_name(args),
+        key=key,
+        key_problem=problem,
+        theme=args.theme,
+        config_path=default_config_path(),
+        read_only=args.read_only,
+        command_ttl_s=ttl,
+        clock_skew_s=skew,
+    )
     app.run()
     return 0
 

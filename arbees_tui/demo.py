@@ -33,8 +33,22 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 def engine_command(args: argparse.Namespace, instance: str) -> list[str]:
     """argv of the child engine."""
-    cmd = [sys.executable, "-m", "arbees_engine", "--instance", instance, "run", "--venue", "sim",
-           "--seed", str(args.seed), "--speed", str(args.speed), "--games", str(args.games)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "arbees_engine",
+        "--instance",
+        instance,
+        "run",
+        "--venue",
+        "sim",
+        "--seed",
+        str(args.seed),
+        "--speed",
+        str(args.speed),
+        "--games",
+        str(args.games),
+    ]
     if instance == DEMO_INSTANCE and not args.keep_book and "ARBEES_DATABASE_URL" not in os.environ:
         cmd.append("--fresh-book")  # a new simulated world each run: its book starts empty (never another instance's)
     if args.duration is not None:
@@ -49,8 +63,13 @@ def spawn_child(argv: list[str], log) -> subprocess.Popen:
     on Linux the child gets SIGTERM when this process dies, however it dies."""
     parent = os.getpid()
     linux = sys.platform.startswith("linux")
-    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=(lambda: _die_with_parent(parent)) if linux else None)
+    return subprocess.Popen(
+        argv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=(lambda: _die_with_parent(parent)) if linux else None,
+    )
 
 
 def _die_with_parent(parent: int) -> None:
@@ -67,7 +86,9 @@ def _wait_for_redis(proc: subprocess.Popen, instance: str, log_path: Path, role:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the engine exited with {proc.returncode} before the desk could attach:\n{_tail(log_path)}")
+            raise SystemExit(
+                f"the engine exited with {proc.returncode} before the desk could attach:\n{_tail(log_path)}"
+            )
         url = configured or embedded_redis_url(instance, role)
         if url:
             return url

@@ -10,7 +10,8 @@ pid changes) forces a resync.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from tenacity import AsyncRetrying, retry_base, retry_if_exception_type, wait_exponential
@@ -45,8 +46,14 @@ def _stop_if_cancelling() -> None:
 class Feed:
     """Runs the event and heartbeat loops over a DeskSource, posting Messages with `post`."""
 
-    def __init__(self, source: Any, post: Callable[[Message], Any], block_ms: int = 500,
-                 heartbeat_interval_s: float = 1.0, max_backoff_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        source: Any,
+        post: Callable[[Message], Any],
+        block_ms: int = 500,
+        heartbeat_interval_s: float = 1.0,
+        max_backoff_s: float = 5.0,
+    ) -> None:
         self.source = source
         self.post = post
         self.block_ms = block_ms

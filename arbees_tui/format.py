@@ -22,7 +22,7 @@ def cents(price: Decimal | None) -> str:
 
 
 def bid_ask(bid: Decimal | None, ask: Decimal | None) -> str:
-    """"55/57" in whole cents (a dash for a missing side)."""
+    """ "55/57" in whole cents (a dash for a missing side)."""
     b = DASH if bid is None else f"{bid * 100:.0f}"
     a = DASH if ask is None else f"{ask * 100:.0f}"
     return f"{b}/{a}"
@@ -38,9 +38,22 @@ def prob(p: float | None) -> str:
     return DASH if p is None else f"{p * 100:.1f}%"
 
 
-FAMILIES = {"basketball": "basketball", "nba": "basketball", "wnba": "basketball", "ncaab": "basketball",
-            "football": "football", "nfl": "football", "ncaaf": "football", "hockey": "hockey", "nhl": "hockey",
-            "soccer": "soccer", "epl": "soccer", "mls": "soccer", "baseball": "baseball", "mlb": "baseball"}
+FAMILIES = {
+    "basketball": "basketball",
+    "nba": "basketball",
+    "wnba": "basketball",
+    "ncaab": "basketball",
+    "football": "football",
+    "nfl": "football",
+    "ncaaf": "football",
+    "hockey": "hockey",
+    "nhl": "hockey",
+    "soccer": "soccer",
+    "epl": "soccer",
+    "mls": "soccer",
+    "baseball": "baseball",
+    "mlb": "baseball",
+}
 REGULATION_PERIODS = {"basketball": 4, "football": 4, "hockey": 3}
 
 
@@ -49,8 +62,15 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def game_clock(period: int, clock_s: float, status: str, sport: str = "", inning_half: str | None = None,
-               outs: int | None = None, added_time_s: float = 0.0) -> str:
+def game_clock(
+    period: int,
+    clock_s: float,
+    status: str,
+    sport: str = "",
+    inning_half: str | None = None,
+    outs: int | None = None,
+    added_time_s: float = 0.0,
+) -> str:
     """The sport's own clock for live games, otherwise the status ("final", "scheduled"):
     basketball/football "Q4 05:12" ("OT 03:00" past regulation), hockey "P2 03:22" ("OT"),
     soccer the minute played "67'" ("90'+3'" in added time; 45-minute halves), baseball
@@ -78,8 +98,9 @@ def game_clock(period: int, clock_s: float, status: str, sport: str = "", inning
 
 def clock_of(game) -> str:  # noqa: ANN001 - a GameView (this module imports no bus types)
     """`game_clock` of a GameView."""
-    return game_clock(game.period, game.clock_s, game.status, game.sport, game.inning_half, game.outs,
-                      game.added_time_s)
+    return game_clock(
+        game.period, game.clock_s, game.status, game.sport, game.inning_half, game.outs, game.added_time_s
+    )
 
 
 def age(now: datetime, then: datetime | None) -> str:

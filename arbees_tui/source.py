@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from arbees_engine.bus.messages import Command, Heartbeat
 
@@ -91,8 +92,9 @@ class MemorySource:
     tests without Redis). `online=False` makes heartbeat() return None (engine offline).
     """
 
-    def __init__(self, snapshot: Snapshot | None = None, heartbeat: Heartbeat | None = None,
-                 auto_ack: Any = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot | None = None, heartbeat: Heartbeat | None = None, auto_ack: Any = None
+    ) -> None:
         self.snapshot = snapshot or Snapshot()
         self.beat = heartbeat
         self.online = heartbeat is not None

@@ -8,10 +8,11 @@ naturally coalesced: only the latest view per market is kept.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from arbees_engine.bus.messages import (
     HEARTBEAT_TTL_S,
@@ -110,8 +111,13 @@ class DeskState:
 
     def apply_snapshot(self, snap: Snapshot) -> None:
         """Replace all entity state with `snap` (attach or resync); commands in flight are kept."""
-        self.games.clear(); self.quotes.clear(); self.quotes_by_game.clear()
-        self.signals.clear(); self.positions.clear(); self.orders.clear(); self.fills.clear()
+        self.games.clear()
+        self.quotes.clear()
+        self.quotes_by_game.clear()
+        self.signals.clear()
+        self.positions.clear()
+        self.orders.clear()
+        self.fills.clear()
         self.bankroll = None
         self.engine = snap.engine
         for views in snap.entities.values():
@@ -189,8 +195,14 @@ class DeskState:
             self.dirty.signals.add(sig.signal_id)
 
     def _remove(self, kind: str, key: str) -> None:
-        table = {"game": self.games, "quote": self.quotes, "signal": self.signals,
-                 "position": self.positions, "order": self.orders, "fill": self.fills}.get(kind)
+        table = {
+            "game": self.games,
+            "quote": self.quotes,
+            "signal": self.signals,
+            "position": self.positions,
+            "order": self.orders,
+            "fill": self.fills,
+        }.get(kind)
         if table is None or table.pop(key, None) is None:
             return
         if kind == "game":
@@ -248,8 +260,9 @@ class DeskState:
             expires = pending.expires_at or pending.issued_at
             if pending.status == "pending" and (now - expires).total_seconds() > skew_s:
                 pending.status = "timeout"
-                pending.detail = (f"no acknowledgement before it expired at {expires:%H:%M:%S} UTC; "
-                                  "the engine will not run it now")
+                pending.detail = (
+                    f"no acknowledgement before it expired at {expires:%H:%M:%S} UTC; the engine will not run it now"
+                )
                 expired.append(pending)
                 if pending.signal_id:
                     self.dirty.signals.add(pending.signal_id)
@@ -272,7 +285,7 @@ class DeskState:
 
     @property
     def mode(self) -> str:
-        """"auto" | "manual" | "halted" | "?" (no engine status yet); the kill switch means halted."""
+        """ "auto" | "manual" | "halted" | "?" (no engine status yet); the kill switch means halted."""
         if self.engine is None:
             return self.heartbeat.mode if self.heartbeat else "?"
         return "halted" if self.kill_engaged else self.engine.mode
@@ -290,7 +303,7 @@ class DeskState:
         self.dirty.header = True
 
     def engine_health(self, now: datetime) -> str:
-        """"online" | "stale" (no beat for HEARTBEAT_STALE_S) | "offline" (past the heartbeat
+        """ "online" | "stale" (no beat for HEARTBEAT_STALE_S) | "offline" (past the heartbeat
         deadline HEARTBEAT_TTL_S, or its key expired) | "unknown" (never seen one)."""
         if self.last_seen is None:
             return "unknown"

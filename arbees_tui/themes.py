@@ -17,8 +17,24 @@ from pathlib import Path
 from textual.theme import Theme
 
 DEFAULT_THEME = "arbees-dark"
-_FIELDS = {"name", "primary", "secondary", "warning", "error", "success", "accent", "foreground",
-           "background", "surface", "panel", "boost", "dark", "luminosity_spread", "text_alpha", "variables"}
+_FIELDS = {
+    "name",
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "dark",
+    "luminosity_spread",
+    "text_alpha",
+    "variables",
+}
 
 
 def themes_dir() -> Path:

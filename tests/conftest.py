@@ -18,8 +18,8 @@ Stable fixture names other test packages rely on:
 from __future__ import annotations
 
 import asyncio
-import os
 import concurrent.futures
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -27,12 +27,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
+from harness import _REDIS_DATABASES, TEMPLATE_DB, fresh_database, fresh_redis_db
 from hypothesis import settings as hypothesis_settings
 
 from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store import Store, migrate
-from harness import _REDIS_DATABASES, TEMPLATE_DB, fresh_database, fresh_redis_db
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 hypothesis_settings.register_profile("explore", derandomize=False, max_examples=1000)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

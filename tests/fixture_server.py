@@ -100,7 +100,9 @@ class FixtureServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fixture-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fixture-server", daemon=True
+        )
         self._thread.start()
 
     def route(self, key: str, *specs: object) -> None:
@@ -120,7 +122,8 @@ class FixtureServer:
         with self._lock:
             self.requests.append(target)
             matches = [
-                r for r in self._routes.values()
+                r
+                for r in self._routes.values()
                 if r.path == parts.path and all(params.get(k) == v for k, v in r.params.items())
             ]
             if not matches:
@@ -153,7 +156,7 @@ class FixtureServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FixtureServer":
+    def __enter__(self) -> FixtureServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -216,7 +219,9 @@ class RecordingSink:
                 await self._changed.wait()
 
 
-async def run_until(run: Callable[[], object], sink: RecordingSink, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def run_until(
+    run: Callable[[], object], sink: RecordingSink, condition: Callable[[], bool], timeout: float = 10.0
+) -> None:
     """Start the coroutine `run()` as a task, wait until `condition()` holds on `sink`, cancel it.
 
     Raises TimeoutError if the condition never holds, or the task's own exception if it died.

@@ -9,9 +9,9 @@ import contextlib
 import itertools
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from collections.abc import AsyncIterator
 
 import asyncpg
 import redis
@@ -36,8 +36,9 @@ async def fresh_database(server: EmbeddedPostgres) -> AsyncIterator[str]:
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         # FILE_COPY: ~15 ms for our small template vs ~200 ms for PG15's default WAL_LOG.
-        await admin.execute(f'CREATE DATABASE "{name}" OWNER {PG_ENGINE_ROLE} TEMPLATE "{TEMPLATE_DB}" '
-                            'STRATEGY FILE_COPY')
+        await admin.execute(
+            f'CREATE DATABASE "{name}" OWNER {PG_ENGINE_ROLE} TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY'
+        )
     finally:
         await admin.close()
     try:
@@ -63,8 +64,9 @@ def fresh_redis_db(server: EmbeddedRedis) -> str:
 
 
 #: Operators the test engines authorize (keys made once per test process, never written as key files).
-TEST_OPERATORS = {name: OperatorKey(name, Ed25519PrivateKey.generate())
-                  for name in ("alice", "bob", "carol", "dora", "op", "tester")}
+TEST_OPERATORS = {
+    name: OperatorKey(name, Ed25519PrivateKey.generate()) for name in ("alice", "bob", "carol", "dora", "op", "tester")
+}
 _operators_file: list[Path] = []
 
 
@@ -78,8 +80,15 @@ def authorized_test_operators() -> Path:
     return _operators_file[0]
 
 
-def command(action: CommandAction, operator: str = "tester", instance: str = "test", now: datetime | None = None,
-            ttl_s: float = 10.0, **fields) -> Command:
+def command(
+    action: CommandAction,
+    operator: str = "tester",
+    instance: str = "test",
+    now: datetime | None = None,
+    ttl_s: float = 10.0,
+    **fields,
+) -> Command:
     """A fresh operator command signed by TEST_OPERATORS[operator], issued `now` (default: wall clock)."""
-    return TEST_OPERATORS[operator].new_command(instance, now or utcnow(), ttl_s, command_id=uuid.uuid4().hex,
-                                                action=action, **fields)
+    return TEST_OPERATORS[operator].new_command(
+        instance, now or utcnow(), ttl_s, command_id=uuid.uuid4().hex, action=action, **fields
+    )

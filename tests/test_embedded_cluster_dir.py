@@ -13,8 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from arbees_engine.ops.embedded import EmbeddedPostgres
-from arbees_engine.ops.embedded import EmbeddedServerError
+from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedServerError
 
 IS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not IS_ROOT, reason="the /var/tmp fallback exists only when running as root")

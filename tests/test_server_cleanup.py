@@ -1,5 +1,6 @@
 """A test run killed outright (SIGKILL: no fixture teardown, no atexit) leaves no private Redis or
-PostgreSQL running (nor their socket directories): each server's watchdog stops it once the process that started it is gone,
+PostgreSQL running (nor their socket directories): each server's watchdog stops it once the process that started it
+is gone,
 also when the servers were started from a worker thread that has since exited."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ REPO_ROOT = TESTS_DIR.parent
 
 # Writes {"servers": {name: [pid, socket path, start]}, "watchdogs": [[pid, start], ...]} to $ARBEES_PIDS
 # atomically; `start` is the pid's /proc start time (`_start_time`), read by the process that owns it.
-_REPORT = '''
+_REPORT = """
 def report(servers):
     import json, os
     from arbees_engine.ops.embedded import _start_time
@@ -34,19 +35,24 @@ def report(servers):
     with open(os.environ["ARBEES_PIDS"] + ".tmp", "w") as f:
         json.dump(out, f)
     os.replace(os.environ["ARBEES_PIDS"] + ".tmp", os.environ["ARBEES_PIDS"])
-'''
+"""
 
 # The real session fixtures (tests/conftest.py loaded as a plugin), then a test that never ends.
-_PYTEST_CHILD = _REPORT + '''
+_PYTEST_CHILD = (
+    _REPORT
+    + """
 import threading
 
 def test_hold(pg_server, redis_server):
     report({"postgres": pg_server, "redis": redis_server})
     threading.Event().wait()
-'''
+"""
+)
 
 # Servers started from a worker thread that then exits (where PR_SET_PDEATHSIG would fire early).
-_THREAD_CHILD = _REPORT + '''
+_THREAD_CHILD = (
+    _REPORT
+    + """
 import sys, tempfile, threading
 from pathlib import Path
 from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -59,7 +65,8 @@ worker.join()
 assert all(s.pid is not None for s in servers.values()), "a server did not start"
 report(servers)
 threading.Event().wait()
-'''
+"""
+)
 
 
 def _until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -87,8 +94,22 @@ def _child_cmd(kind: str, work: Path) -> list[str]:
         return [sys.executable, "-c", _THREAD_CHILD]
     (work / "test_hold.py").write_text(_PYTEST_CHILD)
     (work / "pytest.ini").write_text("[pytest]\n")
-    return [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "conftest",
-            "-c", str(work / "pytest.ini"), "--rootdir", str(work), str(work / "test_hold.py")]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "conftest",
+        "-c",
+        str(work / "pytest.ini"),
+        "--rootdir",
+        str(work),
+        str(work / "test_hold.py"),
+    ]
 
 
 @pytest.mark.parametrize("kind", ["pytest-session", "thread"])
@@ -97,11 +118,22 @@ def test_sigkilled_test_run_leaves_no_server_running(kind: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="arbees-cleanup-"))
     work.chmod(0o755)
     pids_file = work / "pids.json"
-    env = {**os.environ, "TMPDIR": str(work), "ARBEES_PIDS": str(pids_file),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "TMPDIR": str(work),
+        "ARBEES_PIDS": str(pids_file),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     with open(work / "child.log", "wb") as log:
-        child = subprocess.Popen(_child_cmd(kind, work), env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)
+        child = subprocess.Popen(
+            _child_cmd(kind, work),
+            env=env,
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     report: dict = {"servers": {}, "watchdogs": []}
     try:
         _until(lambda: pids_file.exists() or child.poll() is not None, 120, "servers up")
@@ -117,7 +149,9 @@ def test_sigkilled_test_run_leaves_no_server_running(kind: str) -> None:
         _until(lambda: not any(_pid_alive(pid) for pid, _, _ in servers.values()), 60, "servers stopped")
         assert not any(_socket_open(sock) for _, sock, _ in servers.values())
         # and their private socket directories, which the killed run could not remove, are gone too
-        _until(lambda: not any(Path(sock).parent.exists() for _, sock, _ in servers.values()), 10, "socket dirs removed")
+        _until(
+            lambda: not any(Path(sock).parent.exists() for _, sock, _ in servers.values()), 10, "socket dirs removed"
+        )
         _until(lambda: not any(_pid_alive(pid) for pid, _ in report["watchdogs"]), 10, "watchdogs exited")
     finally:
         if child.poll() is None:
@@ -132,8 +166,11 @@ def test_sigkilled_test_run_leaves_no_server_running(kind: str) -> None:
 def test_cleanup_kills_only_the_recorded_process_not_a_reused_pid() -> None:
     # A group leader of our own stands in for a recorded server; a different start time stands in for
     # the same pid reused by an unrelated process after the server exited.
-    proc = subprocess.Popen([sys.executable, "-c", "import threading; threading.Event().wait()"],
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import threading; threading.Event().wait()"],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         started = _start_time(proc.pid)  # its /proc entry exists once Popen returned (fork done)
         assert started

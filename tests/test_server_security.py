@@ -19,8 +19,7 @@ from redis.exceptions import AuthenticationError, NoPermissionError
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import BusKeys, Command, CommandAction, utcnow
-from arbees_engine.ops.embedded import PG_ENGINE_ROLE, EmbeddedPostgres
-from arbees_engine.ops.embedded import find_binary
+from arbees_engine.ops.embedded import PG_ENGINE_ROLE, EmbeddedPostgres, find_binary
 
 IS_ROOT = os.geteuid() == 0
 
@@ -95,11 +94,20 @@ def other_user(pg_server):
 
 
 def _as(user: pwd.struct_passwd, argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd="/", capture_output=True,
-                          text=True, timeout=30, env={"PATH": "/usr/bin:/bin", **(env or {})})
+    return subprocess.run(
+        argv,
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+    )
 
 
-_RAW_CONNECT = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\nexcept OSError as e:\n print(e.errno); sys.exit(1)\nprint('connected')"
+_RAW_CONNECT = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\nexcept OSError as e:\n print(e.errno); sys.exit(1)\nprint('connected')"  # noqa: E501
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="switching to another Unix user needs root")
@@ -110,18 +118,38 @@ def test_another_unix_user_cannot_connect_even_with_the_passwords(pg_server, red
     attempts: list[subprocess.CompletedProcess] = []
     for dsn in (pg_server.dsn_for("postgres"), pg_server.admin_dsn):
         attempts.append(_as(other_user, [str(psql), dsn, "-Atc", "SELECT 1"]))
-    attempts.append(_as(other_user, [str(psql), "-h", str(pg_server.socket_dir), "-U", PG_ENGINE_ROLE, "-d", "postgres",
-                                     "-Atc", "SELECT 1"], env={"PGPASSWORD": pg_server.engine_password}))
+    attempts.append(
+        _as(
+            other_user,
+            [str(psql), "-h", str(pg_server.socket_dir), "-U", PG_ENGINE_ROLE, "-d", "postgres", "-Atc", "SELECT 1"],
+            env={"PGPASSWORD": pg_server.engine_password},
+        )
+    )
     for user in ("engine", "operator", "readonly"):
-        attempts.append(_as(other_user, [redis_cli, "-s", str(redis_server.socket_path), "--user", user,
-                                         "--pass", redis_server.password(user), "--no-auth-warning", "PING"]))
+        attempts.append(
+            _as(
+                other_user,
+                [
+                    redis_cli,
+                    "-s",
+                    str(redis_server.socket_path),
+                    "--user",
+                    user,
+                    "--pass",
+                    redis_server.password(user),
+                    "--no-auth-warning",
+                    "PING",
+                ],
+            )
+        )
     for path in (pg_server.socket_path, redis_server.socket_path):
         attempts.append(_as(other_user, [python, "-c", _RAW_CONNECT, str(path)]))
     succeeded = [a for a in attempts if a.returncode == 0 or "PONG" in a.stdout or "connected" in a.stdout]
     print(f"{other_user.pw_name}: {len(succeeded)} of {len(attempts)} connection attempts succeeded")
     assert not succeeded, [a.args for a in succeeded]
-    assert all("ermission denied" in a.stderr + a.stdout or a.stdout.strip() == "13" for a in attempts), \
-        [(a.stdout, a.stderr) for a in attempts]
+    assert all("ermission denied" in a.stderr + a.stdout or a.stdout.strip() == "13" for a in attempts), [
+        (a.stdout, a.stderr) for a in attempts
+    ]
 
 
 # ---- no credentials -------------------------------------------------------------------------
@@ -155,8 +183,12 @@ async def test_engine_role_is_no_superuser_and_cannot_run_programs(pg_dsn) -> No
         # It ran the migrations: it owns the tables (nothing there needed a superuser).
         owners = await conn.fetch("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
         assert [r["tableowner"] for r in owners] == [PG_ENGINE_ROLE]
-        for sql in ("COPY (SELECT 1) TO PROGRAM 'id'", "SELECT pg_read_file('/etc/passwd')",
-                    "CREATE ROLE intruder SUPERUSER", "ALTER SYSTEM SET listen_addresses = '*'"):
+        for sql in (
+            "COPY (SELECT 1) TO PROGRAM 'id'",
+            "SELECT pg_read_file('/etc/passwd')",
+            "CREATE ROLE intruder SUPERUSER",
+            "ALTER SYSTEM SET listen_addresses = '*'",
+        ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(sql)
     finally:
@@ -179,15 +211,25 @@ async def test_operator_may_only_send_commands_and_read_the_view(redis_server, r
         assert await operator.last_event_id() == "1-0"
         assert await raw.get(keys.heartbeat) == b"hb"
         assert await raw.xread({keys.events: "0-0"}, block=None)
-        await operator.send_command(Command(command_id="c1", operator="op", issued_at=utcnow(),
-                                            action=CommandAction.RESUME))
+        await operator.send_command(
+            Command(command_id="c1", operator="op", issued_at=utcnow(), action=CommandAction.RESUME)
+        )
         assert await engine.xlen(keys.commands) == 1
-        denied = [lambda: raw.set(keys.heartbeat, b"forged"), lambda: raw.xadd(keys.events, {"d": b"forged"}),
-                  lambda: raw.hset(keys.snapshot, "x", b"forged"), lambda: raw.delete(keys.commands),
-                  lambda: raw.xrange(keys.commands), lambda: raw.xtrim(keys.commands, maxlen=0),
-                  lambda: raw.xreadgroup("g", "c", {keys.commands: ">"}), lambda: raw.flushdb(),
-                  lambda: raw.config_get("dir"), lambda: raw.keys("*"), lambda: raw.eval("return 1", 0),
-                  lambda: raw.xadd("other:key", {"d": b"x"}), lambda: raw.get("arbees:acl:elsewhere")]
+        denied = [
+            lambda: raw.set(keys.heartbeat, b"forged"),
+            lambda: raw.xadd(keys.events, {"d": b"forged"}),
+            lambda: raw.hset(keys.snapshot, "x", b"forged"),
+            lambda: raw.delete(keys.commands),
+            lambda: raw.xrange(keys.commands),
+            lambda: raw.xtrim(keys.commands, maxlen=0),
+            lambda: raw.xreadgroup("g", "c", {keys.commands: ">"}),
+            lambda: raw.flushdb(),
+            lambda: raw.config_get("dir"),
+            lambda: raw.keys("*"),
+            lambda: raw.eval("return 1", 0),
+            lambda: raw.xadd("other:key", {"d": b"x"}),
+            lambda: raw.get("arbees:acl:elsewhere"),
+        ]
         for attempt in denied:
             with pytest.raises(NoPermissionError):
                 await attempt()
@@ -205,8 +247,9 @@ async def test_readonly_reads_the_view_but_cannot_send_commands(redis_server, re
         assert await reader.heartbeat() is None
         assert await reader.read_events("0-0", block_ms=None) == []
         with pytest.raises(NoPermissionError):
-            await reader.send_command(Command(command_id="c1", operator="op", issued_at=utcnow(),
-                                              action=CommandAction.KILL, reason="x"))
+            await reader.send_command(
+                Command(command_id="c1", operator="op", issued_at=utcnow(), action=CommandAction.KILL, reason="x")
+            )
     finally:
         await reader.close()
 
@@ -214,8 +257,12 @@ async def test_readonly_reads_the_view_but_cannot_send_commands(redis_server, re
 async def test_engine_user_cannot_reconfigure_the_server(redis_url) -> None:
     engine = aioredis.from_url(redis_url)
     try:
-        for attempt in (lambda: engine.config_set("dir", "/tmp"), lambda: engine.acl_list(),
-                        lambda: engine.execute_command("SHUTDOWN"), lambda: engine.execute_command("MODULE", "LIST")):
+        for attempt in (
+            lambda: engine.config_set("dir", "/tmp"),
+            lambda: engine.acl_list(),
+            lambda: engine.execute_command("SHUTDOWN"),
+            lambda: engine.execute_command("MODULE", "LIST"),
+        ):
             with pytest.raises(NoPermissionError):
                 await attempt()
     finally:

@@ -33,8 +33,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model.depth import walk
 from ..model import BookError, GameStateError, League, OrderBook, Side
+from ..model.depth import walk
 from .espn.feed import EspnFeed
 from .espn.parse import parse_summary
 from .hostile import raw_mutations, value_mutations
@@ -123,10 +123,13 @@ def _stream_handler(make: Callable[[], object], primes: list[str]) -> Callable[[
         before = sum(stream.stats.values())
         stream.handle_raw(raw, sink, 2.0)
         return sum(stream.stats.values()) - before
+
     return handle
 
 
-def _rest_handler(venue, parse: Callable[[object], object], push: Callable) -> Callable[[str | bytes, FrameSink], Awaitable[int]]:
+def _rest_handler(
+    venue, parse: Callable[[object], object], push: Callable
+) -> Callable[[str | bytes, FrameSink], Awaitable[int]]:
     async def handle(raw: str | bytes, sink: FrameSink) -> int:
         try:
             payload = await decode_json_off_loop(raw, "body")  # what adapters/http.get_json does with a body
@@ -138,6 +141,7 @@ def _rest_handler(venue, parse: Callable[[object], object], push: Callable) -> C
             return 0  # counted by _guarded
         push(venue, result, sink)
         return 1
+
     return handle
 
 
@@ -167,6 +171,7 @@ def _espn_handler(path: str, league: League) -> Callable[[str | bytes, FrameSink
             return 0
         feed.take(payload, path, league, sink)
         return 1
+
     return handle
 
 
@@ -178,28 +183,40 @@ async def _summary_handler(raw: str | bytes, sink: FrameSink) -> int:
     return 0
 
 
-_ESPN = {"scoreboard_nba_events_in_post_2022pre_extracted.json": ("basketball/nba", League.NBA),
-         "scoreboard_nba_final_20260115.json": ("basketball/nba", League.NBA),
-         "scoreboard_ncaaf_fbs_week_teamtracker.json": ("football/college-football", League.NCAAF),
-         "scoreboard_nfl_2022wk1_in_post_pre.json": ("football/nfl", League.NFL),
-         "scoreboard_nhl_2022pre_in_post.json": ("hockey/nhl", League.NHL),
-         "scoreboard_soccer_eng1_ft_and_postponed_20260321.json": ("soccer/eng.1", League.EPL),
-         "scoreboards_many_leagues_teamtracker.json": ("basketball/nba", League.NBA)}
-_KALSHI_REST = {"markets_open_two_tickers.json": (parse_markets, _listings),
-                "markets_nba_game_settled.json": (parse_markets, _listings),
-                "event_nba_game_settled.json": (parse_event, _listings),
-                "orderbook_fp_full_KXELONMARS-99.json": (lambda p: parse_orderbook(p, "kalshi:m"), lambda v, r, s: s.on_book(r)),
-                "orderbook_fp_mlb_depth5.json": (lambda p: parse_orderbook(p, "kalshi:m"), lambda v, r, s: s.on_book(r)),
-                "trades_KXELONMARS-99.json": (parse_trades, _count)}
-_POLY_REST = {"gamma_events_sports_game_mlp_open.json": (parse_events, _listings),
-              "gamma_market_open_negrisk_politics.json": (parse_market, lambda v, r, s: s.on_listing(r)),
-              "gamma_market_sports_moneyline_resolved_cs2.json": (parse_market, lambda v, r, s: s.on_listing(r)),
-              "clob_book_rest_negrisk_trimmed.json": (lambda p: parse_book(p, "polymarket:m"), lambda v, r, s: s.on_book(r)),
-              "clob_prices_history_stringified.json": (parse_prices_history, _count),
-              "clob_midpoint.json": (parse_midpoint, _count)}
-_POLY_WS = ("ws_book_2024_trimmed_middle_levels.json", "ws_book_captured_2026_full.json", "ws_last_trade_price.json",
-            "ws_price_change_burst_with_hashes_2026.json", "ws_price_change_legacy_pre2025-09.json",
-            "ws_price_change_v2_docs_example.json", "ws_tick_size_change.json")
+_ESPN = {
+    "scoreboard_nba_events_in_post_2022pre_extracted.json": ("basketball/nba", League.NBA),
+    "scoreboard_nba_final_20260115.json": ("basketball/nba", League.NBA),
+    "scoreboard_ncaaf_fbs_week_teamtracker.json": ("football/college-football", League.NCAAF),
+    "scoreboard_nfl_2022wk1_in_post_pre.json": ("football/nfl", League.NFL),
+    "scoreboard_nhl_2022pre_in_post.json": ("hockey/nhl", League.NHL),
+    "scoreboard_soccer_eng1_ft_and_postponed_20260321.json": ("soccer/eng.1", League.EPL),
+    "scoreboards_many_leagues_teamtracker.json": ("basketball/nba", League.NBA),
+}
+_KALSHI_REST = {
+    "markets_open_two_tickers.json": (parse_markets, _listings),
+    "markets_nba_game_settled.json": (parse_markets, _listings),
+    "event_nba_game_settled.json": (parse_event, _listings),
+    "orderbook_fp_full_KXELONMARS-99.json": (lambda p: parse_orderbook(p, "kalshi:m"), lambda v, r, s: s.on_book(r)),
+    "orderbook_fp_mlb_depth5.json": (lambda p: parse_orderbook(p, "kalshi:m"), lambda v, r, s: s.on_book(r)),
+    "trades_KXELONMARS-99.json": (parse_trades, _count),
+}
+_POLY_REST = {
+    "gamma_events_sports_game_mlp_open.json": (parse_events, _listings),
+    "gamma_market_open_negrisk_politics.json": (parse_market, lambda v, r, s: s.on_listing(r)),
+    "gamma_market_sports_moneyline_resolved_cs2.json": (parse_market, lambda v, r, s: s.on_listing(r)),
+    "clob_book_rest_negrisk_trimmed.json": (lambda p: parse_book(p, "polymarket:m"), lambda v, r, s: s.on_book(r)),
+    "clob_prices_history_stringified.json": (parse_prices_history, _count),
+    "clob_midpoint.json": (parse_midpoint, _count),
+}
+_POLY_WS = (
+    "ws_book_2024_trimmed_middle_levels.json",
+    "ws_book_captured_2026_full.json",
+    "ws_last_trade_price.json",
+    "ws_price_change_burst_with_hashes_2026.json",
+    "ws_price_change_legacy_pre2025-09.json",
+    "ws_price_change_v2_docs_example.json",
+    "ws_tick_size_change.json",
+)
 
 
 def _kalshi_ws_cases(load: Callable[..., object]) -> Iterator[Case]:
@@ -212,6 +229,7 @@ def _kalshi_ws_cases(load: Callable[..., object]) -> Iterator[Case]:
 
     def make() -> KalshiBookStream:
         return KalshiBookStream(tickers)
+
     for index, frame in enumerate(demo):
         yield Case("kalshi-ws", f"ws_demo[{index}]", frame, _stream_handler(make, [subscribed] if index else []))
     yield Case("kalshi-ws", "snapshot_fp", snap, _stream_handler(make, [subscribed]))
@@ -221,7 +239,9 @@ def _kalshi_ws_cases(load: Callable[..., object]) -> Iterator[Case]:
 
 def _assets(payload: object) -> list[str]:
     events = payload if isinstance(payload, list) else [payload]
-    found = {e.get("asset_id") for e in events} | {c.get("asset_id") for e in events for c in e.get("price_changes", [])}
+    found = {e.get("asset_id") for e in events} | {
+        c.get("asset_id") for e in events for c in e.get("price_changes", [])
+    }
     return sorted(a for a in found if a)
 
 
@@ -229,22 +249,32 @@ def _polymarket_ws_cases(load: Callable[..., object]) -> Iterator[Case]:
     for name in _POLY_WS:
         payload = load("polymarket", name)
         assets = _assets(payload)
-        primes = [json.dumps({"event_type": "book", "asset_id": a, "timestamp": "1", "bids": [], "asks": []}) for a in assets]
+        primes = [
+            json.dumps({"event_type": "book", "asset_id": a, "timestamp": "1", "bids": [], "asks": []}) for a in assets
+        ]
         yield Case("polymarket-ws", name, payload, _stream_handler(lambda a=assets: PolymarketBookStream(a), primes))
 
 
 def cases(fixtures: Path) -> list[Case]:
     """Every recorded payload under `fixtures` (shared/fixtures) with the boundary it goes through."""
+
     def load(*parts: str) -> object:
         return json.loads(fixtures.joinpath(*parts).read_text())
+
     kalshi = KalshiRestVenue(LOCAL, client=None)  # type: ignore[arg-type]  # never fetches
     poly = PolymarketRestVenue(LOCAL, LOCAL, client=None)  # type: ignore[arg-type]
     out = [*_kalshi_ws_cases(load), *_polymarket_ws_cases(load)]
     out += [Case("kalshi-rest", n, load("kalshi", n), _rest_handler(kalshi, *f)) for n, f in _KALSHI_REST.items()]
     out += [Case("polymarket-rest", n, load("polymarket", n), _rest_handler(poly, *f)) for n, f in _POLY_REST.items()]
     out += [Case("espn", n, load("espn", n), _espn_handler(*where)) for n, where in _ESPN.items()]
-    out.append(Case("espn", "summary_nba_final_401810433.json", load("espn", "summary_nba_final_401810433.json"),
-                    _summary_handler))
+    out.append(
+        Case(
+            "espn",
+            "summary_nba_final_401810433.json",
+            load("espn", "summary_nba_final_401810433.json"),
+            _summary_handler,
+        )
+    )
     return out
 
 
@@ -331,8 +361,14 @@ def run_frame(case: Case, raw: str | bytes, sink: FrameSink) -> FrameOutcome:
         moved, escaped = 0, type(exc).__name__
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    return FrameOutcome(elapsed, escaped, sink.trace() - before + moved, cpu,
-                        stall if escaped is None else elapsed, stall_cpu if escaped is None else cpu)
+    return FrameOutcome(
+        elapsed,
+        escaped,
+        sink.trace() - before + moved,
+        cpu,
+        stall if escaped is None else elapsed,
+        stall_cpu if escaped is None else cpu,
+    )
 
 
 def frames(case: Case, rng: random.Random, max_paths: int) -> Iterator[tuple[str, str | bytes]]:
@@ -382,13 +418,26 @@ class Report:
 
     def as_dict(self) -> dict:
         """JSON-ready figures."""
-        return {"frames": dict(self.frames), "frames_total": sum(self.frames.values()),
-                "rejections": dict(self.rejections), "escaped": dict(self.escaped), "silent": dict(self.silent),
-                "max_ms": self.max_ms, "worst_ms": self.worst[0], "worst_frame": self.worst[1],
-                "worst_cpu_ms": self.worst_cpu[0], "worst_cpu_frame": self.worst_cpu[1],
-                "max_cpu_ms": self.cpu_ms, "max_stall_ms": self.stall_ms, "max_stall_cpu_ms": self.stall_cpu_ms,
-                "worst_stall_ms": self.worst_stall[0], "worst_stall_frame": self.worst_stall[1],
-                "p50_ms": self.percentile(50), "p99_ms": self.percentile(99), "target_ms": TARGET_MS}
+        return {
+            "frames": dict(self.frames),
+            "frames_total": sum(self.frames.values()),
+            "rejections": dict(self.rejections),
+            "escaped": dict(self.escaped),
+            "silent": dict(self.silent),
+            "max_ms": self.max_ms,
+            "worst_ms": self.worst[0],
+            "worst_frame": self.worst[1],
+            "worst_cpu_ms": self.worst_cpu[0],
+            "worst_cpu_frame": self.worst_cpu[1],
+            "max_cpu_ms": self.cpu_ms,
+            "max_stall_ms": self.stall_ms,
+            "max_stall_cpu_ms": self.stall_cpu_ms,
+            "worst_stall_ms": self.worst_stall[0],
+            "worst_stall_frame": self.worst_stall[1],
+            "p50_ms": self.percentile(50),
+            "p99_ms": self.percentile(99),
+            "target_ms": TARGET_MS,
+        }
 
     def percentile(self, q: float) -> float:
         """Nearest-rank percentile of the frames' wall-clock times (ms)."""
@@ -415,20 +464,30 @@ def print_report(report: Report) -> None:
     """Human-readable figures on stdout."""
     total = sum(report.frames.values())
     print(f"frames: {total} ({', '.join(f'{p} {n}' for p, n in sorted(report.frames.items()))})")
-    print("largest single-frame time per parser: "
-          + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.max_ms.items())))
+    print(
+        "largest single-frame time per parser: "
+        + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.max_ms.items()))
+    )
     verdict = "within" if report.worst[0] < TARGET_MS else "OVER"
-    print(f"largest single frame: {report.worst[0]:.2f} ms wall ({verdict} the {TARGET_MS:.0f} ms target): {report.worst[1]}")
+    print(
+        f"largest single frame: {report.worst[0]:.2f} ms wall ({verdict} the {TARGET_MS:.0f} ms target): {report.worst[1]}"  # noqa: E501
+    )
     print(f"largest single frame CPU time: {report.worst_cpu[0]:.2f} ms: {report.worst_cpu[1]}")
-    print("largest event-loop stall per parser: "
-          + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.stall_ms.items())))
-    print("largest event-loop stall per parser, CPU spent in it (the stall on an idle machine): "
-          + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.stall_cpu_ms.items())))
+    print(
+        "largest event-loop stall per parser: "
+        + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.stall_ms.items()))
+    )
+    print(
+        "largest event-loop stall per parser, CPU spent in it (the stall on an idle machine): "
+        + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.stall_cpu_ms.items()))
+    )
     print("largest CPU time per parser: " + ", ".join(f"{p} {ms:.2f} ms" for p, ms in sorted(report.cpu_ms.items())))
     print(f"largest event-loop stall: {report.worst_stall[0]:.2f} ms wall: {report.worst_stall[1]}")
     worst_cpu_stall = max(report.stall_cpu_ms.values(), default=0.0)
     verdict = "within" if worst_cpu_stall < TARGET_MS else "OVER"
-    print(f"largest event-loop stall in CPU: {worst_cpu_stall:.2f} ms ({verdict} the {TARGET_MS:.0f} ms target on every path)")
+    print(
+        f"largest event-loop stall in CPU: {worst_cpu_stall:.2f} ms ({verdict} the {TARGET_MS:.0f} ms target on every path)"  # noqa: E501
+    )
     print(f"frame time p50 {report.percentile(50):.3f} ms, p99 {report.percentile(99):.3f} ms")
     print(f"exceptions escaping a boundary: {sum(report.escaped.values())} {dict(report.escaped) or ''}")
     print(f"frames leaving no counted trace: {sum(report.silent.values())} {dict(report.silent) or ''}")
@@ -439,8 +498,11 @@ def print_report(report: Report) -> None:
 
 def default_fixtures() -> Path:
     """$ARBEES_FIXTURES, else ../shared/fixtures beside the working directory or the checkout."""
-    candidates = [os.environ.get("ARBEES_FIXTURES"), Path.cwd().parent / "shared" / "fixtures",
-                  Path(__file__).resolve().parents[3] / "shared" / "fixtures"]
+    candidates = [
+        os.environ.get("ARBEES_FIXTURES"),
+        Path.cwd().parent / "shared" / "fixtures",
+        Path(__file__).resolve().parents[3] / "shared" / "fixtures",
+    ]
     return next((Path(c) for c in candidates if c and Path(c).is_dir()), Path("../shared/fixtures"))
 
 
@@ -449,6 +511,7 @@ def _quiet_logs() -> None:
     import structlog
 
     from ..logs import configure_logging
+
     configure_logging()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115
 

@@ -18,8 +18,8 @@ import structlog
 
 from .base import BookStream, Sink
 from .capture import record_op
-from .recording import Recorder
 from .reconnect import ReportingPolicy
+from .recording import Recorder
 
 log = structlog.get_logger(__name__)
 
@@ -51,9 +51,18 @@ class StreamingVenue:
     `after_timeout_s` seconds, so listings meet their games on the first match.
     """
 
-    def __init__(self, rest, stream: BookStream | None = None, *, discover_every_s: float = 60.0, poll_s: float = 2.0,
-                 retry_s: float = 2.0, recorder: Recorder | None = None, after: asyncio.Event | None = None,
-                 after_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        rest,
+        stream: BookStream | None = None,
+        *,
+        discover_every_s: float = 60.0,
+        poll_s: float = 2.0,
+        retry_s: float = 2.0,
+        recorder: Recorder | None = None,
+        after: asyncio.Event | None = None,
+        after_timeout_s: float = 10.0,
+    ) -> None:
         self.rest, self.stream = rest, stream
         self.after, self.after_timeout_s = after, after_timeout_s
         self.name = rest.name
@@ -63,7 +72,7 @@ class StreamingVenue:
 
     @property
     def mode(self) -> str:
-        """"websocket" or "rest-poll" (for logs and the run banner)."""
+        """ "websocket" or "rest-poll" (for logs and the run banner)."""
         return "websocket" if self.stream is not None else "rest-poll"
 
     async def run(self, sink: Sink) -> None:
@@ -125,14 +134,22 @@ class StreamingVenue:
             self.subscribed -= gone
             await self.stream.unsubscribe(sorted(gone))
         if new or gone:
-            log.info("venue.subscriptions", venue=self.name, added=len(new), removed=len(gone), total=len(self.subscribed))
+            log.info(
+                "venue.subscriptions", venue=self.name, added=len(new), removed=len(gone), total=len(self.subscribed)
+            )
 
     async def lookup_round(self, venue_market_id: str, sink: Sink) -> bool:
         """One recorded lookup of a single market's status and result (`rest.lookup`), used to
         settle positions on the venue's own resolution. Returns True if a listing was pushed."""
         try:
-            return bool(await record_op(self.recorder, f"{self.name}.lookup", {"id": venue_market_id},
-                                        lambda: self.rest.lookup(venue_market_id, sink)))
+            return bool(
+                await record_op(
+                    self.recorder,
+                    f"{self.name}.lookup",
+                    {"id": venue_market_id},
+                    lambda: self.rest.lookup(venue_market_id, sink),
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - a lookup bug must not end the venue
             log.exception("lookup.crashed", venue=self.name)
             sink.reject(self.name, "lookup_crashed", repr(exc))

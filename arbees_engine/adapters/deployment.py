@@ -17,7 +17,11 @@ def same_deployment(ep: EndpointSettings, rest_field: str, ws_field: str) -> boo
     rest_moved = getattr(ep, rest_field) != defaults[rest_field].default
     ws_default = getattr(ep, ws_field) == defaults[ws_field].default
     if rest_moved and ws_default:
-        log.warning("websocket.disabled", reason=f"{rest_field} is overridden but {ws_field} is the production "
-                    f"default; set ARBEES_ENDPOINTS__{ws_field.upper()} to stream books", rest_url=getattr(ep, rest_field))
+        log.warning(
+            "websocket.disabled",
+            reason=f"{rest_field} is overridden but {ws_field} is the production "
+            f"default; set ARBEES_ENDPOINTS__{ws_field.upper()} to stream books",
+            rest_url=getattr(ep, rest_field),
+        )
         return False
     return True

@@ -44,9 +44,19 @@ class Draft:
 
     def freeze(self, *, start_is_scheduled: bool, yes_only_if_stated: bool) -> ListingEvidence:
         """The immutable evidence, with the venue's two facts about its times and rules."""
-        return ListingEvidence(tuple(self.leagues.items()), tuple(self.unknown_codes), self.day, self.start_et,
-                               self.game_number, tuple(self.pairs), self.yes_code, self.yes_label, self.yes_draw,
-                               start_is_scheduled, yes_only_if_stated)
+        return ListingEvidence(
+            tuple(self.leagues.items()),
+            tuple(self.unknown_codes),
+            self.day,
+            self.start_et,
+            self.game_number,
+            tuple(self.pairs),
+            self.yes_code,
+            self.yes_label,
+            self.yes_draw,
+            start_is_scheduled,
+            yes_only_if_stated,
+        )
 
 
 def refused(exc: Refused) -> ListingEvidence:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import structlog
@@ -75,7 +75,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -195,9 +195,13 @@ class _BoundedBody:
         self.body += out
 
 
-async def _get_once(client: httpx.AsyncClient, url: str, params: dict | None,
-                    headers: dict[str, str] | None = None,
-                    max_bytes: int = MAX_JSON_CHARS) -> tuple[httpx.Response, bytes]:
+async def _get_once(
+    client: httpx.AsyncClient,
+    url: str,
+    params: dict | None,
+    headers: dict[str, str] | None = None,
+    max_bytes: int = MAX_JSON_CHARS,
+) -> tuple[httpx.Response, bytes]:
     """One GET, streamed: (response, decoded body of at most `max_bytes`). Raises FetchError for an
     HTTP error status, ParseError("too_long") when Content-Length or the decoded body pass the cap."""
     async with client.stream("GET", url, params=params, headers=headers) as response:
@@ -256,13 +260,13 @@ async def get_json(
 
 
 __all__ = [
-    "NOT_MODIFIED",
-    "ConditionalCache",
     "DEFAULT_POLICY",
+    "NOT_MODIFIED",
+    "USER_AGENT",
+    "ConditionalCache",
     "FetchError",
     "ParseError",
     "RetryPolicy",
-    "USER_AGENT",
     "get_json",
     "make_client",
     "make_client_for",

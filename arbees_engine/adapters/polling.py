@@ -10,8 +10,9 @@ from ..model import MarketListing
 from .base import Sink
 
 
-def close_vanished(listings: MutableMapping[str, MarketListing], seen: set[str], sink: Sink,
-                   market_id: Callable[[str], str]) -> int:
+def close_vanished(
+    listings: MutableMapping[str, MarketListing], seen: set[str], sink: Sink, market_id: Callable[[str], str]
+) -> int:
     """After a COMPLETE discovery round: an open listing the venue no longer lists has closed;
     mark it closed (so it is no longer polled) and its book stale. Returns how many closed.
     Never call it after a partial round, which proves nothing about what is missing."""

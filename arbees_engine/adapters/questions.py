@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """Team names found in a title/question, the team YES names if the wording says, or a draw."""
@@ -40,7 +41,7 @@ def parse_question(text: str) -> Question:
     m = _PREFIX.match(text)
     if m and not text.lower().startswith("will "):
         game_number = int(m["g"]) if m["g"] else None
-        text = text[m.end():]
+        text = text[m.end() :]
     for _ in range(3):  # peel "(BO3) - HLC Playoffs", "Winner?", "(Game 2)"
         s = _SUFFIX.search(text)
         if not s or s.start() == 0:

@@ -49,7 +49,7 @@ class Recorder:
         """Flush and close the file."""
         self._fh.close()
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -109,7 +109,7 @@ class Replayer:
             yield source, received_at, raw
 
 
-async def replay_into(replayer: "Replayer", sink, streams) -> int:
+async def replay_into(replayer: Replayer, sink, streams) -> int:
     """Feed one recording through several streams in recorded order (each takes its `sources`).
 
     streams: objects with `sources` and `handle_raw(raw, sink, received_at, source=...)`, e.g. a

@@ -44,10 +44,16 @@ class VenueEntry:
     recorded_endpoints: tuple[str, ...]
 
     @classmethod
-    def of(cls, venue: Venue, factory: Any) -> "VenueEntry":
+    def of(cls, venue: Venue, factory: Any) -> VenueEntry:
         """The entry of a venue folder's `factory` module (names as in `adapters/kalshi/factory.py`)."""
-        return cls(venue, factory.build_venue, factory.replay_stream, factory.listing_evidence, factory.probes,
-                   factory.RECORDED_ENDPOINTS)
+        return cls(
+            venue,
+            factory.build_venue,
+            factory.replay_stream,
+            factory.listing_evidence,
+            factory.probes,
+            factory.RECORDED_ENDPOINTS,
+        )
 
 
 VENUES: dict[str, VenueEntry] = {
@@ -95,8 +101,15 @@ def with_evidence(listing: MarketListing) -> MarketListing:
     return listing if entry is None else _attach(listing, entry.listing_evidence(listing))
 
 
-def build_real_adapters(settings: Settings, venues: list[str], *, signer=None, recorder: Recorder | None = None,
-                        client: httpx.AsyncClient | None = None, start_streams: bool = True) -> list:
+def build_real_adapters(
+    settings: Settings,
+    venues: list[str],
+    *,
+    signer=None,
+    recorder: Recorder | None = None,
+    client: httpx.AsyncClient | None = None,
+    start_streams: bool = True,
+) -> list:
     """[the ESPN feed, one StreamingVenue per venue name] for real (or replayed) venues.
 
     client: the httpx client every REST call goes through (default: `make_client`, with the

@@ -24,7 +24,7 @@ import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..model import ONE, ZERO, MoneyError
@@ -85,7 +85,7 @@ class Rejection:
     detail: str = ""
 
     @classmethod
-    def of(cls, error: ParseError, where: str = "") -> "Rejection":
+    def of(cls, error: ParseError, where: str = "") -> Rejection:
         """Turn a ParseError into a Rejection, prefixing `where` (e.g. the event id) to the detail."""
         return cls(error.reason, f"{where}: {error.detail}" if where else error.detail)
 
@@ -188,8 +188,11 @@ def to_int(value: object, field: str, low: int = INT_MIN, high: int = INT_MAX) -
 def to_float(value: object, field: str) -> float:
     """A finite float from a number or numeric string (≤ 64 characters); ParseError("bad_number")
     otherwise. For probabilities and clocks, never money."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (
-            isinstance(value, str) and len(value) > _MAX_NUMBER_CHARS):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, str))
+        or (isinstance(value, str) and len(value) > _MAX_NUMBER_CHARS)
+    ):
         raise ParseError("bad_number", f"{field}={short(value)} is not a number")
     try:
         out = float(value)
@@ -200,8 +203,9 @@ def to_float(value: object, field: str) -> float:
     return out
 
 
-def bounded(value: object, field: str, *, low: Decimal, high: Decimal, reason: str,
-            places: int = MAX_PLACES) -> Decimal:
+def bounded(
+    value: object, field: str, *, low: Decimal, high: Decimal, reason: str, places: int = MAX_PLACES
+) -> Decimal:
     """`model.bounds.bounded_number` with its MoneyError turned into ParseError(`reason`): the one
     bound every parser's numbers go through (low ≤ value ≤ high, ≤ `places` decimal places)."""
     try:
@@ -251,8 +255,8 @@ def timestamp(value: object, field: str) -> datetime | None:
     except ValueError:
         raise ParseError("bad_time", f"{field}={value!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def unix_time(seconds: float, field: str) -> datetime:
@@ -260,7 +264,7 @@ def unix_time(seconds: float, field: str) -> datetime:
     try:
         if not math.isfinite(seconds):
             raise ValueError("not finite")
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         raise ParseError("bad_time", f"{field}={seconds!r} is out of range") from None
 
@@ -306,7 +310,7 @@ def _deepest(steps: bytes) -> int:
     (itertools.accumulate/count and operator.sub, never a Python loop per bracket)."""
     deepest = depth = 0
     for start in range(0, len(steps), _SCAN_CHUNK):
-        chunk = steps[start:start + _SCAN_CHUNK]
+        chunk = steps[start : start + _SCAN_CHUNK]
         peak = max(map(operator.sub, itertools.accumulate(chunk), itertools.count(1)))
         deepest = max(deepest, depth + peak)
         depth += sum(chunk) - len(chunk)
@@ -316,7 +320,8 @@ def _deepest(steps: bytes) -> int:
 def check_depth(text: str, max_depth: int = MAX_JSON_DEPTH, max_containers: int = MAX_JSON_CONTAINERS) -> None:
     """Raise ParseError("too_deep") when JSON `text` nests arrays/objects deeper than `max_depth`,
     ParseError("too_many_containers") when it holds more than `max_containers` arrays/objects
-    (the decoder's cost grows with them). Brackets inside strings do not count; brackets that do not balance are left to the decoder
+    (the decoder's cost grows with them). Brackets inside strings do not count; brackets that do not balance are
+    left to the decoder
     (ParseError("bad_json")).
 
     Linear in len(text) whatever the depth or shape: with no more brackets than `max_depth` there
@@ -342,8 +347,9 @@ def _bounded_int_literal(literal: str) -> int:
     return int(literal)
 
 
-def decode_json(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH,
-                max_chars: int = MAX_JSON_CHARS) -> object:
+def decode_json(
+    body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH, max_chars: int = MAX_JSON_CHARS
+) -> object:
     """Decode an untrusted JSON body (UTF-8 bytes or text) with bounds, never raising anything but
     ParseError: "bad_json" for invalid/truncated JSON, an integer literal over 64 digits or
     non-UTF-8 bytes (NaN, Infinity and 1e400 decode to non-finite floats, which every number
@@ -367,8 +373,9 @@ def decode_json(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH
         raise ParseError("bad_json", f"{what}: {exc}"[:300]) from None
 
 
-async def decode_json_off_loop(body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH,
-                               max_chars: int = MAX_JSON_CHARS) -> object:
+async def decode_json_off_loop(
+    body: bytes | str, what: str, *, max_depth: int = MAX_JSON_DEPTH, max_chars: int = MAX_JSON_CHARS
+) -> object:
     """`decode_json` for a REST body: one longer than OFF_LOOP_CHARS is decoded in a worker thread
     (asyncio.to_thread), so the event loop keeps running while a 4 MiB body is checked and decoded
     (the depth scan works in chunks, so the thread hands the GIL back between them). Same errors."""

@@ -8,9 +8,9 @@ stream from exactly there, so nothing is missed or counted twice.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 import redis.asyncio as aioredis
 import structlog
@@ -90,7 +90,9 @@ class BusClient:
                 snap.audit.append(view)
         return snap
 
-    async def read_events(self, after_id: str, block_ms: int | None = 1000, count: int = 500) -> list[tuple[str, BusEvent]]:
+    async def read_events(
+        self, after_id: str, block_ms: int | None = 1000, count: int = 500
+    ) -> list[tuple[str, BusEvent]]:
         """Events with id > `after_id`, oldest first; blocks up to `block_ms` (None: don't block)."""
         resp = await self.redis.xread({self.keys.events: after_id}, count=count, block=block_ms)
         out: list[tuple[str, BusEvent]] = []
@@ -112,8 +114,13 @@ class BusClient:
         """Append a command to the engine's command stream."""
         await self.redis.xadd(self.keys.commands, {"d": pack(command)})
 
-    async def command_and_wait(self, command: Command, timeout_s: float = 5.0,
-                               clock: Callable[[], datetime] = utcnow, skew_s: float = CLOCK_SKEW_S) -> CommandAck | None:
+    async def command_and_wait(
+        self,
+        command: Command,
+        timeout_s: float = 5.0,
+        clock: Callable[[], datetime] = utcnow,
+        skew_s: float = CLOCK_SKEW_S,
+    ) -> CommandAck | None:
         """Send `command` and wait for its acknowledgement event.
 
         Returns None only once the command can no longer run: `clock` (the wall clock, as the
@@ -128,8 +135,11 @@ class BusClient:
         def left() -> float:
             if command.expires_at is None:
                 return deadline - loop.time()
-            return 0.0 if timed_out(command, clock(), skew_s) else \
-                max(0.001, (command.expires_at - clock()).total_seconds() + skew_s)
+            return (
+                0.0
+                if timed_out(command, clock(), skew_s)
+                else max(0.001, (command.expires_at - clock()).total_seconds() + skew_s)
+            )
 
         while (wait := left()) > 0:
             for entry_id, event in await self.read_events(after, block_ms=max(1, int(min(wait, 1.0) * 1000))):

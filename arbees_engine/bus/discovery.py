@@ -35,8 +35,9 @@ def _path(instance: str) -> Path:
     return data_dir() / instance / "endpoints.json"
 
 
-def write_embedded_urls(instance: str, database_url: str, redis_url: str,
-                        redis_role_urls: dict[str, str] | None = None) -> None:
+def write_embedded_urls(
+    instance: str, database_url: str, redis_url: str, redis_role_urls: dict[str, str] | None = None
+) -> None:
     """Record the embedded servers' URLs for other processes of the same user (0600 file, 0700 dir).
 
     redis_role_urls: {"engine"|"operator"|"readonly": URL}; a missing role gets `redis_url`

@@ -15,7 +15,7 @@ This module imports neither Textual nor any engine internals, so both sides can 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
@@ -56,7 +56,7 @@ class BusError(ValueError):
 
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BusKeys:

@@ -61,8 +61,9 @@ def create_key(name: str, directory: Path | None = None) -> OperatorKey:
     os.chmod(directory, 0o700)
     path = directory / f"{check_name(name)}.key"
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     try:  # O_EXCL: never overwrite a key, even one created at the same moment
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
@@ -150,7 +151,7 @@ def load_authorized(path: Path | None = None) -> dict[str, Ed25519PublicKey]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise OperatorError(f"{path}: {exc}") from exc
     if not isinstance(table, dict):
-        raise OperatorError(f"{path}: [operators] must be a table of name = \"base64 public key\"")
+        raise OperatorError(f'{path}: [operators] must be a table of name = "base64 public key"')
     keys = {}
     for name, text in table.items():
         try:
@@ -171,8 +172,10 @@ def _write_table(path: Path, table: dict[str, str]) -> None:
     """Atomically replace the file (0600; a new directory is 0700)."""
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True)
-    lines = ["# Arbees authorized operators: name = base64 Ed25519 public key (arbees-engine operator add)",
-             "[operators]"] + [f'{check_name(n)} = "{table[n]}"' for n in sorted(table)]
+    lines = [
+        "# Arbees authorized operators: name = base64 Ed25519 public key (arbees-engine operator add)",
+        "[operators]",
+    ] + [f'{check_name(n)} = "{table[n]}"' for n in sorted(table)]
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".operators-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -210,6 +213,20 @@ def authorized_names(path: Path | None = None) -> dict[str, str]:
     return _read_table(path or operators_file())
 
 
-__all__ = ["OperatorError", "OperatorKey", "Ed25519PublicKey", "authorize", "authorized_names", "check_name",
-           "create_key", "deauthorize", "default_key_name", "delete_key", "key_names", "keys_dir", "load_authorized",
-           "load_key", "operators_file"]
+__all__ = [
+    "Ed25519PublicKey",
+    "OperatorError",
+    "OperatorKey",
+    "authorize",
+    "authorized_names",
+    "check_name",
+    "create_key",
+    "deauthorize",
+    "default_key_name",
+    "delete_key",
+    "key_names",
+    "keys_dir",
+    "load_authorized",
+    "load_key",
+    "operators_file",
+]

@@ -144,12 +144,22 @@ class BusPublisher:
                 for view in self._state_provider():
                     pipe.hset(self.keys.snapshot, snapshot_field(view), pack(view))
                 last_id = self._next_id()
-                pipe.xadd(self.keys.events, {"k": "resync", "d": pack(Resync(reason="snapshot rewritten"))}, id=last_id,
-                          maxlen=EVENTS_MAXLEN, approximate=True)
+                pipe.xadd(
+                    self.keys.events,
+                    {"k": "resync", "d": pack(Resync(reason="snapshot rewritten"))},
+                    id=last_id,
+                    maxlen=EVENTS_MAXLEN,
+                    approximate=True,
+                )
             for view in events:
                 last_id = self._next_id()
-                pipe.xadd(self.keys.events, {"k": view.kind, "d": pack(view)}, id=last_id,  # type: ignore[attr-defined]
-                          maxlen=EVENTS_MAXLEN, approximate=True)
+                pipe.xadd(
+                    self.keys.events,
+                    {"k": view.kind, "d": pack(view)},  # type: ignore[attr-defined]
+                    id=last_id,
+                    maxlen=EVENTS_MAXLEN,
+                    approximate=True,
+                )
                 if isinstance(view, Removed):
                     pipe.hdel(self.keys.snapshot, f"{view.entity_kind}:{view.entity_id}")
                 elif view.kind not in _HISTORY_KINDS:  # type: ignore[attr-defined]
@@ -189,7 +199,9 @@ class BusPublisher:
         """Refresh the heartbeat key (TTL HEARTBEAT_TTL_S)."""
         mode, kill = self._heartbeat_info()
         self._hb_seq += 1
-        hb = Heartbeat(instance=self.keys.instance, pid=os.getpid(), seq=self._hb_seq, ts=utcnow(), mode=mode, kill_engaged=kill)
+        hb = Heartbeat(
+            instance=self.keys.instance, pid=os.getpid(), seq=self._hb_seq, ts=utcnow(), mode=mode, kill_engaged=kill
+        )
         await self.redis.set(self.keys.heartbeat, pack(hb), px=int(HEARTBEAT_TTL_S * 1000))
 
     async def run(self) -> None:
@@ -235,8 +247,13 @@ class BusPublisher:
                     await self._join_group(consumer)
                 await self._trim_commands()
                 start = "0" if backlog else ">"
-                resp = await self.redis.xreadgroup(COMMAND_GROUP, consumer, {self.keys.commands: start},
-                                                   count=COMMAND_BATCH, block=None if backlog else 500)
+                resp = await self.redis.xreadgroup(
+                    COMMAND_GROUP,
+                    consumer,
+                    {self.keys.commands: start},
+                    count=COMMAND_BATCH,
+                    block=None if backlog else 500,
+                )
                 entries = [e for _s, es in resp or () for e in es]
                 if backlog and not entries:
                     backlog = False
@@ -257,8 +274,9 @@ class BusPublisher:
                 raise
         cursor: bytes | str = "0-0"
         while True:  # XAUTOCLAIM pages through the PEL; "0-0" back means done (Redis >= 6.2)
-            reply = await self.redis.xautoclaim(self.keys.commands, COMMAND_GROUP, consumer, min_idle_time=0,
-                                                start_id=cursor, count=COMMAND_BATCH)
+            reply = await self.redis.xautoclaim(
+                self.keys.commands, COMMAND_GROUP, consumer, min_idle_time=0, start_id=cursor, count=COMMAND_BATCH
+            )
             cursor = reply[0]
             if cursor in (b"0-0", "0-0"):
                 return
@@ -279,8 +297,14 @@ class BusPublisher:
         except BusError as exc:
             self.bad_commands += 1
             log.warning("bus.bad_command", entry_id=entry_id, error=str(exc))
-            return CommandAck(command_id=f"malformed:{entry_id.decode()}", action="unknown", ok=False,
-                              outcome="failed", detail=f"malformed command: {exc}", acked_at=utcnow())
+            return CommandAck(
+                command_id=f"malformed:{entry_id.decode()}",
+                action="unknown",
+                ok=False,
+                outcome="failed",
+                detail=f"malformed command: {exc}",
+                acked_at=utcnow(),
+            )
 
     async def _handle_batch(self, handler: CommandHandler, entries: list) -> None:
         """Run the batch's kills first, then the rest in stream order; a resume sent before a kill of
@@ -303,8 +327,14 @@ class BusPublisher:
             return await handler(command, superseded)
         except Exception as exc:  # noqa: BLE001 - one bad command must not stop the command channel
             log.exception("bus.command_handler_failed", command_id=command.command_id)
-            return CommandAck(command_id=command.command_id, action=command.action.value, ok=False, outcome="failed",
-                              detail=f"engine error: {exc!r}", acked_at=utcnow())
+            return CommandAck(
+                command_id=command.command_id,
+                action=command.action.value,
+                ok=False,
+                outcome="failed",
+                detail=f"engine error: {exc!r}",
+                acked_at=utcnow(),
+            )
 
     async def close(self) -> None:
         """Best-effort final flush, then close the pool."""

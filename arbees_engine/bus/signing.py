@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -35,14 +35,23 @@ DEFAULT_TTL_S = 10.0
 CLOCK_SKEW_S = 2.0
 MAX_TTL_S = 60.0
 DOMAIN = b"arbees-command-v1\n"
-_SIGNED_FIELDS = ("action", "command_id", "expires_at", "issued_at", "mode", "operator", "reason", "signal_id",
-                  "signal_version")
+_SIGNED_FIELDS = (
+    "action",
+    "command_id",
+    "expires_at",
+    "issued_at",
+    "mode",
+    "operator",
+    "reason",
+    "signal_id",
+    "signal_version",
+)
 
 
 def _utc_text(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_bytes(command: Command, instance: str) -> bytes:

@@ -8,7 +8,7 @@ floats in 0..1; times are timezone-aware UTC datetimes sent as ISO-8601 strings.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -22,7 +22,7 @@ Price = Annotated[Decimal, Field(ge=0, le=1)]
 def _as_utc(moment: datetime) -> datetime:
     """A timestamp without a zone is UTC (the bus's convention); any other is converted to UTC, so
     a reader never compares naive with aware times."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

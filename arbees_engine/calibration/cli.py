@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from arbees_engine.model import Sport
 from arbees_engine.pricing import model_for
@@ -33,6 +33,7 @@ def _sport_name(text: str) -> str:
     except ValueError:
         return lowered
 
+
 def parse_ratings(items: Sequence[str]) -> dict[str, float]:
     """["GSW=11.35", ...] → {"GSW": 11.35}. Raises LoaderError for a malformed item."""
     out = {}
@@ -48,8 +49,14 @@ def parse_ratings(items: Sequence[str]) -> dict[str, float]:
 SEASON_TYPES = {"auto": None, "regular": False, "post": True}
 
 
-def load_rows(sport: Sport, data: Path, include_ot: bool = False, at_goals: bool = False,
-              ratings: dict[str, float] | None = None, season_type: str = "auto") -> list[CalibrationRow]:
+def load_rows(
+    sport: Sport,
+    data: Path,
+    include_ot: bool = False,
+    at_goals: bool = False,
+    ratings: dict[str, float] | None = None,
+    season_type: str = "auto",
+) -> list[CalibrationRow]:
     """Pick the loader for `sport` and the file's layout. Raises LoaderError for an unknown pairing.
     season_type (NFL): "auto" (nflfastR `season_type`, else "post" in the file name), "regular", "post"."""
     name = data.name.lower()
@@ -73,31 +80,57 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     and state times and prints how often that model meets the reliability target (feasibility.py).
     """
     parser = argparse.ArgumentParser(prog="arbees-engine calibrate", description=calibrate_main.__doc__)
-    parser.add_argument("--sport", required=True, type=_sport_name, choices=[s.value for s in Sport],
-                        help="sport family, or a league name (nfl, nba, nhl, mlb, epl, ...)")
+    parser.add_argument(
+        "--sport",
+        required=True,
+        type=_sport_name,
+        choices=[s.value for s in Sport],
+        help="sport family, or a league name (nfl, nba, nhl, mlb, epl, ...)",
+    )
     parser.add_argument("--data", required=True, type=Path)
-    parser.add_argument("--reference", default=None, help="home_wp (NFL), stern_plain (NBA), "
-                        "poisson_plain / poisson_home_away (NHL), kalshi (Kalshi candles)")
+    parser.add_argument(
+        "--reference",
+        default=None,
+        help="home_wp (NFL), stern_plain (NBA), poisson_plain / poisson_home_away (NHL), kalshi (Kalshi candles)",
+    )
     parser.add_argument("--draws", type=int, default=1000, help="bootstrap draws (default 1000)")
     parser.add_argument("--include-ot", action="store_true", help="NFL: also score overtime plays")
     parser.add_argument("--at-goals", action="store_true", help="NHL: add a state after every goal")
-    parser.add_argument("--season-type", choices=sorted(SEASON_TYPES), default="auto",
-                        help="NFL: playoff games use the playoff home rate and a neutral Super Bowl; auto "
-                        "reads nflfastR's season_type, else 'post' in the file name")
-    parser.add_argument("--rating", action="append", default=[], metavar="TEAM=POINTS",
-                        help="NBA: pre-game team rating in points vs average (sets the prior), repeatable")
-    parser.add_argument("--out-of-fold", type=int, default=0, metavar="K",
-                        help="score game-level K-fold out-of-fold forecasts instead of the shipped constants")
-    parser.add_argument("--feasibility", type=int, default=200, metavar="N",
-                        help="simulate N samples of an exactly calibrated model on the data's games and "
-                        "state times, to show how often the reliability target can be met at all "
-                        "(default 200; 0 skips)")
+    parser.add_argument(
+        "--season-type",
+        choices=sorted(SEASON_TYPES),
+        default="auto",
+        help="NFL: playoff games use the playoff home rate and a neutral Super Bowl; auto "
+        "reads nflfastR's season_type, else 'post' in the file name",
+    )
+    parser.add_argument(
+        "--rating",
+        action="append",
+        default=[],
+        metavar="TEAM=POINTS",
+        help="NBA: pre-game team rating in points vs average (sets the prior), repeatable",
+    )
+    parser.add_argument(
+        "--out-of-fold",
+        type=int,
+        default=0,
+        metavar="K",
+        help="score game-level K-fold out-of-fold forecasts instead of the shipped constants",
+    )
+    parser.add_argument(
+        "--feasibility",
+        type=int,
+        default=200,
+        metavar="N",
+        help="simulate N samples of an exactly calibrated model on the data's games and "
+        "state times, to show how often the reliability target can be met at all "
+        "(default 200; 0 skips)",
+    )
     args = parser.parse_args(argv)
     sport = Sport(args.sport)
     model = model_for(sport)
     try:
-        rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating),
-                         args.season_type)
+        rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating), args.season_type)
         if args.out_of_fold:
             rows, ps = out_of_fold(sport, args.data, rows, args.out_of_fold)
         else:
@@ -129,8 +162,13 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sport", required=True, type=_sport_name, choices=["football", "basketball", "hockey"])
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--rating", action="append", default=[], metavar="TEAM=POINTS",
-                        help="NBA: pre-game team rating in points vs average (sets the prior), repeatable")
+    parser.add_argument(
+        "--rating",
+        action="append",
+        default=[],
+        metavar="TEAM=POINTS",
+        help="NBA: pre-game team rating in points vs average (sets the prior), repeatable",
+    )
     args = parser.parse_args(argv)
     try:
         if args.sport == "hockey":
@@ -140,8 +178,10 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
             model = model_from_fit(fit)
             _, cv, plain = cv_hockey(load_nhl(games_path), games, goals, k=args.folds)
             print(f"hockey: {fit.games} games, {fit.ot_games} overtimes")
-            print(f"  rate per side = {fit.mean_rate * 3600:.4f}/60min (home {fit.rate_home * 3600:.4f}, "
-                  f"away {fit.rate_away * 3600:.4f}; home ice comes from default_prior = {model.default_prior:.4f})")
+            print(
+                f"  rate per side = {fit.mean_rate * 3600:.4f}/60min (home {fit.rate_home * 3600:.4f}, "
+                f"away {fit.rate_away * 3600:.4f}; home ice comes from default_prior = {model.default_prior:.4f})"
+            )
             print(f"  pull_trailing_mult = {fit.pull_trailing_mult:.4f}")
             print(f"  pull_leading_mult = {fit.pull_leading_mult:.4f}")
             print(f"  ot_rate = {fit.ot_rate * 3600:.4f}/60min")

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
-from typing import Callable, Sequence
 
 from arbees_engine.model import GameState, GameStatus, League, Sport, Team
 from arbees_engine.pricing.base import phi, phi_inv, remaining_fraction, sigmoid
@@ -131,9 +131,17 @@ def _hockey_state(seconds_left: float, lead: int) -> GameState:
     elapsed = 3600.0 - seconds_left
     period = min(3, int(elapsed // 1200) + 1)
     return GameState(
-        game_id="nhl:feasibility", sport=Sport.HOCKEY, league=League.NHL, home=Team("H", "H"),
-        away=Team("A", "A"), status=GameStatus.LIVE, home_score=max(lead, 0), away_score=max(-lead, 0),
-        period=period, clock_s=max(0.0, 1200.0 * period - elapsed), seconds_remaining_regulation=seconds_left,
+        game_id="nhl:feasibility",
+        sport=Sport.HOCKEY,
+        league=League.NHL,
+        home=Team("H", "H"),
+        away=Team("A", "A"),
+        status=GameStatus.LIVE,
+        home_score=max(lead, 0),
+        away_score=max(-lead, 0),
+        period=period,
+        clock_s=max(0.0, 1200.0 * period - elapsed),
+        seconds_remaining_regulation=seconds_left,
         regulation_seconds=3600.0,
     )
 
@@ -144,8 +152,10 @@ def sampler_for(sport: Sport) -> tuple[str, Sampler]:
         mu = NFL_SIGMA_POINTS * phi_inv(sigmoid(HOME_EDGE_LOGIT))
         return f"Brownian margin, μ {mu:.2f}, σ {NFL_SIGMA_POINTS} points", brownian_sampler(mu, NFL_SIGMA_POINTS)
     if sport is Sport.BASKETBALL:
-        return (f"Brownian margin, μ {HOME_EDGE_POINTS}, σ {SIGMA_POINTS} points",
-                brownian_sampler(HOME_EDGE_POINTS, SIGMA_POINTS))
+        return (
+            f"Brownian margin, μ {HOME_EDGE_POINTS}, σ {SIGMA_POINTS} points",
+            brownian_sampler(HOME_EDGE_POINTS, SIGMA_POINTS),
+        )
     if sport is Sport.HOCKEY:
         per_game = NHL_PLAIN_RATE * 3600.0
         return f"Poisson goals, {per_game:.3f} per side per game", poisson_sampler(per_game)
@@ -164,8 +174,10 @@ def simulate(rows: Sequence[CalibrationRow], sport: Sport, samples: int = 200, s
     if rows and rows[0].game_id.startswith("kalshi:"):
         raise LoaderError("Kalshi price rows carry no game clock to simulate")
     process, sampler = sampler_for(sport)
-    games = [sorted((remaining_fraction(r.state) for r in group), reverse=True)
-             for _, group in groupby(sorted(rows, key=lambda r: r.game_id), key=lambda r: r.game_id)]
+    games = [
+        sorted((remaining_fraction(r.state) for r in group), reverse=True)
+        for _, group in groupby(sorted(rows, key=lambda r: r.game_id), key=lambda r: r.game_id)
+    ]
     rng = random.Random(seed)
     misses = []
     for _ in range(samples):

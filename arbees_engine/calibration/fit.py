@@ -8,8 +8,8 @@ basketball: Brier-minimising grid over Stern's (μ, σ, possession points). Dete
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from arbees_engine.pricing.base import sigmoid
 from arbees_engine.pricing.basketball import HOME_EDGE_POINTS, SternModel
@@ -60,8 +60,13 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return x
 
 
-def logistic_irls(xs: Sequence[Sequence[float]], ys: Sequence[float], ridge: float = 1.0, iters: int = 25,
-                  offsets: Sequence[float] | None = None) -> list[float]:
+def logistic_irls(
+    xs: Sequence[Sequence[float]],
+    ys: Sequence[float],
+    ridge: float = 1.0,
+    iters: int = 25,
+    offsets: Sequence[float] | None = None,
+) -> list[float]:
     """Coefficients maximising Σ log-likelihood − ridge/2·‖β‖² (Newton–Raphson; McCullagh & Nelder 1989).
 
     `offsets`: fixed per-row additions to the linear predictor (a coefficient held at a known value).
@@ -101,8 +106,9 @@ def _football_xy(rows: Sequence[CalibrationRow], floor: float) -> tuple[list[lis
     return xs, [r.outcome for r in rows], offs
 
 
-def fit_football(rows: Sequence[CalibrationRow], floors: Sequence[float] = (0.002, 0.005, 0.01, 0.02, 0.04),
-                 k: int = 5) -> FitResult:
+def fit_football(
+    rows: Sequence[CalibrationRow], floors: Sequence[float] = (0.002, 0.005, 0.01, 0.02, 0.04), k: int = 5
+) -> FitResult:
     """Fit FootballModel's β on live regulation rows (home edge held fixed); C by game-level k-fold CV Brier."""
     rows = [r for r in rows if r.state.seconds_remaining_regulation > 0 and r.state.period <= 4]
     folds = game_folds(rows, k)
@@ -124,13 +130,26 @@ def fit_football(rows: Sequence[CalibrationRow], floors: Sequence[float] = (0.00
     xs, ys, offs = _football_xy(rows, floor)
     beta = logistic_irls(xs, ys, offsets=offs)
     model = FootballModel(coefs=tuple(beta), time_floor=floor)
-    params = {"time_floor": floor, "home_edge_logit (fixed)": HOME_EDGE_LOGIT, "lead": beta[0], "expected_points": beta[1]}
-    return FitResult(params, cv, brier([model.p_home(r.state) for r in rows], ys), len(rows),
-                     len({r.game_id for r in rows}), tuple(rows), tuple(best_oof))
+    params = {
+        "time_floor": floor,
+        "home_edge_logit (fixed)": HOME_EDGE_LOGIT,
+        "lead": beta[0],
+        "expected_points": beta[1],
+    }
+    return FitResult(
+        params,
+        cv,
+        brier([model.p_home(r.state) for r in rows], ys),
+        len(rows),
+        len({r.game_id for r in rows}),
+        tuple(rows),
+        tuple(best_oof),
+    )
 
 
-def _grid_cv(rows: Sequence[CalibrationRow], grid: list[dict[str, float]],
-             make: Callable[..., object], k: int) -> tuple[dict[str, float], float, list[float]]:
+def _grid_cv(
+    rows: Sequence[CalibrationRow], grid: list[dict[str, float]], make: Callable[..., object], k: int
+) -> tuple[dict[str, float], float, list[float]]:
     """Pick the grid point with the lowest Brier on each training split.
 
     Returns (all-data best grid point, CV Brier, out-of-fold forecasts per row)."""
@@ -157,8 +176,7 @@ def fit_basketball(rows: Sequence[CalibrationRow], k: int = 5) -> FitResult:
     σ is searched over 11–16 points (plausible NBA range; unidentified on a one-team file).
     """
     grid = [
-        {"mu": HOME_EDGE_POINTS, "sigma": s / 2, "possession_points": pp / 4}
-        for s in range(22, 33) for pp in range(7)
+        {"mu": HOME_EDGE_POINTS, "sigma": s / 2, "possession_points": pp / 4} for s in range(22, 33) for pp in range(7)
     ]
     best, cv, oof = _grid_cv(rows, grid, SternModel, k)
     model = SternModel(**best)

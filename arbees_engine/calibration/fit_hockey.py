@@ -8,9 +8,9 @@ the overtime / shootout home shares (set to ½). Data layout: wp/SOURCES.md §3.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from arbees_engine.pricing.hockey import OT_SECONDS, PULL_SECONDS, PoissonHockeyModel
 
@@ -81,10 +81,13 @@ def fit_goal_logs(games: Sequence[dict[str, str]], goals: GoalLog, pull_seconds:
     rate_home, rate_away = reg["home"] / (3600.0 * n), reg["away"] / (3600.0 * n)
     base = 0.5 * (rate_home + rate_away)
     return HockeyFit(
-        rate_home=rate_home, rate_away=rate_away,
+        rate_home=rate_home,
+        rate_away=rate_away,
         pull_trailing_mult=late_goals["trailing"] / late_exposure / base if late_exposure else 1.0,
         pull_leading_mult=late_goals["leading"] / late_exposure / base if late_exposure else 1.0,
-        ot_rate=ot_goals / ot_exposure if ot_exposure else 0.0, games=n, ot_games=ot_games,
+        ot_rate=ot_goals / ot_exposure if ot_exposure else 0.0,
+        games=n,
+        ot_games=ot_games,
     )
 
 
@@ -110,13 +113,21 @@ def _late_window(reg_goals: list[tuple[float, str]], start: float, counts: dict[
 def model_from_fit(fit: HockeyFit) -> PoissonHockeyModel:
     """PoissonHockeyModel with `fit`'s mean rate for both sides (home ice from the default prior)."""
     return PoissonHockeyModel(
-        rate_home=fit.mean_rate, rate_away=fit.mean_rate, pull_trailing_mult=fit.pull_trailing_mult,
-        pull_leading_mult=fit.pull_leading_mult, ot_rate=fit.ot_rate,
+        rate_home=fit.mean_rate,
+        rate_away=fit.mean_rate,
+        pull_trailing_mult=fit.pull_trailing_mult,
+        pull_leading_mult=fit.pull_leading_mult,
+        ot_rate=fit.ot_rate,
     )
 
 
-def cv_hockey(rows: Sequence[CalibrationRow], games: Sequence[dict[str, str]], goals: GoalLog,
-              k: int = 5, reference: str = "poisson_plain") -> tuple[list[float], float, float]:
+def cv_hockey(
+    rows: Sequence[CalibrationRow],
+    games: Sequence[dict[str, str]],
+    goals: GoalLog,
+    k: int = 5,
+    reference: str = "poisson_plain",
+) -> tuple[list[float], float, float]:
     """Game-level k-fold CV: (out-of-fold forecasts per row, their Brier, `reference` Brier on the rows).
 
     Folds deal games sorted by id round-robin (as `fit.game_folds`); each fold's forecasts come from

@@ -80,8 +80,11 @@ def _nfl_game_context(rows: list[dict[str, str]], path: Path, postseason: bool |
     last_of_season: dict[str, str] = {}
     for row in rows:
         gid = row.get("game_id", "")
-        post = row.get("season_type", "").upper() == "POST" if "season_type" in row else (
-            name_says_post if postseason is None else postseason)
+        post = (
+            row.get("season_type", "").upper() == "POST"
+            if "season_type" in row
+            else (name_says_post if postseason is None else postseason)
+        )
         neutral = row.get("location", "").lower() == "neutral"
         context[gid] = (post, neutral)
         season = row.get("season", "")
@@ -111,19 +114,26 @@ def load_nfl(path: Path, include_overtime: bool = False, postseason: bool | None
         home, away, pos = row["home_team"], row["away_team"], row.get("posteam", "")
         game_left = num(row, "game_seconds_remaining", where) or 0.0
         state = GameState(
-            game_id=f"nfl:{row['game_id']}", sport=Sport.FOOTBALL, league=League.NFL,
-            home=Team(home, home), away=Team(away, away), status=GameStatus.LIVE,
+            game_id=f"nfl:{row['game_id']}",
+            sport=Sport.FOOTBALL,
+            league=League.NFL,
+            home=Team(home, home),
+            away=Team(away, away),
+            status=GameStatus.LIVE,
             home_score=int(num(row, "total_home_score", where) or 0),
             away_score=int(num(row, "total_away_score", where) or 0),
-            period=qtr, clock_s=max(0.0, num(row, "quarter_seconds_remaining", where) or 0.0),
+            period=qtr,
+            clock_s=max(0.0, num(row, "quarter_seconds_remaining", where) or 0.0),
             seconds_remaining_regulation=max(0.0, game_left) if qtr <= 4 else 0.0,
             regulation_seconds=3600.0,
             possession="home" if pos == home else "away" if pos == away else None,
-            down=as_int(num(row, "down", where)), distance=as_int(num(row, "ydstogo", where)),
+            down=as_int(num(row, "down", where)),
+            distance=as_int(num(row, "ydstogo", where)),
             yard_line_100=as_int(num(row, "yardline_100", where)),
             home_timeouts=_timeouts(num(row, "home_timeouts_remaining", where)),
             away_timeouts=_timeouts(num(row, "away_timeouts_remaining", where)),
-            postseason=context[row["game_id"]][0], neutral_site=context[row["game_id"]][1],
+            postseason=context[row["game_id"]][0],
+            neutral_site=context[row["game_id"]][1],
         )
         ref = num(row, "home_wp", where)
         refs = {} if ref is None else {"home_wp": ref}
@@ -131,8 +141,9 @@ def load_nfl(path: Path, include_overtime: bool = False, postseason: bool | None
     return out
 
 
-def load_kalshi(candles_path: Path, summary_path: Path | None = None,
-                offsets_min: tuple[int, ...] = (150, 120, 90, 60, 45, 30, 15)) -> list[CalibrationRow]:
+def load_kalshi(
+    candles_path: Path, summary_path: Path | None = None, offsets_min: tuple[int, ...] = (150, 120, 90, 60, 45, 30, 15)
+) -> list[CalibrationRow]:
     """Kalshi NBA 1-minute candles + summary (SOURCES.md §4) → one row per game per offset.
 
     Each row is a pre-game-style state (no clock or score exists in the data) whose prior is the
@@ -159,9 +170,13 @@ def load_kalshi(candles_path: Path, summary_path: Path | None = None,
         last_ts = num(row, "last_traded_ts", where) or candles[-1][0]
         prior = min(0.99, max(0.01, flip(candles[0][1])))
         state = GameState(
-            game_id=f"kalshi:nba:{row['game_id']}", sport=Sport.BASKETBALL, league=League.NBA,
-            home=Team(row["home"], row["home"]), away=Team(row["away"], row["away"]),
-            status=GameStatus.SCHEDULED, pregame_home_prob=prior,
+            game_id=f"kalshi:nba:{row['game_id']}",
+            sport=Sport.BASKETBALL,
+            league=League.NBA,
+            home=Team(row["home"], row["home"]),
+            away=Team(row["away"], row["away"]),
+            status=GameStatus.SCHEDULED,
+            pregame_home_prob=prior,
         )
         for offset in offsets_min:
             before = [p for ts, p in candles if ts <= last_ts - 60 * offset]

@@ -15,12 +15,26 @@ from .loaders import CalibrationRow, LoaderError, as_int, num, read_csv
 
 PLAIN_STERN = SternModel(mu=0.0, sigma=12.0, possession_points=0.0)  # SOURCES.md §2 baseline
 NHL_PLAIN_RATE = 5.83 / 2 / 3600.0  # league-average regulation goals per side per second (SOURCES.md §3)
-PLAIN_POISSON = PoissonHockeyModel(rate_home=NHL_PLAIN_RATE, rate_away=NHL_PLAIN_RATE, pull_seconds=0.0,
-                                   ot_rate=0.0, ot_home_share=0.5, shootout_home=0.5, default_prior=None)
+PLAIN_POISSON = PoissonHockeyModel(
+    rate_home=NHL_PLAIN_RATE,
+    rate_away=NHL_PLAIN_RATE,
+    pull_seconds=0.0,
+    ot_rate=0.0,
+    ot_home_share=0.5,
+    shootout_home=0.5,
+    default_prior=None,
+)
 # SOURCES.md §3 baseline, the target's "plain Poisson with league-average rates": the league's
 # average home and away regulation rates, a tie at 60:00 counted as ½.
-HOME_AWAY_POISSON = PoissonHockeyModel(rate_home=3.07 / 3600, rate_away=2.76 / 3600, pull_seconds=0.0,
-                                       ot_rate=0.0, ot_home_share=0.5, shootout_home=0.5, default_prior=None)
+HOME_AWAY_POISSON = PoissonHockeyModel(
+    rate_home=3.07 / 3600,
+    rate_away=2.76 / 3600,
+    pull_seconds=0.0,
+    ot_rate=0.0,
+    ot_home_share=0.5,
+    shootout_home=0.5,
+    default_prior=None,
+)
 
 
 def _nba_possession(event: str, team: str, result: str, home: str, away: str, current: str | None) -> str | None:
@@ -69,11 +83,19 @@ def load_nba(path: Path, ratings: dict[str, float] | None = None) -> list[Calibr
                 continue
             rem = num(row, "game_seconds_remaining_regulation", where) or 0.0
             by_minute[min(47, int(elapsed // 60))] = GameState(
-                game_id=f"nba:{game_id}", sport=Sport.BASKETBALL, league=League.NBA,
-                home=Team(home, home), away=Team(away, away), status=GameStatus.LIVE,
-                home_score=int(num(row, "home_score", where) or 0), away_score=int(num(row, "away_score", where) or 0),
-                period=period, clock_s=num(row, "sec_rem_period", where) or 0.0,
-                seconds_remaining_regulation=max(0.0, rem), regulation_seconds=2880.0, possession=possession,
+                game_id=f"nba:{game_id}",
+                sport=Sport.BASKETBALL,
+                league=League.NBA,
+                home=Team(home, home),
+                away=Team(away, away),
+                status=GameStatus.LIVE,
+                home_score=int(num(row, "home_score", where) or 0),
+                away_score=int(num(row, "away_score", where) or 0),
+                period=period,
+                clock_s=num(row, "sec_rem_period", where) or 0.0,
+                seconds_remaining_regulation=max(0.0, rem),
+                regulation_seconds=2880.0,
+                possession=possession,
                 pregame_home_prob=rating_prior(home, away, ratings),
             )
         if y is None:
@@ -85,8 +107,9 @@ def load_nba(path: Path, ratings: dict[str, float] | None = None) -> list[Calibr
     return out
 
 
-def load_nhl(games_path: Path, goals_path: Path | None = None, grid_seconds: int = 300,
-             at_goals: bool = False) -> list[CalibrationRow]:
+def load_nhl(
+    games_path: Path, goals_path: Path | None = None, grid_seconds: int = 300, at_goals: bool = False
+) -> list[CalibrationRow]:
     """NHL games + goals → states every `grid_seconds` of regulation (and after each goal if `at_goals`).
 
     References: `poisson_plain` (league-average rate both sides, tie = 0.5) and `poisson_home_away`
@@ -101,7 +124,8 @@ def load_nhl(games_path: Path, goals_path: Path | None = None, grid_seconds: int
         if elapsed is None:
             raise LoaderError(f"{where}: goal without a time")
         goals.setdefault(row["game_id"], []).append(
-            (elapsed, int(num(row, "home_score_after", where) or 0), int(num(row, "away_score_after", where) or 0)))
+            (elapsed, int(num(row, "home_score_after", where) or 0), int(num(row, "away_score_after", where) or 0))
+        )
     out = []
     for i, row in enumerate(read_csv(games_path), start=2):
         where = f"{games_path}:{i}"
@@ -118,10 +142,18 @@ def load_nhl(games_path: Path, goals_path: Path | None = None, grid_seconds: int
                 if elapsed <= t:
                     hs, as_ = h, a
             state = GameState(
-                game_id=f"nhl:{row['game_id']}", sport=Sport.HOCKEY, league=League.NHL,
-                home=Team(row["home_team"], row["home_team"]), away=Team(row["away_team"], row["away_team"]),
-                status=GameStatus.LIVE, home_score=hs, away_score=as_, period=int(t // 1200) + 1,
-                clock_s=1200.0 - t % 1200, seconds_remaining_regulation=3600.0 - t, regulation_seconds=3600.0,
+                game_id=f"nhl:{row['game_id']}",
+                sport=Sport.HOCKEY,
+                league=League.NHL,
+                home=Team(row["home_team"], row["home_team"]),
+                away=Team(row["away_team"], row["away_team"]),
+                status=GameStatus.LIVE,
+                home_score=hs,
+                away_score=as_,
+                period=int(t // 1200) + 1,
+                clock_s=1200.0 - t % 1200,
+                seconds_remaining_regulation=3600.0 - t,
+                regulation_seconds=3600.0,
             )
             refs = {"poisson_plain": PLAIN_POISSON.p_home(state), "poisson_home_away": HOME_AWAY_POISSON.p_home(state)}
             out.append(CalibrationRow(state, y, state.game_id, f"P{state.period}", refs))

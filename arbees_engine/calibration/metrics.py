@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,12 @@ def calibration_error(bins: Sequence[ReliabilityBin]) -> float:
 
 
 def bootstrap_brier_diff(
-    ps: Sequence[float], refs: Sequence[float], ys: Sequence[float], games: Sequence[str],
-    draws: int = 1000, seed: int = 0,
+    ps: Sequence[float],
+    refs: Sequence[float],
+    ys: Sequence[float],
+    games: Sequence[str],
+    draws: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float, float]:
     """(Brier(ps) − Brier(refs), 2.5 %, 97.5 % quantiles) resampling whole games with replacement."""
     _check(ps, ys)
@@ -92,8 +96,12 @@ def bootstrap_brier_diff(
 
 
 def bootstrap_bin_gaps(
-    ps: Sequence[float], ys: Sequence[float], games: Sequence[str], width: float = 0.05,
-    draws: int = 1000, seed: int = 0,
+    ps: Sequence[float],
+    ys: Sequence[float],
+    games: Sequence[str],
+    width: float = 0.05,
+    draws: int = 1000,
+    seed: int = 0,
 ) -> dict[int, tuple[float, float]]:
     """Game-level bootstrap 95 % interval of (mean p − observed) per reliability bin: {bin index: (lo, hi)}.
 

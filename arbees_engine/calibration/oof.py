@@ -8,8 +8,8 @@ floor); hockey refits its rates per fold (`fit_hockey.cv_hockey`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from arbees_engine.model import Sport
 
@@ -18,8 +18,9 @@ from .fit_hockey import cv_hockey, read_goal_logs
 from .loaders import CalibrationRow, LoaderError
 
 
-def out_of_fold(sport: Sport, data: Path, rows: Sequence[CalibrationRow],
-                k: int = 5) -> tuple[list[CalibrationRow], list[float]]:
+def out_of_fold(
+    sport: Sport, data: Path, rows: Sequence[CalibrationRow], k: int = 5
+) -> tuple[list[CalibrationRow], list[float]]:
     """(rows scored, their out-of-fold P(home wins)) for `rows` loaded from `data`.
 
     Football keeps only live regulation plays (what the fitter uses). Raises LoaderError for a layout

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .loaders import CalibrationRow
-from .metrics import ReliabilityBin, bootstrap_bin_gaps, bootstrap_brier_diff, brier, calibration_error, log_loss, reliability
+from .metrics import (
+    ReliabilityBin,
+    bootstrap_bin_gaps,
+    bootstrap_brier_diff,
+    brier,
+    calibration_error,
+    log_loss,
+    reliability,
+)
 
 TOLERANCE = 0.03  # reliability target: |mean p − observed| ≤ 0.03 in bins with ≥ MIN_BIN rows
 MIN_BIN = 200
@@ -52,27 +60,33 @@ def print_report(rows: Sequence[CalibrationRow], ps: Sequence[float], reference:
     if refs is not None:
         diff, lo, hi = bootstrap_brier_diff(ps, refs, ys, [r.game_id for r in rows], draws=draws)
         verdict = "better" if hi < 0 else "worse" if lo > 0 else "no significant difference"
-        print(f"\nBrier(model) − Brier({reference}) = {diff:+.4f}  game-level bootstrap 95% CI "
-              f"[{lo:+.4f}, {hi:+.4f}] ({draws} draws): {verdict}")
+        print(
+            f"\nBrier(model) − Brier({reference}) = {diff:+.4f}  game-level bootstrap 95% CI "
+            f"[{lo:+.4f}, {hi:+.4f}] ({draws} draws): {verdict}"
+        )
 
 
 def _print_scores(label: str, s: Scores) -> None:
     fails = s.failing_bins
-    status = "all bins with ≥200 rows within ±0.03" if not fails else (
-        "bins outside ±0.03: " + ", ".join(f"{b.centre:.2f} ({b.gap:+.3f}, n={b.count})" for b in fails))
+    status = (
+        "all bins with ≥200 rows within ±0.03"
+        if not fails
+        else ("bins outside ±0.03: " + ", ".join(f"{b.centre:.2f} ({b.gap:+.3f}, n={b.count})" for b in fails))
+    )
     print(f"{label:<28} Brier {s.brier:.4f}  log loss {s.log_loss:.4f}  cal. error {s.cal_error:.4f}  [{status}]")
 
 
 def _context(rows) -> str:
-    """"  playoff games: 66 (6 at a neutral site)" when the rows carry game context, else ""."""
+    """ "  playoff games: 66 (6 at a neutral site)" when the rows carry game context, else ""."""
     games = {r.game_id: r.state for r in rows}
     post = sum(s.postseason for s in games.values())
     neutral = sum(s.neutral_site for s in games.values())
     return f"  playoff games: {post} ({neutral} at a neutral site)" if post or neutral else ""
 
 
-def failing_bins_beyond_noise(ps: Sequence[float], ys: Sequence[float], games: Sequence[str],
-                              draws: int = 1000) -> list[ReliabilityBin]:
+def failing_bins_beyond_noise(
+    ps: Sequence[float], ys: Sequence[float], games: Sequence[str], draws: int = 1000
+) -> list[ReliabilityBin]:
     """Failing bins (≥ MIN_BIN rows, |gap| > TOLERANCE) whose game-level bootstrap 95 % CI excludes 0."""
     intervals = bootstrap_bin_gaps(ps, ys, games, draws=draws)
     out = []
@@ -91,12 +105,15 @@ def _print_bins(label: str, s: Scores, intervals: dict[int, tuple[float, float]]
         flag = "  <-- outside ±0.03" if b.count >= MIN_BIN and abs(b.gap) > TOLERANCE else ""
         if flag and lo <= 0.0 <= hi:
             flag += " (CI includes 0)"
-        print(f"  {b.centre:4.2f}  {b.count:6d}  {b.mean_p:6.3f}  {b.observed:6.3f}  {b.gap:+.3f}  "
-              f"[{lo:+.3f}, {hi:+.3f}]{flag}")
+        print(
+            f"  {b.centre:4.2f}  {b.count:6d}  {b.mean_p:6.3f}  {b.observed:6.3f}  {b.gap:+.3f}  "
+            f"[{lo:+.3f}, {hi:+.3f}]{flag}"
+        )
 
 
-def _print_strata(rows: Sequence[CalibrationRow], ps: Sequence[float], refs: Sequence[float] | None,
-                  ys: Sequence[float]) -> None:
+def _print_strata(
+    rows: Sequence[CalibrationRow], ps: Sequence[float], refs: Sequence[float] | None, ys: Sequence[float]
+) -> None:
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups[r.stratum].append(i)

@@ -12,10 +12,10 @@ The file is read again whenever it changes (an `operator add` needs no restart).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import structlog
 
@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 
 def wall_clock() -> datetime:
     """Wall-clock UTC now: commands expire by real time even when the engine's clock is simulated."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Refusal:
     detail: str
 
     def text(self) -> str:
-        """"<reason>: <detail>", the acknowledgement's detail."""
+        """ "<reason>: <detail>", the acknowledgement's detail."""
         return f"{self.reason}: {self.detail}"
 
 
@@ -114,8 +114,10 @@ class CommandGuard:
         if public is None:
             return Refusal("unknown_operator", f"operator {cmd.operator!r} is not in {self.path}")
         if not signature_valid(cmd, self.instance, public):
-            return Refusal("bad_signature", f"signature does not verify with {cmd.operator!r}'s public key "
-                           f"for instance {self.instance!r}")
+            return Refusal(
+                "bad_signature",
+                f"signature does not verify with {cmd.operator!r}'s public key for instance {self.instance!r}",
+            )
         return None
 
     def freshness(self, cmd: Command) -> Refusal | None:
@@ -124,12 +126,21 @@ class CommandGuard:
         if cmd.expires_at is None:
             return Refusal("no_expiry", "command has no expires_at")
         if cmd.expires_at - cmd.issued_at > self.max_ttl:
-            return Refusal("ttl_too_long", f"valid {(cmd.expires_at - cmd.issued_at).total_seconds():g} s, "
-                           f"more than the {self.max_ttl.total_seconds():g} s allowed")
+            return Refusal(
+                "ttl_too_long",
+                f"valid {(cmd.expires_at - cmd.issued_at).total_seconds():g} s, "
+                f"more than the {self.max_ttl.total_seconds():g} s allowed",
+            )
         if cmd.issued_at > now + self.skew:
-            return Refusal("issued_in_future", f"issued {(cmd.issued_at - now).total_seconds():.1f} s ahead of the "
-                           f"engine's clock (allowed skew {self.skew.total_seconds():g} s)")
+            return Refusal(
+                "issued_in_future",
+                f"issued {(cmd.issued_at - now).total_seconds():.1f} s ahead of the "
+                f"engine's clock (allowed skew {self.skew.total_seconds():g} s)",
+            )
         if now > cmd.expires_at:
-            return Refusal("expired", f"expired {(now - cmd.expires_at).total_seconds():.1f} s ago "
-                           f"(at {cmd.expires_at.isoformat()}); not run")
+            return Refusal(
+                "expired",
+                f"expired {(now - cmd.expires_at).total_seconds():.1f} s ago "
+                f"(at {cmd.expires_at.isoformat()}); not run",
+            )
         return None

@@ -55,8 +55,14 @@ class Registry:
             self.markets.pop(market_id, None)
             self.books.pop(market_id, None)
             self.listings.pop(market_id, None)
-        for table in (self.games, self.model_p_home, self.priors, self.game_seen_at, self.finished_at,
-                      self.regulation_scores):
+        for table in (
+            self.games,
+            self.model_p_home,
+            self.priors,
+            self.game_seen_at,
+            self.finished_at,
+            self.regulation_scores,
+        ):
             table.pop(game_id, None)
         self.forgotten.add(game_id)  # a feed that keeps listing it must not bring it back
         return market_ids
@@ -68,6 +74,9 @@ class Registry:
     def arb_pairs(self, market: Market) -> list[Market]:
         """Markets on other venues for the same game and outcome (equivalence checked by caller)."""
         return [
-            other for other in self.markets_of(market.game_id)
-            if other.venue is not market.venue and other.outcome is market.outcome and other.market_id != market.market_id
+            other
+            for other in self.markets_of(market.game_id)
+            if other.venue is not market.venue
+            and other.outcome is market.outcome
+            and other.market_id != market.market_id
         ]

@@ -8,10 +8,10 @@ from .paper import PaperBroker
 
 __all__ = [
     "Broker",
-    "PaperVenueBroker",
     "FeeError",
     "IdFactory",
     "PaperBroker",
+    "PaperVenueBroker",
     "client_order_ids",
     "fee_per_contract_estimate",
     "maker_fee",

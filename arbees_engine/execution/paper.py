@@ -67,17 +67,19 @@ class PaperBroker:
         for n, take in enumerate(depth.walk(levels, order.contracts, order.limit_price), start=1):
             key = (order.side.value, take.price)
             taken[key] = taken.get(key, 0) + take.contracts
-            fills.append(Fill(
-                fill_id=f"{order.client_order_id}-{n}",
-                client_order_id=order.client_order_id,
-                market_id=order.market_id,
-                venue=order.venue,
-                side=order.side,
-                price=take.price,
-                contracts=take.contracts,
-                fee=taker_fee(schedule, take.price, take.contracts),
-                filled_at=now,
-            ))
+            fills.append(
+                Fill(
+                    fill_id=f"{order.client_order_id}-{n}",
+                    client_order_id=order.client_order_id,
+                    market_id=order.market_id,
+                    venue=order.venue,
+                    side=order.side,
+                    price=take.price,
+                    contracts=take.contracts,
+                    fee=taker_fee(schedule, take.price, take.contracts),
+                    filled_at=now,
+                )
+            )
         order.filled_contracts = sum(f.contracts for f in fills)
         if order.filled_contracts == order.contracts:
             order.status = OrderStatus.FILLED

@@ -14,7 +14,18 @@ from .equivalence import Equivalence, Terms, equivalent, parse_terms
 from .matcher import REASON_CODES, Match, Matcher, MatchResult, Refusal
 
 __all__ = [
-    "REASON_CODES", "AliasBook", "AliasDataError", "Equivalence", "Terms",
-    "equivalent", "parse_terms", "LeagueAliases", "Match", "MatchResult", "Matcher", "Refusal",
-    "default_aliases", "normalize",
+    "REASON_CODES",
+    "AliasBook",
+    "AliasDataError",
+    "Equivalence",
+    "LeagueAliases",
+    "Match",
+    "MatchResult",
+    "Matcher",
+    "Refusal",
+    "Terms",
+    "default_aliases",
+    "equivalent",
+    "normalize",
+    "parse_terms",
 ]

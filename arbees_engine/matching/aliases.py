@@ -149,8 +149,14 @@ def _load_file(path: Path) -> tuple[League, Sport, list[TeamEntry]]:
     try:
         league, sport = League(data["league"]), Sport(data["sport"])
         teams = [
-            TeamEntry(t["key"], t["name"], t.get("city", ""), t.get("mascot", ""),
-                      tuple(t.get("codes", ())), tuple(t.get("aliases", ())))
+            TeamEntry(
+                t["key"],
+                t["name"],
+                t.get("city", ""),
+                t.get("mascot", ""),
+                tuple(t.get("codes", ())),
+                tuple(t.get("aliases", ())),
+            )
             for t in data["teams"]
         ]
     except (KeyError, ValueError, TypeError) as exc:
@@ -173,7 +179,8 @@ class AliasBook:
         if all(m in self.leagues for m in UCL_MEMBERS):
             merged = [
                 TeamEntry(f"{m}:{t.key}", t.name, t.city, t.mascot, t.codes, t.aliases)
-                for m in UCL_MEMBERS for t in self.leagues[m].teams.values()
+                for m in UCL_MEMBERS
+                for t in self.leagues[m].teams.values()
             ]
             self.leagues[League.UCL] = LeagueAliases(League.UCL, Sport.SOCCER, merged)
         owners: dict[str, set[str]] = {}  # mascot → distinct full names (NCAAF/NCAAB share programs)

@@ -23,29 +23,45 @@ from dataclasses import dataclass
 from ..model import LEAGUE_SPORT, League, Market, MarketListing, Outcome, Sport
 from .aliases import default_aliases
 from .evidence import Refuse, extract
-from .wording import WIN_OR_DRAW as _WIN_OR_DRAW
 from .matcher import _league_of
+from .wording import WIN_OR_DRAW as _WIN_OR_DRAW
 
 INCLUDED, REGULATION, UNKNOWN = "included", "regulation", "unknown"
 _OT = r"(?:overtime|over-time|extra[- ]time|extra innings|ot|shoot-?outs?|penalty shoot-?outs?)"
-_OT_EXCLUDED = re.compile(rf"\b(?:not includ\w*|exclud\w*|does not include|do not count|will not count|"
-                          rf"without)\b[^.]{{0,40}}\b{_OT}\b", re.I)
-_OT_INCLUDED = re.compile(rf"\b(?:includ\w*|inclusive of|after|counts?|incl\.)\b[^.]{{0,40}}\b{_OT}\b|"
-                          rf"\b{_OT}\b[^.]{{0,30}}\b(?:counts?|included|will count)\b", re.I)
+_OT_EXCLUDED = re.compile(
+    rf"\b(?:not includ\w*|exclud\w*|does not include|do not count|will not count|"
+    rf"without)\b[^.]{{0,40}}\b{_OT}\b",
+    re.I,
+)
+_OT_INCLUDED = re.compile(
+    rf"\b(?:includ\w*|inclusive of|after|counts?|incl\.)\b[^.]{{0,40}}\b{_OT}\b|"
+    rf"\b{_OT}\b[^.]{{0,30}}\b(?:counts?|included|will count)\b",
+    re.I,
+)
 # negation AFTER the overtime word: "Overtime does not count", "overtime and shootouts are not included/excluded"
-_OT_NEGATED = re.compile(rf"\b{_OT}\b[^.]{{0,40}}\b(?:not|n't|never)\b[^.]{{0,15}}\b(?:count\w*|includ\w*)\b|"
-                         rf"\b{_OT}\b[^.]{{0,40}}\bexcluded\b", re.I)
+_OT_NEGATED = re.compile(
+    rf"\b{_OT}\b[^.]{{0,40}}\b(?:not|n't|never)\b[^.]{{0,15}}\b(?:count\w*|includ\w*)\b|"
+    rf"\b{_OT}\b[^.]{{0,40}}\bexcluded\b",
+    re.I,
+)
 _REGULATION = re.compile(r"\b(?:regulation|regular time|90 minutes|60 minutes|full[- ]time result)\b", re.I)
 
 _DRAW_FIFTY = re.compile(r"\b(?:tie|draw|tied|drawn)\b[^.]{0,120}\b50-50\b", re.I)
-_DRAW_NO = re.compile(r"\b(?:tie|draw|tied|drawn)\b[^.]{0,80}\bresolves?\b[^.]{0,10}\bno\b|"
-                      r"\botherwise\b[^.]{0,60}\b(?:resolve|resolves)\b[^.]{0,10}\bno\b", re.I)
+_DRAW_NO = re.compile(
+    r"\b(?:tie|draw|tied|drawn)\b[^.]{0,80}\bresolves?\b[^.]{0,10}\bno\b|"
+    r"\botherwise\b[^.]{0,60}\b(?:resolve|resolves)\b[^.]{0,10}\bno\b",
+    re.I,
+)
 _IF_WINS_YES = re.compile(r"\bif\b[^.]{1,80}\bwins?\b[^.]*\bresolves? to yes\b", re.I)
 # a postponement with a deadline or its own resolution: not "follows the game", whatever else is said
-_POSTPONED_DEADLINE = re.compile(r"\bpostpon\w*[^.]{0,160}\b(?:\d+\s*(?:days?|hours?)|resolves?\b[^.]{0,10}\b(?:no|yes))\b",
-                                 re.I)
-_POSTPONED_FOLLOWS = re.compile(r"\bpostpon\w*[^.]{0,80}\b(?:remain open|until the (?:game|match) has been (?:completed|played)"
-                                r"|rescheduled)\b|\boriginally scheduled for\b", re.I)
+_POSTPONED_DEADLINE = re.compile(
+    r"\bpostpon\w*[^.]{0,160}\b(?:\d+\s*(?:days?|hours?)|resolves?\b[^.]{0,10}\b(?:no|yes))\b", re.I
+)
+_POSTPONED_FOLLOWS = re.compile(
+    r"\bpostpon\w*[^.]{0,80}\b(?:remain open|until the (?:game|match) has been (?:completed|played)"
+    r"|rescheduled)\b|\boriginally scheduled for\b",
+    re.I,
+)
 _DELAY_FIFTY = re.compile(r"\bdelayed beyond (\d+) days\b[^.]{0,120}\b50-50\b", re.I)
 _CANCEL_FIFTY = re.compile(r"\bcancel+ed\b[^.]{0,200}\b50-50\b", re.I)
 _CANCEL_NO = re.compile(r"\bcancel+ed\b[^.]{0,100}\bresolves?\b[^.]{0,10}\bno\b", re.I)
@@ -138,15 +154,23 @@ def _orientation_ok(market: Market, listing: MarketListing, league: League) -> b
     team = la.resolve_code(market.yes_team or "") if la else None
     if team is None or ev.yes_draw:
         return False
-    checks = [la.resolve_code(ev.yes_code) if ev.yes_code else None,
-              la.resolve_name(ev.yes_label) if ev.yes_label else None]
+    checks = [
+        la.resolve_code(ev.yes_code) if ev.yes_code else None,
+        la.resolve_name(ev.yes_label) if ev.yes_label else None,
+    ]
     found = [c for c in checks if c is not None]
     return bool(found) and all(c.keys & team.keys for c in found)
 
 
-def equivalent(market_a: Market, listing_a: MarketListing, market_b: Market, listing_b: MarketListing,
-               *, accept_unknown_postponement: bool = False,
-               accept_unknown_cancellation: bool = False) -> Equivalence:
+def equivalent(
+    market_a: Market,
+    listing_a: MarketListing,
+    market_b: Market,
+    listing_b: MarketListing,
+    *,
+    accept_unknown_postponement: bool = False,
+    accept_unknown_cancellation: bool = False,
+) -> Equivalence:
     """Decide whether YES on `market_a` and YES on `market_b` pay on exactly the same events.
 
     Returns Equivalence(ok, reason). Reasons: different_game, outcome_inverted, outcome_mismatch,
@@ -170,8 +194,11 @@ def equivalent(market_a: Market, listing_a: MarketListing, market_b: Market, lis
     league = leagues.pop()
     for market, listing in ((market_a, listing_a), (market_b, listing_b)):
         if not _orientation_ok(market, listing, league):
-            return Equivalence(False, f"orientation_unverified: {market.market_id} YES label "
-                                      f"{listing.yes_label!r} does not confirm {market.yes_team or 'draw'}")
+            return Equivalence(
+                False,
+                f"orientation_unverified: {market.market_id} YES label "
+                f"{listing.yes_label!r} does not confirm {market.yes_team or 'draw'}",
+            )
     ta = parse_terms(listing_a, league, market_a.outcome)
     tb = parse_terms(listing_b, league, market_b.outcome)
     checks = [("overtime", ta.overtime, tb.overtime, False)]
@@ -186,5 +213,6 @@ def equivalent(market_a: Market, listing_a: MarketListing, market_b: Market, lis
             return Equivalence(False, f"rules_unknown_{name}: {market_a.market_id}={a}, {market_b.market_id}={b}")
         if a != b:
             return Equivalence(False, f"{name}_terms_differ: {market_a.market_id}={a}, {market_b.market_id}={b}")
-    return Equivalence(True, f"equivalent: {league.value} {market_a.game_id} YES={market_a.yes_team or 'draw'}, "
-                             f"overtime={ta.overtime}")
+    return Equivalence(
+        True, f"equivalent: {league.value} {market_a.game_id} YES={market_a.yes_team or 'draw'}, overtime={ta.overtime}"
+    )

@@ -10,7 +10,7 @@ a spread/total, a Yes/No market without a team, double-chance rules).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from ..model import League, MarketListing, TeamRefs, Venue
@@ -62,10 +62,12 @@ def extract(listing: MarketListing) -> Evidence:
     """Read a listing's league, date, team references and YES side. Raises Refuse."""
     starts = listing.starts_at
     if starts is not None and starts.tzinfo is None:
-        starts = starts.replace(tzinfo=timezone.utc)  # venue times are UTC; never compare naive with aware
+        starts = starts.replace(tzinfo=UTC)  # venue times are UTC; never compare naive with aware
     ev = _from_listing_evidence(listing, starts)
     if NOT_MONEYLINE.search(listing.title) or NOT_MONEYLINE.search(listing.yes_label):
-        raise Refuse("not_moneyline", f"title {listing.title!r} / YES {listing.yes_label!r} is not a game-winner market")
+        raise Refuse(
+            "not_moneyline", f"title {listing.title!r} / YES {listing.yes_label!r} is not a game-winner market"
+        )
     if WIN_OR_DRAW.search(listing.rules or ""):
         raise Refuse("not_moneyline", "the rules pay YES on a win or a draw (double chance)")
     _date_only_start(listing, ev)
@@ -82,10 +84,20 @@ def _from_listing_evidence(listing: MarketListing, starts: datetime | None) -> E
         raise Refuse("unknown_venue", f"venue {listing.venue!r}: no adapter read this listing's evidence")
     if given.refusal is not None:
         raise Refuse(*given.refusal)
-    return Evidence(venue=listing.venue, leagues=dict(given.leagues), unknown_codes=list(given.unknown_codes),
-                    day=given.day, start_et=given.start_et, starts_at=starts, game_number=given.game_number,
-                    pairs=list(given.pairs), yes_code=given.yes_code, yes_label=given.yes_label,
-                    yes_draw=given.yes_draw, start_is_scheduled=given.start_is_scheduled)
+    return Evidence(
+        venue=listing.venue,
+        leagues=dict(given.leagues),
+        unknown_codes=list(given.unknown_codes),
+        day=given.day,
+        start_et=given.start_et,
+        starts_at=starts,
+        game_number=given.game_number,
+        pairs=list(given.pairs),
+        yes_code=given.yes_code,
+        yes_label=given.yes_label,
+        yes_draw=given.yes_draw,
+        start_is_scheduled=given.start_is_scheduled,
+    )
 
 
 def _date_only_start(listing: MarketListing, ev: Evidence) -> None:
@@ -97,5 +109,7 @@ def _date_only_start(listing: MarketListing, ev: Evidence) -> None:
     if ev.day is None:
         ev.day = listing.start_date
     elif ev.day != listing.start_date:
-        raise Refuse("date_mismatch", f"the listing's date {ev.day} (US Eastern) disagrees with its "
-                                      f"date-only start {listing.start_date}")
+        raise Refuse(
+            "date_mismatch",
+            f"the listing's date {ev.day} (US Eastern) disagrees with its date-only start {listing.start_date}",
+        )

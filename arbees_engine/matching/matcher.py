@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
 
@@ -21,15 +21,39 @@ from .evidence import EASTERN, Evidence, Refuse, eastern_date, extract
 from .resolve import resolve_pair, resolve_yes
 
 log = structlog.get_logger(__name__)
-REASON_CODES = frozenset({
-    "unknown_league", "league_mismatch", "not_moneyline", "unknown_team", "ambiguous_team", "shared_mascot_only",
-    "team_sources_disagree", "opponent_mismatch", "date_mismatch", "no_game", "ambiguous_game",
-    "ambiguous_doubleheader", "game_postponed", "yes_label_mismatch", "draw_not_possible", "unknown_venue",
-    "start_mismatch",
-})
+REASON_CODES = frozenset(
+    {
+        "unknown_league",
+        "league_mismatch",
+        "not_moneyline",
+        "unknown_team",
+        "ambiguous_team",
+        "shared_mascot_only",
+        "team_sources_disagree",
+        "opponent_mismatch",
+        "date_mismatch",
+        "no_game",
+        "ambiguous_game",
+        "ambiguous_doubleheader",
+        "game_postponed",
+        "yes_label_mismatch",
+        "draw_not_possible",
+        "unknown_venue",
+        "start_mismatch",
+    }
+)
 # Refusals that depend on which games the matcher knows: a game added later may resolve them.
-GAME_DEPENDENT_REFUSALS = frozenset({"no_game", "date_mismatch", "opponent_mismatch", "ambiguous_game",
-                                     "ambiguous_doubleheader", "game_postponed", "start_mismatch"})
+GAME_DEPENDENT_REFUSALS = frozenset(
+    {
+        "no_game",
+        "date_mismatch",
+        "opponent_mismatch",
+        "ambiguous_game",
+        "ambiguous_doubleheader",
+        "game_postponed",
+        "start_mismatch",
+    }
+)
 DOUBLEHEADER_TOLERANCE = timedelta(minutes=45)
 START_TOLERANCE = timedelta(hours=3)  # a Polymarket gameStartTime this far from the game's start: another game
 
@@ -130,8 +154,9 @@ class Matcher:
             yes_team = (game.state.home if yes_key == game.home_key else game.state.away).abbr
         return Match(game.state.game_id, outcome, yes_team, 0.9 if fuzzy else 1.0, method)
 
-    def _find_game(self, ev: Evidence, league: League, la: LeagueAliases,
-                   side_a: frozenset[str], side_b: frozenset[str]) -> _Indexed:
+    def _find_game(
+        self, ev: Evidence, league: League, la: LeagueAliases, side_a: frozenset[str], side_b: frozenset[str]
+    ) -> _Indexed:
         ids: set[str] = set()
         for a in side_a:
             for b in side_b:
@@ -152,21 +177,22 @@ class Matcher:
             return _check_single(ev, dated[0], la.sport)
         return _pick_doubleheader(ev, dated)
 
-    def _diagnose_missing(self, ev: Evidence, league: League, side_a: frozenset[str],
-                          side_b: frozenset[str]) -> Refuse:
+    def _diagnose_missing(self, ev: Evidence, league: League, side_a: frozenset[str], side_b: frozenset[str]) -> Refuse:
         for side, other in ((side_a, side_b), (side_b, side_a)):
             for key in side:
                 for gid in self._by_team.get((league, key), set()):
                     g = self._games[gid]
                     if ev.day is None or g.day == ev.day:
                         opp = g.away_key if g.home_key == key else g.home_key
-                        return Refuse("opponent_mismatch",
-                                      f"{key} plays {opp} in {gid}, market names {'/'.join(sorted(other))}")
+                        return Refuse(
+                            "opponent_mismatch", f"{key} plays {opp} in {gid}, market names {'/'.join(sorted(other))}"
+                        )
         names = self._other_league_game(ev, league)
         if names:
             return Refuse("league_mismatch", f"market league {league} but the teams play in {names}")
-        return Refuse("no_game", f"no {league} game for {'/'.join(sorted(side_a))} vs "
-                                 f"{'/'.join(sorted(side_b))} on {ev.day}")
+        return Refuse(
+            "no_game", f"no {league} game for {'/'.join(sorted(side_a))} vs {'/'.join(sorted(side_b))} on {ev.day}"
+        )
 
     def _other_league_game(self, ev: Evidence, league: League) -> str | None:
         for other in {g.state.league for g in self._games.values()} - {league}:
@@ -235,37 +261,52 @@ def _check_single(ev: Evidence, game: _Indexed, sport: Sport) -> _Indexed:
         raise Refuse("start_mismatch", f"the market's {ev.start_et:%H:%M} ET start is not {game.state.game_id}'s")
     # a doubleheader with one game known; in the postseason "Game N" is the series game, never a doubleheader
     if sport is Sport.BASEBALL and ev.game_number in (1, 2) and not game.state.postseason:
-        raise Refuse("ambiguous_doubleheader", f"market names game {ev.game_number} of a doubleheader; "
-                                               f"only {game.state.game_id} is known")
+        raise Refuse(
+            "ambiguous_doubleheader",
+            f"market names game {ev.game_number} of a doubleheader; only {game.state.game_id} is known",
+        )
     # Kalshi's starts_at is the expected END of play, not the start: only Polymarket's is compared
-    if ev.start_is_scheduled and ev.starts_at is not None and start is not None \
-            and abs(start - ev.starts_at) > START_TOLERANCE:
-        raise Refuse("start_mismatch", f"the market starts {ev.starts_at:%Y-%m-%d %H:%M}Z, "
-                                       f"{game.state.game_id} at {start:%Y-%m-%d %H:%M}Z")
+    if (
+        ev.start_is_scheduled
+        and ev.starts_at is not None
+        and start is not None
+        and abs(start - ev.starts_at) > START_TOLERANCE
+    ):
+        raise Refuse(
+            "start_mismatch",
+            f"the market starts {ev.starts_at:%Y-%m-%d %H:%M}Z, {game.state.game_id} at {start:%Y-%m-%d %H:%M}Z",
+        )
     return game
 
 
 def _utc(moment: datetime | None) -> datetime | None:
     """`moment` as an aware datetime (naive ones are UTC), or None."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _pick_doubleheader(ev: Evidence, games: list[_Indexed]) -> _Indexed:
     """Choose among same-day games of the same teams by ET start, game number or start time."""
     ordered = sorted(games, key=lambda g: _utc(g.state.start_time) or datetime.max.replace(tzinfo=EASTERN))
     if ev.start_et is not None:
-        hits = [g for g in ordered if g.state.start_time and _et_minutes_apart(_utc(g.state.start_time), ev.start_et) <= 45]
+        hits = [
+            g for g in ordered if g.state.start_time and _et_minutes_apart(_utc(g.state.start_time), ev.start_et) <= 45
+        ]
         if len(hits) == 1:
             return hits[0]
     elif ev.game_number in (1, 2) and len(ordered) == 2:
         return ordered[ev.game_number - 1]
     elif ev.starts_at is not None and ev.start_is_scheduled:  # Kalshi's is the expected end
-        hits = [g for g in ordered if g.state.start_time
-                and abs(_utc(g.state.start_time) - ev.starts_at) <= DOUBLEHEADER_TOLERANCE]
+        hits = [
+            g
+            for g in ordered
+            if g.state.start_time and abs(_utc(g.state.start_time) - ev.starts_at) <= DOUBLEHEADER_TOLERANCE
+        ]
         if len(hits) == 1:
             return hits[0]
-    raise Refuse("ambiguous_doubleheader",
-                 f"{len(games)} games of these teams on {ev.day}; the market gives no usable start time or game number")
+    raise Refuse(
+        "ambiguous_doubleheader",
+        f"{len(games)} games of these teams on {ev.day}; the market gives no usable start time or game number",
+    )
 
 
 def _et_minutes_apart(start: datetime, wall) -> float:

@@ -19,12 +19,12 @@ Side = frozenset[str]
 def _resolve_source(src: PairSource, la: LeagueAliases) -> tuple[Resolution, Resolution] | None:
     if src.blob:
         options = {
-            (frozenset(la.codes[a]), frozenset(la.codes[b])): (a, b)
-            for a, b in split_team_codes(src.blob, la.codes)
+            (frozenset(la.codes[a]), frozenset(la.codes[b])): (a, b) for a, b in split_team_codes(src.blob, la.codes)
         }
         if len(options) > 1:
-            raise Refuse("ambiguous_team", f"{src.blob} splits into several {la.league} code pairs: "
-                                           f"{sorted(options.values())}")
+            raise Refuse(
+                "ambiguous_team", f"{src.blob} splits into several {la.league} code pairs: {sorted(options.values())}"
+            )
         if not options:
             return None
         (keys_a, keys_b), (a, b) = options.popitem()
@@ -66,8 +66,10 @@ def resolve_pair(ev: Evidence, la: LeagueAliases) -> tuple[Side, Side, str, bool
     for src_method, ra, rb in resolved[1:]:
         aligned = _align(side_a, side_b, ra, rb)
         if aligned is None:
-            raise Refuse("team_sources_disagree",
-                         f"{method} names {sorted(side_a)}/{sorted(side_b)}, {src_method} names {ra.text}/{rb.text}")
+            raise Refuse(
+                "team_sources_disagree",
+                f"{method} names {sorted(side_a)}/{sorted(side_b)}, {src_method} names {ra.text}/{rb.text}",
+            )
         side_a = (side_a & aligned[0].keys) or side_a
         side_b = (side_b & aligned[1].keys) or side_b
         refs_a.append(aligned[0])
@@ -77,8 +79,9 @@ def resolve_pair(ev: Evidence, la: LeagueAliases) -> tuple[Side, Side, str, bool
         raise Refuse("unknown_team", f"both sides resolve to {next(iter(side_a))}")
     for refs in (refs_a, refs_b):
         if all(r.shared_mascot for r in refs):
-            raise Refuse("shared_mascot_only",
-                         f"{refs[0].text!r} is a mascot shared across leagues; need a city, name or code")
+            raise Refuse(
+                "shared_mascot_only", f"{refs[0].text!r} is a mascot shared across leagues; need a city, name or code"
+            )
     used_fuzzy = any(r.kind == FUZZY for r in refs_a + refs_b)
     return side_a, side_b, "+".join(methods), used_fuzzy
 

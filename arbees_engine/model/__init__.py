@@ -3,14 +3,13 @@
 Import from here: `from arbees_engine.model import GameState, Market, OrderBook, Signal`.
 """
 
-from .game import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
 from .book import BookError, BookLevel, BookUpdate, BookUpdateKind, OrderBook
 from .fees import KALSHI_FEES, FeeError, FeeKind, FeeSchedule, fee_per_contract_estimate, maker_fee, taker_fee
-from .market import Market
-from .ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickError, TickRange, TickSchedule, price_grid
-from .venue import Outcome, Side, Venue, paying_results
+from .game import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
 from .listing import ListingEvidence, MarketListing, TeamRefs
+from .market import Market
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal, to_price
+from .ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickError, TickRange, TickSchedule, price_grid
 from .trading import (
     Bankroll,
     Decision,
@@ -23,5 +22,6 @@ from .trading import (
     Signal,
     SignalKind,
 )
+from .venue import Outcome, Side, Venue, paying_results
 
 __all__ = [name for name in dir() if not name.startswith("_")]

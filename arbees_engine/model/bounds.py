@@ -54,8 +54,10 @@ def bounded_number(value: object, *, field: str, low: Decimal, high: Decimal, pl
 def check_level(price: object, size: object) -> tuple[Decimal, Decimal]:
     """One book level: (price dollars in 0..1, size contracts in 0..MAX_LEVEL_CONTRACTS), both with
     at most MAX_PLACES places. Raises MoneyError (OrderBook.apply turns it into BookError)."""
-    return (bounded_number(price, field="price", low=ZERO, high=ONE),
-            bounded_number(size, field="size", low=ZERO, high=MAX_LEVEL_CONTRACTS))
+    return (
+        bounded_number(price, field="price", low=ZERO, high=ONE),
+        bounded_number(size, field="size", low=ZERO, high=MAX_LEVEL_CONTRACTS),
+    )
 
 
 def levels_after(side: dict[Decimal, Decimal], levels: list[tuple[Decimal, Decimal]], snapshot: bool) -> int:

@@ -132,7 +132,7 @@ class GameState:
     neutral_site: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
-    def validate(self) -> "GameState":
+    def validate(self) -> GameState:
         """Return self if the state is possible, else raise GameStateError."""
         if self.home_score < 0 or self.away_score < 0:
             raise GameStateError(f"{self.game_id}: negative score")
@@ -169,13 +169,13 @@ class GameState:
 
     @property
     def winner(self) -> str | None:
-        """"home", "away", "draw" for a FINAL game, else None."""
+        """ "home", "away", "draw" for a FINAL game, else None."""
         if self.status is not GameStatus.FINAL:
             return None
         if self.home_score == self.away_score:
             return "draw"
         return "home" if self.home_score > self.away_score else "away"
 
-    def evolve(self, **changes: Any) -> "GameState":
+    def evolve(self, **changes: Any) -> GameState:
         """Return a copy with `changes` applied."""
         return replace(self, **changes)

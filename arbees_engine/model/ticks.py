@@ -25,7 +25,7 @@ class Rounding(StrEnum):
     UP = "up"
 
     @property
-    def opposite(self) -> "Rounding":
+    def opposite(self) -> Rounding:
         """The other direction."""
         return Rounding.UP if self is Rounding.DOWN else Rounding.DOWN
 
@@ -81,12 +81,12 @@ class TickSchedule:
             raise TickError("a tick schedule needs at least one range")
 
     @classmethod
-    def uniform(cls, step: Decimal) -> "TickSchedule":
+    def uniform(cls, step: Decimal) -> TickSchedule:
         """One step over the whole 0..1 dollar range. Raises TickError for a step ≤ 0 or > 1."""
         return cls((TickRange(ZERO, ONE, step),))
 
     @classmethod
-    def of(cls, ranges: Iterable[tuple[object, object, object]]) -> "TickSchedule":
+    def of(cls, ranges: Iterable[tuple[object, object, object]]) -> TickSchedule:
         """From (start, end, step) triples of strings/Decimals in dollars (floats via their repr).
         Raises TickError for a value that is not a finite number, or an impossible range."""
         out = []
@@ -98,7 +98,7 @@ class TickSchedule:
         return cls(tuple(sorted(out, key=lambda r: (r.start, r.end))))
 
     @classmethod
-    def from_text(cls, text: str) -> "TickSchedule":
+    def from_text(cls, text: str) -> TickSchedule:
         """Inverse of `text` ("0.00:0.10:0.001;0.10:0.90:0.01;…"). Raises TickError."""
         parts = [p.split(":") for p in text.split(";") if p.strip()]
         if any(len(p) != 3 for p in parts):
@@ -182,7 +182,8 @@ class GridMarket(Ticked, TickGridSource, Protocol):
 def price_grid(market: GridMarket, latest: TickGridSource | None = None) -> TickSchedule:
     """The grid a limit price on `market` must sit on (dollars, YES terms).
 
-    Stated by `latest` (the market's latest MarketListing) or else `market`: its `tick_schedule` (Kalshi `price_ranges`) when its finest step equals
+    Stated by `latest` (the market's latest MarketListing) or else `market`: its `tick_schedule` (Kalshi
+    `price_ranges`) when its finest step equals
     `market.tick`; otherwise (none, or one the tick has since moved from, e.g. a Polymarket
     `tick_size_change`) uniform at `market.tick`. Raises TickError when the venue's grid was rejected
     at parse time (`tick_refused`: trading stops, whatever `market.tick` says) or for an impossible

@@ -10,8 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from .venue import Side, Venue
 from .money import ZERO
+from .venue import Side, Venue
 
 
 class Mode(StrEnum):

@@ -21,7 +21,7 @@ class Side(StrEnum):
     NO = "no"
 
     @property
-    def opposite(self) -> "Side":
+    def opposite(self) -> Side:
         """The other contract."""
         return Side.NO if self is Side.YES else Side.YES
 

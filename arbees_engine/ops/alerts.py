@@ -44,8 +44,15 @@ class AlertSender:
     clock: monotonic seconds (injectable for tests).
     """
 
-    def __init__(self, urls: Iterable[str], *, dedupe_s: float = 300.0, per_minute: int = 20,
-                 max_queue: int = 1000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        urls: Iterable[str],
+        *,
+        dedupe_s: float = 300.0,
+        per_minute: int = 20,
+        max_queue: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.urls = [u for u in urls if u]
         self.dedupe_s, self.per_minute, self.clock = dedupe_s, per_minute, clock
         self._queue: queue.Queue[Alert | None] = queue.Queue(maxsize=max_queue)

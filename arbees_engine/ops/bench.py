@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 from ..adapters.sim import SimWorld
-from ..settings import Settings
-from .drive import drive_sim
 from ..runtime.engine import Engine
 from ..runtime.latency import LatencyRecorder
+from ..settings import Settings
+from .drive import drive_sim
 
 
 async def run_bench(games: int = 50, sim_seconds: int = 1800, seed: int = 1) -> dict:
@@ -47,27 +47,38 @@ async def run_bench(games: int = 50, sim_seconds: int = 1800, seed: int = 1) -> 
     latency = engine.latency.whole_run()
     latency.update(tick_all=engine.ops.tick_latency.summary_ms(), game_all=engine.ops.game_latency.summary_ms())
     return {
-        "games": games, "sim_seconds": sim_seconds, "wall_s": round(wall, 3),
-        "book_updates": engine.counts["book_updates"], "game_states": engine.counts["game_states"],
+        "games": games,
+        "sim_seconds": sim_seconds,
+        "wall_s": round(wall, 3),
+        "book_updates": engine.counts["book_updates"],
+        "game_states": engine.counts["game_states"],
         "book_updates_per_s": round(engine.counts["book_updates"] / wall, 1),
-        "signals": sum(summary["signals_by_decision"].values()), "fills": summary["fills"],
-        "realized_pnl": summary["realized_pnl"], "fees": summary["fees"], "identity_ok": summary["identity_ok"],
-        "latency_ms": latency, "event_loop_lag_ms": engine.ops.looplag.histogram.summary_ms(),
+        "signals": sum(summary["signals_by_decision"].values()),
+        "fills": summary["fills"],
+        "realized_pnl": summary["realized_pnl"],
+        "fees": summary["fees"],
+        "identity_ok": summary["identity_ok"],
+        "latency_ms": latency,
+        "event_loop_lag_ms": engine.ops.looplag.histogram.summary_ms(),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
 def format_bench(r: dict) -> str:
     """Plain-text rendering of run_bench()'s figures."""
-    lines = [f"games {r['games']}  sim {r['sim_seconds']} s in {r['wall_s']} s wall  "
-             f"book updates {r['book_updates']} ({r['book_updates_per_s']}/s)  game states {r['game_states']}",
-             f"signals {r['signals']}  fills {r['fills']}  realized P&L ${r['realized_pnl']}  fees ${r['fees']}  "
-             f"identity {'holds' if r['identity_ok'] else 'BROKEN'}  peak RSS {r['peak_rss_mib']} MiB",
-             "whole run, ms      p50       p95       p99     p99.9       max         n"]
+    lines = [
+        f"games {r['games']}  sim {r['sim_seconds']} s in {r['wall_s']} s wall  "
+        f"book updates {r['book_updates']} ({r['book_updates_per_s']}/s)  game states {r['game_states']}",
+        f"signals {r['signals']}  fills {r['fills']}  realized P&L ${r['realized_pnl']}  fees ${r['fees']}  "
+        f"identity {'holds' if r['identity_ok'] else 'BROKEN'}  peak RSS {r['peak_rss_mib']} MiB",
+        "whole run, ms      p50       p95       p99     p99.9       max         n",
+    ]
     rows = sorted(r["latency_ms"].items()) + [("event_loop_lag", r["event_loop_lag_ms"])]
     for stage, v in rows:
-        lines.append(f"{stage:<16}{v['p50_ms']:>8.4f}{v['p95_ms']:>10.4f}{v['p99_ms']:>10.4f}{v['p999_ms']:>10.4f}"
-                     f"{v['max_ms']:>10.3f}{v['count']:>10}")
+        lines.append(
+            f"{stage:<16}{v['p50_ms']:>8.4f}{v['p95_ms']:>10.4f}{v['p99_ms']:>10.4f}{v['p999_ms']:>10.4f}"
+            f"{v['max_ms']:>10.3f}{v['count']:>10}"
+        )
     return "\n".join(lines)
 
 
@@ -100,10 +111,18 @@ async def run_store_bench(games: int = 200, speed: float = 10.0, seconds: float 
             tables = {t: await store.count_rows(t) for t in _COUNTED_TABLES}
         finally:
             await store.close()
-    return {"games": games, "speed": speed, "seconds": seconds, "wall_s": round(wall, 3), "sim_seconds": sim_run,
-            "book_updates": engine.counts["book_updates"], "writer": engine.writer.figures(),
-            "drain": engine.store_drain, "tables": tables,
-            "loop_lag_ms": lag.percentiles()["loop_lag"].model_dump()}
+    return {
+        "games": games,
+        "speed": speed,
+        "seconds": seconds,
+        "wall_s": round(wall, 3),
+        "sim_seconds": sim_run,
+        "book_updates": engine.counts["book_updates"],
+        "writer": engine.writer.figures(),
+        "drain": engine.store_drain,
+        "tables": tables,
+        "loop_lag_ms": lag.percentiles()["loop_lag"].model_dump(),
+    }
 
 
 async def _watch_loop_lag(lag: LatencyRecorder, every_s: float = 0.05) -> None:
@@ -118,18 +137,20 @@ async def _watch_loop_lag(lag: LatencyRecorder, every_s: float = 0.05) -> None:
 def format_store_bench(r: dict) -> str:
     """Plain-text rendering of run_store_bench()'s figures."""
     w, d = r["writer"], r["drain"]
-    return "\n".join([
-        f"games {r['games']}  speed {r['speed']}  for {r['seconds']} s ({r['wall_s']} s with shutdown)  "
-        f"sim seconds run {r['sim_seconds']:.0f} (achieved speed {r['sim_seconds'] / r['seconds']:.1f})  "
-        f"book updates {r['book_updates']}",
-        f"store writer: submitted {w['submitted']}  written {w['written']}  dropped {w['dropped']}  "
-        f"coalesced {w['coalesced']}  failed {w['failed']}  left {w['backlog']}",
-        f"backlog peak {w['backlog_peak']} rows  write latency p50 {w['store_write_p50_ms']} ms  "
-        f"p99 {w['store_write_p99_ms']} ms  queued→committed p50 {w['store_lag_p50_ms']} ms  "
-        f"p99 {w['store_lag_p99_ms']} ms",
-        "written by kind: " + "  ".join(f"{k}={v}" for k, v in sorted(w["written_by_kind"].items())),
-        "dropped by kind: " + ("  ".join(f"{k}={v}" for k, v in sorted(w["dropped_by_kind"].items())) or "none"),
-        f"shutdown drain: {sum(d['rows'].values())} rows in {d['seconds']} s, {d['left']} left",
-        "PostgreSQL rows: " + "  ".join(f"{k}={v}" for k, v in r["tables"].items()),
-        f"event loop lag (ms): p50 {r['loop_lag_ms']['p50_ms']}  p99 {r['loop_lag_ms']['p99_ms']}",
-    ])
+    return "\n".join(
+        [
+            f"games {r['games']}  speed {r['speed']}  for {r['seconds']} s ({r['wall_s']} s with shutdown)  "
+            f"sim seconds run {r['sim_seconds']:.0f} (achieved speed {r['sim_seconds'] / r['seconds']:.1f})  "
+            f"book updates {r['book_updates']}",
+            f"store writer: submitted {w['submitted']}  written {w['written']}  dropped {w['dropped']}  "
+            f"coalesced {w['coalesced']}  failed {w['failed']}  left {w['backlog']}",
+            f"backlog peak {w['backlog_peak']} rows  write latency p50 {w['store_write_p50_ms']} ms  "
+            f"p99 {w['store_write_p99_ms']} ms  queued→committed p50 {w['store_lag_p50_ms']} ms  "
+            f"p99 {w['store_lag_p99_ms']} ms",
+            "written by kind: " + "  ".join(f"{k}={v}" for k, v in sorted(w["written_by_kind"].items())),
+            "dropped by kind: " + ("  ".join(f"{k}={v}" for k, v in sorted(w["dropped_by_kind"].items())) or "none"),
+            f"shutdown drain: {sum(d['rows'].values())} rows in {d['seconds']} s, {d['left']} left",
+            "PostgreSQL rows: " + "  ".join(f"{k}={v}" for k, v in r["tables"].items()),
+            f"event loop lag (ms): p50 {r['loop_lag_ms']['p50_ms']}  p99 {r['loop_lag_ms']['p99_ms']}",
+        ]
+    )

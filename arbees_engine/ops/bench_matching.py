@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import cycle
 
 from ..adapters.registry import with_evidence
@@ -18,8 +18,14 @@ from ..matching.aliases import default_aliases
 from ..matching.matcher import Match, Matcher
 from ..model import LEAGUE_SPORT, GameState, GameStatus, League, MarketListing, Team, Venue
 
-_POLY = {League.LALIGA: "lal", League.BUNDESLIGA: "bun", League.SERIEA: "sea", League.LIGUE1: "fl1",
-         League.NCAAF: "cfb", League.NCAAB: "cbb"}
+_POLY = {
+    League.LALIGA: "lal",
+    League.BUNDESLIGA: "bun",
+    League.SERIEA: "sea",
+    League.LIGUE1: "fl1",
+    League.NCAAF: "cfb",
+    League.NCAAB: "cbb",
+}
 _KALSHI = {League.NCAAB: "NCAAMB"}
 
 
@@ -42,7 +48,7 @@ def _games(n_games: int) -> list[tuple[GameState, object, object]]:
     book = default_aliases()
     out = []
     leagues = [lg for lg in League if lg is not League.UCL]
-    day0 = datetime(2026, 3, 1, 23, 0, tzinfo=timezone.utc)
+    day0 = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
     for day in range(60):
         for lg in leagues:
             teams = list(book.league(lg).teams.values())
@@ -50,9 +56,15 @@ def _games(n_games: int) -> list[tuple[GameState, object, object]]:
             rotated = teams[shift:] + teams[:shift]
             for i in range(0, len(rotated) - 1, 2):
                 home, away = rotated[i], rotated[i + 1]
-                state = GameState(f"bench:{lg.value}:{day}:{i}", LEAGUE_SPORT[lg], lg, Team(home.key, home.name),
-                                  Team(away.key, away.name), GameStatus.SCHEDULED,
-                                  start_time=day0 + timedelta(days=day))
+                state = GameState(
+                    f"bench:{lg.value}:{day}:{i}",
+                    LEAGUE_SPORT[lg],
+                    lg,
+                    Team(home.key, home.name),
+                    Team(away.key, away.name),
+                    GameStatus.SCHEDULED,
+                    start_time=day0 + timedelta(days=day),
+                )
                 out.append((state, home, away))
                 if len(out) >= n_games:
                     return out
@@ -70,12 +82,28 @@ def _listings(games, n_markets: int) -> list[MarketListing]:
             day += timedelta(days=400)
         if (k // 2) % 2 == 0:
             event = f"KX{_KALSHI.get(lg, lg.value.upper())}GAME-{day:%y%b%d}".upper() + away.key + home.key
-            out.append(with_evidence(MarketListing(Venue.KALSHI, f"{event}-{yes.key}", event,
-                                                   f"{away.name} at {home.name} Winner?", yes.name)))
+            out.append(
+                with_evidence(
+                    MarketListing(
+                        Venue.KALSHI, f"{event}-{yes.key}", event, f"{away.name} at {home.name} Winner?", yes.name
+                    )
+                )
+            )
         else:
             slug = f"{_POLY.get(lg, lg.value)}-{away.key.lower()}-{home.key.lower()}-{day:%Y-%m-%d}"
-            out.append(with_evidence(MarketListing(Venue.POLYMARKET, f"tok{k}", slug, f"{away.name} vs. {home.name}",
-                                                   yes.name, teams=(home.name, away.name), slug=slug)))
+            out.append(
+                with_evidence(
+                    MarketListing(
+                        Venue.POLYMARKET,
+                        f"tok{k}",
+                        slug,
+                        f"{away.name} vs. {home.name}",
+                        yes.name,
+                        teams=(home.name, away.name),
+                        slug=slug,
+                    )
+                )
+            )
     return out
 
 
@@ -90,8 +118,10 @@ def bench_matching(n_games: int = 500, n_markets: int = 5000, *, quiet: bool = F
     matched = sum(isinstance(matcher.match(listing), Match) for listing in listings)
     result = BenchResult(len(games), len(listings), matched, time.perf_counter() - start)
     if not quiet:
-        print(f"matched {result.matched}/{result.markets} listings against {result.games} games in "
-              f"{result.seconds * 1000:.1f} ms ({result.per_market_us:.1f} µs per listing)")
+        print(
+            f"matched {result.matched}/{result.markets} listings against {result.games} games in "
+            f"{result.seconds * 1000:.1f} ms ({result.per_market_us:.1f} µs per listing)"
+        )
     return result
 
 

@@ -22,8 +22,14 @@ async def measure_reconnects(n: int, healthy_s: float) -> dict[str, float]:
 
     from ..adapters.polymarket.ws import PolymarketBookStream
 
-    book = {"event_type": "book", "asset_id": "bench", "timestamp": "1", "hash": "h",
-            "bids": [{"price": "0.48", "size": "10"}], "asks": [{"price": "0.52", "size": "10"}]}
+    book = {
+        "event_type": "book",
+        "asset_id": "bench",
+        "timestamp": "1",
+        "hash": "h",
+        "bids": [{"price": "0.48", "size": "10"}],
+        "asks": [{"price": "0.52", "size": "10"}],
+    }
     conns: list = []
     got = asyncio.Event()
 
@@ -64,8 +70,13 @@ async def measure_reconnects(n: int, healthy_s: float) -> dict[str, float]:
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-    return {"count": float(len(times)), "p50": percentile(times, 50), "p95": percentile(times, 95),
-            "max": max(times), "policy_p50": policy.summary()["p50"]}
+    return {
+        "count": float(len(times)),
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "max": max(times),
+        "policy_p50": policy.summary()["p50"],
+    }
 
 
 def bench_reconnect(n: int = 50, healthy_s: float = 0.1) -> dict[str, float]:
@@ -76,8 +87,10 @@ def bench_reconnect(n: int = 50, healthy_s: float = 0.1) -> dict[str, float]:
     Run: `python -m arbees_engine.ops.bench_reconnect [N]`.
     """
     result = asyncio.run(measure_reconnects(n, healthy_s))
-    print(f"reconnect over {n} forced drops: p50={result['p50'] * 1000:.1f} ms "
-          f"p95={result['p95'] * 1000:.1f} ms max={result['max'] * 1000:.1f} ms")
+    print(
+        f"reconnect over {n} forced drops: p50={result['p50'] * 1000:.1f} ms "
+        f"p95={result['p95'] * 1000:.1f} ms max={result['max'] * 1000:.1f} ms"
+    )
     return result
 
 

@@ -22,8 +22,8 @@ import structlog
 from ..adapters import registry
 from ..adapters.registry import build_real_adapters
 from ..bus.publisher import BusPublisher
-from ..settings import Settings
 from ..runtime.engine import Engine, utc_clock
+from ..settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -31,20 +31,24 @@ log = structlog.get_logger(__name__)
 def _publisher(settings: Settings, redis_url: str):
     def factory(engine: Engine) -> BusPublisher:
         return BusPublisher(
-            redis_url, settings.instance, engine.all_views,
+            redis_url,
+            settings.instance,
+            engine.all_views,
             lambda: (engine.control.effective_mode.value, engine.control.kill_engaged),
             quote_interval_s=settings.quote_publish_interval_s,
         )
+
     return factory
 
 
 def parse_venues(text: str) -> list[str]:
-    """"kalshi, polymarket" → ["kalshi", "polymarket"]."""
+    """ "kalshi, polymarket" → ["kalshi", "polymarket"]."""
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
-def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_url: str | None,
-                 stop: asyncio.Event | None = None) -> Engine:
+def build_engine(
+    settings: Settings, args: argparse.Namespace, *, store, redis_url: str | None, stop: asyncio.Event | None = None
+) -> Engine:
     """Engine for `--venue sim` (simulated world), `--venue kalshi,polymarket [--feed espn]`, or
     `--replay FILE` (then `stop` is set when the recording has been fed through).
 
@@ -58,16 +62,18 @@ def build_engine(settings: Settings, args: argparse.Namespace, *, store, redis_u
 
         clock = ReplayClock()
         driver = ReplayDriver(args.replay, speed=args.speed, clock=clock, done=stop, build_adapters=build_real_adapters)
-        engine = Engine(settings, [driver], store=store, publisher_factory=publisher, clock=clock.now,
-                        matcher=Matcher())
+        engine = Engine(
+            settings, [driver], store=store, publisher_factory=publisher, clock=clock.now, matcher=Matcher()
+        )
         engine.live_orders = None
         return engine
     if len(venues) == 1 and venues[0] in registry.WORLDS:
         from ..adapters.sim.config import SimConfig
 
         world = registry.WORLDS[venues[0]](SimConfig.from_args(args))
-        return Engine(settings, [world], store=store, publisher_factory=publisher, clock=world.clock.now,
-                      on_fill=world.consume)
+        return Engine(
+            settings, [world], store=store, publisher_factory=publisher, clock=world.clock.now, on_fill=world.consume
+        )
     from ..matching import Matcher
 
     feed = args.feed or "espn"
@@ -120,11 +126,19 @@ def live_order_client(settings: Settings, signer, env: dict[str, str] | None = N
     ARBEES_LIVE_AUTHORIZATION from the environment; a config file setting them is refused, see
     arbees_engine.settings) and are checked again by the client itself.
     """
-    from ..adapters.kalshi.orders import (AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV, KalshiOrderClient,
-                                          LiveTradingRefused)
+    from ..adapters.kalshi.orders import (
+        AUTH_ENV,
+        LIVE_AUTHORIZATION_PHRASE,
+        LIVE_ENV,
+        KalshiOrderClient,
+        LiveTradingRefused,
+    )
 
-    env = env if env is not None else {LIVE_ENV: "1" if settings.live else "0",
-                                       AUTH_ENV: settings.live_authorization or ""}
+    env = (
+        env
+        if env is not None
+        else {LIVE_ENV: "1" if settings.live else "0", AUTH_ENV: settings.live_authorization or ""}
+    )
     if not settings.live:
         log.info("orders.paper", reason="ARBEES_LIVE is not 1")
         return None

@@ -36,7 +36,7 @@ class Operations:
     counters, the AlertSender, the systemd notifier and (when `settings.ops.metrics_port` is set)
     the MetricsServer. `ready` turns True once store, bus and every venue's first book are in."""
 
-    def __init__(self, engine: "Engine") -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         cfg = engine.settings.ops
         self.looplag = LoopLagMonitor(cfg.loop_lag_interval_s)
@@ -58,7 +58,7 @@ class Operations:
         self._started = time.monotonic()
 
     # -- hooks -----------------------------------------------------------------------------------
-    def on_tick(self, market: "Market", received_ns: int) -> None:
+    def on_tick(self, market: Market, received_ns: int) -> None:
         """A book update was applied and evaluated: count it by venue, record frame (or, without a
         frame, message) in → done."""
         self.ticks_by_venue[market.venue.value] += 1
@@ -82,6 +82,7 @@ class Operations:
                 return handle_raw(*args, **kwargs)
             finally:
                 self._frame_ns = None
+
         return stamped
 
     def on_book_stale(self, market_id: str, reason: str) -> None:
@@ -126,8 +127,14 @@ class Operations:
                 log.info("metrics.listening", host=cfg.metrics_host, port=self.metrics.port)
             except OSError as exc:  # a taken port must not stop trading; the operator is told
                 log.error("metrics.bind_failed", host=cfg.metrics_host, port=cfg.metrics_port, error=str(exc))
-                self.alerts.send(Alert("metrics_bind_failed", "Metrics not served",
-                                       f"{cfg.metrics_host}:{cfg.metrics_port}: {exc}", WARNING))
+                self.alerts.send(
+                    Alert(
+                        "metrics_bind_failed",
+                        "Metrics not served",
+                        f"{cfg.metrics_host}:{cfg.metrics_port}: {exc}",
+                        WARNING,
+                    )
+                )
         jobs = [self.looplag.run(), self._await_ready()]
         if self.notifier.watchdog_s:
             jobs.append(self._watchdog())
@@ -162,7 +169,7 @@ class Operations:
     def readiness(self) -> tuple[int, str]:
         """(200, "ready") or (503, why) for /readyz: ready, store and bus up, no stale venue."""
         engine = self.engine
-        problems = ([] if self.ready else ["starting: " + ",".join(self.missing())])
+        problems = [] if self.ready else ["starting: " + ",".join(self.missing())]
         problems += ["store down"] * (not engine.store_ok) + ["bus down"] * (not engine.bus_ok)
         problems += [f"{v} stale" for v in self.stale_venues()]
         return (503, "not ready: " + "; ".join(problems)) if problems else (200, "ready")
@@ -190,21 +197,29 @@ class Operations:
     def status_line(self) -> str:
         """One ASCII line for systemd's STATUS= (sd_notify takes latin-1 here)."""
         e = self.engine
-        return (f"mode {e.control.effective_mode.value}, kill {'ON' if e.control.kill_engaged else 'off'}, "
-                f"{len(e.registry.games)} games, {len(e.registry.markets)} markets, "
-                f"store {'ok' if e.store_ok else 'DOWN'}, bus {'ok' if e.bus_ok else 'DOWN'}, "
-                f"loop lag max {self.looplag.max_s * 1000:.1f} ms")
+        return (
+            f"mode {e.control.effective_mode.value}, kill {'ON' if e.control.kill_engaged else 'off'}, "
+            f"{len(e.registry.games)} games, {len(e.registry.markets)} markets, "
+            f"store {'ok' if e.store_ok else 'DOWN'}, bus {'ok' if e.bus_ok else 'DOWN'}, "
+            f"loop lag max {self.looplag.max_s * 1000:.1f} ms"
+        )
 
     def status_counts(self) -> dict[str, int]:
         """Counters added to EngineStatus.counts (microseconds for lag)."""
-        return {"loop_lag_max_us": int(self.looplag.max_s * 1e6),
-                "alerts_sent": self.alerts.counts["sent"], "alerts_failed": self.alerts.counts["failed"]}
+        return {
+            "loop_lag_max_us": int(self.looplag.max_s * 1e6),
+            "alerts_sent": self.alerts.counts["sent"],
+            "alerts_failed": self.alerts.counts["failed"],
+        }
 
     def status_latency(self) -> dict[str, LatencyView]:
         """Whole-run histograms as EngineStatus.latency entries (ms)."""
         out = {}
-        for name, hist in (("event_loop_lag", self.looplag.histogram), ("tick_all", self.tick_latency),
-                           ("game_all", self.game_latency)):
+        for name, hist in (
+            ("event_loop_lag", self.looplag.histogram),
+            ("tick_all", self.tick_latency),
+            ("game_all", self.game_latency),
+        ):
             if hist.count:
                 s = hist.summary_ms()
                 out[name] = LatencyView(p50_ms=s["p50_ms"], p95_ms=s["p95_ms"], p99_ms=s["p99_ms"], count=s["count"])

@@ -44,8 +44,10 @@ def check_settings():
     try:
         settings = Settings()
     except ValidationError as exc:
-        found = [Finding(FAIL, "settings", f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})")
-                 for e in exc.errors()]
+        found = [
+            Finding(FAIL, "settings", f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})")
+            for e in exc.errors()
+        ]
         return None, found
     except Exception as exc:  # noqa: BLE001 - a broken TOML file, for one
         return None, [Finding(FAIL, "settings", f"cannot read the settings ({path}): {exc}")]
@@ -62,10 +64,18 @@ def _private(path: Path, what: str, *, secret: bool) -> list[Finding]:
     mode, found = stat.S_IMODE(st.st_mode), []
     bad = (stat.S_IRWXG | stat.S_IRWXO) if secret else (stat.S_IWGRP | stat.S_IWOTH)
     if mode & bad:
-        found.append(Finding(FAIL, what, f"{path} has mode {mode:04o}: other users can "
-                             f"{'read or change' if secret else 'change'} it (run: chmod {'600' if secret else '644'} {path})"))
+        found.append(
+            Finding(
+                FAIL,
+                what,
+                f"{path} has mode {mode:04o}: other users can "
+                f"{'read or change' if secret else 'change'} it (run: chmod {'600' if secret else '644'} {path})",
+            )
+        )
     if st.st_uid != os.getuid():
-        found.append(Finding(WARN, what, f"{path} belongs to uid {st.st_uid}, not to the engine's user ({os.getuid()})"))
+        found.append(
+            Finding(WARN, what, f"{path} belongs to uid {st.st_uid}, not to the engine's user ({os.getuid()})")
+        )
     return found or [Finding(OK, what, f"{path} is private (mode {mode:04o})")]
 
 
@@ -85,7 +95,9 @@ def check_files(settings) -> list[Finding]:
         except KalshiAuthError as exc:
             found.append(Finding(FAIL, "Kalshi key file", str(exc)))
         if not ep.kalshi_key_id:
-            found.append(Finding(WARN, "Kalshi key", "a key file is set but no key id (ARBEES_ENDPOINTS__KALSHI_KEY_ID)"))
+            found.append(
+                Finding(WARN, "Kalshi key", "a key file is set but no key id (ARBEES_ENDPOINTS__KALSHI_KEY_ID)")
+            )
     kill = settings.effective_kill_file()
     if kill.exists():
         found.append(Finding(WARN, "kill file", f"{kill} exists: the engine starts with its kill switch engaged"))
@@ -116,15 +128,21 @@ async def check_postgres(settings) -> list[Finding]:
         await conn.close()
     missing = [name for name, _sum, _sql in migration_files(migrations_dir()) if name not in done]
     if missing:
-        return [Finding(FAIL, "PostgreSQL", f"{where}: {len(missing)} migration(s) not applied "
-                        f"({', '.join(missing)}): run arbees-engine migrate")]
+        return [
+            Finding(
+                FAIL,
+                "PostgreSQL",
+                f"{where}: {len(missing)} migration(s) not applied ({', '.join(missing)}): run arbees-engine migrate",
+            )
+        ]
     return [Finding(OK, "PostgreSQL", f"{where}: logged in, {len(done)} migrations applied")]
 
 
 async def check_redis(settings) -> list[Finding]:
     """PING with the configured credentials; warn when a non-loopback Redis has no password."""
     import redis.asyncio as aioredis
-    from redis.exceptions import AuthenticationError, ConnectionError as RedisConnectionError, ResponseError
+    from redis.exceptions import AuthenticationError, ResponseError
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     if not settings.redis_url:
         return [Finding(OK, "Redis", "no ARBEES_REDIS_URL: a private server is started per run (demo use)")]
@@ -142,8 +160,14 @@ async def check_redis(settings) -> list[Finding]:
         await client.aclose()
     parts = urlsplit(settings.redis_url)
     if not parts.password and not _loopback(parts.hostname):
-        return [Finding(WARN, "Redis", f"{where} answers without a password on a non-loopback address: "
-                        "anyone who reaches it can send the engine commands")]
+        return [
+            Finding(
+                WARN,
+                "Redis",
+                f"{where} answers without a password on a non-loopback address: "
+                "anyone who reaches it can send the engine commands",
+            )
+        ]
     return [Finding(OK, "Redis", f"{where}: PING answered")]
 
 
@@ -206,8 +230,14 @@ async def _kalshi_login(settings, client: httpx.AsyncClient) -> list[Finding]:
     except httpx.HTTPError as exc:
         return [Finding(FAIL, "Kalshi login", f"cannot reach {_where(url)}: {exc}")]
     if response.status_code in (401, 403):
-        return [Finding(FAIL, "Kalshi login", f"Kalshi refused key {ep.kalshi_key_id!r} (HTTP {response.status_code}): "
-                        "wrong key id, a key revoked or not matching the file, or a skewed clock")]
+        return [
+            Finding(
+                FAIL,
+                "Kalshi login",
+                f"Kalshi refused key {ep.kalshi_key_id!r} (HTTP {response.status_code}): "
+                "wrong key id, a key revoked or not matching the file, or a skewed clock",
+            )
+        ]
     level = OK if response.status_code < 400 else WARN
     return [Finding(level, "Kalshi login", f"signed request answered HTTP {response.status_code}")]
 
@@ -216,8 +246,14 @@ def check_exposure(settings) -> list[Finding]:
     """Metrics and live trading settings that open more than the operator may mean."""
     found = []
     if settings.ops.metrics_port is not None and not _loopback(settings.ops.metrics_host):
-        found.append(Finding(WARN, "metrics", f"served on {settings.ops.metrics_host}:{settings.ops.metrics_port} "
-                             "without authentication: keep it on 127.0.0.1 behind an authenticating proxy"))
+        found.append(
+            Finding(
+                WARN,
+                "metrics",
+                f"served on {settings.ops.metrics_host}:{settings.ops.metrics_port} "
+                "without authentication: keep it on 127.0.0.1 behind an authenticating proxy",
+            )
+        )
     if settings.live and not settings.live_authorization:
         found.append(Finding(WARN, "live trading", "ARBEES_LIVE is set without ARBEES_LIVE_AUTHORIZATION: paper only"))
     return found

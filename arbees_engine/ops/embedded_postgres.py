@@ -147,7 +147,8 @@ class EmbeddedPostgres(_Service):
                 if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) != 0o711:
                     raise EmbeddedServerError(
                         f"refusing PostgreSQL cluster parent {parent} (recorded in {record}): it is not a directory "
-                        f"of uid {os.geteuid()} with mode 0711 as Arbees makes it; remove {record} to start afresh")
+                        f"of uid {os.geteuid()} with mode 0711 as Arbees makes it; remove {record} to start afresh"
+                    )
                 return parent
         self.data_dir.mkdir(parents=True, exist_ok=True)
         parent = Path(tempfile.mkdtemp(prefix="arbees-pg-", dir="/var/tmp"))
@@ -199,8 +200,12 @@ class EmbeddedPostgres(_Service):
             return
         aside = self.cluster_dir.with_name(f"{self.cluster_dir.name}.trust-{int(time.time())}")
         self.cluster_dir.rename(aside)
-        log.warning("embedded.pg.trust_cluster_retired", cluster=str(self.cluster_dir), moved_to=str(aside),
-                    reason="made by an older Arbees with trust auth; a password-protected cluster replaces it")
+        log.warning(
+            "embedded.pg.trust_cluster_retired",
+            cluster=str(self.cluster_dir),
+            moved_to=str(aside),
+            reason="made by an older Arbees with trust auth; a password-protected cluster replaces it",
+        )
 
     def _cluster_token(self) -> str:
         return secret(self.secrets_dir / "postgres-cluster.id", "PostgreSQL cluster id file")
@@ -227,15 +232,22 @@ class EmbeddedPostgres(_Service):
         if problem:
             raise EmbeddedServerError(
                 f"refusing PostgreSQL cluster directory {self.cluster_dir}: it {problem}, so Arbees did not make it "
-                f"(another user could have planted its configuration); move it aside and start again")
+                f"(another user could have planted its configuration); move it aside and start again"
+            )
         return True
 
     def _marker_ok(self) -> bool:
         marker = self.cluster_dir / CLUSTER_MARKER
-        if not marker.exists() and self.cluster_dir == self.data_dir / "pgdata" \
-                and (self.cluster_dir / "PG_VERSION").exists():
-            log.warning("embedded.pg.cluster_adopted", cluster=str(self.cluster_dir),
-                        reason="made inside our data dir before cluster markers existed")
+        if (
+            not marker.exists()
+            and self.cluster_dir == self.data_dir / "pgdata"
+            and (self.cluster_dir / "PG_VERSION").exists()
+        ):
+            log.warning(
+                "embedded.pg.cluster_adopted",
+                cluster=str(self.cluster_dir),
+                reason="made inside our data dir before cluster markers existed",
+            )
             self._write_marker()
             return True
         try:
@@ -265,8 +277,19 @@ class EmbeddedPostgres(_Service):
             with os.fdopen(fd, "w") as handle:
                 handle.write(self.superuser_password + "\n")
             self._own(pwfile, 0o600)
-            cmd = [str(initdb), "-D", str(self.cluster_dir), "--auth=scram-sha-256", f"--pwfile={pwfile}",
-                   "-U", PG_SUPERUSER, "-E", "UTF8", "--locale=C", "--no-instructions"]
+            cmd = [
+                str(initdb),
+                "-D",
+                str(self.cluster_dir),
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-U",
+                PG_SUPERUSER,
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ]
             if self.fast:
                 cmd.append("--no-sync")
             result = subprocess.run(cmd, capture_output=True, timeout=self.start_timeout_s, **self._popen_kwargs())
@@ -283,9 +306,23 @@ class EmbeddedPostgres(_Service):
 
     def _server_cmd(self) -> list[str]:
         postgres = find_binary("postgres", "postgresql", self.BIN_DIRS)
-        cmd = [str(postgres), "-D", str(self.cluster_dir), "-p", str(self.port), "-k", str(self.socket_dir),
-               "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700",
-               "-c", "password_encryption=scram-sha-256", "-c", f"max_connections={self.max_connections}"]
+        cmd = [
+            str(postgres),
+            "-D",
+            str(self.cluster_dir),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.socket_dir),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "unix_socket_permissions=0700",
+            "-c",
+            "password_encryption=scram-sha-256",
+            "-c",
+            f"max_connections={self.max_connections}",
+        ]
         if self.fast:
             for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
                 cmd += ["-c", setting]
@@ -335,8 +372,13 @@ class EmbeddedPostgres(_Service):
         self._write_hba()
         self.socket_dir = private_socket_dir("arbees-pgsock-", self.socket_dir, self.run_as)
         with _open_private_log(self.log_path) as log_file:
-            self.proc = subprocess.Popen(self._server_cmd(), stdout=log_file, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, **self._popen_kwargs())
+            self.proc = subprocess.Popen(
+                self._server_cmd(),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                **self._popen_kwargs(),
+            )
         self._watch(signal.SIGINT, 30, (self.socket_dir,))
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None and not self._ready():
@@ -348,8 +390,9 @@ class EmbeddedPostgres(_Service):
             except Exception as exc:
                 self.stop()
                 raise EmbeddedServerError(f"could not set up role {PG_ENGINE_ROLE} ({exc}); server stopped") from exc
-            log.info("embedded.pg.started", socket=str(self.socket_path), pid=self.proc.pid,
-                     cluster=str(self.cluster_dir))
+            log.info(
+                "embedded.pg.started", socket=str(self.socket_path), pid=self.proc.pid, cluster=str(self.cluster_dir)
+            )
             return
         last_error = _log_tail(self.log_path)
         self.stop()  # removes the socket dir
@@ -363,8 +406,10 @@ class EmbeddedPostgres(_Service):
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", PG_ENGINE_ROLE)
             verb = "ALTER" if exists else "CREATE"
             verifier = scram_verifier(self.engine_password)  # base64 + '$:': no quote can occur
-            await conn.execute(f"{verb} ROLE {PG_ENGINE_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                               f"NOREPLICATION NOBYPASSRLS PASSWORD '{verifier}'")
+            await conn.execute(
+                f"{verb} ROLE {PG_ENGINE_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                f"NOREPLICATION NOBYPASSRLS PASSWORD '{verifier}'"
+            )
         finally:
             await conn.close()
 
@@ -382,8 +427,10 @@ class EmbeddedPostgres(_Service):
     def _dsn(self, user: str, password: str, database: str) -> str:
         if self.socket_dir is None:
             raise EmbeddedServerError("postgres is not started")
-        return (f"postgresql://{user}:{quote(password, safe='')}@/{database}"
-                f"?host={quote(str(self.socket_dir))}&port={self.port}")
+        return (
+            f"postgresql://{user}:{quote(password, safe='')}@/{database}"
+            f"?host={quote(str(self.socket_dir))}&port={self.port}"
+        )
 
     def dsn_for(self, database: str) -> str:
         """DSN of `database` as the engine role:

@@ -56,10 +56,20 @@ _SESSION = ("+ping", "+select", "+auth", "+hello", "+quit", "+reset")
 #: ACL rules per user, after `on` and its password (see module docstring).
 REDIS_USERS: dict[str, str] = {
     "engine": "~* &* +@all -@dangerous -@scripting +flushdb",
-    "operator": " ".join(["resetchannels", *(f"%R~arbees:*:{k}" for k in _VIEW_KEYS), "%W~arbees:*:commands",
-                          "-@all", *_VIEW_READS, *_SESSION, "+xadd"]),
-    "readonly": " ".join(["resetchannels", *(f"%R~arbees:*:{k}" for k in _VIEW_KEYS),
-                          "-@all", *_VIEW_READS, *_SESSION]),
+    "operator": " ".join(
+        [
+            "resetchannels",
+            *(f"%R~arbees:*:{k}" for k in _VIEW_KEYS),
+            "%W~arbees:*:commands",
+            "-@all",
+            *_VIEW_READS,
+            *_SESSION,
+            "+xadd",
+        ]
+    ),
+    "readonly": " ".join(
+        ["resetchannels", *(f"%R~arbees:*:{k}" for k in _VIEW_KEYS), "-@all", *_VIEW_READS, *_SESSION]
+    ),
 }
 
 
@@ -93,9 +103,18 @@ class EmbeddedRedis(_Service):
         return secret(self.secrets_dir / f"redis-{user}.password", f"Redis {user} password file")
 
     def _config(self) -> str:
-        lines = [f"port {self.port}", f"unixsocket {self.socket_path}", "unixsocketperm 700", "protected-mode yes",
-                 'save ""', "appendonly no", f"dir {self.socket_dir}", f"databases {self.databases}",
-                 "daemonize no", "user default off resetpass resetkeys resetchannels -@all"]
+        lines = [
+            f"port {self.port}",
+            f"unixsocket {self.socket_path}",
+            "unixsocketperm 700",
+            "protected-mode yes",
+            'save ""',
+            "appendonly no",
+            f"dir {self.socket_dir}",
+            f"databases {self.databases}",
+            "daemonize no",
+            "user default off resetpass resetkeys resetchannels -@all",
+        ]
         for user, rules in REDIS_USERS.items():
             digest = hashlib.sha256(self.password(user).encode()).hexdigest()
             lines.append(f"user {user} on #{digest} {rules}")
@@ -104,8 +123,12 @@ class EmbeddedRedis(_Service):
     def _popen_kwargs(self) -> dict[str, object]:
         kwargs: dict[str, object] = {"start_new_session": True, "cwd": "/"}
         if self.run_as is not None:
-            kwargs.update(user=self.run_as.pw_uid, group=self.run_as.pw_gid, extra_groups=[],
-                          env={**os.environ, "HOME": self.run_as.pw_dir})
+            kwargs.update(
+                user=self.run_as.pw_uid,
+                group=self.run_as.pw_gid,
+                extra_groups=[],
+                env={**os.environ, "HOME": self.run_as.pw_dir},
+            )
         return kwargs
 
     def _answers(self) -> bool:
@@ -130,8 +153,13 @@ class EmbeddedRedis(_Service):
         private_dir(self.secrets_dir)
         self.socket_dir = private_socket_dir("arbees-redis-", self.socket_dir, self.run_as)
         with _open_private_log(self.log_path) as log_file:
-            self.proc = subprocess.Popen([str(binary), "-"], stdout=log_file, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.PIPE, **self._popen_kwargs())
+            self.proc = subprocess.Popen(
+                [str(binary), "-"],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE,
+                **self._popen_kwargs(),
+            )
         with contextlib.suppress(BrokenPipeError):  # it died at once: reported below with the log
             self.proc.stdin.write(self._config().encode())
         self.proc.stdin.close()

@@ -229,8 +229,11 @@ def _start_time(pid: int) -> str:
 def _warn_unwatched() -> None:
     """Log once per process that servers are not watched here: without /proc/<pid>/stat a watchdog
     cannot prove a pid still is its server, so a server outlives a SIGKILLed owner on this platform."""
-    log.warning("embedded.unwatched", platform=sys.platform,
-                reason="no /proc/<pid>/stat: servers are not watched on this platform and outlive a killed owner")
+    log.warning(
+        "embedded.unwatched",
+        platform=sys.platform,
+        reason="no /proc/<pid>/stat: servers are not watched on this platform and outlive a killed owner",
+    )
 
 
 class _Watchdog:
@@ -244,10 +247,26 @@ class _Watchdog:
     """
 
     def __init__(self, pid: int, first_signal: int, grace_s: float, leftovers: tuple[Path, ...] = ()) -> None:
-        cmd = [sys.executable, "-I", "-S", "-c", _WATCHDOG_CODE, str(pid), str(int(first_signal)), str(grace_s),
-               _start_time(pid), *map(str, leftovers)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, cwd="/", start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _WATCHDOG_CODE,
+            str(pid),
+            str(int(first_signal)),
+            str(grace_s),
+            _start_time(pid),
+            *map(str, leftovers),
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            start_new_session=True,
+        )
 
     def disarm(self) -> None:
         """Tell the helper the server was stopped on purpose and wait for it to exit (≤ 5 s, then SIGKILL)."""
@@ -272,7 +291,8 @@ class _Service:
 
     def _watch(self, first_signal: int, grace_s: float, leftovers: tuple[Path, ...] = ()) -> None:
         """Arm a watchdog that stops `self.proc` with `first_signal` (then SIGKILL after `grace_s`)
-        and removes the `leftovers` directories should this process die without calling `stop()`. Where /proc is unreadable (not Linux) no
+        and removes the `leftovers` directories should this process die without calling `stop()`. Where /proc is
+        unreadable (not Linux) no
         watchdog is started and a warning is logged once (`_warn_unwatched`).
 
         Raises EmbeddedServerError when the watchdog cannot be launched (EMFILE, ENOMEM, ...): the
@@ -289,8 +309,9 @@ class _Service:
             pid = self.proc.pid
             log.error("embedded.watchdog_failed", pid=pid, error=repr(exc))
             self.stop()
-            raise EmbeddedServerError(f"could not launch the watchdog of server pid {pid} ({exc!r}); "
-                                      "the server was stopped") from exc
+            raise EmbeddedServerError(
+                f"could not launch the watchdog of server pid {pid} ({exc!r}); the server was stopped"
+            ) from exc
 
     def _unwatch(self) -> None:
         """Disarm the watchdog, if any (call once the server is stopped)."""

@@ -52,7 +52,7 @@ class HealthWatch:
     def __init__(self) -> None:
         self.bad: set[str] = set()
 
-    def check(self, engine: "Engine") -> list[Alert]:
+    def check(self, engine: Engine) -> list[Alert]:
         """Evaluate every condition now; alerts for those that changed since the last call."""
         now_bad = set(_bad_conditions(engine))
         alerts = [Alert(name, *_describe(name, engine, True)) for name in sorted(now_bad - self.bad)]
@@ -61,7 +61,7 @@ class HealthWatch:
         return alerts
 
 
-def venue_book_ages(engine: "Engine", now: datetime) -> dict[str, float | None]:
+def venue_book_ages(engine: Engine, now: datetime) -> dict[str, float | None]:
     """Venue → seconds since its freshest non-stale book was updated (engine clock); None when the
     venue has markets but no usable book yet."""
     ages: dict[str, float | None] = {}
@@ -78,7 +78,7 @@ def venue_book_ages(engine: "Engine", now: datetime) -> dict[str, float | None]:
     return ages
 
 
-def stale_venues(engine: "Engine") -> list[str]:
+def stale_venues(engine: Engine) -> list[str]:
     """Venues with markets whose every book is stale (feed watchdog, gap, disconnect) or whose
     freshest usable book changed more than settings.ops.venue_silent_s ago (engine clock)."""
     limit = engine.settings.ops.venue_silent_s
@@ -86,7 +86,7 @@ def stale_venues(engine: "Engine") -> list[str]:
     return sorted(v for v, age in ages.items() if age is None or age > limit)
 
 
-def _bad_conditions(engine: "Engine") -> list[str]:
+def _bad_conditions(engine: Engine) -> list[str]:
     bad = []
     if not engine.store_ok:
         bad.append("store_down")
@@ -100,19 +100,23 @@ def _bad_conditions(engine: "Engine") -> list[str]:
     return bad
 
 
-def _describe(name: str, engine: "Engine", bad: bool) -> tuple[str, str, str]:
+def _describe(name: str, engine: Engine, bad: bool) -> tuple[str, str, str]:
     """(title, body, level) for condition `name` going bad (True) or recovering (False)."""
     kind, _, venue = name.partition(":")
-    titles = {"store_down": ("Store down (PostgreSQL)", "Store back up"),
-              "bus_down": ("Bus down (Redis)", "Bus back up"),
-              "venue_stale": (f"Venue {venue} stale", f"Venue {venue} fresh again"),
-              "halted": ("Trading halted", "Trading no longer halted"),
-              "daily_loss_limit": ("Daily loss limit reached", "Daily loss back within limit")}
+    titles = {
+        "store_down": ("Store down (PostgreSQL)", "Store back up"),
+        "bus_down": ("Bus down (Redis)", "Bus back up"),
+        "venue_stale": (f"Venue {venue} stale", f"Venue {venue} fresh again"),
+        "halted": ("Trading halted", "Trading no longer halted"),
+        "daily_loss_limit": ("Daily loss limit reached", "Daily loss back within limit"),
+    }
     title = titles[kind][0 if bad else 1]
-    body = {"store_down": "no new positions while PostgreSQL is unreachable",
-            "bus_down": "no new positions while Redis is unreachable",
-            "venue_stale": f"every {venue} book is stale, or none changed within {engine.settings.ops.venue_silent_s} s",
-            "halted": "mode set to halted", "daily_loss_limit":
-            f"today's P&L {engine.portfolio.day_pnl_for_loss_limit(engine.clock())} ≤ "
-            f"−{engine.settings.limits.daily_loss_limit}: new positions refused"}[kind]
+    body = {
+        "store_down": "no new positions while PostgreSQL is unreachable",
+        "bus_down": "no new positions while Redis is unreachable",
+        "venue_stale": f"every {venue} book is stale, or none changed within {engine.settings.ops.venue_silent_s} s",
+        "halted": "mode set to halted",
+        "daily_loss_limit": f"today's P&L {engine.portfolio.day_pnl_for_loss_limit(engine.clock())} ≤ "
+        f"−{engine.settings.limits.daily_loss_limit}: new positions refused",
+    }[kind]
     return title, f"{engine.settings.instance}: {body}", (FAILURE if bad else INFO)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import bisect
 
-_FACTOR = 2 ** 0.25
+_FACTOR = 2**0.25
 # Upper bounds in nanoseconds: 1 µs · 2^(k/4) for k = 0..103 (~ 68 s); the last bucket is open.
-BOUNDS_NS: tuple[int, ...] = tuple(int(1_000 * _FACTOR ** k) for k in range(104))
+BOUNDS_NS: tuple[int, ...] = tuple(int(1_000 * _FACTOR**k) for k in range(104))
 
 
 class LogHistogram:
@@ -66,9 +66,15 @@ class LogHistogram:
     def summary_ms(self) -> dict[str, float | int]:
         """{"p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "mean_ms", "count"} (milliseconds)."""
         mean = self.sum_ns / self.count if self.count else 0
-        return {"p50_ms": round(self.percentile_ns(0.50) / 1e6, 4), "p95_ms": round(self.percentile_ns(0.95) / 1e6, 4),
-                "p99_ms": round(self.percentile_ns(0.99) / 1e6, 4), "p999_ms": round(self.percentile_ns(0.999) / 1e6, 4),
-                "max_ms": round(self.max_ns / 1e6, 4), "mean_ms": round(mean / 1e6, 4), "count": self.count}
+        return {
+            "p50_ms": round(self.percentile_ns(0.50) / 1e6, 4),
+            "p95_ms": round(self.percentile_ns(0.95) / 1e6, 4),
+            "p99_ms": round(self.percentile_ns(0.99) / 1e6, 4),
+            "p999_ms": round(self.percentile_ns(0.999) / 1e6, 4),
+            "max_ms": round(self.max_ns / 1e6, 4),
+            "mean_ms": round(mean / 1e6, 4),
+            "count": self.count,
+        }
 
 
 def prometheus_bounds(step: int = 8) -> tuple[int, ...]:

@@ -45,7 +45,7 @@ def _labelled(kind, name: str, doc: str, label: str, values: dict) -> object:
     return family
 
 
-def engine_families(engine: "Engine", ops: "Operations") -> list:
+def engine_families(engine: Engine, ops: Operations) -> list:
     """Every metric family, read from the engine's counters and state now (call on the loop)."""
     counts = engine.counts
     rejections = dict(engine.trader.gate.rejections)
@@ -58,55 +58,91 @@ def engine_families(engine: "Engine", ops: "Operations") -> list:
         _labelled(CounterMetricFamily, "arbees_ticks", "Book updates applied, by venue.", "venue", ops.ticks_by_venue),
         CounterMetricFamily("arbees_book_updates", "Book updates applied.", value=counts["book_updates"]),
         CounterMetricFamily("arbees_game_states", "Game-state observations taken.", value=counts["game_states"]),
-        CounterMetricFamily("arbees_book_stale", "Books marked stale (feed watchdog, gap, bad update).",
-                            value=counts["book_stale"]),
-        _labelled(CounterMetricFamily, "arbees_book_stale_by_reason", "Books marked stale, by venue and reason.",
-                  ("venue", "reason"), ops.stale_marks),
-        _labelled(CounterMetricFamily, "arbees_signals", "Signals by decision.", "decision",
-                  {k.value if hasattr(k, "value") else str(k): v for k, v in engine.signal_book.decisions.items()}),
-        _labelled(CounterMetricFamily, "arbees_rejections", "Risk and input rejections by reason.", "reason", rejections),
-        _labelled(CounterMetricFamily, "arbees_orders", "Orders sent, by venue and outcome.", ("venue", "outcome"),
-                  ops.orders),
+        CounterMetricFamily(
+            "arbees_book_stale", "Books marked stale (feed watchdog, gap, bad update).", value=counts["book_stale"]
+        ),
+        _labelled(
+            CounterMetricFamily,
+            "arbees_book_stale_by_reason",
+            "Books marked stale, by venue and reason.",
+            ("venue", "reason"),
+            ops.stale_marks,
+        ),
+        _labelled(
+            CounterMetricFamily,
+            "arbees_signals",
+            "Signals by decision.",
+            "decision",
+            {k.value if hasattr(k, "value") else str(k): v for k, v in engine.signal_book.decisions.items()},
+        ),
+        _labelled(
+            CounterMetricFamily, "arbees_rejections", "Risk and input rejections by reason.", "reason", rejections
+        ),
+        _labelled(
+            CounterMetricFamily, "arbees_orders", "Orders sent, by venue and outcome.", ("venue", "outcome"), ops.orders
+        ),
         _labelled(CounterMetricFamily, "arbees_fills", "Fills booked, by venue.", "venue", ops.fills),
         CounterMetricFamily("arbees_reconnects", "Venue/feed reconnects (disconnects seen).", value=ops.reconnects()),
         GaugeMetricFamily("arbees_fees_dollars", "Fees paid, dollars.", value=float(bank.fees)),
-        GaugeMetricFamily("arbees_realized_pnl_dollars", "Realized P&L (gross of fees), dollars.",
-                          value=float(bank.realized_pnl)),
-        GaugeMetricFamily("arbees_unrealized_pnl_dollars", "Unrealized P&L at marks, dollars.",
-                          value=float(bank.unrealized_pnl)),
+        GaugeMetricFamily(
+            "arbees_realized_pnl_dollars", "Realized P&L (gross of fees), dollars.", value=float(bank.realized_pnl)
+        ),
+        GaugeMetricFamily(
+            "arbees_unrealized_pnl_dollars", "Unrealized P&L at marks, dollars.", value=float(bank.unrealized_pnl)
+        ),
         GaugeMetricFamily("arbees_bankroll_dollars", "Equity, dollars.", value=float(bank.equity)),
-        GaugeMetricFamily("arbees_available_dollars", "Cash available for new positions, dollars.",
-                          value=float(bank.available)),
-        _labelled(GaugeMetricFamily, "arbees_exposure_dollars", "Open exposure at cost, by sport, dollars.", "sport",
-                  {s.value: engine.portfolio.exposure_by_sport(s) for s in Sport}),
-        _labelled(GaugeMetricFamily, "arbees_book_age_seconds",
-                  "Seconds since the venue's freshest usable book changed (engine clock); -1: none yet.", "venue",
-                  {v: (-1.0 if a is None else a) for v, a in venue_book_ages(engine, engine.clock()).items()}),
+        GaugeMetricFamily(
+            "arbees_available_dollars", "Cash available for new positions, dollars.", value=float(bank.available)
+        ),
+        _labelled(
+            GaugeMetricFamily,
+            "arbees_exposure_dollars",
+            "Open exposure at cost, by sport, dollars.",
+            "sport",
+            {s.value: engine.portfolio.exposure_by_sport(s) for s in Sport},
+        ),
+        _labelled(
+            GaugeMetricFamily,
+            "arbees_book_age_seconds",
+            "Seconds since the venue's freshest usable book changed (engine clock); -1: none yet.",
+            "venue",
+            {v: (-1.0 if a is None else a) for v, a in venue_book_ages(engine, engine.clock()).items()},
+        ),
         GaugeMetricFamily("arbees_store_backlog", "Store writes waiting.", value=engine.writer.backlog),
-        _histogram("arbees_store_write_seconds", "Run time of each store write batch (PostgreSQL round trips).",
-                   engine.writer.latency.histogram("store_write")),
-        _histogram("arbees_store_lag_seconds", "Store write queued → committed.",
-                   engine.writer.latency.histogram("store_lag")),
+        _histogram(
+            "arbees_store_write_seconds",
+            "Run time of each store write batch (PostgreSQL round trips).",
+            engine.writer.latency.histogram("store_write"),
+        ),
+        _histogram(
+            "arbees_store_lag_seconds", "Store write queued → committed.", engine.writer.latency.histogram("store_lag")
+        ),
         CounterMetricFamily("arbees_store_written", "Store writes done.", value=engine.writer.written),
         CounterMetricFamily("arbees_store_dropped", "Store writes dropped (queue full).", value=engine.writer.dropped),
         GaugeMetricFamily("arbees_bus_backlog", "Bus events waiting to be flushed to Redis.", value=ops.bus_backlog()),
         up,
-        _histogram("arbees_event_loop_lag_seconds", "Lateness of a fixed-interval sleep (event-loop lag).",
-                   ops.looplag.histogram),
-        _histogram("arbees_tick_to_decision_seconds", "Book message in → evaluated, on every book update.",
-                   ops.tick_latency),
-        _histogram("arbees_game_to_decision_seconds", "Live game state in → evaluated, on every observation.",
-                   ops.game_latency),
+        _histogram(
+            "arbees_event_loop_lag_seconds",
+            "Lateness of a fixed-interval sleep (event-loop lag).",
+            ops.looplag.histogram,
+        ),
+        _histogram(
+            "arbees_tick_to_decision_seconds", "Book message in → evaluated, on every book update.", ops.tick_latency
+        ),
+        _histogram(
+            "arbees_game_to_decision_seconds", "Live game state in → evaluated, on every observation.", ops.game_latency
+        ),
         _labelled(CounterMetricFamily, "arbees_alerts", "Operator alerts by outcome.", "outcome", ops.alerts.counts),
-        GaugeMetricFamily("arbees_kill_engaged", "1 while the kill switch is engaged.",
-                          value=float(engine.control.kill_engaged)),
+        GaugeMetricFamily(
+            "arbees_kill_engaged", "1 while the kill switch is engaged.", value=float(engine.control.kill_engaged)
+        ),
     ]
 
 
 class _LoopCollector:
     """A prometheus-client Collector that builds the families on the engine's loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, engine: "Engine", ops: "Operations") -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, engine: Engine, ops: Operations) -> None:
         self.loop, self.engine, self.ops = loop, engine, ops
 
     async def _families(self) -> list:
@@ -130,7 +166,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 class MetricsServer:
     """Serves /metrics, /healthz and /readyz on host:port (port 0 picks a free one, see `.port`)."""
 
-    def __init__(self, engine: "Engine", ops: "Operations", host: str, port: int) -> None:
+    def __init__(self, engine: Engine, ops: Operations, host: str, port: int) -> None:
         self.engine, self.ops = engine, ops
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_LoopCollector(asyncio.get_running_loop(), engine, ops))
@@ -150,6 +186,7 @@ class MetricsServer:
 
     def _on_loop(self, probe) -> tuple[int, str]:
         """Run `probe()` → (code, text) on the engine's loop; 503 when the loop does not answer."""
+
         async def call():
             return probe()
 

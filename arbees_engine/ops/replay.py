@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 
+from ..adapters.capture import OP_SOURCE, decode_op
 from ..adapters.recording import Replayer
 from ..adapters.registry import build_real_adapters, venue_entry
-from ..adapters.capture import OP_SOURCE, decode_op
 from ..settings import EndpointSettings, Settings
 
 log = structlog.get_logger(__name__)
@@ -90,8 +90,15 @@ class ReplayDriver:
 
     name = "replay"
 
-    def __init__(self, path, *, speed: float | None = None, clock: ReplayClock | None = None,
-                 done: asyncio.Event | None = None, build_adapters: Callable[..., list] | None = None) -> None:
+    def __init__(
+        self,
+        path,
+        *,
+        speed: float | None = None,
+        clock: ReplayClock | None = None,
+        done: asyncio.Event | None = None,
+        build_adapters: Callable[..., list] | None = None,
+    ) -> None:
         self.path, self.speed = path, speed
         self.build_adapters = build_adapters or build_real_adapters  # the venue registry's, unless injected
         self.clock = clock or ReplayClock()
@@ -126,8 +133,13 @@ class ReplayDriver:
                     await settle()
                 if self.dispatched % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the store writer and bus publisher drain at speed max
-            log.info("replay.done", records=self.dispatched, skipped=self.skipped, torn=replayer.torn,
-                     missing_responses=self.transport.missing)
+            log.info(
+                "replay.done",
+                records=self.dispatched,
+                skipped=self.skipped,
+                torn=replayer.torn,
+                missing_responses=self.transport.missing,
+            )
         finally:
             await self.client.aclose()
             if self.done is not None:

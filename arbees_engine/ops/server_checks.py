@@ -28,8 +28,13 @@ def without_credentials(url: str) -> str:
     """`url` with its user name, password and any `password=` query parameter removed."""
     parts = urlsplit(url)
     host = parts.netloc.rsplit("@", 1)[-1]
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if k.lower() not in ("password", "user", "username")])
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in ("password", "user", "username")
+        ]
+    )
     # Not urlunsplit: it drops the "//" of an empty host (unix:///path, postgresql:///db?host=...).
     return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")
 
@@ -50,9 +55,11 @@ async def check_redis(url: str) -> None:
         raise
     finally:
         await anonymous.aclose()
-    raise InsecureServer(f"Redis at {mask_url(url)} accepts connections without a password: anyone who reaches it "
-                         "can send commands to the engine. Turn the `default` user off and give the engine its own "
-                         "ACL user (README: Security), then put user and password in ARBEES_REDIS_URL")
+    raise InsecureServer(
+        f"Redis at {mask_url(url)} accepts connections without a password: anyone who reaches it "
+        "can send commands to the engine. Turn the `default` user off and give the engine its own "
+        "ACL user (README: Security), then put user and password in ARBEES_REDIS_URL"
+    )
 
 
 async def check_postgres(dsn: str) -> None:
@@ -68,18 +75,24 @@ async def check_postgres(dsn: str) -> None:
             raise
     else:
         await conn.close()
-        raise InsecureServer(f"PostgreSQL at {mask_url(dsn)} lets its role in without a password (trust or peer "
-                             "auth): use scram-sha-256 in pg_hba.conf for this role (README: Security)")
+        raise InsecureServer(
+            f"PostgreSQL at {mask_url(dsn)} lets its role in without a password (trust or peer "
+            "auth): use scram-sha-256 in pg_hba.conf for this role (README: Security)"
+        )
     conn = await asyncpg.connect(dsn, timeout=5)
     try:
-        row = await conn.fetchrow("SELECT rolsuper, pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') "
-                                  "AS programs FROM pg_roles WHERE rolname = current_user")
+        row = await conn.fetchrow(
+            "SELECT rolsuper, pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') "
+            "AS programs FROM pg_roles WHERE rolname = current_user"
+        )
     finally:
         await conn.close()
     if row is None or row["rolsuper"] or row["programs"]:
-        raise InsecureServer(f"PostgreSQL role of {mask_url(dsn)} is a superuser or may run server programs "
-                             "(COPY ... TO PROGRAM): connect as a role that only owns the Arbees database "
-                             "(README: Security)")
+        raise InsecureServer(
+            f"PostgreSQL role of {mask_url(dsn)} is a superuser or may run server programs "
+            "(COPY ... TO PROGRAM): connect as a role that only owns the Arbees database "
+            "(README: Security)"
+        )
 
 
 async def check_live_servers(database_url: str, redis_url: str) -> None:

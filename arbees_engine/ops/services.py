@@ -63,5 +63,9 @@ async def services(settings: Settings, *, quiet: bool = False, fresh_book: bool 
             if not quiet:
                 print(f"embedded Redis on {rd.socket_path}", flush=True)
         log.info("services", database=mask_url(db_url), redis=mask_url(redis_url))
-        yield Services(db_url, redis_url, embedded=settings.database_url is None or settings.redis_url is None,
-                       redis_role_urls=role_urls)
+        yield Services(
+            db_url,
+            redis_url,
+            embedded=settings.database_url is None or settings.redis_url is None,
+            redis_role_urls=role_urls,
+        )

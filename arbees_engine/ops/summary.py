@@ -46,15 +46,19 @@ def _by_kind(counts: dict[str, int]) -> str:
 def format_store_writer(w: dict[str, Any]) -> list[str]:
     """Lines for StoreWriter.figures() (plus its shutdown "drain" report): rows written, dropped
     and coalesced (by kind), backlog peak (rows) and write latency p50/p99 (ms)."""
-    lines = [f"  {'store rows written':<22}{w['written']}  {_by_kind(w['written_by_kind'])}",
-             f"  {'store rows dropped':<22}{w['dropped']}  {_by_kind(w['dropped_by_kind'])}".rstrip(),
-             f"  {'store rows coalesced':<22}{w['coalesced']}  {_by_kind(w['coalesced_by_kind'])}".rstrip(),
-             f"  {'store backlog peak':<22}{w['backlog_peak']}  write p50/p99 "
-             f"{w['store_write_p50_ms']}/{w['store_write_p99_ms']} ms"]
+    lines = [
+        f"  {'store rows written':<22}{w['written']}  {_by_kind(w['written_by_kind'])}",
+        f"  {'store rows dropped':<22}{w['dropped']}  {_by_kind(w['dropped_by_kind'])}".rstrip(),
+        f"  {'store rows coalesced':<22}{w['coalesced']}  {_by_kind(w['coalesced_by_kind'])}".rstrip(),
+        f"  {'store backlog peak':<22}{w['backlog_peak']}  write p50/p99 "
+        f"{w['store_write_p50_ms']}/{w['store_write_p99_ms']} ms",
+    ]
     drain = w.get("drain")
     if drain:
-        lines.append(f"  {'shutdown drain':<22}{sum(drain['rows'].values())} rows in {drain['seconds']} s  "
-                     f"{_by_kind(drain['rows'])}  left {drain['left']}  journaled {drain.get('journaled', 0)}")
+        lines.append(
+            f"  {'shutdown drain':<22}{sum(drain['rows'].values())} rows in {drain['seconds']} s  "
+            f"{_by_kind(drain['rows'])}  left {drain['left']}  journaled {drain.get('journaled', 0)}"
+        )
     return lines
 
 
@@ -77,15 +81,28 @@ def status_dict(snap: Snapshot, heartbeat: Heartbeat | None, now: datetime) -> d
         "engine": engine,
         "last_event_id": snap.last_event_id,
         "games": [
-            {"game_id": g.game_id, "league": g.league, "matchup": f"{g.away} @ {g.home}",
-             "score": f"{g.away_score}-{g.home_score}", "period": g.period, "clock_s": g.clock_s,
-             "status": g.status, "model_p_home": g.model_p_home}
+            {
+                "game_id": g.game_id,
+                "league": g.league,
+                "matchup": f"{g.away} @ {g.home}",
+                "score": f"{g.away_score}-{g.home_score}",
+                "period": g.period,
+                "clock_s": g.clock_s,
+                "status": g.status,
+                "model_p_home": g.model_p_home,
+            }
             for g in sorted(games.values(), key=lambda g: g.game_id)
         ],
         "quotes": [
-            {"market_id": q.market_id, "venue": q.venue, "game_id": q.game_id, "yes_team": q.yes_team,
-             "yes_bid": str(q.yes_bid) if q.yes_bid is not None else None,
-             "yes_ask": str(q.yes_ask) if q.yes_ask is not None else None, "stale": q.stale}
+            {
+                "market_id": q.market_id,
+                "venue": q.venue,
+                "game_id": q.game_id,
+                "yes_team": q.yes_team,
+                "yes_bid": str(q.yes_bid) if q.yes_bid is not None else None,
+                "yes_ask": str(q.yes_ask) if q.yes_ask is not None else None,
+                "stale": q.stale,
+            }
             for q in sorted(quotes.values(), key=lambda q: q.market_id)
         ],
         "bankroll": next(iter(snap.entities.get("bankroll", {}).values()), None),
@@ -99,13 +116,15 @@ def format_status(data: dict[str, Any]) -> str:
         return "no engine state published on this instance"
     hb = data["heartbeat_age_s"]
     lines = [
-        f"instance {engine['instance']}  mode {engine['mode'].upper()}  kill {'ENGAGED: ' + engine['kill_reason'] if engine['kill_engaged'] else 'off'}",
-        f"heartbeat {'%.1fs ago' % hb if hb is not None else 'LOST (engine offline)'}  store {_store_health(engine)}  bus {'ok' if engine['bus_ok'] else 'DOWN'}",
+        f"instance {engine['instance']}  mode {engine['mode'].upper()}  kill {'ENGAGED: ' + engine['kill_reason'] if engine['kill_engaged'] else 'off'}",  # noqa: E501
+        f"heartbeat {'%.1fs ago' % hb if hb is not None else 'LOST (engine offline)'}  store {_store_health(engine)}  bus {'ok' if engine['bus_ok'] else 'DOWN'}",  # noqa: E501
         "counts: " + ", ".join(f"{k}={v}" for k, v in sorted(engine["counts"].items())),
         "rejections: " + (", ".join(f"{k}={v}" for k, v in sorted(engine["rejections"].items())) or "none"),
         "latency (ms, p50/p95/p99):",
     ]
     for stage, lat in sorted(engine["latency"].items()):
-        lines.append(f"  {stage:<18}{lat['p50_ms']:.3f} / {lat['p95_ms']:.3f} / {lat['p99_ms']:.3f}  (n={lat['count']})")
+        lines.append(
+            f"  {stage:<18}{lat['p50_ms']:.3f} / {lat['p95_ms']:.3f} / {lat['p99_ms']:.3f}  (n={lat['count']})"
+        )
     lines.append(f"games: {len(data['games'])}  quotes: {len(data['quotes'])}")
     return "\n".join(lines)

@@ -124,7 +124,8 @@ class Portfolio:
         from open positions. game_sports: game_id → Sport for exposure_by_sport. day_net_pnl:
         realized − fees already booked today (dollars, recorded at `at`, default now) so the
         daily loss limit survives a restart. starting: the store's starting bankroll, which
-        wins over the configured one (the ledger's totals are relative to it). Raises nothing; call check_identity to verify the
+        wins over the configured one (the ledger's totals are relative to it). Raises nothing; call check_identity
+        to verify the
         store's ledger agrees with its positions. When restored markets settled is unknown until
         `note_settled_at` is told (until then none counts as settled today for the loss limit).
         """
@@ -270,10 +271,14 @@ class Portfolio:
         not in today's realized P&L, so the open leg of its game does not offset today's losses;
         neither does one whose settlement time is unknown (restored, not yet `note_settled_at`)."""
         start = utc_midnight(now)
-        settled_today = {p.game_id for p in self._positions.values()
-                         if p.settled and (at := self._settled_at.get(p.market_id)) is not None and at >= start}
-        waiting = sum((p.unrealized_pnl for p in self._positions.values()
-                       if p.contracts > 0 and p.game_id in settled_today), ZERO)
+        settled_today = {
+            p.game_id
+            for p in self._positions.values()
+            if p.settled and (at := self._settled_at.get(p.market_id)) is not None and at >= start
+        }
+        waiting = sum(
+            (p.unrealized_pnl for p in self._positions.values() if p.contracts > 0 and p.game_id in settled_today), ZERO
+        )
         return self.day_net_pnl(now) + waiting
 
     def unrealized(self) -> Decimal:

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from arbees_engine.model import depth
+from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, depth, paying_results
 from arbees_engine.model.fees import taker_fee
-from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, paying_results
 from arbees_engine.model.money import ZERO
 from arbees_engine.settings import RiskLimits
 
@@ -115,7 +114,8 @@ def max_position(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | 
     for leg in signal.legs:
         pos = ctx.portfolio.position(leg.market_id, leg.side)
         held = (pos.contracts if pos else 0) + sum(
-            c.contracts for c in committed if (c.market_id, c.side) == (leg.market_id, leg.side))
+            c.contracts for c in committed if (c.market_id, c.side) == (leg.market_id, leg.side)
+        )
         if held + leg.contracts > limits.max_position_contracts:
             return "max_position"
     return None
@@ -169,10 +169,16 @@ def opposing_position(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> s
     def pays(market_id: str, side: Side) -> frozenset[Outcome]:
         return paying_results(ctx.markets[market_id].outcome, side, sport)
 
-    held = [pays(p.market_id, p.side) for p in ctx.portfolio.positions()
-            if p.game_id == signal.game_id and p.market_id in ctx.markets]
-    held += [pays(c.market_id, c.side) for c in ctx.commitments()
-             if c.game_id == signal.game_id and c.market_id in ctx.markets]
+    held = [
+        pays(p.market_id, p.side)
+        for p in ctx.portfolio.positions()
+        if p.game_id == signal.game_id and p.market_id in ctx.markets
+    ]
+    held += [
+        pays(c.market_id, c.side)
+        for c in ctx.commitments()
+        if c.game_id == signal.game_id and c.market_id in ctx.markets
+    ]
     new: list[frozenset[Outcome]] = []
     for leg in signal.legs:
         mine = pays(leg.market_id, leg.side)

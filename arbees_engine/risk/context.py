@@ -23,8 +23,9 @@ class Commitment(NamedTuple):
     cost: Decimal
 
 
-def commitments(reserved: Iterable[Signal], unresolved_orders: Iterable[Order],
-                markets: Mapping[str, Market]) -> tuple[Commitment, ...]:
+def commitments(
+    reserved: Iterable[Signal], unresolved_orders: Iterable[Order], markets: Mapping[str, Market]
+) -> tuple[Commitment, ...]:
     """Every leg that may still become a position but is not in the portfolio: each leg of a
     reserved (approved, unrun) signal and each live order whose outcome is unknown, at its worst
     case (all contracts at the limit, dollars). The one definition the risk gate and Kelly sizing
@@ -34,12 +35,22 @@ def commitments(reserved: Iterable[Signal], unresolved_orders: Iterable[Order],
     market no longer in `markets` has game_id None (it still counts against the position and
     balance limits, but against no game or sport). Never raises.
     """
-    legs = [Commitment(s.game_id, leg.market_id, leg.side, leg.contracts, leg.limit_price * leg.contracts)
-            for s in reserved for leg in s.legs]
+    legs = [
+        Commitment(s.game_id, leg.market_id, leg.side, leg.contracts, leg.limit_price * leg.contracts)
+        for s in reserved
+        for leg in s.legs
+    ]
     for order in unresolved_orders:
         market = markets.get(order.market_id)
-        legs.append(Commitment(market.game_id if market is not None else None, order.market_id, order.side,
-                               order.contracts, order.limit_price * order.contracts))
+        legs.append(
+            Commitment(
+                market.game_id if market is not None else None,
+                order.market_id,
+                order.side,
+                order.contracts,
+                order.limit_price * order.contracts,
+            )
+        )
     return tuple(legs)
 
 

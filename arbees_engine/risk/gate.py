@@ -49,6 +49,11 @@ class RiskGate:
             self.passed += 1
             return RiskVerdict(True)
         self.rejections[reasons[0]] += 1
-        log.info("risk_rejected", signal_id=signal.signal_id, reason=reasons[0], reasons=reasons,
-                 legs=[leg_summary(leg) for leg in signal.legs])
+        log.info(
+            "risk_rejected",
+            signal_id=signal.signal_id,
+            reason=reasons[0],
+            reasons=reasons,
+            legs=[leg_summary(leg) for leg in signal.legs],
+        )
         return RiskVerdict(False, reasons[0], tuple(reasons))

@@ -34,8 +34,9 @@ class Stored(NamedTuple, Generic[T]):
     retried: bool
 
 
-async def until_stored(what: str, write: Callable[[], Awaitable[T]], *, stopping: Callable[[], bool],
-                       counts: Counter[str] | None = None) -> Stored[T]:
+async def until_stored(
+    what: str, write: Callable[[], Awaitable[T]], *, stopping: Callable[[], bool], counts: Counter[str] | None = None
+) -> Stored[T]:
     """Run `write()` until it commits; returns Stored(its result, retried). Each failed attempt
     is logged and counted in `counts["store_retries"]`. Raises StoreUnavailable when `stopping()`
     is true after a failed attempt, and any other exception of `write` at once."""

@@ -12,30 +12,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import structlog
 
 from ..adapters.base import Adapter
 from ..bus.messages import BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
+from ..control.state import ControlState, kill_file_reason
+from ..data.cache import Registry
 from ..execution import PaperBroker, PaperVenueBroker, client_order_ids, signal_ids
 from ..execution.broker import Broker
-from ..model import (BookUpdate, GameState, Market, MarketListing, Mode,
-                     Venue)
-from ..portfolio import Portfolio
+from ..model import BookUpdate, GameState, Market, MarketListing, Mode, Venue
 from ..ops.core import Operations
+from ..portfolio import Portfolio
 from ..settings import Settings
 from . import status
-from ..control.state import ControlState, kill_file_reason
-from .latency import LatencyRecorder
-from ..data.cache import Registry
-from .listings import ListingIntake
-from .market_data import MarketData
-from .outbox import EngineOutbox
 from .executor import Executor
 from .jobs import ExecuteSignal, JobQueue, ResolveOrder, RetrySettlement, SettleGame, SettleOnVenue
+from .latency import LatencyRecorder
+from .listings import ListingIntake
+from .market_data import MarketData
 from .operator_commands import CommandHandler
+from .outbox import EngineOutbox
 from .recovery import Recovery
 from .settlement import Settlement
 from .settlement_rules import settlement_state
@@ -51,7 +50,7 @@ Clock = Callable[[], datetime]
 
 def utc_clock() -> datetime:
     """Wall-clock UTC now."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Engine:
@@ -66,7 +65,7 @@ class Engine:
         settings: Settings,
         adapters: Iterable[Adapter],
         store=None,
-        publisher_factory: Callable[["Engine"], BusPublisher] | None = None,
+        publisher_factory: Callable[[Engine], BusPublisher] | None = None,
         clock: Clock = utc_clock,
         matcher=None,
         on_fill: Callable[..., None] | None = None,
@@ -79,9 +78,13 @@ class Engine:
         self.registry = Registry()
         self.control = ControlState(mode=Mode(settings.mode))
         self.latency = LatencyRecorder()
-        self.writer = StoreWriter(lambda: self.store, max_queue=settings.store_queue_max,
-                                  unhealthy_backlog=settings.store_backlog_unhealthy, is_down=is_store_outage,
-                                  journal=settings.effective_store_journal())
+        self.writer = StoreWriter(
+            lambda: self.store,
+            max_queue=settings.store_queue_max,
+            unhealthy_backlog=settings.store_backlog_unhealthy,
+            is_down=is_store_outage,
+            journal=settings.effective_store_journal(),
+        )
         self.store_drain: dict = {}  # what the shutdown drain wrote (StoreWriter.flush)
         self.started_at = utc_clock()
         self.publisher = publisher_factory(self) if publisher_factory else None
@@ -105,28 +108,62 @@ class Engine:
         self.jobs = JobQueue()
         self.signal_book = SignalBook(out, clock, on_approved=lambda signal: self.jobs.put(ExecuteSignal(signal)))
         paper = PaperVenueBroker(PaperBroker(cache.markets), cache.books)
-        self.executor = Executor(out, clock, cache, self.control, store, self.portfolio, self.signal_book, self.jobs,
-                                 self.live_brokers, paper, client_order_ids(settings.instance, start_ms=start_ms),
-                                 on_fill)
+        self.executor = Executor(
+            out,
+            clock,
+            cache,
+            self.control,
+            store,
+            self.portfolio,
+            self.signal_book,
+            self.jobs,
+            self.live_brokers,
+            paper,
+            client_order_ids(settings.instance, start_ms=start_ms),
+            on_fill,
+        )
         # a venue lookup pushes its listing into the engine's Sink (market data)
         self.settlement = Settlement(out, clock, cache, store, self.portfolio, self.jobs, self.adapters, self)
-        self.listings = ListingIntake(out, clock, cache, settings.strategy, self.matcher, self.settlement,
-                                      lambda market: self.data.on_market(market))
-        self.trader = Trader(settings, cache, clock, out, self.latency, self.control,
-                             lambda: (self.store_ok, self.bus_ok), self.portfolio, self.signal_book,
-                             self.executor.unresolved, self.listings.equivalent,
-                             signal_ids(settings.instance, start_ms=start_ms))
-        self.commands = CommandHandler(settings, out, clock, store, self.control, self.signal_book, self.trader,
-                                       self.status_view)
+        self.listings = ListingIntake(
+            out,
+            clock,
+            cache,
+            settings.strategy,
+            self.matcher,
+            self.settlement,
+            lambda market: self.data.on_market(market),
+        )
+        self.trader = Trader(
+            settings,
+            cache,
+            clock,
+            out,
+            self.latency,
+            self.control,
+            lambda: (self.store_ok, self.bus_ok),
+            self.portfolio,
+            self.signal_book,
+            self.executor.unresolved,
+            self.listings.equivalent,
+            signal_ids(settings.instance, start_ms=start_ms),
+        )
+        self.commands = CommandHandler(
+            settings, out, clock, store, self.control, self.signal_book, self.trader, self.status_view
+        )
         self.commands.stopping = lambda: self.jobs.stopping
         self.executor.recheck = self.trader.recheck_before_send  # queued signals are re-checked before a send
         self.marks = PositionMarks(self.portfolio)
-        self.data = MarketData(out, clock, cache, self.latency, self.matcher, self.listings, self.trader,
-                               self._close_game)
+        self.data = MarketData(
+            out, clock, cache, self.latency, self.matcher, self.listings, self.trader, self._close_game
+        )
         self.data.settles_with(self.settle_queue)
-        for kind, handler in ((ExecuteSignal, self.executor.run_signal), (ResolveOrder, self.executor.resolve),
-                              (SettleGame, self.settlement.run_game), (SettleOnVenue, self.settlement.run_venue),
-                              (RetrySettlement, self.settlement.run_retry)):
+        for kind, handler in (
+            (ExecuteSignal, self.executor.run_signal),
+            (ResolveOrder, self.executor.resolve),
+            (SettleGame, self.settlement.run_game),
+            (SettleOnVenue, self.settlement.run_venue),
+            (RetrySettlement, self.settlement.run_retry),
+        ):
             self.jobs.handle(kind, handler)
 
     # -- health -------------------------------------------------------------------------------
@@ -208,16 +245,32 @@ class Engine:
         if state is not None:
             self.control.mode = Mode(state["mode"]) if state.get("mode") else self.control.mode
             if state.get("kill_engaged"):
-                self.control.engage(state.get("kill_reason") or "restored", state.get("kill_operator") or "engine",
-                                    state.get("kill_at") or self.clock())
-        recovery = Recovery(self.out, self.clock, lambda: self.store, self.registry, self.portfolio, self.live_brokers,
-                            self.settings.starting_bankroll, self.settlement.close_market, self.executor.apply_fill)
+                self.control.engage(
+                    state.get("kill_reason") or "restored",
+                    state.get("kill_operator") or "engine",
+                    state.get("kill_at") or self.clock(),
+                )
+        recovery = Recovery(
+            self.out,
+            self.clock,
+            lambda: self.store,
+            self.registry,
+            self.portfolio,
+            self.live_brokers,
+            self.settings.starting_bankroll,
+            self.settlement.close_market,
+            self.executor.apply_fill,
+        )
         await recovery.run()  # the portfolio, then what a crash left open (runtime/recovery.py)
         await self.settlement.restore()
         for game_id, p_home, source, started in await self.store.load_priors():
             self.registry.priors.restore(game_id, p_home, source, started)
-        self.audit("engine", "start", self.settings.instance,
-                   f"mode={self.control.effective_mode.value} kill={self.control.kill_engaged}")
+        self.audit(
+            "engine",
+            "start",
+            self.settings.instance,
+            f"mode={self.control.effective_mode.value} kill={self.control.kill_engaged}",
+        )
 
     async def _wait_for_bus(self, timeout_s: float) -> None:
         """Give the publisher a moment to connect so the first ticks are not refused for it."""
@@ -242,7 +295,8 @@ class Engine:
 
     def housekeeping(self) -> None:
         """Expire manual signals; look up venue results of positions awaiting them; forget games
-        finished more than market_data.FINISHED_GAME_KEEP_S ago whose positions are all settled (a daemon runs for weeks: state must not grow without bound)."""
+        finished more than market_data.FINISHED_GAME_KEEP_S ago whose positions are all settled (a daemon runs for
+        weeks: state must not grow without bound)."""
         self.signal_book.expire_pending()
         self.settlement.request_lookups()
         if self.listings.rematch_due:
@@ -280,8 +334,12 @@ class Engine:
         """Restore state and start background tasks (and the adapters unless told not to)."""
         await self.restore()
         spawn = asyncio.create_task
-        self._tasks = [spawn(self.writer.run()), spawn(self.jobs.run()), spawn(self._status_loop()),
-                       spawn(self._kill_file_watch())] + [spawn(job) for job in self.ops.start()]
+        self._tasks = [
+            spawn(self.writer.run()),
+            spawn(self.jobs.run()),
+            spawn(self._status_loop()),
+            spawn(self._kill_file_watch()),
+        ] + [spawn(job) for job in self.ops.start()]
         if self.publisher is not None:
             self._tasks += [spawn(self.publisher.run()), spawn(self.publisher.consume_commands(self.commands.handle))]
             await self._wait_for_bus(5.0)
@@ -294,7 +352,7 @@ class Engine:
         stop = stop or asyncio.Event()
         try:
             await asyncio.wait_for(stop.wait(), timeout=duration_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             await self.shutdown()

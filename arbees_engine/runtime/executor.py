@@ -19,16 +19,16 @@ from typing import Any
 
 import structlog
 
+from ..control.state import ControlState
+from ..data.cache import Registry
 from ..execution.broker import Broker
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
+from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
-from ..model.ticks import Rounding, TickError, price_grid
 from ..store.errors import StoreError, StoreUnavailable
 from .durable import Stored, until_stored
-from ..control.state import ControlState
 from .jobs import ExecuteSignal, JobQueue, ResolveOrder
-from ..data.cache import Registry
 from .signal_book import SignalBook
 from .views import fill_view, order_view, position_view
 
@@ -52,9 +52,21 @@ class Executor:
     simulated venue uses it to remove the liquidity we took).
     """
 
-    def __init__(self, out: Outbox, clock: Clock, cache: Registry, control: ControlState, store: Callable[[], Any],
-                 portfolio: Portfolio, signals: SignalBook, jobs: JobQueue, live_brokers: Mapping[Venue, Broker],
-                 paper: Broker, new_order_id: Callable[[], str], on_fill: Callable[..., None] | None = None) -> None:
+    def __init__(
+        self,
+        out: Outbox,
+        clock: Clock,
+        cache: Registry,
+        control: ControlState,
+        store: Callable[[], Any],
+        portfolio: Portfolio,
+        signals: SignalBook,
+        jobs: JobQueue,
+        live_brokers: Mapping[Venue, Broker],
+        paper: Broker,
+        new_order_id: Callable[[], str],
+        on_fill: Callable[..., None] | None = None,
+    ) -> None:
         self.out, self.clock, self.cache, self.control, self.store = out, clock, cache, control, store
         self.portfolio, self.signals, self.jobs = portfolio, signals, jobs
         self.live_brokers, self.paper, self.new_order_id = live_brokers, paper, new_order_id
@@ -65,8 +77,9 @@ class Executor:
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
         self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
 
-    async def execute(self, signal: Signal,
-                      recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None) -> None:
+    async def execute(
+        self, signal: Signal, recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None
+    ) -> None:
         """Send each leg as an IOC order; an ARB's second leg is cut to what the first filled.
 
         `recheck(signal)` (the trader's `recheck_before_send` for queued signals) runs after the
@@ -113,9 +126,17 @@ class Executor:
             contracts = leg.contracts if target is None else min(leg.contracts, target)
             if contracts <= 0:
                 break
-            order = Order(client_order_id=self.new_order_id(), signal_id=signal.signal_id, market_id=leg.market_id,
-                          venue=leg.venue, side=leg.side, limit_price=limit, contracts=contracts,
-                          created_at=self.clock(), paper=leg.venue not in self.live_brokers)
+            order = Order(
+                client_order_id=self.new_order_id(),
+                signal_id=signal.signal_id,
+                market_id=leg.market_id,
+                venue=leg.venue,
+                side=leg.side,
+                limit_price=limit,
+                contracts=contracts,
+                created_at=self.clock(),
+                paper=leg.venue not in self.live_brokers,
+            )
             if not await self._write_intent(order):
                 self._stop(signal, filled_any, target, "store_unavailable")
                 return
@@ -125,11 +146,18 @@ class Executor:
                 self.signals.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED, order.reason)
                 return
             if target is not None and filled < target:
-                self.out.audit("engine", "arb_legged", signal.signal_id,
-                                  f"{target - filled} contracts of the first leg are unhedged")
+                self.out.audit(
+                    "engine",
+                    "arb_legged",
+                    signal.signal_id,
+                    f"{target - filled} contracts of the first leg are unhedged",
+                )
             target = filled
-        self.signals.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED,
-                         "filled" if filled_any else "no liquidity at the limit")
+        self.signals.record(
+            signal,
+            Decision.EXECUTED if filled_any else Decision.UNFILLED,
+            "filled" if filled_any else "no liquidity at the limit",
+        )
 
     def _pre_send_refusal(self, signal: Signal) -> str | None:
         live = self.live_brokers
@@ -152,14 +180,22 @@ class Executor:
             if limit != leg.limit_price and len(signal.legs) > 1:
                 # the legs were priced together off the books: a leg rounded away from the price the
                 # arbitrage saw may not fill after the first leg did, leaving a naked position
-                refusal = (f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} is off "
-                           f"the grid (nearest below {limit}); a multi-leg signal is sent only at its own prices")
+                refusal = (
+                    f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} is off "
+                    f"the grid (nearest below {limit}); a multi-leg signal is sent only at its own prices"
+                )
                 self.out.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
                 return [], refusal
             if limit != leg.limit_price:
                 self.out.count("limit_rounded_to_tick", 1)
-                log.info("order.limit_rounded_to_tick", signal_id=signal.signal_id, market_id=leg.market_id,
-                         side=leg.side.value, limit=str(leg.limit_price), sent=str(limit))
+                log.info(
+                    "order.limit_rounded_to_tick",
+                    signal_id=signal.signal_id,
+                    market_id=leg.market_id,
+                    side=leg.side.value,
+                    limit=str(leg.limit_price),
+                    sent=str(limit),
+                )
             limits.append(limit)
         return limits, None
 
@@ -167,7 +203,10 @@ class Executor:
         """(limit on the grid, None) or (None, "code: detail"). The grid is the market's
         `price_grid` with its latest listing's schedule (Kalshi `price_ranges`)."""
         if not (leg.limit_price.is_finite() and 0 < leg.limit_price <= 1):
-            return None, f"limit_out_of_range: {leg.market_id} {leg.side.value} limit {leg.limit_price} is not in (0, 1]"
+            return (
+                None,
+                f"limit_out_of_range: {leg.market_id} {leg.side.value} limit {leg.limit_price} is not in (0, 1]",
+            )
         registry = self.cache
         market = registry.markets.get(leg.market_id)
         if market is None:
@@ -179,8 +218,10 @@ class Executor:
             return None, f"bad_tick_grid: {leg.market_id}: {exc}"
         limit = grid.round_for(leg.side, leg.limit_price, Rounding.DOWN)
         if limit is None or limit <= 0:
-            return None, (f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} has no "
-                          f"grid price above $0 at or below it (grid {grid.text})")
+            return None, (
+                f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} has no "
+                f"grid price above $0 at or below it (grid {grid.text})"
+            )
         return limit, None
 
     def _watch_unknown(self, order: Order) -> None:
@@ -205,7 +246,11 @@ class Executor:
             log.warning("order.lookup_failed", client_order_id=cid, error=repr(exc))
             self._watch_unknown(order)
             return
-        if order.status is OrderStatus.SENT and not order.venue_order_id and self._resolve_attempts[cid] >= RESOLVE_ATTEMPTS:
+        if (
+            order.status is OrderStatus.SENT
+            and not order.venue_order_id
+            and self._resolve_attempts[cid] >= RESOLVE_ATTEMPTS
+        ):
             order.status, order.reason = OrderStatus.REJECTED, "never reached the venue (not found by client order id)"
         if order.status is OrderStatus.SENT:
             self._watch_unknown(order)
@@ -225,8 +270,12 @@ class Executor:
             self.signals.record(signal, Decision.REJECTED, reason)
             return
         if unhedged:
-            self.out.audit("engine", "arb_legged", signal.signal_id,
-                              f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg")
+            self.out.audit(
+                "engine",
+                "arb_legged",
+                signal.signal_id,
+                f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg",
+            )
         self.signals.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
     def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored]:
@@ -259,8 +308,12 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - no intent stored → never send
             log.error("order.intent_failed", client_order_id=order.client_order_id, error=repr(exc))
             if isinstance(exc, StoreUnavailable):
-                self.out.submit("order", lambda cid=order.client_order_id: store.close_unsent_order(
-                    cid, "never sent: the store did not confirm its intent"))
+                self.out.submit(
+                    "order",
+                    lambda cid=order.client_order_id: store.close_unsent_order(
+                        cid, "never sent: the store did not confirm its intent"
+                    ),
+                )
             return False
         return True
 
@@ -280,9 +333,13 @@ class Executor:
         self.orders += 1
         self._remember(order)
         self.out.publish(order_view(order))
-        self.out.audit("engine", "order", order.client_order_id,
-                          f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",
-                          store=False)  # the orders table trigger writes the store's audit row
+        self.out.audit(
+            "engine",
+            "order",
+            order.client_order_id,
+            f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",  # noqa: E501
+            store=False,
+        )  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
             await self.apply_fill(fill)
         await self.store_status(order)
@@ -320,8 +377,13 @@ class Executor:
         position = portfolio.position(fill.market_id, fill.side)
         self.out.publish(fill_view(fill))
         self.out.publish(position_view(position))
-        self.out.audit("engine", "fill", fill.fill_id,
-                          f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}", store=False)
+        self.out.audit(
+            "engine",
+            "fill",
+            fill.fill_id,
+            f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}",
+            store=False,
+        )
         if self.on_fill is not None:
             self.on_fill(fill.market_id, fill.side, fill.price, fill.contracts)
         return True

@@ -55,5 +55,7 @@ class LatencyRecorder:
             def rank(q: float) -> float:
                 return ordered[min(n - 1, max(0, int(q * n + 0.999999) - 1))] / 1e6
 
-            out[stage] = LatencyView(p50_ms=round(rank(0.50), 4), p95_ms=round(rank(0.95), 4), p99_ms=round(rank(0.99), 4), count=n)
+            out[stage] = LatencyView(
+                p50_ms=round(rank(0.50), 4), p95_ms=round(rank(0.95), 4), p99_ms=round(rank(0.99), 4), count=n
+            )
         return out

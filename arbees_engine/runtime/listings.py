@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..data.cache import Registry
 from ..matching.equivalence import equivalent as contract_equivalence
 from ..matching.matcher import GAME_DEPENDENT_REFUSALS, Match, Refusal
 from ..model import Market, MarketListing, OrderBook
 from ..ports import Clock, Outbox
 from ..settings import StrategySettings
-from ..data.cache import Registry
 from .settlement import Settlement
 from .views import watched_quote_view
 
@@ -29,8 +29,16 @@ class ListingIntake:
     `matcher` (None: listings are refused, counted), settlement (a listing may carry a venue
     result) and `on_market(market)`, where a matched market is registered (the data engine)."""
 
-    def __init__(self, out: Outbox, clock: Clock, cache: Registry, strategy: StrategySettings, matcher: Any,
-                 settlement: Settlement, on_market: Callable[[Market], None]) -> None:
+    def __init__(
+        self,
+        out: Outbox,
+        clock: Clock,
+        cache: Registry,
+        strategy: StrategySettings,
+        matcher: Any,
+        settlement: Settlement,
+        on_market: Callable[[Market], None],
+    ) -> None:
         self.out, self.clock, self.cache, self.strategy, self.matcher = out, clock, cache, strategy, matcher
         self.settlement, self.on_market = settlement, on_market
         self.rematch_due = False  # set when a new game arrives: refused markets may now match
@@ -40,8 +48,11 @@ class ListingIntake:
         """Match `listing` and register its market, or watch it (counted once per market); a
         venue result on it also goes to settlement (runtime/settlement.py)."""
         settlement = self.settlement
-        if settlement.on_listing(listing) and settlement.looked_up(listing) \
-                and listing.market_id not in self.cache.markets:
+        if (
+            settlement.on_listing(listing)
+            and settlement.looked_up(listing)
+            and listing.market_id not in self.cache.markets
+        ):
             return  # our lookup of a market this run never listed: settle it, do not show it as unmatched
         matcher = self.matcher
         if matcher is None:
@@ -103,8 +114,13 @@ class ListingIntake:
             if la is not None and lb is not None:
                 strategy = self.strategy
                 verdict = contract_equivalence(
-                    a, la, b, lb, accept_unknown_postponement=strategy.arb_accept_unknown_postponement,
-                    accept_unknown_cancellation=strategy.arb_accept_unknown_cancellation)
+                    a,
+                    la,
+                    b,
+                    lb,
+                    accept_unknown_postponement=strategy.arb_accept_unknown_postponement,
+                    accept_unknown_cancellation=strategy.arb_accept_unknown_cancellation,
+                )
                 cached = bool(verdict.ok)
                 if not cached:
                     code, _, why = verdict.reason.partition(":")  # count by code; the detail names the pair

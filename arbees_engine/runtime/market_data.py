@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..adapters.espn.freshness import stale_reason
+from ..data.cache import Registry
 from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, OrderBook
 from ..ports import Clock, Outbox
 from ..store.batch import game_job, market_job, quote_job
 from .latency import LatencyRecorder
 from .listings import ListingIntake
-from ..data.cache import Registry
 from .settlement_rules import note_regulation_score
 from .views import game_view, quote_view, watched_quote_view
 
@@ -65,8 +65,17 @@ class MarketData:
     when a game turns FINAL/POSTPONED/CANCELED (the kernel expires its signals and queues settlement).
     """
 
-    def __init__(self, out: Outbox, clock: Clock, cache: Registry, latency: LatencyRecorder, matcher: Any,
-                 listings: ListingIntake, trader: TradingListener, on_game_closed: Callable[[GameState], None]) -> None:
+    def __init__(
+        self,
+        out: Outbox,
+        clock: Clock,
+        cache: Registry,
+        latency: LatencyRecorder,
+        matcher: Any,
+        listings: ListingIntake,
+        trader: TradingListener,
+        on_game_closed: Callable[[GameState], None],
+    ) -> None:
         self.out, self.clock, self.cache, self.latency, self.matcher = out, clock, cache, latency, matcher
         self.listings, self.trader, self.on_game_closed = listings, trader, on_game_closed
         self.hooks: TickHooks = _NoHooks()
@@ -195,8 +204,16 @@ class MarketData:
             return
         self._quote_sampled_at[market_id] = now
         bid, ask = book.best_bid, book.best_ask
-        self.out.write(quote_job(market_id, now, bid.price if bid else None, ask.price if ask else None,
-                                  bid.size if bid else None, ask.size if ask else None))
+        self.out.write(
+            quote_job(
+                market_id,
+                now,
+                bid.price if bid else None,
+                ask.price if ask else None,
+                bid.size if bid else None,
+                ask.size if ask else None,
+            )
+        )
 
     def _note_prior(self, market: Market, book: OrderBook) -> None:
         """Offer the book to the prior book; a newly taken prior re-prices the scheduled game."""

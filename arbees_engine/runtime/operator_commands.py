@@ -48,8 +48,17 @@ class CommandHandler:
     control state, the signal book (every signal transition goes through it), the trader (re-checks
     at approval) and `status_view()` (published after a command), never the engine."""
 
-    def __init__(self, settings: Settings, out: Outbox, clock: Clock, store: Callable[[], Any], control: ControlState,
-                 signals: SignalBook, trader: Trader, status_view: Callable[[], EngineStatus]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        out: Outbox,
+        clock: Clock,
+        store: Callable[[], Any],
+        control: ControlState,
+        signals: SignalBook,
+        trader: Trader,
+        status_view: Callable[[], EngineStatus],
+    ) -> None:
         self.settings, self.out, self.clock, self.store, self.control = settings, out, clock, store, control
         self.signals, self.trader, self.status_view = signals, trader, status_view
         self.guard = CommandGuard(settings)
@@ -77,8 +86,12 @@ class CommandHandler:
         if previous is not None and previous.get("outcome") != "in_progress":
             return self._replayed(cmd, CommandAck.model_validate(previous))
         if previous is not None and cmd.action is not CommandAction.KILL:  # a kill is safe to finish again
-            return self._refuse(cmd, cmd.operator, Refusal("interrupted", "recorded before an engine restart "
-                                                           "and never acknowledged; not run again"), store=True)
+            return self._refuse(
+                cmd,
+                cmd.operator,
+                Refusal("interrupted", "recorded before an engine restart and never acknowledged; not run again"),
+                store=True,
+            )
         refusal = self._precondition(cmd, recorded, superseded) if engaged is None else None
         if refusal is not None:
             return self._refuse(cmd, cmd.operator, refusal, store=True)
@@ -86,18 +99,30 @@ class CommandHandler:
             ok, outcome, detail = True, "done", "kill switch engaged" if engaged else "kill switch already engaged"
         else:
             ok, outcome, detail = await self._dispatch(cmd)
-        ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=ok, outcome=outcome,
-                         detail=detail, operator=cmd.operator, acked_at=utcnow())
-        self.out.audit(cmd.operator, f"command_{cmd.action.value}", cmd.signal_id or cmd.mode or "",
-                          f"{outcome}: {detail}" if detail else outcome)
+        ack = CommandAck(
+            command_id=cmd.command_id,
+            action=cmd.action.value,
+            ok=ok,
+            outcome=outcome,
+            detail=detail,
+            operator=cmd.operator,
+            acked_at=utcnow(),
+        )
+        self.out.audit(
+            cmd.operator,
+            f"command_{cmd.action.value}",
+            cmd.signal_id or cmd.mode or "",
+            f"{outcome}: {detail}" if detail else outcome,
+        )
         return self._settle(cmd, ack)
 
     def _precondition(self, cmd: Command, recorded: bool, superseded: bool) -> Refusal | None:
         """Why a verified command other than a fresh kill may not run now (checked after the store
         write, right before it runs), or None."""
         if not recorded and cmd.action is not CommandAction.KILL:
-            return Refusal("store_unavailable", f"the store did not record the command within {RECORD_TIMEOUT_S:g} s; "
-                           "not run")
+            return Refusal(
+                "store_unavailable", f"the store did not record the command within {RECORD_TIMEOUT_S:g} s; not run"
+            )
         if superseded and cmd.action is CommandAction.RESUME:
             return Refusal("superseded", "a kill sent after it was read with it and ran first; not run")
         return self.guard.freshness(cmd)
@@ -109,9 +134,12 @@ class CommandHandler:
         if store is None:
             return True, None
         try:
-            return True, await self._bounded(store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
-                                                                  cmd.model_dump(mode="json"), cmd.issued_at),
-                                             RECORD_TIMEOUT_S)
+            return True, await self._bounded(
+                store.record_command(
+                    cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"), cmd.issued_at
+                ),
+                RECORD_TIMEOUT_S,
+            )
         except Exception as exc:  # noqa: BLE001 - the kill must still work without the store
             log.error("command.record_failed", command_id=cmd.command_id, error=repr(exc))
             return False, None
@@ -119,8 +147,16 @@ class CommandHandler:
     def _settle(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """Remember the ack (memory and store) and publish the engine status it may have changed."""
         self._acks[cmd.command_id] = ack
-        self.out.write(ack_job(cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"),
-                               cmd.issued_at, ack.model_dump(mode="json")))
+        self.out.write(
+            ack_job(
+                cmd.command_id,
+                cmd.operator,
+                cmd.action.value,
+                cmd.model_dump(mode="json"),
+                cmd.issued_at,
+                ack.model_dump(mode="json"),
+            )
+        )
         self.out.publish(self.status_view())
         return ack
 
@@ -130,26 +166,44 @@ class CommandHandler:
         claimed = "" if owner else f" (claims operator {cmd.operator!r})"
         if owner or self.unverified_audits.allow():  # a flood of forgeries is counted, not all logged and audited
             self.out.reject("command", refusal.reason, f"{cmd.action.value} {cmd.command_id}: {refusal.detail}")
-            self.out.audit(owner or "unverified", "command_refused", f"{cmd.action.value}:{cmd.command_id}",
-                              refusal.text() + claimed)
+            self.out.audit(
+                owner or "unverified",
+                "command_refused",
+                f"{cmd.action.value}:{cmd.command_id}",
+                refusal.text() + claimed,
+            )
         else:  # logging each one would cost the consumer ~6x the refusal itself
             self.out.reject("command", refusal.reason, quiet=True)
-        ack = CommandAck(command_id=cmd.command_id, action=cmd.action.value, ok=False, outcome="refused",
-                         detail=refusal.text(), operator=owner, acked_at=utcnow())
+        ack = CommandAck(
+            command_id=cmd.command_id,
+            action=cmd.action.value,
+            ok=False,
+            outcome="refused",
+            detail=refusal.text(),
+            operator=owner,
+            acked_at=utcnow(),
+        )
         return self._settle(cmd, ack) if store else ack
 
     def _replayed(self, cmd: Command, ack: CommandAck) -> CommandAck:
         """A command id seen before: counted and audited, answered with its first ack, never re-run."""
         self.out.reject("command", "replayed", f"{cmd.action.value} {cmd.command_id}")
-        self.out.audit(cmd.operator, "command_replayed", f"{cmd.action.value}:{cmd.command_id}",
-                          f"answered with its first acknowledgement ({ack.outcome}); not run again")
+        self.out.audit(
+            cmd.operator,
+            "command_replayed",
+            f"{cmd.action.value}:{cmd.command_id}",
+            f"answered with its first acknowledgement ({ack.outcome}); not run again",
+        )
         self._acks[cmd.command_id] = ack
         return ack
 
     async def _dispatch(self, cmd: Command) -> tuple[bool, str, str]:
         handlers = {
-            CommandAction.KILL: self._kill, CommandAction.RESUME: self._resume, CommandAction.APPROVE: self._approve,
-            CommandAction.REJECT: self._reject, CommandAction.SET_MODE: self._set_mode,
+            CommandAction.KILL: self._kill,
+            CommandAction.RESUME: self._resume,
+            CommandAction.APPROVE: self._approve,
+            CommandAction.REJECT: self._reject,
+            CommandAction.SET_MODE: self._set_mode,
         }
         try:
             return await handlers[cmd.action](cmd)
@@ -187,8 +241,9 @@ class CommandHandler:
         while self._persist_again:  # a change made while a write was under way is written after it
             self._persist_again = False
             try:
-                await until_stored("engine_state", self._save_current_state, stopping=self.stopping,
-                                   counts=self.out.counts)
+                await until_stored(
+                    "engine_state", self._save_current_state, stopping=self.stopping, counts=self.out.counts
+                )
             except Exception as exc:  # noqa: BLE001 - a background task must say why it ended
                 self.out.count("task_failures:persist_engine_state")
                 log.error("kill_switch.persist_failed", error=repr(exc))
@@ -209,8 +264,9 @@ class CommandHandler:
         if store is None:
             return
         try:
-            await self._bounded(store.save_engine_state(self.settings.instance, mode, kill_engaged, reason,
-                                                        operator), STATE_TIMEOUT_S)
+            await self._bounded(
+                store.save_engine_state(self.settings.instance, mode, kill_engaged, reason, operator), STATE_TIMEOUT_S
+            )
         except TimeoutError as exc:
             raise StoreUnavailable(f"engine state not written within {STATE_TIMEOUT_S:g} s") from exc
 

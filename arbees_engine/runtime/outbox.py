@@ -33,8 +33,9 @@ class EngineOutbox:
     "<engine start, unix seconds>-<sequence>", unique per run.
     """
 
-    def __init__(self, publisher: Any, writer: StoreWriter, store_present: Callable[[], bool], clock: Clock,
-                 started_at: datetime) -> None:
+    def __init__(
+        self, publisher: Any, writer: StoreWriter, store_present: Callable[[], bool], clock: Clock, started_at: datetime
+    ) -> None:
         self.writer = writer
         self.counts: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
@@ -50,8 +51,14 @@ class EngineOutbox:
     def audit(self, actor: str, action: str, entity: str = "", detail: str = "", store: bool = True) -> None:
         """Record an audit line on the bus (and in the store's audit_log when `store`)."""
         self._audit_seq += 1
-        view = AuditView(audit_id=f"{self._started_s}-{self._audit_seq}", ts=self._clock(),
-                         actor=actor, action=action, entity=entity, detail=detail)
+        view = AuditView(
+            audit_id=f"{self._started_s}-{self._audit_seq}",
+            ts=self._clock(),
+            actor=actor,
+            action=action,
+            entity=entity,
+            detail=detail,
+        )
         self._bus_audit(view)
         self.on_audit(view)
         if store:

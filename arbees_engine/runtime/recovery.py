@@ -18,19 +18,19 @@ and audited. Raises StoreError when the store cannot answer (the engine then doe
 
 from __future__ import annotations
 
-from datetime import timezone
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 import structlog
 
+from ..data.cache import Registry
+from ..execution.broker import Broker
 from ..model import Fill, GameStatus, OrderStatus, Sport, Venue
 from ..portfolio import Portfolio
-from ..execution.broker import Broker
 from ..ports import Clock, Outbox
 from ..store.trading import SettlementVerdict
-from ..data.cache import Registry
 from .settlement import is_simulated
 
 log = structlog.get_logger(__name__)
@@ -42,9 +42,18 @@ FROM_FILLS = "reconciled at restart: status from the fills booked before the eng
 class Recovery:
     """Runs the start-up reconciliation of one engine (`run`), after which `counts` says what it did."""
 
-    def __init__(self, out: Outbox, clock: Clock, store: Callable[[], Any], cache: Registry, portfolio: Portfolio,
-                 live_brokers: Mapping[Venue, Broker], starting_bankroll: Decimal,
-                 close_market: Callable[..., Awaitable[Decimal]], apply_fill: Callable[[Fill], Awaitable[bool]]) -> None:
+    def __init__(
+        self,
+        out: Outbox,
+        clock: Clock,
+        store: Callable[[], Any],
+        cache: Registry,
+        portfolio: Portfolio,
+        live_brokers: Mapping[Venue, Broker],
+        starting_bankroll: Decimal,
+        close_market: Callable[..., Awaitable[Decimal]],
+        apply_fill: Callable[[Fill], Awaitable[bool]],
+    ) -> None:
         self.out, self.clock, self.store, self.cache, self.portfolio = out, clock, store, cache, portfolio
         self.live_brokers, self.starting_bankroll = live_brokers, starting_bankroll
         self.close_market, self.apply_fill = close_market, apply_fill
@@ -60,8 +69,7 @@ class Recovery:
         await self._settle_orphans()
         await self._reconcile_live_orders()
         done = {k: v for k, v in self.out.counts.items() if k.startswith("recovered_")}
-        log.info("portfolio.restored", positions=positions, realized=str(self.portfolio.bankroll.realized_pnl),
-                 **done)
+        log.info("portfolio.restored", positions=positions, realized=str(self.portfolio.bankroll.realized_pnl), **done)
 
     async def _restore_portfolio(self) -> int:
         store = self.store()
@@ -73,15 +81,21 @@ class Recovery:
             if row is not None:
                 sports[game_id] = Sport(row["sport"])
         now = self.clock()
-        day_start = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.portfolio.restore(positions, bankroll.realized_pnl, bankroll.fees, game_sports=sports, at=now,
-                               day_net_pnl=await store.ledger_net_since(day_start), starting=bankroll.starting)
+        day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.portfolio.restore(
+            positions,
+            bankroll.realized_pnl,
+            bankroll.fees,
+            game_sports=sports,
+            at=now,
+            day_net_pnl=await store.ledger_net_since(day_start),
+            starting=bankroll.starting,
+        )
         return len(positions)
 
     async def _reconcile_paper_orders(self) -> None:
         live = [venue.value for venue in self.live_brokers]
-        for client_order_id, status, filled in await self.store().reconcile_paper_orders(NEVER_SENT, FROM_FILLS,
-                                                                                               live):
+        for client_order_id, status, filled in await self.store().reconcile_paper_orders(NEVER_SENT, FROM_FILLS, live):
             self._count("orders_never_sent" if filled == 0 else "orders_from_fills")
             log.info("order.reconciled", client_order_id=client_order_id, status=status, filled=filled)
             self.out.audit("engine", "order_reconciled", client_order_id, f"{status} {filled} (paper, at restart)")
@@ -117,8 +131,10 @@ class Recovery:
             return "void", "simulated market from an earlier session (market not stored)"
         home, away = row["home_score"], row["away_score"]
         winner = "draw" if home == away else "home" if home > away else "away"
-        return ("yes" if winner == market.outcome.value else "no",
-                f"simulated game final in an earlier session: {row['away']} {away}-{home} {row['home']}")
+        return (
+            "yes" if winner == market.outcome.value else "no",
+            f"simulated game final in an earlier session: {row['away']} {away}-{home} {row['home']}",
+        )
 
     async def _reconcile_live_orders(self) -> None:
         """Orders a crash left as intent/sent on a live venue are looked up there by client order
@@ -126,8 +142,11 @@ class Recovery:
         open (counted as recovered_live_orders_unchecked) until a live engine starts."""
         store = self.store()
         brokers = self.live_brokers
-        open_orders = [o for o in await store.load_orders(statuses=[OrderStatus.INTENT, OrderStatus.SENT])
-                       if not o.paper or o.venue in brokers]
+        open_orders = [
+            o
+            for o in await store.load_orders(statuses=[OrderStatus.INTENT, OrderStatus.SENT])
+            if not o.paper or o.venue in brokers
+        ]
         if not open_orders:
             return
         stored_markets = {m.market_id: m for m in await store.load_markets()}
@@ -136,8 +155,11 @@ class Recovery:
             market = self.cache.markets.get(order.market_id) or stored_markets.get(order.market_id)
             if broker is None or market is None:
                 self._count("live_orders_unchecked")
-                log.warning("order.unreconciled", client_order_id=order.client_order_id,
-                            reason="no live broker for its venue" if broker is None else "market unknown")
+                log.warning(
+                    "order.unreconciled",
+                    client_order_id=order.client_order_id,
+                    reason="no live broker for its venue" if broker is None else "market unknown",
+                )
                 continue
             self.cache.add_market(market)
             for fill in await broker.reconcile(order, self.clock()):

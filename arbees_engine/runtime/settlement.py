@@ -27,14 +27,15 @@ settles what is still open (runtime/recovery.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 
 from ..adapters.base import Sink
+from ..data.cache import Registry
 from ..model import GameState, GameStatus, Market, MarketListing, Side
 from ..model.money import ZERO
 from ..portfolio import Portfolio
@@ -42,9 +43,8 @@ from ..portfolio.portfolio import utc_midnight
 from ..ports import Clock, Outbox
 from ..store.errors import StoreError, StoreUnavailable
 from ..store.trading import SettlementVerdict
-from .views import position_view, quote_view
 from .jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
-from ..data.cache import Registry
+from .views import position_view, quote_view
 
 log = structlog.get_logger(__name__)
 
@@ -78,8 +78,17 @@ class Settlement:
     pushes its listing into.
     """
 
-    def __init__(self, out: Outbox, clock: Clock, cache: Registry, store: Callable[[], Any], portfolio: Portfolio,
-                 jobs: JobQueue, adapters: list, sink: Sink) -> None:
+    def __init__(
+        self,
+        out: Outbox,
+        clock: Clock,
+        cache: Registry,
+        store: Callable[[], Any],
+        portfolio: Portfolio,
+        jobs: JobQueue,
+        adapters: list,
+        sink: Sink,
+    ) -> None:
         self.out, self.clock, self.cache, self.store, self.portfolio = out, clock, cache, store, portfolio
         self.jobs, self.adapters, self.sink = jobs, adapters, sink
         self.expected: dict[str, str] = {}
@@ -112,8 +121,7 @@ class Settlement:
         a real venue's market with a position is left open until its venue resolves it, with the
         feed's expected result noted and audited."""
         for market in self.cache.markets_of(state.game_id):
-            self.out.publish(quote_view(market, self.cache.books.get(market.market_id),
-                                            self.clock()))
+            self.out.publish(quote_view(market, self.cache.books.get(market.market_id), self.clock()))
             if not self._has_position(market.market_id):
                 continue
             if market.simulated:
@@ -123,9 +131,12 @@ class Settlement:
             if expected is not None:
                 self.expected[market.market_id] = expected
                 await self._store_expectation(market, expected)
-            self.out.audit("engine", "settlement_awaiting_venue", market.market_id,
-                              f"game {state.status.value}; feed expects {expected or 'no result'}; "
-                              "settles on the venue's own result")
+            self.out.audit(
+                "engine",
+                "settlement_awaiting_venue",
+                market.market_id,
+                f"game {state.status.value}; feed expects {expected or 'no result'}; settles on the venue's own result",
+            )
 
     async def _store_expectation(self, market: Market, expected: str) -> None:
         """Keep the feed's expectation in the store for a restart; a store failure is counted and
@@ -133,8 +144,7 @@ class Settlement:
         if self.store() is None:
             return
         try:
-            await self.store().save_settlement_expectation(market.market_id, market.game_id, expected,
-                                                                self.clock())
+            await self.store().save_settlement_expectation(market.market_id, market.game_id, expected, self.clock())
         except StoreError as exc:
             self.out.reject("settlement", "expectation_not_stored", f"{market.market_id}: {exc}")
 
@@ -146,9 +156,11 @@ class Settlement:
 
     async def _settle_simulated(self, market: Market, state: GameState) -> None:
         if state.status is GameStatus.FINAL:
-            await self.close_market(market.market_id, "yes" if state.winner == market.outcome.value else "no",
-                              f"{state.game_id} final {state.away.abbr} {state.away_score}-{state.home_score} "
-                              f"{state.home.abbr}")
+            await self.close_market(
+                market.market_id,
+                "yes" if state.winner == market.outcome.value else "no",
+                f"{state.game_id} final {state.away.abbr} {state.away_score}-{state.home_score} {state.home.abbr}",
+            )
         elif state.status in (GameStatus.POSTPONED, GameStatus.CANCELED):
             await self.close_market(market.market_id, "void", f"{state.game_id} {state.status.value}")
 
@@ -175,19 +187,22 @@ class Settlement:
         expected = self.expected.get(market_id)
         if expected is None and self.store() is not None:
             expected = await self.store().load_settlement_expectation(market_id)
-        game_id = next(p.game_id for side in (Side.YES, Side.NO)
-                       if (p := self.portfolio.position(market_id, side)) is not None)
-        verdict = None if expected is None else SettlementVerdict(market_id, game_id, expected, result,
-                                                                   self.clock())
+        game_id = next(
+            p.game_id for side in (Side.YES, Side.NO) if (p := self.portfolio.position(market_id, side)) is not None
+        )
+        verdict = None if expected is None else SettlementVerdict(market_id, game_id, expected, result, self.clock())
         await self.close_market(market_id, result, "venue result", verdict)
         self.expected.pop(market_id, None)
         self.settled_by_venue += 1
         differs = expected is not None and expected != result
         if differs:
             self.out.reject("settlement", "venue_result_differs", f"{market_id}: feed {expected}, venue {result}")
-            self.out.audit("engine", "settlement_mismatch", market_id,
-                              f"the feed's final score gives {expected}, the venue resolved {result}; "
-                              "booked at the venue's result")
+            self.out.audit(
+                "engine",
+                "settlement_mismatch",
+                market_id,
+                f"the feed's final score gives {expected}, the venue resolved {result}; booked at the venue's result",
+            )
         if verdict is not None:
             await self._recount_mismatches(market_id, differs)
 
@@ -238,8 +253,9 @@ class Settlement:
         if market_id in self.pending:
             self.jobs.put(RetrySettlement(market_id))
 
-    async def close_market(self, market_id: str, result: str, why: str,
-                           verdict: SettlementVerdict | None = None) -> Decimal:
+    async def close_market(
+        self, market_id: str, result: str, why: str, verdict: SettlementVerdict | None = None
+    ) -> Decimal:
         """Settle both sides of `market_id` at `result` (VENUE_RESULTS): book the closed positions in
         the store (with the venue's `verdict` against the feed, one transaction), then apply them
         to the portfolio and publish them. Returns the realized P&L in dollars (0 when already
@@ -269,8 +285,12 @@ class Settlement:
             market = registry.markets.get(market_id)
             game = registry.games.get(market.game_id) if market is not None else None
             listing = registry.listings.get(market_id)
-            if (market is None or game is None or game.status in _GAME_OVER
-                    or (listing is not None and listing.status != "open")):
+            if (
+                market is None
+                or game is None
+                or game.status in _GAME_OVER
+                or (listing is not None and listing.status != "open")
+            ):
                 out.append(market_id)
         return out
 
@@ -317,8 +337,10 @@ class Settlement:
 
     def _has_position(self, market_id: str) -> bool:
         portfolio = self.portfolio
-        return any(p is not None and p.contracts > 0
-                   for p in (portfolio.position(market_id, side) for side in (Side.YES, Side.NO)))
+        return any(
+            p is not None and p.contracts > 0
+            for p in (portfolio.position(market_id, side) for side in (Side.YES, Side.NO))
+        )
 
     # -- the execution queue's settlement jobs (jobs.py) ---------------------------------------
     async def run_game(self, job: SettleGame) -> None:

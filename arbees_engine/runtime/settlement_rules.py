@@ -7,9 +7,9 @@ that went to extra time settles on it; without one the settlement is held for th
 
 from __future__ import annotations
 
+from ..data.cache import Registry
 from ..model import GameState, GameStatus, Sport
 from ..ports import Outbox
-from ..data.cache import Registry
 
 
 def note_regulation_score(cache: Registry, state: GameState) -> None:
@@ -26,7 +26,11 @@ def settlement_state(state: GameState, cache: Registry, out: Outbox) -> GameStat
     score = cache.regulation_scores.get(state.game_id)
     if score is None:
         out.reject("settlement", "extra_time_regulation_score_unknown", state.game_id)
-        out.audit("engine", "settlement_held", state.game_id,
-                  "went to extra time and the 90-minute score was never seen: settle by hand")
+        out.audit(
+            "engine",
+            "settlement_held",
+            state.game_id,
+            "went to extra time and the 90-minute score was never seen: settle by hand",
+        )
         return None
     return state.evolve(home_score=score[0], away_score=score[1])

@@ -91,8 +91,12 @@ class SignalBook:
         follows publishes and stores the new size and version)."""
         leg = signal.legs[0]
         signal.legs = (replace(leg, contracts=contracts),)
-        self.out.audit("engine", "signal_resized", signal.signal_id,
-                       f"{leg.contracts} → {contracts} contracts: Kelly sizes it smaller now")
+        self.out.audit(
+            "engine",
+            "signal_resized",
+            signal.signal_id,
+            f"{leg.contracts} → {contracts} contracts: Kelly sizes it smaller now",
+        )
 
     # -- sweeps -----------------------------------------------------------------------------------
     def expire_pending(self) -> None:

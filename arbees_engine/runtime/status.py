@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ..bus.messages import BankrollView, EngineStatus, utcnow
+from ..control.state import ControlState
+from ..data.cache import Registry
 from ..model import Side, Sport
 from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..ports import Clock
 from ..settings import Settings
-from ..control.state import ControlState
 from .latency import LatencyRecorder
-from ..data.cache import Registry
 from .signal_book import SignalBook
 from .views import game_view, order_view, position_view, quote_view, signal_view, watched_quote_view
 
@@ -59,34 +59,51 @@ def bankroll_view(parts: Parts) -> BankrollView:
     bank, now = parts.portfolio.bankroll, parts.clock()
     unrealized = sum((p.unrealized_pnl for p in parts.portfolio.positions()), ZERO)
     return BankrollView(
-        starting=bank.starting, equity=bank.equity, available=bank.available, realized_pnl=bank.realized_pnl,
-        unrealized_pnl=round_cent(unrealized), fees=bank.fees, open_exposure=bank.open_cost,
-        day_net_pnl=parts.portfolio.day_net_pnl(now), updated_at=now,
+        starting=bank.starting,
+        equity=bank.equity,
+        available=bank.available,
+        realized_pnl=bank.realized_pnl,
+        unrealized_pnl=round_cent(unrealized),
+        fees=bank.fees,
+        open_exposure=bank.open_cost,
+        day_net_pnl=parts.portfolio.day_net_pnl(now),
+        updated_at=now,
     )
 
 
 def pipeline_counts(parts: Parts) -> dict[str, int]:
     """Signal, order and fill counters for EngineStatus."""
     executor = parts.executor
-    return {"signals": sum(parts.signal_book.decisions.values()), "pending": len(parts.signal_book.pending),
-            "orders": executor.orders, "fills": executor.fills, "duplicate_fills": executor.duplicate_fills,
-            "risk_passed": parts.trader.gate.passed}
+    return {
+        "signals": sum(parts.signal_book.decisions.values()),
+        "pending": len(parts.signal_book.pending),
+        "orders": executor.orders,
+        "fills": executor.fills,
+        "duplicate_fills": executor.duplicate_fills,
+        "risk_passed": parts.trader.gate.passed,
+    }
 
 
 def engine_status(parts: Parts) -> EngineStatus:
     """Mode, kill switch, health, counters, rejections by reason and per-stage latency (ms)."""
     registry, writer, settlement = parts.registry, parts.writer, parts.settlement
     counts = dict(parts.counts)
-    counts.update(games=len(registry.games), markets=len(registry.markets), watched_markets=len(registry.watched),
-                  store_backlog=writer.backlog, store_backlog_peak=writer.backlog_peak,
-                  store_written=writer.written, store_dropped=writer.dropped,
-                  store_coalesced=sum(writer.coalesced.values()),
-                  orders_outcome_unknown=len(parts.executor.unresolved),
-                  settlements_awaiting_venue=len(settlement.awaiting()),
-                  settlement_mismatches=settlement.mismatches,
-                  settlements_awaiting_store=len(settlement.pending),
-                  settlement_store_retries=settlement.retries,
-                  signals_reserved=len(parts.signal_book.reserved))
+    counts.update(
+        games=len(registry.games),
+        markets=len(registry.markets),
+        watched_markets=len(registry.watched),
+        store_backlog=writer.backlog,
+        store_backlog_peak=writer.backlog_peak,
+        store_written=writer.written,
+        store_dropped=writer.dropped,
+        store_coalesced=sum(writer.coalesced.values()),
+        orders_outcome_unknown=len(parts.executor.unresolved),
+        settlements_awaiting_venue=len(settlement.awaiting()),
+        settlement_mismatches=settlement.mismatches,
+        settlements_awaiting_store=len(settlement.pending),
+        settlement_store_retries=settlement.retries,
+        signals_reserved=len(parts.signal_book.reserved),
+    )
     counts.update(pipeline_counts(parts))
     counts.update(parts.ops.status_counts())
     rejections = dict(parts.trader.gate.rejections)
@@ -94,15 +111,27 @@ def engine_status(parts: Parts) -> EngineStatus:
     control = parts.control
     limits = parts.settings.limits.model_dump(mode="json")
     return EngineStatus(
-        instance=parts.settings.instance, mode=control.effective_mode.value, kill_engaged=control.kill_engaged,
-        kill_reason=control.kill_reason, kill_operator=control.kill_operator, kill_at=control.kill_at,
+        instance=parts.settings.instance,
+        mode=control.effective_mode.value,
+        kill_engaged=control.kill_engaged,
+        kill_reason=control.kill_reason,
+        kill_operator=control.kill_operator,
+        kill_at=control.kill_at,
         venues=sorted({m.venue.value for m in registry.markets.values()}),
-        feed=",".join(a.name for a in parts.adapters), store_ok=parts.store_ok,
-        store_reason=writer.reason if parts.store is not None else "", bus_ok=parts.bus_ok,
-        started_at=parts.started_at, updated_at=utcnow(), counts=counts, rejections=rejections,
+        feed=",".join(a.name for a in parts.adapters),
+        store_ok=parts.store_ok,
+        store_reason=writer.reason if parts.store is not None else "",
+        bus_ok=parts.bus_ok,
+        started_at=parts.started_at,
+        updated_at=utcnow(),
+        counts=counts,
+        rejections=rejections,
         latency=parts.latency.percentiles() | writer.latency.percentiles() | parts.ops.status_latency(),
-        limits={k: str(v) for k, v in limits.items()}, engine_now=parts.clock(),
-        trading=_trading(parts), venue_feeds=_venue_feeds(parts), **_exposures(parts),
+        limits={k: str(v) for k, v in limits.items()},
+        engine_now=parts.clock(),
+        trading=_trading(parts),
+        venue_feeds=_venue_feeds(parts),
+        **_exposures(parts),
     )
 
 
@@ -123,8 +152,10 @@ def _venue_feeds(parts: Parts) -> dict[str, str]:
         tally = seen.setdefault(market.venue.value, [0, 0])
         tally[0] += book is None or book.stale
         tally[1] += 1
-    return {venue: "ok" if not stale else ("down" if stale == total else f"stale {stale}/{total}")
-            for venue, (stale, total) in seen.items()}
+    return {
+        venue: "ok" if not stale else ("down" if stale == total else f"stale {stale}/{total}")
+        for venue, (stale, total) in seen.items()
+    }
 
 
 def _exposures(parts: Parts) -> dict[str, dict]:
@@ -142,8 +173,10 @@ def all_views(parts: Parts) -> list:
     views: list = [engine_status(parts), bankroll_view(parts)]
     views += [game_view(s, registry.model_p_home.get(g), now) for g, s in registry.games.items()]
     views += [quote_view(m, registry.books.get(m.market_id), now) for m in registry.markets.values()]
-    views += [watched_quote_view(mid, listing, registry.books.get(mid), note, now)
-              for mid, (listing, note) in registry.watched.items()]
+    views += [
+        watched_quote_view(mid, listing, registry.books.get(mid), note, now)
+        for mid, (listing, note) in registry.watched.items()
+    ]
     views += [signal_view(s) for s in parts.signal_book.signals.values()]
     views += [order_view(o) for o in parts.executor.recent_orders.values()]
     views += [position_view(p) for p in parts.portfolio.positions(include_closed=True)]
@@ -160,13 +193,20 @@ def summary(parts: Parts) -> dict:
     except AssertionError:
         identity = False
     return {
-        "games_seen": len(reg.games), "games_live": statuses.get("live", 0), "games_final": statuses.get("final", 0),
+        "games_seen": len(reg.games),
+        "games_live": statuses.get("live", 0),
+        "games_final": statuses.get("final", 0),
         "markets": len(reg.markets),
         "signals_by_decision": {k: v for k, v in parts.signal_book.decisions.items() if v},
-        "orders": executor.orders, "fills": executor.fills,
-        "contracts_filled": executor.contracts_filled, "fees": str(bank.fees),
-        "realized_pnl": str(bank.realized_pnl), "unrealized_pnl": str(bankroll_view(parts).unrealized_pnl),
-        "starting_bankroll": str(bank.starting), "bankroll": str(bank.equity), "identity_ok": identity,
+        "orders": executor.orders,
+        "fills": executor.fills,
+        "contracts_filled": executor.contracts_filled,
+        "fees": str(bank.fees),
+        "realized_pnl": str(bank.realized_pnl),
+        "unrealized_pnl": str(bankroll_view(parts).unrealized_pnl),
+        "starting_bankroll": str(bank.starting),
+        "bankroll": str(bank.equity),
+        "identity_ok": identity,
         "rejections": dict(parts.trader.gate.rejections),
     }
 
@@ -184,5 +224,8 @@ class PositionMarks:
         once a second so the desk's positions show the mark and unrealized P&L the header sums."""
         shown, open_positions = self._shown, self.portfolio.positions()
         self._shown = {(p.market_id, p.side): p.mark for p in open_positions}  # bounded by what is held
-        return [position_view(p) for p in open_positions
-                if (p.market_id, p.side) not in shown or shown[(p.market_id, p.side)] != p.mark]
+        return [
+            position_view(p)
+            for p in open_positions
+            if (p.market_id, p.side) not in shown or shown[(p.market_id, p.side)] != p.mark
+        ]

@@ -13,7 +13,21 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from ..model import Decision, GameState, GameStatus, Market, Mode, Order, OrderBook, Side, Signal, SignalKind, paying_results
+from ..control.state import ControlState
+from ..data.cache import Registry
+from ..model import (
+    Decision,
+    GameState,
+    GameStatus,
+    Market,
+    Mode,
+    Order,
+    OrderBook,
+    Side,
+    Signal,
+    SignalKind,
+    paying_results,
+)
 from ..model.money import ZERO
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
@@ -22,9 +36,7 @@ from ..risk import RiskContext, RiskGate, RiskVerdict
 from ..risk.context import Commitment, commitments
 from ..settings import Settings
 from ..strategy import find_arb, find_edge
-from ..control.state import ControlState
 from .latency import LatencyRecorder
-from ..data.cache import Registry
 from .signal_book import SignalBook
 
 SIGNAL_INTERVAL_S = 5.0  # sim/real seconds between signals on one market: one idea, not a flood
@@ -39,10 +51,21 @@ class Trader:
     markets are the same contract (listings.py).
     """
 
-    def __init__(self, settings: Settings, cache: Registry, clock: Clock, out: Outbox, latency: LatencyRecorder,
-                 control: ControlState, health: Callable[[], tuple[bool, bool]], portfolio: Portfolio,
-                 book: SignalBook, unresolved: Mapping[str, Order], equivalent: Callable[[Market, Market], bool],
-                 new_signal_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cache: Registry,
+        clock: Clock,
+        out: Outbox,
+        latency: LatencyRecorder,
+        control: ControlState,
+        health: Callable[[], tuple[bool, bool]],
+        portfolio: Portfolio,
+        book: SignalBook,
+        unresolved: Mapping[str, Order],
+        equivalent: Callable[[Market, Market], bool],
+        new_signal_id: Callable[[], str],
+    ) -> None:
         self.settings, self.cache, self.clock, self.out, self.latency = settings, cache, clock, out, latency
         self.control, self.health, self.portfolio, self.book = control, health, portfolio, book
         self.unresolved, self.equivalent, self.new_signal_id = unresolved, equivalent, new_signal_id
@@ -67,8 +90,9 @@ class Trader:
         self.cache.model_p_home[state.game_id] = p
         return p
 
-    def _market_probability(self, state: GameState, market: Market, book: OrderBook,
-                            count: bool = True) -> tuple[BlendResult, float] | None:
+    def _market_probability(
+        self, state: GameState, market: Market, book: OrderBook, count: bool = True
+    ) -> tuple[BlendResult, float] | None:
         """(model P(YES pays) shrunk toward the market mid with its inputs, mid) or None (an
         unpriceable state is counted when `count`: once per observation, not per re-check)."""
         try:
@@ -106,13 +130,26 @@ class Trader:
             key = "|".join(sorted((market.market_id, other.market_id)))
             if not self._may_signal(key, now) or not self.equivalent(market, other):
                 continue
-            arb = find_arb(market.game_id, market, book, other, reg.books[other.market_id], strategy, available, now, self.new_signal_id)
+            arb = find_arb(
+                market.game_id,
+                market,
+                book,
+                other,
+                reg.books[other.market_id],
+                strategy,
+                available,
+                now,
+                self.new_signal_id,
+            )
             if arb is not None:
                 found.append(arb)
         self.latency.record("strategy", stage)
         for signal in found:
-            self.last_signal_at[signal.legs[0].market_id if signal.kind is SignalKind.EDGE else
-                                "|".join(sorted(leg.market_id for leg in signal.legs))] = now
+            self.last_signal_at[
+                signal.legs[0].market_id
+                if signal.kind is SignalKind.EDGE
+                else "|".join(sorted(leg.market_id for leg in signal.legs))
+            ] = now
             self.decide(signal, started_ns)
 
     def commitments(self) -> tuple[Commitment, ...]:
@@ -124,17 +161,36 @@ class Trader:
         """Dollars Kelly may size against: available cash less what is committed (`_commitments`)."""
         return self.portfolio.bankroll.available - sum((c.cost for c in self.commitments()), ZERO)
 
-    def edge(self, market: Market, state: GameState, book: OrderBook, available: Decimal, now: datetime,
-              ids: Callable[[], str], count: bool = True) -> Signal | None:
+    def edge(
+        self,
+        market: Market,
+        state: GameState,
+        book: OrderBook,
+        available: Decimal,
+        now: datetime,
+        ids: Callable[[], str],
+        count: bool = True,
+    ) -> Signal | None:
         """The EDGE signal the model and `book` give on `market` now (find_edge, Kelly-sized against
         `available` dollars less what is already staked on the same result), or None."""
         probs = self._market_probability(state, market, book, count)
         if probs is None:
             return None
         blended, mid = probs
-        return find_edge(market.game_id, market, book, blended.p, mid, self.settings.strategy, available,
-                         now, ids, raw_p_yes=blended.model_p, market_weight=blended.weight,
-                         staked=self.staked(market))
+        return find_edge(
+            market.game_id,
+            market,
+            book,
+            blended.p,
+            mid,
+            self.settings.strategy,
+            available,
+            now,
+            ids,
+            raw_p_yes=blended.model_p,
+            market_weight=blended.weight,
+            staked=self.staked(market),
+        )
 
     def revalidate(self, signal: Signal) -> tuple[Decision, str] | None:
         """Why a pending signal may no longer be approved, as (decision, reason), or None if it may.
@@ -152,13 +208,19 @@ class Trader:
         if signal.kind is not SignalKind.EDGE:
             return None
         leg, reg = signal.legs[0], self.cache
-        market, state, book = reg.markets.get(leg.market_id), reg.games.get(signal.game_id), reg.books.get(leg.market_id)
+        market, state, book = (
+            reg.markets.get(leg.market_id),
+            reg.games.get(signal.game_id),
+            reg.books.get(leg.market_id),
+        )
         if market is None or state is None or book is None or book.stale or state.status is not GameStatus.LIVE:
             return Decision.REJECTED, "edge_gone: the game or its book is no longer live"
         fresh = self.edge(market, state, book, self.available(), now, lambda: signal.signal_id, count=False)
         if fresh is None or fresh.legs[0].side is not leg.side:
-            return Decision.REJECTED, ("edge_gone: the game's current state, book and what is already staked "
-                                       "on this result give no edge on this side")
+            return Decision.REJECTED, (
+                "edge_gone: the game's current state, book and what is already staked "
+                "on this result give no edge on this side"
+            )
         if fresh.legs[0].contracts < leg.contracts:
             self.book.resize(signal, fresh.legs[0].contracts)
         return None
@@ -177,8 +239,11 @@ class Trader:
             other = reg.markets.get(market_id)
             return paying_results(other.outcome, side, sport) if other is not None else None
 
-        held = [(p.market_id, p.side, p.cost) for p in self.portfolio.positions()
-                if p.game_id == market.game_id and not p.settled]
+        held = [
+            (p.market_id, p.side, p.cost)
+            for p in self.portfolio.positions()
+            if p.game_id == market.game_id and not p.settled
+        ]
         held += [(c.market_id, c.side, c.cost) for c in self.commitments() if c.game_id == market.game_id]
         out: dict[Side, Decimal] = {}
         for side in (Side.YES, Side.NO):
@@ -196,11 +261,18 @@ class Trader:
         orders whose outcome is unknown count against the limits at their worst case."""
         reg, (store_ok, bus_ok) = self.cache, self.health()
         return RiskContext(
-            mode=self.control.effective_mode, kill_engaged=self.control.kill_engaged, now=self.clock(),
-            portfolio=self.portfolio, markets=reg.markets,
-            game_sports={g: s.sport for g, s in reg.games.items()}, books=reg.books,
-            game_observed_at=reg.game_seen_at, last_trade_at=self.book.last_trade_at,
-            store_ok=store_ok, bus_ok=bus_ok, reserved=tuple(self.book.reserved.values()),
+            mode=self.control.effective_mode,
+            kill_engaged=self.control.kill_engaged,
+            now=self.clock(),
+            portfolio=self.portfolio,
+            markets=reg.markets,
+            game_sports={g: s.sport for g, s in reg.games.items()},
+            books=reg.books,
+            game_observed_at=reg.game_seen_at,
+            last_trade_at=self.book.last_trade_at,
+            store_ok=store_ok,
+            bus_ok=bus_ok,
+            reserved=tuple(self.book.reserved.values()),
             unresolved_orders=tuple(self.unresolved.values()),
         )
 
@@ -241,8 +313,11 @@ class Trader:
     def _send_refusal(self, signal: Signal) -> tuple[Decision, str, str] | None:
         """(decision, code, reason) for `recheck_before_send`, or None."""
         if signal.expires_at is not None and self.clock() >= signal.expires_at:
-            return Decision.EXPIRED, "expired", (f"expired: not sent by its expiry {signal.expires_at.isoformat()} "
-                                                 f"(waited in the execution queue)")
+            return (
+                Decision.EXPIRED,
+                "expired",
+                (f"expired: not sent by its expiry {signal.expires_at.isoformat()} (waited in the execution queue)"),
+            )
         own = self.book.reserved.pop(signal.signal_id, None)
         try:
             stale = self.revalidate(signal)
@@ -251,8 +326,11 @@ class Trader:
             ctx = self.risk_context()
             ctx.last_trade_at = {g: t for g, t in ctx.last_trade_at.items() if g != signal.game_id}
             verdict = self.send_gate.check(signal, ctx)
-            return None if verdict.ok else (Decision.REJECTED, verdict.reason,
-                                            f"risk_recheck: {', '.join(verdict.reasons)}")
+            return (
+                None
+                if verdict.ok
+                else (Decision.REJECTED, verdict.reason, f"risk_recheck: {', '.join(verdict.reasons)}")
+            )
         finally:
             if own is not None:
                 self.book.reserved[signal.signal_id] = own
@@ -261,5 +339,7 @@ class Trader:
     def mark(self, market_id: str, book: OrderBook) -> None:
         """Mark open positions in `market_id` at the book's mid."""
         mid = book.mid
-        if mid is not None and (self.portfolio.position(market_id, Side.YES) or self.portfolio.position(market_id, Side.NO)):
+        if mid is not None and (
+            self.portfolio.position(market_id, Side.YES) or self.portfolio.position(market_id, Side.NO)
+        ):
             self.portfolio.mark(market_id, mid)

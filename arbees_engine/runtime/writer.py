@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
-from pathlib import Path
-from itertools import islice
 from collections.abc import Awaitable, Callable
+from itertools import islice
+from pathlib import Path
 
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential
@@ -49,19 +49,32 @@ BATCH_ROWS = 5000  # jobs per transaction at most: a batch costs a few round tri
 # connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
 # 53), a read-only server (25006, a standby being promoted), serialization/deadlock (class 40).
 # https://www.postgresql.org/docs/current/errcodes-appendix.html; names are asyncpg's classes.
-_TRANSIENT = frozenset({
-    "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError", "ConnectionFailureError",
-    "TooManyConnectionsError", "AdminShutdownError", "CrashShutdownError", "InsufficientResourcesError",
-    "DiskFullError", "OutOfMemoryError", "ReadOnlySQLTransactionError", "SerializationError",
-    "DeadlockDetectedError",
-})
+_TRANSIENT = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "InterfaceError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "TooManyConnectionsError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "InsufficientResourcesError",
+        "DiskFullError",
+        "OutOfMemoryError",
+        "ReadOnlySQLTransactionError",
+        "SerializationError",
+        "DeadlockDetectedError",
+    }
+)
 
 
 def is_store_outage(exc: BaseException) -> bool:
     """True when a write failed because of the server or the network (keep the rows, retry later),
     False for a bad row (drop it, count it)."""
-    return (isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable))
-            or type(exc).__name__ in _TRANSIENT)
+    return (
+        isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable))
+        or type(exc).__name__ in _TRANSIENT
+    )
 
 
 class StoreWriter:
@@ -72,9 +85,16 @@ class StoreWriter:
     `journal`: the JSON-lines file for rows a timed-out shutdown drain leaves (None: they are dropped).
     """
 
-    def __init__(self, store: Callable[[], object] | None = None, *, max_queue: int = 200_000,
-                 unhealthy_backlog: int = 10_000, batch_rows: int = BATCH_ROWS,
-                 is_down: Callable[[BaseException], bool] | None = None, journal: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: Callable[[], object] | None = None,
+        *,
+        max_queue: int = 200_000,
+        unhealthy_backlog: int = 10_000,
+        batch_rows: int = BATCH_ROWS,
+        is_down: Callable[[BaseException], bool] | None = None,
+        journal: Path | None = None,
+    ) -> None:
         self._store = store or (lambda: None)
         self._jobs: deque[WriteJob] = deque()
         self._inflight: deque[WriteJob] = deque()  # taken off the queue, not yet committed
@@ -179,11 +199,20 @@ class StoreWriter:
         """Counters for status, summaries and the bench: rows submitted/written/dropped/coalesced
         (totals and by kind), backlog now and peak (jobs), write latency p50/p99 (ms)."""
         lat = self.latency.percentiles()
-        out = {"submitted": sum(self.submitted.values()), "written": self.written, "dropped": self.dropped,
-               "coalesced": sum(self.coalesced.values()), "failed": self.failed, "backlog": self.backlog,
-               "journaled": sum(self.journaled.values()), "replayed": sum(self.replayed.values()),
-               "backlog_peak": self.backlog_peak, "written_by_kind": dict(self.written_by_kind),
-               "dropped_by_kind": dict(self.dropped_by_kind), "coalesced_by_kind": dict(self.coalesced)}
+        out = {
+            "submitted": sum(self.submitted.values()),
+            "written": self.written,
+            "dropped": self.dropped,
+            "coalesced": sum(self.coalesced.values()),
+            "failed": self.failed,
+            "backlog": self.backlog,
+            "journaled": sum(self.journaled.values()),
+            "replayed": sum(self.replayed.values()),
+            "backlog_peak": self.backlog_peak,
+            "written_by_kind": dict(self.written_by_kind),
+            "dropped_by_kind": dict(self.dropped_by_kind),
+            "coalesced_by_kind": dict(self.coalesced),
+        }
         for stage in ("store_write", "store_lag"):
             view = lat.get(stage)
             out[f"{stage}_p50_ms"] = view.p50_ms if view else None
@@ -204,8 +233,14 @@ class StoreWriter:
 
     def _drop(self, job: WriteJob, why: str, error: str = "") -> None:
         self.dropped_by_kind[job.kind] += 1
-        log.error("store.row_dropped", kind=job.kind, why=why, error=error, row=repr(job.row or job.call)[:500],
-                  dropped=self.dropped)
+        log.error(
+            "store.row_dropped",
+            kind=job.kind,
+            why=why,
+            error=error,
+            row=repr(job.row or job.call)[:500],
+            dropped=self.dropped,
+        )
 
     # -- consumers ----------------------------------------------------------------------------
     async def drain(self) -> None:
@@ -223,13 +258,17 @@ class StoreWriter:
         started, before = time.perf_counter(), Counter(self.written_by_kind)
         try:
             await asyncio.wait_for(self._retrying(self.drain), timeout_s)
-        except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - reported with what is left
+        except (TimeoutError, Exception) as exc:  # noqa: BLE001 - reported with what is left
             log.error("store.drain_failed", error=repr(exc), backlog=self.backlog)
         rows = {k: n for k, n in (self.written_by_kind - before).items() if n}
         left = self.backlog
         journaled = self._journal_left() if left else 0
-        report = {"rows": rows, "seconds": round(time.perf_counter() - started, 3), "left": left,
-                  "journaled": journaled}
+        report = {
+            "rows": rows,
+            "seconds": round(time.perf_counter() - started, 3),
+            "left": left,
+            "journaled": journaled,
+        }
         log.info("store.drained", **report, dropped=self.dropped)
         return report
 
@@ -257,7 +296,9 @@ class StoreWriter:
             return 0
         self._journal_loaded = True
         self.journaled.update(job.kind for job in kept)
-        log.error("store.journaled", rows=len(kept), path=str(self.journal), by_kind=dict(Counter(j.kind for j in kept)))
+        log.error(
+            "store.journaled", rows=len(kept), path=str(self.journal), by_kind=dict(Counter(j.kind for j in kept))
+        )
         return len(kept)
 
     async def replay_journal(self) -> int:
@@ -280,8 +321,12 @@ class StoreWriter:
         self.replayed.update(job.kind for job in jobs)
         self.journal.unlink(missing_ok=True)
         if jobs:
-            log.warning("store.journal_replayed", rows=len(jobs), path=str(self.journal),
-                        by_kind=dict(Counter(job.kind for job in jobs)))
+            log.warning(
+                "store.journal_replayed",
+                rows=len(jobs),
+                path=str(self.journal),
+                by_kind=dict(Counter(job.kind for job in jobs)),
+            )
         return len(jobs)
 
     async def run(self) -> None:
@@ -309,8 +354,9 @@ class StoreWriter:
                 await self._write_next()
 
     async def _retrying(self, step: Callable[[], Awaitable[None]]) -> None:
-        retrying = AsyncRetrying(retry=retry_if_exception(self._outage), wait=wait_exponential(0.2, max=5.0),
-                                 stop=stop_never, reraise=True)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(self._outage), wait=wait_exponential(0.2, max=5.0), stop=stop_never, reraise=True
+        )
         async for attempt in retrying:
             with attempt:
                 _raise_if_cancelling()  # a driver may have absorbed the cancellation

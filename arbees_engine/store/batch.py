@@ -22,7 +22,6 @@ from ..model import GameState, Market, Signal
 from .db import Repository
 from .rows import legs_to_json
 
-
 GAME_SQL = """INSERT INTO games (game_id, sport, league, home, home_name, away, away_name, status,
         home_score, away_score, period, clock_s, start_time, model_p_home, pregame_home_prob, prior_source, updated_at)
     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())
@@ -62,8 +61,14 @@ ACK_SQL = """INSERT INTO commands (command_id, operator, action, payload, issued
     VALUES ($1, $2, $3, $4, $5, $6, now())
     ON CONFLICT (command_id) DO UPDATE SET ack = EXCLUDED.ack, acked_at = now()"""
 
-WRITE_SQL = {"game": GAME_SQL, "market": MARKET_SQL, "quote": QUOTE_SQL, "signal": SIGNAL_SQL,
-             "audit": AUDIT_SQL, "ack": ACK_SQL}
+WRITE_SQL = {
+    "game": GAME_SQL,
+    "market": MARKET_SQL,
+    "quote": QUOTE_SQL,
+    "signal": SIGNAL_SQL,
+    "audit": AUDIT_SQL,
+    "ack": ACK_SQL,
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -81,24 +86,57 @@ class WriteJob:
 
 def game_job(state: GameState, model_p_home: float | None, prior_source: str) -> WriteJob:
     """Upsert of a game's latest state, model P(home wins) 0..1 and prior source; keyed by game_id."""
-    row = (state.game_id, state.sport.value, state.league.value, state.home.abbr, state.home.name,
-           state.away.abbr, state.away.name, state.status.value, state.home_score, state.away_score,
-           state.period, float(state.clock_s), state.start_time, model_p_home, state.pregame_home_prob,
-           prior_source if state.pregame_home_prob is not None else "")
+    row = (
+        state.game_id,
+        state.sport.value,
+        state.league.value,
+        state.home.abbr,
+        state.home.name,
+        state.away.abbr,
+        state.away.name,
+        state.status.value,
+        state.home_score,
+        state.away_score,
+        state.period,
+        float(state.clock_s),
+        state.start_time,
+        model_p_home,
+        state.pregame_home_prob,
+        prior_source if state.pregame_home_prob is not None else "",
+    )
     return WriteJob("game", row, state.game_id)
 
 
 def market_job(market: Market) -> WriteJob:
     """Upsert of a market (tick and fee rates exact Decimals); keyed by market_id."""
     fees = market.fees
-    row = (market.market_id, market.venue.value, market.venue_market_id, market.game_id, market.outcome.value,
-           market.yes_team, market.title, market.tick, fees.kind.value, fees.taker_rate, fees.maker_rate,
-           fees.exponent, market.simulated, market.no_token_id)
+    row = (
+        market.market_id,
+        market.venue.value,
+        market.venue_market_id,
+        market.game_id,
+        market.outcome.value,
+        market.yes_team,
+        market.title,
+        market.tick,
+        fees.kind.value,
+        fees.taker_rate,
+        fees.maker_rate,
+        fees.exponent,
+        market.simulated,
+        market.no_token_id,
+    )
     return WriteJob("market", row, market.market_id)
 
 
-def quote_job(market_id: str, ts: datetime, bid: Decimal | None, ask: Decimal | None,
-              bid_size: Decimal | None, ask_size: Decimal | None) -> WriteJob:
+def quote_job(
+    market_id: str,
+    ts: datetime,
+    bid: Decimal | None,
+    ask: Decimal | None,
+    bid_size: Decimal | None,
+    ask_size: Decimal | None,
+) -> WriteJob:
     """One top-of-book sample (prices in dollars 0..1, sizes in contracts); append-only."""
     return WriteJob("quote", (market_id, ts, bid, ask, bid_size, ask_size))
 
@@ -106,10 +144,23 @@ def quote_job(market_id: str, ts: datetime, bid: Decimal | None, ask: Decimal | 
 def signal_job(signal: Signal) -> WriteJob:
     """A signal's current version (probabilities 0..1, edge Decimal), snapshotted now (the Signal
     object keeps changing); keyed by signal_id."""
-    row = (signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
-           float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.stake_fraction),
-           signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
-           None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight))
+    row = (
+        signal.signal_id,
+        signal.kind.value,
+        signal.game_id,
+        legs_to_json(signal.legs),
+        float(signal.model_prob),
+        float(signal.market_prob),
+        signal.edge,
+        float(signal.stake_fraction),
+        signal.decision.value,
+        signal.reason,
+        signal.version,
+        signal.created_at,
+        signal.expires_at,
+        None if signal.raw_model_prob is None else float(signal.raw_model_prob),
+        float(signal.market_weight),
+    )
     return WriteJob("signal", row, signal.signal_id)
 
 
@@ -118,8 +169,9 @@ def audit_job(actor: str, action: str, entity: str, detail: dict[str, Any]) -> W
     return WriteJob("audit", (actor, action, entity, detail))
 
 
-def ack_job(command_id: str, operator: str, action: str, payload: dict[str, Any], issued_at: datetime,
-            ack: dict[str, Any]) -> WriteJob:
+def ack_job(
+    command_id: str, operator: str, action: str, payload: dict[str, Any], issued_at: datetime, ack: dict[str, Any]
+) -> WriteJob:
     """An operator command's acknowledgement (JSON dict), keyed by command_id."""
     return WriteJob("ack", (command_id, operator, action, payload, issued_at, ack), command_id)
 

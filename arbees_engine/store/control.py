@@ -19,7 +19,6 @@ from .errors import NotFoundError
 from .rows import BankrollRow, bankroll_from_row
 
 
-
 class ControlRepository(Repository):
     """Bankroll, audit, commands, engine state. Runs on the `Database` it is handed."""
 
@@ -30,7 +29,9 @@ class ControlRepository(Repository):
         An existing bankroll is left untouched (its `starting` wins).
         """
         async with self._db.transaction() as conn:
-            await conn.execute("INSERT INTO bankroll (id, starting) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", starting)
+            await conn.execute(
+                "INSERT INTO bankroll (id, starting) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", starting
+            )
             row = await conn.fetchrow("SELECT * FROM bankroll WHERE id = 1")
         return bankroll_from_row(row)
 
@@ -45,7 +46,8 @@ class ControlRepository(Repository):
         (the day's P&L after a restart, for the daily loss limit)."""
         async with self._db.acquire() as conn:
             value = await conn.fetchval(
-                "SELECT coalesce(sum(realized_delta - fee_delta), 0) FROM bankroll_ledger WHERE created_at >= $1", since)
+                "SELECT coalesce(sum(realized_delta - fee_delta), 0) FROM bankroll_ledger WHERE created_at >= $1", since
+            )
         return Decimal(value)
 
     async def apply_bankroll_delta(self, ref: str, realized_delta: Decimal, fee_delta: Decimal) -> BankrollRow:
@@ -58,7 +60,9 @@ class ControlRepository(Repository):
             entry = await conn.fetchval(
                 """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, $2, $3)
                    ON CONFLICT (ref) DO NOTHING RETURNING entry_id""",
-                ref, realized_delta, fee_delta,
+                ref,
+                realized_delta,
+                fee_delta,
             )
             if entry is None:
                 row = await conn.fetchrow("SELECT * FROM bankroll WHERE id = 1")
@@ -69,7 +73,8 @@ class ControlRepository(Repository):
                 """UPDATE bankroll SET realized_pnl = realized_pnl + $1, fees = fees + $2,
                        version = version + 1, updated_at = now()
                    WHERE id = 1 RETURNING *""",
-                realized_delta, fee_delta,
+                realized_delta,
+                fee_delta,
             )
             if row is None:  # raising rolls the ledger insert back with the transaction
                 raise NotFoundError("bankroll not initialised")
@@ -81,7 +86,10 @@ class ControlRepository(Repository):
         async with self._db.acquire() as conn:
             return await conn.fetchval(
                 "INSERT INTO audit_log (actor, action, entity, detail) VALUES ($1, $2, $3, $4) RETURNING id",
-                actor, action, entity, detail or {},
+                actor,
+                action,
+                entity,
+                detail or {},
             )
 
     async def recent_audit(self, limit: int = 100, *, entity_prefix: str | None = None) -> list[dict[str, Any]]:
@@ -90,7 +98,8 @@ class ControlRepository(Repository):
             rows = await conn.fetch(
                 """SELECT id, ts, actor, action, entity, detail FROM audit_log
                    WHERE $1::text IS NULL OR starts_with(entity, $1) ORDER BY id DESC LIMIT $2""",
-                entity_prefix, limit,
+                entity_prefix,
+                limit,
             )
         return [dict(r) for r in rows]
 
@@ -107,7 +116,11 @@ class ControlRepository(Repository):
             inserted = await conn.fetchval(
                 """INSERT INTO commands (command_id, operator, action, payload, issued_at)
                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (command_id) DO NOTHING RETURNING command_id""",
-                command_id, operator, action, payload, issued_at,
+                command_id,
+                operator,
+                action,
+                payload,
+                issued_at,
             )
             if inserted is not None:
                 return None
@@ -150,5 +163,9 @@ class ControlRepository(Repository):
                                       WHEN engine_state.kill_engaged THEN engine_state.kill_at
                                       ELSE now() END,
                        updated_at = now()""",
-                instance, Mode(mode).value, kill_engaged, kill_reason, kill_operator,
+                instance,
+                Mode(mode).value,
+                kill_engaged,
+                kill_reason,
+                kill_operator,
             )

@@ -46,12 +46,16 @@ class Database:
     @classmethod
     async def connect(
         cls, dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout_s: float = 30.0
-    ) -> "Database":
+    ) -> Database:
         """Open a pool to `dsn` (postgresql://user@host:port/db). Raises StoreUnavailable."""
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size, command_timeout=command_timeout_s,
-                init=_init_connection, timeout=15,
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=command_timeout_s,
+                init=_init_connection,
+                timeout=15,
             )
         except _CONNECTION_ERRORS as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc

@@ -27,9 +27,17 @@ class GamesRepository(Repository):
             rows = await conn.fetch(
                 """SELECT game_id, pregame_home_prob, prior_source, status FROM games
                    WHERE pregame_home_prob IS NOT NULL AND status = ANY($1::text[])""",
-                [GameStatus.SCHEDULED.value, GameStatus.LIVE.value])
-        return [(r["game_id"], r["pregame_home_prob"], r["prior_source"] or "feed",
-                 GameStatus(r["status"]) is GameStatus.LIVE) for r in rows]
+                [GameStatus.SCHEDULED.value, GameStatus.LIVE.value],
+            )
+        return [
+            (
+                r["game_id"],
+                r["pregame_home_prob"],
+                r["prior_source"] or "feed",
+                GameStatus(r["status"]) is GameStatus.LIVE,
+            )
+            for r in rows
+        ]
 
     async def load_game_row(self, game_id: str) -> dict | None:
         """The stored `games` row as a dict, or None."""
@@ -52,8 +60,13 @@ class GamesRepository(Repository):
         return [market_from_row(r) for r in rows]
 
     async def insert_quote(
-        self, market_id: str, ts: datetime, bid: Decimal | None, ask: Decimal | None,
-        bid_size: Decimal | None = None, ask_size: Decimal | None = None,
+        self,
+        market_id: str,
+        ts: datetime,
+        bid: Decimal | None,
+        ask: Decimal | None,
+        bid_size: Decimal | None = None,
+        ask_size: Decimal | None = None,
     ) -> bool:
         """Store one top-of-book quote (dollars, contracts). Returns False if (market_id, ts) was
         already stored (the duplicate is ignored, never a second row)."""
@@ -61,6 +74,11 @@ class GamesRepository(Repository):
             inserted = await conn.fetchval(
                 """INSERT INTO quotes (market_id, ts, bid, ask, bid_size, ask_size) VALUES ($1,$2,$3,$4,$5,$6)
                    ON CONFLICT (market_id, ts) DO NOTHING RETURNING quote_id""",
-                market_id, ts, bid, ask, bid_size, ask_size,
+                market_id,
+                ts,
+                bid,
+                ask,
+                bid_size,
+                ask_size,
             )
         return inserted is not None

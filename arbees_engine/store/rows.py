@@ -7,10 +7,11 @@ which compares equal to Decimal("0.56")). Timestamps are timezone-aware UTC.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ..model import (
     Bankroll,
@@ -73,8 +74,13 @@ def bankroll_from_row(row: Mapping[str, Any], applied: bool = True) -> BankrollR
 def legs_to_json(legs: tuple[Leg, ...]) -> list[dict[str, Any]]:
     """Signal legs as JSON-ready dicts (limit_price as an exact decimal string)."""
     return [
-        {"market_id": leg.market_id, "venue": leg.venue.value, "side": leg.side.value,
-         "limit_price": str(leg.limit_price), "contracts": leg.contracts}
+        {
+            "market_id": leg.market_id,
+            "venue": leg.venue.value,
+            "side": leg.side.value,
+            "limit_price": str(leg.limit_price),
+            "contracts": leg.contracts,
+        }
         for leg in legs
     ]
 
@@ -90,21 +96,39 @@ def legs_from_json(items: list[dict[str, Any]]) -> tuple[Leg, ...]:
 def signal_from_row(row: Mapping[str, Any]) -> Signal:
     """Build a Signal from a `signals` row."""
     return Signal(
-        signal_id=row["signal_id"], kind=SignalKind(row["kind"]), game_id=row["game_id"],
-        legs=legs_from_json(row["legs"]), model_prob=row["model_prob"], market_prob=row["market_prob"],
-        edge=row["edge"], created_at=row["created_at"], expires_at=row["expires_at"],
-        stake_fraction=row["stake_fraction"], decision=Decision(row["decision"]), reason=row["reason"],
-        version=row["version"], raw_model_prob=row["raw_model_prob"], market_weight=row["market_weight"],
+        signal_id=row["signal_id"],
+        kind=SignalKind(row["kind"]),
+        game_id=row["game_id"],
+        legs=legs_from_json(row["legs"]),
+        model_prob=row["model_prob"],
+        market_prob=row["market_prob"],
+        edge=row["edge"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        stake_fraction=row["stake_fraction"],
+        decision=Decision(row["decision"]),
+        reason=row["reason"],
+        version=row["version"],
+        raw_model_prob=row["raw_model_prob"],
+        market_weight=row["market_weight"],
     )
 
 
 def order_from_row(row: Mapping[str, Any]) -> Order:
     """Build an Order from an `orders` row."""
     return Order(
-        client_order_id=row["client_order_id"], signal_id=row["signal_id"], market_id=row["market_id"],
-        venue=Venue(row["venue"]), side=Side(row["side"]), limit_price=row["limit_price"],
-        contracts=row["contracts"], created_at=row["created_at"], status=OrderStatus(row["status"]),
-        filled_contracts=row["filled_contracts"], venue_order_id=row["venue_order_id"], paper=row["paper"],
+        client_order_id=row["client_order_id"],
+        signal_id=row["signal_id"],
+        market_id=row["market_id"],
+        venue=Venue(row["venue"]),
+        side=Side(row["side"]),
+        limit_price=row["limit_price"],
+        contracts=row["contracts"],
+        created_at=row["created_at"],
+        status=OrderStatus(row["status"]),
+        filled_contracts=row["filled_contracts"],
+        venue_order_id=row["venue_order_id"],
+        paper=row["paper"],
         reason=row["reason"],
     )
 
@@ -112,18 +136,31 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
 def fill_from_row(row: Mapping[str, Any]) -> Fill:
     """Build a Fill from a `fills` row."""
     return Fill(
-        fill_id=row["fill_id"], client_order_id=row["client_order_id"], market_id=row["market_id"],
-        venue=Venue(row["venue"]), side=Side(row["side"]), price=row["price"], contracts=row["contracts"],
-        fee=row["fee"], filled_at=row["filled_at"],
+        fill_id=row["fill_id"],
+        client_order_id=row["client_order_id"],
+        market_id=row["market_id"],
+        venue=Venue(row["venue"]),
+        side=Side(row["side"]),
+        price=row["price"],
+        contracts=row["contracts"],
+        fee=row["fee"],
+        filled_at=row["filled_at"],
     )
 
 
 def position_from_row(row: Mapping[str, Any]) -> Position:
     """Build a Position from a `positions` row."""
     return Position(
-        market_id=row["market_id"], venue=Venue(row["venue"]), game_id=row["game_id"], side=Side(row["side"]),
-        contracts=row["contracts"], cost=row["cost"], realized_pnl=row["realized_pnl"], fees=row["fees"],
-        settled=row["settled"], mark=row["mark"],
+        market_id=row["market_id"],
+        venue=Venue(row["venue"]),
+        game_id=row["game_id"],
+        side=Side(row["side"]),
+        contracts=row["contracts"],
+        cost=row["cost"],
+        realized_pnl=row["realized_pnl"],
+        fees=row["fees"],
+        settled=row["settled"],
+        mark=row["mark"],
     )
 
 
@@ -131,7 +168,15 @@ def market_from_row(row: Mapping[str, Any]) -> Market:
     """Build a Market from a `markets` row."""
     fees = FeeSchedule(FeeKind(row["fee_kind"]), row["taker_rate"], row["maker_rate"], row["fee_exponent"])
     return Market(
-        market_id=row["market_id"], venue=Venue(row["venue"]), venue_market_id=row["venue_market_id"],
-        game_id=row["game_id"], outcome=Outcome(row["outcome"]), yes_team=row["yes_team"], title=row["title"],
-        tick=row["tick"], fees=fees, simulated=row["simulated"], no_token_id=row["no_token_id"],
+        market_id=row["market_id"],
+        venue=Venue(row["venue"]),
+        venue_market_id=row["venue_market_id"],
+        game_id=row["game_id"],
+        outcome=Outcome(row["outcome"]),
+        yes_team=row["yes_team"],
+        title=row["title"],
+        tick=row["tick"],
+        fees=fees,
+        simulated=row["simulated"],
+        no_token_id=row["no_token_id"],
     )

@@ -18,8 +18,20 @@ from .games import GamesRepository
 from .trading import TradingRepository
 
 _COUNTABLE = frozenset(
-    {"games", "markets", "quotes", "signals", "orders", "fills", "positions", "bankroll_ledger", "audit_log",
-     "commands", "engine_state", "settlement_expectations"}
+    {
+        "games",
+        "markets",
+        "quotes",
+        "signals",
+        "orders",
+        "fills",
+        "positions",
+        "bankroll_ledger",
+        "audit_log",
+        "commands",
+        "engine_state",
+        "settlement_expectations",
+    }
 )
 
 
@@ -41,7 +53,7 @@ class Store(GamesRepository, TradingRepository, ControlRepository, BatchReposito
     @classmethod
     async def connect(
         cls, dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout_s: float = 30.0
-    ) -> "Store":
+    ) -> Store:
         """Open a pool to `dsn` (postgresql://user@host:port/db). Raises StoreUnavailable."""
         db = await Database.connect(dsn, min_size=min_size, max_size=max_size, command_timeout_s=command_timeout_s)
         return cls(db.pool)

@@ -21,7 +21,6 @@ from .errors import DuplicateOrderError, NotFoundError
 from .rows import fill_from_row, legs_to_json, order_from_row, position_from_row, signal_from_row
 
 
-
 class SettlementVerdict(NamedTuple):
     """The venue's `result` ("yes"/"no"/"void"/"split") of `market_id` (game `game_id`), which the
     feed's final score said resolves `expected` ("yes"/"no"), settled at `settled_at` (UTC)."""
@@ -41,6 +40,7 @@ _RECORD_RESULT = """
         settled_at = EXCLUDED.settled_at, updated_at = now()
     WHERE settlement_expectations.venue_result IS NULL"""
 
+
 class TradingRepository(Repository):
     """Signals, orders, fills, positions. Runs on the `Database` it is handed."""
 
@@ -55,10 +55,21 @@ class TradingRepository(Repository):
                        stake_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
                        market_weight)
                    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)""",
-                signal.signal_id, signal.kind.value, signal.game_id, legs_to_json(signal.legs),
-                float(signal.model_prob), float(signal.market_prob), signal.edge, float(signal.stake_fraction),
-                signal.decision.value, signal.reason, signal.version, signal.created_at, signal.expires_at,
-                None if signal.raw_model_prob is None else float(signal.raw_model_prob), float(signal.market_weight),
+                signal.signal_id,
+                signal.kind.value,
+                signal.game_id,
+                legs_to_json(signal.legs),
+                float(signal.model_prob),
+                float(signal.market_prob),
+                signal.edge,
+                float(signal.stake_fraction),
+                signal.decision.value,
+                signal.reason,
+                signal.version,
+                signal.created_at,
+                signal.expires_at,
+                None if signal.raw_model_prob is None else float(signal.raw_model_prob),
+                float(signal.market_weight),
             )
 
     async def update_signal(self, signal: Signal) -> None:
@@ -72,7 +83,11 @@ class TradingRepository(Repository):
                 """UPDATE signals SET decision = $2, reason = $3, version = $4, legs = $5,
                        decided_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
                    WHERE signal_id = $1""",
-                signal.signal_id, signal.decision.value, signal.reason, signal.version, legs_to_json(signal.legs),
+                signal.signal_id,
+                signal.decision.value,
+                signal.reason,
+                signal.version,
+                legs_to_json(signal.legs),
             )
         if status.endswith(" 0"):
             raise NotFoundError(f"signal {signal.signal_id} not found")
@@ -95,7 +110,8 @@ class TradingRepository(Repository):
             rows = await conn.fetch(
                 """SELECT * FROM signals WHERE $1::text IS NULL OR game_id = $1
                    ORDER BY created_at DESC, signal_id LIMIT $2""",
-                game_id, limit,
+                game_id,
+                limit,
             )
         return [signal_from_row(r) for r in rows]
 
@@ -107,9 +123,19 @@ class TradingRepository(Repository):
                     """INSERT INTO orders (client_order_id, signal_id, market_id, venue, side, limit_price,
                            contracts, filled_contracts, status, paper, venue_order_id, reason, created_at)
                        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)""",
-                    order.client_order_id, order.signal_id, order.market_id, order.venue.value,
-                    order.side.value, order.limit_price, order.contracts, order.filled_contracts,
-                    order.status.value, order.paper, order.venue_order_id, order.reason, order.created_at,
+                    order.client_order_id,
+                    order.signal_id,
+                    order.market_id,
+                    order.venue.value,
+                    order.side.value,
+                    order.limit_price,
+                    order.contracts,
+                    order.filled_contracts,
+                    order.status.value,
+                    order.paper,
+                    order.venue_order_id,
+                    order.reason,
+                    order.created_at,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise DuplicateOrderError(f"client_order_id {order.client_order_id} already stored") from exc
@@ -125,7 +151,10 @@ class TradingRepository(Repository):
             status = await conn.execute(
                 """UPDATE orders SET status = $2, venue_order_id = $3, reason = $4, updated_at = now()
                    WHERE client_order_id = $1""",
-                order.client_order_id, order.status.value, order.venue_order_id, order.reason,
+                order.client_order_id,
+                order.status.value,
+                order.venue_order_id,
+                order.reason,
             )
         if status.endswith(" 0"):
             raise NotFoundError(f"order {order.client_order_id} not found")
@@ -138,11 +167,14 @@ class TradingRepository(Repository):
             status = await conn.execute(
                 """UPDATE orders SET status = 'cancelled', reason = $2, updated_at = now()
                    WHERE client_order_id = $1 AND status = 'intent' AND filled_contracts = 0""",
-                client_order_id, reason)
+                client_order_id,
+                reason,
+            )
         return not status.endswith(" 0")
 
-    async def reconcile_paper_orders(self, never_sent: str, from_fills: str,
-                                     live_venues: Sequence[str] = ()) -> list[tuple[str, OrderStatus, int]]:
+    async def reconcile_paper_orders(
+        self, never_sent: str, from_fills: str, live_venues: Sequence[str] = ()
+    ) -> list[tuple[str, OrderStatus, int]]:
         """After a restart: close every paper order a crash left 'intent' or 'sent'. A paper order
         lives only in the process that sent it, so what its stored fills say is all it did: with
         no fill it is CANCELLED (never sent, or sent with nothing booked), else FILLED or PARTIAL
@@ -156,13 +188,18 @@ class TradingRepository(Repository):
                 """UPDATE orders o SET filled_contracts = f.filled, updated_at = now()
                    FROM (SELECT client_order_id, sum(contracts)::int AS filled FROM fills GROUP BY 1) f
                    WHERE o.client_order_id = f.client_order_id AND o.filled_contracts <> f.filled
-                       AND f.filled <= o.contracts""")
+                       AND f.filled <= o.contracts"""
+            )
             rows = await conn.fetch(
                 """UPDATE orders SET status = CASE WHEN filled_contracts = 0 THEN 'cancelled'
                            WHEN filled_contracts >= contracts THEN 'filled' ELSE 'partial' END,
                        reason = CASE WHEN filled_contracts = 0 THEN $1 ELSE $2 END, updated_at = now()
                    WHERE paper AND status IN ('intent', 'sent') AND NOT venue = ANY($3::text[])
-                   RETURNING client_order_id, status, filled_contracts""", never_sent, from_fills, list(live_venues))
+                   RETURNING client_order_id, status, filled_contracts""",
+                never_sent,
+                from_fills,
+                list(live_venues),
+            )
         return [(r["client_order_id"], OrderStatus(r["status"]), r["filled_contracts"]) for r in rows]
 
     async def load_orders(
@@ -175,7 +212,9 @@ class TradingRepository(Repository):
                 """SELECT * FROM orders WHERE ($1::text[] IS NULL OR status = ANY($1))
                        AND ($2::text IS NULL OR signal_id = $2)
                    ORDER BY created_at DESC, client_order_id LIMIT $3""",
-                wanted, signal_id, limit,
+                wanted,
+                signal_id,
+                limit,
             )
         return [order_from_row(r) for r in rows]
 
@@ -197,14 +236,24 @@ class TradingRepository(Repository):
             """INSERT INTO fills (fill_id, client_order_id, market_id, venue, side, price, contracts, fee,
                    filled_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
                ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id""",
-            fill.fill_id, fill.client_order_id, fill.market_id, fill.venue.value, fill.side.value,
-            fill.price, fill.contracts, fill.fee, fill.filled_at,
+            fill.fill_id,
+            fill.client_order_id,
+            fill.market_id,
+            fill.venue.value,
+            fill.side.value,
+            fill.price,
+            fill.contracts,
+            fill.fee,
+            fill.filled_at,
         )
         if inserted is None:
             return False
         await conn.execute(
             """UPDATE orders SET filled_contracts = filled_contracts + $2, updated_at = now()
-               WHERE client_order_id = $1""", fill.client_order_id, fill.contracts)
+               WHERE client_order_id = $1""",
+            fill.client_order_id,
+            fill.contracts,
+        )
         return True
 
     async def book_fill(self, fill: Fill, position: Position) -> bool:
@@ -218,11 +267,16 @@ class TradingRepository(Repository):
                 return False
             entry = await conn.fetchval(
                 """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, 0, $2)
-                   ON CONFLICT (ref) DO NOTHING RETURNING entry_id""", f"fill:{fill.fill_id}", fill.fee)
+                   ON CONFLICT (ref) DO NOTHING RETURNING entry_id""",
+                f"fill:{fill.fill_id}",
+                fill.fee,
+            )
             if entry is not None:
                 updated = await conn.execute(
                     """UPDATE bankroll SET fees = fees + $1, version = version + 1, updated_at = now()
-                       WHERE id = 1""", fill.fee)
+                       WHERE id = 1""",
+                    fill.fee,
+                )
                 if updated.endswith(" 0"):
                     raise NotFoundError("bankroll not initialised")  # rolls the fill back too
             await self._upsert_position(conn, position)
@@ -247,13 +301,17 @@ class TradingRepository(Repository):
                 entry = await conn.fetchval(
                     """INSERT INTO bankroll_ledger (ref, realized_delta, fee_delta) VALUES ($1, $2, 0)
                        ON CONFLICT (ref) DO NOTHING RETURNING entry_id""",
-                    f"settle:{position.market_id}:{position.side.value}", position.realized_pnl)
+                    f"settle:{position.market_id}:{position.side.value}",
+                    position.realized_pnl,
+                )
                 if entry is None:
                     continue
                 applied = True
                 updated = await conn.execute(
                     """UPDATE bankroll SET realized_pnl = realized_pnl + $1, version = version + 1,
-                           updated_at = now() WHERE id = 1""", position.realized_pnl)
+                           updated_at = now() WHERE id = 1""",
+                    position.realized_pnl,
+                )
                 if updated.endswith(" 0"):
                     raise NotFoundError("bankroll not initialised")  # rolls everything back
                 await self._upsert_position(conn, position)
@@ -268,12 +326,15 @@ class TradingRepository(Repository):
             rows = await conn.fetch(
                 r"""SELECT substring(ref FROM '^settle:(.+):(?:yes|no)$') AS market_id, min(created_at) AS at
                     FROM bankroll_ledger WHERE created_at >= $1 AND ref ~ '^settle:.+:(yes|no)$'
-                    GROUP BY 1""", since)
+                    GROUP BY 1""",
+                since,
+            )
         return {r["market_id"]: r["at"] for r in rows}
 
     # -- settlement expectations (migrations/0004) -------------------------------------------
-    async def save_settlement_expectation(self, market_id: str, game_id: str, expected: str,
-                                          final_at: datetime) -> bool:
+    async def save_settlement_expectation(
+        self, market_id: str, game_id: str, expected: str, final_at: datetime
+    ) -> bool:
         """Keep the feed's `expected` result ("yes"/"no") of a real venue's market whose game the feed
         declared final at `final_at` (UTC), until the venue resolves it. A later call (the feed
         corrected the score) replaces the expectation but keeps the first `final_at`; a market the
@@ -286,7 +347,11 @@ class TradingRepository(Repository):
                        final_at = coalesce(settlement_expectations.final_at, EXCLUDED.final_at), updated_at = now()
                    WHERE settlement_expectations.venue_result IS NULL
                    RETURNING market_id""",
-                market_id, game_id, expected, final_at)
+                market_id,
+                game_id,
+                expected,
+                final_at,
+            )
         return stored is not None
 
     async def load_settlement_expectation(self, market_id: str) -> str | None:
@@ -294,11 +359,12 @@ class TradingRepository(Repository):
         resolved it, else None. Raises StoreUnavailable if the server is down."""
         async with self._db.acquire() as conn:
             return await conn.fetchval(
-                "SELECT expected FROM settlement_expectations WHERE market_id = $1 AND venue_result IS NULL",
-                market_id)
+                "SELECT expected FROM settlement_expectations WHERE market_id = $1 AND venue_result IS NULL", market_id
+            )
 
-    async def record_settlement_result(self, market_id: str, game_id: str, expected: str, result: str,
-                                       settled_at: datetime) -> None:
+    async def record_settlement_result(
+        self, market_id: str, game_id: str, expected: str, result: str, settled_at: datetime
+    ) -> None:
         """Record the venue's `result` ("yes", "no", "void", "split") of a market the feed expected to
         resolve `expected` (the expectation the engine compared with: it replaces a stored one, which
         a failed save of a corrected score could have left stale), settled at `settled_at` (UTC).
@@ -312,9 +378,12 @@ class TradingRepository(Repository):
         """Markets whose venue result differed from the feed's expected result, over the store's
         whole history (the desk header's "settled unlike the score"). Raises StoreUnavailable."""
         async with self._db.acquire() as conn:
-            return int(await conn.fetchval(
-                "SELECT count(*) FROM settlement_expectations WHERE venue_result IS NOT NULL "
-                "AND venue_result <> expected"))
+            return int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM settlement_expectations WHERE venue_result IS NOT NULL "
+                    "AND venue_result <> expected"
+                )
+            )
 
     async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
         """Fills in the order they happened, optionally for one order."""
@@ -339,8 +408,15 @@ class TradingRepository(Repository):
                ON CONFLICT (market_id, side) DO UPDATE SET venue=EXCLUDED.venue, game_id=EXCLUDED.game_id,
                    contracts=EXCLUDED.contracts, cost=EXCLUDED.cost, realized_pnl=EXCLUDED.realized_pnl,
                    fees=EXCLUDED.fees, settled=EXCLUDED.settled, mark=EXCLUDED.mark, updated_at=now()""",
-            position.market_id, position.side.value, position.venue.value, position.game_id,
-            position.contracts, position.cost, position.realized_pnl, position.fees, position.settled,
+            position.market_id,
+            position.side.value,
+            position.venue.value,
+            position.game_id,
+            position.contracts,
+            position.cost,
+            position.realized_pnl,
+            position.fees,
+            position.settled,
             position.mark,
         )
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from arbees_engine.model import depth
+from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind, depth
 from arbees_engine.model.fees import fee_per_contract_estimate
-from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind
 from arbees_engine.model.money import ONE, ZERO
 from arbees_engine.settings import StrategySettings
 
@@ -76,7 +75,12 @@ def _pair_cost(market_a: Market, ta: list[depth.Take], market_b: Market, tb: lis
 
 
 def _affordable(
-    market_a: Market, ta: list[depth.Take], market_b: Market, tb: list[depth.Take], budget: Decimal, cap: int,
+    market_a: Market,
+    ta: list[depth.Take],
+    market_b: Market,
+    tb: list[depth.Take],
+    budget: Decimal,
+    cap: int,
 ) -> int:
     """Largest n ≤ cap whose exact pair cost fits `budget` dollars (binary search, cost is monotone)."""
     lo, hi = 0, cap
@@ -90,11 +94,20 @@ def _affordable(
 
 
 def _direction(
-    game_id: str, market_a: Market, book_a: OrderBook, side_a: Side, market_b: Market, book_b: OrderBook,
-    settings: StrategySettings, budget: Decimal, now: datetime, ids: IdSource,
+    game_id: str,
+    market_a: Market,
+    book_a: OrderBook,
+    side_a: Side,
+    market_b: Market,
+    book_b: OrderBook,
+    settings: StrategySettings,
+    budget: Decimal,
+    now: datetime,
+    ids: IdSource,
 ) -> Signal | None:
-    ta, tb = joint_depth(market_a, _levels(book_a, side_a), market_b, _levels(book_b, side_a.opposite),
-                         settings.min_arb_profit)
+    ta, tb = joint_depth(
+        market_a, _levels(book_a, side_a), market_b, _levels(book_b, side_a.opposite), settings.min_arb_profit
+    )
     cap = min(depth.total_contracts(ta), settings.max_contracts_per_signal)
     n = _affordable(market_a, ta, market_b, tb, budget, cap) if budget > ZERO else 0
     if n <= 0 or n < max(market_a.min_order_contracts, market_b.min_order_contracts):

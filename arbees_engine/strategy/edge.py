@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from arbees_engine.model import depth
+from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind, depth
 from arbees_engine.model.fees import fee_per_contract_estimate
-from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind
 from arbees_engine.model.money import ONE, ZERO, probability_to_decimal
 from arbees_engine.settings import StrategySettings
 
@@ -55,7 +54,11 @@ def _all_in_cost(market: Market, takes: list[depth.Take]) -> Decimal:
 
 
 def _size(
-    market: Market, levels: list[depth.Take], p: Decimal, settings: StrategySettings, bankroll: Decimal,
+    market: Market,
+    levels: list[depth.Take],
+    p: Decimal,
+    settings: StrategySettings,
+    bankroll: Decimal,
     staked: Decimal = ZERO,
 ) -> list[depth.Take]:
     """Kelly-size against the best level's all-in cost, then re-size at the walked VWAP cost."""
@@ -77,9 +80,18 @@ def _size(
 
 
 def _side_signal(
-    game_id: str, market: Market, book: OrderBook, side: Side, p: Decimal, market_p: float,
-    settings: StrategySettings, bankroll: Decimal, now: datetime, ids: IdSource,
-    raw: tuple[float | None, float], staked: Decimal,
+    game_id: str,
+    market: Market,
+    book: OrderBook,
+    side: Side,
+    p: Decimal,
+    market_p: float,
+    settings: StrategySettings,
+    bankroll: Decimal,
+    now: datetime,
+    ids: IdSource,
+    raw: tuple[float | None, float],
+    staked: Decimal,
 ) -> Signal | None:
     levels = clearing_levels(market, book, side, p, settings.min_edge)
     if not levels:
@@ -151,9 +163,20 @@ def find_edge(
     best: Signal | None = None
     for side, p_side in ((Side.YES, p), (Side.NO, ONE - p)):
         raw = None if raw_p_yes is None else raw_p_yes if side is Side.YES else 1.0 - raw_p_yes
-        signal = _side_signal(game_id, market, book, side, p_side, _market_prob(book, side, market_p),
-                              settings, bankroll_available, now, ids, (raw, market_weight),
-                              (staked or {}).get(side, ZERO))
+        signal = _side_signal(
+            game_id,
+            market,
+            book,
+            side,
+            p_side,
+            _market_prob(book, side, market_p),
+            settings,
+            bankroll_available,
+            now,
+            ids,
+            (raw, market_weight),
+            (staked or {}).get(side, ZERO),
+        )
         if signal is not None and (best is None or signal.edge > best.edge):
             best = signal
     return best

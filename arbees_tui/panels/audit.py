@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
+from arbees_engine.bus.messages import AuditView
+
 from ..literal import literal, same_look
 from ..state import DeskState
-from arbees_engine.bus.messages import AuditView
 
 
 def audit_line(view: AuditView) -> str:

@@ -3,7 +3,8 @@ bid/ask and the current edge. Sortable (`s` cycles the column) and filterable (`
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import format as fmt
 from ..literal import literal
@@ -24,8 +25,14 @@ class GamesTable(SyncTable):
     """Live games. Row key = game_id."""
 
     COLUMNS = (
-        ("sport", "Lg", 4), ("matchup", "Matchup", 13), ("score", "Score", 7), ("clock", "Clock", 8),
-        ("model", "Model", 6), ("kalshi", "Kalshi", 6), ("poly", "Poly", 6), ("edge", "Edge", 6),
+        ("sport", "Lg", 4),
+        ("matchup", "Matchup", 13),
+        ("score", "Score", 7),
+        ("clock", "Clock", 8),
+        ("model", "Model", 6),
+        ("kalshi", "Kalshi", 6),
+        ("poly", "Poly", 6),
+        ("edge", "Edge", 6),
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -95,7 +102,7 @@ class GamesTable(SyncTable):
 
 
 def _quote_cell(quote: Any) -> str:
-    """"bid/ask" in cents; a stale book (feed down or being rebuilt) is marked "~" and never traded."""
+    """ "bid/ask" in cents; a stale book (feed down or being rebuilt) is marked "~" and never traded."""
     if quote is None:
         return fmt.DASH
     text = fmt.bid_ask(quote.yes_bid, quote.yes_ask)

@@ -75,9 +75,18 @@ def money_line(state: DeskState, wide: bool = True) -> list:
     limit = state.engine.limits.get("max_sport_exposure") if state.engine else None
     exposure = fmt.dollars(bank.open_exposure) + (f"/${Decimal(limit):,.0f}" if limit else "")
     gap = "  " if wide else " "
-    line = ["eq ", (fmt.dollars(bank.equity + bank.unrealized_pnl), "b"), f"{gap}cash ", fmt.dollars(bank.available),
-            f"{gap}real ", _pnl(bank.realized_pnl - bank.fees), f"{gap}unrl ", _pnl(bank.unrealized_pnl),
-            f"{gap}fees ", fmt.dollars(bank.fees)]
+    line = [
+        "eq ",
+        (fmt.dollars(bank.equity + bank.unrealized_pnl), "b"),
+        f"{gap}cash ",
+        fmt.dollars(bank.available),
+        f"{gap}real ",
+        _pnl(bank.realized_pnl - bank.fees),
+        f"{gap}unrl ",
+        _pnl(bank.unrealized_pnl),
+        f"{gap}fees ",
+        fmt.dollars(bank.fees),
+    ]
     if wide:
         line += ["  day ", _pnl(bank.day_net_pnl)]
     return line + [f"{gap}exp ", exposure]
@@ -148,8 +157,15 @@ class HeaderBar(Widget):
         mode = state.mode
         current = link == "connected" and state.engine_health(now) not in ("offline", "unknown")
         mode_text = f" {mode.upper()} " if current else f" {mode.upper()}? "
-        line1 = [(self.instance, "b"), " ", *trading_badges(state), " ",
-                 (mode_text, f"b reverse {MODE_STYLE.get(mode, '$warning')}"), " ", _kill(state, current)]
+        line1 = [
+            (self.instance, "b"),
+            " ",
+            *trading_badges(state),
+            " ",
+            (mode_text, f"b reverse {MODE_STYLE.get(mode, '$warning')}"),
+            " ",
+            _kill(state, current),
+        ]
         if self.read_only:
             line1 += ["  ", (" READ-ONLY ", "b reverse $secondary")]
         line1 += alerts_line(state)

@@ -3,7 +3,8 @@ unrealized P&L, average price, mark and venue. `enter` opens the position's game
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from arbees_engine.bus.messages import PositionView
 
@@ -22,7 +23,7 @@ def pays_on(state: DeskState, pos: PositionView) -> str:
 
 
 def game_label(state: DeskState, game_id: str) -> str:
-    """"BOS@LAL" for a known game, else its id."""
+    """ "BOS@LAL" for a known game, else its id."""
     game = state.games.get(game_id)
     return f"{game.away}@{game.home}" if game else game_id
 
@@ -32,8 +33,14 @@ class PositionsTable(SyncTable):
     Key columns (game, pays on, side, qty, P&L) come first: a narrow desk cuts from the right."""
 
     COLUMNS = (
-        ("game", "Game", 7), ("pays", "Pays on", 8), ("side", "Side", 3), ("qty", "Qty", 3),
-        ("unrl", "Unrl P&L", 8), ("avg", "Avg¢", 5), ("mark", "Mark¢", 5), ("venue", "Venue", 5),
+        ("game", "Game", 7),
+        ("pays", "Pays on", 8),
+        ("side", "Side", 3),
+        ("qty", "Qty", 3),
+        ("unrl", "Unrl P&L", 8),
+        ("avg", "Avg¢", 5),
+        ("mark", "Mark¢", 5),
+        ("venue", "Venue", 5),
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -51,11 +58,19 @@ class PositionsTable(SyncTable):
             if pos is None or pos.settled or pos.contracts == 0:
                 self.drop_row(key)
                 continue
-            added |= self.put_row(key, (
-                game_label(state, pos.game_id), pays_on(state, pos), pos.side.upper(), str(pos.contracts),
-                fmt.dollars(pos.unrealized_pnl, signed=True), fmt.cents(pos.avg_price), fmt.cents(pos.mark),
-                pos.venue[:4],
-            ))
+            added |= self.put_row(
+                key,
+                (
+                    game_label(state, pos.game_id),
+                    pays_on(state, pos),
+                    pos.side.upper(),
+                    str(pos.contracts),
+                    fmt.dollars(pos.unrealized_pnl, signed=True),
+                    fmt.cents(pos.avg_price),
+                    fmt.cents(pos.mark),
+                    pos.venue[:4],
+                ),
+            )
         if added and self.row_count > 1:
             self.sort("game", "pays")
 

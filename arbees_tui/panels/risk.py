@@ -84,17 +84,24 @@ def limit_uses(state: DeskState) -> list[LimitUse]:
     if engine is None:
         return []
     game_cap, sport_cap = _limit(state, "max_game_exposure"), _limit(state, "max_sport_exposure")
-    uses = [LimitUse("max_game_exposure", f"game {game_label(state, g)}", used, game_cap)
-            for g, used in engine.exposure_by_game.items()]
-    uses += [LimitUse("max_sport_exposure", f"sport {sport}", used, sport_cap)
-             for sport, used in engine.exposure_by_sport.items()]
+    uses = [
+        LimitUse("max_game_exposure", f"game {game_label(state, g)}", used, game_cap)
+        for g, used in engine.exposure_by_game.items()
+    ]
+    uses += [
+        LimitUse("max_sport_exposure", f"sport {sport}", used, sport_cap)
+        for sport, used in engine.exposure_by_sport.items()
+    ]
     uses.sort(key=lambda u: -(u.share or 0.0))
     if state.bankroll is not None:
         loss = max(Decimal(0), -state.bankroll.day_net_pnl)
         uses.append(LimitUse("daily_loss_limit", "today (UTC)", loss, _limit(state, "daily_loss_limit")))
     biggest = max((p.contracts for p in state.positions.values() if not p.settled), default=0)
-    uses.append(LimitUse("max_position_contracts", "largest position", Decimal(biggest),
-                         _limit(state, "max_position_contracts")))
+    uses.append(
+        LimitUse(
+            "max_position_contracts", "largest position", Decimal(biggest), _limit(state, "max_position_contracts")
+        )
+    )
     return uses
 
 

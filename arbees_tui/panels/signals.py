@@ -5,18 +5,20 @@ approve/reject command state (pending → done/failed + engine detail) shows on 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from textual import events
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from arbees_engine.bus.messages import LegView, SignalView
+
 from .. import format as fmt
 from ..state import RECENT_SIGNALS, DeskState
 from .risk import reason_code
 from .table_sync import SyncTable
-from arbees_engine.bus.messages import LegView, SignalView
 
 
 def leg_text(state: DeskState, leg: LegView) -> str:
@@ -48,7 +50,8 @@ def _command_state(state: DeskState, signal_id: str) -> str:
 
 def _choosing(move):
     """A DataTable cursor action that, run by the operator's key, also chooses the row it lands on."""
-    def action(self: "PendingTable") -> None:
+
+    def action(self: PendingTable) -> None:
         self._move(lambda: move(self))
 
     action.__doc__ = f"{move.__name__.removeprefix('action_').replace('_', ' ')}: move, then choose that signal."
@@ -69,8 +72,13 @@ class PendingTable(SyncTable):
     """
 
     # Legs, edge and expiry first: a narrow desk cuts columns from the right
-    COLUMNS = (("legs", "Legs", 17), ("edge", "Edge", 6), ("exp", "Exp", 7),
-               ("game", "Game", 8), ("cmd", "Command", 24))
+    COLUMNS = (
+        ("legs", "Legs", 17),
+        ("edge", "Edge", 6),
+        ("exp", "Exp", 7),
+        ("game", "Game", 8),
+        ("cmd", "Command", 24),
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="pending", **kwargs)
@@ -88,9 +96,17 @@ class PendingTable(SyncTable):
             if key not in wanted or sig is None:
                 self.drop_row(key)
                 continue
-            self.put_row(key, (legs_text(state, sig), fmt.edge_cents(sig.edge),
-                               fmt.countdown(state.engine_clock(now), sig.expires_at), _matchup(state, sig),
-                               _command_state(state, key)), height=max(1, len(sig.legs)))
+            self.put_row(
+                key,
+                (
+                    legs_text(state, sig),
+                    fmt.edge_cents(sig.edge),
+                    fmt.countdown(state.engine_clock(now), sig.expires_at),
+                    _matchup(state, sig),
+                    _command_state(state, key),
+                ),
+                height=max(1, len(sig.legs)),
+            )
         self._keep_choice(was_empty)
         if self.offline:
             self.show_cursor = False
@@ -179,8 +195,14 @@ class RecentTable(SyncTable):
     aggregated per game, decision and reason code with their count and the last time (key =
     "agg|game|decision|code"), so a burst of `cooldown` is one row, not ten."""
 
-    COLUMNS = (("at", "Last UTC", 8), ("game", "Game", 8), ("decision", "Decision", 9), ("n", "×", 3),
-               ("reason", "Reason", 30), ("edge", "Edge", 6))
+    COLUMNS = (
+        ("at", "Last UTC", 8),
+        ("game", "Game", 8),
+        ("decision", "Decision", 9),
+        ("n", "×", 3),
+        ("reason", "Reason", 30),
+        ("edge", "Edge", 6),
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="recent", **kwargs)
@@ -220,8 +242,14 @@ def recent_rows(state: DeskState) -> dict[str, tuple]:
     for key, sigs in newest:
         last = max(sigs, key=lambda s: s.created_at)
         reason = last.reason or _command_state(state, last.signal_id)
-        rows[key] = (last.created_at.strftime("%H:%M:%S"), _matchup(state, last), last.decision,
-                     str(len(sigs)), reason, fmt.edge_cents(last.edge))
+        rows[key] = (
+            last.created_at.strftime("%H:%M:%S"),
+            _matchup(state, last),
+            last.decision,
+            str(len(sigs)),
+            reason,
+            fmt.edge_cents(last.edge),
+        )
     return rows
 
 

@@ -10,9 +10,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from arbees_engine.bus.messages import AuditView
+
 from ..panels.table_sync import SyncTable
 from ..state import DeskState
-from arbees_engine.bus.messages import AuditView
 
 
 def audit_matches(view: AuditView, query: str) -> bool:
@@ -30,8 +31,14 @@ def audit_matches(view: AuditView, query: str) -> bool:
 
 class AuditTable(SyncTable):
     """Audit lines; row key = audit_id."""
-    COLUMNS = (("ts", "Time (UTC)", 19), ("actor", "Actor", 10), ("action", "Action", 12), ("entity", "Entity", 14),
-               ("detail", "Detail", 60))
+
+    COLUMNS = (
+        ("ts", "Time (UTC)", 19),
+        ("actor", "Actor", 10),
+        ("action", "Action", 12),
+        ("entity", "Entity", 14),
+        ("detail", "Detail", 60),
+    )
 
 
 class AuditScreen(Screen):
@@ -66,8 +73,10 @@ class AuditScreen(Screen):
         table.reset()
         for view in state.audit:
             if audit_matches(view, query):
-                table.put_row(f"{view.audit_id}", (view.ts.strftime("%Y-%m-%d %H:%M:%S"), view.actor,
-                                                 view.action, view.entity, view.detail))
+                table.put_row(
+                    f"{view.audit_id}",
+                    (view.ts.strftime("%Y-%m-%d %H:%M:%S"), view.actor, view.action, view.entity, view.detail),
+                )
         self._shown = state.audit[0].key if state.audit else None
         self.sub_title = f"{table.row_count} of {len(state.audit)} lines"
         table.border_subtitle = self.sub_title
@@ -98,4 +107,3 @@ class AuditScreen(Screen):
             self.query_one(AuditTable).focus()
         else:
             self.app.pop_screen()
-

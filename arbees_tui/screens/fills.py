@@ -24,9 +24,17 @@ from ..state import DeskState
 class FillsBlotter(SyncTable):
     """One row per fill; row key = fill_id; newest first."""
 
-    COLUMNS = (("at", "Time UTC", 8), ("game", "Game", 9), ("pays", "Pays on", 9), ("side", "Side", 4),
-               ("qty", "Qty", 5), ("px", "Px¢", 5), ("fee", "Fee", 7), ("venue", "Venue", 10),
-               ("order", "Order", 40))
+    COLUMNS = (
+        ("at", "Time UTC", 8),
+        ("game", "Game", 9),
+        ("pays", "Pays on", 9),
+        ("side", "Side", 4),
+        ("qty", "Qty", 5),
+        ("px", "Px¢", 5),
+        ("fee", "Fee", 7),
+        ("venue", "Venue", 10),
+        ("order", "Order", 40),
+    )
 
 
 def fill_cells(state: DeskState, fill: FillView) -> tuple[str, ...]:
@@ -35,8 +43,17 @@ def fill_cells(state: DeskState, fill: FillView) -> tuple[str, ...]:
     team = (quote.yes_team or quote.outcome) if quote is not None else fill.market_id[-10:]
     pays = team if fill.side.lower() == "yes" else f"not {team}"
     game = game_label(state, quote.game_id) if quote is not None and quote.game_id else fmt.DASH
-    return (fill.filled_at.strftime("%H:%M:%S"), game, pays, fill.side.upper(), str(fill.contracts),
-            fmt.cents(fill.price), fmt.dollars(fill.fee), fill.venue, fill.client_order_id)
+    return (
+        fill.filled_at.strftime("%H:%M:%S"),
+        game,
+        pays,
+        fill.side.upper(),
+        str(fill.contracts),
+        fmt.cents(fill.price),
+        fmt.dollars(fill.fee),
+        fill.venue,
+        fill.client_order_id,
+    )
 
 
 class FillsScreen(Screen):
@@ -61,9 +78,13 @@ class FillsScreen(Screen):
         blotter = self.query_one(FillsBlotter)
         fees = sum((f.fee for f in state.fills.values()), Decimal(0))
         contracts = sum(f.contracts for f in state.fills.values())
-        self.query_one("#fills-title", Static).update(literal(
-            ("Fills", "b"), f"  {len(state.fills)} fills  {contracts} contracts  fees {fmt.dollars(fees)}  ",
-            (f"as of {now:%H:%M:%S} UTC", "$text-muted")))
+        self.query_one("#fills-title", Static).update(
+            literal(
+                ("Fills", "b"),
+                f"  {len(state.fills)} fills  {contracts} contracts  fees {fmt.dollars(fees)}  ",
+                (f"as of {now:%H:%M:%S} UTC", "$text-muted"),
+            )
+        )
         added = False
         for fill in state.fills.values():
             added |= blotter.put_row(fill.fill_id, fill_cells(state, fill))
@@ -76,4 +97,3 @@ class FillsScreen(Screen):
     def action_back(self) -> None:
         """esc: back."""
         self.app.pop_screen()
-

@@ -21,7 +21,7 @@ from ..state import DeskState
 
 
 def _prior(game: GameView) -> str:
-    """"71.0% market", or "league" when the model runs on the league's home rate."""
+    """ "71.0% market", or "league" when the model runs on the league's home rate."""
     if game.pregame_home_prob is None:
         return "league"
     return f"{fmt.prob(game.pregame_home_prob)} {game.prior_source}".rstrip()
@@ -29,20 +29,45 @@ def _prior(game: GameView) -> str:
 
 class MarketsTable(SyncTable):
     """The game's markets on every venue; row key = market_id."""
-    COLUMNS = (("venue", "Venue", 10), ("market", "Market", 16), ("yes", "YES team", 8), ("bid", "Bid¢", 5),
-               ("ask", "Ask¢", 5), ("size", "Size b/a", 9), ("state", "State", 5))
+
+    COLUMNS = (
+        ("venue", "Venue", 10),
+        ("market", "Market", 16),
+        ("yes", "YES team", 8),
+        ("bid", "Bid¢", 5),
+        ("ask", "Ask¢", 5),
+        ("size", "Size b/a", 9),
+        ("state", "State", 5),
+    )
 
 
 class GameSignalsTable(SyncTable):
     """The game's signals, newest first; row key = signal_id. Model: the sport model's own P for
     the side bought; Used: after shrinking toward the mid (what the edge was computed on)."""
-    COLUMNS = (("at", "At", 8), ("edge", "Edge", 6), ("decision", "Decision", 9), ("reason", "Reason", 14),
-               ("model", "Model", 6), ("used", "Used", 6), ("mid", "Mid", 6), ("kind", "Kind", 5))
+
+    COLUMNS = (
+        ("at", "At", 8),
+        ("edge", "Edge", 6),
+        ("decision", "Decision", 9),
+        ("reason", "Reason", 14),
+        ("model", "Model", 6),
+        ("used", "Used", 6),
+        ("mid", "Mid", 6),
+        ("kind", "Kind", 5),
+    )
 
 
 class FillsTable(SyncTable):
     """Fills on the game's markets, newest first; row key = fill_id."""
-    COLUMNS = (("at", "At", 8), ("market", "Market", 16), ("side", "Side", 4), ("qty", "Qty", 4), ("px", "Px¢", 5), ("fee", "Fee", 6))
+
+    COLUMNS = (
+        ("at", "At", 8),
+        ("market", "Market", 16),
+        ("side", "Side", 4),
+        ("qty", "Qty", 4),
+        ("px", "Px¢", 5),
+        ("fee", "Fee", 6),
+    )
 
 
 class GameScreen(Screen):
@@ -81,33 +106,65 @@ class GameScreen(Screen):
         if game is None:
             self.query_one("#game-title", Static).update(literal(f"game {self.game_id} is no longer listed"))
             return
-        self.query_one("#game-title", Static).update(literal(
-            (f"{game.away} @ {game.home}", "b"), f"  {game.away_score}-{game.home_score}  "
-            f"{fmt.clock_of(game)}  {game.league}  "
-            f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
-            f"edge {fmt.edge_cents(state.game_edge(self.game_id))}"))
+        self.query_one("#game-title", Static).update(
+            literal(
+                (f"{game.away} @ {game.home}", "b"),
+                f"  {game.away_score}-{game.home_score}  "
+                f"{fmt.clock_of(game)}  {game.league}  "
+                f"model {fmt.prob(game.model_p_home)}  prior {_prior(game)}  "
+                f"edge {fmt.edge_cents(state.game_edge(self.game_id))}",
+            )
+        )
         markets = self.query_one(MarketsTable)
         for market_id in sorted(state.quotes_by_game.get(self.game_id, ())):
             q = state.quotes[market_id]
             size = f"{q.yes_bid_size or 0:.0f}/{q.yes_ask_size or 0:.0f}"
-            markets.put_row(market_id, (q.venue, market_id, q.yes_team or q.outcome, fmt.cents(q.yes_bid),
-                                        fmt.cents(q.yes_ask), size, "stale" if q.stale else "ok"))
+            markets.put_row(
+                market_id,
+                (
+                    q.venue,
+                    market_id,
+                    q.yes_team or q.outcome,
+                    fmt.cents(q.yes_bid),
+                    fmt.cents(q.yes_ask),
+                    size,
+                    "stale" if q.stale else "ok",
+                ),
+            )
         for key in markets.row_keys():
             if key not in state.quotes:
                 markets.drop_row(key)
         signals, added = self.query_one(GameSignalsTable), False
         for sig in (s for s in state.signals.values() if s.game_id == self.game_id):
-            added |= signals.put_row(sig.signal_id, (
-                sig.created_at.strftime("%H:%M:%S"), fmt.edge_cents(sig.edge), sig.decision, sig.reason,
-                fmt.prob(sig.raw_model_prob), fmt.prob(sig.model_prob), fmt.prob(sig.market_prob), sig.signal_kind))
+            added |= signals.put_row(
+                sig.signal_id,
+                (
+                    sig.created_at.strftime("%H:%M:%S"),
+                    fmt.edge_cents(sig.edge),
+                    sig.decision,
+                    sig.reason,
+                    fmt.prob(sig.raw_model_prob),
+                    fmt.prob(sig.model_prob),
+                    fmt.prob(sig.market_prob),
+                    sig.signal_kind,
+                ),
+            )
         if added:
             signals.sort("at", reverse=True)
         game_markets = state.quotes_by_game.get(self.game_id, set())
         fills, added = self.query_one(FillsTable), False
         for fill in (f for f in state.fills.values() if f.market_id in game_markets):
-            added |= fills.put_row(fill.fill_id, (fill.filled_at.strftime("%H:%M:%S"), fill.market_id,
-                                                  fill.side.upper(), str(fill.contracts), fmt.cents(fill.price),
-                                                  fmt.dollars(fill.fee)))
+            added |= fills.put_row(
+                fill.fill_id,
+                (
+                    fill.filled_at.strftime("%H:%M:%S"),
+                    fill.market_id,
+                    fill.side.upper(),
+                    str(fill.contracts),
+                    fmt.cents(fill.price),
+                    fmt.dollars(fill.fee),
+                ),
+            )
         if added:
             fills.sort("at", reverse=True)
         self._paint_chart(state)

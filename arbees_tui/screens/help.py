@@ -13,13 +13,16 @@ from textual.widgets import Static
 
 from ..literal import literal
 
-TIPS = ("", "enter on a game or a position opens the game (markets, chart, signals, fills);",
-        "enter on a pending signal opens it (every leg, model, edge after fees, the re-check).",
-        "tab moves between tables; arrows move the cursor and scroll.",
-        "ctrl+p or : opens the command palette (also themes).",
-        "Destructive commands ask first; Cancel is focused.",
-        "q leaves a screen; on the main screen it quits the desk (asking when positions are open).",
-        "Times are UTC.")
+TIPS = (
+    "",
+    "enter on a game or a position opens the game (markets, chart, signals, fills);",
+    "enter on a pending signal opens it (every leg, model, edge after fees, the re-check).",
+    "tab moves between tables; arrows move the cursor and scroll.",
+    "ctrl+p or : opens the command palette (also themes).",
+    "Destructive commands ask first; Cancel is focused.",
+    "q leaves a screen; on the main screen it quits the desk (asking when positions are open).",
+    "Times are UTC.",
+)
 
 
 def binding_rows(bindings: list[Binding]) -> list[tuple[str, str, str]]:

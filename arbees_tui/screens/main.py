@@ -78,8 +78,9 @@ class MainScreen(Screen):
         """The SignalView under the pending table's cursor, frozen at the time of the keypress."""
         table = self.query_one(PendingTable)
         if table.offline:  # a dead engine cannot re-check a signal: nothing to approve
-            self.app.toast("engine OFFLINE: its pending signals cannot be approved or rejected",
-                           severity="warning", timeout=4)
+            self.app.toast(
+                "engine OFFLINE: its pending signals cannot be approved or rejected", severity="warning", timeout=4
+            )
             return None
         key = table.selected_key()
         return self.app.state.signals.get(key) if key else None

@@ -17,15 +17,27 @@ from ..panels.positions import game_label
 from ..panels.table_sync import SyncTable
 from ..state import DeskState
 
-PNL_COLUMNS = (("net", "Net", 10), ("real", "Realized", 10), ("fees", "Fees", 8), ("unrl", "Unrealized", 10),
-               ("open", "Open", 4), ("locked", "Arb locked", 10))
+PNL_COLUMNS = (
+    ("net", "Net", 10),
+    ("real", "Realized", 10),
+    ("fees", "Fees", 8),
+    ("unrl", "Unrealized", 10),
+    ("open", "Open", 4),
+    ("locked", "Arb locked", 10),
+)
 
 
 def pnl_cells(line: PnlLine) -> tuple[str, ...]:
     """Net, realized, fees, unrealized, open positions, locked arbitrage P&L (dollars)."""
     locked = fmt.dollars(line.locked, signed=True) if line.arbs or line.locked else fmt.DASH
-    return (fmt.dollars(line.net, signed=True), fmt.dollars(line.realized, signed=True), fmt.dollars(line.fees),
-            fmt.dollars(line.unrealized, signed=True), str(line.open_positions), locked)
+    return (
+        fmt.dollars(line.net, signed=True),
+        fmt.dollars(line.realized, signed=True),
+        fmt.dollars(line.fees),
+        fmt.dollars(line.unrealized, signed=True),
+        str(line.open_positions),
+        locked,
+    )
 
 
 class GamePnlTable(SyncTable):
@@ -63,13 +75,24 @@ class PnlScreen(Screen):
     def paint(self, state: DeskState, now: datetime) -> None:
         """Diff both tables against the state by row key (the cursor stays)."""
         games = pnl_by_game(state)
-        self.query_one("#pnl-title", Static).update(literal(("P&L", "b"), f"  {len(games)} game{'s' * (len(games) != 1)}  ",
-                                                             (f"as of {now:%H:%M:%S} UTC", "$text-muted")))
-        _diff(self.query_one(GamePnlTable), {
-            g: (game_label(state, g), sport_of(state, g), *pnl_cells(line), ", ".join(line.arbs))
-            for g, line in sorted(games.items(), key=lambda kv: kv[1].net)})
-        _diff(self.query_one(SportPnlTable), {s: (s, *pnl_cells(line))
-                                              for s, line in sorted(pnl_by_sport(state, games).items())})
+        self.query_one("#pnl-title", Static).update(
+            literal(
+                ("P&L", "b"),
+                f"  {len(games)} game{'s' * (len(games) != 1)}  ",
+                (f"as of {now:%H:%M:%S} UTC", "$text-muted"),
+            )
+        )
+        _diff(
+            self.query_one(GamePnlTable),
+            {
+                g: (game_label(state, g), sport_of(state, g), *pnl_cells(line), ", ".join(line.arbs))
+                for g, line in sorted(games.items(), key=lambda kv: kv[1].net)
+            },
+        )
+        _diff(
+            self.query_one(SportPnlTable),
+            {s: (s, *pnl_cells(line)) for s, line in sorted(pnl_by_sport(state, games).items())},
+        )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """enter on a game row: open that game."""

@@ -20,8 +20,13 @@ from ..state import DeskState
 class LimitsTable(SyncTable):
     """Limit, scope (game/sport/day), used, limit, share used; row key = "limit|scope"."""
 
-    COLUMNS = (("limit", "Limit", 22), ("scope", "Scope", 18), ("used", "Used", 10), ("cap", "Limit", 10),
-               ("share", "Use", 5))
+    COLUMNS = (
+        ("limit", "Limit", 22),
+        ("scope", "Scope", 18),
+        ("used", "Used", 10),
+        ("cap", "Limit", 10),
+        ("share", "Use", 5),
+    )
 
 
 class RejectionsTable(SyncTable):
@@ -54,7 +59,8 @@ class RiskScreen(Screen):
         """Diff both tables against the state (rows by key, never cleared: the cursor stays)."""
         total = sum(state.engine.rejections.values()) if state.engine else 0
         self.query_one("#risk-title", Static).update(
-            literal(("Risk", "b"), f"  {total} rejections  ", (f"as of {now:%H:%M:%S} UTC", "$text-muted")))
+            literal(("Risk", "b"), f"  {total} rejections  ", (f"as of {now:%H:%M:%S} UTC", "$text-muted"))
+        )
         limits = self.query_one(LimitsTable)
         rows = {f"{u.limit}|{u.scope}": limit_row(u) for u in limit_uses(state)}
         _diff(limits, rows)

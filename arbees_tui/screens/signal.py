@@ -36,12 +36,19 @@ def signal_lines(state: DeskState, sig: SignalView, now: datetime) -> list[Conte
     lines = [
         literal((f"{sig.signal_kind.upper()} signal {sig.signal_id} v{sig.version}", "b"), "  ", matchup),
         literal(f"decision {sig.decision}", f" — {sig.reason}" if sig.reason else ""),
-        literal("edge after fees ", (fmt.edge_cents(sig.edge), "b"), " per contract   expires in ",
-                (fmt.countdown(engine_now, sig.expires_at), "b"), " (engine clock ",
-                f"{engine_now:%H:%M:%S} UTC)"),
-        literal(f"model {fmt.prob(sig.raw_model_prob)} → used {fmt.prob(sig.model_prob)} "
-                f"(shrunk {sig.market_weight:.0%} toward the mid {fmt.prob(sig.market_prob)}); "
-                f"Kelly {sig.stake_fraction:.3f}"),
+        literal(
+            "edge after fees ",
+            (fmt.edge_cents(sig.edge), "b"),
+            " per contract   expires in ",
+            (fmt.countdown(engine_now, sig.expires_at), "b"),
+            " (engine clock ",
+            f"{engine_now:%H:%M:%S} UTC)",
+        ),
+        literal(
+            f"model {fmt.prob(sig.raw_model_prob)} → used {fmt.prob(sig.model_prob)} "
+            f"(shrunk {sig.market_weight:.0%} toward the mid {fmt.prob(sig.market_prob)}); "
+            f"Kelly {sig.stake_fraction:.3f}"
+        ),
         literal(),
         literal(("Legs", "b")),
     ]
@@ -50,8 +57,13 @@ def signal_lines(state: DeskState, sig: SignalView, now: datetime) -> list[Conte
         team = (quote.yes_team or quote.outcome) if quote else "?"
         book = fmt.bid_ask(quote.yes_bid, quote.yes_ask) if quote else fmt.DASH
         title = quote.title if quote and quote.title else leg.market_id
-        lines.append(literal(f"  {leg.venue:<10} {leg.side.upper():<3} {leg.contracts:>4} @ {fmt.cents(leg.limit_price)}¢  "
-                             f"YES pays on {team:<6} book {book}  ", (title, "$text-muted")))
+        lines.append(
+            literal(
+                f"  {leg.venue:<10} {leg.side.upper():<3} {leg.contracts:>4} @ {fmt.cents(leg.limit_price)}¢  "
+                f"YES pays on {team:<6} book {book}  ",
+                (title, "$text-muted"),
+            )
+        )
         lines.append(literal(("    market ", "$text-muted"), (leg.market_id, "$text-muted")))
     lines += [literal(), *(literal(text) for text in RECHECK)]
     return lines
@@ -104,8 +116,9 @@ class SignalScreen(Screen):
     def _decide(self, approve: bool) -> None:
         sig = self.app.state.signals.get(self.signal_id)
         if self.app.state.engine_health(self.app.clock()) == "offline":
-            self.app.toast("engine OFFLINE: its pending signals cannot be approved or rejected",
-                           severity="warning", timeout=4)
+            self.app.toast(
+                "engine OFFLINE: its pending signals cannot be approved or rejected", severity="warning", timeout=4
+            )
             return
         if sig is not None and sig.decision != "pending":
             self.app.toast(f"{self.signal_id} is already {sig.decision}", severity="warning", timeout=3)

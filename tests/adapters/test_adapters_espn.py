@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from fixture_server import RecordingSink, Reply, load_fixture, run_until, start_fixture_server
 
 from arbees_engine.adapters.espn import EspnFeed, league_for_path, parse_display_clock, parse_scoreboard, parse_summary
 from arbees_engine.adapters.http import RetryPolicy, make_client
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model import GameStatus, League, Sport
-from fixture_server import Reply, RecordingSink, load_fixture, run_until, start_fixture_server
 
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 FAST = RetryPolicy(attempts=4, initial_s=0.001, max_wait_s=0.01, jitter_s=0.001)
 
 
@@ -27,17 +27,34 @@ def test_nfl_in_progress_post_and_pre() -> None:
     games = games_by_id("scoreboard_nfl_2022wk1_in_post_pre.json", League.NFL)
     live = games["espn:nfl:401437650"]
     assert (live.home.abbr, live.away.abbr, live.home.name) == ("ATL", "NO", "Atlanta Falcons")
-    assert (live.status, live.home_score, live.away_score, live.period, live.clock_s) == (GameStatus.LIVE, 26, 24, 4, 48.0)
+    assert (live.status, live.home_score, live.away_score, live.period, live.clock_s) == (
+        GameStatus.LIVE,
+        26,
+        24,
+        4,
+        48.0,
+    )
     assert live.seconds_remaining_regulation == 48.0 and live.regulation_seconds == 3600.0
     # "1st & 10 at NO 10" with NO (away, team id 18) in possession: 90 yards to the end zone.
     assert (live.down, live.distance, live.yard_line_100, live.possession) == (1, 10, 90, "away")
     assert (live.home_timeouts, live.away_timeouts) == (3, 0)
     assert live.sport is Sport.FOOTBALL and live.observed_at == NOW
-    assert live.start_time == datetime(2022, 9, 11, 17, 0, tzinfo=timezone.utc)
+    assert live.start_time == datetime(2022, 9, 11, 17, 0, tzinfo=UTC)
     final = games["espn:nfl:401437630"]
-    assert (final.status, final.home.abbr, final.home_score, final.away_score, final.winner) == (GameStatus.FINAL, "MIA", 20, 7, "home")
+    assert (final.status, final.home.abbr, final.home_score, final.away_score, final.winner) == (
+        GameStatus.FINAL,
+        "MIA",
+        20,
+        7,
+        "home",
+    )
     pre = games["espn:nfl:401437640"]
-    assert (pre.status, pre.period, pre.seconds_remaining_regulation, pre.possession) == (GameStatus.SCHEDULED, 0, 3600.0, None)
+    assert (pre.status, pre.period, pre.seconds_remaining_regulation, pre.possession) == (
+        GameStatus.SCHEDULED,
+        0,
+        3600.0,
+        None,
+    )
 
 
 def test_nfl_yard_line_falls_back_to_home_relative_yardline() -> None:
@@ -52,12 +69,25 @@ def test_nfl_yard_line_falls_back_to_home_relative_yardline() -> None:
 def test_nba_final_and_preseason_in_progress() -> None:
     finals = games_by_id("scoreboard_nba_final_20260115.json", League.NBA)
     orl = finals["espn:nba:401810433"]
-    assert (orl.status, orl.home.abbr, orl.away.abbr, orl.home_score, orl.away_score) == (GameStatus.FINAL, "ORL", "MEM", 118, 111)
+    assert (orl.status, orl.home.abbr, orl.away.abbr, orl.home_score, orl.away_score) == (
+        GameStatus.FINAL,
+        "ORL",
+        "MEM",
+        118,
+        111,
+    )
     assert orl.seconds_remaining_regulation == 0 and orl.clock_s == 0  # ESPN says 12:00 on finals
     assert finals["espn:nba:401810435"].winner == "away"
     pre = games_by_id("scoreboard_nba_events_in_post_2022pre_extracted.json", League.NBA)
     live = pre["espn:nba:401474846"]
-    assert (live.status, live.home.abbr, live.home_score, live.away_score, live.period, live.clock_s) == (GameStatus.LIVE, "TOR", 47, 41, 2, 98.0)
+    assert (live.status, live.home.abbr, live.home_score, live.away_score, live.period, live.clock_s) == (
+        GameStatus.LIVE,
+        "TOR",
+        47,
+        41,
+        2,
+        98.0,
+    )
     assert live.seconds_remaining_regulation == 2 * 720 + 98
     assert pre["espn:nba:401474845"].home_score == 134
 
@@ -65,16 +95,34 @@ def test_nba_final_and_preseason_in_progress() -> None:
 def test_nhl_live_and_final_in_overtime() -> None:
     games = games_by_id("scoreboard_nhl_2022pre_in_post.json", League.NHL)
     ot = games["espn:nhl:401461562"]
-    assert (ot.status, ot.period, ot.home.abbr, ot.home_score, ot.away_score, ot.extra["detail"]) == (GameStatus.FINAL, 4, "PIT", 3, 2, "Final/OT")
+    assert (ot.status, ot.period, ot.home.abbr, ot.home_score, ot.away_score, ot.extra["detail"]) == (
+        GameStatus.FINAL,
+        4,
+        "PIT",
+        3,
+        2,
+        "Final/OT",
+    )
     live = games["espn:nhl:401461456"]
-    assert (live.period, live.clock_s, live.seconds_remaining_regulation, live.regulation_seconds) == (3, 543.0, 543.0, 3600.0)
+    assert (live.period, live.clock_s, live.seconds_remaining_regulation, live.regulation_seconds) == (
+        3,
+        543.0,
+        543.0,
+        3600.0,
+    )
     assert (live.home_score, live.away_score) == (1, 3)
 
 
 def test_soccer_full_time_and_postponed_is_never_final() -> None:
     games = games_by_id("scoreboard_soccer_eng1_ft_and_postponed_20260321.json", League.EPL)
     ft = games["espn:epl:740898"]
-    assert (ft.status, ft.home.abbr, ft.away.abbr, ft.home_score, ft.away_score) == (GameStatus.FINAL, "BHA", "LIV", 2, 1)
+    assert (ft.status, ft.home.abbr, ft.away.abbr, ft.home_score, ft.away_score) == (
+        GameStatus.FINAL,
+        "BHA",
+        "LIV",
+        2,
+        1,
+    )
     assert ft.regulation_seconds == 5400.0 and ft.seconds_remaining_regulation == 0
     postponed = games["espn:epl:740902"]
     assert postponed.status is GameStatus.POSTPONED and not postponed.is_final and postponed.winner is None
@@ -95,7 +143,13 @@ def test_soccer_clock_counts_up() -> None:
 
 @pytest.mark.parametrize(
     ("text", "counts_up", "seconds"),
-    [("1:38", False, 98.0), ("0.0", False, 0.0), ("12:00", False, 720.0), ("9.4", False, 9.4), ("90'+8'", True, 5400.0)],
+    [
+        ("1:38", False, 98.0),
+        ("0.0", False, 0.0),
+        ("12:00", False, 720.0),
+        ("9.4", False, 9.4),
+        ("90'+8'", True, 5400.0),
+    ],
 )
 def test_display_clock(text: str, counts_up: bool, seconds: float) -> None:
     assert parse_display_clock(text, counts_up) == seconds
@@ -103,7 +157,13 @@ def test_display_clock(text: str, counts_up: bool, seconds: float) -> None:
 
 def test_summary_parses_header_competition() -> None:
     game = parse_summary(load_fixture("espn", "summary_nba_final_401810433.json"), League.NBA, NOW)
-    assert (game.game_id, game.status, game.home.abbr, game.home_score, game.away_score) == ("espn:nba:401810433", GameStatus.FINAL, "ORL", 118, 111)
+    assert (game.game_id, game.status, game.home.abbr, game.home_score, game.away_score) == (
+        "espn:nba:401810433",
+        GameStatus.FINAL,
+        "ORL",
+        118,
+        111,
+    )
 
 
 def test_malformed_events_are_rejected_and_the_rest_parse() -> None:
@@ -142,8 +202,14 @@ async def test_feed_pushes_fixture_games_and_polls_live_leagues_faster() -> None
     sink = RecordingSink()
     with start_fixture_server(routes) as server:
         async with make_client(5.0) as client:
-            feed = EspnFeed(["basketball/nba", "football/nfl", "hockey/nhl", "soccer/eng.1"], server.url, client,
-                            poll_live_s=0.01, poll_idle_s=3600, policy=FAST)
+            feed = EspnFeed(
+                ["basketball/nba", "football/nfl", "hockey/nhl", "soccer/eng.1"],
+                server.url,
+                client,
+                poll_live_s=0.01,
+                poll_idle_s=3600,
+                policy=FAST,
+            )
             await run_until(lambda: feed.run(sink), sink, lambda: server.hits("/football/nfl/scoreboard") >= 3)
         ids = {g.game_id for g in sink.games}
         assert len(ids) == sum(n for _, n in SCOREBOARDS.values()) == 10
@@ -227,15 +293,18 @@ def _mlb_event(short_detail: str, period: int, outs: object) -> dict:
     return {"events": [event]}
 
 
-@pytest.mark.parametrize("detail, period, outs, expected", [
-    ("Top 5th", 5, 1, (5, "top", 1)),
-    ("Bot 9th", 9, 2, (9, "bottom", 2)),
-    ("Mid 3rd", 3, 3, (3, "bottom", 0)),   # break before the bottom half: the stale 3 outs are ignored
-    ("End 7th", 7, 3, (8, "top", 0)),      # break before the top of the 8th
-    ("Rain Delay", 4, 1, (4, None, None)),  # unreadable half: left unknown, never guessed
-    ("Top 6th", 6, 3, (6, "bottom", 0)),    # the third out shown before the status moves on
-    ("Bot 6th", 6, 3, (7, "top", 0)),
-])
+@pytest.mark.parametrize(
+    "detail, period, outs, expected",
+    [
+        ("Top 5th", 5, 1, (5, "top", 1)),
+        ("Bot 9th", 9, 2, (9, "bottom", 2)),
+        ("Mid 3rd", 3, 3, (3, "bottom", 0)),  # break before the bottom half: the stale 3 outs are ignored
+        ("End 7th", 7, 3, (8, "top", 0)),  # break before the top of the 8th
+        ("Rain Delay", 4, 1, (4, None, None)),  # unreadable half: left unknown, never guessed
+        ("Top 6th", 6, 3, (6, "bottom", 0)),  # the third out shown before the status moves on
+        ("Bot 6th", 6, 3, (7, "top", 0)),
+    ],
+)
 def test_mlb_half_inning_and_outs(detail, period, outs, expected) -> None:
     games, rejections = parse_scoreboard(_mlb_event(detail, period, outs), League.MLB)
     assert rejections == [] and len(games) == 1
@@ -249,11 +318,14 @@ def test_mlb_impossible_outs_are_a_counted_rejection() -> None:
     assert games == [] and [r.reason for r in rejections] == ["bad_situation"]
 
 
-@pytest.mark.parametrize("display, clock, period, remaining, added", [
-    ("90'+8'", 5400, 2, 0.0, 480.0),   # the recorded full-time clock, replayed as still running
-    ("67'", 4020, 2, 1380.0, 0.0),
-    ("45'+2'", 2700, 1, 2700.0, 120.0),
-])
+@pytest.mark.parametrize(
+    "display, clock, period, remaining, added",
+    [
+        ("90'+8'", 5400, 2, 0.0, 480.0),  # the recorded full-time clock, replayed as still running
+        ("67'", 4020, 2, 1380.0, 0.0),
+        ("45'+2'", 2700, 1, 2700.0, 120.0),
+    ],
+)
 def test_soccer_added_time_comes_from_the_display_clock(display, clock, period, remaining, added) -> None:
     payload = copy.deepcopy(load_fixture("espn/scoreboard_soccer_eng1_ft_and_postponed_20260321.json"))
     event = payload["events"][0]

@@ -8,13 +8,13 @@ classes of stall without timing flakiness)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import pytest
+from fixture_server import FIXTURES_DIR, load_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import random
 
 from arbees_engine.adapters.bench_frames import FrameSink, cases, run_frame
 from arbees_engine.adapters.espn import parse_scoreboard, parse_summary
@@ -23,11 +23,14 @@ from arbees_engine.adapters.kalshi import parse_event, parse_markets, parse_orde
 from arbees_engine.adapters.polymarket import parse_book, parse_events, parse_market, parse_prices_history
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model import League
-from fixture_server import FIXTURES_DIR, load_fixture
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
-    | st.sampled_from(["1.7", "NaN", "-1", "0.5", "", "post", "in", "home", "[\"a\"]", "2026-01-01T00:00:00Z"]),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from(["1.7", "NaN", "-1", "0.5", "", "post", "in", "home", '["a"]', "2026-01-01T00:00:00Z"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
@@ -88,7 +91,13 @@ def _assert_handled(case, label: str, raw: str | bytes) -> None:
 
 
 def test_every_parser_has_a_recorded_frame_it_takes() -> None:
-    assert {c.parser for c in BOUNDARY_CASES} == {"kalshi-ws", "kalshi-rest", "polymarket-ws", "polymarket-rest", "espn"}
+    assert {c.parser for c in BOUNDARY_CASES} == {
+        "kalshi-ws",
+        "kalshi-rest",
+        "polymarket-ws",
+        "polymarket-rest",
+        "espn",
+    }
     for case in BOUNDARY_CASES:
         sink = FrameSink()
         outcome = run_frame(case, dumps(case.payload), sink)

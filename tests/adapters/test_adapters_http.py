@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from fixture_server import Reply, start_fixture_server
 from tenacity import RetryCallState
 
-from arbees_engine.adapters.http import USER_AGENT, FetchError, RetryPolicy, get_json, make_client, make_client_for, parse_retry_after
-from arbees_engine.settings import EndpointSettings
+from arbees_engine.adapters.http import (
+    USER_AGENT,
+    FetchError,
+    RetryPolicy,
+    get_json,
+    make_client,
+    make_client_for,
+    parse_retry_after,
+)
 from arbees_engine.adapters.wire import ParseError, embedded_json_list, timestamp
-from fixture_server import Reply, start_fixture_server
+from arbees_engine.settings import EndpointSettings
 
 FAST = RetryPolicy(attempts=3, initial_s=0.001, max_wait_s=0.01, jitter_s=0.001)
 
@@ -65,7 +73,7 @@ def test_retry_after_is_honoured_up_to_the_cap() -> None:
 
 
 def test_parse_retry_after_seconds_and_http_date() -> None:
-    now = datetime(2026, 11, 25, 0, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 0, 0, 0, tzinfo=UTC)
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after("Wed, 25 Nov 2026 00:00:30 GMT", now) == 30.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
@@ -75,7 +83,7 @@ def test_wire_helpers() -> None:
     assert embedded_json_list('["a", "b"]', "f") == ["a", "b"] and embedded_json_list(["a"], "f") == ["a"]
     with pytest.raises(ParseError):
         embedded_json_list('{"a": 1}', "f")
-    assert timestamp("2026-08-14 21:00:00+00", "t") == datetime(2026, 8, 14, 21, tzinfo=timezone.utc)
+    assert timestamp("2026-08-14 21:00:00+00", "t") == datetime(2026, 8, 14, 21, tzinfo=UTC)
     with pytest.raises(ParseError):
         timestamp("yesterday", "t")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from fixture_server import RecordingSink, Reply, load_fixture, run_until, start_fixture_server
 
 from arbees_engine.adapters.http import RetryPolicy, make_client
 from arbees_engine.adapters.kalshi import (
@@ -19,10 +20,9 @@ from arbees_engine.adapters.kalshi import (
 )
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model import OrderBook, Side, Venue
-from fixture_server import Reply, RecordingSink, load_fixture, run_until, start_fixture_server
 
 D = Decimal
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 FAST = RetryPolicy(attempts=4, initial_s=0.001, max_wait_s=0.01, jitter_s=0.001)
 NBA_CURSOR = "CgwIiJue0QYQiLDBjQISG0tYTkJBR0FNRS0yNkpVTjEzTllLU0FTLU5ZSw"
 
@@ -33,12 +33,17 @@ def test_settled_nba_game_markets() -> None:
     by_ticker = {m.venue_market_id: m for m in listings}
     nyk = by_ticker["KXNBAGAME-26JUN13NYKSAS-NYK"]
     assert (nyk.venue, nyk.event_id, nyk.yes_label, nyk.status, nyk.result) == (
-        Venue.KALSHI, "KXNBAGAME-26JUN13NYKSAS", "New York", "settled", "yes")
+        Venue.KALSHI,
+        "KXNBAGAME-26JUN13NYKSAS",
+        "New York",
+        "settled",
+        "yes",
+    )
     assert nyk.title == "Game 5: New York at San Antonio Winner?"
     assert nyk.rules.startswith("If New York wins the Game 5")
     assert nyk.tick == D("0.01") and nyk.league_hint == "KXNBAGAME"
     assert nyk.extra["event_date"] == "2026-06-13"
-    assert nyk.closes_at == datetime(2026, 6, 14, 3, 31, 47, tzinfo=timezone.utc)
+    assert nyk.closes_at == datetime(2026, 6, 14, 3, 31, 47, tzinfo=UTC)
     sas = by_ticker["KXNBAGAME-26JUN13NYKSAS-SAS"]
     assert (sas.yes_label, sas.result) == ("San Antonio", "no")
 
@@ -127,7 +132,9 @@ def test_event_date_from_ticker() -> None:
 def kalshi_routes() -> dict:
     return {
         "/markets?series_ticker=KXNBAGAME": load_fixture("kalshi", "markets_nba_game_settled.json"),
-        f"/markets?series_ticker=KXNBAGAME&cursor={NBA_CURSOR}": load_fixture("kalshi", "markets_open_two_tickers.json"),
+        f"/markets?series_ticker=KXNBAGAME&cursor={NBA_CURSOR}": load_fixture(
+            "kalshi", "markets_open_two_tickers.json"
+        ),
         "/events/KXNBAGAME-26JUN13NYKSAS": load_fixture("kalshi", "event_nba_game_settled.json"),
         "/markets/KXELONMARS-99/orderbook": load_fixture("kalshi", "orderbook_fp_full_KXELONMARS-99.json"),
         "/markets/KXCOLONIZEMARS-50/orderbook": load_fixture("kalshi", "orderbook_fp_mlb_depth5.json"),
@@ -138,16 +145,26 @@ async def test_venue_discovers_with_pagination_and_polls_open_books() -> None:
     sink = RecordingSink()
     with start_fixture_server(kalshi_routes()) as server:
         async with make_client(5.0) as client:
-            venue = KalshiRestVenue(server.url, client, ["KXNBAGAME"], ["KXNBAGAME-26JUN13NYKSAS"], poll_s=0.01, policy=FAST)
+            venue = KalshiRestVenue(
+                server.url, client, ["KXNBAGAME"], ["KXNBAGAME-26JUN13NYKSAS"], poll_s=0.01, policy=FAST
+            )
             await run_until(lambda: venue.run(sink), sink, lambda: len(sink.books) >= 4)
         assert f"/markets?series_ticker=KXNBAGAME&limit=200&status=open&cursor={NBA_CURSOR}" in server.requests
         assert server.hits("/markets/KXNBAGAME-26JUN13NYKSAS-NYK/orderbook") == 0  # settled: no book
     tickers = [m.venue_market_id for m in sink.listings]
-    assert set(tickers) == {"KXNBAGAME-26JUN13NYKSAS-SAS", "KXNBAGAME-26JUN13NYKSAS-NYK", "KXELONMARS-99", "KXCOLONIZEMARS-50"}
+    assert set(tickers) == {
+        "KXNBAGAME-26JUN13NYKSAS-SAS",
+        "KXNBAGAME-26JUN13NYKSAS-NYK",
+        "KXELONMARS-99",
+        "KXCOLONIZEMARS-50",
+    }
     assert len(tickers) == 6  # 4 from /markets pages, 2 again from /events
     books = {b.market_id: b for b in sink.books}
     assert set(books) == {"kalshi:KXELONMARS-99", "kalshi:KXCOLONIZEMARS-50"}
-    assert (books["kalshi:KXELONMARS-99"].bids[0].price, books["kalshi:KXELONMARS-99"].asks[0].price) == (D("0.08"), D("0.12"))
+    assert (books["kalshi:KXELONMARS-99"].bids[0].price, books["kalshi:KXELONMARS-99"].asks[0].price) == (
+        D("0.08"),
+        D("0.12"),
+    )
     assert all(b.is_snapshot for b in sink.books) and sink.rejections == []
 
 
@@ -169,8 +186,9 @@ async def test_venue_survives_bad_books_and_http_errors() -> None:
         )
         async with make_client(5.0) as client:
             venue = KalshiRestVenue(server.url, client, ["KXELONMARS"], poll_s=0.01, policy=FAST)
-            await run_until(lambda: venue.run(sink), sink,
-                            lambda: any(b.market_id == "kalshi:KXELONMARS-99" for b in sink.books))
+            await run_until(
+                lambda: venue.run(sink), sink, lambda: any(b.market_id == "kalshi:KXELONMARS-99" for b in sink.books)
+            )
     elon_reasons = [r for _, r, d in sink.rejections if "KXELONMARS-99" in d]
     assert elon_reasons == ["bad_json", "bad_price", "bad_price", "bad_size", "not_list"]
     assert [m for m, _ in sink.stale].count("kalshi:KXELONMARS-99") == 5
@@ -231,13 +249,16 @@ async def test_a_market_that_drops_out_of_a_complete_discovery_is_closed_and_no_
             assert server.hits(f"/markets/{gone}/orderbook") == 0 and server.hits(f"/markets/{kept}/orderbook") == 1
 
 
-@pytest.mark.parametrize("status, result, expected", [
-    ("finalized", "yes", ("settled", "yes")),
-    ("finalized", "void", ("settled", "void")),
-    ("determined", "yes", ("closed", None)),  # can still be disputed and amended
-    ("disputed", "no", ("closed", None)),
-    ("finalized", "scalar", ("settled", None)),
-])
+@pytest.mark.parametrize(
+    "status, result, expected",
+    [
+        ("finalized", "yes", ("settled", "yes")),
+        ("finalized", "void", ("settled", "void")),
+        ("determined", "yes", ("closed", None)),  # can still be disputed and amended
+        ("disputed", "no", ("closed", None)),
+        ("finalized", "scalar", ("settled", None)),
+    ],
+)
 def test_only_a_finalized_result_counts(status, result, expected) -> None:
     from arbees_engine.adapters.kalshi.parse import parse_market
 
@@ -249,13 +270,18 @@ def test_only_a_finalized_result_counts(status, result, expected) -> None:
 
 async def test_lookup_pushes_one_market_and_counts_failures() -> None:
     nyk = load_fixture("kalshi", "markets_nba_game_settled.json")["markets"][1]
-    routes = {f"/markets/{nyk['ticker']}": Reply(200, {"market": nyk}), "/markets/KXGONE-1": Reply(404, {}),
-              "/markets/KXBAD-1": Reply(200, {"market": {"ticker": "KXBAD-1"}})}
+    routes = {
+        f"/markets/{nyk['ticker']}": Reply(200, {"market": nyk}),
+        "/markets/KXGONE-1": Reply(404, {}),
+        "/markets/KXBAD-1": Reply(200, {"market": {"ticker": "KXBAD-1"}}),
+    }
     with start_fixture_server(routes) as server:
         async with make_client(5.0) as client:
             venue, sink = KalshiRestVenue(server.url, client, policy=FAST), RecordingSink()
             assert await venue.lookup(nyk["ticker"], sink)
-            assert [(listing.venue_market_id, listing.status, listing.result) for listing in sink.listings] == [(nyk["ticker"], "settled", "yes")]
+            assert [(listing.venue_market_id, listing.status, listing.result) for listing in sink.listings] == [
+                (nyk["ticker"], "settled", "yes")
+            ]
             assert not await venue.lookup("KXGONE-1", sink) and not await venue.lookup("KXBAD-1", sink)
             assert not await venue.lookup("../etc/passwd", sink)
     reasons = [r[1] for r in sink.rejections]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from fixture_server import RecordingSink, Reply, load_fixture, run_until, start_fixture_server
 
 from arbees_engine.adapters.http import RetryPolicy, make_client
 from arbees_engine.adapters.polymarket import (
@@ -20,10 +21,9 @@ from arbees_engine.adapters.polymarket import (
 )
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model import FeeKind, Venue
-from fixture_server import Reply, RecordingSink, load_fixture, run_until, start_fixture_server
 
 D = Decimal
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 FAST = RetryPolicy(attempts=4, initial_s=0.001, max_wait_s=0.01, jitter_s=0.001)
 MLP_YES = "36280099875251751745818064964562734168278241751001325046514103806779905894113"
 MLP_NO = "115043236841547229053095148912598253372531226174242957684364527866365709777227"
@@ -42,9 +42,13 @@ def test_gamma_sports_event_moneyline() -> None:
     assert moneyline.fees.kind is FeeKind.POLYMARKET and moneyline.fees.taker_rate == D("0.05")
     assert (moneyline.fees.exponent, moneyline.fees.maker_rate) == (1, D(0))
     assert (moneyline.tick, moneyline.best_bid, moneyline.best_ask) == (D("0.01"), D("0.06"), D("0.99"))
-    assert moneyline.starts_at == datetime(2026, 8, 14, 21, 0, tzinfo=timezone.utc)
+    assert moneyline.starts_at == datetime(2026, 8, 14, 21, 0, tzinfo=UTC)
     advance = listings[1]
-    assert (advance.yes_label, advance.tick, advance.extra["sports_market_type"]) == ("STL", D("0.001"), "soccer_team_to_advance")
+    assert (advance.yes_label, advance.tick, advance.extra["sports_market_type"]) == (
+        "STL",
+        D("0.001"),
+        "soccer_team_to_advance",
+    )
 
 
 def test_resolved_cs2_market_is_settled_yes() -> None:
@@ -69,7 +73,7 @@ def test_clob_rest_book_best_first() -> None:
     assert [lv.price for lv in book.bids] == [D("0.005"), D("0.004"), D("0.003"), D("0.002"), D("0.001")]
     assert [lv.price for lv in book.asks] == [D("0.995"), D("0.996"), D("0.997"), D("0.998"), D("0.999")]
     assert book.asks[2].size == D("7.06") and book.is_snapshot
-    assert book_timestamp(payload) == datetime.fromtimestamp(1781289337.944, timezone.utc)
+    assert book_timestamp(payload) == datetime.fromtimestamp(1781289337.944, UTC)
 
 
 def test_ws_book_events() -> None:
@@ -83,7 +87,7 @@ def test_ws_book_events() -> None:
 def test_midpoint_and_prices_history() -> None:
     assert parse_midpoint(load_fixture("polymarket", "clob_midpoint.json")) == D("0.1515")
     history = parse_prices_history(load_fixture("polymarket", "clob_prices_history_stringified.json"))
-    assert len(history) == 10 and history[5] == (datetime.fromtimestamp(1781283064, timezone.utc), D("0.1505"))
+    assert len(history) == 10 and history[5] == (datetime.fromtimestamp(1781283064, UTC), D("0.1505"))
     assert parse_prices_history({"history": [{"t": 1781282044, "p": 0.151}]})[0][1] == D("0.151")
 
 
@@ -143,7 +147,9 @@ async def test_venue_survives_bad_books_and_http_errors() -> None:
     good = load_fixture("polymarket", "clob_book_rest_negrisk_trimmed.json")
     sink = RecordingSink()
     with start_fixture_server() as server:
-        server.route("/events", Reply(500, ""), Reply(200, load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")))
+        server.route(
+            "/events", Reply(500, ""), Reply(200, load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"))
+        )
         server.route(
             "/book",
             Reply(200, b'{"bids": [{"price": "0.'),
@@ -166,7 +172,11 @@ async def test_venue_survives_bad_books_and_http_errors() -> None:
 async def test_failed_discovery_is_retried_without_waiting_for_the_discovery_interval() -> None:
     sink = RecordingSink()
     with start_fixture_server() as server:
-        server.route("/events", Reply(200, b"[{"), Reply(200, load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")))
+        server.route(
+            "/events",
+            Reply(200, b"[{"),
+            Reply(200, load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")),
+        )
         server.route("/book", load_fixture("polymarket", "ws_book_captured_2026_full.json"))
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, poll_s=0.01, discover_every_s=3600, policy=FAST)
@@ -222,7 +232,9 @@ def test_minimum_order_size_is_carried_from_gamma_to_the_market():
 
 
 def test_a_50_50_resolution_is_settled_split() -> None:
-    raw = dict(load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json"), outcomePrices='["0.5", "0.5"]')
+    raw = dict(
+        load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json"), outcomePrices='["0.5", "0.5"]'
+    )
     assert (parse_market(raw).status, parse_market(raw).result) == ("settled", "split")
     for status in ("proposed", "disputed"):  # the oracle has not settled it: closed, no result yet
         pending = parse_market(dict(raw, umaResolutionStatus=status))
@@ -243,7 +255,9 @@ async def test_lookup_finds_the_resolved_market_by_token_or_reports_nothing() ->
             sink = RecordingSink()
             assert await venue.lookup(token, sink)
             assert not await venue.lookup("123", sink)  # not resolved yet: nothing pushed, nothing counted
-    assert [(listing.venue_market_id, listing.result) for listing in sink.listings] == [(token, "yes")] and sink.rejections == []
+    assert [(listing.venue_market_id, listing.result) for listing in sink.listings] == [
+        (token, "yes")
+    ] and sink.rejections == []
     assert all("closed=true" in r for r in server.requests)
 
 

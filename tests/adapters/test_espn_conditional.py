@@ -6,10 +6,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+from fixture_server import RecordingSink, fixture
 
 from arbees_engine.adapters.espn import EspnFeed
 from arbees_engine.model import League
-from fixture_server import RecordingSink, fixture
 
 BODY = fixture("espn", "scoreboard_nfl_2022wk1_in_post_pre.json").read_bytes()
 ETAG = '"nfl-week1-v1"'

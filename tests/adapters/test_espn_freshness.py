@@ -3,9 +3,10 @@ states, corrections that come with progress, postponements and every sim state a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from fixture_server import load_fixture
 
 from arbees_engine.adapters.espn import parse_scoreboard
 from arbees_engine.adapters.espn.freshness import stale_reason
@@ -13,12 +14,23 @@ from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import GameState, GameStatus, League, Sport, Team
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
-from fixture_server import load_fixture
 
-NOW = datetime(2026, 11, 25, 20, 0, tzinfo=timezone.utc)
-BASE = GameState(game_id="espn:nba:1", sport=Sport.BASKETBALL, league=League.NBA, home=Team("NYK", "Knicks"),
-                 away=Team("SAS", "Spurs"), status=GameStatus.LIVE, home_score=50, away_score=48, period=3,
-                 clock_s=300.0, seconds_remaining_regulation=1020.0, regulation_seconds=2880.0, start_time=NOW)
+NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+BASE = GameState(
+    game_id="espn:nba:1",
+    sport=Sport.BASKETBALL,
+    league=League.NBA,
+    home=Team("NYK", "Knicks"),
+    away=Team("SAS", "Spurs"),
+    status=GameStatus.LIVE,
+    home_score=50,
+    away_score=48,
+    period=3,
+    clock_s=300.0,
+    seconds_remaining_regulation=1020.0,
+    regulation_seconds=2880.0,
+    start_time=NOW,
+)
 
 
 def _engine() -> Engine:
@@ -33,34 +45,47 @@ def timeline(n: int) -> list[GameState]:
         period, left = 1 + int(elapsed // 720), 720.0 - elapsed % 720
         home += 2 if i % 3 == 1 else 0
         away += 3 if i % 6 == 2 else 0
-        states.append(BASE.evolve(home_score=home, away_score=away, period=period, clock_s=left,
-                                  seconds_remaining_regulation=max(0.0, 2880.0 - elapsed)))
+        states.append(
+            BASE.evolve(
+                home_score=home,
+                away_score=away,
+                period=period,
+                clock_s=left,
+                seconds_remaining_regulation=max(0.0, 2880.0 - elapsed),
+            )
+        )
     return states
 
 
-@pytest.mark.parametrize(("new", "why"), [
-    (BASE.evolve(home_score=48), "score went down"),
-    (BASE.evolve(clock_s=310.0), "clock went back"),
-    (BASE.evolve(period=2, clock_s=100.0), "clock went back"),
-    (BASE.evolve(status=GameStatus.SCHEDULED, home_score=0, away_score=0), "status went back"),
-    (BASE.evolve(away_score=45, clock_s=310.0), "score went down"),
-])
+@pytest.mark.parametrize(
+    ("new", "why"),
+    [
+        (BASE.evolve(home_score=48), "score went down"),
+        (BASE.evolve(clock_s=310.0), "clock went back"),
+        (BASE.evolve(period=2, clock_s=100.0), "clock went back"),
+        (BASE.evolve(status=GameStatus.SCHEDULED, home_score=0, away_score=0), "status went back"),
+        (BASE.evolve(away_score=45, clock_s=310.0), "score went down"),
+    ],
+)
 def test_older_states_are_stale(new: GameState, why: str) -> None:
     assert why in (stale_reason(BASE, new) or "")
 
 
-@pytest.mark.parametrize("new", [
-    BASE,  # the same state again (a poll with nothing new)
-    BASE.evolve(clock_s=290.0),
-    BASE.evolve(home_score=52, clock_s=300.0),
-    BASE.evolve(home_score=52, clock_s=302.0),  # time put back on the clock together with a basket
-    BASE.evolve(home_score=48, clock_s=280.0),  # a basket overturned on review, once play resumed
-    BASE.evolve(home_score=47, away_score=51),  # points re-assigned between the teams
-    BASE.evolve(status=GameStatus.FINAL, home_score=49, clock_s=0.0),  # final with the review's score
-    BASE.evolve(status=GameStatus.POSTPONED, home_score=0, away_score=0),  # suspended: always news
-    BASE.evolve(period=4, clock_s=720.0),
-    BASE.evolve(clock_s=0.0),  # clock unknown: no evidence either way
-])
+@pytest.mark.parametrize(
+    "new",
+    [
+        BASE,  # the same state again (a poll with nothing new)
+        BASE.evolve(clock_s=290.0),
+        BASE.evolve(home_score=52, clock_s=300.0),
+        BASE.evolve(home_score=52, clock_s=302.0),  # time put back on the clock together with a basket
+        BASE.evolve(home_score=48, clock_s=280.0),  # a basket overturned on review, once play resumed
+        BASE.evolve(home_score=47, away_score=51),  # points re-assigned between the teams
+        BASE.evolve(status=GameStatus.FINAL, home_score=49, clock_s=0.0),  # final with the review's score
+        BASE.evolve(status=GameStatus.POSTPONED, home_score=0, away_score=0),  # suspended: always news
+        BASE.evolve(period=4, clock_s=720.0),
+        BASE.evolve(clock_s=0.0),  # clock unknown: no evidence either way
+    ],
+)
 def test_newer_or_not_comparable_states_are_taken(new: GameState) -> None:
     assert stale_reason(BASE, new) is None
 
@@ -72,14 +97,22 @@ def test_a_final_score_is_not_corrected_and_the_final_is_not_undone() -> None:
 
 
 def test_baseball_halves_and_outs_and_soccer_added_time_order_states() -> None:
-    inning = BASE.evolve(game_id="espn:mlb:1", sport=Sport.BASEBALL, league=League.MLB, period=5,
-                         clock_s=0.0, inning_half="bottom", outs=1)
+    inning = BASE.evolve(
+        game_id="espn:mlb:1",
+        sport=Sport.BASEBALL,
+        league=League.MLB,
+        period=5,
+        clock_s=0.0,
+        inning_half="bottom",
+        outs=1,
+    )
     assert stale_reason(inning, inning.evolve(outs=2)) is None
     assert "clock went back" in stale_reason(inning, inning.evolve(outs=0))
     assert "clock went back" in stale_reason(inning, inning.evolve(inning_half="top", outs=2))
     assert stale_reason(inning, inning.evolve(period=6, inning_half="top", outs=0)) is None
-    stoppage = BASE.evolve(game_id="espn:epl:1", sport=Sport.SOCCER, league=League.EPL, period=2,
-                           clock_s=0.0, added_time_s=120.0)
+    stoppage = BASE.evolve(
+        game_id="espn:epl:1", sport=Sport.SOCCER, league=League.EPL, period=2, clock_s=0.0, added_time_s=120.0
+    )
     assert stale_reason(stoppage, stoppage.evolve(added_time_s=180.0)) is None
     assert "clock went back" in stale_reason(stoppage, stoppage.evolve(added_time_s=60.0))
 
@@ -101,9 +134,11 @@ def test_the_engine_refuses_every_older_state_after_the_newest_and_counts_each()
 
 def test_recorded_scoreboards_replayed_twice_are_never_stale() -> None:
     engine = _engine()
-    for league, name in ((League.NFL, "scoreboard_nfl_2022wk1_in_post_pre.json"),
-                         (League.NHL, "scoreboard_nhl_2022pre_in_post.json"),
-                         (League.EPL, "scoreboard_soccer_eng1_ft_and_postponed_20260321.json")):
+    for league, name in (
+        (League.NFL, "scoreboard_nfl_2022wk1_in_post_pre.json"),
+        (League.NHL, "scoreboard_nhl_2022pre_in_post.json"),
+        (League.EPL, "scoreboard_soccer_eng1_ft_and_postponed_20260321.json"),
+    ):
         games, _ = parse_scoreboard(load_fixture("espn", name), league, NOW)
         for _ in range(2):
             for game in games:

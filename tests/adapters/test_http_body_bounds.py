@@ -12,12 +12,12 @@ import tracemalloc
 import zlib
 
 import pytest
+from fixture_server import RecordingSink, Reply, start_fixture_server
 
 from arbees_engine.adapters.espn.feed import EspnFeed
 from arbees_engine.adapters.http import RetryPolicy, _BoundedBody, get_json, make_client
 from arbees_engine.adapters.wire import MAX_JSON_CHARS, ParseError
 from arbees_engine.model import League
-from fixture_server import RecordingSink, Reply, start_fixture_server
 
 ONCE = RetryPolicy(attempts=1)
 BOMB_BYTES = 200 * 2**20
@@ -81,9 +81,11 @@ def test_the_bounded_decoder_never_holds_more_than_the_cap() -> None:
 
 
 async def test_a_declared_length_over_the_cap_is_refused_and_a_feed_counts_the_refusals() -> None:
-    routes = {"/big": Reply(200, b" " * (MAX_JSON_CHARS + 1) + b"[]"),
-              "/football/nfl/scoreboard": Reply(200, _gzip_bomb(8 * 2**20), {"Content-Encoding": "gzip"}),
-              "/ok": Reply(200, gzip.compress(b'{"a": [1]}'), {"Content-Encoding": "gzip"})}
+    routes = {
+        "/big": Reply(200, b" " * (MAX_JSON_CHARS + 1) + b"[]"),
+        "/football/nfl/scoreboard": Reply(200, _gzip_bomb(8 * 2**20), {"Content-Encoding": "gzip"}),
+        "/ok": Reply(200, gzip.compress(b'{"a": [1]}'), {"Content-Encoding": "gzip"}),
+    }
     with start_fixture_server(routes) as server:
         async with make_client(10.0) as client:
             with pytest.raises(ParseError, match="Content-Length"):

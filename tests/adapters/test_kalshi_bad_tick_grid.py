@@ -7,14 +7,14 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from fixture_server import RecordingSink, Reply, load_fixture, start_fixture_server
+from test_kalshi_tick_schedule import MALFORMED_RANGES
 
 from arbees_engine.adapters.http import RetryPolicy, make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue, parse_event, parse_markets
 from arbees_engine.adapters.kalshi.parse import parse_market, parse_market_checked
 from arbees_engine.model import Market, Outcome, Venue
 from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, price_grid
-from fixture_server import RecordingSink, Reply, load_fixture, start_fixture_server
-from test_kalshi_tick_schedule import MALFORMED_RANGES
 
 FAST = RetryPolicy(attempts=2, initial_s=0.001, max_wait_s=0.01, jitter_s=0.001)
 SAS, NYK = "KXNBAGAME-26JUN13NYKSAS-SAS", "KXNBAGAME-26JUN13NYKSAS-NYK"
@@ -47,8 +47,16 @@ def test_a_finalized_market_with_a_broken_grid_keeps_its_result_and_the_rejectio
     assert nyk.tick == D("0.01")  # the recorded linear_cent structure
 
 
-@pytest.mark.parametrize(("structure", "tick"), [("deci_cent", "0.001"), ("tapered_deci_cent", "0.001"),
-                                                 ("linear_cent", "0.01"), (None, "0.01"), ("new_kind", "0.01")])
+@pytest.mark.parametrize(
+    ("structure", "tick"),
+    [
+        ("deci_cent", "0.001"),
+        ("tapered_deci_cent", "0.001"),
+        ("linear_cent", "0.01"),
+        (None, "0.01"),
+        ("new_kind", "0.01"),
+    ],
+)
 def test_the_listing_falls_back_to_the_structure_grid_or_a_cent(structure, tick):
     listing, rejections = parse_market_checked(_nyk(_settled(BROKEN[0], price_level_structure=structure)))
     assert listing.tick == D(tick) and [r.reason for r in rejections] == ["bad_tick"]

@@ -6,16 +6,18 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from fixture_server import load_fixture
 
 from arbees_engine.adapters.kalshi import market_ticks, parse_markets
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickSchedule
-from fixture_server import load_fixture
 
 # The documented tapered_deci_cent ranges, in the wire shape of the fixtures' `price_ranges`.
-TAPERED_RANGES = [{"start": "0.0000", "end": "0.1000", "step": "0.0010"},
-                  {"start": "0.1000", "end": "0.9000", "step": "0.0100"},
-                  {"start": "0.9000", "end": "1.0000", "step": "0.0010"}]
+TAPERED_RANGES = [
+    {"start": "0.0000", "end": "0.1000", "step": "0.0010"},
+    {"start": "0.1000", "end": "0.9000", "step": "0.0100"},
+    {"start": "0.9000", "end": "1.0000", "step": "0.0010"},
+]
 
 
 def _open_markets() -> dict[str, dict]:
@@ -32,11 +34,15 @@ def test_recorded_linear_and_deci_cent_markets_get_uniform_grids_from_their_rang
 
 
 def test_a_tapered_market_gets_three_bands_not_one_finest_tick():
-    market = dict(_open_markets()["KXCOLONIZEMARS-50"], price_level_structure="tapered_deci_cent",
-                  price_ranges=TAPERED_RANGES)
+    market = dict(
+        _open_markets()["KXCOLONIZEMARS-50"], price_level_structure="tapered_deci_cent", price_ranges=TAPERED_RANGES
+    )
     grid = market_ticks(market)
     assert [(r.start, r.end, r.step) for r in grid.ranges] == [
-        (D("0"), D("0.1"), D("0.001")), (D("0.1"), D("0.9"), D("0.01")), (D("0.9"), D("1"), D("0.001"))]
+        (D("0"), D("0.1"), D("0.001")),
+        (D("0.1"), D("0.9"), D("0.01")),
+        (D("0.9"), D("1"), D("0.001")),
+    ]
     assert grid.on_grid(D("0.055")) and not grid.on_grid(D("0.555")) and grid.on_grid(D("0.905"))
     assert market_ticks(market).finest == D("0.001")  # Market.tick keeps meaning "finest step"
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
+from fixture_server import load_fixture
 
 from arbees_engine.adapters import registry
 from arbees_engine.adapters.kalshi import parse_markets
@@ -19,11 +20,12 @@ from arbees_engine.matching import Matcher, Refusal
 from arbees_engine.model import League, MarketListing, Venue
 from arbees_engine.ops.builder import build_engine, recording_meta
 from arbees_engine.settings import Settings
-from fixture_server import load_fixture
 
-TAPERED_RANGES = [{"start": "0.0000", "end": "0.1000", "step": "0.0010"},
-                  {"start": "0.1000", "end": "0.9000", "step": "0.0100"},
-                  {"start": "0.9000", "end": "1.0000", "step": "0.0010"}]
+TAPERED_RANGES = [
+    {"start": "0.0000", "end": "0.1000", "step": "0.0010"},
+    {"start": "0.1000", "end": "0.9000", "step": "0.0100"},
+    {"start": "0.9000", "end": "1.0000", "step": "0.0010"},
+]
 
 
 def _kalshi_listings(**changes) -> list[MarketListing]:
@@ -61,8 +63,16 @@ def test_the_parsed_grid_is_typed_and_reaches_the_market():
 
 
 def test_with_evidence_reads_a_hand_built_listing_as_its_parser_would():
-    listing = MarketListing(Venue.POLYMARKET, "tok", "nba-nyk-sas-2026-06-13", "Knicks vs. Spurs", "Spurs",
-                            "Knicks", slug="nba-nyk-sas-2026-06-13", extra={"sports_market_type": "spreads"})
+    listing = MarketListing(
+        Venue.POLYMARKET,
+        "tok",
+        "nba-nyk-sas-2026-06-13",
+        "Knicks vs. Spurs",
+        "Spurs",
+        "Knicks",
+        slug="nba-nyk-sas-2026-06-13",
+        extra={"sports_market_type": "spreads"},
+    )
     assert registry.with_evidence(listing).evidence.refusal[0] == "not_moneyline"
     moneyline = registry.with_evidence(replace(listing, extra={"sports_market_type": "moneyline"})).evidence
     assert moneyline.yes_label == "Spurs" and moneyline.start_is_scheduled
@@ -81,5 +91,12 @@ def test_doctor_probes_and_recording_meta_come_from_the_venue_folders():
     labels = [label for label, _ in registry.probes(settings, ["kalshi", "polymarket", "espn", "nope"])]
     assert labels == ["Kalshi", "Polymarket Gamma", "Polymarket CLOB", "ESPN"]
     meta = recording_meta(settings, ["kalshi"])
-    assert list(meta) == ["venues", "espn_leagues", "espn_base_url", "kalshi_base_url", "kalshi_series",
-                          "polymarket_gamma_url", "polymarket_clob_url"]
+    assert list(meta) == [
+        "venues",
+        "espn_leagues",
+        "espn_base_url",
+        "kalshi_base_url",
+        "kalshi_series",
+        "polymarket_gamma_url",
+        "polymarket_clob_url",
+    ]

@@ -8,11 +8,22 @@ from decimal import Decimal as D
 
 import pytest
 
-from arbees_engine.adapters.wire import (MAX_JSON_DEPTH, ParseError, check_depth, decode_json, need_list, need_str,
-                                         price, size, size_change, text, to_int)
-from arbees_engine.model.depth import walk, whole_contracts
+from arbees_engine.adapters.wire import (
+    MAX_JSON_DEPTH,
+    ParseError,
+    check_depth,
+    decode_json,
+    need_list,
+    need_str,
+    price,
+    size,
+    size_change,
+    text,
+    to_int,
+)
 from arbees_engine.model import BookError, BookLevel, BookUpdate, BookUpdateKind, OrderBook
 from arbees_engine.model.bounds import MAX_BOOK_LEVELS, MAX_LEVEL_CONTRACTS
+from arbees_engine.model.depth import walk, whole_contracts
 
 HUGE = ["1e1000000", "1e10000000", "9e999999", "-1e1000000", 10**4000, "1" * 100, float("inf"), float("nan"), "NaN"]
 
@@ -25,8 +36,16 @@ def test_sizes_outside_bounds_are_bad_size_at_once(value) -> None:
     assert exc.value.reason == "bad_size" and time.perf_counter() - started < 0.01
 
 
-@pytest.mark.parametrize(("value", "expected"), [("444.32", D("444.32")), (10**9, MAX_LEVEL_CONTRACTS),
-                                                 ("0", D(0)), ("1.2500000000", D("1.250000")), (3.5, D("3.5"))])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("444.32", D("444.32")),
+        (10**9, MAX_LEVEL_CONTRACTS),
+        ("0", D(0)),
+        ("1.2500000000", D("1.250000")),
+        (3.5, D("3.5")),
+    ],
+)
 def test_sizes_within_bounds_are_exact(value, expected) -> None:
     assert size(value) == expected
 
@@ -52,12 +71,20 @@ def test_prices_deltas_ints_strings_lists() -> None:
         need_list([0] * 10_001, "levels")
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ("[" * 100_000 + "]" * 100_000, "too_deep"), ("[" * 1_000_000, "too_deep"),
-    ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), "too_deep"), ('{"a":' * 50_000 + "1" + "}" * 50_000, "too_deep"),
-    ("[" + "9" * 5000 + "]", "bad_json"), (b"\xff\xfe", "bad_json"), ('{"a": [1, 2}', "bad_json"), ("", "bad_json"),
-    (" " * (4 * 2**20 + 1), "too_long"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "too_deep"),
+        ("[" * 1_000_000, "too_deep"),
+        ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), "too_deep"),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "too_deep"),
+        ("[" + "9" * 5000 + "]", "bad_json"),
+        (b"\xff\xfe", "bad_json"),
+        ('{"a": [1, 2}', "bad_json"),
+        ("", "bad_json"),
+        (" " * (4 * 2**20 + 1), "too_long"),
+    ],
+)
 def test_bodies_are_decoded_with_bounds(body, reason) -> None:
     started = time.perf_counter()
     with pytest.raises(ParseError) as exc:
@@ -94,9 +121,10 @@ def test_the_book_refuses_what_once_stalled_the_engine_and_caps_its_sides() -> N
 
 @pytest.mark.parametrize("step", ["1e-1000000", "1e-7", "NaN", "9e999999"])
 def test_a_kalshi_tick_step_out_of_bounds_refuses_the_grid_but_keeps_the_listing(step) -> None:
+    from fixture_server import load_fixture
+
     from arbees_engine.adapters.kalshi.parse import parse_market_checked
     from arbees_engine.model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED
-    from fixture_server import load_fixture
 
     market = dict(load_fixture("kalshi", "markets_open_two_tickers.json")["markets"][0])
     market["price_ranges"] = [{"start": "0", "end": "1", "step": step}]

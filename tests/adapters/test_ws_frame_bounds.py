@@ -10,6 +10,7 @@ import json
 import time
 
 import pytest
+from fixture_server import FIXTURES_DIR
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosedError
 
@@ -18,10 +19,11 @@ from arbees_engine.adapters.hostile import RAW_MUTATIONS
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
 from arbees_engine.adapters.wire import MAX_JSON_DEPTH, MAX_WS_FRAME_BYTES, ParseError, check_depth, decode_json
-from fixture_server import FIXTURES_DIR
 
-STREAMS = {"kalshi": lambda url: KalshiBookStream(["KX-A"], url=url),
-           "polymarket": lambda url: PolymarketBookStream(["1111"], url=url)}
+STREAMS = {
+    "kalshi": lambda url: KalshiBookStream(["KX-A"], url=url),
+    "polymarket": lambda url: PolymarketBookStream(["1111"], url=url),
+}
 
 
 @pytest.mark.parametrize("venue", sorted(STREAMS))
@@ -47,8 +49,11 @@ def test_replayed_frames_get_the_same_cap_and_recorded_frames_fit() -> None:
     for stream in (KalshiBookStream(["KX-A"]), PolymarketBookStream(["1111"])):
         stream.handle_raw("[" + " " * MAX_WS_FRAME_BYTES + "]", FrameSink(), 1.0)
         assert stream.stats["malformed:too_long"] == 1
-    largest = max(len(json.dumps(json.loads(p.read_text())))
-                  for venue in ("kalshi", "polymarket") for p in (FIXTURES_DIR / venue).rglob("ws_*.json"))
+    largest = max(
+        len(json.dumps(json.loads(p.read_text())))
+        for venue in ("kalshi", "polymarket")
+        for p in (FIXTURES_DIR / venue).rglob("ws_*.json")
+    )
     assert largest * 4 < MAX_WS_FRAME_BYTES
 
 
@@ -64,6 +69,7 @@ def test_wide_and_deep_nests_are_refused_in_one_pass(name: str) -> None:
 def test_the_depth_limit_is_exact_for_wide_bodies_without_a_run_of_openers() -> None:
     def nest(depth: int) -> str:
         return "[1," * depth + "1" + "]" * depth
+
     check_depth("[" + ",".join([nest(MAX_JSON_DEPTH - 1)] * 2000) + "]")
     with pytest.raises(ParseError, match="too_deep"):
         check_depth("[" + ",".join([nest(MAX_JSON_DEPTH - 1)] * 2000 + [nest(MAX_JSON_DEPTH)]) + "]")

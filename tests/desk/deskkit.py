@@ -11,10 +11,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
-
+from typing import Any
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
@@ -26,7 +26,7 @@ from arbees_tui.app import ArbeesApp  # noqa: E402
 from arbees_tui.sample import heartbeat, sample_snapshot  # noqa: E402
 from arbees_tui.source import MemorySource  # noqa: E402
 
-NOW = datetime(2026, 11, 25, 1, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 1, 0, 0, tzinfo=UTC)
 ALICE = OperatorKey("alice", Ed25519PrivateKey.generate())  # the desks' operator key in these tests
 
 
@@ -45,21 +45,47 @@ class FakeClock:
 
 def ack_ok(command: Command) -> list[CommandAck]:
     """Engine stand-in for MemorySource: every command succeeds."""
-    return [CommandAck(command_id=command.command_id, action=command.action.value, ok=True, outcome="done",
-                       detail="ok", operator=command.operator, acked_at=NOW)]
+    return [
+        CommandAck(
+            command_id=command.command_id,
+            action=command.action.value,
+            ok=True,
+            outcome="done",
+            detail="ok",
+            operator=command.operator,
+            acked_at=NOW,
+        )
+    ]
 
 
-def make_app(mode: str = "auto", kill: bool = False, online: bool = True, auto_ack: Any = None,
-             clock: Callable[[], datetime] | None = None, theme: str | None = None,
-             config_path: Path | None = None, source: Any = None, key: OperatorKey | None = ALICE) -> ArbeesApp:
+def make_app(
+    mode: str = "auto",
+    kill: bool = False,
+    online: bool = True,
+    auto_ack: Any = None,
+    clock: Callable[[], datetime] | None = None,
+    theme: str | None = None,
+    config_path: Path | None = None,
+    source: Any = None,
+    key: OperatorKey | None = ALICE,
+) -> ArbeesApp:
     """An ArbeesApp over a MemorySource with the sample desk; deterministic ids c-0001, c-0002, ...;
     commands signed with `key` (None: a desk without an operator key)."""
     if source is None:
         beat = heartbeat(NOW, mode, kill) if online else None
         source = MemorySource(sample_snapshot(NOW, mode=mode, kill=kill), beat, auto_ack=auto_ack)
     ids = itertools.count(1)
-    return ArbeesApp(source, operator="alice", key=key, clock=clock or (lambda: NOW), new_id=lambda: f"c-{next(ids):04d}",
-                     theme=theme, config_path=config_path, frozen=True, heartbeat_interval_s=0.05)
+    return ArbeesApp(
+        source,
+        operator="alice",
+        key=key,
+        clock=clock or (lambda: NOW),
+        new_id=lambda: f"c-{next(ids):04d}",
+        theme=theme,
+        config_path=config_path,
+        frozen=True,
+        heartbeat_interval_s=0.05,
+    )
 
 
 async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
@@ -100,9 +126,23 @@ class PrivateRedis:
 
     def start(self) -> None:
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", self.dir],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import redis
 
         client = redis.Redis.from_url(self.url)
@@ -121,4 +161,3 @@ class PrivateRedis:
             self.proc.terminate()
             self.proc.wait(timeout=10)
             self.proc = None
-

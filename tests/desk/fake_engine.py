@@ -9,9 +9,16 @@ import os
 import redis.asyncio as aioredis
 
 from arbees_engine.bus.messages import (
-    COMMAND_GROUP, BusKeys, Command, CommandAck, CommandAction, Heartbeat, pack, snapshot_field, unpack_as,
+    COMMAND_GROUP,
+    BusKeys,
+    Command,
+    CommandAck,
+    CommandAction,
+    Heartbeat,
+    pack,
+    snapshot_field,
+    unpack_as,
 )
-
 from arbees_tui.state import Snapshot
 
 from .deskkit import NOW
@@ -68,8 +75,9 @@ class FakeEngine:
         except aioredis.ResponseError:
             pass  # group exists
         while True:
-            resp = await self.redis.xreadgroup(COMMAND_GROUP, f"fake-{os.getpid()}", {self.keys.commands: ">"},
-                                               count=10, block=200)
+            resp = await self.redis.xreadgroup(
+                COMMAND_GROUP, f"fake-{os.getpid()}", {self.keys.commands: ">"}, count=10, block=200
+            )
             for _stream, entries in resp or ():
                 for entry_id, fields in entries:
                     command = unpack_as(Command, fields[b"d"])
@@ -80,8 +88,14 @@ class FakeEngine:
     async def answer(self, command: Command) -> None:
         ok, outcome, detail, extra = True, "done", "", []
         if command.action == CommandAction.KILL:
-            self.engine = self.engine.model_copy(update={"kill_engaged": True, "mode": "halted",
-                                                         "kill_operator": command.operator, "kill_reason": command.reason})
+            self.engine = self.engine.model_copy(
+                update={
+                    "kill_engaged": True,
+                    "mode": "halted",
+                    "kill_operator": command.operator,
+                    "kill_reason": command.reason,
+                }
+            )
             extra.append(self.engine)
         elif command.action == CommandAction.RESUME:
             self.engine = self.engine.model_copy(update={"kill_engaged": False, "mode": "auto"})
@@ -90,8 +104,15 @@ class FakeEngine:
             floor = self.refuse_versions_below.get(command.signal_id or "", 0)
             if (command.signal_version or 0) < floor:
                 ok, outcome, detail = False, "refused", f"stale signal version {command.signal_version} < {floor}"
-        ack = CommandAck(command_id=command.command_id, action=command.action.value, ok=ok, outcome=outcome,
-                         detail=detail, operator=command.operator, acked_at=NOW)
+        ack = CommandAck(
+            command_id=command.command_id,
+            action=command.action.value,
+            ok=ok,
+            outcome=outcome,
+            detail=detail,
+            operator=command.operator,
+            acked_at=NOW,
+        )
         await self.publish(*extra, ack)
 
     async def close(self) -> None:

@@ -35,8 +35,17 @@ def data_home(monkeypatch):
 
 
 def _args(read_only: bool) -> argparse.Namespace:
-    return argparse.Namespace(instance=f"demosec{uuid.uuid4().hex[:6]}", headless=False, seed=1, speed="max", games=2,
-                              keep_book=False, duration=120.0, mode=None, read_only=read_only)
+    return argparse.Namespace(
+        instance=f"demosec{uuid.uuid4().hex[:6]}",
+        headless=False,
+        seed=1,
+        speed="max",
+        games=2,
+        keep_book=False,
+        duration=120.0,
+        mode=None,
+        read_only=read_only,
+    )
 
 
 def _command(instance: str, action: CommandAction, **fields) -> Command:
@@ -71,8 +80,9 @@ def test_demo_desk_gets_operator_then_readonly_urls(data_home):
 
 async def _kill(client: BusClient):
     try:
-        return await client.command_and_wait(_command(client.keys.instance, CommandAction.KILL, reason="demo acl"),
-                                             timeout_s=30)
+        return await client.command_and_wait(
+            _command(client.keys.instance, CommandAction.KILL, reason="demo acl"), timeout_s=30
+        )
     finally:
         await client.close()
 

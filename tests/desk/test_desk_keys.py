@@ -30,11 +30,20 @@ async def test_every_command_is_signed_for_this_instance_and_expires_after_the_t
             assert signature_valid(cmd, app.instance, public)
             assert not signature_valid(cmd, "another-instance", public)
         assert [c.action for c in app.source.commands] == [CommandAction.APPROVE, CommandAction.KILL]
-        app.source.push(CommandAck(command_id="c-0002", action="kill", ok=False, outcome="refused",
-                                   detail="bad_signature: signature does not verify", acked_at=NOW))
+        app.source.push(
+            CommandAck(
+                command_id="c-0002",
+                action="kill",
+                ok=False,
+                outcome="refused",
+                detail="bad_signature: signature does not verify",
+                acked_at=NOW,
+            )
+        )
         await wait_for(pilot, lambda: app.state.commands["c-0002"].status == "refused")
-        await wait_for(pilot, lambda: any(n.severity == "error" and "bad_signature" in n.message
-                                          for n in app._notifications))
+        await wait_for(
+            pilot, lambda: any(n.severity == "error" and "bad_signature" in n.message for n in app._notifications)
+        )
         app.tick()
         assert "KILL REFUSED" in str(app.screen.query_one(HeaderBar).render())
 
@@ -49,6 +58,7 @@ async def test_a_desk_without_a_key_watches_only_and_says_why():
         await pilot.press("a")
         await pilot.press("ctrl+k")
         await confirm(pilot)
-        await wait_for(pilot, lambda: sum("not sent" in n.message and "operator add" in n.message
-                                          for n in app._notifications) == 2)
+        await wait_for(
+            pilot, lambda: sum("not sent" in n.message and "operator add" in n.message for n in app._notifications) == 2
+        )
         assert app.source.commands == [] and app.state.commands == {}

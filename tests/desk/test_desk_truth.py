@@ -58,8 +58,14 @@ async def test_engine_killed_under_the_desk_goes_offline_within_2s_of_the_heartb
         # the engine comes back: selectable again
         source.beat = heartbeat(clock.now, "manual", age_s=0.0)
         # its return makes the desk reload the snapshot (link connecting → connected): paint until ONLINE
-        await wait_for(pilot, lambda: source.snapshot_loads > 1 and app.link == "connected"
-                       and (app.tick() or "engine ONLINE" in header_text(app)))
+        await wait_for(
+            pilot,
+            lambda: (
+                source.snapshot_loads > 1
+                and app.link == "connected"
+                and (app.tick() or "engine ONLINE" in header_text(app))
+            ),
+        )
         assert not table.offline
 
 
@@ -73,8 +79,13 @@ async def test_header_shows_trading_badge_money_and_health():
         assert "eq $10,015.50" in text and "cash $9,745.15" in text and "real +$12.40" in text
         assert "fees $0.35" in text and "exp $24.25/$400" in text
         assert "store ok" in text and "kals ok" in text and "poly stale 1/6" in text
-        engine = app.state.engine.model_copy(update={"trading": {"kalshi": "live", "polymarket": "paper"},
-                                                      "store_ok": False, "store_reason": "PostgreSQL unreachable"})
+        engine = app.state.engine.model_copy(
+            update={
+                "trading": {"kalshi": "live", "polymarket": "paper"},
+                "store_ok": False,
+                "store_reason": "PostgreSQL unreachable",
+            }
+        )
         app.source.push(engine)
         await wait_for(pilot, lambda: "LIVE kalshi" in header_text(app) or (app.tick() and False))
         text = header_text(app)
@@ -100,7 +111,9 @@ async def test_arbitrage_shows_both_legs_and_expiry_runs_on_the_engine_clock():
     snap.engine = snap.engine.model_copy(update={"engine_now": NOW - timedelta(minutes=20)})
     for key, sig in list(snap.entities["signal"].items()):
         if sig.expires_at is not None:
-            snap.entities["signal"][key] = sig.model_copy(update={"expires_at": NOW - timedelta(minutes=20, seconds=-9)})
+            snap.entities["signal"][key] = sig.model_copy(
+                update={"expires_at": NOW - timedelta(minutes=20, seconds=-9)}
+            )
     app = make_app(source=MemorySource(snap, heartbeat(NOW, "manual")))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -159,8 +172,10 @@ async def test_positions_name_the_team_paid_on_and_enter_opens_the_game():
         await settle(pilot)
         table = app.screen.query_one(PositionsTable)
         rows = {key: cells[:5] for key, cells in table._cells.items()}
-        assert rows == {"p1": ("BOS@LAL", "LAL", "YES", "25", "+$1.50"),
-                        "p2": ("BOS@LAL", "not PHI", "NO", "40", "-$1.60")}
+        assert rows == {
+            "p1": ("BOS@LAL", "LAL", "YES", "25", "+$1.50"),
+            "p2": ("BOS@LAL", "not PHI", "NO", "40", "-$1.60"),
+        }
         table.focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GameScreen))
@@ -176,8 +191,13 @@ async def test_e_opens_the_risk_view_with_limits_in_use_and_explained_rejections
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, RiskScreen))
         limits = app.screen.query_one(LimitsTable)._cells
-        assert limits["max_game_exposure|game BOS@LAL"] == ("max_game_exposure", "game BOS@LAL", "$24.25",
-                                                            "$150.00", "16%")
+        assert limits["max_game_exposure|game BOS@LAL"] == (
+            "max_game_exposure",
+            "game BOS@LAL",
+            "$24.25",
+            "$150.00",
+            "16%",
+        )
         assert limits["max_sport_exposure|sport nba"][2:] == ("$24.25", "$400.00", "6%")
         assert limits["max_position_contracts|largest position"][2:] == ("40", "500", "8%")
         rejections = app.screen.query_one(RejectionsTable)._cells
@@ -203,9 +223,21 @@ async def test_refusals_in_the_signal_list_are_aggregated_with_count_and_last_ti
         await settle(pilot)
         leg = LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.4"), contracts=5)
         for n in range(10):
-            app.source.push(SignalView(signal_id=f"cd-{n}", version=1, signal_kind="edge", game_id="g0001", legs=[leg],
-                                       model_prob=0.5, market_prob=0.4, edge=Decimal("0.05"), decision="rejected",
-                                       reason="cooldown", created_at=NOW + timedelta(seconds=n)))
+            app.source.push(
+                SignalView(
+                    signal_id=f"cd-{n}",
+                    version=1,
+                    signal_kind="edge",
+                    game_id="g0001",
+                    legs=[leg],
+                    model_prob=0.5,
+                    market_prob=0.4,
+                    edge=Decimal("0.05"),
+                    decision="rejected",
+                    reason="cooldown",
+                    created_at=NOW + timedelta(seconds=n),
+                )
+            )
         await wait_for(pilot, lambda: "cd-9" in app.state.signals)
         app.tick()
         await pilot.pause()
@@ -266,26 +298,38 @@ def test_each_sport_shows_its_own_clock():
 
 async def test_p_shows_pnl_per_game_and_sport_with_the_arbitrage_locked_in():
     from arbees_engine.bus.messages import PositionView
-    from arbees_tui.screens.pnl import GamePnlTable, PnlScreen, SportPnlTable
     from arbees_tui.screens.game import GameScreen
+    from arbees_tui.screens.pnl import GamePnlTable, PnlScreen, SportPnlTable
 
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         # an arbitrage on NYK@MIA: YES MIA at Kalshi 44¢ and NO MIA at Polymarket 53¢, 30 each
-        for pid, market, venue, side, avg, mark in (("a1", "K-g0001-MIA", "kalshi", "yes", "0.44", "0.40"),
-                                                    ("a2", "P-g0001-MIA", "polymarket", "no", "0.53", "0.58")):
-            app.source.push(PositionView(
-                position_id=pid, market_id=market, venue=venue, game_id="g0001", side=side, contracts=30,
-                avg_price=Decimal(avg), mark=Decimal(mark), unrealized_pnl=(Decimal(mark) - Decimal(avg)) * 30,
-                realized_pnl=Decimal("0"), fees=Decimal("0.42")))
+        for pid, market, venue, side, avg, mark in (
+            ("a1", "K-g0001-MIA", "kalshi", "yes", "0.44", "0.40"),
+            ("a2", "P-g0001-MIA", "polymarket", "no", "0.53", "0.58"),
+        ):
+            app.source.push(
+                PositionView(
+                    position_id=pid,
+                    market_id=market,
+                    venue=venue,
+                    game_id="g0001",
+                    side=side,
+                    contracts=30,
+                    avg_price=Decimal(avg),
+                    mark=Decimal(mark),
+                    unrealized_pnl=(Decimal(mark) - Decimal(avg)) * 30,
+                    realized_pnl=Decimal("0"),
+                    fees=Decimal("0.42"),
+                )
+            )
         await wait_for(pilot, lambda: "a2" in app.state.positions)
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, PnlScreen))
         games = app.screen.query_one(GamePnlTable)._cells
         # net = 0 realized − 0.84 fees + (−1.20 + 1.50) unrealized; locked = 30 × (1 − 0.44 − 0.53)
-        assert games["g0001"] == ("NYK@MIA", "nba", "-$0.54", "$0.00", "$0.84", "+$0.30", "2", "+$0.90",
-                                  "MIA 30 pairs")
+        assert games["g0001"] == ("NYK@MIA", "nba", "-$0.54", "$0.00", "$0.84", "+$0.30", "2", "+$0.90", "MIA 30 pairs")
         assert games["g0000"][2:6] == ("-$0.80", "$0.00", "$0.70", "-$0.10")
         sports = app.screen.query_one(SportPnlTable)._cells
         assert sports["nba"][1:5] == ("-$1.34", "$0.00", "$1.54", "+$0.20")
@@ -330,8 +374,19 @@ async def test_f_opens_the_fills_blotter_and_new_fills_arrive_newest_first():
         await wait_for(pilot, lambda: isinstance(app.screen, FillsScreen))
         blotter = app.screen.query_one(FillsBlotter)
         assert blotter._cells["f1"] == ("00:56:00", "BOS@LAL", "LAL", "YES", "25", "41.0", "$0.35", "kalshi", "o1")
-        app.source.push(FillView(fill_id="f2", client_order_id="o2", market_id="P-g0001-MIA", venue="polymarket",
-                                 side="no", price=Decimal("0.53"), contracts=30, fee=Decimal("0.42"), filled_at=NOW))
+        app.source.push(
+            FillView(
+                fill_id="f2",
+                client_order_id="o2",
+                market_id="P-g0001-MIA",
+                venue="polymarket",
+                side="no",
+                price=Decimal("0.53"),
+                contracts=30,
+                fee=Decimal("0.42"),
+                filled_at=NOW,
+            )
+        )
         await wait_for(pilot, lambda: "f2" in app.state.fills)
         app.tick()
         assert blotter._cells["f2"][1:4] == ("NYK@MIA", "not MIA", "NO")

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from arbees_engine.bus.messages import CommandAck, CommandAction, EngineStatus, LegView, SignalView
-
 from arbees_tui.panels.games import GamesTable
 from arbees_tui.panels.header import HaltedBanner, HeaderBar
 from arbees_tui.panels.signals import PendingTable
@@ -90,7 +89,9 @@ async def test_kill_without_ack_times_out_loudly_only_once_the_engine_can_no_lon
         await send_kill(pilot)
         cmd = app.source.commands[0]
         assert (cmd.expires_at - cmd.issued_at).total_seconds() == app.command_ttl_s == 10
-        clock.now = cmd.expires_at + timedelta(seconds=app.clock_skew_s)  # an engine up to the skew behind may still run it
+        clock.now = cmd.expires_at + timedelta(
+            seconds=app.clock_skew_s
+        )  # an engine up to the skew behind may still run it
         app.tick()
         assert app.state.commands["c-0001"].status == "pending" and "KILL PENDING" in header_text(app)
         clock.advance(0.001)
@@ -105,11 +106,15 @@ async def test_failed_kill_ack_is_shown_as_error():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await send_kill(pilot)
-        app.source.push(CommandAck(command_id="c-0001", action="kill", ok=False, outcome="failed",
-                                   detail="store unreachable", acked_at=NOW))
+        app.source.push(
+            CommandAck(
+                command_id="c-0001", action="kill", ok=False, outcome="failed", detail="store unreachable", acked_at=NOW
+            )
+        )
         await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "failed")
-        await wait_for(pilot, lambda: any(n.severity == "error" and "store unreachable" in n.message
-                                          for n in app._notifications))
+        await wait_for(
+            pilot, lambda: any(n.severity == "error" and "store unreachable" in n.message for n in app._notifications)
+        )
         app.tick()
         assert "KILL FAILED" in header_text(app)
 
@@ -123,11 +128,19 @@ async def test_approve_and_reject_send_id_and_version_and_show_outcome():
         await pilot.press("a")
         await wait_for(pilot, lambda: len(app.source.commands) == 1)
         cmd = app.source.commands[0]
-        assert (cmd.action, cmd.signal_id, cmd.signal_version, cmd.operator) == (CommandAction.APPROVE, "s-003", 2, "alice")
+        assert (cmd.action, cmd.signal_id, cmd.signal_version, cmd.operator) == (
+            CommandAction.APPROVE,
+            "s-003",
+            2,
+            "alice",
+        )
         app.tick()
         assert "approve pending" in str(pending.get_cell("s-003", "cmd"))
-        app.source.push(CommandAck(command_id="c-0001", action="approve", ok=False, outcome="refused",
-                                   detail="price moved", acked_at=NOW))
+        app.source.push(
+            CommandAck(
+                command_id="c-0001", action="approve", ok=False, outcome="refused", detail="price moved", acked_at=NOW
+            )
+        )
         await wait_for(pilot, lambda: app.state.commands["c-0001"].status == "refused")
         app.tick()
         assert "refused (price moved)" in str(pending.get_cell("s-003", "cmd"))
@@ -151,7 +164,9 @@ async def test_mode_switch_is_confirmed_and_acked():
         await settle(pilot)
         await pilot.press("m")
         await confirm(pilot)
-        await wait_for(pilot, lambda: app.state.commands.get("c-0001") and app.state.commands["c-0001"].status == "done")
+        await wait_for(
+            pilot, lambda: app.state.commands.get("c-0001") and app.state.commands["c-0001"].status == "done"
+        )
         cmd = app.source.commands[0]
         assert (cmd.action, cmd.mode) == (CommandAction.SET_MODE, "manual")
 
@@ -177,10 +192,23 @@ async def test_game_screen_lists_signals_newest_first_with_model_and_used_probab
         first = app.screen.query_one(GamesTable).selected_key()
         leg = LegView(market_id="K-x", venue="kalshi", side="yes", limit_price=Decimal("0.40"), contracts=5)
         for i in range(3):
-            app.source.push(SignalView(signal_id=f"sig-{i}", version=1, signal_kind="edge", game_id=first, legs=[leg],
-                                       model_prob=0.50 + i / 100, raw_model_prob=0.55 + i / 100, market_weight=0.2,
-                                       market_prob=0.42, edge=Decimal("0.05"), decision="rejected", reason="cooldown",
-                                       created_at=NOW + timedelta(seconds=10 * i)))
+            app.source.push(
+                SignalView(
+                    signal_id=f"sig-{i}",
+                    version=1,
+                    signal_kind="edge",
+                    game_id=first,
+                    legs=[leg],
+                    model_prob=0.50 + i / 100,
+                    raw_model_prob=0.55 + i / 100,
+                    market_weight=0.2,
+                    market_prob=0.42,
+                    edge=Decimal("0.05"),
+                    decision="rejected",
+                    reason="cooldown",
+                    created_at=NOW + timedelta(seconds=10 * i),
+                )
+            )
         await wait_for(pilot, lambda: "sig-2" in app.state.signals)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GameScreen))
@@ -213,8 +241,18 @@ async def test_help_lists_every_binding_id():
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         ids = {row[2] for row in app.screen.rows}
-        assert {"desk.kill", "desk.resume", "desk.mode", "desk.audit", "desk.help", "desk.quit",
-                "signal.approve", "signal.reject", "games.filter", "games.sort"} <= ids
+        assert {
+            "desk.kill",
+            "desk.resume",
+            "desk.mode",
+            "desk.audit",
+            "desk.help",
+            "desk.quit",
+            "signal.approve",
+            "signal.reject",
+            "games.filter",
+            "games.sort",
+        } <= ids
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
@@ -241,7 +279,9 @@ async def test_palette_lists_desk_commands():
         await pilot.press("colon")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press(*"Kill switch")
-        await wait_for(pilot, lambda: "Kill switch" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await wait_for(
+            pilot, lambda: "Kill switch" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
 
@@ -270,9 +310,8 @@ async def test_engine_status_event_updates_mode_live():
 async def test_resize_relays_out_and_heartbeat_staleness_shows():
     from datetime import timedelta
 
-    from arbees_tui.sample import heartbeat
+    from arbees_tui.sample import heartbeat, sample_snapshot
     from arbees_tui.source import MemorySource
-    from arbees_tui.sample import sample_snapshot
 
     source = MemorySource(sample_snapshot(NOW), heartbeat(NOW, age_s=4.0))
     app = make_app(source=source)
@@ -317,8 +356,10 @@ async def test_command_that_cannot_be_sent_fails_loudly_and_worker_errors_reach_
         await settle(pilot)
         await pilot.press("ctrl+k")
         await confirm(pilot)
-        await wait_for(pilot, lambda: app.state.commands.get("c-0001") is not None
-                       and app.state.commands["c-0001"].status == "failed")
+        await wait_for(
+            pilot,
+            lambda: app.state.commands.get("c-0001") is not None and app.state.commands["c-0001"].status == "failed",
+        )
         assert "redis gone" in app.state.commands["c-0001"].detail
 
         async def crash():
@@ -345,8 +386,12 @@ async def test_header_shows_settlements_awaiting_the_venue_and_mismatches():
         assert "awaiting venue settlement" not in header_text(app)
         counts = {**app.state.engine.counts, "settlements_awaiting_venue": 3, "settlement_mismatches": 1}
         app.source.push(app.state.engine.model_copy(update={"counts": counts}))
-        await wait_for(pilot, lambda: "3 awaiting venue settlement" in header_text(app)
-                       and "1 settled unlike the score" in header_text(app))
+        await wait_for(
+            pilot,
+            lambda: (
+                "3 awaiting venue settlement" in header_text(app) and "1 settled unlike the score" in header_text(app)
+            ),
+        )
 
 
 async def push_newer_pending(pilot, n: int) -> PendingTable:
@@ -356,8 +401,11 @@ async def push_newer_pending(pilot, n: int) -> PendingTable:
     pending = app.screen.query_one(PendingTable)
     base = app.state.signals["s-003"]
     for i in range(n):
-        app.source.push(base.model_copy(update={"signal_id": f"p-{i}", "version": 1,
-                                                "created_at": base.created_at + timedelta(seconds=i + 1)}))
+        app.source.push(
+            base.model_copy(
+                update={"signal_id": f"p-{i}", "version": 1, "created_at": base.created_at + timedelta(seconds=i + 1)}
+            )
+        )
     await wait_for(pilot, lambda: pending.row_count == n + 1)
     return pending
 
@@ -368,7 +416,12 @@ async def test_approve_acts_on_the_chosen_signal_even_when_rows_come_and_go_unde
         await settle(pilot)
         pending = await push_newer_pending(pilot, 3)
         base = app.state.signals["s-003"]
-        assert [pending.coordinate_to_cell_key((r, 0)).row_key.value for r in range(4)] == ["s-003", "p-0", "p-1", "p-2"]
+        assert [pending.coordinate_to_cell_key((r, 0)).row_key.value for r in range(4)] == [
+            "s-003",
+            "p-0",
+            "p-1",
+            "p-2",
+        ]
         pending.focus()
         await pilot.press("down")  # the operator picks p-0
         assert pending.selected_key() == "p-0"
@@ -399,7 +452,9 @@ async def test_kill_switch_cancels_another_open_question_instead_of_waiting_behi
         await pilot.press("m")  # "switch to manual?" is open
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.title_text.startswith("ENGAGE KILL"))
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.title_text.startswith("ENGAGE KILL")
+        )
         await confirm(pilot)
         await wait_for(pilot, lambda: len(app.source.commands) == 1)
         assert app.source.commands[0].action == CommandAction.KILL  # and no mode change was sent
@@ -414,12 +469,21 @@ async def test_engine_text_is_shown_literally_and_naive_times_are_utc():
         await settle(pilot)
         base = app.state.signals["s-003"]
         naive = base.created_at.replace(tzinfo=None)
-        raw = base.model_dump(mode="json") | {"signal_id": "s-naive", "version": 1, "reason": "bad [/venue] reply",
-                                              "created_at": naive.isoformat(), "expires_at": None}
+        raw = base.model_dump(mode="json") | {
+            "signal_id": "s-naive",
+            "version": 1,
+            "reason": "bad [/venue] reply",
+            "created_at": naive.isoformat(),
+            "expires_at": None,
+        }
         signal = SignalView.model_validate(raw)
         assert signal.created_at.tzinfo is not None and signal.created_at == base.created_at
-        app.source.push(signal, AuditView(audit_id="a-x", ts=NOW, actor="engine[/x]", action="note",
-                                          entity="[b]e", detail="bad [/venue] reply"))
+        app.source.push(
+            signal,
+            AuditView(
+                audit_id="a-x", ts=NOW, actor="engine[/x]", action="note", entity="[b]e", detail="bad [/venue] reply"
+            ),
+        )
         await wait_for(pilot, lambda: "s-naive" in app.state.signals)
         app.tick()  # sorting pending rows compares its time with aware ones: no TypeError
         await pilot.press("l")  # the audit log renders "[/venue]" as text, no MarkupError

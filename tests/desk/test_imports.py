@@ -20,9 +20,11 @@ def modules_after(import_stmt: str) -> list[str]:
 
 
 def test_desk_imports_only_the_bus_from_the_engine():
-    mods = modules_after("import arbees_tui.app, arbees_tui.cli, arbees_tui.bench, arbees_tui.source\n"
-                         "arbees_tui.source.RedisSource('redis://127.0.0.1:1/0', 'x')\n"
-                         "arbees_tui.cli.desk_redis_url(arbees_tui.cli.build_parser().parse_args([]))")
+    mods = modules_after(
+        "import arbees_tui.app, arbees_tui.cli, arbees_tui.bench, arbees_tui.source\n"
+        "arbees_tui.source.RedisSource('redis://127.0.0.1:1/0', 'x')\n"
+        "arbees_tui.cli.desk_redis_url(arbees_tui.cli.build_parser().parse_args([]))"
+    )
     engine = [m for m in mods if m.startswith("arbees_engine")]
     assert "arbees_tui.app" in mods and "arbees_engine.bus.client" in mods
     # Besides the bus, only the stdlib-only security helpers: masking URLs, reading 0600 files.
@@ -34,10 +36,12 @@ def test_desk_imports_only_the_bus_from_the_engine():
 
 def test_engine_never_imports_textual():
     """Import every engine module (an import error fails the test, it is not skipped): no Textual, no desk."""
-    stmt = ("import importlib, pkgutil\n"
-            "for info in pkgutil.walk_packages(arbees_engine.__path__, 'arbees_engine.'):\n"
-            "    if not info.name.endswith('.__main__'):\n"
-            "        importlib.import_module(info.name)")
+    stmt = (
+        "import importlib, pkgutil\n"
+        "for info in pkgutil.walk_packages(arbees_engine.__path__, 'arbees_engine.'):\n"
+        "    if not info.name.endswith('.__main__'):\n"
+        "        importlib.import_module(info.name)"
+    )
     mods = modules_after("import arbees_engine\n" + stmt)
     assert "arbees_engine.bus" in mods and "arbees_engine.runtime.engine" in mods
     assert not [m for m in mods if m == "textual" or m.startswith("textual.")]

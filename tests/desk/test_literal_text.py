@@ -14,7 +14,6 @@ from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 
 from arbees_engine.bus.messages import AuditView, CommandAck
-
 from arbees_tui import format as fmt
 from arbees_tui.messages import LinkChanged
 from arbees_tui.panels.audit import AuditPanel
@@ -57,7 +56,10 @@ async def test_a_link_error_shows_literally_in_the_header_and_its_toast(text):
         await wait_for(pilot, lambda: app.link == "down" and len(app.screen.query(Toast)) == 1)
         await repaint(pilot)
         # with the link down what the engine last said is shown as unknown (issue 15)
-        assert painted(app.screen.query_one(HeaderBar))[2] == f"engine UNKNOWN hb {fmt.DASH}  store ?  bus ?  link down {text}"
+        assert (
+            painted(app.screen.query_one(HeaderBar))[2]
+            == f"engine UNKNOWN hb {fmt.DASH}  store ?  bus ?  link down {text}"
+        )
         assert toasts(app) == [["desk error", f"link: {text}"]]
 
 
@@ -78,8 +80,11 @@ async def test_the_audit_panel_shows_audit_lines_literally(text):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.source.push(AuditView(audit_id=99, ts=NOW + timedelta(minutes=1), actor=text, action="reject",
-                                  entity="s-9", detail=text))
+        app.source.push(
+            AuditView(
+                audit_id=99, ts=NOW + timedelta(minutes=1), actor=text, action="reject", entity="s-9", detail=text
+            )
+        )
         await wait_for(pilot, lambda: app.state.audit[0].audit_id == 99)
         await repaint(pilot)
         assert painted(app.screen.query_one(AuditPanel))[0] == f"01:01:00 {text} reject s-9 {text}"
@@ -112,7 +117,8 @@ async def test_the_game_title_shows_teams_league_and_prior_source_literally(text
         edge = fmt.edge_cents(app.state.game_edge("g0000"))
         assert painted(app.screen.query_one("#game-title", Static)) == [
             f"{text} @ {game.home}  {game.away_score}-{game.home_score}  {clock}  {text}  "
-            f"model {fmt.prob(game.model_p_home)}  prior {fmt.prob(game.pregame_home_prob)} {text}  edge {edge}"]
+            f"model {fmt.prob(game.model_p_home)}  prior {fmt.prob(game.pregame_home_prob)} {text}  edge {edge}"
+        ]
 
 
 @each_text
@@ -133,8 +139,9 @@ async def test_a_refused_command_toasts_the_engine_reason_literally(text):
         await settle(pilot)
         await pilot.press("a")
         await wait_for(pilot, lambda: len(app.source.commands) == 1)
-        app.source.push(CommandAck(command_id="c-0001", action="approve", ok=False, outcome="refused",
-                                   detail=text, acked_at=NOW))
+        app.source.push(
+            CommandAck(command_id="c-0001", action="approve", ok=False, outcome="refused", detail=text, acked_at=NOW)
+        )
         await wait_for(pilot, lambda: len(app.screen.query(Toast)) == 1)
         await pilot.pause()
         assert toasts(app) == [["command", f"approve: refused — {text}"]]

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from arbees_engine.bus.messages import CommandAction
-
 from arbees_tui.app import ArbeesApp
 from arbees_tui.panels.header import HaltedBanner, HeaderBar
 from arbees_tui.panels.signals import PendingTable
@@ -22,8 +21,14 @@ from .fake_engine import FakeEngine
 
 def desk(url: str) -> ArbeesApp:
     ids = itertools.count(1)
-    return ArbeesApp(RedisSource(url, "default"), key=ALICE, clock=lambda: NOW, frozen=True,
-                     new_id=lambda: f"r-{next(ids):04d}", heartbeat_interval_s=0.05)
+    return ArbeesApp(
+        RedisSource(url, "default"),
+        key=ALICE,
+        clock=lambda: NOW,
+        frozen=True,
+        new_id=lambda: f"r-{next(ids):04d}",
+        heartbeat_interval_s=0.05,
+    )
 
 
 @pytest.fixture
@@ -58,8 +63,10 @@ async def test_kill_hotkey_round_trip_over_redis(redis_url, engine):
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "cancel")
         await pilot.press("right", "enter")
-        await wait_for(pilot, lambda: app.state.commands.get("r-0001") is not None
-                       and app.state.commands["r-0001"].status == "done")
+        await wait_for(
+            pilot,
+            lambda: app.state.commands.get("r-0001") is not None and app.state.commands["r-0001"].status == "done",
+        )
         assert engine.commands[0].action == CommandAction.KILL and engine.commands[0].operator == "alice"
         await wait_for(pilot, lambda: app.state.engine.kill_operator == "alice")
         app.tick()
@@ -76,8 +83,10 @@ async def test_stale_approval_is_refused_with_engine_detail(redis_url, engine):
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: app.state.commands.get("r-0001") is not None
-                       and app.state.commands["r-0001"].status == "refused")
+        await wait_for(
+            pilot,
+            lambda: app.state.commands.get("r-0001") is not None and app.state.commands["r-0001"].status == "refused",
+        )
         assert engine.commands[0].signal_version == 2
         app.tick()
         cell = str(app.screen.query_one(PendingTable).get_cell("s-003", "cmd"))
@@ -121,7 +130,8 @@ async def test_redis_restart_reconnects_and_resyncs(private_redis):
         fake = FakeEngine(private_redis.url)
         snap = sample_snapshot(NOW, games=2)
         snap.entities["bankroll"]["bankroll"] = snap.entities["bankroll"]["bankroll"].model_copy(
-            update={"equity": Decimal("9999.00")})
+            update={"equity": Decimal("9999.00")}
+        )
         await fake.seed(snap)
         await fake.beat()
         await wait_for(pilot, lambda: app.link == "connected" and len(app.state.games) == 2, timeout_s=15)

@@ -11,11 +11,10 @@ from decimal import Decimal
 import pytest
 
 from arbees_engine.bus.messages import LegView, SignalView
-from arbees_tui.source import MemorySource
-from arbees_tui.sample import sample_snapshot
-from arbees_tui.sample import heartbeat
+from arbees_tui.sample import heartbeat, sample_snapshot
 from arbees_tui.screens.game import GameScreen
 from arbees_tui.screens.signal import SignalScreen
+from arbees_tui.source import MemorySource
 
 from .deskkit import NOW, FakeClock, make_app, settle, wait_for
 
@@ -44,13 +43,33 @@ async def _history_then_open_game(pilot) -> None:
     quote = app.state.quotes["K-g0004-LAD"]
     for i in range(12):
         at = NOW + timedelta(minutes=i)
-        app.source.push(game.model_copy(update={"model_p_home": 0.60 + 0.02 * (i % 6), "updated_at": at}),
-                        quote.model_copy(update={"yes_bid": Decimal("0.55") + Decimal(i) / 100,
-                                                 "yes_ask": Decimal("0.57") + Decimal(i) / 100, "updated_at": at}))
+        app.source.push(
+            game.model_copy(update={"model_p_home": 0.60 + 0.02 * (i % 6), "updated_at": at}),
+            quote.model_copy(
+                update={
+                    "yes_bid": Decimal("0.55") + Decimal(i) / 100,
+                    "yes_ask": Decimal("0.57") + Decimal(i) / 100,
+                    "updated_at": at,
+                }
+            ),
+        )
     leg = LegView(market_id="K-g0004-LAD", venue="kalshi", side="yes", limit_price=Decimal("0.57"), contracts=12)
-    app.source.push(SignalView(signal_id="s-g4", version=1, signal_kind="edge", game_id="g0004", legs=[leg],
-                               model_prob=0.641, raw_model_prob=0.662, market_weight=0.2, market_prob=0.56,
-                               edge=Decimal("0.052"), decision="executed", created_at=NOW))
+    app.source.push(
+        SignalView(
+            signal_id="s-g4",
+            version=1,
+            signal_kind="edge",
+            game_id="g0004",
+            legs=[leg],
+            model_prob=0.641,
+            raw_model_prob=0.662,
+            market_weight=0.2,
+            market_prob=0.56,
+            edge=Decimal("0.052"),
+            decision="executed",
+            created_at=NOW,
+        )
+    )
     await wait_for(pilot, lambda: len(app.state.history["g0004"]) >= 12 and "s-g4" in app.state.signals)
     app.open_game("g0004")
     # the footer composes its keys after the screen is pushed: without this wait the shot can miss them
@@ -118,8 +137,9 @@ def test_main_screen_with_a_pending_arbitrage(snap_compare, size):
 async def _open_arbitrage(pilot) -> None:
     await settle(pilot)
     pilot.app.open_signal("s-004")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, SignalScreen)
-                   and len(pilot.app.screen.query("FooterKey")) > 0)
+    await wait_for(
+        pilot, lambda: isinstance(pilot.app.screen, SignalScreen) and len(pilot.app.screen.query("FooterKey")) > 0
+    )
     pilot.app.tick()
     await pilot.pause()
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from arbees_engine.bus.messages import AuditView, CommandAck, Removed
-
 from arbees_tui.sample import sample_snapshot
 from arbees_tui.state import DeskState, PendingCommand, _id_le
 
@@ -33,9 +32,13 @@ def test_snapshot_loads_every_kind():
 def test_events_at_or_before_snapshot_id_are_not_applied_twice():
     state, snap = loaded()
     game = snap.entities["game"]["g0000"]
-    state.apply_events([("99-0", game.model_copy(update={"home_score": 99})),
-                        ("100-0", game.model_copy(update={"home_score": 98})),
-                        ("101-0", game.model_copy(update={"home_score": 3}))])
+    state.apply_events(
+        [
+            ("99-0", game.model_copy(update={"home_score": 99})),
+            ("100-0", game.model_copy(update={"home_score": 98})),
+            ("101-0", game.model_copy(update={"home_score": 3})),
+        ]
+    )
     assert state.games["g0000"].home_score == 3
     assert state.events_applied == 1 and state.last_event_id == "101-0"
     assert "g0000" in state.take_dirty().games
@@ -63,8 +66,11 @@ def test_ack_settles_tracked_command_and_kill_halts():
 def test_refused_ack_keeps_engine_detail():
     state, _ = loaded("manual")
     state.track_command(PendingCommand("c2", "approve", NOW, signal_id="s-003"))
-    state.apply_event(CommandAck(command_id="c2", action="approve", ok=False, outcome="refused",
-                                 detail="stale version 1 < 2", acked_at=NOW))
+    state.apply_event(
+        CommandAck(
+            command_id="c2", action="approve", ok=False, outcome="refused", detail="stale version 1 < 2", acked_at=NOW
+        )
+    )
     assert (state.commands["c2"].status, state.commands["c2"].detail) == ("refused", "stale version 1 < 2")
     assert "s-003" in state.take_dirty().signals
 

@@ -62,16 +62,24 @@ async def test_palette_switches_theme():
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press(*"Theme: arbees-light")
-        await wait_for(pilot, lambda: "arbees-light" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt))
+        await wait_for(
+            pilot, lambda: "arbees-light" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt)
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.theme == "arbees-light")
 
 
 def test_cli_parses_desk_flags_and_bench():
-    args = build_parser().parse_args(["--redis", "redis://127.0.0.1:7000/1", "--instance", "east",
-                                      "--theme", "arbees-light", "--operator", "carol"])
+    args = build_parser().parse_args(
+        ["--redis", "redis://127.0.0.1:7000/1", "--instance", "east", "--theme", "arbees-light", "--operator", "carol"]
+    )
     assert (args.redis, args.instance, args.theme, operator_name(args), args.command) == (
-        "redis://127.0.0.1:7000/1", "east", "arbees-light", "carol", None)
+        "redis://127.0.0.1:7000/1",
+        "east",
+        "arbees-light",
+        "carol",
+        None,
+    )
     assert build_parser().parse_args(["bench-desk", "--games", "5"]).games == 5
     assert operator_name(build_parser().parse_args([]))  # login user
 
@@ -83,8 +91,18 @@ def test_theme_colours_survive_256_colour_terminals():
     from rich.color import Color, ColorSystem
 
     for theme in load_themes():
-        for name in ("primary", "secondary", "accent", "warning", "error", "success", "foreground",
-                     "background", "surface", "panel"):
+        for name in (
+            "primary",
+            "secondary",
+            "accent",
+            "warning",
+            "error",
+            "success",
+            "foreground",
+            "background",
+            "surface",
+            "panel",
+        ):
             value = getattr(theme, name)
             colour = Color.parse(value)
             downgraded = colour.downgrade(ColorSystem.EIGHT_BIT)

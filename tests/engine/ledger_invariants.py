@@ -44,7 +44,7 @@ CHECKS: dict[str, str] = {
         LEFT JOIN bankroll_ledger l ON l.ref = 'settle:' || p.market_id || ':' || p.side
         WHERE p.market_id IS NULL OR f.market_id IS NULL OR p.fees <> f.fees
            OR (NOT p.settled AND (p.contracts <> f.n OR p.cost <> f.cost OR p.realized_pnl <> 0 OR l.ref IS NOT NULL))
-           OR (p.settled AND (p.contracts <> 0 OR p.cost <> 0 OR l.ref IS NULL OR l.realized_delta <> p.realized_pnl))""",
+           OR (p.settled AND (p.contracts <> 0 OR p.cost <> 0 OR l.ref IS NULL OR l.realized_delta <> p.realized_pnl))""",  # noqa: E501
 }
 
 
@@ -68,5 +68,6 @@ async def ledger_totals(conn: asyncpg.Connection) -> dict[str, object]:
     row = await conn.fetchrow(
         """SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM fills) AS fills,
                   (SELECT count(*) FROM bankroll_ledger WHERE ref LIKE 'settle:%') AS settlements,
-                  b.realized_pnl, b.fees FROM bankroll b""")
+                  b.realized_pnl, b.fees FROM bankroll b"""
+    )
     return dict(row) if row is not None else {"orders": 0, "fills": 0, "settlements": 0}

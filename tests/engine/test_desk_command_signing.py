@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from desk.deskkit import wait_for
+from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
 
 from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.model import Mode
@@ -16,14 +18,17 @@ from arbees_tui.panels.header import HeaderBar
 from arbees_tui.screens.confirm import ConfirmScreen
 from arbees_tui.source import RedisSource
 
-from desk.deskkit import wait_for
-from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
-
 
 def _desk(settings, key: OperatorKey | None, problem: str = "") -> ArbeesApp:
     ids = itertools.count(1)
-    return ArbeesApp(RedisSource(settings.redis_url, settings.instance), instance=settings.instance, key=key,
-                     key_problem=problem, new_id=lambda: f"s-{next(ids):04d}", heartbeat_interval_s=0.1)
+    return ArbeesApp(
+        RedisSource(settings.redis_url, settings.instance),
+        instance=settings.instance,
+        key=key,
+        key_problem=problem,
+        new_id=lambda: f"s-{next(ids):04d}",
+        heartbeat_interval_s=0.1,
+    )
 
 
 async def _attached(pilot, app: ArbeesApp) -> None:
@@ -31,8 +36,14 @@ async def _attached(pilot, app: ArbeesApp) -> None:
 
 
 async def _confirm(pilot) -> None:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen) and pilot.app.focused is not None
-                   and pilot.app.focused.id == "cancel")
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, ConfirmScreen)
+            and pilot.app.focused is not None
+            and pilot.app.focused.id == "cancel"
+        ),
+    )
     await pilot.press("right", "enter")
 
 
@@ -73,8 +84,10 @@ async def test_a_desk_with_a_key_the_engine_does_not_know_is_refused_and_shows_i
             await _confirm(pilot)
             await wait_for(pilot, lambda: _status(app, "s-0001") == "refused", timeout_s=15)
             assert app.state.commands["s-0001"].detail.startswith("unknown_operator:")
-            await wait_for(pilot, lambda: any(n.severity == "error" and "unknown_operator" in n.message
-                                              for n in app._notifications))
+            await wait_for(
+                pilot,
+                lambda: any(n.severity == "error" and "unknown_operator" in n.message for n in app._notifications),
+            )
             app.tick()
             assert "KILL REFUSED" in str(app.screen.query_one(HeaderBar).render())
         assert not engine.control.kill_engaged and engine.control.mode is Mode.AUTO
@@ -91,7 +104,9 @@ async def test_a_desk_without_a_key_sends_nothing_and_says_why(pg_dsn, redis_url
             assert "NO OPERATOR KEY" in str(app.screen.query_one(HeaderBar).render())
             await pilot.press("ctrl+k")
             await _confirm(pilot)
-            await wait_for(pilot, lambda: any("kill not sent" in n.message and "operator add" in n.message
-                                              for n in app._notifications))
+            await wait_for(
+                pilot,
+                lambda: any("kill not sent" in n.message and "operator add" in n.message for n in app._notifications),
+            )
             assert app.state.commands == {}
         assert not engine.control.kill_engaged and not engine.input_rejections

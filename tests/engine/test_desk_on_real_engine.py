@@ -7,23 +7,28 @@ The engine and the desk share one event loop: the engine is driven a simulated s
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
-
-from arbees_engine.model import Decision, Mode
-from arbees_engine.ops.drive import drive_sim
-from arbees_tui.app import ArbeesApp
-from arbees_tui.panels.signals import PendingTable
-from arbees_tui.panels.header import engine_health
-from arbees_tui.source import RedisSource
+from datetime import UTC, datetime
 
 from desk.deskkit import wait_for
 from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
 
+from arbees_engine.model import Decision, Mode
+from arbees_engine.ops.drive import drive_sim
+from arbees_tui.app import ArbeesApp
+from arbees_tui.panels.header import engine_health
+from arbees_tui.panels.signals import PendingTable
+from arbees_tui.source import RedisSource
+
 
 def _desk(settings) -> ArbeesApp:
     ids = itertools.count(1)
-    return ArbeesApp(RedisSource(settings.redis_url, settings.instance), instance=settings.instance,
-                     key=TEST_OPERATORS["dora"], new_id=lambda: f"d-{next(ids):04d}", heartbeat_interval_s=0.1)
+    return ArbeesApp(
+        RedisSource(settings.redis_url, settings.instance),
+        instance=settings.instance,
+        key=TEST_OPERATORS["dora"],
+        new_id=lambda: f"d-{next(ids):04d}",
+        heartbeat_interval_s=0.1,
+    )
 
 
 def _command(app: ArbeesApp, command_id: str):
@@ -47,8 +52,15 @@ async def _pending_selected(pilot, app: ArbeesApp) -> None:
 
 
 async def _attached(pilot, app: ArbeesApp, engine) -> None:
-    await wait_for(pilot, lambda: app.feed.attaches > 0 and app.state.engine is not None
-                   and len(app.state.games) == len(engine.registry.games), timeout_s=15)
+    await wait_for(
+        pilot,
+        lambda: (
+            app.feed.attaches > 0
+            and app.state.engine is not None
+            and len(app.state.games) == len(engine.registry.games)
+        ),
+        timeout_s=15,
+    )
 
 
 async def test_kill_hotkey_halts_the_engine_and_no_order_follows(pg_dsn, redis_url):
@@ -61,8 +73,11 @@ async def test_kill_hotkey_halts_the_engine_and_no_order_follows(pg_dsn, redis_u
             await pilot.press("ctrl+k")
             await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "cancel")
             await pilot.press("right", "enter")
-            await wait_for(pilot, lambda: _command(app, "d-0001") is not None and _command(app, "d-0001").status == "done",
-                           timeout_s=15)
+            await wait_for(
+                pilot,
+                lambda: _command(app, "d-0001") is not None and _command(app, "d-0001").status == "done",
+                timeout_s=15,
+            )
             assert engine.control.kill_engaged and engine.control.kill_operator == "dora"
             orders = engine.executor.orders
             await drive_sim(engine, world, 10 * 60)
@@ -72,8 +87,11 @@ async def test_kill_hotkey_halts_the_engine_and_no_order_follows(pg_dsn, redis_u
             await pilot.press("R")
             await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "cancel")
             await pilot.press("right", "enter")
-            await wait_for(pilot, lambda: _command(app, "d-0002") is not None and _command(app, "d-0002").status == "done",
-                           timeout_s=15)
+            await wait_for(
+                pilot,
+                lambda: _command(app, "d-0002") is not None and _command(app, "d-0002").status == "done",
+                timeout_s=15,
+            )
             assert not engine.control.kill_engaged
 
 
@@ -91,14 +109,19 @@ async def test_mode_switch_and_manual_approve_and_reject(pg_dsn, redis_url):
 
             await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
             target = next(iter(engine.signal_book.pending))
-            await wait_for(pilot, lambda: target in app.state.signals and app.state.signals[target].decision == "pending",
-                           timeout_s=15)
+            await wait_for(
+                pilot,
+                lambda: target in app.state.signals and app.state.signals[target].decision == "pending",
+                timeout_s=15,
+            )
             await _pending_selected(pilot, app)
             orders = engine.executor.orders
             await pilot.press("a")
             await wait_for(pilot, lambda: bool(app.state.signal_commands), timeout_s=5)
             target = next(iter(app.state.signal_commands))  # the signal under the desk's cursor
-            await wait_for(pilot, lambda: engine.signal_book.signals[target].decision is not Decision.PENDING, timeout_s=15)
+            await wait_for(
+                pilot, lambda: engine.signal_book.signals[target].decision is not Decision.PENDING, timeout_s=15
+            )
             await engine.settle_queue()
             decided = engine.signal_book.signals[target]
             if decided.decision in (Decision.EXECUTED, Decision.UNFILLED):
@@ -108,15 +131,20 @@ async def test_mode_switch_and_manual_approve_and_reject(pg_dsn, redis_url):
 
             await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
             victim = next(iter(engine.signal_book.pending))
-            await wait_for(pilot, lambda: victim in app.state.signals and app.state.signals[victim].decision == "pending",
-                           timeout_s=15)
+            await wait_for(
+                pilot,
+                lambda: victim in app.state.signals and app.state.signals[victim].decision == "pending",
+                timeout_s=15,
+            )
             await _pending_selected(pilot, app)
             orders = engine.executor.orders
             app.state.signal_commands.clear()
             await pilot.press("r")
             await wait_for(pilot, lambda: bool(app.state.signal_commands), timeout_s=5)
             victim = next(iter(app.state.signal_commands))
-            await wait_for(pilot, lambda: engine.signal_book.signals[victim].decision is Decision.OPERATOR_REJECTED, timeout_s=15)
+            await wait_for(
+                pilot, lambda: engine.signal_book.signals[victim].decision is Decision.OPERATOR_REJECTED, timeout_s=15
+            )
             await engine.settle_queue()
             assert engine.executor.orders == orders
 
@@ -126,7 +154,7 @@ async def test_offline_appears_when_engine_stops_and_clears_when_it_returns(pg_d
     app = _desk(settings)
 
     def health() -> str:
-        return engine_health(app.state, datetime.now(timezone.utc))[0]
+        return engine_health(app.state, datetime.now(UTC))[0]
 
     async with app.run_test(size=(100, 30)) as pilot:
         async with sim_engine(settings, seed=7) as (engine, world, _store):

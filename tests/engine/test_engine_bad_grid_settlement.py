@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from arbees_engine.adapters.http import make_client
-from arbees_engine.adapters.kalshi import KalshiRestVenue
-from arbees_engine.adapters.composite import StreamingVenue
-from arbees_engine.model import GameStatus, Side
 from fixture_server import Reply, start_fixture_server
 from test_engine_venue_settlement import GAME, MARKET, NYK, _buy, _engine, _kalshi_market
+
+from arbees_engine.adapters.composite import StreamingVenue
+from arbees_engine.adapters.http import make_client
+from arbees_engine.adapters.kalshi import KalshiRestVenue
+from arbees_engine.model import GameStatus, Side
 
 
 async def test_a_finalized_market_with_a_broken_grid_still_settles_through_the_lookup(store):

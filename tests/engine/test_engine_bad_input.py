@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from arbees_engine.adapters.sim import SimWorld
@@ -25,10 +25,22 @@ def test_bad_books_and_states_are_counted_and_the_engine_carries_on():
     market_id = next(iter(engine.registry.markets))
     book = engine.registry.books[market_id]
     good_bid = book.best_bid
-    now = datetime.now(timezone.utc)
-    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("1.7"), Decimal("10")),), (), kind=BookUpdateKind.SNAPSHOT, received_at=now))
-    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("NaN"), Decimal("10")),), (), kind=BookUpdateKind.SET_LEVELS, received_at=now))
-    engine.on_book(BookUpdate(market_id, (BookLevel(Decimal("0.5"), Decimal("-3")),), (), kind=BookUpdateKind.SET_LEVELS, received_at=now))
+    now = datetime.now(UTC)
+    engine.on_book(
+        BookUpdate(
+            market_id, (BookLevel(Decimal("1.7"), Decimal("10")),), (), kind=BookUpdateKind.SNAPSHOT, received_at=now
+        )
+    )
+    engine.on_book(
+        BookUpdate(
+            market_id, (BookLevel(Decimal("NaN"), Decimal("10")),), (), kind=BookUpdateKind.SET_LEVELS, received_at=now
+        )
+    )
+    engine.on_book(
+        BookUpdate(
+            market_id, (BookLevel(Decimal("0.5"), Decimal("-3")),), (), kind=BookUpdateKind.SET_LEVELS, received_at=now
+        )
+    )
     engine.on_book(BookUpdate("kalshi:NOT-A-MARKET", (), (), kind=BookUpdateKind.SNAPSHOT, received_at=now))
     state = next(iter(engine.registry.games.values()))
     engine.on_game_state(state.evolve(clock_s=float("nan")))

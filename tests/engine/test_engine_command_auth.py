@@ -5,27 +5,26 @@ and expired by the time it starts is refused. Time is an injected clock, never a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgpack
 import pytest
 import redis.asyncio as aioredis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from engine_harness import TEST_OPERATORS, command, send, sim_engine, sim_settings
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import BusKeys, Command, CommandAck, CommandAction
 from arbees_engine.bus.signing import OperatorKey
 from arbees_engine.model import Mode
 
-from engine_harness import TEST_OPERATORS, command, send, sim_engine, sim_settings
-
 
 class WallClock:
     """The engine's command clock in these tests: starts at the real time and moves only when told."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -37,8 +36,9 @@ class WallClock:
 async def _audit(dsn: str, action: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetch("SELECT actor, entity, detail->>'detail' AS detail FROM audit_log "
-                                "WHERE action = $1 ORDER BY id", action)
+        return await conn.fetch(
+            "SELECT actor, entity, detail->>'detail' AS detail FROM audit_log WHERE action = $1 ORDER BY id", action
+        )
     finally:
         await conn.close()
 
@@ -56,8 +56,8 @@ async def _ack_for(settings, command_id: str, after: str = "0-0", block_s: float
     """The engine's ack event for `command_id` (read from the event stream, blocking), or None."""
     client = BusClient(settings.redis_url, settings.instance)
     try:
-        loop_deadline = datetime.now(timezone.utc) + timedelta(seconds=block_s)
-        while datetime.now(timezone.utc) < loop_deadline:
+        loop_deadline = datetime.now(UTC) + timedelta(seconds=block_s)
+        while datetime.now(UTC) < loop_deadline:
             for entry_id, event in await client.read_events(after, block_ms=1000):
                 after = entry_id
                 if isinstance(event, CommandAck) and event.command_id == command_id:
@@ -101,8 +101,16 @@ async def test_forged_stale_and_unknown_commands_are_refused_counted_audited_and
             assert engine.control.kill_engaged and engine.control.effective_mode is Mode.HALTED, f"{reason} ran"
         # what another local user did with redis-cli: a hand-made resume and mode switch, no signature
         for n, action in enumerate(("resume", "set_mode")):
-            await _xadd_raw(settings, {"command_id": f"raw-{n}", "operator": "alice", "issued_at": clock().isoformat(),
-                                       "action": action, "mode": "auto"})
+            await _xadd_raw(
+                settings,
+                {
+                    "command_id": f"raw-{n}",
+                    "operator": "alice",
+                    "issued_at": clock().isoformat(),
+                    "action": action,
+                    "mode": "auto",
+                },
+            )
             ack = await _ack_for(settings, f"raw-{n}")
             assert ack is not None and not ack.ok and ack.detail.startswith("unsigned:") and ack.operator == ""
         assert engine.control.kill_engaged and engine.control.mode is Mode.AUTO
@@ -123,7 +131,8 @@ async def test_forged_stale_and_unknown_commands_are_refused_counted_audited_and
 
 
 async def test_a_replayed_command_id_is_answered_with_its_first_ack_and_never_runs_again_even_after_restart(
-        pg_dsn, redis_url):
+    pg_dsn, redis_url
+):
     settings = sim_settings(pg_dsn, redis_url)
     clock = WallClock()
     kill = command(CommandAction.KILL, operator="carol", now=clock(), reason="first")
@@ -212,8 +221,12 @@ async def test_a_command_cut_off_by_a_crash_before_its_ack_is_not_run_again_exce
     resume = command(CommandAction.RESUME, operator="alice", now=clock())
     async with sim_engine(settings, command_clock=clock) as (engine, _world, store):
         for cmd in (kill, resume):  # what a crash between recording and acknowledging leaves behind
-            assert await store.record_command(cmd.command_id, cmd.operator, cmd.action.value,
-                                              cmd.model_dump(mode="json"), cmd.issued_at) is None
+            assert (
+                await store.record_command(
+                    cmd.command_id, cmd.operator, cmd.action.value, cmd.model_dump(mode="json"), cmd.issued_at
+                )
+                is None
+            )
         ack = await send(settings, kill)
         assert ack is not None and ack.ok and engine.control.kill_engaged  # a kill is safe to finish
         ack = await send(settings, resume)
@@ -228,8 +241,12 @@ async def test_a_flood_of_forged_commands_is_all_counted_but_audits_a_bounded_nu
         try:
             async with raw.pipeline(transaction=False) as pipe:
                 for n in range(200):
-                    payload = {"command_id": f"flood-{n}", "operator": "alice",
-                               "issued_at": datetime.now(timezone.utc).isoformat(), "action": "resume"}
+                    payload = {
+                        "command_id": f"flood-{n}",
+                        "operator": "alice",
+                        "issued_at": datetime.now(UTC).isoformat(),
+                        "action": "resume",
+                    }
                     pipe.xadd(BusKeys(settings.instance).commands, {"d": msgpack.packb(payload, use_bin_type=True)})
                 await pipe.execute()
         finally:

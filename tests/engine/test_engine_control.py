@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+from engine_harness import command, send, sim_engine, sim_settings
 
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Decision, Mode
 from arbees_engine.ops.drive import drive_sim
-
-from engine_harness import command, send, sim_engine, sim_settings
 
 
 async def _audit_actions(dsn: str) -> list[tuple[str, str]]:
@@ -74,8 +73,10 @@ async def test_manual_mode_approve_executes_reject_and_expiry_never_do(pg_dsn, r
         assert engine.signal_book.pending, "no risk-approved signal reached the manual queue"
         assert engine.executor.orders == 0, "manual mode executed without approval"
         signal = next(iter(engine.signal_book.pending.values()))
-        ack = await send(settings, command(CommandAction.APPROVE, operator="carol", signal_id=signal.signal_id,
-                                           signal_version=signal.version))
+        ack = await send(
+            settings,
+            command(CommandAction.APPROVE, operator="carol", signal_id=signal.signal_id, signal_version=signal.version),
+        )
         assert ack is not None, "approve not acknowledged"
         await engine.settle_queue()
         if ack.ok:
@@ -87,24 +88,31 @@ async def test_manual_mode_approve_executes_reject_and_expiry_never_do(pg_dsn, r
         await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
         victim = next(iter(engine.signal_book.pending.values()))
         orders = engine.executor.orders
-        ack = await send(settings, command(CommandAction.REJECT, operator="carol", signal_id=victim.signal_id,
-                                           signal_version=victim.version))
+        ack = await send(
+            settings,
+            command(CommandAction.REJECT, operator="carol", signal_id=victim.signal_id, signal_version=victim.version),
+        )
         assert ack is not None and ack.ok
         assert engine.signal_book.signals[victim.signal_id].decision is Decision.OPERATOR_REJECTED
-        again = await send(settings, command(CommandAction.APPROVE, signal_id=victim.signal_id, signal_version=victim.version))
+        again = await send(
+            settings, command(CommandAction.APPROVE, signal_id=victim.signal_id, signal_version=victim.version)
+        )
         assert again is not None and not again.ok  # a rejected signal can never be approved later
 
         await drive_sim(engine, world, 30 * 60, until=lambda e: len(e.signal_book.pending) >= 1)
         waiting = next(iter(engine.signal_book.pending.values()))
         await drive_sim(engine, world, int(settings.strategy.manual_expiry_s) + 2)
         assert engine.signal_book.signals[waiting.signal_id].decision is Decision.EXPIRED
-        late = await send(settings, command(CommandAction.APPROVE, signal_id=waiting.signal_id, signal_version=waiting.version))
+        late = await send(
+            settings, command(CommandAction.APPROVE, signal_id=waiting.signal_id, signal_version=waiting.version)
+        )
         assert late is not None and not late.ok and "expired" in late.detail
         assert engine.executor.orders == orders
     conn = await asyncpg.connect(pg_dsn)
     try:
-        sent = await conn.fetchval("SELECT count(*) FROM orders WHERE signal_id = ANY($1::text[])",
-                                   [victim.signal_id, waiting.signal_id])
+        sent = await conn.fetchval(
+            "SELECT count(*) FROM orders WHERE signal_id = ANY($1::text[])", [victim.signal_id, waiting.signal_id]
+        )
     finally:
         await conn.close()
     assert sent == 0, "a rejected or expired signal was executed"

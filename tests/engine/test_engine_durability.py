@@ -9,6 +9,8 @@ import asyncio
 from decimal import Decimal as D
 
 import asyncpg
+from engine_harness import sim_engine, sim_settings
+from ledger_invariants import violations
 
 from arbees_engine.model import GameStatus, Side
 from arbees_engine.ops import embedded_server as embedded
@@ -16,9 +18,6 @@ from arbees_engine.ops.drive import drive_sim
 from arbees_engine.ops.embedded import EmbeddedPostgres
 from arbees_engine.runtime.engine import cancel_and_wait
 from arbees_engine.store.migrate import migrate
-
-from engine_harness import sim_engine, sim_settings
-from ledger_invariants import violations
 
 
 async def _until(condition, what: str, timeout_s: float = 60.0) -> None:
@@ -40,10 +39,14 @@ async def _restart_on_same_port(pg: EmbeddedPostgres, monkeypatch) -> None:
 async def _memory_matches_store(engine, store) -> None:
     """The engine's positions and bankroll equal the store's, and the ledger invariants hold."""
     portfolio = engine.portfolio
-    stored = {(p.market_id, p.side): (p.contracts, p.cost, p.realized_pnl, p.fees, p.settled)
-              for p in await store.load_positions()}
-    held = {(p.market_id, p.side): (p.contracts, p.cost, p.realized_pnl, p.fees, p.settled)
-            for p in portfolio.positions(include_closed=True)}
+    stored = {
+        (p.market_id, p.side): (p.contracts, p.cost, p.realized_pnl, p.fees, p.settled)
+        for p in await store.load_positions()
+    }
+    held = {
+        (p.market_id, p.side): (p.contracts, p.cost, p.realized_pnl, p.fees, p.settled)
+        for p in portfolio.positions(include_closed=True)
+    }
     assert held == stored
     bank, kept = portfolio.bankroll, await store.load_bankroll()
     assert (bank.realized_pnl, bank.fees) == (kept.realized_pnl, kept.fees)
@@ -68,7 +71,8 @@ def _expected_realized(engine, market_id: str) -> D:
 
 
 async def test_a_fill_and_a_settlement_inside_postgres_outages_are_kept_and_paid_after_a_restart(
-        redis_url, tmp_path, monkeypatch):
+    redis_url, tmp_path, monkeypatch
+):
     pg = EmbeddedPostgres(tmp_path / "pg")
     pg.start()
     try:
@@ -143,8 +147,9 @@ async def _settlement_inside_an_outage(engine, world, pg, monkeypatch) -> tuple[
     await _restart_on_same_port(pg, monkeypatch)
     await _until(lambda: not settlement.pending, "the settlement once the store is back")
     assert portfolio.is_settled(market_id)
-    realized = sum(p.realized_pnl for side in (Side.YES, Side.NO)
-                   if (p := portfolio.position(market_id, side)) is not None)
+    realized = sum(
+        p.realized_pnl for side in (Side.YES, Side.NO) if (p := portfolio.position(market_id, side)) is not None
+    )
     assert realized == expected
     await _until(lambda: engine.writer.backlog == 0, "the writer's backlog after the second outage")
     return market_id, realized
@@ -165,8 +170,7 @@ async def test_a_crash_after_a_simulated_game_ended_pays_its_position_at_restart
         engine.registry.games[game.game_id] = final
         expected = _expected_realized(engine, market_id)
     async with sim_engine(settings, seed=8) as (again, _world, _store):
-        positions = [p for side in (Side.YES, Side.NO)
-                     if (p := again.portfolio.position(market_id, side)) is not None]
+        positions = [p for side in (Side.YES, Side.NO) if (p := again.portfolio.position(market_id, side)) is not None]
         assert positions and all(p.settled for p in positions)
         assert sum(p.realized_pnl for p in positions) == expected != 0
         assert again.counts["recovered_settlements_paid"] >= 1

@@ -4,27 +4,49 @@ real venue's market then settles on the venue's own result, compared with that e
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 from arbees_engine.adapters.registry import with_evidence
-from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Outcome, Side, Sport,
-                                 Team, Venue)
+from arbees_engine.model import (
+    Fill,
+    GameState,
+    GameStatus,
+    League,
+    Market,
+    MarketListing,
+    Outcome,
+    Side,
+    Sport,
+    Team,
+    Venue,
+)
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
-NOW = datetime(2026, 4, 15, 21, 0, tzinfo=timezone.utc)
-TIE = GameState(game_id="espn:ucl:1", sport=Sport.SOCCER, league=League.UCL, home=Team("ARS", "Arsenal"),
-                away=Team("RMA", "Real Madrid"), status=GameStatus.LIVE, period=2, home_score=1, away_score=1,
-                regulation_seconds=5400.0, start_time=NOW)
+NOW = datetime(2026, 4, 15, 21, 0, tzinfo=UTC)
+TIE = GameState(
+    game_id="espn:ucl:1",
+    sport=Sport.SOCCER,
+    league=League.UCL,
+    home=Team("ARS", "Arsenal"),
+    away=Team("RMA", "Real Madrid"),
+    status=GameStatus.LIVE,
+    period=2,
+    home_score=1,
+    away_score=1,
+    regulation_seconds=5400.0,
+    start_time=NOW,
+)
 
 
 async def _engine_holding_home_yes() -> tuple[Engine, Market]:
     engine = Engine(Settings(database_url=None, redis_url=None), [], clock=lambda: NOW)
     home = Market("kalshi:UCL-ARS", Venue.KALSHI, "UCL-ARS", TIE.game_id, Outcome.HOME, "ARS")
     engine.on_market(home)
-    engine.portfolio.apply_fill(Fill("f1", "o1", home.market_id, Venue.KALSHI, Side.YES, D("0.40"), 10, D("0"), NOW),
-                                     TIE.game_id, Sport.SOCCER)
+    engine.portfolio.apply_fill(
+        Fill("f1", "o1", home.market_id, Venue.KALSHI, Side.YES, D("0.40"), 10, D("0"), NOW), TIE.game_id, Sport.SOCCER
+    )
     return engine, home
 
 
@@ -33,8 +55,13 @@ async def _settle(engine: Engine) -> None:
 
 
 async def _venue_resolves(engine: Engine, result: str) -> None:
-    engine.on_listing(with_evidence(MarketListing(Venue.KALSHI, "UCL-ARS", "UCL", "Arsenal vs Real Madrid", "Arsenal",
-                                    status="settled", result=result)))
+    engine.on_listing(
+        with_evidence(
+            MarketListing(
+                Venue.KALSHI, "UCL-ARS", "UCL", "Arsenal vs Real Madrid", "Arsenal", status="settled", result=result
+            )
+        )
+    )
     await _settle(engine)
 
 

@@ -14,12 +14,11 @@ from pathlib import Path
 import msgpack
 import pytest
 import redis.asyncio as aioredis
+from engine_harness import command, send, sim_engine, sim_settings
+from pg_proxy import CuttingProxy
 
 from arbees_engine.bus.messages import COMMAND_GROUP, BusKeys, CommandAction, pack
 from arbees_engine.model import Mode
-
-from engine_harness import command, send, sim_engine, sim_settings
-from pg_proxy import CuttingProxy
 
 
 async def _until(condition, timeout_s: float = 20.0) -> None:
@@ -48,8 +47,12 @@ async def test_a_signed_kill_engages_within_its_ttl_behind_a_flood_of_30000_unsi
     settings = sim_settings(pg_dsn, redis_url)
     async with sim_engine(settings) as (engine, _world, _store):
         raw = aioredis.Redis.from_url(settings.redis_url)
-        junk = {"d": msgpack.packb({"command_id": "flood", "operator": "alice", "action": "resume",
-                                    "issued_at": "2026-01-01T00:00:00Z"}, use_bin_type=True)}
+        junk = {
+            "d": msgpack.packb(
+                {"command_id": "flood", "operator": "alice", "action": "resume", "issued_at": "2026-01-01T00:00:00Z"},
+                use_bin_type=True,
+            )
+        }
         try:
             started = time.monotonic()
             for _ in range(30):  # 30 pipelines of 1,000 XADDs: what another local user can push in ~1 s
@@ -64,8 +67,10 @@ async def test_a_signed_kill_engages_within_its_ttl_behind_a_flood_of_30000_unsi
         sent = time.monotonic()
         ack = await send(settings, kill, timeout_s=10)
         took = time.monotonic() - sent
-        print(f"\nflood of 30000 pushed in {flooded:.2f} s; kill acknowledged {took:.2f} s after it was sent; "
-              f"refused unsigned {engine.input_rejections['command:unsigned']}")
+        print(
+            f"\nflood of 30000 pushed in {flooded:.2f} s; kill acknowledged {took:.2f} s after it was sent; "
+            f"refused unsigned {engine.input_rejections['command:unsigned']}"
+        )
         assert ack is not None and ack.ok, f"the kill expired behind the flood: {ack}"
         assert engine.control.kill_engaged and took < 10.0
         print(f"entries the stream's cap trimmed: {engine.publisher.trimmed_commands}")
@@ -73,7 +78,8 @@ async def test_a_signed_kill_engages_within_its_ttl_behind_a_flood_of_30000_unsi
 
 @pytest.mark.slow
 async def test_a_kill_engages_within_its_ttl_while_the_store_hangs_and_other_commands_are_refused(
-        pg_server, pg_dsn, redis_url):
+    pg_server, pg_dsn, redis_url
+):
     proxy = CuttingProxy(pg_server)
     await proxy.start()
     settings = sim_settings(proxy.dsn(pg_dsn), redis_url)
@@ -125,12 +131,16 @@ async def test_resume_and_mode_change_keep_memory_as_it_was_when_the_store_write
     settings = sim_settings(proxy.dsn(pg_dsn), redis_url, instance=instance)
     try:
         async with sim_engine(settings) as (engine, _world, store):
-            kill = await send(settings, command(CommandAction.KILL, operator="alice", instance=instance, reason="drill"))
+            kill = await send(
+                settings, command(CommandAction.KILL, operator="alice", instance=instance, reason="drill")
+            )
             assert kill is not None and kill.ok
             await _until_async(lambda: _stored_kill(store, instance))
             await engine.writer.drain()
-            for cmd in (command(CommandAction.RESUME, operator="alice", instance=instance),
-                        command(CommandAction.SET_MODE, operator="alice", instance=instance, mode="halted")):
+            for cmd in (
+                command(CommandAction.RESUME, operator="alice", instance=instance),
+                command(CommandAction.SET_MODE, operator="alice", instance=instance, mode="halted"),
+            ):
                 proxy.cut_on(instance.encode())  # the write of mode / kill switch, never the command's record
                 ack = await send(settings, cmd)
                 assert ack is not None and not ack.ok and ack.outcome == "failed", ack

@@ -4,23 +4,49 @@ Kelly sizing counts what is already staked on the same result, on any venue or m
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
-
-from arbees_engine.bus.messages import CommandAction
-from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind, Decision, Fill, GameState, GameStatus, League, Market, Outcome
-from arbees_engine.model import Side, Sport, Team, Venue
-from arbees_engine.runtime.engine import Engine
-from arbees_engine.settings import Settings
 
 from engine_harness import authorized_test_operators, command
 
-NOW = datetime(2026, 11, 25, 20, 0, tzinfo=timezone.utc)
+from arbees_engine.bus.messages import CommandAction
+from arbees_engine.model import (
+    BookLevel,
+    BookUpdate,
+    BookUpdateKind,
+    Decision,
+    Fill,
+    GameState,
+    GameStatus,
+    League,
+    Market,
+    Outcome,
+    Side,
+    Sport,
+    Team,
+    Venue,
+)
+from arbees_engine.runtime.engine import Engine
+from arbees_engine.settings import Settings
+
+NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 HOME = Market("kalshi:KC-WIN", Venue.KALSHI, "KC-WIN", "espn:nfl:9", Outcome.HOME, "KC")
 # Q4, 4:00 left, Kansas City up 10: the model prices the home win far above the 80¢ ask
-LEADING = GameState(game_id="espn:nfl:9", sport=Sport.FOOTBALL, league=League.NFL, home=Team("KC", "Chiefs"),
-                    away=Team("DEN", "Broncos"), status=GameStatus.LIVE, home_score=24, away_score=14, period=4,
-                    clock_s=240.0, seconds_remaining_regulation=240.0, regulation_seconds=3600.0, start_time=NOW)
+LEADING = GameState(
+    game_id="espn:nfl:9",
+    sport=Sport.FOOTBALL,
+    league=League.NFL,
+    home=Team("KC", "Chiefs"),
+    away=Team("DEN", "Broncos"),
+    status=GameStatus.LIVE,
+    home_score=24,
+    away_score=14,
+    period=4,
+    clock_s=240.0,
+    seconds_remaining_regulation=240.0,
+    regulation_seconds=3600.0,
+    start_time=NOW,
+)
 
 
 class _Clock:
@@ -33,24 +59,44 @@ class _Clock:
 
 def _engine() -> tuple[Engine, _Clock]:
     clock = _Clock()
-    engine = Engine(Settings(database_url=None, redis_url=None, mode="manual", instance="test",
-                             operators_file=authorized_test_operators()), [], clock=clock)
+    engine = Engine(
+        Settings(
+            database_url=None,
+            redis_url=None,
+            mode="manual",
+            instance="test",
+            operators_file=authorized_test_operators(),
+        ),
+        [],
+        clock=clock,
+    )
     engine.commands.guard.clock = clock  # commands expire by this clock too
     engine.on_game_state(LEADING)
     engine.on_market(HOME)
     return engine, clock
 
 
-def _quote(engine: Engine, clock: _Clock, seq: int, market: Market = HOME, bid: str = "0.78", ask: str = "0.80") -> None:
-    engine.on_book(BookUpdate(market.market_id, (BookLevel(D(bid), D("2000")),), (BookLevel(D(ask), D("2000")),),
-                              BookUpdateKind.SNAPSHOT, seq, clock.now))
+def _quote(
+    engine: Engine, clock: _Clock, seq: int, market: Market = HOME, bid: str = "0.78", ask: str = "0.80"
+) -> None:
+    engine.on_book(
+        BookUpdate(
+            market.market_id,
+            (BookLevel(D(bid), D("2000")),),
+            (BookLevel(D(ask), D("2000")),),
+            BookUpdateKind.SNAPSHOT,
+            seq,
+            clock.now,
+        )
+    )
 
 
 async def _approve(engine: Engine, signal_id: str, n: int = 1):
     signal = engine.signal_book.signals[signal_id]
     clock = engine.commands.guard.clock
-    return await engine.commands.handle(command(CommandAction.APPROVE, operator="op", now=clock(), signal_id=signal_id,
-                                                    signal_version=signal.version))
+    return await engine.commands.handle(
+        command(CommandAction.APPROVE, operator="op", now=clock(), signal_id=signal_id, signal_version=signal.version)
+    )
 
 
 def _only_pending(engine: Engine) -> str:
@@ -100,8 +146,14 @@ async def test_a_second_pending_signal_of_a_market_is_not_stacked_on_the_first()
     assert 0 < resized < 100
     await engine.jobs.drain()
     assert engine.portfolio.position(HOME.market_id, Side.YES).contracts == 100 + resized
-    fresh = engine.trader.edge(HOME, engine.registry.games[HOME.game_id], engine.registry.books[HOME.market_id],
-                              engine.trader.available(), clock.now, lambda: "probe")
+    fresh = engine.trader.edge(
+        HOME,
+        engine.registry.games[HOME.game_id],
+        engine.registry.books[HOME.market_id],
+        engine.trader.available(),
+        clock.now,
+        lambda: "probe",
+    )
     assert fresh is None  # Kelly's target on this result is now held: no further edge signal
 
 
@@ -133,8 +185,11 @@ def test_kelly_counts_a_bet_on_the_same_result_held_on_another_venue_or_market()
     poly_away = Market("polymarket:DEN", Venue.POLYMARKET, "DEN", "espn:nfl:9", Outcome.AWAY, "DEN")
     for market in (poly_home, poly_away):
         engine.on_market(market)
-    engine.portfolio.apply_fill(Fill("f1", "o1", HOME.market_id, Venue.KALSHI, Side.YES, D("0.80"), 50,
-                                          D("0.56"), NOW), HOME.game_id, Sport.FOOTBALL)
+    engine.portfolio.apply_fill(
+        Fill("f1", "o1", HOME.market_id, Venue.KALSHI, Side.YES, D("0.80"), 50, D("0.56"), NOW),
+        HOME.game_id,
+        Sport.FOOTBALL,
+    )
     assert engine.trader.staked(poly_home) == {Side.YES: D("40.00"), Side.NO: D("0")}
     assert engine.trader.staked(poly_away) == {Side.YES: D("0"), Side.NO: D("40.00")}
     assert engine.trader.staked(HOME)[Side.YES] == D("40.00")  # the market itself, as before

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+from engine_harness import sim_engine, sim_settings
+
 from arbees_engine.bus.client import BusClient
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store.migrate import migrate
-
-from engine_harness import sim_engine, sim_settings
 
 
 async def _until(condition, timeout_s: float = 15.0) -> None:

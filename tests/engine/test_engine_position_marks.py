@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from arbees_engine.model import Side
-
 from test_engine_venue_settlement import MARKET, _buy, engine  # noqa: F401 - the engine fixture
+
+from arbees_engine.model import Side
 
 
 async def test_a_moved_mark_is_republished_once_and_a_still_one_is_not(engine):
@@ -15,7 +15,9 @@ async def test_a_moved_mark_is_republished_once_and_a_still_one_is_not(engine):
     engine.marks.remarked_position_views()  # what the desk was shown at the fill
     engine.portfolio.mark(MARKET.market_id, D("0.70"))
     views = engine.marks.remarked_position_views()
-    assert [(v.position_id, v.mark, v.unrealized_pnl) for v in views] == [(f"{MARKET.market_id}:yes", D("0.70"), D("1.00"))]
+    assert [(v.position_id, v.mark, v.unrealized_pnl) for v in views] == [
+        (f"{MARKET.market_id}:yes", D("0.70"), D("1.00"))
+    ]
     assert engine.marks.remarked_position_views() == []  # unchanged: nothing to send
     engine.portfolio.mark(MARKET.market_id, D("0.55"))
     assert [v.unrealized_pnl for v in engine.marks.remarked_position_views()] == [D("-0.50")]

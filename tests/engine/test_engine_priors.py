@@ -4,34 +4,54 @@ the start, persisted, restored after a restart, and used by the model."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from engine_harness import sim_settings
 
 from arbees_engine.adapters.espn.parse import parse_scoreboard
-from arbees_engine.model import (BookLevel, BookUpdate, BookUpdateKind, GameState, GameStatus, League, Market, OrderBook, Outcome,
-                                 Sport, Team, Venue)
+from arbees_engine.data.priors import PriorBook
+from arbees_engine.model import (
+    BookLevel,
+    BookUpdate,
+    BookUpdateKind,
+    GameState,
+    GameStatus,
+    League,
+    Market,
+    OrderBook,
+    Outcome,
+    Sport,
+    Team,
+    Venue,
+)
 from arbees_engine.pricing import model_for
 from arbees_engine.pricing.spread import home_margin_from_line, spread_home_prob
 from arbees_engine.runtime.engine import Engine
-from arbees_engine.data.priors import PriorBook
 from arbees_engine.store.store import Store
 
-from engine_harness import sim_settings
-
-NOW = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 SPORT_LEAGUE = {Sport.FOOTBALL: League.NFL, Sport.SOCCER: League.EPL, Sport.BASKETBALL: League.NBA}
 
 
 def game(status=GameStatus.SCHEDULED, sport=Sport.FOOTBALL, **changes) -> GameState:
     live = status is GameStatus.LIVE
-    state = GameState(game_id="espn:nfl:1", sport=sport, league=SPORT_LEAGUE[sport], home=Team("KC", "Chiefs"),
-                      away=Team("DEN", "Broncos"), status=status, period=1 if live else 0,
-                      clock_s=900.0 if live else 0.0, seconds_remaining_regulation=3600.0,
-                      regulation_seconds=3600.0, start_time=NOW)
+    state = GameState(
+        game_id="espn:nfl:1",
+        sport=sport,
+        league=SPORT_LEAGUE[sport],
+        home=Team("KC", "Chiefs"),
+        away=Team("DEN", "Broncos"),
+        status=status,
+        period=1 if live else 0,
+        clock_s=900.0 if live else 0.0,
+        seconds_remaining_regulation=3600.0,
+        regulation_seconds=3600.0,
+        start_time=NOW,
+    )
     return state.evolve(**changes) if changes else state
 
 
@@ -41,7 +61,9 @@ def market(outcome=Outcome.HOME, venue=Venue.KALSHI) -> Market:
 
 
 def book(market_id: str, bid: str, ask: str, seq: int = 1) -> BookUpdate:
-    return BookUpdate(market_id, (BookLevel(D(bid), D("100")),), (BookLevel(D(ask), D("100")),), BookUpdateKind.SNAPSHOT, seq, NOW)
+    return BookUpdate(
+        market_id, (BookLevel(D(bid), D("100")),), (BookLevel(D(ask), D("100")),), BookUpdateKind.SNAPSHOT, seq, NOW
+    )
 
 
 def applied(update: BookUpdate) -> OrderBook:
@@ -63,14 +85,17 @@ def test_market_prior_is_the_pre_start_mid_and_is_frozen_once_live():
     assert priors.observe_game(game(GameStatus.LIVE, home_score=7)).pregame_home_prob == pytest.approx(0.75)
 
 
-@pytest.mark.parametrize("outcome, sport, bid, ask, expected", [
-    (Outcome.AWAY, Sport.FOOTBALL, "0.30", "0.32", 0.69),   # 1 − P(away wins)
-    (Outcome.AWAY, Sport.SOCCER, "0.30", "0.32", None),     # three-way: 1 − P(away) includes the draw
-    (Outcome.DRAW, Sport.SOCCER, "0.25", "0.27", None),
-    (Outcome.HOME, Sport.SOCCER, "0.44", "0.46", 0.45),
-    (Outcome.HOME, Sport.FOOTBALL, "0.06", "0.99", None),   # a 93¢ spread is not a price
-    (Outcome.HOME, Sport.FOOTBALL, "0.995", "0.999", 0.99),  # never a certainty
-])
+@pytest.mark.parametrize(
+    "outcome, sport, bid, ask, expected",
+    [
+        (Outcome.AWAY, Sport.FOOTBALL, "0.30", "0.32", 0.69),  # 1 − P(away wins)
+        (Outcome.AWAY, Sport.SOCCER, "0.30", "0.32", None),  # three-way: 1 − P(away) includes the draw
+        (Outcome.DRAW, Sport.SOCCER, "0.25", "0.27", None),
+        (Outcome.HOME, Sport.SOCCER, "0.44", "0.46", 0.45),
+        (Outcome.HOME, Sport.FOOTBALL, "0.06", "0.99", None),  # a 93¢ spread is not a price
+        (Outcome.HOME, Sport.FOOTBALL, "0.995", "0.999", 0.99),  # never a certainty
+    ],
+)
 def test_which_books_give_a_prior(outcome, sport, bid, ask, expected):
     priors = PriorBook()
     m = market(outcome)
@@ -124,7 +149,9 @@ def test_espn_pre_game_line_from_the_recorded_scoreboard_becomes_the_prior():
     pre = by_status[GameStatus.SCHEDULED]
     assert (pre.away.abbr, pre.home.abbr, pre.extra["prior_line"]) == ("NYG", "TEN", "TEN -5.5")
     assert pre.pregame_home_prob == pytest.approx(spread_home_prob(5.5, League.NFL))
-    assert by_status[GameStatus.LIVE].pregame_home_prob is None and by_status[GameStatus.FINAL].pregame_home_prob is None
+    assert (
+        by_status[GameStatus.LIVE].pregame_home_prob is None and by_status[GameStatus.FINAL].pregame_home_prob is None
+    )
     # the model opens at the line's probability instead of the league's home rate
     kickoff = model_for(Sport.FOOTBALL).p_home(pre)
     assert kickoff == pytest.approx(pre.pregame_home_prob, abs=0.01)

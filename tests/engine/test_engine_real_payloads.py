@@ -13,8 +13,9 @@ import os
 import signal
 import sys
 
-from arbees_engine.bus.client import BusClient
 from fixture_server import Reply, fixture, start_fixture_server
+
+from arbees_engine.bus.client import BusClient
 
 ROUTES = {
     "/football/nfl/scoreboard": fixture("espn", "scoreboard_nfl_2022wk1_in_post_pre.json"),
@@ -31,15 +32,24 @@ ROUTES = {
 
 def _env(url: str, pg_dsn: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": "real",
-        "ARBEES_KILL_FILE": "/nonexistent/arbees-kill",
-        "ARBEES_ENDPOINTS__ESPN_BASE_URL": url, "ARBEES_ENDPOINTS__KALSHI_BASE_URL": url,
-        "ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL": url, "ARBEES_ENDPOINTS__POLYMARKET_CLOB_URL": url,
-        "ARBEES_ENDPOINTS__ESPN_LEAGUES": json.dumps(["football/nfl", "hockey/nhl", "basketball/nba", "soccer/eng.1"]),
-        "ARBEES_ENDPOINTS__KALSHI_SERIES": json.dumps(["KXNBAGAME", "KXELONMARS"]),
-        "ARBEES_ENDPOINTS__POLL_LIVE_S": "0.5", "ARBEES_ENDPOINTS__VENUE_POLL_S": "0.5",
-    })
+    env.update(
+        {
+            "ARBEES_DATABASE_URL": pg_dsn,
+            "ARBEES_REDIS_URL": redis_url,
+            "ARBEES_INSTANCE": "real",
+            "ARBEES_KILL_FILE": "/nonexistent/arbees-kill",
+            "ARBEES_ENDPOINTS__ESPN_BASE_URL": url,
+            "ARBEES_ENDPOINTS__KALSHI_BASE_URL": url,
+            "ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL": url,
+            "ARBEES_ENDPOINTS__POLYMARKET_CLOB_URL": url,
+            "ARBEES_ENDPOINTS__ESPN_LEAGUES": json.dumps(
+                ["football/nfl", "hockey/nhl", "basketball/nba", "soccer/eng.1"]
+            ),
+            "ARBEES_ENDPOINTS__KALSHI_SERIES": json.dumps(["KXNBAGAME", "KXELONMARS"]),
+            "ARBEES_ENDPOINTS__POLL_LIVE_S": "0.5",
+            "ARBEES_ENDPOINTS__VENUE_POLL_S": "0.5",
+        }
+    )
     return env
 
 
@@ -60,7 +70,9 @@ async def _wait_for_state(redis_url: str, timeout_s: float = 60.0) -> None:
                     refusals = event.rejections.get("match:no_game", 0) > 0 and event.counts.get("games", 0) >= 9
             if len(seen_games) >= 9 and "kalshi:KXELONMARS-99" in seen_quotes and refusals:
                 return
-        raise AssertionError(f"engine did not publish the fixtures: games={sorted(seen_games)} quotes={sorted(seen_quotes)}")
+        raise AssertionError(
+            f"engine did not publish the fixtures: games={sorted(seen_games)} quotes={sorted(seen_quotes)}"
+        )
     finally:
         await client.close()
 
@@ -69,12 +81,23 @@ async def test_real_payload_run_shows_games_and_quotes_in_status(pg_dsn, redis_u
     with start_fixture_server(ROUTES) as server:
         env = _env(server.url, pg_dsn, redis_url)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "arbees_engine", "run", "--venue", "kalshi,polymarket", "--feed", "espn",
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "arbees_engine",
+            "run",
+            "--venue",
+            "kalshi,polymarket",
+            "--feed",
+            "espn",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             await _wait_for_state(redis_url)
             status = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "arbees_engine", "status", "--json", env=env, stdout=asyncio.subprocess.PIPE)
+                sys.executable, "-m", "arbees_engine", "status", "--json", env=env, stdout=asyncio.subprocess.PIPE
+            )
             out, _ = await status.communicate()
             assert status.returncode == 0
         finally:
@@ -86,8 +109,11 @@ async def test_real_payload_run_shows_games_and_quotes_in_status(pg_dsn, redis_u
     data = json.loads(out)
     assert data["online"] and data["heartbeat_age_s"] < 5
     games = {g["game_id"]: g for g in data["games"]}
-    nfl = games["espn:nfl:401437654"] if "espn:nfl:401437654" in games else next(
-        g for g in games.values() if g["league"] == "nfl" and g["status"] == "live")
+    nfl = (
+        games["espn:nfl:401437654"]
+        if "espn:nfl:401437654" in games
+        else next(g for g in games.values() if g["league"] == "nfl" and g["status"] == "live")
+    )
     assert nfl["status"] == "live" and nfl["period"] == 4 and 0 < nfl["model_p_home"] < 1
     assert nfl["clock_s"] == 48.0
     assert {g["status"] for g in games.values()} >= {"live", "final", "scheduled", "postponed"}

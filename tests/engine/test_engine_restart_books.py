@@ -3,18 +3,18 @@ config cannot resize the bankroll and the daily loss limit does not reset."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
+
+from engine_harness import sim_settings
 
 from arbees_engine.risk.checks import daily_loss
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.store.store import Store
 
-from engine_harness import sim_settings
-
 
 async def test_restart_keeps_stored_starting_bankroll_and_the_days_losses(pg_dsn, redis_url):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store = await Store.connect(pg_dsn)
     try:
         first = Engine(sim_settings(pg_dsn, redis_url, starting_bankroll=D("1000")), [], store=store, clock=lambda: now)

@@ -6,20 +6,21 @@ a counted reason, and nothing is sent for it (issue 11 review, finding 8)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
+from engine_harness import sim_engine, sim_settings
 
 from arbees_engine.model import Decision
-from dataclasses import dataclass
-
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 
-from engine_harness import sim_engine, sim_settings
-
-EXPECTED = {"waits_too_long": (Decision.EXPIRED, "expired: "), "limit_used_up": (Decision.REJECTED, "risk_recheck: "),
-            "store_behind": (Decision.REJECTED, "risk_recheck: control_plane_down")}
+EXPECTED = {
+    "waits_too_long": (Decision.EXPIRED, "expired: "),
+    "limit_used_up": (Decision.REJECTED, "risk_recheck: "),
+    "store_behind": (Decision.REJECTED, "risk_recheck: control_plane_down"),
+}
 
 
 @dataclass
@@ -67,8 +68,7 @@ async def _meanwhile(case: str, engine: Engine, world, queued: dict) -> asyncio.
 
 
 @pytest.mark.parametrize("case", list(EXPECTED))
-async def test_a_signal_queued_behind_a_stalled_execution_is_checked_again_before_it_is_sent(
-        pg_dsn, redis_url, case):
+async def test_a_signal_queued_behind_a_stalled_execution_is_checked_again_before_it_is_sent(pg_dsn, redis_url, case):
     settings = sim_settings(pg_dsn, redis_url, store_backlog_unhealthy=300)
     async with sim_engine(settings, seed=7) as (engine, world, _store):
         await drive_sim(engine, world, 15 * 60, until=lambda e: e.executor.orders >= 1)

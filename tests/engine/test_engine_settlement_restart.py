@@ -8,11 +8,10 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from test_engine_venue_settlement import GAME, MARKET, NOW, _audit_actions, _buy, _engine, _venue_says
 
 from arbees_engine.model import GameStatus, Market, Outcome, Side, Venue
 from arbees_engine.store import StoreUnavailable
-
-from test_engine_venue_settlement import GAME, MARKET, NOW, _audit_actions, _buy, _engine, _venue_says
 
 POLY = Market("polymarket:NYK-TOKEN", Venue.POLYMARKET, "NYK-TOKEN", GAME.game_id, Outcome.AWAY, "NYK")
 
@@ -24,7 +23,8 @@ async def _restarted(store):
 
 @pytest.mark.parametrize("venue_result, mismatches", [("no", 1), ("yes", 0)])
 async def test_a_restart_between_the_feeds_final_and_the_venue_result_still_compares_them(
-        store, venue_result, mismatches):
+    store, venue_result, mismatches
+):
     first = await _engine(store)
     try:
         await _buy(first, MARKET, Side.YES, "0.60", 10)
@@ -56,10 +56,10 @@ async def test_a_restart_between_the_feeds_final_and_the_venue_result_still_comp
         await third.shutdown()
 
 
-async def test_an_expectation_the_store_refused_is_counted_and_still_compared_in_the_same_run(
-        store, monkeypatch):
+async def test_an_expectation_the_store_refused_is_counted_and_still_compared_in_the_same_run(store, monkeypatch):
     engine = await _engine(store)
     try:
+
         async def down(*_args):
             raise StoreUnavailable("PostgreSQL unavailable: test")
 

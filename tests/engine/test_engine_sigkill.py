@@ -21,10 +21,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from ledger_invariants import ledger_totals, open_paper_orders, violations
 
 from arbees_engine.bus.client import BusClient
-
-from ledger_invariants import ledger_totals, open_paper_orders, violations
 
 KILLS = 21
 SEED = 20261204
@@ -61,8 +60,21 @@ class EngineLife:
         log = self.log_path.open("ab")
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                str(ENGINE), "run", "--venue", "sim", "--speed", "max", "--seed", str(seed), "--games", "6",
-                env=self.env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
+                str(ENGINE),
+                "run",
+                "--venue",
+                "sim",
+                "--speed",
+                "max",
+                "--seed",
+                str(seed),
+                "--games",
+                "6",
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                stdin=asyncio.subprocess.DEVNULL,
+            )
         finally:
             log.close()
 
@@ -81,7 +93,8 @@ class EngineLife:
 async def _backends(conn: asyncpg.Connection) -> set[int]:
     """Server pids of the other connections to the test's database (the engine's)."""
     rows = await conn.fetch(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
     return {r[0] for r in rows}
 
 
@@ -96,8 +109,14 @@ async def _started(bus: BusClient, life: EngineLife):
 @pytest.mark.timeout(240)
 async def test_sigkill_at_random_moments_loses_nothing_and_reconciles_every_order(pg_dsn, redis_url, tmp_path):
     rng = random.Random(SEED)
-    env = {**os.environ, "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": "killtest",
-           "ARBEES_KILL_FILE": str(tmp_path / "KILL"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "ARBEES_DATABASE_URL": pg_dsn,
+        "ARBEES_REDIS_URL": redis_url,
+        "ARBEES_INSTANCE": "killtest",
+        "ARBEES_KILL_FILE": str(tmp_path / "KILL"),
+        "PYTHONUNBUFFERED": "1",
+    }
     conn = await asyncpg.connect(pg_dsn)
     bus = BusClient(redis_url, "killtest")
     life = EngineLife(env, tmp_path / "engine.log")
@@ -115,25 +134,32 @@ async def test_sigkill_at_random_moments_loses_nothing_and_reconciles_every_orde
             else:
                 status = await _until(lambda: _started(bus, life), f"kill {kills}: engine start")
                 _note_recovered(recovered, status.counts)
-                assert not (still := left_open & await open_paper_orders(conn)), \
+                assert not (still := left_open & await open_paper_orders(conn)), (
                     f"kill {kills}: reconciliation left {sorted(still)} open"
+                )
                 breaches += [f"after restart {kills}: {v}" for v in await violations(conn)]
                 target = before[kind] + n
-                await _until(lambda kind=kind, target=target: _reached(conn, kind, target), f"kill {kills}: {n} more {kind}")
+                await _until(
+                    lambda kind=kind, target=target: _reached(conn, kind, target), f"kill {kills}: {n} more {kind}"
+                )
             await life.kill()
             left_open = await open_paper_orders(conn)
 
         await life.start(seed=1)  # the last restart, then a clean stop
         status = await _until(lambda: _started(bus, life), "final engine start")
         _note_recovered(recovered, status.counts)
-        assert not (still := left_open & await open_paper_orders(conn)), f"final reconciliation left {sorted(still)} open"
+        assert not (still := left_open & await open_paper_orders(conn)), (
+            f"final reconciliation left {sorted(still)} open"
+        )
         assert await life.stop() == 0
         breaches += [f"after the clean stop: {v}" for v in await violations(conn)]
         assert not await open_paper_orders(conn), "a clean stop left paper orders open"
         totals = await ledger_totals(conn)
-        print(f"\nSIGKILL test: kills={kills} orders={totals['orders']} fills={totals['fills']} "
-              f"settlements={totals['settlements']} realized={totals['realized_pnl']} fees={totals['fees']} "
-              f"recovered={recovered} invariant violations={len(breaches)}")
+        print(
+            f"\nSIGKILL test: kills={kills} orders={totals['orders']} fills={totals['fills']} "
+            f"settlements={totals['settlements']} realized={totals['realized_pnl']} fees={totals['fees']} "
+            f"recovered={recovered} invariant violations={len(breaches)}"
+        )
         assert breaches == []
         assert totals["fills"] > 0 and totals["settlements"] > 0, "the runs never traded: the test proves nothing"
     finally:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import asyncpg
+from engine_harness import sim_engine, sim_settings
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Removed
 from arbees_engine.model.money import round_cent
-from arbees_engine.pricing.base import logit
 from arbees_engine.ops.drive import drive_sim
-
-from engine_harness import sim_engine, sim_settings
+from arbees_engine.pricing.base import logit
 
 
 def _replay(events) -> dict[str, dict[str, object]]:
@@ -45,6 +44,7 @@ async def _assert_signals_record_model_and_shrunk_probability(conn, base_weight:
 async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url)
     async with sim_engine(settings, seed=7) as (engine, world, store):
+
         def settled(e) -> bool:
             return any(p.settled for p in e.portfolio.positions(include_closed=True))
 
@@ -74,7 +74,8 @@ async def test_sim_run_trades_settles_and_keeps_books(pg_dsn, redis_url):
         for table, key in (("orders", "client_order_id"), ("fills", "fill_id")):
             missing = await conn.fetchval(
                 f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
-                f"(SELECT 1 FROM audit_log a WHERE a.entity LIKE '%' || t.{key} || '%')")
+                f"(SELECT 1 FROM audit_log a WHERE a.entity LIKE '%' || t.{key} || '%')"
+            )
             assert missing == 0, f"{missing} {table} rows without an audit row"
     finally:
         await conn.close()

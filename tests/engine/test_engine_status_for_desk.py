@@ -3,8 +3,9 @@ engine (PostgreSQL and Redis from the harness)."""
 
 from __future__ import annotations
 
-from arbees_engine.ops.drive import drive_sim
 from engine_harness import sim_engine, sim_settings
+
+from arbees_engine.ops.drive import drive_sim
 
 
 async def test_status_carries_engine_clock_trading_kind_feeds_and_exposures(pg_dsn, redis_url):

@@ -8,15 +8,14 @@ import asyncio
 
 import asyncpg
 import pytest
+from engine_harness import sim_engine, sim_settings
+from pg_proxy import CuttingProxy
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.ops.builder import _publisher
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.store import Store
-
-from engine_harness import sim_engine, sim_settings
-from pg_proxy import CuttingProxy
 
 
 async def _until(condition, timeout_s: float = 20.0) -> None:
@@ -71,8 +70,14 @@ async def test_a_clean_shutdown_writes_every_queued_row(pg_dsn, redis_url):
     settings = sim_settings(pg_dsn, redis_url)
     store = await Store.connect(pg_dsn)
     world = SimWorld(seed=7, speed=None, n_games=8)
-    engine = Engine(settings, [world], store=store, publisher_factory=_publisher(settings, redis_url),
-                    clock=world.clock.now, on_fill=world.consume)
+    engine = Engine(
+        settings,
+        [world],
+        store=store,
+        publisher_factory=_publisher(settings, redis_url),
+        clock=world.clock.now,
+        on_fill=world.consume,
+    )
     try:
         await engine.start(with_adapters=False)
         release = _hold(engine)
@@ -89,7 +94,9 @@ async def test_a_clean_shutdown_writes_every_queued_row(pg_dsn, redis_url):
     assert stored["quote"] == writer.submitted["quote"] > 0
     assert stored["audit"] == writer.submitted["audit"]  # includes the shutdown's own "stop" audit
     registry = engine.registry  # finished games (and their markets) may have been forgotten since
-    assert stored["game"] == len(registry.games) + len(registry.forgotten) and stored["market"] == engine.counts["markets"]
+    assert (
+        stored["game"] == len(registry.games) + len(registry.forgotten) and stored["market"] == engine.counts["markets"]
+    )
     assert stored["signal"] == sum(engine.signal_book.decisions.values()) > 0
     assert sum(engine.store_drain["rows"].values()) >= queued - 1  # the hold job itself counts as written
 

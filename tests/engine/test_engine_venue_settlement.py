@@ -5,31 +5,53 @@ final score, stored with the ledger, and never settled from the feed alone."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from fixture_server import Reply, start_fixture_server
 
-from arbees_engine.adapters.registry import with_evidence
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
 from arbees_engine.adapters.kalshi.parse import parse_market
 from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
-from arbees_engine.adapters.composite import StreamingVenue
-from arbees_engine.model import (Fill, GameState, GameStatus, League, Market, MarketListing, Order, Outcome, Side,
-                                 Sport, Team, Venue)
+from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.matching.matcher import Matcher
+from arbees_engine.model import (
+    Fill,
+    GameState,
+    GameStatus,
+    League,
+    Market,
+    MarketListing,
+    Order,
+    Outcome,
+    Side,
+    Sport,
+    Team,
+    Venue,
+)
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
-from fixture_server import Reply, start_fixture_server
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-NOW = datetime(2026, 6, 14, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 14, 3, 0, tzinfo=UTC)
 NYK = "KXNBAGAME-26JUN13NYKSAS-NYK"
-GAME = GameState(game_id="espn:nba:1", sport=Sport.BASKETBALL, league=League.NBA, home=Team("SAS", "San Antonio Spurs"),
-                 away=Team("NYK", "New York Knicks"), status=GameStatus.LIVE, period=4, clock_s=30.0,
-                 home_score=100, away_score=104, start_time=NOW)
+GAME = GameState(
+    game_id="espn:nba:1",
+    sport=Sport.BASKETBALL,
+    league=League.NBA,
+    home=Team("SAS", "San Antonio Spurs"),
+    away=Team("NYK", "New York Knicks"),
+    status=GameStatus.LIVE,
+    period=4,
+    clock_s=30.0,
+    home_score=100,
+    away_score=104,
+    start_time=NOW,
+)
 MARKET = Market(f"kalshi:{NYK}", Venue.KALSHI, NYK, GAME.game_id, Outcome.AWAY, "NYK")
 
 
@@ -43,8 +65,13 @@ def _polymarket_resolved() -> dict:
 
 
 async def _engine(store, adapters=()) -> Engine:
-    engine = Engine(Settings(database_url="postgresql://unused", redis_url=None, instance="test"), list(adapters),
-                    store=store, clock=lambda: NOW, matcher=Matcher())
+    engine = Engine(
+        Settings(database_url="postgresql://unused", redis_url=None, instance="test"),
+        list(adapters),
+        store=store,
+        clock=lambda: NOW,
+        matcher=Matcher(),
+    )
     await engine.start(with_adapters=False)
     return engine
 
@@ -62,15 +89,28 @@ async def engine(store):
 async def _buy(engine: Engine, market: Market, side: Side, price: str, contracts: int, n: int = 1) -> None:
     """An order intent in the store, then its fill through the executor (store, ledger, portfolio)."""
     engine.on_market(market)
-    await engine.store.insert_order_intent(Order(f"o{n}", f"s{n}", market.market_id, market.venue, side, D(price),
-                                                 contracts, NOW))
-    assert await engine.executor.apply_fill(Fill(f"f{n}", f"o{n}", market.market_id, market.venue, side,
-                                                      D(price), contracts, D("0.07"), NOW))
+    await engine.store.insert_order_intent(
+        Order(f"o{n}", f"s{n}", market.market_id, market.venue, side, D(price), contracts, NOW)
+    )
+    assert await engine.executor.apply_fill(
+        Fill(f"f{n}", f"o{n}", market.market_id, market.venue, side, D(price), contracts, D("0.07"), NOW)
+    )
 
 
 async def _venue_says(engine: Engine, result: str, status: str = "settled") -> None:
-    engine.on_listing(with_evidence(MarketListing(Venue.KALSHI, NYK, "KXNBAGAME-26JUN13NYKSAS", "New York vs San Antonio",
-                                    "New York", status=status, result=result)))
+    engine.on_listing(
+        with_evidence(
+            MarketListing(
+                Venue.KALSHI,
+                NYK,
+                "KXNBAGAME-26JUN13NYKSAS",
+                "New York vs San Antonio",
+                "New York",
+                status=status,
+                result=result,
+            )
+        )
+    )
     await engine.settle_queue()
 
 
@@ -144,8 +184,10 @@ async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_s
         await _buy(first, poly, Side.NO, "0.30", 5, n=2)
     finally:
         await first.shutdown()
-    routes = {f"/kalshi/markets/{NYK}": Reply(200, {"market": _kalshi_market(NYK)}),
-              "/gamma/markets?closed=true": Reply(200, [cs2])}
+    routes = {
+        f"/kalshi/markets/{NYK}": Reply(200, {"market": _kalshi_market(NYK)}),
+        "/gamma/markets?closed=true": Reply(200, [cs2]),
+    }
     with start_fixture_server(routes) as server:
         async with make_client(5.0) as client:
             kalshi = StreamingVenue(KalshiRestVenue(f"{server.url}/kalshi", client))
@@ -177,8 +219,12 @@ async def test_lookups_back_off_while_the_venue_has_no_result_and_stop_at_shutdo
     with start_fixture_server({f"/markets/{NYK}": Reply(200, {"market": open_market})}) as server:
         async with make_client(5.0) as client:
             kalshi = StreamingVenue(KalshiRestVenue(server.url, client))
-            engine = Engine(Settings(database_url="postgresql://unused", redis_url=None, instance="test"), [kalshi],
-                            store=store, clock=lambda: clock["now"])
+            engine = Engine(
+                Settings(database_url="postgresql://unused", redis_url=None, instance="test"),
+                [kalshi],
+                store=store,
+                clock=lambda: clock["now"],
+            )
             await engine.start(with_adapters=False)
             try:
                 await _buy(engine, MARKET, Side.YES, "0.60", 10)

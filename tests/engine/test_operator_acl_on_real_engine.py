@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import pytest
+from engine_harness import command, sim_engine, sim_settings
 from redis.exceptions import NoPermissionError
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.ops.drive import drive_sim
-
-from engine_harness import command, sim_engine, sim_settings
 
 
 async def test_operator_commands_a_real_engine_and_readonly_only_watches(pg_dsn, redis_url, redis_server):

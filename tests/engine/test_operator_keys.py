@@ -7,11 +7,12 @@ import asyncio
 import base64
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
 
 from arbees_engine import cli
 from arbees_engine.bus import operators
@@ -20,9 +21,7 @@ from arbees_engine.bus.messages import Command, CommandAction
 from arbees_engine.bus.signing import OperatorKey, canonical_bytes, signature_valid, timed_out
 from arbees_engine.model import Mode
 
-from engine_harness import TEST_OPERATORS, sim_engine, sim_settings
-
-T0 = datetime(2026, 12, 4, 18, 0, 0, 250000, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 4, 18, 0, 0, 250000, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -44,25 +43,40 @@ def key_paths(tmp_path, monkeypatch):
 
 
 def test_canonical_bytes_are_exactly_the_documented_encoding():
-    cmd = Command(command_id="c1", operator="alice", issued_at=T0, expires_at=T0 + timedelta(seconds=10),
-                  action=CommandAction.SET_MODE, mode="manual", signature="ignored")
+    cmd = Command(
+        command_id="c1",
+        operator="alice",
+        issued_at=T0,
+        expires_at=T0 + timedelta(seconds=10),
+        action=CommandAction.SET_MODE,
+        mode="manual",
+        signature="ignored",
+    )
     assert canonical_bytes(cmd, "desk-1") == (
         b'arbees-command-v1\ndesk-1\n{"action":"set_mode","command_id":"c1",'
         b'"expires_at":"2026-12-04T18:00:10.250000Z","issued_at":"2026-12-04T18:00:00.250000Z","mode":"manual",'
-        b'"operator":"alice","reason":"","signal_id":null,"signal_version":null}')
+        b'"operator":"alice","reason":"","signal_id":null,"signal_version":null}'
+    )
 
 
 def test_sign_verify_round_trip_survives_the_wire_and_any_change_breaks_it():
     key = OperatorKey("alice", Ed25519PrivateKey.generate())
-    cmd = key.new_command("test", T0, 10, command_id="c1", action=CommandAction.APPROVE, signal_id="s-1",
-                          signal_version=3)
+    cmd = key.new_command(
+        "test", T0, 10, command_id="c1", action=CommandAction.APPROVE, signal_id="s-1", signal_version=3
+    )
     public = key.private.public_key()
     assert cmd.operator == "alice" and cmd.expires_at == T0 + timedelta(seconds=10)
     assert len(base64.b64decode(cmd.signature)) == 64
     wire = Command.model_validate(cmd.model_dump(mode="json"))  # what the engine decodes
     assert signature_valid(wire, "test", public)
-    for change in ({"signal_version": 4}, {"signal_id": "s-2"}, {"action": CommandAction.REJECT},
-                   {"expires_at": T0 + timedelta(seconds=11)}, {"command_id": "c2"}, {"operator": "bob"}):
+    for change in (
+        {"signal_version": 4},
+        {"signal_id": "s-2"},
+        {"action": CommandAction.REJECT},
+        {"expires_at": T0 + timedelta(seconds=11)},
+        {"command_id": "c2"},
+        {"operator": "bob"},
+    ):
         assert not signature_valid(wire.model_copy(update=change), "test", public), change
     assert not signature_valid(wire, "other", public)
     assert not signature_valid(wire, "test", Ed25519PrivateKey.generate().public_key())
@@ -149,10 +163,11 @@ async def test_cli_kill_is_signed_with_the_operators_key_and_runs(pg_dsn, redis_
 
 async def test_command_and_wait_reports_a_timeout_only_once_the_command_expired(redis_url):
     client = BusClient(redis_url, "nobody-home")  # no engine reads this instance
-    cmd = TEST_OPERATORS["alice"].new_command("nobody-home", datetime.now(timezone.utc), 0.3, command_id="t1",
-                                              action=CommandAction.RESUME)
+    cmd = TEST_OPERATORS["alice"].new_command(
+        "nobody-home", datetime.now(UTC), 0.3, command_id="t1", action=CommandAction.RESUME
+    )
     try:
         ack = await client.command_and_wait(cmd, timeout_s=0.01, skew_s=0.2)
     finally:
         await client.close()
-    assert ack is None and timed_out(cmd, datetime.now(timezone.utc), skew_s=0.2)
+    assert ack is None and timed_out(cmd, datetime.now(UTC), skew_s=0.2)

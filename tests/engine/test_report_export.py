@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 
-from arbees_engine import cli, commands
-from arbees_engine.settings import Settings
-from arbees_engine.ops.drive import drive_sim
 from engine_harness import sim_engine, sim_settings
+
+from arbees_engine import cli, commands
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.settings import Settings
 
 
 async def report(argv: list[str]) -> int:

@@ -11,14 +11,13 @@ from decimal import Decimal as D
 
 import asyncpg
 import pytest
+from engine_harness import sim_engine, sim_settings
+from pg_proxy import CuttingProxy
+from test_store_writer import _game
 
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.writer import StoreWriter
 from arbees_engine.store.batch import ack_job, audit_job, game_job, quote_job
-
-from engine_harness import sim_engine, sim_settings
-from pg_proxy import CuttingProxy
-from test_store_writer import _game
 
 T0 = datetime(2026, 6, 13, 20, 0, tzinfo=UTC)
 
@@ -40,17 +39,20 @@ async def test_a_full_queue_sheds_quote_samples_and_never_an_ack_or_audit_row(st
 async def _counts(dsn: str) -> dict[str, int]:
     conn = await asyncpg.connect(dsn)
     try:
-        return {"audit": await conn.fetchval("SELECT count(*) FROM audit_log WHERE action NOT LIKE '%.%'"),
-                "quote": await conn.fetchval("SELECT count(*) FROM quotes"),
-                "signal": await conn.fetchval("SELECT count(*) FROM signals"),
-                "stop": await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'stop'")}
+        return {
+            "audit": await conn.fetchval("SELECT count(*) FROM audit_log WHERE action NOT LIKE '%.%'"),
+            "quote": await conn.fetchval("SELECT count(*) FROM quotes"),
+            "signal": await conn.fetchval("SELECT count(*) FROM signals"),
+            "stop": await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'stop'"),
+        }
     finally:
         await conn.close()
 
 
 @pytest.mark.slow
 async def test_a_drain_timeout_with_postgres_down_journals_the_rows_and_the_next_start_replays_them(
-        pg_server, pg_dsn, redis_url):
+    pg_server, pg_dsn, redis_url
+):
     proxy = CuttingProxy(pg_server)
     await proxy.start()
     settings = sim_settings(proxy.dsn(pg_dsn), redis_url, store_drain_timeout_s=1.0)

@@ -20,6 +20,7 @@ async def test_drain_while_run_is_consuming_runs_every_job_once_in_order():
                 started.set()
                 await gate.wait()  # hold the head job so drain() arrives while run() is inside it
             done.append(n)
+
         return run
 
     writer.submit("first", job(1, wait=True))
@@ -72,9 +73,19 @@ def _game(score: int):
 
     from arbees_engine.model import GameState, GameStatus, League, Sport, Team
 
-    return GameState("espn:nba:1", Sport.BASKETBALL, League.NBA, Team("SAS", "San Antonio Spurs"),
-                     Team("NYK", "New York Knicks"), GameStatus.LIVE, score, 0, 1, 600.0,
-                     start_time=datetime(2026, 6, 13, 20, 0, tzinfo=UTC))
+    return GameState(
+        "espn:nba:1",
+        Sport.BASKETBALL,
+        League.NBA,
+        Team("SAS", "San Antonio Spurs"),
+        Team("NYK", "New York Knicks"),
+        GameStatus.LIVE,
+        score,
+        0,
+        1,
+        600.0,
+        start_time=datetime(2026, 6, 13, 20, 0, tzinfo=UTC),
+    )
 
 
 async def test_a_queued_upsert_is_superseded_in_its_place_and_even_a_full_queue_takes_it(store):
@@ -103,6 +114,7 @@ async def test_a_full_queue_makes_put_wait_for_room_instead_of_dropping():
     def job(name: str):
         async def run() -> None:
             done.append(name)
+
         return run
 
     writer.submit("held", held)
@@ -150,7 +162,17 @@ async def test_the_run_summary_and_status_show_the_writers_figures_and_why_the_s
     text = format_summary({"store_writer": {**writer.figures(), "drain": report}})
     assert "store rows written    3  audit=3" in text and "store rows dropped    0" in text
     assert "shutdown drain        3 rows in" in text and "left 0" in text
-    engine = {"instance": "t", "mode": "auto", "kill_engaged": False, "kill_reason": "", "store_ok": False,
-              "store_reason": behind, "bus_ok": True, "counts": {}, "rejections": {}, "latency": {}}
+    engine = {
+        "instance": "t",
+        "mode": "auto",
+        "kill_engaged": False,
+        "kill_reason": "",
+        "store_ok": False,
+        "store_reason": behind,
+        "bus_ok": True,
+        "counts": {},
+        "rejections": {},
+        "latency": {},
+    }
     status = format_status({"engine": engine, "heartbeat_age_s": 0.5, "games": [], "quotes": []})
     assert "store DOWN (store writer 3 rows behind (over 1))" in status

@@ -10,31 +10,70 @@ from decimal import Decimal as D
 
 import asyncpg
 import pytest
+from harness import fresh_database
+from pg_proxy import CuttingProxy
 from structlog.testing import capture_logs
 
-from arbees_engine.model import (Decision, GameState, GameStatus, League, Leg, Market, Outcome, Side, Signal,
-                                 SignalKind, Sport, Team, Venue)
+from arbees_engine.model import (
+    Decision,
+    GameState,
+    GameStatus,
+    League,
+    Leg,
+    Market,
+    Outcome,
+    Side,
+    Signal,
+    SignalKind,
+    Sport,
+    Team,
+    Venue,
+)
 from arbees_engine.runtime.writer import StoreWriter
 from arbees_engine.store import Store
 from arbees_engine.store.batch import ack_job, audit_job, game_job, market_job, quote_job, signal_job
 
-from harness import fresh_database
-from pg_proxy import CuttingProxy
-
 T0 = datetime(2026, 6, 13, 20, 0, tzinfo=UTC)
-GAME = GameState("espn:nba:0", Sport.BASKETBALL, League.NBA, Team("SAS", "San Antonio Spurs"),
-                 Team("NYK", "New York Knicks"), GameStatus.LIVE, 0, 0, 1, 720.0, 1032.5, start_time=T0)
+GAME = GameState(
+    "espn:nba:0",
+    Sport.BASKETBALL,
+    League.NBA,
+    Team("SAS", "San Antonio Spurs"),
+    Team("NYK", "New York Knicks"),
+    GameStatus.LIVE,
+    0,
+    0,
+    1,
+    720.0,
+    1032.5,
+    start_time=T0,
+)
 # Columns the database fills from its own clock or sequence: compared as "set or not", not by value.
 VOLATILE = {"updated_at", "quote_id", "id", "ts", "decided_at", "received_at", "acked_at"}
-TABLES = {"games": "game_id", "markets": "market_id", "quotes": "market_id, ts", "signals": "signal_id",
-          "audit_log": "id", "commands": "command_id"}
+TABLES = {
+    "games": "game_id",
+    "markets": "market_id",
+    "quotes": "market_id, ts",
+    "signals": "signal_id",
+    "audit_log": "id",
+    "commands": "command_id",
+}
 
 
 def _signal(n: int) -> Signal:
-    return Signal(signal_id=f"sig-{n}", kind=SignalKind.EDGE, game_id=GAME.game_id,
-                  legs=(Leg(f"kalshi:M{n}", Venue.KALSHI, Side.YES, D("0.56"), 10),), model_prob=0.62,
-                  market_prob=0.555, edge=D("0.0426"), created_at=T0, stake_fraction=0.05, raw_model_prob=0.645,
-                  market_weight=0.25)
+    return Signal(
+        signal_id=f"sig-{n}",
+        kind=SignalKind.EDGE,
+        game_id=GAME.game_id,
+        legs=(Leg(f"kalshi:M{n}", Venue.KALSHI, Side.YES, D("0.56"), 10),),
+        model_prob=0.62,
+        market_prob=0.555,
+        edge=D("0.0426"),
+        created_at=T0,
+        stake_fraction=0.05,
+        raw_model_prob=0.645,
+        market_weight=0.25,
+    )
 
 
 def _operations() -> list[tuple[object, tuple]]:
@@ -46,16 +85,30 @@ def _operations() -> list[tuple[object, tuple]]:
         signal = _signal(g)
         ops.append((signal_job(signal), ("insert_signal", signal)))
         for minute in range(5):
-            state = GAME.evolve(game_id=f"espn:nba:{g}", home_score=2 * minute, clock_s=600.0 - 60 * minute,
-                                pregame_home_prob=0.55 if g else None)
+            state = GAME.evolve(
+                game_id=f"espn:nba:{g}",
+                home_score=2 * minute,
+                clock_s=600.0 - 60 * minute,
+                pregame_home_prob=0.55 if g else None,
+            )
             p_home = 0.4 + 0.03 * minute
             ops.append((game_job(state, p_home, "spread"), ("upsert_game", state, p_home, "spread")))
             bid = None if minute == 2 else D("0.55")
-            quote = (market.market_id, T0 + timedelta(seconds=5 * minute), bid, D("0.57"), None if bid is None
-                     else D("100"), D("250.5"))
+            quote = (
+                market.market_id,
+                T0 + timedelta(seconds=5 * minute),
+                bid,
+                D("0.57"),
+                None if bid is None else D("100"),
+                D("250.5"),
+            )
             ops.append((quote_job(*quote), ("insert_quote", *quote)))
-            ops.append((audit_job("engine", "tick", f"game:{g}", {"detail": str(minute)}),
-                        ("audit", "engine", "tick", f"game:{g}", {"detail": str(minute)})))
+            ops.append(
+                (
+                    audit_job("engine", "tick", f"game:{g}", {"detail": str(minute)}),
+                    ("audit", "engine", "tick", f"game:{g}", {"detail": str(minute)}),
+                )
+            )
         for version, decision in ((2, Decision.PENDING), (3, Decision.APPROVED), (4, Decision.EXECUTED)):
             signal = replace(signal, version=version, decision=decision, reason=f"v{version}")
             ops.append((signal_job(signal), ("update_signal", signal)))

@@ -31,8 +31,9 @@ def _fmt(levels: dict[Decimal, Decimal], legacy: bool) -> list:
 
 
 class FakeKalshiWs:
-    def __init__(self, books: dict[str, dict[str, dict[Decimal, Decimal]]], *, public_key=None,
-                 legacy: bool = False) -> None:
+    def __init__(
+        self, books: dict[str, dict[str, dict[Decimal, Decimal]]], *, public_key=None, legacy: bool = False
+    ) -> None:
         self.books = books
         self.public_key = public_key
         self.legacy = legacy
@@ -43,7 +44,7 @@ class FakeKalshiWs:
         self.subscribed = asyncio.Event()
         self._rejection = asyncio.Event()
 
-    async def __aenter__(self) -> "FakeKalshiWs":
+    async def __aenter__(self) -> FakeKalshiWs:
         self.server = await serve(self._handler, "127.0.0.1", 0, process_request=self._auth)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
@@ -94,8 +95,9 @@ class FakeKalshiWs:
                     for channel in params["channels"]:
                         sid = next(sids)
                         subs[sid] = {"channel": channel, "tickers": list(params["market_tickers"]), "seq": 0}
-                        await ws.send(json.dumps({"type": "subscribed", "id": cmd["id"],
-                                                  "msg": {"channel": channel, "sid": sid}}))
+                        await ws.send(
+                            json.dumps({"type": "subscribed", "id": cmd["id"], "msg": {"channel": channel, "sid": sid}})
+                        )
                         if channel == "orderbook_delta":
                             for t in params["market_tickers"]:
                                 await self._snapshot(ws, sid, subs[sid], t)
@@ -138,8 +140,13 @@ class FakeKalshiWs:
     def _delta_msg(self, ticker: str, side: str, price: Decimal, change: Decimal) -> dict:
         if self.legacy:
             return {"market_ticker": ticker, "price": int(price * 100), "delta": int(change), "side": side}
-        return {"market_ticker": ticker, "price_dollars": f"{price:.4f}", "delta_fp": f"{change:.2f}",
-                "side": side, "ts": "2026-01-01T00:00:00Z"}
+        return {
+            "market_ticker": ticker,
+            "price_dollars": f"{price:.4f}",
+            "delta_fp": f"{change:.2f}",
+            "side": side,
+            "ts": "2026-01-01T00:00:00Z",
+        }
 
     def apply(self, ticker: str, side: str, price: Decimal, change: Decimal) -> None:
         levels = self.books[ticker][side]
@@ -156,8 +163,14 @@ class FakeKalshiWs:
         self.apply(ticker, side, price, change)
         for ws, sid, sub in list(self._book_subs(ticker)):
             sub["seq"] += 2 if fault == "gap" else 1
-            frame = json.dumps({"type": "orderbook_delta", "sid": sid, "seq": sub["seq"],
-                                "msg": self._delta_msg(ticker, side, price, change)})
+            frame = json.dumps(
+                {
+                    "type": "orderbook_delta",
+                    "sid": sid,
+                    "seq": sub["seq"],
+                    "msg": self._delta_msg(ticker, side, price, change),
+                }
+            )
             for _ in range(2 if fault == "duplicate" else 1):
                 await ws.send(frame)
 
@@ -172,8 +185,16 @@ class FakeKalshiWs:
             seqs = (sub["seq"] + 1, sub["seq"] + 2)
             sub["seq"] += 2
             for (side, price, change), seq in reversed(list(zip(frames, seqs))):
-                await ws.send(json.dumps({"type": "orderbook_delta", "sid": sid, "seq": seq,
-                                          "msg": self._delta_msg(ticker, side, price, change)}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "orderbook_delta",
+                            "sid": sid,
+                            "seq": seq,
+                            "msg": self._delta_msg(ticker, side, price, change),
+                        }
+                    )
+                )
 
     async def send_raw(self, raw: str) -> None:
         for ws in list(self.conns):

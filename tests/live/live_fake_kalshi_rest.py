@@ -36,7 +36,7 @@ class FakeKalshiRest:
         self.fee_cost: str | None = None  # when set, fills report Kalshi's `fee_cost` (dollars)
         self.lock = threading.Lock()
 
-    def __enter__(self) -> "FakeKalshiRest":
+    def __enter__(self) -> FakeKalshiRest:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,18 +80,24 @@ class FakeKalshiRest:
         with self.lock:
             if abs(time.time() * 1000 - ts) > 5000 or not verify_signature(self.public_key, headers, method, url.path):
                 self.requests.append((method, url.path, 401))
-                return self._reply(h, 401, {"error": {"code": "authentication_error", "message": "bad or expired signature"}})
+                return self._reply(
+                    h, 401, {"error": {"code": "authentication_error", "message": "bad or expired signature"}}
+                )
             if self.fail_429:
                 self.fail_429 -= 1
                 self.requests.append((method, url.path, 429))
-                return self._reply(h, 429, {"error": {"code": "too_many_requests", "message": "slow down"}},
-                                   {"Retry-After": self.retry_after})
+                return self._reply(
+                    h,
+                    429,
+                    {"error": {"code": "too_many_requests", "message": "slow down"}},
+                    {"Retry-After": self.retry_after},
+                )
             if method == "GET" and self.fail_gets:
                 self.fail_gets -= 1
                 self.requests.append((method, url.path, 503))
                 return self._reply(h, 503, {"error": {"code": "service_unavailable", "message": "try later"}})
             self.requests.append((method, url.path, 200))
-            path, query = url.path[len(PREFIX):], parse_qs(url.query)
+            path, query = url.path[len(PREFIX) :], parse_qs(url.query)
             if method == "POST" and path == "/portfolio/orders":
                 return self._create(h, body)
             if path == "/portfolio/orders":
@@ -99,28 +105,49 @@ class FakeKalshiRest:
                 return self._reply(h, 200, {"orders": orders, "cursor": ""})
             if path.startswith("/portfolio/orders/"):
                 order = next((o for o in self.orders.values() if o["order_id"] == path.rsplit("/", 1)[1]), None)
-                return self._reply(h, 200 if order else 404, {"order": order} if order else {"error": {"code": "not_found"}})
+                return self._reply(
+                    h, 200 if order else 404, {"order": order} if order else {"error": {"code": "not_found"}}
+                )
             if path == "/portfolio/fills":
-                return self._reply(h, 200, {"fills": [f for f in self.fills if f["order_id"] == query["order_id"][0]], "cursor": ""})
+                return self._reply(
+                    h, 200, {"fills": [f for f in self.fills if f["order_id"] == query["order_id"][0]], "cursor": ""}
+                )
             return self._reply(h, 404, {"error": {"code": "not_found", "message": path}})
 
     def _create(self, h, body: dict) -> None:
         cid = body["client_order_id"]
         if cid in self.orders:
-            return self._reply(h, 409, {"error": {"code": "order_already_exists", "message": "duplicate client_order_id"}})
+            return self._reply(
+                h, 409, {"error": {"code": "order_already_exists", "message": "duplicate client_order_id"}}
+            )
         assert body["time_in_force"] == "immediate_or_cancel" and body["type"] == "limit"
         filled = min(int(body["count"]), self.liquidity)
         self.liquidity -= filled
-        order = {"order_id": str(uuid.uuid4()), "client_order_id": cid, "ticker": body["ticker"],
-                 "side": body["side"], "action": body["action"], "status": "executed" if filled == body["count"] else "canceled",
-                 "fill_count_fp": f"{filled:.2f}", "remaining_count_fp": "0.00",
-                 "yes_price_dollars": body.get("yes_price_dollars"), "no_price_dollars": body.get("no_price_dollars")}
+        order = {
+            "order_id": str(uuid.uuid4()),
+            "client_order_id": cid,
+            "ticker": body["ticker"],
+            "side": body["side"],
+            "action": body["action"],
+            "status": "executed" if filled == body["count"] else "canceled",
+            "fill_count_fp": f"{filled:.2f}",
+            "remaining_count_fp": "0.00",
+            "yes_price_dollars": body.get("yes_price_dollars"),
+            "no_price_dollars": body.get("no_price_dollars"),
+        }
         self.orders[cid] = order
         if filled:
-            self.fills.append({"fill_id": str(uuid.uuid4()), "order_id": order["order_id"], "ticker": body["ticker"],
-                               "side": body["side"], "count_fp": f"{filled:.2f}",
-                               "yes_price_dollars": body.get("yes_price_dollars"),
-                               **({"fee_cost": self.fee_cost} if self.fee_cost is not None else {})})
+            self.fills.append(
+                {
+                    "fill_id": str(uuid.uuid4()),
+                    "order_id": order["order_id"],
+                    "ticker": body["ticker"],
+                    "side": body["side"],
+                    "count_fp": f"{filled:.2f}",
+                    "yes_price_dollars": body.get("yes_price_dollars"),
+                    **({"fee_cost": self.fee_cost} if self.fee_cost is not None else {}),
+                }
+            )
         if self.gateway_error_after_create:
             self.gateway_error_after_create = False
             return self._reply(h, 502, {"error": {"code": "bad_gateway", "message": "upstream timed out"}})

@@ -29,7 +29,7 @@ class FakePolymarketWs:
         self.connections = 0
         self._changed = asyncio.Event()
 
-    async def __aenter__(self) -> "FakePolymarketWs":
+    async def __aenter__(self) -> FakePolymarketWs:
         self.server = await serve(self._handler, "127.0.0.1", 0, process_request=self._rest)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
@@ -57,10 +57,15 @@ class FakePolymarketWs:
 
     def book_event(self, asset: str) -> dict:
         b = self.books[asset]
-        return {"event_type": "book", "market": "0xmarket", "asset_id": asset, "timestamp": str(self.ts),
-                "hash": self._hash(),
-                "bids": [{"price": str(p), "size": str(s)} for p, s in sorted(b["bids"].items())],
-                "asks": [{"price": str(p), "size": str(s)} for p, s in sorted(b["asks"].items(), reverse=True)]}
+        return {
+            "event_type": "book",
+            "market": "0xmarket",
+            "asset_id": asset,
+            "timestamp": str(self.ts),
+            "hash": self._hash(),
+            "bids": [{"price": str(p), "size": str(s)} for p, s in sorted(b["bids"].items())],
+            "asks": [{"price": str(p), "size": str(s)} for p, s in sorted(b["asks"].items(), reverse=True)],
+        }
 
     def _rest(self, connection, request):
         url = urlsplit(request.path)
@@ -93,8 +98,9 @@ class FakePolymarketWs:
     def yes_view(self, asset: str):
         return dict(self.books[asset]["bids"]), dict(self.books[asset]["asks"])
 
-    async def change(self, asset: str, side: str, price, size, *, fault: str | None = None,
-                     legacy: bool = False) -> None:
+    async def change(
+        self, asset: str, side: str, price, size, *, fault: str | None = None, legacy: bool = False
+    ) -> None:
         """Set a level's total size (0 removes) and push a price_change."""
         price, size = Decimal(str(price)), Decimal(str(size))
         levels = self.books[asset]["bids" if side == "BUY" else "asks"]
@@ -109,13 +115,33 @@ class FakePolymarketWs:
         b = self.books[asset]
         ts = self.ts - 1000 if fault == "old" else self.ts
         if legacy:
-            event = {"event_type": "price_change", "asset_id": asset, "market": "0xmarket", "price": str(price),
-                     "side": side, "size": str(size), "hash": self._hash(), "timestamp": str(ts)}
+            event = {
+                "event_type": "price_change",
+                "asset_id": asset,
+                "market": "0xmarket",
+                "price": str(price),
+                "side": side,
+                "size": str(size),
+                "hash": self._hash(),
+                "timestamp": str(ts),
+            }
         else:
-            event = {"event_type": "price_change", "market": "0xmarket", "timestamp": str(ts),
-                     "price_changes": [{"asset_id": asset, "price": str(price), "size": str(size), "side": side,
-                                        "hash": self._hash(), "best_bid": str(max(b["bids"], default="0")),
-                                        "best_ask": str(min(b["asks"], default="1"))}]}
+            event = {
+                "event_type": "price_change",
+                "market": "0xmarket",
+                "timestamp": str(ts),
+                "price_changes": [
+                    {
+                        "asset_id": asset,
+                        "price": str(price),
+                        "size": str(size),
+                        "side": side,
+                        "hash": self._hash(),
+                        "best_bid": str(max(b["bids"], default="0")),
+                        "best_ask": str(min(b["asks"], default="1")),
+                    }
+                ],
+            }
         for _ in range(2 if fault == "duplicate" else 1):
             await self.send_raw(json.dumps(event))
 

@@ -5,14 +5,14 @@ Engines, signals and the fake Kalshi REST API come from test_tick_grid_orders.""
 from __future__ import annotations
 
 import pytest
+from live_fake_kalshi_rest import FakeKalshiRest
+from live_fixtures import load_fixture
+from test_tick_grid_orders import LIVE, NYK, SAS, _engine, _kalshi_engine, _posts, _signal
 
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.orders import KalshiOrderClient
 from arbees_engine.adapters.kalshi.parse import parse_market
 from arbees_engine.model import Side
-from live_fake_kalshi_rest import FakeKalshiRest
-from live_fixtures import load_fixture
-from test_tick_grid_orders import LIVE, NYK, SAS, _engine, _kalshi_engine, _posts, _signal
 
 BROKEN_RANGES = [{"start": "0.0000", "end": "1.0000", "step": "0.0000"}]  # a zero step: no grid at all
 
@@ -44,8 +44,9 @@ async def test_a_grid_that_breaks_later_refuses_the_whole_arbitrage_before_any_s
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
         engine.on_listing(parse_market(_broken(SAS)))  # the next discovery returns a broken grid
-        await engine.executor.execute(_signal("s1", (f"kalshi:{NYK}", Side.NO, "0.45"),
-                                                   (f"kalshi:{SAS}", Side.YES, "0.55")))
+        await engine.executor.execute(
+            _signal("s1", (f"kalshi:{NYK}", Side.NO, "0.45"), (f"kalshi:{SAS}", Side.YES, "0.55"))
+        )
         _assert_refused(engine, "s1")
         assert _posts(server) == 0  # the good NYK leg never went either
         await client.aclose()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from arbees_engine.adapters.kalshi.ws import KalshiBookStream
-from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
 from live_fake_kalshi import FakeKalshiWs
 from live_fake_polymarket import FakePolymarketWs
 from live_sink import RecordingSink
@@ -19,11 +17,21 @@ from test_polymarket_ws import _books as polymarket_books
 from test_polymarket_ws import in_sync as polymarket_in_sync
 from test_polymarket_ws import running as polymarket_running
 
+from arbees_engine.adapters.kalshi.ws import KalshiBookStream
+from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
+
 
 def _kalshi_hostile(sid: int, seq: int) -> list[str]:
     def delta(**msg) -> str:
-        return json.dumps({"type": "orderbook_delta", "sid": sid, "seq": seq,
-                           "msg": {"market_ticker": A, "side": "yes", "price_dollars": "0.42", "delta_fp": "1", **msg}})
+        return json.dumps(
+            {
+                "type": "orderbook_delta",
+                "sid": sid,
+                "seq": seq,
+                "msg": {"market_ticker": A, "side": "yes", "price_dollars": "0.42", "delta_fp": "1", **msg},
+            }
+        )
+
     return [
         delta(delta_fp="1e1000000"),  # once: int() in the depth walk, 78 s
         delta(delta_fp="9e999999"),  # once: decimal.Overflow when added to the level
@@ -44,7 +52,9 @@ async def test_kalshi_hostile_frames_are_counted_and_the_connection_stays_up():
             hostile = _kalshi_hostile(server.book_sid(A), server.next_seq(A))
             for raw in hostile:
                 await server.send_raw(raw)
-            await server.send_raw(json.dumps({"type": "error", "id": 5, "msg": "a string, not an object"}))  # once: AttributeError
+            await server.send_raw(
+                json.dumps({"type": "error", "id": 5, "msg": "a string, not an object"})
+            )  # once: AttributeError
             await server.delta(A, "yes", "0.42", "2")  # the real next seq still applies
             await sink.wait_for(kalshi_in_sync(sink, server, A))
     assert server.connections == 1 and stream.policy.disconnects == 0
@@ -60,11 +70,20 @@ async def test_polymarket_hostile_frames_are_counted_and_the_connection_stays_up
         async with polymarket_running(server, [X, Y], sink) as stream:
             await sink.wait_for(polymarket_in_sync(sink, server, X, Y))
             hostile = [
-                json.dumps({"event_type": "book", "asset_id": X, "bids": [{"price": "0.5", "size": "1e1000000"}], "asks": []}),
+                json.dumps(
+                    {"event_type": "book", "asset_id": X, "bids": [{"price": "0.5", "size": "1e1000000"}], "asks": []}
+                ),
                 "[" * 100_000,
-                json.dumps({"event_type": "price_change", "asset_id": Y, "price_changes": 5}),  # once: TypeError in except
-                json.dumps({"event_type": "price_change", "timestamp": "1e400", "price_changes": [
-                    {"asset_id": Y, "price": "0.2", "size": "1", "side": "BUY"}]}),
+                json.dumps(
+                    {"event_type": "price_change", "asset_id": Y, "price_changes": 5}
+                ),  # once: TypeError in except
+                json.dumps(
+                    {
+                        "event_type": "price_change",
+                        "timestamp": "1e400",
+                        "price_changes": [{"asset_id": Y, "price": "0.2", "size": "1", "side": "BUY"}],
+                    }
+                ),
                 json.dumps({"event_type": "tick_size_change", "asset_id": X, "new_tick_size": "1e-1000000"}),
             ]
             for raw in hostile:

@@ -20,8 +20,9 @@ from arbees_engine.adapters.kalshi.auth import (
 
 def _write_key(tmp_path, key, mode: int):
     path = tmp_path / "kalshi.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     path.chmod(mode)
     return path
 
@@ -36,8 +37,9 @@ def test_signature_verifies_with_public_key_and_strips_query(rsa_key):
     assert message_to_sign(1_700_000_000_123, "post", "/trade-api/v2/portfolio/orders?x=1") == expected_msg
     rsa_key.public_key().verify(sig, expected_msg, PSS_PADDING, hashes.SHA256())  # raises if wrong
     with pytest.raises(InvalidSignature):
-        rsa_key.public_key().verify(sig, b"1700000000123GET/trade-api/v2/portfolio/orders",
-                                    PSS_PADDING, hashes.SHA256())
+        rsa_key.public_key().verify(
+            sig, b"1700000000123GET/trade-api/v2/portfolio/orders", PSS_PADDING, hashes.SHA256()
+        )
     assert verify_signature(rsa_key.public_key(), headers, "POST", "/trade-api/v2/portfolio/orders")
     assert not verify_signature(rsa_key.public_key(), headers, "GET", "/trade-api/v2/portfolio/orders")
 

@@ -5,26 +5,47 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
+from live_fake_kalshi_rest import FakeKalshiRest
+
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.broker import KalshiLiveBroker
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
-from arbees_engine.model.fees import taker_fee
 from arbees_engine.model import (
-    KALSHI_FEES, GameState, GameStatus, Leg, League, Market, Outcome, Side, Signal, SignalKind, Sport, Team, Venue,
+    KALSHI_FEES,
+    GameState,
+    GameStatus,
+    League,
+    Leg,
+    Market,
+    Outcome,
+    Side,
+    Signal,
+    SignalKind,
+    Sport,
+    Team,
+    Venue,
 )
+from arbees_engine.model.fees import taker_fee
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
-from live_fake_kalshi_rest import FakeKalshiRest
 
 LIVE = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}
-MARKET = Market("kalshi:KXNBAGAME-26JUN13NYKSAS-SAS", Venue.KALSHI, "KXNBAGAME-26JUN13NYKSAS-SAS",
-                "espn:nba:1", Outcome.HOME, "SAS", fees=KALSHI_FEES)
+MARKET = Market(
+    "kalshi:KXNBAGAME-26JUN13NYKSAS-SAS",
+    Venue.KALSHI,
+    "KXNBAGAME-26JUN13NYKSAS-SAS",
+    "espn:nba:1",
+    Outcome.HOME,
+    "SAS",
+    fees=KALSHI_FEES,
+)
 
 
 def _engine(client: KalshiOrderClient) -> Engine:
     engine = Engine(Settings(database_url=None, redis_url=None), [])
-    engine.registry.games["espn:nba:1"] = GameState("espn:nba:1", Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"),
-                                                     Team("NYK", "Knicks"), GameStatus.LIVE)
+    engine.registry.games["espn:nba:1"] = GameState(
+        "espn:nba:1", Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"), Team("NYK", "Knicks"), GameStatus.LIVE
+    )
     engine.registry.add_market(MARKET)
     engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, engine.registry.markets)
     return engine
@@ -71,11 +92,20 @@ async def test_restart_reconciles_an_order_sent_before_a_crash(rsa_key, pg_dsn):
     try:
         with FakeKalshiRest(rsa_key.public_key(), liquidity=4) as server:
             client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
-            await store.upsert_game(GameState("espn:nba:1", Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"),
-                                              Team("NYK", "Knicks"), GameStatus.LIVE))
+            await store.upsert_game(
+                GameState(
+                    "espn:nba:1",
+                    Sport.BASKETBALL,
+                    League.NBA,
+                    Team("SAS", "Spurs"),
+                    Team("NYK", "Knicks"),
+                    GameStatus.LIVE,
+                )
+            )
             await store.upsert_market(MARKET)
-            order = Order("arb-crash-1", "sig-x", MARKET.market_id, Venue.KALSHI, Side.YES, D("0.42"), 4,
-                          datetime.now(UTC))
+            order = Order(
+                "arb-crash-1", "sig-x", MARKET.market_id, Venue.KALSHI, Side.YES, D("0.42"), 4, datetime.now(UTC)
+            )
             await store.insert_order_intent(order)
             await client.place_ioc(order)  # reached the venue; the engine died before booking the fill
 
@@ -122,7 +152,9 @@ async def test_an_unknown_outcome_blocks_the_market_until_a_later_lookup_books_t
         assert engine.portfolio.position(MARKET.market_id, Side.YES) is None  # nothing booked blind
         assert list(executor.unresolved) == [order.client_order_id]
         assert engine.status_view().counts["orders_outcome_unknown"] == 1  # shown in status and on the desk
-        again = Signal("sig-live-2", SignalKind.EDGE, "espn:nba:1", _signal(3).legs, 0.5, 0.42, D("0.05"), datetime.now(UTC))
+        again = Signal(
+            "sig-live-2", SignalKind.EDGE, "espn:nba:1", _signal(3).legs, 0.5, 0.42, D("0.05"), datetime.now(UTC)
+        )
         posts = sum(1 for m, p, _ in server.requests if m == "POST")
         await executor.execute(again)
         assert engine.signal_book.signals["sig-live-2"].reason.startswith("order_outcome_unknown")
@@ -140,8 +172,10 @@ async def test_a_live_desk_never_pairs_a_real_leg_with_a_paper_one(rsa_key):
     with FakeKalshiRest(rsa_key.public_key()) as server:
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _engine(client)
-        legs = (Leg(MARKET.market_id, Venue.KALSHI, Side.YES, D("0.45"), 30),
-                Leg("polymarket:123", Venue.POLYMARKET, Side.NO, D("0.50"), 30))
+        legs = (
+            Leg(MARKET.market_id, Venue.KALSHI, Side.YES, D("0.45"), 30),
+            Leg("polymarket:123", Venue.POLYMARKET, Side.NO, D("0.50"), 30),
+        )
         arb = Signal("arb-1", SignalKind.ARB, "espn:nba:1", legs, 1.0, 0.95, D("0.03"), datetime.now(UTC))
         await engine.executor.execute(arb)
         assert engine.signal_book.signals["arb-1"].decision.value == "rejected"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
+from live_fake_kalshi_rest import FakeKalshiRest
 
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.orders import (
@@ -18,19 +19,26 @@ from arbees_engine.adapters.kalshi.orders import (
     live_trading_allowed,
 )
 from arbees_engine.model import Order, OrderStatus, Side, Venue
-from live_fake_kalshi_rest import FakeKalshiRest
 
 LIVE = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}
 
 
 def _order(cid="c-1", contracts=10, side=Side.YES):
-    return Order(cid, "sig-1", "kalshi:KXNBAGAME-26JUN13NYKSAS-SAS", Venue.KALSHI, side, D("0.42"),
-                 contracts, datetime.now(UTC))
+    return Order(
+        cid, "sig-1", "kalshi:KXNBAGAME-26JUN13NYKSAS-SAS", Venue.KALSHI, side, D("0.42"), contracts, datetime.now(UTC)
+    )
 
 
-@pytest.mark.parametrize("env", [{}, {"ARBEES_LIVE": "1"}, {"ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE},
-                                 {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": "yes"},
-                                 {"ARBEES_LIVE": "true", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"ARBEES_LIVE": "1"},
+        {"ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE},
+        {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": "yes"},
+        {"ARBEES_LIVE": "true", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE},
+    ],
+)
 def test_refuses_without_both_live_switches(rsa_key, env):
     assert not live_trading_allowed(env)
     with pytest.raises(LiveTradingRefused, match="paper"):

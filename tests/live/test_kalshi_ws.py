@@ -7,12 +7,13 @@ import contextlib
 import json
 from decimal import Decimal as D
 
+from live_fake_kalshi import FakeKalshiWs
+from live_fixtures import load_fixture
+from live_sink import RecordingSink
+
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.reconnect import ReconnectPolicy
-from live_fixtures import load_fixture
-from live_fake_kalshi import FakeKalshiWs
-from live_sink import RecordingSink
 
 A, B = "KXNBAGAME-26JUN13NYKSAS-SAS", "KXNBAGAME-26JUN13NYKSAS-NYK"
 
@@ -85,7 +86,9 @@ def test_recorded_demo_frames_parse_including_empty_snapshot():
     # Synthetic fp snapshot + delta on the same sid continue the sequence (seq 1 → 2).
     snap = load_fixture("kalshi/synthetic/SYNTHETIC_ws_orderbook_snapshot_fp.json")
     delta = load_fixture("kalshi/synthetic/SYNTHETIC_ws_orderbook_delta_fp.json")
-    stream.handle_raw(json.dumps({"type": "subscribed", "id": 9, "msg": {"channel": "orderbook_delta", "sid": 1}}), sink)
+    stream.handle_raw(
+        json.dumps({"type": "subscribed", "id": 9, "msg": {"channel": "orderbook_delta", "sid": 1}}), sink
+    )
     stream.handle_raw(json.dumps(snap), sink)
     stream.handle_raw(json.dumps(delta), sink)
     book = sink.books["kalshi:KXBTC-25MAR15-B100000"]
@@ -178,7 +181,9 @@ def test_app_level_ping_error_and_unknown_frames_never_raise():
     sink = RecordingSink()
     stream = KalshiBookStream([A])
     assert stream.handle_raw('{"type": "ping"}', sink) == [{"type": "pong"}]
-    assert stream.handle_raw('{"id": 3, "type": "error", "msg": {"code": 8, "msg": "Unknown channel name"}}', sink) == []
+    assert (
+        stream.handle_raw('{"id": 3, "type": "error", "msg": {"code": 8, "msg": "Unknown channel name"}}', sink) == []
+    )
     assert stream.handle_raw('{"type": "brand_new_thing"}', sink) == []
     for bad in ("null", "7", '{"type": "orderbook_delta"}', b"\xff\xfe"):
         assert stream.handle_raw(bad, sink) == []

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
+from live_fake_kalshi_rest import FakeKalshiRest
+from test_tick_grid_orders import LIVE, NYK, SAS, _kalshi_engine, _posts, _signal
+
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.orders import KalshiOrderClient
 from arbees_engine.model import Side
 from arbees_engine.store import StoreUnavailable
-from live_fake_kalshi_rest import FakeKalshiRest
-from test_tick_grid_orders import LIVE, NYK, SAS, _kalshi_engine, _posts, _signal
 
 ARB = ((f"kalshi:{SAS}", Side.YES, "0.55"), (f"kalshi:{NYK}", Side.NO, "0.40"))
 
@@ -44,8 +45,9 @@ async def _run(rsa_key, between):
 
 
 async def test_a_kill_between_the_legs_books_the_signal_executed_and_audits_the_naked_leg(rsa_key):
-    engine, posts, audits = await _run(rsa_key, lambda e: _after_first_send(
-        e, lambda: e.control.engage("test", "operator", datetime.now(UTC))))
+    engine, posts, audits = await _run(
+        rsa_key, lambda e: _after_first_send(e, lambda: e.control.engage("test", "operator", datetime.now(UTC)))
+    )
     signal = engine.signal_book.signals["s1"]
     assert posts == 1  # the hedge leg was never sent
     assert signal.decision.value == "executed" and signal.reason == "kill_switch before the next leg"

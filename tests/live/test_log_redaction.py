@@ -12,6 +12,9 @@ from decimal import Decimal as D
 
 import pytest
 import structlog
+from live_fake_kalshi import FakeKalshiWs
+from live_fake_kalshi_rest import FakeKalshiRest
+from live_sink import RecordingSink
 
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
@@ -20,9 +23,6 @@ from arbees_engine.adapters.reconnect import ReconnectPolicy
 from arbees_engine.logs import configure_logging
 from arbees_engine.model import Order, Side, Venue
 from arbees_engine.redact import mask_url, redact_event, redact_text
-from live_fake_kalshi import FakeKalshiWs
-from live_fake_kalshi_rest import FakeKalshiRest
-from live_sink import RecordingSink
 
 KEY_ID = "kid-4f1c9e2a-secret"
 TICKER = "KXNBAGAME-26JUN13NYKSAS-SAS"
@@ -59,7 +59,9 @@ async def test_debug_log_of_signed_handshake_and_order_has_no_signature(rsa_key,
     signer = RecordingSigner(KEY_ID, rsa_key)
     books = {TICKER: {"yes": {D("0.42"): D("13")}, "no": {D("0.56"): D("17")}}}
     async with FakeKalshiWs(books, public_key=rsa_key.public_key()) as server:
-        stream = KalshiBookStream([TICKER], url=server.url, signer=signer, policy=ReconnectPolicy(initial_s=0.01, cap_s=0.2))
+        stream = KalshiBookStream(
+            [TICKER], url=server.url, signer=signer, policy=ReconnectPolicy(initial_s=0.01, cap_s=0.2)
+        )
         task = asyncio.create_task(stream.run(RecordingSink()))
         try:
             async with asyncio.timeout(10):
@@ -69,8 +71,11 @@ async def test_debug_log_of_signed_handshake_and_order_has_no_signature(rsa_key,
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     with FakeKalshiRest(rsa_key.public_key()) as rest:
-        client = KalshiOrderClient(signer, base_url=rest.base_url,
-                                   env={"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE})
+        client = KalshiOrderClient(
+            signer,
+            base_url=rest.base_url,
+            env={"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE},
+        )
         order = Order("c-log", "sig-1", f"kalshi:{TICKER}", Venue.KALSHI, Side.YES, D("0.42"), 1, datetime.now(UTC))
         await client.place_ioc(order)
         await client.aclose()
@@ -88,14 +93,32 @@ async def test_debug_log_of_signed_handshake_and_order_has_no_signature(rsa_key,
 
 
 def test_redaction_rules():
-    assert mask_url("postgresql://arbees_engine:s3cr3t@/arbees?host=/tmp/s&port=5432") == \
-        "postgresql://arbees_engine:***@/arbees?host=/tmp/s&port=5432"
+    assert (
+        mask_url("postgresql://arbees_engine:s3cr3t@/arbees?host=/tmp/s&port=5432")
+        == "postgresql://arbees_engine:***@/arbees?host=/tmp/s&port=5432"
+    )
     assert mask_url("unix://operator:abc-_9@/tmp/r/redis.sock?db=3") == "unix://operator:***@/tmp/r/redis.sock?db=3"
     assert mask_url("rediss://redis.example:6380/0") == "rediss://redis.example:6380/0"
     assert redact_text("Authorization: Bearer eyJ.abc") == "Authorization: Bearer ***"
     assert redact_text("x?password=hunter2&db=1") == "x?password=***&db=1"
     assert "MIIE" not in redact_text("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----")
-    event = redact_event(None, "info", {"event": "x", "password": "hunter2", "api_key": "k", "n": 3,
-                                        "nested": {"KALSHI-ACCESS-KEY": "kid"}, "url": "redis://:pw@h/0"})
-    assert event == {"event": "x", "password": "***", "api_key": "***", "n": 3,
-                     "nested": {"KALSHI-ACCESS-KEY": "***"}, "url": "redis://:***@h/0"}
+    event = redact_event(
+        None,
+        "info",
+        {
+            "event": "x",
+            "password": "hunter2",
+            "api_key": "k",
+            "n": 3,
+            "nested": {"KALSHI-ACCESS-KEY": "kid"},
+            "url": "redis://:pw@h/0",
+        },
+    )
+    assert event == {
+        "event": "x",
+        "password": "***",
+        "api_key": "***",
+        "n": 3,
+        "nested": {"KALSHI-ACCESS-KEY": "***"},
+        "url": "redis://:***@h/0",
+    }

@@ -7,18 +7,21 @@ import contextlib
 import json
 from decimal import Decimal as D
 
+from live_fake_polymarket import FakePolymarketWs
+from live_fixtures import load_fixture
+from live_sink import RecordingSink
+
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream, rest_book_fetcher
 from arbees_engine.adapters.reconnect import ReconnectPolicy
-from live_fixtures import load_fixture
-from live_fake_polymarket import FakePolymarketWs
-from live_sink import RecordingSink
 
 X, Y = "1111", "2222"
 
 
 def _books():
-    return {X: {"bids": {D("0.48"): D("100"), D("0.50"): D("25.5")}, "asks": {D("0.53"): D("40"), D("0.55"): D("9")}},
-            Y: {"bids": {D("0.10"): D("5")}, "asks": {}}}
+    return {
+        X: {"bids": {D("0.48"): D("100"), D("0.50"): D("25.5")}, "asks": {D("0.53"): D("40"), D("0.55"): D("9")}},
+        Y: {"bids": {D("0.10"): D("5")}, "asks": {}},
+    }
 
 
 @contextlib.asynccontextmanager
@@ -48,7 +51,9 @@ def test_fixture_frames_book_price_changes_tick_and_trade():
     tick = load_fixture("polymarket/ws_tick_size_change.json")
     trade = load_fixture("polymarket/ws_last_trade_price.json")
     v2_asset = v2["price_changes"][0]["asset_id"]
-    stream = PolymarketBookStream([book24["asset_id"], book26["asset_id"], v2_asset, tick["asset_id"], trade["asset_id"]])
+    stream = PolymarketBookStream(
+        [book24["asset_id"], book26["asset_id"], v2_asset, tick["asset_id"], trade["asset_id"]]
+    )
     stream.handle_raw(json.dumps({**book24, "event_type": book24.get("event_type", "book")}), sink)
     m24 = f"polymarket:{book24['asset_id']}"
     assert sink.books[m24].best_bid.price == D("0.511") and sink.books[m24].best_ask.price == D("0.514")
@@ -95,8 +100,19 @@ async def test_lost_duplicate_old_and_malformed_frames():
             await server.change(X, "BUY", "0.49", "8", fault="old")
             await sink.wait_for(lambda: server.rest_calls == 2 and in_sync(sink, server, X)())
             await server.send_raw("not json")
-            await server.send_raw(json.dumps([{"event_type": "price_change", "market": "m", "timestamp": "1",
-                                               "price_changes": [{"asset_id": Y, "price": "7", "size": "1", "side": "BUY"}]}, 5]))
+            await server.send_raw(
+                json.dumps(
+                    [
+                        {
+                            "event_type": "price_change",
+                            "market": "m",
+                            "timestamp": "1",
+                            "price_changes": [{"asset_id": Y, "price": "7", "size": "1", "side": "BUY"}],
+                        },
+                        5,
+                    ]
+                )
+            )
             # an update that cannot be applied leaves Y's book unknown: stale, then resynced from REST
             await sink.wait_for(lambda: ("stale", f"polymarket:{Y}", "malformed") in sink.events)
             await server.change(Y, "BUY", "0.11", "2")
@@ -131,14 +147,31 @@ def _event(kind: str, asset: str, ts: int, **fields) -> str:
 
 
 def _change(asset: str, ts: int, side: str, price: str, size: str, order_hash: str, bid: str, ask: str) -> str:
-    return json.dumps({"event_type": "price_change", "market": "m", "timestamp": str(ts), "price_changes": [
-        {"asset_id": asset, "side": side, "price": price, "size": size, "hash": order_hash,
-         "best_bid": bid, "best_ask": ask}]})
+    return json.dumps(
+        {
+            "event_type": "price_change",
+            "market": "m",
+            "timestamp": str(ts),
+            "price_changes": [
+                {
+                    "asset_id": asset,
+                    "side": side,
+                    "price": price,
+                    "size": size,
+                    "hash": order_hash,
+                    "best_bid": bid,
+                    "best_ask": ask,
+                }
+            ],
+        }
+    )
 
 
 def test_a_later_change_of_the_same_order_is_applied_and_only_a_no_op_repeat_is_a_duplicate():
     sink, stream = RecordingSink(), PolymarketBookStream([X])
-    stream.handle_raw(_event("book", X, 1000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink)
+    stream.handle_raw(
+        _event("book", X, 1000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink
+    )
     stream.handle_raw(_change(X, 1001, "BUY", "0.45", "500", "order-h", "0.45", "0.60"), sink)  # the order rests
     stream.handle_raw(_change(X, 1001, "BUY", "0.45", "500", "order-h", "0.45", "0.60"), sink)  # the same frame again
     assert stream.stats["duplicate"] == 1
@@ -149,7 +182,9 @@ def test_a_later_change_of_the_same_order_is_applied_and_only_a_no_op_repeat_is_
 
 def test_a_rest_snapshot_overtaken_by_the_socket_is_dropped_and_changes_during_a_resync_are_replayed():
     sink, stream = RecordingSink(), PolymarketBookStream([X])
-    stream.handle_raw(_event("book", X, 2000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink)
+    stream.handle_raw(
+        _event("book", X, 2000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink
+    )
     stream.handle_raw(_change(X, 2001, "BUY", "0.42", "5", "h1", "0.42", "0.60"), sink)
     rest_old = json.dumps({"asset_id": X, "timestamp": "1500", "bids": [{"price": "0.30", "size": "1"}], "asks": []})
     stream.handle_raw(rest_old, sink, source="polymarket-rest")  # fetched before the socket moved on
@@ -158,8 +193,14 @@ def test_a_rest_snapshot_overtaken_by_the_socket_is_dropped_and_changes_during_a
     # now a gap: the asset awaits a snapshot; a change arriving meanwhile is kept, then replayed
     assert stream.handle_raw(_change(X, 1999, "BUY", "0.41", "1", "h2", "0.42", "0.60"), sink) == [X]  # out of order
     stream.handle_raw(_change(X, 2005, "SELL", "0.55", "3", "h3", "0.42", "0.55"), sink)  # during the fetch
-    rest_new = json.dumps({"asset_id": X, "timestamp": "2003", "bids": [{"price": "0.42", "size": "5"}],
-                           "asks": [{"price": "0.60", "size": "10"}]})
+    rest_new = json.dumps(
+        {
+            "asset_id": X,
+            "timestamp": "2003",
+            "bids": [{"price": "0.42", "size": "5"}],
+            "asks": [{"price": "0.60", "size": "10"}],
+        }
+    )
     stream.handle_raw(rest_new, sink, source="polymarket-rest")
     book = sink.books[f"polymarket:{X}"]
     assert not book.stale and book.best_ask.price == D("0.55")  # the 2005 change is not lost
@@ -167,10 +208,18 @@ def test_a_rest_snapshot_overtaken_by_the_socket_is_dropped_and_changes_during_a
 
 def test_a_replayed_change_that_disagrees_with_the_venue_asks_for_another_resync():
     sink, stream = RecordingSink(), PolymarketBookStream([X])
-    stream.handle_raw(_event("book", X, 3000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink)
+    stream.handle_raw(
+        _event("book", X, 3000, bids=[{"price": "0.40", "size": "10"}], asks=[{"price": "0.60", "size": "10"}]), sink
+    )
     stream.handle_raw(_change(X, 2999, "BUY", "0.41", "1", "h1", "0.41", "0.60"), sink)  # out of order: resync
     stream.handle_raw(_change(X, 3005, "BUY", "0.45", "2", "h2", "0.47", "0.60"), sink)  # buffered; venue says 0.47
-    rest = json.dumps({"asset_id": X, "timestamp": "3001", "bids": [{"price": "0.40", "size": "10"}],
-                       "asks": [{"price": "0.60", "size": "10"}]})
+    rest = json.dumps(
+        {
+            "asset_id": X,
+            "timestamp": "3001",
+            "bids": [{"price": "0.40", "size": "10"}],
+            "asks": [{"price": "0.60", "size": "10"}],
+        }
+    )
     assert stream.handle_raw(rest, sink, source="polymarket-rest") == [X]
     assert sink.books[f"polymarket:{X}"].stale and stream.stats["book_mismatch"] == 1

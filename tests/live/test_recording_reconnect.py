@@ -8,15 +8,15 @@ import time
 from decimal import Decimal as D
 
 import pytest
+from live_fake_kalshi import FakeKalshiWs
+from live_fake_polymarket import FakePolymarketWs
+from live_sink import RecordingSink
 
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream, rest_book_fetcher
 from arbees_engine.adapters.reconnect import ReconnectPolicy, percentile
-from arbees_engine.ops.bench_reconnect import measure_reconnects
 from arbees_engine.adapters.recording import Recorder, Replayer, read_records, replay_into
-from live_fake_kalshi import FakeKalshiWs
-from live_fake_polymarket import FakePolymarketWs
-from live_sink import RecordingSink
+from arbees_engine.ops.bench_reconnect import measure_reconnects
 
 
 def test_records_round_trip_and_torn_tail_is_ignored(tmp_path):
@@ -82,8 +82,9 @@ async def test_kalshi_record_then_replay_reproduces_book_updates(tmp_path):
     books = {ticker: {"yes": {D("0.40"): D("5")}, "no": {D("0.55"): D("6")}}}
     async with FakeKalshiWs(books) as server:
         with Recorder(path) as rec:
-            stream = KalshiBookStream([ticker], url=server.url, recorder=rec,
-                                      policy=ReconnectPolicy(initial_s=0.01, cap_s=0.1))
+            stream = KalshiBookStream(
+                [ticker], url=server.url, recorder=rec, policy=ReconnectPolicy(initial_s=0.01, cap_s=0.1)
+            )
             synced = lambda: sink.yes_view(f"kalshi:{ticker}") == server.yes_view(ticker)  # noqa: E731
 
             async def scenario():
@@ -110,8 +111,9 @@ async def test_polymarket_record_then_replay_includes_rest_resync(tmp_path):
     books = {asset: {"bids": {D("0.30"): D("10")}, "asks": {D("0.35"): D("4")}}}
     async with FakePolymarketWs(books) as server:
         with Recorder(path) as rec:
-            stream = PolymarketBookStream([asset], url=server.url, recorder=rec,
-                                          fetch_book=rest_book_fetcher(server.rest_url))
+            stream = PolymarketBookStream(
+                [asset], url=server.url, recorder=rec, fetch_book=rest_book_fetcher(server.rest_url)
+            )
             synced = lambda: sink.yes_view(f"polymarket:{asset}") == server.yes_view(asset)  # noqa: E731
 
             async def scenario():

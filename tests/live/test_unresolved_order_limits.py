@@ -7,35 +7,74 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
+from live_fake_kalshi_rest import FakeKalshiRest
 
 from arbees_engine.adapters.kalshi.auth import KalshiSigner
 from arbees_engine.adapters.kalshi.broker import KalshiLiveBroker
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
 from arbees_engine.model import (
-    BookLevel, BookUpdate, BookUpdateKind, FeeKind, FeeSchedule, GameState, GameStatus, KALSHI_FEES, Leg, League, Market, Outcome,
-    Side, Signal, SignalKind, Sport, Team, Venue,
+    KALSHI_FEES,
+    BookLevel,
+    BookUpdate,
+    BookUpdateKind,
+    FeeKind,
+    FeeSchedule,
+    GameState,
+    GameStatus,
+    League,
+    Leg,
+    Market,
+    Outcome,
+    Side,
+    Signal,
+    SignalKind,
+    Sport,
+    Team,
+    Venue,
 )
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import RiskLimits, Settings
-from live_fake_kalshi_rest import FakeKalshiRest
 
 LIVE = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}
 GAME = "espn:nba:1"
-KALSHI = Market("kalshi:KXNBAGAME-26JUN13NYKSAS-SAS", Venue.KALSHI, "KXNBAGAME-26JUN13NYKSAS-SAS", GAME,
-                Outcome.HOME, "SAS", fees=KALSHI_FEES)
-POLY = Market("polymarket:sas-yes", Venue.POLYMARKET, "sas-yes", GAME, Outcome.HOME, "SAS",
-              fees=FeeSchedule(FeeKind.POLYMARKET, D("0.05"), D("0"), 1))
+KALSHI = Market(
+    "kalshi:KXNBAGAME-26JUN13NYKSAS-SAS",
+    Venue.KALSHI,
+    "KXNBAGAME-26JUN13NYKSAS-SAS",
+    GAME,
+    Outcome.HOME,
+    "SAS",
+    fees=KALSHI_FEES,
+)
+POLY = Market(
+    "polymarket:sas-yes",
+    Venue.POLYMARKET,
+    "sas-yes",
+    GAME,
+    Outcome.HOME,
+    "SAS",
+    fees=FeeSchedule(FeeKind.POLYMARKET, D("0.05"), D("0"), 1),
+)
 
 
 def _engine(client: KalshiOrderClient) -> Engine:
     engine = Engine(Settings(database_url=None, redis_url=None, limits=RiskLimits(max_game_exposure=D("100"))), [])
-    engine.registry.games[GAME] = GameState(GAME, Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"),
-                                            Team("NYK", "Knicks"), GameStatus.LIVE)
+    engine.registry.games[GAME] = GameState(
+        GAME, Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"), Team("NYK", "Knicks"), GameStatus.LIVE
+    )
     engine.registry.game_seen_at[GAME] = engine.clock()
     for market in (KALSHI, POLY):
         engine.registry.add_market(market)
-    engine.registry.books[POLY.market_id].apply(BookUpdate(
-        POLY.market_id, (BookLevel(D("0.48"), D("500")),), (BookLevel(D("0.50"), D("500")),), BookUpdateKind.SNAPSHOT, 1, engine.clock()))
+    engine.registry.books[POLY.market_id].apply(
+        BookUpdate(
+            POLY.market_id,
+            (BookLevel(D("0.48"), D("500")),),
+            (BookLevel(D("0.50"), D("500")),),
+            BookUpdateKind.SNAPSHOT,
+            1,
+            engine.clock(),
+        )
+    )
     engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, engine.registry.markets)
     return engine
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
 from harness import fresh_database, fresh_redis_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
@@ -32,8 +31,11 @@ def kalshi_key() -> rsa.RSAPrivateKey:
 def kalshi_key_file(tmp_path: Path, kalshi_key: rsa.RSAPrivateKey) -> Path:
     """The key as an unencrypted PEM file with mode 0600 (what KalshiSigner.from_file demands)."""
     path = tmp_path / "kalshi.pem"
-    path.write_bytes(kalshi_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
+    path.write_bytes(
+        kalshi_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     path.chmod(0o600)
     return path
 

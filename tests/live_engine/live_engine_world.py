@@ -22,10 +22,11 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
-from arbees_engine.bus.client import BusClient
 from fixture_server import fixture, load_fixture, start_fixture_server
 from live_fake_kalshi import FakeKalshiWs
 from live_fake_polymarket import FakePolymarketWs
+
+from arbees_engine.bus.client import BusClient
 
 EVENT = "KXNBAGAME-22OCT02UTATOR"
 TOR, UTA = f"{EVENT}-TOR", f"{EVENT}-UTA"
@@ -40,12 +41,20 @@ def kalshi_utator_markets() -> dict:
     out = []
     for market, code, name, other in zip(real, ("TOR", "UTA"), ("Toronto", "Utah"), ("Utah", "Toronto"), strict=True):
         m = copy.deepcopy(market)
-        m.update(event_ticker=EVENT, ticker=f"{EVENT}-{code}", status="active", result="",
-                 yes_sub_title=name, no_sub_title=other, title="Utah at Toronto Winner?",
-                 rules_primary=f"If {name} wins the Utah at Toronto professional basketball game originally "
-                               "scheduled for Oct 2, 2022, then the market resolves to Yes.",
-                 close_time="2022-10-03T05:00:00Z", expected_expiration_time="2022-10-03T02:00:00Z",
-                 occurrence_datetime="2022-10-03T01:00:00Z")
+        m.update(
+            event_ticker=EVENT,
+            ticker=f"{EVENT}-{code}",
+            status="active",
+            result="",
+            yes_sub_title=name,
+            no_sub_title=other,
+            title="Utah at Toronto Winner?",
+            rules_primary=f"If {name} wins the Utah at Toronto professional basketball game originally "
+            "scheduled for Oct 2, 2022, then the market resolves to Yes.",
+            close_time="2022-10-03T05:00:00Z",
+            expected_expiration_time="2022-10-03T02:00:00Z",
+            occurrence_datetime="2022-10-03T01:00:00Z",
+        )
         out.append(m)
     return {"markets": out, "cursor": ""}
 
@@ -75,19 +84,21 @@ class Venues:
         self.polymarket: FakePolymarketWs | None = None
         self.http = None
 
-    async def __aenter__(self) -> "Venues":
+    async def __aenter__(self) -> Venues:
         return self
 
-    async def start(self, public_key) -> "Venues":
+    async def start(self, public_key) -> Venues:
         """Start the three servers (Kalshi's checks signatures with `public_key`)."""
         self.kalshi = await FakeKalshiWs(kalshi_books(), public_key=public_key).__aenter__()
         self.polymarket = await FakePolymarketWs(polymarket_books()).__aenter__()
-        self.http = start_fixture_server({
-            "/basketball/nba/scoreboard": fixture("espn", "scoreboard_nba_events_in_post_2022pre_extracted.json"),
-            "/markets?series_ticker=KXNBAGAME": kalshi_utator_markets(),
-            "/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
-            "/events": fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),
-        })
+        self.http = start_fixture_server(
+            {
+                "/basketball/nba/scoreboard": fixture("espn", "scoreboard_nba_events_in_post_2022pre_extracted.json"),
+                "/markets?series_ticker=KXNBAGAME": kalshi_utator_markets(),
+                "/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
+                "/events": fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),
+            }
+        )
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -100,21 +111,29 @@ class Venues:
     def env(self, pg_dsn: str, redis_url: str, instance: str, key_file: Path | None, **extra: str) -> dict[str, str]:
         """Environment for `python -m arbees_engine ...` against these servers."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARBEES_")}
-        env.update({
-            "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": instance,
-            "ARBEES_KILL_FILE": "/nonexistent/arbees-kill", "ARBEES_CONFIG": "/nonexistent/arbees.toml",
-            "ARBEES_ENDPOINTS__ESPN_BASE_URL": self.http.url, "ARBEES_ENDPOINTS__KALSHI_BASE_URL": self.http.url,
-            "ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL": self.http.url,
-            "ARBEES_ENDPOINTS__POLYMARKET_CLOB_URL": self.polymarket.rest_url,
-            "ARBEES_ENDPOINTS__KALSHI_WS_URL": self.kalshi.url,
-            "ARBEES_ENDPOINTS__POLYMARKET_WS_URL": self.polymarket.url,
-            "ARBEES_ENDPOINTS__ESPN_LEAGUES": json.dumps(["basketball/nba"]),
-            "ARBEES_ENDPOINTS__KALSHI_SERIES": json.dumps(["KXNBAGAME", "KXELONMARS"]),
-            "ARBEES_ENDPOINTS__POLL_LIVE_S": "0.5", "ARBEES_ENDPOINTS__VENUE_POLL_S": "0.5",
-        })
+        env.update(
+            {
+                "ARBEES_DATABASE_URL": pg_dsn,
+                "ARBEES_REDIS_URL": redis_url,
+                "ARBEES_INSTANCE": instance,
+                "ARBEES_KILL_FILE": "/nonexistent/arbees-kill",
+                "ARBEES_CONFIG": "/nonexistent/arbees.toml",
+                "ARBEES_ENDPOINTS__ESPN_BASE_URL": self.http.url,
+                "ARBEES_ENDPOINTS__KALSHI_BASE_URL": self.http.url,
+                "ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL": self.http.url,
+                "ARBEES_ENDPOINTS__POLYMARKET_CLOB_URL": self.polymarket.rest_url,
+                "ARBEES_ENDPOINTS__KALSHI_WS_URL": self.kalshi.url,
+                "ARBEES_ENDPOINTS__POLYMARKET_WS_URL": self.polymarket.url,
+                "ARBEES_ENDPOINTS__ESPN_LEAGUES": json.dumps(["basketball/nba"]),
+                "ARBEES_ENDPOINTS__KALSHI_SERIES": json.dumps(["KXNBAGAME", "KXELONMARS"]),
+                "ARBEES_ENDPOINTS__POLL_LIVE_S": "0.5",
+                "ARBEES_ENDPOINTS__VENUE_POLL_S": "0.5",
+            }
+        )
         if key_file is not None:
-            env.update({"ARBEES_ENDPOINTS__KALSHI_KEY_ID": "test-key-id",
-                        "ARBEES_ENDPOINTS__KALSHI_KEY_FILE": str(key_file)})
+            env.update(
+                {"ARBEES_ENDPOINTS__KALSHI_KEY_ID": "test-key-id", "ARBEES_ENDPOINTS__KALSHI_KEY_FILE": str(key_file)}
+            )
         env.update(extra)
         return env
 
@@ -122,8 +141,15 @@ class Venues:
     def replay_env(pg_dsn: str, redis_url: str, instance: str, **extra: str) -> dict[str, str]:
         """Environment for a replay: no venue endpoints at all (the recording names them)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARBEES_")}
-        env.update({"ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": instance,
-                    "ARBEES_KILL_FILE": "/nonexistent/arbees-kill", "ARBEES_CONFIG": "/nonexistent/arbees.toml"})
+        env.update(
+            {
+                "ARBEES_DATABASE_URL": pg_dsn,
+                "ARBEES_REDIS_URL": redis_url,
+                "ARBEES_INSTANCE": instance,
+                "ARBEES_KILL_FILE": "/nonexistent/arbees-kill",
+                "ARBEES_CONFIG": "/nonexistent/arbees.toml",
+            }
+        )
         env.update(extra)
         return env
 
@@ -136,19 +162,30 @@ def true_top(server, key: str) -> tuple:
 
 def synced(server, key: str, market_id: str):
     """Condition for BusWatch.wait: the published quote is fresh and equals the server's book."""
-    def condition(watch: "BusWatch") -> bool:
+
+    def condition(watch: BusWatch) -> bool:
         quote = watch.quote(market_id)
         return quote is not None and not quote[2] and (quote[0], quote[1]) == true_top(server, key)
+
     return condition
 
 
 async def start_engine(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     """`python -m arbees_engine <args>` as its own process (the real CLI)."""
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "arbees_engine", *args, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "arbees_engine",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
-async def stop_engine(proc: asyncio.subprocess.Process, timeout_s: float = 30.0, *, signal_it: bool = True) -> tuple[str, str]:
+async def stop_engine(
+    proc: asyncio.subprocess.Process, timeout_s: float = 30.0, *, signal_it: bool = True
+) -> tuple[str, str]:
     """SIGTERM (if still running and `signal_it`) and collect (stdout, stderr); asserts a clean exit."""
     if signal_it and proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
@@ -189,8 +226,10 @@ class BusWatch:
         while not condition(self):
             if loop.time() > deadline:
                 quotes = {k: (q.yes_bid, q.yes_ask, q.stale, q.game_id) for k, q in self.quotes.items()}
-                raise AssertionError(f"timed out waiting for {what}; quotes={quotes} "
-                                     f"rejections={getattr(self.engine, 'rejections', None)}")
+                raise AssertionError(
+                    f"timed out waiting for {what}; quotes={quotes} "
+                    f"rejections={getattr(self.engine, 'rejections', None)}"
+                )
             for eid, event in await self.client.read_events(self.after, block_ms=200):
                 self.after = eid
                 kind = event.kind

@@ -8,8 +8,17 @@ import sys
 
 
 async def test_bench_reconnect_prints_percentiles_within_target():
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "arbees_engine", "bench-reconnect", "--n", "20",
-                                                "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "arbees_engine",
+        "bench-reconnect",
+        "--n",
+        "20",
+        "--json",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, err.decode()[-2000:]
     lines = out.decode().strip().splitlines()
@@ -22,7 +31,15 @@ async def test_bench_reconnect_prints_percentiles_within_target():
 
 
 async def test_bench_reconnect_rejects_a_bad_count():
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "arbees_engine", "bench-reconnect", "--n", "0",
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "arbees_engine",
+        "bench-reconnect",
+        "--n",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 2 and b"--n must be at least 1" in err

@@ -6,12 +6,12 @@ import argparse
 
 import pytest
 
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.adapters.espn import EspnFeed
 from arbees_engine.adapters.kalshi.auth import KalshiAuthError
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE, KalshiOrderClient
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
-from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.ops.builder import build_engine
 from arbees_engine.settings import Settings
 
@@ -44,8 +44,12 @@ def test_polymarket_stream_shares_the_rest_listings_so_a_tick_change_re_lists_th
 
 
 def test_with_kalshi_key_both_stream(kalshi_key_file):
-    engine = build_engine(_settings(kalshi_key_id="kid", kalshi_key_file=kalshi_key_file, kalshi_ws_url="ws://127.0.0.1:9/x/ws"),
-                          ARGS, store=None, redis_url=None)
+    engine = build_engine(
+        _settings(kalshi_key_id="kid", kalshi_key_file=kalshi_key_file, kalshi_ws_url="ws://127.0.0.1:9/x/ws"),
+        ARGS,
+        store=None,
+        redis_url=None,
+    )
     stream = _venues(engine)["kalshi"].stream
     assert isinstance(stream, KalshiBookStream) and stream.signer.key_id == "kid"
     assert stream.ws_path == "/x/ws"  # the handshake signs the configured URL's path
@@ -53,8 +57,12 @@ def test_with_kalshi_key_both_stream(kalshi_key_file):
 
 
 def test_websockets_can_be_switched_off(kalshi_key_file):
-    engine = build_engine(_settings(use_websockets=False, kalshi_key_id="kid", kalshi_key_file=kalshi_key_file),
-                          ARGS, store=None, redis_url=None)
+    engine = build_engine(
+        _settings(use_websockets=False, kalshi_key_id="kid", kalshi_key_file=kalshi_key_file),
+        ARGS,
+        store=None,
+        redis_url=None,
+    )
     assert {v.mode for v in _venues(engine).values()} == {"rest-poll"}
 
 
@@ -64,21 +72,31 @@ def test_unsafe_key_file_is_refused(kalshi_key_file):
         build_engine(_settings(kalshi_key_id="kid", kalshi_key_file=kalshi_key_file), ARGS, store=None, redis_url=None)
 
 
-@pytest.mark.parametrize("live, authorization, with_key", [
-    (False, LIVE_AUTHORIZATION_PHRASE, True),   # authorization without ARBEES_LIVE=1
-    (True, None, True),                         # ARBEES_LIVE=1 without authorization
-    (True, "yes please", True),                 # wrong authorization phrase
-    (True, LIVE_AUTHORIZATION_PHRASE, False),   # both flags but no Kalshi credentials
-])
+@pytest.mark.parametrize(
+    "live, authorization, with_key",
+    [
+        (False, LIVE_AUTHORIZATION_PHRASE, True),  # authorization without ARBEES_LIVE=1
+        (True, None, True),  # ARBEES_LIVE=1 without authorization
+        (True, "yes please", True),  # wrong authorization phrase
+        (True, LIVE_AUTHORIZATION_PHRASE, False),  # both flags but no Kalshi credentials
+    ],
+)
 def test_live_orders_refused_without_every_switch(live, authorization, with_key, kalshi_key_file):
     keys = {"kalshi_key_id": "kid", "kalshi_key_file": kalshi_key_file} if with_key else {}
-    engine = build_engine(_settings(live=live, live_authorization=authorization, **keys), ARGS, store=None, redis_url=None)
+    engine = build_engine(
+        _settings(live=live, live_authorization=authorization, **keys), ARGS, store=None, redis_url=None
+    )
     assert engine.live_orders is None  # paper execution
 
 
 async def test_live_orders_built_with_both_switches_and_credentials(kalshi_key_file):
-    settings = _settings(live=True, live_authorization=LIVE_AUTHORIZATION_PHRASE, kalshi_key_id="kid",
-                         kalshi_key_file=kalshi_key_file, kalshi_base_url="http://127.0.0.1:9/trade-api/v2")
+    settings = _settings(
+        live=True,
+        live_authorization=LIVE_AUTHORIZATION_PHRASE,
+        kalshi_key_id="kid",
+        kalshi_key_file=kalshi_key_file,
+        kalshi_base_url="http://127.0.0.1:9/trade-api/v2",
+    )
     engine = build_engine(settings, ARGS, store=None, redis_url=None)
     try:
         assert isinstance(engine.live_orders, KalshiOrderClient)
@@ -102,14 +120,29 @@ async def test_environment_switches_reach_the_builder(monkeypatch, kalshi_key_fi
 
 def test_unknown_venue_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown venue 'betfair'"):
-        build_engine(_settings(), argparse.Namespace(**{**vars(ARGS), "venue": "kalshi,betfair"}), store=None, redis_url=None)
+        build_engine(
+            _settings(), argparse.Namespace(**{**vars(ARGS), "venue": "kalshi,betfair"}), store=None, redis_url=None
+        )
 
 
 def test_local_rest_with_production_websocket_polls_instead(kalshi_key_file):
     """REST pointed at a local/demo server but the websocket left at production: never mix them."""
-    engine = build_engine(_settings(polymarket_clob_url="http://127.0.0.1:9", kalshi_base_url="http://127.0.0.1:9/v2",
-                                    kalshi_key_id="kid", kalshi_key_file=kalshi_key_file), ARGS, store=None, redis_url=None)
+    engine = build_engine(
+        _settings(
+            polymarket_clob_url="http://127.0.0.1:9",
+            kalshi_base_url="http://127.0.0.1:9/v2",
+            kalshi_key_id="kid",
+            kalshi_key_file=kalshi_key_file,
+        ),
+        ARGS,
+        store=None,
+        redis_url=None,
+    )
     assert {v.mode for v in _venues(engine).values()} == {"rest-poll"}
-    engine = build_engine(_settings(polymarket_clob_url="http://127.0.0.1:9", polymarket_ws_url="ws://127.0.0.1:9/ws"),
-                          ARGS, store=None, redis_url=None)
+    engine = build_engine(
+        _settings(polymarket_clob_url="http://127.0.0.1:9", polymarket_ws_url="ws://127.0.0.1:9/ws"),
+        ARGS,
+        store=None,
+        redis_url=None,
+    )
     assert _venues(engine)["polymarket"].mode == "websocket"

@@ -12,8 +12,19 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from live_engine_world import (COLON, ELON, PM_YES, TOR, UTA, BusWatch, Venues, start_engine, status_json, stop_engine,
-                               synced)
+from live_engine_world import (
+    COLON,
+    ELON,
+    PM_YES,
+    TOR,
+    UTA,
+    BusWatch,
+    Venues,
+    start_engine,
+    status_json,
+    stop_engine,
+    synced,
+)
 
 
 async def test_streamed_books_become_quotes_and_faults_are_counted(pg_dsn, redis_url, kalshi_key, kalshi_key_file):
@@ -25,52 +36,83 @@ async def test_streamed_books_become_quotes_and_faults_are_counted(pg_dsn, redis
         watch = BusWatch(redis_url, "stream")
         try:
             tor, pm_id = f"kalshi:{TOR}", f"polymarket:{PM_YES}"
-            await watch.wait(lambda w: synced(kalshi, TOR, tor)(w) and synced(pm, PM_YES, pm_id)(w)
-                             and all(w.quote(f"kalshi:{t}") for t in (UTA, ELON, COLON)), 30, "streamed books")
+            await watch.wait(
+                lambda w: (
+                    synced(kalshi, TOR, tor)(w)
+                    and synced(pm, PM_YES, pm_id)(w)
+                    and all(w.quote(f"kalshi:{t}") for t in (UTA, ELON, COLON))
+                ),
+                30,
+                "streamed books",
+            )
             assert watch.quote(tor)[:2] == (D("0.50"), D("0.55"))  # yes bid 0.50, 1 − no bid 0.45
             assert watch.quote(pm_id)[:2] == (D("0.45"), D("0.55"))
 
             # Kalshi: a delta after a skipped seq → counted gap, resubscribe, fresh snapshot.
             await kalshi.delta(TOR, "yes", "0.51", "5", fault="gap")
-            await watch.wait(lambda w: w.rejections("kalshi:seq_gap") >= 1 and synced(kalshi, TOR, tor)(w),
-                             20, "kalshi gap resync")
+            await watch.wait(
+                lambda w: w.rejections("kalshi:seq_gap") >= 1 and synced(kalshi, TOR, tor)(w), 20, "kalshi gap resync"
+            )
             assert watch.quote(tor)[0] == D("0.51")
             # Duplicate and swapped deltas: the stale copies are counted, the book stays exact.
             await kalshi.delta(TOR, "yes", "0.50", "3", fault="duplicate")
             await kalshi.delta(TOR, "no", "0.46", "7")
-            await watch.wait(lambda w: w.rejections("kalshi:stale_seq") >= 1 and synced(kalshi, TOR, tor)(w),
-                             20, "kalshi duplicate")
+            await watch.wait(
+                lambda w: w.rejections("kalshi:stale_seq") >= 1 and synced(kalshi, TOR, tor)(w), 20, "kalshi duplicate"
+            )
             assert watch.quote(tor)[1] == D("0.54")
 
             # Out of order (seq n+2 before n+1) → a gap → resync; malformed frames are counted.
             await kalshi.swapped_deltas(UTA, ("yes", "0.45", "6"), ("no", "0.49", "2"))
             await kalshi.send_raw('{"type": "orderbook_delta", "sid": 1')
             await pm.send_raw("[not json")
-            await watch.wait(lambda w: w.rejections("kalshi:seq_gap") >= 2 and w.rejections("kalshi:malformed") >= 1
-                             and w.rejections("polymarket:malformed") >= 1
-                             and synced(kalshi, UTA, f"kalshi:{UTA}")(w), 20, "kalshi swap resync")
+            await watch.wait(
+                lambda w: (
+                    w.rejections("kalshi:seq_gap") >= 2
+                    and w.rejections("kalshi:malformed") >= 1
+                    and w.rejections("polymarket:malformed") >= 1
+                    and synced(kalshi, UTA, f"kalshi:{UTA}")(w)
+                ),
+                20,
+                "kalshi swap resync",
+            )
 
             # Polymarket: a lost change → venue best bid/ask disagree with ours → REST resync.
             await pm.change(PM_YES, "SELL", "0.54", "5", fault="lost")  # a new best ask we never see
             await pm.change(PM_YES, "BUY", "0.46", "10")
-            await watch.wait(lambda w: w.rejections("polymarket:book_mismatch") >= 1 and pm.rest_calls >= 1
-                             and synced(pm, PM_YES, pm_id)(w), 20, "polymarket resync")
+            await watch.wait(
+                lambda w: (
+                    w.rejections("polymarket:book_mismatch") >= 1
+                    and pm.rest_calls >= 1
+                    and synced(pm, PM_YES, pm_id)(w)
+                ),
+                20,
+                "polymarket resync",
+            )
             await pm.change(PM_YES, "BUY", "0.47", "1", fault="duplicate")
-            await watch.wait(lambda w: w.rejections("polymarket:duplicate") >= 1 and synced(pm, PM_YES, pm_id)(w),
-                             20, "polymarket duplicate")
+            await watch.wait(
+                lambda w: w.rejections("polymarket:duplicate") >= 1 and synced(pm, PM_YES, pm_id)(w),
+                20,
+                "polymarket duplicate",
+            )
 
             # Both connections drop (no close frame): counted, books stale, then quotes flow again.
             connections = (kalshi.connections, pm.connections)
             await kalshi.drop()
             await pm.drop()
-            await watch.wait(lambda w: w.rejections("kalshi:disconnected") >= 1
-                             and w.rejections("polymarket:disconnected") >= 1, 20, "drops counted")
-            await watch.wait(lambda _w: kalshi.connections > connections[0] and pm.connections > connections[1],
-                             20, "reconnects")
+            await watch.wait(
+                lambda w: w.rejections("kalshi:disconnected") >= 1 and w.rejections("polymarket:disconnected") >= 1,
+                20,
+                "drops counted",
+            )
+            await watch.wait(
+                lambda _w: kalshi.connections > connections[0] and pm.connections > connections[1], 20, "reconnects"
+            )
             await kalshi.delta(TOR, "yes", "0.40", "9")
             await pm.change(PM_YES, "SELL", "0.60", "5")
-            await watch.wait(lambda w: synced(kalshi, TOR, tor)(w) and synced(pm, PM_YES, pm_id)(w),
-                             20, "quotes after reconnect")
+            await watch.wait(
+                lambda w: synced(kalshi, TOR, tor)(w) and synced(pm, PM_YES, pm_id)(w), 20, "quotes after reconnect"
+            )
 
             status = await status_json(env)
         finally:

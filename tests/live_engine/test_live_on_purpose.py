@@ -33,8 +33,14 @@ LIVE_ENV = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_
 
 
 # ---- live switches --------------------------------------------------------------------------
-@pytest.mark.parametrize("toml", ["live = true\n", f'live_authorization = "{LIVE_AUTHORIZATION_PHRASE}"\n',
-                                  f'live = true\nlive_authorization = "{LIVE_AUTHORIZATION_PHRASE}"\n'])
+@pytest.mark.parametrize(
+    "toml",
+    [
+        "live = true\n",
+        f'live_authorization = "{LIVE_AUTHORIZATION_PHRASE}"\n',
+        f'live = true\nlive_authorization = "{LIVE_AUTHORIZATION_PHRASE}"\n',
+    ],
+)
 def test_a_config_file_cannot_switch_live_on(tmp_path, monkeypatch, toml):
     config = tmp_path / "config.toml"
     config.write_text(toml)
@@ -75,7 +81,7 @@ def test_the_cli_refuses_an_unsafe_password_file_with_a_clear_error(tmp_path, mo
 
 def test_the_environment_switches_live_on(tmp_path, monkeypatch):
     config = tmp_path / "config.toml"
-    config.write_text("mode = \"manual\"\n")
+    config.write_text('mode = "manual"\n')
     monkeypatch.setenv("ARBEES_CONFIG", str(config))
     for name, value in LIVE_ENV.items():
         monkeypatch.setenv(name, value)
@@ -145,10 +151,16 @@ def test_private_key_files_are_accepted(kalshi_key_file, tmp_path):
 def test_password_files_fill_in_the_configured_urls(tmp_path):
     db_pw = write_secret_file(tmp_path / "s" / "db.password", "p@ss/word\n")
     redis_pw = write_secret_file(tmp_path / "s" / "redis.password", "r3dis")
-    settings = Settings(database_url="postgresql://arbees@db.example:5432/arbees?sslmode=verify-full",
-                        redis_url="rediss://engine@redis.example:6380/0",
-                        database_password_file=db_pw, redis_password_file=redis_pw)
-    assert settings.configured_database_url() == "postgresql://arbees:p%40ss%2Fword@db.example:5432/arbees?sslmode=verify-full"
+    settings = Settings(
+        database_url="postgresql://arbees@db.example:5432/arbees?sslmode=verify-full",
+        redis_url="rediss://engine@redis.example:6380/0",
+        database_password_file=db_pw,
+        redis_password_file=redis_pw,
+    )
+    assert (
+        settings.configured_database_url()
+        == "postgresql://arbees:p%40ss%2Fword@db.example:5432/arbees?sslmode=verify-full"
+    )
     assert settings.configured_redis_url() == "rediss://engine:r3dis@redis.example:6380/0"
     db_pw.chmod(0o644)
     with pytest.raises(UnsafeSecretFile, match="0644"):
@@ -167,8 +179,11 @@ def test_the_desk_takes_its_redis_password_from_a_file(tmp_path, monkeypatch):
 # ---- discovery records ----------------------------------------------------------------------
 def test_discovery_record_is_private_and_an_unsafe_one_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    urls = {"engine": "unix://engine:e@/s?db=0", "operator": "unix://operator:o@/s?db=0",
-            "readonly": "unix://readonly:r@/s?db=0"}
+    urls = {
+        "engine": "unix://engine:e@/s?db=0",
+        "operator": "unix://operator:o@/s?db=0",
+        "readonly": "unix://readonly:r@/s?db=0",
+    }
     write_embedded_urls("disc", "postgresql://arbees_engine:p@/arbees?host=/s", urls["engine"], urls)
     record = tmp_path / "data" / "arbees" / "disc" / "endpoints.json"
     assert record.stat().st_mode & 0o777 == 0o600 and record.parent.stat().st_mode & 0o777 == 0o700
@@ -187,8 +202,22 @@ def open_redis():
     """A redis-server with no password and no ACL, on a Unix socket."""
     work = Path(tempfile.mkdtemp(prefix="arbees-open-redis-"))
     sock = work / "redis.sock"
-    proc = subprocess.Popen([str(find_binary("redis-server", "redis-server")), "--port", "0", "--unixsocket", str(sock),
-                             "--save", "", "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(find_binary("redis-server", "redis-server")),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         import redis
 
@@ -231,8 +260,9 @@ async def test_live_refuses_a_trust_auth_postgres(open_dir):
         deadline = time.monotonic() + 30
         while True:  # poll until the reload took effect, bounded
             try:
-                conn = await asyncpg.connect(host=str(pg.socket_dir), port=pg.port, user="arbees_engine",
-                                             password="", database="postgres")
+                conn = await asyncpg.connect(
+                    host=str(pg.socket_dir), port=pg.port, user="arbees_engine", password="", database="postgres"
+                )
                 await conn.close()
                 break
             except asyncpg.InvalidPasswordError:
@@ -243,10 +273,25 @@ async def test_live_refuses_a_trust_auth_postgres(open_dir):
 
 
 async def test_live_run_stops_before_trading_on_an_insecure_redis(pg_dsn, open_redis, capsys):
-    settings = Settings(database_url=pg_dsn, redis_url=open_redis, instance="livecheck", live=True,
-                        live_authorization=LIVE_AUTHORIZATION_PHRASE, kill_file="/nonexistent/kill")
-    args = argparse.Namespace(mode=None, fresh_book=False, venue="sim", replay=None, seed=1, speed=None, games=2,
-                              duration=1.0, json_summary=False)
+    settings = Settings(
+        database_url=pg_dsn,
+        redis_url=open_redis,
+        instance="livecheck",
+        live=True,
+        live_authorization=LIVE_AUTHORIZATION_PHRASE,
+        kill_file="/nonexistent/kill",
+    )
+    args = argparse.Namespace(
+        mode=None,
+        fresh_book=False,
+        venue="sim",
+        replay=None,
+        seed=1,
+        speed=None,
+        games=2,
+        duration=1.0,
+        json_summary=False,
+    )
     assert await cmd_run(settings, args) == 2
     err = capsys.readouterr().err
     assert "live trading refused" in err and "without a password" in err

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 
 import asyncpg
+from live_engine_world import GAME, PM_YES, TOR, BusWatch, Venues, start_engine, stop_engine, synced
 
 from arbees_engine.adapters.recording import read_records
 from arbees_engine.bus.client import BusClient
-from live_engine_world import GAME, PM_YES, TOR, BusWatch, Venues, start_engine, stop_engine, synced
 
 STRATEGY = {"ARBEES_STRATEGY__MIN_EDGE": "0.02"}
 SIGNALS_SQL = "SELECT kind, game_id, legs, edge::text, decision, reason FROM signals ORDER BY created_at, signal_id"
@@ -26,8 +26,17 @@ FILLS_SQL = "SELECT market_id, side, price::text, contracts, fee::text FROM fill
 async def _rows(dsn: str) -> tuple[list, list]:
     conn = await asyncpg.connect(dsn)
     try:
-        signals = [(r["kind"], r["game_id"], json.loads(r["legs"]) if isinstance(r["legs"], str) else r["legs"],
-                    r["edge"], r["decision"], r["reason"]) for r in await conn.fetch(SIGNALS_SQL)]
+        signals = [
+            (
+                r["kind"],
+                r["game_id"],
+                json.loads(r["legs"]) if isinstance(r["legs"], str) else r["legs"],
+                r["edge"],
+                r["decision"],
+                r["reason"],
+            )
+            for r in await conn.fetch(SIGNALS_SQL)
+        ]
         fills = [tuple(r) for r in await conn.fetch(FILLS_SQL)]
     finally:
         await conn.close()
@@ -35,7 +44,16 @@ async def _rows(dsn: str) -> tuple[list, list]:
 
 
 def _comparable(summary: dict) -> dict:
-    keys = ("signals_by_decision", "orders", "fills", "contracts_filled", "fees", "realized_pnl", "markets", "games_live")
+    keys = (
+        "signals_by_decision",
+        "orders",
+        "fills",
+        "contracts_filled",
+        "fees",
+        "realized_pnl",
+        "markets",
+        "games_live",
+    )
     return {k: summary.get(k) for k in keys}
 
 
@@ -51,13 +69,23 @@ async def _record(tmp_path, pg_dsn, redis_url, kalshi_key, key_file) -> tuple[di
         proc = await start_engine(env, "record", "--out", str(out), "--json-summary")
         watch = BusWatch(redis_url, "rec")
         try:
-            await watch.wait(lambda w: len(w.fills) >= 1 and w.quote(f"polymarket:{PM_YES}") is not None, 30,
-                             "a paper fill on the streamed Kalshi book")
+            await watch.wait(
+                lambda w: len(w.fills) >= 1 and w.quote(f"polymarket:{PM_YES}") is not None,
+                30,
+                "a paper fill on the streamed Kalshi book",
+            )
             await kalshi.delta(TOR, "yes", "0.51", "5", fault="gap")
             await pm.change(PM_YES, "SELL", "0.54", "5", fault="lost")
             await pm.change(PM_YES, "BUY", "0.46", "10")
-            await watch.wait(lambda w: w.rejections("kalshi:seq_gap") >= 1 and pm.rest_calls >= 1
-                             and w.rejections("polymarket:book_mismatch") >= 1, 20, "gap and resync")
+            await watch.wait(
+                lambda w: (
+                    w.rejections("kalshi:seq_gap") >= 1
+                    and pm.rest_calls >= 1
+                    and w.rejections("polymarket:book_mismatch") >= 1
+                ),
+                20,
+                "gap and resync",
+            )
             await kalshi.drop()
             await watch.wait(lambda w: w.rejections("kalshi:disconnected") >= 1 and kalshi.connections >= 2, 20, "drop")
             await kalshi.delta(TOR, "no", "0.47", "4")
@@ -68,8 +96,9 @@ async def _record(tmp_path, pg_dsn, redis_url, kalshi_key, key_file) -> tuple[di
     return json.loads(summary), out
 
 
-async def test_record_then_replay_reproduces_signals_and_fills(tmp_path, pg_dsn, redis_url, second_pg_dsn,
-                                                               second_redis_url, kalshi_key, kalshi_key_file):
+async def test_record_then_replay_reproduces_signals_and_fills(
+    tmp_path, pg_dsn, redis_url, second_pg_dsn, second_redis_url, kalshi_key, kalshi_key_file
+):
     recorded, path = await _record(tmp_path, pg_dsn, redis_url, kalshi_key, kalshi_key_file)
     records, torn = read_records(path)
     sources = {source for source, _, _ in records}
@@ -84,8 +113,10 @@ async def test_record_then_replay_reproduces_signals_and_fills(tmp_path, pg_dsn,
     assert _comparable(replayed) == _comparable(recorded), (recorded, replayed)
     live_signals, live_fills = await _rows(pg_dsn)
     replay_signals, replay_fills = await _rows(second_pg_dsn)
-    print(f"record→replay: {len(records)} records, {len(live_signals)} signals, {len(live_fills)} fills; "
-          f"summary {_comparable(recorded)}")
+    print(
+        f"record→replay: {len(records)} records, {len(live_signals)} signals, {len(live_fills)} fills; "
+        f"summary {_comparable(recorded)}"
+    )
     assert live_fills and replay_fills == live_fills
     assert replay_signals == live_signals
     assert any(s[1] == GAME and s[4] == "executed" for s in replay_signals)

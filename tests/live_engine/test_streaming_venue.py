@@ -7,16 +7,17 @@ import asyncio
 import contextlib
 from decimal import Decimal
 
+from fixture_server import RecordingSink, Reply, fixture, start_fixture_server
+from live_engine_world import TOR, UTA, kalshi_books, kalshi_utator_markets
+from live_fake_kalshi import FakeKalshiWs
+
+from arbees_engine.adapters.capture import attach_capture, decode_op
+from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.adapters.http import make_client
 from arbees_engine.adapters.kalshi import KalshiRestVenue
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.reconnect import ReconnectPolicy
 from arbees_engine.adapters.recording import Recorder, read_records
-from arbees_engine.adapters.capture import attach_capture, decode_op
-from arbees_engine.adapters.composite import StreamingVenue
-from fixture_server import RecordingSink, Reply, fixture, start_fixture_server
-from live_engine_world import TOR, UTA, kalshi_books, kalshi_utator_markets
-from live_fake_kalshi import FakeKalshiWs
 
 
 def _one_market_closed() -> dict:
@@ -29,14 +30,20 @@ async def test_subscriptions_follow_discovery_and_closed_markets_are_dropped(tmp
     """Round 1 lists TOR and UTA → both subscribed; round 2 lists only TOR → UTA unsubscribed
     (update_subscription delete_markets) and its book marked stale; a failed round drops nothing."""
     sink = RecordingSink()
-    routes = {"/markets?series_ticker=KXNBAGAME": [Reply(200, kalshi_utator_markets()), Reply(200, _one_market_closed()),
-                                                   Reply(404, {"error": "gone"})]}
+    routes = {
+        "/markets?series_ticker=KXNBAGAME": [
+            Reply(200, kalshi_utator_markets()),
+            Reply(200, _one_market_closed()),
+            Reply(404, {"error": "gone"}),
+        ]
+    }
     async with FakeKalshiWs(kalshi_books()) as ws:
         with start_fixture_server(routes) as http, Recorder(tmp_path / "r.bin") as recorder:
             client = attach_capture(make_client(5.0))
             stream = KalshiBookStream([], url=ws.url, policy=ReconnectPolicy(initial_s=0.01, cap_s=0.1))
-            venue = StreamingVenue(KalshiRestVenue(http.url, client, series_tickers=["KXNBAGAME"]), stream,
-                                   recorder=recorder)
+            venue = StreamingVenue(
+                KalshiRestVenue(http.url, client, series_tickers=["KXNBAGAME"]), stream, recorder=recorder
+            )
             task = asyncio.create_task(stream.run(sink))
             try:
                 assert await venue.discover_round(sink) is True
@@ -72,8 +79,10 @@ async def test_subscriptions_follow_discovery_and_closed_markets_are_dropped(tmp
 async def test_without_a_stream_books_are_polled_over_rest(tmp_path):
     """Kalshi without credentials: the same venue polls GET /markets/{t}/orderbook instead."""
     sink = RecordingSink()
-    routes = {"/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
-              "/markets/KXELONMARS-99/orderbook": fixture("kalshi", "orderbook_fp_full_KXELONMARS-99.json")}
+    routes = {
+        "/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
+        "/markets/KXELONMARS-99/orderbook": fixture("kalshi", "orderbook_fp_full_KXELONMARS-99.json"),
+    }
     with start_fixture_server(routes) as http:
         async with make_client(5.0) as client:
             venue = StreamingVenue(KalshiRestVenue(http.url, client, series_tickers=["KXELONMARS"]), None, poll_s=0.05)

@@ -9,7 +9,7 @@ game + team. Hand-written trap rows (traps.json) are appended unchanged.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from arbees_engine.matching.aliases import default_aliases, normalize
@@ -18,8 +18,14 @@ from arbees_engine.model import League, Sport
 
 HERE = Path(__file__).resolve().parent
 KALSHI_SERIES = {League.NCAAB: "KXNCAAMBGAME"}
-POLY_CODE = {League.LALIGA: "lal", League.BUNDESLIGA: "bun", League.SERIEA: "sea", League.LIGUE1: "fl1",
-             League.NCAAF: "cfb", League.NCAAB: "cbb"}
+POLY_CODE = {
+    League.LALIGA: "lal",
+    League.BUNDESLIGA: "bun",
+    League.SERIEA: "sea",
+    League.LIGUE1: "fl1",
+    League.NCAAF: "cfb",
+    League.NCAAB: "cbb",
+}
 EASTERN = timezone(timedelta(hours=-5))  # January: EST, no DST in the generated dates
 STARTS = ("23:30", "00:30", "17:00", "01:10", "20:00")
 
@@ -49,7 +55,7 @@ def games_for(index: int, la):
         if len(options) != 1:
             continue  # a concatenation two code pairs could explain: not a fair generated row
         hh, mm = STARTS[g % len(STARTS)].split(":")
-        day = datetime(2026, 1, 10 + index, tzinfo=timezone.utc)
+        day = datetime(2026, 1, 10 + index, tzinfo=UTC)
         start = day.replace(hour=int(hh), minute=int(mm)) + (timedelta(days=1) if hh in ("00", "01") else timedelta())
         yield f"gen:{la.league.value}:{g}", home, away, start
 
@@ -62,21 +68,50 @@ def build():
         la = book.league(lg)
         for gid, home, away, start in games_for(i, la):
             et_day = start.astimezone(EASTERN).date()
-            games.append({"game_id": gid, "league": lg.value, "home": [feed_abbr(la, home), home.name],
-                          "away": [feed_abbr(la, away), away.name], "start": start.isoformat()})
-            event = f"{KALSHI_SERIES.get(lg, f'KX{lg.value.upper()}GAME')}-{et_day:%y%b%d}".upper() + away.key + home.key
+            games.append(
+                {
+                    "game_id": gid,
+                    "league": lg.value,
+                    "home": [feed_abbr(la, home), home.name],
+                    "away": [feed_abbr(la, away), away.name],
+                    "start": start.isoformat(),
+                }
+            )
+            event = (
+                f"{KALSHI_SERIES.get(lg, f'KX{lg.value.upper()}GAME')}-{et_day:%y%b%d}".upper() + away.key + home.key
+            )
             soccer = la.sport is Sport.SOCCER
-            title = (f"{label(la, home)} vs {label(la, away)} Winner?" if soccer
-                     else f"{label(la, away)} at {label(la, home)} Winner?")
+            title = (
+                f"{label(la, home)} vs {label(la, away)} Winner?"
+                if soccer
+                else f"{label(la, away)} at {label(la, home)} Winner?"
+            )
             for team, side in ((home, "home"), (away, "away")):
-                kalshi.append({"id": f"{gid}:{side}", "listing": {
-                    "venue_market_id": f"{event}-{team.key}", "event_id": event, "title": title,
-                    "yes_label": label(la, team)},
-                    "expect": {"game": gid, "team": feed_abbr(la, team), "outcome": side}})
+                kalshi.append(
+                    {
+                        "id": f"{gid}:{side}",
+                        "listing": {
+                            "venue_market_id": f"{event}-{team.key}",
+                            "event_id": event,
+                            "title": title,
+                            "yes_label": label(la, team),
+                        },
+                        "expect": {"game": gid, "team": feed_abbr(la, team), "outcome": side},
+                    }
+                )
             if soccer:
-                kalshi.append({"id": f"{gid}:tie", "listing": {"venue_market_id": f"{event}-TIE", "event_id": event,
-                                                                "title": title, "yes_label": "Tie"},
-                               "expect": {"game": gid, "team": None, "outcome": "draw"}})
+                kalshi.append(
+                    {
+                        "id": f"{gid}:tie",
+                        "listing": {
+                            "venue_market_id": f"{event}-TIE",
+                            "event_id": event,
+                            "title": title,
+                            "yes_label": "Tie",
+                        },
+                        "expect": {"game": gid, "team": None, "outcome": "draw"},
+                    }
+                )
             slug = f"{POLY_CODE.get(lg, lg.value)}-{away.key.lower()}-{home.key.lower()}-{et_day.isoformat()}"
             poly.extend(poly_rows(la, gid, slug, home, away, et_day))
     traps = json.loads((HERE / "traps.json").read_text())
@@ -91,24 +126,54 @@ def build():
 def poly_rows(la, gid, slug, home, away, day):
     sides = ((home, "home"), (away, "away"))
     if la.sport is Sport.SOCCER:
-        rows = [{"id": f"{gid}:win:{side}", "listing": {
-            "venue_market_id": f"{gid}-{side}-yes", "slug": f"{slug}-{team.key.lower()}",
-            "title": f"Will {team.name} win on {day.isoformat()}?", "yes_label": "Yes", "no_label": "No"},
-            "expect": {"game": gid, "team": feed_abbr(la, team), "outcome": side}} for team, side in sides]
-        rows.append({"id": f"{gid}:draw", "listing": {
-            "venue_market_id": f"{gid}-draw-yes", "slug": f"{slug}-draw",
-            "title": f"Will {home.name} vs. {away.name} end in a draw?", "yes_label": "Yes", "no_label": "No"},
-            "expect": {"game": gid, "team": None, "outcome": "draw"}})
+        rows = [
+            {
+                "id": f"{gid}:win:{side}",
+                "listing": {
+                    "venue_market_id": f"{gid}-{side}-yes",
+                    "slug": f"{slug}-{team.key.lower()}",
+                    "title": f"Will {team.name} win on {day.isoformat()}?",
+                    "yes_label": "Yes",
+                    "no_label": "No",
+                },
+                "expect": {"game": gid, "team": feed_abbr(la, team), "outcome": side},
+            }
+            for team, side in sides
+        ]
+        rows.append(
+            {
+                "id": f"{gid}:draw",
+                "listing": {
+                    "venue_market_id": f"{gid}-draw-yes",
+                    "slug": f"{slug}-draw",
+                    "title": f"Will {home.name} vs. {away.name} end in a draw?",
+                    "yes_label": "Yes",
+                    "no_label": "No",
+                },
+                "expect": {"game": gid, "team": None, "outcome": "draw"},
+            }
+        )
         return rows
     short = (lambda t: t.city) if la.league in (League.NCAAF, League.NCAAB) else (lambda t: t.mascot or t.name)
     rows = []
     for first, second, tag in ((away, home, "a"), (home, away, "b")):
         side = "home" if first is home else "away"
-        rows.append({"id": f"{gid}:ml:{tag}", "listing": {
-            "venue_market_id": f"{gid}-ml-{tag}", "slug": slug, "event_id": slug,
-            "title": f"{short(away)} vs. {short(home)}", "yes_label": short(first), "no_label": short(second),
-            "teams": [home.name, away.name], "extra": {"sports_market_type": "moneyline"}},
-            "expect": {"game": gid, "team": feed_abbr(la, first), "outcome": side}})
+        rows.append(
+            {
+                "id": f"{gid}:ml:{tag}",
+                "listing": {
+                    "venue_market_id": f"{gid}-ml-{tag}",
+                    "slug": slug,
+                    "event_id": slug,
+                    "title": f"{short(away)} vs. {short(home)}",
+                    "yes_label": short(first),
+                    "no_label": short(second),
+                    "teams": [home.name, away.name],
+                    "extra": {"sports_market_type": "moneyline"},
+                },
+                "expect": {"game": gid, "team": feed_abbr(la, first), "outcome": side},
+            }
+        )
     return rows
 
 

@@ -7,18 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from arbees_engine.matching import AliasBook, AliasDataError, normalize
-from arbees_engine.matching.aliases import default_aliases
-from arbees_engine.ops.bench_matching import bench_matching
 from arbees_engine.adapters.kalshi.tickers import TickerError, kalshi_series_league, kalshi_yes_code, parse_kalshi_event
 from arbees_engine.adapters.polymarket.slug import parse_slug
 from arbees_engine.adapters.questions import parse_question
+from arbees_engine.matching import AliasBook, AliasDataError, normalize
+from arbees_engine.matching.aliases import default_aliases
 from arbees_engine.matching.wording import split_team_codes
 from arbees_engine.model import League
+from arbees_engine.ops.bench_matching import bench_matching
 
-EXPECTED_TEAMS = {League.NBA: 30, League.WNBA: 15, League.NFL: 32, League.NHL: 33, League.MLB: 30, League.MLS: 30,
-                  League.EPL: 23, League.LALIGA: 20, League.BUNDESLIGA: 18, League.SERIEA: 20, League.LIGUE1: 18,
-                  League.NCAAF: 75, League.NCAAB: 84}
+EXPECTED_TEAMS = {
+    League.NBA: 30,
+    League.WNBA: 15,
+    League.NFL: 32,
+    League.NHL: 33,
+    League.MLB: 30,
+    League.MLS: 30,
+    League.EPL: 23,
+    League.LALIGA: 20,
+    League.BUNDESLIGA: 18,
+    League.SERIEA: 20,
+    League.LIGUE1: 18,
+    League.NCAAF: 75,
+    League.NCAAB: 84,
+}
 
 
 def test_every_league_file_loads_with_unique_codes():
@@ -37,11 +49,18 @@ def test_shared_mascots_are_detected_across_leagues():
     assert "knicks" not in shared and "crimson tide" not in shared
 
 
-@pytest.mark.parametrize("raw,norm", [
-    ("Brighton & Hove Albion", "brighton and hove albion"), ("Atlético Madrid", "atletico madrid"),
-    ("Miami (OH)", "miami oh"), ("Los Angeles FC", "los angeles"), ("St. John's", "st johns"),
-    ("Saint Louis Blues", "st louis blues"), ("FC", "fc"),
-])
+@pytest.mark.parametrize(
+    "raw,norm",
+    [
+        ("Brighton & Hove Albion", "brighton and hove albion"),
+        ("Atlético Madrid", "atletico madrid"),
+        ("Miami (OH)", "miami oh"),
+        ("Los Angeles FC", "los angeles"),
+        ("St. John's", "st johns"),
+        ("Saint Louis Blues", "st louis blues"),
+        ("FC", "fc"),
+    ],
+)
 def test_normalize(raw, norm):
     assert normalize(raw) == norm
 
@@ -61,15 +80,22 @@ def test_bad_alias_file_raises(tmp_path: Path):
     (tmp_path / "nba.toml").write_text('league = "nba"\nsport = "basketball"\nteams = [ { name = "No Key" } ]\n')
     with pytest.raises(AliasDataError):
         AliasBook(tmp_path)
-    (tmp_path / "nba.toml").write_text('league = "nba"\nsport = "basketball"\nteams = [ { key = "A", name = "A" },'
-                                       ' { key = "A", name = "B" } ]\n')
+    (tmp_path / "nba.toml").write_text(
+        'league = "nba"\nsport = "basketball"\nteams = [ { key = "A", name = "A" }, { key = "A", name = "B" } ]\n'
+    )
     with pytest.raises(AliasDataError):
         AliasBook(tmp_path)
 
 
 def test_kalshi_tickers():
     ev = parse_kalshi_event("KXNBAGAME-26JUN13NYKSAS")
-    assert (ev.league, ev.kind, ev.day, ev.start_et, ev.team_blob) == (League.NBA, "GAME", date(2026, 6, 13), None, "NYKSAS")
+    assert (ev.league, ev.kind, ev.day, ev.start_et, ev.team_blob) == (
+        League.NBA,
+        "GAME",
+        date(2026, 6, 13),
+        None,
+        "NYKSAS",
+    )
     mlb = parse_kalshi_event("KXMLBGAME-25JUN271905NYYBOS")
     assert (mlb.day, mlb.start_et, mlb.team_blob) == (date(2025, 6, 27), time(19, 5), "NYYBOS")
     assert kalshi_series_league("KXNCAAMBGAME") == (League.NCAAB, "GAME")
@@ -94,7 +120,10 @@ def test_polymarket_slug_and_questions():
     assert parse_question("Will Arsenal beat Chelsea?").yes_team == "Arsenal"
     assert parse_question("Will Arsenal vs. Chelsea end in a draw?").is_draw
     assert parse_question("Yankees vs. Red Sox (Game 2)").game_number == 2
-    assert parse_question("Counter-Strike: FaZe vs illwill (BO3) - HLC Belgrade Pro Playoffs").teams == ("FaZe", "illwill")
+    assert parse_question("Counter-Strike: FaZe vs illwill (BO3) - HLC Belgrade Pro Playoffs").teams == (
+        "FaZe",
+        "illwill",
+    )
 
 
 def test_bench_reports_counts():

@@ -3,26 +3,39 @@ and listings for the recorded ESPN scoreboards' games matched against GameStates
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from matching_helpers import game, kalshi_listing, load_fixture, polymarket_listing
 
 from arbees_engine.adapters.registry import with_evidence
 from arbees_engine.matching import Match, Matcher, Refusal
 from arbees_engine.model import MarketListing, Outcome, Venue
-from matching_helpers import game, kalshi_listing, load_fixture, polymarket_listing
 
-STATUS = {"STATUS_FINAL": "final", "STATUS_FULL_TIME": "final", "STATUS_IN_PROGRESS": "live",
-          "STATUS_SCHEDULED": "scheduled", "STATUS_POSTPONED": "postponed"}
+STATUS = {
+    "STATUS_FINAL": "final",
+    "STATUS_FULL_TIME": "final",
+    "STATUS_IN_PROGRESS": "live",
+    "STATUS_SCHEDULED": "scheduled",
+    "STATUS_POSTPONED": "postponed",
+}
 
 
 @pytest.fixture()
 def nba_finals_matcher() -> Matcher:
     """The Knicks at Spurs game of the Kalshi fixture, as ESPN names the teams (SA, NY)."""
     m = Matcher()
-    m.add_game(game("espn:nba:g5", "nba", ("SA", "San Antonio Spurs"), ("NY", "New York Knicks"),
-                    "2026-06-14T00:30:00Z", "final"))
+    m.add_game(
+        game(
+            "espn:nba:g5",
+            "nba",
+            ("SA", "San Antonio Spurs"),
+            ("NY", "New York Knicks"),
+            "2026-06-14T00:30:00Z",
+            "final",
+        )
+    )
     return m
 
 
@@ -49,7 +62,9 @@ def test_kalshi_event_fixture_and_to_market(nba_finals_matcher):
 
 def test_kalshi_fixture_on_wrong_eastern_date_is_refused():
     m = Matcher()  # same teams, but the game is on the next Eastern day
-    m.add_game(game("espn:nba:x", "nba", ("SA", "San Antonio Spurs"), ("NY", "New York Knicks"), "2026-06-15T00:30:00Z"))
+    m.add_game(
+        game("espn:nba:x", "nba", ("SA", "San Antonio Spurs"), ("NY", "New York Knicks"), "2026-06-15T00:30:00Z")
+    )
     mk = load_fixture("kalshi", "markets_nba_game_settled.json")["markets"][0]
     result = m.match(kalshi_listing(mk))
     assert isinstance(result, Refusal) and result.reason_code == "date_mismatch"
@@ -85,11 +100,13 @@ def _espn_games(name: str, league: str):
 @pytest.fixture()
 def espn_matcher() -> Matcher:
     m = Matcher()
-    for name, league in (("scoreboard_nba_final_20260115.json", "nba"),
-                         ("scoreboard_nba_events_in_post_2022pre_extracted.json", "nba"),
-                         ("scoreboard_nfl_2022wk1_in_post_pre.json", "nfl"),
-                         ("scoreboard_nhl_2022pre_in_post.json", "nhl"),
-                         ("scoreboard_soccer_eng1_ft_and_postponed_20260321.json", "epl")):
+    for name, league in (
+        ("scoreboard_nba_final_20260115.json", "nba"),
+        ("scoreboard_nba_events_in_post_2022pre_extracted.json", "nba"),
+        ("scoreboard_nfl_2022wk1_in_post_pre.json", "nfl"),
+        ("scoreboard_nhl_2022pre_in_post.json", "nhl"),
+        ("scoreboard_soccer_eng1_ft_and_postponed_20260321.json", "epl"),
+    ):
         for state in _espn_games(name, league):
             m.add_game(state)
     return m
@@ -99,21 +116,24 @@ def _kalshi(event: str, yes: str, label: str) -> MarketListing:
     return with_evidence(MarketListing(Venue.KALSHI, f"{event}-{yes}", event, "", label))
 
 
-@pytest.mark.parametrize("event,yes,label,expect", [
-    ("KXNBAGAME-26JAN15BOSMIA", "MIA", "Miami", ("espn:nba:401810435", "MIA", Outcome.HOME)),
-    ("KXNBAGAME-26JAN15PHXDET", "PHX", "Phoenix", ("espn:nba:401810434", "PHX", Outcome.AWAY)),
-    ("KXNBAGAME-26JAN15MEMORL", "ORL", "Orlando", ("espn:nba:401810433", "ORL", Outcome.HOME)),
-    ("KXNBAGAME-22OCT02UTATOR", "UTA", "Utah", ("espn:nba:401474846", "UTAH", Outcome.AWAY)),
-    ("KXNFLGAME-22SEP11NOATL", "NO", "New Orleans", ("espn:nfl:401437650", "NO", Outcome.AWAY)),
-    ("KXNFLGAME-22SEP11NYGTEN", "NYG", "New York G", ("espn:nfl:401437640", "NYG", Outcome.AWAY)),
-    ("KXNHLGAME-22SEP25CBJPIT", "PIT", "Pittsburgh", ("espn:nhl:401461562", "PIT", Outcome.HOME)),
-    ("KXEPLGAME-26MAR21LIVBHA", "LIV", "Liverpool", ("espn:epl:740898", "LIV", Outcome.AWAY)),
-    ("KXEPLGAME-26MAR21LIVBHA", "TIE", "Tie", ("espn:epl:740898", None, Outcome.DRAW)),
-    ("KXNBAGAME-26JAN16BOSMIA", "MIA", "Miami", "date_mismatch"),  # 00:30Z Jan 16 is Jan 15 in New York
-    ("KXEPLGAME-26MAR21CRYMCI", "MCI", "Manchester City", "game_postponed"),
-    ("KXNHLGAME-22SEP25ANAARI", "ARI", "Arizona", ("espn:nhl:401461456", "ARI", Outcome.HOME)),
-    ("KXNFLGAME-22SEP11NEMIA", "MIA", "Miami", ("espn:nfl:401437630", "MIA", Outcome.HOME)),
-])
+@pytest.mark.parametrize(
+    "event,yes,label,expect",
+    [
+        ("KXNBAGAME-26JAN15BOSMIA", "MIA", "Miami", ("espn:nba:401810435", "MIA", Outcome.HOME)),
+        ("KXNBAGAME-26JAN15PHXDET", "PHX", "Phoenix", ("espn:nba:401810434", "PHX", Outcome.AWAY)),
+        ("KXNBAGAME-26JAN15MEMORL", "ORL", "Orlando", ("espn:nba:401810433", "ORL", Outcome.HOME)),
+        ("KXNBAGAME-22OCT02UTATOR", "UTA", "Utah", ("espn:nba:401474846", "UTAH", Outcome.AWAY)),
+        ("KXNFLGAME-22SEP11NOATL", "NO", "New Orleans", ("espn:nfl:401437650", "NO", Outcome.AWAY)),
+        ("KXNFLGAME-22SEP11NYGTEN", "NYG", "New York G", ("espn:nfl:401437640", "NYG", Outcome.AWAY)),
+        ("KXNHLGAME-22SEP25CBJPIT", "PIT", "Pittsburgh", ("espn:nhl:401461562", "PIT", Outcome.HOME)),
+        ("KXEPLGAME-26MAR21LIVBHA", "LIV", "Liverpool", ("espn:epl:740898", "LIV", Outcome.AWAY)),
+        ("KXEPLGAME-26MAR21LIVBHA", "TIE", "Tie", ("espn:epl:740898", None, Outcome.DRAW)),
+        ("KXNBAGAME-26JAN16BOSMIA", "MIA", "Miami", "date_mismatch"),  # 00:30Z Jan 16 is Jan 15 in New York
+        ("KXEPLGAME-26MAR21CRYMCI", "MCI", "Manchester City", "game_postponed"),
+        ("KXNHLGAME-22SEP25ANAARI", "ARI", "Arizona", ("espn:nhl:401461456", "ARI", Outcome.HOME)),
+        ("KXNFLGAME-22SEP11NEMIA", "MIA", "Miami", ("espn:nfl:401437630", "MIA", Outcome.HOME)),
+    ],
+)
 def test_listings_against_espn_scoreboards(espn_matcher, event, yes, label, expect):
     result = espn_matcher.match(_kalshi(event, yes, label))
     if isinstance(expect, str):
@@ -132,21 +152,49 @@ def test_remove_game_forgets_it(nba_finals_matcher):
 
 
 def test_teams_of_another_league_are_a_league_mismatch():
-    m = Matcher([game("espn:nba:bd", "nba", ("BOS", "Boston Celtics"), ("DAL", "Dallas Mavericks"), "2026-02-01T00:30:00Z")])
-    result = m.match(with_evidence(MarketListing(Venue.KALSHI, "KXNHLGAME-26JAN31DALBOS-BOS", "KXNHLGAME-26JAN31DALBOS", "", "Boston")))
+    m = Matcher(
+        [game("espn:nba:bd", "nba", ("BOS", "Boston Celtics"), ("DAL", "Dallas Mavericks"), "2026-02-01T00:30:00Z")]
+    )
+    result = m.match(
+        with_evidence(
+            MarketListing(Venue.KALSHI, "KXNHLGAME-26JAN31DALBOS-BOS", "KXNHLGAME-26JAN31DALBOS", "", "Boston")
+        )
+    )
     assert isinstance(result, Refusal) and result.reason_code == "league_mismatch", result
     assert "nba" in result.detail
 
 
 def test_city_only_names_resolve_when_the_date_leaves_one_pairing():
-    m = Matcher([game("g1", "nba", ("BOS", "Boston Celtics"), ("LAL", "Los Angeles Lakers"), "2026-02-01T00:30:00Z"),
-                 game("g2", "nba", ("BOS", "Boston Celtics"), ("LAC", "LA Clippers"), "2026-02-10T00:30:00Z"),
-                 game("g3", "nba", ("LAC", "LA Clippers"), ("LAL", "Los Angeles Lakers"), "2026-02-10T03:30:00Z")])
-    listing = with_evidence(MarketListing(Venue.POLYMARKET, "t", "", "Los Angeles vs. Boston", "Boston", league_hint="nba",
-                            starts_at=datetime(2026, 2, 1, 0, 30, tzinfo=timezone.utc)))
+    m = Matcher(
+        [
+            game("g1", "nba", ("BOS", "Boston Celtics"), ("LAL", "Los Angeles Lakers"), "2026-02-01T00:30:00Z"),
+            game("g2", "nba", ("BOS", "Boston Celtics"), ("LAC", "LA Clippers"), "2026-02-10T00:30:00Z"),
+            game("g3", "nba", ("LAC", "LA Clippers"), ("LAL", "Los Angeles Lakers"), "2026-02-10T03:30:00Z"),
+        ]
+    )
+    listing = with_evidence(
+        MarketListing(
+            Venue.POLYMARKET,
+            "t",
+            "",
+            "Los Angeles vs. Boston",
+            "Boston",
+            league_hint="nba",
+            starts_at=datetime(2026, 2, 1, 0, 30, tzinfo=UTC),
+        )
+    )
     result = m.match(listing)
     assert isinstance(result, Match) and result.game_id == "g1" and result.outcome is Outcome.HOME
-    yes_la = with_evidence(MarketListing(Venue.POLYMARKET, "t2", "", "Los Angeles vs. Los Angeles", "Los Angeles", league_hint="nba",
-                           starts_at=datetime(2026, 2, 10, 3, 30, tzinfo=timezone.utc)))
+    yes_la = with_evidence(
+        MarketListing(
+            Venue.POLYMARKET,
+            "t2",
+            "",
+            "Los Angeles vs. Los Angeles",
+            "Los Angeles",
+            league_hint="nba",
+            starts_at=datetime(2026, 2, 10, 3, 30, tzinfo=UTC),
+        )
+    )
     refused = m.match(yes_la)
     assert isinstance(refused, Refusal) and refused.reason_code == "ambiguous_team"

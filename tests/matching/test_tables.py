@@ -11,9 +11,9 @@ import json
 from collections import Counter
 
 import pytest
+from matching_helpers import HERE, game, listing_from_row
 
 from arbees_engine.matching import REASON_CODES, Match, Matcher, Refusal
-from matching_helpers import HERE, game, listing_from_row
 
 TABLES = {"kalshi": "kalshi_titles.json", "polymarket": "polymarket_titles.json"}
 
@@ -25,8 +25,11 @@ def _load(venue: str) -> dict:
 def _matcher(games: list[dict]) -> Matcher:
     matcher = Matcher()
     for g in games:
-        matcher.add_game(game(g["game_id"], g["league"], tuple(g["home"]), tuple(g["away"]), g["start"],
-                              g.get("status", "scheduled")))
+        matcher.add_game(
+            game(
+                g["game_id"], g["league"], tuple(g["home"]), tuple(g["away"]), g["start"], g.get("status", "scheduled")
+            )
+        )
     return matcher
 
 
@@ -56,8 +59,12 @@ def test_every_row_matches_or_refuses_as_expected(table):
         if "refusal" in expect:
             good = isinstance(result, Refusal) and result.reason_code == expect["refusal"]
         else:
-            good = (isinstance(result, Match) and result.game_id == expect["game"]
-                    and result.yes_team == expect["team"] and result.outcome.value == expect["outcome"])
+            good = (
+                isinstance(result, Match)
+                and result.game_id == expect["game"]
+                and result.yes_team == expect["team"]
+                and result.outcome.value == expect["outcome"]
+            )
         if not good:
             wrong.append((row["id"], expect, result))
     assert not wrong, "\n".join(map(str, wrong[:20]))

@@ -45,8 +45,9 @@ class Supervisor:
         """Start the engine and wait for READY=1; returns its stamp. Raises TimeoutError."""
         mark = len(self.listener.messages)
         env = {**self.env, "NOTIFY_SOCKET": self.listener.path, "WATCHDOG_USEC": str(int(self.watchdog_s * 1e6))}
-        self.proc = subprocess.Popen(self.argv, env=env, stdout=subprocess.DEVNULL, stderr=self.log,
-                                     preexec_fn=_no_core_dumps)
+        self.proc = subprocess.Popen(
+            self.argv, env=env, stdout=subprocess.DEVNULL, stderr=self.log, preexec_fn=_no_core_dumps
+        )
         stamp, _ = self.listener.wait_for(lambda t: "READY=1" in t.split("\n"), ready_timeout_s, mark)
         return stamp
 

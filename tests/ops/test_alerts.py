@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from alert_sink import AlertSink
+from harness import command
+from ops_harness import ops_engine, ops_settings
 
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import CommandAction
@@ -17,10 +20,6 @@ from arbees_engine.ops.alerts import Alert, AlertSender
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
-
-from alert_sink import AlertSink
-from harness import command
-from ops_harness import ops_engine, ops_settings
 
 
 @pytest.fixture
@@ -46,8 +45,7 @@ async def _arrives(sink: AlertSink, title: str) -> dict:
 
 
 async def test_engine_events_reach_the_operator(pg_dsn, redis_url, sink):
-    settings = ops_settings(pg_dsn, redis_url, ops={"alert_urls": [sink.url]},
-                            limits={"daily_loss_limit": "0.01"})
+    settings = ops_settings(pg_dsn, redis_url, ops={"alert_urls": [sink.url]}, limits={"daily_loss_limit": "0.01"})
     async with ops_engine(settings) as (engine, world):
         assert "ops-test" in (await _arrives(sink, "Engine started"))["message"]
         await drive_sim(engine, world, 600, until=lambda e: e.executor.fills >= 1)
@@ -67,7 +65,8 @@ async def test_engine_events_reach_the_operator(pg_dsn, redis_url, sink):
                 engine.on_book_stale(market_id, "test: feed silent")
         assert "kalshi" in (await _arrives(sink, "Venue kalshi stale"))["message"]
         assert engine.ops.stale_marks[("kalshi", "test:")] == sum(
-            m.venue is Venue.KALSHI for m in engine.registry.markets.values())
+            m.venue is Venue.KALSHI for m in engine.registry.markets.values()
+        )
     await _arrives(sink, "Engine stopped")
     assert engine.ops.alerts.counts["failed"] == 0
     assert engine.ops.alerts.counts["sent"] == len(sink.received)

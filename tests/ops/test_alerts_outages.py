@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from alert_sink import AlertSink
+from ops_harness import ops_engine, ops_settings
 
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from arbees_engine.store.migrate import migrate
-
-from alert_sink import AlertSink
-from ops_harness import ops_engine, ops_settings
 
 
 @pytest.fixture

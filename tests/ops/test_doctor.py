@@ -5,9 +5,8 @@ a bad setting."""
 
 from __future__ import annotations
 
-import re
-
 import email.utils
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,7 +37,8 @@ class VenueServer:
                 if "/portfolio/" in path:
                     headers = {k.upper(): v for k, v in self.headers.items()}
                     good = headers.get("KALSHI-ACCESS-KEY") == key_id and verify_signature(
-                        public_key, headers, "GET", path)
+                        public_key, headers, "GET", path
+                    )
                     code = 200 if good else 401
                 self.send_response(code)
                 self.send_header("Date", email.utils.formatdate(time.time() + outer.skew_s, usegmt=True))
@@ -71,19 +71,28 @@ def rsa_pair():
 def good_setup(tmp_path, monkeypatch, pg_dsn, redis_url, rsa_pair):
     """Environment of a correct deployment; yields (tmp_path, venue server)."""
     key = tmp_path / "kalshi.pem"
-    key.write_bytes(rsa_pair.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key.write_bytes(
+        rsa_pair.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     key.chmod(0o600)
     config = tmp_path / "config.toml"
     config.write_text("[limits]\nmax_position_contracts = 200\n")
     config.chmod(0o644)
     server = VenueServer(rsa_pair.public_key(), "kid-1")
-    env = {"ARBEES_CONFIG": str(config), "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url,
-           "ARBEES_KILL_FILE": str(tmp_path / "KILL"), "ARBEES_ENDPOINTS__KALSHI_KEY_ID": "kid-1",
-           "ARBEES_ENDPOINTS__KALSHI_KEY_FILE": str(key),
-           "ARBEES_ENDPOINTS__KALSHI_BASE_URL": server.base + "/trade-api/v2",
-           "ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL": server.base, "ARBEES_ENDPOINTS__POLYMARKET_CLOB_URL": server.base,
-           "ARBEES_ENDPOINTS__ESPN_BASE_URL": server.base}
+    env = {
+        "ARBEES_CONFIG": str(config),
+        "ARBEES_DATABASE_URL": pg_dsn,
+        "ARBEES_REDIS_URL": redis_url,
+        "ARBEES_KILL_FILE": str(tmp_path / "KILL"),
+        "ARBEES_ENDPOINTS__KALSHI_KEY_ID": "kid-1",
+        "ARBEES_ENDPOINTS__KALSHI_KEY_FILE": str(key),
+        "ARBEES_ENDPOINTS__KALSHI_BASE_URL": server.base + "/trade-api/v2",
+        "ARBEES_ENDPOINTS__POLYMARKET_GAMMA_URL": server.base,
+        "ARBEES_ENDPOINTS__POLYMARKET_CLOB_URL": server.base,
+        "ARBEES_ENDPOINTS__ESPN_BASE_URL": server.base,
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     yield tmp_path, server
@@ -109,8 +118,18 @@ async def test_good_setup_passes(good_setup):
     found = await run_doctor(["kalshi", "polymarket", "espn"])
     assert [f for f in found if f.level != OK] == []
     subjects = _by_subject(found)
-    for subject in ("settings", "Kalshi key file", "PostgreSQL", "Redis", "Kalshi", "Kalshi clock",
-                    "Polymarket Gamma", "Polymarket CLOB", "ESPN", "Kalshi login"):
+    for subject in (
+        "settings",
+        "Kalshi key file",
+        "PostgreSQL",
+        "Redis",
+        "Kalshi",
+        "Kalshi clock",
+        "Polymarket Gamma",
+        "Polymarket CLOB",
+        "ESPN",
+        "Kalshi login",
+    ):
         assert subject in subjects, subject
     assert "migrations applied" in subjects["PostgreSQL"][0].text
 
@@ -137,7 +156,9 @@ async def test_broken_setup_is_explained(good_setup, monkeypatch, pg_dsn):
     assert texts["Redis"].startswith(FAIL) and "cannot reach" in texts["Redis"]
     assert texts["Polymarket Gamma"].startswith(FAIL) and "cannot reach" in texts["Polymarket Gamma"]
     skew = re.search(r"([0-9.]+) s ahead", texts["Kalshi clock"])  # 60 s set, plus the request's own time
-    assert texts["Kalshi clock"].startswith(FAIL) and skew and 59.0 <= float(skew.group(1)) <= 65.0, texts["Kalshi clock"]
+    assert texts["Kalshi clock"].startswith(FAIL) and skew and 59.0 <= float(skew.group(1)) <= 65.0, texts[
+        "Kalshi clock"
+    ]
     assert texts["metrics"].startswith(WARN)
 
 

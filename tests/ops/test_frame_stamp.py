@@ -24,16 +24,26 @@ class SlowDecodingStream:
 
     def handle_raw(self, raw, sink, received_at=None, *, source=None) -> list:
         time.sleep(0.03)  # the decode cost being measured
-        sink.on_book(BookUpdate(self.market_id, (BookLevel(to_price("0.40"), Decimal(10)),),
-                                (BookLevel(to_price("0.45"), Decimal(10)),), kind=BookUpdateKind.SNAPSHOT))
+        sink.on_book(
+            BookUpdate(
+                self.market_id,
+                (BookLevel(to_price("0.40"), Decimal(10)),),
+                (BookLevel(to_price("0.45"), Decimal(10)),),
+                kind=BookUpdateKind.SNAPSHOT,
+            )
+        )
         return []
 
 
 async def test_tick_latency_includes_decoding():
     world = SimWorld(seed=1, speed=None, n_games=1)
     stream = SlowDecodingStream()
-    engine = Engine(Settings(database_url=None, redis_url=None), [world, SimpleNamespace(name="ws", stream=stream)],
-                    clock=world.clock.now, on_fill=world.consume)
+    engine = Engine(
+        Settings(database_url=None, redis_url=None),
+        [world, SimpleNamespace(name="ws", stream=stream)],
+        clock=world.clock.now,
+        on_fill=world.consume,
+    )
     executor = asyncio.create_task(engine.jobs.run())
     try:
         await drive_sim(engine, world, 3)

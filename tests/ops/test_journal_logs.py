@@ -6,13 +6,21 @@ import json
 import subprocess
 import sys
 
-SCRIPT = ("from arbees_engine.logs import configure_logging; import structlog; configure_logging(); "
-          "log = structlog.get_logger('t'); log.error('store.down', job='quote'); log.info('engine.ready')")
+SCRIPT = (
+    "from arbees_engine.logs import configure_logging; import structlog; configure_logging(); "
+    "log = structlog.get_logger('t'); log.error('store.down', job='quote'); log.info('engine.ready')"
+)
 
 
 def _run(env: dict) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", SCRIPT], env={**env, "PATH": "/usr/bin:/bin"},
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env={**env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return out.stderr.strip().splitlines()
 
 

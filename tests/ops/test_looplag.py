@@ -17,7 +17,7 @@ def test_histogram_percentiles_cover_every_sample_within_a_bucket():
         hist.record(us * 1_000)
     assert hist.count == 100_000
     p50, p99 = hist.percentile_ns(0.5), hist.percentile_ns(0.99)
-    assert 50_000_000 <= p50 <= 50_000_000 * 2 ** 0.25  # upper bound of the containing bucket
+    assert 50_000_000 <= p50 <= 50_000_000 * 2**0.25  # upper bound of the containing bucket
     assert 99_000_000 <= p99 <= 100_000_000
     assert hist.max_ns == 100_000_000
     assert hist.summary_ms()["max_ms"] == 100.0

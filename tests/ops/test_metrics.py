@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from ops_harness import ops_engine, ops_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from arbees_engine.ops.drive import drive_sim
-
-from ops_harness import ops_engine, ops_settings
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:

@@ -5,16 +5,15 @@ the event loop is blocked, STOPPING=1 at shutdown."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
-
-from arbees_engine.ops.notify import ServiceNotifier, watchdog_interval_s
-from arbees_engine.ops.drive import drive_sim
-
 from notify_listener import NotifyListener
 from ops_harness import ops_engine, ops_settings
-import itertools
+
+from arbees_engine.ops.drive import drive_sim
+from arbees_engine.ops.notify import ServiceNotifier, watchdog_interval_s
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ engine reports READY=1 again. Prints the measured time to restart."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
@@ -13,25 +14,33 @@ import time
 from pathlib import Path
 
 import pytest
-
 from supervisor import Supervisor
-import itertools
 
 WATCHDOG_S = 2.0  # WatchdogSec=2
-CHILD = ("import signal, sys, time\n"
-         "signal.signal(signal.SIGUSR1, lambda *_: time.sleep(3600))  # wedge the loop on demand\n"
-         "from arbees_engine.cli import main\n"
-         "sys.exit(main(['run', '--venue', 'sim', '--speed', '20', '--games', '2']))\n")
+CHILD = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGUSR1, lambda *_: time.sleep(3600))  # wedge the loop on demand\n"
+    "from arbees_engine.cli import main\n"
+    "sys.exit(main(['run', '--venue', 'sim', '--speed', '20', '--games', '2']))\n"
+)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_stalled_engine_is_restarted_by_the_watchdog(pg_dsn, redis_url):
     home = Path(tempfile.mkdtemp(prefix="arbees-wd-"))
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "XDG_DATA_HOME": str(home),
-           "XDG_CONFIG_HOME": str(home), "ARBEES_CONFIG": str(home / "none.toml"),
-           "ARBEES_DATABASE_URL": pg_dsn, "ARBEES_REDIS_URL": redis_url, "ARBEES_INSTANCE": "wd-test",
-           "ARBEES_KILL_FILE": str(home / "KILL"), "ARBEES_LOG_FORMAT": "journal"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home),
+        "XDG_CONFIG_HOME": str(home),
+        "ARBEES_CONFIG": str(home / "none.toml"),
+        "ARBEES_DATABASE_URL": pg_dsn,
+        "ARBEES_REDIS_URL": redis_url,
+        "ARBEES_INSTANCE": "wd-test",
+        "ARBEES_KILL_FILE": str(home / "KILL"),
+        "ARBEES_LOG_FORMAT": "journal",
+    }
     log = open(home / "engine.log", "ab")  # noqa: SIM115 - held by the supervisor across restarts, closed below
     sup = Supervisor([sys.executable, "-c", CHILD], env, WATCHDOG_S, log=log)
     try:
@@ -52,7 +61,9 @@ def test_stalled_engine_is_restarted_by_the_watchdog(pg_dsn, redis_url):
     finally:
         sup.close()
         log.close()
-    print(f"\nwatchdog restart: stall → missed {restart.missed_at - stalled_at:.2f} s, "
-          f"missed → exited {restart.exited_at - restart.missed_at:.2f} s, "
-          f"exited → READY {restart.ready_at - restart.exited_at:.2f} s, "
-          f"stall → READY (time to restart) {restart.ready_at - stalled_at:.2f} s")
+    print(
+        f"\nwatchdog restart: stall → missed {restart.missed_at - stalled_at:.2f} s, "
+        f"missed → exited {restart.exited_at - restart.missed_at:.2f} s, "
+        f"exited → READY {restart.ready_at - restart.exited_at:.2f} s, "
+        f"stall → READY (time to restart) {restart.ready_at - stalled_at:.2f} s"
+    )

@@ -6,6 +6,7 @@ import random
 from dataclasses import replace
 
 import pytest
+from pricing_states import WP_DATA
 
 from arbees_engine.calibration.cli import calibrate_main
 from arbees_engine.calibration.feasibility import brownian_sampler, poisson_sampler, simulate
@@ -15,7 +16,6 @@ from arbees_engine.calibration.metrics import brier
 from arbees_engine.calibration.report import score
 from arbees_engine.model import Sport
 from arbees_engine.pricing import model_for
-from pricing_states import WP_DATA
 
 NFL = WP_DATA / "nfl_nflscrapR_postseason_2009_2019_pbp.csv"
 NHL = WP_DATA / "nhl_games_2017_2020.csv"
@@ -35,8 +35,9 @@ def _many_games(sampler, games: int, states: int, seed: int = 7) -> tuple[list[f
     return ps, ys
 
 
-@pytest.mark.parametrize("sampler", [brownian_sampler(2.44, 13.86), poisson_sampler(2.915)],
-                         ids=["brownian", "poisson"])
+@pytest.mark.parametrize(
+    "sampler", [brownian_sampler(2.44, 13.86), poisson_sampler(2.915)], ids=["brownian", "poisson"]
+)
 def test_each_simulated_process_is_calibrated_when_games_are_many(sampler):
     """With 20,000 games the exact forecasts meet the target: a sampler whose forecasts were not its
     process's true probabilities (wrong σ, wrong sign, stale lead) would miss bins here."""
@@ -70,8 +71,12 @@ def test_the_target_needs_thousands_of_games_not_thousands_of_rows():
     games (1,630, near the full source's 2,389) brings more noisy bins over 200 rows and passes no more
     often than 163 games; only at 40× (6,520 games) does a calibrated model pass most of the time."""
     rows = load_nhl(NHL)
-    scaled = {k: simulate([replace(r, game_id=f"{r.game_id}#{i}") for i in range(k) for r in rows],
-                          Sport.HOCKEY, samples=30, seed=2) for k in (1, 10, 40)}
+    scaled = {
+        k: simulate(
+            [replace(r, game_id=f"{r.game_id}#{i}") for i in range(k) for r in rows], Sport.HOCKEY, samples=30, seed=2
+        )
+        for k in (1, 10, 40)
+    }
     assert [scaled[k].games for k in (1, 10, 40)] == [163, 1630, 6520]
     assert scaled[10].pass_rate <= scaled[1].pass_rate + 0.1
     assert scaled[40].pass_rate >= 0.7 and scaled[40].pass_rate > scaled[10].pass_rate

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pricing_states import live_state
 
 from arbees_engine.model import Outcome, Sport
 from arbees_engine.pricing import PricingError, WinProbModel, blend, blend_detail, model_for, p_outcome
-from pricing_states import live_state
 
 
 @pytest.mark.parametrize("sport", list(Sport))
@@ -54,7 +54,8 @@ def test_blend_weight_follows_the_game_clock_in_baseball_and_ignores_possession_
     football = live_state(Sport.FOOTBALL, 3, 600.0, pregame_home_prob=0.5)
     assert blend_detail(0.6, 0.5, 0.1, hockey).weight < blend_detail(0.6, 0.5, 0.1, football).weight  # no possession
     assert blend_detail(0.6, 0.5, 0.1, football.evolve(possession="home")).weight == pytest.approx(
-        blend_detail(0.6, 0.5, 0.1, hockey).weight)
+        blend_detail(0.6, 0.5, 0.1, hockey).weight
+    )
 
 
 def test_baseball_refuses_a_live_game_without_its_half_inning():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pricing_states import WP_DATA
 
 from arbees_engine.calibration.cli import calibrate_main, fit_main
 from arbees_engine.calibration.fit import fit_basketball, fit_football
@@ -13,7 +14,6 @@ from arbees_engine.calibration.metrics import bootstrap_bin_gaps, bootstrap_brie
 from arbees_engine.calibration.report import failing_bins_beyond_noise, score
 from arbees_engine.model import Sport
 from arbees_engine.pricing import model_for
-from pricing_states import WP_DATA
 
 NFL = WP_DATA / "nfl_nflscrapR_postseason_2009_2019_pbp.csv"
 NBA = WP_DATA / "nba_gsw_2017_18_pbp_bigdataball.csv"
@@ -46,7 +46,10 @@ def test_nfl_beats_nflscrapr_out_of_fold_and_is_better_calibrated_in_sample():
     model = model_for(Sport.FOOTBALL)
     rows = [r for r in load_nfl(NFL) if "home_wp" in r.references]
     ys = [r.outcome for r in rows]
-    ours_in, ref_in = score([model.p_home(r.state) for r in rows], ys), score([r.references["home_wp"] for r in rows], ys)
+    ours_in, ref_in = (
+        score([model.p_home(r.state) for r in rows], ys),
+        score([r.references["home_wp"] for r in rows], ys),
+    )
     assert ours_in.cal_error < ref_in.cal_error and len(ours_in.failing_bins) < len(ref_in.failing_bins)
     assert len(oof.failing_bins) <= len(ref.failing_bins)
 
@@ -82,7 +85,8 @@ def test_nhl_model_beats_the_league_average_poisson_in_sample_and_out_of_fold():
 
 def test_nhl_model_against_an_equal_rate_poisson_honest_bound():
     """Against a Poisson with NO home edge (both sides 2.915/60) the model is not better on this split:
-    it carries the league's published home-ice edge, which the 163 dev games do not show (home sides won 42 % of states level after puck drop, 11 of 33 OTs); the difference is within noise."""
+    it carries the league's published home-ice edge, which the 163 dev games do not show (home sides won 42 % of
+    states level after puck drop, 11 of 33 OTs); the difference is within noise."""
     rows = load_nhl(NHL)
     model = model_for(Sport.HOCKEY)
     ps, ys = [model.p_home(r.state) for r in rows], [r.outcome for r in rows]
@@ -124,18 +128,28 @@ def test_metrics_on_hand_computed_values():
     assert lo <= diff <= hi and diff == pytest.approx(brier(ps, ys) - 0.25)
 
 
-@pytest.mark.parametrize("sport, data, reference, extra", [
-    ("football", NFL, "home_wp", []),
-    ("basketball", NBA, "stern_plain", ["--rating", "GSW=11.35"]),
-    ("basketball", KALSHI, "kalshi", []),
-    ("hockey", NHL, "poisson_plain", []),
-])
+@pytest.mark.parametrize(
+    "sport, data, reference, extra",
+    [
+        ("football", NFL, "home_wp", []),
+        ("basketball", NBA, "stern_plain", ["--rating", "GSW=11.35"]),
+        ("basketball", KALSHI, "kalshi", []),
+        ("hockey", NHL, "poisson_plain", []),
+    ],
+)
 def test_calibrate_command_prints_report_card_for_every_sport_with_data(capsys, sport, data, reference, extra):
     argv = ["--sport", sport, "--data", str(data), "--reference", reference, "--draws", "50", *extra]
     assert calibrate_main(argv) == 0
     out = capsys.readouterr().out
-    for needle in ("Brier", "log loss", "reliability (model)", f"reliability (reference {reference})", "by period",
-                   "gap 95% CI", "bootstrap 95% CI"):
+    for needle in (
+        "Brier",
+        "log loss",
+        "reliability (model)",
+        f"reliability (reference {reference})",
+        "by period",
+        "gap 95% CI",
+        "bootstrap 95% CI",
+    ):
         assert needle in out
 
 
@@ -191,8 +205,23 @@ def test_loader_rejects_a_file_with_the_wrong_layout(tmp_path):
 
 
 def test_calibrate_out_of_fold_prints_the_held_out_card(capsys):
-    assert calibrate_main(["--sport", "hockey", "--data", str(NHL), "--reference", "poisson_plain",
-                           "--out-of-fold", "5", "--draws", "50"]) == 0
+    assert (
+        calibrate_main(
+            [
+                "--sport",
+                "hockey",
+                "--data",
+                str(NHL),
+                "--reference",
+                "poisson_plain",
+                "--out-of-fold",
+                "5",
+                "--draws",
+                "50",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "5-fold out-of-fold" in out and "reference poisson_plain" in out and "rows: 1956" in out
     assert calibrate_main(["--sport", "basketball", "--data", str(KALSHI), "--out-of-fold", "5"]) == 2
@@ -204,8 +233,23 @@ def test_nfl_season_type_is_read_from_the_file_and_can_be_set(capsys):
     assert calibrate_main(["--sport", "nfl", "--data", str(NFL), "--reference", "home_wp", "--draws", "20"]) == 0
     auto = capsys.readouterr().out
     assert "playoff games: 66 (6 at a neutral site)" in auto  # six Super Bowls
-    assert calibrate_main(["--sport", "nfl", "--data", str(NFL), "--reference", "home_wp", "--draws", "20",
-                           "--season-type", "regular"]) == 0
+    assert (
+        calibrate_main(
+            [
+                "--sport",
+                "nfl",
+                "--data",
+                str(NFL),
+                "--reference",
+                "home_wp",
+                "--draws",
+                "20",
+                "--season-type",
+                "regular",
+            ]
+        )
+        == 0
+    )
     regular = capsys.readouterr().out
     assert "playoff games" not in regular
     brier_of = lambda out: float(out.split("model")[2].split("Brier")[1].split()[0])  # noqa: E731

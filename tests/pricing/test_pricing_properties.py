@@ -7,6 +7,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pricing_states import REGULATION, live_state, swapped
 
 from arbees_engine.model import GameStatus, Sport
 from arbees_engine.pricing import PricingError, model_for
@@ -14,15 +15,15 @@ from arbees_engine.pricing.basketball import SternModel
 from arbees_engine.pricing.football import FootballModel
 from arbees_engine.pricing.hockey import PoissonHockeyModel
 from arbees_engine.pricing.soccer import PoissonSoccerModel
-from pricing_states import REGULATION, live_state, swapped
 
 CLOCK_SPORTS = [Sport.BASKETBALL, Sport.FOOTBALL, Sport.HOCKEY, Sport.SOCCER]
 LEAD_RANGE = {Sport.BASKETBALL: 40, Sport.FOOTBALL: 35, Sport.HOCKEY: 6, Sport.SOCCER: 5}
 NEUTRAL = {  # home advantage removed: swapping home and away must give 1 − p
     Sport.BASKETBALL: SternModel(mu=0.0),
     Sport.FOOTBALL: FootballModel(home_edge=0.0),
-    Sport.HOCKEY: PoissonHockeyModel(rate_home=3.0 / 3600, rate_away=3.0 / 3600, ot_home_share=0.5, shootout_home=0.5,
-                                      default_prior=None),
+    Sport.HOCKEY: PoissonHockeyModel(
+        rate_home=3.0 / 3600, rate_away=3.0 / 3600, ot_home_share=0.5, shootout_home=0.5, default_prior=None
+    ),
     Sport.SOCCER: PoissonSoccerModel(rate_home=1.3 / 5400, rate_away=1.3 / 5400),
 }
 priors = st.one_of(st.none(), st.floats(0.02, 0.98))
@@ -90,11 +91,19 @@ def test_swapping_home_and_away_mirrors_probability_without_home_edge(sport, lea
 
 
 @pytest.mark.parametrize("sport", CLOCK_SPORTS + [Sport.BASEBALL])
-@pytest.mark.parametrize("change", [
-    {"clock_s": float("nan")}, {"seconds_remaining_regulation": -1.0}, {"clock_s": float("inf")},
-    {"pregame_home_prob": 1.5}, {"pregame_home_prob": 0.0}, {"pregame_home_prob": float("nan")},
-    {"home_score": -1}, {"possession": "left"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"clock_s": float("nan")},
+        {"seconds_remaining_regulation": -1.0},
+        {"clock_s": float("inf")},
+        {"pregame_home_prob": 1.5},
+        {"pregame_home_prob": 0.0},
+        {"pregame_home_prob": float("nan")},
+        {"home_score": -1},
+        {"possession": "left"},
+    ],
+)
 def test_impossible_input_raises_pricing_error(sport, change):
     state = live_state(sport, 1, 100.0) if sport is not Sport.BASEBALL else live_state(sport, 1)
     with pytest.raises(PricingError):
@@ -113,14 +122,20 @@ def test_wrong_sport_state_raises():
 
 
 @fast
-@given(lead=st.integers(-8, 8), inning=st.integers(1, 12), half=st.sampled_from(["top", "bottom"]),
-       outs=st.integers(0, 2), prior=priors)
+@given(
+    lead=st.integers(-8, 8),
+    inning=st.integers(1, 12),
+    half=st.sampled_from(["top", "bottom"]),
+    outs=st.integers(0, 2),
+    prior=priors,
+)
 def test_baseball_bounds_and_monotone(lead, inning, half, outs, prior):
     model = model_for(Sport.BASEBALL)
     state = live_state(Sport.BASEBALL, lead, period=inning, inning_half=half, outs=outs, pregame_home_prob=prior)
     p = model.p_home(state)
-    up = model.p_home(live_state(Sport.BASEBALL, lead + 1, period=inning, inning_half=half, outs=outs,
-                                 pregame_home_prob=prior))
+    up = model.p_home(
+        live_state(Sport.BASEBALL, lead + 1, period=inning, inning_half=half, outs=outs, pregame_home_prob=prior)
+    )
     assert 1e-4 <= p <= up <= 1 - 1e-4
 
 
@@ -128,8 +143,12 @@ def test_baseball_bounds_and_monotone(lead, inning, half, outs, prior):
 @given(lead=st.integers(-4, 4), inning=st.integers(1, 9), half=st.sampled_from(["top", "bottom"]), prior=priors)
 def test_baseball_each_out_helps_the_fielding_side(lead, inning, half, prior):
     model = model_for(Sport.BASEBALL)
-    ps = [model.p_home(live_state(Sport.BASEBALL, lead, period=inning, inning_half=half, outs=outs,
-                                  pregame_home_prob=prior)) for outs in (0, 1, 2)]
+    ps = [
+        model.p_home(
+            live_state(Sport.BASEBALL, lead, period=inning, inning_half=half, outs=outs, pregame_home_prob=prior)
+        )
+        for outs in (0, 1, 2)
+    ]
     # the away side bats in the top: outs are good for home there, bad in the bottom
     assert ps == sorted(ps) if half == "top" else ps == sorted(ps, reverse=True)
 
@@ -154,8 +173,15 @@ def test_final_state_settles_to_the_result(sport):
 @pytest.mark.parametrize("sport", CLOCK_SPORTS)
 def test_prior_sets_the_pregame_probability(sport):
     model = model_for(sport)
-    pre = live_state(sport, 0, REGULATION[sport], period=0, clock_s=0.0, seconds_remaining_regulation=0.0,
-                     status=GameStatus.SCHEDULED)
+    pre = live_state(
+        sport,
+        0,
+        REGULATION[sport],
+        period=0,
+        clock_s=0.0,
+        seconds_remaining_regulation=0.0,
+        status=GameStatus.SCHEDULED,
+    )
     for prior in (0.25, 0.7):
         p = model.p_home(pre.evolve(pregame_home_prob=prior))
         tolerance = 0.03 if sport is not Sport.SOCCER else 0.01
@@ -186,10 +212,15 @@ def test_shipped_models_drop_the_home_edge_at_a_neutral_site(sport, lead, frac, 
         assert model.p_home(state) + model.p_home(swapped(state)) == pytest.approx(1.0, abs=2e-3)
 
 
-@pytest.mark.parametrize("context, expected", [
-    ({}, 0.57), ({"postseason": True}, 0.627), ({"postseason": True, "neutral_site": True}, 0.5),
-    ({"postseason": True, "pregame_home_prob": 0.3}, 0.3),  # a prior always wins
-])
+@pytest.mark.parametrize(
+    "context, expected",
+    [
+        ({}, 0.57),
+        ({"postseason": True}, 0.627),
+        ({"postseason": True, "neutral_site": True}, 0.5),
+        ({"postseason": True, "pregame_home_prob": 0.3}, 0.3),  # a prior always wins
+    ],
+)
 def test_football_kickoff_probability_follows_the_game_context(context, expected):
     kickoff = live_state(Sport.FOOTBALL, 0, REGULATION[Sport.FOOTBALL]).evolve(**context)
     assert model_for(Sport.FOOTBALL).p_home(kickoff) == pytest.approx(expected, abs=0.01)
@@ -214,11 +245,13 @@ def test_soccer_counts_expected_added_time_that_the_feed_clock_does_not_show():
 
 def test_basketball_leagues_scale_sigma_and_home_edge():
     from arbees_engine.model import League
-    from arbees_engine.pricing.basketball import SIGMA_POINTS, SternModel
     from arbees_engine.pricing.base import phi
+    from arbees_engine.pricing.basketball import SIGMA_POINTS, SternModel
 
     model = model_for(Sport.BASKETBALL)
-    tip = {lg: live_state(Sport.BASKETBALL, 0, None, league=lg, period=0) for lg in (League.NBA, League.WNBA, League.NCAAB)}
+    tip = {
+        lg: live_state(Sport.BASKETBALL, 0, None, league=lg, period=0) for lg in (League.NBA, League.WNBA, League.NCAAB)
+    }
     assert model.p_home(tip[League.NCAAB]) == pytest.approx(phi(4.0 / (SIGMA_POINTS * 10 / 12)), abs=2e-3)
     assert model.p_home(tip[League.WNBA]) == pytest.approx(model.p_home(tip[League.NBA]), abs=2e-3)  # same home rate
     # NCAAB, up 10 with 5:00 of 40 minutes left: tighter games than the NBA make the lead worth more

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sim_helpers import Books, run_steps
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.adapters.sim.venues import OUTCOME_INDEX, PROFILES
 from arbees_engine.model import BookUpdate, Market, Side, Venue
-from sim_helpers import Books, run_steps
 
 LOW, HIGH = Decimal("0.01"), Decimal("0.99")
 
@@ -69,7 +69,7 @@ def test_quotes_move_only_after_the_makers_lag_following_a_score() -> None:
             moved = mids[t + lag + requote - 1][mid]
             assert abs(moved - after) < abs(pre_mid - after) - 0.05, (mid, t, lag)
             checked += 1
-    print('lag checks', checked)
+    print("lag checks", checked)
     assert checked >= 5
 
 
@@ -93,7 +93,7 @@ def test_edges_and_cross_venue_arbs_appear_over_a_long_run() -> None:
             for a, b in ((k, p), (p, k)):  # YES on a at its ask + NO on b at 1 − its bid < $1
                 if a.best_ask and b.best_bid and a.best_ask.price + (1 - b.best_bid.price) < 1:
                     arbs += 1
-    print('edges', edges, 'arbs', arbs)
+    print("edges", edges, "arbs", arbs)
     assert edges >= 50
     assert arbs >= 3
 
@@ -143,7 +143,12 @@ def test_consume_no_side_hits_yes_bids() -> None:
 def test_consume_rejects_bad_arguments(bad: dict) -> None:
     world, books = SimWorld(seed=43), Books()
     run_steps(world, 3, books)
-    args = {"market_id": next(iter(world.quoted_market_ids())), "side": Side.YES, "price": Decimal("0.5"), "contracts": 1} | bad
+    args = {
+        "market_id": next(iter(world.quoted_market_ids())),
+        "side": Side.YES,
+        "price": Decimal("0.5"),
+        "contracts": 1,
+    } | bad
     with pytest.raises(ValueError):
         world.consume(**args)
     with pytest.raises(KeyError):

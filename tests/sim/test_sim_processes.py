@@ -62,7 +62,9 @@ def test_hockey_goes_to_shootout_sometimes_and_winner_gets_the_extra_goal() -> N
 def test_true_probability_goes_to_the_leader_near_the_end(league: League) -> None:
     checked = 0
     for seed in range(60):
-        game = play(league, seed, until=lambda g: g.phase is Phase.PLAY and not g.in_ot and 0 < g.regulation_left_s() <= 20)
+        game = play(
+            league, seed, until=lambda g: g.phase is Phase.PLAY and not g.in_ot and 0 < g.regulation_left_s() <= 20
+        )
         if game.is_final or game.lead == 0:
             continue
         lead_needed = {League.NBA: 4, League.NFL: 8}.get(league, 1)
@@ -79,7 +81,11 @@ def test_true_probability_goes_to_the_leader_near_the_end(league: League) -> Non
 def test_true_probability_is_calibrated_at_mid_game(league: League) -> None:
     preds, outcomes = [], []
     for seed in range(300):
-        game = play(league, 1000 + seed, until=lambda g: g.phase is Phase.PLAY and g.regulation_left_s() <= g.spec.regulation_s // 2)
+        game = play(
+            league,
+            1000 + seed,
+            until=lambda g: g.phase is Phase.PLAY and g.regulation_left_s() <= g.spec.regulation_s // 2,
+        )
         p = game.true_probs()[0]
         assert 0.0 < p < 1.0
         while not game.is_final:

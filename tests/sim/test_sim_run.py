@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 
+from sim_helpers import RecordingSink, run_steps
+
 from arbees_engine.adapters.base import Adapter
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import BookUpdate, GameState, Market
-from sim_helpers import RecordingSink, run_steps
 
 
 class StopAfter(RecordingSink):

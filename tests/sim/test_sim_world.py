@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sim_helpers import run_steps
 
 from arbees_engine.adapters.sim import SimClock, SimWorld
 from arbees_engine.model import BookUpdate, FeeKind, GameState, GameStatus, Market, Outcome, Side, Venue
-from sim_helpers import run_steps
 
 
 def test_same_seed_gives_identical_events_and_other_seed_differs() -> None:

@@ -52,7 +52,9 @@ async def test_same_ref_raced_from_many_connections_applies_once(store, pg_dsn: 
     await store.init_bankroll(STARTING)
     stores = await asyncio.gather(*(Store.connect(pg_dsn, min_size=1, max_size=1) for _ in range(20)))
     try:
-        rows = await asyncio.gather(*(s.apply_bankroll_delta("fill:x", Decimal("1.25"), Decimal("0.02")) for s in stores))
+        rows = await asyncio.gather(
+            *(s.apply_bankroll_delta("fill:x", Decimal("1.25"), Decimal("0.02")) for s in stores)
+        )
     finally:
         await asyncio.gather(*(s.close() for s in stores))
     assert sum(r.applied for r in rows) == 1

@@ -20,8 +20,10 @@ async def test_signal_probability_out_of_range_is_rejected(store, prob: float) -
     assert await store.count_rows("signals") == 0
 
 
-@pytest.mark.parametrize("field, value", [("raw_model_prob", 1.2), ("raw_model_prob", math.nan),
-                                          ("market_weight", -0.1), ("market_weight", 1.5)])
+@pytest.mark.parametrize(
+    "field, value",
+    [("raw_model_prob", 1.2), ("raw_model_prob", math.nan), ("market_weight", -0.1), ("market_weight", 1.5)],
+)
 async def test_signal_raw_model_probability_and_weight_out_of_range_are_rejected(store, field, value) -> None:
     with pytest.raises(StoreConstraintError) as err:
         await store.insert_signal(f.signal(**{field: value}))
@@ -50,10 +52,15 @@ async def test_model_probability_on_game_rejects_nan(store) -> None:
     [
         ("INSERT INTO quotes (market_id, ts, bid, ask) VALUES ('m', now(), $1, 0.5)", [Decimal("-0.1")]),
         ("INSERT INTO quotes (market_id, ts, bid, ask) VALUES ('m', now(), 0.4, $1)", [Decimal("NaN")]),
-        ("INSERT INTO games (game_id, sport, league, home, away, status, model_p_home)"
-         " VALUES ('g', 'basketball', 'nba', 'A', 'B', 'live', $1)", [1.7]),
-        ("INSERT INTO positions (market_id, side, venue, game_id, mark) VALUES ('m', 'yes', 'kalshi', 'g', $1)",
-         [Decimal("1.5")]),
+        (
+            "INSERT INTO games (game_id, sport, league, home, away, status, model_p_home)"
+            " VALUES ('g', 'basketball', 'nba', 'A', 'B', 'live', $1)",
+            [1.7],
+        ),
+        (
+            "INSERT INTO positions (market_id, side, venue, game_id, mark) VALUES ('m', 'yes', 'kalshi', 'g', $1)",
+            [Decimal("1.5")],
+        ),
     ],
 )
 async def test_raw_sql_checks(pg_dsn: str, sql: str, args: list) -> None:

@@ -14,8 +14,21 @@ import pytest
 from arbees_engine.store import MigrationError, migrate, migrations_dir
 
 _names = itertools.count(1)
-EXPECTED_TABLES = {"games", "markets", "quotes", "signals", "orders", "fills", "positions", "bankroll",
-                   "bankroll_ledger", "audit_log", "commands", "engine_state", "schema_migrations"}
+EXPECTED_TABLES = {
+    "games",
+    "markets",
+    "quotes",
+    "signals",
+    "orders",
+    "fills",
+    "positions",
+    "bankroll",
+    "bankroll_ledger",
+    "audit_log",
+    "commands",
+    "engine_state",
+    "schema_migrations",
+}
 
 
 async def _empty_db(pg_server) -> str:
@@ -94,7 +107,9 @@ def test_a_wheel_installs_every_migration_and_theme_under_share_arbees() -> None
 
     root = Path(__file__).resolve().parents[2]
     data_files = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
-    for target, folder, suffix in (("share/arbees/migrations", "migrations", ".sql"),
-                                   ("share/arbees/themes", "themes", ".toml")):
+    for target, folder, suffix in (
+        ("share/arbees/migrations", "migrations", ".sql"),
+        ("share/arbees/themes", "themes", ".toml"),
+    ):
         shipped = {Path(p).name for pattern in data_files[target] for p in glob.glob(str(root / pattern))}
         assert shipped == {p.name for p in (root / folder).iterdir() if p.suffix == suffix} and shipped

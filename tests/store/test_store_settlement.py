@@ -8,8 +8,8 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-
 import store_factories as f
+
 from arbees_engine.model import Side
 from arbees_engine.store import NotFoundError, StoreConstraintError
 from arbees_engine.store.trading import SettlementVerdict
@@ -53,15 +53,21 @@ async def test_unknown_expectations_and_results_are_refused(store, expected, res
 async def test_settled_markets_since_reads_settlement_ledger_lines_in_the_window(store):
     await store.init_bankroll(D("1000"))
     closed = dict(contracts=0, cost=D("0"), settled=True)
-    await store.book_settlement([f.position(side=Side.YES, realized_pnl=D("6.00"), **closed),
-                                 f.position(side=Side.NO, realized_pnl=D("-2.20"), **closed)])
+    await store.book_settlement(
+        [
+            f.position(side=Side.YES, realized_pnl=D("6.00"), **closed),
+            f.position(side=Side.NO, realized_pnl=D("-2.20"), **closed),
+        ]
+    )
     await store.book_settlement([f.position(market_id="polymarket:OLD", realized_pnl=D("1"), **closed)])
     await store.apply_bankroll_delta("settle:lost-today", D("-240"), D("0"))  # not a market's settlement
     await store.apply_bankroll_delta("fill:x", D("0"), D("0.07"))
     async with store.db.acquire() as conn:
         now = await conn.fetchval("SELECT now()")
-        await conn.execute("UPDATE bankroll_ledger SET created_at = $1 WHERE ref LIKE 'settle:polymarket:OLD:%'",
-                           now - timedelta(days=1))
+        await conn.execute(
+            "UPDATE bankroll_ledger SET created_at = $1 WHERE ref LIKE 'settle:polymarket:OLD:%'",
+            now - timedelta(days=1),
+        )
     since = now - timedelta(hours=1)
     settled = await store.settled_markets_since(since)
     assert list(settled) == [f.MARKET_ID] and settled[f.MARKET_ID] >= since  # "kalshi:…" keeps its colon
@@ -84,4 +90,6 @@ async def test_the_verdict_is_booked_in_the_settlement_transaction_or_not_at_all
     assert await store.count_rows("settlement_expectations") == 0
     await store.init_bankroll(D("1000"))
     assert await store.book_settlement([closed], verdict)
-    assert await store.count_settlement_mismatches() == 1 and await store.load_settlement_expectation(f.MARKET_ID) is None
+    assert (
+        await store.count_settlement_mismatches() == 1 and await store.load_settlement_expectation(f.MARKET_ID) is None
+    )

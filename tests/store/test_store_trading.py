@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -101,7 +101,12 @@ async def test_game_upsert_keeps_latest(store) -> None:
     await store.upsert_game(f.game())
     await store.upsert_game(f.game(home_score=53, period=4), model_p_home=0.7)
     row = await store.load_game_row("espn:nba:1")
-    assert (row["home_score"], row["period"], row["model_p_home"], row["home_name"]) == (53, 4, 0.7, "San Antonio Spurs")
+    assert (row["home_score"], row["period"], row["model_p_home"], row["home_name"]) == (
+        53,
+        4,
+        0.7,
+        "San Antonio Spurs",
+    )
     assert await store.count_rows("games") == 1
 
 

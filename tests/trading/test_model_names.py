@@ -23,10 +23,21 @@ def test_a_book_update_refuses_anything_but_a_kind(kind) -> None:
 
 def test_set_levels_writes_absolute_sizes_and_zero_removes_a_level() -> None:
     book = OrderBook("kalshi:X")
-    book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.40"), D(10)), BookLevel(D("0.39"), D(4))),
-                          (BookLevel(D("0.45"), D(7)),), BookUpdateKind.SNAPSHOT, 1, NOW))
-    book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.40"), D(3)), BookLevel(D("0.39"), D(0))), (),
-                          BookUpdateKind.SET_LEVELS, 2, NOW))
+    book.apply(
+        BookUpdate(
+            "kalshi:X",
+            (BookLevel(D("0.40"), D(10)), BookLevel(D("0.39"), D(4))),
+            (BookLevel(D("0.45"), D(7)),),
+            BookUpdateKind.SNAPSHOT,
+            1,
+            NOW,
+        )
+    )
+    book.apply(
+        BookUpdate(
+            "kalshi:X", (BookLevel(D("0.40"), D(3)), BookLevel(D("0.39"), D(0))), (), BookUpdateKind.SET_LEVELS, 2, NOW
+        )
+    )
     assert book.bids == {D("0.40"): D(3)} and book.asks == {D("0.45"): D(7)}  # 3 replaces 10, not 13
     assert not book.stale and book.seq == 2
     book.apply(BookUpdate("kalshi:X", (BookLevel(D("0.41"), D(2)),), (), BookUpdateKind.SNAPSHOT, 3, NOW))
@@ -34,8 +45,19 @@ def test_set_levels_writes_absolute_sizes_and_zero_removes_a_level() -> None:
 
 
 def _signal(**stake: float) -> SignalView:
-    return SignalView(signal_id="s1", version=1, signal_kind="edge", game_id="g", legs=[], model_prob=0.6,
-                      market_prob=0.5, edge=D("0.05"), decision="pending", created_at=NOW, **stake)
+    return SignalView(
+        signal_id="s1",
+        version=1,
+        signal_kind="edge",
+        game_id="g",
+        legs=[],
+        model_prob=0.6,
+        market_prob=0.5,
+        edge=D("0.05"),
+        decision="pending",
+        created_at=NOW,
+        **stake,
+    )
 
 
 def test_a_signal_view_carries_stake_fraction_and_still_decodes_the_old_key() -> None:
@@ -49,8 +71,16 @@ def test_a_signal_view_carries_stake_fraction_and_still_decodes_the_old_key() ->
 
 
 def test_a_bankroll_view_names_the_day_pnl_net_and_still_decodes_the_old_key() -> None:
-    fields = dict(starting=D(1000), equity=D("990.50"), available=D("900"), realized_pnl=D("-8.00"),
-                  unrealized_pnl=D(0), fees=D("1.50"), open_exposure=D("90.50"), updated_at=NOW)
+    fields = dict(
+        starting=D(1000),
+        equity=D("990.50"),
+        available=D("900"),
+        realized_pnl=D("-8.00"),
+        unrealized_pnl=D(0),
+        fees=D("1.50"),
+        open_exposure=D("90.50"),
+        updated_at=NOW,
+    )
     view = BankrollView(day_net_pnl=D("-9.50"), **fields)
     assert unpack_as(BankrollView, pack(view)).day_net_pnl == D("-9.50")
     old = view.model_dump(mode="json")

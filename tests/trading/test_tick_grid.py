@@ -13,28 +13,44 @@ import pytest
 from arbees_engine.model import Market, Outcome, Side, Venue
 from arbees_engine.model.ticks import Rounding, TickError, TickSchedule, price_grid
 
-TAPERED = TickSchedule.of((("0.0000", "0.1000", "0.0010"), ("0.1000", "0.9000", "0.0100"),
-                           ("0.9000", "1.0000", "0.0010")))
+TAPERED = TickSchedule.of(
+    (("0.0000", "0.1000", "0.0010"), ("0.1000", "0.9000", "0.0100"), ("0.9000", "1.0000", "0.0010"))
+)
 CENT = TickSchedule.uniform(D("0.01"))
 DOWN, UP = Rounding.DOWN, Rounding.UP
 
 
-@pytest.mark.parametrize(("price", "on_grid"), [
-    ("0.055", True), ("0.0555", False), ("0.10", True), ("0.105", False), ("0.55", True), ("0.555", False),
-    ("0.899", False), ("0.90", True), ("0.905", True), ("0", True), ("1", True),
-])
+@pytest.mark.parametrize(
+    ("price", "on_grid"),
+    [
+        ("0.055", True),
+        ("0.0555", False),
+        ("0.10", True),
+        ("0.105", False),
+        ("0.55", True),
+        ("0.555", False),
+        ("0.899", False),
+        ("0.90", True),
+        ("0.905", True),
+        ("0", True),
+        ("1", True),
+    ],
+)
 def test_tapered_grid_is_fine_at_the_tails_and_whole_cents_between(price, on_grid):
     assert TAPERED.on_grid(D(price)) is on_grid
 
 
-@pytest.mark.parametrize(("price", "down", "up"), [
-    ("0.555", "0.55", "0.56"),  # middle band: whole cents
-    ("0.0555", "0.055", "0.056"),  # low tail: deci-cents
-    ("0.9055", "0.905", "0.906"),  # high tail
-    ("0.899", "0.89", "0.90"),  # just below the high tail: cents up to 0.90
-    ("0.1005", "0.10", "0.11"),  # just above the low tail: 0.10 is the last deci-cent price
-    ("0.42", "0.42", "0.42"),  # on the grid: unchanged both ways
-])
+@pytest.mark.parametrize(
+    ("price", "down", "up"),
+    [
+        ("0.555", "0.55", "0.56"),  # middle band: whole cents
+        ("0.0555", "0.055", "0.056"),  # low tail: deci-cents
+        ("0.9055", "0.905", "0.906"),  # high tail
+        ("0.899", "0.89", "0.90"),  # just below the high tail: cents up to 0.90
+        ("0.1005", "0.10", "0.11"),  # just above the low tail: 0.10 is the last deci-cent price
+        ("0.42", "0.42", "0.42"),  # on the grid: unchanged both ways
+    ],
+)
 def test_rounding_moves_to_the_nearest_grid_price_in_the_stated_direction(price, down, up):
     assert TAPERED.round_to_grid(D(price), DOWN) == D(down)
     assert TAPERED.round_to_grid(D(price), UP) == D(up)
@@ -70,10 +86,20 @@ def test_text_round_trips_and_finest_coarsest():
     assert TickSchedule.of([(r.start, r.end, r.step) for r in reversed(TAPERED.ranges)]) == TAPERED  # order-free
 
 
-@pytest.mark.parametrize("ranges", [
-    (), (("0", "1", "0"),), (("0", "1", "-0.01"),), (("0", "1", "NaN"),), (("0", "1.5", "0.01"),),
-    (("0.5", "0.5", "0.01"),), (("0", "0.005", "0.01"),), (("a", "1", "0.01"),), (("0", "1", True),),
-])
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        (),
+        (("0", "1", "0"),),
+        (("0", "1", "-0.01"),),
+        (("0", "1", "NaN"),),
+        (("0", "1.5", "0.01"),),
+        (("0.5", "0.5", "0.01"),),
+        (("0", "0.005", "0.01"),),
+        (("a", "1", "0.01"),),
+        (("0", "1", True),),
+    ],
+)
 def test_impossible_schedules_raise_tick_error(ranges):
     with pytest.raises(TickError):
         TickSchedule.of(ranges)
@@ -86,8 +112,17 @@ def test_unreadable_text_raises_tick_error(text):
 
 
 def _market(tick: str, schedule: TickSchedule | None = None, refused: str = "") -> Market:
-    return Market("kalshi:T", Venue.KALSHI, "T", "g", Outcome.HOME, "SAS", tick=D(tick), tick_schedule=schedule,
-                  tick_refused=refused)
+    return Market(
+        "kalshi:T",
+        Venue.KALSHI,
+        "T",
+        "g",
+        Outcome.HOME,
+        "SAS",
+        tick=D(tick),
+        tick_schedule=schedule,
+        tick_refused=refused,
+    )
 
 
 def test_price_grid_uses_the_listing_schedule_when_it_fits_the_market_tick():

@@ -1,14 +1,13 @@
 from decimal import Decimal as D
 
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from trading_helpers import GAME, NO_FEES, NOW, POLY_SPORTS, Counter, book, market
 
-from arbees_engine.model import depth
-from arbees_engine.model import Side, SignalKind, Venue
+from arbees_engine.model import Side, SignalKind, Venue, depth
 from arbees_engine.settings import StrategySettings
 from arbees_engine.strategy import find_arb
-
-from trading_helpers import GAME, NO_FEES, NOW, POLY_SPORTS, Counter, book, market
 
 S = StrategySettings()
 
@@ -53,8 +52,12 @@ def test_arb_only_when_cost_plus_fees_below_one():
     free_a, free_b = market("kalshi:HOME", fees=NO_FEES), poly(NO_FEES)
     sig = find_arb(GAME, free_a, book_a, free_b, book_b, S, D("1000"), NOW)
     assert sig is not None and sig.edge == D("0.01") and sig.contracts == 100
-    assert find_arb(GAME, free_a, book_a, free_b, book_b, S.model_copy(update={"min_arb_profit": D("0.02")}),
-                    D("1000"), NOW) is None
+    assert (
+        find_arb(
+            GAME, free_a, book_a, free_b, book_b, S.model_copy(update={"min_arb_profit": D("0.02")}), D("1000"), NOW
+        )
+        is None
+    )
 
 
 def test_stops_when_marginal_pair_is_unprofitable():

@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal as D
 
+from test_trading_risk import ctx, held
+from trading_helpers import NOW
+
 from arbees_engine.model import Side
 from arbees_engine.portfolio import Portfolio
 from arbees_engine.portfolio.portfolio import utc_midnight
 from arbees_engine.risk.checks import daily_loss
 from arbees_engine.settings import RiskLimits
-
-from test_trading_risk import ctx, held
-from trading_helpers import NOW
 
 MIDNIGHT = utc_midnight(NOW)
 OTHER_GAME = "espn:nba:2"
@@ -57,13 +57,23 @@ def test_the_same_hedge_stops_offsetting_when_the_day_rolls_over():
 def test_restored_settled_legs_offset_only_once_known_to_have_settled_today():
     pf = _hedge_with_kalshi_leg_settled(NOW - timedelta(hours=1))
     restored = Portfolio(D("1000"))
-    restored.restore(pf.positions(include_closed=True), pf.bankroll.realized_pnl, pf.bankroll.fees,
-                     day_net_pnl=pf.day_net_pnl(NOW), at=NOW)
+    restored.restore(
+        pf.positions(include_closed=True),
+        pf.bankroll.realized_pnl,
+        pf.bankroll.fees,
+        day_net_pnl=pf.day_net_pnl(NOW),
+        at=NOW,
+    )
     assert restored.day_pnl_for_loss_limit(NOW) == D("-520.00")  # when it settled is unknown: no offset
     restored.note_settled_at({"kalshi:G": MIDNIGHT - timedelta(hours=3), "kalshi:NEVER": NOW})
     assert restored.day_pnl_for_loss_limit(NOW) == D("-520.00")  # settled yesterday: still none
     again = Portfolio(D("1000"))
-    again.restore(pf.positions(include_closed=True), pf.bankroll.realized_pnl, pf.bankroll.fees,
-                  day_net_pnl=pf.day_net_pnl(NOW), at=NOW)
+    again.restore(
+        pf.positions(include_closed=True),
+        pf.bankroll.realized_pnl,
+        pf.bankroll.fees,
+        day_net_pnl=pf.day_net_pnl(NOW),
+        at=NOW,
+    )
     again.note_settled_at({"kalshi:G": (NOW - timedelta(hours=1)).replace(tzinfo=None)})  # naive is UTC
     assert again.day_pnl_for_loss_limit(NOW) == D("-520.00") + D("294.00")

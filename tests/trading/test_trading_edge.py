@@ -2,16 +2,15 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from trading_helpers import GAME, NO_FEES, NOW, POLY_SPORTS, Counter, book, market
 
-from arbees_engine.model import depth
-from arbees_engine.model import Side, SignalKind
+from arbees_engine.model import Side, SignalKind, depth
 from arbees_engine.model.money import MoneyError
 from arbees_engine.settings import StrategySettings
 from arbees_engine.strategy import find_edge
-
-from trading_helpers import GAME, NO_FEES, NOW, POLY_SPORTS, Counter, book, market
 
 S = StrategySettings()
 
@@ -67,8 +66,12 @@ def test_fee_can_remove_the_edge():
     # 0.555 − 0.50 = 0.055 ≥ 0.04 before fees, but the 0.0175 Kalshi fee leaves 0.0375
     assert find_edge(GAME, m, b, 0.555, None, S, D("1000"), NOW) is None
     free = market(fees=NO_FEES)
-    assert find_edge(GAME, free, book(free.market_id, bids=[("0.40", 100)], asks=[("0.50", 100)]),
-                     0.555, None, S, D("1000"), NOW) is not None
+    assert (
+        find_edge(
+            GAME, free, book(free.market_id, bids=[("0.40", 100)], asks=[("0.50", 100)]), 0.555, None, S, D("1000"), NOW
+        )
+        is not None
+    )
 
 
 def test_caps_and_refusals():
@@ -102,8 +105,7 @@ levels = st.lists(st.tuples(cents, st.integers(0, 200)), max_size=5)
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(bids=levels, asks=levels, p=st.floats(0.0, 1.0), bankroll=st.integers(0, 5000),
-       poly=st.booleans())
+@given(bids=levels, asks=levels, p=st.floats(0.0, 1.0), bankroll=st.integers(0, 5000), poly=st.booleans())
 def test_edge_properties(bids, asks, p, bankroll, poly):
     m = market(fees=POLY_SPORTS) if poly else market()
     b = book(m.market_id, bids=bids, asks=asks)

@@ -3,11 +3,10 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from arbees_engine.model.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
-from arbees_engine.model import KALSHI_FEES, FeeKind, FeeSchedule
-
 from trading_helpers import NO_FEES, POLY_SPORTS
+
+from arbees_engine.model import KALSHI_FEES, FeeKind, FeeSchedule
+from arbees_engine.model.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,14 @@
 from datetime import timedelta
 from decimal import Decimal as D
 
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from trading_helpers import NOW, POLY_SPORTS, book, market
 
 from arbees_engine.execution import PaperBroker, client_order_ids, taker_fee
 from arbees_engine.execution.ids import IdFactory
 from arbees_engine.model import KALSHI_FEES, Order, OrderStatus, Side, Venue
-
-from trading_helpers import NOW, POLY_SPORTS, book, market
 
 M = market()
 P = market("polymarket:tok", venue=Venue.POLYMARKET, fees=POLY_SPORTS)
@@ -86,8 +86,11 @@ cents = st.integers(1, 99).map(lambda c: D(c) / 100)
 
 
 @hsettings(max_examples=150, deadline=None)
-@given(asks=st.lists(st.tuples(cents, st.decimals(min_value=0, max_value=50, places=2)), max_size=6),
-       limit=cents, contracts=st.integers(1, 120))
+@given(
+    asks=st.lists(st.tuples(cents, st.decimals(min_value=0, max_value=50, places=2)), max_size=6),
+    limit=cents,
+    contracts=st.integers(1, 120),
+)
 def test_ioc_properties(asks, limit, contracts):
     broker = PaperBroker({M.market_id: M})
     b = book(M.market_id, asks=asks)
@@ -123,5 +126,14 @@ def test_only_a_snapshot_makes_a_stale_book_trustworthy_again():
     b.stale = True
     b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (), BookUpdateKind.SET_LEVELS, 2, NOW))
     assert b.stale and b.best_bid.price == D("0.41")  # applied, but still not tradeable
-    b.apply(BookUpdate("kalshi:HOME", (BookLevel(D("0.41"), D("5")),), (BookLevel(D("0.45"), D("9")),), BookUpdateKind.SNAPSHOT, 3, NOW))
+    b.apply(
+        BookUpdate(
+            "kalshi:HOME",
+            (BookLevel(D("0.41"), D("5")),),
+            (BookLevel(D("0.45"), D("9")),),
+            BookUpdateKind.SNAPSHOT,
+            3,
+            NOW,
+        )
+    )
     assert not b.stale

@@ -3,13 +3,13 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from trading_helpers import GAME, NOW
 
 from arbees_engine.model import Fill, Side, Sport, Venue
 from arbees_engine.portfolio import Portfolio, PortfolioError
-
-from trading_helpers import GAME, NOW
 
 _n = iter(range(10**9))
 
@@ -92,8 +92,9 @@ def test_exposures_by_game_and_sport():
 
 def test_day_realized_counts_since_utc_midnight():
     pf = Portfolio(D("1000"))
-    pf.apply_fill(fill(mid="k:A", price="0.50", contracts=10, fee="0.18", at=NOW - timedelta(days=1)),
-                  GAME, Sport.BASKETBALL)
+    pf.apply_fill(
+        fill(mid="k:A", price="0.50", contracts=10, fee="0.18", at=NOW - timedelta(days=1)), GAME, Sport.BASKETBALL
+    )
     pf.apply_fill(fill(mid="k:B", price="0.50", contracts=10, fee="0.18"), GAME, Sport.BASKETBALL)
     pf.settle("k:A", yes_won=False, at=NOW)  # −5.00 today
     assert pf.day_net_pnl(NOW) == D("-5.18")
@@ -110,8 +111,13 @@ def test_identity_detects_tampering():
 
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just("fill"), st.sampled_from(["k:A", "k:B", "k:C"]), st.sampled_from(list(Side)),
-                  st.integers(1, 99), st.integers(1, 500)),
+        st.tuples(
+            st.just("fill"),
+            st.sampled_from(["k:A", "k:B", "k:C"]),
+            st.sampled_from(list(Side)),
+            st.integers(1, 99),
+            st.integers(1, 500),
+        ),
         st.tuples(st.just("settle"), st.sampled_from(["k:A", "k:B", "k:C"]), st.booleans()),
         st.tuples(st.just("void"), st.sampled_from(["k:A", "k:B", "k:C"])),
     ),
@@ -122,8 +128,8 @@ ops = st.lists(
 @hsettings(max_examples=200, deadline=None)
 @given(ops=ops)
 def test_identity_holds_under_random_fills_and_settlements(ops):
-    from arbees_engine.model.fees import taker_fee
     from arbees_engine.model import KALSHI_FEES
+    from arbees_engine.model.fees import taker_fee
 
     pf = Portfolio(D("10000"))
     cash = D("10000")  # independent cash ledger: pay cost + fee, receive payout/refund
@@ -159,8 +165,14 @@ def test_restore_rebuilds_state_and_keeps_identity():
     original.settle("k:A", yes_won=True, at=NOW)
     b = original.bankroll
     restored = Portfolio(D("1000"))
-    restored.restore(copy.deepcopy(original.positions(include_closed=True)), b.realized_pnl, b.fees,
-                     game_sports={"g1": Sport.BASKETBALL, "g2": Sport.HOCKEY}, day_net_pnl=D("-1.25"), at=NOW)
+    restored.restore(
+        copy.deepcopy(original.positions(include_closed=True)),
+        b.realized_pnl,
+        b.fees,
+        game_sports={"g1": Sport.BASKETBALL, "g2": Sport.HOCKEY},
+        day_net_pnl=D("-1.25"),
+        at=NOW,
+    )
     assert restored.bankroll.equity == b.equity and restored.bankroll.open_cost == D("1.50")
     assert restored.is_settled("k:A") and not restored.is_settled("k:B")
     assert restored.exposure_by_sport(Sport.HOCKEY) == D("1.50")

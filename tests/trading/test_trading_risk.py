@@ -3,13 +3,12 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from trading_helpers import GAME, NOW, book, edge_signal, market
 
 from arbees_engine.model import Fill, Leg, Mode, Outcome, Side, Signal, SignalKind, Sport, Venue
 from arbees_engine.portfolio import Portfolio
 from arbees_engine.risk import CHECKS, RiskContext, RiskGate
 from arbees_engine.settings import RiskLimits
-
-from trading_helpers import GAME, NOW, book, edge_signal, market
 
 HOME = market("kalshi:HOME")
 HOME_POLY = market("polymarket:home", venue=Venue.POLYMARKET)
@@ -26,9 +25,15 @@ def held(pf, mid, side, contracts=10, price="0.50", game=GAME, sport=Sport.BASKE
 def ctx(**changes) -> RiskContext:
     books = {mid: book(mid, bids=[("0.48", 500)], asks=[("0.50", 500)]) for mid in MARKETS}
     base = RiskContext(
-        mode=Mode.AUTO, kill_engaged=False, now=NOW, portfolio=Portfolio(D("1000")), markets=MARKETS,
-        game_sports={GAME: Sport.BASKETBALL, "espn:nba:2": Sport.BASKETBALL}, books=books,
-        game_observed_at={GAME: NOW - timedelta(seconds=1)}, last_trade_at={},
+        mode=Mode.AUTO,
+        kill_engaged=False,
+        now=NOW,
+        portfolio=Portfolio(D("1000")),
+        markets=MARKETS,
+        game_sports={GAME: Sport.BASKETBALL, "espn:nba:2": Sport.BASKETBALL},
+        books=books,
+        game_observed_at={GAME: NOW - timedelta(seconds=1)},
+        last_trade_at={},
     )
     return replace(base, **changes)
 
@@ -65,8 +70,12 @@ CASES = [
     ("unknown_market", ctx, edge_signal(mid="kalshi:NOPE"), None),
     ("stale_quote", _stale_book, edge_signal(), None),
     ("stale_quote", lambda: ctx(books={}), edge_signal(), None),
-    ("stale_quote", lambda: ctx(now=NOW + timedelta(seconds=11), game_observed_at={GAME: NOW + timedelta(seconds=11)}),
-     edge_signal(), None),
+    (
+        "stale_quote",
+        lambda: ctx(now=NOW + timedelta(seconds=11), game_observed_at={GAME: NOW + timedelta(seconds=11)}),
+        edge_signal(),
+        None,
+    ),
     ("stale_game", lambda: ctx(game_observed_at={GAME: NOW - timedelta(seconds=31)}), edge_signal(), None),
     ("stale_game", lambda: ctx(game_observed_at={}), edge_signal(), None),
     ("price_band", ctx, edge_signal(price="0.98"), None),
@@ -74,29 +83,59 @@ CASES = [
     ("price_moved", ctx, edge_signal(price="0.49"), None),
     ("price_moved", ctx, edge_signal(contracts=501), None),
     ("max_position", ctx, edge_signal(contracts=10), RiskLimits(max_position_contracts=5)),
-    ("max_position", lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "kalshi:HOME", Side.YES, 495))),
-     edge_signal(contracts=10), None),
+    (
+        "max_position",
+        lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "kalshi:HOME", Side.YES, 495))),
+        edge_signal(contracts=10),
+        None,
+    ),
     ("game_exposure", ctx, edge_signal(contracts=10), RiskLimits(max_game_exposure=D("4.99"))),
-    ("sport_exposure",
-     lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "kalshi:OTHER", Side.YES, 792, game="espn:nba:2"))),
-     edge_signal(contracts=10), None),  # 396 + 5 > 400
+    (
+        "sport_exposure",
+        lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "kalshi:OTHER", Side.YES, 792, game="espn:nba:2"))),
+        edge_signal(contracts=10),
+        None,
+    ),  # 396 + 5 > 400
     ("unknown_game", lambda: ctx(game_sports={}), edge_signal(), None),
     ("daily_loss", lambda: ctx(portfolio=_portfolio(_lost_250_today)), edge_signal(), None),
     ("cooldown", lambda: ctx(last_trade_at={GAME: NOW - timedelta(seconds=5)}), edge_signal(), None),
-    ("opposing_position", lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "polymarket:away", Side.YES))),
-     edge_signal(), None),  # YES away held vs YES home
-    ("opposing_position", lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "polymarket:home", Side.NO))),
-     edge_signal(), None),  # NO home on another venue vs YES home
-    ("opposing_position", ctx,
-     Signal("s", SignalKind.EDGE, GAME, (Leg("kalshi:HOME", Venue.KALSHI, Side.YES, D("0.5"), 1),
-                                        Leg("polymarket:away", Venue.POLYMARKET, Side.YES, D("0.5"), 1)),
-            0.5, 0.5, D("0.05"), NOW), None),
+    (
+        "opposing_position",
+        lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "polymarket:away", Side.YES))),
+        edge_signal(),
+        None,
+    ),  # YES away held vs YES home
+    (
+        "opposing_position",
+        lambda: ctx(portfolio=_portfolio(lambda pf: held(pf, "polymarket:home", Side.NO))),
+        edge_signal(),
+        None,
+    ),  # NO home on another venue vs YES home
+    (
+        "opposing_position",
+        ctx,
+        Signal(
+            "s",
+            SignalKind.EDGE,
+            GAME,
+            (
+                Leg("kalshi:HOME", Venue.KALSHI, Side.YES, D("0.5"), 1),
+                Leg("polymarket:away", Venue.POLYMARKET, Side.YES, D("0.5"), 1),
+            ),
+            0.5,
+            0.5,
+            D("0.05"),
+            NOW,
+        ),
+        None,
+    ),
     ("insufficient_balance", lambda: ctx(portfolio=Portfolio(D("15"))), edge_signal(contracts=10), None),
 ]
 
 
-@pytest.mark.parametrize(("reason", "make_ctx", "signal", "limits"), CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("reason", "make_ctx", "signal", "limits"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_each_reason_is_triggered_and_counted(reason, make_ctx, signal, limits):
     gate = RiskGate(limits)
     verdict = gate.check(signal, make_ctx())
@@ -123,14 +162,26 @@ def test_soccer_no_home_and_no_away_share_the_draw():
     assert RiskGate().check(edge_signal(side=Side.NO, price="0.52"), c).ok
     assert RiskGate().check(edge_signal(side=Side.YES), c).ok  # YES home pays with NO away too
     pf2 = _portfolio(lambda pf: held(pf, "polymarket:away", Side.YES, sport=Sport.SOCCER))
-    assert RiskGate().check(edge_signal(), ctx(portfolio=pf2, game_sports={GAME: Sport.SOCCER})).reason == \
-        "opposing_position"
+    assert (
+        RiskGate().check(edge_signal(), ctx(portfolio=pf2, game_sports={GAME: Sport.SOCCER})).reason
+        == "opposing_position"
+    )
 
 
 def test_arb_legs_are_exempt_from_opposing_position():
-    arb = Signal("a", SignalKind.ARB, GAME, (Leg("kalshi:HOME", Venue.KALSHI, Side.YES, D("0.50"), 10),
-                                             Leg("polymarket:home", Venue.POLYMARKET, Side.NO, D("0.52"), 10)),
-                 1.0, 0.98, D("0.02"), NOW)
+    arb = Signal(
+        "a",
+        SignalKind.ARB,
+        GAME,
+        (
+            Leg("kalshi:HOME", Venue.KALSHI, Side.YES, D("0.50"), 10),
+            Leg("polymarket:home", Venue.POLYMARKET, Side.NO, D("0.52"), 10),
+        ),
+        1.0,
+        0.98,
+        D("0.02"),
+        NOW,
+    )
     assert RiskGate().check(arb, ctx()).ok
     lopsided = replace(arb, legs=(arb.legs[0], replace(arb.legs[1], contracts=9)))
     assert RiskGate().check(lopsided, ctx()).reason == "invalid_signal"
@@ -174,5 +225,9 @@ def test_approved_but_unexecuted_signals_count_against_the_limits():
     verdict = gate.check(edge_signal(contracts=100), ctx(reserved=(queued,)))
     assert not verdict.ok and verdict.reason == "sport_exposure"  # $60 + $50 > $100 before any fill
     same_market = edge_signal(contracts=100)
-    assert "max_position" in RiskGate(RiskLimits(max_position_contracts=150)).check(
-        edge_signal(contracts=100), ctx(reserved=(same_market,))).reasons
+    assert (
+        "max_position"
+        in RiskGate(RiskLimits(max_position_contracts=150))
+        .check(edge_signal(contracts=100), ctx(reserved=(same_market,)))
+        .reasons
+    )

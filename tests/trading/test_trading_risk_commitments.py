@@ -5,18 +5,18 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from test_trading_risk import ctx  # the same markets (kalshi:HOME, polymarket:home/away, kalshi:OTHER) and books
+from trading_helpers import NOW, book, edge_signal
 
 from arbees_engine.model import Order, OrderStatus, Side, Venue
 from arbees_engine.portfolio import Portfolio
 from arbees_engine.risk import RiskContext, RiskGate
 from arbees_engine.settings import RiskLimits
 
-from test_trading_risk import ctx  # the same markets (kalshi:HOME, polymarket:home/away, kalshi:OTHER) and books
-from trading_helpers import NOW, book, edge_signal
 
-
-def unknown(mid: str = "kalshi:HOME", contracts: int = 120, price: str = "0.50", side: Side = Side.YES,
-            cid: str = "o-1") -> Order:
+def unknown(
+    mid: str = "kalshi:HOME", contracts: int = 120, price: str = "0.50", side: Side = Side.YES, cid: str = "o-1"
+) -> Order:
     """A live order sent and timed out: status SENT, nothing booked."""
     order = Order(cid, "sig-0", mid, Venue.KALSHI, side, D(price), contracts, NOW - timedelta(seconds=40), paper=False)
     order.status = OrderStatus.SENT
@@ -68,8 +68,10 @@ def test_an_unresolved_order_holds_back_cash_even_on_a_market_no_longer_register
     verdict = RiskGate(limits).check(signal, ctx(portfolio=Portfolio(D("15.18")), unresolved_orders=(gone,)))
     assert verdict.reasons == ("insufficient_balance",)  # no game to charge it to: no exposure reason
     assert RiskGate(limits).check(signal, ctx(portfolio=Portfolio(D("55.18")), unresolved_orders=(gone,))).ok
-    assert RiskGate(limits).check(signal, ctx(portfolio=Portfolio(D("55.17")), unresolved_orders=(gone,))).reason == \
-        "insufficient_balance"
+    assert (
+        RiskGate(limits).check(signal, ctx(portfolio=Portfolio(D("55.17")), unresolved_orders=(gone,))).reason
+        == "insufficient_balance"
+    )
 
 
 def test_reserved_signals_and_unresolved_orders_add_up():
@@ -120,8 +122,12 @@ def test_a_limit_outside_the_band_is_still_refused_without_depth(price):
 
 def test_an_edge_against_a_committed_leg_of_the_game_is_opposing():
     """A live order on YES home whose outcome is unknown (it may be held) opposes a new YES away."""
-    verdict = RiskGate().check(edge_signal("polymarket:away", Side.YES, venue=Venue.POLYMARKET),
-                               ctx(unresolved_orders=(unknown("kalshi:HOME", contracts=10),)))
+    verdict = RiskGate().check(
+        edge_signal("polymarket:away", Side.YES, venue=Venue.POLYMARKET),
+        ctx(unresolved_orders=(unknown("kalshi:HOME", contracts=10),)),
+    )
     assert "opposing_position" in verdict.reasons
-    assert "opposing_position" not in RiskGate().check(edge_signal("polymarket:away", Side.YES,
-                                                                   venue=Venue.POLYMARKET), ctx()).reasons
+    assert (
+        "opposing_position"
+        not in RiskGate().check(edge_signal("polymarket:away", Side.YES, venue=Venue.POLYMARKET), ctx()).reasons
+    )

@@ -39,8 +39,13 @@ probs = st.decimals(min_value=D("0"), max_value=D("1"), places=4)
 costs = st.decimals(min_value=D("0.01"), max_value=D("0.99"), places=4)
 
 
-@given(p=probs, c=costs, bankroll=st.decimals(min_value=D("0"), max_value=D("100000"), places=2),
-       k=st.floats(min_value=0.01, max_value=1.0), cap=st.integers(1, 10_000))
+@given(
+    p=probs,
+    c=costs,
+    bankroll=st.decimals(min_value=D("0"), max_value=D("100000"), places=2),
+    k=st.floats(min_value=0.01, max_value=1.0),
+    cap=st.integers(1, 10_000),
+)
 def test_kelly_bounds(p, c, bankroll, k, cap):
     f = kelly_fraction_binary(p, c)
     assert D(0) <= f <= D(1)

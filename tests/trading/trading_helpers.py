@@ -28,16 +28,31 @@ POLY_SPORTS = FeeSchedule(FeeKind.POLYMARKET, D("0.05"), D("0"), 1)
 NO_FEES = FeeSchedule(FeeKind.NONE)
 
 
-def market(mid: str = "kalshi:HOME", *, venue: Venue = Venue.KALSHI, outcome: Outcome = Outcome.HOME,
-           fees: FeeSchedule = KALSHI_FEES, game_id: str = GAME) -> Market:
-    return Market(mid, venue, mid.split(":")[-1], game_id, outcome, "HOM" if outcome is Outcome.HOME else "AWY",
-                  fees=fees)
+def market(
+    mid: str = "kalshi:HOME",
+    *,
+    venue: Venue = Venue.KALSHI,
+    outcome: Outcome = Outcome.HOME,
+    fees: FeeSchedule = KALSHI_FEES,
+    game_id: str = GAME,
+) -> Market:
+    return Market(
+        mid, venue, mid.split(":")[-1], game_id, outcome, "HOM" if outcome is Outcome.HOME else "AWY", fees=fees
+    )
 
 
 def book(mid: str, bids=(), asks=(), at: datetime = NOW, seq: int | None = 1) -> OrderBook:
     b = OrderBook(mid)
-    b.apply(BookUpdate(mid, tuple(BookLevel(D(str(p)), D(str(s))) for p, s in bids),
-                       tuple(BookLevel(D(str(p)), D(str(s))) for p, s in asks), BookUpdateKind.SNAPSHOT, seq, at))
+    b.apply(
+        BookUpdate(
+            mid,
+            tuple(BookLevel(D(str(p)), D(str(s))) for p, s in bids),
+            tuple(BookLevel(D(str(p)), D(str(s))) for p, s in asks),
+            BookUpdateKind.SNAPSHOT,
+            seq,
+            at,
+        )
+    )
     return b
 
 
@@ -52,7 +67,14 @@ class Counter:
         return f"id-{self.n}"
 
 
-def edge_signal(mid: str = "kalshi:HOME", side: Side = Side.YES, price: str = "0.50", contracts: int = 10,
-                game_id: str = GAME, venue: Venue = Venue.KALSHI) -> Signal:
-    return Signal("s1", SignalKind.EDGE, game_id, (Leg(mid, venue, side, D(price), contracts),), 0.6, 0.5,
-                  D("0.05"), NOW)
+def edge_signal(
+    mid: str = "kalshi:HOME",
+    side: Side = Side.YES,
+    price: str = "0.50",
+    contracts: int = 10,
+    game_id: str = GAME,
+    venue: Venue = Venue.KALSHI,
+) -> Signal:
+    return Signal(
+        "s1", SignalKind.EDGE, game_id, (Leg(mid, venue, side, D(price), contracts),), 0.6, 0.5, D("0.05"), NOW
+    )

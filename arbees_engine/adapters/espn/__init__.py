@@ -1,7 +1,7 @@
 """ESPN game feed: scoreboard parsing (pure) and the adaptive poller."""
 
-from .feed import ESPN_LEAGUE_PATHS, EspnFeed, league_for_path
 from .clock import ClockRules, clock_rules, game_clock, parse_display_clock
+from .feed import ESPN_LEAGUE_PATHS, EspnFeed, league_for_path
 from .parse import map_status, parse_event, parse_scoreboard, parse_summary
 
 __all__ = [

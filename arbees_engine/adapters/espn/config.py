@@ -18,7 +18,7 @@ class EspnConfig:
     poll_idle_s: float
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "EspnConfig":
+    def from_settings(cls, settings: Settings) -> EspnConfig:
         """ESPN's part of `settings.endpoints`."""
         ep = settings.endpoints
         return cls(tuple(ep.espn_leagues), ep.espn_base_url, ep.poll_live_s, ep.poll_idle_s)

@@ -8,7 +8,7 @@ league: every `poll_live_s` seconds while any game of that league is LIVE, else 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import structlog
@@ -121,7 +121,7 @@ class EspnFeed:
         or the payload failed. The feed's boundary: a bad payload or event is counted (its
         ParseError reason, or "bad_frame:<ExceptionType>" for anything else), never raised."""
         try:
-            games, rejections = parse_scoreboard(payload, league, datetime.now(timezone.utc))
+            games, rejections = parse_scoreboard(payload, league, datetime.now(UTC))
         except ParseError as exc:
             log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail[:300])
             sink.reject(SOURCE, exc.reason, f"{path}: {exc.detail[:300]}")

@@ -29,8 +29,9 @@ class ObservedEspnFeed(EspnFeed):
     async def poll_once(self, path, league, sink):  # noqa: ANN001 - see EspnFeed.poll_once
         """`EspnFeed.poll_once`, recorded when `recorder` is set."""
         try:
-            return await record_op(self.recorder, "espn.poll", {"league": path},
-                                   lambda: EspnFeed.poll_once(self, path, league, sink))
+            return await record_op(
+                self.recorder, "espn.poll", {"league": path}, lambda: EspnFeed.poll_once(self, path, league, sink)
+            )
         finally:
             self._polled.add(path)
             if self._polled >= set(self.leagues):

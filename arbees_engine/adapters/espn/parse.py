@@ -16,8 +16,21 @@ from datetime import datetime
 
 from ...model import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
 from ...pricing.spread import home_margin_from_line, spread_home_prob
-from ..wire import (MAX_ID_CHARS, ParseError, Rejection, dig, need, need_dict, need_list, need_str, short, text,
-                    timestamp, to_float, to_int)
+from ..wire import (
+    MAX_ID_CHARS,
+    ParseError,
+    Rejection,
+    dig,
+    need,
+    need_dict,
+    need_list,
+    need_str,
+    short,
+    text,
+    timestamp,
+    to_float,
+    to_int,
+)
 from .clock import added_time_seconds, clock_rules, game_clock
 from .innings import inning_state
 
@@ -74,8 +87,10 @@ def _team(competitor: dict, where: str) -> Team:
     name = team.get("displayName") or team.get("name") or abbr
     if not abbr or not name:
         raise ParseError("missing_field", f"{where}.team has no abbreviation/displayName")
-    return Team(abbr=text(abbr, f"{where}.team.abbreviation", MAX_ID_CHARS),
-                name=text(name, f"{where}.team.displayName", MAX_ID_CHARS))
+    return Team(
+        abbr=text(abbr, f"{where}.team.abbreviation", MAX_ID_CHARS),
+        name=text(name, f"{where}.team.displayName", MAX_ID_CHARS),
+    )
 
 
 def _sides(competition: dict) -> dict[str, dict]:
@@ -141,8 +156,10 @@ def _situation(situation: dict, sides: dict[str, dict], teams: dict[str, Team]) 
 
 
 def _extra(status_type: dict, situation: dict) -> dict[str, str]:
-    extra = {"espn_status": text(status_type.get("name"), "status.type.name", MAX_ID_CHARS),
-             "detail": text(status_type.get("shortDetail"), "status.type.shortDetail", MAX_ID_CHARS)}
+    extra = {
+        "espn_status": text(status_type.get("name"), "status.type.name", MAX_ID_CHARS),
+        "detail": text(status_type.get("shortDetail"), "status.type.shortDetail", MAX_ID_CHARS),
+    }
     home_pct = dig(situation, "lastPlay", "probability", "homeWinPercentage")
     if home_pct is not None:
         extra["espn_home_win_pct"] = str(home_pct)

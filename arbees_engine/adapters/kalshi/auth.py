@@ -71,7 +71,7 @@ class KalshiSigner:
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
 
     @classmethod
-    def from_file(cls, key_id: str, pem_path: str | os.PathLike[str]) -> "KalshiSigner":
+    def from_file(cls, key_id: str, pem_path: str | os.PathLike[str]) -> KalshiSigner:
         """Build a signer from a PEM file (permission-checked, see `load_private_key`)."""
         return cls(key_id, load_private_key(pem_path))
 

@@ -19,8 +19,8 @@ import httpx
 import structlog
 
 from ...execution.broker import Broker
-from ...model.fees import taker_fee
 from ...model import Fill, Market, Order, OrderStatus, Side
+from ...model.fees import taker_fee
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited
 
@@ -90,7 +90,9 @@ class KalshiLiveBroker(Broker):
 
     def _fill(self, item: dict, order: Order, n: int, now: datetime) -> Fill | None:
         try:
-            contracts = int(to_decimal(item.get("count_fp", item.get("count")), field="count").to_integral_value(ROUND_FLOOR))
+            contracts = int(
+                to_decimal(item.get("count_fp", item.get("count")), field="count").to_integral_value(ROUND_FLOOR)
+            )
             price = _price(item, order.side)
         except (MoneyError, TypeError, ValueError) as exc:
             self.bad_fills += 1
@@ -104,8 +106,17 @@ class KalshiLiveBroker(Broker):
             fee = None
         if fee is None or fee < 0:
             fee = taker_fee(market.fees, price, contracts)
-        return Fill(fill_id=f"kalshi:{fill_id}", client_order_id=order.client_order_id, market_id=order.market_id,
-                    venue=order.venue, side=order.side, price=price, contracts=contracts, fee=fee, filled_at=now)
+        return Fill(
+            fill_id=f"kalshi:{fill_id}",
+            client_order_id=order.client_order_id,
+            market_id=order.market_id,
+            venue=order.venue,
+            side=order.side,
+            price=price,
+            contracts=contracts,
+            fee=fee,
+            filled_at=now,
+        )
 
 
 def _price(item: dict, side: Side):

@@ -29,9 +29,17 @@ class KalshiConfig:
     streaming: bool
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "KalshiConfig":
+    def from_settings(cls, settings: Settings) -> KalshiConfig:
         """Kalshi's part of `settings.endpoints`."""
         ep = settings.endpoints
-        return cls(ep.kalshi_base_url, ep.kalshi_ws_url, urlsplit(ep.kalshi_ws_url).path or "/trade-api/ws/v2",
-                   tuple(ep.kalshi_series), ep.kalshi_key_id, ep.kalshi_key_file, ep.venue_poll_s,
-                   ep.discover_every_s, ep.use_websockets and same_deployment(ep, "kalshi_base_url", "kalshi_ws_url"))
+        return cls(
+            ep.kalshi_base_url,
+            ep.kalshi_ws_url,
+            urlsplit(ep.kalshi_ws_url).path or "/trade-api/ws/v2",
+            tuple(ep.kalshi_series),
+            ep.kalshi_key_id,
+            ep.kalshi_key_file,
+            ep.venue_poll_s,
+            ep.discover_every_s,
+            ep.use_websockets and same_deployment(ep, "kalshi_base_url", "kalshi_ws_url"),
+        )

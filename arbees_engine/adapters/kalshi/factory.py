@@ -7,8 +7,8 @@ import structlog
 
 from ...settings import Settings
 from ..composite import StreamingVenue
-from ..recording import Recorder
 from ..reconnect import ReportingPolicy
+from ..recording import Recorder
 from .config import KalshiConfig
 from .evidence import listing_evidence
 from .rest import KalshiRestVenue
@@ -20,8 +20,14 @@ NAME = "kalshi"
 RECORDED_ENDPOINTS = ("kalshi_base_url", "kalshi_series")
 
 
-def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, recorder: Recorder | None = None,
-                streaming: bool = True) -> StreamingVenue:
+def build_venue(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    *,
+    signer=None,
+    recorder: Recorder | None = None,
+    streaming: bool = True,
+) -> StreamingVenue:
     """Kalshi as one StreamingVenue. Books stream over the websocket when `streaming`, the config
     allows it and `signer` (a KalshiSigner: the market channel needs an API key) is given; else
     they are polled over REST (logged once)."""
@@ -29,11 +35,21 @@ def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, r
     rest = KalshiRestVenue(cfg.base_url, client, series_tickers=list(cfg.series), poll_s=cfg.poll_s)
     stream = None
     if streaming and cfg.streaming and signer is not None:
-        stream = KalshiBookStream([], url=cfg.ws_url, signer=signer, recorder=recorder, ws_path=cfg.ws_path,
-                                  policy=ReportingPolicy(venue=NAME, recorder=recorder))
+        stream = KalshiBookStream(
+            [],
+            url=cfg.ws_url,
+            signer=signer,
+            recorder=recorder,
+            ws_path=cfg.ws_path,
+            policy=ReportingPolicy(venue=NAME, recorder=recorder),
+        )
     elif streaming and cfg.streaming:
-        log.warning("kalshi.rest_polling", reason="no Kalshi API key (ARBEES_ENDPOINTS__KALSHI_KEY_ID and "
-                    "ARBEES_ENDPOINTS__KALSHI_KEY_FILE); Kalshi books are polled over REST", poll_s=cfg.poll_s)
+        log.warning(
+            "kalshi.rest_polling",
+            reason="no Kalshi API key (ARBEES_ENDPOINTS__KALSHI_KEY_ID and "
+            "ARBEES_ENDPOINTS__KALSHI_KEY_FILE); Kalshi books are polled over REST",
+            poll_s=cfg.poll_s,
+        )
     return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)
 
 

@@ -102,13 +102,20 @@ class KalshiOrderClient:
     max_attempts: tries per request on 429/transport errors; backoff_s/backoff_cap_s: seconds.
     """
 
-    def __init__(self, signer: KalshiSigner, *, base_url: str = KALSHI_REST_URL,
-                 env: Mapping[str, str] | None = None, max_attempts: int = 5,
-                 backoff_s: float = 0.2, backoff_cap_s: float = 10.0, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        signer: KalshiSigner,
+        *,
+        base_url: str = KALSHI_REST_URL,
+        env: Mapping[str, str] | None = None,
+        max_attempts: int = 5,
+        backoff_s: float = 0.2,
+        backoff_cap_s: float = 10.0,
+        timeout_s: float = 10.0,
+    ) -> None:
         if not live_trading_allowed(env):
             raise LiveTradingRefused(
-                f"live Kalshi orders need {LIVE_ENV}=1 and {AUTH_ENV}={LIVE_AUTHORIZATION_PHRASE}; "
-                "use paper execution"
+                f"live Kalshi orders need {LIVE_ENV}=1 and {AUTH_ENV}={LIVE_AUTHORIZATION_PHRASE}; use paper execution"
             )
         self.signer = signer
         self._prefix = urlsplit(base_url).path.rstrip("/")
@@ -123,7 +130,9 @@ class KalshiOrderClient:
     async def _request(self, method: str, endpoint: str, *, params=None, json=None) -> dict:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type((RateLimited, httpx.TransportError)),
-            wait=self._wait, stop=stop_after_attempt(self._attempts), reraise=True,
+            wait=self._wait,
+            stop=stop_after_attempt(self._attempts),
+            reraise=True,
         ):
             with attempt:
                 return await self._once(method, endpoint, params=params, json=json)
@@ -157,9 +166,16 @@ class KalshiOrderClient:
         except InvalidOrder as exc:
             order.status, order.reason = OrderStatus.REJECTED, f"invalid_price: {exc}"
             raise
-        body = {"ticker": ticker, "client_order_id": order.client_order_id, "side": order.side.value,
-                "action": "buy", "count": order.contracts, "type": "limit",
-                price_key: limit, "time_in_force": "immediate_or_cancel"}
+        body = {
+            "ticker": ticker,
+            "client_order_id": order.client_order_id,
+            "side": order.side.value,
+            "action": "buy",
+            "count": order.contracts,
+            "type": "limit",
+            price_key: limit,
+            "time_in_force": "immediate_or_cancel",
+        }
         order.status = OrderStatus.SENT
         try:
             venue_order = (await self._request("POST", "/portfolio/orders", json=body))["order"]

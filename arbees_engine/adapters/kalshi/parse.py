@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind, MarketListing, Venue
 from ...model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
-from .evidence import attach
 from ..wire import (
     ParseError,
     Rejection,
@@ -35,6 +34,7 @@ from ..wire import (
     text,
     timestamp,
 )
+from .evidence import attach
 
 OPEN_STATUSES = {"active", "open"}
 # Only a finalized market has a result that can no longer change: "determined" can still be
@@ -76,8 +76,10 @@ def market_ticks(market: dict) -> TickSchedule:
     if ranges not in (None, []):
         try:
             rows = [need_dict(r, "price_ranges[]") for r in need_list(ranges, "price_ranges", 100)]
-            triples = [tuple(price(need(r, key, "price_ranges[]"), f"price_ranges.{key}") for key in ("start", "end", "step"))
-                       for r in rows]  # bounded like every price: a step of 1e-1000000 would overflow
+            triples = [
+                tuple(price(need(r, key, "price_ranges[]"), f"price_ranges.{key}") for key in ("start", "end", "step"))
+                for r in rows
+            ]  # bounded like every price: a step of 1e-1000000 would overflow
             return TickSchedule.of(triples)
         except (TickError, ParseError) as exc:
             raise ParseError("bad_tick", f"price_ranges={str(ranges)[:200]}: {exc}") from exc
@@ -167,8 +169,15 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
     rules = "\n\n".join(text(market.get(k), k).strip() for k in ("rules_primary", "rules_secondary"))
     event = event or {}
     ticks, schedule_text, bad_grid = listing_ticks(market)
-    rejections = [] if bad_grid is None else [Rejection(
-        bad_grid.reason, f"market {ticker}: {bad_grid.detail}; listed on the {ticks.text} grid, orders refused")]
+    rejections = (
+        []
+        if bad_grid is None
+        else [
+            Rejection(
+                bad_grid.reason, f"market {ticker}: {bad_grid.detail}; listed on the {ticks.text} grid, orders refused"
+            )
+        ]
+    )
     extra = {
         "event_date": event_date(event_ticker),
         "price_level_structure": text(market.get("price_level_structure"), "price_level_structure"),
@@ -277,9 +286,7 @@ def _side_levels(book: dict, sides: tuple[_Side, ...], name: str) -> list[tuple[
     return []
 
 
-def book_from_sides(
-    book: dict, market_id: str, received_at: datetime | None, *, seq: int | None = None
-) -> BookUpdate:
+def book_from_sides(book: dict, market_id: str, received_at: datetime | None, *, seq: int | None = None) -> BookUpdate:
     """A Kalshi book object (REST `orderbook_fp`/`orderbook`, or a WS snapshot `msg`) → YES-side
     snapshot. YES bids = yes levels; YES asks = 1 − NO bid levels. Levels best first. Absent or
     null sides are empty. Raises ParseError."""
@@ -319,7 +326,11 @@ def parse_trades(payload: object) -> tuple[list[KalshiTrade], list[Rejection]]:
         try:
             raw = need_dict(raw, "trade")
             dollars = raw.get("yes_price_dollars")
-            yes_price = price(dollars, "yes_price_dollars") if dollars is not None else cents_price(need(raw, "yes_price", "trade"), "yes_price")
+            yes_price = (
+                price(dollars, "yes_price_dollars")
+                if dollars is not None
+                else cents_price(need(raw, "yes_price", "trade"), "yes_price")
+            )
             count = raw.get("count_fp", raw.get("count"))
             trades.append(
                 KalshiTrade(

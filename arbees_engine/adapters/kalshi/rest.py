@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import httpx
@@ -87,8 +87,9 @@ class KalshiRestVenue:
 
     async def run(self, sink: Sink) -> None:
         """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
-        await discover_and_poll(lambda: self.discover(sink), lambda: self.poll_books(sink),
-                                self.poll_s, self.discover_every_s)
+        await discover_and_poll(
+            lambda: self.discover(sink), lambda: self.poll_books(sink), self.poll_s, self.discover_every_s
+        )
 
     async def _fetch(self, path: str, sink: Sink, params: dict | None = None) -> object | None:
         try:
@@ -176,8 +177,13 @@ class KalshiRestVenue:
             return False
         async with self._limit:
             payload = await self._fetch(f"/markets/{ticker}", sink)
-        parsed = self._guarded(sink, lambda p: parse_market_checked(p.get("market") if isinstance(p, dict) else p),
-                               payload, ticker) if payload is not None else None
+        parsed = (
+            self._guarded(
+                sink, lambda p: parse_market_checked(p.get("market") if isinstance(p, dict) else p), payload, ticker
+            )
+            if payload is not None
+            else None
+        )
         if parsed is None:
             return False
         listing, rejections = parsed
@@ -200,9 +206,8 @@ class KalshiRestVenue:
             sink.on_book_stale(engine_market_id(ticker), "fetch failed")
             return
         market_id = engine_market_id(ticker)
-        update = self._guarded(sink, lambda p: parse_orderbook(p, market_id, datetime.now(timezone.utc)), payload, ticker)
+        update = self._guarded(sink, lambda p: parse_orderbook(p, market_id, datetime.now(UTC)), payload, ticker)
         if update is None:
             sink.on_book_stale(market_id, "bad book")
             return
         sink.on_book(update)
-

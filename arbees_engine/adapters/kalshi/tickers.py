@@ -17,11 +17,14 @@ from functools import lru_cache
 from ...model import League
 from ..leagues import LEAGUE_CODES
 
-MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)
+}
 
 _KALSHI_EVENT = re.compile(
-    r"^(?P<series>[A-Z0-9]+)-(?P<yy>\d{2})(?P<mon>[A-Z]{3})(?P<dd>\d{2})(?P<hhmm>\d{4})?(?P<teams>[A-Z][A-Z0-9]*)$")
+    r"^(?P<series>[A-Z0-9]+)-(?P<yy>\d{2})(?P<mon>[A-Z]{3})(?P<dd>\d{2})(?P<hhmm>\d{4})?(?P<teams>[A-Z][A-Z0-9]*)$"
+)
 
 
 class TickerError(ValueError):
@@ -63,7 +66,7 @@ def kalshi_series_league(series: str) -> tuple[League | None, str]:
     best = max((c for c in LEAGUE_CODES if body.startswith(c.upper()) and len(body) > len(c)), key=len, default=None)
     if best is None:
         return None, ""
-    return LEAGUE_CODES[best], body[len(best):]
+    return LEAGUE_CODES[best], body[len(best) :]
 
 
 def kalshi_yes_code(market_ticker: str, event_ticker: str) -> str:
@@ -72,4 +75,4 @@ def kalshi_yes_code(market_ticker: str, event_ticker: str) -> str:
     ticker = market_ticker.strip().upper()
     if not ticker.startswith(prefix) or len(ticker) == len(prefix):
         raise TickerError(f"market ticker {market_ticker!r} does not extend event {event_ticker!r}")
-    return ticker[len(prefix):]
+    return ticker[len(prefix) :]

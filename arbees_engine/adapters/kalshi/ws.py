@@ -39,8 +39,8 @@ from websockets.asyncio.client import connect
 
 from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind
 from ...model.bounds import MAX_LEVEL_CONTRACTS
-from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
+from ..recording import Recorder
 from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
 from .auth import KalshiSigner
 from .parse import cents_price, parse_levels
@@ -73,7 +73,9 @@ def _delta(msg: dict) -> tuple[str, Decimal, Decimal]:
     side = msg.get("side")
     if side not in ("yes", "no"):
         raise FrameError(f"bad side {side!r:.40}")
-    level_price = price(msg["price_dollars"], "price_dollars") if "price_dollars" in msg else cents_price(msg["price"], "price")
+    level_price = (
+        price(msg["price_dollars"], "price_dollars") if "price_dollars" in msg else cents_price(msg["price"], "price")
+    )
     change = size_change(msg["delta_fp"] if "delta_fp" in msg else msg["delta"], "delta")
     return side, level_price, change
 
@@ -90,9 +92,17 @@ class KalshiBookStream:
     name = "kalshi"
     sources = (name,)  # recording sources this stream parses
 
-    def __init__(self, tickers, *, url: str = KALSHI_WS_URL, signer: KalshiSigner | None = None,
-                 policy: ReconnectPolicy | None = None, recorder: Recorder | None = None,
-                 max_queue: int | None = 64, ws_path: str = KALSHI_WS_PATH) -> None:
+    def __init__(
+        self,
+        tickers,
+        *,
+        url: str = KALSHI_WS_URL,
+        signer: KalshiSigner | None = None,
+        policy: ReconnectPolicy | None = None,
+        recorder: Recorder | None = None,
+        max_queue: int | None = 64,
+        ws_path: str = KALSHI_WS_PATH,
+    ) -> None:
         self.tickers: set[str] = set(tickers)
         self.url, self.signer, self.ws_path = url, signer, ws_path
         self.policy = policy or ReconnectPolicy()
@@ -117,8 +127,9 @@ class KalshiBookStream:
 
     async def _session(self) -> None:
         headers = self.signer.headers("GET", self.ws_path) if self.signer else {}
-        async with connect(self.url, additional_headers=headers, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES,
-                           open_timeout=5) as ws:
+        async with connect(
+            self.url, additional_headers=headers, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES, open_timeout=5
+        ) as ws:
             self._ws = ws
             self.policy.on_connected()
             self._sids.clear()
@@ -164,8 +175,11 @@ class KalshiBookStream:
             # else: a subscribe is in flight; its ack tops it up (see _dispatch)
 
     def _update_cmd(self, channel: str, tickers: set[str], action: str) -> dict:
-        return {"id": next(self._ids), "cmd": "update_subscription",
-                "params": {"sids": [self._sids[channel]], "market_tickers": sorted(tickers), "action": action}}
+        return {
+            "id": next(self._ids),
+            "cmd": "update_subscription",
+            "params": {"sids": [self._sids[channel]], "market_tickers": sorted(tickers), "action": action},
+        }
 
     def _subscribe_all(self) -> list[dict]:
         return [self._subscribe(ch) for ch in (BOOK_CHANNEL, TICKER_CHANNEL)] if self.tickers else []
@@ -173,8 +187,11 @@ class KalshiBookStream:
     def _subscribe(self, channel: str) -> dict:
         cid = next(self._ids)
         self._pending[cid] = (channel, frozenset(self.tickers))
-        return {"id": cid, "cmd": "subscribe",
-                "params": {"channels": [channel], "market_tickers": sorted(self.tickers)}}
+        return {
+            "id": cid,
+            "cmd": "subscribe",
+            "params": {"channels": [channel], "market_tickers": sorted(self.tickers)},
+        }
 
     # ---- frames -----------------------------------------------------------------------
     async def replay(self, source, sink) -> None:
@@ -183,8 +200,9 @@ class KalshiBookStream:
             if src in self.sources:
                 self.handle_raw(raw, sink, received_at)
 
-    def handle_raw(self, raw: str | bytes, sink, received_at: float | None = None, *,
-                   source: str | None = None) -> list[dict]:
+    def handle_raw(
+        self, raw: str | bytes, sink, received_at: float | None = None, *, source: str | None = None
+    ) -> list[dict]:
         """Parse one frame, update state and the sink; return commands to send (resubscribes).
         `source` is accepted for symmetry with other streams (Kalshi has one source)."""
         received_at = time.time() if received_at is None else received_at
@@ -236,7 +254,11 @@ class KalshiBookStream:
             code = code if isinstance(code, int) and not isinstance(code, bool) and 0 <= code < 10**6 else None
             self._reject(sink, f"venue_error_{code}", json.dumps(frame)[:200])
             refused = self._pending.pop(frame.get("id"), None)  # so a later update may subscribe again
-            if refused is not None and refused[0] not in self._sids and self._subscribe_retries[refused[0]] < MAX_SUBSCRIBE_RETRIES:
+            if (
+                refused is not None
+                and refused[0] not in self._sids
+                and self._subscribe_retries[refused[0]] < MAX_SUBSCRIBE_RETRIES
+            ):
                 self._subscribe_retries[refused[0]] += 1
                 return [self._subscribe(refused[0])]  # its markets stay stale until a subscribe succeeds
             return []
@@ -272,8 +294,14 @@ class KalshiBookStream:
         if is_snapshot:
             self.books[ticker] = book
             self._awaiting.discard(ticker)
-            update = BookUpdate(f"kalshi:{ticker}", self._side_levels(book["yes"], False),
-                                self._side_levels(book["no"], True), BookUpdateKind.SNAPSHOT, seq, _ts(received_at))
+            update = BookUpdate(
+                f"kalshi:{ticker}",
+                self._side_levels(book["yes"], False),
+                self._side_levels(book["no"], True),
+                BookUpdateKind.SNAPSHOT,
+                seq,
+                _ts(received_at),
+            )
         else:
             if ticker in self._awaiting:
                 self.stats["delta_while_stale"] += 1
@@ -291,8 +319,14 @@ class KalshiBookStream:
             else:
                 levels[price] = size
             lv = (BookLevel(ONE - price if side == "no" else price, size),)
-            update = BookUpdate(f"kalshi:{ticker}", lv if side == "yes" else (),
-                                lv if side == "no" else (), BookUpdateKind.SET_LEVELS, seq, _ts(received_at))
+            update = BookUpdate(
+                f"kalshi:{ticker}",
+                lv if side == "yes" else (),
+                lv if side == "no" else (),
+                BookUpdateKind.SET_LEVELS,
+                seq,
+                _ts(received_at),
+            )
         self.stats["book_updates"] += 1
         self.policy.on_book_message()
         sink.on_book(update)

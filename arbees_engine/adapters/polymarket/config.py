@@ -24,9 +24,15 @@ class PolymarketConfig:
     streaming: bool
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "PolymarketConfig":
+    def from_settings(cls, settings: Settings) -> PolymarketConfig:
         """Polymarket's part of `settings.endpoints`."""
         ep = settings.endpoints
-        return cls(ep.polymarket_gamma_url, ep.polymarket_clob_url, ep.polymarket_ws_url, ep.http_timeout_s,
-                   ep.venue_poll_s, ep.discover_every_s,
-                   ep.use_websockets and same_deployment(ep, "polymarket_clob_url", "polymarket_ws_url"))
+        return cls(
+            ep.polymarket_gamma_url,
+            ep.polymarket_clob_url,
+            ep.polymarket_ws_url,
+            ep.http_timeout_s,
+            ep.venue_poll_s,
+            ep.discover_every_s,
+            ep.use_websockets and same_deployment(ep, "polymarket_clob_url", "polymarket_ws_url"),
+        )

@@ -6,8 +6,8 @@ import httpx
 
 from ...settings import Settings
 from ..composite import StreamingVenue
-from ..recording import Recorder
 from ..reconnect import ReportingPolicy
+from ..recording import Recorder
 from .config import PolymarketConfig
 from .evidence import listing_evidence
 from .rest import PolymarketRestVenue
@@ -18,17 +18,28 @@ NAME = "polymarket"
 RECORDED_ENDPOINTS = ("polymarket_gamma_url", "polymarket_clob_url")
 
 
-def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, recorder: Recorder | None = None,
-                streaming: bool = True) -> StreamingVenue:
+def build_venue(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    *,
+    signer=None,
+    recorder: Recorder | None = None,
+    streaming: bool = True,
+) -> StreamingVenue:
     """Polymarket as one StreamingVenue; books stream when `streaming` and the config allows it
     (the market channel is public: no key), else they are polled over REST. `signer` is unused."""
     cfg = PolymarketConfig.from_settings(settings)
     rest = PolymarketRestVenue(cfg.gamma_url, cfg.clob_url, client, poll_s=cfg.poll_s)
     stream = None
     if streaming and cfg.streaming:
-        stream = PolymarketBookStream([], url=cfg.ws_url, recorder=recorder, listings=rest.listings,
-                                      fetch_book=rest_book_fetcher(cfg.clob_url, cfg.http_timeout_s),
-                                      policy=ReportingPolicy(venue=NAME, recorder=recorder))
+        stream = PolymarketBookStream(
+            [],
+            url=cfg.ws_url,
+            recorder=recorder,
+            listings=rest.listings,
+            fetch_book=rest_book_fetcher(cfg.clob_url, cfg.http_timeout_s),
+            policy=ReportingPolicy(venue=NAME, recorder=recorder),
+        )
         rest.streamed_ticks = stream.ticks  # discovery keeps a tick the socket announced after Gamma's
     return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)
 
@@ -36,8 +47,10 @@ def build_venue(settings: Settings, client: httpx.AsyncClient, *, signer=None, r
 def probes(settings: Settings) -> list[tuple[str, str]]:
     """(label, URL) pairs `arbees-engine doctor` checks are reachable and whose clocks agree with ours."""
     cfg = PolymarketConfig.from_settings(settings)
-    return [("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets?limit=1"),
-            ("Polymarket CLOB", cfg.clob_url.rstrip("/") + "/time")]
+    return [
+        ("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets?limit=1"),
+        ("Polymarket CLOB", cfg.clob_url.rstrip("/") + "/time"),
+    ]
 
 
 def replay_stream(venue: StreamingVenue) -> PolymarketBookStream:

@@ -105,5 +105,17 @@ def levels(side: dict[Decimal, Decimal]) -> tuple[BookLevel, ...]:
     return tuple(BookLevel(p, s) for p, s in sorted(side.items()))
 
 
-__all__ = ["FrameError", "ParseError", "MAX_TIMESTAMP_MS", "asset_id", "asset_ids", "book_side", "change",
-           "changes_of", "event_ts", "levels", "order_hash", "venue_best"]
+__all__ = [
+    "MAX_TIMESTAMP_MS",
+    "FrameError",
+    "ParseError",
+    "asset_id",
+    "asset_ids",
+    "book_side",
+    "change",
+    "changes_of",
+    "event_ts",
+    "levels",
+    "order_hash",
+    "venue_best",
+]

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from ...model import BookLevel, BookUpdate, BookUpdateKind, FeeKind, FeeSchedule, MarketListing, Venue
-from .evidence import MARKET_TYPE_KEY, attach
 from ..wire import (
+    MAX_ID_CHARS,
     ParseError,
     Rejection,
     decimal_or_none,
@@ -34,7 +34,7 @@ from ..wire import (
     to_int,
     unix_time,
 )
-from ..wire import MAX_ID_CHARS
+from .evidence import MARKET_TYPE_KEY, attach
 
 NO_FEES = FeeSchedule(FeeKind.NONE)
 
@@ -53,7 +53,9 @@ def fee_schedule(market: dict) -> FeeSchedule:
     if rate < 0 or rate > 1:
         raise ParseError("bad_fee", f"feeSchedule.rate={rate}")
     maker = Decimal(0) if schedule.get("takerOnly", True) else rate
-    return FeeSchedule(FeeKind.POLYMARKET, rate, maker, to_int(schedule.get("exponent", 1), "feeSchedule.exponent", 0, 10))
+    return FeeSchedule(
+        FeeKind.POLYMARKET, rate, maker, to_int(schedule.get("exponent", 1), "feeSchedule.exponent", 0, 10)
+    )
 
 
 def _min_order(market: dict) -> int:
@@ -149,38 +151,40 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
     if not Decimal(0) < tick < 1:
         raise ParseError("bad_tick", f"market {gamma_id}: orderPriceMinTickSize={tick:.6g} is not in (0, 1)")
     best_bid, best_ask = market.get("bestBid"), market.get("bestAsk")
-    return attach(MarketListing(
-        venue=Venue.POLYMARKET,
-        venue_market_id=str(tokens[0]),
-        event_id=context["event_id"] or gamma_id,
-        title=text(market.get("question"), "question"),
-        yes_label=str(outcomes[0]),
-        no_label=str(outcomes[1]),
-        teams=context["teams"],
-        team_roles=context["roles"],
-        league_hint=context["league"],
-        starts_at=starts_at,
-        start_date=start_date,
-        closes_at=timestamp(market.get("endDate"), "endDate"),
-        status=status,
-        result=result,
-        tick=tick,
-        fees=fee_schedule(market),
-        rules=text(market.get("description"), "description"),
-        best_bid=price(best_bid, "bestBid") if best_bid is not None else None,
-        best_ask=price(best_ask, "bestAsk") if best_ask is not None else None,
-        no_token_id=str(tokens[1]),
-        slug=text(market.get("slug"), "slug", MAX_ID_CHARS),
-        min_order_contracts=_min_order(market),
-        extra={
-            MARKET_TYPE_KEY: text(market.get("sportsMarketType"), "sportsMarketType", MAX_ID_CHARS),
-            "neg_risk": "true" if market.get("negRisk") else "false",
-            "condition_id": text(market.get("conditionId"), "conditionId", MAX_ID_CHARS),
-            "gamma_id": gamma_id,
-            "game_id": text(market.get("gameId") or (event or {}).get("gameId"), "gameId", MAX_ID_CHARS),
-            "fee_type": text(market.get("feeType"), "feeType", MAX_ID_CHARS),
-        },
-    ))
+    return attach(
+        MarketListing(
+            venue=Venue.POLYMARKET,
+            venue_market_id=str(tokens[0]),
+            event_id=context["event_id"] or gamma_id,
+            title=text(market.get("question"), "question"),
+            yes_label=str(outcomes[0]),
+            no_label=str(outcomes[1]),
+            teams=context["teams"],
+            team_roles=context["roles"],
+            league_hint=context["league"],
+            starts_at=starts_at,
+            start_date=start_date,
+            closes_at=timestamp(market.get("endDate"), "endDate"),
+            status=status,
+            result=result,
+            tick=tick,
+            fees=fee_schedule(market),
+            rules=text(market.get("description"), "description"),
+            best_bid=price(best_bid, "bestBid") if best_bid is not None else None,
+            best_ask=price(best_ask, "bestAsk") if best_ask is not None else None,
+            no_token_id=str(tokens[1]),
+            slug=text(market.get("slug"), "slug", MAX_ID_CHARS),
+            min_order_contracts=_min_order(market),
+            extra={
+                MARKET_TYPE_KEY: text(market.get("sportsMarketType"), "sportsMarketType", MAX_ID_CHARS),
+                "neg_risk": "true" if market.get("negRisk") else "false",
+                "condition_id": text(market.get("conditionId"), "conditionId", MAX_ID_CHARS),
+                "gamma_id": gamma_id,
+                "game_id": text(market.get("gameId") or (event or {}).get("gameId"), "gameId", MAX_ID_CHARS),
+                "fee_type": text(market.get("feeType"), "feeType", MAX_ID_CHARS),
+            },
+        )
+    )
 
 
 def parse_events(payload: object) -> tuple[list[MarketListing], list[Rejection]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -84,8 +84,9 @@ class PolymarketRestVenue:
 
     async def run(self, sink: Sink) -> None:
         """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
-        await discover_and_poll(lambda: self.discover(sink), lambda: self.poll_books(sink),
-                                self.poll_s, self.discover_every_s)
+        await discover_and_poll(
+            lambda: self.discover(sink), lambda: self.poll_books(sink), self.poll_s, self.discover_every_s
+        )
 
     def _reject(self, sink: Sink, reason: str, detail: str) -> None:
         detail = detail[:300]  # a rejected value can be a megabyte long
@@ -175,7 +176,7 @@ class PolymarketRestVenue:
         if payload is None:
             sink.on_book_stale(market_id, "fetch failed")
             return
-        update = self._guarded(sink, lambda p: parse_book(p, market_id, datetime.now(timezone.utc)), payload, token)
+        update = self._guarded(sink, lambda p: parse_book(p, market_id, datetime.now(UTC)), payload, token)
         if update is None:
             sink.on_book_stale(market_id, "bad book")
             return
@@ -184,6 +185,7 @@ class PolymarketRestVenue:
 
 def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):
     """Return `async fetch(asset_id) -> dict` calling CLOB `GET /book?token_id=` (JSON object)."""
+
     async def fetch(asset_id: str) -> dict:
         async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
             # streamed under the body cap and bounded like every frame; one try: the stream retries

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_SLUG = re.compile(r"^(?P<lg>[a-z0-9]+)-(?P<a>[a-z0-9]+)-(?P<b>[a-z0-9]+)-(?P<d>\d{4}-\d{2}-\d{2})(?:-(?P<suffix>.+))?$")
+_SLUG = re.compile(
+    r"^(?P<lg>[a-z0-9]+)-(?P<a>[a-z0-9]+)-(?P<b>[a-z0-9]+)-(?P<d>\d{4}-\d{2}-\d{2})(?:-(?P<suffix>.+))?$"
+)
 
 
 @dataclass(frozen=True, slots=True)

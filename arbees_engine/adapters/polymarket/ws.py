@@ -46,11 +46,22 @@ import structlog
 from websockets.asyncio.client import connect
 
 from ...model import ONE, ZERO, BookLevel, BookUpdate, BookUpdateKind, MarketListing
-from ..recording import Recorder
 from ..reconnect import ReconnectPolicy, run_with_reconnect
-from ..wire import MAX_WS_FRAME_BYTES, ParseError, decode_json, decimal_or_none, need_list
+from ..recording import Recorder
+from ..wire import MAX_WS_FRAME_BYTES, ParseError, decimal_or_none, decode_json, need_list
+from .frames import (
+    FrameError,
+    asset_id,
+    asset_ids,
+    book_side,
+    change,
+    changes_of,
+    event_ts,
+    levels,
+    order_hash,
+    venue_best,
+)
 from .rest import rest_book_fetcher  # noqa: F401 - re-exported: the stream's usual fetch_book
-from .frames import FrameError, asset_id, asset_ids, book_side, change, changes_of, event_ts, levels, order_hash, venue_best
 
 log = structlog.get_logger(__name__)
 
@@ -78,10 +89,18 @@ class PolymarketBookStream:
     name = "polymarket"
     sources = (name, REST_SOURCE)  # recording sources this stream parses
 
-    def __init__(self, asset_ids, *, url: str = POLYMARKET_WS_URL, fetch_book=None,
-                 policy: ReconnectPolicy | None = None, recorder: Recorder | None = None,
-                 ping_interval_s: float = 10.0, max_queue: int | None = 64,
-                 listings: MutableMapping[str, MarketListing] | None = None) -> None:
+    def __init__(
+        self,
+        asset_ids,
+        *,
+        url: str = POLYMARKET_WS_URL,
+        fetch_book=None,
+        policy: ReconnectPolicy | None = None,
+        recorder: Recorder | None = None,
+        ping_interval_s: float = 10.0,
+        max_queue: int | None = 64,
+        listings: MutableMapping[str, MarketListing] | None = None,
+    ) -> None:
         self.asset_ids: set[str] = set(asset_ids)
         self.url, self.fetch_book, self.ping_interval_s = url, fetch_book, ping_interval_s
         self.policy = policy or ReconnectPolicy()
@@ -217,8 +236,12 @@ class PolymarketBookStream:
         except Exception as exc:  # noqa: BLE001 - the boundary: no frame may drop the connection
             log.exception("polymarket_ws_frame_bug")
             self._reject(sink, f"bad_frame:{type(exc).__name__}", str(exc)[:200])
-        return [a for asset in sorted(asset_ids(event) & self.asset_ids) if asset not in self._awaiting
-                for a in self._stale(asset, "malformed")]
+        return [
+            a
+            for asset in sorted(asset_ids(event) & self.asset_ids)
+            if asset not in self._awaiting
+            for a in self._stale(asset, "malformed")
+        ]
 
     def _malformed(self, sink, exc: ParseError) -> None:
         self.stats[f"malformed:{exc.reason}"] += 1
@@ -247,8 +270,10 @@ class PolymarketBookStream:
         """Apply a full book (socket or REST), then the buffered changes newer than it; returns the
         assets a replayed change found out of step (to resync)."""
         asset = asset_id(ev)
-        book = {"bids": book_side(ev.get("bids", ev.get("buys")), "bids"),
-                "asks": book_side(ev.get("asks", ev.get("sells")), "asks")}
+        book = {
+            "bids": book_side(ev.get("bids", ev.get("buys")), "bids"),
+            "asks": book_side(ev.get("asks", ev.get("sells")), "asks"),
+        }
         if asset not in self.asset_ids:
             self.stats["unrequested_asset"] += 1
             return []
@@ -264,8 +289,17 @@ class PolymarketBookStream:
         self._hashes[asset] = deque([book_hash] if book_hash else [], maxlen=256)
         if "tick_size" in ev:
             self._set_tick(asset, ev["tick_size"], sink, "tick_size")
-        self._emit(sink, BookUpdate(f"polymarket:{asset}", levels(book["bids"]), levels(book["asks"]),
-                                    BookUpdateKind.SNAPSHOT, None, _ts(received_at)))
+        self._emit(
+            sink,
+            BookUpdate(
+                f"polymarket:{asset}",
+                levels(book["bids"]),
+                levels(book["asks"]),
+                BookUpdateKind.SNAPSHOT,
+                None,
+                _ts(received_at),
+            ),
+        )
         for change_ts, items, at in self._buffered.pop(asset, []):
             if change_ts is not None and change_ts > ts:  # newer than the snapshot: not in it yet
                 resync = self._apply_changes(asset, change_ts, items, sink, at)
@@ -306,8 +340,10 @@ class PolymarketBookStream:
         hash is the ORDER's (docs: market channel, price_change), so a later change of the same
         order (e.g. its cancel) repeats it; only a no-op repeat is a duplicate."""
         book, seen = self.books[asset], self._hashes[asset]
-        return all(ch.get("hash") and ch["hash"] in seen and book[side].get(price, ZERO) == size
-                   for (side, price, size), ch in items)
+        return all(
+            ch.get("hash") and ch["hash"] in seen and book[side].get(price, ZERO) == size
+            for (side, price, size), ch in items
+        )
 
     def _apply_changes(self, asset, ts, items, sink, received_at) -> list[str]:
         book = self.books[asset]
@@ -329,8 +365,12 @@ class PolymarketBookStream:
             if ours != theirs:
                 self._reject(sink, "book_mismatch", f"{asset} ours {ours} venue {theirs}")
                 return self._stale(asset, "book_mismatch")
-        self._emit(sink, BookUpdate(f"polymarket:{asset}", tuple(bids), tuple(asks), BookUpdateKind.SET_LEVELS, None,
-                                    _ts(received_at)))
+        self._emit(
+            sink,
+            BookUpdate(
+                f"polymarket:{asset}", tuple(bids), tuple(asks), BookUpdateKind.SET_LEVELS, None, _ts(received_at)
+            ),
+        )
         return []
 
     def _set_tick(self, asset: object, raw: object, sink, field: str) -> bool:
@@ -343,8 +383,14 @@ class PolymarketBookStream:
         except ParseError as exc:
             self._reject(sink, "bad_tick_size", f"{str(asset)[:80]}: {exc.detail}"[:200])
             return False
-        if (not isinstance(asset, str) or not asset or len(asset) > 256 or tick is None
-                or not (ZERO < tick < ONE) or ONE % tick != 0):
+        if (
+            not isinstance(asset, str)
+            or not asset
+            or len(asset) > 256
+            or tick is None
+            or not (ZERO < tick < ONE)
+            or ONE % tick != 0
+        ):
             self._reject(sink, "bad_tick_size", f"{str(asset)[:80]}: {field}={str(raw)[:40]!r}"[:200])
             return False
         self.ticks[asset] = tick
@@ -387,4 +433,3 @@ class PolymarketBookStream:
         log.info("polymarket_ws_reject", reason=reason, detail=detail)
         if sink is not None:
             sink.reject(self.name, reason, detail)
-

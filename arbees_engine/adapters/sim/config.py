@@ -19,7 +19,7 @@ class SimConfig:
     session: str
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> "SimConfig":
+    def from_args(cls, args: argparse.Namespace) -> SimConfig:
         """From parsed `run` arguments (`--seed`, `--speed`, `--games`); a fresh session tag
         (milliseconds: an engine restarted within the same second must not reuse it)."""
         session = format(time.time_ns() // 1_000_000, "x")

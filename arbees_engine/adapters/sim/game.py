@@ -15,7 +15,6 @@ from .phase import SPECS, OvertimeRule, Phase
 from .processes import NOTHING, SCORED, Basketball, Football, Hockey, ScoreProcess, Soccer
 from .truth import clamp_prob, logistic, logit
 
-
 _PROCESSES = {Sport.BASKETBALL: Basketball, Sport.FOOTBALL: Football, Sport.HOCKEY: Hockey, Sport.SOCCER: Soccer}
 
 
@@ -143,15 +142,26 @@ class SimGame:
         if self.shootout:
             extra["shootout"] = "1"
         return GameState(
-            game_id=self.game_id, sport=self.spec.sport, league=self.spec.league, home=self.home, away=self.away,
-            status=status, home_score=self.home_score, away_score=self.away_score, period=self.period,
+            game_id=self.game_id,
+            sport=self.spec.sport,
+            league=self.spec.league,
+            home=self.home,
+            away=self.away,
+            status=status,
+            home_score=self.home_score,
+            away_score=self.away_score,
+            period=self.period,
             clock_s=float(self.clock_s if self.phase is Phase.PLAY else 0),
-            seconds_remaining_regulation=regulation_left, added_time_s=added,
+            seconds_remaining_regulation=regulation_left,
+            added_time_s=added,
             regulation_seconds=float(self.spec.regulation_s),
             possession=self.process.possession if live else None,
             yard_line_100=self.process.yard_line_100 if live else None,
             # a simulated drive has no downs: report it as the 1st-and-10 it is modelled as
             down=1 if live and self.process.yard_line_100 is not None else None,
             distance=10 if live and self.process.yard_line_100 is not None else None,
-            start_time=start_time, observed_at=observed_at, pregame_home_prob=self.pregame_home_prob, extra=extra,
+            start_time=start_time,
+            observed_at=observed_at,
+            pregame_home_prob=self.pregame_home_prob,
+            extra=extra,
         ).validate()

@@ -43,7 +43,9 @@ class MarketMaker:
 
     NOISE_RHO = 0.9  # AR(1) persistence per re-quote
 
-    def __init__(self, market: Market, outcome_index: int, profile: VenueProfile, rng: random.Random, now_s: int) -> None:
+    def __init__(
+        self, market: Market, outcome_index: int, profile: VenueProfile, rng: random.Random, now_s: int
+    ) -> None:
         self.market, self.outcome_index, self.profile, self.rng = market, outcome_index, profile, rng
         self.lag_s = rng.randint(*profile.lag_s)
         self.spread = rng.randint(*profile.spread_cents)

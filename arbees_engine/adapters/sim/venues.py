@@ -16,16 +16,20 @@ from ...model import KALSHI_FEES, FeeKind, FeeSchedule, Market, Outcome, Venue
 from .game import SimGame
 from .maker import VenueProfile
 
-POLYMARKET_SPORTS_FEES = FeeSchedule(FeeKind.POLYMARKET, taker_rate=Decimal("0.05"), maker_rate=Decimal("0"), exponent=1)
+POLYMARKET_SPORTS_FEES = FeeSchedule(
+    FeeKind.POLYMARKET, taker_rate=Decimal("0.05"), maker_rate=Decimal("0"), exponent=1
+)
 
 VENUE_FEES: dict[Venue, FeeSchedule] = {Venue.KALSHI: KALSHI_FEES, Venue.POLYMARKET: POLYMARKET_SPORTS_FEES}
 
 #: Kalshi's sim makers are quicker and tighter; Polymarket's lag longer with wider, noisier quotes.
 PROFILES: dict[Venue, VenueProfile] = {
-    Venue.KALSHI: VenueProfile(lag_s=(2, 5), spread_cents=(2, 4), requote_s=2, noise_sd=0.03,
-                               size=(20, 200), levels=(3, 5), refill_s=10),
-    Venue.POLYMARKET: VenueProfile(lag_s=(6, 12), spread_cents=(3, 6), requote_s=3, noise_sd=0.05,
-                                   size=(10, 300), levels=(3, 5), refill_s=15),
+    Venue.KALSHI: VenueProfile(
+        lag_s=(2, 5), spread_cents=(2, 4), requote_s=2, noise_sd=0.03, size=(20, 200), levels=(3, 5), refill_s=10
+    ),
+    Venue.POLYMARKET: VenueProfile(
+        lag_s=(6, 12), spread_cents=(3, 6), requote_s=3, noise_sd=0.05, size=(10, 300), levels=(3, 5), refill_s=15
+    ),
 }
 
 #: Index of each outcome in `SimGame.true_probs()`.
@@ -52,7 +56,14 @@ def make_market(game: SimGame, venue: Venue, outcome: Outcome) -> Market:
         other = game.away if team is game.home else game.home
         title = f"Will {team.name} beat {other.name}?"
     return Market(
-        market_id=f"sim-{venue.value}:{venue_market_id}", venue=venue, venue_market_id=venue_market_id,
-        game_id=game.game_id, outcome=outcome, yes_team=team.abbr if team else None, title=title,
-        tick=Decimal("0.01"), fees=VENUE_FEES[venue], simulated=True,
+        market_id=f"sim-{venue.value}:{venue_market_id}",
+        venue=venue,
+        venue_market_id=venue_market_id,
+        game_id=game.game_id,
+        outcome=outcome,
+        yes_team=team.abbr if team else None,
+        title=title,
+        tick=Decimal("0.01"),
+        fees=VENUE_FEES[venue],
+        simulated=True,
     )

@@ -28,8 +28,8 @@ from ...model import BookUpdate, GameState, League, Market, Side, Venue
 from ..base import Sink
 from .clock import SimClock, default_start
 from .game import SimGame
-from .phase import SPECS
 from .maker import MarketMaker
+from .phase import SPECS
 from .teams import supported_leagues, team_pool
 from .venues import OUTCOME_INDEX, PROFILES, make_market, outcomes_for
 
@@ -55,9 +55,15 @@ class SimWorld:
 
     name = "sim"
 
-    def __init__(self, seed: int = 1, speed: float | None = 1.0, n_games: int = 8,
-                 sports: Iterable[League | str] = DEFAULT_LEAGUES, start: datetime | None = None,
-                 session: str = "") -> None:
+    def __init__(
+        self,
+        seed: int = 1,
+        speed: float | None = 1.0,
+        n_games: int = 8,
+        sports: Iterable[League | str] = DEFAULT_LEAGUES,
+        start: datetime | None = None,
+        session: str = "",
+    ) -> None:
         if n_games < 1:
             raise ValueError(f"n_games must be ≥ 1, got {n_games}")
         if speed is not None and not (speed > 0):
@@ -208,7 +214,9 @@ class SimWorld:
         if len(pool) < 2:  # more concurrent games than free teams: let a team play twice
             pool = list(team_pool(league))
         home, away = self._rng.sample(pool, 2)
-        game = SimGame(f"sim:{league.value}:{self.session}{self._count}", league, home, away, start_s, self._rng.getrandbits(64))
+        game = SimGame(
+            f"sim:{league.value}:{self.session}{self._count}", league, home, away, start_s, self._rng.getrandbits(64)
+        )
         for s in range(start_s, self.clock.elapsed_s + 1):  # fast-forward a game already under way
             game.tick(s)
         self._games[game.game_id] = game
@@ -219,8 +227,13 @@ class SimWorld:
         makers = []
         for venue in (Venue.KALSHI, Venue.POLYMARKET):
             for outcome in outcomes_for(game):
-                maker = MarketMaker(make_market(game, venue, outcome), OUTCOME_INDEX[outcome], PROFILES[venue],
-                                    random.Random(self._rng.getrandbits(64)), self.clock.elapsed_s)
+                maker = MarketMaker(
+                    make_market(game, venue, outcome),
+                    OUTCOME_INDEX[outcome],
+                    PROFILES[venue],
+                    random.Random(self._rng.getrandbits(64)),
+                    self.clock.elapsed_s,
+                )
                 maker.dirty = True  # quote at once
                 makers.append(maker)
                 self._makers[maker.market.market_id] = maker
