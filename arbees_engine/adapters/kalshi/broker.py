@@ -89,12 +89,15 @@ class KalshiLiveBroker(Broker):
             await self.client.place_ioc(order)
             return True
         except RateLimited as exc:  # retries exhausted before the venue took the order
-            return self._reject(order, "rate_limited", str(exc))
+            self._reject(order, "rate_limited", str(exc))
+            return None
         except InvalidOrder:  # never sent: place_ioc marked it REJECTED with the reason
-            return self._reject(order, "invalid_order", order.reason)
+            self._reject(order, "invalid_order", order.reason)
+            return None
         except KalshiApiError as exc:
             if order.status is OrderStatus.REJECTED:
-                return self._reject(order, f"http_{exc.status}:{exc.code}", order.reason)
+                self._reject(order, f"http_{exc.status}:{exc.code}", order.reason)
+                return None
             self._note_unknown(order, f"http_{exc.status}", exc)
         except FractionalContracts:
             return False  # placed and known; _settle re-reads it and raises the alert
@@ -156,7 +159,6 @@ class KalshiLiveBroker(Broker):
         order.status, order.reason = OrderStatus.REJECTED, (order.reason or reason)[:200]
         self.counts[f"rejected:{kind}"] += 1
         log.error("kalshi.order_rejected", client_order_id=order.client_order_id, kind=kind, reason=order.reason)
-        return None
 
     def _note_unknown(self, order: Order, kind: str, exc: BaseException) -> None:
         self.counts[f"reply_lost:{kind}"] += 1

@@ -193,6 +193,11 @@ def _str(obj: dict[str, object], key: str) -> str:
     return value
 
 
+def _opt_str(obj: dict[str, object], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
 def _object(payload: object, what: str) -> dict[str, object]:
     if not isinstance(payload, dict):
         raise ReplyShapeError(f"{what} is {type(payload).__name__}, not an object")
@@ -206,7 +211,7 @@ def parse_create_reply(payload: object) -> VenueOrder:
     ts = obj.get("ts_ms")
     return VenueOrder(
         order_id=_str(obj, "order_id"),
-        client_order_id=obj.get("client_order_id") if isinstance(obj.get("client_order_id"), str) else None,
+        client_order_id=_opt_str(obj, "client_order_id"),
         fill_count=_count(obj, "fill_count"),
         remaining_count=_count(obj, "remaining_count"),
         average_fill_price=_opt_decimal(obj, "average_fill_price"),
@@ -222,7 +227,7 @@ def parse_order(payload: object) -> VenueOrder:
     status = obj.get("status")
     return VenueOrder(
         order_id=_str(obj, "order_id"),
-        client_order_id=obj.get("client_order_id") if isinstance(obj.get("client_order_id"), str) else None,
+        client_order_id=_opt_str(obj, "client_order_id"),
         fill_count=_count(obj, "fill_count_fp"),
         remaining_count=_count(obj, "remaining_count_fp"),
         status=status if isinstance(status, str) else None,
