@@ -38,89 +38,89 @@ from arbees_engine.model import Order, Side, Venue
 
 KALSHI_SDK = ("kalshi-typescript", "3.30.0")  # the SDK these models were copied from (npm registry)
 LIVE = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}
-R, O = True, False  # required / optional
+REQ, OPT = True, False  # required / optional
 
 CREATE_ORDER_V2_REQUEST = {
-    "ticker": ("string", R),
-    "client_order_id": ("string", O),
-    "side": ("BookSide", R),
-    "count": ("string", R),
-    "price": ("string", R),
-    "expiration_time": ("number", O),
-    "time_in_force": ("TimeInForce", R),
-    "post_only": ("boolean", O),
-    "self_trade_prevention_type": ("SelfTradePreventionType", R),
-    "cancel_order_on_pause": ("boolean", O),
-    "reduce_only": ("boolean", O),
-    "subaccount": ("number", O),
-    "order_group_id": ("string", O),
-    "exchange_index": ("number", O),
+    "ticker": ("string", REQ),
+    "client_order_id": ("string", OPT),
+    "side": ("BookSide", REQ),
+    "count": ("string", REQ),
+    "price": ("string", REQ),
+    "expiration_time": ("number", OPT),
+    "time_in_force": ("TimeInForce", REQ),
+    "post_only": ("boolean", OPT),
+    "self_trade_prevention_type": ("SelfTradePreventionType", REQ),
+    "cancel_order_on_pause": ("boolean", OPT),
+    "reduce_only": ("boolean", OPT),
+    "subaccount": ("number", OPT),
+    "order_group_id": ("string", OPT),
+    "exchange_index": ("number", OPT),
 }
 CREATE_ORDER_V2_RESPONSE = {
-    "order_id": ("string", R),
-    "client_order_id": ("string", O),
-    "fill_count": ("string", R),
-    "remaining_count": ("string", R),
-    "average_fill_price": ("string", O),
-    "average_fee_paid": ("string", O),
-    "ts_ms": ("number", R),
+    "order_id": ("string", REQ),
+    "client_order_id": ("string", OPT),
+    "fill_count": ("string", REQ),
+    "remaining_count": ("string", REQ),
+    "average_fill_price": ("string", OPT),
+    "average_fee_paid": ("string", OPT),
+    "ts_ms": ("number", REQ),
 }
 CANCEL_ORDER_V2_RESPONSE = {
-    "order_id": ("string", R),
-    "client_order_id": ("string", O),
-    "reduced_by": ("string", R),
-    "ts_ms": ("number", R),
+    "order_id": ("string", REQ),
+    "client_order_id": ("string", OPT),
+    "reduced_by": ("string", REQ),
+    "ts_ms": ("number", REQ),
 }
 ORDER = {
-    "order_id": ("string", R),
-    "user_id": ("string", R),
-    "client_order_id": ("string", R),
-    "ticker": ("string", R),
-    "side": ("string", O),  # deprecated
-    "action": ("string", O),  # deprecated
-    "outcome_side": ("string", R),
-    "book_side": ("BookSide", R),
-    "type": ("string", R),
-    "status": ("OrderStatus", R),
-    "yes_price_dollars": ("string", R),
-    "no_price_dollars": ("string", R),
-    "fill_count_fp": ("string", R),
-    "remaining_count_fp": ("string", R),
-    "initial_count_fp": ("string", R),
-    "taker_fill_cost_dollars": ("string", R),
-    "maker_fill_cost_dollars": ("string", R),
-    "taker_fees_dollars": ("string", R),
-    "maker_fees_dollars": ("string", R),
-    "expiration_time": ("string?", O),
-    "created_time": ("string?", O),
-    "last_update_time": ("string?", O),
-    "self_trade_prevention_type": ("SelfTradePreventionType", O),
-    "order_group_id": ("string?", O),
-    "cancel_order_on_pause": ("boolean", O),
-    "subaccount_number": ("number?", O),
-    "exchange_index": ("number", O),
+    "order_id": ("string", REQ),
+    "user_id": ("string", REQ),
+    "client_order_id": ("string", REQ),
+    "ticker": ("string", REQ),
+    "side": ("string", OPT),  # deprecated
+    "action": ("string", OPT),  # deprecated
+    "outcome_side": ("string", REQ),
+    "book_side": ("BookSide", REQ),
+    "type": ("string", REQ),
+    "status": ("OrderStatus", REQ),
+    "yes_price_dollars": ("string", REQ),
+    "no_price_dollars": ("string", REQ),
+    "fill_count_fp": ("string", REQ),
+    "remaining_count_fp": ("string", REQ),
+    "initial_count_fp": ("string", REQ),
+    "taker_fill_cost_dollars": ("string", REQ),
+    "maker_fill_cost_dollars": ("string", REQ),
+    "taker_fees_dollars": ("string", REQ),
+    "maker_fees_dollars": ("string", REQ),
+    "expiration_time": ("string?", OPT),
+    "created_time": ("string?", OPT),
+    "last_update_time": ("string?", OPT),
+    "self_trade_prevention_type": ("SelfTradePreventionType", OPT),
+    "order_group_id": ("string?", OPT),
+    "cancel_order_on_pause": ("boolean", OPT),
+    "subaccount_number": ("number?", OPT),
+    "exchange_index": ("number", OPT),
 }
 FILL = {
-    "fill_id": ("string", R),
-    "exchange_index": ("number", R),
-    "trade_id": ("string", R),
-    "order_id": ("string", R),
-    "ticker": ("string", R),
-    "market_ticker": ("string", R),
-    "side": ("string", O),  # deprecated
-    "action": ("string", O),  # deprecated
-    "outcome_side": ("string", R),
-    "book_side": ("BookSide", R),
-    "count_fp": ("string", R),
-    "yes_price_dollars": ("string", R),
-    "no_price_dollars": ("string", R),
-    "is_taker": ("boolean", R),
-    "created_time": ("string", O),
-    "fee_cost": ("string", R),
-    "subaccount_number": ("number?", O),
-    "ts": ("number", O),
+    "fill_id": ("string", REQ),
+    "exchange_index": ("number", REQ),
+    "trade_id": ("string", REQ),
+    "order_id": ("string", REQ),
+    "ticker": ("string", REQ),
+    "market_ticker": ("string", REQ),
+    "side": ("string", OPT),  # deprecated
+    "action": ("string", OPT),  # deprecated
+    "outcome_side": ("string", REQ),
+    "book_side": ("BookSide", REQ),
+    "count_fp": ("string", REQ),
+    "yes_price_dollars": ("string", REQ),
+    "no_price_dollars": ("string", REQ),
+    "is_taker": ("boolean", REQ),
+    "created_time": ("string", OPT),
+    "fee_cost": ("string", REQ),
+    "subaccount_number": ("number?", OPT),
+    "ts": ("number", OPT),
 }
-ERROR_RESPONSE = {"code": ("string", O), "message": ("string", O), "details": ("string", O)}
+ERROR_RESPONSE = {"code": ("string", OPT), "message": ("string", OPT), "details": ("string", OPT)}
 ENUMS = {
     "BookSide": {"bid", "ask"},
     "TimeInForce": {"fill_or_kill", "good_till_canceled", "immediate_or_cancel"},
@@ -136,7 +136,7 @@ def _conforms(obj: dict, model: dict) -> list[str]:
     problems = [f"unknown field {k}" for k in obj if k not in model]
     problems += [f"missing {k}" for k, (_, req) in model.items() if req and k not in obj]
     for key, value in obj.items():
-        kind = model.get(key, ("", O))[0]
+        kind = model.get(key, ("", OPT))[0]
         if kind.endswith("?") and value is None:
             continue
         kind = kind.rstrip("?")
@@ -309,7 +309,13 @@ def test_a_reply_missing_a_required_field_is_a_shape_error_not_a_key_error(parse
 
 @pytest.mark.parametrize(
     "payload",
-    [None, [], "order", {"order_id": 7, "fill_count": "1", "remaining_count": "0"}, {**CREATE_REPLY, "fill_count": 2.5}],
+    [
+        None,
+        [],
+        "order",
+        {"order_id": 7, "fill_count": "1", "remaining_count": "0"},
+        {**CREATE_REPLY, "fill_count": 2.5},  # a float count: not the fixed-point string
+    ],
 )
 def test_malformed_create_replies_are_shape_errors(payload):
     with pytest.raises(ReplyShapeError):
@@ -319,7 +325,7 @@ def test_malformed_create_replies_are_shape_errors(payload):
 @pytest.mark.parametrize(
     ("status", "text", "expected"),
     [
-        (400, '{"error": {"code": "invalid_parameters", "message": "bad count", "details": "x"}}', "invalid_parameters"),
+        (400, '{"error": {"code": "invalid_parameters", "message": "bad", "details": "x"}}', "invalid_parameters"),
         (400, '{"code": "market_closed", "message": "closed"}', "market_closed"),  # a bare ErrorResponse
         (400, '{"error": "market closed"}', "market closed"),  # `error` as a string
         (410, '{"error": {"code": "deprecated_v1_order_endpoint"}}', "deprecated_v1_order_endpoint"),
@@ -352,4 +358,6 @@ async def test_the_fake_server_speaks_the_sdk_models(rsa_key):
             body["client_order_id"] = "c-2"
             reply = await http.post(path, json=body, headers=signer.headers("POST", "/trade-api/v2" + path))
             assert reply.status_code == 201 and _conforms(reply.json(), CREATE_ORDER_V2_RESPONSE) == []
+            reply = await http.post(path, json=body, headers=signer.headers("POST", "/trade-api/v2" + path))
+            assert reply.status_code == 409 and _conforms(reply.json()["error"], ERROR_RESPONSE) == []
         await client.aclose()

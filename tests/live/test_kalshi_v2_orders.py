@@ -129,6 +129,9 @@ async def test_a_fractional_fill_is_an_alert_never_a_truncation(rsa_key):
         await client.aclose()
 
 
+GONE = "deprecated_v1_order_endpoint"
+
+
 def _err(body: object) -> bytes:
     return json.dumps(body).encode()
 
@@ -137,12 +140,12 @@ def _err(body: object) -> bytes:
     ("status", "raw", "kind"),
     [
         (400, _err({"error": "market closed"}), "rejected:http_400:market closed"),
-        (400, _err({"code": "invalid_parameters", "message": "bare ErrorResponse"}), "rejected:http_400:invalid_parameters"),
-        (410, _err({"error": {"code": "deprecated_v1_order_endpoint", "message": "gone"}}), "rejected:http_410:deprecated_v1_order_endpoint"),
+        (400, _err({"code": "invalid_parameters", "message": "bare"}), "rejected:http_400:invalid_parameters"),
+        (410, _err({"error": {"code": GONE, "message": "gone"}}), f"rejected:http_410:{GONE}"),
         (403, b"Forbidden", "rejected:http_403:http_403"),
     ],
     ids=["error_is_a_string", "bare_error", "gone_410", "not_json_403"],
-)  # fmt: skip
+)
 async def test_a_definite_refusal_is_a_counted_rejection(rsa_key, status, raw, kind):
     with FakeKalshiRest(rsa_key.public_key()) as server:
         server.post_replies.append((status, raw, False))
