@@ -22,9 +22,9 @@ from datetime import datetime
 import httpx
 import structlog
 
-from ...execution.broker import Broker
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.fees import taker_fee
+from ..base import Broker
 from .order_wire import FractionalContracts, ReplyShapeError, VenueFill, venue_count_to_engine_contracts
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited, UnexpectedReply
 
@@ -36,7 +36,7 @@ _BOOK_SIDE = {Side.YES: "bid", Side.NO: "ask"}  # order_direction: bid ≡ long 
 
 
 class KalshiLiveBroker(Broker):
-    """Sends orders to Kalshi (an execution.broker.Broker). `markets`: market_id → Market (for the
+    """Sends orders to Kalshi (an adapters.base.Broker). `markets`: market_id → Market (for the
     fee estimate of a fill without `fee_cost`), read per order. `counts`: outcome reason → count
     (rejected:*, unknown:*, fee_estimated, fractional_contracts, bad_reply)."""
 
