@@ -26,6 +26,7 @@ from arbees_engine.model import (
     League,
     Leg,
     Market,
+    Order,
     Outcome,
     Side,
     Signal,
@@ -254,4 +255,30 @@ async def test_cancel_uses_the_v2_endpoint(rsa_key):
         order = next(iter(engine.executor.recent_orders.values()))
         assert await client.cancel(order.venue_order_id, MARKET.venue_market_id) == (order.venue_order_id, D("0"))
         assert ("DELETE", f"/trade-api/v2/portfolio/events/orders/{order.venue_order_id}", 200) in server.requests
+        await client.aclose()
+
+
+async def test_nothing_escapes_the_broker_even_when_a_fill_cannot_be_priced(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=2) as server:
+        server.report_fee = False  # no fee_cost, and the broker does not know the market's fee schedule
+        client = _client(server, rsa_key)
+        broker = KalshiLiveBroker(client, {})
+        order = Order("c-nofee", "s-1", MARKET.market_id, Venue.KALSHI, Side.YES, D("0.42"), 2, datetime.now(UTC))
+        assert await broker.execute(order, datetime.now(UTC)) == []
+        assert order.status.value == "sent" and order.reason.startswith("outcome unknown")
+        assert await broker.reconcile(order, datetime.now(UTC)) == [] and order.status.value == "sent"
+        assert broker.counts["bad_reply"] == 2
+        broker.markets = {MARKET.market_id: MARKET}  # the market is known again: the fills book
+        fills = await broker.reconcile(order, datetime.now(UTC))
+        assert order.status.value == "filled" and sum(f.contracts for f in fills) == 2
+        await client.aclose()
+
+
+async def test_order_options_reach_the_create_body(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=1) as server:
+        client = _client(server, rsa_key)
+        broker = KalshiLiveBroker(client, {MARKET.market_id: MARKET}, {"cancel_order_on_pause": True})
+        order = Order("c-opt", "s-1", MARKET.market_id, Venue.KALSHI, Side.NO, D("0.42"), 1, datetime.now(UTC))
+        await broker.execute(order, datetime.now(UTC))
+        assert server.bodies[0]["cancel_order_on_pause"] is True and order.status.value == "filled"
         await client.aclose()

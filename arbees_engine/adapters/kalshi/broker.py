@@ -40,9 +40,17 @@ class KalshiLiveBroker(Broker):
     fee estimate of a fill without `fee_cost`), read per order. `counts`: outcome reason → count
     (rejected:*, unknown:*, fee_estimated, fractional_contracts, bad_reply)."""
 
-    def __init__(self, client: KalshiOrderClient, markets: Mapping[str, Market]) -> None:
+    def __init__(
+        self,
+        client: KalshiOrderClient,
+        markets: Mapping[str, Market],
+        order_options: Mapping[str, object] | None = None,
+    ) -> None:
+        """`order_options`: extra CreateOrderV2Request fields for every order (cancel_order_on_pause,
+        order_group_id, subaccount; see `order_wire.create_order_body`), none by default."""
         self.client = client
         self.markets = markets
+        self.order_options = dict(order_options or {})
         self.counts: Counter[str] = Counter()
 
     @property
@@ -80,13 +88,17 @@ class KalshiLiveBroker(Broker):
             return self._unknown(order, "bad_reply", exc)
         except FractionalContracts as exc:
             return self._unknown(order, "fractional_contracts", exc)
-        return await self._settle(order, now, lookup=False)
+        try:
+            return await self._settle(order, now, lookup=False)
+        except Exception as exc:  # noqa: BLE001 - a bug must not escape as AttributeError/KeyError
+            log.exception("kalshi.broker_bug", client_order_id=order.client_order_id)
+            return self._unknown(order, "bug", exc)
 
     async def _place(self, order: Order) -> bool | None:
         """Send the order: True = the reply was read, False = it may have been placed (look it up),
         None = definitely not placed (REJECTED and counted)."""
         try:
-            await self.client.place_ioc(order)
+            await self.client.place_ioc(order, **self.order_options)
             return True
         except RateLimited as exc:  # retries exhausted before the venue took the order
             self._reject(order, "rate_limited", str(exc))
@@ -141,8 +153,11 @@ class KalshiLiveBroker(Broker):
         price = item.price_of(order.side)
         fee = item.fee
         if fee is None:
+            market = self.markets.get(order.market_id)
+            if market is None:
+                raise ReplyShapeError(f"fill {item.fill_id} has no fee_cost and market {order.market_id} is unknown")
             self.counts["fee_estimated"] += 1
-            fee = taker_fee(self.markets[order.market_id].fees, price, contracts)
+            fee = taker_fee(market.fees, price, contracts)
         return Fill(
             fill_id=f"kalshi:{item.fill_id}",
             client_order_id=order.client_order_id,
