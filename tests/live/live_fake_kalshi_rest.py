@@ -189,6 +189,8 @@ class FakeKalshiRest:
 
     def _create(self, h, body: dict) -> None:
         self.bodies.append(body)
+        if self.hold_next_post and not self._invalid(body):
+            return self._deliver(h, self._place(body))
         if self.post_replies:
             status, raw, place_first = self.post_replies.popleft()
             if place_first and not self._invalid(body):

@@ -215,6 +215,20 @@ async def test_a_timed_out_create_is_resent_with_the_same_client_order_id_never_
         await client.aclose()
 
 
+async def test_a_refusal_of_the_resend_after_a_lost_reply_is_not_taken_as_not_placed(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=6) as server:
+        server.hold_next_post = True  # the first attempt is placed, its reply lost to the timeout
+        server.post_replies.append((400, _err({"error": "trading is paused"}), False))  # the resend is refused
+        client = _client(server, rsa_key, timeout_s=0.5, backoff_s=0.01)
+        engine = _engine(client)
+        await engine.executor.execute(_signal(Side.YES, "0.42", 6))
+        server.release.set()
+        order = next(iter(engine.executor.recent_orders.values()))
+        assert order.status.value == "filled" and engine.portfolio.position(MARKET.market_id, Side.YES).contracts == 6
+        assert not any(k.startswith("rejected:") for k in _broker(engine).counts)
+        await client.aclose()
+
+
 @pytest.mark.parametrize(
     "raw", [b"not json", _err({"fills": {"oops": 1}}), _err({"fills": [{"fill_id": "f", "count_fp": "1.00"}]})]
 )

@@ -92,6 +92,7 @@ class KalshiApiError(RuntimeError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"Kalshi HTTP {status} {code}: {message}"[:300])
         self.status, self.code, self.message = status, code, message
+        self.after_lost_reply = False  # an earlier attempt of the same request lost its reply
 
 
 class UnexpectedReply(RuntimeError):
@@ -165,14 +166,26 @@ class KalshiOrderClient:
         await self._http.aclose()
 
     async def _request(self, method: str, endpoint: str, *, params=None, json=None) -> object:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((RateLimited, httpx.TransportError)),
-            wait=self._wait,
-            stop=stop_after_attempt(self._attempts),
-            reraise=True,
-        ):
-            with attempt:
-                return await self._once(method, endpoint, params=params, json=json)
+        """`_once`, retried on 429 and transport errors. A KalshiApiError after an attempt whose reply
+        was lost is marked `after_lost_reply`: that earlier attempt may have been executed."""
+        lost: list[bool] = []
+
+        def note(retry_state) -> None:
+            lost.append(isinstance(retry_state.outcome.exception(), httpx.TransportError))
+
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type((RateLimited, httpx.TransportError)),
+                wait=self._wait,
+                stop=stop_after_attempt(self._attempts),
+                reraise=True,
+                before_sleep=note,
+            ):
+                with attempt:
+                    return await self._once(method, endpoint, params=params, json=json)
+        except KalshiApiError as exc:
+            exc.after_lost_reply = any(lost)
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, method: str, endpoint: str, *, params=None, json=None) -> object:
@@ -197,7 +210,8 @@ class KalshiOrderClient:
         the existing order when its client_order_id was already placed. Returns the same Order.
 
         Raises InvalidOrder (order REJECTED, nothing sent), KalshiApiError (a 4xx: REJECTED, e.g.
-        401 bad signature or 410 deprecated endpoint; a 5xx: left SENT, outcome unknown),
+        401 bad signature or 410 deprecated endpoint; a 5xx, a 408, or any refusal of a resend
+        whose first attempt lost its reply: left SENT, outcome unknown),
         UnexpectedReply / ReplyShapeError (2xx of the wrong shape: SENT, outcome unknown),
         RateLimited after retries (nothing placed), httpx.TransportError (SENT, outcome unknown),
         FractionalContracts (placed and known, but not bookable as whole contracts; SENT)."""
@@ -210,11 +224,11 @@ class KalshiOrderClient:
         try:
             reply = await self._request("POST", CREATE_ORDER_PATH, json=body)
         except KalshiApiError as exc:
-            if exc.status >= 500:  # a gateway error may follow an accepted order: the outcome is unknown
-                order.reason = f"{exc.status} {exc.code}: outcome unknown"
-                raise
             if not _is_duplicate(exc):
-                order.status, order.reason = OrderStatus.REJECTED, f"{exc.status} {exc.code}: {exc.message}"[:200]
+                if exc.status >= 500 or exc.status == 408 or exc.after_lost_reply:  # it may have been placed
+                    order.reason = f"{exc.status} {exc.code}: outcome unknown"
+                else:
+                    order.status, order.reason = OrderStatus.REJECTED, f"{exc.status} {exc.code}: {exc.message}"[:200]
                 raise
             log.info("kalshi_duplicate_client_order_id", client_order_id=order.client_order_id)
             venue_order = await self.find_order(order.client_order_id, _ticker(order))
