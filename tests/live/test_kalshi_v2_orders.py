@@ -296,3 +296,22 @@ async def test_order_options_reach_the_create_body(rsa_key):
         await broker.execute(order, datetime.now(UTC))
         assert server.bodies[0]["cancel_order_on_pause"] is True and order.status.value == "filled"
         await client.aclose()
+
+
+async def test_an_unreadable_lookup_never_turns_an_unknown_order_into_never_sent(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=3) as server:
+        server.post_replies.append((502, b"Bad Gateway", True))  # placed, then a gateway error
+        server.get_replies.extend([(200, b"<html>")] * 6)  # every lookup answers garbage
+        client = _client(server, rsa_key)
+        engine = _engine(client)
+        executor = engine.executor
+        await executor.execute(_signal(Side.YES, "0.42", 3))
+        (order,) = executor.unresolved.values()
+        for _ in range(5):  # more than RESOLVE_ATTEMPTS: an unreadable answer is not "not found"
+            await executor.resolve_unknown(order)
+        assert order.status.value == "sent" and list(executor.unresolved) == [order.client_order_id]
+        assert _broker(engine).counts["lookup_unreadable"] == 5
+        server.get_replies.clear()
+        await executor.resolve_unknown(order)
+        assert order.status.value == "filled" and engine.portfolio.position(MARKET.market_id, Side.YES).contracts == 3
+        await client.aclose()

@@ -35,6 +35,11 @@ _BAD_REPLIES = (UnexpectedReply, ReplyShapeError)
 _BOOK_SIDE = {Side.YES: "bid", Side.NO: "ask"}  # order_direction: bid ≡ long YES, ask ≡ long NO
 
 
+class VenueLookupFailed(RuntimeError):
+    """`reconcile` could not read the venue's answer to a lookup by client order id (malformed
+    orders page, or a bug): like an unreachable venue, it proves nothing about the order."""
+
+
 class KalshiLiveBroker(Broker):
     """Sends orders to Kalshi (an adapters.base.Broker). `markets`: market_id → Market (for the
     fee estimate of a fill without `fee_cost`), read per order. `counts`: outcome reason → count
@@ -80,14 +85,19 @@ class KalshiLiveBroker(Broker):
     async def reconcile(self, order: Order, now: datetime) -> list[Fill]:
         """After a restart or an unknown outcome: look `order` up by client order id, refresh its
         status and return its fills (the executor stores each once). Not found: unchanged. Raises
-        KalshiApiError / RateLimited / httpx.HTTPError when the venue cannot be asked (the caller
-        retries; a failed lookup proves nothing); a malformed reply leaves the order SENT instead."""
+        KalshiApiError / RateLimited / httpx.HTTPError when the venue cannot be asked, and
+        VenueLookupFailed when its answer cannot be read (the caller retries; neither proves the
+        order absent). Unreadable or fractional fills of a found order leave it SENT instead."""
         try:
             await self.client.reconcile(order)
-        except _BAD_REPLIES as exc:
-            return self._unknown(order, "bad_reply", exc)
-        except FractionalContracts as exc:
+        except FractionalContracts as exc:  # found (venue id recorded), not bookable yet
             return self._unknown(order, "fractional_contracts", exc)
+        except _LOOKUP_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unreadable lookup proves nothing: never "not found"
+            self.counts["lookup_unreadable"] += 1
+            log.error("kalshi.lookup_unreadable", client_order_id=order.client_order_id, error=str(exc)[:300])
+            raise VenueLookupFailed(f"lookup of {order.client_order_id} unreadable: {exc}"[:300]) from exc
         try:
             return await self._settle(order, now, lookup=False)
         except Exception as exc:  # noqa: BLE001 - a bug must not escape as AttributeError/KeyError
