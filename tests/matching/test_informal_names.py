@@ -5,12 +5,14 @@ ESPN scoreboards name; fuzzy lookups refuse near ties. The sweep's counts are in
 from __future__ import annotations
 
 import pytest
-from matching_helpers import load_fixture
+from matching_helpers import game, load_fixture
 from sweep import load_table, probe_ambiguous, probe_name, run_sweep
 
+from arbees_engine.adapters.registry import with_evidence
+from arbees_engine.matching import Match, Matcher, Refusal
 from arbees_engine.matching.aliases import ALIAS, default_aliases, normalize
 from arbees_engine.matching.matcher import _game_key
-from arbees_engine.model import League, Team
+from arbees_engine.model import League, MarketListing, Team, Venue
 
 TABLE = load_table()["leagues"]
 NAMES = [(lg, name, key) for lg, spec in TABLE.items() for name, key in spec["names"]]
@@ -104,3 +106,20 @@ def test_state_is_also_indexed_as_st_and_a_fuzzy_hit_with_a_clear_lead_still_res
     assert ncaab.resolve_name("North Dakota St. Bison").keys == {"NDSU"}
     hit = ncaab.resolve_name("Tennessee Tech Golden Eagle")
     assert hit is not None and hit.kind == "fuzzy" and hit.keys == {"TNTC"}
+
+
+UTAH_OU = game("cbb1", "ncaab", ("UTAH", "Utah Utes"), ("OU", "Oklahoma Sooners"), "2026-01-11T01:00:00Z")
+
+
+def _kalshi(title: str) -> MarketListing:
+    ticker = "KXNCAAMBGAME-26JAN10UTAHOU-UTAH"  # UTAH+OU, but also UTA (UT Arlington) + HOU (Houston)
+    return with_evidence(MarketListing(Venue.KALSHI, ticker, ticker.rsplit("-", 1)[0], title, "Utah"))
+
+
+def test_a_ticker_that_splits_two_ways_is_read_by_the_split_its_title_names():
+    result = Matcher([UTAH_OU]).match(_kalshi("Oklahoma at Utah Winner?"))
+    assert isinstance(result, Match) and (result.game_id, result.yes_team) == ("cbb1", "UTAH"), result
+    alone = Matcher([UTAH_OU]).match(_kalshi(""))
+    assert isinstance(alone, Refusal) and alone.reason_code == "ambiguous_team"
+    other = Matcher([UTAH_OU]).match(_kalshi("Houston at UT Arlington Winner?"))
+    assert isinstance(other, Refusal) and other.reason_code == "no_game"  # read as UTA vs HOU: not this game
