@@ -27,7 +27,7 @@ from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcno
 from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S, OperatorKey
 
 from .commands import DeskCommands
-from .config import DeskConfig, load_config, save_config
+from .config import DeskConfig, load_config, save_config, screenshot_dir
 from .feed import Feed
 from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 from .screens.audit_log import AuditScreen
@@ -72,7 +72,7 @@ class ArbeesApp(App):
     CSS_PATH = "desk.tcss"
     TITLE = "arbees"
     BINDINGS = APP_BINDINGS
-    COMMANDS = App.COMMANDS | {DeskCommands}
+    COMMANDS = {DeskCommands}  # noqa: RUF012 - ours only: Textual's generic entries would come first
 
     def __init__(
         self,
@@ -429,6 +429,16 @@ class ArbeesApp(App):
         """?: open the help screen listing the bindings live on the current screen (unless showing)."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(live_bindings(self.screen)))
+
+    def action_desk_screenshot(self) -> None:
+        """Palette Screenshot: save the screen as SVG in `config.screenshot_dir()` and name the
+        file in a toast; a failure to write is reported, never raised."""
+        try:
+            path = self.save_screenshot(path=str(screenshot_dir()))
+        except OSError as exc:
+            self.report_error("screenshot", f"not saved: {exc}")
+            return
+        self.toast(f"screenshot saved to {path}", title="screenshot", timeout=8)
 
     def open_game(self, game_id: str) -> None:
         """Push the game detail screen."""

@@ -37,8 +37,10 @@ class AuditTable(SyncTable):
         ("actor", "Actor", 10),
         ("action", "Action", 12),
         ("entity", "Entity", 14),
-        ("detail", "Detail", 60),
+        ("detail", "Detail", 30),
     )
+    DROP = ("entity",)
+    GROW = {"detail": 3, "entity": 1}  # noqa: RUF012
 
 
 class AuditScreen(Screen):

@@ -39,6 +39,7 @@ class MarketsTable(SyncTable):
         ("size", "Size b/a", 9),
         ("state", "State", 5),
     )
+    GROW = {"market": 2, "yes": 1}  # noqa: RUF012
 
 
 class GameSignalsTable(SyncTable):
@@ -55,6 +56,7 @@ class GameSignalsTable(SyncTable):
         ("mid", "Mid", 6),
         ("kind", "Kind", 5),
     )
+    GROW = {"reason": 1}  # noqa: RUF012
 
 
 class FillsTable(SyncTable):
@@ -68,6 +70,7 @@ class FillsTable(SyncTable):
         ("px", "Px¢", 5),
         ("fee", "Fee", 6),
     )
+    GROW = {"market": 1}  # noqa: RUF012
 
 
 class GameScreen(Screen):

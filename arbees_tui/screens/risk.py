@@ -27,12 +27,14 @@ class LimitsTable(SyncTable):
         ("cap", "Limit", 10),
         ("share", "Use", 5),
     )
+    GROW = {"scope": 2, "limit": 1}  # noqa: RUF012
 
 
 class RejectionsTable(SyncTable):
     """Rejection code, count and what it means; row key = code."""
 
-    COLUMNS = (("code", "Reason", 22), ("count", "Count", 6), ("why", "Meaning", 90))
+    COLUMNS = (("code", "Reason", 22), ("count", "Count", 6), ("why", "Meaning", 30))
+    GROW = {"why": 1}  # noqa: RUF012
 
 
 class RiskScreen(Screen):
