@@ -338,15 +338,20 @@ class ArbeesApp(App):
             screen.dismiss(False)
             self.call_later(self.action_kill)  # once the other dialog is gone
             return
-        self.push_screen(
-            ConfirmScreen(
-                KILL_TITLE,
-                "Stops new orders now and cancels resting "
-                f"live orders on instance {self.instance}.\nOnly an explicit resume lifts it.",
-                "KILL",
-            ),
-            self._kill_confirmed,
+        body = (
+            f"Stops new orders now and cancels resting live orders on instance {self.instance}.\n"
+            "Only an explicit resume lifts it."
         )
+        if not self._engine_answers():
+            body += (
+                "\nThe engine is not answering: it runs the kill when it returns (if the command has not "
+                "expired) and nothing will acknowledge it now. To stop it without the bus, create its kill file."
+            )
+        self.push_screen(ConfirmScreen(KILL_TITLE, body, "KILL"), self._kill_confirmed)
+
+    def _engine_answers(self) -> bool:
+        """True when our link is up and the engine's heartbeat is current (online or stale)."""
+        return self.link == "connected" and self.state.engine_health(self.clock()) in ("online", "stale")
 
     def _kill_confirmed(self, ok: bool | None) -> None:
         if ok:
@@ -354,10 +359,15 @@ class ArbeesApp(App):
 
     def action_resume(self) -> None:
         """R: ask to resume trading; sends RESUME on confirm."""
+        mode = self.state.engine.resume_mode if self.state.engine is not None else ""
+        where = f"in {mode.upper()} mode" if mode else "in its chosen mode (this engine does not say which)"
+        consequence = {
+            "auto": "approved signals execute at once",
+            "manual": "signals wait for a or r",
+        }.get(mode, "")
+        body = f"Lifts the kill switch; the engine resumes {where}" + (f": {consequence}." if consequence else ".")
         self.push_screen(
-            ConfirmScreen(
-                "Resume trading?", "Lifts the kill switch; the engine resumes in its configured mode.", "Resume"
-            ),
+            ConfirmScreen(f"Resume trading in {mode.upper()}?" if mode else "Resume trading?", body, "Resume"),
             self._resume_confirmed,
         )
 

@@ -44,6 +44,7 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
         instance=instance,
         mode="halted" if kill else mode,
         kill_engaged=kill,
+        resume_mode=mode,
         kill_reason="drill" if kill else "",
         kill_operator="ops" if kill else "",
         kill_at=now if kill else None,

@@ -302,6 +302,7 @@ class EngineStatus(_Msg):
     # the place further per-venue health goes (feed health, heartbeats, pauses); "ok" is healthy.
     # The desk's header shows every aspect of every venue, next to venue_feeds ("feed").
     venue_states: dict[str, dict[str, str]] = Field(default_factory=dict)
+    resume_mode: str = ""  # the operator's chosen mode, the one a resume returns to ("": not reported)
 
     @property
     def key(self) -> str:

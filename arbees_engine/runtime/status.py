@@ -115,6 +115,7 @@ def engine_status(parts: Parts) -> EngineStatus:
         instance=parts.settings.instance,
         mode=control.effective_mode.value,
         kill_engaged=control.kill_engaged,
+        resume_mode=control.mode.value,
         kill_reason=control.kill_reason,
         kill_operator=control.kill_operator,
         kill_at=control.kill_at,

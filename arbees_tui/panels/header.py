@@ -102,9 +102,10 @@ def money_line(state: DeskState, wide: bool = True) -> list:
     return line
 
 
-def health_line(state: DeskState, now: datetime, link: str, link_detail: str) -> list:
+def health_line(state: DeskState, now: datetime, link: str, link_detail: str, wide: bool = True) -> list:
     """engine ONLINE/STALE/OFFLINE (time since its last heartbeat) or UNKNOWN while our own link is
-    down; store, bus and each venue's feed as the engine reports them; our link to Redis."""
+    down; store, bus and each venue's states as the engine reports them; our link to Redis. Why
+    the store is down is told only on a wide header (narrow: it would push bus and venues off)."""
     # with our own link down we cannot see the engine's heartbeat: it may well still be trading
     health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
     engine_txt = f" {health.upper()} {hb_age} ago " if health == "offline" else health.upper()
@@ -118,7 +119,7 @@ def health_line(state: DeskState, now: datetime, link: str, link_detail: str) ->
         line += ["  store ", ("?", "$warning"), "  bus ", ("?", "$warning")]
     else:
         line += ["  store ", ("ok", "$success") if status.store_ok else (" DOWN ", "b reverse $error")]
-        if not status.store_ok and status.store_reason:
+        if not status.store_ok and status.store_reason and wide:
             line += [" ", (status.store_reason[:40], "$text-muted")]
         line += ["  bus ", ("ok", "$success") if status.bus_ok else ("DOWN", "b $error")]
         line += venue_area(venue_health(status))
@@ -220,7 +221,7 @@ class HeaderBar(Widget):
         wide = self.size.width >= 100
         if not wide and state.bankroll is not None:  # the money line has no room for it
             line1 += ["  ", *exposure_text(state)]
-        return literal(*line1, "\n", *money_line(state, wide), "\n", *health_line(state, now, link, link_detail))
+        return literal(*line1, "\n", *money_line(state, wide), "\n", *health_line(state, now, link, link_detail, wide))
 
     def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:
         """Repaint from state (only when the text or its styles changed)."""

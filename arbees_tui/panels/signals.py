@@ -77,9 +77,9 @@ class PendingTable(SyncTable):
         ("edge", "Edge", 6),
         ("exp", "Exp", 7),
         ("game", "Game", 8),
-        ("cmd", "Command", 24),
+        ("cmd", "Command", 16),
     )
-    DROP = ("cmd", "game")  # legs name the team; the command's fate is also toasted
+    DROP = ("game", "cmd")  # legs name the team; the command's fate is also toasted (80 columns)
     GROW = {"legs": 2, "cmd": 1}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:

@@ -84,7 +84,7 @@ class FillsScreen(Screen):
             literal(
                 ("Fills", "b"),
                 f"  {len(state.fills)} fills  {contracts} contracts  fees {fmt.dollars(fees)}  ",
-                (f"as of {now:%H:%M:%S} UTC", "$text-muted"),
+                (f"engine clock {state.engine_clock(now):%H:%M:%S} UTC", "$text-muted"),
             )
         )
         added = False

@@ -61,7 +61,11 @@ class RiskScreen(Screen):
         """Diff both tables against the state (rows by key, never cleared: the cursor stays)."""
         total = sum(state.engine.rejections.values()) if state.engine else 0
         self.query_one("#risk-title", Static).update(
-            literal(("Risk", "b"), f"  {total} rejections  ", (f"as of {now:%H:%M:%S} UTC", "$text-muted"))
+            literal(
+                ("Risk", "b"),
+                f"  {total} rejections  ",
+                (f"engine clock {state.engine_clock(now):%H:%M:%S} UTC", "$text-muted"),
+            )
         )
         limits = self.query_one(LimitsTable)
         rows = {f"{u.limit}|{u.scope}": limit_row(u) for u in limit_uses(state)}

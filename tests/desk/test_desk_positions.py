@@ -180,3 +180,58 @@ async def test_a_read_only_palette_offers_no_mutating_verb():
         labels = [label for label, _cb in DeskCommands(app.screen)._entries()]
         assert not any(word in " ".join(labels) for word in ("Kill", "Resume", "Approve", "Reject", "Switch mode"))
         assert "Open risk view (limits, rejections)" in labels
+
+
+async def test_the_audit_log_cursor_stays_on_its_line_when_new_lines_arrive():
+    from arbees_engine.bus.messages import AuditView
+    from arbees_tui.screens.audit_log import AuditScreen, AuditTable
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        table = app.screen.query_one(AuditTable)
+        table.move_cursor(row=2)
+        chosen = table.selected_key()
+        app.source.push(AuditView(audit_id=99, ts=NOW, actor="engine", action="fill", detail="new line"))
+        await wait_for(pilot, lambda: app.tick() or table.has_key("99"))
+        assert table.selected_key() == chosen and table.cursor_row == 3  # one line above it now
+
+
+async def test_resume_names_the_mode_it_resumes_in_and_kill_says_when_nothing_can_acknowledge():
+    from arbees_tui.screens.confirm import ConfirmScreen
+
+    app = make_app(mode="manual", kill=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.title_text == "Resume trading in MANUAL?"
+        assert "resumes in MANUAL mode: signals wait for a or r" in app.screen.body
+    offline = make_app(online=False)
+    async with offline.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(offline.screen, ConfirmScreen))
+        assert "nothing will acknowledge it now" in offline.screen.body
+
+
+def test_the_new_bus_fields_round_trip_and_older_messages_still_decode():
+    import msgpack
+
+    from arbees_engine.bus.messages import pack, unpack_event
+
+    snap = sample_snapshot(NOW, kill=True)
+    status = snap.engine.model_copy(update={"venue_states": {"kalshi": {"ws": "auth_failed"}}})
+    assert unpack_event(pack(status)) == status and status.resume_mode == "auto"
+    bank = snap.entities["bankroll"]["bankroll"]
+    assert unpack_event(pack(bank)).day_fees == bank.day_fees
+    raw_status = status.model_dump(mode="json")
+    raw_bank = bank.model_dump(mode="json")
+    for raw, fields in ((raw_status, ("venue_states", "resume_mode")), (raw_bank, ("day_fees",))):
+        for field in fields:
+            raw.pop(field)
+    old_status, old_bank = unpack_event(msgpack.packb(raw_status)), unpack_event(msgpack.packb(raw_bank))
+    assert old_status.venue_states == {} and old_status.resume_mode == ""
+    assert old_bank.day_fees is None
