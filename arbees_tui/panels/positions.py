@@ -100,9 +100,9 @@ def _team_rows(
         return [(f"mkt|{net.market_id}", _leg_cells(state, net, "")) for net in nets]
     pairs, amount = locked
     label = game_label(state, game_id)
-    header = (label, f"arb {team}", "Y+N", str(pairs), fmt.dollars(amount, signed=True), fmt.DASH, fmt.DASH,
-              "locked in, before fees")  # fmt: skip
-    rows = [(f"arb|{game_id}|{team}", header)]
+    money = fmt.dollars(amount, signed=True)
+    header: tuple[str, ...] = (label, f"arb {team}", "Y+N", str(pairs), money, fmt.DASH, fmt.DASH, "locked in")
+    rows: list[tuple[str, tuple[str, ...]]] = [(f"arb|{game_id}|{team}", header)]
     for i, net in enumerate(nets):
         rows.append((f"mkt|{net.market_id}", _leg_cells(state, net, "└" if i == len(nets) - 1 else "├")))
     return rows
