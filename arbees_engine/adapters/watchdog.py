@@ -212,14 +212,18 @@ class FeedWatchdog:
             self.counts[f"{what}_failed"] += 1
             log.warning("feed_watchdog_step_failed", venue=self.venue, step=what, error=type(exc).__name__)
 
+    async def step(self, send_ping: Callable[[], Awaitable[None]] | None = None) -> str:
+        """Send a due PING through `send_ping` (if any), then `tick()`; returns tick's verdict."""
+        if send_ping is not None and self.ping_due():
+            self.ping_sent()
+            await self._guarded(send_ping(), "ping")
+        return await self.tick()
+
     async def run(self, send_ping: Callable[[], Awaitable[None]] | None = None) -> None:
-        """Until cancelled: every `check_every_s` seconds send a due PING (`send_ping`) and `tick()`."""
+        """Until cancelled: `step(send_ping)` every `check_every_s` seconds."""
         while True:
             await asyncio.sleep(self.config.check_every_s)  # the pass period
-            if send_ping is not None and self.ping_due():
-                self.ping_sent()
-                await self._guarded(send_ping(), "ping")
-            await self.tick()
+            await self.step(send_ping)
 
     # ---- status --------------------------------------------------------------------------
     def status(self, extra_counts: dict[str, int] | None = None) -> FeedStatus:

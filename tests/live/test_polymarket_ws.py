@@ -95,7 +95,7 @@ async def test_lost_duplicate_old_and_malformed_frames():
             await sink.wait_for(in_sync(sink, server, X, Y))
             await server.change(X, "BUY", "0.52", "3", fault="duplicate")
             await server.change(X, "BUY", "0.52", "0", fault="lost")  # the best bid vanished unseen
-            await server.change(X, "SELL", "0.60", "1")  # its best_bid reveals the mismatch
+            await server.change(X, "SELL", "0.60", "1")  # its hash (and best_bid) reveal the loss
             await sink.wait_for(lambda: server.rest_calls == 1 and in_sync(sink, server, X)())
             await server.change(X, "BUY", "0.49", "8", fault="old")
             await sink.wait_for(lambda: server.rest_calls == 2 and in_sync(sink, server, X)())
@@ -117,7 +117,8 @@ async def test_lost_duplicate_old_and_malformed_frames():
             await sink.wait_for(lambda: ("stale", f"polymarket:{Y}", "malformed") in sink.events)
             await server.change(Y, "BUY", "0.11", "2")
             await sink.wait_for(lambda: server.rest_calls == 3 and in_sync(sink, server, X, Y)())
-    assert stream.stats["duplicate"] == 1 and stream.stats["book_mismatch"] == 1
+    assert stream.stats["duplicate"] == 1 and stream.stats["hash_mismatch"] == 1  # the hash is checked first
+    assert stream.stats["hash_ok"] >= 1 and stream.stats["hash_unverifiable"] == 0
     assert stream.stats["out_of_order"] == 1 and stream.stats["resyncs"] == 3
     assert stream.stats["malformed"] == 3
     sink.assert_no_update_while_stale()

@@ -39,6 +39,7 @@ def build_venue(
             listings=rest.listings,
             fetch_book=rest_book_fetcher(cfg.clob_url, cfg.http_timeout_s),
             policy=ReportingPolicy(venue=NAME, recorder=recorder),
+            watchdog=cfg.watchdog,
         )
         rest.streamed_ticks = stream.ticks  # discovery keeps a tick the socket announced after Gamma's
     return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)

@@ -163,7 +163,7 @@ class PolymarketBookStream:
             self._ws = ws
             self.policy.on_connected()
             self.watchdog.connected()
-            pinger = asyncio.create_task(self.watchdog.run(send_ping=lambda: ws.send("PING")))
+            pinger = asyncio.create_task(self.watchdog.run(send_ping=self._send_ping))
             try:
                 if self.asset_ids:
                     await ws.send(json.dumps({"assets_ids": sorted(self.asset_ids), "type": "market"}))
@@ -176,6 +176,14 @@ class PolymarketBookStream:
                 for task in list(self._resyncing.values()):
                     task.cancel()  # a REST book must not freshen a market whose feed is down
                 self._ws = None
+
+    async def _send_ping(self) -> None:
+        if self._ws is not None:
+            await self._ws.send("PING")
+
+    async def liveness_step(self) -> str:
+        """One watchdog pass now (send a due PING, check PONG and silence); see FeedWatchdog.step."""
+        return await self.watchdog.step(self._send_ping)
 
     async def _drop_connection(self) -> None:
         """Abort the socket (a frozen one would not finish a close handshake); `run` redials."""
