@@ -59,8 +59,9 @@ class FeedStatus:
 
     state: "down" (no connection), "live" (connected, no market silent past the bound) or
     "silent k/n" (k of n subscribed markets silent past `silence_s`, checks under way);
-    last_message_age_s: seconds since any frame; market_age_s: venue market id → seconds since its
-    last message (None before the first); counts: the watchdog's and the stream's counters."""
+    last_message_age_s: seconds since any frame; market_age_s: engine market id ("<venue>:<venue
+    market id>", as `Market.market_id`) → seconds since its last message (None before the first);
+    counts: the watchdog's and the stream's counters."""
 
     state: str
     last_message_age_s: float | None
@@ -228,7 +229,10 @@ class FeedWatchdog:
     # ---- status --------------------------------------------------------------------------
     def status(self, extra_counts: dict[str, int] | None = None) -> FeedStatus:
         """The feed's state, ages (seconds) and counters (watchdog's, plus `extra_counts`)."""
-        ages = {m: (None if t is None else round(self._elapsed(t), 3)) for m, t in self.last_message.items()}
+        ages = {
+            f"{self.venue}:{m}": (None if t is None else round(self._elapsed(t), 3))
+            for m, t in self.last_message.items()
+        }
         silent = sum(self._elapsed(t) >= self.config.silence_s for t in self._since.values())
         if self.connected_at is None:
             state = "down"
