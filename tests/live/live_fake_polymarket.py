@@ -3,7 +3,10 @@
 Keeps the true book per asset; on `{"assets_ids": [...], "type": "market"}` sends a JSON list of
 `book` events (bids ascending, asks descending: best LAST, as the venue does); pushes
 `price_change` in the current (price_changes[] with best_bid/best_ask) or legacy flat schema;
-answers "PING" with "PONG"; serves the REST book on the same port for resyncs. Every `hash` is
+answers "PING" with "PONG"; serves the REST book on the same port for resyncs, and Gamma's keyset
+lists `/events/keyset` and `/markets/keyset` (`gamma_events`, `gamma_markets`); the retired offset
+lists `/events` and `/markets` answer the same data with GAMMA_DEPRECATION headers, counted in
+`gamma_calls` like every Gamma path. Every `hash` is
 the real one: py-clob-client-v2's `generate_orderbook_summary_hash` over the whole book (min order
 size "5", tick "0.01", not neg-risk, last trade "0.5", as the venue hashes them).
 Faults: "lost" (change applied but never sent), "duplicate", "old" (timestamp in the past);
@@ -16,13 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from decimal import Decimal
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
+from fixture_server import GAMMA_DEPRECATION
 from py_clob_client_v2.utilities import generate_orderbook_summary_hash, parse_raw_orderbook_summary
 from websockets.asyncio.server import serve
 
+GAMMA_PATHS = ("/events/keyset", "/markets/keyset", "/events", "/markets")
 HASHED = {"min_order_size": "5", "tick_size": "0.01", "neg_risk": False, "last_trade_price": "0.5"}
 
 
@@ -38,6 +44,9 @@ class FakePolymarketWs:
         self.frozen: set = set()  # connections frozen by freeze()
         self.muted: dict[str, bool] = {}  # asset → deaf to subscribes
         self.subscribes: list[dict] = []
+        self.gamma_events: list = []
+        self.gamma_markets: list = []
+        self.gamma_calls: Counter[str] = Counter()
         self._changed = asyncio.Event()
 
     async def __aenter__(self) -> FakePolymarketWs:
@@ -98,12 +107,25 @@ class FakePolymarketWs:
 
     def _rest(self, connection, request):
         url = urlsplit(request.path)
+        if url.path in GAMMA_PATHS:
+            return self._gamma(connection, url.path)
         if url.path != "/book":
             return None  # a websocket upgrade
         self.rest_calls += 1
         self._changed.set()
         body = self.rest_book(parse_qs(url.query)["token_id"][0])
         return connection.respond(HTTPStatus.OK, json.dumps(body))
+
+    def _gamma(self, connection, path: str):
+        self.gamma_calls[path] += 1
+        kind = "events" if path.startswith("/events") else "markets"
+        items = self.gamma_events if kind == "events" else self.gamma_markets
+        if path.endswith("/keyset"):
+            return connection.respond(HTTPStatus.OK, json.dumps({kind: items}))  # one page: no next_cursor
+        response = connection.respond(HTTPStatus.OK, json.dumps(items))
+        for name, value in GAMMA_DEPRECATION.items():
+            response.headers[name] = value
+        return response
 
     async def _handler(self, ws) -> None:
         self.connections += 1

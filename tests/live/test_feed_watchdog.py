@@ -118,7 +118,7 @@ async def test_silent_market_gets_rest_check_then_resubscribe():
             assert ("stale", f"polymarket:{X}", "silent") in sink.events
             assert server.subscribes[-1] == {"assets_ids": [X], "operation": "subscribe"}
             status = stream.feed_status()
-            assert status.state == "live" and status.market_age_s[X] == 0.0 and status.counts["resubscribes"] == 1
+            assert status.state == "live" and status.market_age_s[f"polymarket:{X}"] == 0.0 and status.counts["resubscribes"] == 1
 
 
 async def test_quiet_market_with_the_same_rest_top_is_left_alone():
@@ -129,7 +129,7 @@ async def test_quiet_market_with_the_same_rest_top_is_left_alone():
             await _drive_until(stream, clock, lambda: stream.watchdog.counts["quiet_ok"] == 2)
             counts = stream.watchdog.counts
             assert counts["resubscribes"] == 0 and counts["reconnects"] == 0 and server.connections == 1
-            assert stream.feed_status().market_age_s[X] >= 2 * BOUNDS.silence_s
+            assert stream.feed_status().market_age_s[f"polymarket:{X}"] >= 2 * BOUNDS.silence_s
 
 
 async def test_resubscribe_unanswered_escalates_to_reconnect():

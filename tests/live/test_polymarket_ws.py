@@ -224,3 +224,19 @@ def test_a_replayed_change_that_disagrees_with_the_venue_asks_for_another_resync
     )
     assert stream.handle_raw(rest, sink, source="polymarket-rest") == [X]
     assert sink.books[f"polymarket:{X}"].stale and stream.stats["book_mismatch"] == 1
+
+
+async def test_discovery_and_lookup_use_gammas_keyset_lists_never_the_retired_ones():
+    from arbees_engine.adapters.http import RetryPolicy, make_client
+    from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
+
+    events = load_fixture("polymarket/gamma_events_sports_game_mlp_open.json")
+    resolved = load_fixture("polymarket/gamma_market_sports_moneyline_resolved_cs2.json")
+    sink = RecordingSink()
+    async with FakePolymarketWs(_books()) as server:
+        server.gamma_events, server.gamma_markets = events, [resolved]
+        async with make_client(5.0) as client:
+            venue = PolymarketRestVenue(server.rest_url, server.rest_url, client, policy=RetryPolicy(attempts=1))
+            assert await venue.discover(sink) is True
+            assert await venue.lookup(json.loads(resolved["clobTokenIds"])[0], sink)
+    assert server.gamma_calls == {"/events/keyset": 1, "/markets/keyset": 1}

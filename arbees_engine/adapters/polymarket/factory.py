@@ -49,7 +49,7 @@ def probes(settings: Settings) -> list[tuple[str, str]]:
     """(label, URL) pairs `arbees-engine doctor` checks are reachable and whose clocks agree with ours."""
     cfg = PolymarketConfig.from_settings(settings)
     return [
-        ("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets?limit=1"),
+        ("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets/keyset?limit=1"),
         ("Polymarket CLOB", cfg.clob_url.rstrip("/") + "/time"),
     ]
 
