@@ -1,8 +1,9 @@
 """Polymarket Gamma and CLOB JSON → domain types (pure functions; the WS adapter may reuse them).
 
 Gamma (https://docs.polymarket.com/api-reference/endpoints/gamma/get-events-keyset): GET
-/events/keyset → {"events": [...], "next_cursor"} (the retired GET /events: a plain array), each event with `markets[]` whose `outcomes`, `outcomePrices` and `clobTokenIds`
-are JSON-ENCODED STRINGS; sports events carry `teams[]` with `ordering` "home"/"away".
+/events/keyset → {"events": [...], "next_cursor"} (the retired GET /events: a plain array), each
+event with `markets[]` whose `outcomes`, `outcomePrices` and `clobTokenIds` are JSON-ENCODED
+STRINGS; sports events carry `teams[]` with `ordering` "home"/"away".
 CLOB (https://docs.polymarket.com/developers/CLOB/prices-books/get-book): GET /book?token_id=T →
 {"bids": [{"price": "0.07", "size": "…"}] ascending, "asks": […] descending (best LAST),
 "hash", "timestamp" (ms string)}; the WS market-channel `book` event has the same shape plus
