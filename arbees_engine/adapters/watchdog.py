@@ -32,6 +32,7 @@ from ..ports import Clock
 
 log = structlog.get_logger(__name__)
 
+MAX_CHECKS_PER_PASS = 8  # REST top-of-book checks one pass runs at once
 Top = tuple[Decimal | None, Decimal | None]  # (best YES bid, best YES ask) in dollars
 FetchTop = Callable[[str], Awaitable[Top]]
 
@@ -174,8 +175,8 @@ class FeedWatchdog:
         if any(m in self._resubscribed for m in silent):
             log.warning("feed_silent_after_resubscribe", venue=self.venue, markets=len(silent))
             return await self._reconnect()
-        for market in silent:
-            await self._check(market)
+        # bounded per pass: the rest stay past the bound and are checked by the next passes
+        await asyncio.gather(*(self._check(m) for m in sorted(silent)[:MAX_CHECKS_PER_PASS]))
         return "ok"
 
     async def _check(self, market: str) -> None:

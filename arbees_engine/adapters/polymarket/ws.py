@@ -323,6 +323,7 @@ class PolymarketBookStream(StreamLiveness, StreamMetadata):
             self._reject(sink, "stale_snapshot", f"{asset} snapshot ts {ts} < applied {self._last_ts[asset]}")
             return []  # a REST reply overtaken by the websocket: what we hold is newer
         self.books[asset] = book
+        self._held.pop(asset, None)  # mid-trade levels the snapshot supersedes
         self._awaiting.discard(asset)
         self._resync_failed.pop(asset, None)
         self._last_ts[asset] = ts
@@ -379,8 +380,9 @@ class PolymarketBookStream(StreamLiveness, StreamMetadata):
 
     def _is_replay(self, asset: str, items: list) -> bool:
         """A change already applied: every hash seen and every level already at that size. The
-        hash is the ORDER's (docs: market channel, price_change), so a later change of the same
-        order (e.g. its cancel) repeats it; only a no-op repeat is a duplicate."""
+        hash is the SHA1 of the asset's whole book after the change (book_hash.py), so a later
+        change that returns the book to an earlier state repeats it; only a no-op repeat is a
+        duplicate."""
         book, seen = self.books[asset], self._hashes[asset]
         return all(
             ch.get("hash") and ch["hash"] in seen and book[side].get(price, ZERO) == size
