@@ -46,5 +46,9 @@ class KalshiConfig:
             ep.venue_poll_s,
             ep.discover_every_s,
             ep.use_websockets and same_deployment(ep, "kalshi_base_url", "kalshi_ws_url"),
-            WatchdogConfig(ep.feed_silence_s, ep.feed_pong_timeout_s, ep.feed_ping_interval_s),
+            WatchdogConfig(
+                silence_s=ep.feed_silence_s,
+                pong_timeout_s=ep.feed_pong_timeout_s,
+                ping_interval_s=ep.feed_ping_interval_s,
+            ),
         )

@@ -38,5 +38,9 @@ class PolymarketConfig:
             ep.venue_poll_s,
             ep.discover_every_s,
             ep.use_websockets and same_deployment(ep, "polymarket_clob_url", "polymarket_ws_url"),
-            WatchdogConfig(ep.feed_silence_s, ep.feed_pong_timeout_s, ep.feed_ping_interval_s),
+            WatchdogConfig(
+                silence_s=ep.feed_silence_s,
+                pong_timeout_s=ep.feed_pong_timeout_s,
+                ping_interval_s=ep.feed_ping_interval_s,
+            ),
         )
