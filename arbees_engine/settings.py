@@ -123,6 +123,11 @@ class EndpointSettings(BaseModel):
     kalshi_key_id: str | None = None
     kalshi_key_file: Path | None = None
     discover_every_s: float = Field(60.0, gt=0)
+    # Feed liveness (adapters/watchdog.py): a subscribed market silent feed_silence_s seconds gets a REST
+    # top-of-book check, then a resubscribe, then a reconnect; a ping unanswered feed_pong_timeout_s → reconnect.
+    feed_silence_s: float = Field(30.0, gt=0)
+    feed_ping_interval_s: float = Field(10.0, gt=0)  # Polymarket's text PING; Kalshi's protocol ping
+    feed_pong_timeout_s: float = Field(10.0, gt=0)
 
 
 class OpsSettings(BaseModel):
