@@ -76,6 +76,17 @@ class StreamingVenue:
         status = getattr(self.stream, "feed_status", None)
         return status() if status is not None else None
 
+    def venue_states(self) -> dict[str, str]:
+        """{aspect: state} of this venue's parts for the desk (node/status.py `venue_states`): the
+        merged `venue_states()` of the book stream and of any `watchers` (further venue adapters,
+        e.g. an exchange-status poller) that offer one; {} when none does."""
+        out: dict[str, str] = {}
+        for part in (self.stream, *getattr(self, "watchers", ())):
+            hook = getattr(part, "venue_states", None)
+            if callable(hook):
+                out.update(hook())
+        return out
+
     @property
     def mode(self) -> str:
         """ "websocket" or "rest-poll" (for logs and the run banner)."""

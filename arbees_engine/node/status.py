@@ -86,7 +86,8 @@ def pipeline_counts(parts: Parts) -> dict[str, int]:
 
 
 def engine_status(parts: Parts) -> EngineStatus:
-    """Mode, kill switch, health, counters, rejections by reason and per-stage latency (ms)."""
+    """Mode, kill switch, health, counters, rejections by reason, per-stage latency (ms), and each
+    venue's feed (`feeds`) and health aspects (`venue_states`)."""
     registry, writer, settlement = parts.registry, parts.writer, parts.settlement
     counts = dict(parts.counts)
     counts.update(
@@ -111,6 +112,7 @@ def engine_status(parts: Parts) -> EngineStatus:
     rejections.update(parts.input_rejections)
     control = parts.control
     limits = parts.settings.limits.model_dump(mode="json")
+    feeds = _feeds(parts)
     return EngineStatus(
         instance=parts.settings.instance,
         mode=control.effective_mode.value,
@@ -133,7 +135,8 @@ def engine_status(parts: Parts) -> EngineStatus:
         engine_now=parts.clock(),
         trading=_trading(parts),
         venue_feeds=_venue_feeds(parts),
-        feeds=_feeds(parts),
+        feeds=feeds,
+        venue_states=venue_states(parts, feeds),
         **_exposures(parts),
     )
 
@@ -175,6 +178,29 @@ def _feeds(parts: Parts) -> dict[str, FeedView]:
                 market_age_s=status.market_age_s,
                 counts=status.counts,
             )
+    return out
+
+
+def venue_states(parts: Parts, feeds: dict[str, FeedView]) -> dict[str, dict[str, str]]:
+    """Venue → {aspect: state} for the desk's header (EngineStatus.venue_states): "ws" is the
+    venue's websocket feed state (FeedView.state: "live", "down", "silent k/n"), then the aspects
+    of every adapter and live broker that offers `venue_states() -> {aspect: state}` (exchange
+    pauses, websocket logins, heartbeats, ...), merged under the adapter's name (brokers: their
+    venue). A part whose hook raises is reported as {"status": "error: <ExceptionType>"}, never
+    raised: the status must always be written."""
+    out: dict[str, dict[str, str]] = {venue: {"ws": feed.state} for venue, feed in feeds.items()}
+    parts_by_venue = [(a.name, a) for a in parts.adapters]
+    parts_by_venue += [(getattr(v, "value", str(v)), b) for v, b in parts.live_brokers.items()]
+    for venue, part in parts_by_venue:
+        hook = getattr(part, "venue_states", None)
+        if not callable(hook):
+            continue
+        try:
+            states = {str(aspect): str(state) for aspect, state in hook().items()}
+        except Exception as exc:  # noqa: BLE001 - a faulty hook must not stop the status
+            states = {"status": f"error: {type(exc).__name__}"}
+        if states:
+            out.setdefault(venue, {}).update(states)
     return out
 
 

@@ -3,9 +3,30 @@ engine (PostgreSQL and Redis from the harness)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import httpx
 from engine_harness import sim_engine, sim_settings
 
+from arbees_engine.adapters.composite import StreamingVenue
+from arbees_engine.adapters.kalshi.rest import KalshiRestVenue
+from arbees_engine.adapters.kalshi.ws import KalshiBookStream
+from arbees_engine.adapters.watchdog import WatchdogConfig
+from arbees_engine.bus.messages import EngineStatus
 from arbees_engine.ops.drive import drive_sim
+
+
+class _Clock:
+    """The engine clock the watchdog times on, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 async def test_status_carries_engine_clock_trading_kind_feeds_and_exposures(pg_dsn, redis_url):
@@ -28,3 +49,59 @@ async def test_status_carries_engine_clock_trading_kind_feeds_and_exposures(pg_d
         # fees today: every fill of this short run falls on the engine clock's day, so all of them
         bankroll = engine.bankroll_view()
         assert bankroll.day_fees is not None and bankroll.day_fees > 0 and bankroll.day_fees == bankroll.fees
+
+
+class _HeartbeatPlugin:
+    """A venue part plugged in through the generic hook: any adapter with `venue_states()`."""
+
+    name = "polymarket"
+
+    def __init__(self) -> None:
+        self.states = {"heartbeat": "failed: timeout"}
+
+    def venue_states(self) -> dict[str, str]:
+        return dict(self.states)
+
+
+class _BrokenPlugin:
+    name = "polymarket"
+
+    def venue_states(self) -> dict[str, str]:
+        raise RuntimeError("bug in a venue's status hook")
+
+
+async def test_venue_states_carry_each_websocket_feeds_state_and_every_adapters_own_aspects(pg_dsn, redis_url):
+    """Issue 14 item 4 / issue 15 item 3: EngineStatus.venue_states["kalshi"]["ws"] is the real
+    Kalshi stream's feed state (down before it connects, "silent k/n" while k of its n markets are
+    silent past the watchdog bound, live after), and an adapter offering `venue_states()` has its
+    aspects merged in (a failing hook is shown, never raised)."""
+    clock = _Clock(datetime(2026, 12, 7, 20, 0, tzinfo=UTC))
+    tickers = [f"KXNBAGAME-26DEC07T{i}" for i in range(5)]
+    settings = sim_settings(pg_dsn, redis_url)
+    async with httpx.AsyncClient() as client, sim_engine(settings, seed=7) as (engine, _world, _store):
+        stream = KalshiBookStream(tickers, clock=clock, watchdog=WatchdogConfig(silence_s=30.0))
+        rest = KalshiRestVenue("http://127.0.0.1:9", client)  # never called: the stream is not run
+        engine.adapters += [StreamingVenue(rest, stream), _HeartbeatPlugin()]
+        status = engine.status_view()
+        assert status.feeds["kalshi"].state == "down"
+        assert status.venue_states["kalshi"] == {"ws": "down"}
+        assert status.venue_states["polymarket"] == {"heartbeat": "failed: timeout"}
+
+        dog = stream.watchdog  # driven through the calls the stream makes on its socket's events
+        dog.connected()
+        clock.advance(31)
+        for ticker in tickers[1:]:
+            dog.touch(ticker)
+        status = engine.status_view()
+        assert status.venue_states["kalshi"] == {"ws": "silent 1/5"}
+        assert status.feeds["kalshi"].market_age_s[f"kalshi:{tickers[1]}"] == 0.0
+        assert status.feeds["kalshi"].market_age_s[f"kalshi:{tickers[0]}"] is None  # never heard from
+
+        dog.touch(tickers[0])
+        engine.adapters.append(_BrokenPlugin())
+        status = engine.status_view()
+        assert status.venue_states["kalshi"] == {"ws": "live"}
+        assert status.venue_states["polymarket"] == {"heartbeat": "failed: timeout", "status": "error: RuntimeError"}
+        # what the desk decodes off the bus
+        decoded = EngineStatus.model_validate_json(status.model_dump_json())
+        assert decoded.venue_states == status.venue_states
