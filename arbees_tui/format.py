@@ -115,6 +115,18 @@ def age(now: datetime, then: datetime | None) -> str:
     return f"{secs / 3600:.0f}h"
 
 
+def age_s(seconds: float | None) -> str:
+    """A non-negative age in seconds as "3s" / "2m" / "4h" / "3d", compact for a table cell
+    (whole units, rounded down); None (never updated, or not known) → "?"."""
+    if seconds is None:
+        return "?"
+    secs = int(max(0.0, seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
 def countdown(now: datetime, until: datetime | None) -> str:
     """Seconds left until `until` as "12s" (or "expired")."""
     if until is None:

@@ -14,6 +14,7 @@ from arbees_engine.bus.messages import (
     AuditView,
     BankrollView,
     EngineStatus,
+    FeedView,
     FillView,
     GameView,
     Heartbeat,
@@ -55,6 +56,8 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
         engine_now=now,
         trading={"kalshi": "paper", "polymarket": "paper"},
         venue_feeds={"kalshi": "ok", "polymarket": "stale 1/6"},
+        feeds=sample_feeds(),
+        venue_states={"kalshi": {"ws": "live"}, "polymarket": {"ws": "silent 1/6"}},
         limits={
             "max_game_exposure": "150",
             "max_sport_exposure": "400",
@@ -65,6 +68,19 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
         exposure_by_game={"g0000": Decimal("24.25")},
         exposure_by_sport={"nba": Decimal("24.25")},
     )
+
+
+def sample_feeds(games: int = 6) -> dict[str, FeedView]:
+    """Both venues' websocket feeds for the sample desk's first `games` games: Kalshi live (its
+    markets heard from 1, 4, 7, ... seconds ago), Polymarket with P-g0004's market silent for 47 s
+    ("silent 1/6") and P-g0005's never heard from (None)."""
+    kalshi = {f"K-g{i:04d}-{home}": 1.0 + 3 * i for i, (_away, home) in enumerate(TEAMS[:games])}
+    poly_age = {4: 47.0, 5: None}
+    poly = {f"P-g{i:04d}-{home}": poly_age.get(i, 2.0 + i) for i, (_away, home) in enumerate(TEAMS[:games])}
+    return {
+        "kalshi": FeedView(state="live", last_message_age_s=1.0, market_age_s=kalshi, counts={"reconnects": 1}),
+        "polymarket": FeedView(state="silent 1/6", last_message_age_s=2.0, market_age_s=poly, counts={"quiet_ok": 3}),
+    }
 
 
 def heartbeat(now: datetime, mode: str = "auto", kill: bool = False, age_s: float = 0.4, pid: int = 4242) -> Heartbeat:

@@ -318,6 +318,21 @@ class DeskState:
         engine_now = self.engine.engine_now if self.engine is not None else None
         return engine_now or now
 
+    def market_age_s(self, quote: QuoteView, now: datetime) -> float | None:
+        """Seconds since `quote`'s market last updated: its last websocket message as the engine's
+        feed reported it (`EngineStatus.feeds[venue].market_age_s`), plus the time since that
+        status was written (`updated_at`, the engine's wall clock); else the age of the quote's own
+        book time on the engine's clock (`engine_clock`), when it has a price; None when neither
+        is known (a streamed market with no message yet and no book)."""
+        engine = self.engine
+        feed = engine.feeds.get(quote.venue) if engine is not None else None
+        streamed = feed.market_age_s.get(quote.market_id) if feed is not None else None
+        if engine is not None and streamed is not None:
+            return streamed + max(0.0, (now - engine.updated_at).total_seconds())
+        if quote.yes_bid is None and quote.yes_ask is None:
+            return None  # no book: its time is only when the view was written
+        return max(0.0, (self.engine_clock(now) - quote.updated_at).total_seconds())
+
     def home_quote(self, game_id: str, venue: str) -> QuoteView | None:
         """The YES-on-home-team market of `game_id` on `venue`, if the engine listed one."""
         game = self.games.get(game_id)

@@ -319,7 +319,8 @@ class EngineStatus(_Msg):
     exposure_by_game: dict[str, Decimal] = Field(default_factory=dict)  # game_id → dollars at cost
     exposure_by_sport: dict[str, Decimal] = Field(default_factory=dict)  # sport → dollars at cost
     # venue → {aspect: state string}, e.g. {"kalshi": {"ws": "auth_failed", "paused": "rate_limit"}}:
-    # the place further per-venue health goes (feed health, heartbeats, pauses); "ok" is healthy.
+    # the place further per-venue health goes (feed health, heartbeats, pauses); "ok", "live" and
+    # "open" are healthy. node/status.py fills "ws" (FeedView.state) and any adapter's venue_states().
     # The desk's header shows every aspect of every venue, next to venue_feeds ("feed").
     venue_states: dict[str, dict[str, str]] = Field(default_factory=dict)
     resume_mode: str = ""  # the operator's chosen mode, the one a resume returns to ("": not reported)

@@ -104,33 +104,45 @@ def money_line(state: DeskState, wide: bool = True) -> list:
 
 def health_line(state: DeskState, now: datetime, link: str, link_detail: str, wide: bool = True) -> list:
     """engine ONLINE/STALE/OFFLINE (time since its last heartbeat) or UNKNOWN while our own link is
-    down; store, bus and each venue's states as the engine reports them; our link to Redis. Why
-    the store is down is told only on a wide header (narrow: it would push bus and venues off)."""
+    down; store, bus and each venue's states as the engine reports them; our link to Redis. A
+    narrow header keeps the venues' states on screen: single gaps, no heartbeat age while the
+    engine is ONLINE (a beat within HEARTBEAT_STALE_S), "store/bus ok" when both are, and no
+    reason why the store is down."""
     # with our own link down we cannot see the engine's heartbeat: it may well still be trading
     health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
+    gap = "  " if wide else " "
     engine_txt = f" {health.upper()} {hb_age} ago " if health == "offline" else health.upper()
     engine_style = "b reverse $error" if health == "offline" else f"b {HEALTH_STYLE[health]}"
     line = ["engine ", (engine_txt, engine_style)]
-    if health != "offline":
+    if health != "offline" and (wide or health != "online"):
         line += [f" hb {hb_age}"]
     status = state.engine
     if status is None or health in ("offline", "unknown"):
         # what the engine last said may no longer hold: unknown until it answers again
-        line += ["  store ", ("?", "$warning"), "  bus ", ("?", "$warning")]
+        line += [f"{gap}store ", ("?", "$warning"), f"{gap}bus ", ("?", "$warning")]
+    elif not wide and status.store_ok and status.bus_ok:
+        line += [f"{gap}store/bus ", ("ok", "$success"), *venue_area(venue_health(status), gap)]
     else:
-        line += ["  store ", ("ok", "$success") if status.store_ok else (" DOWN ", "b reverse $error")]
+        line += [f"{gap}store ", ("ok", "$success") if status.store_ok else (" DOWN ", "b reverse $error")]
         if not status.store_ok and status.store_reason and wide:
             line += [" ", (status.store_reason[:40], "$text-muted")]
-        line += ["  bus ", ("ok", "$success") if status.bus_ok else ("DOWN", "b $error")]
-        line += venue_area(venue_health(status))
+        line += [f"{gap}bus ", ("ok", "$success") if status.bus_ok else ("DOWN", "b $error")]
+        line += venue_area(venue_health(status), gap)
     link_text = "ok" if link == "connected" else link
-    line += ["  link ", (link_text, {"connected": "$success", "connecting": "$warning"}.get(link, "$error"))]
+    line += [f"{gap}link ", (link_text, {"connected": "$success", "connecting": "$warning"}.get(link, "$error"))]
     if link_detail and link != "connected":
         line += [" ", (link_detail[:60], "$text-muted")]
     return line
 
 
-BAD_STATES = ("down", "dead", "failed", "auth_failed", "expired", "error", "offline", "naked")
+BAD_STATES = ("down", "dead", "failed", "expired", "error", "offline", "naked", "rejected", "paused", "maintenance")
+# states meaning healthy: "ok", a websocket feed's "live" (FeedView.state), an exchange's "open"
+HEALTHY_STATES = ("ok", "live", "open")
+
+
+def healthy(state: str) -> bool:
+    """True for a state that needs no attention ("ok", "live", "open", or "ok (...)")."""
+    return state in HEALTHY_STATES or state.startswith("ok (")
 
 
 def venue_health(status) -> dict[str, dict[str, str]]:  # noqa: ANN001 - an EngineStatus
@@ -147,20 +159,22 @@ def venue_health(status) -> dict[str, dict[str, str]]:  # noqa: ANN001 - an Engi
 
 
 def _state_style(state: str) -> str:
-    """Green for "ok", red for a state that means no trading (down, failed, ...), else yellow."""
-    if state == "ok":
+    """Green for a healthy state, red for one that means no trading (down, failed, ...), else yellow
+    (e.g. a websocket's "silent 1/5": some markets silent, being checked)."""
+    if healthy(state):
         return "$success"
     return "b $error" if any(bad in state.lower() for bad in BAD_STATES) else "$warning"
 
 
-def venue_area(health: dict[str, dict[str, str]]) -> list:
-    """ "kals ok  poly feed stale 1/6 ws auth_failed": a venue whose every aspect is "ok" reads
-    "ok"; otherwise each aspect that is not ok is named with its state (the feed's name is left
-    out when it is the only one)."""
+def venue_area(health: dict[str, dict[str, str]], gap: str = "  ") -> list:
+    """ "kals ok  poly feed stale 1/6 ws silent 1/6": a venue whose every aspect is healthy
+    (`healthy`: "ok", a websocket "live", ...) reads "ok"; otherwise each aspect that is not is
+    named with its state (the book feed's name is left out when it is the only one). `gap`: the
+    space before each venue."""
     line: list = []
     for venue, states in health.items():
-        line.append(f"  {venue[:4]}")
-        bad = {aspect: state for aspect, state in states.items() if state != "ok"}
+        line.append(f"{gap}{venue[:4]}")
+        bad = {aspect: state for aspect, state in states.items() if not healthy(state)}
         if not bad:
             line += [" ", ("ok", "$success")]
             continue

@@ -28,7 +28,8 @@ def _prior(game: GameView) -> str:
 
 
 class MarketsTable(SyncTable):
-    """The game's markets on every venue; row key = market_id."""
+    """The game's markets on every venue; row key = market_id. Age: time since the market's last
+    update ("3s", "2m"; "?" unknown, `DeskState.market_age_s`)."""
 
     COLUMNS = (
         ("venue", "Venue", 6),
@@ -36,10 +37,11 @@ class MarketsTable(SyncTable):
         ("bid", "Bid¢", 4),
         ("ask", "Ask¢", 4),
         ("state", "State", 5),
+        ("age", "Age", 3),
         ("size", "Size b/a", 9),
         ("market", "Market", 16),
     )
-    DROP = ("market", "size")  # venue, team, bid, ask and state never drop
+    DROP = ("market", "size", "age")  # venue, team, bid, ask and state never drop
     GROW = {"market": 2, "yes": 1, "venue": 1}  # noqa: RUF012
 
 
@@ -133,6 +135,7 @@ class GameScreen(Screen):
                     fmt.cents(q.yes_bid),
                     fmt.cents(q.yes_ask),
                     "stale" if q.stale else "ok",
+                    fmt.age_s(state.market_age_s(q, now)),
                     size,
                     market_id,
                 ),

@@ -78,7 +78,7 @@ async def test_header_shows_trading_badge_money_and_health():
         # equity marked to market: 10012.40 + 3.10 unrealized; realized after fees 12.75 − 0.35
         assert "eq $10,015.50" in text and "cash $9,745.15" in text and "real +$12.40" in text
         assert "fees today $0.35" in text and "exp $24.25/$400" in text
-        assert "store ok" in text and "kals ok" in text and "poly stale 1/6" in text
+        assert "store ok" in text and "kals ok" in text and "poly feed stale 1/6 ws silent 1/6" in text
         engine = app.state.engine.model_copy(
             update={
                 "trading": {"kalshi": "live", "polymarket": "paper"},
