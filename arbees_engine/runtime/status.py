@@ -136,11 +136,15 @@ def engine_status(parts: Parts) -> EngineStatus:
 
 
 def _trading(parts: Parts) -> dict[str, str]:
-    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders) or "paper"."""
+    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders), "live halted:
+    <why>" (a live broker refusing new orders, e.g. Polymarket heartbeats failing) or "paper"."""
     out: dict[str, str] = {}
     for market in parts.registry.markets.values():
         venue = market.venue
-        out[venue.value] = "sim" if market.simulated else ("live" if venue in parts.live_brokers else "paper")
+        broker = parts.live_brokers.get(venue)
+        halted = getattr(broker, "halted", "") if broker is not None else ""
+        live = f"live halted: {halted}" if halted else "live"
+        out[venue.value] = "sim" if market.simulated else (live if broker is not None else "paper")
     return out
 
 
