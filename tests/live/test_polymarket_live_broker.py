@@ -14,6 +14,7 @@ from eth_account import Account
 from live_fake_clob import FakeClob
 
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE
+from arbees_engine.adapters.live import LiveVenueRefused, live_venues
 from arbees_engine.adapters.polymarket.broker import PolymarketLiveBroker
 from arbees_engine.adapters.polymarket.clob import (
     CLIENT_PACKAGE,
@@ -29,7 +30,6 @@ from arbees_engine.adapters.polymarket.credentials import (
     read_private_key,
 )
 from arbees_engine.adapters.polymarket.heartbeat import HeartbeatKeeper
-from arbees_engine.adapters.polymarket.live import LiveVenueRefused, live_venues
 from arbees_engine.model import (
     FeeKind,
     FeeSchedule,

@@ -13,13 +13,13 @@ A resend with a client_order_id the venue already holds is answered with a confl
 or an error code containing "already_exists"/"duplicate"); that means "already placed", so the
 existing order is looked up instead of placing a second one.
 
-Safety: the client refuses to exist unless ARBEES_LIVE=1 AND ARBEES_LIVE_AUTHORIZATION equals
-"I-ACCEPT-REAL-MONEY-RISK". Without both, the engine uses paper execution against the live book.
+Safety: the client refuses to exist unless ARBEES_LIVE names Kalshi ("1" or "kalshi,…") AND
+ARBEES_LIVE_AUTHORIZATION equals "I-ACCEPT-REAL-MONEY-RISK" (adapters/live.py). Without both, the
+engine uses paper execution against the live book.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -29,13 +29,12 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ...model import Order, OrderStatus, Side, to_decimal
+from ..live import AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV, live_venues  # noqa: F401 - re-exported
 from .auth import KalshiSigner
 
 log = structlog.get_logger(__name__)
 
 KALSHI_REST_URL = "https://api.elections.kalshi.com/trade-api/v2"
-LIVE_ENV, AUTH_ENV = "ARBEES_LIVE", "ARBEES_LIVE_AUTHORIZATION"
-LIVE_AUTHORIZATION_PHRASE = "I-ACCEPT-REAL-MONEY-RISK"
 
 
 class LiveTradingRefused(RuntimeError):
@@ -75,9 +74,9 @@ def price_dollars(price: Decimal) -> str:
 
 
 def live_trading_allowed(env: Mapping[str, str] | None = None) -> bool:
-    """True only if ARBEES_LIVE == "1" and ARBEES_LIVE_AUTHORIZATION == LIVE_AUTHORIZATION_PHRASE."""
-    env = os.environ if env is None else env
-    return env.get(LIVE_ENV) == "1" and env.get(AUTH_ENV) == LIVE_AUTHORIZATION_PHRASE
+    """True only if ARBEES_LIVE names Kalshi ("1", or a list such as "kalshi,polymarket") and
+    ARBEES_LIVE_AUTHORIZATION == LIVE_AUTHORIZATION_PHRASE (adapters/live.py)."""
+    return "kalshi" in live_venues(env)
 
 
 class _BackoffHonouringRetryAfter:

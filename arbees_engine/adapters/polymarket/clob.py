@@ -44,8 +44,8 @@ from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, Signe
 from py_clob_client_v2.order_utils.model.side import Side as ClientSide
 
 from ...model import Order
+from ..live import require_live
 from .credentials import ApiCredentials
-from .live import require_live
 
 #: The official client this module is written and tested against (tests pin it).
 CLIENT_PACKAGE, CLIENT_VERSION = "py-clob-client-v2", "1.2.1"

@@ -1,4 +1,4 @@
-"""Which venues trade live: the per-venue form of the double authorisation (adapters/kalshi/orders.py).
+"""Which venues trade live: the per-venue double authorisation (kalshi/orders.py, polymarket/clob.py).
 
 Live orders need BOTH switches in the environment: `ARBEES_LIVE` naming the venues
 ("kalshi,polymarket"; "1" is the older spelling of "kalshi" alone) AND `ARBEES_LIVE_AUTHORIZATION`
@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ..kalshi.orders import AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV
+LIVE_ENV, AUTH_ENV = "ARBEES_LIVE", "ARBEES_LIVE_AUTHORIZATION"
+LIVE_AUTHORIZATION_PHRASE = "I-ACCEPT-REAL-MONEY-RISK"
 
 
 class LiveVenueRefused(RuntimeError):
