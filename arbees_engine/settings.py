@@ -219,7 +219,7 @@ class Settings(BaseSettings):
             return frozenset({"kalshi"})
         return frozenset(v for v in self.live.split(",") if v)
 
-    # Store writer (runtime/writer.py): hard bound of queued rows; a backlog over `store_backlog_unhealthy`
+    # Store writer (node/writer.py): hard bound of queued rows; a backlog over `store_backlog_unhealthy`
     # rows makes the store count as down (no new positions); seconds a shutdown spends draining it.
     store_queue_max: int = Field(200_000, gt=0)
     store_backlog_unhealthy: int = Field(10_000, gt=0)

@@ -15,8 +15,8 @@ from arbees_engine.adapters.live import LIVE_AUTHORIZATION_PHRASE
 from arbees_engine.adapters.polymarket.broker import PolymarketLiveBroker
 from arbees_engine.adapters.polymarket.live_setup import HeartbeatAdapter, PolymarketLiveStartError
 from arbees_engine.model import Venue
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.builder import start_polymarket_live
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
 KEY = "0x" + "5d" * 32

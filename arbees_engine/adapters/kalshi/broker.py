@@ -18,10 +18,10 @@ from decimal import ROUND_FLOOR
 import httpx
 import structlog
 
-from ...execution.broker import Broker
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.fees import taker_fee
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
+from ..base import Broker
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited
 
 log = structlog.get_logger(__name__)

@@ -23,9 +23,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
 import structlog
 
-from ...execution.broker import Broker
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.fees import FeeKind, FeeSchedule, taker_fee
+from ..base import Broker
 from .clob import InvalidOrder, OrderTerms, OutcomeUnknown, PolymarketApiError, PolymarketOrderClient
 from .heartbeat import HeartbeatKeeper
 

@@ -12,20 +12,37 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
+from collections.abc import Callable
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from ..model import Sport
-from .events import venue_book_ages
-from .histogram import LogHistogram, prometheus_bounds
+from ..telemetry.histogram import LogHistogram, prometheus_bounds
+from .health import ObservedEngine, venue_book_ages
 
-if TYPE_CHECKING:
-    from ..runtime.engine import Engine
-    from .core import Operations
+
+class ObservedOperations(Protocol):
+    """What the metrics read of the operations hooks (operations.py `Operations` has all of it)."""
+
+    ready: bool
+    ticks_by_venue: Counter[str]
+    stale_marks: Counter[str]
+    orders: Counter[tuple[str, str]]
+    fills: Counter[str]
+    reconnects: Callable[[], int]
+    bus_backlog: Callable[[], int]
+    looplag: Any
+    tick_latency: LogHistogram
+    game_latency: LogHistogram
+    alerts: Any
+    readiness: Callable[[], Any]
+    loop: asyncio.AbstractEventLoop | None
+
 
 SCRAPE_TIMEOUT_S = 2.0
 _BOUNDS = prometheus_bounds()
@@ -45,7 +62,7 @@ def _labelled(kind, name: str, doc: str, label: str, values: dict) -> object:
     return family
 
 
-def engine_families(engine: Engine, ops: Operations) -> list:
+def engine_families(engine: ObservedEngine, ops: ObservedOperations) -> list:
     """Every metric family, read from the engine's counters and state now (call on the loop)."""
     counts = engine.counts
     rejections = dict(engine.trader.gate.rejections)
@@ -142,7 +159,7 @@ def engine_families(engine: Engine, ops: Operations) -> list:
 class _LoopCollector:
     """A prometheus-client Collector that builds the families on the engine's loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, engine: Engine, ops: Operations) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, engine: ObservedEngine, ops: ObservedOperations) -> None:
         self.loop, self.engine, self.ops = loop, engine, ops
 
     async def _families(self) -> list:
@@ -166,7 +183,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 class MetricsServer:
     """Serves /metrics, /healthz and /readyz on host:port (port 0 picks a free one, see `.port`)."""
 
-    def __init__(self, engine: Engine, ops: Operations, host: str, port: int) -> None:
+    def __init__(self, engine: ObservedEngine, ops: ObservedOperations, host: str, port: int) -> None:
         self.engine, self.ops = engine, ops
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_LoopCollector(asyncio.get_running_loop(), engine, ops))

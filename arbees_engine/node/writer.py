@@ -35,9 +35,9 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential
 
 from ..store.batch import WriteJob
-from ..store.errors import StoreUnavailable
+from ..store.errors import is_store_outage
 from ..store.journal import journal_line, read_journal, split_journalable, write_journal
-from .latency import LatencyRecorder
+from ..telemetry.latency import LatencyRecorder
 
 log = structlog.get_logger(__name__)
 
@@ -45,36 +45,6 @@ Job = Callable[[], Awaitable[object]]
 SAMPLE_KINDS = frozenset({"quote"})  # rows a full queue sheds first: one more sample follows soon
 KEPT_KINDS = frozenset({"ack", "audit", "signal"})  # never dropped for room: operator and decision records
 BATCH_ROWS = 5000  # jobs per transaction at most: a batch costs a few round trips whatever its size
-# Server conditions that pass (retry the batch later) rather than a row the database refuses: lost
-# connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
-# 53), a read-only server (25006, a standby being promoted), serialization/deadlock (class 40).
-# https://www.postgresql.org/docs/current/errcodes-appendix.html; names are asyncpg's classes.
-_TRANSIENT = frozenset(
-    {
-        "ConnectionDoesNotExistError",
-        "InterfaceError",
-        "CannotConnectNowError",
-        "ConnectionFailureError",
-        "TooManyConnectionsError",
-        "AdminShutdownError",
-        "CrashShutdownError",
-        "InsufficientResourcesError",
-        "DiskFullError",
-        "OutOfMemoryError",
-        "ReadOnlySQLTransactionError",
-        "SerializationError",
-        "DeadlockDetectedError",
-    }
-)
-
-
-def is_store_outage(exc: BaseException) -> bool:
-    """True when a write failed because of the server or the network (keep the rows, retry later),
-    False for a bad row (drop it, count it)."""
-    return (
-        isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable))
-        or type(exc).__name__ in _TRANSIENT
-    )
 
 
 class StoreWriter:
@@ -446,7 +416,7 @@ class StoreWriter:
 
 
 def _raise_if_cancelling() -> None:
-    """Drivers can swallow a cancellation (see engine.cancel_and_wait): honour one still pending."""
+    """Drivers can swallow a cancellation (see node/tasks.py cancel_and_wait): honour one still pending."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError()
