@@ -105,6 +105,11 @@ class StrategySettings(BaseModel):
     # accept those two terms being unknown (overtime, draw and orientation are always checked).
     arb_accept_unknown_cancellation: bool = False
     arb_accept_unknown_postponement: bool = False
+    # An arbitrage whose second leg fills less than its first (execution/legs.py): "unwind" buys the
+    # other side of the first leg's market for the naked contracts, losing at most
+    # legged_unwind_max_loss dollars per contract before fees; "hold" keeps them and alerts.
+    legged_policy: str = Field("hold", pattern="^(hold|unwind)$")
+    legged_unwind_max_loss: Decimal = Field(Decimal("0.03"), ge=0, le=1)
 
 
 class EndpointSettings(BaseModel):

@@ -270,7 +270,8 @@ class EngineStatus(_Msg):
     halted: <why>" when a live venue refuses new orders (Polymarket heartbeats failing or stopped).
     venue_feeds: per venue the health of its books ("ok", "stale k/n" when k of n books are stale,
     "down" when all are, "unknown" without markets). exposure_by_game/_sport: dollars at cost of
-    open positions, to hold against limits max_game_exposure/max_sport_exposure.
+    open positions, to hold against limits max_game_exposure/max_sport_exposure. naked_exposure:
+    arbitrage legs left unhedged after the legged policy ran, until their positions close.
     """
 
     kind: Literal["engine"] = "engine"
@@ -297,6 +298,9 @@ class EngineStatus(_Msg):
     venue_feeds: dict[str, str] = Field(default_factory=dict)  # venue → "ok" | "stale k/n" | "down" | "unknown"
     exposure_by_game: dict[str, Decimal] = Field(default_factory=dict)  # game_id → dollars at cost
     exposure_by_sport: dict[str, Decimal] = Field(default_factory=dict)  # sport → dollars at cost
+    # signal_id → an arbitrage leg left unhedged ("3 YES kalshi:X ≤$0.55 since 12:00:01Z (hold: …)"),
+    # shown until its position closes (execution/legs.py)
+    naked_exposure: dict[str, str] = Field(default_factory=dict)
 
     @property
     def key(self) -> str:

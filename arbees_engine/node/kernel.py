@@ -28,6 +28,7 @@ from ..data.listings import ListingIntake
 from ..execution import PaperBroker, PaperVenueBroker, client_order_ids, signal_ids
 from ..execution.broker import Broker
 from ..execution.engine import Executor
+from ..execution.legs import LeggedPolicy
 from ..jobs import ExecuteSignal, JobQueue, ResolveOrder, RetrySettlement, SettleGame, SettleOnVenue
 from ..model import BookUpdate, GameState, Market, MarketListing, Mode, Venue
 from ..portfolio import Portfolio
@@ -138,7 +139,7 @@ class Engine:
     def _build_executor(self, store: Callable[[], Any], start_ms: int, on_fill: Callable[..., None] | None) -> Executor:
         """The execution engine: paper broker on the cache's books, live brokers by venue (`live_brokers`)."""
         paper = PaperVenueBroker(PaperBroker(self.registry.markets), self.registry.books)
-        return Executor(
+        executor = Executor(
             self.out,
             self.clock,
             self.registry,
@@ -152,6 +153,10 @@ class Engine:
             client_order_ids(self.settings.instance, start_ms=start_ms),
             on_fill,
         )
+        strategy = self.settings.strategy
+        executor.legging.policy = LeggedPolicy(strategy.legged_policy)
+        executor.legging.unwind_max_loss = strategy.legged_unwind_max_loss
+        return executor
 
     def _build_trader(self, start_ms: int) -> Trader:
         """The trader: prices each change, finds edges and arbitrage, runs the risk gate."""

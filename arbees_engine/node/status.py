@@ -131,6 +131,7 @@ def engine_status(parts: Parts) -> EngineStatus:
         engine_now=parts.clock(),
         trading=_trading(parts),
         venue_feeds=_venue_feeds(parts),
+        naked_exposure=parts.executor.legging.exposure(parts.portfolio),
         **_exposures(parts),
     )
 

@@ -145,6 +145,7 @@ class FakeKalshiRest:
                     "side": body["side"],
                     "count_fp": f"{filled:.2f}",
                     "yes_price_dollars": body.get("yes_price_dollars"),
+                    "no_price_dollars": body.get("no_price_dollars"),
                     **({"fee_cost": self.fee_cost} if self.fee_cost is not None else {}),
                 }
             )
