@@ -28,6 +28,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -50,6 +51,7 @@ from .credentials import ApiCredentials
 #: The official client this module is written and tested against (tests pin it).
 CLIENT_PACKAGE, CLIENT_VERSION = "py-clob-client-v2", "1.2.1"
 POLYGON_CHAIN_ID = 137
+EPOCH, MILLISECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=1)
 TOKEN_DECIMALS = Decimal(1_000_000)  # pUSD and outcome tokens carry 6 decimals (config.py)
 _T = TypeVar("_T")
 
@@ -207,7 +209,7 @@ class PolymarketOrderClient:
             side=ClientSide.BUY,
             signer=builder._v2_order_signer(),
             signatureType=builder.signature_type,
-            timestamp=str(int(order.created_at.timestamp() * 1000)),
+            timestamp=str((order.created_at - EPOCH) // MILLISECOND),  # exact integer ms, no float
         )
         return signer.build_signed_order(data)
 
