@@ -100,7 +100,10 @@ class Executor:
         above $0 at or below it, or whose market or grid is unknown (reason "limit_off_tick_grid:
         …" / "limit_out_of_range: …" / "unknown_market: …" / "bad_tick_grid: …", counted as
         `engine.reject("execution", code)`).
-        A leg whose outcome is unknown stops the signal and is reconciled later (`resolve_unknown`).
+        On a live desk a multi-leg signal is also refused unless every leg's book shows its contracts
+        at its limit ("insufficient_depth: …"). A second leg that fills less than the first runs the
+        legged policy (`_legged`, execution/legs.py). A leg whose outcome is unknown stops the signal
+        and is reconciled later (`resolve_unknown`).
         """
         limits, refusal = self._refusal(signal)
         if refusal is not None:
