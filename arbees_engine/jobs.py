@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from .model import GameState, Order, Signal
+from .model import GameState, Order, Signal, VenueResult
 
 log = structlog.get_logger(__name__)
 
@@ -38,10 +38,10 @@ class SettleGame:
 
 @dataclass(frozen=True, slots=True)
 class SettleOnVenue:
-    """Settle `market_id` on its venue's `result` ("yes", "no", "void" or "split")."""
+    """Settle `market_id` on its venue's `result`."""
 
     market_id: str
-    result: str
+    result: VenueResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ import structlog
 from ..adapters.base import Sink
 from ..cache import Registry
 from ..jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
-from ..model import GameState, GameStatus, Market, MarketListing, Side
+from ..model import GameState, GameStatus, Market, MarketListing, Side, VenueResult
 from ..model.money import ZERO
 from ..ports import Clock, Outbox
 from ..store.errors import StoreError, StoreUnavailable
@@ -50,7 +50,7 @@ log = structlog.get_logger(__name__)
 
 LOOKUP_EVERY_S = 60.0  # seconds before the second lookup of a market awaiting its result
 LOOKUP_MAX_S = 3600.0  # the wait doubles after each lookup without a result, up to this
-VENUE_RESULTS = ("yes", "no", "void", "split")  # MarketListing.result values once settled
+VENUE_RESULTS = tuple(VenueResult)  # MarketListing.result values once settled
 SPLIT_VALUE = Decimal("0.5")  # dollars per contract of either side in a 50-50 resolution
 _GAME_OVER = (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED)
 RETRY_FIRST_S = 0.5  # seconds before a settlement the store could not take is tried again
@@ -178,7 +178,7 @@ class Settlement:
             self.jobs.put(SettleOnVenue(market_id, listing.result))
         return True
 
-    async def settle_on_venue(self, market_id: str, result: str) -> None:
+    async def settle_on_venue(self, market_id: str, result: VenueResult) -> None:
         """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed's
         expectation (this run's, else the store's from an earlier run). Raises StoreError when
         the store cannot be read or book the settlement (nothing changes; a later lookup retries)."""
@@ -254,7 +254,7 @@ class Settlement:
             self.jobs.put(RetrySettlement(market_id))
 
     async def close_market(
-        self, market_id: str, result: str, why: str, verdict: SettlementVerdict | None = None
+        self, market_id: str, result: VenueResult, why: str, verdict: SettlementVerdict | None = None
     ) -> Decimal:
         """Settle both sides of `market_id` at `result` (VENUE_RESULTS): book the closed positions in
         the store (with the venue's `verdict` against the feed, one transaction), then apply them

@@ -95,6 +95,7 @@ async def test_a_paper_desk_and_a_live_desk_trade_the_same_arbitrage_with_the_sa
     await paper.executor.execute(_arb())
     with FakeKalshiRest(rsa_key.public_key(), liquidity=10) as kalshi, FakeClob(Account.from_key(KEY).address) as clob:
         clob.asks["7002"], clob.fee_bps["7002"] = [(D("0.40"), D("10"))], 300  # 3% at match time, as on paper
+        kalshi.fee_cost = "0.1800"  # the venue charges its schedule, rounded up to the cent, as on paper
         live = _desk()
         client = _go_live(live, rsa_key, kalshi, clob)
         await live.executor.execute(_arb())
@@ -128,7 +129,7 @@ async def test_a_failed_second_leg_is_unwound_at_a_bounded_loss(rsa_key):
         audits = _audits(live)
         await live.executor.execute(_arb())
         await client.aclose()
-        unwind = [o for o in kalshi.orders.values() if o["side"] == "no"]
+        unwind = [o for o in kalshi.orders.values() if o["outcome_side"] == "no"]
     assert len(unwind) == 1 and unwind[0]["no_price_dollars"] == "0.4700"  # 1 − 0.55 + 0.02
     positions = _book(live)["positions"]
     assert positions[(KALSHI.market_id, Side.YES)][0] == positions[(KALSHI.market_id, Side.NO)][0] == 10
@@ -146,7 +147,7 @@ async def test_a_failed_second_leg_is_held_alerted_and_shown_until_closed(rsa_ke
         audits = _audits(live)
         await live.executor.execute(_arb())
         await client.aclose()
-        assert [o["side"] for o in kalshi.orders.values()] == ["yes"]  # no unwind sent
+        assert [o["outcome_side"] for o in kalshi.orders.values()] == ["yes"]  # no unwind sent
     status = live.status_view()
     assert status.counts["legged_arbs"] == status.counts["legged_holds"] == 1
     assert status.naked_exposure["arb-1"].startswith("10 YES kalshi:KX-SAS ≤$0.55 since ")

@@ -246,14 +246,20 @@ class PolymarketOrderClient:
         return reply
 
     async def get_order(self, order_id: str) -> dict | None:
-        """GET /data/order/{order_id} → the venue order, or None when the venue does not know it."""
+        """GET /data/order/{order_id} → the venue order, or None when the venue does not know it (404,
+        400, or an empty answer). Raises OutcomeUnknown for an answer it cannot read (that proves
+        nothing: the order must not be called never-sent on garbage)."""
         try:
             venue = await self._call(self._clob.get_order, order_id)
         except PolymarketApiError as exc:
             if exc.status in (400, 404):
                 return None
             raise
-        return venue if isinstance(venue, dict) and venue.get("id") else None
+        if not venue:
+            return None
+        if not isinstance(venue, dict) or venue.get("id") != order_id:
+            raise OutcomeUnknown(f"GET /data/order answered {str(venue)[:120]}")
+        return venue
 
     async def trades(self, order_id: str, token_id: str, after_s: int) -> list[dict]:
         """The account's trades where `order_id` was the taker (GET /data/trades?asset_id&after, all pages)."""
