@@ -144,6 +144,11 @@ class EndpointSettings(BaseModel):
     polymarket_min_balance: Decimal = Field(Decimal("10"), ge=0)
     polymarket_heartbeat_s: float = Field(5.0, gt=0, le=8)
     discover_every_s: float = Field(60.0, gt=0)
+    # Feed liveness (adapters/watchdog.py): a subscribed market silent feed_silence_s seconds gets a REST
+    # top-of-book check, then a resubscribe, then a reconnect; a ping unanswered feed_pong_timeout_s → reconnect.
+    feed_silence_s: float = Field(30.0, gt=0)
+    feed_ping_interval_s: float = Field(10.0, gt=0)  # Polymarket's text PING; Kalshi's protocol ping
+    feed_pong_timeout_s: float = Field(10.0, gt=0)
 
 
 class OpsSettings(BaseModel):

@@ -70,6 +70,12 @@ class StreamingVenue:
         self.recorder = recorder
         self.subscribed: set[str] = set()
 
+    def feed_status(self):
+        """The book stream's `watchdog.FeedStatus` (state, per-market ages, counters), or None when
+        books are polled over REST."""
+        status = getattr(self.stream, "feed_status", None)
+        return status() if status is not None else None
+
     @property
     def mode(self) -> str:
         """ "websocket" or "rest-poll" (for logs and the run banner)."""

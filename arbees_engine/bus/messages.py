@@ -29,6 +29,7 @@ from .views import (  # noqa: F401 - re-exported
     BankrollView,
     Dollars,
     EngineStatus,
+    FeedView,
     FillView,
     GameView,
     LatencyView,

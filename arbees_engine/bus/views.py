@@ -227,7 +227,8 @@ class BankrollView(_Msg):
 
     realized_pnl is gross of fees (settlement payout − cost); day_net_pnl is today's realized P&L
     net of fees (since UTC midnight), sent before issue 12 as `day_realized_pnl`: the old key still
-    decodes, and `day_realized_pnl` reads day_net_pnl, for one release.
+    decodes, and `day_realized_pnl` reads day_net_pnl, for one release. day_fees: fees paid since
+    UTC midnight (engine clock), dollars; None from an engine too old to send it.
     """
 
     kind: Literal["bankroll"] = "bankroll"
@@ -240,6 +241,7 @@ class BankrollView(_Msg):
     open_exposure: Decimal
     day_net_pnl: Decimal = Field(validation_alias=AliasChoices("day_net_pnl", "day_realized_pnl"))
     updated_at: UtcDatetime
+    day_fees: Decimal | None = None
 
     @property
     def key(self) -> str:
@@ -261,6 +263,24 @@ class LatencyView(_Msg):
     count: int
 
 
+class FeedView(_Msg):
+    """One venue's book feed (adapters/watchdog.py FeedStatus).
+
+    state: "down" (no connection), "live" or "silent k/n" (k of n subscribed markets silent past
+    the watchdog's bound, being checked); last_message_age_s: seconds since any frame (None before
+    the first); market_age_s: market id ("kalshi:<ticker>", "polymarket:<YES token>") → seconds
+    since its last book message (None before the first); counts: the watchdog's steps
+    ("rest_checks", "quiet_ok", "book_moved", "resubscribes", "reconnects", "recovered", "pings",
+    "pongs", "pong_timeouts", ...) and the stream's resync counters ("resyncs", "hash_ok",
+    "hash_mismatch", "hash_mid_trade", "hash_unverifiable", "book_mismatch", "seq_gap", ...).
+    """
+
+    state: str
+    last_message_age_s: float | None = None
+    market_age_s: dict[str, float | None] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
 class EngineStatus(_Msg):
     """The engine's own state: mode, kill switch, health, counters, rejections, latencies.
 
@@ -272,6 +292,9 @@ class EngineStatus(_Msg):
     "down" when all are, "unknown" without markets). exposure_by_game/_sport: dollars at cost of
     open positions, to hold against limits max_game_exposure/max_sport_exposure. naked_exposure:
     arbitrage legs left unhedged after the legged policy ran, until their positions close.
+    "down" when all are, "unknown" without markets). feeds: per streaming venue its FeedView
+    (connection state, each market's last update age, watchdog counters). exposure_by_game/_sport: dollars at cost of
+    open positions, to hold against limits max_game_exposure/max_sport_exposure.
     """
 
     kind: Literal["engine"] = "engine"
@@ -296,11 +319,17 @@ class EngineStatus(_Msg):
     engine_now: UtcDatetime | None = None  # the engine's clock (simulated time in a sim): signal expiry runs on it
     trading: dict[str, str] = Field(default_factory=dict)  # venue → "paper" | "live" | "live halted: …" | "sim"
     venue_feeds: dict[str, str] = Field(default_factory=dict)  # venue → "ok" | "stale k/n" | "down" | "unknown"
+    feeds: dict[str, FeedView] = Field(default_factory=dict)  # venue → its websocket feed (streaming venues only)
     exposure_by_game: dict[str, Decimal] = Field(default_factory=dict)  # game_id → dollars at cost
     exposure_by_sport: dict[str, Decimal] = Field(default_factory=dict)  # sport → dollars at cost
     # signal_id → an arbitrage leg left unhedged ("3 YES kalshi:X ≤$0.55 since 12:00:01Z (hold: …)"),
     # shown until its position closes (execution/legs.py)
     naked_exposure: dict[str, str] = Field(default_factory=dict)
+    # venue → {aspect: state string}, e.g. {"kalshi": {"ws": "auth_failed", "paused": "rate_limit"}}:
+    # the place further per-venue health goes (feed health, heartbeats, pauses); "ok" is healthy.
+    # The desk's header shows every aspect of every venue, next to venue_feeds ("feed").
+    venue_states: dict[str, dict[str, str]] = Field(default_factory=dict)
+    resume_mode: str = ""  # the operator's chosen mode, the one a resume returns to ("": not reported)
 
     @property
     def key(self) -> str:

@@ -90,6 +90,7 @@ class Recovery:
             game_sports=sports,
             at=now,
             day_net_pnl=await store.ledger_net_since(day_start),
+            day_fees=await store.ledger_fees_since(day_start),
             starting=bankroll.starting,
         )
         return len(positions)

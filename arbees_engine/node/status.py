@@ -11,7 +11,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..bus.messages import BankrollView, EngineStatus, utcnow
+from ..bus.messages import BankrollView, EngineStatus, FeedView, utcnow
 from ..cache import Registry
 from ..control.signal_book import SignalBook
 from ..control.state import ControlState
@@ -55,7 +55,7 @@ class Parts(Protocol):
 
 def bankroll_view(parts: Parts) -> BankrollView:
     """Bankroll in dollars (equity, available, P&L, fees, exposure). `realized_pnl` is gross of fees
-    (fees are their own line); `day_net_pnl` is today's realized P&L net of fees."""
+    (fees are their own line); `day_net_pnl` is today's realized P&L net of fees, `day_fees` today's fees."""
     bank, now = parts.portfolio.bankroll, parts.clock()
     unrealized = sum((p.unrealized_pnl for p in parts.portfolio.positions()), ZERO)
     return BankrollView(
@@ -67,6 +67,7 @@ def bankroll_view(parts: Parts) -> BankrollView:
         fees=bank.fees,
         open_exposure=bank.open_cost,
         day_net_pnl=parts.portfolio.day_net_pnl(now),
+        day_fees=parts.portfolio.day_fees(now),
         updated_at=now,
     )
 
@@ -114,6 +115,7 @@ def engine_status(parts: Parts) -> EngineStatus:
         instance=parts.settings.instance,
         mode=control.effective_mode.value,
         kill_engaged=control.kill_engaged,
+        resume_mode=control.mode.value,
         kill_reason=control.kill_reason,
         kill_operator=control.kill_operator,
         kill_at=control.kill_at,
@@ -132,8 +134,20 @@ def engine_status(parts: Parts) -> EngineStatus:
         trading=_trading(parts),
         venue_feeds=_venue_feeds(parts),
         naked_exposure=parts.executor.legging.exposure(parts.portfolio),
+        venue_states=_venue_states(parts),
+        feeds=_feeds(parts),
         **_exposures(parts),
     )
+
+
+def _venue_states(parts: Parts) -> dict[str, dict[str, str]]:
+    """Venue → {aspect: state}: a live venue's heartbeat ("ok", or why its new orders are refused,
+    e.g. Polymarket's dead-man-switch heartbeats failing: adapters/polymarket/heartbeat.py)."""
+    out: dict[str, dict[str, str]] = {}
+    for venue, broker in parts.live_brokers.items():
+        if getattr(broker, "heartbeat", None) is not None:
+            out[venue.value] = {"heartbeat": getattr(broker, "halted", "") or "ok"}
+    return out
 
 
 def _trading(parts: Parts) -> dict[str, str]:
@@ -161,6 +175,23 @@ def _venue_feeds(parts: Parts) -> dict[str, str]:
         venue: "ok" if not stale else ("down" if stale == total else f"stale {stale}/{total}")
         for venue, (stale, total) in seen.items()
     }
+
+
+def _feeds(parts: Parts) -> dict[str, FeedView]:
+    """Venue → its websocket feed's state, per-market update ages and watchdog counters, for the
+    adapters that stream books (`feed_status()`, adapters/watchdog.py FeedStatus; None = polled)."""
+    out: dict[str, FeedView] = {}
+    for adapter in parts.adapters:
+        feed_status = getattr(adapter, "feed_status", None)
+        status = feed_status() if callable(feed_status) else None
+        if status is not None:
+            out[adapter.name] = FeedView(
+                state=status.state,
+                last_message_age_s=status.last_message_age_s,
+                market_age_s=status.market_age_s,
+                counts=status.counts,
+            )
+    return out
 
 
 def _exposures(parts: Parts) -> dict[str, dict]:

@@ -183,6 +183,7 @@ async def test_heartbeat_failure_halts_new_orders_and_the_venue_cancels_open_one
         assert await asyncio.to_thread(fake.cancelled.wait, 5)  # the venue's dead-man switch fired
         assert fake.orders[reply["orderID"]]["status"] == "CANCELED" and fake.heartbeat_cancels == 1
         assert engine.status_view().trading["polymarket"].startswith("live halted: heartbeat failed")
+        assert engine.status_view().venue_states["polymarket"]["heartbeat"].startswith("heartbeat failed: HTTP 503")
         posts = len([r for r in fake.requests if r[1] == "/order"])
         await engine.executor.execute(_signal(2))
         order = next(iter(engine.executor.recent_orders.values()))
@@ -192,6 +193,7 @@ async def test_heartbeat_failure_halts_new_orders_and_the_venue_cancels_open_one
 
         fake.fail_heartbeats = False
         assert await keeper.beat()  # a good beat lifts the halt
+        assert engine.status_view().venue_states == {"polymarket": {"heartbeat": "ok"}}
         await engine.executor.execute(_signal(2, sid="sig-pm-2"))
         assert list(engine.executor.recent_orders.values())[-1].status.value == "filled"
 

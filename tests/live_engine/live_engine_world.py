@@ -22,7 +22,7 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
-from fixture_server import fixture, load_fixture, start_fixture_server
+from fixture_server import fixture, gamma_routes, load_fixture, start_fixture_server
 from live_fake_kalshi import FakeKalshiWs
 from live_fake_polymarket import FakePolymarketWs
 
@@ -96,7 +96,9 @@ class Venues:
                 "/basketball/nba/scoreboard": fixture("espn", "scoreboard_nba_events_in_post_2022pre_extracted.json"),
                 "/markets?series_ticker=KXNBAGAME": kalshi_utator_markets(),
                 "/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
-                "/events": fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),
+                **gamma_routes(
+                    load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"), retired_markets=False
+                ),
             }
         )
         return self

@@ -42,6 +42,8 @@ def build_venue(
             recorder=recorder,
             ws_path=cfg.ws_path,
             policy=ReportingPolicy(venue=NAME, recorder=recorder),
+            watchdog=cfg.watchdog,
+            fetch_top=rest.top_of_book,
         )
     elif streaming and cfg.streaming:
         log.warning(

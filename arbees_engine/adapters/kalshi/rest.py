@@ -16,6 +16,7 @@ import asyncio
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import httpx
@@ -198,6 +199,17 @@ class KalshiRestVenue:
             self._reject(sink, "bad_ticker", repr(bad))
             tickers.remove(bad)
         await asyncio.gather(*(self._poll_book(t, sink) for t in tickers))
+
+    async def top_of_book(self, ticker: str) -> tuple[Decimal | None, Decimal | None]:
+        """(best YES bid, best YES ask) dollars from GET /markets/{ticker}/orderbook, for the feed
+        watchdog's check of a silent market. Raises FetchError/ParseError (the watchdog counts it)."""
+        async with self._limit:
+            payload = await get_json(self.client, f"{self.base_url}/markets/{_check_ticker(ticker)}/orderbook")
+        book = parse_orderbook(payload, engine_market_id(ticker))
+        return (
+            book.bids[0].price if book.bids else None,
+            book.asks[0].price if book.asks else None,
+        )
 
     async def _poll_book(self, ticker: str, sink: Sink) -> None:
         async with self._limit:
