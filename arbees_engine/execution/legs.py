@@ -35,6 +35,7 @@ from ..model.depth import total_contracts, walk
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
 from ..ports import Outbox
+from ..settings import StrategySettings
 
 log = structlog.get_logger(__name__)
 
@@ -146,6 +147,10 @@ class Legging:
     ) -> None:
         self.out, self.policy, self.unwind_max_loss = out, policy, unwind_max_loss
         self.naked: dict[str, NakedLeg] = {}
+
+    def configure(self, strategy: StrategySettings) -> None:
+        """Take the policy and the unwind bound from `settings.strategy` (legged_policy, legged_unwind_max_loss)."""
+        self.policy, self.unwind_max_loss = LeggedPolicy(strategy.legged_policy), strategy.legged_unwind_max_loss
 
     def unwind_leg(self, cache: Registry, first: Order, contracts: int) -> tuple[Leg | None, str]:
         """The buy that flattens `contracts` of `first` (its market's other side), or (None, why not)."""

@@ -28,7 +28,6 @@ from ..data.listings import ListingIntake
 from ..execution import PaperBroker, PaperVenueBroker, client_order_ids, signal_ids
 from ..execution.broker import Broker
 from ..execution.engine import Executor
-from ..execution.legs import LeggedPolicy
 from ..jobs import ExecuteSignal, JobQueue, ResolveOrder, RetrySettlement, SettleGame, SettleOnVenue
 from ..model import BookUpdate, GameState, Market, MarketListing, Mode, Venue
 from ..portfolio import Portfolio
@@ -153,9 +152,7 @@ class Engine:
             client_order_ids(self.settings.instance, start_ms=start_ms),
             on_fill,
         )
-        strategy = self.settings.strategy
-        executor.legging.policy = LeggedPolicy(strategy.legged_policy)
-        executor.legging.unwind_max_loss = strategy.legged_unwind_max_loss
+        executor.legging.configure(self.settings.strategy)  # the legged-arbitrage policy (execution/legs.py)
         return executor
 
     def _build_trader(self, start_ms: int) -> Trader:
