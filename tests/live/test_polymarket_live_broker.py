@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.metadata
 import os
 from datetime import UTC, datetime
@@ -281,3 +282,16 @@ def test_api_credentials_are_created_once_into_a_0600_file_and_never_shown(tmp_p
             read_private_key(key_file)
         os.chmod(key_file, 0o600)
         assert read_private_key(key_file) == KEY
+
+
+async def test_a_tick_size_change_after_the_send_does_not_lose_the_order():
+    with FakeClob(ADDRESS) as fake:
+        fake.asks[YES] = [(D("0.42"), D("10"))]
+        client, market = _client(fake), _market()
+        order = Order("pm-tick-1", "s", market.market_id, Venue.POLYMARKET, Side.YES, D("0.42"), 3, datetime.now(UTC))
+        await client.post_order(
+            client.signed_order(order, PolymarketLiveBroker(client, {market.market_id: market}).terms(order))
+        )
+        coarser = dataclasses.replace(market, tick=D("0.1"))  # tick_size_change: 0.42 is off the new grid
+        fills = await PolymarketLiveBroker(client, {market.market_id: coarser}).reconcile(order, datetime.now(UTC))
+        assert order.status.value == "filled" and sum(f.contracts for f in fills) == 3

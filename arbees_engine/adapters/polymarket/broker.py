@@ -16,6 +16,7 @@ exponent), floored to $0.00001 as the venue charges.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -34,6 +35,7 @@ log = structlog.get_logger(__name__)
 NO_MATCH = "no orders found to match"  # the CLOB's answer to a FAK with nothing at its limit
 FINAL_STATUSES = ("MATCHED", "CANCELED", "CANCELLED", "CANCELED_MARKET_RESOLVED", "INVALID")
 PRICE_QUANTUM = Decimal("0.000001")  # fills.price is NUMERIC(10, 6)
+LOOKUP_TICK = Decimal("0.0001")  # the CLOB's finest tick (the client's ROUNDING_CONFIG)
 TRADE_LOOKBACK_S = 60  # trades are read from this long before the order's own timestamp
 
 
@@ -135,7 +137,9 @@ class PolymarketLiveBroker(Broker):
         fills with its status refreshed; an order the venue does not know stays as it is. Raises
         OutcomeUnknown / PolymarketApiError when the venue cannot be asked (the caller retries)."""
         try:
-            terms = self.terms(order)
+            # the finest grid: a tick_size_change since the send must not change the rebuilt order (its
+            # amounts are exact whatever the grid, so its hash, the order id, is the one sent)
+            terms = dataclasses.replace(self.terms(order), tick=LOOKUP_TICK)
             order_id = self.client.order_id(self.client.signed_order(order, terms), terms.neg_risk)
         except InvalidOrder as exc:
             log.error("polymarket.reconcile_impossible", client_order_id=order.client_order_id, error=str(exc))
