@@ -30,10 +30,10 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from ...model import Order, OrderStatus, Side, to_decimal
 from .auth import KalshiSigner
+from .config import KALSHI_REST_URL
 
 log = structlog.get_logger(__name__)
 
-KALSHI_REST_URL = "https://api.elections.kalshi.com/trade-api/v2"
 LIVE_ENV, AUTH_ENV = "ARBEES_LIVE", "ARBEES_LIVE_AUTHORIZATION"
 LIVE_AUTHORIZATION_PHRASE = "I-ACCEPT-REAL-MONEY-RISK"
 

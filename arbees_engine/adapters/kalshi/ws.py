@@ -43,11 +43,11 @@ from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..recording import Recorder
 from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
 from .auth import KalshiSigner
+from .config import KALSHI_WS_URL
 from .parse import cents_price, parse_levels
 
 log = structlog.get_logger(__name__)
 
-KALSHI_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
 KALSHI_WS_PATH = "/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
 TICKER_CHANNEL = "ticker"
