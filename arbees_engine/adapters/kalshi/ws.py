@@ -27,6 +27,7 @@ counted as "bad_frame:<ExceptionType>", so no frame ever drops the connection.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -45,6 +46,7 @@ from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_di
 from .auth import KalshiSigner
 from .config import KALSHI_WS_URL
 from .parse import cents_price, parse_levels
+from .ws_auth import WS_AUTH_REJECTED, WsAuthState, auth_refusal
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +89,8 @@ class KalshiBookStream:
     url: websocket URL; signer: KalshiSigner for the handshake (None = unsigned, public data only).
     policy: ReconnectPolicy (one per connection); recorder: optional Recorder of raw frames.
     max_queue: websockets receive-queue bound (backpressure for slow consumers).
+    auth: WsAuthState: a refused login (HTTP 401/403 at the upgrade) is counted there and as
+    `sink.reject("kalshi", "ws_auth_rejected")`, and retried with its capped backoff (ws_auth.py).
     """
 
     name = "kalshi"
@@ -102,12 +106,14 @@ class KalshiBookStream:
         recorder: Recorder | None = None,
         max_queue: int | None = 64,
         ws_path: str = KALSHI_WS_PATH,
+        auth: WsAuthState | None = None,
     ) -> None:
         self.tickers: set[str] = set(tickers)
         self.url, self.signer, self.ws_path = url, signer, ws_path
         self.policy = policy or ReconnectPolicy()
         self.recorder, self.max_queue = recorder, max_queue
         self.stats: Counter[str] = Counter()
+        self.auth = auth or WsAuthState()
         self.books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self.last_ticker: dict[str, dict] = {}
         self._ids = itertools.count(1)
@@ -125,12 +131,31 @@ class KalshiBookStream:
         self._sink = sink
         await run_with_reconnect(self._session, self.policy, lambda: self._mark_all_stale("disconnected"), log)
 
+    def status(self) -> dict[str, str]:
+        """What `arbees-engine status` and the desk can show: {"ws_auth": WsAuthState.status()}."""
+        return {"ws_auth": self.auth.status()}
+
     async def _session(self) -> None:
+        try:
+            await self._stream()
+        except Exception as exc:
+            status = auth_refusal(exc)
+            if status is None:
+                raise
+            delay = self.auth.refused(status)
+            log.warning("kalshi_ws_login_refused", status=status, refusals=self.auth.consecutive, retry_in_s=delay)
+            detail = f"HTTP {status} at login #{self.auth.total}; retry in {delay:.1f}s"
+            self._reject(self._sink, WS_AUTH_REJECTED, detail)
+            await asyncio.sleep(delay)  # backoff (not synchronisation): a refused key is not retried at full speed
+            raise
+
+    async def _stream(self) -> None:
         headers = self.signer.headers("GET", self.ws_path) if self.signer else {}
         async with connect(
             self.url, additional_headers=headers, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES, open_timeout=5
         ) as ws:
             self._ws = ws
+            self.auth.logged_in()
             self.policy.on_connected()
             self._sids.clear()
             self._seq.clear()
