@@ -5,16 +5,14 @@ KALSHI-ACCESS-* headers, https://docs.kalshi.com/getting_started/quick_start_web
 expired or revoked key is answered with HTTP 401 (403 for a key without the permission) and the
 upgrade fails with `websockets.exceptions.InvalidStatus`. Retrying that at reconnect speed only
 hammers the venue with a key that will not work, so each consecutive refusal waits
-min(cap_s, initial_s × 2^(n−1)) seconds (tenacity `wait_exponential`) on top of the connection's
+min(cap_s, initial_s × 2^(n−1)) seconds (as tenacity's `wait_exponential`) on top of the connection's
 ReconnectPolicy, and a successful login resets the run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
-from tenacity import wait_exponential
 from websockets.exceptions import InvalidStatus
 
 #: Counted reason (`sink.reject("kalshi", ...)`, EngineStatus.rejections "kalshi:ws_auth_rejected").
@@ -46,15 +44,12 @@ class WsAuthState:
     last_status: int = 0
     delays: list[float] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._wait = wait_exponential(multiplier=self.initial_s, max=self.cap_s)
-
     def refused(self, status: int) -> float:
         """Count a refused login (HTTP `status`); returns the seconds to wait before retrying."""
         self.total += 1
         self.consecutive += 1
         self.last_status = status
-        delay = float(self._wait(SimpleNamespace(attempt_number=self.consecutive)))
+        delay = min(self.cap_s, self.initial_s * 2.0 ** min(self.consecutive - 1, 64))
         self.delays.append(delay)
         return delay
 
