@@ -94,9 +94,11 @@ def build_engine(
     engine.live_orders = live_order_client(settings, signer)
     if engine.live_orders is not None:
         from ..adapters.kalshi.broker import KalshiLiveBroker
+        from ..adapters.kalshi.factory import guard_live_broker
         from ..model import Venue
 
-        engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(engine.live_orders, engine.registry.markets)
+        live = KalshiLiveBroker(engine.live_orders, engine.registry.markets)
+        engine.live_brokers[Venue.KALSHI] = guard_live_broker(live, adapters)  # no orders during a pause
     engine.recorder = recorder
     return engine
 
