@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from enum import StrEnum
 
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal
@@ -87,12 +87,17 @@ def _validate(price: Decimal, contracts: Contracts) -> None:
         raise FeeError(f"price {price!r} is not a Decimal in 0..1")
     if isinstance(contracts, bool) or not isinstance(contracts, (int, Decimal)):
         raise FeeError(f"contracts {contracts!r} is not an int or Decimal")
-    if isinstance(contracts, Decimal) and (
-        not contracts.is_finite() or contracts != contracts.quantize(CONTRACT_QUANTUM, rounding=ROUND_FLOOR)
-    ):
-        raise FeeError(f"contracts {contracts!r} is not a multiple of {CONTRACT_QUANTUM}")
+    if isinstance(contracts, Decimal) and not _on_contract_grid(contracts):
+        raise FeeError(f"contracts {contracts!r} is not a finite multiple of {CONTRACT_QUANTUM}")
     if contracts < 0:
         raise FeeError(f"contracts {contracts!r} is negative")
+
+
+def _on_contract_grid(contracts: Decimal) -> bool:
+    try:
+        return contracts.is_finite() and contracts == contracts.quantize(CONTRACT_QUANTUM, rounding=ROUND_FLOOR)
+    except InvalidOperation:  # too many digits to quantize (e.g. 1E+40)
+        return False
 
 
 def _variance_term(schedule: FeeSchedule, price: Decimal) -> Decimal:

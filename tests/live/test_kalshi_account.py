@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal as D
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from live_fake_kalshi_exchange import FakeKalshiExchange
+from live_sink import RecordingSink
 
 from arbees_engine.adapters.kalshi.account import (
     RESTING_ORDER_FIELDS,
@@ -122,3 +124,14 @@ async def test_order_group_refused_raises_and_orders_still_cancel_on_pause(rsa_k
                 await group.ensure(D("0.5"))  # the fake refuses a cap below one contract (HTTP 400)
     assert group.order_fields() == {"cancel_order_on_pause": True}
     assert RESTING_ORDER_FIELDS == {"cancel_order_on_pause": True}
+
+
+async def test_order_group_is_kept_at_start_through_venue_refusals(rsa_key):
+    sink = RecordingSink()
+    with FakeKalshiExchange(rsa_key.public_key()) as server:
+        async with httpx.AsyncClient() as client:
+            group = KalshiOrderGroup(client, server.base_url, KalshiSigner("kid", rsa_key))
+            server.fail_429 = 2
+            await asyncio.wait_for(group.keep(sink, D(500), retry_s=0.01), timeout=5)
+    assert group.ready.is_set() and group.order_group_id in server.groups
+    assert [r for _, r, _ in sink.rejects] == ["order_group_unavailable"] * 2

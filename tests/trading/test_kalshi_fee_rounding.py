@@ -95,8 +95,9 @@ def test_fractional_contracts_accept_decimal_counts():
     # 2.50 @ 0.50: trade fee 0.04375 → 0.0438; 1.25 + 0.0438 → balance −1.30: fee $0.05.
     assert taker_fee(KALSHI_FEES, D("0.50"), D("2.50")) == D("0.05")
     assert taker_fee(KALSHI_FEES, D("0.50"), D("0.50")) == D("0.01")
-    with pytest.raises(FeeError):
-        taker_fee(KALSHI_FEES, D("0.50"), D("0.505"))  # finer than Kalshi's 0.01 granularity
+    for bad in (D("0.505"), D("NaN"), D("1E+40"), D("-1")):  # finer than 0.01, not finite, too big, negative
+        with pytest.raises(FeeError):
+            taker_fee(KALSHI_FEES, D("0.50"), bad)
 
 
 def test_a_rebate_never_makes_a_fill_fee_negative():

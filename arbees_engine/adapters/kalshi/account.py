@@ -14,6 +14,7 @@ with `cancel_order_on_pause: true` (`RESTING_ORDER_FIELDS`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ import httpx
 import structlog
 
 from ...secret_files import write_secret_file
+from ..base import Sink
 from ..wire import ParseError, need, need_dict
 from .auth import KalshiSigner
 from .ratelimit import ApiLimits, KalshiRateLimiter, parse_account_limits, parse_endpoint_costs
@@ -98,6 +100,7 @@ class KalshiOrderGroup:
         self.client, self.base_url, self.signer, self.state_file = client, base_url, signer, state_file
         self.order_group_id: str | None = None
         self.contracts_limit: Decimal | None = None
+        self.ready = asyncio.Event()  # set once `order_group_id` is known
 
     def order_fields(self) -> dict[str, object]:
         """What an order body adds: {"order_group_id": id (once ensured), "cancel_order_on_pause": True}."""
@@ -127,11 +130,28 @@ class KalshiOrderGroup:
         self._remember(group_id)
         return self._use(group_id, contracts_limit, "created")
 
+    async def keep(
+        self, sink: Sink, contracts_limit: Decimal, retry_s: float = 5.0, retry_cap_s: float = 300.0
+    ) -> None:
+        """Engine-start hook (run as a task): `ensure` until it succeeds, each failure counted as
+        `sink.reject("kalshi", "order_group_unavailable")` and retried after retry_s doubling to
+        retry_cap_s seconds; then returns. Orders sent before `ready` carry no group."""
+        delay = retry_s
+        while True:
+            try:
+                await self.ensure(contracts_limit)
+                return
+            except (KalshiAccountError, ParseError) as exc:
+                sink.reject("kalshi", "order_group_unavailable", str(exc)[:200])
+            await asyncio.sleep(delay)  # backoff before asking the venue again
+            delay = min(retry_cap_s, delay * 2)
+
     async def _call(self, method: str, path: str, body: dict | None = None) -> object:
         return await signed_json(self.client, self.base_url, self.signer, method, path, body)
 
     def _use(self, group_id: str, limit: Decimal, how: str) -> str:
         self.order_group_id, self.contracts_limit = group_id, limit
+        self.ready.set()
         log.info("kalshi_order_group", order_group_id=group_id, contracts_limit=str(limit), how=how)
         return group_id
 
