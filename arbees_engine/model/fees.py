@@ -276,3 +276,12 @@ def fee_difference(venue_fee: Decimal, estimated_fee: Decimal) -> Decimal:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise FeeError(f"{name} {value!r} is not a finite Decimal")
     return venue_fee - estimated_fee
+
+
+def live_fill_fee(venue_fee: Decimal | None, estimated_fee: Decimal) -> tuple[Decimal, Decimal]:
+    """(fee to book, difference to count) for a live fill: the venue's own fee when it reports one
+    (Kalshi's fill `fee_cost`), with `fee_difference(venue, estimate)`; else our estimate and 0.
+    A non-zero difference is counted under FEE_MISMATCH_REASON. Raises FeeError like `fee_difference`."""
+    if venue_fee is None:
+        return estimated_fee, ZERO
+    return venue_fee, fee_difference(venue_fee, estimated_fee)

@@ -19,6 +19,7 @@ from arbees_engine.model.fees import (
     fee_difference,
     kalshi_series_fees,
     kalshi_trade_fee,
+    live_fill_fee,
     order_fee,
     order_fill_fees,
     taker_fee,
@@ -139,6 +140,8 @@ def test_fee_difference_for_live_fills():
     assert FEE_MISMATCH_REASON == "fee_mismatch"
     with pytest.raises(FeeError):
         fee_difference(D("NaN"), D("0.1"))
+    assert live_fill_fee(D("0.17"), D("0.18")) == (D("0.17"), D("-0.01"))  # the venue's fee is booked
+    assert live_fill_fee(None, D("0.18")) == (D("0.18"), 0)  # no venue fee reported: our estimate
 
 
 def test_sdk_version_is_recorded():
