@@ -1,12 +1,12 @@
-"""Execution, run one job at a time from the execution queue (runtime/jobs.py; settlement: runtime/settlement.py).
+"""Execution, run one job at a time from the execution queue (jobs.py; settlement: portfolio/settlement.py).
 
 Order lifecycle (ARCHITECTURE.md, "Store"): the signal's row, then the order's intent are written
 to PostgreSQL with a unique client order id BEFORE it is sent; each fill is stored once (fill_id
 unique, with its order's filled count in the same transaction) and only a newly stored fill moves
 the portfolio and the bankroll (ledger ref "fill:<fill_id>"), so a fill reported twice is counted
-once. Fills and the order's final status are retried while the store is down (runtime/durable.py)
+once. Fills and the order's final status are retried while the store is down (store/durable.py)
 and reach memory only once committed; a restart reconciles what a crash left open
-(runtime/recovery.py).
+(node/recovery.py).
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from typing import Any
 
 import structlog
 
+from ..cache import Registry
+from ..control.signal_book import SignalBook
 from ..control.state import ControlState
-from ..data.cache import Registry
-from ..execution.broker import Broker
+from ..jobs import ExecuteSignal, JobQueue, ResolveOrder
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
+from ..store.durable import Stored, until_stored
 from ..store.errors import StoreError, StoreUnavailable
-from .durable import Stored, until_stored
-from .jobs import ExecuteSignal, JobQueue, ResolveOrder
-from .signal_book import SignalBook
-from .views import fill_view, order_view, position_view
+from ..views import fill_view, order_view, position_view
+from .broker import Broker
 
 log = structlog.get_logger(__name__)
 
@@ -224,8 +224,10 @@ class Executor:
             )
         return limit, None
 
-    def _watch_unknown(self, order: Order) -> None:
-        """Keep an order whose outcome is unknown (audited once) and re-check it every RESOLVE_RETRY_S."""
+    def watch_unknown(self, order: Order) -> None:
+        """Keep an order whose outcome is unknown (audited once; its market takes no new signal) and
+        re-check it every RESOLVE_RETRY_S seconds. Restart recovery hands over the orders its own
+        lookup could not settle."""
         if order.client_order_id not in self.unresolved:
             self.out.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
         self.unresolved[order.client_order_id] = order
@@ -244,7 +246,7 @@ class Executor:
             fills = await live.reconcile(order, self.clock())
         except Exception as exc:  # noqa: BLE001 - the venue is still unreachable: it proves nothing
             log.warning("order.lookup_failed", client_order_id=cid, error=repr(exc))
-            self._watch_unknown(order)
+            self.watch_unknown(order)
             return
         if (
             order.status is OrderStatus.SENT
@@ -253,7 +255,7 @@ class Executor:
         ):
             order.status, order.reason = OrderStatus.REJECTED, "never reached the venue (not found by client order id)"
         if order.status is OrderStatus.SENT:
-            self._watch_unknown(order)
+            self.watch_unknown(order)
             return
         del self.unresolved[cid], self._resolve_attempts[cid]
         for fill in fills:  # as in _send: fills first, then the order's final status
@@ -278,7 +280,7 @@ class Executor:
             )
         self.signals.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
-    def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored]:
+    def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored[object]]:
         """`durable.until_stored` for this engine: retried until committed or the desk stops."""
         return until_stored(what, write, stopping=lambda: self.jobs.stopping, counts=self.out.counts)
 
@@ -344,7 +346,7 @@ class Executor:
             await self.apply_fill(fill)
         await self.store_status(order)
         if order.status is OrderStatus.SENT:
-            self._watch_unknown(order)
+            self.watch_unknown(order)
         return order.filled_contracts
 
     def _remember(self, order: Order) -> None:
