@@ -99,6 +99,9 @@ def build_engine(
 
         live = KalshiLiveBroker(engine.live_orders, engine.registry.markets)
         engine.live_brokers[Venue.KALSHI] = guard_live_broker(live, adapters)  # no orders during a pause
+        from ..adapters.kalshi.live_setup import live_account_adapter
+
+        engine.adapters.append(live_account_adapter(settings, signer, live, engine.live_orders))  # limits, order group
     engine.recorder = recorder
     return engine
 

@@ -79,15 +79,15 @@ async def load_rate_limits(
     return limits
 
 
-def order_group_limit(max_position_contracts: int, max_contracts_per_signal: int) -> Decimal:
+def order_group_limit(max_position_contracts: int | Decimal, max_contracts_per_signal: int | Decimal) -> Decimal:
     """Contracts the engine's order group may match in any rolling 15 s, from our risk limits: the
     larger of one full position (RiskLimits.max_position_contracts) and one signal's size
     (StrategySettings.max_contracts_per_signal). More than that in 15 s is a runaway, which the
     venue then stops on its own. Raises ValueError for a non-positive limit."""
-    limit = max(max_position_contracts, max_contracts_per_signal)
+    limit = Decimal(max(max_position_contracts, max_contracts_per_signal))
     if limit <= 0:
         raise ValueError(f"order group limit {limit} is not positive")
-    return Decimal(limit)
+    return limit
 
 
 class KalshiOrderGroup:

@@ -30,9 +30,8 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 
-from ...execution.broker import Broker
 from ...model import Fill, Order, OrderStatus
-from ..base import Sink
+from ..base import Broker, Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..wire import ParseError, need, need_dict, need_list, timestamp
 
