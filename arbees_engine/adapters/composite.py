@@ -13,6 +13,7 @@ passed to them); REST operations through `capture.record_op`; connection drops a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 
 import structlog
 
@@ -49,6 +50,9 @@ class StreamingVenue:
     `retry_s`). recorder: records REST operations (streams record their own frames).
     after: an event (e.g. `ObservedEspnFeed.first_round`) the first discovery waits for, at most
     `after_timeout_s` seconds, so listings meet their games on the first match.
+    watchers: further adapters of this venue run alongside (`run(sink)`), e.g. Kalshi's
+    `KalshiExchangeWatch` (trading pauses); what each reports (`venue_states()` or a mapping
+    `status()`) reaches the desk through `venue_states`.
     """
 
     def __init__(
@@ -62,8 +66,10 @@ class StreamingVenue:
         recorder: Recorder | None = None,
         after: asyncio.Event | None = None,
         after_timeout_s: float = 10.0,
+        watchers: Sequence = (),
     ) -> None:
         self.rest, self.stream = rest, stream
+        self.watchers = list(watchers)
         self.after, self.after_timeout_s = after, after_timeout_s
         self.name = rest.name
         self.discover_every_s, self.poll_s, self.retry_s = discover_every_s, poll_s, retry_s
@@ -78,13 +84,15 @@ class StreamingVenue:
 
     def venue_states(self) -> dict[str, str]:
         """{aspect: state} of this venue's parts for the desk (node/status.py `venue_states`): the
-        merged `venue_states()` of the book stream and of any `watchers` (further venue adapters,
-        e.g. an exchange-status poller) that offer one; {} when none does."""
+        book stream's and each watcher's `venue_states()`, or their `status()` when that is a
+        mapping (KalshiBookStream: {"ws_auth": ...}; KalshiExchangeWatch: {"exchange": ...});
+        {} when no part reports one."""
         out: dict[str, str] = {}
-        for part in (self.stream, *getattr(self, "watchers", ())):
-            hook = getattr(part, "venue_states", None)
-            if callable(hook):
-                out.update(hook())
+        for part in (self.stream, *self.watchers):
+            hook = getattr(part, "venue_states", None) or getattr(part, "status", None)
+            states = hook() if callable(hook) else None
+            if isinstance(states, Mapping):
+                out.update({str(aspect): str(state) for aspect, state in states.items()})
         return out
 
     @property
@@ -102,6 +110,7 @@ class StreamingVenue:
             tasks.append(asyncio.create_task(self.stream.run(sink)))
         else:
             tasks.append(asyncio.create_task(self._poll_loop(sink)))
+        tasks += [asyncio.create_task(watcher.run(sink)) for watcher in self.watchers]
         try:
             await asyncio.gather(*tasks)
         finally:

@@ -135,18 +135,33 @@ def engine_status(parts: Parts) -> EngineStatus:
         engine_now=parts.clock(),
         trading=_trading(parts),
         venue_feeds=_venue_feeds(parts),
+        naked_exposure=parts.executor.legging.exposure(parts.portfolio),
         feeds=feeds,
         venue_states=venue_states(parts, feeds),
         **_exposures(parts),
     )
 
 
+def _heartbeats(parts: Parts) -> dict[str, dict[str, str]]:
+    """Venue → {"heartbeat": state}: a live venue's heartbeat ("ok", or why its new orders are refused,
+    e.g. Polymarket's dead-man-switch heartbeats failing: adapters/polymarket/heartbeat.py)."""
+    out: dict[str, dict[str, str]] = {}
+    for venue, broker in parts.live_brokers.items():
+        if getattr(broker, "heartbeat", None) is not None:
+            out[venue.value] = {"heartbeat": getattr(broker, "halted", "") or "ok"}
+    return out
+
+
 def _trading(parts: Parts) -> dict[str, str]:
-    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders) or "paper"."""
+    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders), "live halted:
+    <why>" (a live broker refusing new orders, e.g. Polymarket heartbeats failing) or "paper"."""
     out: dict[str, str] = {}
     for market in parts.registry.markets.values():
         venue = market.venue
-        out[venue.value] = "sim" if market.simulated else ("live" if venue in parts.live_brokers else "paper")
+        broker = parts.live_brokers.get(venue)
+        halted = getattr(broker, "halted", "") if broker is not None else ""
+        live = f"live halted: {halted}" if halted else "live"
+        out[venue.value] = "sim" if market.simulated else (live if broker is not None else "paper")
     return out
 
 
@@ -183,15 +198,17 @@ def _feeds(parts: Parts) -> dict[str, FeedView]:
 
 def venue_states(parts: Parts, feeds: dict[str, FeedView]) -> dict[str, dict[str, str]]:
     """Venue → {aspect: state} for the desk's header (EngineStatus.venue_states): "ws" is the
-    venue's websocket feed state (FeedView.state: "live", "down", "silent k/n"), then the aspects
-    of every adapter and live broker that offers `venue_states() -> {aspect: state}` (exchange
-    pauses, websocket logins, heartbeats, ...), merged under the adapter's name (brokers: their
-    venue). A part whose hook raises is reported as {"status": "error: <ExceptionType>"}, never
-    raised: the status must always be written."""
+    venue's websocket feed state (FeedView.state: "live", "down", "silent k/n"); "heartbeat" a
+    live venue's heartbeat (`_heartbeats`); then the aspects of every adapter and live broker that
+    offers `venue_states() -> {aspect: state}` (StreamingVenue: its stream's Kalshi "ws_auth" and
+    its watchers' "exchange", ...), merged under the adapter's name (brokers: their venue). A part
+    whose hook raises shows {"status": "error: <ExceptionType>"}: the status is always written."""
     out: dict[str, dict[str, str]] = {venue: {"ws": feed.state} for venue, feed in feeds.items()}
-    parts_by_venue = [(a.name, a) for a in parts.adapters]
-    parts_by_venue += [(getattr(v, "value", str(v)), b) for v, b in parts.live_brokers.items()]
-    for venue, part in parts_by_venue:
+    for venue, states in _heartbeats(parts).items():
+        out.setdefault(venue, {}).update(states)
+    hooked = [(a.name, a) for a in parts.adapters]
+    hooked += [(getattr(v, "value", str(v)), b) for v, b in parts.live_brokers.items()]
+    for venue, part in hooked:
         hook = getattr(part, "venue_states", None)
         if not callable(hook):
             continue

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from arbees_tui import format as fmt
 from arbees_tui.panels.header import HeaderBar, venue_area, venue_health
+from arbees_tui.sample import sample_snapshot
 from arbees_tui.screens.game import GameScreen, MarketsTable
 
 from .deskkit import NOW, FakeClock, make_app, settle, wait_for
@@ -57,6 +58,32 @@ async def test_the_header_shows_each_venues_websocket_state_styled_by_how_bad_it
         await wait_for(pilot, lambda: app.tick() or "kals ws silent 1/5  poly feed down ws down" in _header(app)[2])
         live = engine.model_copy(update={"venue_states": {"kalshi": {"ws": "live"}, "polymarket": {"ws": "live"}}})
         assert _parts(venue_area(venue_health(live))) == {"ok": "$success", "down": "b $error"}
+
+
+def test_the_kalshi_login_exchange_and_heartbeat_aspects_read_by_how_bad_they_are():
+    """What the engine merges into venue_states from the Kalshi stream ("ws_auth"), its exchange
+    watcher ("exchange") and a live Polymarket broker ("heartbeat"): healthy ones collapse to ok."""
+    app_engine = sample_snapshot(NOW).engine
+    healthy = app_engine.model_copy(
+        update={
+            "venue_feeds": {"kalshi": "ok", "polymarket": "ok"},
+            "venue_states": {
+                "kalshi": {"ws": "live", "ws_auth": "ok (1 refused before)", "exchange": "open"},
+                "polymarket": {"ws": "live", "heartbeat": "ok"},
+            },
+        }
+    )
+    assert "".join(p if isinstance(p, str) else p[0] for p in venue_area(venue_health(healthy))) == "  kals ok  poly ok"
+    bad = healthy.model_copy(
+        update={
+            "venue_states": {
+                "kalshi": {"ws": "down", "ws_auth": "rejected: HTTP 401 ×3 (5 in all)", "exchange": "trading_paused"},
+                "polymarket": {"ws": "live", "heartbeat": "heartbeat failed: HTTP 503"},
+            }
+        }
+    )
+    styles = _parts(venue_area(venue_health(bad)))
+    assert set(styles.values()) == {"b $error"} and len(styles) == 4, styles
 
 
 async def test_a_narrow_header_keeps_every_venues_state_and_the_link_on_screen():

@@ -9,6 +9,7 @@ import httpx
 from engine_harness import sim_engine, sim_settings
 
 from arbees_engine.adapters.composite import StreamingVenue
+from arbees_engine.adapters.kalshi.exchange import KalshiExchangeWatch
 from arbees_engine.adapters.kalshi.rest import KalshiRestVenue
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.watchdog import WatchdogConfig
@@ -74,17 +75,19 @@ async def test_venue_states_carry_each_websocket_feeds_state_and_every_adapters_
     """Issue 14 item 4 / issue 15 item 3: EngineStatus.venue_states["kalshi"]["ws"] is the real
     Kalshi stream's feed state (down before it connects, "silent k/n" while k of its n markets are
     silent past the watchdog bound, live after), and an adapter offering `venue_states()` has its
-    aspects merged in (a failing hook is shown, never raised)."""
+    aspects merged in (a failing hook is shown, never raised); the Kalshi venue's own parts show
+    through it: the stream's websocket login ("ws_auth") and the exchange watcher's "exchange"."""
     clock = _Clock(datetime(2026, 12, 7, 20, 0, tzinfo=UTC))
     tickers = [f"KXNBAGAME-26DEC07T{i}" for i in range(5)]
     settings = sim_settings(pg_dsn, redis_url)
     async with httpx.AsyncClient() as client, sim_engine(settings, seed=7) as (engine, _world, _store):
         stream = KalshiBookStream(tickers, clock=clock, watchdog=WatchdogConfig(silence_s=30.0))
-        rest = KalshiRestVenue("http://127.0.0.1:9", client)  # never called: the stream is not run
-        engine.adapters += [StreamingVenue(rest, stream), _HeartbeatPlugin()]
+        rest = KalshiRestVenue("http://127.0.0.1:9", client)  # never called: nothing is run
+        exchange = KalshiExchangeWatch("http://127.0.0.1:9", client, list, clock=clock)
+        engine.adapters += [StreamingVenue(rest, stream, watchers=[exchange]), _HeartbeatPlugin()]
         status = engine.status_view()
         assert status.feeds["kalshi"].state == "down"
-        assert status.venue_states["kalshi"] == {"ws": "down"}
+        assert status.venue_states["kalshi"] == {"ws": "down", "ws_auth": "ok", "exchange": "open"}
         assert status.venue_states["polymarket"] == {"heartbeat": "failed: timeout"}
 
         dog = stream.watchdog  # driven through the calls the stream makes on its socket's events
@@ -92,15 +95,21 @@ async def test_venue_states_carry_each_websocket_feeds_state_and_every_adapters_
         clock.advance(31)
         for ticker in tickers[1:]:
             dog.touch(ticker)
+        stream.auth.refused(401)  # what the stream records when the upgrade answers HTTP 401
         status = engine.status_view()
-        assert status.venue_states["kalshi"] == {"ws": "silent 1/5"}
+        assert status.venue_states["kalshi"] == {
+            "ws": "silent 1/5",
+            "ws_auth": "rejected: HTTP 401 ×1 (1 in all)",
+            "exchange": "open",
+        }
         assert status.feeds["kalshi"].market_age_s[f"kalshi:{tickers[1]}"] == 0.0
         assert status.feeds["kalshi"].market_age_s[f"kalshi:{tickers[0]}"] is None  # never heard from
 
         dog.touch(tickers[0])
+        stream.auth.logged_in()
         engine.adapters.append(_BrokenPlugin())
         status = engine.status_view()
-        assert status.venue_states["kalshi"] == {"ws": "live"}
+        assert status.venue_states["kalshi"] == {"ws": "live", "ws_auth": "ok (1 refused before)", "exchange": "open"}
         assert status.venue_states["polymarket"] == {"heartbeat": "failed: timeout", "status": "error: RuntimeError"}
         # what the desk decodes off the bus
         decoded = EngineStatus.model_validate_json(status.model_dump_json())

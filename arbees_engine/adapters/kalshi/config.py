@@ -10,6 +10,14 @@ from ...settings import Settings
 from ..deployment import same_deployment
 from ..watchdog import WatchdogConfig
 
+#: Kalshi's recommended production hosts for API traders (https://docs.kalshi.com/getting_started/api_environments:
+#: "Recommended base URL" https://external-api.kalshi.com/trade-api/v2 and websocket
+#: wss://external-api-ws.kalshi.com/trade-api/ws/v2; api.elections.kalshi.com is "also supported").
+#: The official SDK kalshi-typescript 3.30.0 has the same default (base.ts BASE_PATH).
+#: `EndpointSettings` (settings.py) defaults to these; a test keeps them equal.
+KALSHI_REST_URL = "https://external-api.kalshi.com/trade-api/v2"
+KALSHI_WS_URL = "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
+
 
 @dataclass(frozen=True, slots=True)
 class KalshiConfig:

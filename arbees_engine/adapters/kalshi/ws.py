@@ -53,11 +53,12 @@ from ..recording import Recorder
 from ..watchdog import FeedStatus, FeedWatchdog, FetchTop, Top, WatchdogConfig, utc_clock
 from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
 from .auth import KalshiSigner
+from .config import KALSHI_WS_URL
 from .parse import cents_price, parse_levels
+from .ws_auth import WS_AUTH_REJECTED, WsAuthState, auth_refusal
 
 log = structlog.get_logger(__name__)
 
-KALSHI_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
 KALSHI_WS_PATH = "/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
 TICKER_CHANNEL = "ticker"
@@ -100,6 +101,8 @@ class KalshiBookStream:
     watchdog: silence and ping bounds (seconds; Kalshi has no application PING, so its
     `ping_interval_s` is the protocol ping's); fetch_top: async (ticker) → REST (best bid, best
     ask), e.g. `KalshiRestVenue.top_of_book`; clock: the engine clock the watchdog times on.
+    auth: WsAuthState: a refused login (HTTP 401/403 at the upgrade) is counted there and as
+    `sink.reject("kalshi", "ws_auth_rejected")`, and retried with its capped backoff (ws_auth.py).
     """
 
     name = "kalshi"
@@ -118,12 +121,14 @@ class KalshiBookStream:
         watchdog: WatchdogConfig | None = None,
         fetch_top: FetchTop | None = None,
         clock: Clock = utc_clock,
+        auth: WsAuthState | None = None,
     ) -> None:
         self.tickers: set[str] = set(tickers)
         self.url, self.signer, self.ws_path = url, signer, ws_path
         self.policy = policy or ReconnectPolicy()
         self.recorder, self.max_queue = recorder, max_queue
         self.stats: Counter[str] = Counter()
+        self.auth = auth or WsAuthState()
         self.books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self.last_ticker: dict[str, dict] = {}
         self._ids = itertools.count(1)
@@ -151,7 +156,25 @@ class KalshiBookStream:
         self._sink = sink
         await run_with_reconnect(self._session, self.policy, lambda: self._mark_all_stale("disconnected"), log)
 
+    def status(self) -> dict[str, str]:
+        """What `arbees-engine status` and the desk can show: {"ws_auth": WsAuthState.status()}."""
+        return {"ws_auth": self.auth.status()}
+
     async def _session(self) -> None:
+        try:
+            await self._stream()
+        except Exception as exc:
+            status = auth_refusal(exc)
+            if status is None:
+                raise
+            delay = self.auth.refused(status)
+            log.warning("kalshi_ws_login_refused", status=status, refusals=self.auth.consecutive, retry_in_s=delay)
+            detail = f"HTTP {status} at login #{self.auth.total}; retry in {delay:.1f}s"
+            self._reject(self._sink, WS_AUTH_REJECTED, detail)
+            await asyncio.sleep(delay)  # backoff (not synchronisation): a refused key is not retried at full speed
+            raise
+
+    async def _stream(self) -> None:
         headers = self.signer.headers("GET", self.ws_path) if self.signer else {}
         bounds = self.watchdog.config
         async with connect(
@@ -165,6 +188,7 @@ class KalshiBookStream:
             close_timeout=bounds.pong_timeout_s,  # a frozen peer never completes the close handshake
         ) as ws:
             self._ws = ws
+            self.auth.logged_in()
             self.policy.on_connected()
             self.watchdog.connected()
             liveness = asyncio.create_task(self.watchdog.run())
