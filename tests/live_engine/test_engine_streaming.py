@@ -137,6 +137,10 @@ async def test_streamed_books_become_quotes_and_faults_are_counted(pg_dsn, redis
     assert feeds["polymarket"]["market_age_s"][pm_id] is not None and tor in feeds["kalshi"]["market_age_s"]
     assert feeds["polymarket"]["counts"]["hash_mismatch"] == 1 and feeds["polymarket"]["counts"]["hash_ok"] >= 1
     assert feeds["polymarket"]["counts"]["hash_unverifiable"] == 0
+    # and as the desk's header reads them: the feed's state as "ws", the Kalshi login beside it
+    states = engine["venue_states"]
+    assert states["kalshi"]["ws"] == "live" and states["polymarket"]["ws"] == "live", states
+    assert states["kalshi"]["ws_auth"].startswith("ok") and states["kalshi"]["exchange"] == "open", states
     assert not any(k.startswith("kalshi:http_") for k in rejections), rejections  # no REST book polling
     assert engine["latency"]["reconnect_kalshi"]["count"] >= 1
     assert engine["latency"]["reconnect_polymarket"]["count"] >= 1
