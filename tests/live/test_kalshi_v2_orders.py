@@ -117,6 +117,7 @@ async def test_a_venue_fee_unlike_our_estimate_is_booked_and_counted(rsa_key):
         await engine.executor.execute(_signal(Side.YES, "0.42", 5))
         assert engine.portfolio.position(MARKET.market_id, Side.YES).fees == D("0.0500")
         assert _broker(engine).counts["fee_mismatch"] == 1
+        assert engine.status_view().counts["broker:kalshi:fee_mismatch"] == 1  # `arbees-engine status` shows it
         await client.aclose()
 
 
