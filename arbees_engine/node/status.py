@@ -108,6 +108,7 @@ def engine_status(parts: Parts) -> EngineStatus:
     )
     counts.update(pipeline_counts(parts))
     counts.update(parts.ops.status_counts())
+    counts.update(_broker_counts(parts))
     rejections = dict(parts.trader.gate.rejections)
     rejections.update(parts.input_rejections)
     control = parts.control
@@ -149,6 +150,16 @@ def _heartbeats(parts: Parts) -> dict[str, dict[str, str]]:
     for venue, broker in parts.live_brokers.items():
         if getattr(broker, "heartbeat", None) is not None:
             out[venue.value] = {"heartbeat": getattr(broker, "halted", "") or "ok"}
+    return out
+
+
+def _broker_counts(parts: Parts) -> dict[str, int]:
+    """Each live broker's outcome counters as "broker:<venue>:<outcome>" (e.g. rejected:*,
+    unknown:*, fee_mismatch, fee_estimated: adapters/<venue>/broker.py `counts`)."""
+    out: dict[str, int] = {}
+    for venue, broker in parts.live_brokers.items():
+        for outcome, n in getattr(broker, "counts", {}).items():
+            out[f"broker:{venue.value}:{outcome}"] = n
     return out
 
 
