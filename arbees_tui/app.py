@@ -26,12 +26,12 @@ from textual.worker import Worker, WorkerState
 from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcnow
 from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S, OperatorKey
 
+from .actions import KILL_TITLE, ConfirmedActions  # noqa: F401 - KILL_TITLE re-exported
 from .commands import DeskCommands
 from .config import DeskConfig, load_config, save_config, screenshot_dir
 from .feed import Feed
 from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 from .screens.audit_log import AuditScreen
-from .screens.confirm import ConfirmScreen
 from .screens.fills import FillsScreen
 from .screens.game import GameScreen
 from .screens.help import HelpScreen, live_bindings
@@ -58,11 +58,10 @@ APP_BINDINGS = [
 ]
 
 
-KILL_TITLE = "ENGAGE KILL SWITCH?"
 MUTATING_ACTIONS = frozenset({"kill", "resume", "toggle_mode", "approve", "reject"})
 
 
-class ArbeesApp(App):
+class ArbeesApp(ConfirmedActions, App):
     """The desk. `source`: a DeskSource; `clock`: () → aware UTC datetime (inject a fixed one in
     tests); `new_id`: () → command id; `config_path`: where the theme choice is remembered
     (None: not remembered); `frozen`: no cursor blink (snapshots). `key`: the operator's signing
@@ -328,97 +327,10 @@ class ArbeesApp(App):
         footer does not offer them and their keys do nothing; the header says READ-ONLY."""
         return not (self.read_only and action in MUTATING_ACTIONS)
 
-    def action_kill(self) -> None:
-        """ctrl+k or !: ask to engage the kill switch; sends KILL on confirm. Another question that is
-        open (mode, resume) is cancelled first: the kill switch must never wait behind a dialog."""
-        screen = self.screen
-        if isinstance(screen, ConfirmScreen):
-            if screen.title_text == KILL_TITLE:
-                return  # already asking
-            screen.dismiss(False)
-            self.call_later(self.action_kill)  # once the other dialog is gone
-            return
-        body = (
-            f"Stops new orders now and cancels resting live orders on instance {self.instance}.\n"
-            "Only an explicit resume lifts it."
-        )
-        if not self._engine_answers():
-            body += (
-                "\nThe engine is not answering: it runs the kill when it returns (if the command has not "
-                "expired) and nothing will acknowledge it now. To stop it without the bus, create its kill file."
-            )
-        self.push_screen(ConfirmScreen(KILL_TITLE, body, "KILL"), self._kill_confirmed)
-
-    def _engine_answers(self) -> bool:
-        """True when our link is up and the engine's heartbeat is current (online or stale)."""
-        return self.link == "connected" and self.state.engine_health(self.clock()) in ("online", "stale")
-
-    def _kill_confirmed(self, ok: bool | None) -> None:
-        if ok:
-            self.send(CommandAction.KILL, reason=f"desk kill switch ({self.operator})")
-
-    def action_resume(self) -> None:
-        """R: ask to resume trading; sends RESUME on confirm."""
-        mode = self.state.engine.resume_mode if self.state.engine is not None else ""
-        where = f"in {mode.upper()} mode" if mode else "in its chosen mode (this engine does not say which)"
-        consequence = {
-            "auto": "approved signals execute at once",
-            "manual": "signals wait for a or r",
-        }.get(mode, "")
-        body = f"Lifts the kill switch; the engine resumes {where}" + (f": {consequence}." if consequence else ".")
-        self.push_screen(
-            ConfirmScreen(f"Resume trading in {mode.upper()}?" if mode else "Resume trading?", body, "Resume"),
-            self._resume_confirmed,
-        )
-
-    def _resume_confirmed(self, ok: bool | None) -> None:
-        if ok:
-            self.send(CommandAction.RESUME, reason="desk resume")
-
-    def action_toggle_mode(self) -> None:
-        """m: ask to switch manual ↔ auto mode; sends SET_MODE with the other mode on confirm."""
-        target = "auto" if self.state.mode == "manual" else "manual"
-        self.push_screen(
-            ConfirmScreen(
-                f"Switch to {target.upper()} mode?",
-                "auto: approved signals execute. manual: they wait for a or r.",
-                f"Switch to {target}",
-                danger=target == "auto",
-            ),
-            lambda ok: ok and self.send(CommandAction.SET_MODE, mode=target),
-        )
-
     def action_audit_log(self) -> None:
         """l: open the audit log screen (unless it is already showing)."""
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
-
-    def action_leave(self) -> None:
-        """q: leave the current screen; on the main screen quit the desk, asking first when
-        positions are open (the engine keeps trading without the desk)."""
-        if not isinstance(self.screen, MainScreen):
-            if isinstance(self.screen, ConfirmScreen):
-                self.screen.dismiss(False)
-            else:
-                self.pop_screen()
-            return
-        held = [p for p in self.state.positions.values() if p.contracts and not p.settled]
-        if not held:
-            self.exit()
-            return
-        self.push_screen(
-            ConfirmScreen(
-                f"Quit the desk with {len(held)} open position{'s' * (len(held) > 1)}?",
-                "The engine keeps trading and holding them without this desk "
-                "(under ./dev demo, quitting also stops the simulated engine).",
-                "Quit",
-            ),
-            self._quit_confirmed,
-        )
-
-    def _quit_confirmed(self, ok: bool | None) -> None:
-        if ok:
-            self.exit()
 
     def action_fills(self) -> None:
         """f: open the fills blotter unless it is showing."""

@@ -7,9 +7,8 @@ https://docs.kalshi.com/asyncapi.yaml, https://docs.kalshi.com/websockets/orderb
   `update_subscription` (`{"sids": [sid], "market_tickers": [...], "action": "add_markets" |
   "delete_markets"}`, exactly one sid) and `unsubscribe` (`{"sids": [...]}`);
 - replies `subscribed` (`msg.channel`, `msg.sid`), `ok`, `error` (`msg.code`, `msg.msg`);
-- `orderbook_snapshot` then `orderbook_delta`, with `seq` increasing by 1 per subscription (sid).
-  Levels are [price, size]; fixed-point `yes_dollars_fp`/`no_dollars_fp`, `price_dollars`,
-  `delta_fp` or legacy cents `yes`/`no`, `price`, `delta`. An empty book omits the side arrays.
+- `orderbook_snapshot` then `orderbook_delta`, with `seq` increasing by 1 per subscription (sid);
+  their fields, levels and per-level arithmetic are parsed in `ws_book.py`.
 - Kalshi sends control pings; the websockets library answers them. Our own protocol pings go out
   every `watchdog.ping_interval_s` and an unanswered one closes the connection after
   `watchdog.pong_timeout_s` (the library's keepalive, `connect(ping_interval=, ping_timeout=)`,
@@ -19,14 +18,12 @@ https://docs.kalshi.com/asyncapi.yaml, https://docs.kalshi.com/websockets/orderb
 - A subscribed market silent `watchdog.silence_s` gets a REST top-of-book check (`fetch_top`),
   then a per-market resubscribe, then a reconnect (`adapters/watchdog.py`, on the `clock` port).
 
-A YES bid at p is a `yes` level; a `no` level at q is a YES ask at 1 − q. Deltas are changes in
-size; this class keeps per-level state and emits ABSOLUTE sizes (size 0 removes the level).
-A seq gap marks every market of that sid stale and resubscribes (fresh snapshots); a repeated or
-old seq is ignored. Every anomaly is counted in `stats` and reported via `sink.reject`.
+This class keeps per-level state and emits ABSOLUTE sizes (size 0 removes the level). A seq gap
+marks every market of that sid stale and resubscribes (fresh snapshots); a repeated or old seq is
+ignored. Every anomaly is counted in `stats` and reported via `sink.reject`.
 
 Bounds (adapters/wire.py): a frame is decoded with `decode_json` (depth, length), sids and seqs
-are integers in 0..2^63−1, prices 0..1 dollars, sizes and deltas within ±10^9 contracts with at
-most 6 places; a level pushed past 10^9 contracts is refused and resynced like a negative one.
+are integers in 0..2^63−1; price, size and level bounds are in `ws_book.py` (a refused level resyncs).
 A schema violation is counted as "malformed" (stats also count "malformed:<reason>"); any other
 exception a frame raises is caught in `handle_raw` (the one boundary of the connection loop) and
 counted as "bad_frame:<ExceptionType>", so no frame ever drops the connection.
@@ -39,23 +36,20 @@ import itertools
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind
-from ...model.bounds import MAX_LEVEL_CONTRACTS
 from ...ports import Clock
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..recording import Recorder
 from ..watchdog import FeedStatus, FeedWatchdog, FetchTop, Top, WatchdogConfig, utc_clock
-from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
+from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, to_int
 from .auth import KalshiSigner
 from .config import KALSHI_WS_URL
-from .parse import cents_price, parse_levels
 from .ws_auth import WS_AUTH_REJECTED, WsAuthState, auth_refusal
+from .ws_book import FrameError, apply_change, book_top, delta_update, parse_delta, snapshot_book, snapshot_update
 
 log = structlog.get_logger(__name__)
 
@@ -63,32 +57,6 @@ KALSHI_WS_PATH = "/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
 TICKER_CHANNEL = "ticker"
 MAX_SUBSCRIBE_RETRIES = 3  # a refused subscribe is sent again at most this often per connection
-
-
-class FrameError(ValueError):
-    """A frame that does not fit the documented schema."""
-
-
-def _levels(msg: dict, side: str) -> dict[Decimal, Decimal]:
-    """Snapshot side → {price dollars: size} (bounded by `parse.parse_levels`). Absent arrays
-    mean an empty side. Raises ParseError."""
-    for key, cents in ((f"{side}_dollars_fp", False), (f"{side}_dollars", False), (side, True)):
-        if key in msg:
-            levels = parse_levels(msg[key] or [], cents=cents, field=f"{side}.{key}")
-            return {p: s for p, s in levels if s > 0}
-    return {}
-
-
-def _delta(msg: dict) -> tuple[str, Decimal, Decimal]:
-    """Delta frame → (side, price dollars, size change). Raises ParseError/FrameError/KeyError."""
-    side = msg.get("side")
-    if side not in ("yes", "no"):
-        raise FrameError(f"bad side {side!r:.40}")
-    level_price = (
-        price(msg["price_dollars"], "price_dollars") if "price_dollars" in msg else cents_price(msg["price"], "price")
-    )
-    change = size_change(msg["delta_fp"] if "delta_fp" in msg else msg["delta"], "delta")
-    return side, level_price, change
 
 
 class KalshiBookStream:
@@ -228,10 +196,7 @@ class KalshiBookStream:
 
     def _local_top(self, ticker: str) -> Top | None:
         book = self.books.get(ticker)
-        if book is None:
-            return None
-        no_bid = max(book["no"], default=None)
-        return max(book["yes"], default=None), None if no_bid is None else ONE - no_bid
+        return None if book is None else book_top(book)
 
     def feed_status(self) -> FeedStatus:
         """The feed's state, per-market message ages (seconds) and counters (`watchdog.FeedStatus`)."""
@@ -363,6 +328,7 @@ class KalshiBookStream:
         return []
 
     def _book_frame(self, frame: dict, sink, received_at: float) -> list[dict]:
+        """Sequence checks, then apply a snapshot or delta (parsed before touching state)."""
         sid, seq = to_int(frame.get("sid"), "sid", 0, INT_MAX), to_int(frame.get("seq"), "seq", 0, INT_MAX)
         msg = need_dict(frame.get("msg"), "book.msg")
         ticker = need_str(msg, "market_ticker", "book")
@@ -378,9 +344,9 @@ class KalshiBookStream:
             return self._resync(sid, "seq_gap")
         is_snapshot = frame["type"] == "orderbook_snapshot"
         if is_snapshot:
-            book = {"yes": _levels(msg, "yes"), "no": _levels(msg, "no")}
+            book = snapshot_book(msg)
         else:
-            side, price, change = _delta(msg)  # parse before touching state
+            side, level_price, change = parse_delta(msg)  # parse before touching state
         self._seq[sid] = seq
         if ticker not in self.tickers:
             self.stats["unrequested_market"] += 1
@@ -389,47 +355,20 @@ class KalshiBookStream:
         if is_snapshot:
             self.books[ticker] = book
             self._awaiting.discard(ticker)
-            update = BookUpdate(
-                f"kalshi:{ticker}",
-                self._side_levels(book["yes"], False),
-                self._side_levels(book["no"], True),
-                BookUpdateKind.SNAPSHOT,
-                seq,
-                _ts(received_at),
-            )
+            update = snapshot_update(ticker, book, seq, received_at)
+        elif ticker in self._awaiting:
+            self.stats["delta_while_stale"] += 1
+            return []
         else:
-            if ticker in self._awaiting:
-                self.stats["delta_while_stale"] += 1
-                return []
-            levels = self.books[ticker][side]
-            size = levels.get(price, Decimal(0)) + change
-            if size < 0:
-                self._reject(sink, "negative_level", f"{ticker} {side}@{price} -> {size}")
-                return self._resync(sid, "negative_level")
-            if size > MAX_LEVEL_CONTRACTS:
-                self._reject(sink, "oversized_level", f"{ticker} {side}@{price} -> {size}")
-                return self._resync(sid, "oversized_level")
-            if size == 0:
-                levels.pop(price, None)
-            else:
-                levels[price] = size
-            lv = (BookLevel(ONE - price if side == "no" else price, size),)
-            update = BookUpdate(
-                f"kalshi:{ticker}",
-                lv if side == "yes" else (),
-                lv if side == "no" else (),
-                BookUpdateKind.SET_LEVELS,
-                seq,
-                _ts(received_at),
-            )
+            size, refusal = apply_change(self.books[ticker][side], level_price, change)
+            if refusal is not None:
+                self._reject(sink, refusal, f"{ticker} {side}@{level_price} -> {size}")
+                return self._resync(sid, refusal)
+            update = delta_update(ticker, side, level_price, size, seq, received_at)
         self.stats["book_updates"] += 1
         self.policy.on_book_message()
         sink.on_book(update)
         return []
-
-    @staticmethod
-    def _side_levels(levels: dict[Decimal, Decimal], invert: bool) -> tuple[BookLevel, ...]:
-        return tuple(BookLevel(ONE - p if invert else p, s) for p, s in sorted(levels.items()))
 
     def _resync(self, sid: int, reason: str) -> list[dict]:
         """Drop the broken subscription and subscribe again; every market waits for a snapshot."""
@@ -457,7 +396,3 @@ class KalshiBookStream:
         log.info("kalshi_ws_reject", reason=reason, detail=detail)
         if sink is not None:
             sink.reject(self.name, reason, detail)
-
-
-def _ts(received_at: float) -> datetime:
-    return datetime.fromtimestamp(received_at, UTC)

@@ -19,15 +19,10 @@ market change, so the engine's `Market.tick` follows it. A tick that is not a fi
 0 < tick < 1 dividing $1 exactly is counted and logged as the rejection "bad_tick_size"; the book
 is unaffected.
 
-Continuity: every `book` and `price_change` carries the venue's `hash`, the SHA1 of the asset's
-whole book after the change; `book_hash.HashVerifier` recomputes it with the official client's
-function (py-clob-client-v2) and compares. A mismatch ("hash_mismatch", counted) marks the asset
-stale and resyncs it, so a change lost below the top of the book is caught at the next event. A
-mismatch while our book is crossed is a mid-trade state (the venue hashed the book after the whole
-trade): counted "hash_mid_trade", its levels are held back until the trade completes. Besides,
-a book is trusted while the best bid/ask we compute equal the `best_bid`/`best_ask` the venue
-reports and timestamps do not go backwards. A stale asset is resynced from REST
-`GET /book?token_id=` (injectable `fetch_book`; https://docs.polymarket.com/api-reference/orderbook).
+Continuity: `price_change` ordering, duplicates, buffering and the venue `hash` checks
+(`book_hash.HashVerifier`) are in `price_changes.py`; a book found out of step goes stale and is
+resynced from REST `GET /book?token_id=` (injectable `fetch_book`;
+https://docs.polymarket.com/api-reference/orderbook).
 
 Liveness (`adapters/watchdog.py`, on the injectable `clock`): "PING" every `ping_interval_s`, and
 no "PONG" within `pong_timeout_s` → reconnect; a subscribed asset silent `silence_s` → REST
@@ -48,13 +43,12 @@ import time
 from collections import Counter, deque
 from collections.abc import MutableMapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import structlog
 from websockets.asyncio.client import connect
 
-from ...model import ONE, ZERO, BookLevel, BookUpdate, BookUpdateKind, MarketListing
+from ...model import BookLevel, BookUpdate, BookUpdateKind, MarketListing
 from ...ports import Clock
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..recording import Recorder
@@ -66,29 +60,23 @@ from .frames import (
     asset_id,
     asset_ids,
     book_side,
-    change,
     changes_of,
     event_ts,
     levels,
     order_hash,
-    venue_best,
 )
 from .liveness import StreamLiveness, StreamMetadata
+from .price_changes import MAX_BUFFERED, PriceChanges, received_time  # noqa: F401 - MAX_BUFFERED re-exported
 from .rest import rest_book_fetcher  # noqa: F401 - re-exported: the stream's usual fetch_book
 
 log = structlog.get_logger(__name__)
 
 POLYMARKET_WS_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
 RESYNC_RETRY_S = 2.0  # minimum seconds between REST resyncs of one asset after a failure
-MAX_BUFFERED = 500  # price changes kept per asset while its snapshot is awaited
 REST_SOURCE = "polymarket-rest"  # recording source of resync snapshots, so replays reproduce them
 
 
-def _ts(received_at: float) -> datetime:
-    return datetime.fromtimestamp(received_at, UTC)
-
-
-class PolymarketBookStream(StreamLiveness, StreamMetadata):
+class PolymarketBookStream(StreamLiveness, StreamMetadata, PriceChanges):
     """Adapter streaming Polymarket books for token (asset) ids; market ids "polymarket:<asset>".
 
     fetch_book: async (asset_id) -> REST book dict used to resync (None = resubscribe instead).
@@ -340,7 +328,7 @@ class PolymarketBookStream(StreamLiveness, StreamMetadata):
                 levels(book["asks"]),
                 BookUpdateKind.SNAPSHOT,
                 None,
-                _ts(received_at),
+                received_time(received_at),
             ),
         )
         for change_ts, items, at in self._buffered.pop(asset, []):
@@ -348,87 +336,6 @@ class PolymarketBookStream(StreamLiveness, StreamMetadata):
                 resync = self._apply_changes(asset, change_ts, items, sink, at)
                 if resync:
                     return resync
-        return []
-
-    def _price_changes(self, ev: dict, changes: list, sink, received_at: float) -> list[str]:
-        ts = event_ts(ev)  # None: cannot order-check
-        by_asset: dict[str, list] = {}
-        for raw_change in changes:
-            asset, parsed, _, ch = change(raw_change)  # validates the hash too
-            by_asset.setdefault(asset, []).append((parsed, ch))
-        if not by_asset:
-            self.stats["empty"] += 1
-        resync = []
-        for asset, items in by_asset.items():
-            if asset not in self.asset_ids:
-                self.stats["unrequested_asset"] += 1
-            elif asset in self._awaiting:
-                self.stats["delta_while_stale"] += 1
-                buffered = self._buffered.setdefault(asset, [])
-                if len(buffered) < MAX_BUFFERED:
-                    buffered.append((ts, items, received_at))
-                if asset in self._resync_failed and asset not in self._resyncing:
-                    resync.append(asset)  # a failed resync is retried by the next change
-            elif self._is_replay(asset, items):
-                self._reject(sink, "duplicate", f"{asset} hash {items[-1][1].get('hash')}")
-            elif ts is not None and ts < self._last_ts[asset]:
-                self._reject(sink, "out_of_order", f"{asset} ts {ts} < {self._last_ts[asset]}")
-                resync += self._stale(asset, "out_of_order")
-            else:
-                resync += self._apply_changes(asset, ts, items, sink, received_at)
-        return resync
-
-    def _is_replay(self, asset: str, items: list) -> bool:
-        """A change already applied: every hash seen and every level already at that size. The
-        hash is the SHA1 of the asset's whole book after the change (book_hash.py), so a later
-        change that returns the book to an earlier state repeats it; only a no-op repeat is a
-        duplicate."""
-        book, seen = self.books[asset], self._hashes[asset]
-        return all(
-            ch.get("hash") and ch["hash"] in seen and book[side].get(price, ZERO) == size
-            for (side, price, size), ch in items
-        )
-
-    def _apply_changes(self, asset, ts, items, sink, received_at) -> list[str]:
-        book = self.books[asset]
-        held = self._held.setdefault(asset, [])
-        for (side, price, size), ch in items:
-            if size == 0:
-                book[side].pop(price, None)
-            else:
-                book[side][price] = size
-            held.append((side, BookLevel(price, size)))
-            if ch.get("hash"):
-                self._hashes[asset].append(ch["hash"])
-        if ts is not None:
-            self._last_ts[asset] = ts
-        verdict = self.hashes.check(
-            asset, str(ts or ""), book, items[-1][1].get("hash"), [str(p) for (_, p, _), _ in items]
-        )
-        if verdict == "mismatch":
-            self._reject(sink, "hash_mismatch", f"{asset} hash {str(items[-1][1].get('hash'))[:64]} at ts {ts}")
-            return self._stale(asset, "hash_mismatch")
-        if verdict == "mid_trade":
-            return []  # the trade's next changes complete the state the venue hashed: emit then
-        theirs = venue_best(items[-1][1])
-        if theirs is not None:
-            ours = (max(book["bids"], default=ZERO), min(book["asks"], default=ONE))
-            if ours != theirs:
-                self._reject(sink, "book_mismatch", f"{asset} ours {ours} venue {theirs}")
-                return self._stale(asset, "book_mismatch")
-        latest = {(side, lv.price): lv for side, lv in self._held.pop(asset, [])}  # a level's last size wins
-        levels_out = {side: tuple(lv for (s, _), lv in latest.items() if s == side) for side in ("bids", "asks")}
-        self._emit(
-            sink,
-            BookUpdate(
-                f"polymarket:{asset}",
-                levels_out["bids"],
-                levels_out["asks"],
-                BookUpdateKind.SET_LEVELS,
-                None,
-                _ts(received_at),
-            ),
-        )
         return []
 
     def _emit(self, sink, update: BookUpdate) -> None:
