@@ -130,6 +130,8 @@ class EndpointSettings(BaseModel):
     use_websockets: bool = True
     kalshi_ws_url: str = "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
     polymarket_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+    # the authenticated user channel (our trades and orders), used only when Polymarket is live
+    polymarket_user_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/user"
     kalshi_key_id: str | None = None
     kalshi_key_file: Path | None = None
     # Live Polymarket (ARBEES_LIVE naming polymarket): the wallet key (0600 hex file) signs orders; the

@@ -157,7 +157,8 @@ def live_order_client(settings: Settings, signer, env: dict[str, str] | None = N
 
 async def start_polymarket_live(engine: Engine, settings: Settings, env: dict[str, str] | None = None) -> bool:
     """Open live Polymarket trading on `engine` when ARBEES_LIVE names polymarket and the authorization
-    phrase is set: registers the live broker and its heartbeat adapter (adapters/polymarket/live_setup.py).
+    phrase is set: registers the live broker, its heartbeat adapter and its user channel (fills booked
+    through the executor's `apply_fill`; adapters/polymarket/live_setup.py).
     Returns False (paper) when not authorised. Raises PolymarketLiveStartError (credentials, pUSD
     balance or allowance, API key refused): the caller refuses to start."""
     from ..adapters.live import AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV
@@ -168,14 +169,15 @@ async def start_polymarket_live(engine: Engine, settings: Settings, env: dict[st
     if "polymarket" not in settings.live_venues or env.get(AUTH_ENV) != LIVE_AUTHORIZATION_PHRASE:
         log.info("orders.paper", venue="polymarket", reason="ARBEES_LIVE does not name polymarket (or no phrase)")
         return False
-    broker, heartbeat = await open_polymarket_live(
+    broker, heartbeat, user_channel = await open_polymarket_live(
         settings,
         engine.registry.markets,
         may_trade=lambda: engine.control.may_open_positions,
         on_reject=lambda code, detail: engine.out.reject("execution", code, detail),
         env=env,
     )
+    broker.on_fill = engine.executor.apply_fill
     engine.live_brokers[Venue.POLYMARKET] = broker
-    engine.adapters.append(heartbeat)
+    engine.adapters.extend([heartbeat, user_channel])
     log.warning("orders.live", venue="polymarket", signer=broker.client.address)
     return True

@@ -14,6 +14,9 @@ fill what they can and never rest, GTC rests. Each match is one trade (CONFIRMED
 orders and the `fee_rate_bps` of `fee_bps[token]`. The dead-man switch: after a first heartbeat,
 no heartbeat for `heartbeat_timeout_s` cancels the account's open orders (`heartbeat_cancels`).
 Faults: `fail_heartbeats`, `drop_next_post_response`, `fail_gets`, `balance` / `allowances`.
+The user channel (live_fake_clob_user.py, `user_ws_url`) is pushed each trade as it matches;
+`trades_gate` (a threading.Event) holds GET /data/trades until set, so a test can see the
+user-channel fill arrive before REST is asked.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
+from live_fake_clob_user import FakeUserChannel
 from py_clob_client_v2.config import get_contract_config
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import OrderV2
@@ -66,6 +70,8 @@ class FakeClob:
         self.cancelled = threading.Event()
         self.lock = threading.Lock()
         self._stop = threading.Event()
+        self.user = FakeUserChannel(self.api_key, self.api_secret, self.api_passphrase)
+        self.trades_gate: threading.Event | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> FakeClob:
@@ -87,16 +93,22 @@ class FakeClob:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         threading.Thread(target=self._dead_man_switch, daemon=True).start()
+        self.user.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
+        self.user.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def user_ws_url(self) -> str:
+        return self.user.url
 
     def _dead_man_switch(self) -> None:
         while not self._stop.wait(0.02):
@@ -150,6 +162,8 @@ class FakeClob:
         raw = h.rfile.read(int(h.headers.get("Content-Length") or 0)).decode()
         headers = {k.upper(): v for k, v in h.headers.items()}
         path, query = url.path, {k: v[0] for k, v in parse_qs(url.query).items()}
+        if path == "/data/trades" and self.trades_gate is not None:
+            self.trades_gate.wait(10)
         with self.lock:
             if path in ("/auth/api-key", "/auth/derive-api-key"):
                 return self._api_key(h, headers, method, path)
@@ -338,4 +352,5 @@ class FakeClob:
             "maker_orders": makers,
         }
         self.trades.append(trade)
+        self.user.push_trade(trade)
         return trade

@@ -14,6 +14,7 @@ from live_fake_clob import FakeClob
 from arbees_engine.adapters.live import LIVE_AUTHORIZATION_PHRASE
 from arbees_engine.adapters.polymarket.broker import PolymarketLiveBroker
 from arbees_engine.adapters.polymarket.live_setup import HeartbeatAdapter, PolymarketLiveStartError
+from arbees_engine.adapters.polymarket.user_channel import PolymarketUserChannel
 from arbees_engine.model import Venue
 from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.builder import start_polymarket_live
@@ -35,6 +36,7 @@ def _settings(fake: FakeClob, tmp_path: Path, live: str = "kalshi,polymarket") -
         live_authorization=LIVE_AUTHORIZATION_PHRASE,
         endpoints={
             "polymarket_clob_url": fake.url,
+            "polymarket_user_ws_url": fake.user_ws_url,
             "polymarket_private_key_file": key_file,
             "polymarket_heartbeat_s": 0.05,
         },
@@ -65,6 +67,13 @@ async def test_a_live_start_creates_the_api_key_checks_pusd_and_keeps_heartbeats
         assert not broker.halted and fake.heartbeats >= 2
         heartbeat.keeper.stop()
         await asyncio.wait_for(task, 5)
+        (user,) = [a for a in engine.adapters if isinstance(a, PolymarketUserChannel)]
+        assert user.broker is broker and broker.on_fill == engine.executor.apply_fill
+        user_task = asyncio.create_task(user.run(engine.data))
+        await asyncio.to_thread(fake.user.subscribed.wait, 5)  # the created API key authenticates
+        assert fake.user.subscriptions == [[]] and not fake.user.auth_refused
+        user_task.cancel()
+        await asyncio.gather(user_task, return_exceptions=True)
 
 
 async def test_a_live_start_without_pusd_is_refused_with_the_reason(tmp_path: Path):

@@ -12,13 +12,19 @@ orders' prices weighted by `matched_amount` (a maker on the other outcome token 
 ours), its fee the one the venue charged: the trade's `fee_rate_bps` at match time (V2 sets fees
 at match) in Polymarket's formula C × rate × (P × (1 − P))^exponent (model/fees.py, the market's
 exponent), floored to $0.00001 as the venue charges.
+
+The same trades also arrive on the CLOB user channel (user_channel.py), usually before REST is
+asked: `on_user_trade` books such a trade of one of OUR orders (its `taker_order_id` is the order
+hash computed here) at once through `on_fill` (the executor's `apply_fill`). Both paths name the
+fill `polymarket:<trade id>`, so a fill seen on both is booked once; REST stays the authority
+for each order's status and for reconciliation after a restart.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
@@ -37,12 +43,14 @@ FINAL_STATUSES = ("MATCHED", "CANCELED", "CANCELLED", "CANCELED_MARKET_RESOLVED"
 PRICE_QUANTUM = Decimal("0.000001")  # fills.price is NUMERIC(10, 6)
 LOOKUP_TICK = Decimal("0.0001")  # the CLOB's finest tick (the client's ROUNDING_CONFIG)
 TRADE_LOOKBACK_S = 60  # trades are read from this long before the order's own timestamp
+TRACKED_ORDERS = 1_000  # our most recent orders whose user-channel trades are booked
 
 
 class PolymarketLiveBroker(Broker):
     """Sends FAK orders to the Polymarket CLOB. `markets`: market_id → Market, read per order;
     `heartbeat`: the dead-man switch keeper (None: no halting on heartbeats); `on_reject(code,
-    detail)`: counts a refusal (the engine wires `Outbox.reject("execution", …)`)."""
+    detail)`: counts a refusal (the engine wires `Outbox.reject("execution", …)`); `on_fill`
+    (settable later): books a user-channel fill once (the executor's `apply_fill`, True if new)."""
 
     def __init__(
         self,
@@ -50,11 +58,17 @@ class PolymarketLiveBroker(Broker):
         markets: Mapping[str, Market],
         heartbeat: HeartbeatKeeper | None = None,
         on_reject: Callable[[str, str], None] | None = None,
+        on_fill: Callable[[Fill], Awaitable[bool]] | None = None,
     ) -> None:
         self.client, self.markets, self.heartbeat = client, markets, heartbeat
         self.on_reject = on_reject or (lambda code, detail: None)
         self.rejections: Counter[str] = Counter()
         self.bad_fills = 0
+        self.on_fill = on_fill
+        self.user_fills = 0  # fills booked first from the user channel
+        # order hash → (order, terms) of our recent orders, for user-channel trades
+        self.tracked: OrderedDict[str, tuple[Order, OrderTerms]] = OrderedDict()
+        self.on_new_market: Callable[[str], None] | None = None  # a tracked order's new condition id
 
     @property
     def halted(self) -> str:
@@ -99,6 +113,7 @@ class PolymarketLiveBroker(Broker):
         except InvalidOrder as exc:
             return self._refuse(order, "invalid_order", str(exc))
         order_id = self.client.order_id(signed, terms.neg_risk)
+        self._track(order_id, order, terms)
         order.status = OrderStatus.SENT
         try:
             reply = await self.client.post_order(signed)
@@ -114,6 +129,35 @@ class PolymarketLiveBroker(Broker):
             return await self._lookup(order, now)
         order.venue_order_id = str(reply.get("orderID") or order_id)
         return await self._fills_or_unknown(order, terms, now)
+
+    def _track(self, order_id: str, order: Order, terms: OrderTerms) -> None:
+        market = self.markets.get(order.market_id)
+        condition_id = str(market.extra.get("condition_id") or "") if market is not None else ""
+        if condition_id and self.on_new_market is not None and condition_id not in self.condition_ids():
+            self.on_new_market(condition_id)
+        self.tracked[order_id] = (order, terms)
+        while len(self.tracked) > TRACKED_ORDERS:
+            self.tracked.popitem(last=False)
+
+    def condition_ids(self) -> set[str]:
+        """The condition ids (`Market.extra["condition_id"]`) of the markets of our tracked orders:
+        the `markets` the user channel subscribes to."""
+        markets = [self.markets.get(o.market_id) for o, _ in self.tracked.values()]
+        return {str(m.extra.get("condition_id") or "") for m in markets if m is not None} - {""}
+
+    async def on_user_trade(self, trade: dict, now: datetime) -> bool:
+        """Book a user-channel `trade` (a dict already bounded by user_channel.py) of one of our
+        tracked orders through `on_fill`; True if it booked a new fill. A trade of another order,
+        a FAILED trade or a trade without `on_fill` books nothing (REST then books it)."""
+        tracked = self.tracked.get(str(trade.get("taker_order_id")))
+        if tracked is None or self.on_fill is None or str(trade.get("status", "")).upper() == "FAILED":
+            return False
+        order, terms = tracked
+        fill = self._fill(trade, order, terms, now)
+        if fill is None or not await self.on_fill(fill):
+            return False
+        self.user_fills += 1
+        return True
 
     async def _lookup(self, order: Order, now: datetime) -> list[Fill]:
         try:
@@ -141,6 +185,7 @@ class PolymarketLiveBroker(Broker):
             # amounts are exact whatever the grid, so its hash, the order id, is the one sent)
             terms = dataclasses.replace(self.terms(order), tick=LOOKUP_TICK)
             order_id = self.client.order_id(self.client.signed_order(order, terms), terms.neg_risk)
+            self._track(order_id, order, terms)
         except InvalidOrder as exc:
             log.error("polymarket.reconcile_impossible", client_order_id=order.client_order_id, error=str(exc))
             return []

@@ -3,8 +3,9 @@
 Run once before the engine trades, only when ARBEES_LIVE names polymarket and the authorization
 phrase is set (adapters/live.py). In order: the wallet key from its 0600 file, the CLOB API key from
 its 0600 file (created from the venue the first time: credentials.py), the exchange version and the
-pUSD balance and allowances (clob.py `start`), then the broker and the heartbeat keeper, which the
-engine runs as one more adapter ("polymarket-heartbeat"). Any failure is a PolymarketLiveStartError
+pUSD balance and allowances (clob.py `start`), then the broker, the heartbeat keeper and the user
+channel, which the engine runs as two more adapters ("polymarket-heartbeat", "polymarket-user":
+user_channel.py, authenticated with the same API key). Any failure is a PolymarketLiveStartError
 whose message says what to fix, and the engine does not start.
 """
 
@@ -24,6 +25,7 @@ from .broker import PolymarketLiveBroker
 from .clob import FundsError, OutcomeUnknown, PolymarketApiError, PolymarketOrderClient
 from .credentials import ApiCredentials, PolymarketCredentialError, api_credentials, read_private_key
 from .heartbeat import HeartbeatKeeper
+from .user_channel import PolymarketUserChannel
 
 API_KEY_FILE_NAME = "polymarket-api-key.json"
 
@@ -52,8 +54,9 @@ async def open_polymarket_live(
     may_trade: Callable[[], bool],
     on_reject: Callable[[str, str], None],
     env: Mapping[str, str] | None = None,
-) -> tuple[PolymarketLiveBroker, HeartbeatAdapter]:
-    """The live broker and its heartbeat adapter (module docstring). Raises PolymarketLiveStartError."""
+) -> tuple[PolymarketLiveBroker, HeartbeatAdapter, PolymarketUserChannel]:
+    """The live broker, its heartbeat adapter and its user channel (module docstring; the caller sets
+    `broker.on_fill`). Raises PolymarketLiveStartError."""
     ep = settings.endpoints
     if ep.polymarket_private_key_file is None:
         raise PolymarketLiveStartError(
@@ -80,7 +83,8 @@ async def open_polymarket_live(
     keeper = HeartbeatKeeper(
         client.heartbeat, client.cancel_all, interval_s=ep.polymarket_heartbeat_s, may_trade=may_trade
     )
-    return PolymarketLiveBroker(client, markets, keeper, on_reject), HeartbeatAdapter(keeper)
+    broker = PolymarketLiveBroker(client, markets, keeper, on_reject)
+    return broker, HeartbeatAdapter(keeper), PolymarketUserChannel(creds, broker, url=ep.polymarket_user_ws_url)
 
 
 def _credentials(settings: Settings, key: str) -> ApiCredentials:
