@@ -177,6 +177,7 @@ async def start_polymarket_live(engine: Engine, settings: Settings, env: dict[st
         env=env,
     )
     broker.on_fill = engine.executor.apply_fill
+    user_channel.clock = engine.clock  # fills stamped on the engine's clock, as the executor's are
     engine.live_brokers[Venue.POLYMARKET] = broker
     engine.adapters.extend([heartbeat, user_channel])
     log.warning("orders.live", venue="polymarket", signer=broker.client.address)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from decimal import Decimal as D
 
@@ -94,7 +95,11 @@ async def test_hostile_user_channel_frames_are_counted_and_the_stream_keeps_book
             assert {r[1] for r in sink.rejects} >= {"bad_json", "too_deep", "bad_size", "bad_status", "bad_price"}
             assert all(r[0] == "polymarket-user" for r in sink.rejects)
             await engine.executor.execute(_signal(2))  # the stream is alive: the fill still arrives
-            await sink.wait_for(lambda: channel.stats["trades"] >= 1)
+            await channel.wait_until(lambda: channel.stats["trades"] >= 1)
+            order = next(iter(engine.executor.recent_orders.values()))
+            update = {"event_type": "order", "id": order.venue_order_id, "type": "UPDATE", "status": "MATCHED"}
+            fake.user.push_raw(json.dumps(update))  # an order update of ours: its status is kept
+            await channel.wait_until(lambda: channel.order_status.get(str(order.venue_order_id)) == "MATCHED")
         assert engine.executor.fills == 1 and engine.portfolio.position(f"polymarket:{YES}", Side.YES).contracts == 2
 
 

@@ -25,14 +25,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from ...model import ONE
+from ...ports import Clock
 from ..reconnect import ReconnectPolicy, run_with_reconnect
+from ..watchdog import utc_clock
 from ..wire import (
     MAX_WS_FRAME_BYTES,
     ParseError,
@@ -60,8 +62,9 @@ class PolymarketUserChannel:
     """Engine adapter ("polymarket-user") streaming our trades to `broker` until cancelled.
 
     `credentials`: the CLOB API key (credentials.py); `url`: the user channel; `policy`: reconnect
-    backoff. `stats` counts rejections by reason plus "trades", "fills_booked", "orders" and
-    "auth_refused"; `order_status` keeps the last pushed status of each of our order hashes.
+    backoff; `clock`: the engine clock (`ports.Clock`) that stamps a fill's `filled_at`. `stats`
+    counts rejections by reason plus "trades", "fills_booked", "orders" and "auth_refused";
+    `order_status` keeps the last pushed status of each of our order hashes.
     """
 
     name = SOURCE
@@ -73,8 +76,9 @@ class PolymarketUserChannel:
         *,
         url: str = POLYMARKET_USER_WS_URL,
         policy: ReconnectPolicy | None = None,
+        clock: Clock = utc_clock,
     ) -> None:
-        self.credentials, self.broker, self.url = credentials, broker, url
+        self.credentials, self.broker, self.url, self.clock = credentials, broker, url, clock
         self.policy = policy or ReconnectPolicy()
         self.stats: Counter[str] = Counter()
         self.order_status: dict[str, str] = {}
@@ -82,6 +86,7 @@ class PolymarketUserChannel:
         self._sink = None
         self._ws: ClientConnection | None = None
         self._updates: set[asyncio.Task] = set()
+        self._handled = asyncio.Event()  # set after each frame is handled (`wait_until`)
         broker.on_new_market = self._new_market
 
     def __repr__(self) -> str:  # never the credentials
@@ -143,12 +148,22 @@ class PolymarketUserChannel:
             events = body if isinstance(body, list) else [body]
             need_list(events, "user frame")
         except ParseError as exc:
-            return self._reject(exc.reason, exc.detail)
+            self._reject(exc.reason, exc.detail)
+            return self._handled.set()
         for event in events:
             try:
                 await self._event(need_dict(event, "user event"))
             except ParseError as exc:
                 self._reject(exc.reason, exc.detail)
+        self._handled.set()
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
+        """Return once `predicate()` holds, re-checked after each handled frame; TimeoutError after
+        `timeout_s` seconds (for tests and the operator's checks, not the trading path)."""
+        async with asyncio.timeout(timeout_s):
+            while not predicate():
+                self._handled.clear()
+                await self._handled.wait()
 
     async def _event(self, event: dict) -> None:
         kind = need_str(event, "event_type", "user event").lower()
@@ -167,7 +182,7 @@ class PolymarketUserChannel:
             return  # a trade of an order we did not send this run (a maker fill, another desk): REST's
         if trade.get("fee_rate_bps") is None:
             return self._reject("trade_without_fee", f"trade {trade['id']}: left to REST")
-        if await self.broker.on_user_trade(trade, datetime.now(UTC)):
+        if await self.broker.on_user_trade(trade, self.clock()):
             self.stats["fills_booked"] += 1
 
     def _order(self, event: dict) -> None:
