@@ -3,7 +3,9 @@
 Choices (documented because they shape paper P&L):
 - One Fill per book level touched, fee = fees.taker_fee on that fill. Venues charge per
   match, so per-level rounding (Kalshi rounds each fill up to the cent) is the honest model.
-- Book sizes may be fractional; only whole contracts are taken at each level (floored).
+- Book sizes may be finer than the market trades; each level is floored to the market's contract
+  step (`Market.contract_step`: whole contracts, or 0.01 on a fractional market), so a fractional
+  order of 2.50 fills 2.50 and pays the fee on 2.50.
 - Liquidity a paper order took is remembered per market until the book changes (new `seq` or
   `updated_at`): a second order against the same, unchanged book cannot fill the same size.
   The venue's next update replaces those levels with the truth. The book itself is not mutated.
@@ -18,7 +20,9 @@ from decimal import Decimal
 import structlog
 
 from arbees_engine.model import BookLevel, Fill, Market, Order, OrderBook, OrderStatus, depth
+from arbees_engine.model.contracts import on_step
 from arbees_engine.model.fees import taker_fee
+from arbees_engine.model.money import ZERO
 
 log = structlog.get_logger(__name__)
 
@@ -32,9 +36,9 @@ class PaperBroker:
     def __init__(self, markets: Mapping[str, Market]) -> None:
         self._markets = markets
         # market_id → (book version, {(side, price): contracts already taken})
-        self._taken: dict[str, tuple[tuple[object, object], dict[tuple[str, Decimal], int]]] = {}
+        self._taken: dict[str, tuple[tuple[object, object], dict[tuple[str, Decimal], Decimal]]] = {}
 
-    def _taken_for(self, book: OrderBook) -> dict[tuple[str, Decimal], int]:
+    def _taken_for(self, book: OrderBook) -> dict[tuple[str, Decimal], Decimal]:
         version = (book.seq, book.updated_at)
         current = self._taken.get(book.market_id)
         if current is None or current[0] != version:
@@ -46,7 +50,8 @@ class PaperBroker:
         """Fill `order` immediately against `book` up to its limit price and contracts; cancel the rest.
 
         Sets order.status (FILLED, PARTIAL, CANCELLED, or REJECTED for an unknown market, a book
-        of another market or non-positive contracts), order.filled_contracts and order.reason.
+        of another market, non-positive contracts or contracts off the market's step),
+        order.filled_contracts (Decimal contracts) and order.reason.
         Returns the fills (fill_id "<client_order_id>-<n>", n from 1), best price first.
         """
         reason = self._reject_reason(order, book)
@@ -57,16 +62,18 @@ class PaperBroker:
         if book.stale:
             order.status, order.reason = OrderStatus.CANCELLED, "stale_book"
             return []
-        schedule = self._markets[order.market_id].fees
+        market = self._markets[order.market_id]
+        schedule = market.fees
         taken = self._taken_for(book)
         levels = [
-            BookLevel(lv.price, lv.size - taken.get((order.side.value, lv.price), 0))
+            BookLevel(lv.price, lv.size - taken.get((order.side.value, lv.price), ZERO))
             for lv in book.asks_for(order.side)
         ]
         fills = []
-        for n, take in enumerate(depth.walk(levels, order.contracts, order.limit_price), start=1):
+        walked = depth.walk(levels, order.contracts, order.limit_price, market.contract_step)
+        for n, take in enumerate(walked, start=1):
             key = (order.side.value, take.price)
-            taken[key] = taken.get(key, 0) + take.contracts
+            taken[key] = taken.get(key, ZERO) + take.contracts
             fills.append(
                 Fill(
                     fill_id=f"{order.client_order_id}-{n}",
@@ -80,7 +87,7 @@ class PaperBroker:
                     filled_at=now,
                 )
             )
-        order.filled_contracts = sum(f.contracts for f in fills)
+        order.filled_contracts = sum((f.contracts for f in fills), ZERO)
         if order.filled_contracts == order.contracts:
             order.status = OrderStatus.FILLED
         elif order.filled_contracts:
@@ -96,6 +103,8 @@ class PaperBroker:
             return "book_market_mismatch"
         if order.contracts <= 0:
             return "non_positive_contracts"
+        if not on_step(Decimal(order.contracts), self._markets[order.market_id].contract_step):
+            return "off_step_contracts"
         if not (Decimal(0) <= order.limit_price <= Decimal(1)):
             return "limit_out_of_range"
         return ""

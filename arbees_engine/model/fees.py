@@ -10,7 +10,8 @@ Polymarket (https://docs.polymarket.com/trading/fees, fee schedules from Gamma `
     The pre-2026 schedule, C × P × rate × (P × (1 − P))^exponent (crypto rate 0.25, exponent 2),
     is NOT implemented: current Gamma schedules ("sports_fees_v2": rate 0.03–0.05, exponent 1)
     are priced by the formula above.
-C is contracts (whole), P the fill price in dollars (0..1). `FeeKind.NONE` charges nothing.
+C is contracts (int, or a non-negative Decimal on fractional markets), P the fill price in dollars
+(0..1). `FeeKind.NONE` charges nothing.
 """
 
 from __future__ import annotations
@@ -53,9 +54,13 @@ class FeeError(ValueError):
     """Raised for a fee request that cannot be priced (price outside 0..1, negative contracts)."""
 
 
-def _validate(price: Decimal, contracts: int) -> None:
+def _validate(price: Decimal, contracts: int | Decimal) -> None:
     if not isinstance(price, Decimal) or not price.is_finite() or price < ZERO or price > ONE:
         raise FeeError(f"price {price!r} is not a Decimal in 0..1")
+    if isinstance(contracts, Decimal):  # fractional contracts (model/contracts.py)
+        if not contracts.is_finite() or contracts < ZERO:
+            raise FeeError(f"contracts {contracts!r} is not a non-negative finite Decimal")
+        return
     if isinstance(contracts, bool) or not isinstance(contracts, int) or contracts < 0:
         raise FeeError(f"contracts {contracts!r} is not a non-negative int")
 
@@ -64,7 +69,7 @@ def _variance_term(schedule: FeeSchedule, price: Decimal) -> Decimal:
     return (price * (ONE - price)) ** schedule.exponent
 
 
-def taker_fee(schedule: FeeSchedule, price: Decimal, contracts: int) -> Decimal:
+def taker_fee(schedule: FeeSchedule, price: Decimal, contracts: int | Decimal) -> Decimal:
     """Taker fee in dollars for buying `contracts` at `price` dollars on a market with `schedule`.
 
     Kalshi: rounded up to the cent; Polymarket: floored to $0.00001; NONE: 0.
@@ -82,7 +87,7 @@ def taker_fee(schedule: FeeSchedule, price: Decimal, contracts: int) -> Decimal:
     raise FeeError(f"unknown fee kind {schedule.kind!r}")
 
 
-def maker_fee(schedule: FeeSchedule, price: Decimal, contracts: int) -> Decimal:
+def maker_fee(schedule: FeeSchedule, price: Decimal, contracts: int | Decimal) -> Decimal:
     """Maker fee in dollars (Kalshi maker rate, rounded up to the cent; Polymarket makers pay 0).
 
     Raises FeeError like `taker_fee`.
@@ -93,7 +98,7 @@ def maker_fee(schedule: FeeSchedule, price: Decimal, contracts: int) -> Decimal:
     return round_cent_up(schedule.maker_rate * contracts * price * (ONE - price))
 
 
-def fee_per_contract_estimate(schedule: FeeSchedule, price: Decimal, contracts: int | None = None) -> Decimal:
+def fee_per_contract_estimate(schedule: FeeSchedule, price: Decimal, contracts: int | Decimal | None = None) -> Decimal:
     """Taker fee per contract in dollars, rounded up to $0.000001.
 
     With `contracts` given: the venue-rounded fee of that many contracts divided by them (what an

@@ -23,6 +23,8 @@ from ..control.state import ControlState
 from ..data.cache import Registry
 from ..execution.broker import Broker
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
+from ..model.contracts import WHOLE_STEP, floor_to_step
+from ..model.money import ZERO
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
@@ -75,7 +77,8 @@ class Executor:
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
-        self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
+        self.orders = self.fills = self.duplicate_fills = 0
+        self.contracts_filled = ZERO
 
     async def execute(
         self, signal: Signal, recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None
@@ -124,6 +127,8 @@ class Executor:
                 self._stop(signal, filled_any, target, "kill_switch")
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
+            market = self.cache.markets.get(leg.market_id)  # an ARB's 2nd leg follows the 1st's fill
+            contracts = floor_to_step(contracts, market.contract_step if market else WHOLE_STEP)
             if contracts <= 0:
                 break
             order = Order(
@@ -262,7 +267,7 @@ class Executor:
         self.out.publish(order_view(order))
         self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
 
-    def _stop(self, signal: Signal, filled_any: bool, unhedged: int | None, reason: str) -> None:
+    def _stop(self, signal: Signal, filled_any: bool, unhedged: Decimal | None, reason: str) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
         fills already booked it is EXECUTED, not rejected, and a first leg left without its hedge
         (`unhedged` contracts) is audited as arb_legged so the operator sees the naked size."""
@@ -323,7 +328,7 @@ class Executor:
         if store is not None:
             await self.until_stored("order", lambda: store.update_order(order))
 
-    async def _send(self, order: Order) -> int:
+    async def _send(self, order: Order) -> Decimal:
         """Execute `order` (live broker of its venue if authorised, else paper against the current
         book); returns contracts filled."""
         order.status = OrderStatus.SENT

@@ -14,6 +14,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from ..model import Decision, Signal
 from ..ports import Clock, Outbox
@@ -86,7 +87,7 @@ class SignalBook:
         """The executor has run the reserved signal `signal_id`: it no longer counts as committed."""
         self.reserved.pop(signal_id, None)
 
-    def resize(self, signal: Signal, contracts: int) -> None:
+    def resize(self, signal: Signal, contracts: Decimal) -> None:
         """Cut a pending EDGE signal to `contracts` at its limit price (audited; the approval that
         follows publishes and stores the new size and version)."""
         leg = signal.legs[0]

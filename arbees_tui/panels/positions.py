@@ -64,7 +64,7 @@ class PositionsTable(SyncTable):
                     game_label(state, pos.game_id),
                     pays_on(state, pos),
                     pos.side.upper(),
-                    str(pos.contracts),
+                    fmt.contracts(pos.contracts),
                     fmt.dollars(pos.unrealized_pnl, signed=True),
                     fmt.cents(pos.avg_price),
                     fmt.cents(pos.mark),

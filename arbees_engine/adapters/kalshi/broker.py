@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import ROUND_FLOOR
 
 import httpx
 import structlog
 
 from ...execution.broker import Broker
 from ...model import Fill, Market, Order, OrderStatus, Side
+from ...model.contracts import parse_contracts
 from ...model.fees import taker_fee
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited
@@ -90,9 +90,7 @@ class KalshiLiveBroker(Broker):
 
     def _fill(self, item: dict, order: Order, n: int, now: datetime) -> Fill | None:
         try:
-            contracts = int(
-                to_decimal(item.get("count_fp", item.get("count")), field="count").to_integral_value(ROUND_FLOOR)
-            )
+            contracts = parse_contracts(item.get("count_fp", item.get("count")), field="count")
             price = _price(item, order.side)
         except (MoneyError, TypeError, ValueError) as exc:
             self.bad_fills += 1

@@ -171,7 +171,7 @@ class KalshiOrderClient:
             "client_order_id": order.client_order_id,
             "side": order.side.value,
             "action": "buy",
-            "count": order.contracts,
+            **_count_fields(order.contracts),
             "type": "limit",
             price_key: limit,
             "time_in_force": "immediate_or_cancel",
@@ -228,6 +228,14 @@ class KalshiOrderClient:
         return _apply_venue_order(order, venue_order)
 
 
+def _count_fields(contracts: Decimal) -> dict[str, object]:
+    """The order size: integer `count` for whole contracts, else the fixed-point `count_fp`
+    string with 2 decimals (kalshi-typescript 3.30.0 CreateOrderRequest: count / count_fp; both
+    given must match, so only one is sent)."""
+    dec = Decimal(contracts)
+    return {"count": int(dec)} if dec == dec.to_integral_value() else {"count_fp": f"{dec:.2f}"}
+
+
 def _is_duplicate(exc: KalshiApiError) -> bool:
     code = exc.code.lower()
     return exc.status == 409 or "already_exists" in code or "duplicate" in code
@@ -238,7 +246,7 @@ def _apply_venue_order(order: Order, venue: dict) -> Order:
     filled = venue.get("fill_count_fp", venue.get("fill_count"))
     if filled is None:
         filled = Decimal(order.contracts) - to_decimal(venue.get("remaining_count", order.contracts))
-    order.filled_contracts = int(to_decimal(filled))
+    order.filled_contracts = to_decimal(filled, field="fill_count")
     order.venue_order_id = venue.get("order_id")
     order.paper = False
     if order.filled_contracts >= order.contracts:
