@@ -16,6 +16,7 @@ from ..state import DeskState
 REASONS = {
     "invalid_signal": "no legs, a non-positive leg, or an arbitrage without two equal legs",
     "unknown_market": "a leg is on a market the engine no longer lists",
+    "off_step": "a leg's contracts are not a multiple of its market's step (a fraction on a whole-contract market)",
     "kill_switch": "the kill switch is engaged: nothing trades until resume",
     "mode_halted": "the engine is HALTED",
     "control_plane_down": "PostgreSQL or Redis unreachable: no new positions until both are back",
