@@ -36,7 +36,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument("--instance", help="engine instance name (default: settings / 'default')")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_record(sub)
+    bench = sub.add_parser("bench-reconnect", help="reconnect-time percentiles against a local websocket server")
+    bench.add_argument("--n", type=int, default=50, help="forced disconnects (default 50)")
+    bench.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    _add_bench_frames(sub)
+    _add_control(sub)
+    operator_cli.add_parser(sub)
+    sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    _add_report(sub)
+    doctor = sub.add_parser("doctor", help="check settings, key files, servers, venues and the clock")
+    doctor.add_argument(
+        "--venue",
+        default="kalshi,polymarket,espn",
+        help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none",
+    )
+    _add_bench(sub)
+    sub.add_parser("calibrate", help="win-probability report card", add_help=False)
+    sub.add_parser("fit", help="refit model parameters", add_help=False)
+    return parser
 
+
+def _add_run(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`run` options."""
     run = sub.add_parser("run", help="run the trading pipeline")
     run.add_argument("--venue", default="sim", help="'sim' or a comma list of 'kalshi,polymarket'")
     run.add_argument("--feed", default=None, help="game feed: 'sim' (default with --venue sim) or 'espn'")
@@ -58,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         "refused with ARBEES_DATABASE_URL)",
     )
 
+
+def _add_record(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`record` options."""
     record = sub.add_parser("record", help="run the engine on real venues and record every raw message")
     record.add_argument("--out", required=True, help="recording file (appended to; created if missing)")
     record.add_argument("--venue", default="kalshi,polymarket", help="comma list of 'kalshi,polymarket'")
@@ -68,14 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument("--json-summary", action="store_true", help="print the exit summary as JSON")
 
-    bench = sub.add_parser("bench-reconnect", help="reconnect-time percentiles against a local websocket server")
-    bench.add_argument("--n", type=int, default=50, help="forced disconnects (default 50)")
-    bench.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
-    _add_bench_frames(sub)
+def _add_control(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`status` and the signed commands `kill`, `resume`, `mode`."""
     status = sub.add_parser("status", help="show the running engine's state from Redis")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-
     kill = sub.add_parser("kill", help="engage the kill switch (stops new orders at once)")
     kill.add_argument("--reason", required=True)
     key_help = "sign with this operator key (default: the only key, or the login user's)"
@@ -85,9 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = sub.add_parser("mode", help="switch trading mode")
     mode.add_argument("mode", choices=["auto", "manual"])
     mode.add_argument("--operator", default=None, help=key_help)
-    operator_cli.add_parser(sub)
 
-    sub.add_parser("migrate", help="apply database migrations (idempotent)")
+
+def _add_report(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`report` options."""
     report = sub.add_parser("report", help="fills, orders and daily P&L from the store for a UTC date range")
     report.add_argument(
         "--from", dest="start", type=date.fromisoformat, default=None, help="first UTC day, YYYY-MM-DD (default: today)"
@@ -102,12 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also write fills.csv, orders.csv and daily_pnl.csv into DIR",
     )
-    doctor = sub.add_parser("doctor", help="check settings, key files, servers, venues and the clock")
-    doctor.add_argument(
-        "--venue",
-        default="kalshi,polymarket,espn",
-        help="endpoints to try: comma list of kalshi, polymarket, espn; 'none' for none",
-    )
+
+
+def _add_bench(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """`bench` options."""
     bench = sub.add_parser("bench", help="hot-path throughput and per-stage latency on the simulated world")
     bench.add_argument("--games", type=int, default=50)
     bench.add_argument("--sim-seconds", type=int, default=1800)
@@ -121,13 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--speed", type=float, default=10.0, help="--store: simulation speed factor (default 10)")
     bench.add_argument("--for", dest="duration", type=float, default=60.0, help="--store: wall seconds (default 60)")
-    sub.add_parser("calibrate", help="win-probability report card", add_help=False)
-    sub.add_parser("fit", help="refit model parameters", add_help=False)
-    return parser
 
 
 def _add_bench_frames(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
-    """`bench-frames` options (as `adapters.bench_frames.add_arguments`, without importing the adapters)."""
+    """`bench-frames` options (as `ops.bench_frames.add_arguments`, without importing the adapters)."""
     frames = sub.add_parser(
         "bench-frames", help="recorded + hostile frames through every parser: rejections, worst frame time"
     )
@@ -168,33 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     from .logs import configure_logging
 
     configure_logging()
-    if args.command == "bench-frames":
-        from .adapters.bench_frames import run_cli
-
-        return run_cli(args)
-    if args.command == "bench-reconnect":
-        from .ops.bench_reconnect import bench_reconnect
-
-        if args.n < 1:
-            print("--n must be at least 1", file=sys.stderr)
-            return 2
-        result = bench_reconnect(args.n)
-        if args.json:
-            print(json.dumps(result))
-        return 0
-    if args.command == "doctor":  # loads the settings itself: reporting a bad one is its job
-        from .ops.doctor import format_findings, run_doctor
-
-        found = asyncio.run(run_doctor([v.strip() for v in args.venue.split(",") if v.strip() not in ("", "none")]))
-        print(format_findings(found))
-        return 1 if any(f.level == "FAIL" for f in found) else 0
+    early = _without_settings(args)
+    if early is not None:
+        return early
     try:
         settings = Settings(**({"instance": args.instance} if args.instance else {}))
     except LiveFromFileRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = _find_instance(settings, args)
-    from . import commands
+    from . import cli_commands as commands
 
     handler = {
         "run": commands.cmd_run,
@@ -218,6 +220,32 @@ def main(argv: list[str] | None = None) -> int:
     except (UnsafeSecretFile, KalshiAuthError) as exc:  # a key or password file that is not private
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _without_settings(args: argparse.Namespace) -> int | None:
+    """Run the subcommands that need no engine settings (bench-frames, bench-reconnect, doctor);
+    their exit code, or None for every other subcommand."""
+    if args.command == "bench-frames":
+        from .ops.bench_frames import run_cli
+
+        return run_cli(args)
+    if args.command == "bench-reconnect":
+        from .ops.bench_reconnect import bench_reconnect
+
+        if args.n < 1:
+            print("--n must be at least 1", file=sys.stderr)
+            return 2
+        result = bench_reconnect(args.n)
+        if args.json:
+            print(json.dumps(result))
+        return 0
+    if args.command == "doctor":  # loads the settings itself: reporting a bad one is its job
+        from .ops.doctor import format_findings, run_doctor
+
+        found = asyncio.run(run_doctor([v.strip() for v in args.venue.split(",") if v.strip() not in ("", "none")]))
+        print(format_findings(found))
+        return 1 if any(f.level == "FAIL" for f in found) else 0
+    return None
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ A component (trader, signal book, executor, settlement, listing intake, command 
 domain state and then tells the world through its outbox: a view for the operator's bus, a row
 for the store writer, an audit line, a counted rejection. It never reaches the publisher, the
 store writer or another component's internals, so it can be built (and tested) without an
-Engine. The kernel (`runtime/engine.py`) builds the one implementation (`runtime/outbox.py`).
+Engine. The kernel (`node/kernel.py`) builds the one implementation (`node/outbox.py`).
 Shape after NautilusTrader's components, each handed a message bus, a cache and a clock.
 """
 

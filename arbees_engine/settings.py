@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     command_ttl_s: float = Field(10.0, gt=0)
     command_max_ttl_s: float = Field(60.0, gt=0)
     command_clock_skew_s: float = Field(2.0, ge=0)
-    # Store writer (runtime/writer.py): hard bound of queued rows; a backlog over `store_backlog_unhealthy`
+    # Store writer (node/writer.py): hard bound of queued rows; a backlog over `store_backlog_unhealthy`
     # rows makes the store count as down (no new positions); seconds a shutdown spends draining it.
     store_queue_max: int = Field(200_000, gt=0)
     store_backlog_unhealthy: int = Field(10_000, gt=0)

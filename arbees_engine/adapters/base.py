@@ -8,9 +8,10 @@ and never raises out of `run`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
-from ..model import BookUpdate, GameState, Market, MarketListing
+from ..model import BookUpdate, Fill, GameState, Market, MarketListing, Order
 
 
 class Sink(Protocol):
@@ -55,3 +56,16 @@ class BookStream(Protocol):
 
     async def unsubscribe(self, venue_market_ids: list[str]) -> None:
         """Stop streaming these markets; their books go stale."""
+
+
+class Broker(Protocol):
+    """Sends orders to one venue (or simulates them). Raises only for a venue that cannot be reached
+    in `reconcile` (the caller retries later); `execute` reports failures on the order."""
+
+    async def execute(self, order: Order, now: datetime) -> list[Fill]:
+        """Send `order` (immediate-or-cancel at `order.limit_price`, dollars per contract); its fills."""
+        ...
+
+    async def reconcile(self, order: Order, now: datetime) -> list[Fill]:
+        """Look `order` (status SENT, outcome unknown) up again; its fills, with its status updated."""
+        ...

@@ -5,7 +5,7 @@ hook captures every response body made inside the operation (a ContextVar tells 
 so concurrent requests never mix), and one record `("op", t, msgpack{op, args, responses})` is
 appended when the operation returns, right after its (last) sink calls. A multi-page discovery
 therefore replays its listings together at that point; no book frame depends on them earlier,
-since streams subscribe only after discovery returns. `ops/replay.py` (today `runtime/replay.py`)
+since streams subscribe only after discovery returns. `ops/replay.py` (today `ops/replay.py`)
 feeds it back through the same adapter code (issue 4 §6).
 """
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import replace
 
-from ..model import MarketListing
+from ..model import ListingStatus, MarketListing
 from .base import Sink
 
 
@@ -19,7 +19,7 @@ def close_vanished(
     closed = 0
     for key, listing in list(listings.items()):
         if key not in seen and listing.status == "open":
-            listings[key] = replace(listing, status="closed")
+            listings[key] = replace(listing, status=ListingStatus.CLOSED)
             sink.on_book_stale(market_id(key), "no longer listed")
             closed += 1
     return closed

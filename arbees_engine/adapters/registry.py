@@ -1,6 +1,6 @@
 """The one place a venue, feed or simulated world is registered: name → its folder's factory.
 
-`runtime/builder.py` (the `run` command) and `runtime/replay.py` look venues up here instead of
+`ops/builder.py` (the `run` command) and `ops/replay.py` look venues up here instead of
 branching on their names; a listing's evidence is read by its venue's `listing_evidence`. A new
 venue adds `adapters/<venue>/` (config, factory, rest, ws, parse, evidence and its grammar) and one
 `VenueEntry` line below.

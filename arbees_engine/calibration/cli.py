@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from arbees_engine.model import Sport
-from arbees_engine.pricing import model_for
+from arbees_engine.pricing import WinProbModel, model_for
 
 from .feasibility import describe, simulate
 from .loaders import CalibrationRow, LoaderError, load_kalshi, load_nfl
@@ -79,6 +79,25 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
     With --feasibility N (default 200) it also simulates an exactly calibrated model on the data's games
     and state times and prints how often that model meets the reliability target (feasibility.py).
     """
+    args = _calibrate_parser().parse_args(argv)
+    sport = Sport(args.sport)
+    model = model_for(sport)
+    try:
+        rows, ps = _forecasts(sport, model, args)
+    except LoaderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.reference:
+        rows, ps = _with_reference(rows, ps, args.reference)
+        if not rows:
+            print(f"error: no rows carry reference {args.reference!r}", file=sys.stderr)
+            return 2
+    _print_calibration(sport, model, rows, ps, args)
+    return 0
+
+
+def _calibrate_parser() -> argparse.ArgumentParser:
+    """The `arbees-engine calibrate` arguments (calibrate_main's docstring is the description)."""
     parser = argparse.ArgumentParser(prog="arbees-engine calibrate", description=calibrate_main.__doc__)
     parser.add_argument(
         "--sport",
@@ -126,31 +145,37 @@ def calibrate_main(argv: Sequence[str] | None = None) -> int:
         "state times, to show how often the reliability target can be met at all "
         "(default 200; 0 skips)",
     )
-    args = parser.parse_args(argv)
-    sport = Sport(args.sport)
-    model = model_for(sport)
-    try:
-        rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating), args.season_type)
-        if args.out_of_fold:
-            rows, ps = out_of_fold(sport, args.data, rows, args.out_of_fold)
-        else:
-            ps = [model.p_home(r.state) for r in rows]
-    except LoaderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.reference:
-        keep = [i for i, r in enumerate(rows) if args.reference in r.references]
-        rows, ps = [rows[i] for i in keep], [ps[i] for i in keep]
-        if not rows:
-            print(f"error: no rows carry reference {args.reference!r}", file=sys.stderr)
-            return 2
+    return parser
+
+
+def _forecasts(sport: Sport, model: WinProbModel, args: argparse.Namespace) -> tuple[list[CalibrationRow], list[float]]:
+    """The rows of `args.data` and the model's P(home wins) (0..1) for each: the shipped constants,
+    or with --out-of-fold K game-level out-of-fold forecasts. Raises LoaderError for bad input."""
+    rows = load_rows(sport, args.data, args.include_ot, args.at_goals, parse_ratings(args.rating), args.season_type)
+    if args.out_of_fold:
+        return out_of_fold(sport, args.data, rows, args.out_of_fold)
+    return rows, [model.p_home(r.state) for r in rows]
+
+
+def _with_reference(
+    rows: list[CalibrationRow], ps: list[float], reference: str
+) -> tuple[list[CalibrationRow], list[float]]:
+    """Only the rows (and their forecasts) that carry `reference`, so both are scored on the same rows."""
+    keep = [i for i, r in enumerate(rows) if reference in r.references]
+    return [rows[i] for i in keep], [ps[i] for i in keep]
+
+
+def _print_calibration(
+    sport: Sport, model: WinProbModel, rows: list[CalibrationRow], ps: list[float], args: argparse.Namespace
+) -> None:
+    """Print the report card for non-empty `rows`, then the feasibility simulation unless skipped
+    (--feasibility 0) or the rows are Kalshi candles."""
     kind = f"game-level {args.out_of_fold}-fold out-of-fold" if args.out_of_fold else "shipped constants (in-sample)"
     print(f"model: {type(model).__name__} ({kind})  data: {args.data}")
     print_report(rows, ps, args.reference, args.draws)
     if args.feasibility > 0 and not rows[0].game_id.startswith("kalshi:"):
         model_misses = len(score(ps, [r.outcome for r in rows]).failing_bins)
         print("\n" + describe(simulate(rows, sport, args.feasibility), model_misses))
-    return 0
 
 
 def fit_main(argv: Sequence[str] | None = None) -> int:

@@ -1,3 +1,3 @@
-"""Market data kept: the cache of games, markets, books and listings (cache.py) and the pre-game
-priors (priors.py). The Sink (runtime/market_data.py) and the listing intake join them when runtime/
-is split further."""
+"""Market data in: the adapters' Sink (engine.py, `MarketData`: books, game states, listings,
+staleness, quote sampling) and the listing intake that matches venue listings to games
+(listings.py). The cache they fill is `arbees_engine.cache` (with the pre-game priors, `arbees_engine.priors`)."""

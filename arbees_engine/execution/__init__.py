@@ -1,4 +1,6 @@
-"""Execution: client order ids and the paper broker (fees and depth walking live in `arbees_engine.model`)."""
+"""Execution: the execution engine that sends an approved signal's legs and resolves orders of unknown
+outcome (engine.py), the broker interface with its paper implementation (broker.py, paper.py) and
+client order ids (ids.py). Fees and depth walking live in `arbees_engine.model`."""
 
 from arbees_engine.model.fees import FeeError, fee_per_contract_estimate, maker_fee, taker_fee
 

@@ -1,8 +1,9 @@
-"""One broker interface for every venue: the paper broker and each live venue's broker implement it.
+"""The paper broker behind the one broker interface (`adapters.base.Broker`, re-exported here).
 
 The executor sends an order through its venue's broker (a live one when trading on that venue is
 authorised, else `PaperVenueBroker`) without knowing which it is: `execute` sends one IOC order
-and returns its fills; `reconcile` looks an order whose outcome is unknown up again by its
+and returns its fills (adapters/base.py holds the protocol, so venue adapters implement it
+without importing execution); `reconcile` looks an order whose outcome is unknown up again by its
 client order id. Both set `order.status` (FILLED / PARTIAL / CANCELLED / REJECTED, or SENT while
 the outcome is still unknown) and `order.reason`. Implemented by `PaperVenueBroker` (below) and
 `adapters/kalshi/broker.py` `KalshiLiveBroker`; a Polymarket live broker is the next.
@@ -12,23 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
 
+from ..adapters.base import Broker
 from ..model import Fill, Order, OrderBook, OrderStatus
 from .paper import PaperBroker
-
-
-class Broker(Protocol):
-    """Sends orders to one venue (or simulates them). Raises only for a venue that cannot be reached
-    in `reconcile` (the caller retries later); `execute` reports failures on the order."""
-
-    async def execute(self, order: Order, now: datetime) -> list[Fill]:
-        """Send `order` (immediate-or-cancel at `order.limit_price`, dollars per contract); its fills."""
-        ...
-
-    async def reconcile(self, order: Order, now: datetime) -> list[Fill]:
-        """Look `order` (status SENT, outcome unknown) up again; its fills, with its status updated."""
-        ...
 
 
 class PaperVenueBroker(Broker):

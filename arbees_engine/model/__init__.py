@@ -6,7 +6,7 @@ Import from here: `from arbees_engine.model import GameState, Market, OrderBook,
 from .book import BookError, BookLevel, BookUpdate, BookUpdateKind, OrderBook
 from .fees import KALSHI_FEES, FeeError, FeeKind, FeeSchedule, fee_per_contract_estimate, maker_fee, taker_fee
 from .game import LEAGUE_SPORT, GameState, GameStateError, GameStatus, League, Sport, Team
-from .listing import ListingEvidence, MarketListing, TeamRefs
+from .listing import ListingEvidence, ListingStatus, MarketListing, TeamRefs, VenueResult
 from .market import Market
 from .money import CENT, ONE, ZERO, MoneyError, to_decimal, to_price
 from .ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, Rounding, TickError, TickRange, TickSchedule, price_grid

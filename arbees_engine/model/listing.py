@@ -9,12 +9,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from enum import StrEnum
 
 from .contracts import WHOLE_STEP
 from .fees import KALSHI_FEES, FeeSchedule
 from .game import League
 from .ticks import TickSchedule
 from .venue import Venue
+
+
+class ListingStatus(StrEnum):
+    """A venue market's trading status, normalised by its adapter. SETTLED is final."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+class VenueResult(StrEnum):
+    """How a venue resolved a settled market: YES or NO pays $1 per contract on that side; VOID
+    returns positions at cost (Kalshi); SPLIT pays $0.50 on each YES and NO contract (a Polymarket
+    50-50 resolution)."""
+
+    YES = "yes"
+    NO = "no"
+    VOID = "void"
+    SPLIT = "split"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +101,10 @@ class MarketListing:
     start_date: the venue's date-only start where it gives no start time (Polymarket event
       `eventDate`, "2026-04-05"): a calendar date in the venue's own date convention (US Eastern,
       as its slug date), never a moment; the matcher checks it against the game's Eastern date.
-    status: venue status normalised to "open", "closed" or "settled" (final, cannot change).
-    result: when settled, the venue's own resolution: "yes" or "no"; "void" (positions returned at
-      cost, Kalshi); "split" (each YES and NO contract pays $0.50, a Polymarket 50-50). Else None.
+    status: venue status normalised to a ListingStatus (SETTLED is final, cannot change).
+    result: when settled, the venue's own resolution (VenueResult: YES, NO, VOID, SPLIT), else None.
+      Adapters may pass the enum's string values; they are converted here, and any other value
+      raises ValueError (the adapter's parse boundary counts it as a rejected listing).
     rules: resolution text (Kalshi rules_primary/secondary, Polymarket description) for equivalence.
     min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`;
       a fractional Kalshi market's step, 0.01).
@@ -109,8 +130,8 @@ class MarketListing:
     starts_at: datetime | None = None
     start_date: date | None = None
     closes_at: datetime | None = None
-    status: str = "open"
-    result: str | None = None
+    status: ListingStatus = ListingStatus.OPEN
+    result: VenueResult | None = None
     tick: Decimal = Decimal("0.01")
     fees: FeeSchedule = KALSHI_FEES
     rules: str = ""
@@ -124,6 +145,11 @@ class MarketListing:
     tick_schedule: TickSchedule | None = None
     tick_refused: str = ""
     evidence: ListingEvidence | None = field(default=None, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", ListingStatus(self.status))
+        if self.result is not None:
+            object.__setattr__(self, "result", VenueResult(self.result))
 
     @property
     def market_id(self) -> str:

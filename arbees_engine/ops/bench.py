@@ -3,7 +3,7 @@
 Default: drives the sim step by step through the full in-process pipeline (book → pricing → strategy →
 risk → paper execution → portfolio), with the store and bus left out so the figures measure the
 hot path itself. Prints book updates per second, peak RSS, and latency percentiles (ms) over the
-WHOLE run (every sample, ops/histogram.py; percentiles read as a bucket's upper bound, ≤ 19 % high):
+WHOLE run (every sample, telemetry/histogram.py; percentiles read as a bucket's upper bound, ≤ 19 % high):
 per stage, "tick_all" (book update in → evaluated, on every book update, not only those that made
 a signal), "game_all" (live game state in → evaluated, every observation) and the event-loop lag
 (how late a 50 ms timer fires while the sim's per-second bursts run; the sim has no wire, so "in"
@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from ..adapters.sim import SimWorld
-from ..runtime.engine import Engine
-from ..runtime.latency import LatencyRecorder
+from ..node.kernel import Engine
 from ..settings import Settings
+from ..telemetry.latency import LatencyRecorder
 from .drive import drive_sim
 
 

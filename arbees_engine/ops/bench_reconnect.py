@@ -7,66 +7,88 @@ was the reconnect ↔ polymarket/ws import circle). Run: `python -m arbees_engin
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 
+from websockets.exceptions import ConnectionClosed
+
 from ..adapters.reconnect import ReconnectPolicy, percentile
+
+_BOOK = {
+    "event_type": "book",
+    "asset_id": "bench",
+    "timestamp": "1",
+    "hash": "h",
+    "bids": [{"price": "0.48", "size": "10"}],
+    "asks": [{"price": "0.52", "size": "10"}],
+}
+
+
+class _BookSink:
+    """The stream's sink: `got` is set on every book delivered; stale marks and rejections are ignored."""
+
+    def __init__(self) -> None:
+        self.got = asyncio.Event()
+
+    def on_book(self, update) -> None:
+        self.got.set()
+
+    def on_book_stale(self, market_id: str, reason: str) -> None:
+        pass
+
+    def reject(self, source: str, reason: str, detail: str = "") -> None:
+        pass
+
+
+class _DroppingPeers:
+    """The local server's side: answers every message but PING with one book snapshot; `drop()`
+    aborts every open connection the way a network drop does (no close frame)."""
+
+    def __init__(self) -> None:
+        self.conns: list = []
+
+    async def handler(self, ws) -> None:
+        self.conns.append(ws)
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                if raw != "PING":
+                    await ws.send(json.dumps([_BOOK]))
+
+    def drop(self) -> None:
+        for ws in self.conns:
+            ws.transport.abort()  # a network drop: no close frame
+        self.conns.clear()
+
+
+async def _time_drops(sink: _BookSink, peers: _DroppingPeers, n: int, healthy_s: float) -> list[float]:
+    """Wait for the first book, then `n` times: drop, and time until the next book (seconds)."""
+    times: list[float] = []
+    await asyncio.wait_for(sink.got.wait(), 10)
+    for _ in range(n):
+        await asyncio.sleep(healthy_s)  # the connection lives long enough to count as healthy
+        sink.got.clear()
+        dropped = time.monotonic()
+        peers.drop()
+        await asyncio.wait_for(sink.got.wait(), 30)
+        times.append(time.monotonic() - dropped)
+    return times
 
 
 async def measure_reconnects(n: int, healthy_s: float) -> dict[str, float]:
     """N forced drops of a local Polymarket-protocol server; seconds from abort to next book."""
-    import contextlib
-    import json
-
     from websockets.asyncio.server import serve
-    from websockets.exceptions import ConnectionClosed
 
     from ..adapters.polymarket.ws import PolymarketBookStream
 
-    book = {
-        "event_type": "book",
-        "asset_id": "bench",
-        "timestamp": "1",
-        "hash": "h",
-        "bids": [{"price": "0.48", "size": "10"}],
-        "asks": [{"price": "0.52", "size": "10"}],
-    }
-    conns: list = []
-    got = asyncio.Event()
-
-    async def handler(ws) -> None:
-        conns.append(ws)
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in ws:
-                if raw != "PING":
-                    await ws.send(json.dumps([book]))
-
-    class _Sink:
-        def on_book(self, update) -> None:
-            got.set()
-
-        def on_book_stale(self, market_id: str, reason: str) -> None:
-            pass
-
-        def reject(self, source: str, reason: str, detail: str = "") -> None:
-            pass
-
+    sink, peers = _BookSink(), _DroppingPeers()
     policy = ReconnectPolicy(initial_s=0.05, cap_s=2.0, healthy_after_s=healthy_s)
-    times: list[float] = []
-    async with serve(handler, "127.0.0.1", 0) as server:
+    async with serve(peers.handler, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         stream = PolymarketBookStream(["bench"], url=f"ws://127.0.0.1:{port}", policy=policy)
-        task = asyncio.create_task(stream.run(_Sink()))
+        task = asyncio.create_task(stream.run(sink))
         try:
-            await asyncio.wait_for(got.wait(), 10)
-            for _ in range(n):
-                await asyncio.sleep(healthy_s)  # the connection lives long enough to count as healthy
-                got.clear()
-                dropped = time.monotonic()
-                for ws in conns:
-                    ws.transport.abort()  # a network drop: no close frame
-                conns.clear()
-                await asyncio.wait_for(got.wait(), 30)
-                times.append(time.monotonic() - dropped)
+            times = await _time_drops(sink, peers, n, healthy_s)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

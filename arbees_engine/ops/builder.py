@@ -22,7 +22,7 @@ import structlog
 from ..adapters import registry
 from ..adapters.registry import build_real_adapters
 from ..bus.publisher import BusPublisher
-from ..runtime.engine import Engine, utc_clock
+from ..node.kernel import Engine, utc_clock
 from ..settings import Settings
 
 log = structlog.get_logger(__name__)

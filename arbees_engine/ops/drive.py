@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..runtime.engine import Engine
+from ..node.kernel import Engine
 
 
 async def drive_sim(engine: Engine, world, sim_seconds: int, until: Callable[[Engine], bool] | None = None) -> int:

@@ -10,18 +10,8 @@ owned by the caller). The server only ever sees a SCRAM verifier of the engine p
 the password itself (`scram_verifier`). pg_hba.conf is rewritten at every start to one line:
 `local all all scram-sha-256` (no TCP: listen_addresses is empty; trust is never used).
 
-A cluster left by an older Arbees (made with trust auth, no secrets) is moved aside to
-`<cluster>.trust-<unix time>` and a new one is made; a warning names both paths.
-
-Only a cluster directory Arbees made is ever used (someone who made it first could have planted a
-postgresql.conf): it must be a real directory owned by the server user, mode 0700, holding the
-marker `arbees-cluster.id` whose token matches `secrets/postgres-cluster.id` (written after
-initdb); otherwise start() refuses with EmbeddedServerError. An empty one is initialised; one
-inside `data_dir` from before markers existed is adopted. As root, when the server user cannot
-pass through `data_dir` (under /root, say), the cluster lives in a private directory made with
-mkdtemp under /var/tmp (unpredictable name, owned by root, 0711: the server user may pass
-through but not list or create), its path recorded in `data_dir/pgdata.location` (0600) so a
-restart finds it. Arbees does not chmod directories it did not make to make `data_dir` reachable.
+Which directory holds the cluster, and the checks that refuse one Arbees did not make (a planted
+postgresql.conf) or retire one an older Arbees made with trust auth: pg_cluster_dir.py.
 """
 
 from __future__ import annotations
@@ -36,7 +26,6 @@ import os
 import secrets
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
@@ -45,7 +34,7 @@ from urllib.parse import quote
 
 import structlog
 
-from ..secret_files import UnsafeSecretFile, read_secret_file, secret, write_secret_file
+from ..secret_files import secret
 from .embedded_server import (
     EmbeddedServerError,
     _log_tail,
@@ -58,6 +47,7 @@ from .embedded_server import (
     private_socket_dir,
     unprivileged_user,
 )
+from .pg_cluster_dir import ClusterDir, choose_cluster_dir, own_for_server
 
 log = structlog.get_logger(__name__)
 
@@ -65,8 +55,6 @@ PG_SUPERUSER = "arbees"
 PG_ENGINE_ROLE = "arbees_engine"
 #: Only names the socket file (.s.PGSQL.5432): there is no TCP listener to collide with.
 PG_SOCKET_PORT = 5432
-CLUSTER_MARKER = "arbees-cluster.id"  # in the cluster dir: the token of secrets/postgres-cluster.id
-FALLBACK_RECORD = "pgdata.location"  # in data_dir: the cluster's private /var/tmp parent, as root
 _HBA = "# Written by Arbees at every start: Unix socket only, SCRAM passwords only.\nlocal all all scram-sha-256\n"
 
 
@@ -118,51 +106,7 @@ class EmbeddedPostgres(_Service):
         self.secrets_dir = self.data_dir / "secrets"
         self.socket_dir: Path | None = None
         self.run_as = unprivileged_user() if os.geteuid() == 0 else None
-        self.cluster_dir = self._choose_cluster_dir()
-
-    def _choose_cluster_dir(self) -> Path:
-        """`data_dir/pgdata`, or (as root, when the server user cannot reach it) `pgdata` in the
-        private /var/tmp directory recorded in `data_dir/pgdata.location` (made on first use)."""
-        wanted = self.data_dir / "pgdata"
-        if self.run_as is None or self._traversable(self.data_dir):
-            return wanted
-        fallback = self._fallback_parent() / "pgdata"
-        log.warning("embedded.pg.cluster_fallback", wanted=str(wanted), using=str(fallback))
-        return fallback
-
-    def _fallback_parent(self) -> Path:
-        """The recorded private parent (checked: ours, 0711), or a new one (mkdtemp under /var/tmp,
-        0711) recorded now. Raises EmbeddedServerError for a record or parent Arbees did not write."""
-        record = self.data_dir / FALLBACK_RECORD
-        if record.exists():
-            try:
-                parent = Path(read_secret_file(record, "PostgreSQL cluster location file"))
-            except UnsafeSecretFile as exc:
-                raise EmbeddedServerError(str(exc)) from None
-            try:
-                st = os.lstat(parent)
-            except FileNotFoundError:
-                log.warning("embedded.pg.cluster_parent_gone", parent=str(parent), record=str(record))
-            else:
-                if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) != 0o711:
-                    raise EmbeddedServerError(
-                        f"refusing PostgreSQL cluster parent {parent} (recorded in {record}): it is not a directory "
-                        f"of uid {os.geteuid()} with mode 0711 as Arbees makes it; remove {record} to start afresh"
-                    )
-                return parent
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        parent = Path(tempfile.mkdtemp(prefix="arbees-pg-", dir="/var/tmp"))
-        parent.chmod(0o711)
-        write_secret_file(record, str(parent))
-        return parent
-
-    @staticmethod
-    def _traversable(path: Path) -> bool:
-        """True if every existing ancestor of `path` lets other users pass through (o+x)."""
-        for ancestor in [path.resolve(), *path.resolve().parents]:
-            if ancestor.exists() and not ancestor.stat().st_mode & stat.S_IXOTH:
-                return False
-        return True
+        self.cluster_dir = choose_cluster_dir(self.data_dir, self.run_as)
 
     # -- secrets ------------------------------------------------------------------------------
     @property
@@ -186,86 +130,20 @@ class EmbeddedPostgres(_Service):
         return kwargs
 
     def _own(self, path: Path, mode: int = 0o700) -> None:
-        if path.is_dir() or not path.exists():
-            path.mkdir(parents=True, exist_ok=True)
-        path.chmod(mode)
-        if self.run_as is not None:
-            os.chown(path, self.run_as.pw_uid, self.run_as.pw_gid)
+        own_for_server(path, self.run_as, mode)
 
-    def _retire_trust_cluster(self) -> None:
-        """Move aside a cluster made before passwords existed (its pg_hba trusted every local user)."""
-        if not (self.cluster_dir / "PG_VERSION").exists():
-            return
-        if (self.secrets_dir / "postgres-superuser.password").exists():
-            return
-        aside = self.cluster_dir.with_name(f"{self.cluster_dir.name}.trust-{int(time.time())}")
-        self.cluster_dir.rename(aside)
-        log.warning(
-            "embedded.pg.trust_cluster_retired",
-            cluster=str(self.cluster_dir),
-            moved_to=str(aside),
-            reason="made by an older Arbees with trust auth; a password-protected cluster replaces it",
-        )
+    def _cluster(self) -> ClusterDir:
+        """The checks on `cluster_dir` as it is now (tests point it elsewhere after construction)."""
+        return ClusterDir(self.cluster_dir, self.data_dir, self.secrets_dir, self.run_as)
 
     def _cluster_token(self) -> str:
-        return secret(self.secrets_dir / "postgres-cluster.id", "PostgreSQL cluster id file")
-
-    def _reusable_cluster(self) -> bool:
-        """True for an existing cluster Arbees made (module docstring), False when there is none to
-        reuse (absent or empty: initdb). Raises EmbeddedServerError for any other directory."""
-        try:
-            st = os.lstat(self.cluster_dir)
-        except FileNotFoundError:
-            return False
-        owner = self.run_as.pw_uid if self.run_as is not None else os.geteuid()
-        problem = ""
-        if not stat.S_ISDIR(st.st_mode):
-            problem = "is not a directory (a symlink?)"
-        elif st.st_uid != owner:
-            problem = f"is owned by uid {st.st_uid}, not by the server user (uid {owner})"
-        elif stat.S_IMODE(st.st_mode) != 0o700:
-            problem = f"has mode {stat.S_IMODE(st.st_mode):04o}, not 0700"
-        elif not any(self.cluster_dir.iterdir()):
-            return False
-        elif not self._marker_ok():
-            problem = f"holds no {CLUSTER_MARKER} matching {self.secrets_dir / 'postgres-cluster.id'}"
-        if problem:
-            raise EmbeddedServerError(
-                f"refusing PostgreSQL cluster directory {self.cluster_dir}: it {problem}, so Arbees did not make it "
-                f"(another user could have planted its configuration); move it aside and start again"
-            )
-        return True
-
-    def _marker_ok(self) -> bool:
-        marker = self.cluster_dir / CLUSTER_MARKER
-        if (
-            not marker.exists()
-            and self.cluster_dir == self.data_dir / "pgdata"
-            and (self.cluster_dir / "PG_VERSION").exists()
-        ):
-            log.warning(
-                "embedded.pg.cluster_adopted",
-                cluster=str(self.cluster_dir),
-                reason="made inside our data dir before cluster markers existed",
-            )
-            self._write_marker()
-            return True
-        try:
-            found = marker.read_text().strip()
-        except OSError:
-            return False
-        return hmac.compare_digest(found, self._cluster_token())
-
-    def _write_marker(self) -> None:
-        marker = self.cluster_dir / CLUSTER_MARKER
-        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(self._cluster_token() + "\n")
-        self._own(marker, 0o600)
+        """The cluster id the marker must match (`secrets/postgres-cluster.id`, made on first use)."""
+        return self._cluster().token()
 
     def _initdb(self) -> None:
-        self._retire_trust_cluster()
-        if self._reusable_cluster():
+        cluster = self._cluster()
+        cluster.retire_trust_cluster()
+        if cluster.reusable():
             return
         initdb = find_binary("initdb", "postgresql", self.BIN_DIRS)
         self._own(self.cluster_dir)
@@ -297,7 +175,7 @@ class EmbeddedPostgres(_Service):
             shutil.rmtree(pw_dir, ignore_errors=True)
         if result.returncode != 0:
             raise EmbeddedServerError(f"initdb failed ({result.returncode}): {result.stderr.decode(errors='replace')}")
-        self._write_marker()
+        cluster.write_marker()
 
     def _write_hba(self) -> None:
         hba = self.cluster_dir / "pg_hba.conf"

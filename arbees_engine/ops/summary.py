@@ -18,7 +18,7 @@ def money(value: object) -> str:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """Render the dict from Engine.summary() (runtime/status.py summary) as aligned lines."""
+    """Render the dict from Engine.summary() (node/status.py summary) as aligned lines."""
     lines = ["Arbees engine run summary"]
     for key in ("games_seen", "games_live", "games_final", "markets"):
         lines.append(f"  {key.replace('_', ' '):<22}{summary.get(key, 0)}")

@@ -1,6 +1,6 @@
 """Typed write records for the background store writer, and the batched statements that store them.
 
-A `WriteJob` is one row the hot path hands to `runtime.writer.StoreWriter`: its `kind` picks the
+A `WriteJob` is one row the hot path hands to `node.writer.StoreWriter`: its `kind` picks the
 SQL in `WRITE_SQL`, `row` holds the statement's parameters, and `key` (when set) names the entity
 it supersedes: a newer job with the same (kind, key) replaces a queued one's row (latest upsert wins).
 `BatchMixin.write_batch` stores many jobs in one transaction with asyncpg's `executemany` (one

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 
 class StoreError(Exception):
     """Base class of every store failure."""
@@ -32,3 +34,35 @@ class NotFoundError(StoreError):
 
 class MigrationError(StoreError):
     """Migrations cannot be applied: missing directory, bad file names, or a changed applied file."""
+
+
+# Server conditions that pass (retry the batch later) rather than a row the database refuses: lost
+# connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
+# 53), a read-only server (25006, a standby being promoted), serialization/deadlock (class 40).
+# https://www.postgresql.org/docs/current/errcodes-appendix.html; names are asyncpg's classes.
+_TRANSIENT = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "InterfaceError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "TooManyConnectionsError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "InsufficientResourcesError",
+        "DiskFullError",
+        "OutOfMemoryError",
+        "ReadOnlySQLTransactionError",
+        "SerializationError",
+        "DeadlockDetectedError",
+    }
+)
+
+
+def is_store_outage(exc: BaseException) -> bool:
+    """True when a write failed because of the server or the network (keep the rows, retry later),
+    False for a bad row (drop it, count it)."""
+    return (
+        isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable))
+        or type(exc).__name__ in _TRANSIENT
+    )

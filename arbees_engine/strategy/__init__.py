@@ -1,4 +1,5 @@
-"""Strategy: model-vs-market edges, cross-venue arbitrage and Kelly sizing."""
+"""Strategy: the trader (trader.py: on a market or game change, price, find edges and arbitrage, run
+the risk gate, record the signal), model-vs-market edges, cross-venue arbitrage and Kelly sizing."""
 
 from .arbitrage import find_arb
 from .edge import find_edge

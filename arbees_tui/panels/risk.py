@@ -2,7 +2,7 @@
 rejection totals by reason with a one-line explanation of each code. Pure functions of DeskState.
 
 Reason codes and their meaning come from the engine's risk gate (arbees_engine/risk/checks.py),
-the manual re-check (runtime/trading.py) and the operator commands (README, "Operators").
+the manual re-check (strategy/trader.py) and the operator commands (README, "Operators").
 """
 
 from __future__ import annotations

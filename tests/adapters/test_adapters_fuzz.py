@@ -1,7 +1,7 @@
 """Properties: replacing any part of a recorded payload with arbitrary JSON never makes a parser
 raise anything but ParseError (so feeds can count it instead of crashing); and no hostile frame
 (adapters/hostile.py) pushed through any parser's real boundary into an order book
-(adapters/bench_frames.py) raises out of it, is caught only by the boundary's catch-all
+(ops/bench_frames.py, ops/frame_cases.py) raises out of it, is caught only by the boundary's catch-all
 ("bad_frame:*": the bounds must refuse it first), vanishes without a counted trace, or takes
 longer than FRAME_BOUND_S of CPU or holds the event loop that long (catching the 78 s and 3.2 s
 classes of stall without timing flakiness)."""
@@ -16,13 +16,14 @@ from fixture_server import FIXTURES_DIR, load_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arbees_engine.adapters.bench_frames import FrameSink, cases, run_frame
 from arbees_engine.adapters.espn import parse_scoreboard, parse_summary
 from arbees_engine.adapters.hostile import HOSTILE_VALUES, RAW_MUTATIONS, dumps, value_mutations
 from arbees_engine.adapters.kalshi import parse_event, parse_markets, parse_orderbook, parse_trades
 from arbees_engine.adapters.polymarket import parse_book, parse_events, parse_market, parse_prices_history
 from arbees_engine.adapters.wire import ParseError
 from arbees_engine.model import League
+from arbees_engine.ops.bench_frames import run_frame
+from arbees_engine.ops.frame_cases import FrameSink, cases
 
 JSON = st.recursive(
     st.none()

@@ -12,7 +12,7 @@ from arbees_engine.adapters.espn import parse_scoreboard
 from arbees_engine.adapters.espn.freshness import stale_reason
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import GameState, GameStatus, League, Sport, Team
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import Settings
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)

@@ -14,11 +14,11 @@ from fixture_server import FIXTURES_DIR
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosedError
 
-from arbees_engine.adapters.bench_frames import FrameSink
 from arbees_engine.adapters.hostile import RAW_MUTATIONS
 from arbees_engine.adapters.kalshi.ws import KalshiBookStream
 from arbees_engine.adapters.polymarket.ws import PolymarketBookStream
 from arbees_engine.adapters.wire import MAX_JSON_DEPTH, MAX_WS_FRAME_BYTES, ParseError, check_depth, decode_json
+from arbees_engine.ops.frame_cases import FrameSink
 
 STREAMS = {
     "kalshi": lambda url: KalshiBookStream(["KX-A"], url=url),

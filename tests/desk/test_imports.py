@@ -43,7 +43,7 @@ def test_engine_never_imports_textual():
         "        importlib.import_module(info.name)"
     )
     mods = modules_after("import arbees_engine\n" + stmt)
-    assert "arbees_engine.bus" in mods and "arbees_engine.runtime.engine" in mods
+    assert "arbees_engine.bus" in mods and "arbees_engine.node.kernel" in mods
     assert not [m for m in mods if m == "textual" or m.startswith("textual.")]
     assert not [m for m in mods if m.startswith("arbees_tui")]
 

@@ -12,8 +12,8 @@ from harness import TEST_OPERATORS, authorized_test_operators, command  # noqa: 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import Command
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.builder import _publisher
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
 

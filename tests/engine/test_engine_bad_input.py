@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind, GameStatus
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import Settings
 
 

@@ -1,7 +1,7 @@
 """Nothing booked is lost when PostgreSQL goes away: a fill and a settlement that fall inside an
 outage are retried until the store is back, reach memory only once committed, and are paid (not
 voided) after a restart; a position a crash left open on a finished simulated game is paid at
-restart (runtime/durable.py, runtime/settlement.py, runtime/recovery.py)."""
+restart (store/durable.py, portfolio/settlement.py, node/recovery.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from engine_harness import sim_engine, sim_settings
 from ledger_invariants import violations
 
 from arbees_engine.model import GameStatus, Side
+from arbees_engine.node.tasks import cancel_and_wait
 from arbees_engine.ops import embedded_server as embedded
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.ops.embedded import EmbeddedPostgres
-from arbees_engine.runtime.engine import cancel_and_wait
 from arbees_engine.store.migrate import migrate
 
 

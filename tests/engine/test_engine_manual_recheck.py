@@ -26,7 +26,7 @@ from arbees_engine.model import (
     Team,
     Venue,
 )
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import Settings
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)

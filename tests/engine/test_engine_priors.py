@@ -12,7 +12,6 @@ import pytest
 from engine_harness import sim_settings
 
 from arbees_engine.adapters.espn.parse import parse_scoreboard
-from arbees_engine.data.priors import PriorBook
 from arbees_engine.model import (
     BookLevel,
     BookUpdate,
@@ -27,9 +26,10 @@ from arbees_engine.model import (
     Team,
     Venue,
 )
+from arbees_engine.node.kernel import Engine
 from arbees_engine.pricing import model_for
 from arbees_engine.pricing.spread import home_margin_from_line, spread_home_prob
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.priors import PriorBook
 from arbees_engine.store.store import Store
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from arbees_engine.model import (
     Team,
     Venue,
 )
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import Settings
 
 KALSHI = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "kalshi"

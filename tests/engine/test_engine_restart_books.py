@@ -8,8 +8,8 @@ from decimal import Decimal as D
 
 from engine_harness import sim_settings
 
+from arbees_engine.node.kernel import Engine
 from arbees_engine.risk.checks import daily_loss
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.store.store import Store
 
 

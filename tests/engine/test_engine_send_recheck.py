@@ -13,8 +13,8 @@ import pytest
 from engine_harness import sim_engine, sim_settings
 
 from arbees_engine.model import Decision
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.drive import drive_sim
-from arbees_engine.runtime.engine import Engine
 
 EXPECTED = {
     "waits_too_long": (Decision.EXPIRED, "expired: "),

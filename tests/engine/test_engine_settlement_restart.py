@@ -1,4 +1,4 @@
-"""Settlement state that must survive a restart (runtime/settlement.py, migrations/0004): the feed's
+"""Settlement state that must survive a restart (portfolio/settlement.py, migrations/0004): the feed's
 expected result of a real venue's market, the count of markets the venue settled unlike the score
 (desk header), and which markets settled today (the daily loss limit's hedge netting)."""
 

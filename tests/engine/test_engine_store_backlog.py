@@ -12,9 +12,9 @@ from engine_harness import sim_engine, sim_settings
 from pg_proxy import CuttingProxy
 
 from arbees_engine.adapters.sim import SimWorld
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.builder import _publisher
 from arbees_engine.ops.drive import drive_sim
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.store import Store
 
 

@@ -1,4 +1,4 @@
-"""Real venues' markets settle on the venue's own result (runtime/settlement.py): looked up at the
+"""Real venues' markets settle on the venue's own result (portfolio/settlement.py): looked up at the
 venue (recorded Kalshi and Polymarket payloads served on 127.0.0.1), compared with the feed's
 final score, stored with the ledger, and never settled from the feed alone."""
 
@@ -33,7 +33,7 @@ from arbees_engine.model import (
     Team,
     Venue,
 )
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"

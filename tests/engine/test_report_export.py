@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from engine_harness import sim_engine, sim_settings
 
-from arbees_engine import cli, commands
+from arbees_engine import cli
+from arbees_engine import cli_commands as commands
 from arbees_engine.ops.drive import drive_sim
 from arbees_engine.settings import Settings
 

@@ -15,8 +15,8 @@ from engine_harness import sim_engine, sim_settings
 from pg_proxy import CuttingProxy
 from test_store_writer import _game
 
+from arbees_engine.node.writer import StoreWriter
 from arbees_engine.ops.drive import drive_sim
-from arbees_engine.runtime.writer import StoreWriter
 from arbees_engine.store.batch import ack_job, audit_job, game_job, quote_job
 
 T0 = datetime(2026, 6, 13, 20, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from arbees_engine.runtime.writer import StoreWriter
+from arbees_engine.node.writer import StoreWriter
 from arbees_engine.store.batch import WriteJob
 
 

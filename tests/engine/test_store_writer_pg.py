@@ -29,7 +29,7 @@ from arbees_engine.model import (
     Team,
     Venue,
 )
-from arbees_engine.runtime.writer import StoreWriter
+from arbees_engine.node.writer import StoreWriter
 from arbees_engine.store import Store
 from arbees_engine.store.batch import ack_job, audit_job, game_job, market_job, quote_job, signal_job
 

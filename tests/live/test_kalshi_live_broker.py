@@ -26,7 +26,7 @@ from arbees_engine.model import (
     Venue,
 )
 from arbees_engine.model.fees import taker_fee
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import Settings
 
 LIVE = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}

@@ -32,7 +32,7 @@ from arbees_engine.model import (
     Team,
     Venue,
 )
-from arbees_engine.runtime.engine import Engine
+from arbees_engine.node.kernel import Engine
 from arbees_engine.settings import RiskLimits, Settings
 
 LIVE = {"ARBEES_LIVE": "1", "ARBEES_LIVE_AUTHORIZATION": LIVE_AUTHORIZATION_PHRASE}

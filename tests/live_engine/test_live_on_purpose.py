@@ -23,7 +23,7 @@ from arbees_engine import cli
 from arbees_engine.adapters.kalshi.auth import KalshiAuthError, KalshiSigner
 from arbees_engine.adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE
 from arbees_engine.bus.discovery import embedded_redis_url, read_embedded_urls, write_embedded_urls
-from arbees_engine.commands import cmd_run
+from arbees_engine.cli_commands import cmd_run
 from arbees_engine.ops.embedded import EmbeddedPostgres, find_binary
 from arbees_engine.ops.server_checks import InsecureServer, check_live_servers, check_postgres, check_redis
 from arbees_engine.secret_files import UnsafeSecretFile, write_secret_file

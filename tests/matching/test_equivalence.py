@@ -263,7 +263,7 @@ def test_parse_terms_on_real_rules_text():
 
 @pytest.mark.parametrize("accept", [False, True])
 def test_the_engine_refuses_unknown_cancellation_terms_unless_the_operator_accepts_them(accept):
-    from arbees_engine.runtime.engine import Engine
+    from arbees_engine.node.kernel import Engine
     from arbees_engine.settings import Settings, StrategySettings
 
     settings = Settings(

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from harness import authorized_test_operators
 
 from arbees_engine.adapters.sim import SimWorld
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.builder import _publisher
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 from arbees_engine.store.store import Store
 

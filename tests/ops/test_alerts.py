@@ -16,10 +16,10 @@ from ops_harness import ops_engine, ops_settings
 from arbees_engine.bus.client import BusClient
 from arbees_engine.bus.messages import CommandAction
 from arbees_engine.model import Venue
-from arbees_engine.ops.alerts import Alert, AlertSender
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.drive import drive_sim
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
+from arbees_engine.telemetry.alerts import Alert, AlertSender
 
 
 @pytest.fixture
@@ -74,8 +74,8 @@ async def test_engine_events_reach_the_operator(pg_dsn, redis_url, sink):
 
 
 async def test_audit_path_alerts(sink):
-    """The executor and settlement call engine.audit with these actions (runtime/executor.py,
-    runtime/settlement.py); each becomes one alert, repeats of the same entity are deduplicated."""
+    """The executor and settlement call engine.audit with these actions (execution/engine.py,
+    portfolio/settlement.py); each becomes one alert, repeats of the same entity are deduplicated."""
     engine = Engine(Settings(database_url=None, redis_url=None, ops={"alert_urls": [sink.url]}), [])
     engine.audit("engine", "order_outcome_unknown", "cid-1", "timeout after send")
     engine.audit("engine", "order_outcome_unknown", "cid-1", "timeout after send")  # same order: once

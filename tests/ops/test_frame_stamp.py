@@ -11,8 +11,8 @@ from types import SimpleNamespace
 from arbees_engine.adapters.sim import SimWorld
 from arbees_engine.model import BookLevel, BookUpdate, BookUpdateKind
 from arbees_engine.model.money import to_price
+from arbees_engine.node.kernel import Engine
 from arbees_engine.ops.drive import drive_sim
-from arbees_engine.runtime.engine import Engine
 from arbees_engine.settings import Settings
 
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from arbees_engine.ops.histogram import BOUNDS_NS, LogHistogram
-from arbees_engine.ops.looplag import LoopLagMonitor
+from arbees_engine.telemetry.histogram import BOUNDS_NS, LogHistogram
+from arbees_engine.telemetry.looplag import LoopLagMonitor
 
 
 def test_histogram_percentiles_cover_every_sample_within_a_bucket():

@@ -13,7 +13,7 @@ from notify_listener import NotifyListener
 from ops_harness import ops_engine, ops_settings
 
 from arbees_engine.ops.drive import drive_sim
-from arbees_engine.ops.notify import ServiceNotifier, watchdog_interval_s
+from arbees_engine.telemetry.notify import ServiceNotifier, watchdog_interval_s
 
 
 @pytest.fixture

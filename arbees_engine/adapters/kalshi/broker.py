@@ -17,11 +17,11 @@ from datetime import datetime
 import httpx
 import structlog
 
-from ...execution.broker import Broker
 from ...model import Fill, Market, Order, OrderStatus, Side
 from ...model.contracts import parse_contracts
 from ...model.fees import taker_fee
 from ...model.money import MoneyError, cents_to_price, to_decimal, to_price
+from ..base import Broker
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited
 
 log = structlog.get_logger(__name__)

@@ -15,7 +15,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
-from ...model import BookLevel, BookUpdate, BookUpdateKind, FeeKind, FeeSchedule, MarketListing, Venue
+from ...model import (
+    BookLevel,
+    BookUpdate,
+    BookUpdateKind,
+    FeeKind,
+    FeeSchedule,
+    ListingStatus,
+    MarketListing,
+    Venue,
+    VenueResult,
+)
 from ..wire import (
     MAX_ID_CHARS,
     ParseError,
@@ -166,8 +176,8 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
             starts_at=starts_at,
             start_date=start_date,
             closes_at=timestamp(market.get("endDate"), "endDate"),
-            status=status,
-            result=result,
+            status=ListingStatus(status),
+            result=VenueResult(result) if result else None,
             tick=tick,
             fees=fee_schedule(market),
             rules=text(market.get("description"), "description"),

@@ -13,35 +13,38 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
 from ..adapters.base import Adapter
 from ..bus.messages import BankrollView, EngineStatus
 from ..bus.publisher import BusPublisher
+from ..cache import Registry
+from ..control.signal_book import SignalBook
 from ..control.state import ControlState, kill_file_reason
-from ..data.cache import Registry
+from ..data.engine import MarketData
+from ..data.listings import ListingIntake
 from ..execution import PaperBroker, PaperVenueBroker, client_order_ids, signal_ids
 from ..execution.broker import Broker
+from ..execution.engine import Executor
+from ..jobs import ExecuteSignal, JobQueue, ResolveOrder, RetrySettlement, SettleGame, SettleOnVenue
 from ..model import BookUpdate, GameState, Market, MarketListing, Mode, Venue
-from ..ops.core import Operations
 from ..portfolio import Portfolio
+from ..portfolio.settlement import Settlement
+from ..portfolio.settlement_rules import settlement_state
 from ..settings import Settings
+from ..store.errors import is_store_outage
+from ..strategy.trader import Trader
+from ..telemetry.latency import LatencyRecorder
 from . import status
-from .executor import Executor
-from .jobs import ExecuteSignal, JobQueue, ResolveOrder, RetrySettlement, SettleGame, SettleOnVenue
-from .latency import LatencyRecorder
-from .listings import ListingIntake
-from .market_data import MarketData
+from .operations import Operations
 from .operator_commands import CommandHandler
 from .outbox import EngineOutbox
 from .recovery import Recovery
-from .settlement import Settlement
-from .settlement_rules import settlement_state
-from .signal_book import SignalBook
 from .status import PositionMarks
-from .trading import Trader
-from .writer import StoreWriter, is_store_outage
+from .tasks import cancel_and_wait
+from .writer import StoreWriter
 
 log = structlog.get_logger(__name__)
 
@@ -107,21 +110,7 @@ class Engine:
         self.portfolio = Portfolio(settings.starting_bankroll)
         self.jobs = JobQueue()
         self.signal_book = SignalBook(out, clock, on_approved=lambda signal: self.jobs.put(ExecuteSignal(signal)))
-        paper = PaperVenueBroker(PaperBroker(cache.markets), cache.books)
-        self.executor = Executor(
-            out,
-            clock,
-            cache,
-            self.control,
-            store,
-            self.portfolio,
-            self.signal_book,
-            self.jobs,
-            self.live_brokers,
-            paper,
-            client_order_ids(settings.instance, start_ms=start_ms),
-            on_fill,
-        )
+        self.executor = self._build_executor(store, start_ms, on_fill)
         # a venue lookup pushes its listing into the engine's Sink (market data)
         self.settlement = Settlement(out, clock, cache, store, self.portfolio, self.jobs, self.adapters, self)
         self.listings = ListingIntake(
@@ -133,20 +122,7 @@ class Engine:
             self.settlement,
             lambda market: self.data.on_market(market),
         )
-        self.trader = Trader(
-            settings,
-            cache,
-            clock,
-            out,
-            self.latency,
-            self.control,
-            lambda: (self.store_ok, self.bus_ok),
-            self.portfolio,
-            self.signal_book,
-            self.executor.unresolved,
-            self.listings.equivalent,
-            signal_ids(settings.instance, start_ms=start_ms),
-        )
+        self.trader = self._build_trader(start_ms)
         self.commands = CommandHandler(
             settings, out, clock, store, self.control, self.signal_book, self.trader, self.status_view
         )
@@ -157,6 +133,45 @@ class Engine:
             out, clock, cache, self.latency, self.matcher, self.listings, self.trader, self._close_game
         )
         self.data.settles_with(self.settle_queue)
+        self._route_jobs()
+
+    def _build_executor(self, store: Callable[[], Any], start_ms: int, on_fill: Callable[..., None] | None) -> Executor:
+        """The execution engine: paper broker on the cache's books, live brokers by venue (`live_brokers`)."""
+        paper = PaperVenueBroker(PaperBroker(self.registry.markets), self.registry.books)
+        return Executor(
+            self.out,
+            self.clock,
+            self.registry,
+            self.control,
+            store,
+            self.portfolio,
+            self.signal_book,
+            self.jobs,
+            self.live_brokers,
+            paper,
+            client_order_ids(self.settings.instance, start_ms=start_ms),
+            on_fill,
+        )
+
+    def _build_trader(self, start_ms: int) -> Trader:
+        """The trader: prices each change, finds edges and arbitrage, runs the risk gate."""
+        return Trader(
+            self.settings,
+            self.registry,
+            self.clock,
+            self.out,
+            self.latency,
+            self.control,
+            lambda: (self.store_ok, self.bus_ok),
+            self.portfolio,
+            self.signal_book,
+            self.executor.unresolved,
+            self.listings.equivalent,
+            signal_ids(self.settings.instance, start_ms=start_ms),
+        )
+
+    def _route_jobs(self) -> None:
+        """Route each typed execution job to its one handler."""
         for kind, handler in (
             (ExecuteSignal, self.executor.run_signal),
             (ResolveOrder, self.executor.resolve),
@@ -178,7 +193,7 @@ class Engine:
         return self.publisher is None or self.publisher.ok
 
     # -- Sink --------------------------------------------------------------------------------
-    # -- Sink: the adapters push into market data (runtime/market_data.py) ------------------------
+    # -- Sink: the adapters push into market data (data/engine.py) ------------------------
     def reject(self, source: str, reason: str, detail: str = "") -> None:
         """Count and log a rejected input (ports.Outbox.reject)."""
         self.out.reject(source, reason, detail)
@@ -204,7 +219,7 @@ class Engine:
         self.data.on_book_stale(market_id, reason)
 
     def equivalent(self, a: Market, b: Market) -> bool:
-        """True when `a` and `b` pay on the same outcome under the same terms (runtime/listings.py)."""
+        """True when `a` and `b` pay on the same outcome under the same terms (data/listings.py)."""
         return self.listings.equivalent(a, b)
 
     def _close_game(self, state: GameState) -> None:
@@ -261,7 +276,7 @@ class Engine:
             self.settlement.close_market,
             self.executor.apply_fill,
         )
-        await recovery.run()  # the portfolio, then what a crash left open (runtime/recovery.py)
+        await recovery.run()  # the portfolio, then what a crash left open (node/recovery.py)
         await self.settlement.restore()
         for game_id, p_home, source, started in await self.store.load_priors():
             self.registry.priors.restore(game_id, p_home, source, started)
@@ -377,24 +392,3 @@ class Engine:
             self.out.publish(self.bankroll_view())
             await self.publisher.close()
         await self.ops.close()
-
-
-async def cancel_and_wait(tasks: list[asyncio.Task], grace_s: float = 2.0, rounds: int = 5) -> None:
-    """Cancel `tasks` and wait for them, cancelling again every `grace_s` seconds.
-
-    Drivers can swallow a cancellation (redis-py and asyncpg turn one that lands mid-command into
-    their own errors or absorb it while closing a connection), which would leave a retry loop
-    running and a plain gather() waiting forever. Tasks still alive after `rounds` are logged.
-    """
-    pending = {t for t in tasks if not t.done()}
-    for _ in range(rounds):
-        if not pending:
-            break
-        for task in pending:
-            task.cancel()
-        _done, pending = await asyncio.wait(pending, timeout=grace_s)
-    for task in pending:
-        log.error("shutdown.task_would_not_stop", task=task.get_name())
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            log.error("shutdown.task_failed", task=task.get_name(), error=repr(task.exception()))

@@ -21,7 +21,7 @@ Memory follows the store: a settlement is booked first and applied to the portfo
 committed. While PostgreSQL is down it waits in `pending` (the status count
 `settlements_awaiting_store`) and is tried again from the execution queue (jobs.RetrySettlement), the wait doubling from
 RETRY_FIRST_S to RETRY_MAX_S, until the store takes it or the engine stops; a restart then
-settles what is still open (runtime/recovery.py).
+settles what is still open (node/recovery.py).
 """
 
 from __future__ import annotations
@@ -35,22 +35,22 @@ from typing import Any
 import structlog
 
 from ..adapters.base import Sink
-from ..data.cache import Registry
-from ..model import GameState, GameStatus, Market, MarketListing, Side
+from ..cache import Registry
+from ..jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
+from ..model import GameState, GameStatus, Market, MarketListing, Side, VenueResult
 from ..model.money import ZERO
-from ..portfolio import Portfolio
-from ..portfolio.portfolio import utc_midnight
 from ..ports import Clock, Outbox
 from ..store.errors import StoreError, StoreUnavailable
 from ..store.trading import SettlementVerdict
-from .jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
-from .views import position_view, quote_view
+from ..views import position_view, quote_view
+from . import Portfolio
+from .portfolio import utc_midnight
 
 log = structlog.get_logger(__name__)
 
 LOOKUP_EVERY_S = 60.0  # seconds before the second lookup of a market awaiting its result
 LOOKUP_MAX_S = 3600.0  # the wait doubles after each lookup without a result, up to this
-VENUE_RESULTS = ("yes", "no", "void", "split")  # MarketListing.result values once settled
+VENUE_RESULTS = tuple(VenueResult)  # MarketListing.result values once settled
 SPLIT_VALUE = Decimal("0.5")  # dollars per contract of either side in a 50-50 resolution
 _GAME_OVER = (GameStatus.FINAL, GameStatus.POSTPONED, GameStatus.CANCELED)
 RETRY_FIRST_S = 0.5  # seconds before a settlement the store could not take is tried again
@@ -86,7 +86,7 @@ class Settlement:
         store: Callable[[], Any],
         portfolio: Portfolio,
         jobs: JobQueue,
-        adapters: list,
+        adapters: list[Any],
         sink: Sink,
     ) -> None:
         self.out, self.clock, self.cache, self.store, self.portfolio = out, clock, cache, store, portfolio
@@ -96,7 +96,7 @@ class Settlement:
         self.mismatches = 0
         self._looked_up_at: dict[str, datetime] = {}
         self._lookups_made: dict[str, int] = {}
-        self._inflight: dict[str, asyncio.Task] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
         self.pending: dict[str, Callable[[], Awaitable[None]]] = {}
         self.retries = 0
         self._failures: dict[str, int] = {}
@@ -178,7 +178,7 @@ class Settlement:
             self.jobs.put(SettleOnVenue(market_id, listing.result))
         return True
 
-    async def settle_on_venue(self, market_id: str, result: str) -> None:
+    async def settle_on_venue(self, market_id: str, result: VenueResult) -> None:
         """Settle `market_id` on its venue's `result` (VENUE_RESULTS) and compare it with the feed's
         expectation (this run's, else the store's from an earlier run). Raises StoreError when
         the store cannot be read or book the settlement (nothing changes; a later lookup retries)."""
@@ -244,7 +244,7 @@ class Settlement:
         if (timer := self._timers.pop(market_id, None)) is not None:
             timer.cancel()
         if self.jobs.stopping:
-            return  # shutdown: the next start settles what is still open (runtime/recovery.py)
+            return  # shutdown: the next start settles what is still open (node/recovery.py)
         delay = min(RETRY_FIRST_S * 2 ** (failures - 1), RETRY_MAX_S)
         self._timers[market_id] = asyncio.get_running_loop().call_later(delay, self._requeue, market_id)
 
@@ -254,7 +254,7 @@ class Settlement:
             self.jobs.put(RetrySettlement(market_id))
 
     async def close_market(
-        self, market_id: str, result: str, why: str, verdict: SettlementVerdict | None = None
+        self, market_id: str, result: VenueResult, why: str, verdict: SettlementVerdict | None = None
     ) -> Decimal:
         """Settle both sides of `market_id` at `result` (VENUE_RESULTS): book the closed positions in
         the store (with the venue's `verdict` against the feed, one transaction), then apply them
@@ -294,7 +294,7 @@ class Settlement:
                 out.append(market_id)
         return out
 
-    def request_lookups(self) -> list[asyncio.Task]:
+    def request_lookups(self) -> list[asyncio.Task[None]]:
         """Start a venue lookup for each awaited market that is due (engine clock); housekeeping
         calls it. A market is due at once, then LOOKUP_EVERY_S after its first lookup, the wait
         doubling after each lookup (a venue can take hours to finalise) up to LOOKUP_MAX_S.
@@ -322,7 +322,7 @@ class Settlement:
         last, made = self._looked_up_at.get(market_id), self._lookups_made.get(market_id, 0)
         if last is None:
             return True
-        return (now - last).total_seconds() >= min(LOOKUP_EVERY_S * 2 ** (made - 1), LOOKUP_MAX_S)
+        return (now - last).total_seconds() >= min(LOOKUP_EVERY_S * 2.0 ** (made - 1), LOOKUP_MAX_S)
 
     async def close(self) -> None:
         """Cancel lookups still in flight and settlement retries not yet due (engine shutdown) and

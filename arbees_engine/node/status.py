@@ -12,20 +12,20 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ..bus.messages import BankrollView, EngineStatus, format_contracts, utcnow
+from ..cache import Registry
+from ..control.signal_book import SignalBook
 from ..control.state import ControlState
-from ..data.cache import Registry
 from ..model import Side, Sport
 from ..model.money import ZERO, round_cent
 from ..portfolio import Portfolio
 from ..ports import Clock
 from ..settings import Settings
-from .latency import LatencyRecorder
-from .signal_book import SignalBook
-from .views import game_view, order_view, position_view, quote_view, signal_view, watched_quote_view
+from ..telemetry.latency import LatencyRecorder
+from ..views import game_view, order_view, position_view, quote_view, signal_view, watched_quote_view
 
 
 class Parts(Protocol):
-    """What the projections read (the kernel, runtime/engine.py, has these)."""
+    """What the projections read (the kernel, node/kernel.py, has these)."""
 
     settings: Settings
     registry: Registry

@@ -1,12 +1,12 @@
-"""Execution, run one job at a time from the execution queue (runtime/jobs.py; settlement: runtime/settlement.py).
+"""Execution, run one job at a time from the execution queue (jobs.py; settlement: portfolio/settlement.py).
 
 Order lifecycle (ARCHITECTURE.md, "Store"): the signal's row, then the order's intent are written
 to PostgreSQL with a unique client order id BEFORE it is sent; each fill is stored once (fill_id
 unique, with its order's filled count in the same transaction) and only a newly stored fill moves
 the portfolio and the bankroll (ledger ref "fill:<fill_id>"), so a fill reported twice is counted
-once. Fills and the order's final status are retried while the store is down (runtime/durable.py)
+once. Fills and the order's final status are retried while the store is down (store/durable.py)
 and reach memory only once committed; a restart reconciles what a crash left open
-(runtime/recovery.py).
+(node/recovery.py).
 """
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ from typing import Any
 
 import structlog
 
+from ..cache import Registry
+from ..control.signal_book import SignalBook
 from ..control.state import ControlState
-from ..data.cache import Registry
-from ..execution.broker import Broker
+from ..jobs import ExecuteSignal, JobQueue, ResolveOrder
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
 from ..model.contracts import WHOLE_STEP, floor_to_step
 from ..model.money import ZERO
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
+from ..store.durable import Stored, until_stored
 from ..store.errors import StoreError, StoreUnavailable
-from .durable import Stored, until_stored
-from .jobs import ExecuteSignal, JobQueue, ResolveOrder
-from .signal_book import SignalBook
-from .views import fill_view, order_view, position_view
+from ..views import fill_view, order_view, position_view
+from .broker import Broker
 
 log = structlog.get_logger(__name__)
 
@@ -283,7 +283,7 @@ class Executor:
             )
         self.signals.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
-    def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored]:
+    def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored[object]]:
         """`durable.until_stored` for this engine: retried until committed or the desk stops."""
         return until_stored(what, write, stopping=lambda: self.jobs.stopping, counts=self.out.counts)
 

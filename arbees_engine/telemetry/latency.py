@@ -3,7 +3,7 @@
 Stages used by the engine: "book" (venue message received → book applied), "pricing",
 "strategy", "risk", and "tick_to_decision" (message received → risk decision). Milliseconds.
 `percentiles()` covers the latest `window` samples (the live view); `whole_run()` every sample
-since start, from a constant-memory log histogram (ops/histogram.py).
+since start, from a constant-memory log histogram (telemetry/histogram.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from collections import deque
 
 from ..bus.messages import LatencyView
-from ..ops.histogram import LogHistogram
+from .histogram import LogHistogram
 
 
 class LatencyRecorder:

@@ -7,7 +7,7 @@ that went to extra time settles on it; without one the settlement is held for th
 
 from __future__ import annotations
 
-from ..data.cache import Registry
+from ..cache import Registry
 from ..model import GameState, GameStatus, Sport
 from ..ports import Outbox
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..model import GameState, GameStatus, Market, OrderBook, Outcome, Sport
+from .model import GameState, GameStatus, Market, OrderBook, Outcome, Sport
 
 MAX_MARKET_SPREAD = Decimal("0.10")  # dollars: widest best bid/offer a market prior is read from
 P_MIN, P_MAX = 0.01, 0.99

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
+from ..cache import Registry
+from ..control.signal_book import SignalBook
 from ..control.state import ControlState
-from ..data.cache import Registry
 from ..model import (
     Decision,
     GameState,
@@ -35,9 +36,8 @@ from ..pricing import BlendResult, PricingError, blend_detail, model_for, p_outc
 from ..risk import RiskContext, RiskGate, RiskVerdict
 from ..risk.context import Commitment, commitments
 from ..settings import Settings
-from ..strategy import find_arb, find_edge
-from .latency import LatencyRecorder
-from .signal_book import SignalBook
+from ..telemetry.latency import LatencyRecorder
+from . import find_arb, find_edge
 
 SIGNAL_INTERVAL_S = 5.0  # sim/real seconds between signals on one market: one idea, not a flood
 
@@ -235,7 +235,7 @@ class Trader:
         game = reg.games.get(market.game_id)
         sport = game.sport if game is not None else None
 
-        def pays(market_id: str, side: Side) -> frozenset | None:
+        def pays(market_id: str, side: Side) -> frozenset[str] | None:
             other = reg.markets.get(market_id)
             return paying_results(other.outcome, side, sport) if other is not None else None
 

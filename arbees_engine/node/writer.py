@@ -20,13 +20,14 @@ A job with an awaitable (`submit(name, job)`) runs on its own, in queue order.
 - Shutdown: rows still queued when `flush()` times out are written to the local journal
   (`journal`, store/journal.py) and counted as journaled; what cannot be journaled is counted as
   dropped and logged. `replay_journal()` (the next start, before anything else) writes them.
+The queue's order, coalescing index and sample count live in write_queue.py; the policy is here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from itertools import islice
 from pathlib import Path
@@ -35,46 +36,16 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential
 
 from ..store.batch import WriteJob
-from ..store.errors import StoreUnavailable
+from ..store.errors import is_store_outage
 from ..store.journal import journal_line, read_journal, split_journalable, write_journal
-from .latency import LatencyRecorder
+from ..telemetry.latency import LatencyRecorder
+from .write_queue import SAMPLE_KINDS, WriteQueue
 
 log = structlog.get_logger(__name__)
 
 Job = Callable[[], Awaitable[object]]
-SAMPLE_KINDS = frozenset({"quote"})  # rows a full queue sheds first: one more sample follows soon
 KEPT_KINDS = frozenset({"ack", "audit", "signal"})  # never dropped for room: operator and decision records
 BATCH_ROWS = 5000  # jobs per transaction at most: a batch costs a few round trips whatever its size
-# Server conditions that pass (retry the batch later) rather than a row the database refuses: lost
-# connections, shutdowns, resources (disk full, out of memory, too many connections: SQLSTATE class
-# 53), a read-only server (25006, a standby being promoted), serialization/deadlock (class 40).
-# https://www.postgresql.org/docs/current/errcodes-appendix.html; names are asyncpg's classes.
-_TRANSIENT = frozenset(
-    {
-        "ConnectionDoesNotExistError",
-        "InterfaceError",
-        "CannotConnectNowError",
-        "ConnectionFailureError",
-        "TooManyConnectionsError",
-        "AdminShutdownError",
-        "CrashShutdownError",
-        "InsufficientResourcesError",
-        "DiskFullError",
-        "OutOfMemoryError",
-        "ReadOnlySQLTransactionError",
-        "SerializationError",
-        "DeadlockDetectedError",
-    }
-)
-
-
-def is_store_outage(exc: BaseException) -> bool:
-    """True when a write failed because of the server or the network (keep the rows, retry later),
-    False for a bad row (drop it, count it)."""
-    return (
-        isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, StoreUnavailable))
-        or type(exc).__name__ in _TRANSIENT
-    )
 
 
 class StoreWriter:
@@ -96,15 +67,12 @@ class StoreWriter:
         journal: Path | None = None,
     ) -> None:
         self._store = store or (lambda: None)
-        self._jobs: deque[WriteJob] = deque()
-        self._inflight: deque[WriteJob] = deque()  # taken off the queue, not yet committed
-        self._queued: dict[tuple[str, str], WriteJob] = {}  # (kind, key) → its queued job, for coalescing
+        self._queue = WriteQueue()  # queued jobs and the batch in flight (taken off, not yet committed)
         self._wake, self._room = asyncio.Event(), asyncio.Event()
         self._turn = asyncio.Lock()  # run() and drain() may both consume: one batch at a time, once
         self.max_queue, self.unhealthy_backlog, self.batch_rows = max_queue, unhealthy_backlog, batch_rows
         self._is_down = is_down or is_store_outage
         self.journal = journal
-        self._samples_queued = 0  # queued (not in-flight) SAMPLE_KINDS jobs: room a full queue can make
         self.journaled: Counter[str] = Counter()  # rows left at shutdown, kept in the journal
         self.replayed: Counter[str] = Counter()  # journal rows written back at start
         self._journal_loaded = False  # the journal's rows are in the queue: a new journal replaces it
@@ -123,20 +91,14 @@ class StoreWriter:
         """Queue `job` without waiting: coalesce it into a queued job with its key, else append it;
         at `max_queue` jobs a job that cannot be coalesced is dropped (counted by kind, logged)."""
         self.submitted[job.kind] += 1
-        if job.key is not None:
-            queued = self._queued.get((job.kind, job.key))
-            if queued is not None:
-                queued.row = job.row  # the newer state supersedes the queued one, in the queued one's place
-                self.coalesced[job.kind] += 1
-                return
+        if self._queue.coalesce(job):  # the newer state supersedes the queued one, in the queued one's place
+            self.coalesced[job.kind] += 1
+            return
         if self.backlog >= self.max_queue and not self._make_room(job):
             self._drop(job, "queue_full")
             return
         job.queued_ns = time.perf_counter_ns()
-        self._jobs.append(job)
-        self._samples_queued += job.kind in SAMPLE_KINDS
-        if job.key is not None:
-            self._queued[(job.kind, job.key)] = job
+        self._queue.append(job)
         self._note_backlog()
         self._wake.set()
 
@@ -145,18 +107,15 @@ class StoreWriter:
         `job` may be queued (room made, or a KEPT_KINDS row, taken over the bound)."""
         if job.kind in SAMPLE_KINDS:
             return False
-        if self._samples_queued:
-            index = next(i for i, queued in enumerate(self._jobs) if queued.kind in SAMPLE_KINDS)
-            sample = self._jobs[index]
-            del self._jobs[index]
-            self._samples_queued -= 1
+        sample = self._queue.shed_sample()
+        if sample is not None:
             self._drop(sample, "queue_full_shed")
             return True
         return job.kind in KEPT_KINDS
 
     async def put(self, job: WriteJob) -> None:
         """Queue `job`, waiting while the queue is full (for producers that can wait)."""
-        while self.backlog >= self.max_queue and (job.key is None or (job.kind, job.key) not in self._queued):
+        while self.backlog >= self.max_queue and not self._queue.holds_key(job):
             self._room.clear()
             await self._room.wait()
         self.write(job)
@@ -169,7 +128,7 @@ class StoreWriter:
     @property
     def backlog(self) -> int:
         """Jobs not yet committed (queued plus the batch in flight)."""
-        return len(self._jobs) + len(self._inflight)
+        return len(self._queue)
 
     @property
     def ok(self) -> bool:
@@ -278,12 +237,7 @@ class StoreWriter:
         journaled (an awaitable, no journal configured, the file cannot be written) is counted as
         dropped and logged. A batch cut off mid-transaction is journaled too: if it did commit, its
         upserts replay as no-ops, its audit rows twice."""
-        jobs = [*self._inflight, *self._jobs]
-        self._inflight.clear()
-        self._jobs.clear()
-        self._queued.clear()
-        self._samples_queued = 0
-        kept, refused = split_journalable(jobs)
+        kept, refused = split_journalable(self._queue.take_all())
         for job, error in refused:
             self._drop(job, "drain_timeout", error)
         try:
@@ -310,12 +264,9 @@ class StoreWriter:
         jobs = read_journal(self.journal)
         self._journal_loaded = True
         now = time.perf_counter_ns()
-        for job in reversed(jobs):
+        for job in jobs:
             job.queued_ns = now
-            self._jobs.appendleft(job)
-            if job.key is not None:
-                self._queued.setdefault((job.kind, job.key), job)  # a newer queued row keeps the key
-        self._samples_queued += sum(job.kind in SAMPLE_KINDS for job in jobs)
+        self._queue.prepend(jobs)  # a newer queued row keeps the key
         self._note_backlog()
         await self.drain()  # a row the database rejects is counted as dropped, like any other
         self.replayed.update(job.kind for job in jobs)
@@ -367,13 +318,14 @@ class StoreWriter:
 
     async def _write_next(self) -> None:
         """Write the batch in flight, else take the next one; raises an outage's error (batch kept)."""
-        if not self._inflight:
-            self._take()
+        inflight = self._queue.inflight
+        if not inflight:
+            self._queue.take(self.batch_rows)
         started = time.perf_counter_ns()
-        oldest = min(job.queued_ns for job in self._inflight)
+        oldest = min(job.queued_ns for job in inflight)
         try:
-            if self._inflight[0].call is not None:
-                await self._run_call(self._inflight[0])
+            if inflight[0].call is not None:
+                await self._run_call(inflight[0])
             else:
                 await self._write_rows()
         except Exception as exc:
@@ -389,18 +341,6 @@ class StoreWriter:
         self.latency.record("store_lag", oldest)
         self._note_backlog()
 
-    def _take(self) -> None:
-        """Move the next batch from the queue to in-flight: one awaitable job, or up to batch_rows rows."""
-        first = self._jobs.popleft()
-        self._inflight.append(first)
-        if first.call is None:
-            while self._jobs and len(self._inflight) < self.batch_rows and self._jobs[0].call is None:
-                self._inflight.append(self._jobs.popleft())
-        self._samples_queued -= sum(job.kind in SAMPLE_KINDS for job in self._inflight)
-        for job in self._inflight:
-            if job.key is not None:
-                self._queued.pop((job.kind, job.key), None)  # a newer job for this key queues anew
-
     async def _run_call(self, job: WriteJob) -> None:
         try:
             await job.call()
@@ -411,18 +351,19 @@ class StoreWriter:
             self._drop(job, "rejected", repr(exc))
         else:
             self.written_by_kind[job.kind] += 1
-        self._inflight.popleft()
+        self._queue.inflight.popleft()
 
     async def _write_rows(self) -> None:
         """The in-flight batch in one transaction; if the database rejects it, halves of it in order,
         down to single rows, so a bad row costs only itself (and about 2·log2(batch) transactions)."""
         store = self._store()
-        await self._write_prefix(store, len(self._inflight))
+        await self._write_prefix(store, len(self._queue.inflight))
 
     async def _write_prefix(self, store, n: int) -> None:
         """Write the first `n` in-flight jobs; committed jobs leave in-flight at once, so an outage
         half way (raised) resumes after the last one committed."""
-        jobs = list(islice(self._inflight, n))
+        inflight = self._queue.inflight
+        jobs = list(islice(inflight, n))
         groups: dict[str, list[tuple]] = {}
         for job in jobs:
             groups.setdefault(job.kind, []).append(job.row)
@@ -434,7 +375,7 @@ class StoreWriter:
             if n == 1:
                 self.failed += 1
                 self._drop(jobs[0], "rejected", repr(exc))
-                self._inflight.popleft()
+                inflight.popleft()
                 return
             log.warning("store.batch_rejected", rows=n, error=repr(exc))
             await self._write_prefix(store, n // 2)
@@ -442,11 +383,11 @@ class StoreWriter:
             return
         for job in jobs:
             self.written_by_kind[job.kind] += 1
-            self._inflight.popleft()
+            inflight.popleft()
 
 
 def _raise_if_cancelling() -> None:
-    """Drivers can swallow a cancellation (see engine.cancel_and_wait): honour one still pending."""
+    """Drivers can swallow a cancellation (see node/tasks.py cancel_and_wait): honour one still pending."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError()

@@ -7,15 +7,52 @@ the kill switch, unknown order outcomes, legged arbitrage, settlement mismatches
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..bus.messages import AuditView
+from ..cache import Registry
+from ..control.state import ControlState
 from ..model import Mode
-from .alerts import FAILURE, INFO, WARNING, Alert
+from ..portfolio import Portfolio
+from ..settings import Settings
+from ..telemetry.alerts import FAILURE, INFO, WARNING, Alert
 
-if TYPE_CHECKING:
-    from ..runtime.engine import Engine
+
+class ObservedEngine(Protocol):
+    """What the operations hooks (operations.py, health.py, metrics.py) read of the running engine,
+    so they are typed against this view and not against the kernel (node/kernel.py `Engine` has
+    all of it). Read on the engine's loop only."""
+
+    settings: Settings
+    adapters: Sequence[Any]
+    registry: Registry
+    control: ControlState
+    portfolio: Portfolio
+    clock: Callable[[], datetime]
+    executor: Any
+    publisher: Any
+    writer: Any
+    trader: Any
+    signal_book: Any
+    counts: Any  # Counter[str]: status counters
+    input_rejections: Any  # Counter[str]: "source:reason" -> refused inputs
+
+    def bankroll_view(self) -> Any:
+        """The bankroll as the bus shows it (BankrollView)."""
+        ...
+
+    @property
+    def store_ok(self) -> bool:
+        """True while the store answers."""
+        ...
+
+    @property
+    def bus_ok(self) -> bool:
+        """True while the bus (Redis) answers."""
+        ...
+
 
 # audit action → (alert level, title); the entity and detail make the body
 AUDIT_ALERTS: dict[str, tuple[str, str]] = {
@@ -52,7 +89,7 @@ class HealthWatch:
     def __init__(self) -> None:
         self.bad: set[str] = set()
 
-    def check(self, engine: Engine) -> list[Alert]:
+    def check(self, engine: ObservedEngine) -> list[Alert]:
         """Evaluate every condition now; alerts for those that changed since the last call."""
         now_bad = set(_bad_conditions(engine))
         alerts = [Alert(name, *_describe(name, engine, True)) for name in sorted(now_bad - self.bad)]
@@ -61,7 +98,7 @@ class HealthWatch:
         return alerts
 
 
-def venue_book_ages(engine: Engine, now: datetime) -> dict[str, float | None]:
+def venue_book_ages(engine: ObservedEngine, now: datetime) -> dict[str, float | None]:
     """Venue → seconds since its freshest non-stale book was updated (engine clock); None when the
     venue has markets but no usable book yet."""
     ages: dict[str, float | None] = {}
@@ -78,7 +115,7 @@ def venue_book_ages(engine: Engine, now: datetime) -> dict[str, float | None]:
     return ages
 
 
-def stale_venues(engine: Engine) -> list[str]:
+def stale_venues(engine: ObservedEngine) -> list[str]:
     """Venues with markets whose every book is stale (feed watchdog, gap, disconnect) or whose
     freshest usable book changed more than settings.ops.venue_silent_s ago (engine clock)."""
     limit = engine.settings.ops.venue_silent_s
@@ -86,7 +123,7 @@ def stale_venues(engine: Engine) -> list[str]:
     return sorted(v for v, age in ages.items() if age is None or age > limit)
 
 
-def _bad_conditions(engine: Engine) -> list[str]:
+def _bad_conditions(engine: ObservedEngine) -> list[str]:
     bad = []
     if not engine.store_ok:
         bad.append("store_down")
@@ -100,7 +137,7 @@ def _bad_conditions(engine: Engine) -> list[str]:
     return bad
 
 
-def _describe(name: str, engine: Engine, bad: bool) -> tuple[str, str, str]:
+def _describe(name: str, engine: ObservedEngine, bad: bool) -> tuple[str, str, str]:
     """(title, body, level) for condition `name` going bad (True) or recovering (False)."""
     kind, _, venue = name.partition(":")
     titles = {

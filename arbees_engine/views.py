@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..bus.messages import (
+from .bus.messages import (
     FillView,
     GameView,
     LegView,
@@ -13,7 +13,7 @@ from ..bus.messages import (
     QuoteView,
     SignalView,
 )
-from ..model import Fill, GameState, Market, MarketListing, Order, OrderBook, Position, Signal
+from .model import Fill, GameState, Market, MarketListing, Order, OrderBook, Position, Signal
 
 
 def game_view(state: GameState, model_p_home: float | None, now: datetime, prior_source: str = "") -> GameView:

@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from ..model import GameState, Order, Signal
+from .model import GameState, Order, Signal, VenueResult
 
 log = structlog.get_logger(__name__)
 
@@ -38,10 +38,10 @@ class SettleGame:
 
 @dataclass(frozen=True, slots=True)
 class SettleOnVenue:
-    """Settle `market_id` on its venue's `result` ("yes", "no", "void" or "split")."""
+    """Settle `market_id` on its venue's `result`."""
 
     market_id: str
-    result: str
+    result: VenueResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ class JobQueue:
 
     async def drain(self) -> None:
         """Finish queued jobs (shutdown). From now on a write the store refuses is not retried:
-        what it leaves open is reconciled at the next start (runtime/recovery.py)."""
+        what it leaves open is reconciled at the next start (node/recovery.py)."""
         self.stopping = True
         await self.run_queued()
 

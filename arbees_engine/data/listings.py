@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..data.cache import Registry
+from ..cache import Registry
 from ..matching.equivalence import equivalent as contract_equivalence
 from ..matching.matcher import GAME_DEPENDENT_REFUSALS, Match, Refusal
 from ..model import Market, MarketListing, OrderBook
+from ..portfolio.settlement import Settlement
 from ..ports import Clock, Outbox
 from ..settings import StrategySettings
-from .settlement import Settlement
-from .views import watched_quote_view
+from ..views import watched_quote_view
 
 WATCH_PREFIX = "unmatched: "
 
@@ -46,7 +46,7 @@ class ListingIntake:
 
     def take(self, listing: MarketListing) -> None:
         """Match `listing` and register its market, or watch it (counted once per market); a
-        venue result on it also goes to settlement (runtime/settlement.py)."""
+        venue result on it also goes to settlement (portfolio/settlement.py)."""
         settlement = self.settlement
         if (
             settlement.on_listing(listing)

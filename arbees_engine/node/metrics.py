@@ -12,20 +12,37 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
+from collections.abc import Callable
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from ..model import Sport
-from .events import venue_book_ages
-from .histogram import LogHistogram, prometheus_bounds
+from ..telemetry.histogram import LogHistogram, prometheus_bounds
+from .health import ObservedEngine, venue_book_ages
 
-if TYPE_CHECKING:
-    from ..runtime.engine import Engine
-    from .core import Operations
+
+class ObservedOperations(Protocol):
+    """What the metrics read of the operations hooks (operations.py `Operations` has all of it)."""
+
+    ready: bool
+    ticks_by_venue: Counter[str]
+    stale_marks: Counter[str]
+    orders: Counter[tuple[str, str]]
+    fills: Counter[str]
+    reconnects: Callable[[], int]
+    bus_backlog: Callable[[], int]
+    looplag: Any
+    tick_latency: LogHistogram
+    game_latency: LogHistogram
+    alerts: Any
+    readiness: Callable[[], Any]
+    loop: asyncio.AbstractEventLoop | None
+
 
 SCRAPE_TIMEOUT_S = 2.0
 _BOUNDS = prometheus_bounds()
@@ -45,15 +62,22 @@ def _labelled(kind, name: str, doc: str, label: str, values: dict) -> object:
     return family
 
 
-def engine_families(engine: Engine, ops: Operations) -> list:
+def engine_families(engine: ObservedEngine, ops: ObservedOperations) -> list:
     """Every metric family, read from the engine's counters and state now (call on the loop)."""
+    return [
+        *_trading_counters(engine, ops),
+        *_money_gauges(engine),
+        *_health_families(engine, ops),
+        *_latency_histograms(ops),
+        *_operator_families(engine, ops),
+    ]
+
+
+def _trading_counters(engine: ObservedEngine, ops: ObservedOperations) -> list:
+    """Feed and trading counters: ticks, book updates and stale marks, signals, rejections, orders, fills."""
     counts = engine.counts
     rejections = dict(engine.trader.gate.rejections)
     rejections.update(engine.input_rejections)
-    bank = engine.bankroll_view()
-    up = GaugeMetricFamily("arbees_up", "1 per healthy part (store, bus, ready).", labels=["part"])
-    for part, ok in (("store", engine.store_ok), ("bus", engine.bus_ok), ("ready", ops.ready)):
-        up.add_metric([part], float(ok))
     return [
         _labelled(CounterMetricFamily, "arbees_ticks", "Book updates applied, by venue.", "venue", ops.ticks_by_venue),
         CounterMetricFamily("arbees_book_updates", "Book updates applied.", value=counts["book_updates"]),
@@ -83,6 +107,13 @@ def engine_families(engine: Engine, ops: Operations) -> list:
         ),
         _labelled(CounterMetricFamily, "arbees_fills", "Fills booked, by venue.", "venue", ops.fills),
         CounterMetricFamily("arbees_reconnects", "Venue/feed reconnects (disconnects seen).", value=ops.reconnects()),
+    ]
+
+
+def _money_gauges(engine: ObservedEngine) -> list:
+    """Bankroll gauges in dollars (Decimal in the engine, float here): fees, P&L, equity, cash, exposure."""
+    bank = engine.bankroll_view()
+    return [
         GaugeMetricFamily("arbees_fees_dollars", "Fees paid, dollars.", value=float(bank.fees)),
         GaugeMetricFamily(
             "arbees_realized_pnl_dollars", "Realized P&L (gross of fees), dollars.", value=float(bank.realized_pnl)
@@ -101,6 +132,15 @@ def engine_families(engine: Engine, ops: Operations) -> list:
             "sport",
             {s.value: engine.portfolio.exposure_by_sport(s) for s in Sport},
         ),
+    ]
+
+
+def _health_families(engine: ObservedEngine, ops: ObservedOperations) -> list:
+    """Health: book age per venue (seconds), store writer backlog/latency/counts, bus backlog, `arbees_up`."""
+    up = GaugeMetricFamily("arbees_up", "1 per healthy part (store, bus, ready).", labels=["part"])
+    for part, ok in (("store", engine.store_ok), ("bus", engine.bus_ok), ("ready", ops.ready)):
+        up.add_metric([part], float(ok))
+    return [
         _labelled(
             GaugeMetricFamily,
             "arbees_book_age_seconds",
@@ -121,6 +161,12 @@ def engine_families(engine: Engine, ops: Operations) -> list:
         CounterMetricFamily("arbees_store_dropped", "Store writes dropped (queue full).", value=engine.writer.dropped),
         GaugeMetricFamily("arbees_bus_backlog", "Bus events waiting to be flushed to Redis.", value=ops.bus_backlog()),
         up,
+    ]
+
+
+def _latency_histograms(ops: ObservedOperations) -> list:
+    """Latency histograms in seconds: event-loop lag, book message → decision, game state → decision."""
+    return [
         _histogram(
             "arbees_event_loop_lag_seconds",
             "Lateness of a fixed-interval sleep (event-loop lag).",
@@ -132,6 +178,12 @@ def engine_families(engine: Engine, ops: Operations) -> list:
         _histogram(
             "arbees_game_to_decision_seconds", "Live game state in → evaluated, on every observation.", ops.game_latency
         ),
+    ]
+
+
+def _operator_families(engine: ObservedEngine, ops: ObservedOperations) -> list:
+    """Operator signals: alerts by outcome and whether the kill switch is engaged (0/1)."""
+    return [
         _labelled(CounterMetricFamily, "arbees_alerts", "Operator alerts by outcome.", "outcome", ops.alerts.counts),
         GaugeMetricFamily(
             "arbees_kill_engaged", "1 while the kill switch is engaged.", value=float(engine.control.kill_engaged)
@@ -142,7 +194,7 @@ def engine_families(engine: Engine, ops: Operations) -> list:
 class _LoopCollector:
     """A prometheus-client Collector that builds the families on the engine's loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, engine: Engine, ops: Operations) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, engine: ObservedEngine, ops: ObservedOperations) -> None:
         self.loop, self.engine, self.ops = loop, engine, ops
 
     async def _families(self) -> list:
@@ -166,7 +218,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 class MetricsServer:
     """Serves /metrics, /healthz and /readyz on host:port (port 0 picks a free one, see `.port`)."""
 
-    def __init__(self, engine: Engine, ops: Operations, host: str, port: int) -> None:
+    def __init__(self, engine: ObservedEngine, ops: ObservedOperations, host: str, port: int) -> None:
         self.engine, self.ops = engine, ops
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_LoopCollector(asyncio.get_running_loop(), engine, ops))

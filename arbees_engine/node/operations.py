@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ..bus.messages import AuditView, LatencyView
-from .alerts import WARNING, Alert, AlertSender
-from .events import HealthWatch, audit_alert, stale_venues
-from .histogram import LogHistogram
-from .looplag import LoopLagMonitor
-from .notify import ServiceNotifier
+from ..telemetry.alerts import WARNING, Alert, AlertSender
+from ..telemetry.histogram import LogHistogram
+from ..telemetry.looplag import LoopLagMonitor
+from ..telemetry.notify import ServiceNotifier
+from .health import HealthWatch, ObservedEngine, audit_alert, stale_venues
 
 if TYPE_CHECKING:
     from ..model import Market
-    from ..runtime.engine import Engine
 
 log = structlog.get_logger(__name__)
 READY_POLL_S = 0.1
@@ -36,7 +35,7 @@ class Operations:
     counters, the AlertSender, the systemd notifier and (when `settings.ops.metrics_port` is set)
     the MetricsServer. `ready` turns True once store, bus and every venue's first book are in."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: ObservedEngine) -> None:
         self.engine = engine
         cfg = engine.settings.ops
         self.looplag = LoopLagMonitor(cfg.loop_lag_interval_s)

@@ -5,7 +5,7 @@ only after the store has committed it (ARCHITECTURE.md, "Store"). `until_stored`
 write while PostgreSQL is unreachable (StoreUnavailable), waiting tenacity's `wait_exponential`
 (0.2 s doubling up to RETRY_MAX_S) between attempts, until it commits or `stopping()` turns true
 (shutdown: the last StoreUnavailable is raised, and what was not stored is reconciled when the
-engine starts again, runtime/recovery.py). Any other error is raised at once.
+engine starts again, node/recovery.py). Any other error is raised at once.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Generic, NamedTuple, TypeVar
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from ..store.errors import StoreUnavailable
+from .errors import StoreUnavailable
 
 log = structlog.get_logger(__name__)
 

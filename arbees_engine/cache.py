@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..model import GameState, Market, MarketListing, OrderBook
+from .model import GameState, Market, MarketListing, OrderBook
 from .priors import PriorBook
 
 
@@ -18,7 +18,7 @@ class Registry:
     """games: game_id → latest GameState; markets/books by market_id; listings kept for equivalence.
 
     game_markets: game_id → market ids. model_p_home: game_id → last P(home wins) 0..1.
-    priors: pre-game P(home wins) per game, frozen at the start (data/priors.py).
+    priors: pre-game P(home wins) per game, frozen at the start (priors.py).
     watched: market_id → (listing, refusal reason) for markets shown but never traded.
     finished_at: game_id → when it was first seen final/postponed/canceled; forgotten: ids dropped.
     regulation_scores: soccer game_id → (home, away) last seen in regulation (periods 1–2), what

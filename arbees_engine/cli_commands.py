@@ -124,7 +124,7 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, ConnectionError) as exc:
         print(f"cannot reach Redis at {mask_url(url)}: {exc}", file=sys.stderr)
         return 3
-    except Exception as exc:  # redis.exceptions.ConnectionError is not an OSError
+    except Exception as exc:  # noqa: BLE001 - redis.exceptions.ConnectionError is not an OSError
         print(f"cannot reach Redis at {mask_url(url)}: {exc}", file=sys.stderr)
         return 3
     finally:

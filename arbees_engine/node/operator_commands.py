@@ -8,7 +8,7 @@ RECORD_TIMEOUT_S seconds; a command other than a kill that could not be recorded
 "store_unavailable", never run unrecorded.
 A verified, fresh kill takes effect in memory before anything awaits the store (no order is sent
 after it engages), then is persisted, retried in the background while the store is down
-(runtime/durable.py), so neither a hung nor a dead store can delay a halt. Resume and mode changes
+(store/durable.py), so neither a hung nor a dead store can delay a halt. Resume and mode changes
 are the opposite: the store is written first, memory changes only once it has them, so a restart
 never brings back a state the operator was told had changed.
 """
@@ -23,15 +23,15 @@ import structlog
 
 from ..bus.messages import Command, CommandAck, CommandAction, EngineStatus, utcnow
 from ..control.command_guard import AuditBudget, CommandGuard, Refusal
+from ..control.signal_book import SignalBook
 from ..control.state import ControlState
 from ..model import Decision, Mode
 from ..ports import Clock, Outbox
 from ..settings import Settings
 from ..store.batch import ack_job
+from ..store.durable import until_stored
 from ..store.errors import StoreUnavailable
-from .durable import until_stored
-from .signal_book import SignalBook
-from .trading import Trader
+from ..strategy.trader import Trader
 
 log = structlog.get_logger(__name__)
 
@@ -230,7 +230,7 @@ class CommandHandler:
 
     def persist_later(self) -> None:
         """Write the in-memory mode and kill switch to the store in a background task, retried while
-        the store is down (runtime/durable.py) until it commits or the engine stops."""
+        the store is down (store/durable.py) until it commits or the engine stops."""
         if self.store() is None:
             return
         self._persist_again = True

@@ -1,7 +1,7 @@
 """Market data in, the cache kept: the adapters' `Sink`.
 
     adapters ──Sink──► MarketData.on_book / on_game_state / on_listing / on_market / on_book_stale
-        ──► cache (data/cache.py) ──► listeners: the trader (price, evaluate, mark), the ops hooks
+        ──► cache (cache.py) ──► listeners: the trader (price, evaluate, mark), the ops hooks
 
 MarketData validates and applies what the venues and feeds report, publishes quotes and game views,
 samples quotes into the store, takes pre-game priors, and forgets finished games; it tells the
@@ -16,21 +16,21 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..adapters.espn.freshness import stale_reason
-from ..data.cache import Registry
+from ..cache import Registry
 from ..model import BookError, BookUpdate, GameState, GameStateError, GameStatus, Market, MarketListing, OrderBook
+from ..portfolio.settlement_rules import note_regulation_score
 from ..ports import Clock, Outbox
 from ..store.batch import game_job, market_job, quote_job
-from .latency import LatencyRecorder
+from ..telemetry.latency import LatencyRecorder
+from ..views import game_view, quote_view, watched_quote_view
 from .listings import ListingIntake
-from .settlement_rules import note_regulation_score
-from .views import game_view, quote_view, watched_quote_view
 
 QUOTE_SAMPLE_S = 5.0  # seconds between stored top-of-book samples per market
 FINISHED_GAME_KEEP_S = 900.0  # a finished game stays on the desk this long (engine clock), then goes
 
 
 class TradingListener(Protocol):
-    """What market data tells the trading pipeline (runtime/trading.py Trader)."""
+    """What market data tells the trading pipeline (strategy/trader.py Trader)."""
 
     def price_game(self, state: GameState) -> float | None:
         """Model P(home wins) 0..1 of a live/scheduled game, or None."""
@@ -50,7 +50,7 @@ class TradingListener(Protocol):
 
 
 class TickHooks(Protocol):
-    """What market data tells the ops hooks (arbees_engine/ops/core.py Operations)."""
+    """What market data tells the ops hooks (arbees_engine/node/operations.py Operations)."""
 
     def on_tick(self, market: Market, received_ns: int) -> None: ...
     def on_game_tick(self, started_ns: int) -> None: ...
@@ -136,7 +136,7 @@ class MarketData:
             self.hooks.on_game_tick(started)
 
     def on_listing(self, listing: MarketListing) -> None:
-        """Match a venue listing to a game, or show it as watched with the refusal (runtime/listings.py)."""
+        """Match a venue listing to a game, or show it as watched with the refusal (data/listings.py)."""
         self.listings.take(listing)
 
     def on_market(self, market: Market) -> None:
@@ -222,7 +222,7 @@ class MarketData:
             self.on_game_state(game)
 
     def equivalent(self, a: Market, b: Market) -> bool:
-        """True when `a` and `b` pay on the same outcome under the same terms (runtime/listings.py)."""
+        """True when `a` and `b` pay on the same outcome under the same terms (data/listings.py)."""
         return self.listings.equivalent(a, b)
 
     # -- publishing --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from decimal import Decimal
 from ..model import Decision, Signal
 from ..ports import Clock, Outbox
 from ..store.batch import signal_job
-from .views import signal_view
+from ..views import signal_view
 
 RECENT_SIGNALS = 300
 

@@ -25,13 +25,13 @@ from typing import Any
 
 import structlog
 
-from ..data.cache import Registry
+from ..cache import Registry
 from ..execution.broker import Broker
 from ..model import Fill, GameStatus, OrderStatus, Sport, Venue
 from ..portfolio import Portfolio
+from ..portfolio.settlement import is_simulated
 from ..ports import Clock, Outbox
 from ..store.trading import SettlementVerdict
-from .settlement import is_simulated
 
 log = structlog.get_logger(__name__)
 
