@@ -66,7 +66,7 @@ async def test_executor_sends_live_ioc_and_books_the_venue_fills(rsa_key):
         assert server.orders[order.client_order_id]["yes_price_dollars"] == "0.4200"
         position = engine.portfolio.position(MARKET.market_id, Side.YES)
         assert position.contracts == 7 and position.cost == D("0.42") * 7
-        assert position.fees == taker_fee(KALSHI_FEES, D("0.42"), 7)
+        assert position.fees == sum(D(f["fee_cost"]) for f in server.fills) == D("0.1194")  # the venue's fee
         engine.portfolio.check_identity()
         await client.aclose()
 
@@ -193,3 +193,64 @@ async def test_the_fee_kalshi_reports_on_a_fill_is_the_fee_booked(rsa_key):
         position = engine.portfolio.position(MARKET.market_id, Side.YES)
         assert position.fees == D("0.42") != taker_fee(KALSHI_FEES, D("0.42"), 25)
         await client.aclose()
+
+
+def _game() -> GameState:
+    return GameState(
+        "espn:nba:1", Sport.BASKETBALL, League.NBA, Team("SAS", "Spurs"), Team("NYK", "Knicks"), GameStatus.LIVE
+    )
+
+
+async def _stored_world(store) -> None:
+    await store.upsert_game(_game())
+    await store.upsert_market(MARKET)
+
+
+def _live_engine(pg_dsn: str, store, client: KalshiOrderClient) -> Engine:
+    engine = Engine(Settings(database_url=pg_dsn, redis_url=None), [], store=store)
+    engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(client, engine.registry.markets)
+    return engine
+
+
+async def test_a_restart_resolves_an_unknown_outcome_no_order_by_client_order_id(rsa_key, pg_dsn):
+    """A V2 IOC buy of NO reaches the venue, its reply is a 502 and every lookup fails: the order is
+    stored SENT (outcome unknown). After a crash, the next engine's restore looks it up by client
+    order id and books the venue's two fills and fees once; a second restart books nothing again."""
+    from arbees_engine.store.store import Store
+
+    store = await Store.connect(pg_dsn)
+    try:
+        with FakeKalshiRest(rsa_key.public_key(), liquidity=5) as server:
+            server.fill_sizes = [D("2")]
+            client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
+            await _stored_world(store)
+            first = _live_engine(pg_dsn, store, client)
+            await first.restore()
+            first.registry.games["espn:nba:1"] = _game()
+            first.registry.add_market(MARKET)
+            server.gateway_error_after_create, server.fail_gets = True, 10
+            leg = Leg(MARKET.market_id, Venue.KALSHI, Side.NO, D("0.55"), 8)
+            await first.executor.execute(
+                Signal("sig-no", SignalKind.EDGE, "espn:nba:1", (leg,), 0.5, 0.55, D("0.05"), datetime.now(UTC))
+            )
+            (stored,) = await store.load_orders()
+            assert stored.status.value == "sent" and stored.side is Side.NO and await store.count_fills() == 0
+            assert server.bodies[0]["side"] == "ask" and server.bodies[0]["price"] == "0.4500"
+
+            server.fail_gets = 0  # the engine "crashed"; the venue answers again
+            second = _live_engine(pg_dsn, store, client)
+            await second.restore()
+            position = second.portfolio.position(MARKET.market_id, Side.NO)
+            assert position is not None and position.contracts == 5 and position.cost == D("0.55") * 5
+            assert position.fees == sum(D(f["fee_cost"]) for f in server.fills) and len(server.fills) == 2
+            (stored,) = await store.load_orders()
+            assert stored.status.value == "partial" and stored.filled_contracts == 5
+            assert await store.count_fills() == 2
+
+            third = _live_engine(pg_dsn, store, client)
+            await third.restore()
+            assert await store.count_fills() == 2  # nothing booked twice
+            assert third.portfolio.position(MARKET.market_id, Side.NO).contracts == 5
+            await client.aclose()
+    finally:
+        await store.close()

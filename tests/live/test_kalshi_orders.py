@@ -51,10 +51,11 @@ async def test_ioc_order_signed_filled_and_fills_reconciled(rsa_key):
         order = await client.place_ioc(_order(contracts=10, side=Side.NO))
         assert order.status is OrderStatus.PARTIAL and order.filled_contracts == 6 and not order.paper
         venue = server.orders["c-1"]
-        assert venue["no_price_dollars"] == "0.4200" and venue["side"] == "no"
-        assert (await client.get_order(order.venue_order_id))["client_order_id"] == "c-1"
+        assert venue["no_price_dollars"] == "0.4200" and venue["book_side"] == "ask"  # buy NO 0.42 = ask YES 0.58
+        assert server.bodies[0]["side"] == "ask" and server.bodies[0]["price"] == "0.5800"
+        assert (await client.get_order(order.venue_order_id)).client_order_id == "c-1"
         fills = await client.get_fills(order.venue_order_id)
-        assert [f["count_fp"] for f in fills] == ["6.00"]
+        assert [(f.count, f.no_price) for f in fills] == [(D("6.00"), D("0.4200"))]
         await client.aclose()
 
 
@@ -100,5 +101,5 @@ async def test_expired_signature_gets_401_and_is_not_retried(rsa_key):
         with pytest.raises(KalshiApiError) as info:
             await client.place_ioc(order)
         assert info.value.status == 401 and order.status is OrderStatus.REJECTED
-        assert server.requests == [("POST", "/trade-api/v2/portfolio/orders", 401)] and not server.orders
+        assert server.requests == [("POST", "/trade-api/v2/portfolio/events/orders", 401)] and not server.orders
         await client.aclose()

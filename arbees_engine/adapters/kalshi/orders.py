@@ -1,17 +1,23 @@
-"""Kalshi live order entry: signed immediate-or-cancel limit buys, idempotent by client_order_id.
+"""Kalshi live order entry (V2 order API): signed immediate-or-cancel buys, idempotent by client_order_id.
 
-Endpoints (https://docs.kalshi.com/api-reference/orders/create-order,
-https://docs.kalshi.com/api-reference/orders/get-order, .../get-orders,
-https://docs.kalshi.com/api-reference/portfolio/get-fills,
-https://docs.kalshi.com/getting_started/rate_limits):
-- POST /portfolio/orders {ticker, client_order_id, side yes|no, action buy, count, type limit,
-  yes_price_dollars|no_price_dollars, time_in_force immediate_or_cancel} → {"order": {...}};
-- GET /portfolio/orders/{order_id} → {"order"}; GET /portfolio/orders?ticker= → {"orders", "cursor"};
-- GET /portfolio/fills?order_id= → {"fills", "cursor"}; 429 = rate limited (Retry-After honoured).
+Endpoints (official SDK `kalshi-typescript` 3.30.0, OrdersApi / PortfolioApi; pages
+https://docs.kalshi.com/api-reference/orders/create-order-v2, .../orders/cancel-order-v2,
+.../orders/get-order, .../orders/get-orders, https://docs.kalshi.com/api-reference/portfolio/get-fills,
+https://docs.kalshi.com/getting_started/rate_limits); wire shapes in `order_wire`:
+- POST /portfolio/events/orders  CreateOrderV2Request → 201 CreateOrderV2Response (flat object);
+- DELETE /portfolio/events/orders/{order_id}?market_ticker=  → CancelOrderV2Response;
+- GET /portfolio/orders/{order_id} → {"order": Order}; GET /portfolio/orders?ticker= → {"orders", "cursor"}
+  (the only lookup by client order id a non-FCM member has: list the ticker's orders and match);
+- GET /portfolio/fills?order_id= → {"fills": [Fill], "cursor"}; 429 = rate limited (Retry-After honoured).
+The legacy POST /portfolio/orders answers HTTP 410 `deprecated_v1_order_endpoint` and is never used.
 
 A resend with a client_order_id the venue already holds is answered with a conflict (HTTP 409,
 or an error code containing "already_exists"/"duplicate"); that means "already placed", so the
 existing order is looked up instead of placing a second one.
+
+Default host: https://external-api.kalshi.com/trade-api/v2, the one recommended by
+https://docs.kalshi.com/getting_started/api_environments and the SDK's BASE_PATH (the shared host
+api.elections.kalshi.com "remains supported").
 
 Safety: the client refuses to exist unless ARBEES_LIVE=1 AND ARBEES_LIVE_AUTHORIZATION equals
 "I-ACCEPT-REAL-MONEY-RISK". Without both, the engine uses paper execution against the live book.
@@ -28,14 +34,50 @@ import httpx
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from ...model import Order, OrderStatus, Side, to_decimal
+from ...model import Order, OrderStatus
 from .auth import KalshiSigner
+from .order_wire import (
+    CANCEL_ORDER_PATH,
+    CREATE_ORDER_PATH,
+    GET_FILLS_PATH,
+    GET_ORDER_PATH,
+    GET_ORDERS_PATH,
+    FractionalContracts,
+    InvalidOrder,
+    ReplyShapeError,
+    VenueFill,
+    VenueOrder,
+    create_order_body,
+    parse_cancel_reply,
+    parse_create_reply,
+    parse_error,
+    parse_fill,
+    parse_order,
+    parse_page,
+    price_dollars,
+    venue_count_to_engine_contracts,
+)
 
 log = structlog.get_logger(__name__)
 
-KALSHI_REST_URL = "https://api.elections.kalshi.com/trade-api/v2"
+KALSHI_REST_URL = "https://external-api.kalshi.com/trade-api/v2"
 LIVE_ENV, AUTH_ENV = "ARBEES_LIVE", "ARBEES_LIVE_AUTHORIZATION"
 LIVE_AUTHORIZATION_PHRASE = "I-ACCEPT-REAL-MONEY-RISK"
+MAX_PAGES = 50  # pagination guard: a cursor loop must not stall the broker
+
+__all__ = [
+    "KALSHI_REST_URL",
+    "FractionalContracts",
+    "InvalidOrder",
+    "KalshiApiError",
+    "KalshiOrderClient",
+    "LiveTradingRefused",
+    "RateLimited",
+    "ReplyShapeError",
+    "UnexpectedReply",
+    "live_trading_allowed",
+    "price_dollars",
+]
 
 
 class LiveTradingRefused(RuntimeError):
@@ -43,15 +85,23 @@ class LiveTradingRefused(RuntimeError):
 
 
 class KalshiApiError(RuntimeError):
-    """A non-retryable venue error: `status` HTTP code, `code` venue error code, `message`."""
+    """A non-retryable venue error: `status` HTTP code, `code` venue error code (or "http_<status>"
+    when the body has none), `message` (≤ 200 chars). Any error body shape is accepted
+    (`order_wire.parse_error`)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"Kalshi HTTP {status} {code}: {message}"[:300])
         self.status, self.code, self.message = status, code, message
+        self.after_lost_reply = False  # an earlier attempt of the same request lost its reply
 
 
-class InvalidOrder(ValueError):
-    """An order the client refuses to send (it is marked REJECTED with the reason first)."""
+class UnexpectedReply(RuntimeError):
+    """A 2xx reply that is not JSON or not the documented object: `status`, `detail` (≤ 200 chars).
+    For a create, the order may have been placed: its outcome is unknown."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"Kalshi HTTP {status}: unexpected reply: {detail}"[:300])
+        self.status, self.detail = status, detail[:200]
 
 
 class RateLimited(Exception):
@@ -60,18 +110,6 @@ class RateLimited(Exception):
     def __init__(self, retry_after_s: float | None) -> None:
         super().__init__(f"rate limited (retry after {retry_after_s})")
         self.retry_after_s = retry_after_s
-
-
-PRICE_QUANTUM = Decimal("0.0001")  # `*_dollars` strings carry up to 4 decimals (fixed_point_migration)
-
-
-def price_dollars(price: Decimal) -> str:
-    """A limit price as Kalshi's fixed-point dollar string, exactly ("0.55" → "0.5500"); see
-    https://docs.kalshi.com/getting_started/fixed_point_migration. Raises InvalidOrder for a price
-    outside 0..1 or one that needs more than 4 decimals (formatting would round it, maybe up)."""
-    if not (price.is_finite() and 0 <= price <= 1) or price != price.quantize(PRICE_QUANTUM):
-        raise InvalidOrder(f"limit {price} is not a 4-decimal dollar price in 0..1")
-    return f"{price.quantize(PRICE_QUANTUM)}"
 
 
 def live_trading_allowed(env: Mapping[str, str] | None = None) -> bool:
@@ -127,18 +165,32 @@ class KalshiOrderClient:
         """Close the HTTP connection pool."""
         await self._http.aclose()
 
-    async def _request(self, method: str, endpoint: str, *, params=None, json=None) -> dict:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((RateLimited, httpx.TransportError)),
-            wait=self._wait,
-            stop=stop_after_attempt(self._attempts),
-            reraise=True,
-        ):
-            with attempt:
-                return await self._once(method, endpoint, params=params, json=json)
+    async def _request(self, method: str, endpoint: str, *, params=None, json=None) -> object:
+        """`_once`, retried on 429 and transport errors. A KalshiApiError after an attempt whose reply
+        was lost is marked `after_lost_reply`: that earlier attempt may have been executed."""
+        lost: list[bool] = []
+
+        def note(retry_state) -> None:
+            lost.append(isinstance(retry_state.outcome.exception(), httpx.TransportError))
+
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type((RateLimited, httpx.TransportError)),
+                wait=self._wait,
+                stop=stop_after_attempt(self._attempts),
+                reraise=True,
+                before_sleep=note,
+            ):
+                with attempt:
+                    return await self._once(method, endpoint, params=params, json=json)
+        except KalshiApiError as exc:
+            exc.after_lost_reply = any(lost)
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _once(self, method: str, endpoint: str, *, params=None, json=None) -> dict:
+    async def _once(self, method: str, endpoint: str, *, params=None, json=None) -> object:
+        """One signed request → the reply's JSON. Raises RateLimited (429), KalshiApiError (≥ 400,
+        any body shape), UnexpectedReply (2xx not JSON), httpx.TransportError (incl. timeouts)."""
         headers = self.signer.headers(method, self._prefix + endpoint)  # sign path without query
         resp = await self._http.request(method, endpoint, params=params, json=json, headers=headers)
         if resp.status_code == 429:
@@ -146,94 +198,101 @@ class KalshiOrderClient:
             retry_after = resp.headers.get("Retry-After")
             raise RateLimited(float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None)
         if resp.status_code >= 400:
-            try:
-                err = resp.json().get("error", {})
-            except ValueError:
-                err = {}
-            raise KalshiApiError(resp.status_code, str(err.get("code", "")), str(err.get("message", resp.text[:200])))
-        return resp.json()
-
-    async def place_ioc(self, order: Order) -> Order:
-        """Send `order` as an IOC limit buy and update it from the venue's reply (or the existing
-        order when the client_order_id was already placed). Returns the same Order object.
-        Raises KalshiApiError (e.g. 401 bad/expired signature: order REJECTED; a 5xx: order left
-        SENT, its outcome unknown), RateLimited after retries, or InvalidOrder (order REJECTED,
-        nothing sent) for a limit `price_dollars` cannot write exactly."""
-        ticker = order.market_id.split(":", 1)[-1]
-        price_key = "yes_price_dollars" if order.side is Side.YES else "no_price_dollars"
+            raise KalshiApiError(resp.status_code, *parse_error(resp.status_code, resp.text))
         try:
-            limit = price_dollars(order.limit_price)
+            return resp.json()
+        except ValueError:
+            raise UnexpectedReply(resp.status_code, f"not JSON: {resp.text[:120]!r}") from None
+
+    async def place_ioc(self, order: Order, **options) -> Order:
+        """Send `order` as an IOC buy (CreateOrderV2Request, `order_wire.create_order_body`; `options`:
+        cancel_order_on_pause / order_group_id / subaccount) and update it from the reply, or from
+        the existing order when its client_order_id was already placed. Returns the same Order.
+
+        Raises InvalidOrder (order REJECTED, nothing sent), KalshiApiError (a 4xx: REJECTED, e.g.
+        401 bad signature or 410 deprecated endpoint; a 5xx, a 408, or any refusal of a resend
+        whose first attempt lost its reply: left SENT, outcome unknown),
+        UnexpectedReply / ReplyShapeError (2xx of the wrong shape: SENT, outcome unknown),
+        RateLimited after retries (nothing placed), httpx.TransportError (SENT, outcome unknown),
+        FractionalContracts (placed and known, but a count finer than 0.01 contracts; SENT)."""
+        try:
+            body = create_order_body(order, **options)
         except InvalidOrder as exc:
-            order.status, order.reason = OrderStatus.REJECTED, f"invalid_price: {exc}"
+            order.status, order.reason = OrderStatus.REJECTED, str(exc)[:200]
             raise
-        body = {
-            "ticker": ticker,
-            "client_order_id": order.client_order_id,
-            "side": order.side.value,
-            "action": "buy",
-            **_count_fields(order.contracts),
-            "type": "limit",
-            price_key: limit,
-            "time_in_force": "immediate_or_cancel",
-        }
         order.status = OrderStatus.SENT
         try:
-            venue_order = (await self._request("POST", "/portfolio/orders", json=body))["order"]
+            reply = await self._request("POST", CREATE_ORDER_PATH, json=body)
         except KalshiApiError as exc:
-            if exc.status >= 500:  # a gateway error may follow an accepted order: the outcome is unknown
-                order.reason = f"{exc.status} {exc.code}: outcome unknown"
-                raise
             if not _is_duplicate(exc):
-                order.status, order.reason = OrderStatus.REJECTED, f"{exc.status} {exc.code}"
+                if exc.status >= 500 or exc.status == 408 or exc.after_lost_reply:  # it may have been placed
+                    order.reason = f"{exc.status} {exc.code}: outcome unknown"
+                else:
+                    order.status, order.reason = OrderStatus.REJECTED, f"{exc.status} {exc.code}: {exc.message}"[:200]
                 raise
             log.info("kalshi_duplicate_client_order_id", client_order_id=order.client_order_id)
-            venue_order = await self.find_order(order.client_order_id, ticker)
+            venue_order = await self.find_order(order.client_order_id, _ticker(order))
             if venue_order is None:
                 raise
-        return _apply_venue_order(order, venue_order)
+            return _apply_venue_order(order, venue_order)
+        try:
+            created = parse_create_reply(reply)
+        except ReplyShapeError as exc:
+            order.reason = f"outcome unknown: unexpected create reply: {exc}"[:200]
+            raise UnexpectedReply(201, str(exc)) from exc
+        return _apply_venue_order(order, created)
 
-    async def get_order(self, order_id: str) -> dict:
-        """GET /portfolio/orders/{order_id} → the venue's order object."""
-        return (await self._request("GET", f"/portfolio/orders/{order_id}"))["order"]
+    async def cancel(self, order_id: str, ticker: str) -> tuple[str, Decimal]:
+        """Cancel a resting order (DELETE /portfolio/events/orders/{id}?market_ticker=, Cancel Order
+        (V2)) → (order_id, contracts taken off). Raises KalshiApiError (404: nothing to
+        cancel), ReplyShapeError, RateLimited, httpx.TransportError."""
+        path = CANCEL_ORDER_PATH.format(order_id=order_id)
+        reply = await self._request("DELETE", path, params={"market_ticker": ticker})
+        return parse_cancel_reply(reply)
 
-    async def find_order(self, client_order_id: str, ticker: str) -> dict | None:
-        """Find our order by client_order_id among the ticker's orders (paginated), or None."""
-        cursor = None
-        while True:
+    async def get_order(self, order_id: str) -> VenueOrder:
+        """GET /portfolio/orders/{order_id} → the venue's order. Raises ReplyShapeError, KalshiApiError."""
+        reply = await self._request("GET", GET_ORDER_PATH.format(order_id=order_id))
+        return parse_order(reply.get("order") if isinstance(reply, dict) else reply)
+
+    async def find_order(self, client_order_id: str, ticker: str) -> VenueOrder | None:
+        """Our order by client_order_id among the ticker's orders (paginated), or None when the venue
+        has none. Raises ReplyShapeError for a malformed page or matching order."""
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
             params = {"ticker": ticker, "limit": 200, **({"cursor": cursor} if cursor else {})}
-            page = await self._request("GET", "/portfolio/orders", params=params)
-            for o in page.get("orders", []):
-                if o.get("client_order_id") == client_order_id:
-                    return o
-            cursor = page.get("cursor")
+            items, cursor = parse_page(await self._request("GET", GET_ORDERS_PATH, params=params), "orders")
+            for item in items:
+                if isinstance(item, dict) and item.get("client_order_id") == client_order_id:
+                    return parse_order(item)
             if not cursor:
                 return None
+        raise ReplyShapeError(f"orders of {ticker}: more than {MAX_PAGES} pages")
 
-    async def get_fills(self, order_id: str) -> list[dict]:
-        """All fills of a venue order (GET /portfolio/fills?order_id=, paginated), for reconciliation."""
-        fills, cursor = [], None
-        while True:
+    async def get_fills(self, order_id: str) -> list[VenueFill]:
+        """All fills of a venue order (GET /portfolio/fills?order_id=, paginated). Raises
+        ReplyShapeError if any fill is malformed (it cannot be booked, so none is)."""
+        fills: list[VenueFill] = []
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
             params = {"order_id": order_id, "limit": 200, **({"cursor": cursor} if cursor else {})}
-            page = await self._request("GET", "/portfolio/fills", params=params)
-            fills += page.get("fills", [])
-            cursor = page.get("cursor")
+            items, cursor = parse_page(await self._request("GET", GET_FILLS_PATH, params=params), "fills")
+            fills += [parse_fill(item) for item in items]
             if not cursor:
                 return fills
+        raise ReplyShapeError(f"fills of {order_id}: more than {MAX_PAGES} pages")
 
     async def reconcile(self, order: Order) -> Order:
-        """After a reconnect/restart: refresh an order we may have sent (by client_order_id)."""
-        venue_order = await self.find_order(order.client_order_id, order.market_id.split(":", 1)[-1])
+        """After a lost reply or a restart: refresh an order we may have sent (by client_order_id).
+        Not found: returned unchanged (the caller may resend with the same id). Raises as find_order."""
+        venue_order = await self.find_order(order.client_order_id, _ticker(order))
         if venue_order is None:
-            return order  # never reached the venue; the caller may resend with the same id
+            return order
         return _apply_venue_order(order, venue_order)
 
 
-def _count_fields(contracts: Decimal) -> dict[str, object]:
-    """The order size: integer `count` for whole contracts, else the fixed-point `count_fp`
-    string with 2 decimals (kalshi-typescript 3.30.0 CreateOrderRequest: count / count_fp; both
-    given must match, so only one is sent)."""
-    dec = Decimal(contracts)
-    return {"count": int(dec)} if dec == dec.to_integral_value() else {"count_fp": f"{dec:.2f}"}
+def _ticker(order: Order) -> str:
+    return order.market_id.split(":", 1)[-1]
 
 
 def _is_duplicate(exc: KalshiApiError) -> bool:
@@ -241,15 +300,15 @@ def _is_duplicate(exc: KalshiApiError) -> bool:
     return exc.status == 409 or "already_exists" in code or "duplicate" in code
 
 
-def _apply_venue_order(order: Order, venue: dict) -> Order:
-    """Copy the venue's order state (id, filled count, status) onto our Order."""
-    filled = venue.get("fill_count_fp", venue.get("fill_count"))
-    if filled is None:
-        filled = Decimal(order.contracts) - to_decimal(venue.get("remaining_count", order.contracts))
-    order.filled_contracts = to_decimal(filled, field="fill_count")
-    order.venue_order_id = venue.get("order_id")
-    order.paper = False
-    if order.filled_contracts >= order.contracts:
+def _apply_venue_order(order: Order, venue: VenueOrder) -> Order:
+    """Copy the venue's state (id, filled count, status) onto our Order. An order still resting
+    (an IOC never should) stays SENT to be looked up again. Raises FractionalContracts after
+    recording the venue id when the filled count is not whole."""
+    order.venue_order_id, order.paper = venue.order_id, False
+    order.filled_contracts = venue_count_to_engine_contracts(venue.fill_count)
+    if venue.status == "resting":
+        order.status, order.reason = OrderStatus.SENT, "outcome unknown: the venue reports the IOC resting"
+    elif order.filled_contracts >= order.contracts:
         order.status = OrderStatus.FILLED
     elif order.filled_contracts > 0:
         order.status = OrderStatus.PARTIAL
