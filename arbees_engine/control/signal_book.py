@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..model import Decision, Signal
+from ..model.contracts import format_contracts
 from ..ports import Clock, Outbox
 from ..store.batch import signal_job
 from ..views import signal_view
@@ -96,7 +97,7 @@ class SignalBook:
             "engine",
             "signal_resized",
             signal.signal_id,
-            f"{leg.contracts} → {contracts} contracts: Kelly sizes it smaller now",
+            f"{format_contracts(leg.contracts)} → {format_contracts(contracts)} contracts: Kelly sizes it smaller now",
         )
 
     # -- sweeps -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..control.state import ControlState
 from ..jobs import ExecuteSignal, JobQueue, ResolveOrder
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
 from ..model.contracts import WHOLE_STEP, floor_to_step
+from ..model.contracts import format_contracts as qty
 from ..model.money import ZERO
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
@@ -155,7 +156,7 @@ class Executor:
                     "engine",
                     "arb_legged",
                     signal.signal_id,
-                    f"{target - filled} contracts of the first leg are unhedged",
+                    f"{qty(target - filled)} contracts of the first leg are unhedged",
                 )
             target = filled
         self.signals.record(
@@ -265,7 +266,7 @@ class Executor:
             await self.apply_fill(fill)
         await self.store_status(order)
         self.out.publish(order_view(order))
-        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
+        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {qty(order.filled_contracts)}")
 
     def _stop(self, signal: Signal, filled_any: bool, unhedged: Decimal | None, reason: str) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
@@ -279,7 +280,7 @@ class Executor:
                 "engine",
                 "arb_legged",
                 signal.signal_id,
-                f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg",
+                f"{qty(unhedged)} contracts of the first leg are unhedged: {reason} before the next leg",
             )
         self.signals.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
@@ -342,7 +343,7 @@ class Executor:
             "engine",
             "order",
             order.client_order_id,
-            f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",  # noqa: E501
+            f"{order.side.value} {qty(order.contracts)} {order.market_id} @≤{order.limit_price} → {order.status.value} {qty(order.filled_contracts)}",  # noqa: E501
             store=False,
         )  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
@@ -386,7 +387,7 @@ class Executor:
             "engine",
             "fill",
             fill.fill_id,
-            f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}",
+            f"{fill.side.value} {qty(fill.contracts)} {fill.market_id} @ {fill.price} fee {fill.fee}",
             store=False,
         )
         if self.on_fill is not None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, depth, paying_results
-from arbees_engine.model.contracts import WHOLE_STEP, on_step
+from arbees_engine.model.contracts import WHOLE_STEP, format_contracts, on_step
 from arbees_engine.model.fees import taker_fee
 from arbees_engine.model.money import ZERO
 from arbees_engine.settings import RiskLimits
@@ -234,4 +234,4 @@ NEEDS_MARKETS = frozenset({price_moved, opposing_position, insufficient_balance}
 
 def leg_summary(leg: Leg) -> str:
     """Short text for logs: "kalshi:T yes 10@0.55"."""
-    return f"{leg.market_id} {leg.side.value} {leg.contracts}@{leg.limit_price}"
+    return f"{leg.market_id} {leg.side.value} {format_contracts(leg.contracts)}@{leg.limit_price}"
