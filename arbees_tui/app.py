@@ -27,7 +27,7 @@ from arbees_engine.bus.messages import Command, CommandAction, SignalView, utcno
 from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S, OperatorKey
 
 from .commands import DeskCommands
-from .config import DeskConfig, load_config, save_config
+from .config import DeskConfig, load_config, save_config, screenshot_dir
 from .feed import Feed
 from .messages import CommandSendFailed, EventsReceived, HeartbeatSeen, LinkChanged, SnapshotLoaded
 from .screens.audit_log import AuditScreen
@@ -72,7 +72,7 @@ class ArbeesApp(App):
     CSS_PATH = "desk.tcss"
     TITLE = "arbees"
     BINDINGS = APP_BINDINGS
-    COMMANDS = App.COMMANDS | {DeskCommands}
+    COMMANDS = {DeskCommands}  # noqa: RUF012 - ours only: Textual's generic entries would come first
 
     def __init__(
         self,
@@ -338,15 +338,20 @@ class ArbeesApp(App):
             screen.dismiss(False)
             self.call_later(self.action_kill)  # once the other dialog is gone
             return
-        self.push_screen(
-            ConfirmScreen(
-                KILL_TITLE,
-                "Stops new orders now and cancels resting "
-                f"live orders on instance {self.instance}.\nOnly an explicit resume lifts it.",
-                "KILL",
-            ),
-            self._kill_confirmed,
+        body = (
+            f"Stops new orders now and cancels resting live orders on instance {self.instance}.\n"
+            "Only an explicit resume lifts it."
         )
+        if not self._engine_answers():
+            body += (
+                "\nThe engine is not answering: it runs the kill when it returns (if the command has not "
+                "expired) and nothing will acknowledge it now. To stop it without the bus, create its kill file."
+            )
+        self.push_screen(ConfirmScreen(KILL_TITLE, body, "KILL"), self._kill_confirmed)
+
+    def _engine_answers(self) -> bool:
+        """True when our link is up and the engine's heartbeat is current (online or stale)."""
+        return self.link == "connected" and self.state.engine_health(self.clock()) in ("online", "stale")
 
     def _kill_confirmed(self, ok: bool | None) -> None:
         if ok:
@@ -354,10 +359,15 @@ class ArbeesApp(App):
 
     def action_resume(self) -> None:
         """R: ask to resume trading; sends RESUME on confirm."""
+        mode = self.state.engine.resume_mode if self.state.engine is not None else ""
+        where = f"in {mode.upper()} mode" if mode else "in its chosen mode (this engine does not say which)"
+        consequence = {
+            "auto": "approved signals execute at once",
+            "manual": "signals wait for a or r",
+        }.get(mode, "")
+        body = f"Lifts the kill switch; the engine resumes {where}" + (f": {consequence}." if consequence else ".")
         self.push_screen(
-            ConfirmScreen(
-                "Resume trading?", "Lifts the kill switch; the engine resumes in its configured mode.", "Resume"
-            ),
+            ConfirmScreen(f"Resume trading in {mode.upper()}?" if mode else "Resume trading?", body, "Resume"),
             self._resume_confirmed,
         )
 
@@ -429,6 +439,16 @@ class ArbeesApp(App):
         """?: open the help screen listing the bindings live on the current screen (unless showing)."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(live_bindings(self.screen)))
+
+    def action_desk_screenshot(self) -> None:
+        """Palette Screenshot: save the screen as SVG in `config.screenshot_dir()` and name the
+        file in a toast; a failure to write is reported, never raised."""
+        try:
+            path = self.save_screenshot(path=str(screenshot_dir()))
+        except OSError as exc:
+            self.report_error("screenshot", f"not saved: {exc}")
+            return
+        self.toast(f"screenshot saved to {path}", title="screenshot", timeout=8)
 
     def open_game(self, game_id: str) -> None:
         """Push the game detail screen."""

@@ -106,21 +106,29 @@ def desk_redis_url(args: argparse.Namespace) -> str:
     return embedded_redis_url(instance, role) or "redis://127.0.0.1:6379/0"
 
 
+def desk_source(args: argparse.Namespace):
+    """The RedisSource the desk reads. An embedded engine's desk (no --redis, or the demo's, which
+    found its URL in the engine's record: `args.follow_record`) re-reads the record after every
+    link error, so it follows an engine restarted on new endpoints."""
+    from .source import RedisSource
+
+    resolve = None
+    if not args.redis or getattr(args, "follow_record", False):
+        from arbees_engine.bus.discovery import embedded_redis_url
+
+        role = "readonly" if args.read_only else "operator"
+        resolve = lambda: embedded_redis_url(args.instance, role)  # noqa: E731
+    return RedisSource(desk_redis_url(args), args.instance, resolve=resolve)
+
+
 def run_desk(args: argparse.Namespace) -> int:
     """Attach the desk to a live engine over Redis."""
     from arbees_engine.bus.signing import CLOCK_SKEW_S, DEFAULT_TTL_S
 
     from .app import ArbeesApp
     from .config import default_config_path
-    from .source import RedisSource
 
-    resolve = None
-    if not args.redis:  # an embedded engine: follow it to its new endpoints after a restart
-        from arbees_engine.bus.discovery import embedded_redis_url
-
-        role = "readonly" if args.read_only else "operator"
-        resolve = lambda: embedded_redis_url(args.instance, role)  # noqa: E731
-    source = RedisSource(desk_redis_url(args), args.instance, resolve=resolve)
+    source = desk_source(args)
     key, problem = operator_key(args)
     ttl = float(os.environ.get("ARBEES_COMMAND_TTL_S", DEFAULT_TTL_S))  # the engine's settings, same variables
     skew = float(os.environ.get("ARBEES_COMMAND_CLOCK_SKEW_S", CLOCK_SKEW_S))

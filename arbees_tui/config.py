@@ -7,6 +7,8 @@ Keys: `theme` (a theme name) and an optional [keymap] table of binding id → ke
 
 from __future__ import annotations
 
+import os
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,22 @@ log = structlog.get_logger(__name__)
 def default_config_path() -> Path:
     """<user config dir>/arbees/desk.toml."""
     return Path(user_config_dir("arbees")) / "desk.toml"
+
+
+def screenshot_dir() -> Path:
+    """Where the palette's Screenshot writes: $ARBEES_SCREENSHOT_DIR (created if missing), else
+    ~/Downloads when it exists, else the working directory when writable, else the temp dir. A
+    server has no ~/Downloads: Textual's own screenshot fails there."""
+    configured = os.environ.get("ARBEES_SCREENSHOT_DIR")
+    if configured:
+        path = Path(configured).expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    downloads = Path.home() / "Downloads"
+    if downloads.is_dir():
+        return downloads
+    cwd = Path.cwd()
+    return cwd if os.access(cwd, os.W_OK) else Path(tempfile.gettempdir())
 
 
 @dataclass

@@ -153,6 +153,8 @@ def run_demo(args: argparse.Namespace, run_desk) -> int:
         try:
             role = "readonly" if getattr(args, "read_only", False) else "operator"
             args.redis = _wait_for_redis(proc, instance, log_path, role)
+            # found in the engine's record (not configured): follow the record after a restart
+            args.follow_record = "ARBEES_REDIS_URL" not in os.environ
             args.instance = instance
             run_desk(args)
         finally:

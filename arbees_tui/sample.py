@@ -44,6 +44,7 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
         instance=instance,
         mode="halted" if kill else mode,
         kill_engaged=kill,
+        resume_mode=mode,
         kill_reason="drill" if kill else "",
         kill_operator="ops" if kill else "",
         kill_at=now if kill else None,
@@ -119,11 +120,12 @@ def _quotes(game: GameView, i: int, now: datetime) -> list[QuoteView]:
 
 
 def sample_snapshot(
-    now: datetime, mode: str = "auto", kill: bool = False, games: int = 6, arb: bool = False
+    now: datetime, mode: str = "auto", kill: bool = False, games: int = 6, arb: bool = False, book: bool = False
 ) -> Snapshot:
     """A small desk: `games` live games with quotes on both venues, signals (pending when manual;
-    `arb`: also a pending two-leg arbitrage), two positions, a bankroll and audit lines.
-    Deterministic for a given `now`."""
+    `arb`: also a pending two-leg arbitrage), two positions, a bankroll and audit lines. `book`:
+    also a filled arbitrage on NYK@MIA (YES MIA at Kalshi, NO MIA at Polymarket, 30 each) and YES 20
+    + NO 5 on one KC@BUF market (netted to YES 15). Deterministic for a given `now`."""
     snap = Snapshot(engine=engine_status(now, mode, kill), last_event_id="100-0")
     ents = snap.entities
     for i in range(games):
@@ -202,16 +204,24 @@ def sample_snapshot(
         )
     for s in sigs:
         ents.setdefault("signal", {})[s.signal_id] = s
-    for pid, mkt, venue, side, qty, avg, mark in (
-        ("p1", "K-g0000-LAL", "kalshi", "yes", 25, "0.41", "0.47"),
-        ("p2", "P-g0003-PHI", "polymarket", "no", 40, "0.35", "0.31"),
-    ):
+    held = [
+        ("p1", "g0000", "K-g0000-LAL", "kalshi", "yes", 25, "0.41", "0.47"),
+        ("p2", "g0000", "P-g0003-PHI", "polymarket", "no", 40, "0.35", "0.31"),
+    ]
+    if book:
+        held += [
+            ("a1", "g0001", "K-g0001-MIA", "kalshi", "yes", 30, "0.44", "0.40"),
+            ("a2", "g0001", "P-g0001-MIA", "polymarket", "no", 30, "0.53", "0.58"),
+            ("n1", "g0002", "K-g0002-BUF", "kalshi", "yes", 20, "0.50", "0.55"),
+            ("n2", "g0002", "K-g0002-BUF", "kalshi", "no", 5, "0.47", "0.45"),
+        ]
+    for pid, game_id, mkt, venue, side, qty, avg, mark in held:
         unrl = (Decimal(mark) - Decimal(avg)) * qty
         ents.setdefault("position", {})[pid] = PositionView(
             position_id=pid,
             market_id=mkt,
             venue=venue,
-            game_id="g0000",
+            game_id=game_id,
             side=side,
             contracts=qty,
             avg_price=Decimal(avg),
@@ -243,6 +253,7 @@ def sample_snapshot(
             fees=Decimal("0.35"),
             open_exposure=Decimal("24.25"),
             day_net_pnl=Decimal("12.75"),
+            day_fees=Decimal("0.35"),
             updated_at=now,
         )
     }

@@ -249,7 +249,8 @@ class BankrollView(_Msg):
 
     realized_pnl is gross of fees (settlement payout − cost); day_net_pnl is today's realized P&L
     net of fees (since UTC midnight), sent before issue 12 as `day_realized_pnl`: the old key still
-    decodes, and `day_realized_pnl` reads day_net_pnl, for one release.
+    decodes, and `day_realized_pnl` reads day_net_pnl, for one release. day_fees: fees paid since
+    UTC midnight (engine clock), dollars; None from an engine too old to send it.
     """
 
     kind: Literal["bankroll"] = "bankroll"
@@ -262,6 +263,7 @@ class BankrollView(_Msg):
     open_exposure: Decimal
     day_net_pnl: Decimal = Field(validation_alias=AliasChoices("day_net_pnl", "day_realized_pnl"))
     updated_at: UtcDatetime
+    day_fees: Decimal | None = None
 
     @property
     def key(self) -> str:
@@ -318,6 +320,11 @@ class EngineStatus(_Msg):
     venue_feeds: dict[str, str] = Field(default_factory=dict)  # venue → "ok" | "stale k/n" | "down" | "unknown"
     exposure_by_game: dict[str, Decimal] = Field(default_factory=dict)  # game_id → dollars at cost
     exposure_by_sport: dict[str, Decimal] = Field(default_factory=dict)  # sport → dollars at cost
+    # venue → {aspect: state string}, e.g. {"kalshi": {"ws": "auth_failed", "paused": "rate_limit"}}:
+    # the place further per-venue health goes (feed health, heartbeats, pauses); "ok" is healthy.
+    # The desk's header shows every aspect of every venue, next to venue_feeds ("feed").
+    venue_states: dict[str, dict[str, str]] = Field(default_factory=dict)
+    resume_mode: str = ""  # the operator's chosen mode, the one a resume returns to ("": not reported)
 
     @property
     def key(self) -> str:

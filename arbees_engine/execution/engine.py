@@ -230,8 +230,10 @@ class Executor:
             )
         return limit, None
 
-    def _watch_unknown(self, order: Order) -> None:
-        """Keep an order whose outcome is unknown (audited once) and re-check it every RESOLVE_RETRY_S."""
+    def watch_unknown(self, order: Order) -> None:
+        """Keep an order whose outcome is unknown (audited once; its market takes no new signal) and
+        re-check it every RESOLVE_RETRY_S seconds. Restart recovery hands over the orders its own
+        lookup could not settle."""
         if order.client_order_id not in self.unresolved:
             self.out.audit("engine", "order_outcome_unknown", order.client_order_id, order.reason)
         self.unresolved[order.client_order_id] = order
@@ -250,7 +252,7 @@ class Executor:
             fills = await live.reconcile(order, self.clock())
         except Exception as exc:  # noqa: BLE001 - the venue is still unreachable: it proves nothing
             log.warning("order.lookup_failed", client_order_id=cid, error=repr(exc))
-            self._watch_unknown(order)
+            self.watch_unknown(order)
             return
         if (
             order.status is OrderStatus.SENT
@@ -259,7 +261,7 @@ class Executor:
         ):
             order.status, order.reason = OrderStatus.REJECTED, "never reached the venue (not found by client order id)"
         if order.status is OrderStatus.SENT:
-            self._watch_unknown(order)
+            self.watch_unknown(order)
             return
         del self.unresolved[cid], self._resolve_attempts[cid]
         for fill in fills:  # as in _send: fills first, then the order's final status
@@ -350,7 +352,7 @@ class Executor:
             await self.apply_fill(fill)
         await self.store_status(order)
         if order.status is OrderStatus.SENT:
-            self._watch_unknown(order)
+            self.watch_unknown(order)
         return order.filled_contracts
 
     def _remember(self, order: Order) -> None:

@@ -2,8 +2,11 @@
 
 Each team has a `key` (unique within its league), a full `name`, `city`, `mascot`, `codes`
 (abbreviations used by ESPN, Kalshi tickers, Polymarket slugs) and free-form `aliases`.
-Lookups are exact on a normalised string (`normalize`); `resolve_name` falls back to a strict
-rapidfuzz ratio (≥ FUZZY_CUTOFF) over full names and aliases only, never over cities or mascots.
+Lookups are exact on a normalised string (`normalize`); every name with the word "State" is also
+indexed with "St" ("Michigan St.", as Kalshi and the press abbreviate it). `resolve_name` falls back
+to a strict rapidfuzz ratio (≥ FUZZY_CUTOFF) over full names and aliases only, never over cities or
+mascots, and refuses a fuzzy hit when another team's name scores within FUZZY_MARGIN of it
+("Eastern Michigan U" is as near Western Michigan as Eastern Michigan).
 
 A mascot used by more than one team anywhere ("Panthers": NFL, NHL, Pitt) is *shared*; a
 resolution that rests on a shared mascot alone is flagged so the matcher can refuse it.
@@ -24,11 +27,13 @@ from ..model import League, Sport
 
 ALIAS_DIR = Path(__file__).with_name("aliases")
 FUZZY_CUTOFF = 92.0
+FUZZY_MARGIN = 4.0  # a fuzzy hit must beat every other team's best score by this much (ratio points)
 CODE, NAME, CITY, MASCOT, ALIAS, FUZZY = "code", "name", "city", "mascot", "alias", "fuzzy"
 #: UEFA Champions League draws clubs from these leagues; keys there are "<league>:<key>".
 UCL_MEMBERS = (League.EPL, League.LALIGA, League.BUNDESLIGA, League.SERIEA, League.LIGUE1)
 _FILLER = {"fc", "cf", "afc", "sc", "the"}
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_STATE = re.compile(r"(?<= )state\b")  # "ohio state" → "ohio st"; a leading "state" is not an abbreviation
 _MEMO_LIMIT = 50_000
 
 
@@ -102,10 +107,11 @@ class LeagueAliases:
 
     def _add_name(self, text: str, key: str, kind: str) -> None:
         norm = normalize(text) if text else ""
-        if norm:
-            slot = self.names.setdefault(norm, {})
-            if key not in slot or kind in (NAME, ALIAS):  # a name beats a mascot reading
-                slot[key] = kind
+        for variant in (norm, _STATE.sub("st", norm)) if " state" in norm else (norm,):
+            if variant:
+                slot = self.names.setdefault(variant, {})
+                if key not in slot or kind in (NAME, ALIAS):  # a name beats a mascot reading
+                    slot[key] = kind
 
     def resolve_code(self, code: str) -> Resolution | None:
         """Exact abbreviation lookup ("SAS", "sa", "UTAH"); None when unknown."""
@@ -138,10 +144,20 @@ class LeagueAliases:
             if by_code:
                 return by_code
         if fuzzy and len(norm) >= 5:
-            best = process.extractOne(norm, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-            if best:
-                return Resolution(frozenset(self.names[best[0]]), FUZZY, text, score=float(best[1]))
+            return self._fuzzy(norm, text)
         return None
+
+    def _fuzzy(self, norm: str, text: str) -> Resolution | None:
+        """The one team whose name or alias is nearest `norm` (ratio ≥ FUZZY_CUTOFF), or None when
+        nothing is that near or another team's name is within FUZZY_MARGIN of the best."""
+        cutoff = FUZZY_CUTOFF - FUZZY_MARGIN
+        near = process.extract(norm, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
+        if not near or near[0][1] < FUZZY_CUTOFF:
+            return None
+        best_keys = frozenset(self.names[near[0][0]])
+        if any(score > near[0][1] - FUZZY_MARGIN and set(self.names[c]) - best_keys for c, score, _ in near[1:]):
+            return None
+        return Resolution(best_keys, FUZZY, text, score=float(near[0][1]))
 
 
 def _load_file(path: Path) -> tuple[League, Sport, list[TeamEntry]]:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from ..model import League, MarketListing, TeamRefs, Venue
-from .wording import NOT_MONEYLINE, WIN_OR_DRAW
+from .wording import WIN_OR_DRAW, not_moneyline
 
 EASTERN = ZoneInfo("America/New_York")
 #: A listing's team references from one source (the model's `TeamRefs`).
@@ -64,7 +64,7 @@ def extract(listing: MarketListing) -> Evidence:
     if starts is not None and starts.tzinfo is None:
         starts = starts.replace(tzinfo=UTC)  # venue times are UTC; never compare naive with aware
     ev = _from_listing_evidence(listing, starts)
-    if NOT_MONEYLINE.search(listing.title) or NOT_MONEYLINE.search(listing.yes_label):
+    if not_moneyline(listing.title) or not_moneyline(listing.yes_label):
         raise Refuse(
             "not_moneyline", f"title {listing.title!r} / YES {listing.yes_label!r} is not a game-winner market"
         )

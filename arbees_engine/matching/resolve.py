@@ -2,7 +2,8 @@
 
 `resolve_pair` resolves every pair source (ticker/slug codes, event teams, title), takes the
 first that resolves as primary, checks the others agree with it and narrows city-only
-candidates. `resolve_yes` maps the YES evidence (ticker suffix / outcome[0] / question) onto
+candidates; a ticker blob that splits into several code pairs is read by the split the other
+sources agree with. `resolve_yes` maps the YES evidence (ticker suffix / outcome[0] / question) onto
 the chosen game's home or away team, refusing when the venue's own fields disagree.
 """
 
@@ -16,23 +17,44 @@ from .wording import split_team_codes
 Side = frozenset[str]
 
 
-def _resolve_source(src: PairSource, la: LeagueAliases) -> tuple[Resolution, Resolution] | None:
+def _source_options(src: PairSource, la: LeagueAliases) -> list[tuple[Resolution, Resolution]]:
+    """Every reading of one source as a pair: none, one, or several when a ticker blob splits into
+    more than one pair of codes ("UTAHOU": Utah/Oklahoma or UT Arlington/Houston)."""
     if src.blob:
         options = {
             (frozenset(la.codes[a]), frozenset(la.codes[b])): (a, b) for a, b in split_team_codes(src.blob, la.codes)
         }
-        if len(options) > 1:
-            raise Refuse(
-                "ambiguous_team", f"{src.blob} splits into several {la.league} code pairs: {sorted(options.values())}"
-            )
-        if not options:
-            return None
-        (keys_a, keys_b), (a, b) = options.popitem()
-        return Resolution(keys_a, CODE, a), Resolution(keys_b, CODE, b)
+        return [
+            (Resolution(keys_a, CODE, a), Resolution(keys_b, CODE, b)) for (keys_a, keys_b), (a, b) in options.items()
+        ]
     assert src.refs is not None
     look = la.resolve_code if src.kind == "code" else la.resolve_name
     ra, rb = look(src.refs[0]), look(src.refs[1])
-    return (ra, rb) if ra is not None and rb is not None else None
+    return [(ra, rb)] if ra is not None and rb is not None else []
+
+
+def _read_sources(ev: Evidence, la: LeagueAliases) -> tuple[list[tuple[str, Resolution, Resolution]], list[str]]:
+    """(resolved sources in listing order, texts of unresolved ones). A blob with several splits
+    keeps the one split the listing's other resolved sources agree with. Raises Refuse
+    ("ambiguous_team") when none or several agree."""
+    resolved: list[tuple[int, str, Resolution, Resolution]] = []
+    unresolved: list[str] = []
+    several: list[tuple[int, PairSource, list[tuple[Resolution, Resolution]]]] = []
+    for i, src in enumerate(ev.pairs):
+        options = _source_options(src, la)
+        if not options:
+            unresolved.append(src.blob or " / ".join(src.refs or ()))
+        elif len(options) == 1:
+            resolved.append((i, src.method, *options[0]))
+        else:
+            several.append((i, src, options))
+    for i, src, options in several:
+        fits = [o for o in options if resolved and all(_align(r[2].keys, r[3].keys, *o) for r in resolved)]
+        if len(fits) != 1:
+            splits = sorted((ra.text, rb.text) for ra, rb in options)
+            raise Refuse("ambiguous_team", f"{src.blob} splits into several {la.league} code pairs: {splits}")
+        resolved.append((i, src.method, *fits[0]))
+    return [(method, ra, rb) for _, method, ra, rb in sorted(resolved, key=lambda r: r[0])], unresolved
 
 
 def _align(a: Side, b: Side, ra: Resolution, rb: Resolution) -> tuple[Resolution, Resolution] | None:
@@ -50,14 +72,7 @@ def resolve_pair(ev: Evidence, la: LeagueAliases) -> tuple[Side, Side, str, bool
     Unresolvable secondary sources are skipped; a resolvable source that names other teams
     refuses with team_sources_disagree; a side known only by a shared mascot refuses.
     """
-    resolved: list[tuple[str, Resolution, Resolution]] = []
-    unresolved: list[str] = []
-    for src in ev.pairs:
-        pair = _resolve_source(src, la)
-        if pair is None:
-            unresolved.append(src.blob or " / ".join(src.refs or ()))
-        else:
-            resolved.append((src.method, *pair))
+    resolved, unresolved = _read_sources(ev, la)
     if not resolved:
         raise Refuse("unknown_team", f"no {la.league} teams found in {unresolved or 'the listing'}")
     method, first_a, first_b = resolved[0]

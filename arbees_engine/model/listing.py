@@ -37,6 +37,9 @@ class VenueResult(StrEnum):
     SPLIT = "split"
 
 
+VENUE_RESULT_VALUES = frozenset(r.value for r in VenueResult)
+
+
 @dataclass(frozen=True, slots=True)
 class TeamRefs:
     """Two team references from one source of a listing.
@@ -103,8 +106,10 @@ class MarketListing:
       as its slug date), never a moment; the matcher checks it against the game's Eastern date.
     status: venue status normalised to a ListingStatus (SETTLED is final, cannot change).
     result: when settled, the venue's own resolution (VenueResult: YES, NO, VOID, SPLIT), else None.
-      Adapters may pass the enum's string values; they are converted here, and any other value
-      raises ValueError (the adapter's parse boundary counts it as a rejected listing).
+      Adapters may pass the enums' string values; they are converted here. A status outside
+      ListingStatus raises ValueError (the adapter's parse boundary counts a rejected listing); a
+      result outside VenueResult (Kalshi's "scalar") stays the venue's raw string, so settlement
+      counts it as `venue_result_unknown` and leaves the positions open.
     rules: resolution text (Kalshi rules_primary/secondary, Polymarket description) for equivalence.
     min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`;
       a fractional Kalshi market's step, 0.01).
@@ -131,7 +136,7 @@ class MarketListing:
     start_date: date | None = None
     closes_at: datetime | None = None
     status: ListingStatus = ListingStatus.OPEN
-    result: VenueResult | None = None
+    result: VenueResult | str | None = None
     tick: Decimal = Decimal("0.01")
     fees: FeeSchedule = KALSHI_FEES
     rules: str = ""
@@ -148,7 +153,7 @@ class MarketListing:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ListingStatus(self.status))
-        if self.result is not None:
+        if self.result in VENUE_RESULT_VALUES:
             object.__setattr__(self, "result", VenueResult(self.result))
 
     @property

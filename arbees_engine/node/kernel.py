@@ -275,6 +275,7 @@ class Engine:
             self.settings.starting_bankroll,
             self.settlement.close_market,
             self.executor.apply_fill,
+            self.executor.watch_unknown,
         )
         await recovery.run()  # the portfolio, then what a crash left open (node/recovery.py)
         await self.settlement.restore()

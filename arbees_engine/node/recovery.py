@@ -27,7 +27,7 @@ import structlog
 
 from ..cache import Registry
 from ..execution.broker import Broker
-from ..model import Fill, GameStatus, OrderStatus, Sport, Venue
+from ..model import Fill, GameStatus, Order, OrderStatus, Sport, Venue
 from ..portfolio import Portfolio
 from ..portfolio.settlement import is_simulated
 from ..ports import Clock, Outbox
@@ -53,10 +53,11 @@ class Recovery:
         starting_bankroll: Decimal,
         close_market: Callable[..., Awaitable[Decimal]],
         apply_fill: Callable[[Fill], Awaitable[bool]],
+        watch_unknown: Callable[[Order], None] = lambda order: None,
     ) -> None:
         self.out, self.clock, self.store, self.cache, self.portfolio = out, clock, store, cache, portfolio
         self.live_brokers, self.starting_bankroll = live_brokers, starting_bankroll
-        self.close_market, self.apply_fill = close_market, apply_fill
+        self.close_market, self.apply_fill, self.watch_unknown = close_market, apply_fill, watch_unknown
 
     def _count(self, what: str, n: int = 1) -> None:
         if n:
@@ -89,6 +90,7 @@ class Recovery:
             game_sports=sports,
             at=now,
             day_net_pnl=await store.ledger_net_since(day_start),
+            day_fees=await store.ledger_fees_since(day_start),
             starting=bankroll.starting,
         )
         return len(positions)
@@ -162,8 +164,25 @@ class Recovery:
                 )
                 continue
             self.cache.add_market(market)
-            for fill in await broker.reconcile(order, self.clock()):
-                await self.apply_fill(fill)
-            await store.update_order(order)
-            self._count("live_orders")
-            self.out.audit("engine", "order_reconciled", order.client_order_id, order.status.value)
+            await self._reconcile_live_order(store, broker, order)
+
+    async def _reconcile_live_order(self, store: Any, broker: Broker, order: Order) -> None:
+        """Look one live order up at its venue. A lookup that fails (venue unreachable, an unreadable
+        answer) or leaves the outcome unknown hands the order to `watch_unknown` (the execution
+        engine's unresolved orders: its market is blocked and the lookup retried), never raises."""
+        try:
+            fills = await broker.reconcile(order, self.clock())
+        except Exception as exc:  # noqa: BLE001 - a failed lookup proves nothing: keep watching the order
+            log.warning("order.lookup_failed", client_order_id=order.client_order_id, error=repr(exc))
+            self._count("live_orders_unknown")
+            self.watch_unknown(order)
+            return
+        for fill in fills:
+            await self.apply_fill(fill)
+        await store.update_order(order)
+        if order.status in (OrderStatus.INTENT, OrderStatus.SENT):
+            self._count("live_orders_unknown")
+            self.watch_unknown(order)
+            return
+        self._count("live_orders")
+        self.out.audit("engine", "order_reconciled", order.client_order_id, order.status.value)

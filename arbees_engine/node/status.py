@@ -55,7 +55,7 @@ class Parts(Protocol):
 
 def bankroll_view(parts: Parts) -> BankrollView:
     """Bankroll in dollars (equity, available, P&L, fees, exposure). `realized_pnl` is gross of fees
-    (fees are their own line); `day_net_pnl` is today's realized P&L net of fees."""
+    (fees are their own line); `day_net_pnl` is today's realized P&L net of fees, `day_fees` today's fees."""
     bank, now = parts.portfolio.bankroll, parts.clock()
     unrealized = sum((p.unrealized_pnl for p in parts.portfolio.positions()), ZERO)
     return BankrollView(
@@ -67,6 +67,7 @@ def bankroll_view(parts: Parts) -> BankrollView:
         fees=bank.fees,
         open_exposure=bank.open_cost,
         day_net_pnl=parts.portfolio.day_net_pnl(now),
+        day_fees=parts.portfolio.day_fees(now),
         updated_at=now,
     )
 
@@ -114,6 +115,7 @@ def engine_status(parts: Parts) -> EngineStatus:
         instance=parts.settings.instance,
         mode=control.effective_mode.value,
         kill_engaged=control.kill_engaged,
+        resume_mode=control.mode.value,
         kill_reason=control.kill_reason,
         kill_operator=control.kill_operator,
         kill_at=control.kill_at,

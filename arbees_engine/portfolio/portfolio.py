@@ -53,6 +53,7 @@ class Portfolio:
         self._settled_at: dict[str, datetime] = {}  # market_id → when it settled (UTC), when known
         self._fill_ids: set[str] = set()
         self._pnl_events: list[tuple[datetime, Decimal]] = []  # (when, realized − fees) for day_net_pnl
+        self._fee_events: list[tuple[datetime, Decimal]] = []  # (when, fees paid) for day_fees
 
     # ---- updates -------------------------------------------------------------------------
     def has_fill(self, fill_id: str) -> bool:
@@ -106,6 +107,7 @@ class Portfolio:
         b.open_cost += fill.notional
         b.version += 1
         self._pnl_events.append((_as_utc(fill.filled_at), -fill.fee))
+        self._fee_events.append((_as_utc(fill.filled_at), fill.fee))
         return True
 
     def restore(
@@ -118,6 +120,7 @@ class Portfolio:
         day_net_pnl: Decimal = ZERO,
         at: datetime | None = None,
         starting: Decimal | None = None,
+        day_fees: Decimal = ZERO,
     ) -> None:
         """Replace all state with what the store holds after a restart.
 
@@ -125,7 +128,8 @@ class Portfolio:
         realized_pnl / fees: the bankroll ledger's totals in dollars; open cost is recomputed
         from open positions. game_sports: game_id → Sport for exposure_by_sport. day_net_pnl:
         realized − fees already booked today (dollars, recorded at `at`, default now) so the
-        daily loss limit survives a restart. starting: the store's starting bankroll, which
+        daily loss limit survives a restart; day_fees: the fees among them (dollars), for the
+        desk's "fees today". starting: the store's starting bankroll, which
         wins over the configured one (the ledger's totals are relative to it). Raises nothing; call check_identity
         to verify the
         store's ledger agrees with its positions. When restored markets settled is unknown until
@@ -139,6 +143,7 @@ class Portfolio:
         self._settled_at = {}
         self._fill_ids = set()
         self._pnl_events = [(_as_utc(at or datetime.now(UTC)), day_net_pnl)] if day_net_pnl else []
+        self._fee_events = [(_as_utc(at or datetime.now(UTC)), day_fees)] if day_fees else []
         open_cost = sum((p.cost for p in self._positions.values() if p.contracts and not p.settled), ZERO)
         start = self._bankroll.starting if starting is None else starting
         self._bankroll = Bankroll(start, realized_pnl, fees, open_cost, self._bankroll.version + 1)
@@ -263,6 +268,11 @@ class Portfolio:
         """Realized P&L net of fees (realized − fees) since UTC midnight of `now`, dollars."""
         start = utc_midnight(now)
         return sum((amount for at, amount in self._pnl_events if at >= start), ZERO)
+
+    def day_fees(self, now: datetime) -> Decimal:
+        """Fees paid since UTC midnight of `now` (fills' filled_at), dollars."""
+        start = _as_utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return sum((fee for at, fee in self._fee_events if at >= start), ZERO)
 
     def day_pnl_for_loss_limit(self, now: datetime) -> Decimal:
         """day_net_pnl(now) (net of fees) plus the unrealized P&L (at their marks) of open positions in games

@@ -37,7 +37,7 @@ import structlog
 from ..adapters.base import Sink
 from ..cache import Registry
 from ..jobs import JobQueue, RetrySettlement, SettleGame, SettleOnVenue
-from ..model import GameState, GameStatus, Market, MarketListing, Side, VenueResult
+from ..model import GameState, GameStatus, ListingStatus, Market, MarketListing, Side, VenueResult
 from ..model.money import ZERO
 from ..ports import Clock, Outbox
 from ..store.errors import StoreError, StoreUnavailable
@@ -168,10 +168,10 @@ class Settlement:
     def on_listing(self, listing: MarketListing) -> bool:
         """Take a listing's venue result: a position on a settled listing is queued for settlement
         on the venue's result. Returns True when the listing is settled (final)."""
-        if listing.status != "settled":
+        if listing.status is not ListingStatus.SETTLED:
             return False
         market_id = listing.market_id
-        if listing.result not in VENUE_RESULTS:
+        if not isinstance(listing.result, VenueResult):
             self.out.reject("settlement", "venue_result_unknown", f"{market_id}: {listing.result!r}")
             return True
         if self._has_position(market_id) and not self.portfolio.is_settled(market_id):

@@ -50,6 +50,15 @@ class ControlRepository(Repository):
             )
         return Decimal(value)
 
+    async def ledger_fees_since(self, since: datetime) -> Decimal:
+        """Σ fee_delta of ledger entries written at or after `since`, dollars (the day's fees after
+        a restart, for the desk's "fees today")."""
+        async with self._db.acquire() as conn:
+            value = await conn.fetchval(
+                "SELECT coalesce(sum(fee_delta), 0) FROM bankroll_ledger WHERE created_at >= $1", since
+            )
+        return Decimal(value)
+
     async def apply_bankroll_delta(self, ref: str, realized_delta: Decimal, fee_delta: Decimal) -> BankrollRow:
         """Add `realized_delta` to realized P&L and `fee_delta` to fees (dollars), once per `ref`.
 

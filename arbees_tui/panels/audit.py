@@ -22,7 +22,7 @@ class AuditPanel(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(id="audit", **kwargs)
-        self.border_title = "Audit"
+        self.border_title = "Audit (UTC)"
         self._content = literal()
 
     def render(self) -> Content:

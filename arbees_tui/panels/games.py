@@ -34,6 +34,7 @@ class GamesTable(SyncTable):
         ("poly", "Poly", 6),
         ("edge", "Edge", 6),
     )
+    GROW = {"matchup": 3, "clock": 2, "score": 1, "model": 1, "kalshi": 1, "poly": 1, "edge": 1}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="games", **kwargs)

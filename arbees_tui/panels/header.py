@@ -65,16 +65,26 @@ def _kill(state: DeskState, current: bool = True) -> tuple[str, str]:
     return ("kill:ON", "b $error") if state.kill_engaged else ("kill:off", "")
 
 
+def exposure_text(state: DeskState) -> list:
+    """ "exp $24.25/$400": open exposure at cost against the sport limit (dollars); [] before the
+    bankroll arrives."""
+    bank = state.bankroll
+    if bank is None:
+        return []
+    limit = state.engine.limits.get("max_sport_exposure") if state.engine else None
+    return ["exp ", fmt.dollars(bank.open_exposure) + (f"/${Decimal(limit):,.0f}" if limit else "")]
+
+
 def money_line(state: DeskState, wide: bool = True) -> list:
     """eq (mark-to-market: equity after fees + unrealized), cash, realized after fees, unrealized,
-    fees, today's realized after fees (wide only), exposure against the sport limit; "money ?"
+    fees paid today ("?" from an engine that does not send them), then (wide only) today's
+    realized after fees and the exposure against the sport limit (narrow: on line 1); "money ?"
     until the bankroll arrives."""
     bank = state.bankroll
     if bank is None:
         return [("money ?", "$warning"), " (no bankroll from the engine yet)"]
-    limit = state.engine.limits.get("max_sport_exposure") if state.engine else None
-    exposure = fmt.dollars(bank.open_exposure) + (f"/${Decimal(limit):,.0f}" if limit else "")
     gap = "  " if wide else " "
+    fees_today = ("?", "$warning") if bank.day_fees is None else fmt.dollars(bank.day_fees)
     line = [
         "eq ",
         (fmt.dollars(bank.equity + bank.unrealized_pnl), "b"),
@@ -84,17 +94,18 @@ def money_line(state: DeskState, wide: bool = True) -> list:
         _pnl(bank.realized_pnl - bank.fees),
         f"{gap}unrl ",
         _pnl(bank.unrealized_pnl),
-        f"{gap}fees ",
-        fmt.dollars(bank.fees),
+        f"{gap}fees today ",
+        fees_today,
     ]
     if wide:
-        line += ["  day ", _pnl(bank.day_net_pnl)]
-    return line + [f"{gap}exp ", exposure]
+        line += ["  day ", _pnl(bank.day_net_pnl), "  ", *exposure_text(state)]
+    return line
 
 
-def health_line(state: DeskState, now: datetime, link: str, link_detail: str) -> list:
+def health_line(state: DeskState, now: datetime, link: str, link_detail: str, wide: bool = True) -> list:
     """engine ONLINE/STALE/OFFLINE (time since its last heartbeat) or UNKNOWN while our own link is
-    down; store, bus and each venue's feed as the engine reports them; our link to Redis."""
+    down; store, bus and each venue's states as the engine reports them; our link to Redis. Why
+    the store is down is told only on a wide header (narrow: it would push bus and venues off)."""
     # with our own link down we cannot see the engine's heartbeat: it may well still be trading
     health, hb_age = engine_health(state, now) if link == "connected" else ("unknown", fmt.DASH)
     engine_txt = f" {health.upper()} {hb_age} ago " if health == "offline" else health.upper()
@@ -108,16 +119,54 @@ def health_line(state: DeskState, now: datetime, link: str, link_detail: str) ->
         line += ["  store ", ("?", "$warning"), "  bus ", ("?", "$warning")]
     else:
         line += ["  store ", ("ok", "$success") if status.store_ok else (" DOWN ", "b reverse $error")]
-        if not status.store_ok and status.store_reason:
+        if not status.store_ok and status.store_reason and wide:
             line += [" ", (status.store_reason[:40], "$text-muted")]
         line += ["  bus ", ("ok", "$success") if status.bus_ok else ("DOWN", "b $error")]
-        for venue in status.venues or sorted(status.venue_feeds):
-            feed = status.venue_feeds.get(venue, "?")
-            style = "$success" if feed == "ok" else ("b $error" if feed == "down" else "$warning")
-            line += [f"  {venue[:4]} ", (feed, style)]
-    line += ["  link ", (link, {"connected": "$success", "connecting": "$warning"}.get(link, "$error"))]
+        line += venue_area(venue_health(status))
+    link_text = "ok" if link == "connected" else link
+    line += ["  link ", (link_text, {"connected": "$success", "connecting": "$warning"}.get(link, "$error"))]
     if link_detail and link != "connected":
         line += [" ", (link_detail[:60], "$text-muted")]
+    return line
+
+
+BAD_STATES = ("down", "dead", "failed", "auth_failed", "expired", "error", "offline", "naked")
+
+
+def venue_health(status) -> dict[str, dict[str, str]]:  # noqa: ANN001 - an EngineStatus
+    """venue → {aspect: state string} from the engine's status: its book feed ("feed", from
+    `venue_feeds`) and every aspect in `venue_states` (heartbeats, pauses, auth, ...); a venue the
+    engine lists with nothing said about it is {"feed": "?"}."""
+    venues = list(status.venues) + [v for v in (*status.venue_feeds, *status.venue_states) if v not in status.venues]
+    health: dict[str, dict[str, str]] = {}
+    for venue in dict.fromkeys(venues):
+        states = {"feed": status.venue_feeds.get(venue, "?")}
+        states.update(status.venue_states.get(venue, {}))
+        health[venue] = states
+    return health
+
+
+def _state_style(state: str) -> str:
+    """Green for "ok", red for a state that means no trading (down, failed, ...), else yellow."""
+    if state == "ok":
+        return "$success"
+    return "b $error" if any(bad in state.lower() for bad in BAD_STATES) else "$warning"
+
+
+def venue_area(health: dict[str, dict[str, str]]) -> list:
+    """ "kals ok  poly feed stale 1/6 ws auth_failed": a venue whose every aspect is "ok" reads
+    "ok"; otherwise each aspect that is not ok is named with its state (the feed's name is left
+    out when it is the only one)."""
+    line: list = []
+    for venue, states in health.items():
+        line.append(f"  {venue[:4]}")
+        bad = {aspect: state for aspect, state in states.items() if state != "ok"}
+        if not bad:
+            line += [" ", ("ok", "$success")]
+            continue
+        for aspect, state in bad.items():
+            label = "" if aspect == "feed" and len(bad) == 1 else f" {aspect}"
+            line += [label, " ", (state, _state_style(state))]
     return line
 
 
@@ -170,7 +219,9 @@ class HeaderBar(Widget):
             line1 += ["  ", (" READ-ONLY ", "b reverse $secondary")]
         line1 += alerts_line(state)
         wide = self.size.width >= 100
-        return literal(*line1, "\n", *money_line(state, wide), "\n", *health_line(state, now, link, link_detail))
+        if not wide and state.bankroll is not None:  # the money line has no room for it
+            line1 += ["  ", *exposure_text(state)]
+        return literal(*line1, "\n", *money_line(state, wide), "\n", *health_line(state, now, link, link_detail, wide))
 
     def show(self, state: DeskState, now: datetime, link: str, link_detail: str) -> None:
         """Repaint from state (only when the text or its styles changed)."""

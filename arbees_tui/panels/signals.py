@@ -78,8 +78,10 @@ class PendingTable(SyncTable):
         ("edge", "Edge", 6),
         ("exp", "Exp", 7),
         ("game", "Game", 8),
-        ("cmd", "Command", 24),
+        ("cmd", "Command", 16),
     )
+    DROP = ("game", "cmd")  # legs name the team; the command's fate is also toasted (80 columns)
+    GROW = {"legs": 2, "cmd": 1}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="pending", **kwargs)
@@ -199,11 +201,13 @@ class RecentTable(SyncTable):
     COLUMNS = (
         ("at", "Last UTC", 8),
         ("game", "Game", 8),
-        ("decision", "Decision", 9),
+        ("decision", "Decision", 8),
         ("n", "×", 3),
-        ("reason", "Reason", 30),
+        ("reason", "Reason", 10),
         ("edge", "Edge", 6),
     )
+    DROP = ("edge", "game")  # the time, decision, count and reason always show
+    GROW = {"reason": 3, "decision": 1}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="recent", **kwargs)

@@ -37,8 +37,10 @@ class AuditTable(SyncTable):
         ("actor", "Actor", 10),
         ("action", "Action", 12),
         ("entity", "Entity", 14),
-        ("detail", "Detail", 60),
+        ("detail", "Detail", 30),
     )
+    DROP = ("entity",)
+    GROW = {"detail": 3, "entity": 1}  # noqa: RUF012
 
 
 class AuditScreen(Screen):
@@ -70,6 +72,7 @@ class AuditScreen(Screen):
         """Rebuild the table for the current query (a user action, so a rebuild is fine)."""
         query = self.query_one(Input).value
         table = self.query_one(AuditTable)
+        keep = table.selected_key()  # the line the operator is on stays under the cursor
         table.reset()
         for view in state.audit:
             if audit_matches(view, query):
@@ -77,6 +80,8 @@ class AuditScreen(Screen):
                     f"{view.audit_id}",
                     (view.ts.strftime("%Y-%m-%d %H:%M:%S"), view.actor, view.action, view.entity, view.detail),
                 )
+        if keep is not None and table.has_key(keep):
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._shown = state.audit[0].key if state.audit else None
         self.sub_title = f"{table.row_count} of {len(state.audit)} lines"
         table.border_subtitle = self.sub_title

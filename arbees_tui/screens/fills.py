@@ -33,8 +33,10 @@ class FillsBlotter(SyncTable):
         ("px", "Px¢", 5),
         ("fee", "Fee", 7),
         ("venue", "Venue", 10),
-        ("order", "Order", 40),
+        ("order", "Order", 12),
     )
+    DROP = ("order", "venue")
+    GROW = {"order": 3, "pays": 1, "game": 1}  # noqa: RUF012
 
 
 def fill_cells(state: DeskState, fill: FillView) -> tuple[str, ...]:
@@ -82,7 +84,7 @@ class FillsScreen(Screen):
             literal(
                 ("Fills", "b"),
                 f"  {len(state.fills)} fills  {fmt.contracts(contracts)} contracts  fees {fmt.dollars(fees)}  ",
-                (f"as of {now:%H:%M:%S} UTC", "$text-muted"),
+                (f"engine clock {state.engine_clock(now):%H:%M:%S} UTC", "$text-muted"),
             )
         )
         added = False

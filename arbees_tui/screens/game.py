@@ -31,14 +31,16 @@ class MarketsTable(SyncTable):
     """The game's markets on every venue; row key = market_id."""
 
     COLUMNS = (
-        ("venue", "Venue", 10),
-        ("market", "Market", 16),
-        ("yes", "YES team", 8),
-        ("bid", "Bid¢", 5),
-        ("ask", "Ask¢", 5),
-        ("size", "Size b/a", 9),
+        ("venue", "Venue", 6),
+        ("yes", "YES", 6),
+        ("bid", "Bid¢", 4),
+        ("ask", "Ask¢", 4),
         ("state", "State", 5),
+        ("size", "Size b/a", 9),
+        ("market", "Market", 16),
     )
+    DROP = ("market", "size")  # venue, team, bid, ask and state never drop
+    GROW = {"market": 2, "yes": 1, "venue": 1}  # noqa: RUF012
 
 
 class GameSignalsTable(SyncTable):
@@ -48,13 +50,15 @@ class GameSignalsTable(SyncTable):
     COLUMNS = (
         ("at", "At", 8),
         ("edge", "Edge", 6),
-        ("decision", "Decision", 9),
-        ("reason", "Reason", 14),
+        ("decision", "Decision", 8),
+        ("reason", "Reason", 8),
         ("model", "Model", 6),
         ("used", "Used", 6),
         ("mid", "Mid", 6),
         ("kind", "Kind", 5),
     )
+    DROP = ("kind", "mid", "used", "model")
+    GROW = {"reason": 1}  # noqa: RUF012
 
 
 class FillsTable(SyncTable):
@@ -68,6 +72,8 @@ class FillsTable(SyncTable):
         ("px", "Px¢", 5),
         ("fee", "Fee", 6),
     )
+    DROP = ("market",)
+    GROW = {"market": 1}  # noqa: RUF012
 
 
 class GameScreen(Screen):
@@ -123,12 +129,12 @@ class GameScreen(Screen):
                 market_id,
                 (
                     q.venue,
-                    market_id,
                     q.yes_team or q.outcome,
                     fmt.cents(q.yes_bid),
                     fmt.cents(q.yes_ask),
-                    size,
                     "stale" if q.stale else "ok",
+                    size,
+                    market_id,
                 ),
             )
         for key in markets.row_keys():

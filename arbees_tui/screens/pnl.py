@@ -44,6 +44,8 @@ class GamePnlTable(SyncTable):
     """One row per game; row key = game_id."""
 
     COLUMNS = (("game", "Game", 9), ("sport", "Sport", 10), *PNL_COLUMNS, ("arbs", "Arbitrage", 20))
+    DROP = ("arbs", "sport", "open")  # the money columns never drop
+    GROW = {"arbs": 2, "game": 1}  # noqa: RUF012
 
 
 class SportPnlTable(SyncTable):
@@ -79,7 +81,7 @@ class PnlScreen(Screen):
             literal(
                 ("P&L", "b"),
                 f"  {len(games)} game{'s' * (len(games) != 1)}  ",
-                (f"as of {now:%H:%M:%S} UTC", "$text-muted"),
+                (f"engine clock {state.engine_clock(now):%H:%M:%S} UTC", "$text-muted"),
             )
         )
         _diff(

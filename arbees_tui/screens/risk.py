@@ -27,12 +27,14 @@ class LimitsTable(SyncTable):
         ("cap", "Limit", 10),
         ("share", "Use", 5),
     )
+    GROW = {"scope": 2, "limit": 1}  # noqa: RUF012
 
 
 class RejectionsTable(SyncTable):
     """Rejection code, count and what it means; row key = code."""
 
-    COLUMNS = (("code", "Reason", 22), ("count", "Count", 6), ("why", "Meaning", 90))
+    COLUMNS = (("code", "Reason", 22), ("count", "Count", 6), ("why", "Meaning", 30))
+    GROW = {"why": 1}  # noqa: RUF012
 
 
 class RiskScreen(Screen):
@@ -59,7 +61,11 @@ class RiskScreen(Screen):
         """Diff both tables against the state (rows by key, never cleared: the cursor stays)."""
         total = sum(state.engine.rejections.values()) if state.engine else 0
         self.query_one("#risk-title", Static).update(
-            literal(("Risk", "b"), f"  {total} rejections  ", (f"as of {now:%H:%M:%S} UTC", "$text-muted"))
+            literal(
+                ("Risk", "b"),
+                f"  {total} rejections  ",
+                (f"engine clock {state.engine_clock(now):%H:%M:%S} UTC", "$text-muted"),
+            )
         )
         limits = self.query_one(LimitsTable)
         rows = {f"{u.limit}|{u.scope}": limit_row(u) for u in limit_uses(state)}

@@ -1,4 +1,6 @@
-"""`arbees bench-desk` machinery under a short, smaller load: every event applied, keys handled fast."""
+"""`arbees bench-desk` machinery under a short, smaller load: every event applied, every key press
+measured. The speed targets themselves are the benchmark's printed figures (`arbees bench-desk`),
+not asserted here: a loaded test machine would make a timing assertion flaky."""
 
 from __future__ import annotations
 
@@ -6,10 +8,10 @@ from arbees_tui.bench import percentiles, report, run_bench
 from arbees_tui.cli import main
 
 
-async def test_bench_applies_every_event_and_handles_keys():
+async def test_bench_applies_every_event_and_measures_every_key():
     result = await run_bench(games=60, markets_per_game=4, rate=200, seconds=1.5, presses=6, size=(120, 40))
     assert result.events_pushed >= 250 and result.events_applied == result.events_pushed
-    assert len(result.key_ms) == 6 and percentiles(result.key_ms)["p50"] < 100
+    assert len(result.key_ms) == 6 and all(ms > 0 for ms in result.key_ms)
     assert result.frame_ms and result.paint_ms
     assert "keypress" in report(result, 60, 240, 200)
 

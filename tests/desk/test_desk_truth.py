@@ -77,7 +77,7 @@ async def test_header_shows_trading_badge_money_and_health():
         assert " PAPER " in text
         # equity marked to market: 10012.40 + 3.10 unrealized; realized after fees 12.75 − 0.35
         assert "eq $10,015.50" in text and "cash $9,745.15" in text and "real +$12.40" in text
-        assert "fees $0.35" in text and "exp $24.25/$400" in text
+        assert "fees today $0.35" in text and "exp $24.25/$400" in text
         assert "store ok" in text and "kals ok" in text and "poly stale 1/6" in text
         engine = app.state.engine.model_copy(
             update={
@@ -172,9 +172,9 @@ async def test_positions_name_the_team_paid_on_and_enter_opens_the_game():
         await settle(pilot)
         table = app.screen.query_one(PositionsTable)
         rows = {key: cells[:5] for key, cells in table._cells.items()}
-        assert rows == {
-            "p1": ("BOS@LAL", "LAL", "YES", "25", "+$1.50"),
-            "p2": ("BOS@LAL", "not PHI", "NO", "40", "-$1.60"),
+        assert rows == {  # rows are per market now (YES and NO netted); the side names its venue
+            "mkt|K-g0000-LAL": ("BOS@LAL", "LAL", "K YES", "25", "+$1.50"),
+            "mkt|P-g0003-PHI": ("BOS@LAL", "not PHI", "P NO", "40", "-$1.60"),
         }
         table.focus()
         await pilot.press("enter")

@@ -57,3 +57,26 @@ async def test_a_desk_follows_the_engine_to_its_new_endpoints_after_a_restart(da
     snapshot = await source.load_snapshot()
     assert snapshot.engine is None and snapshot.entities == {}
     await source.close()
+
+
+async def test_the_demo_desk_follows_a_restarted_demo_engine_to_its_new_endpoints(data_home, private_redis):
+    """`arbees demo` hands the desk the URL it read from the engine's record (args.redis set): the
+    desk must still re-read that record after a link error, or it retries the dead port forever."""
+    from arbees_tui.cli import desk_source
+
+    dead = "redis://127.0.0.1:9/0"
+    write_embedded_urls("demo", "postgresql://x", dead, {"operator": dead})
+    args = argparse.Namespace(redis=dead, follow_record=True, instance="demo", read_only=False)
+    source = desk_source(args)
+    with pytest.raises(redis.ConnectionError):
+        await source.load_snapshot()
+    write_embedded_urls("demo", "postgresql://x", private_redis.url, {"operator": private_redis.url})
+    await source.reset()  # what the feed does after an error
+    assert source.redis_url == private_redis.url and source.follows == 1
+    assert (await source.load_snapshot()).entities == {}
+    await source.close()
+    # a desk on a configured --redis stays where it was told
+    fixed = desk_source(argparse.Namespace(redis=dead, instance="demo", read_only=False))
+    await fixed.reset()
+    assert fixed.redis_url == dead and fixed.follows == 0
+    await fixed.close()

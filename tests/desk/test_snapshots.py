@@ -167,3 +167,30 @@ def test_engine_killed_under_the_desk(snap_compare, size):
 @THREE_SIZES
 def test_risk_view(snap_compare, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=settle, press=["e"])
+
+
+def _book():
+    """Manual mode with a pending arbitrage and a book holding a filled arbitrage and a netted market."""
+    return make_app(
+        source=MemorySource(sample_snapshot(NOW, mode="manual", arb=True, book=True), heartbeat(NOW, "manual"))
+    )
+
+
+async def _focus_positions(pilot) -> None:
+    await settle(pilot)
+    table = pilot.app.screen.query_one("#positions")
+    table.focus()
+    table.move_cursor(row=table.get_row_index("arb|g0001|MIA"))
+    pilot.app.tick()
+    await pilot.pause()
+
+
+@THREE_SIZES
+def test_positions_by_game(snap_compare, size):
+    """Issue 15: YES/NO netted per market, an arbitrage's legs under its locked-in P&L."""
+    assert snap_compare(_book(), terminal_size=size, run_before=_focus_positions)
+
+
+@THREE_SIZES
+def test_pnl_screen(snap_compare, size):
+    assert snap_compare(_book(), terminal_size=size, run_before=settle, press=["p"])

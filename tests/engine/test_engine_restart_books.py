@@ -30,6 +30,7 @@ async def test_restart_keeps_stored_starting_bankroll_and_the_days_losses(pg_dsn
             bankroll = again.portfolio.bankroll
             assert bankroll.starting == D("1000") and bankroll.equity == D("1000") - D("240") - D("12.50")
             assert again.portfolio.day_net_pnl(now) == D("-252.50")
+            assert again.portfolio.day_fees(now) == D("12.50")  # the desk's "fees today" survives too
             assert daily_loss(None, again.trader.risk_context(), settings.limits) == "daily_loss"  # limit $250
         finally:
             await again.shutdown()

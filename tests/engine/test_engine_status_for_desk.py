@@ -24,3 +24,7 @@ async def test_status_carries_engine_clock_trading_kind_feeds_and_exposures(pg_d
         for game_id, dollars in status.exposure_by_game.items():
             assert dollars == portfolio.exposure_by_game(game_id)
         assert sum(status.exposure_by_sport.values()) == sum(status.exposure_by_game.values())
+        assert status.resume_mode == settings.mode  # the chosen mode a resume returns to
+        # fees today: every fill of this short run falls on the engine clock's day, so all of them
+        bankroll = engine.bankroll_view()
+        assert bankroll.day_fees is not None and bankroll.day_fees > 0 and bankroll.day_fees == bankroll.fees

@@ -254,3 +254,51 @@ async def test_a_restart_resolves_an_unknown_outcome_no_order_by_client_order_id
             await client.aclose()
     finally:
         await store.close()
+
+
+async def test_a_restart_whose_lookup_fails_keeps_the_order_unknown_and_its_market_blocked(rsa_key, pg_dsn):
+    """The venue is unreachable for lookups when the engine restarts: restore does not raise, the
+    order stays SENT in the execution engine's unresolved orders (counted as
+    recovered_live_orders_unknown), its market takes no new signal, and the retried lookup books
+    the venue's fills once the venue answers again."""
+    from arbees_engine.store.store import Store
+
+    store = await Store.connect(pg_dsn)
+    try:
+        with FakeKalshiRest(rsa_key.public_key(), liquidity=5) as server:
+            server.fill_sizes = [D("2")]
+            client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE, max_attempts=1)
+            await _stored_world(store)
+            first = _live_engine(pg_dsn, store, client)
+            await first.restore()
+            first.registry.games["espn:nba:1"] = _game()
+            first.registry.add_market(MARKET)
+            server.gateway_error_after_create, server.fail_gets = True, 10
+            leg = Leg(MARKET.market_id, Venue.KALSHI, Side.YES, D("0.55"), 8)
+            await first.executor.execute(
+                Signal("sig-yes", SignalKind.EDGE, "espn:nba:1", (leg,), 0.6, 0.55, D("0.05"), datetime.now(UTC))
+            )
+            (stored,) = await store.load_orders()
+            assert stored.status.value == "sent"
+
+            server.fail_gets = 1000  # still unreachable at the restart
+            second = _live_engine(pg_dsn, store, client)
+            await second.restore()  # must not raise
+            assert list(second.executor.unresolved) == [stored.client_order_id]
+            assert second.counts["recovered_live_orders_unknown"] == 1
+            assert await store.count_fills() == 0
+            second.registry.games["espn:nba:1"] = _game()
+            bodies = len(server.bodies)
+            await second.executor.execute(
+                Signal("sig-again", SignalKind.EDGE, "espn:nba:1", (leg,), 0.6, 0.55, D("0.05"), datetime.now(UTC))
+            )
+            assert len(server.bodies) == bodies  # the market is blocked while the order is unknown
+
+            server.fail_gets = 0
+            await second.executor.resolve_unknown(second.executor.unresolved[stored.client_order_id])
+            assert not second.executor.unresolved
+            assert await store.count_fills() == 2
+            assert second.portfolio.position(MARKET.market_id, Side.YES).contracts == 5
+            await client.aclose()
+    finally:
+        await store.close()

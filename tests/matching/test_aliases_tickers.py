@@ -28,8 +28,8 @@ EXPECTED_TEAMS = {
     League.BUNDESLIGA: 18,
     League.SERIEA: 20,
     League.LIGUE1: 18,
-    League.NCAAF: 75,
-    League.NCAAB: 84,
+    League.NCAAF: 365,
+    League.NCAAB: 365,
 }
 
 
@@ -71,7 +71,8 @@ def test_lookups_by_code_city_mascot_and_fuzzy():
     assert nba.resolve_name("Los Angeles").keys == {"LAL", "LAC"}
     kings = nba.resolve_name("Kings")
     assert kings.keys == {"SAC"} and kings.shared_mascot
-    assert nba.resolve_name("Golden St Warriors").kind == "fuzzy"
+    assert nba.resolve_name("Golden St Warriors").keys == {"GSW"}  # "St" indexed for "State"
+    assert nba.resolve_name("Golden State Warrior").kind == "fuzzy"
     assert nba.resolve_name("Los Angeles Kings") is None  # below the fuzzy cutoff: refuse, never guess
     assert nba.resolve_name("Duke") is None
 

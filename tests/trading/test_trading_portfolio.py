@@ -99,6 +99,8 @@ def test_day_realized_counts_since_utc_midnight():
     pf.settle("k:A", yes_won=False, at=NOW)  # −5.00 today
     assert pf.day_net_pnl(NOW) == D("-5.18")
     assert pf.day_net_pnl(NOW + timedelta(days=1)) == 0  # a new UTC day starts flat
+    assert pf.day_fees(NOW) == D("0.18")  # yesterday's fill's fee is not today's
+    assert pf.day_fees(NOW + timedelta(days=1)) == 0
 
 
 def test_identity_detects_tampering():

@@ -24,7 +24,6 @@ from ...model import (
     ListingStatus,
     MarketListing,
     Venue,
-    VenueResult,
 )
 from ..wire import (
     MAX_ID_CHARS,
@@ -177,7 +176,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
             start_date=start_date,
             closes_at=timestamp(market.get("endDate"), "endDate"),
             status=ListingStatus(status),
-            result=VenueResult(result) if result else None,
+            result=result,
             tick=tick,
             fees=fee_schedule(market),
             rules=text(market.get("description"), "description"),
