@@ -108,7 +108,8 @@ class EndpointSettings(BaseModel):
     """Base URLs of the real feeds and venues (configurable so tests can point at 127.0.0.1)."""
 
     espn_base_url: str = "https://site.api.espn.com/apis/site/v2/sports"
-    kalshi_base_url: str = "https://api.elections.kalshi.com/trade-api/v2"
+    # Kalshi's recommended hosts (docs.kalshi.com/getting_started/api_environments); = adapters/kalshi/config.py
+    kalshi_base_url: str = "https://external-api.kalshi.com/trade-api/v2"
     polymarket_gamma_url: str = "https://gamma-api.polymarket.com"
     polymarket_clob_url: str = "https://clob.polymarket.com"
     espn_leagues: list[str] = Field(default_factory=lambda: ["basketball/nba", "football/nfl", "hockey/nhl"])
@@ -119,11 +120,16 @@ class EndpointSettings(BaseModel):
     http_timeout_s: float = Field(10.0, gt=0)
     # Websocket books (issue 4). Kalshi's channel needs an API key; Polymarket's market channel is public.
     use_websockets: bool = True
-    kalshi_ws_url: str = "wss://api.elections.kalshi.com/trade-api/ws/v2"
+    kalshi_ws_url: str = "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
     polymarket_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
     kalshi_key_id: str | None = None
     kalshi_key_file: Path | None = None
     discover_every_s: float = Field(60.0, gt=0)
+    # Feed liveness (adapters/watchdog.py): a subscribed market silent feed_silence_s seconds gets a REST
+    # top-of-book check, then a resubscribe, then a reconnect; a ping unanswered feed_pong_timeout_s → reconnect.
+    feed_silence_s: float = Field(30.0, gt=0)
+    feed_ping_interval_s: float = Field(10.0, gt=0)  # Polymarket's text PING; Kalshi's protocol ping
+    feed_pong_timeout_s: float = Field(10.0, gt=0)
 
 
 class OpsSettings(BaseModel):

@@ -6,7 +6,7 @@ tests/ on sys.path via tests/conftest.py).
         "/basketball/nba/scoreboard": fixture("espn", "scoreboard_nba_final_20260115.json"),
         "/markets?cursor=abc": Reply(200, {"markets": [], "cursor": ""}),   # query subset match
         "/book": [Reply(500, "boom"), Reply(200, fixture("polymarket", "clob_midpoint.json"))],
-        "/events": load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),  # JSON array
+        **gamma_routes(load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")),  # keyset
     }) as server:
         url = server.url            # "http://127.0.0.1:<port>"
         server.route("/x", Reply(429, "", {"Retry-After": "0"}), Reply(200, {...}))
@@ -63,6 +63,29 @@ class Reply:
         if isinstance(self.body, Path):
             return self.body.read_bytes()
         return json.dumps(self.body).encode()
+
+
+#: What Gamma's retired offset lists answer with (RFC 9745 `Deprecation`, RFC 8594 `Sunset`): the
+#: exact header text Polymarket sends is not in the recorded fixtures; the date is its announced sunset.
+GAMMA_DEPRECATION = {"Deprecation": "true", "Sunset": "Fri, 01 May 2026 00:00:00 GMT"}
+
+
+def gamma_routes(
+    events: list, markets: list | None = None, prefix: str = "", *, retired_markets: bool = True
+) -> dict[str, Reply]:
+    """Routes of a fake Gamma at `prefix`: the keyset lists `/events/keyset` (one last page, no
+    `next_cursor`) and `/markets/keyset`, and the retired `/events` and `/markets` answering the same
+    data with GAMMA_DEPRECATION headers (tests assert nothing calls them: `hits(...) == 0`).
+    `retired_markets=False` leaves `/markets` out, for a server whose `/markets` is Kalshi's."""
+    markets = [] if markets is None else markets
+    routes = {
+        f"{prefix}/events/keyset": Reply(200, {"events": events}),
+        f"{prefix}/markets/keyset": Reply(200, {"markets": markets}),
+        f"{prefix}/events": Reply(200, events, GAMMA_DEPRECATION),
+    }
+    if retired_markets:
+        routes[f"{prefix}/markets"] = Reply(200, markets, GAMMA_DEPRECATION)
+    return routes
 
 
 def _as_reply(spec: object) -> Reply:

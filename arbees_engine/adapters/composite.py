@@ -13,6 +13,7 @@ passed to them); REST operations through `capture.record_op`; connection drops a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import structlog
 
@@ -49,6 +50,8 @@ class StreamingVenue:
     `retry_s`). recorder: records REST operations (streams record their own frames).
     after: an event (e.g. `ObservedEspnFeed.first_round`) the first discovery waits for, at most
     `after_timeout_s` seconds, so listings meet their games on the first match.
+    watchers: further adapters of this venue run alongside (`run(sink)`), e.g. Kalshi's
+    `KalshiExchangeWatch` (trading pauses); each may offer `status()` for a desk.
     """
 
     def __init__(
@@ -62,13 +65,21 @@ class StreamingVenue:
         recorder: Recorder | None = None,
         after: asyncio.Event | None = None,
         after_timeout_s: float = 10.0,
+        watchers: Sequence = (),
     ) -> None:
         self.rest, self.stream = rest, stream
+        self.watchers = list(watchers)
         self.after, self.after_timeout_s = after, after_timeout_s
         self.name = rest.name
         self.discover_every_s, self.poll_s, self.retry_s = discover_every_s, poll_s, retry_s
         self.recorder = recorder
         self.subscribed: set[str] = set()
+
+    def feed_status(self):
+        """The book stream's `watchdog.FeedStatus` (state, per-market ages, counters), or None when
+        books are polled over REST."""
+        status = getattr(self.stream, "feed_status", None)
+        return status() if status is not None else None
 
     @property
     def mode(self) -> str:
@@ -85,6 +96,7 @@ class StreamingVenue:
             tasks.append(asyncio.create_task(self.stream.run(sink)))
         else:
             tasks.append(asyncio.create_task(self._poll_loop(sink)))
+        tasks += [asyncio.create_task(watcher.run(sink)) for watcher in self.watchers]
         try:
             await asyncio.gather(*tasks)
         finally:

@@ -30,6 +30,7 @@ from .views import (  # noqa: F401 - re-exported
     Contracts,
     Dollars,
     EngineStatus,
+    FeedView,
     FillView,
     GameView,
     LatencyView,

@@ -285,6 +285,24 @@ class LatencyView(_Msg):
     count: int
 
 
+class FeedView(_Msg):
+    """One venue's book feed (adapters/watchdog.py FeedStatus).
+
+    state: "down" (no connection), "live" or "silent k/n" (k of n subscribed markets silent past
+    the watchdog's bound, being checked); last_message_age_s: seconds since any frame (None before
+    the first); market_age_s: market id ("kalshi:<ticker>", "polymarket:<YES token>") → seconds
+    since its last book message (None before the first); counts: the watchdog's steps
+    ("rest_checks", "quiet_ok", "book_moved", "resubscribes", "reconnects", "recovered", "pings",
+    "pongs", "pong_timeouts", ...) and the stream's resync counters ("resyncs", "hash_ok",
+    "hash_mismatch", "hash_mid_trade", "hash_unverifiable", "book_mismatch", "seq_gap", ...).
+    """
+
+    state: str
+    last_message_age_s: float | None = None
+    market_age_s: dict[str, float | None] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
 class EngineStatus(_Msg):
     """The engine's own state: mode, kill switch, health, counters, rejections, latencies.
 
@@ -292,7 +310,8 @@ class EngineStatus(_Msg):
     reader counts signal expiry on the clock `expires_at` is on. trading: per venue whether orders
     are real ("live"), paper against real books ("paper") or on the simulated venue ("sim").
     venue_feeds: per venue the health of its books ("ok", "stale k/n" when k of n books are stale,
-    "down" when all are, "unknown" without markets). exposure_by_game/_sport: dollars at cost of
+    "down" when all are, "unknown" without markets). feeds: per streaming venue its FeedView
+    (connection state, each market's last update age, watchdog counters). exposure_by_game/_sport: dollars at cost of
     open positions, to hold against limits max_game_exposure/max_sport_exposure.
     """
 
@@ -318,6 +337,7 @@ class EngineStatus(_Msg):
     engine_now: UtcDatetime | None = None  # the engine's clock (simulated time in a sim): signal expiry runs on it
     trading: dict[str, str] = Field(default_factory=dict)  # venue → "paper" | "live" | "sim"
     venue_feeds: dict[str, str] = Field(default_factory=dict)  # venue → "ok" | "stale k/n" | "down" | "unknown"
+    feeds: dict[str, FeedView] = Field(default_factory=dict)  # venue → its websocket feed (streaming venues only)
     exposure_by_game: dict[str, Decimal] = Field(default_factory=dict)  # game_id → dollars at cost
     exposure_by_sport: dict[str, Decimal] = Field(default_factory=dict)  # sport → dollars at cost
     # venue → {aspect: state string}, e.g. {"kalshi": {"ws": "auth_failed", "paused": "rate_limit"}}:

@@ -1,8 +1,11 @@
 """Paper broker: immediate-or-cancel limit buys filled against the live book, no venue traffic.
 
 Choices (documented because they shape paper P&L):
-- One Fill per book level touched, fee = fees.taker_fee on that fill. Venues charge per
-  match, so per-level rounding (Kalshi rounds each fill up to the cent) is the honest model.
+- One Fill per book level touched; fees = fees.order_fill_fees over the order's fills, the same
+  function edge estimates use (model/depth.fees). Venues charge per match: Kalshi ceils each
+  fill's trade fee to $0.0001, rounds the balance to the cent and rebates the accumulated
+  rounding across the order (docs.kalshi.com/getting_started/fee_rounding), so 10 @ 0.50 then
+  10 @ 0.52 costs $0.35, not two cent-rounded $0.18s.
 - Book sizes may be finer than the market trades; each level is floored to the market's contract
   step (`Market.contract_step`: whole contracts, or 0.01 on a fractional market), so a fractional
   order of 2.50 fills 2.50 and pays the fee on 2.50.
@@ -21,7 +24,7 @@ import structlog
 
 from arbees_engine.model import BookLevel, Fill, Market, Order, OrderBook, OrderStatus, depth
 from arbees_engine.model.contracts import on_step
-from arbees_engine.model.fees import taker_fee
+from arbees_engine.model.fees import order_fill_fees
 from arbees_engine.model.money import ZERO
 
 log = structlog.get_logger(__name__)
@@ -69,9 +72,10 @@ class PaperBroker:
             BookLevel(lv.price, lv.size - taken.get((order.side.value, lv.price), ZERO))
             for lv in book.asks_for(order.side)
         ]
+        takes = depth.walk(levels, order.contracts, order.limit_price, market.contract_step)
+        fees = order_fill_fees(schedule, [(take.price, take.contracts) for take in takes])
         fills = []
-        walked = depth.walk(levels, order.contracts, order.limit_price, market.contract_step)
-        for n, take in enumerate(walked, start=1):
+        for n, (take, fee) in enumerate(zip(takes, fees, strict=True), start=1):
             key = (order.side.value, take.price)
             taken[key] = taken.get(key, ZERO) + take.contracts
             fills.append(
@@ -83,7 +87,7 @@ class PaperBroker:
                     side=order.side,
                     price=take.price,
                     contracts=take.contracts,
-                    fee=taker_fee(schedule, take.price, take.contracts),
+                    fee=fee,
                     filled_at=now,
                 )
             )

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from .book import BookLevel
 from .contracts import WHOLE_STEP, floor_to_step
-from .fees import FeeSchedule, taker_fee
+from .fees import FeeSchedule, order_fee
 from .money import ZERO
 
 
@@ -63,8 +63,9 @@ def notional(takes: list[Take]) -> Decimal:
 
 
 def fees(schedule: FeeSchedule, takes: list[Take]) -> Decimal:
-    """Σ taker fee per take (one fill per level, as the paper broker charges), dollars."""
-    return sum((taker_fee(schedule, t.price, t.contracts) for t in takes), ZERO)
+    """Taker fees of one order filling `takes` (one fill per level, as the paper broker charges),
+    dollars: `fees.order_fee`, so Kalshi's per-order rounding rebate is counted as the venue does."""
+    return order_fee(schedule, [(t.price, t.contracts) for t in takes])
 
 
 def prefix(takes: list[Take], contracts: Decimal) -> list[Take]:

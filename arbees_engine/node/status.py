@@ -11,7 +11,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..bus.messages import BankrollView, EngineStatus, format_contracts, utcnow
+from ..bus.messages import BankrollView, EngineStatus, FeedView, format_contracts, utcnow
 from ..cache import Registry
 from ..control.signal_book import SignalBook
 from ..control.state import ControlState
@@ -133,6 +133,7 @@ def engine_status(parts: Parts) -> EngineStatus:
         engine_now=parts.clock(),
         trading=_trading(parts),
         venue_feeds=_venue_feeds(parts),
+        feeds=_feeds(parts),
         **_exposures(parts),
     )
 
@@ -158,6 +159,23 @@ def _venue_feeds(parts: Parts) -> dict[str, str]:
         venue: "ok" if not stale else ("down" if stale == total else f"stale {stale}/{total}")
         for venue, (stale, total) in seen.items()
     }
+
+
+def _feeds(parts: Parts) -> dict[str, FeedView]:
+    """Venue → its websocket feed's state, per-market update ages and watchdog counters, for the
+    adapters that stream books (`feed_status()`, adapters/watchdog.py FeedStatus; None = polled)."""
+    out: dict[str, FeedView] = {}
+    for adapter in parts.adapters:
+        feed_status = getattr(adapter, "feed_status", None)
+        status = feed_status() if callable(feed_status) else None
+        if status is not None:
+            out[adapter.name] = FeedView(
+                state=status.state,
+                last_message_age_s=status.last_message_age_s,
+                market_age_s=status.market_age_s,
+                counts=status.counts,
+            )
+    return out
 
 
 def _exposures(parts: Parts) -> dict[str, dict]:

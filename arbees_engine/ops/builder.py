@@ -94,9 +94,14 @@ def build_engine(
     engine.live_orders = live_order_client(settings, signer)
     if engine.live_orders is not None:
         from ..adapters.kalshi.broker import KalshiLiveBroker
+        from ..adapters.kalshi.factory import guard_live_broker
         from ..model import Venue
 
-        engine.live_brokers[Venue.KALSHI] = KalshiLiveBroker(engine.live_orders, engine.registry.markets)
+        live = KalshiLiveBroker(engine.live_orders, engine.registry.markets)
+        engine.live_brokers[Venue.KALSHI] = guard_live_broker(live, adapters)  # no orders during a pause
+        from ..adapters.kalshi.live_setup import live_account_adapter
+
+        engine.adapters.append(live_account_adapter(settings, signer, live, engine.live_orders))  # limits, order group
     engine.recorder = recorder
     return engine
 

@@ -335,3 +335,61 @@ def test_soccer_added_time_comes_from_the_display_clock(display, clock, period, 
     games, rejections = parse_scoreboard({"events": [event]}, League.EPL)
     assert rejections == [] and games[0].status is GameStatus.LIVE
     assert (games[0].seconds_remaining_regulation, games[0].added_time_s) == (remaining, added)
+
+
+def test_college_scoreboards_ask_for_all_of_division_i_and_fbs() -> None:
+    from arbees_engine.adapters.espn.feed import scoreboard_request
+
+    base = "https://site.api.espn.com/apis/site/v2/sports"
+    assert scoreboard_request(base, "basketball/mens-college-basketball") == (
+        f"{base}/basketball/mens-college-basketball/scoreboard",
+        {"groups": "50", "limit": "500"},
+    )
+    assert scoreboard_request(base + "/", "football/college-football") == (
+        f"{base}/football/college-football/scoreboard",
+        {"groups": "80", "limit": "500"},
+    )
+    assert scoreboard_request(base, "basketball/nba") == (f"{base}/basketball/nba/scoreboard", {})
+    with pytest.raises(ValueError):
+        scoreboard_request(base, "football/college-football?groups=1")
+
+
+async def test_college_football_feed_gets_the_whole_fbs_slate() -> None:
+    """The recorded FBS capture (response `groups: ["80"]`, 25 events) is what `groups=80` answers;
+    the bare URL would get ESPN's featured games only (here: its first two events)."""
+    fbs = load_fixture("espn", "scoreboard_ncaaf_fbs_week_teamtracker.json")
+    assert fbs["groups"] == ["80"]
+    featured = {**fbs, "events": fbs["events"][:2]}
+    routes = {
+        "/football/college-football/scoreboard": featured,
+        "/football/college-football/scoreboard?groups=80&limit=500": fbs,
+        "/basketball/mens-college-basketball/scoreboard?groups=50&limit=500": {"events": []},
+    }
+    sink = RecordingSink()
+    with start_fixture_server(routes) as server:
+        async with make_client(5.0) as client:
+            feed = EspnFeed(
+                ["football/college-football", "basketball/mens-college-basketball"],
+                server.url,
+                client,
+                poll_live_s=3600,
+                poll_idle_s=3600,
+                policy=FAST,
+            )
+            await run_until(
+                lambda: feed.run(sink),
+                sink,
+                lambda: (
+                    len({g.game_id for g in sink.games}) >= 25
+                    and server.hits("/basketball/mens-college-basketball/scoreboard") == 1
+                ),
+            )
+        assert sorted(server.requests) == [
+            "/basketball/mens-college-basketball/scoreboard?groups=50&limit=500",
+            "/football/college-football/scoreboard?groups=80&limit=500",
+        ]
+    games = {g.game_id: g for g in sink.games}
+    assert len(games) == 25 and sink.rejections == []
+    assert {g.league for g in games.values()} == {League.NCAAF}
+    opener = games["espn:ncaaf:401403888"]
+    assert (opener.home.name, opener.away.name) == ("South Carolina Gamecocks", "Georgia Bulldogs")

@@ -27,6 +27,27 @@ FAST = RetryPolicy(attempts=4, initial_s=0.001, max_wait_s=0.01, jitter_s=0.001)
 NBA_CURSOR = "CgwIiJue0QYQiLDBjQISG0tYTkJBR0FNRS0yNkpVTjEzTllLU0FTLU5ZSw"
 
 
+def series_payload(ticker: str, fee_type: str = "quadratic_with_maker_fees", multiplier: float = 1) -> dict:
+    """GET /series/{ticker} shaped as SDK kalshi-typescript 3.30.0 `GetSeriesResponse` (synthetic:
+    no recorded series payload exists; required fields of `Series` present)."""
+    return {
+        "series": {
+            "ticker": ticker,
+            "frequency": "custom",
+            "title": ticker,
+            "category": "Sports",
+            "categories": ["Sports"],
+            "tags": [],
+            "settlement_sources": [],
+            "contract_url": "",
+            "contract_terms_url": "",
+            "fee_type": fee_type,
+            "fee_multiplier": multiplier,
+            "additional_prohibitions": [],
+        }
+    }
+
+
 def test_settled_nba_game_markets() -> None:
     listings, cursor, rejections = parse_markets(load_fixture("kalshi", "markets_nba_game_settled.json"))
     assert rejections == [] and cursor == NBA_CURSOR
@@ -138,6 +159,9 @@ def kalshi_routes() -> dict:
         "/events/KXNBAGAME-26JUN13NYKSAS": load_fixture("kalshi", "event_nba_game_settled.json"),
         "/markets/KXELONMARS-99/orderbook": load_fixture("kalshi", "orderbook_fp_full_KXELONMARS-99.json"),
         "/markets/KXCOLONIZEMARS-50/orderbook": load_fixture("kalshi", "orderbook_fp_mlb_depth5.json"),
+        "/series/KXNBAGAME": series_payload("KXNBAGAME", multiplier=0.5),
+        "/series/KXELONMARS": series_payload("KXELONMARS", "quadratic"),
+        "/series/KXCOLONIZEMARS": series_payload("KXCOLONIZEMARS"),
     }
 
 
@@ -166,6 +190,25 @@ async def test_venue_discovers_with_pagination_and_polls_open_books() -> None:
         D("0.12"),
     )
     assert all(b.is_snapshot for b in sink.books) and sink.rejections == []
+    fees = {m.venue_market_id: (m.fees.taker_rate, m.fees.maker_rate) for m in sink.listings}
+    assert fees["KXNBAGAME-26JUN13NYKSAS-SAS"] == (D("0.035"), D("0.00875"))  # multiplier 0.5
+    assert fees["KXELONMARS-99"] == (D("0.07"), D("0"))  # "quadratic": no maker fees
+    assert fees["KXCOLONIZEMARS-50"] == (D("0.07"), D("0.0175"))
+    assert server.hits("/series/KXNBAGAME") == 1  # once per discovery round
+
+
+async def test_unpriced_series_fees_keep_the_general_schedule_and_are_counted() -> None:
+    routes = kalshi_routes()
+    routes["/series/KXELONMARS"] = series_payload("KXELONMARS", "flat")
+    del routes["/series/KXCOLONIZEMARS"]
+    sink = RecordingSink()
+    with start_fixture_server(routes) as server:
+        async with make_client(5.0) as client:
+            venue = KalshiRestVenue(server.url, client, ["KXNBAGAME"], policy=FAST)
+            await venue.discover(sink)
+    assert sorted(sink.reasons("kalshi")) == ["bad_series_fees", "http_404"]
+    elon = next(m for m in sink.listings if m.venue_market_id == "KXELONMARS-99")
+    assert (elon.fees.taker_rate, elon.fees.maker_rate) == (D("0.07"), D("0.0175"))
 
 
 async def test_venue_survives_bad_books_and_http_errors() -> None:
@@ -209,7 +252,9 @@ async def test_repeated_cursor_stops_pagination_and_failed_event_is_reported() -
     page = load_fixture("kalshi", "markets_open_two_tickers.json")
     page["cursor"] = "same"
     sink = RecordingSink()
-    with start_fixture_server({"/markets": page}) as server:
+    routes = {"/markets": page, "/series/KXELONMARS": series_payload("KXELONMARS")}
+    routes["/series/KXCOLONIZEMARS"] = series_payload("KXCOLONIZEMARS")
+    with start_fixture_server(routes) as server:
         async with make_client(5.0) as client:
             venue = KalshiRestVenue(server.url, client, ["KXELONMARS"], ["KXNOPE-1"], policy=FAST)
             assert await venue.discover(sink) is False  # /events/KXNOPE-1 → 404

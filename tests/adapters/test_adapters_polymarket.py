@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from fixture_server import RecordingSink, Reply, load_fixture, run_until, start_fixture_server
+from fixture_server import RecordingSink, Reply, gamma_routes, load_fixture, run_until, start_fixture_server
 
 from arbees_engine.adapters.http import RetryPolicy, make_client
 from arbees_engine.adapters.polymarket import (
@@ -127,7 +128,7 @@ def test_multi_outcome_market_is_not_binary() -> None:
 
 async def test_venue_discovers_moneylines_and_polls_books() -> None:
     routes = {
-        "/events?tag_id=1": load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),
+        **gamma_routes(load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")),
         f"/book?token_id={MLP_YES}": load_fixture("polymarket", "ws_book_captured_2026_full.json"),
     }
     sink = RecordingSink()
@@ -135,7 +136,9 @@ async def test_venue_discovers_moneylines_and_polls_books() -> None:
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, poll_s=0.01, policy=FAST)
             await run_until(lambda: venue.run(sink), sink, lambda: len(sink.books) >= 2)
-        assert server.hits("/events") == 1  # one short page: no second page requested
+        assert server.hits("/events/keyset") == 1  # no next_cursor: no second page requested
+        assert "tag_id=1" in server.requests[0] and "offset" not in server.requests[0]
+        assert server.hits("/events") == server.hits("/markets") == 0  # the deprecated offset lists
     assert [listing.venue_market_id for listing in sink.listings] == [MLP_YES]  # team-to-advance skipped
     book = sink.books[0]
     assert book.market_id == f"polymarket:{MLP_YES}"
@@ -148,7 +151,9 @@ async def test_venue_survives_bad_books_and_http_errors() -> None:
     sink = RecordingSink()
     with start_fixture_server() as server:
         server.route(
-            "/events", Reply(500, ""), Reply(200, load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"))
+            "/events/keyset",
+            Reply(500, ""),
+            Reply(200, {"events": load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")}),
         )
         server.route(
             "/book",
@@ -173,27 +178,47 @@ async def test_failed_discovery_is_retried_without_waiting_for_the_discovery_int
     sink = RecordingSink()
     with start_fixture_server() as server:
         server.route(
-            "/events",
+            "/events/keyset",
             Reply(200, b"[{"),
-            Reply(200, load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")),
+            Reply(200, {"events": load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")}),
         )
         server.route("/book", load_fixture("polymarket", "ws_book_captured_2026_full.json"))
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, poll_s=0.01, discover_every_s=3600, policy=FAST)
             await run_until(lambda: venue.run(sink), sink, lambda: len(sink.books) >= 1)
-        assert server.hits("/events") == 2
+        assert server.hits("/events/keyset") == 2
     assert sink.reasons("polymarket") == ["bad_json"] and len(sink.listings) == 1
 
 
-async def test_gamma_pagination_by_offset() -> None:
-    event = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")[0]
+async def test_gamma_keyset_pagination_follows_next_cursor_until_absent() -> None:
+    events = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")
     sink = RecordingSink()
-    with start_fixture_server({"/events?offset=0": [event], "/events?offset=1": []}) as server:
+    pages = {
+        "/events/keyset": Reply(200, {"events": [], "next_cursor": "c1"}),  # a short page is not the last
+        "/events/keyset?after_cursor=c1": Reply(200, {"events": events, "next_cursor": "c2"}),
+        "/events/keyset?after_cursor=c2": Reply(200, {"events": []}),
+    }
+    with start_fixture_server(pages) as server:
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, page_size=1, policy=FAST)
             assert await venue.discover(sink) is True
-        assert [r.split("offset=")[1] for r in server.requests] == ["0", "1"]
+        cursors = [dict(parse_qsl(urlsplit(r).query)).get("after_cursor") for r in server.requests]
+        assert cursors == [None, "c1", "c2"] and all("limit=1" in r for r in server.requests)
     assert len(sink.listings) == 1
+
+
+async def test_a_repeated_keyset_cursor_ends_the_round_incomplete() -> None:
+    """Polymarket/agents#227: a server ignoring the cursor returns page 1 and the same cursor."""
+    events = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")
+    sink = RecordingSink()
+    with start_fixture_server({"/events/keyset": Reply(200, {"events": events, "next_cursor": "same"})}) as server:
+        async with make_client(5.0) as client:
+            venue = PolymarketRestVenue(server.url, server.url, client, policy=FAST)
+            venue.listings["gone-token"] = kept = parse_events(events)[0][0]
+            assert await venue.discover(sink) is False
+        assert server.hits("/events/keyset") == 2
+    assert sink.reasons("polymarket") == ["keyset_cursor_repeated"]
+    assert venue.listings["gone-token"] is kept  # incomplete: nothing closed
 
 
 def test_fee_schedule_is_parsed_and_enabled_fees_without_a_schedule_are_refused():
@@ -213,7 +238,9 @@ async def test_a_market_whose_event_closed_is_no_longer_polled() -> None:
     events = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")
     sink = RecordingSink()
     with start_fixture_server() as server:
-        server.route("/events", Reply(200, events), Reply(200, []))  # the event closes: Gamma stops listing it
+        server.route(  # the event closes: Gamma stops listing it
+            "/events/keyset", Reply(200, {"events": events}), Reply(200, {"events": []})
+        )
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, policy=FAST)
             assert await venue.discover(sink) and venue.listings[MLP_YES].status == "open"
@@ -248,7 +275,11 @@ async def test_lookup_finds_the_resolved_market_by_token_or_reports_nothing() ->
 
     resolved = load_fixture("polymarket", "gamma_market_sports_moneyline_resolved_cs2.json")
     token = json.loads(resolved["clobTokenIds"])[0]
-    routes = {f"/markets?clob_token_ids={token}": Reply(200, [resolved]), "/markets?clob_token_ids=123": Reply(200, [])}
+    routes = {
+        f"/markets/keyset?clob_token_ids={token}": Reply(200, {"markets": [resolved]}),
+        "/markets/keyset?clob_token_ids=123": Reply(200, {"markets": []}),
+        **{k: v for k, v in gamma_routes([]).items() if "keyset" not in k},  # the retired lists
+    }
     with start_fixture_server(routes) as server:
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, policy=RetryPolicy(attempts=1))
@@ -258,7 +289,7 @@ async def test_lookup_finds_the_resolved_market_by_token_or_reports_nothing() ->
     assert [(listing.venue_market_id, listing.result) for listing in sink.listings] == [
         (token, "yes")
     ] and sink.rejections == []
-    assert all("closed=true" in r for r in server.requests)
+    assert all("closed=true" in r for r in server.requests) and server.hits("/markets") == 0
 
 
 async def test_discovery_keeps_a_tick_the_market_channel_announced_after_gammas() -> None:
@@ -266,7 +297,7 @@ async def test_discovery_keeps_a_tick_the_market_channel_announced_after_gammas(
     the coarser tick back (the executor would round limits onto the wrong grid)."""
     event = load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json")
     sink = RecordingSink()
-    with start_fixture_server({"/events?tag_id=1": event}) as server:
+    with start_fixture_server(gamma_routes(event)) as server:
         async with make_client(5.0) as client:
             venue = PolymarketRestVenue(server.url, server.url, client, policy=FAST)
             assert await venue.discover(sink)

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from fixture_server import Reply, fixture, start_fixture_server
+from fixture_server import Reply, fixture, gamma_routes, load_fixture, start_fixture_server
 
 from arbees_engine.bus.client import BusClient
 
@@ -25,7 +25,7 @@ ROUTES = {
     "/markets?series_ticker=KXNBAGAME": fixture("kalshi", "markets_nba_game_settled.json"),
     "/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
     "/markets/KXELONMARS-99/orderbook": fixture("kalshi", "orderbook_fp_full_KXELONMARS-99.json"),
-    "/events": fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),
+    **gamma_routes(load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"), retired_markets=False),
     "/book": Reply(404, {"error": "No orderbook exists for the requested token id"}),
 }
 

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from fixture_server import Reply, start_fixture_server
+from fixture_server import GAMMA_DEPRECATION, Reply, start_fixture_server
 
 from arbees_engine.adapters.composite import StreamingVenue
 from arbees_engine.adapters.http import make_client
@@ -186,7 +186,8 @@ async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_s
         await first.shutdown()
     routes = {
         f"/kalshi/markets/{NYK}": Reply(200, {"market": _kalshi_market(NYK)}),
-        "/gamma/markets?closed=true": Reply(200, [cs2]),
+        "/gamma/markets/keyset?closed=true": Reply(200, {"markets": [cs2]}),
+        "/gamma/markets": Reply(200, [cs2], GAMMA_DEPRECATION),  # retired: must not be called
     }
     with start_fixture_server(routes) as server:
         async with make_client(5.0) as client:
@@ -209,8 +210,9 @@ async def test_after_a_restart_positions_on_unlisted_markets_are_looked_up_and_s
                 portfolio.check_identity()
             finally:
                 await engine.shutdown()
-        assert server.hits(f"/kalshi/markets/{NYK}") == 1 and server.hits("/gamma/markets") == 1
-        assert f"clob_token_ids={faze}" in next(r for r in server.requests if r.startswith("/gamma/markets"))
+        assert server.hits(f"/kalshi/markets/{NYK}") == 1 and server.hits("/gamma/markets/keyset") == 1
+        assert server.hits("/gamma/markets") == 0
+        assert f"clob_token_ids={faze}" in next(r for r in server.requests if r.startswith("/gamma/markets/keyset"))
 
 
 async def test_lookups_back_off_while_the_venue_has_no_result_and_stop_at_shutdown(store):

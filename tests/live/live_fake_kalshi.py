@@ -40,6 +40,7 @@ class FakeKalshiWs:
         self.conns: dict[object, dict[int, dict]] = {}  # ws → sid → {channel, tickers, seq}
         self.commands: list[dict] = []
         self.rejected_handshakes = 0
+        self.refuse_logins = 0  # answer this many next handshakes with HTTP 401, whatever they carry
         self.connections = 0
         self.subscribed = asyncio.Event()
         self._rejection = asyncio.Event()
@@ -58,6 +59,11 @@ class FakeKalshiWs:
         return f"ws://127.0.0.1:{self.port}/trade-api/ws/v2"
 
     def _auth(self, connection, request):
+        if self.refuse_logins > 0:
+            self.refuse_logins -= 1
+            self.rejected_handshakes += 1
+            self._rejection.set()
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "authentication failed\n")
         if self.public_key is None:
             return None
         headers = dict(request.headers.raw_items())

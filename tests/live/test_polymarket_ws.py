@@ -95,7 +95,7 @@ async def test_lost_duplicate_old_and_malformed_frames():
             await sink.wait_for(in_sync(sink, server, X, Y))
             await server.change(X, "BUY", "0.52", "3", fault="duplicate")
             await server.change(X, "BUY", "0.52", "0", fault="lost")  # the best bid vanished unseen
-            await server.change(X, "SELL", "0.60", "1")  # its best_bid reveals the mismatch
+            await server.change(X, "SELL", "0.60", "1")  # its hash (and best_bid) reveal the loss
             await sink.wait_for(lambda: server.rest_calls == 1 and in_sync(sink, server, X)())
             await server.change(X, "BUY", "0.49", "8", fault="old")
             await sink.wait_for(lambda: server.rest_calls == 2 and in_sync(sink, server, X)())
@@ -117,7 +117,8 @@ async def test_lost_duplicate_old_and_malformed_frames():
             await sink.wait_for(lambda: ("stale", f"polymarket:{Y}", "malformed") in sink.events)
             await server.change(Y, "BUY", "0.11", "2")
             await sink.wait_for(lambda: server.rest_calls == 3 and in_sync(sink, server, X, Y)())
-    assert stream.stats["duplicate"] == 1 and stream.stats["book_mismatch"] == 1
+    assert stream.stats["duplicate"] == 1 and stream.stats["hash_mismatch"] == 1  # the hash is checked first
+    assert stream.stats["hash_ok"] >= 1 and stream.stats["hash_unverifiable"] == 0
     assert stream.stats["out_of_order"] == 1 and stream.stats["resyncs"] == 3
     assert stream.stats["malformed"] == 3
     sink.assert_no_update_while_stale()
@@ -223,3 +224,19 @@ def test_a_replayed_change_that_disagrees_with_the_venue_asks_for_another_resync
     )
     assert stream.handle_raw(rest, sink, source="polymarket-rest") == [X]
     assert sink.books[f"polymarket:{X}"].stale and stream.stats["book_mismatch"] == 1
+
+
+async def test_discovery_and_lookup_use_gammas_keyset_lists_never_the_retired_ones():
+    from arbees_engine.adapters.http import RetryPolicy, make_client
+    from arbees_engine.adapters.polymarket.rest import PolymarketRestVenue
+
+    events = load_fixture("polymarket/gamma_events_sports_game_mlp_open.json")
+    resolved = load_fixture("polymarket/gamma_market_sports_moneyline_resolved_cs2.json")
+    sink = RecordingSink()
+    async with FakePolymarketWs(_books()) as server:
+        server.gamma_events, server.gamma_markets = events, [resolved]
+        async with make_client(5.0) as client:
+            venue = PolymarketRestVenue(server.rest_url, server.rest_url, client, policy=RetryPolicy(attempts=1))
+            assert await venue.discover(sink) is True
+            assert await venue.lookup(json.loads(resolved["clobTokenIds"])[0], sink)
+    assert server.gamma_calls == {"/events/keyset": 1, "/markets/keyset": 1}

@@ -22,7 +22,7 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
-from fixture_server import fixture, load_fixture, start_fixture_server
+from fixture_server import fixture, gamma_routes, load_fixture, start_fixture_server
 from live_fake_kalshi import FakeKalshiWs
 from live_fake_polymarket import FakePolymarketWs
 
@@ -63,6 +63,12 @@ def kalshi_utator_markets() -> dict:
     return {"markets": out, "cursor": ""}
 
 
+def kalshi_series(ticker: str) -> dict:
+    """GET /series/{ticker} as SDK kalshi-typescript 3.30.0 `GetSeriesResponse` (synthetic): the
+    general fee schedule (quadratic with maker fees, multiplier 1)."""
+    return {"series": {"ticker": ticker, "fee_type": "quadratic_with_maker_fees", "fee_multiplier": 1}}
+
+
 def kalshi_books() -> dict:
     """True books (yes/no bid ladders, dollars → contracts). TOR's YES ask 0.55 is below the model's
     0.70 for the home side leading by 6 in the 2nd at a neutral site (0.61 after shrinking toward
@@ -100,7 +106,13 @@ class Venues:
                 "/basketball/nba/scoreboard": fixture("espn", "scoreboard_nba_events_in_post_2022pre_extracted.json"),
                 "/markets?series_ticker=KXNBAGAME": kalshi_utator_markets(),
                 "/markets?series_ticker=KXELONMARS": fixture("kalshi", "markets_open_two_tickers.json"),
-                "/events": fixture("polymarket", "gamma_events_sports_game_mlp_open.json"),
+                **gamma_routes(
+                    load_fixture("polymarket", "gamma_events_sports_game_mlp_open.json"), retired_markets=False
+                ),
+                # Kalshi's series fee schedules and exchange status (SDK 3.30.0 shapes; synthetic).
+                **{f"/series/{s}": kalshi_series(s) for s in ("KXNBAGAME", "KXELONMARS", "KXCOLONIZEMARS")},
+                "/exchange/status": {"exchange_active": True, "trading_active": True},
+                "/exchange/schedule": {"schedule": {"standard_hours": [], "maintenance_windows": []}},
             }
         )
         return self

@@ -98,11 +98,21 @@ async def test_live_orders_built_with_both_switches_and_credentials(kalshi_key_f
         kalshi_base_url="http://127.0.0.1:9/trade-api/v2",
     )
     engine = build_engine(settings, ARGS, store=None, redis_url=None)
+    from arbees_engine.adapters.kalshi.exchange import PauseGuardBroker
+    from arbees_engine.adapters.kalshi.live_setup import KalshiAccountAdapter
+    from arbees_engine.model import Venue
+
+    account = next(a for a in engine.adapters if isinstance(a, KalshiAccountAdapter))
     try:
         assert isinstance(engine.live_orders, KalshiOrderClient)
         assert engine.live_orders.signer.key_id == "kid"
+        guarded = engine.live_brokers[Venue.KALSHI]  # no live order during a trading pause
+        assert isinstance(guarded, PauseGuardBroker)
+        assert guarded.inner.order_options == {"cancel_order_on_pause": True}  # + order_group_id once kept
+        assert account.contracts_limit == 500 and account.group.order_group_id is None
     finally:
         await engine.live_orders.aclose()
+        await account.client.aclose()
 
 
 async def test_environment_switches_reach_the_builder(monkeypatch, kalshi_key_file):

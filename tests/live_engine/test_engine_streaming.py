@@ -77,12 +77,12 @@ async def test_streamed_books_become_quotes_and_faults_are_counted(pg_dsn, redis
                 "kalshi swap resync",
             )
 
-            # Polymarket: a lost change → venue best bid/ask disagree with ours → REST resync.
+            # Polymarket: a lost change → the next change's book hash disagrees with ours → REST resync.
             await pm.change(PM_YES, "SELL", "0.54", "5", fault="lost")  # a new best ask we never see
             await pm.change(PM_YES, "BUY", "0.46", "10")
             await watch.wait(
                 lambda w: (
-                    w.rejections("polymarket:book_mismatch") >= 1
+                    w.rejections("polymarket:hash_mismatch") >= 1
                     and pm.rest_calls >= 1
                     and synced(pm, PM_YES, pm_id)(w)
                 ),
@@ -126,11 +126,17 @@ async def test_streamed_books_become_quotes_and_faults_are_counted(pg_dsn, redis
     kalshi_resyncs = sum(1 for c in kalshi.commands if c["cmd"] == "unsubscribe")  # resubscribe = rebuild
     print(f"resyncs: kalshi={kalshi_resyncs} (resubscribes) polymarket={pm.rest_calls} (REST /book)")
     assert kalshi_resyncs == rejections["kalshi:seq_gap"] == 2  # one rebuild per gap, none otherwise
-    assert pm.rest_calls == rejections["polymarket:book_mismatch"] == 1
+    assert pm.rest_calls == rejections["polymarket:hash_mismatch"] == 1
     assert rejections["kalshi:seq_gap"] >= 2 and rejections["kalshi:stale_seq"] >= 1
     assert rejections["kalshi:malformed"] >= 1 and rejections["polymarket:malformed"] >= 1
     assert rejections["kalshi:disconnected"] >= 1 and rejections["polymarket:disconnected"] >= 1
-    assert rejections["polymarket:book_mismatch"] >= 1 and rejections["polymarket:duplicate"] >= 1
+    assert rejections["polymarket:hash_mismatch"] >= 1 and rejections["polymarket:duplicate"] >= 1
+    # the feeds as the desk reads them: state, each market's last update age, watchdog/hash counters
+    feeds = engine["feeds"]
+    assert feeds["kalshi"]["state"] == "live" and feeds["polymarket"]["state"] == "live", feeds
+    assert feeds["polymarket"]["market_age_s"][pm_id] is not None and tor in feeds["kalshi"]["market_age_s"]
+    assert feeds["polymarket"]["counts"]["hash_mismatch"] == 1 and feeds["polymarket"]["counts"]["hash_ok"] >= 1
+    assert feeds["polymarket"]["counts"]["hash_unverifiable"] == 0
     assert not any(k.startswith("kalshi:http_") for k in rejections), rejections  # no REST book polling
     assert engine["latency"]["reconnect_kalshi"]["count"] >= 1
     assert engine["latency"]["reconnect_polymarket"]["count"] >= 1

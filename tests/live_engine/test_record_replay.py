@@ -81,7 +81,7 @@ async def _record(tmp_path, pg_dsn, redis_url, kalshi_key, key_file) -> tuple[di
                 lambda w: (
                     w.rejections("kalshi:seq_gap") >= 1
                     and pm.rest_calls >= 1
-                    and w.rejections("polymarket:book_mismatch") >= 1
+                    and w.rejections("polymarket:hash_mismatch") >= 1  # the lost change, seen by the hash
                 ),
                 20,
                 "gap and resync",
@@ -121,7 +121,7 @@ async def test_record_then_replay_reproduces_signals_and_fills(
     assert replay_signals == live_signals
     assert any(s[1] == GAME and s[4] == "executed" for s in replay_signals)
     live_status, replay_status = await _final_status(redis_url, "rec"), await _final_status(second_redis_url, "replay")
-    faults = ("kalshi:seq_gap", "kalshi:disconnected", "polymarket:book_mismatch", "kalshi:stale_seq")
+    faults = ("kalshi:seq_gap", "kalshi:disconnected", "polymarket:hash_mismatch", "kalshi:stale_seq")
     assert live_status["kalshi:seq_gap"] == 1 and live_status["kalshi:disconnected"] == 1
     assert {k: replay_status.get(k) for k in faults} == {k: live_status.get(k) for k in faults}
 

@@ -3,6 +3,13 @@
 Polls `{base_url}/{sport}/{league}/scoreboard` (e.g. `basketball/nba`) with conditional GETs
 (ETag / Last-Modified, RFC 9110 §13.1) for each configured
 league: every `poll_live_s` seconds while any game of that league is LIVE, else `poll_idle_s`.
+
+College scoreboards without `groups` list ESPN's featured games only, so college markets never
+found their game: men's basketball is asked for `groups=50` (all of Division I) and college
+football for `groups=80` (all of FBS; the recorded FBS capture answers `"groups": ["80"]`,
+../shared/fixtures/espn/scoreboard_ncaaf_fbs_week_teamtracker.json), each with `limit=500` so a
+full slate is not cut to ESPN's default page (common use of ESPN's undocumented site API, e.g.
+`.../mens-college-basketball/scoreboard?groups=50&limit=...`; see SCOREBOARD_QUERY).
 """
 
 from __future__ import annotations
@@ -40,6 +47,20 @@ ESPN_LEAGUE_PATHS: dict[str, League] = {
     "soccer/fra.1": League.LIGUE1,
     "soccer/uefa.champions": League.UCL,
 }
+
+
+#: Extra scoreboard query parameters per league path (see the module docstring).
+SCOREBOARD_QUERY: dict[str, dict[str, str]] = {
+    "basketball/mens-college-basketball": {"groups": "50", "limit": "500"},  # all of Division I
+    "football/college-football": {"groups": "80", "limit": "500"},  # all of FBS
+}
+
+
+def scoreboard_request(base_url: str, path: str) -> tuple[str, dict[str, str]]:
+    """(URL, query parameters) of league `path`'s scoreboard: `{base_url}/{path}/scoreboard` plus
+    SCOREBOARD_QUERY's parameters. Raises ValueError for a path outside ESPN_LEAGUE_PATHS."""
+    league_for_path(path)
+    return f"{base_url.rstrip('/')}/{path}/scoreboard", dict(SCOREBOARD_QUERY.get(path, {}))
 
 
 def league_for_path(path: str) -> League:
@@ -101,9 +122,9 @@ class EspnFeed:
         Every failure is counted and logged and returns True (poll again at the live pace), since
         the league's state is then unknown and a live game must not wait `poll_idle_s`.
         """
-        url = f"{self.base_url}/{path}/scoreboard"
-        try:
-            payload = await get_json(self.client, url, policy=self.policy, cache=self.cache)
+        url, params = scoreboard_request(self.base_url, path)
+        try:  # the conditional cache is keyed by URL: one fixed query per league path
+            payload = await get_json(self.client, url, params or None, policy=self.policy, cache=self.cache)
         except (FetchError, ParseError) as exc:  # ParseError: the body failed wire.decode_json
             log.warning("espn_poll_failed", league=path, reason=exc.reason, detail=exc.detail)
             sink.reject(SOURCE, exc.reason, f"{path}: {exc.detail}")

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind, MarketListing, Venue
 from ...model.contracts import FRACTIONAL_STEP, WHOLE_STEP
+from ...model.fees import FeeError, FeeSchedule, kalshi_series_fees
 from ...model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
 from ..wire import (
     ParseError,
@@ -367,3 +368,18 @@ def parse_trades(payload: object) -> tuple[list[KalshiTrade], list[Rejection]]:
         except ParseError as exc:
             rejections.append(Rejection.of(exc, f"trade #{index}"))
     return trades, rejections
+
+
+def parse_series_fees(payload: object) -> FeeSchedule:
+    """GET /series/{series_ticker} → the series' FeeSchedule (`model.fees.kalshi_series_fees`).
+
+    Shape per SDK kalshi-typescript 3.30.0 `GetSeriesResponse` {"series": Series} with
+    `Series.fee_type` ("quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees",
+    "flat") and `Series.fee_multiplier` (number). Raises ParseError("bad_series_fees") for a
+    missing object, an unpriced fee type (`flat`) or a bad multiplier.
+    """
+    series = need_dict(need(need_dict(payload, "series response"), "series", "response"), "series")
+    try:
+        return kalshi_series_fees(series.get("fee_type"), series.get("fee_multiplier"))
+    except FeeError as exc:
+        raise ParseError("bad_series_fees", f"{short(series.get('ticker'))}: {exc}"[:200]) from exc

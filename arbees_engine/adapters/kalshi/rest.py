@@ -7,26 +7,30 @@ https://docs.kalshi.com/api-reference/market/get-market-orderbook):
   GET {base}/events/{event_ticker}
   GET {base}/markets/{ticker}/orderbook
   GET {base}/markets/{ticker}            (one market: its status and result, for settlement)
+  GET {base}/series/{series_ticker}      (`fee_type`, `fee_multiplier`: the listings' fee schedule,
+                                          https://docs.kalshi.com/api-reference/market/get-series)
 Books are pushed as YES-side snapshots with market_id "kalshi:<ticker>".
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import httpx
 import structlog
 
-from ...model import MarketListing
+from ...model import FeeSchedule, MarketListing
 from ..base import Sink
 from ..http import DEFAULT_POLICY, FetchError, RetryPolicy, get_json
 from ..polling import close_vanished, discover_and_poll
 from ..wire import ParseError, Rejection
-from .parse import parse_event, parse_market_checked, parse_markets, parse_orderbook
+from .parse import parse_event, parse_market_checked, parse_markets, parse_orderbook, parse_series_fees
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +56,9 @@ class KalshiRestVenue:
     series_tickers: e.g. ["KXNBAGAME"], discovered via GET /markets (all pages);
     event_tickers: e.g. ["KXNBAGAME-26JUN13NYKSAS"], via GET /events/{t}.
     poll_s: seconds between order-book rounds; discover_every_s: seconds between discoveries.
-    Every listing goes to `sink.on_listing`; the books of "open" ones to `sink.on_book`.
+    Every listing goes to `sink.on_listing`; the books of "open" ones to `sink.on_book`. A listing's
+    `fees` is its series' schedule from GET /series/{ticker} (read once per discovery round); when
+    that fails the general schedule (KALSHI_FEES) stays and the failure is counted.
     Failures are counted via `sink.reject("kalshi", reason, detail)`; `run` never raises on them.
     """
 
@@ -84,6 +90,8 @@ class KalshiRestVenue:
         self._limit = asyncio.Semaphore(concurrency)
         self.listings: dict[str, MarketListing] = {}
         self._seen: set[str] = set()  # tickers listed in the current discovery round
+        self.series_fees: dict[str, FeeSchedule] = {}  # series ticker → schedule read this round
+        self._fees_tried: set[str] = set()
 
     async def run(self, sink: Sink) -> None:
         """Discover, then poll books every `poll_s`, rediscovering every `discover_every_s`."""
@@ -111,9 +119,28 @@ class KalshiRestVenue:
         for rejection in rejections:
             self._reject(sink, rejection.reason, rejection.detail)
 
-    def _accept(self, listings: list[MarketListing], rejections: list[Rejection], sink: Sink) -> None:
-        self._reject_all(sink, rejections)
+    async def _fees_of(self, series: str, sink: Sink) -> FeeSchedule | None:
+        """The series' fee schedule (fetched at most once per discovery round), or None (counted)."""
+        if series not in self._fees_tried and _TICKER.match(series):
+            self._fees_tried.add(series)
+            payload = await self._fetch(f"/series/{series}", sink)
+            fees = self._guarded(sink, parse_series_fees, payload, series) if payload is not None else None
+            if fees is None:
+                self.series_fees.pop(series, None)
+            else:
+                self.series_fees[series] = fees
+        return self.series_fees.get(series)
+
+    async def _with_series_fees(self, listings: list[MarketListing], sink: Sink) -> list[MarketListing]:
+        out = []
         for listing in listings:
+            fees = await self._fees_of(listing.league_hint, sink)
+            out.append(listing if fees is None else dataclasses.replace(listing, fees=fees))
+        return out
+
+    async def _accept(self, listings: list[MarketListing], rejections: list[Rejection], sink: Sink) -> None:
+        self._reject_all(sink, rejections)
+        for listing in await self._with_series_fees(listings, sink):
             self.listings[listing.venue_market_id] = listing
             self._seen.add(listing.venue_market_id)
             sink.on_listing(listing)
@@ -121,7 +148,7 @@ class KalshiRestVenue:
     async def discover(self, sink: Sink) -> bool:
         """One discovery round over all series (paginated) and events; False if any request or
         page failed (what did arrive is still pushed)."""
-        complete, self._seen = True, set()
+        complete, self._seen, self._fees_tried = True, set(), set()
         for series in self.series_tickers:
             complete &= await self._discover_series(series, sink)
         for event in self.event_tickers:
@@ -130,7 +157,7 @@ class KalshiRestVenue:
             if parsed is None:
                 complete = False
                 continue
-            self._accept(*parsed, sink)
+            await self._accept(*parsed, sink)
         if complete:
             close_vanished(self.listings, self._seen, sink, engine_market_id)
         return complete
@@ -149,7 +176,7 @@ class KalshiRestVenue:
             if page is None:
                 return False
             listings, cursor, rejections = page
-            self._accept(listings, rejections, sink)
+            await self._accept(listings, rejections, sink)
             if not cursor or cursor in seen:
                 return True
             seen.add(cursor)
@@ -198,6 +225,17 @@ class KalshiRestVenue:
             self._reject(sink, "bad_ticker", repr(bad))
             tickers.remove(bad)
         await asyncio.gather(*(self._poll_book(t, sink) for t in tickers))
+
+    async def top_of_book(self, ticker: str) -> tuple[Decimal | None, Decimal | None]:
+        """(best YES bid, best YES ask) dollars from GET /markets/{ticker}/orderbook, for the feed
+        watchdog's check of a silent market. Raises FetchError/ParseError (the watchdog counts it)."""
+        async with self._limit:
+            payload = await get_json(self.client, f"{self.base_url}/markets/{_check_ticker(ticker)}/orderbook")
+        book = parse_orderbook(payload, engine_market_id(ticker))
+        return (
+            book.bids[0].price if book.bids else None,
+            book.asks[0].price if book.asks else None,
+        )
 
     async def _poll_book(self, ticker: str, sink: Sink) -> None:
         async with self._limit:

@@ -10,7 +10,14 @@ https://docs.kalshi.com/asyncapi.yaml, https://docs.kalshi.com/websockets/orderb
 - `orderbook_snapshot` then `orderbook_delta`, with `seq` increasing by 1 per subscription (sid).
   Levels are [price, size]; fixed-point `yes_dollars_fp`/`no_dollars_fp`, `price_dollars`,
   `delta_fp` or legacy cents `yes`/`no`, `price`, `delta`. An empty book omits the side arrays.
-- Kalshi sends control pings; the websockets library answers them.
+- Kalshi sends control pings; the websockets library answers them. Our own protocol pings go out
+  every `watchdog.ping_interval_s` and an unanswered one closes the connection after
+  `watchdog.pong_timeout_s` (the library's keepalive, `connect(ping_interval=, ping_timeout=)`,
+  https://websockets.readthedocs.io/en/stable/topics/keepalive.html; websockets 17.4 fails the
+  connection with 1011 "keepalive ping timeout"), and the close handshake waits at most as long
+  (`close_timeout`), so `run` reconnects within about twice `pong_timeout_s` after the ping.
+- A subscribed market silent `watchdog.silence_s` gets a REST top-of-book check (`fetch_top`),
+  then a per-market resubscribe, then a reconnect (`adapters/watchdog.py`, on the `clock` port).
 
 A YES bid at p is a `yes` level; a `no` level at q is a YES ask at 1 − q. Deltas are changes in
 size; this class keeps per-level state and emits ABSOLUTE sizes (size 0 removes the level).
@@ -27,6 +34,7 @@ counted as "bad_frame:<ExceptionType>", so no frame ever drops the connection.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -39,15 +47,18 @@ from websockets.asyncio.client import connect
 
 from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind
 from ...model.bounds import MAX_LEVEL_CONTRACTS
+from ...ports import Clock
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..recording import Recorder
+from ..watchdog import FeedStatus, FeedWatchdog, FetchTop, Top, WatchdogConfig, utc_clock
 from ..wire import INT_MAX, MAX_WS_FRAME_BYTES, ParseError, decode_json, need_dict, need_str, price, size_change, to_int
 from .auth import KalshiSigner
+from .config import KALSHI_WS_URL
 from .parse import cents_price, parse_levels
+from .ws_auth import WS_AUTH_REJECTED, WsAuthState, auth_refusal
 
 log = structlog.get_logger(__name__)
 
-KALSHI_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
 KALSHI_WS_PATH = "/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
 TICKER_CHANNEL = "ticker"
@@ -87,6 +98,11 @@ class KalshiBookStream:
     url: websocket URL; signer: KalshiSigner for the handshake (None = unsigned, public data only).
     policy: ReconnectPolicy (one per connection); recorder: optional Recorder of raw frames.
     max_queue: websockets receive-queue bound (backpressure for slow consumers).
+    watchdog: silence and ping bounds (seconds; Kalshi has no application PING, so its
+    `ping_interval_s` is the protocol ping's); fetch_top: async (ticker) → REST (best bid, best
+    ask), e.g. `KalshiRestVenue.top_of_book`; clock: the engine clock the watchdog times on.
+    auth: WsAuthState: a refused login (HTTP 401/403 at the upgrade) is counted there and as
+    `sink.reject("kalshi", "ws_auth_rejected")`, and retried with its capped backoff (ws_auth.py).
     """
 
     name = "kalshi"
@@ -102,12 +118,17 @@ class KalshiBookStream:
         recorder: Recorder | None = None,
         max_queue: int | None = 64,
         ws_path: str = KALSHI_WS_PATH,
+        watchdog: WatchdogConfig | None = None,
+        fetch_top: FetchTop | None = None,
+        clock: Clock = utc_clock,
+        auth: WsAuthState | None = None,
     ) -> None:
         self.tickers: set[str] = set(tickers)
         self.url, self.signer, self.ws_path = url, signer, ws_path
         self.policy = policy or ReconnectPolicy()
         self.recorder, self.max_queue = recorder, max_queue
         self.stats: Counter[str] = Counter()
+        self.auth = auth or WsAuthState()
         self.books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self.last_ticker: dict[str, dict] = {}
         self._ids = itertools.count(1)
@@ -118,6 +139,16 @@ class KalshiBookStream:
         self._awaiting: set[str] = set(self.tickers)  # no trustworthy snapshot yet
         self._ws = None
         self._sink = None
+        self.watchdog = FeedWatchdog(
+            self.name,
+            watchdog or WatchdogConfig(ping_interval_s=20.0, pong_timeout_s=20.0),
+            fetch_top=fetch_top,
+            local_top=self._local_top,
+            resubscribe=self._resubscribe,
+            reconnect=self._drop_connection,
+            clock=clock,
+        )
+        self.watchdog.track(self.tickers)
 
     # ---- connection -------------------------------------------------------------------
     async def run(self, sink) -> None:
@@ -125,13 +156,42 @@ class KalshiBookStream:
         self._sink = sink
         await run_with_reconnect(self._session, self.policy, lambda: self._mark_all_stale("disconnected"), log)
 
+    def status(self) -> dict[str, str]:
+        """What `arbees-engine status` and the desk can show: {"ws_auth": WsAuthState.status()}."""
+        return {"ws_auth": self.auth.status()}
+
     async def _session(self) -> None:
+        try:
+            await self._stream()
+        except Exception as exc:
+            status = auth_refusal(exc)
+            if status is None:
+                raise
+            delay = self.auth.refused(status)
+            log.warning("kalshi_ws_login_refused", status=status, refusals=self.auth.consecutive, retry_in_s=delay)
+            detail = f"HTTP {status} at login #{self.auth.total}; retry in {delay:.1f}s"
+            self._reject(self._sink, WS_AUTH_REJECTED, detail)
+            await asyncio.sleep(delay)  # backoff (not synchronisation): a refused key is not retried at full speed
+            raise
+
+    async def _stream(self) -> None:
         headers = self.signer.headers("GET", self.ws_path) if self.signer else {}
+        bounds = self.watchdog.config
         async with connect(
-            self.url, additional_headers=headers, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES, open_timeout=5
+            self.url,
+            additional_headers=headers,
+            max_queue=self.max_queue,
+            max_size=MAX_WS_FRAME_BYTES,
+            open_timeout=5,
+            ping_interval=bounds.ping_interval_s or None,
+            ping_timeout=bounds.pong_timeout_s,
+            close_timeout=bounds.pong_timeout_s,  # a frozen peer never completes the close handshake
         ) as ws:
             self._ws = ws
+            self.auth.logged_in()
             self.policy.on_connected()
+            self.watchdog.connected()
+            liveness = asyncio.create_task(self.watchdog.run())
             self._sids.clear()
             self._seq.clear()
             self._pending.clear()
@@ -143,19 +203,53 @@ class KalshiBookStream:
                     for cmd in self.handle_raw(raw, self._sink):
                         await ws.send(json.dumps(cmd))
             finally:
+                self.watchdog.disconnected()
+                liveness.cancel()
                 self._ws = None
+
+    # ---- liveness (adapters/watchdog.py) ------------------------------------------------
+    async def liveness_step(self) -> str:
+        """One watchdog pass now (silence checks); see FeedWatchdog.step."""
+        return await self.watchdog.step()
+
+    async def _drop_connection(self) -> None:
+        """Abort the socket (a frozen one would not finish a close handshake); `run` redials."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+
+    async def _resubscribe(self, tickers: list[str]) -> None:
+        """Watchdog step: the silent markets go stale and are dropped from and re-added to the book
+        subscription (`update_subscription`), which answers with fresh snapshots."""
+        for ticker in tickers:
+            self._mark_stale(ticker, "silent")
+        if self._ws is not None and BOOK_CHANNEL in self._sids:
+            for action in ("delete_markets", "add_markets"):
+                await self._ws.send(json.dumps(self._update_cmd(BOOK_CHANNEL, set(tickers), action)))
+
+    def _local_top(self, ticker: str) -> Top | None:
+        book = self.books.get(ticker)
+        if book is None:
+            return None
+        no_bid = max(book["no"], default=None)
+        return max(book["yes"], default=None), None if no_bid is None else ONE - no_bid
+
+    def feed_status(self) -> FeedStatus:
+        """The feed's state, per-market message ages (seconds) and counters (`watchdog.FeedStatus`)."""
+        return self.watchdog.status({k: self.stats[k] for k in ("resyncs", "seq_gap", "stale_seq")})
 
     async def add_markets(self, tickers) -> None:
         """Start streaming more tickers (update_subscription add_markets when connected)."""
         new = set(tickers) - self.tickers
         self.tickers |= new
         self._awaiting |= new
+        self.watchdog.track(new)
         await self._update(new, "add_markets")
 
     async def remove_markets(self, tickers) -> None:
         """Stop streaming tickers (update_subscription delete_markets); their books go stale."""
         gone = set(tickers) & self.tickers
         self.tickers -= gone
+        self.watchdog.untrack(gone)
         for t in gone:
             self.books.pop(t, None)
             self._mark_stale(t, "unsubscribed")
@@ -291,6 +385,7 @@ class KalshiBookStream:
         if ticker not in self.tickers:
             self.stats["unrequested_market"] += 1
             return []
+        self.watchdog.touch(ticker)
         if is_snapshot:
             self.books[ticker] = book
             self._awaiting.discard(ticker)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ...settings import Settings
 from ..deployment import same_deployment
+from ..watchdog import WatchdogConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +14,8 @@ class PolymarketConfig:
     """gamma_url: market discovery (Gamma); clob_url: books and orders (CLOB); ws_url: the public
     market channel; http_timeout_s: per request; poll_s / discover_every_s: seconds between book
     polls (no websocket) and between discoveries; streaming: books stream over the market channel
-    (`use_websockets` and CLOB/websocket on the same deployment)."""
+    (`use_websockets` and CLOB/websocket on the same deployment); watchdog: the feed's liveness
+    bounds (`feed_silence_s`, `feed_ping_interval_s`, `feed_pong_timeout_s`, seconds)."""
 
     gamma_url: str
     clob_url: str
@@ -22,6 +24,7 @@ class PolymarketConfig:
     poll_s: float
     discover_every_s: float
     streaming: bool
+    watchdog: WatchdogConfig
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PolymarketConfig:
@@ -35,4 +38,9 @@ class PolymarketConfig:
             ep.venue_poll_s,
             ep.discover_every_s,
             ep.use_websockets and same_deployment(ep, "polymarket_clob_url", "polymarket_ws_url"),
+            WatchdogConfig(
+                silence_s=ep.feed_silence_s,
+                pong_timeout_s=ep.feed_pong_timeout_s,
+                ping_interval_s=ep.feed_ping_interval_s,
+            ),
         )

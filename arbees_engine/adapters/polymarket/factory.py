@@ -39,6 +39,7 @@ def build_venue(
             listings=rest.listings,
             fetch_book=rest_book_fetcher(cfg.clob_url, cfg.http_timeout_s),
             policy=ReportingPolicy(venue=NAME, recorder=recorder),
+            watchdog=cfg.watchdog,
         )
         rest.streamed_ticks = stream.ticks  # discovery keeps a tick the socket announced after Gamma's
     return StreamingVenue(rest, stream, discover_every_s=cfg.discover_every_s, poll_s=cfg.poll_s, recorder=recorder)
@@ -48,7 +49,7 @@ def probes(settings: Settings) -> list[tuple[str, str]]:
     """(label, URL) pairs `arbees-engine doctor` checks are reachable and whose clocks agree with ours."""
     cfg = PolymarketConfig.from_settings(settings)
     return [
-        ("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets?limit=1"),
+        ("Polymarket Gamma", cfg.gamma_url.rstrip("/") + "/markets/keyset?limit=1"),
         ("Polymarket CLOB", cfg.clob_url.rstrip("/") + "/time"),
     ]
 

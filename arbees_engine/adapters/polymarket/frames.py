@@ -51,7 +51,8 @@ def event_ts(ev: dict) -> int | None:
 
 
 def order_hash(obj: dict) -> str | None:
-    """A change's `hash` (the order's, per the docs) or None; FrameError unless a short string."""
+    """A `book`'s or change's `hash` (SHA1 hex of the asset's whole book after it, recomputed by
+    book_hash.py) or None; FrameError unless a string of at most 256 characters."""
     value = obj.get("hash")
     if value is None or value == "":
         return None

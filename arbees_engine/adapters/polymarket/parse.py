@@ -1,8 +1,9 @@
 """Polymarket Gamma and CLOB JSON → domain types (pure functions; the WS adapter may reuse them).
 
-Gamma (https://docs.polymarket.com/developers/gamma-markets-api/get-events): GET /events → a
-JSON array of events, each with `markets[]` whose `outcomes`, `outcomePrices` and `clobTokenIds`
-are JSON-ENCODED STRINGS; sports events carry `teams[]` with `ordering` "home"/"away".
+Gamma (https://docs.polymarket.com/api-reference/endpoints/gamma/get-events-keyset): GET
+/events/keyset → {"events": [...], "next_cursor"} (the retired GET /events: a plain array), each
+event with `markets[]` whose `outcomes`, `outcomePrices` and `clobTokenIds` are JSON-ENCODED
+STRINGS; sports events carry `teams[]` with `ordering` "home"/"away".
 CLOB (https://docs.polymarket.com/developers/CLOB/prices-books/get-book): GET /book?token_id=T →
 {"bids": [{"price": "0.07", "size": "…"}] ascending, "asks": […] descending (best LAST),
 "hash", "timestamp" (ms string)}; the WS market-channel `book` event has the same shape plus
@@ -198,7 +199,7 @@ def parse_market(market: object, event: dict | None = None) -> MarketListing:
 
 
 def parse_events(payload: object) -> tuple[list[MarketListing], list[Rejection]]:
-    """GET /events (a JSON array, or {"data": [...]} from keyset pages) → (listings, rejections).
+    """GET /events/keyset page ({"events": [...]}) or a plain event array → (listings, rejections).
 
     Every two-outcome market of every event becomes a listing with event context; a market or
     event that cannot be parsed is a rejection. Raises ParseError if there is no event list.

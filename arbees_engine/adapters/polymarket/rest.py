@@ -1,10 +1,18 @@
 """Polymarket REST venue (paper): discover sports moneylines via Gamma, poll CLOB books.
 
-Endpoints (https://docs.polymarket.com/developers/gamma-markets-api/get-events,
-https://docs.polymarket.com/developers/CLOB/prices-books/get-book):
-  GET {gamma}/events?tag_id=1&active=true&closed=false&limit=100&offset=N   (offset pages)
+Endpoints (Gamma keyset lists, https://docs.polymarket.com/api-reference/endpoints/gamma/get-events-keyset
+and .../get-markets-keyset; https://docs.polymarket.com/developers/CLOB/prices-books/get-book):
+  GET {gamma}/events/keyset?tag_id=1&closed=false&limit=100[&after_cursor=C]
+      → {"events": [...], "next_cursor": "..."}; `next_cursor` is absent on the last page
   GET {clob}/book?token_id=<YES token id>
-  GET {gamma}/markets?clob_token_ids=<YES token id>&closed=true   (one resolved market, for settlement)
+  GET {gamma}/markets/keyset?clob_token_ids=<YES token id>&closed=true → {"markets": [...]}
+      (one resolved market, for settlement)
+The offset lists `/events?offset=` and `/markets` they replace answer with a deprecation header and
+a 2026-05-01 sunset. The keyset cursor parameter is `after_cursor` (NautilusTrader's Gamma client and
+polyoxide-gamma 0.14 use it; a client that sent `cursor=` got page 1 again, Polymarket/agents#227).
+The documented page maximum of /events/keyset is 500, but the server is reported to cap pages at
+100, so a page's length never decides completeness: only a missing `next_cursor` does. A cursor
+that repeats (the server ignoring it) ends the round as incomplete, counted "keyset_cursor_repeated".
 Books are pushed as YES-token snapshots with market_id "polymarket:<YES token id>".
 """
 
@@ -62,7 +70,7 @@ class PolymarketRestVenue:
         poll_s: float = 2.0,
         discover_every_s: float = 60.0,
         page_size: int = 100,
-        max_pages: int = 20,
+        max_pages: int = 50,
         concurrency: int = 8,
         policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
@@ -116,45 +124,54 @@ class PolymarketRestVenue:
         return None
 
     async def discover(self, sink: Sink) -> bool:
-        """One Gamma discovery round (offset pagination until a short page); False if a page
-        failed (listings that did arrive are still pushed). After a complete round, listings the
-        venue no longer lists are closed (polling.close_vanished)."""
+        """One Gamma discovery round over `/events/keyset` pages (following `next_cursor`); False
+        if a page failed or a cursor repeated (listings that did arrive are still pushed). After a
+        complete round, listings the venue no longer lists are closed (polling.close_vanished)."""
         seen: set[str] = set()
-        for page in range(self.max_pages):
-            params = {
-                "tag_id": self.tag_id,
-                "active": "true",
-                "closed": "false",
-                "limit": self.page_size,
-                "offset": page * self.page_size,
-            }
-            payload = await self._fetch(f"{self.gamma_url}/events", sink, params)
+        cursor: str | None = None
+        cursors: set[str] = set()
+        for _ in range(self.max_pages):
+            params: dict[str, object] = {"tag_id": self.tag_id, "closed": "false", "limit": self.page_size}
+            if cursor:
+                params["after_cursor"] = cursor
+            payload = await self._fetch(f"{self.gamma_url}/events/keyset", sink, params)
             parsed = self._guarded(sink, parse_events, payload) if payload is not None else None
             if parsed is None:
                 return False
-            listings, rejections = parsed
-            for rejection in rejections:
-                self._reject(sink, rejection.reason, rejection.detail)
-            for listing in listings:
-                if listing.extra.get("sports_market_type") in self.market_types:
-                    tick = self.streamed_ticks.get(listing.venue_market_id)
-                    if tick is not None and tick != listing.tick:
-                        listing = replace(listing, tick=tick)
-                    self.listings[listing.venue_market_id] = listing
-                    seen.add(listing.venue_market_id)
-                    sink.on_listing(listing)
-            if not isinstance(payload, list) or len(payload) < self.page_size:
+            self._accept(parsed, seen, sink)
+            cursor = next_cursor(payload)
+            if cursor is None:
                 close_vanished(self.listings, seen, sink, engine_market_id)
                 return True
+            if cursor in cursors:
+                self._reject(sink, "keyset_cursor_repeated", cursor[:80])
+                return False
+            cursors.add(cursor)
         return True  # max_pages reached: not known to be complete, so nothing is closed
 
+    def _accept(self, parsed: tuple[list[MarketListing], list], seen: set[str], sink: Sink) -> None:
+        """Count a page's rejections; push its listings of the wanted market types."""
+        listings, rejections = parsed
+        for rejection in rejections:
+            self._reject(sink, rejection.reason, rejection.detail)
+        for listing in listings:
+            if listing.extra.get("sports_market_type") in self.market_types:
+                tick = self.streamed_ticks.get(listing.venue_market_id)
+                if tick is not None and tick != listing.tick:
+                    listing = replace(listing, tick=tick)
+                self.listings[listing.venue_market_id] = listing
+                seen.add(listing.venue_market_id)
+                sink.on_listing(listing)
+
     async def lookup(self, token: str, sink: Sink) -> bool:
-        """Look up the resolved market of YES token `token` on Gamma (GET /markets filtered by
-        `clob_token_ids`, https://docs.polymarket.com/api-reference/markets/list-markets) and push
-        its listing (status, result) to `sink.on_listing`. Returns False when it is not resolved
-        yet (no closed market) or the fetch or parse fails (counted)."""
+        """Look up the resolved market of YES token `token` on Gamma (GET /markets/keyset filtered by
+        `clob_token_ids`, see the module docstring) and push its listing (status, result) to
+        `sink.on_listing`. Returns False when it is not resolved yet (no closed market) or the
+        fetch or parse fails (counted)."""
         async with self._limit:
-            payload = await self._fetch(f"{self.gamma_url}/markets", sink, {"clob_token_ids": token, "closed": "true"})
+            payload = await self._fetch(
+                f"{self.gamma_url}/markets/keyset", sink, {"clob_token_ids": token, "closed": "true", "limit": 1}
+            )
         markets = payload.get("data", payload.get("markets")) if isinstance(payload, dict) else payload
         if not isinstance(markets, list) or not markets:
             return False
@@ -181,6 +198,13 @@ class PolymarketRestVenue:
             sink.on_book_stale(market_id, "bad book")
             return
         sink.on_book(update)
+
+
+def next_cursor(payload: object) -> str | None:
+    """A keyset page's `next_cursor` (a non-empty string of at most 4096 characters), else None:
+    the last page, or a payload that is not a keyset page (a plain list)."""
+    cursor = payload.get("next_cursor") if isinstance(payload, dict) else None
+    return cursor if isinstance(cursor, str) and 0 < len(cursor) <= 4096 else None
 
 
 def rest_book_fetcher(base_url: str = "https://clob.polymarket.com", timeout_s: float = 5.0):

@@ -19,10 +19,19 @@ market change, so the engine's `Market.tick` follows it. A tick that is not a fi
 0 < tick < 1 dividing $1 exactly is counted and logged as the rejection "bad_tick_size"; the book
 is unaffected.
 
-Continuity: the venue's book hash cannot be recomputed locally, so a book is trusted while the
-best bid/ask we compute equal the `best_bid`/`best_ask` the venue reports with each change, and
-timestamps do not go backwards. Otherwise the asset is marked stale and resynced from REST
+Continuity: every `book` and `price_change` carries the venue's `hash`, the SHA1 of the asset's
+whole book after the change; `book_hash.HashVerifier` recomputes it with the official client's
+function (py-clob-client-v2) and compares. A mismatch ("hash_mismatch", counted) marks the asset
+stale and resyncs it, so a change lost below the top of the book is caught at the next event. A
+mismatch while our book is crossed is a mid-trade state (the venue hashed the book after the whole
+trade): counted "hash_mid_trade", its levels are held back until the trade completes. Besides,
+a book is trusted while the best bid/ask we compute equal the `best_bid`/`best_ask` the venue
+reports and timestamps do not go backwards. A stale asset is resynced from REST
 `GET /book?token_id=` (injectable `fetch_book`; https://docs.polymarket.com/api-reference/orderbook).
+
+Liveness (`adapters/watchdog.py`, on the injectable `clock`): "PING" every `ping_interval_s`, and
+no "PONG" within `pong_timeout_s` → reconnect; a subscribed asset silent `silence_s` → REST
+top-of-book check, then resubscribe, then reconnect. `feed_status()` reports it.
 
 Bounds: frames are decoded with `wire.decode_json` (depth, length) and every event's numbers,
 ids and lists are bounded by `frames.py`. A schema violation is "malformed" (stats also count
@@ -46,9 +55,12 @@ import structlog
 from websockets.asyncio.client import connect
 
 from ...model import ONE, ZERO, BookLevel, BookUpdate, BookUpdateKind, MarketListing
+from ...ports import Clock
 from ..reconnect import ReconnectPolicy, run_with_reconnect
 from ..recording import Recorder
-from ..wire import MAX_WS_FRAME_BYTES, ParseError, decimal_or_none, decode_json, need_list
+from ..watchdog import FeedWatchdog, WatchdogConfig, utc_clock
+from ..wire import MAX_WS_FRAME_BYTES, ParseError, decode_json, need_list
+from .book_hash import HashVerifier
 from .frames import (
     FrameError,
     asset_id,
@@ -61,6 +73,7 @@ from .frames import (
     order_hash,
     venue_best,
 )
+from .liveness import StreamLiveness, StreamMetadata
 from .rest import rest_book_fetcher  # noqa: F401 - re-exported: the stream's usual fetch_book
 
 log = structlog.get_logger(__name__)
@@ -75,11 +88,13 @@ def _ts(received_at: float) -> datetime:
     return datetime.fromtimestamp(received_at, UTC)
 
 
-class PolymarketBookStream:
+class PolymarketBookStream(StreamLiveness, StreamMetadata):
     """Adapter streaming Polymarket books for token (asset) ids; market ids "polymarket:<asset>".
 
     fetch_book: async (asset_id) -> REST book dict used to resync (None = resubscribe instead).
-    ping_interval_s: seconds between "PING" keep-alives.
+    ping_interval_s: seconds between "PING" keep-alives (overrides `watchdog.ping_interval_s`).
+    watchdog: silence/PONG bounds (WatchdogConfig, seconds); clock: the engine clock (`ports.Clock`)
+      the watchdog times on, so tests drive it.
     listings: YES token id → the market's latest MarketListing (pass `PolymarketRestVenue.listings`,
       which discovery keeps current); a tick change of a listed market is re-emitted through
       `sink.on_listing` with the new `tick` (and stored back here). Without it, ticks are only kept
@@ -97,12 +112,19 @@ class PolymarketBookStream:
         fetch_book=None,
         policy: ReconnectPolicy | None = None,
         recorder: Recorder | None = None,
-        ping_interval_s: float = 10.0,
+        ping_interval_s: float | None = None,
         max_queue: int | None = 64,
         listings: MutableMapping[str, MarketListing] | None = None,
+        watchdog: WatchdogConfig | None = None,
+        clock: Clock = utc_clock,
     ) -> None:
         self.asset_ids: set[str] = set(asset_ids)
-        self.url, self.fetch_book, self.ping_interval_s = url, fetch_book, ping_interval_s
+        self.url, self.fetch_book = url, fetch_book
+        config = watchdog or WatchdogConfig()
+        if ping_interval_s is not None:
+            config = replace(
+                config, ping_interval_s=ping_interval_s, check_every_s=min(config.check_every_s, ping_interval_s)
+            )
         self.policy = policy or ReconnectPolicy()
         self.recorder, self.max_queue = recorder, max_queue
         self.stats: Counter[str] = Counter()
@@ -117,8 +139,20 @@ class PolymarketBookStream:
         # price changes seen while waiting for a snapshot, replayed on top of it when newer
         self._buffered: dict[str, list[tuple[int | None, list, float]]] = {}
         self._resync_failed: dict[str, float] = {}  # asset → monotonic time of its last failed resync
+        self._held: dict[str, list[tuple[str, BookLevel]]] = {}  # mid-trade levels not yet emitted
         self._sink = None
         self._ws = None
+        self.hashes = HashVerifier(self.stats)
+        self.watchdog = FeedWatchdog(
+            self.name,
+            config,
+            fetch_top=self._fetch_top if fetch_book is not None else None,
+            local_top=self._local_top,
+            resubscribe=self._resubscribe,
+            reconnect=self._drop_connection,
+            clock=clock,
+        )
+        self.watchdog.track(self.asset_ids)
 
     async def run(self, sink) -> None:
         """Stream until cancelled, reconnecting under `policy`. Never raises on bad input."""
@@ -129,7 +163,8 @@ class PolymarketBookStream:
         async with connect(self.url, max_queue=self.max_queue, max_size=MAX_WS_FRAME_BYTES, open_timeout=5) as ws:
             self._ws = ws
             self.policy.on_connected()
-            pinger = asyncio.create_task(self._keepalive(ws))
+            self.watchdog.connected()
+            pinger = asyncio.create_task(self.watchdog.run(send_ping=self._send_ping))
             try:
                 if self.asset_ids:
                     await ws.send(json.dumps({"assets_ids": sorted(self.asset_ids), "type": "market"}))
@@ -137,21 +172,18 @@ class PolymarketBookStream:
                     for asset in self.handle_raw(raw, self._sink):
                         self._start_resync(asset)
             finally:
+                self.watchdog.disconnected()
                 pinger.cancel()
                 for task in list(self._resyncing.values()):
                     task.cancel()  # a REST book must not freshen a market whose feed is down
                 self._ws = None
-
-    async def _keepalive(self, ws) -> None:
-        while True:
-            await asyncio.sleep(self.ping_interval_s)  # the venue's keep-alive period
-            await ws.send("PING")
 
     async def add_assets(self, asset_ids) -> None:
         """Subscribe more assets while connected (`operation: subscribe`)."""
         new = set(asset_ids) - self.asset_ids
         self.asset_ids |= new
         self._awaiting |= new
+        self.watchdog.track(new)
         if new and self._ws is not None:
             await self._ws.send(json.dumps({"assets_ids": sorted(new), "operation": "subscribe"}))
 
@@ -161,6 +193,7 @@ class PolymarketBookStream:
         for asset in sorted(gone):
             self._mark_stale(asset, "unsubscribed")
         self.asset_ids -= gone
+        self.watchdog.untrack(gone)
         if gone and self._ws is not None:
             await self._ws.send(json.dumps({"assets_ids": sorted(gone), "operation": "unsubscribe"}))
 
@@ -205,7 +238,10 @@ class PolymarketBookStream:
             self.recorder.record(source, raw, received_at)
         if raw in ("PONG", b"PONG"):
             self.stats["pong"] += 1
+            self.watchdog.pong()
             return []
+        if source == self.name:
+            self.watchdog.frame()
         try:
             payload = decode_json(raw, "polymarket frame", max_chars=MAX_WS_FRAME_BYTES)  # as max_size, for replays
             events = need_list(payload, "events") if isinstance(payload, list) else [payload]
@@ -228,6 +264,9 @@ class PolymarketBookStream:
                 raise FrameError("event is not an object")
             if source == REST_SOURCE:
                 event = {**event, "event_type": "book"}
+            else:
+                for asset in asset_ids(event) & self.asset_ids:
+                    self.watchdog.touch(asset)
             return self._event(event, sink, received_at)
         except ParseError as exc:
             self._malformed(sink, exc)
@@ -260,6 +299,7 @@ class PolymarketBookStream:
             asset = asset_id(ev)
             if asset in self.asset_ids:  # kept per subscribed asset only: bounded memory
                 self.last_trade[asset] = ev
+                self.hashes.on_trade(asset, ev.get("price"))
         else:
             self.stats["unknown_type"] += 1
             return []
@@ -283,12 +323,15 @@ class PolymarketBookStream:
             self._reject(sink, "stale_snapshot", f"{asset} snapshot ts {ts} < applied {self._last_ts[asset]}")
             return []  # a REST reply overtaken by the websocket: what we hold is newer
         self.books[asset] = book
+        self._held.pop(asset, None)  # mid-trade levels the snapshot supersedes
         self._awaiting.discard(asset)
         self._resync_failed.pop(asset, None)
         self._last_ts[asset] = ts
         self._hashes[asset] = deque([book_hash] if book_hash else [], maxlen=256)
         if "tick_size" in ev:
             self._set_tick(asset, ev["tick_size"], sink, "tick_size")
+        self._hash_hints(asset)
+        self.hashes.on_book(asset, ev, book)
         self._emit(
             sink,
             BookUpdate(
@@ -337,8 +380,9 @@ class PolymarketBookStream:
 
     def _is_replay(self, asset: str, items: list) -> bool:
         """A change already applied: every hash seen and every level already at that size. The
-        hash is the ORDER's (docs: market channel, price_change), so a later change of the same
-        order (e.g. its cancel) repeats it; only a no-op repeat is a duplicate."""
+        hash is the SHA1 of the asset's whole book after the change (book_hash.py), so a later
+        change that returns the book to an earlier state repeats it; only a no-op repeat is a
+        duplicate."""
         book, seen = self.books[asset], self._hashes[asset]
         return all(
             ch.get("hash") and ch["hash"] in seen and book[side].get(price, ZERO) == size
@@ -347,64 +391,45 @@ class PolymarketBookStream:
 
     def _apply_changes(self, asset, ts, items, sink, received_at) -> list[str]:
         book = self.books[asset]
-        bids: list[BookLevel] = []
-        asks: list[BookLevel] = []
+        held = self._held.setdefault(asset, [])
         for (side, price, size), ch in items:
             if size == 0:
                 book[side].pop(price, None)
             else:
                 book[side][price] = size
-            (bids if side == "bids" else asks).append(BookLevel(price, size))
+            held.append((side, BookLevel(price, size)))
             if ch.get("hash"):
                 self._hashes[asset].append(ch["hash"])
         if ts is not None:
             self._last_ts[asset] = ts
+        verdict = self.hashes.check(
+            asset, str(ts or ""), book, items[-1][1].get("hash"), [str(p) for (_, p, _), _ in items]
+        )
+        if verdict == "mismatch":
+            self._reject(sink, "hash_mismatch", f"{asset} hash {str(items[-1][1].get('hash'))[:64]} at ts {ts}")
+            return self._stale(asset, "hash_mismatch")
+        if verdict == "mid_trade":
+            return []  # the trade's next changes complete the state the venue hashed: emit then
         theirs = venue_best(items[-1][1])
         if theirs is not None:
             ours = (max(book["bids"], default=ZERO), min(book["asks"], default=ONE))
             if ours != theirs:
                 self._reject(sink, "book_mismatch", f"{asset} ours {ours} venue {theirs}")
                 return self._stale(asset, "book_mismatch")
+        latest = {(side, lv.price): lv for side, lv in self._held.pop(asset, [])}  # a level's last size wins
+        levels_out = {side: tuple(lv for (s, _), lv in latest.items() if s == side) for side in ("bids", "asks")}
         self._emit(
             sink,
             BookUpdate(
-                f"polymarket:{asset}", tuple(bids), tuple(asks), BookUpdateKind.SET_LEVELS, None, _ts(received_at)
+                f"polymarket:{asset}",
+                levels_out["bids"],
+                levels_out["asks"],
+                BookUpdateKind.SET_LEVELS,
+                None,
+                _ts(received_at),
             ),
         )
         return []
-
-    def _set_tick(self, asset: object, raw: object, sink, field: str) -> bool:
-        """Take `raw` as the minimum tick (dollars) of `asset`: keep it in `ticks` and, for a listed
-        market whose listing has another tick, emit the listing again with it (`sink.on_listing`).
-        Returns False after counting "bad_tick_size" for a missing asset or a tick that is not a
-        finite number with 0 < tick < 1 dividing $1 exactly; never raises."""
-        try:
-            tick = decimal_or_none(raw, field)
-        except ParseError as exc:
-            self._reject(sink, "bad_tick_size", f"{str(asset)[:80]}: {exc.detail}"[:200])
-            return False
-        if (
-            not isinstance(asset, str)
-            or not asset
-            or len(asset) > 256
-            or tick is None
-            or not (ZERO < tick < ONE)
-            or ONE % tick != 0
-        ):
-            self._reject(sink, "bad_tick_size", f"{str(asset)[:80]}: {field}={str(raw)[:40]!r}"[:200])
-            return False
-        self.ticks[asset] = tick
-        listing = self.listings.get(asset)
-        if listing is None:
-            self.stats["tick_unlisted"] += 1
-        elif listing.tick != tick:
-            listing = replace(listing, tick=tick)
-            self.listings[asset] = listing
-            self.stats["tick_updates"] += 1
-            log.info("polymarket_tick_changed", asset=asset, tick=str(tick))
-            if sink is not None:
-                sink.on_listing(listing)
-        return True
 
     def _emit(self, sink, update: BookUpdate) -> None:
         self.stats["book_updates"] += 1
@@ -425,6 +450,8 @@ class PolymarketBookStream:
             return
         self._awaiting.add(asset)
         self.books.pop(asset, None)
+        self.hashes.forget(asset)
+        self._held.pop(asset, None)
         if self._sink is not None:
             self._sink.on_book_stale(f"polymarket:{asset}", reason)
 
