@@ -14,8 +14,9 @@ from trading_helpers import GAME, NOW, Counter, book, edge_signal, market
 
 from arbees_engine.bus.messages import FillView, PositionView, format_contracts, pack, unpack_event
 from arbees_engine.execution import PaperBroker
-from arbees_engine.model import Fill, Mode, Order, OrderStatus, Side, Sport, Venue, depth, taker_fee
+from arbees_engine.model import Fill, Mode, Order, OrderStatus, Side, Sport, Venue, depth
 from arbees_engine.model.contracts import QuantityError, floor_to_step, parse_contracts
+from arbees_engine.model.fees import order_fee, order_fill_fees
 from arbees_engine.portfolio import Portfolio
 from arbees_engine.risk import RiskContext, RiskGate
 from arbees_engine.settings import RiskLimits, StrategySettings
@@ -36,7 +37,7 @@ def test_a_fractional_fill_books_its_exact_size_fee_and_pnl():
     order = _order(FRAC, "2.50")
     [fill] = broker.execute(order, book(FRAC.market_id, asks=[("0.50", "10.257")]), NOW)
     assert (fill.contracts, fill.price) == (D("2.50"), D("0.50"))
-    assert fill.fee == D("0.05")  # 0.07 × 2.5 × 0.25 = 0.04375 → up to the cent
+    assert fill.fee == D("0.05")  # 0.07 × 2.5 × 0.25 = 0.04375 → $0.0438 → the order's cent: 0.05
     assert order.status is OrderStatus.FILLED and order.filled_contracts == D("2.50")
     pf = Portfolio(D("1000"))
     assert pf.apply_fill(fill, GAME, Sport.BASKETBALL)
@@ -59,7 +60,9 @@ def test_fractional_depth_is_walked_to_the_hundredth_across_levels():
     order = _order(FRAC, "3.00")
     fills = broker.execute(order, book(FRAC.market_id, asks=[("0.50", "1.257"), ("0.52", "5")]), NOW)
     assert [(f.price, f.contracts) for f in fills] == [(D("0.50"), D("1.25")), (D("0.52"), D("1.75"))]
-    assert [f.fee for f in fills] == [taker_fee(FRAC.fees, D("0.50"), D("1.25")), D("0.04")]  # 0.0306 → 0.04
+    takes = [(D("0.50"), D("1.25")), (D("0.52"), D("1.75"))]
+    assert [f.fee for f in fills] == order_fill_fees(FRAC.fees, takes)  # Kalshi's per-order rounding
+    assert sum(f.fee for f in fills) == order_fee(FRAC.fees, takes) > 0
     assert order.filled_contracts == D("3.00")
 
 
