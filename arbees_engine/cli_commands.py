@@ -28,10 +28,10 @@ def _redis_url(settings: Settings, role: str) -> str | None:
 
 
 def live_requested(settings: Settings) -> bool:
-    """True when both live switches are on (ARBEES_LIVE=1 and the authorization phrase)."""
-    from .adapters.kalshi.orders import LIVE_AUTHORIZATION_PHRASE
+    """True when both live switches are on (ARBEES_LIVE naming a venue and the authorization phrase)."""
+    from .adapters.live import LIVE_AUTHORIZATION_PHRASE
 
-    return settings.live and settings.live_authorization == LIVE_AUTHORIZATION_PHRASE
+    return bool(settings.live_venues) and settings.live_authorization == LIVE_AUTHORIZATION_PHRASE
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -67,6 +67,16 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         try:
             stop = asyncio.Event()  # set by a signal, or by the replay when the recording is done
             engine = build_engine(settings, args, store=store, redis_url=svc.redis_url, stop=stop)
+            if not getattr(args, "replay", None) and "polymarket" in args.venue:
+                from .adapters.polymarket.live_setup import PolymarketLiveStartError
+                from .ops.builder import start_polymarket_live
+
+                try:
+                    await start_polymarket_live(engine, settings)
+                except PolymarketLiveStartError as exc:
+                    print(f"error: live Polymarket trading refused: {exc}", file=sys.stderr)
+                    await _close_io(engine)
+                    return 2
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)

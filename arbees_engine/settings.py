@@ -6,8 +6,9 @@ environment variables use `__` for nesting (`ARBEES_LIMITS__DAILY_LOSS_LIMIT=250
 Money settings are Decimal dollars; probabilities floats 0..1; durations seconds.
 Loading raises pydantic.ValidationError with every bad field named.
 
-Live trading is switched on only from the environment (`ARBEES_LIVE=1` and
-`ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK`), never from a file: a config file that sets
+Live trading is switched on only from the environment (`ARBEES_LIVE` naming the venues, e.g.
+`kalshi,polymarket`, or `1` for Kalshi alone, and `ARBEES_LIVE_AUTHORIZATION=I-ACCEPT-REAL-MONEY-RISK`),
+never from a file: a config file that sets
 `live` or `live_authorization` is refused (LiveFromFileRefused) so that a copied or shared
 config can never put real money at risk by itself.
 
@@ -24,13 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+LIVE_VENUE_NAMES = ("kalshi", "polymarket")
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on", "t", "y"), ("", "0", "false", "no", "off", "f", "n")
 
 
 def config_dir() -> Path:
@@ -102,6 +106,11 @@ class StrategySettings(BaseModel):
     # accept those two terms being unknown (overtime, draw and orientation are always checked).
     arb_accept_unknown_cancellation: bool = False
     arb_accept_unknown_postponement: bool = False
+    # An arbitrage whose second leg fills less than its first (execution/legs.py): "unwind" buys the
+    # other side of the first leg's market for the naked contracts, losing at most
+    # legged_unwind_max_loss dollars per contract before fees; "hold" keeps them and alerts.
+    legged_policy: str = Field("hold", pattern="^(hold|unwind)$")
+    legged_unwind_max_loss: Decimal = Field(Decimal("0.03"), ge=0, le=1)
 
 
 class EndpointSettings(BaseModel):
@@ -124,6 +133,18 @@ class EndpointSettings(BaseModel):
     polymarket_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
     kalshi_key_id: str | None = None
     kalshi_key_file: Path | None = None
+    # Live Polymarket (ARBEES_LIVE naming polymarket): the wallet key (0600 hex file) signs orders; the
+    # CLOB API key file (0600 JSON) is created from the venue on the first live start when missing
+    # (default: polymarket-api-key.json beside the key file). signature_type 0 EOA, 1 proxy, 2 Safe,
+    # 3 deposit wallet (POLY_1271); funder: the address holding pUSD (default the signer). The start
+    # is refused below polymarket_min_balance pUSD dollars; heartbeats every polymarket_heartbeat_s.
+    polymarket_private_key_file: Path | None = None
+    polymarket_api_key_file: Path | None = None
+    polymarket_signature_type: int = Field(0, ge=0, le=3)
+    polymarket_funder: str | None = None
+    polymarket_chain_id: int = 137
+    polymarket_min_balance: Decimal = Field(Decimal("10"), ge=0)
+    polymarket_heartbeat_s: float = Field(5.0, gt=0, le=8)
     discover_every_s: float = Field(60.0, gt=0)
     # Feed liveness (adapters/watchdog.py): a subscribed market silent feed_silence_s seconds gets a REST
     # top-of-book check, then a resubscribe, then a reconnect; a ping unanswered feed_pong_timeout_s → reconnect.
@@ -170,7 +191,9 @@ class Settings(BaseSettings):
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     quote_publish_interval_s: float = Field(0.25, gt=0)
-    live: bool = False
+    # ARBEES_LIVE: the venues that trade live, "kalshi,polymarket" (normalised, sorted); "1" (or
+    # true/yes/on) is the older spelling of "kalshi" alone; "" is paper everywhere. See `live_venues`.
+    live: str = ""
     live_authorization: str | None = None
     record_file: Path | None = None  # append every raw venue/feed message here (adapters.recording)
     # Operator commands (bus/signing.py): signed, valid command_ttl_s seconds; the engine refuses a
@@ -180,6 +203,34 @@ class Settings(BaseSettings):
     command_ttl_s: float = Field(10.0, gt=0)
     command_max_ttl_s: float = Field(60.0, gt=0)
     command_clock_skew_s: float = Field(2.0, ge=0)
+
+    @field_validator("live", mode="before")
+    @classmethod
+    def _live_venue_names(cls, value: object) -> str:
+        """ARBEES_LIVE → "1" (Kalshi, the older spelling), "" (paper) or sorted venue names.
+        Raises ValueError for a name that is not a venue that can trade live."""
+        if value is None or isinstance(value, bool):
+            return "1" if value else ""
+        text = str(value).strip().lower()
+        if text in TRUE_WORDS:
+            return "1"
+        if text in FALSE_WORDS:
+            return ""
+        names = sorted({v.strip() for v in text.split(",") if v.strip()})
+        unknown = [n for n in names if n not in LIVE_VENUE_NAMES]
+        if unknown:
+            raise ValueError(
+                f"ARBEES_LIVE names {', '.join(unknown)}; venues that trade live: {', '.join(LIVE_VENUE_NAMES)}"
+            )
+        return ",".join(names)
+
+    @property
+    def live_venues(self) -> frozenset[str]:
+        """The venues ARBEES_LIVE names ({"kalshi"} for "1"); each still needs the authorization phrase."""
+        if self.live == "1":
+            return frozenset({"kalshi"})
+        return frozenset(v for v in self.live.split(",") if v)
+
     # Store writer (node/writer.py): hard bound of queued rows; a backlog over `store_backlog_unhealthy`
     # rows makes the store count as down (no new positions); seconds a shutdown spends draining it.
     store_queue_max: int = Field(200_000, gt=0)

@@ -308,8 +308,12 @@ class EngineStatus(_Msg):
 
     engine_now: the engine's clock when it wrote this (simulated time under `--venue sim`), so a
     reader counts signal expiry on the clock `expires_at` is on. trading: per venue whether orders
-    are real ("live"), paper against real books ("paper") or on the simulated venue ("sim").
+    are real ("live"), paper against real books ("paper") or on the simulated venue ("sim"); "live
+    halted: <why>" when a live venue refuses new orders (Polymarket heartbeats failing or stopped).
     venue_feeds: per venue the health of its books ("ok", "stale k/n" when k of n books are stale,
+    "down" when all are, "unknown" without markets). exposure_by_game/_sport: dollars at cost of
+    open positions, to hold against limits max_game_exposure/max_sport_exposure. naked_exposure:
+    arbitrage legs left unhedged after the legged policy ran, until their positions close.
     "down" when all are, "unknown" without markets). feeds: per streaming venue its FeedView
     (connection state, each market's last update age, watchdog counters). exposure_by_game/_sport: dollars at cost of
     open positions, to hold against limits max_game_exposure/max_sport_exposure.
@@ -335,11 +339,14 @@ class EngineStatus(_Msg):
     limits: dict[str, str] = Field(default_factory=dict)
     # Fields the desk's header and risk view read; defaults keep older engines' statuses decodable.
     engine_now: UtcDatetime | None = None  # the engine's clock (simulated time in a sim): signal expiry runs on it
-    trading: dict[str, str] = Field(default_factory=dict)  # venue → "paper" | "live" | "sim"
+    trading: dict[str, str] = Field(default_factory=dict)  # venue → "paper" | "live" | "live halted: …" | "sim"
     venue_feeds: dict[str, str] = Field(default_factory=dict)  # venue → "ok" | "stale k/n" | "down" | "unknown"
     feeds: dict[str, FeedView] = Field(default_factory=dict)  # venue → its websocket feed (streaming venues only)
     exposure_by_game: dict[str, Decimal] = Field(default_factory=dict)  # game_id → dollars at cost
     exposure_by_sport: dict[str, Decimal] = Field(default_factory=dict)  # sport → dollars at cost
+    # signal_id → an arbitrage leg left unhedged ("3 YES kalshi:X ≤$0.55 since 12:00:01Z (hold: …)"),
+    # shown until its position closes (execution/legs.py)
+    naked_exposure: dict[str, str] = Field(default_factory=dict)
     # venue → {aspect: state string}, e.g. {"kalshi": {"ws": "auth_failed", "paused": "rate_limit"}}:
     # the place further per-venue health goes (feed health, heartbeats, pauses); "ok" is healthy.
     # The desk's header shows every aspect of every venue, next to venue_feeds ("feed").

@@ -6,7 +6,8 @@ and returns its fills (adapters/base.py holds the protocol, so venue adapters im
 without importing execution); `reconcile` looks an order whose outcome is unknown up again by its
 client order id. Both set `order.status` (FILLED / PARTIAL / CANCELLED / REJECTED, or SENT while
 the outcome is still unknown) and `order.reason`. Implemented by `PaperVenueBroker` (below) and
-`adapters/kalshi/broker.py` `KalshiLiveBroker`; a Polymarket live broker is the next.
+`adapters/kalshi/broker.py` `KalshiLiveBroker` and `adapters/polymarket/broker.py`
+`PolymarketLiveBroker` (which looks an order up by its venue order id, recomputed from the order).
 """
 
 from __future__ import annotations

@@ -27,13 +27,13 @@ from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
 from ..model.contracts import WHOLE_STEP, floor_to_step
 from ..model.contracts import format_contracts as qty
 from ..model.money import ZERO
-from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
 from ..store.durable import Stored, until_stored
 from ..store.errors import StoreError, StoreUnavailable
 from ..views import fill_view, order_view, position_view
 from .broker import Broker
+from .legs import LeggedPolicy, Legging, depth_refusal, grid_limits
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +80,7 @@ class Executor:
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
         self.orders = self.fills = self.duplicate_fills = 0
         self.contracts_filled = ZERO
+        self.legging = Legging(out)  # the kernel sets its policy from settings.strategy
 
     async def execute(
         self, signal: Signal, recheck: Callable[[Signal], tuple[Decision, str] | None] | None = None
@@ -103,12 +104,12 @@ class Executor:
         above $0 at or below it, or whose market or grid is unknown (reason "limit_off_tick_grid:
         …" / "limit_out_of_range: …" / "unknown_market: …" / "bad_tick_grid: …", counted as
         `engine.reject("execution", code)`).
-        A leg whose outcome is unknown stops the signal and is reconciled later (`resolve_unknown`).
+        On a live desk a multi-leg signal is also refused unless every leg's book shows its contracts
+        at its limit ("insufficient_depth: …"). A second leg that fills less than the first runs the
+        legged policy (`_legged`, execution/legs.py). A leg whose outcome is unknown stops the signal
+        and is reconciled later (`resolve_unknown`).
         """
-        refusal = self._pre_send_refusal(signal)
-        limits: list[Decimal] = []
-        if refusal is None:
-            limits, refusal = self._grid_limits(signal)
+        limits, refusal = self._refusal(signal)
         if refusal is not None:
             self.signals.record(signal, Decision.REJECTED, refusal)
             self.out.audit("engine", "order_blocked", signal.signal_id, refusal)
@@ -121,49 +122,80 @@ class Executor:
             self.signals.record(signal, *stale)
             self.out.audit("engine", "order_blocked", signal.signal_id, stale[1])
             return
-        filled_any, target = False, None
+        filled_any, target, first = False, None, None
         for leg, limit in zip(signal.legs, limits):
             if not self.control.may_open_positions:
                 self.out.audit("engine", "order_blocked", signal.signal_id, "kill switch engaged before send")
-                self._stop(signal, filled_any, target, "kill_switch")
+                self._stop(signal, filled_any, target, "kill_switch", first)
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
             market = self.cache.markets.get(leg.market_id)  # an ARB's 2nd leg follows the 1st's fill
             contracts = floor_to_step(contracts, market.contract_step if market else WHOLE_STEP)
             if contracts <= 0:
                 break
-            order = Order(
-                client_order_id=self.new_order_id(),
-                signal_id=signal.signal_id,
-                market_id=leg.market_id,
-                venue=leg.venue,
-                side=leg.side,
-                limit_price=limit,
-                contracts=contracts,
-                created_at=self.clock(),
-                paper=leg.venue not in self.live_brokers,
-            )
+            order = self._order(signal, leg, limit, contracts)
             if not await self._write_intent(order):
-                self._stop(signal, filled_any, target, "store_unavailable")
+                self._stop(signal, filled_any, target, "store_unavailable", first)
                 return
             filled = await self._send(order)
             filled_any = filled_any or filled > 0
             if order.status is OrderStatus.SENT:  # outcome unknown: never send the next leg blind
                 self.signals.record(signal, Decision.EXECUTED if filled_any else Decision.UNFILLED, order.reason)
                 return
-            if target is not None and filled < target:
-                self.out.audit(
-                    "engine",
-                    "arb_legged",
-                    signal.signal_id,
-                    f"{qty(target - filled)} contracts of the first leg are unhedged",
-                )
-            target = filled
+            if first is not None and target is not None and filled < target:
+                await self._legged(signal, first, target - filled)
+            target, first = filled, first or order
         self.signals.record(
             signal,
             Decision.EXECUTED if filled_any else Decision.UNFILLED,
             "filled" if filled_any else "no liquidity at the limit",
         )
+
+    def _refusal(self, signal: Signal) -> tuple[list[Decimal], str | None]:
+        """(limits on the grid, None), or ([], why the signal is refused before any send). On a live
+        desk a multi-leg signal also needs every leg's depth on the book (execution/legs.py)."""
+        refusal = self._pre_send_refusal(signal)
+        if refusal is not None:
+            return [], refusal
+        limits, refusal = grid_limits(self.cache, self.out, signal)
+        if refusal is None and len(signal.legs) > 1 and self.live_brokers:
+            refusal = depth_refusal(signal, limits, self.cache.books)
+            if refusal is not None:
+                self.out.reject("execution", "insufficient_depth", f"{signal.signal_id}: {refusal}")
+        return limits, refusal
+
+    def _order(self, signal: Signal, leg: Leg, limit: Decimal, contracts: int) -> Order:
+        return Order(
+            client_order_id=self.new_order_id(),
+            signal_id=signal.signal_id,
+            market_id=leg.market_id,
+            venue=leg.venue,
+            side=leg.side,
+            limit_price=limit,
+            contracts=contracts,
+            created_at=self.clock(),
+            paper=leg.venue not in self.live_brokers,
+        )
+
+    async def _legged(self, signal: Signal, first: Order, naked: int) -> None:
+        """The second leg filled `naked` contracts less than `first`: audit it and run the legged
+        policy (unwind at a bounded loss, or hold and alert: execution/legs.py), counted."""
+        self.out.audit("engine", "arb_legged", signal.signal_id, f"{naked} contracts of the first leg are unhedged")
+        self.out.count("legged_arbs")
+        legging, why = self.legging, "hold: policy"
+        if legging.policy is LeggedPolicy.UNWIND:
+            leg, why = legging.unwind_leg(self.cache, first, naked)
+            if leg is not None and self.control.may_open_positions:
+                order = self._order(signal, leg, leg.limit_price, naked)
+                unwound = await self._send(order) if await self._write_intent(order) else 0
+                self.out.count("legged_unwinds")
+                self.out.count("legged_unwind_contracts", unwound)
+                detail = f"{unwound} of {naked} flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                self.out.audit("engine", "arb_unwound", signal.signal_id, detail)
+                naked, why = naked - unwound, f"unwind filled {unwound}"
+            else:
+                why = f"unwind not sent: {why or 'kill switch engaged'}"
+        legging.record(signal.signal_id, first, naked, self.clock(), why)
 
     def _pre_send_refusal(self, signal: Signal) -> str | None:
         live = self.live_brokers
@@ -172,63 +204,6 @@ class Executor:
         if any(o.market_id == leg.market_id for o in self.unresolved.values() for leg in signal.legs):
             return "order_outcome_unknown: an earlier order on this market is being reconciled"
         return None
-
-    def _grid_limits(self, signal: Signal) -> tuple[list[Decimal], str | None]:
-        """Every leg's limit (dollars) on its market's tick grid, rounded DOWN; or ([], refusal)
-        naming the first leg that cannot be sent, counted as `engine.reject("execution", code)`."""
-        limits: list[Decimal] = []
-        for leg in signal.legs:
-            limit, refusal = self._grid_limit(leg)
-            if refusal is not None:
-                code, _, detail = refusal.partition(": ")
-                self.out.reject("execution", code, f"{signal.signal_id}: {detail}")
-                return [], refusal
-            if limit != leg.limit_price and len(signal.legs) > 1:
-                # the legs were priced together off the books: a leg rounded away from the price the
-                # arbitrage saw may not fill after the first leg did, leaving a naked position
-                refusal = (
-                    f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} is off "
-                    f"the grid (nearest below {limit}); a multi-leg signal is sent only at its own prices"
-                )
-                self.out.reject("execution", "limit_off_tick_grid", f"{signal.signal_id}: {refusal}")
-                return [], refusal
-            if limit != leg.limit_price:
-                self.out.count("limit_rounded_to_tick", 1)
-                log.info(
-                    "order.limit_rounded_to_tick",
-                    signal_id=signal.signal_id,
-                    market_id=leg.market_id,
-                    side=leg.side.value,
-                    limit=str(leg.limit_price),
-                    sent=str(limit),
-                )
-            limits.append(limit)
-        return limits, None
-
-    def _grid_limit(self, leg: Leg) -> tuple[Decimal, None] | tuple[None, str]:
-        """(limit on the grid, None) or (None, "code: detail"). The grid is the market's
-        `price_grid` with its latest listing's schedule (Kalshi `price_ranges`)."""
-        if not (leg.limit_price.is_finite() and 0 < leg.limit_price <= 1):
-            return (
-                None,
-                f"limit_out_of_range: {leg.market_id} {leg.side.value} limit {leg.limit_price} is not in (0, 1]",
-            )
-        registry = self.cache
-        market = registry.markets.get(leg.market_id)
-        if market is None:
-            return None, f"unknown_market: {leg.market_id} is not registered, its tick grid is unknown"
-        listing = registry.listings.get(leg.market_id)
-        try:
-            grid = price_grid(market, listing)
-        except TickError as exc:
-            return None, f"bad_tick_grid: {leg.market_id}: {exc}"
-        limit = grid.round_for(leg.side, leg.limit_price, Rounding.DOWN)
-        if limit is None or limit <= 0:
-            return None, (
-                f"limit_off_tick_grid: {leg.market_id} {leg.side.value} limit {leg.limit_price} has no "
-                f"grid price above $0 at or below it (grid {grid.text})"
-            )
-        return limit, None
 
     def watch_unknown(self, order: Order) -> None:
         """Keep an order whose outcome is unknown (audited once; its market takes no new signal) and
@@ -270,7 +245,9 @@ class Executor:
         self.out.publish(order_view(order))
         self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {qty(order.filled_contracts)}")
 
-    def _stop(self, signal: Signal, filled_any: bool, unhedged: Decimal | None, reason: str) -> None:
+    def _stop(
+        self, signal: Signal, filled_any: bool, unhedged: Decimal | None, reason: str, first: Order | None = None
+    ) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
         fills already booked it is EXECUTED, not rejected, and a first leg left without its hedge
         (`unhedged` contracts) is audited as arb_legged so the operator sees the naked size."""
@@ -284,6 +261,8 @@ class Executor:
                 signal.signal_id,
                 f"{qty(unhedged)} contracts of the first leg are unhedged: {reason} before the next leg",
             )
+            if first is not None:
+                self.legging.record(signal.signal_id, first, unhedged, self.clock(), f"hold: {reason}")
         self.signals.record(signal, Decision.EXECUTED, f"{reason} before the next leg")
 
     def until_stored(self, what: str, write: Callable[[], Awaitable[object]]) -> Awaitable[Stored[object]]:

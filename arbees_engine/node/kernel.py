@@ -138,7 +138,7 @@ class Engine:
     def _build_executor(self, store: Callable[[], Any], start_ms: int, on_fill: Callable[..., None] | None) -> Executor:
         """The execution engine: paper broker on the cache's books, live brokers by venue (`live_brokers`)."""
         paper = PaperVenueBroker(PaperBroker(self.registry.markets), self.registry.books)
-        return Executor(
+        executor = Executor(
             self.out,
             self.clock,
             self.registry,
@@ -152,6 +152,8 @@ class Engine:
             client_order_ids(self.settings.instance, start_ms=start_ms),
             on_fill,
         )
+        executor.legging.configure(self.settings.strategy)  # the legged-arbitrage policy (execution/legs.py)
+        return executor
 
     def _build_trader(self, start_ms: int) -> Trader:
         """The trader: prices each change, finds edges and arbitrage, runs the risk gate."""

@@ -107,6 +107,7 @@ def engine_status(parts: Parts) -> EngineStatus:
     )
     counts.update(pipeline_counts(parts))
     counts.update(parts.ops.status_counts())
+    counts.update(_broker_counts(parts))
     rejections = dict(parts.trader.gate.rejections)
     rejections.update(parts.input_rejections)
     control = parts.control
@@ -133,17 +134,43 @@ def engine_status(parts: Parts) -> EngineStatus:
         engine_now=parts.clock(),
         trading=_trading(parts),
         venue_feeds=_venue_feeds(parts),
+        naked_exposure=parts.executor.legging.exposure(parts.portfolio),
+        venue_states=_venue_states(parts),
         feeds=_feeds(parts),
         **_exposures(parts),
     )
 
 
+def _venue_states(parts: Parts) -> dict[str, dict[str, str]]:
+    """Venue → {aspect: state}: a live venue's heartbeat ("ok", or why its new orders are refused,
+    e.g. Polymarket's dead-man-switch heartbeats failing: adapters/polymarket/heartbeat.py)."""
+    out: dict[str, dict[str, str]] = {}
+    for venue, broker in parts.live_brokers.items():
+        if getattr(broker, "heartbeat", None) is not None:
+            out[venue.value] = {"heartbeat": getattr(broker, "halted", "") or "ok"}
+    return out
+
+
+def _broker_counts(parts: Parts) -> dict[str, int]:
+    """Each live broker's outcome counters as "broker:<venue>:<outcome>" (e.g. rejected:*,
+    unknown:*, fee_mismatch, fee_estimated: adapters/<venue>/broker.py `counts`)."""
+    out: dict[str, int] = {}
+    for venue, broker in parts.live_brokers.items():
+        for outcome, n in getattr(broker, "counts", {}).items():
+            out[f"broker:{venue.value}:{outcome}"] = n
+    return out
+
+
 def _trading(parts: Parts) -> dict[str, str]:
-    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders) or "paper"."""
+    """Venue → "sim" (simulated venue), "live" (a live broker sends real orders), "live halted:
+    <why>" (a live broker refusing new orders, e.g. Polymarket heartbeats failing) or "paper"."""
     out: dict[str, str] = {}
     for market in parts.registry.markets.values():
         venue = market.venue
-        out[venue.value] = "sim" if market.simulated else ("live" if venue in parts.live_brokers else "paper")
+        broker = parts.live_brokers.get(venue)
+        halted = getattr(broker, "halted", "") if broker is not None else ""
+        live = f"live halted: {halted}" if halted else "live"
+        out[venue.value] = "sim" if market.simulated else (live if broker is not None else "paper")
     return out
 
 

@@ -139,16 +139,12 @@ def live_order_client(settings: Settings, signer, env: dict[str, str] | None = N
         LiveTradingRefused,
     )
 
-    env = (
-        env
-        if env is not None
-        else {LIVE_ENV: "1" if settings.live else "0", AUTH_ENV: settings.live_authorization or ""}
-    )
-    if not settings.live:
-        log.info("orders.paper", reason="ARBEES_LIVE is not 1")
+    env = env if env is not None else {LIVE_ENV: settings.live, AUTH_ENV: settings.live_authorization or ""}
+    if "kalshi" not in settings.live_venues:
+        log.info("orders.paper", venue="kalshi", reason="ARBEES_LIVE does not name kalshi")
         return None
     if signer is None:
-        log.warning("orders.paper", reason="ARBEES_LIVE=1 but no Kalshi API key configured")
+        log.warning("orders.paper", reason="ARBEES_LIVE names kalshi but no Kalshi API key is configured")
         return None
     try:
         client = KalshiOrderClient(signer, base_url=settings.endpoints.kalshi_base_url, env=env)
@@ -157,3 +153,29 @@ def live_order_client(settings: Settings, signer, env: dict[str, str] | None = N
         return None
     log.warning("orders.live", venue="kalshi", authorization=env.get(AUTH_ENV) == LIVE_AUTHORIZATION_PHRASE)
     return client
+
+
+async def start_polymarket_live(engine: Engine, settings: Settings, env: dict[str, str] | None = None) -> bool:
+    """Open live Polymarket trading on `engine` when ARBEES_LIVE names polymarket and the authorization
+    phrase is set: registers the live broker and its heartbeat adapter (adapters/polymarket/live_setup.py).
+    Returns False (paper) when not authorised. Raises PolymarketLiveStartError (credentials, pUSD
+    balance or allowance, API key refused): the caller refuses to start."""
+    from ..adapters.live import AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV
+    from ..adapters.polymarket.live_setup import open_polymarket_live
+    from ..model import Venue
+
+    env = env if env is not None else {LIVE_ENV: settings.live, AUTH_ENV: settings.live_authorization or ""}
+    if "polymarket" not in settings.live_venues or env.get(AUTH_ENV) != LIVE_AUTHORIZATION_PHRASE:
+        log.info("orders.paper", venue="polymarket", reason="ARBEES_LIVE does not name polymarket (or no phrase)")
+        return False
+    broker, heartbeat = await open_polymarket_live(
+        settings,
+        engine.registry.markets,
+        may_trade=lambda: engine.control.may_open_positions,
+        on_reject=lambda code, detail: engine.out.reject("execution", code, detail),
+        env=env,
+    )
+    engine.live_brokers[Venue.POLYMARKET] = broker
+    engine.adapters.append(heartbeat)
+    log.warning("orders.live", venue="polymarket", signer=broker.client.address)
+    return True

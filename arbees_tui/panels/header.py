@@ -35,19 +35,22 @@ def _pnl(value) -> tuple[str, str]:
 
 
 def trading_badges(state: DeskState) -> list:
-    """SIM, PAPER or LIVE (per venue when they differ: "LIVE kalshi PAPER polymarket"); "?" before
-    the engine says (an engine too old to report it, or none yet)."""
-    trading = state.engine.trading if state.engine is not None else {}
+    """SIM, PAPER or LIVE (per venue when they differ: "LIVE kalshi PAPER polymarket"; "LIVE HALTED"
+    when a live venue refuses new orders, e.g. Polymarket heartbeats failing); "?" before the engine
+    says (an engine too old to report it, or none yet). "NAKED n" when n arbitrage legs are unhedged."""
+    engine = state.engine
+    trading = {v: k.partition(":")[0] for v, k in engine.trading.items()} if engine is not None else {}
+    naked = [(f" NAKED {len(engine.naked_exposure)} ", "b reverse $error")] if engine and engine.naked_exposure else []
     if not trading:
         return [(" PAPER/LIVE ? ", "b reverse $warning")]
     kinds = set(trading.values())
     if len(kinds) == 1:
         kind = kinds.pop()
-        return [(f" {kind.upper()} ", TRADING_STYLE.get(kind, "b reverse $warning"))]
+        return [(f" {kind.upper()} ", TRADING_STYLE.get(kind, "b reverse $warning")), *naked]
     out: list = []
     for venue, kind in sorted(trading.items()):
         out += [(f" {kind.upper()} {venue} ", TRADING_STYLE.get(kind, "b reverse $warning")), " "]
-    return out[:-1]
+    return out[:-1] + naked
 
 
 def _kill(state: DeskState, current: bool = True) -> tuple[str, str]:

@@ -103,7 +103,22 @@ async def test_an_ioc_buy_fills_and_books_the_venue_fee_per_fill(rsa_key, side, 
         assert len(venue_fees) == 2 and position.fees == sum(venue_fees)
         assert engine.portfolio.position(MARKET.market_id, side.opposite) is None
         assert not _broker(engine).counts["fee_estimated"]
+        assert not _broker(engine).counts["fee_mismatch"]  # the fake charges Kalshi's own trade fee
         engine.portfolio.check_identity()
+        await client.aclose()
+
+
+async def test_a_venue_fee_unlike_our_estimate_is_booked_and_counted(rsa_key):
+    """Live fills book the venue's fee_cost even when it differs from our estimate of the same
+    fill's trade fee; each differing fill is counted as fee_mismatch."""
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=5) as server:
+        server.fee_cost = "0.0500"  # a series multiplier we did not know of, say
+        client = _client(server, rsa_key)
+        engine = _engine(client)
+        await engine.executor.execute(_signal(Side.YES, "0.42", 5))
+        assert engine.portfolio.position(MARKET.market_id, Side.YES).fees == D("0.0500")
+        assert _broker(engine).counts["fee_mismatch"] == 1
+        assert engine.status_view().counts["broker:kalshi:fee_mismatch"] == 1  # `arbees-engine status` shows it
         await client.aclose()
 
 

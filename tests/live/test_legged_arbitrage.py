@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
+from live_books import seed_book
 from live_fake_kalshi_rest import FakeKalshiRest
 from test_tick_grid_orders import LIVE, NYK, SAS, _kalshi_engine, _posts, _signal
 
@@ -36,6 +37,8 @@ async def _run(rsa_key, between):
     with FakeKalshiRest(rsa_key.public_key(), liquidity=3) as server:
         client = KalshiOrderClient(KalshiSigner("kid", rsa_key), base_url=server.base_url, env=LIVE)
         engine = _kalshi_engine(client)
+        seed_book(engine.registry, ARB[0][0], asks=[("0.55", "10")])  # a live arbitrage needs both legs' depth
+        seed_book(engine.registry, ARB[1][0], bids=[("0.60", "10")])  # NO at 0.40 = the YES bid at 0.60
         audits: list[tuple[str, str]] = []
         engine.out.audit = lambda actor, action, entity="", detail="", store=True: audits.append((action, detail))
         between(engine)

@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
 import httpx
 import structlog
 
 from ...model import Fill, Market, Order, OrderStatus, Side
-from ...model.fees import taker_fee
+from ...model.fees import FEE_MISMATCH_REASON, fee_difference, kalshi_trade_fee, taker_fee
 from ..base import Broker
 from .order_wire import FractionalContracts, ReplyShapeError, VenueFill, venue_count_to_engine_contracts
 from .orders import InvalidOrder, KalshiApiError, KalshiOrderClient, RateLimited, UnexpectedReply
@@ -43,7 +44,7 @@ class VenueLookupFailed(RuntimeError):
 class KalshiLiveBroker(Broker):
     """Sends orders to Kalshi (an adapters.base.Broker). `markets`: market_id → Market (for the
     fee estimate of a fill without `fee_cost`), read per order. `counts`: outcome reason → count
-    (rejected:*, unknown:*, fee_estimated, fractional_contracts, bad_reply)."""
+    (rejected:*, unknown:*, fee_estimated, fee_mismatch, fractional_contracts, bad_reply)."""
 
     def __init__(
         self,
@@ -162,12 +163,16 @@ class KalshiLiveBroker(Broker):
         contracts = venue_count_to_engine_contracts(item.count)
         price = item.price_of(order.side)
         fee = item.fee
+        market = self.markets.get(order.market_id)
         if fee is None:
-            market = self.markets.get(order.market_id)
             if market is None:
                 raise ReplyShapeError(f"fill {item.fill_id} has no fee_cost and market {order.market_id} is unknown")
             self.counts["fee_estimated"] += 1
             fee = taker_fee(market.fees, price, contracts)
+        elif market is not None:
+            self._note_fee_difference(
+                order, item.fill_id, fee, kalshi_trade_fee(market.fees.taker_rate, price, contracts)
+            )
         return Fill(
             fill_id=f"kalshi:{item.fill_id}",
             client_order_id=order.client_order_id,
@@ -179,6 +184,22 @@ class KalshiLiveBroker(Broker):
             fee=fee,
             filled_at=now,
         )
+
+    def _note_fee_difference(self, order: Order, fill_id: str, venue_fee: Decimal, estimate: Decimal) -> None:
+        """Count (`fee_mismatch`) and log a fill whose venue fee (`fee_cost`, the trade fee at
+        $0.0001) differs from our estimate of the same fill's trade fee (model.fees.kalshi_trade_fee
+        with the market's series rate): the fee booked is always the venue's."""
+        difference = fee_difference(venue_fee, estimate)
+        if difference:
+            self.counts[FEE_MISMATCH_REASON] += 1
+            log.warning(
+                "kalshi.fee_mismatch",
+                client_order_id=order.client_order_id,
+                fill_id=fill_id,
+                venue_fee=str(venue_fee),
+                estimated_fee=str(estimate),
+                difference=str(difference),
+            )
 
     def _reject(self, order: Order, kind: str, reason: str) -> None:
         order.status, order.reason = OrderStatus.REJECTED, (order.reason or reason)[:200]

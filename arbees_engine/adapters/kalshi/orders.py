@@ -19,13 +19,13 @@ Default host: https://external-api.kalshi.com/trade-api/v2, the one recommended 
 https://docs.kalshi.com/getting_started/api_environments and the SDK's BASE_PATH (the shared host
 api.elections.kalshi.com "remains supported").
 
-Safety: the client refuses to exist unless ARBEES_LIVE=1 AND ARBEES_LIVE_AUTHORIZATION equals
-"I-ACCEPT-REAL-MONEY-RISK". Without both, the engine uses paper execution against the live book.
+Safety: the client refuses to exist unless ARBEES_LIVE names Kalshi ("1" or "kalshi,…") AND
+ARBEES_LIVE_AUTHORIZATION equals "I-ACCEPT-REAL-MONEY-RISK" (adapters/live.py). Without both, the
+engine uses paper execution against the live book.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ...model import Order, OrderStatus
+from ..live import AUTH_ENV, LIVE_AUTHORIZATION_PHRASE, LIVE_ENV, live_venues
 from .auth import KalshiSigner
 from .order_wire import (
     CANCEL_ORDER_PATH,
@@ -61,12 +62,13 @@ from .order_wire import (
 log = structlog.get_logger(__name__)
 
 KALSHI_REST_URL = "https://external-api.kalshi.com/trade-api/v2"
-LIVE_ENV, AUTH_ENV = "ARBEES_LIVE", "ARBEES_LIVE_AUTHORIZATION"
-LIVE_AUTHORIZATION_PHRASE = "I-ACCEPT-REAL-MONEY-RISK"
 MAX_PAGES = 50  # pagination guard: a cursor loop must not stall the broker
 
 __all__ = [
+    "AUTH_ENV",
     "KALSHI_REST_URL",
+    "LIVE_AUTHORIZATION_PHRASE",
+    "LIVE_ENV",
     "FractionalContracts",
     "InvalidOrder",
     "KalshiApiError",
@@ -76,6 +78,7 @@ __all__ = [
     "ReplyShapeError",
     "UnexpectedReply",
     "live_trading_allowed",
+    "live_venues",
     "price_dollars",
 ]
 
@@ -113,9 +116,9 @@ class RateLimited(Exception):
 
 
 def live_trading_allowed(env: Mapping[str, str] | None = None) -> bool:
-    """True only if ARBEES_LIVE == "1" and ARBEES_LIVE_AUTHORIZATION == LIVE_AUTHORIZATION_PHRASE."""
-    env = os.environ if env is None else env
-    return env.get(LIVE_ENV) == "1" and env.get(AUTH_ENV) == LIVE_AUTHORIZATION_PHRASE
+    """True only if ARBEES_LIVE names Kalshi ("1", or a list such as "kalshi,polymarket") and
+    ARBEES_LIVE_AUTHORIZATION == LIVE_AUTHORIZATION_PHRASE (adapters/live.py)."""
+    return "kalshi" in live_venues(env)
 
 
 class _BackoffHonouringRetryAfter:
