@@ -180,7 +180,9 @@ class Executor:
     async def _legged(self, signal: Signal, first: Order, naked: int) -> None:
         """The second leg filled `naked` contracts less than `first`: audit it and run the legged
         policy (unwind at a bounded loss, or hold and alert: execution/legs.py), counted."""
-        self.out.audit("engine", "arb_legged", signal.signal_id, f"{naked} contracts of the first leg are unhedged")
+        self.out.audit(
+            "engine", "arb_legged", signal.signal_id, f"{qty(naked)} contracts of the first leg are unhedged"
+        )
         self.out.count("legged_arbs")
         legging, why = self.legging, "hold: policy"
         if legging.policy is LeggedPolicy.UNWIND:
@@ -190,9 +192,10 @@ class Executor:
                 unwound = await self._send(order) if await self._write_intent(order) else 0
                 self.out.count("legged_unwinds")
                 self.out.count("legged_unwind_contracts", unwound)
-                detail = f"{unwound} of {naked} flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                how = f"flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                detail = f"{qty(unwound)} of {qty(naked)} {how}"
                 self.out.audit("engine", "arb_unwound", signal.signal_id, detail)
-                naked, why = naked - unwound, f"unwind filled {unwound}"
+                naked, why = naked - unwound, f"unwind filled {qty(unwound)}"
             else:
                 why = f"unwind not sent: {why or 'kill switch engaged'}"
         legging.record(signal.signal_id, first, naked, self.clock(), why)

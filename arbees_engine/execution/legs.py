@@ -31,6 +31,7 @@ import structlog
 
 from ..cache import Registry
 from ..model import Leg, Order, OrderBook, Side, Signal
+from ..model.contracts import format_contracts
 from ..model.depth import total_contracts, walk
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
@@ -132,7 +133,7 @@ class NakedLeg:
     def text(self) -> str:
         """One line for the desk: "3 YES kalshi:X ≤$0.55 since 12:00:01Z (hold: …)"."""
         return (
-            f"{self.contracts} {self.side.value.upper()} {self.market_id} ≤${self.limit} "
+            f"{format_contracts(self.contracts)} {self.side.value.upper()} {self.market_id} ≤${self.limit} "
             f"since {self.since:%H:%M:%SZ} ({self.why})"
         )
 
