@@ -24,6 +24,9 @@ from ..control.signal_book import SignalBook
 from ..control.state import ControlState
 from ..jobs import ExecuteSignal, JobQueue, ResolveOrder
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
+from ..model.contracts import WHOLE_STEP, floor_to_step
+from ..model.contracts import format_contracts as qty
+from ..model.money import ZERO
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
 from ..store.durable import Stored, until_stored
@@ -75,7 +78,8 @@ class Executor:
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
-        self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
+        self.orders = self.fills = self.duplicate_fills = 0
+        self.contracts_filled = ZERO
         self.legging = Legging(out)  # the kernel sets its policy from settings.strategy
 
     async def execute(
@@ -125,6 +129,8 @@ class Executor:
                 self._stop(signal, filled_any, target, "kill_switch", first)
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
+            market = self.cache.markets.get(leg.market_id)  # an ARB's 2nd leg follows the 1st's fill
+            contracts = floor_to_step(contracts, market.contract_step if market else WHOLE_STEP)
             if contracts <= 0:
                 break
             order = self._order(signal, leg, limit, contracts)
@@ -174,7 +180,9 @@ class Executor:
     async def _legged(self, signal: Signal, first: Order, naked: int) -> None:
         """The second leg filled `naked` contracts less than `first`: audit it and run the legged
         policy (unwind at a bounded loss, or hold and alert: execution/legs.py), counted."""
-        self.out.audit("engine", "arb_legged", signal.signal_id, f"{naked} contracts of the first leg are unhedged")
+        self.out.audit(
+            "engine", "arb_legged", signal.signal_id, f"{qty(naked)} contracts of the first leg are unhedged"
+        )
         self.out.count("legged_arbs")
         legging, why = self.legging, "hold: policy"
         if legging.policy is LeggedPolicy.UNWIND:
@@ -184,9 +192,10 @@ class Executor:
                 unwound = await self._send(order) if await self._write_intent(order) else 0
                 self.out.count("legged_unwinds")
                 self.out.count("legged_unwind_contracts", unwound)
-                detail = f"{unwound} of {naked} flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                how = f"flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                detail = f"{qty(unwound)} of {qty(naked)} {how}"
                 self.out.audit("engine", "arb_unwound", signal.signal_id, detail)
-                naked, why = naked - unwound, f"unwind filled {unwound}"
+                naked, why = naked - unwound, f"unwind filled {qty(unwound)}"
             else:
                 why = f"unwind not sent: {why or 'kill switch engaged'}"
         legging.record(signal.signal_id, first, naked, self.clock(), why)
@@ -237,10 +246,10 @@ class Executor:
             await self.apply_fill(fill)
         await self.store_status(order)
         self.out.publish(order_view(order))
-        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
+        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {qty(order.filled_contracts)}")
 
     def _stop(
-        self, signal: Signal, filled_any: bool, unhedged: int | None, reason: str, first: Order | None = None
+        self, signal: Signal, filled_any: bool, unhedged: Decimal | None, reason: str, first: Order | None = None
     ) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
         fills already booked it is EXECUTED, not rejected, and a first leg left without its hedge
@@ -253,7 +262,7 @@ class Executor:
                 "engine",
                 "arb_legged",
                 signal.signal_id,
-                f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg",
+                f"{qty(unhedged)} contracts of the first leg are unhedged: {reason} before the next leg",
             )
             if first is not None:
                 self.legging.record(signal.signal_id, first, unhedged, self.clock(), f"hold: {reason}")
@@ -304,7 +313,7 @@ class Executor:
         if store is not None:
             await self.until_stored("order", lambda: store.update_order(order))
 
-    async def _send(self, order: Order) -> int:
+    async def _send(self, order: Order) -> Decimal:
         """Execute `order` (live broker of its venue if authorised, else paper against the current
         book); returns contracts filled."""
         order.status = OrderStatus.SENT
@@ -318,7 +327,7 @@ class Executor:
             "engine",
             "order",
             order.client_order_id,
-            f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",  # noqa: E501
+            f"{order.side.value} {qty(order.contracts)} {order.market_id} @≤{order.limit_price} → {order.status.value} {qty(order.filled_contracts)}",  # noqa: E501
             store=False,
         )  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
@@ -362,7 +371,7 @@ class Executor:
             "engine",
             "fill",
             fill.fill_id,
-            f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}",
+            f"{fill.side.value} {qty(fill.contracts)} {fill.market_id} @ {fill.price} fee {fill.fee}",
             store=False,
         )
         if self.on_fill is not None:

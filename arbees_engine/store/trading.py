@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 import asyncpg
@@ -174,7 +175,7 @@ class TradingRepository(Repository):
 
     async def reconcile_paper_orders(
         self, never_sent: str, from_fills: str, live_venues: Sequence[str] = ()
-    ) -> list[tuple[str, OrderStatus, int]]:
+    ) -> list[tuple[str, OrderStatus, Decimal]]:
         """After a restart: close every paper order a crash left 'intent' or 'sent'. A paper order
         lives only in the process that sent it, so what its stored fills say is all it did: with
         no fill it is CANCELLED (never sent, or sent with nothing booked), else FILLED or PARTIAL
@@ -186,7 +187,7 @@ class TradingRepository(Repository):
         async with self._db.transaction() as conn:
             await conn.execute(
                 """UPDATE orders o SET filled_contracts = f.filled, updated_at = now()
-                   FROM (SELECT client_order_id, sum(contracts)::int AS filled FROM fills GROUP BY 1) f
+                   FROM (SELECT client_order_id, sum(contracts) AS filled FROM fills GROUP BY 1) f
                    WHERE o.client_order_id = f.client_order_id AND o.filled_contracts <> f.filled
                        AND f.filled <= o.contracts"""
             )

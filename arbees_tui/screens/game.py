@@ -169,7 +169,7 @@ class GameScreen(Screen):
                     fill.filled_at.strftime("%H:%M:%S"),
                     fill.market_id,
                     fill.side.upper(),
-                    str(fill.contracts),
+                    fmt.contracts(fill.contracts),
                     fmt.cents(fill.price),
                     fmt.dollars(fill.fee),
                 ),
