@@ -90,38 +90,45 @@ class Executor:
         `recheck(signal)` (the trader's `recheck_before_send` for queued signals) runs after the
         signal's row is stored, with no await before the first order intent: a (decision, reason)
         it returns ends the signal with nothing sent (audited as order_blocked).
-
-        Each leg's limit (dollars for the leg's own contract) is sent on its market's tick grid
-        (`price_grid`): a single leg's off-grid limit is rounded DOWN to the nearest grid price below
-        it, so an order never pays more than the signal meant (counted in
-        `engine.counts["limit_rounded_to_tick"]`). A multi-leg signal (arbitrage) with any leg off the
-        grid is refused before any send (`limit_off_tick_grid`): its legs are priced together, and a
-        rounded second leg could miss after the first filled.
-
-        Refused before any send: a leg on a venue that is not live while another venue trades
-        live (a real leg hedged by a simulated one is a naked position), a leg on a market
-        with an order whose outcome is still unknown, and a leg whose limit has no grid price
-        above $0 at or below it, or whose market or grid is unknown (reason "limit_off_tick_grid:
-        …" / "limit_out_of_range: …" / "unknown_market: …" / "bad_tick_grid: …", counted as
-        `engine.reject("execution", code)`).
-        On a live desk a multi-leg signal is also refused unless every leg's book shows its contracts
-        at its limit ("insufficient_depth: …"). A second leg that fills less than the first runs the
-        legged policy (`_legged`, execution/legs.py). A leg whose outcome is unknown stops the signal
-        and is reconciled later (`resolve_unknown`).
+        Limits go out on the market's tick grid (`price_grid`): a single leg's off-grid limit is
+        rounded DOWN (counted as `limit_rounded_to_tick`), so an order never pays more than the
+        signal meant; a multi-leg signal with any leg off the grid is refused before any send
+        (`limit_off_tick_grid`): its legs are priced together.
+        Refused before any send (`engine.reject("execution", code)`): a leg on a venue that is not
+        live while another trades live (a real leg hedged by a simulated one is naked), a leg on a
+        market with an order of unknown outcome, a limit with no grid price above $0 at or below
+        it, an unknown market or grid ("limit_off_tick_grid" / "limit_out_of_range" /
+        "unknown_market" / "bad_tick_grid"), and on a live desk a multi-leg signal whose books do
+        not show every leg's contracts at its limit ("insufficient_depth"). A second leg that
+        fills less than the first runs the legged policy (`_legged`, execution/legs.py); a leg of
+        unknown outcome stops the signal and is reconciled later (`resolve_unknown`).
         """
+        limits = await self._ready_to_send(signal, recheck)
+        if limits is not None:
+            await self._send_legs(signal, limits)
+
+    async def _ready_to_send(
+        self, signal: Signal, recheck: Callable[[Signal], tuple[Decision, str] | None] | None
+    ) -> list[Decimal] | None:
+        """The legs' limits on their grids once the signal passed the pre-send checks, is stored and
+        re-checked; None when it ends here (its decision recorded, the block audited)."""
         limits, refusal = self._refusal(signal)
         if refusal is not None:
             self.signals.record(signal, Decision.REJECTED, refusal)
             self.out.audit("engine", "order_blocked", signal.signal_id, refusal)
-            return
+            return None
         if not await self._store_signal(signal):
             self._stop(signal, False, None, "store_unavailable")
-            return
+            return None
         stale = recheck(signal) if recheck is not None else None
         if stale is not None:
             self.signals.record(signal, *stale)
             self.out.audit("engine", "order_blocked", signal.signal_id, stale[1])
-            return
+            return None
+        return limits
+
+    async def _send_legs(self, signal: Signal, limits: list[Decimal]) -> None:
+        """Send the legs in order, each at its limit; an ARB's second leg follows the first's fill."""
         filled_any, target, first = False, None, None
         for leg, limit in zip(signal.legs, limits):
             if not self.control.may_open_positions:
