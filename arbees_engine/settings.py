@@ -76,9 +76,10 @@ def config_file() -> Path:
 
 
 class RiskLimits(BaseModel):
-    """Pre-trade limits. Dollars are Decimal; contracts ints; seconds floats."""
+    """Pre-trade limits. Dollars and contracts are Decimal (contracts to 0.01: fractional
+    markets, model/contracts.py); seconds floats."""
 
-    max_position_contracts: int = Field(500, gt=0)
+    max_position_contracts: Decimal = Field(Decimal("500"), gt=0, decimal_places=2)
     max_game_exposure: Decimal = Field(Decimal("150"), gt=0)
     max_sport_exposure: Decimal = Field(Decimal("400"), gt=0)
     daily_loss_limit: Decimal = Field(Decimal("250"), gt=0)
@@ -96,7 +97,7 @@ class StrategySettings(BaseModel):
     min_edge: Decimal = Field(Decimal("0.04"), ge=0)
     min_arb_profit: Decimal = Field(Decimal("0.01"), ge=0)
     kelly_fraction: float = Field(0.25, gt=0, le=1)
-    max_contracts_per_signal: int = Field(100, gt=0)
+    max_contracts_per_signal: Decimal = Field(Decimal("100"), gt=0, decimal_places=2)  # contracts
     manual_expiry_s: float = Field(30.0, gt=0)
     market_weight: float = Field(0.1, ge=0, le=1)  # shrink model toward the mid (pricing.blend)
     # Cross-venue arbitrage needs both contracts' terms shown equal (matching/equivalence.py).

@@ -1,4 +1,4 @@
-"""Text formatting for the desk: dollars, cents, probabilities, clocks, ages. Pure functions."""
+"""Text formatting for the desk: dollars, cents, contracts, probabilities, clocks, ages. Pure functions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,22 @@ def dollars(value: Decimal | None, signed: bool = False) -> str:
         return DASH
     sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
     return f"{sign}${abs(value):,.2f}"
+
+
+def contracts(value: Decimal | int | None, grouped: bool = False) -> str:
+    """A quantity of contracts: "25" for whole counts (also 25.00), "2.5" / "0.05" for the
+    fractions a fractional market trades (trailing zeros dropped); "1,000" when `grouped`;
+    None → dash."""
+    if value is None:
+        return DASH
+    dec = Decimal(value)
+    if dec == dec.to_integral_value():
+        return f"{dec:,.0f}" if grouped else f"{dec:.0f}"
+    text = f"{dec.normalize():f}"
+    if not grouped:
+        return text
+    whole, _, frac = text.partition(".")
+    return f"{Decimal(whole):,.0f}.{frac}" if dec >= 0 else text
 
 
 def cents(price: Decimal | None) -> str:

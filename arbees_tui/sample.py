@@ -149,103 +149,9 @@ def sample_snapshot(
         ents.setdefault("game", {})[g.game_id] = g
         for q in _quotes(g, i, now):
             ents.setdefault("quote", {})[q.market_id] = q
-    leg = LegView(market_id="K-g0000-LAL", venue="kalshi", side="yes", limit_price=Decimal("0.41"), contracts=25)
-    sigs = [
-        SignalView(
-            signal_id="s-001",
-            version=1,
-            signal_kind="edge",
-            game_id="g0000",
-            legs=[leg],
-            model_prob=0.48,
-            raw_model_prob=0.50,
-            market_weight=0.12,
-            market_prob=0.41,
-            edge=Decimal("0.052"),
-            decision="executed",
-            reason="",
-            created_at=now - timedelta(minutes=4),
-        ),
-        SignalView(
-            signal_id="s-002",
-            version=1,
-            signal_kind="arb",
-            game_id="g0001",
-            legs=[leg],
-            model_prob=0.55,
-            market_prob=0.50,
-            edge=Decimal("0.021"),
-            decision="rejected",
-            reason="max exposure per game",
-            created_at=now - timedelta(minutes=2),
-        ),
-    ]
-    if mode == "manual" and not kill:
-        sigs.append(
-            SignalView(
-                signal_id="s-003",
-                version=2,
-                signal_kind="edge",
-                game_id="g0002",
-                legs=[leg],
-                model_prob=0.61,
-                raw_model_prob=0.63,
-                market_weight=0.2,
-                market_prob=0.55,
-                edge=Decimal("0.043"),
-                decision="pending",
-                created_at=now - timedelta(seconds=5),
-                expires_at=now + timedelta(seconds=25),
-            )
-        )
-    if arb and mode == "manual" and not kill:
-        legs = [
-            LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.44"), contracts=30),
-            LegView(market_id="P-g0001-MIA", venue="polymarket", side="no", limit_price=Decimal("0.53"), contracts=30),
-        ]
-        sigs.append(
-            SignalView(
-                signal_id="s-004",
-                version=1,
-                signal_kind="arb",
-                game_id="g0001",
-                legs=legs,
-                model_prob=0.5,
-                market_prob=0.5,
-                edge=Decimal("0.018"),
-                decision="pending",
-                created_at=now - timedelta(seconds=3),
-                expires_at=now + timedelta(seconds=27),
-            )
-        )
-    for s in sigs:
+    for s in _signals(now, mode, kill, arb):
         ents.setdefault("signal", {})[s.signal_id] = s
-    held = [
-        ("p1", "g0000", "K-g0000-LAL", "kalshi", "yes", 25, "0.41", "0.47"),
-        ("p2", "g0000", "P-g0003-PHI", "polymarket", "no", 40, "0.35", "0.31"),
-    ]
-    if book:
-        held += [
-            ("a1", "g0001", "K-g0001-MIA", "kalshi", "yes", 30, "0.44", "0.40"),
-            ("a2", "g0001", "P-g0001-MIA", "polymarket", "no", 30, "0.53", "0.58"),
-            ("n1", "g0002", "K-g0002-BUF", "kalshi", "yes", 20, "0.50", "0.55"),
-            ("n2", "g0002", "K-g0002-BUF", "kalshi", "no", 5, "0.47", "0.45"),
-        ]
-    for pid, game_id, mkt, venue, side, qty, avg, mark in held:
-        unrl = (Decimal(mark) - Decimal(avg)) * qty
-        ents.setdefault("position", {})[pid] = PositionView(
-            position_id=pid,
-            market_id=mkt,
-            venue=venue,
-            game_id=game_id,
-            side=side,
-            contracts=qty,
-            avg_price=Decimal(avg),
-            mark=Decimal(mark),
-            unrealized_pnl=unrl,
-            realized_pnl=Decimal("0"),
-            fees=Decimal("0.35"),
-        )
+    ents["position"] = _positions(book)
     ents["fill"] = {
         "f1": FillView(
             fill_id="f1",
@@ -285,6 +191,119 @@ def sample_snapshot(
         )
     ]
     return snap
+
+
+def _signals(now: datetime, mode: str, kill: bool, arb: bool) -> list[SignalView]:
+    """The sample's signals: executed and rejected ones, a pending edge in manual mode and, with
+    `arb`, a pending two-leg arbitrage (see sample_snapshot)."""
+    leg = LegView(market_id="K-g0000-LAL", venue="kalshi", side="yes", limit_price=Decimal("0.41"), contracts=25)
+    sigs = [
+        SignalView(
+            signal_id="s-001",
+            version=1,
+            signal_kind="edge",
+            game_id="g0000",
+            legs=[leg],
+            model_prob=0.48,
+            raw_model_prob=0.50,
+            market_weight=0.12,
+            market_prob=0.41,
+            edge=Decimal("0.052"),
+            decision="executed",
+            reason="",
+            created_at=now - timedelta(minutes=4),
+        ),
+        SignalView(
+            signal_id="s-002",
+            version=1,
+            signal_kind="arb",
+            game_id="g0001",
+            legs=[leg],
+            model_prob=0.55,
+            market_prob=0.50,
+            edge=Decimal("0.021"),
+            decision="rejected",
+            reason="max exposure per game",
+            created_at=now - timedelta(minutes=2),
+        ),
+    ]
+    if mode == "manual" and not kill:
+        sigs += _pending(now, leg, arb)
+    return sigs
+
+
+def _pending(now: datetime, leg: LegView, arb: bool) -> list[SignalView]:
+    """Manual mode's pending signals: an edge and, with `arb`, a two-leg arbitrage."""
+    pending = [
+        SignalView(
+            signal_id="s-003",
+            version=2,
+            signal_kind="edge",
+            game_id="g0002",
+            legs=[leg],
+            model_prob=0.61,
+            raw_model_prob=0.63,
+            market_weight=0.2,
+            market_prob=0.55,
+            edge=Decimal("0.043"),
+            decision="pending",
+            created_at=now - timedelta(seconds=5),
+            expires_at=now + timedelta(seconds=25),
+        )
+    ]
+    if arb:
+        legs = [
+            LegView(market_id="K-g0001-MIA", venue="kalshi", side="yes", limit_price=Decimal("0.44"), contracts=30),
+            LegView(market_id="P-g0001-MIA", venue="polymarket", side="no", limit_price=Decimal("0.53"), contracts=30),
+        ]
+        pending.append(
+            SignalView(
+                signal_id="s-004",
+                version=1,
+                signal_kind="arb",
+                game_id="g0001",
+                legs=legs,
+                model_prob=0.5,
+                market_prob=0.5,
+                edge=Decimal("0.018"),
+                decision="pending",
+                created_at=now - timedelta(seconds=3),
+                expires_at=now + timedelta(seconds=27),
+            )
+        )
+    return pending
+
+
+def _positions(book: bool) -> dict[str, PositionView]:
+    """The sample's positions by id (with `book`: the NYK@MIA arbitrage and the netted BUF market)."""
+    held = [
+        ("p1", "g0000", "K-g0000-LAL", "kalshi", "yes", 25, "0.41", "0.47"),
+        ("p2", "g0000", "P-g0003-PHI", "polymarket", "no", 40, "0.35", "0.31"),
+    ]
+    if book:
+        held += [
+            ("a1", "g0001", "K-g0001-MIA", "kalshi", "yes", 30, "0.44", "0.40"),
+            ("a2", "g0001", "P-g0001-MIA", "polymarket", "no", 30, "0.53", "0.58"),
+            ("n1", "g0002", "K-g0002-BUF", "kalshi", "yes", 20, "0.50", "0.55"),
+            ("n2", "g0002", "K-g0002-BUF", "kalshi", "no", 5, "0.47", "0.45"),
+        ]
+    out: dict[str, PositionView] = {}
+    for pid, game_id, mkt, venue, side, qty, avg, mark in held:
+        unrl = (Decimal(mark) - Decimal(avg)) * qty
+        out[pid] = PositionView(
+            position_id=pid,
+            market_id=mkt,
+            venue=venue,
+            game_id=game_id,
+            side=side,
+            contracts=qty,
+            avg_price=Decimal(avg),
+            mark=Decimal(mark),
+            unrealized_pnl=unrl,
+            realized_pnl=Decimal("0"),
+            fees=Decimal("0.35"),
+        )
+    return out
 
 
 def synthetic_snapshot(now: datetime, games: int = 500, markets_per_game: int = 4) -> Snapshot:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from .views import (  # noqa: F401 - re-exported
     AuditView,
     BankrollView,
+    Contracts,
     Dollars,
     EngineStatus,
     FeedView,
@@ -42,6 +43,7 @@ from .views import (  # noqa: F401 - re-exported
     SignalView,
     UtcDatetime,
     _Msg,
+    format_contracts,
 )
 
 HEARTBEAT_TTL_S = 5.0

@@ -2,8 +2,11 @@
 orders, fills, positions, bankroll, engine status, audit lines) — and the field types every bus
 message shares. `arbees_engine.bus.messages` re-exports all of it; import from there.
 
-Money fields are Decimal dollars, sent as strings ("0.56") so they stay exact; probabilities are
-floats in 0..1; times are timezone-aware UTC datetimes sent as ISO-8601 strings.
+Money fields are Decimal dollars, sent as strings ("0.56") so they stay exact; quantities
+(`Contracts`) are Decimal contracts with at most 2 places, sent as decimal strings ("2.5", "25";
+a fractional market trades 0.01 contracts) and read from strings or, as senders before fractional
+contracts wrote them, ints; probabilities are floats in 0..1; times are timezone-aware UTC
+datetimes sent as ISO-8601 strings.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
 
 Dollars = Decimal
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -26,6 +29,24 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+def format_contracts(contracts: Decimal | int) -> str:
+    """A quantity as the bus sends it and the desk shows it: "2" for whole counts (also 2.00),
+    "2.5" / "0.05" for fractions; trailing zeros dropped, never an exponent."""
+    dec = Decimal(contracts)
+    if dec == dec.to_integral_value():
+        return f"{dec:.0f}"
+    return f"{dec.normalize():f}"
+
+
+#: Contracts on the bus: a Decimal 0..10^9 with at most 2 places (Kalshi's 0.01 granularity).
+#: Sent as a decimal string (`format_contracts`); an int or a string decodes.
+Contracts = Annotated[
+    Decimal,
+    Field(ge=0, le=10**9, decimal_places=2, allow_inf_nan=False),
+    PlainSerializer(format_contracts, return_type=str, when_used="json"),
+]
 
 
 class _Msg(BaseModel):
@@ -108,13 +129,14 @@ class QuoteView(_Msg):
 
 
 class LegView(_Msg):
-    """One leg of a signal: buy `contracts` of `side` on `market_id` up to `limit_price` dollars."""
+    """One leg of a signal: buy `contracts` (Contracts) of `side` on `market_id` up to
+    `limit_price` dollars."""
 
     market_id: str
     venue: str
     side: str
     limit_price: Price
-    contracts: int
+    contracts: Contracts
 
 
 class SignalView(_Msg):
@@ -157,7 +179,7 @@ class SignalView(_Msg):
 
 
 class OrderView(_Msg):
-    """An IOC order. Prices in dollars."""
+    """An IOC order. Prices in dollars; contracts and filled_contracts are Contracts."""
 
     kind: Literal["order"] = "order"
     client_order_id: str
@@ -166,8 +188,8 @@ class OrderView(_Msg):
     venue: str
     side: str
     limit_price: Price
-    contracts: int
-    filled_contracts: int
+    contracts: Contracts
+    filled_contracts: Contracts
     status: str
     paper: bool
     reason: str = ""
@@ -180,7 +202,7 @@ class OrderView(_Msg):
 
 
 class FillView(_Msg):
-    """A fill: `contracts` at `price` dollars with `fee` dollars."""
+    """A fill: `contracts` (Contracts, e.g. 2.5) at `price` dollars with `fee` dollars."""
 
     kind: Literal["fill"] = "fill"
     fill_id: str
@@ -189,7 +211,7 @@ class FillView(_Msg):
     venue: str
     side: str
     price: Price
-    contracts: int
+    contracts: Contracts
     fee: Decimal
     filled_at: UtcDatetime
 
@@ -200,7 +222,7 @@ class FillView(_Msg):
 
 
 class PositionView(_Msg):
-    """A position. avg_price/mark dollars; P&L dollars."""
+    """A position. contracts: Contracts held; avg_price/mark dollars; P&L dollars."""
 
     kind: Literal["position"] = "position"
     position_id: str
@@ -208,7 +230,7 @@ class PositionView(_Msg):
     venue: str
     game_id: str
     side: str
-    contracts: int
+    contracts: Contracts
     avg_price: Decimal
     mark: Decimal | None = None
     unrealized_pnl: Decimal

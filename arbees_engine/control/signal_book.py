@@ -14,8 +14,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from ..model import Decision, Signal
+from ..model.contracts import format_contracts
 from ..ports import Clock, Outbox
 from ..store.batch import signal_job
 from ..views import signal_view
@@ -86,7 +88,7 @@ class SignalBook:
         """The executor has run the reserved signal `signal_id`: it no longer counts as committed."""
         self.reserved.pop(signal_id, None)
 
-    def resize(self, signal: Signal, contracts: int) -> None:
+    def resize(self, signal: Signal, contracts: Decimal) -> None:
         """Cut a pending EDGE signal to `contracts` at its limit price (audited; the approval that
         follows publishes and stores the new size and version)."""
         leg = signal.legs[0]
@@ -95,7 +97,7 @@ class SignalBook:
             "engine",
             "signal_resized",
             signal.signal_id,
-            f"{leg.contracts} → {contracts} contracts: Kelly sizes it smaller now",
+            f"{format_contracts(leg.contracts)} → {format_contracts(contracts)} contracts: Kelly sizes it smaller now",
         )
 
     # -- sweeps -----------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ from ..control.signal_book import SignalBook
 from ..control.state import ControlState
 from ..jobs import ExecuteSignal, JobQueue, ResolveOrder
 from ..model import Decision, Fill, Leg, Order, OrderStatus, Signal, Venue
+from ..model.contracts import WHOLE_STEP, floor_to_step
+from ..model.contracts import format_contracts as qty
+from ..model.money import ZERO
 from ..portfolio import Portfolio
 from ..ports import Clock, Outbox
 from ..store.durable import Stored, until_stored
@@ -75,7 +78,8 @@ class Executor:
         self.recent_orders: OrderedDict[str, Order] = OrderedDict()
         self.unresolved: dict[str, Order] = {}  # client_order_id → live order whose outcome is unknown
         self._resolve_attempts: Counter[str] = Counter()  # lookups made per unresolved order
-        self.orders = self.fills = self.contracts_filled = self.duplicate_fills = 0
+        self.orders = self.fills = self.duplicate_fills = 0
+        self.contracts_filled = ZERO
         self.legging = Legging(out)  # the kernel sets its policy from settings.strategy
 
     async def execute(
@@ -86,38 +90,45 @@ class Executor:
         `recheck(signal)` (the trader's `recheck_before_send` for queued signals) runs after the
         signal's row is stored, with no await before the first order intent: a (decision, reason)
         it returns ends the signal with nothing sent (audited as order_blocked).
-
-        Each leg's limit (dollars for the leg's own contract) is sent on its market's tick grid
-        (`price_grid`): a single leg's off-grid limit is rounded DOWN to the nearest grid price below
-        it, so an order never pays more than the signal meant (counted in
-        `engine.counts["limit_rounded_to_tick"]`). A multi-leg signal (arbitrage) with any leg off the
-        grid is refused before any send (`limit_off_tick_grid`): its legs are priced together, and a
-        rounded second leg could miss after the first filled.
-
-        Refused before any send: a leg on a venue that is not live while another venue trades
-        live (a real leg hedged by a simulated one is a naked position), a leg on a market
-        with an order whose outcome is still unknown, and a leg whose limit has no grid price
-        above $0 at or below it, or whose market or grid is unknown (reason "limit_off_tick_grid:
-        …" / "limit_out_of_range: …" / "unknown_market: …" / "bad_tick_grid: …", counted as
-        `engine.reject("execution", code)`).
-        On a live desk a multi-leg signal is also refused unless every leg's book shows its contracts
-        at its limit ("insufficient_depth: …"). A second leg that fills less than the first runs the
-        legged policy (`_legged`, execution/legs.py). A leg whose outcome is unknown stops the signal
-        and is reconciled later (`resolve_unknown`).
+        Limits go out on the market's tick grid (`price_grid`): a single leg's off-grid limit is
+        rounded DOWN (counted as `limit_rounded_to_tick`), so an order never pays more than the
+        signal meant; a multi-leg signal with any leg off the grid is refused before any send
+        (`limit_off_tick_grid`): its legs are priced together.
+        Refused before any send (`engine.reject("execution", code)`): a leg on a venue that is not
+        live while another trades live (a real leg hedged by a simulated one is naked), a leg on a
+        market with an order of unknown outcome, a limit with no grid price above $0 at or below
+        it, an unknown market or grid ("limit_off_tick_grid" / "limit_out_of_range" /
+        "unknown_market" / "bad_tick_grid"), and on a live desk a multi-leg signal whose books do
+        not show every leg's contracts at its limit ("insufficient_depth"). A second leg that
+        fills less than the first runs the legged policy (`_legged`, execution/legs.py); a leg of
+        unknown outcome stops the signal and is reconciled later (`resolve_unknown`).
         """
+        limits = await self._ready_to_send(signal, recheck)
+        if limits is not None:
+            await self._send_legs(signal, limits)
+
+    async def _ready_to_send(
+        self, signal: Signal, recheck: Callable[[Signal], tuple[Decision, str] | None] | None
+    ) -> list[Decimal] | None:
+        """The legs' limits on their grids once the signal passed the pre-send checks, is stored and
+        re-checked; None when it ends here (its decision recorded, the block audited)."""
         limits, refusal = self._refusal(signal)
         if refusal is not None:
             self.signals.record(signal, Decision.REJECTED, refusal)
             self.out.audit("engine", "order_blocked", signal.signal_id, refusal)
-            return
+            return None
         if not await self._store_signal(signal):
             self._stop(signal, False, None, "store_unavailable")
-            return
+            return None
         stale = recheck(signal) if recheck is not None else None
         if stale is not None:
             self.signals.record(signal, *stale)
             self.out.audit("engine", "order_blocked", signal.signal_id, stale[1])
-            return
+            return None
+        return limits
+
+    async def _send_legs(self, signal: Signal, limits: list[Decimal]) -> None:
+        """Send the legs in order, each at its limit; an ARB's second leg follows the first's fill."""
         filled_any, target, first = False, None, None
         for leg, limit in zip(signal.legs, limits):
             if not self.control.may_open_positions:
@@ -125,6 +136,8 @@ class Executor:
                 self._stop(signal, filled_any, target, "kill_switch", first)
                 return
             contracts = leg.contracts if target is None else min(leg.contracts, target)
+            market = self.cache.markets.get(leg.market_id)  # an ARB's 2nd leg follows the 1st's fill
+            contracts = floor_to_step(contracts, market.contract_step if market else WHOLE_STEP)
             if contracts <= 0:
                 break
             order = self._order(signal, leg, limit, contracts)
@@ -174,7 +187,9 @@ class Executor:
     async def _legged(self, signal: Signal, first: Order, naked: int) -> None:
         """The second leg filled `naked` contracts less than `first`: audit it and run the legged
         policy (unwind at a bounded loss, or hold and alert: execution/legs.py), counted."""
-        self.out.audit("engine", "arb_legged", signal.signal_id, f"{naked} contracts of the first leg are unhedged")
+        self.out.audit(
+            "engine", "arb_legged", signal.signal_id, f"{qty(naked)} contracts of the first leg are unhedged"
+        )
         self.out.count("legged_arbs")
         legging, why = self.legging, "hold: policy"
         if legging.policy is LeggedPolicy.UNWIND:
@@ -184,9 +199,10 @@ class Executor:
                 unwound = await self._send(order) if await self._write_intent(order) else 0
                 self.out.count("legged_unwinds")
                 self.out.count("legged_unwind_contracts", unwound)
-                detail = f"{unwound} of {naked} flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                how = f"flattened by {leg.side.value} at ≤{leg.limit_price}: {order.reason}"
+                detail = f"{qty(unwound)} of {qty(naked)} {how}"
                 self.out.audit("engine", "arb_unwound", signal.signal_id, detail)
-                naked, why = naked - unwound, f"unwind filled {unwound}"
+                naked, why = naked - unwound, f"unwind filled {qty(unwound)}"
             else:
                 why = f"unwind not sent: {why or 'kill switch engaged'}"
         legging.record(signal.signal_id, first, naked, self.clock(), why)
@@ -237,10 +253,10 @@ class Executor:
             await self.apply_fill(fill)
         await self.store_status(order)
         self.out.publish(order_view(order))
-        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {order.filled_contracts}")
+        self.out.audit("engine", "order_resolved", cid, f"{order.status.value} {qty(order.filled_contracts)}")
 
     def _stop(
-        self, signal: Signal, filled_any: bool, unhedged: int | None, reason: str, first: Order | None = None
+        self, signal: Signal, filled_any: bool, unhedged: Decimal | None, reason: str, first: Order | None = None
     ) -> None:
         """End `signal` before its next leg is sent (kill switch, no order intent stored). With
         fills already booked it is EXECUTED, not rejected, and a first leg left without its hedge
@@ -253,7 +269,7 @@ class Executor:
                 "engine",
                 "arb_legged",
                 signal.signal_id,
-                f"{unhedged} contracts of the first leg are unhedged: {reason} before the next leg",
+                f"{qty(unhedged)} contracts of the first leg are unhedged: {reason} before the next leg",
             )
             if first is not None:
                 self.legging.record(signal.signal_id, first, unhedged, self.clock(), f"hold: {reason}")
@@ -304,7 +320,7 @@ class Executor:
         if store is not None:
             await self.until_stored("order", lambda: store.update_order(order))
 
-    async def _send(self, order: Order) -> int:
+    async def _send(self, order: Order) -> Decimal:
         """Execute `order` (live broker of its venue if authorised, else paper against the current
         book); returns contracts filled."""
         order.status = OrderStatus.SENT
@@ -318,7 +334,7 @@ class Executor:
             "engine",
             "order",
             order.client_order_id,
-            f"{order.side.value} {order.contracts} {order.market_id} @≤{order.limit_price} → {order.status.value} {order.filled_contracts}",  # noqa: E501
+            f"{order.side.value} {qty(order.contracts)} {order.market_id} @≤{order.limit_price} → {order.status.value} {qty(order.filled_contracts)}",  # noqa: E501
             store=False,
         )  # the orders table trigger writes the store's audit row
         for fill in fills:  # fills first: if booking fails the stored order stays open for reconciling
@@ -362,7 +378,7 @@ class Executor:
             "engine",
             "fill",
             fill.fill_id,
-            f"{fill.side.value} {fill.contracts} {fill.market_id} @ {fill.price} fee {fill.fee}",
+            f"{fill.side.value} {qty(fill.contracts)} {fill.market_id} @ {fill.price} fee {fill.fee}",
             store=False,
         )
         if self.on_fill is not None:

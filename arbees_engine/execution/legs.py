@@ -31,6 +31,7 @@ import structlog
 
 from ..cache import Registry
 from ..model import Leg, Order, OrderBook, Side, Signal
+from ..model.contracts import format_contracts
 from ..model.depth import total_contracts, walk
 from ..model.ticks import Rounding, TickError, price_grid
 from ..portfolio import Portfolio
@@ -124,7 +125,7 @@ class NakedLeg:
     signal_id: str
     market_id: str
     side: Side
-    contracts: int
+    contracts: Decimal
     limit: Decimal
     since: datetime
     why: str
@@ -132,7 +133,7 @@ class NakedLeg:
     def text(self) -> str:
         """One line for the desk: "3 YES kalshi:X ≤$0.55 since 12:00:01Z (hold: …)"."""
         return (
-            f"{self.contracts} {self.side.value.upper()} {self.market_id} ≤${self.limit} "
+            f"{format_contracts(self.contracts)} {self.side.value.upper()} {self.market_id} ≤${self.limit} "
             f"since {self.since:%H:%M:%SZ} ({self.why})"
         )
 
@@ -152,7 +153,7 @@ class Legging:
         """Take the policy and the unwind bound from `settings.strategy` (legged_policy, legged_unwind_max_loss)."""
         self.policy, self.unwind_max_loss = LeggedPolicy(strategy.legged_policy), strategy.legged_unwind_max_loss
 
-    def unwind_leg(self, cache: Registry, first: Order, contracts: int) -> tuple[Leg | None, str]:
+    def unwind_leg(self, cache: Registry, first: Order, contracts: Decimal) -> tuple[Leg | None, str]:
         """The buy that flattens `contracts` of `first` (its market's other side), or (None, why not)."""
         other = Side.NO if first.side is Side.YES else Side.YES
         cap = min(Decimal(1) - first.limit_price + self.unwind_max_loss, Decimal(1))
@@ -162,7 +163,7 @@ class Legging:
             return None, refusal or "no grid price"
         return Leg(first.market_id, first.venue, other, limit, contracts), ""
 
-    def record(self, signal_id: str, first: Order, contracts: int, now: datetime, why: str) -> None:
+    def record(self, signal_id: str, first: Order, contracts: Decimal, now: datetime, why: str) -> None:
         """Keep `contracts` of `first` as naked (shown until the position closes); counted and audited."""
         if contracts <= 0:
             self.naked.pop(signal_id, None)

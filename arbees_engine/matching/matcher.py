@@ -226,6 +226,7 @@ class Matcher:
             fees=listing.fees,
             no_token_id=listing.no_token_id,
             min_order_contracts=listing.min_order_contracts,
+            contract_step=listing.contract_step,
             extra={"match_method": match.method},
             tick_schedule=listing.tick_schedule,
             tick_refused=listing.tick_refused,

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
+from .contracts import WHOLE_STEP
 from .fees import KALSHI_FEES, FeeSchedule
 from .game import League
 from .ticks import TickSchedule
@@ -110,7 +111,10 @@ class MarketListing:
       result outside VenueResult (Kalshi's "scalar") stays the venue's raw string, so settlement
       counts it as `venue_result_unknown` and leaves the positions open.
     rules: resolution text (Kalshi rules_primary/secondary, Polymarket description) for equivalence.
-    min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`).
+    min_order_contracts: the venue's minimum order size in contracts (Polymarket `orderMinSize`;
+      a fractional Kalshi market's step, 0.01).
+    contract_step: the venue's quantity grid for this market in contracts: 1, or 0.01 where it
+      trades fractional contracts (Kalshi `fractional_trading_enabled`; model/contracts.py).
     best_bid/best_ask: top of book if the listing carries it (dollars), else None.
     tick_schedule: the venue's price-dependent grid when it states one (Kalshi `price_ranges`),
       else None (uniform at `tick`); tick_refused: why the venue's stated grid was rejected at parse
@@ -140,7 +144,8 @@ class MarketListing:
     best_ask: Decimal | None = None
     no_token_id: str | None = None
     slug: str = ""
-    min_order_contracts: int = 1
+    min_order_contracts: Decimal = WHOLE_STEP
+    contract_step: Decimal = WHOLE_STEP
     extra: dict[str, str] = field(default_factory=dict, hash=False)
     tick_schedule: TickSchedule | None = None
     tick_refused: str = ""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .book import BookError, BookLevel, BookUpdate, BookUpdateKind, OrderBook  # noqa: F401  (re-export)
+from .contracts import WHOLE_STEP
 from .fees import KALSHI_FEES, FeeKind, FeeSchedule  # noqa: F401  (re-export)
 from .ticks import (  # noqa: F401  (re-export)
     TICK_SCHEDULE_KEY,
@@ -33,6 +34,11 @@ class Market:
     tick: minimum price increment in dollars (0.01 or 0.001): the FINEST step of the market's grid
       (the `markets.tick` column). tick_schedule: a price-dependent grid (None: uniform); tick_refused:
       why the venue's grid was rejected ("" if it was not). Read both through `price_grid`.
+    contract_step: the quantity grid in contracts, 1 (whole contracts) or 0.01 where the venue
+      trades fractions (Kalshi `fractional_trading_enabled`; model/contracts.py). Every size,
+      order, fill and position on this market is a multiple of it.
+    min_order_contracts: the venue refuses smaller orders (Polymarket `orderMinSize`), contracts;
+      a fractional Kalshi market's is its step, 0.01.
     """
 
     market_id: str
@@ -46,7 +52,8 @@ class Market:
     fees: FeeSchedule = KALSHI_FEES
     simulated: bool = False
     no_token_id: str | None = None
-    min_order_contracts: int = 1  # the venue refuses smaller orders (Polymarket orderMinSize)
+    min_order_contracts: Decimal = WHOLE_STEP
+    contract_step: Decimal = WHOLE_STEP
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     tick_schedule: TickSchedule | None = field(default=None, compare=False, hash=False)
     tick_refused: str = field(default="", compare=False, hash=False)

@@ -1,6 +1,8 @@
 """Signals, orders, fills, positions and bankroll: venue-neutral domain types.
 
-Money is Decimal dollars; `contracts` are whole contracts we trade (books may show fractions).
+Money is Decimal dollars; `contracts` are exact Decimal counts on the market's contract step
+(`Market.contract_step`: 1 for whole-contract markets, 0.01 where the venue trades fractions;
+model/contracts.py). Ints still compare and add exactly, so whole counts read as before.
 """
 
 from __future__ import annotations
@@ -43,13 +45,14 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    """One order a signal wants: buy `contracts` of `side` on `market_id` at up to `limit_price`."""
+    """One order a signal wants: buy `contracts` (Decimal, on the market's step) of `side` on
+    `market_id` at up to `limit_price` dollars."""
 
     market_id: str
     venue: Venue
     side: Side
     limit_price: Decimal
-    contracts: int
+    contracts: Decimal
 
 
 @dataclass(slots=True)
@@ -85,9 +88,9 @@ class Signal:
     version: int = 1
 
     @property
-    def contracts(self) -> int:
-        """Contracts on the first leg (both legs of an ARB are equal)."""
-        return self.legs[0].contracts if self.legs else 0
+    def contracts(self) -> Decimal:
+        """Contracts on the first leg (both legs of an ARB are equal); 0 without legs."""
+        return self.legs[0].contracts if self.legs else ZERO
 
     @property
     def cost(self) -> Decimal:
@@ -108,7 +111,8 @@ class OrderStatus(StrEnum):
 
 @dataclass(slots=True)
 class Order:
-    """An immediate-or-cancel limit buy. `client_order_id` is unique forever (store enforces it)."""
+    """An immediate-or-cancel limit buy of `contracts` (Decimal, on the market's step), of which
+    `filled_contracts` filled. `client_order_id` is unique forever (store enforces it)."""
 
     client_order_id: str
     signal_id: str
@@ -116,10 +120,10 @@ class Order:
     venue: Venue
     side: Side
     limit_price: Decimal
-    contracts: int
+    contracts: Decimal
     created_at: datetime
     status: OrderStatus = OrderStatus.INTENT
-    filled_contracts: int = 0
+    filled_contracts: Decimal = ZERO
     venue_order_id: str | None = None
     paper: bool = True
     reason: str = ""
@@ -127,7 +131,8 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One execution: `contracts` at `price` dollars, `fee` dollars. `fill_id` is unique forever."""
+    """One execution: `contracts` (Decimal, e.g. 2.50 on a fractional market) at `price` dollars,
+    `fee` dollars. `fill_id` is unique forever."""
 
     fill_id: str
     client_order_id: str
@@ -135,7 +140,7 @@ class Fill:
     venue: Venue
     side: Side
     price: Decimal
-    contracts: int
+    contracts: Decimal
     fee: Decimal
     filled_at: datetime
 
@@ -149,7 +154,7 @@ class Fill:
 class Position:
     """Holdings of one contract side in one market.
 
-    contracts: open contracts (≥ 0; we only buy, and exit by settlement).
+    contracts: open contracts (Decimal ≥ 0, on the market's step; we only buy, and exit by settlement).
     cost: dollars paid for the open contracts (excluding fees); avg_price = cost / contracts.
     realized_pnl: dollars realised by settlement, GROSS of fees (payout − cost); fees: dollars paid
       in fees. Anything net of fees says `net` in its name (portfolio.py, "Naming convention").
@@ -159,7 +164,7 @@ class Position:
     venue: Venue
     game_id: str
     side: Side
-    contracts: int = 0
+    contracts: Decimal = ZERO
     cost: Decimal = ZERO
     realized_pnl: Decimal = ZERO
     fees: Decimal = ZERO

@@ -26,6 +26,7 @@ from ..control.command_guard import AuditBudget, CommandGuard, Refusal
 from ..control.signal_book import SignalBook
 from ..control.state import ControlState
 from ..model import Decision, Mode
+from ..model.contracts import format_contracts
 from ..ports import Clock, Outbox
 from ..settings import Settings
 from ..store.batch import ack_job
@@ -334,7 +335,8 @@ class CommandHandler:
         if not verdict.ok:
             self.signals.close(signal, Decision.REJECTED, verdict.reason)
             return False, "refused", f"risk re-check failed: {verdict.reason}"
-        resized = f"; resized {seen} → {signal.contracts} contracts (Kelly now)" if signal.contracts != seen else ""
+        before, after = format_contracts(seen), format_contracts(signal.contracts)
+        resized = f"; resized {before} → {after} contracts (Kelly now)" if signal.contracts != seen else ""
         self.signals.approve(signal, f"approved by {cmd.operator}{resized}")
         return True, "done", f"approved; executing{resized}"
 

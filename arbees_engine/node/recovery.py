@@ -31,7 +31,7 @@ from ..model import Fill, GameStatus, Order, OrderStatus, Sport, Venue
 from ..portfolio import Portfolio
 from ..portfolio.settlement import is_simulated
 from ..ports import Clock, Outbox
-from ..store.trading import SettlementVerdict
+from ..store.settlements import SettlementVerdict
 
 log = structlog.get_logger(__name__)
 

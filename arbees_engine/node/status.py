@@ -11,7 +11,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..bus.messages import BankrollView, EngineStatus, FeedView, utcnow
+from ..bus.messages import BankrollView, EngineStatus, FeedView, format_contracts, utcnow
 from ..cache import Registry
 from ..control.signal_book import SignalBook
 from ..control.state import ControlState
@@ -274,7 +274,7 @@ def summary(parts: Parts) -> dict:
         "signals_by_decision": {k: v for k, v in parts.signal_book.decisions.items() if v},
         "orders": executor.orders,
         "fills": executor.fills,
-        "contracts_filled": executor.contracts_filled,
+        "contracts_filled": format_contracts(executor.contracts_filled),
         "fees": str(bank.fees),
         "realized_pnl": str(bank.realized_pnl),
         "unrealized_pnl": str(bankroll_view(parts).unrealized_pnl),

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from arbees_engine.model import Bankroll, Fill, Position, Side, Sport
+from arbees_engine.model.contracts import FRACTIONAL_STEP, on_step
 from arbees_engine.model.money import ONE, ZERO, round_cent
 
 
@@ -72,7 +73,7 @@ class Portfolio:
         return pos
 
     def _check_fill(self, fill: Fill) -> None:
-        if fill.contracts <= 0 or not (ZERO <= fill.price <= ONE) or fill.fee < ZERO:
+        if not _valid_quantity(fill.contracts) or not (ZERO <= fill.price <= ONE) or fill.fee < ZERO:
             raise PortfolioError(f"bad fill {fill.fill_id}: {fill.contracts} @ {fill.price} fee {fill.fee}")
         if fill.market_id in self._settled_markets:
             raise PortfolioError(f"fill {fill.fill_id} into settled market {fill.market_id}")
@@ -84,7 +85,8 @@ class Portfolio:
         toward no sport until a later fill names it).
 
         Returns False (and changes nothing) for a fill_id already applied, so replays are safe.
-        Raises PortfolioError for contracts ≤ 0, price outside 0..1, a negative fee, or a fill
+        Raises PortfolioError for contracts ≤ 0 or finer than 0.01 (model/contracts.py), price
+        outside 0..1, a negative fee, or a fill
         into a market already settled/voided.
         """
         if fill.fill_id in self._fill_ids:
@@ -203,7 +205,7 @@ class Portfolio:
             else:
                 payout = (yes_value if side is Side.YES else ONE - yes_value) * pos.contracts
             pos.realized_pnl += payout - pos.cost
-            pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, 0, True, None
+            pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, ZERO, True, None
             closed.append(pos)
         return closed
 
@@ -227,7 +229,7 @@ class Portfolio:
             self._bankroll.open_cost -= pos.cost
             self._bankroll.realized_pnl += realized
             pos.realized_pnl += realized
-            pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, 0, True, None
+            pos.cost, pos.contracts, pos.settled, pos.mark = ZERO, ZERO, True, None
             total += realized
         self._bankroll.version += 1
         self._pnl_events.append((at, total))
@@ -309,3 +311,10 @@ class Portfolio:
             raise PortfolioError(f"open cost {b.open_cost} != positions' cost {open_cost}")
         if any(p.contracts < 0 or p.cost < ZERO for p in positions):
             raise PortfolioError("negative position")
+
+
+def _valid_quantity(contracts: Decimal | int) -> bool:
+    """A fill's contracts: positive and a multiple of the finest step, 0.01 (exact Decimal or int)."""
+    if isinstance(contracts, bool) or not isinstance(contracts, (int, Decimal)):
+        return False
+    return contracts > 0 and on_step(Decimal(contracts), FRACTIONAL_STEP)

@@ -41,7 +41,7 @@ from ..model import GameState, GameStatus, ListingStatus, Market, MarketListing,
 from ..model.money import ZERO
 from ..ports import Clock, Outbox
 from ..store.errors import StoreError, StoreUnavailable
-from ..store.trading import SettlementVerdict
+from ..store.settlements import SettlementVerdict
 from ..views import position_view, quote_view
 from . import Portfolio
 from .portfolio import utc_midnight

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from arbees_engine.model import Leg, Mode, Outcome, Side, Signal, SignalKind, depth, paying_results
+from arbees_engine.model.contracts import WHOLE_STEP, format_contracts, on_step
 from arbees_engine.model.fees import taker_fee
 from arbees_engine.model.money import ZERO
 from arbees_engine.settings import RiskLimits
@@ -30,7 +31,9 @@ def _fees(signal: Signal, ctx: RiskContext) -> Decimal:
 
 
 def invalid_signal(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
-    """No legs, a non-positive leg, an ARB without two equal legs, or a leg on an unknown market."""
+    """No legs, a non-positive leg, an ARB without two equal legs, a leg on an unknown market
+    ("unknown_market"), or a leg whose contracts are not a multiple of its market's contract step
+    (2.5 on a whole-contract market: "off_step")."""
     if not signal.legs or any(leg.contracts <= 0 for leg in signal.legs):
         return "invalid_signal"
     legs = signal.legs
@@ -38,7 +41,22 @@ def invalid_signal(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str 
         return "invalid_signal"
     if any(leg.market_id not in ctx.markets for leg in signal.legs):
         return "unknown_market"
+    if any(not on_step(Decimal(leg.contracts), _step(ctx, leg)) for leg in legs):
+        return "off_step"
     return None
+
+
+def _step(ctx: RiskContext, leg: Leg) -> Decimal:
+    """The contract step of a leg's market (1 when the market is unknown)."""
+    market = ctx.markets.get(leg.market_id)
+    return market.contract_step if market is not None else WHOLE_STEP
+
+
+def _takes(ctx: RiskContext, leg: Leg) -> list[depth.Take]:
+    """The levels a leg would take (its book walked up to its limit on its market's step, as the
+    broker fills); [] without a book."""
+    book = ctx.books.get(leg.market_id)
+    return depth.walk(book.asks_for(leg.side), leg.contracts, leg.limit_price, _step(ctx, leg)) if book else []
 
 
 def kill_switch(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
@@ -83,9 +101,7 @@ def price_band(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | No
     for leg in signal.legs:
         if not limits.min_price <= leg.limit_price <= limits.max_price:
             return "price_band"
-        book = ctx.books.get(leg.market_id)
-        takes = depth.walk(book.asks_for(leg.side), leg.contracts, leg.limit_price) if book else []
-        if any(take.price < limits.min_price for take in takes):
+        if any(take.price < limits.min_price for take in _takes(ctx, leg)):
             return "price_band"
     return None
 
@@ -93,9 +109,7 @@ def price_band(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | No
 def price_moved(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """The book no longer offers a leg's full size at or below its limit price."""
     for leg in signal.legs:
-        book = ctx.books.get(leg.market_id)
-        takes = depth.walk(book.asks_for(leg.side), leg.contracts, leg.limit_price) if book else []
-        if depth.total_contracts(takes) < leg.contracts:
+        if depth.total_contracts(_takes(ctx, leg)) < leg.contracts:
             return "price_moved"
     return None
 
@@ -109,12 +123,12 @@ def _reserved(ctx: RiskContext, keep: Callable[[str | None], bool]) -> Decimal:
 
 def max_position(signal: Signal, ctx: RiskContext, limits: RiskLimits) -> str | None:
     """Held + committed (reserved signals, unresolved orders) + new contracts on a market side
-    would exceed max_position_contracts."""
+    would exceed max_position_contracts (Decimal contracts, so a fractional limit such as 2.5 holds exactly)."""
     committed = ctx.commitments()
     for leg in signal.legs:
         pos = ctx.portfolio.position(leg.market_id, leg.side)
-        held = (pos.contracts if pos else 0) + sum(
-            c.contracts for c in committed if (c.market_id, c.side) == (leg.market_id, leg.side)
+        held = (pos.contracts if pos else ZERO) + sum(
+            (c.contracts for c in committed if (c.market_id, c.side) == (leg.market_id, leg.side)), ZERO
         )
         if held + leg.contracts > limits.max_position_contracts:
             return "max_position"
@@ -220,4 +234,4 @@ NEEDS_MARKETS = frozenset({price_moved, opposing_position, insufficient_balance}
 
 def leg_summary(leg: Leg) -> str:
     """Short text for logs: "kalshi:T yes 10@0.55"."""
-    return f"{leg.market_id} {leg.side.value} {leg.contracts}@{leg.limit_price}"
+    return f"{leg.market_id} {leg.side.value} {format_contracts(leg.contracts)}@{leg.limit_price}"

@@ -19,7 +19,7 @@ class Commitment(NamedTuple):
     game_id: str | None
     market_id: str
     side: Side
-    contracts: int
+    contracts: Decimal
     cost: Decimal
 
 

@@ -33,14 +33,15 @@ GAME_SQL = """INSERT INTO games (game_id, sport, league, home, home_name, away, 
         pregame_home_prob=EXCLUDED.pregame_home_prob, prior_source=EXCLUDED.prior_source, updated_at=now()"""
 
 MARKET_SQL = """INSERT INTO markets (market_id, venue, venue_market_id, game_id, outcome, yes_team, title, tick,
-        fee_kind, taker_rate, maker_rate, fee_exponent, simulated, no_token_id, updated_at)
-    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14, now())
+        fee_kind, taker_rate, maker_rate, fee_exponent, simulated, no_token_id, contract_step, updated_at)
+    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, now())
     ON CONFLICT (market_id) DO UPDATE SET venue=EXCLUDED.venue,
         venue_market_id=EXCLUDED.venue_market_id, game_id=EXCLUDED.game_id,
         outcome=EXCLUDED.outcome, yes_team=EXCLUDED.yes_team, title=EXCLUDED.title,
         tick=EXCLUDED.tick, fee_kind=EXCLUDED.fee_kind, taker_rate=EXCLUDED.taker_rate,
         maker_rate=EXCLUDED.maker_rate, fee_exponent=EXCLUDED.fee_exponent,
-        simulated=EXCLUDED.simulated, no_token_id=EXCLUDED.no_token_id, updated_at=now()"""
+        simulated=EXCLUDED.simulated, no_token_id=EXCLUDED.no_token_id, contract_step=EXCLUDED.contract_step,
+        updated_at=now()"""
 
 QUOTE_SQL = """INSERT INTO quotes (market_id, ts, bid, ask, bid_size, ask_size) VALUES ($1,$2,$3,$4,$5,$6)
     ON CONFLICT (market_id, ts) DO NOTHING"""
@@ -108,7 +109,7 @@ def game_job(state: GameState, model_p_home: float | None, prior_source: str) ->
 
 
 def market_job(market: Market) -> WriteJob:
-    """Upsert of a market (tick and fee rates exact Decimals); keyed by market_id."""
+    """Upsert of a market (tick, fee rates and contract_step exact Decimals); keyed by market_id."""
     fees = market.fees
     row = (
         market.market_id,
@@ -125,6 +126,7 @@ def market_job(market: Market) -> WriteJob:
         fees.exponent,
         market.simulated,
         market.no_token_id,
+        market.contract_step,
     )
     return WriteJob("market", row, market.market_id)
 

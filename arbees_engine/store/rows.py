@@ -30,6 +30,7 @@ from ..model import (
     SignalKind,
     Venue,
 )
+from ..model.contracts import check_step, format_contracts, parse_contracts
 
 
 def json_dumps(value: Any) -> str:
@@ -72,23 +73,30 @@ def bankroll_from_row(row: Mapping[str, Any], applied: bool = True) -> BankrollR
 
 
 def legs_to_json(legs: tuple[Leg, ...]) -> list[dict[str, Any]]:
-    """Signal legs as JSON-ready dicts (limit_price as an exact decimal string)."""
+    """Signal legs as JSON-ready dicts (limit_price and contracts as exact decimal strings)."""
     return [
         {
             "market_id": leg.market_id,
             "venue": leg.venue.value,
             "side": leg.side.value,
             "limit_price": str(leg.limit_price),
-            "contracts": leg.contracts,
+            "contracts": format_contracts(leg.contracts),
         }
         for leg in legs
     ]
 
 
 def legs_from_json(items: list[dict[str, Any]]) -> tuple[Leg, ...]:
-    """Inverse of legs_to_json."""
+    """Inverse of legs_to_json; `contracts` as a decimal string or, in rows written before
+    fractional contracts, a JSON int. Raises QuantityError for anything else."""
     return tuple(
-        Leg(i["market_id"], Venue(i["venue"]), Side(i["side"]), Decimal(i["limit_price"]), int(i["contracts"]))
+        Leg(
+            i["market_id"],
+            Venue(i["venue"]),
+            Side(i["side"]),
+            Decimal(i["limit_price"]),
+            parse_contracts(i["contracts"], field="legs.contracts"),
+        )
         for i in items
     )
 
@@ -179,4 +187,6 @@ def market_from_row(row: Mapping[str, Any]) -> Market:
         fees=fees,
         simulated=row["simulated"],
         no_token_id=row["no_token_id"],
+        contract_step=(step := check_step(row["contract_step"])),
+        min_order_contracts=step,  # not stored: the step is the least any venue takes
     )

@@ -15,6 +15,7 @@ from .control import ControlRepository
 from .db import Database
 from .errors import StoreError
 from .games import GamesRepository
+from .settlements import SettlementsRepository
 from .trading import TradingRepository
 
 _COUNTABLE = frozenset(
@@ -35,7 +36,7 @@ _COUNTABLE = frozenset(
 )
 
 
-class Store(GamesRepository, TradingRepository, ControlRepository, BatchRepository):
+class Store(GamesRepository, TradingRepository, SettlementsRepository, ControlRepository, BatchRepository):
     """Async access to the Arbees tables. Create with `await Store.connect(dsn)`; `await close()`.
 
     Every method raises StoreUnavailable when PostgreSQL cannot be reached and

@@ -1,4 +1,5 @@
-"""Store methods for signals, orders, fills, positions and settlements (a repository of `Store`).
+"""Store methods for signals, orders, fills and positions, and the booking of settlements (a
+repository of `Store`; the feed-vs-venue settlement record is store/settlements.py).
 
 Order intents are written before they are sent, keyed by a client_order_id that is unique forever;
 a fill is stored once however often the venue reports it (ARCHITECTURE.md, "Store"), and in the
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from decimal import Decimal
 
 import asyncpg
 
@@ -19,26 +20,7 @@ from ..model import Fill, Order, OrderStatus, Position, Signal
 from .db import Repository
 from .errors import DuplicateOrderError, NotFoundError
 from .rows import fill_from_row, legs_to_json, order_from_row, position_from_row, signal_from_row
-
-
-class SettlementVerdict(NamedTuple):
-    """The venue's `result` ("yes"/"no"/"void"/"split") of `market_id` (game `game_id`), which the
-    feed's final score said resolves `expected` ("yes"/"no"), settled at `settled_at` (UTC)."""
-
-    market_id: str
-    game_id: str
-    expected: str
-    result: str
-    settled_at: datetime
-
-
-# The venue's result beside the feed's expectation (migrations/0004); the first result wins.
-_RECORD_RESULT = """
-    INSERT INTO settlement_expectations (market_id, game_id, expected, venue_result, settled_at)
-    VALUES ($1, $2, $3, $4, $5)
-    ON CONFLICT (market_id) DO UPDATE SET expected = EXCLUDED.expected, venue_result = EXCLUDED.venue_result,
-        settled_at = EXCLUDED.settled_at, updated_at = now()
-    WHERE settlement_expectations.venue_result IS NULL"""
+from .settlements import RECORD_RESULT, SettlementVerdict
 
 
 class TradingRepository(Repository):
@@ -174,7 +156,7 @@ class TradingRepository(Repository):
 
     async def reconcile_paper_orders(
         self, never_sent: str, from_fills: str, live_venues: Sequence[str] = ()
-    ) -> list[tuple[str, OrderStatus, int]]:
+    ) -> list[tuple[str, OrderStatus, Decimal]]:
         """After a restart: close every paper order a crash left 'intent' or 'sent'. A paper order
         lives only in the process that sent it, so what its stored fills say is all it did: with
         no fill it is CANCELLED (never sent, or sent with nothing booked), else FILLED or PARTIAL
@@ -186,7 +168,7 @@ class TradingRepository(Repository):
         async with self._db.transaction() as conn:
             await conn.execute(
                 """UPDATE orders o SET filled_contracts = f.filled, updated_at = now()
-                   FROM (SELECT client_order_id, sum(contracts)::int AS filled FROM fills GROUP BY 1) f
+                   FROM (SELECT client_order_id, sum(contracts) AS filled FROM fills GROUP BY 1) f
                    WHERE o.client_order_id = f.client_order_id AND o.filled_contracts <> f.filled
                        AND f.filled <= o.contracts"""
             )
@@ -295,7 +277,7 @@ class TradingRepository(Repository):
         """
         async with self._db.transaction() as conn:
             if verdict is not None:
-                await conn.execute(_RECORD_RESULT, *verdict)
+                await conn.execute(RECORD_RESULT, *verdict)
             applied = False
             for position in positions:
                 entry = await conn.fetchval(
@@ -330,60 +312,6 @@ class TradingRepository(Repository):
                 since,
             )
         return {r["market_id"]: r["at"] for r in rows}
-
-    # -- settlement expectations (migrations/0004) -------------------------------------------
-    async def save_settlement_expectation(
-        self, market_id: str, game_id: str, expected: str, final_at: datetime
-    ) -> bool:
-        """Keep the feed's `expected` result ("yes"/"no") of a real venue's market whose game the feed
-        declared final at `final_at` (UTC), until the venue resolves it. A later call (the feed
-        corrected the score) replaces the expectation but keeps the first `final_at`; a market the
-        venue already resolved is left unchanged (returns False, else True).
-        Raises StoreConstraintError for another `expected`; StoreUnavailable if the server is down."""
-        async with self._db.acquire() as conn:
-            stored = await conn.fetchval(
-                """INSERT INTO settlement_expectations (market_id, game_id, expected, final_at) VALUES ($1,$2,$3,$4)
-                   ON CONFLICT (market_id) DO UPDATE SET expected = EXCLUDED.expected, game_id = EXCLUDED.game_id,
-                       final_at = coalesce(settlement_expectations.final_at, EXCLUDED.final_at), updated_at = now()
-                   WHERE settlement_expectations.venue_result IS NULL
-                   RETURNING market_id""",
-                market_id,
-                game_id,
-                expected,
-                final_at,
-            )
-        return stored is not None
-
-    async def load_settlement_expectation(self, market_id: str) -> str | None:
-        """The feed's stored expected result ("yes"/"no") of `market_id` while its venue has not
-        resolved it, else None. Raises StoreUnavailable if the server is down."""
-        async with self._db.acquire() as conn:
-            return await conn.fetchval(
-                "SELECT expected FROM settlement_expectations WHERE market_id = $1 AND venue_result IS NULL", market_id
-            )
-
-    async def record_settlement_result(
-        self, market_id: str, game_id: str, expected: str, result: str, settled_at: datetime
-    ) -> None:
-        """Record the venue's `result` ("yes", "no", "void", "split") of a market the feed expected to
-        resolve `expected` (the expectation the engine compared with: it replaces a stored one, which
-        a failed save of a corrected score could have left stale), settled at `settled_at` (UTC).
-        Writes the row when the expectation itself was never stored (its final_at then stays NULL).
-        Recording twice keeps the first result.
-        Raises StoreConstraintError for an unknown result or expectation; StoreUnavailable if down."""
-        async with self._db.acquire() as conn:
-            await conn.execute(_RECORD_RESULT, market_id, game_id, expected, result, settled_at)
-
-    async def count_settlement_mismatches(self) -> int:
-        """Markets whose venue result differed from the feed's expected result, over the store's
-        whole history (the desk header's "settled unlike the score"). Raises StoreUnavailable."""
-        async with self._db.acquire() as conn:
-            return int(
-                await conn.fetchval(
-                    "SELECT count(*) FROM settlement_expectations WHERE venue_result IS NOT NULL "
-                    "AND venue_result <> expected"
-                )
-            )
 
     async def load_fills(self, client_order_id: str | None = None) -> list[Fill]:
         """Fills in the order they happened, optionally for one order."""

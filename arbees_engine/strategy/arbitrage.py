@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind, depth
+from arbees_engine.model.contracts import floor_to_step
 from arbees_engine.model.fees import fee_per_contract_estimate
 from arbees_engine.model.money import ONE, ZERO
 from arbees_engine.settings import StrategySettings
@@ -26,15 +27,16 @@ def _marginal_cost(market: Market, price: Decimal) -> Decimal:
 def joint_depth(
     market_a: Market, levels_a: list[depth.Take], market_b: Market, levels_b: list[depth.Take], min_profit: Decimal
 ) -> tuple[list[depth.Take], list[depth.Take]]:
-    """Walk both sides' whole-contract levels together while 1 − marginal pair cost ≥ min_profit.
+    """Walk both sides' levels (sizes on the pair's contract step) together while 1 − marginal
+    pair cost ≥ min_profit.
 
     Returns equal-sized takes for A and B (possibly empty).
     """
     takes_a: list[depth.Take] = []
     takes_b: list[depth.Take] = []
     i = j = 0
-    left_a = levels_a[0].contracts if levels_a else 0
-    left_b = levels_b[0].contracts if levels_b else 0
+    left_a = levels_a[0].contracts if levels_a else ZERO
+    left_b = levels_b[0].contracts if levels_b else ZERO
     while i < len(levels_a) and j < len(levels_b):
         pa, pb = levels_a[i].price, levels_b[j].price
         if ONE - _marginal_cost(market_a, pa) - _marginal_cost(market_b, pb) < min_profit:
@@ -46,10 +48,10 @@ def joint_depth(
         left_b -= qty
         if left_a == 0:
             i += 1
-            left_a = levels_a[i].contracts if i < len(levels_a) else 0
+            left_a = levels_a[i].contracts if i < len(levels_a) else ZERO
         if left_b == 0:
             j += 1
-            left_b = levels_b[j].contracts if j < len(levels_b) else 0
+            left_b = levels_b[j].contracts if j < len(levels_b) else ZERO
     return _merge(takes_a), _merge(takes_b)
 
 
@@ -64,8 +66,14 @@ def _merge(takes: list[depth.Take]) -> list[depth.Take]:
     return out
 
 
-def _levels(book: OrderBook, side: Side) -> list[depth.Take]:
-    takes = [depth.Take(lv.price, depth.whole_contracts(lv.size)) for lv in book.asks_for(side)]
+def pair_step(market_a: Market, market_b: Market) -> Decimal:
+    """The contract step both legs of a pair can trade: the coarser of the two (1 when either
+    market trades whole contracts, 0.01 when both trade fractions)."""
+    return max(market_a.contract_step, market_b.contract_step)
+
+
+def _levels(book: OrderBook, side: Side, step: Decimal) -> list[depth.Take]:
+    takes = [depth.Take(lv.price, floor_to_step(lv.size, step)) for lv in book.asks_for(side)]
     return [t for t in takes if t.contracts > 0 and ZERO < t.price < ONE]
 
 
@@ -80,17 +88,20 @@ def _affordable(
     market_b: Market,
     tb: list[depth.Take],
     budget: Decimal,
-    cap: int,
-) -> int:
-    """Largest n ≤ cap whose exact pair cost fits `budget` dollars (binary search, cost is monotone)."""
-    lo, hi = 0, cap
+    cap: Decimal,
+    step: Decimal,
+) -> Decimal:
+    """Largest n ≤ cap, a multiple of `step`, whose exact pair cost fits `budget` dollars (binary
+    search over whole steps; cost is monotone)."""
+    lo, hi = 0, int(floor_to_step(cap, step) / step)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _pair_cost(market_a, depth.prefix(ta, mid), market_b, depth.prefix(tb, mid)) <= budget:
+        n = mid * step
+        if _pair_cost(market_a, depth.prefix(ta, n), market_b, depth.prefix(tb, n)) <= budget:
             lo = mid
         else:
             hi = mid - 1
-    return lo
+    return floor_to_step(lo * step, step)
 
 
 def _direction(
@@ -105,11 +116,16 @@ def _direction(
     now: datetime,
     ids: IdSource,
 ) -> Signal | None:
+    step = pair_step(market_a, market_b)
     ta, tb = joint_depth(
-        market_a, _levels(book_a, side_a), market_b, _levels(book_b, side_a.opposite), settings.min_arb_profit
+        market_a,
+        _levels(book_a, side_a, step),
+        market_b,
+        _levels(book_b, side_a.opposite, step),
+        settings.min_arb_profit,
     )
     cap = min(depth.total_contracts(ta), settings.max_contracts_per_signal)
-    n = _affordable(market_a, ta, market_b, tb, budget, cap) if budget > ZERO else 0
+    n = _affordable(market_a, ta, market_b, tb, budget, cap, step) if budget > ZERO else ZERO
     if n <= 0 or n < max(market_a.min_order_contracts, market_b.min_order_contracts):
         return None  # nothing affordable, or below a venue's minimum order size
     ta, tb = depth.prefix(ta, n), depth.prefix(tb, n)

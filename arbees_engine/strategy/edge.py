@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from arbees_engine.model import Leg, Market, OrderBook, Side, Signal, SignalKind, depth
+from arbees_engine.model.contracts import floor_to_step
 from arbees_engine.model.fees import fee_per_contract_estimate
 from arbees_engine.model.money import ONE, ZERO, probability_to_decimal
 from arbees_engine.settings import StrategySettings
@@ -30,7 +31,8 @@ def uuid_ids() -> str:
 
 
 def clearing_levels(market: Market, book: OrderBook, side: Side, p: Decimal, min_edge: Decimal) -> list[depth.Take]:
-    """Whole-contract levels to buy `side` whose marginal edge p − P − fee/contract ≥ min_edge.
+    """Levels to buy `side` whose marginal edge p − P − fee/contract ≥ min_edge, each size floored
+    to the market's contract step (whole contracts, or 0.01 on a fractional market).
 
     Uses the unrounded marginal fee rate; stops at the first level that does not clear
     (levels are best first, so deeper ones cannot clear either).
@@ -41,7 +43,7 @@ def clearing_levels(market: Market, book: OrderBook, side: Side, p: Decimal, min
             continue
         if p - level.price - fee_per_contract_estimate(market.fees, level.price) < min_edge:
             break
-        qty = depth.whole_contracts(level.size)
+        qty = floor_to_step(level.size, market.contract_step)
         if qty > 0:
             takes.append(depth.Take(level.price, qty))
     return takes
@@ -64,7 +66,8 @@ def _size(
     """Kelly-size against the best level's all-in cost, then re-size at the walked VWAP cost."""
     cap = min(settings.max_contracts_per_signal, depth.total_contracts(levels))
     first = levels[0].price + fee_per_contract_estimate(market.fees, levels[0].price)
-    n = kelly_contracts(p, first, bankroll, settings.kelly_fraction, cap, staked) if first < ONE else 0
+    step = market.contract_step
+    n = kelly_contracts(p, first, bankroll, settings.kelly_fraction, cap, staked, step) if first < ONE else ZERO
     for _ in range(3):  # deeper levels raise the cost, which lowers Kelly: iterate to a fixed point
         if n <= 0:
             return []
@@ -72,7 +75,7 @@ def _size(
         cost = _all_in_cost(market, takes)
         if cost >= ONE:
             return []
-        n_next = min(n, kelly_contracts(p, cost, bankroll, settings.kelly_fraction, cap, staked))
+        n_next = min(n, kelly_contracts(p, cost, bankroll, settings.kelly_fraction, cap, staked, step))
         if n_next == n:
             return takes
         n = n_next
@@ -98,7 +101,7 @@ def _side_signal(
         return None
     takes = _size(market, levels, p, settings, bankroll, staked)
     n = depth.total_contracts(takes)
-    if n < max(1, market.min_order_contracts):  # the venue would refuse a smaller order
+    if n <= 0 or n < market.min_order_contracts:  # the venue would refuse a smaller order
         return None
     cost = _all_in_cost(market, takes)
     edge = (p - cost).quantize(EDGE_QUANTUM, rounding=ROUND_FLOOR)  # never overstate

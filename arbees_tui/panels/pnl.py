@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from arbees_engine.bus.messages import PositionView
 
+from .. import format as fmt
 from ..state import DeskState
 
 ZERO = Decimal(0)
@@ -53,7 +54,7 @@ def sport_of(state: DeskState, game_id: str) -> str:
     return game.sport if game is not None else "?"
 
 
-def locked_arbitrage(state: DeskState, positions: list[PositionView]) -> list[tuple[str, int, Decimal]]:
+def locked_arbitrage(state: DeskState, positions: list[PositionView]) -> list[tuple[str, Decimal, Decimal]]:
     """(team, pairs, locked dollars) for each team one game's open positions hold both YES and NO on
     (on different markets: an arbitrage across venues)."""
     held: dict[str, dict[str, list[PositionView]]] = defaultdict(lambda: {"yes": [], "no": []})
@@ -64,8 +65,8 @@ def locked_arbitrage(state: DeskState, positions: list[PositionView]) -> list[tu
             held[team][pos.side.lower()].append(pos)
     out = []
     for team, sides in sorted(held.items()):
-        yes_qty = sum(p.contracts for p in sides["yes"])
-        no_qty = sum(p.contracts for p in sides["no"])
+        yes_qty = sum((p.contracts for p in sides["yes"]), ZERO)
+        no_qty = sum((p.contracts for p in sides["no"]), ZERO)
         pairs = min(yes_qty, no_qty)
         if pairs:
             avg_yes = sum((p.avg_price * p.contracts for p in sides["yes"]), ZERO) / yes_qty
@@ -86,7 +87,7 @@ def pnl_by_game(state: DeskState) -> dict[str, PnlLine]:
             line.add(pos)
         for team, pairs, locked in locked_arbitrage(state, positions):
             line.locked += locked
-            line.arbs.append(f"{team} {pairs} pairs")
+            line.arbs.append(f"{team} {fmt.contracts(pairs)} pairs")
         lines[game_id] = line
     return lines
 

@@ -42,7 +42,7 @@ class MarketNet:
     venue: str
     game_id: str
     side: str
-    contracts: int
+    contracts: Decimal
     avg_price: Decimal | None
     mark: Decimal | None
     unrealized: Decimal
@@ -53,7 +53,7 @@ def net_market(positions: list[PositionView]) -> MarketNet:
     happens, so only the excess carries a view)."""
     by_side = {p.side.lower(): p for p in positions}
     yes, no = by_side.get("yes"), by_side.get("no")
-    net = (yes.contracts if yes else 0) - (no.contracts if no else 0)
+    net = (yes.contracts if yes else ZERO) - (no.contracts if no else ZERO)
     held = yes if net > 0 else no if net < 0 else None
     first = positions[0]
     return MarketNet(
@@ -83,7 +83,7 @@ def _leg_cells(state: DeskState, net: MarketNet, prefix: str) -> tuple[str, ...]
         game_label(state, net.game_id),
         prefix + pays,
         _venue_side(net.venue, net.side),
-        str(net.contracts),
+        fmt.contracts(net.contracts),
         fmt.dollars(net.unrealized, signed=True),
         fmt.cents(net.mark),
         fmt.cents(net.avg_price),
@@ -92,7 +92,7 @@ def _leg_cells(state: DeskState, net: MarketNet, prefix: str) -> tuple[str, ...]
 
 
 def _team_rows(
-    state: DeskState, game_id: str, team: str, nets: list[MarketNet], locked: tuple[int, Decimal] | None
+    state: DeskState, game_id: str, team: str, nets: list[MarketNet], locked: tuple[Decimal, Decimal] | None
 ) -> list[tuple[str, tuple[str, ...]]]:
     """One team's rows: an arbitrage header ("arb|game|team") over its legs when `locked` (pairs,
     dollars locked in), else a row per market."""
@@ -101,7 +101,8 @@ def _team_rows(
     pairs, amount = locked
     label = game_label(state, game_id)
     money = fmt.dollars(amount, signed=True)
-    header: tuple[str, ...] = (label, f"arb {team}", "Y+N", str(pairs), money, fmt.DASH, fmt.DASH, "locked in")
+    qty = fmt.contracts(pairs)
+    header: tuple[str, ...] = (label, f"arb {team}", "Y+N", qty, money, fmt.DASH, fmt.DASH, "locked in")
     rows: list[tuple[str, tuple[str, ...]]] = [(f"arb|{game_id}|{team}", header)]
     for i, net in enumerate(nets):
         rows.append((f"mkt|{net.market_id}", _leg_cells(state, net, "└" if i == len(nets) - 1 else "├")))

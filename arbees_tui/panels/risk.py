@@ -16,6 +16,7 @@ from ..state import DeskState
 REASONS = {
     "invalid_signal": "no legs, a non-positive leg, or an arbitrage without two equal legs",
     "unknown_market": "a leg is on a market the engine no longer lists",
+    "off_step": "a leg's contracts are not a multiple of its market's step (a fraction on a whole-contract market)",
     "kill_switch": "the kill switch is engaged: nothing trades until resume",
     "mode_halted": "the engine is HALTED",
     "control_plane_down": "PostgreSQL or Redis unreachable: no new positions until both are back",
@@ -96,19 +97,16 @@ def limit_uses(state: DeskState) -> list[LimitUse]:
     if state.bankroll is not None:
         loss = max(Decimal(0), -state.bankroll.day_net_pnl)
         uses.append(LimitUse("daily_loss_limit", "today (UTC)", loss, _limit(state, "daily_loss_limit")))
-    biggest = max((p.contracts for p in state.positions.values() if not p.settled), default=0)
-    uses.append(
-        LimitUse(
-            "max_position_contracts", "largest position", Decimal(biggest), _limit(state, "max_position_contracts")
-        )
-    )
+    biggest = max((p.contracts for p in state.positions.values() if not p.settled), default=Decimal(0))
+    cap = _limit(state, "max_position_contracts")
+    uses.append(LimitUse("max_position_contracts", "largest position", biggest, cap))
     return uses
 
 
 def limit_row(use: LimitUse) -> tuple[str, str, str, str, str]:
     """(limit, scope, used, cap, share) as text; contracts without a dollar sign."""
     money = use.limit != "max_position_contracts"
-    show = fmt.dollars if money else (lambda v: fmt.DASH if v is None else f"{v:,.0f}")
+    show = fmt.dollars if money else (lambda v: fmt.contracts(v, grouped=True))
     share = fmt.DASH if use.share is None else f"{use.share:.0%}"
     return use.limit, use.scope, show(use.used), show(use.cap), share
 

@@ -26,7 +26,8 @@ def leg_text(state: DeskState, leg: LegView) -> str:
     price (cents) × contracts."""
     quote = state.quotes.get(leg.market_id)
     team = (quote.yes_team or quote.outcome) if quote is not None else leg.market_id.split(":", 1)[-1][-10:]
-    return f"{leg.venue[:1].upper()} {leg.side.upper()} {team} {leg.limit_price * 100:.0f}¢×{leg.contracts}"
+    qty = fmt.contracts(leg.contracts)
+    return f"{leg.venue[:1].upper()} {leg.side.upper()} {team} {leg.limit_price * 100:.0f}¢×{qty}"
 
 
 def legs_text(state: DeskState, sig: SignalView) -> str:

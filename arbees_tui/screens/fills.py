@@ -50,7 +50,7 @@ def fill_cells(state: DeskState, fill: FillView) -> tuple[str, ...]:
         game,
         pays,
         fill.side.upper(),
-        str(fill.contracts),
+        fmt.contracts(fill.contracts),
         fmt.cents(fill.price),
         fmt.dollars(fill.fee),
         fill.venue,
@@ -79,11 +79,11 @@ class FillsScreen(Screen):
         """Add new fills (never clear: the operator's cursor stays where it is)."""
         blotter = self.query_one(FillsBlotter)
         fees = sum((f.fee for f in state.fills.values()), Decimal(0))
-        contracts = sum(f.contracts for f in state.fills.values())
+        contracts = sum((f.contracts for f in state.fills.values()), Decimal(0))
         self.query_one("#fills-title", Static).update(
             literal(
                 ("Fills", "b"),
-                f"  {len(state.fills)} fills  {contracts} contracts  fees {fmt.dollars(fees)}  ",
+                f"  {len(state.fills)} fills  {fmt.contracts(contracts)} contracts  fees {fmt.dollars(fees)}  ",
                 (f"engine clock {state.engine_clock(now):%H:%M:%S} UTC", "$text-muted"),
             )
         )

@@ -123,6 +123,13 @@ class GameScreen(Screen):
                 f"edge {fmt.edge_cents(state.game_edge(self.game_id))}",
             )
         )
+        self._paint_markets(state, now)
+        self._paint_signals(state)
+        self._paint_fills(state)
+        self._paint_chart(state)
+
+    def _paint_markets(self, state: DeskState, now: datetime) -> None:
+        """The game's markets, one row each (venue, team, bid, ask, state, age, sizes)."""
         markets = self.query_one(MarketsTable)
         for market_id in sorted(state.quotes_by_game.get(self.game_id, ())):
             q = state.quotes[market_id]
@@ -143,6 +150,9 @@ class GameScreen(Screen):
         for key in markets.row_keys():
             if key not in state.quotes:
                 markets.drop_row(key)
+
+    def _paint_signals(self, state: DeskState) -> None:
+        """The game's signals, newest first."""
         signals, added = self.query_one(GameSignalsTable), False
         for sig in (s for s in state.signals.values() if s.game_id == self.game_id):
             added |= signals.put_row(
@@ -160,6 +170,9 @@ class GameScreen(Screen):
             )
         if added:
             signals.sort("at", reverse=True)
+
+    def _paint_fills(self, state: DeskState) -> None:
+        """Fills on the game's markets, newest first."""
         game_markets = state.quotes_by_game.get(self.game_id, set())
         fills, added = self.query_one(FillsTable), False
         for fill in (f for f in state.fills.values() if f.market_id in game_markets):
@@ -169,14 +182,13 @@ class GameScreen(Screen):
                     fill.filled_at.strftime("%H:%M:%S"),
                     fill.market_id,
                     fill.side.upper(),
-                    str(fill.contracts),
+                    fmt.contracts(fill.contracts),
                     fmt.cents(fill.price),
                     fmt.dollars(fill.fee),
                 ),
             )
         if added:
             fills.sort("at", reverse=True)
-        self._paint_chart(state)
 
     def _paint_chart(self, state: DeskState) -> None:
         points = list(state.history.get(self.game_id, ()))

@@ -59,7 +59,8 @@ def signal_lines(state: DeskState, sig: SignalView, now: datetime) -> list[Conte
         title = quote.title if quote and quote.title else leg.market_id
         lines.append(
             literal(
-                f"  {leg.venue:<10} {leg.side.upper():<3} {leg.contracts:>4} @ {fmt.cents(leg.limit_price)}¢  "
+                f"  {leg.venue:<10} {leg.side.upper():<3} {fmt.contracts(leg.contracts):>4} "
+                f"@ {fmt.cents(leg.limit_price)}¢  "
                 f"YES pays on {team:<6} book {book}  ",
                 (title, "$text-muted"),
             )

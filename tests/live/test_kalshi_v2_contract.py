@@ -188,8 +188,10 @@ def test_counts_are_fixed_point_with_two_decimals_and_never_rounded():
         with pytest.raises(InvalidOrder):
             count_fp(bad)
     assert venue_count_to_engine_contracts(D("3.00")) == 3
-    with pytest.raises(FractionalContracts):
-        venue_count_to_engine_contracts(D("2.50"))  # never booked as 2
+    assert venue_count_to_engine_contracts(D("2.50")) == D("2.50")  # booked exactly, never as 2
+    for bad in (D("2.505"), D("-1"), D("NaN")):
+        with pytest.raises(FractionalContracts):
+            venue_count_to_engine_contracts(bad)  # finer than the venue's 0.01 grid: never rounded
 
 
 CREATE_REPLY = {

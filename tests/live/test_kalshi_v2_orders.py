@@ -2,13 +2,14 @@
 
 IOC buys of YES and NO fill and book the venue's own per-fill fee; every odd reply (a 400 whose
 `error` is a string, 410 `deprecated_v1_order_endpoint`, a 2xx without the object, non-JSON, 5xx, a
-timeout, malformed fills, fractional fills the engine cannot book yet) ends as a counted rejection
-or an unknown-outcome order that a later lookup by client order id resolves; nothing raises.
+timeout, malformed fills) ends as a counted rejection or an unknown-outcome order that a later
+lookup by client order id resolves; nothing raises. Fractional fills (2.50) are booked exactly.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
@@ -65,7 +66,7 @@ def _engine(client: KalshiOrderClient) -> Engine:
     return engine
 
 
-def _signal(side: Side, price: str, contracts: int, signal_id: str = "sig-v2") -> Signal:
+def _signal(side: Side, price: str, contracts: int | D, signal_id: str = "sig-v2") -> Signal:
     leg = Leg(MARKET.market_id, Venue.KALSHI, side, D(price), contracts)
     return Signal(signal_id, SignalKind.EDGE, GAME, (leg,), 0.5, float(price), D("0.05"), datetime.now(UTC))
 
@@ -132,16 +133,30 @@ async def test_a_fill_without_a_fee_gets_the_estimate_and_is_counted(rsa_key):
         await client.aclose()
 
 
-async def test_a_fractional_fill_is_an_alert_never_a_truncation(rsa_key):
+async def test_a_fractional_fill_books_exactly_with_the_venue_fee_never_a_truncation(rsa_key):
     with FakeKalshiRest(rsa_key.public_key(), liquidity="2.50") as server:
         client = _client(server, rsa_key)
         engine = _engine(client)
         await engine.executor.execute(_signal(Side.YES, "0.42", 5))
         order = next(iter(engine.executor.recent_orders.values()))
-        assert order.status.value == "sent" and "fractional" in order.reason  # not booked as 2
-        assert engine.portfolio.position(MARKET.market_id, Side.YES) is None
-        assert list(engine.executor.unresolved) == [order.client_order_id]  # blocks the market, shown in status
-        assert _broker(engine).counts["fractional_contracts"] >= 1
+        assert order.status.value == "partial" and order.filled_contracts == D("2.50")  # not booked as 2
+        position = engine.portfolio.position(MARKET.market_id, Side.YES)
+        assert position.contracts == D("2.50") and position.cost == D("0.42") * D("2.50")
+        assert position.fees == sum(D(f["fee_cost"]) for f in server.fills) > 0  # the venue's own fee
+        assert not engine.executor.unresolved and not _broker(engine).counts["fractional_contracts"]
+        engine.portfolio.check_identity()
+        await client.aclose()
+
+
+async def test_a_fractional_market_sends_a_fractional_count(rsa_key):
+    with FakeKalshiRest(rsa_key.public_key(), liquidity=10) as server:
+        client = _client(server, rsa_key)
+        engine = _engine(client)
+        engine.registry.markets[MARKET.market_id] = replace(MARKET, contract_step=D("0.01"))
+        await engine.executor.execute(_signal(Side.NO, "0.35", D("2.5")))
+        (body,) = server.bodies
+        assert body["count"] == "2.50"
+        assert engine.portfolio.position(MARKET.market_id, Side.NO).contracts == D("2.50")
         await client.aclose()
 
 

@@ -12,7 +12,7 @@ import store_factories as f
 
 from arbees_engine.model import Side
 from arbees_engine.store import NotFoundError, StoreConstraintError
-from arbees_engine.store.trading import SettlementVerdict
+from arbees_engine.store.settlements import SettlementVerdict
 
 GAME = "espn:nba:1"
 

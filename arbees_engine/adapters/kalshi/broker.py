@@ -91,7 +91,7 @@ class KalshiLiveBroker(Broker):
         order absent). Unreadable or fractional fills of a found order leave it SENT instead."""
         try:
             await self.client.reconcile(order)
-        except FractionalContracts as exc:  # found (venue id recorded), not bookable yet
+        except FractionalContracts as exc:  # found (venue id recorded), a count finer than 0.01
             return self._unknown(order, "fractional_contracts", exc)
         except _LOOKUP_ERRORS:
             raise

@@ -58,7 +58,8 @@ class ReplyShapeError(ValueError):
 
 
 class FractionalContracts(ValueError):
-    """A venue count with a fractional part where the engine still counts whole contracts."""
+    """A venue count the engine cannot book exactly: finer than 0.01 contracts (Kalshi's
+    granularity), negative or not finite. Fractional counts on the 0.01 grid are booked as they are."""
 
 
 def price_dollars(price: Decimal) -> str:
@@ -84,14 +85,14 @@ def book_side_and_yes_price(side: Side, limit: Decimal) -> tuple[str, Decimal]:
     return ("bid", limit) if side is Side.YES else ("ask", ONE - limit)
 
 
-def venue_count_to_engine_contracts(count: Decimal) -> int:
+def venue_count_to_engine_contracts(count: Decimal) -> Decimal:
     """THE conversion from a venue count (exact Decimal, 0.01 granularity) to the engine's contract
-    quantity, for order fill counts and fills alike. The engine still counts whole contracts, so a
-    fractional count raises FractionalContracts instead of being truncated (2.50 would book 2).
-    When the engine's quantities become Decimals this is the one function to change."""
-    if count != count.to_integral_value():
-        raise FractionalContracts(f"venue count {count} is fractional; the engine counts whole contracts")
-    return int(count)
+    quantity, for order fill counts and fills alike: the count itself, exactly (2.50 books 2.50;
+    model/contracts.py). A count finer than 0.01, negative or not finite raises FractionalContracts
+    instead of being rounded."""
+    if not count.is_finite() or count < 0 or count != count.quantize(COUNT_QUANTUM):
+        raise FractionalContracts(f"venue count {count} is not a non-negative multiple of 0.01 contracts")
+    return count
 
 
 def create_order_body(

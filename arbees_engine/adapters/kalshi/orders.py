@@ -217,7 +217,7 @@ class KalshiOrderClient:
         whose first attempt lost its reply: left SENT, outcome unknown),
         UnexpectedReply / ReplyShapeError (2xx of the wrong shape: SENT, outcome unknown),
         RateLimited after retries (nothing placed), httpx.TransportError (SENT, outcome unknown),
-        FractionalContracts (placed and known, but not bookable as whole contracts; SENT)."""
+        FractionalContracts (placed and known, but a count finer than 0.01 contracts; SENT)."""
         try:
             body = create_order_body(order, **options)
         except InvalidOrder as exc:

@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ...model import ONE, BookLevel, BookUpdate, BookUpdateKind, MarketListing, Venue
+from ...model.contracts import FRACTIONAL_STEP, WHOLE_STEP
 from ...model.fees import FeeError, FeeSchedule, kalshi_series_fees
 from ...model.ticks import TICK_SCHEDULE_KEY, TICK_SCHEDULE_REFUSED, TickError, TickSchedule
 from ..wire import (
@@ -145,6 +146,24 @@ def event_date(ticker: str) -> str:
     return f"20{year}-{_MONTHS.index(month) + 1:02d}-{day}"
 
 
+def contract_step(market: dict, ticker: str) -> tuple[Decimal, Rejection | None]:
+    """The market's contract step: 0.01 when `fractional_trading_enabled` is true (Kalshi trades
+    fractional contracts per market, minimum granularity 0.01: docs.kalshi.com/getting_started/
+    fixed_point_contracts; the flag is in recorded GET /markets payloads, ../shared/fixtures/kalshi,
+    though not yet in the `kalshi-typescript` 3.30.0 Market model), else 1 (whole contracts).
+
+    Absent or false → 1. Any other value → 1 plus a Rejection("bad_contract_step") to count: whole
+    contracts are always a valid order size there, so the listing is kept."""
+    flag = market.get("fractional_trading_enabled")
+    if flag is None or flag is False:
+        return WHOLE_STEP, None
+    if flag is True:
+        return FRACTIONAL_STEP, None
+    return WHOLE_STEP, Rejection(
+        "bad_contract_step", f"market {ticker}: fractional_trading_enabled={short(flag)}; trading whole contracts"
+    )
+
+
 def parse_market(market: object, event: dict | None = None) -> MarketListing:
     """One Kalshi market object → MarketListing. Raises ParseError.
 
@@ -170,6 +189,7 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
     rules = "\n\n".join(text(market.get(k), k).strip() for k in ("rules_primary", "rules_secondary"))
     event = event or {}
     ticks, schedule_text, bad_grid = listing_ticks(market)
+    step, bad_step = contract_step(market, ticker)
     rejections = (
         []
         if bad_grid is None
@@ -178,7 +198,7 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
                 bad_grid.reason, f"market {ticker}: {bad_grid.detail}; listed on the {ticks.text} grid, orders refused"
             )
         ]
-    )
+    ) + ([bad_step] if bad_step is not None else [])
     extra = {
         "event_date": event_date(event_ticker),
         "price_level_structure": text(market.get("price_level_structure"), "price_level_structure"),
@@ -207,6 +227,8 @@ def parse_market_checked(market: object, event: dict | None = None) -> tuple[Mar
         tick=ticks.finest,
         tick_schedule=None if bad_grid is not None else ticks,
         tick_refused=bad_grid.detail if bad_grid is not None else "",
+        contract_step=step,
+        min_order_contracts=step,  # Kalshi states no minimum above its granularity
         rules=rules.strip(),
         best_bid=_quote(market, "yes_bid"),
         best_ask=_quote(market, "yes_ask"),

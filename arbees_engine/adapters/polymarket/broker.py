@@ -173,7 +173,7 @@ class PolymarketLiveBroker(Broker):
             order.status, order.reason = OrderStatus.SENT, f"outcome unknown: trades unreadable: {str(exc)[:140]}"
             log.error("polymarket.order_unresolved", client_order_id=order.client_order_id, error=str(exc))
             return []
-        self._set_status(order, sum(f.contracts for f in fills))
+        self._set_status(order, sum((f.contracts for f in fills), Decimal(0)))
         return fills
 
     async def reconcile(self, order: Order, now: datetime) -> list[Fill]:
@@ -200,7 +200,7 @@ class PolymarketLiveBroker(Broker):
             return []
         return await self._fills_or_unknown(order, terms, now)
 
-    def _set_status(self, order: Order, filled: int) -> None:
+    def _set_status(self, order: Order, filled: Decimal) -> None:
         order.filled_contracts = filled
         if filled >= order.contracts:
             order.status, order.reason = OrderStatus.FILLED, "filled"
@@ -225,7 +225,7 @@ class PolymarketLiveBroker(Broker):
         market = self.markets[order.market_id]
         try:
             size = Decimal(str(trade["size"]))
-            contracts = int(size.to_integral_value(ROUND_FLOOR))
+            contracts = size.to_integral_value(ROUND_FLOOR)  # Polymarket markets trade whole contracts here (step 1)
             price = _taker_price(trade, terms.token_id)
             rate = Decimal(str(trade.get("fee_rate_bps") or 0)) / 10_000
             schedule = FeeSchedule(FeeKind.POLYMARKET, taker_rate=rate, exponent=market.fees.exponent)

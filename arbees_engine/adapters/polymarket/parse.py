@@ -68,14 +68,15 @@ def fee_schedule(market: dict) -> FeeSchedule:
     )
 
 
-def _min_order(market: dict) -> int:
-    """`orderMinSize` (shares) rounded up to whole contracts; 1 when absent. ParseError if < 0."""
+def _min_order(market: dict) -> Decimal:
+    """`orderMinSize` (shares) rounded up to whole contracts (Polymarket markets trade whole
+    contracts here: step 1); 1 when absent. ParseError if < 0."""
     size = decimal_or_none(market.get("orderMinSize"), "orderMinSize")
     if size is None:
-        return 1
+        return Decimal(1)
     if size < 0:
         raise ParseError("bad_size", f"orderMinSize={size}")
-    return max(1, int(size.to_integral_value(rounding=ROUND_CEILING)))
+    return max(Decimal(1), size.to_integral_value(rounding=ROUND_CEILING))
 
 
 def _status(market: dict, prices: list) -> tuple[str, str | None]:

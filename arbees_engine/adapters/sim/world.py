@@ -121,15 +121,19 @@ class SimWorld:
         """Ids of games neither scheduled nor final."""
         return [g.game_id for g in self._active if g.phase.value in ("play", "break")]
 
-    def consume(self, market_id: str, side: Side, price: Decimal, contracts: int) -> int:
+    def consume(self, market_id: str, side: Side, price: Decimal, contracts: int | Decimal) -> int:
         """Remove liquidity a taker took: bought up to `contracts` of `side` at ≤ `price` dollars.
 
         For the engine's paper broker, so its fills use up the sim maker's size (shown in the
-        next step's snapshot; full size returns after the venue's `refill_s`). Returns contracts
-        removed. Raises KeyError for an unknown or settled market, ValueError for bad arguments.
+        next step's snapshot; full size returns after the venue's `refill_s`). `contracts` is a
+        whole count (sim markets trade whole contracts, step 1), as an int or a whole Decimal.
+        Returns contracts removed. Raises KeyError for an unknown or settled market, ValueError
+        for bad arguments.
         """
+        if isinstance(contracts, Decimal) and contracts.is_finite() and contracts == contracts.to_integral_value():
+            contracts = int(contracts)
         if isinstance(contracts, bool) or not isinstance(contracts, int) or contracts < 0:
-            raise ValueError(f"contracts must be a non-negative int, got {contracts!r}")
+            raise ValueError(f"contracts must be a non-negative whole number, got {contracts!r}")
         if not isinstance(price, Decimal) or not price.is_finite() or not (0 <= price <= 1):
             raise ValueError(f"price must be a Decimal in [0, 1], got {price!r}")
         return self._maker(market_id).consume(Side(side), price, contracts, self.clock.elapsed_s)
