@@ -18,6 +18,7 @@ from .screens.main import MainScreen
 from .state import DeskState, PendingCommand
 
 KILL_TITLE = "ENGAGE KILL SWITCH?"
+KILL_REASON_PREFILL = "operator kill from the desk"
 
 
 class ConfirmedActions:
@@ -36,7 +37,8 @@ class ConfirmedActions:
     send: Callable[..., PendingCommand | None]  # app.py
 
     def action_kill(self) -> None:
-        """ctrl+k or !: ask to engage the kill switch; sends KILL on confirm. Another question that is
+        """ctrl+k or !: ask to engage the kill switch, with a reason Input (prefilled, focused: enter
+        confirms); sends KILL carrying that reason on confirm. Another question that is
         open (mode, resume) is cancelled first: the kill switch must never wait behind a dialog."""
         screen = self.screen
         if isinstance(screen, ConfirmScreen):
@@ -54,15 +56,16 @@ class ConfirmedActions:
                 "\nThe engine is not answering: it runs the kill when it returns (if the command has not "
                 "expired) and nothing will acknowledge it now. To stop it without the bus, create its kill file."
             )
-        self.push_screen(ConfirmScreen(KILL_TITLE, body, "KILL"), self._kill_confirmed)
+        dialog = ConfirmScreen(KILL_TITLE, body, "KILL", reason_prefill=KILL_REASON_PREFILL)
+        self.push_screen(dialog, lambda ok: self._kill_confirmed(ok, dialog.reason))
 
     def _engine_answers(self) -> bool:
         """True when our link is up and the engine's heartbeat is current (online or stale)."""
         return self.link == "connected" and self.state.engine_health(self.clock()) in ("online", "stale")
 
-    def _kill_confirmed(self, ok: bool | None) -> None:
+    def _kill_confirmed(self, ok: bool | None, reason: str) -> None:
         if ok:
-            self.send(CommandAction.KILL, reason=f"desk kill switch ({self.operator})")
+            self.send(CommandAction.KILL, reason=reason)
 
     def action_resume(self) -> None:
         """R: ask to resume trading; sends RESUME on confirm."""

@@ -18,6 +18,7 @@ from arbees_engine.bus.messages import (
     FillView,
     GameView,
     Heartbeat,
+    LatencyView,
     LegView,
     PositionView,
     QuoteView,
@@ -67,6 +68,11 @@ def engine_status(now: datetime, mode: str = "auto", kill: bool = False, instanc
         rejections={"cooldown": 10, "stale_quote": 4, "game_exposure": 2, "kalshi:disconnected": 1},
         exposure_by_game={"g0000": Decimal("24.25")},
         exposure_by_sport={"nba": Decimal("24.25")},
+        latency={
+            "tick_to_decision": LatencyView(p50_ms=0.42, p95_ms=1.1, p99_ms=2.35, count=18_204),
+            "store_write": LatencyView(p50_ms=3.8, p95_ms=9.6, p99_ms=14.2, count=1_207),
+            "event_loop_lag": LatencyView(p50_ms=0.9, p95_ms=2.0, p99_ms=4.1, count=3_600),
+        },
     )
 
 

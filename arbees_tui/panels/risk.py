@@ -115,3 +115,23 @@ def rejection_rows(state: DeskState) -> list[tuple[str, int, str]]:
     """(code, count, explanation) from the engine's rejection totals, most frequent first."""
     totals = state.engine.rejections if state.engine is not None else {}
     return [(code, count, explain(code)) for code, count in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def latency_rows(state: DeskState) -> list[tuple[str, str, str, str]]:
+    """The engine's per-stage latency (EngineStatus.latency: stage → LatencyView, milliseconds over
+    the last `count` samples) as (stage, p50 ms, p99 ms, samples) text rows, stages by name; empty
+    without an engine status. A stage with no samples yet shows "–" for its percentiles."""
+    if state.engine is None:
+        return []
+    rows = []
+    for stage, view in sorted(state.engine.latency.items()):
+        p50, p99 = (_ms(view.p50_ms), _ms(view.p99_ms)) if view.count else ("–", "–")
+        rows.append((stage, p50, p99, f"{view.count:,}"))
+    return rows
+
+
+def _ms(value: float) -> str:
+    """Milliseconds with two decimals under 10 ms, one under 1000 ms, none above."""
+    if value < 10:
+        return f"{value:.2f}"
+    return f"{value:.1f}" if value < 1000 else f"{value:,.0f}"

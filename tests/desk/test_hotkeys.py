@@ -23,8 +23,13 @@ def header_text(app) -> str:
 
 
 async def confirm(pilot) -> None:
-    """Move focus from the default Cancel to Confirm and press it."""
+    """Confirm the open dialog: the kill dialog's reason Input is focused and enter confirms with
+    the prefilled reason; any other dialog focuses Cancel, so move to Confirm and press it."""
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    if pilot.app.screen.reason_prefill is not None:
+        assert pilot.app.focused.id == "confirm-reason"
+        await pilot.press("enter")
+        return
     assert pilot.app.focused.id == "cancel"  # the safe choice is focused
     await pilot.press("right", "enter")
 
@@ -44,6 +49,7 @@ async def test_kill_confirm_pending_then_halted_banner_until_resume():
         await send_kill(pilot)
         cmd = app.source.commands[0]
         assert (cmd.action, cmd.operator, cmd.command_id) == (CommandAction.KILL, "alice", "c-0001")
+        assert cmd.reason == "operator kill from the desk"  # the prefill, kept as it was
         assert "KILL PENDING" in header_text(app)
         assert not app.screen.query_one(HaltedBanner).display
         app.source.push(CommandAck(command_id="c-0001", action="kill", ok=True, outcome="done", acked_at=NOW))
@@ -73,13 +79,42 @@ async def test_bang_opens_kill_dialog_and_cancel_sends_nothing():
         await settle(pilot)
         await pilot.press("!")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("enter")  # Cancel is focused
+        assert app.focused.id == "confirm-reason"
+        await pilot.press("tab")  # from the reason to Cancel
+        assert app.focused.id == "cancel"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.press("!")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         assert app.source.commands == []
+
+
+async def test_kill_sends_the_typed_reason_trimmed_and_cut_and_escape_sends_nothing():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.focused.id == "confirm-reason" and app.focused.value == "operator kill from the desk"
+        await pilot.press(*"  bad feed [nba] ", "escape")  # typed, then cancelled
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        await settle(pilot)
+        assert app.source.commands == []
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press(*"  bad feed [nba] ", "enter")  # typing replaces the selected prefill
+        await wait_for(pilot, lambda: len(app.source.commands) == 1)
+        assert (app.source.commands[0].action, app.source.commands[0].reason) == (CommandAction.KILL, "bad feed [nba]")
+        app.source.commands.clear()
+        for typed, sent in (("x" * 250, "x" * 200), ("   ", "operator kill from the desk")):
+            await pilot.press("ctrl+k")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press(*typed)
+            await pilot.click("#confirm")
+            await wait_for(pilot, lambda: len(app.source.commands) == 1)
+            assert app.source.commands.pop().reason == sent
 
 
 async def test_kill_without_ack_times_out_loudly_only_once_the_engine_can_no_longer_run_it():
