@@ -61,14 +61,16 @@ async def test_kill_hotkey_round_trip_over_redis(redis_url, engine):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "cancel")
-        await pilot.press("right", "enter")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "confirm-reason")
+        await pilot.press(*"drill", "enter")  # typing replaces the prefilled reason; enter confirms
         await wait_for(
             pilot,
             lambda: app.state.commands.get("r-0001") is not None and app.state.commands["r-0001"].status == "done",
         )
         assert engine.commands[0].action == CommandAction.KILL and engine.commands[0].operator == "alice"
+        assert engine.commands[0].reason == "drill"
         await wait_for(pilot, lambda: app.state.engine.kill_operator == "alice")
+        assert app.state.engine.kill_reason == "drill"
         app.tick()
         await pilot.pause()
         assert app.screen.query_one(HaltedBanner).display

@@ -36,15 +36,16 @@ async def _attached(pilot, app: ArbeesApp) -> None:
 
 
 async def _confirm(pilot) -> None:
+    """Confirm the kill dialog: its reason Input is focused with the prefilled reason; enter confirms."""
     await wait_for(
         pilot,
         lambda: (
             isinstance(pilot.app.screen, ConfirmScreen)
             and pilot.app.focused is not None
-            and pilot.app.focused.id == "cancel"
+            and pilot.app.focused.id == "confirm-reason"
         ),
     )
-    await pilot.press("right", "enter")
+    await pilot.press("enter")
 
 
 def _status(app: ArbeesApp, command_id: str) -> str | None:

@@ -71,14 +71,15 @@ async def test_kill_hotkey_halts_the_engine_and_no_order_follows(pg_dsn, redis_u
         async with app.run_test(size=(120, 36)) as pilot:
             await _attached(pilot, app, engine)
             await pilot.press("ctrl+k")
-            await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "cancel")
-            await pilot.press("right", "enter")
+            await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "confirm-reason")
+            await pilot.press(*"drill", "enter")  # typing replaces the prefilled reason; enter confirms
             await wait_for(
                 pilot,
                 lambda: _command(app, "d-0001") is not None and _command(app, "d-0001").status == "done",
                 timeout_s=15,
             )
             assert engine.control.kill_engaged and engine.control.kill_operator == "dora"
+            assert engine.control.kill_reason == "drill"  # the reason typed in the kill dialog
             orders = engine.executor.orders
             await drive_sim(engine, world, 10 * 60)
             assert engine.executor.orders == orders, "an order followed the kill"
