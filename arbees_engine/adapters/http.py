@@ -65,11 +65,11 @@ def make_client_for(endpoints: EndpointSettings) -> httpx.AsyncClient:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: "120" or an HTTP-date; None if absent/garbage."""
+    """Seconds to wait from a Retry-After header: "120" (or "1.5") or an HTTP-date; None if absent/garbage."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.replace(".", "", 1).isdigit():  # delta-seconds (RFC 9110 §10.2.3), fractions tolerated
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..model import GameState, Market, Signal
 from .db import Repository
-from .rows import legs_to_json
+from .rows import signal_row
 
 GAME_SQL = """INSERT INTO games (game_id, sport, league, home, home_name, away, away_name, status,
         home_score, away_score, period, clock_s, start_time, model_p_home, pregame_home_prob, prior_source, updated_at)
@@ -146,24 +146,7 @@ def quote_job(
 def signal_job(signal: Signal) -> WriteJob:
     """A signal's current version (probabilities 0..1, edge Decimal), snapshotted now (the Signal
     object keeps changing); keyed by signal_id."""
-    row = (
-        signal.signal_id,
-        signal.kind.value,
-        signal.game_id,
-        legs_to_json(signal.legs),
-        float(signal.model_prob),
-        float(signal.market_prob),
-        signal.edge,
-        float(signal.stake_fraction),
-        signal.decision.value,
-        signal.reason,
-        signal.version,
-        signal.created_at,
-        signal.expires_at,
-        None if signal.raw_model_prob is None else float(signal.raw_model_prob),
-        float(signal.market_weight),
-    )
-    return WriteJob("signal", row, signal.signal_id)
+    return WriteJob("signal", signal_row(signal), signal.signal_id)
 
 
 def audit_job(actor: str, action: str, entity: str, detail: dict[str, Any]) -> WriteJob:

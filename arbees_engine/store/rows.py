@@ -101,6 +101,30 @@ def legs_from_json(items: list[dict[str, Any]]) -> tuple[Leg, ...]:
     )
 
 
+def signal_row(signal: Signal) -> tuple[Any, ...]:
+    """A signal as the `signals` columns in table order (signal_id, kind, game_id, legs JSON,
+    model_prob, market_prob, edge Decimal dollars, stake_fraction, decision, reason, version,
+    created_at, expires_at, raw_model_prob, market_weight). Probabilities, the shrink weight and
+    the stake fraction are floats 0..1 (not money: `edge` and the legs' prices stay Decimal)."""
+    return (
+        signal.signal_id,
+        signal.kind.value,
+        signal.game_id,
+        legs_to_json(signal.legs),
+        float(signal.model_prob),
+        float(signal.market_prob),
+        signal.edge,
+        float(signal.stake_fraction),
+        signal.decision.value,
+        signal.reason,
+        signal.version,
+        signal.created_at,
+        signal.expires_at,
+        None if signal.raw_model_prob is None else float(signal.raw_model_prob),
+        float(signal.market_weight),
+    )
+
+
 def signal_from_row(row: Mapping[str, Any]) -> Signal:
     """Build a Signal from a `signals` row."""
     return Signal(

@@ -19,7 +19,7 @@ import asyncpg
 from ..model import Fill, Order, OrderStatus, Position, Signal
 from .db import Repository
 from .errors import DuplicateOrderError, NotFoundError
-from .rows import fill_from_row, legs_to_json, order_from_row, position_from_row, signal_from_row
+from .rows import fill_from_row, legs_to_json, order_from_row, position_from_row, signal_from_row, signal_row
 from .settlements import RECORD_RESULT, SettlementVerdict
 
 
@@ -37,21 +37,7 @@ class TradingRepository(Repository):
                        stake_fraction, decision, reason, version, created_at, expires_at, raw_model_prob,
                        market_weight)
                    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)""",
-                signal.signal_id,
-                signal.kind.value,
-                signal.game_id,
-                legs_to_json(signal.legs),
-                float(signal.model_prob),
-                float(signal.market_prob),
-                signal.edge,
-                float(signal.stake_fraction),
-                signal.decision.value,
-                signal.reason,
-                signal.version,
-                signal.created_at,
-                signal.expires_at,
-                None if signal.raw_model_prob is None else float(signal.raw_model_prob),
-                float(signal.market_weight),
+                *signal_row(signal),
             )
 
     async def update_signal(self, signal: Signal) -> None:

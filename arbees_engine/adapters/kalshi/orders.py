@@ -58,6 +58,7 @@ from .order_wire import (
     price_dollars,
     venue_count_to_engine_contracts,
 )
+from .ratelimit import retry_after_s
 
 log = structlog.get_logger(__name__)
 
@@ -198,8 +199,7 @@ class KalshiOrderClient:
         resp = await self._http.request(method, endpoint, params=params, json=json, headers=headers)
         if resp.status_code == 429:
             self.rate_limited += 1
-            retry_after = resp.headers.get("Retry-After")
-            raise RateLimited(float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None)
+            raise RateLimited(retry_after_s(resp.headers))
         if resp.status_code >= 400:
             raise KalshiApiError(resp.status_code, *parse_error(resp.status_code, resp.text))
         try:

@@ -26,12 +26,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 
 import httpx
 import structlog
 from aiolimiter import AsyncLimiter
 
+from ..http import parse_retry_after
 from ..wire import ParseError, need, need_dict, need_list
 
 log = structlog.get_logger(__name__)
@@ -106,13 +107,7 @@ def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float
     now = time.time() if now is None else now
     value = headers.get("Retry-After") or headers.get("retry-after")
     if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-            except (TypeError, ValueError):
-                return None
+        return parse_retry_after(value, datetime.fromtimestamp(now, UTC))
     reset = headers.get("X-RateLimit-Reset") or headers.get("x-ratelimit-reset")
     try:
         at = float(reset) if reset else None
